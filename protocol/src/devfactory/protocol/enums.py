@@ -1,0 +1,206 @@
+"""Enumerations of the domain: the names every client and the database share."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class RunStatus(StrEnum):
+    """Where a run is in its lifecycle."""
+
+    DRAFT = "draft"
+    QUEUED = "queued"
+    RUNNING = "running"
+    PAUSED = "paused"
+    WAITING_FOR_USER = "waiting_for_user"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def is_terminal(self) -> bool:
+        """True once the run can no longer change by itself."""
+        return self in TERMINAL_RUN_STATUSES
+
+    @property
+    def is_active(self) -> bool:
+        """True while the run holds a scheduler slot (running, paused or waiting)."""
+        return self in ACTIVE_RUN_STATUSES
+
+
+TERMINAL_RUN_STATUSES = frozenset({RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CANCELLED})
+ACTIVE_RUN_STATUSES = frozenset({RunStatus.RUNNING, RunStatus.PAUSED, RunStatus.WAITING_FOR_USER})
+
+
+class AgentRole(StrEnum):
+    """The specialist an agent run plays: each is a system prompt and a tool subset."""
+
+    ARCHITECT = "architect"
+    BACKEND = "backend"
+    FRONTEND = "frontend"
+    IPHONE = "iphone"
+    RAG = "rag"
+    QA = "qa"
+    DEVOPS = "devops"
+    DOCUMENTATION = "documentation"
+
+
+class Severity(StrEnum):
+    """How an event should be shown."""
+
+    INFO = "info"
+    SUCCESS = "success"
+    WARNING = "warning"
+    ERROR = "error"
+    DEBUG = "debug"
+
+
+class EventType(StrEnum):
+    """Every kind of step a run records."""
+
+    USER_PROMPT = "user_prompt"
+    AI_CONTEXT_LOADED = "ai_context_loaded"
+    RAG_SEARCH_STARTED = "rag_search_started"
+    RAG_SEARCH_COMPLETED = "rag_search_completed"
+    AI_PLAN_CREATED = "ai_plan_created"
+    AI_MESSAGE = "ai_message"
+    FILE_READ = "file_read"
+    FILE_CREATED = "file_created"
+    FILE_UPDATED = "file_updated"
+    FILE_DELETED = "file_deleted"
+    COMMAND_STARTED = "command_started"
+    COMMAND_OUTPUT = "command_output"
+    COMMAND_FAILED = "command_failed"
+    COMMAND_COMPLETED = "command_completed"
+    GIT_STATUS_CHECKED = "git_status_checked"
+    GIT_BRANCH_CREATED = "git_branch_created"
+    GIT_DIFF_CREATED = "git_diff_created"
+    SNAPSHOT_CREATED = "snapshot_created"
+    SNAPSHOT_RESTORED = "snapshot_restored"
+    DOCS_UPDATED = "docs_updated"
+    TEST_STARTED = "test_started"
+    TEST_COMPLETED = "test_completed"
+    TEST_FAILED = "test_failed"
+    PAUSED_FOR_INPUT = "paused_for_input"
+    RESUMED = "resumed"
+    DIRECTIVE_RECEIVED = "directive_received"
+    CHANGE_PROPOSED = "change_proposed"
+    CHANGE_APPROVED = "change_approved"
+    CHANGE_REJECTED = "change_rejected"
+    CHANGE_APPLIED = "change_applied"
+    CHANGE_CONFLICT = "change_conflict"
+    RUN_STATUS_CHANGED = "run_status_changed"
+    ERROR = "error"
+    FINAL_SUMMARY = "final_summary"
+
+
+class ChangeStatus(StrEnum):
+    """Review state of a proposed change (one file of a run)."""
+
+    PROPOSED = "proposed"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    APPLIED = "applied"
+    CONFLICT = "conflict"
+    STALE = "stale"
+
+
+class ChangeAction(StrEnum):
+    """What a change does to its file."""
+
+    CREATE = "create"
+    UPDATE = "update"
+    DELETE = "delete"
+
+
+class SnapshotType(StrEnum):
+    """Why a snapshot was taken."""
+
+    PRE_RUN = "pre_run"
+    PRE_COMMAND = "pre_command"
+    PRE_APPLY = "pre_apply"
+    MANUAL = "manual"
+    FINAL = "final"
+
+
+class SearchMode(StrEnum):
+    """How ``devfactory/search`` ranks chunks."""
+
+    LEXICAL = "lexical"
+    SEMANTIC = "semantic"
+    HYBRID = "hybrid"
+
+
+class SourceType(StrEnum):
+    """What kind of file an indexed chunk comes from."""
+
+    CODE = "code"
+    DOC = "doc"
+    CONFIG = "config"
+
+
+class ExecutionMode(StrEnum):
+    """How a run's changes reach the user's files."""
+
+    REVIEW = "review"
+    YOLO = "yolo"
+
+
+class HitlAction(StrEnum):
+    """How the user answers a question from a run."""
+
+    ANSWER = "answer"
+    APPROVE = "approve"
+    REJECT = "reject"
+    AMEND = "amend"
+
+
+class HitlStatus(StrEnum):
+    """State of a question asked by a run."""
+
+    PENDING = "pending"
+    ANSWERED = "answered"
+    CANCELLED = "cancelled"
+
+
+class ReviewDecision(StrEnum):
+    """Verdict of a run review."""
+
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    COMMENTED = "commented"
+
+
+class ArtifactKind(StrEnum):
+    """Kinds of context artifact a run produces or consumes."""
+
+    SPEC = "spec"
+    PLAN = "plan"
+    CODE = "code"
+    LOG = "log"
+
+
+class ProviderName(StrEnum):
+    """Model providers the daemon can drive."""
+
+    OPENAI = "openai"
+    ANTHROPIC = "anthropic"
+    CLAUDE_CODE = "claude_code"
+    LOCAL_SHELL = "local_shell"
+    SCRIPTED = "scripted"
+
+
+class TaskStatus(StrEnum):
+    """State of a planned task inside a run."""
+
+    PENDING = "pending"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+    BLOCKED = "blocked"
+
+
+class OutputStream(StrEnum):
+    """Which stream a piece of command output came from."""
+
+    STDOUT = "stdout"
+    STDERR = "stderr"

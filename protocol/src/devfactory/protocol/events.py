@@ -1,0 +1,282 @@
+"""The persisted event stream: ``devfactory/events`` and ``devfactory/event``.
+
+Every event carries a typed payload. ``PAYLOAD_TYPES`` maps each event type to its payload
+Struct; ``decode_payload`` turns the JSON object of an event back into that Struct.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from ._base import Model, Params
+from .enums import ChangeAction, EventType, OutputStream, RunStatus, Severity, SnapshotType
+
+
+class Event(Model, kw_only=True):
+    """One step of a run (or of the project, when ``run_id`` is null). Ids only grow."""
+
+    id: int
+    project_id: int
+    run_id: int | None
+    type: EventType
+    severity: Severity
+    title: str
+    message: str = ""
+    payload: dict[str, Any] = {}
+    created_at: str
+
+
+class EventsParams(Params, kw_only=True):
+    """Parameters of ``devfactory/events``: replay events with ``id > since``, oldest first."""
+
+    run_id: int | None = None
+    since: int = 0
+    limit: int = 1000
+
+
+class EventList(Model, kw_only=True):
+    """Result of ``devfactory/events``."""
+
+    events: list[Event]
+    last_id: int
+    """Id of the last event returned (or ``since`` when none): the next ``since``."""
+    has_more: bool
+
+
+class EventNotification(Model, kw_only=True):
+    """``devfactory/event``: an event was committed."""
+
+    event: Event
+
+
+# --- payloads -------------------------------------------------------------------------------
+
+
+class Payload(msgspec.Struct, kw_only=True, rename="camel"):
+    """Base of the typed event payloads."""
+
+
+class SearchHitRef(Payload, kw_only=True):
+    path: str
+    start_line: int
+    end_line: int
+    symbol: str | None = None
+    score: float = 0.0
+
+
+class TestCounts(Payload, kw_only=True):
+    """Parsed summary of a test command."""
+
+    passed: int = 0
+    failed: int = 0
+    errors: int = 0
+    skipped: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.failed == 0 and self.errors == 0
+
+
+class UserPrompt(Payload, kw_only=True):
+    prompt: str
+    iteration: int = 1
+
+
+class ContextLoaded(Payload, kw_only=True):
+    files: list[str] = []
+    rag: bool = False
+    project_map: bool = False
+
+
+class RagSearchStarted(Payload, kw_only=True):
+    query: str
+
+
+class RagSearchCompleted(Payload, kw_only=True):
+    query: str
+    hits: list[SearchHitRef] = []
+    took_ms: float = 0.0
+
+
+class PlanCreated(Payload, kw_only=True):
+    plan: str
+    steps: list[str] = []
+
+
+class AiMessage(Payload, kw_only=True):
+    text: str
+
+
+class FileTouched(Payload, kw_only=True):
+    """file_read, file_created, file_updated, file_deleted."""
+
+    path: str
+    start_line: int | None = None
+    end_line: int | None = None
+    bytes: int | None = None
+    change_id: int | None = None
+
+
+class CommandStarted(Payload, kw_only=True):
+    execution_id: int | None = None
+    command: str
+
+
+class CommandOutput(Payload, kw_only=True):
+    execution_id: int | None = None
+    stream: OutputStream = OutputStream.STDOUT
+    text: str
+    truncated: bool = False
+
+
+class CommandFinished(Payload, kw_only=True):
+    """command_completed and command_failed."""
+
+    execution_id: int | None = None
+    command: str
+    exit_code: int | None = None
+    duration_ms: float | None = None
+    was_killed: bool = False
+    was_blocked: bool = False
+    block_reason: str | None = None
+
+
+class GitStatusChecked(Payload, kw_only=True):
+    changed_files: list[str] = []
+
+
+class GitBranchCreated(Payload, kw_only=True):
+    branch: str
+    base: str
+    worktree_path: str | None = None
+
+
+class GitDiffCreated(Payload, kw_only=True):
+    files: list[str] = []
+    insertions: int = 0
+    deletions: int = 0
+
+
+class SnapshotEvent(Payload, kw_only=True):
+    """snapshot_created and snapshot_restored."""
+
+    snapshot_id: int
+    snapshot_type: SnapshotType
+    ref: str
+    safety_snapshot_id: int | None = None
+    files: list[str] = []
+
+
+class DocsUpdated(Payload, kw_only=True):
+    path: str
+    kind: str
+
+
+class TestEvent(Payload, kw_only=True):
+    """test_started, test_completed and test_failed."""
+
+    execution_id: int | None = None
+    command: str
+    framework: str | None = None
+    counts: TestCounts | None = None
+
+
+class PausedForInput(Payload, kw_only=True):
+    request_id: int
+    question: str
+    choices: list[str] = []
+
+
+class Resumed(Payload, kw_only=True):
+    request_id: int | None = None
+    action: str | None = None
+    text: str | None = None
+
+
+class DirectiveReceived(Payload, kw_only=True):
+    text: str
+
+
+class ChangeEvent(Payload, kw_only=True):
+    """change_proposed, change_approved, change_rejected, change_applied, change_conflict."""
+
+    change_id: int
+    path: str
+    action: ChangeAction
+    hunks: list[int] | None = None
+    reason: str | None = None
+
+
+class RunStatusChanged(Payload, kw_only=True):
+    from_status: RunStatus | None
+    to_status: RunStatus
+    reason: str | None = None
+
+
+class ErrorPayload(Payload, kw_only=True):
+    message: str
+    detail: str | None = None
+
+
+class FinalSummary(Payload, kw_only=True):
+    summary: str
+    files_changed: list[str] = []
+    commands_run: int = 0
+    tests: TestCounts | None = None
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float | None = None
+
+
+PAYLOAD_TYPES: dict[EventType, type[Payload]] = {
+    EventType.USER_PROMPT: UserPrompt,
+    EventType.AI_CONTEXT_LOADED: ContextLoaded,
+    EventType.RAG_SEARCH_STARTED: RagSearchStarted,
+    EventType.RAG_SEARCH_COMPLETED: RagSearchCompleted,
+    EventType.AI_PLAN_CREATED: PlanCreated,
+    EventType.AI_MESSAGE: AiMessage,
+    EventType.FILE_READ: FileTouched,
+    EventType.FILE_CREATED: FileTouched,
+    EventType.FILE_UPDATED: FileTouched,
+    EventType.FILE_DELETED: FileTouched,
+    EventType.COMMAND_STARTED: CommandStarted,
+    EventType.COMMAND_OUTPUT: CommandOutput,
+    EventType.COMMAND_FAILED: CommandFinished,
+    EventType.COMMAND_COMPLETED: CommandFinished,
+    EventType.GIT_STATUS_CHECKED: GitStatusChecked,
+    EventType.GIT_BRANCH_CREATED: GitBranchCreated,
+    EventType.GIT_DIFF_CREATED: GitDiffCreated,
+    EventType.SNAPSHOT_CREATED: SnapshotEvent,
+    EventType.SNAPSHOT_RESTORED: SnapshotEvent,
+    EventType.DOCS_UPDATED: DocsUpdated,
+    EventType.TEST_STARTED: TestEvent,
+    EventType.TEST_COMPLETED: TestEvent,
+    EventType.TEST_FAILED: TestEvent,
+    EventType.PAUSED_FOR_INPUT: PausedForInput,
+    EventType.RESUMED: Resumed,
+    EventType.DIRECTIVE_RECEIVED: DirectiveReceived,
+    EventType.CHANGE_PROPOSED: ChangeEvent,
+    EventType.CHANGE_APPROVED: ChangeEvent,
+    EventType.CHANGE_REJECTED: ChangeEvent,
+    EventType.CHANGE_APPLIED: ChangeEvent,
+    EventType.CHANGE_CONFLICT: ChangeEvent,
+    EventType.RUN_STATUS_CHANGED: RunStatusChanged,
+    EventType.ERROR: ErrorPayload,
+    EventType.FINAL_SUMMARY: FinalSummary,
+}
+
+
+def encode_payload(event_type: EventType, payload: Payload) -> dict[str, Any]:
+    """Check that ``payload`` is the right Struct for ``event_type`` and turn it into JSON data."""
+    expected = PAYLOAD_TYPES[event_type]
+    if not isinstance(payload, expected):
+        raise TypeError(f"{event_type.value} takes a {expected.__name__} payload, not {payload!r}")
+    data: dict[str, Any] = msgspec.to_builtins(payload)
+    return data
+
+
+def decode_payload(event: Event) -> Payload:
+    """The typed payload of ``event``."""
+    return msgspec.convert(event.payload, PAYLOAD_TYPES[event.type])

@@ -1,0 +1,176 @@
+"""Every ``devfactory/*`` method: its name, its params type and its result type.
+
+``REQUESTS`` and ``NOTIFICATIONS`` are the registry the server validates against, the client
+decodes with, and the JSON Schema export walks. TypeScript and Lua mirror these names from the
+generated schema.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final, NamedTuple
+
+from . import changes, commands, events, git, hitl, index, project, runs, snapshots
+from ._base import NoParams
+
+PROTOCOL_VERSION: Final = "1"
+
+
+class RequestSpec(NamedTuple):
+    params: type[Any]
+    result: type[Any]
+    doc: str
+
+
+class Requests:
+    """Client -> daemon requests."""
+
+    HEALTH: Final = "devfactory/health"
+    PROJECT_INFO: Final = "devfactory/project/info"
+    PROJECT_MAP: Final = "devfactory/project/map"
+    PROJECT_CLONE: Final = "devfactory/project/clone"
+    PROJECT_PULL: Final = "devfactory/project/pull"
+    SEARCH: Final = "devfactory/search"
+    INDEX_STATUS: Final = "devfactory/index/status"
+    INDEX_REBUILD: Final = "devfactory/index/rebuild"
+    RUNS_CREATE: Final = "devfactory/runs/create"
+    RUNS_GET: Final = "devfactory/runs/get"
+    RUNS_LIST: Final = "devfactory/runs/list"
+    RUNS_START: Final = "devfactory/runs/start"
+    RUNS_PAUSE: Final = "devfactory/runs/pause"
+    RUNS_RESUME: Final = "devfactory/runs/resume"
+    RUNS_CANCEL: Final = "devfactory/runs/cancel"
+    RUNS_RETRY: Final = "devfactory/runs/retry"
+    RUNS_DIRECTIVE: Final = "devfactory/runs/directive"
+    EVENTS: Final = "devfactory/events"
+    HITL_RESPOND: Final = "devfactory/hitl/respond"
+    HITL_LIST: Final = "devfactory/hitl/list"
+    SNAPSHOTS_CREATE: Final = "devfactory/snapshots/create"
+    SNAPSHOTS_LIST: Final = "devfactory/snapshots/list"
+    SNAPSHOTS_RESTORE: Final = "devfactory/snapshots/restore"
+    CHANGES_LIST: Final = "devfactory/changes/list"
+    CHANGES_DIFF: Final = "devfactory/changes/diff"
+    CHANGES_APPROVE: Final = "devfactory/changes/approve"
+    CHANGES_REJECT: Final = "devfactory/changes/reject"
+    CHANGES_COMMENT: Final = "devfactory/changes/comment"
+    CHANGES_COMMENTS: Final = "devfactory/changes/comments"
+    CHANGES_RESOLVE_COMMENT: Final = "devfactory/changes/resolveComment"
+    CHANGES_REQUEST_CHANGES: Final = "devfactory/changes/requestChanges"
+    REVIEWS_SUBMIT: Final = "devfactory/reviews/submit"
+    GIT_COMMIT: Final = "devfactory/git/commit"
+    GIT_PUSH: Final = "devfactory/git/push"
+    GIT_LOG: Final = "devfactory/git/log"
+    COMMANDS_RUN: Final = "devfactory/commands/run"
+    COMMANDS_LIST: Final = "devfactory/commands/list"
+    COMMANDS_POLICY: Final = "devfactory/commands/policy"
+
+
+class Notifications:
+    """Daemon -> client notifications."""
+
+    EVENT: Final = "devfactory/event"
+    RUN_CHANGED: Final = "devfactory/runChanged"
+    STREAM: Final = "devfactory/stream"
+    QUESTION: Final = "devfactory/question"
+    CHANGE_PROPOSED: Final = "devfactory/changeProposed"
+
+
+class Commands:
+    """``workspace/executeCommand`` commands the daemon registers (used by code actions)."""
+
+    APPROVE: Final = "devfactory.approve"
+    REJECT: Final = "devfactory.reject"
+    APPROVE_RUN: Final = "devfactory.approveRun"
+    REJECT_RUN: Final = "devfactory.rejectRun"
+    SHOW_DIFF: Final = "devfactory.showDiff"
+
+
+R = Requests
+REQUESTS: Final[dict[str, RequestSpec]] = {
+    R.HEALTH: RequestSpec(NoParams, project.Health, "Versions, database state and counts."),
+    R.PROJECT_INFO: RequestSpec(NoParams, project.Project, "The project this daemon serves."),
+    R.PROJECT_MAP: RequestSpec(
+        project.ProjectMapParams, project.ProjectMap, "Detect frameworks; write PROJECT_MAP.md."
+    ),
+    R.PROJECT_CLONE: RequestSpec(
+        project.ProjectCloneParams, project.GitCommandResult, "Clone a repository to a path."
+    ),
+    R.PROJECT_PULL: RequestSpec(
+        project.ProjectPullParams, project.GitCommandResult, "Pull the workspace's branch."
+    ),
+    R.SEARCH: RequestSpec(index.SearchParams, index.SearchResult, "Search the workspace index."),
+    R.INDEX_STATUS: RequestSpec(NoParams, index.IndexStatus, "State of the workspace index."),
+    R.INDEX_REBUILD: RequestSpec(
+        index.IndexRebuildParams, index.IndexRebuildResult, "Re-index (with progress)."
+    ),
+    R.RUNS_CREATE: RequestSpec(runs.RunCreateParams, runs.Run, "Create (and queue) a run."),
+    R.RUNS_GET: RequestSpec(runs.RunIdParams, runs.Run, "One run."),
+    R.RUNS_LIST: RequestSpec(runs.RunListParams, runs.RunList, "Runs, newest first."),
+    R.RUNS_START: RequestSpec(runs.RunIdParams, runs.Run, "Queue a draft run."),
+    R.RUNS_PAUSE: RequestSpec(runs.RunIdParams, runs.Run, "Pause at the next step boundary."),
+    R.RUNS_RESUME: RequestSpec(runs.RunIdParams, runs.Run, "Resume a paused run."),
+    R.RUNS_CANCEL: RequestSpec(runs.RunIdParams, runs.Run, "Cancel now (kills commands)."),
+    R.RUNS_RETRY: RequestSpec(runs.RunIdParams, runs.Run, "A new run retrying this one."),
+    R.RUNS_DIRECTIVE: RequestSpec(
+        runs.RunDirectiveParams, runs.Run, "Inject a user message into the agent's next turn."
+    ),
+    R.EVENTS: RequestSpec(events.EventsParams, events.EventList, "Replay persisted events."),
+    R.HITL_RESPOND: RequestSpec(
+        hitl.HitlRespondParams, hitl.HitlRequest, "Answer a question from a run."
+    ),
+    R.HITL_LIST: RequestSpec(hitl.HitlListParams, hitl.HitlList, "Questions, pending by default."),
+    R.SNAPSHOTS_CREATE: RequestSpec(
+        snapshots.SnapshotCreateParams, snapshots.Snapshot, "Snapshot the working state."
+    ),
+    R.SNAPSHOTS_LIST: RequestSpec(
+        snapshots.SnapshotListParams, snapshots.SnapshotList, "Snapshots, newest first."
+    ),
+    R.SNAPSHOTS_RESTORE: RequestSpec(
+        snapshots.SnapshotRestoreParams,
+        snapshots.SnapshotRestoreResult,
+        "Restore a snapshot (itself undoable).",
+    ),
+    R.CHANGES_LIST: RequestSpec(changes.ChangesListParams, changes.ChangeList, "Changes."),
+    R.CHANGES_DIFF: RequestSpec(
+        changes.ChangeDiffParams, changes.ChangeDiff, "A change's diff and both versions."
+    ),
+    R.CHANGES_APPROVE: RequestSpec(
+        changes.ChangeDecisionParams, changes.ChangeDecisionResult, "Approve and apply."
+    ),
+    R.CHANGES_REJECT: RequestSpec(
+        changes.ChangeDecisionParams, changes.ChangeDecisionResult, "Reject."
+    ),
+    R.CHANGES_COMMENT: RequestSpec(
+        changes.ChangeCommentParams, changes.ReviewComment, "Comment on a line of a change."
+    ),
+    R.CHANGES_COMMENTS: RequestSpec(
+        changes.CommentListParams, changes.CommentList, "Review comments."
+    ),
+    R.CHANGES_RESOLVE_COMMENT: RequestSpec(
+        changes.CommentResolveParams, changes.ReviewComment, "Resolve a review comment."
+    ),
+    R.CHANGES_REQUEST_CHANGES: RequestSpec(
+        changes.RequestChangesParams, runs.Run, "Send open comments back to the run."
+    ),
+    R.REVIEWS_SUBMIT: RequestSpec(
+        changes.ReviewSubmitParams, changes.RunReview, "Record a review of a run."
+    ),
+    R.GIT_COMMIT: RequestSpec(git.GitCommitParams, git.GitCommitResult, "Commit a run's branch."),
+    R.GIT_PUSH: RequestSpec(git.GitPushParams, git.GitPushResult, "Push a reviewed run's branch."),
+    R.GIT_LOG: RequestSpec(git.GitLogParams, git.GitLog, "The git audit log."),
+    R.COMMANDS_RUN: RequestSpec(
+        commands.CommandRunParams, commands.CommandExecution, "Run a command in a run's worktree."
+    ),
+    R.COMMANDS_LIST: RequestSpec(
+        commands.CommandListParams, commands.CommandList, "A run's command executions."
+    ),
+    R.COMMANDS_POLICY: RequestSpec(NoParams, commands.CommandPolicy, "The effective policy."),
+}
+
+N = Notifications
+NOTIFICATIONS: Final[dict[str, type[Any]]] = {
+    N.EVENT: events.EventNotification,
+    N.RUN_CHANGED: runs.RunChangedNotification,
+    N.STREAM: runs.StreamNotification,
+    N.QUESTION: hitl.QuestionNotification,
+    N.CHANGE_PROPOSED: changes.ChangeProposedNotification,
+}

@@ -1,0 +1,111 @@
+"""Agent runs: ``devfactory/runs/*`` requests and the ``devfactory/runChanged`` record."""
+
+from __future__ import annotations
+
+import msgspec
+
+from ._base import Model, Params
+from .enums import AgentRole, ExecutionMode, RunStatus
+
+
+class TokenUsage(Model, kw_only=True):
+    """Tokens and cost a provider reported for a run, summed over its turns."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float | None = None
+
+
+class RunMetadata(Model, kw_only=True):
+    """Settings and bookkeeping of a run that are not first-class columns."""
+
+    rag: bool = True
+    safe_mode: bool = False
+    max_steps: int | None = None
+    pause_reason: str | None = None
+    usage: TokenUsage = msgspec.field(default_factory=TokenUsage)
+    provider_session_id: str | None = None
+    """Session of a provider that can resume (claude_code), kept so a retry can continue it."""
+    iteration: int = 1
+    """Incremented each time review comments send the run back to work."""
+
+
+class Run(Model, kw_only=True):
+    """One coding task, from prompt to proposed changes."""
+
+    id: int
+    project_id: int
+    title: str
+    prompt: str
+    status: RunStatus
+    agent: AgentRole
+    provider: str
+    model: str | None = None
+    mode: ExecutionMode = ExecutionMode.REVIEW
+    branch_name: str | None = None
+    worktree_path: str | None = None
+    base_snapshot_id: int | None = None
+    retry_of: int | None = None
+    current_step: int = 0
+    created_at: str
+    started_at: str | None = None
+    completed_at: str | None = None
+    failed_reason: str | None = None
+    metadata: RunMetadata = msgspec.field(default_factory=RunMetadata)
+
+
+class RunCreateParams(Params, kw_only=True):
+    """Parameters of ``devfactory/runs/create``."""
+
+    prompt: str
+    title: str | None = None
+    """Defaults to the prompt's first line."""
+    agent: AgentRole = AgentRole.BACKEND
+    provider: str | None = None
+    """Defaults to the ``defaultProvider`` setting."""
+    model: str | None = None
+    mode: ExecutionMode = ExecutionMode.REVIEW
+    rag: bool = True
+    safe_mode: bool = False
+    max_steps: int | None = None
+    start: bool = True
+    """Queue the run at once (otherwise it stays a draft until ``devfactory/runs/start``)."""
+
+
+class RunIdParams(Params, kw_only=True):
+    """Parameters of the run controls: get, start, pause, resume, cancel, retry."""
+
+    run_id: int
+
+
+class RunListParams(Params, kw_only=True):
+    """Parameters of ``devfactory/runs/list``: newest first."""
+
+    status: list[RunStatus] | None = None
+    limit: int = 50
+
+
+class RunList(Model, kw_only=True):
+    """Result of ``devfactory/runs/list``."""
+
+    runs: list[Run]
+
+
+class RunDirectiveParams(Params, kw_only=True):
+    """Parameters of ``devfactory/runs/directive``: a user message for the agent's next turn."""
+
+    run_id: int
+    text: str
+
+
+class RunChangedNotification(Model, kw_only=True):
+    """``devfactory/runChanged``: a run's record changed (status, step, usage)."""
+
+    run: Run
+
+
+class StreamNotification(Model, kw_only=True):
+    """``devfactory/stream``: model text as it arrives; not persisted (the whole message is)."""
+
+    run_id: int
+    delta: str

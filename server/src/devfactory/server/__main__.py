@@ -1,0 +1,3 @@
+from devfactory.server.cli.main import main
+
+main()

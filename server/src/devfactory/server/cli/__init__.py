@@ -1,0 +1,1 @@
+"""The ``devfactory`` command line: a real client of the daemon's protocol."""

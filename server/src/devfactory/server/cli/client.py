@@ -1,0 +1,46 @@
+"""Starting a daemon for a CLI command and turning protocol errors into clean exits."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from devfactory.protocol.client import DaemonClient
+from devfactory.protocol.errors import RpcError
+
+T = TypeVar("T")
+
+
+def daemon_command() -> list[str]:
+    """This very installation's daemon (not whatever ``devfactory`` is first on PATH)."""
+    return [sys.executable, "-m", "devfactory.server", "serve", "--stdio"]
+
+
+@asynccontextmanager
+async def connect(
+    workspace: Path, settings: dict[str, Any] | None = None
+) -> AsyncIterator[DaemonClient]:
+    async with DaemonClient.spawn(
+        workspace, command=daemon_command(), settings=settings, client_name="devfactory-cli"
+    ) as client:
+        yield client
+
+
+def run_async(main: Callable[[], Awaitable[T]]) -> T:
+    """Run a CLI coroutine; daemon errors become one clear line and exit status 1."""
+    try:
+        return asyncio.run(main())  # type: ignore[arg-type]
+    except RpcError as exc:
+        raise click.ClickException(exc.message) from None
+    except ConnectionError as exc:
+        raise click.ClickException(
+            f"{exc}: see .devfactory/logs/daemon.log in the workspace for details"
+        ) from None
+    except KeyboardInterrupt:
+        raise click.Abort() from None

@@ -1,0 +1,36 @@
+"""Rich rendering of daemon results for humans."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+from devfactory.protocol.project import Health
+
+console = Console()
+
+
+def render_health(health: Health) -> None:
+    table = Table(title=f"DevFactory {health.version}", show_header=False, title_justify="left")
+    table.add_column(style="bold")
+    table.add_column()
+    db_state = "[green]ok[/]" if health.database_ok else "[red]damaged[/]"
+    table.add_row(
+        "database", f"{db_state}  {health.database_path} (schema {health.schema_version})"
+    )
+    table.add_row("sqlite", health.sqlite_version)
+    table.add_row("sqlite-vec", health.sqlite_vec_version or "[red]not loaded[/]")
+    table.add_row("python", health.python_version)
+    table.add_row("project id", str(health.project_id))
+    sandbox = health.sandbox
+    table.add_row(
+        "sandbox",
+        f"[green]active[/] ({sandbox.tool})"
+        if sandbox.active
+        else f"[yellow]off[/]: {sandbox.reason}",
+    )
+    if health.embedder:
+        table.add_row("embedder", health.embedder)
+    table.add_row("counts", ", ".join(f"{k} {v}" for k, v in health.counts.items()))
+    table.add_row("log", health.log_path)
+    console.print(table)

@@ -1,0 +1,23 @@
+"""Feature packages: each registers its handlers and hooks in one ``setup(server)``."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..app import DevFactoryServer
+
+#: Feature name -> module with ``setup(server)``, in start-up order. ``core`` is mandatory.
+FEATURES: dict[str, str] = {
+    "core": "devfactory.server.features.core",
+}
+
+
+def setup_features(server: DevFactoryServer, names: Iterable[str] | None = None) -> None:
+    wanted = list(FEATURES) if names is None else ["core", *(n for n in names if n != "core")]
+    for name in wanted:
+        if name not in FEATURES:
+            raise ValueError(f"unknown feature {name!r}; known: {', '.join(FEATURES)}")
+        importlib.import_module(FEATURES[name]).setup(server)

@@ -1,0 +1,1 @@
+"""Git plumbing the daemon uses: an audited runner, snapshots and worktrees."""

@@ -1,0 +1,47 @@
+"""The pygls protocol and converter, taught to speak msgspec.
+
+pygls serialises attrs classes, enums and objects with ``__dict__``; a ``msgspec.Struct`` is
+none of these, and params of custom methods arrive as namedtuples. Here, once: Structs are
+turned into builtins on the way out, and params of methods lsprotocol does not know stay plain
+JSON data on the way in, so ``devfactory.server.rpc`` can validate them with msgspec.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import cattrs
+import msgspec
+from pygls.protocol import (
+    JsonRPCNotification,
+    JsonRPCRequestMessage,
+    JsonRPCResponseMessage,
+    LanguageServerProtocol,
+    default_converter,
+)
+
+
+def _keep_raw(obj: dict[str, Any], cls: type[Any]) -> Any:
+    return cls(**obj)
+
+
+def _is_struct(tp: Any) -> bool:
+    return isinstance(tp, type) and issubclass(tp, msgspec.Struct)
+
+
+def converter_factory() -> cattrs.Converter:
+    """lsprotocol's converter, plus msgspec Structs out and raw custom params in."""
+    converter: cattrs.Converter = default_converter()
+    for message_type in (JsonRPCRequestMessage, JsonRPCNotification, JsonRPCResponseMessage):
+        converter.register_structure_hook(message_type, _keep_raw)
+    converter.register_unstructure_hook_func(_is_struct, msgspec.to_builtins)
+    return converter
+
+
+class DevFactoryProtocol(LanguageServerProtocol):
+    """LanguageServerProtocol that can send msgspec Structs anywhere in a message."""
+
+    def _serialize_message(self, data: Any) -> Any:
+        if isinstance(data, msgspec.Struct):
+            return msgspec.to_builtins(data)
+        return super()._serialize_message(data)

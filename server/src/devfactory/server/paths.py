@@ -1,0 +1,56 @@
+"""Where the daemon keeps its state: ``<workspace>/.devfactory/``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+STATE_DIR_NAME = ".devfactory"
+
+
+@dataclass(frozen=True)
+class StatePaths:
+    """Every path under a workspace's state folder."""
+
+    root: Path
+    """The workspace root."""
+
+    @property
+    def state(self) -> Path:
+        return self.root / STATE_DIR_NAME
+
+    @property
+    def database(self) -> Path:
+        return self.state / "devfactory.db"
+
+    @property
+    def logs(self) -> Path:
+        return self.state / "logs"
+
+    @property
+    def log_file(self) -> Path:
+        return self.logs / "daemon.log"
+
+    @property
+    def worktrees(self) -> Path:
+        return self.state / "worktrees"
+
+    @property
+    def diffs(self) -> Path:
+        return self.state / "diffs"
+
+    @property
+    def command_output(self) -> Path:
+        return self.state / "commands"
+
+    @property
+    def private_git_dir(self) -> Path:
+        """A repository of our own, for workspaces that are not git repositories."""
+        return self.state / "repo.git"
+
+    def ensure(self) -> None:
+        for folder in (self.state, self.logs):
+            folder.mkdir(parents=True, exist_ok=True)
+        gitignore = self.state / ".gitignore"
+        if not gitignore.exists():
+            gitignore.write_text("# DevFactory state; never commit it.\n*\n")

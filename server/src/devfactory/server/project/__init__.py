@@ -1,0 +1,1 @@
+"""What the workspace is: its files, languages, frameworks and map."""

@@ -1,0 +1,58 @@
+"""``Services``: what the daemon holds once ``initialize`` has named the workspace.
+
+Core services are set at construction; each feature fills its own slot during initialize
+(``events``, ``index``, ``runs``...), so handlers reach each other through one typed object
+instead of module globals.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from devfactory.protocol.project import Project
+from devfactory.protocol.settings import Settings
+from devfactory.storage import Store
+
+from .git.runner import GitResult, GitRunner
+from .paths import StatePaths
+
+if TYPE_CHECKING:
+    from .events.bus import EventBus
+
+
+class Services:
+    def __init__(
+        self,
+        *,
+        paths: StatePaths,
+        settings: Settings,
+        store: Store,
+        project: Project,
+        is_git_repo: bool,
+    ) -> None:
+        self.paths = paths
+        self.settings = settings
+        self.store = store
+        self.project = project
+        self.is_git_repo = is_git_repo
+        """False when the workspace is not a git repository (snapshots use a private one)."""
+        self.git = GitRunner(paths.root, on_finished=self.record_git)
+        """git in the workspace, every call recorded in the audit log."""
+        self.events: EventBus | None = None
+
+    @property
+    def root(self) -> Path:
+        return self.paths.root
+
+    async def record_git(self, operation: str, result: GitResult, run_id: int | None) -> None:
+        await self.store.git_operations.record(
+            project_id=self.project.id,
+            run_id=run_id,
+            operation=operation,
+            args=result.args,
+            exit_code=result.exit_code,
+            stdout=result.stdout,
+            stderr=result.stderr,
+            duration_ms=result.duration_ms,
+        )

@@ -1,0 +1,235 @@
+"""The SQLite database of one workspace: connections, pragmas, sqlite-vec and migrations.
+
+This machine's (and many macOS) Pythons cannot load SQLite extensions, so connections come
+from ``sqlean`` (a bundled modern SQLite with FTS5 and extension loading) and are handed to
+aiosqlite. One writer connection behind an asyncio lock serialises writes, so concurrent runs
+never see SQLITE_BUSY; a second connection serves reads (WAL lets them run alongside).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib.resources
+import importlib.util
+import logging
+import re
+import sqlite3
+from collections.abc import AsyncIterator, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+import sqlean
+
+log = logging.getLogger(__name__)
+
+BUSY_TIMEOUT_MS = 10_000
+_MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+
+
+class DatabaseError(RuntimeError):
+    """The database cannot be opened as it is; the message says what to do."""
+
+
+class SchemaTooNewError(DatabaseError):
+    """The database was written by a newer DevFactory; it is left untouched."""
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    sql: str
+
+
+def load_migrations() -> list[Migration]:
+    """The numbered SQL files shipped in ``devfactory.storage.migrations``, in order."""
+    folder = importlib.resources.files("devfactory.storage") / "migrations"
+    found = []
+    for entry in folder.iterdir():
+        match = _MIGRATION_NAME.match(entry.name)
+        if match:
+            found.append(Migration(int(match.group(1)), entry.name, entry.read_text("utf-8")))
+    found.sort(key=lambda m: m.version)
+    for expected, migration in enumerate(found, start=1):
+        if migration.version != expected:
+            raise DatabaseError(
+                f"migration {migration.name} is out of sequence (expected {expected})"
+            )
+    return found
+
+
+def sqlite_vec_path() -> str:
+    """Path of the sqlite-vec loadable extension, found without importing its package.
+
+    (Importing ``sqlite_vec`` pulls in numpy, which costs ~0.4 s of start-up for nothing.)
+    """
+    spec = importlib.util.find_spec("sqlite_vec")
+    if spec is None or not spec.submodule_search_locations:
+        raise DatabaseError("sqlite-vec is not installed: pip install sqlite-vec")
+    return str(Path(next(iter(spec.submodule_search_locations))) / "vec0")
+
+
+def _connect(path: str, *, readonly: bool = False) -> sqlite3.Connection:
+    target = f"file:{path}?mode=ro" if readonly else path
+    conn: sqlite3.Connection = sqlean.connect(
+        target,
+        uri=readonly,
+        isolation_level=None,  # autocommit; transactions are explicit BEGIN IMMEDIATE
+        check_same_thread=False,
+        timeout=BUSY_TIMEOUT_MS / 1000,
+    )
+    conn.row_factory = sqlean.Row
+    conn.enable_load_extension(True)
+    conn.load_extension(sqlite_vec_path())
+    conn.enable_load_extension(False)
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute("PRAGMA foreign_keys = ON")
+    return conn
+
+
+def _migrate(conn: sqlite3.Connection, migrations: Sequence[Migration], path: str) -> int:
+    """Bring the schema up to date inside one transaction per migration; return the version."""
+    current = conn.execute("PRAGMA user_version").fetchone()[0]
+    latest = migrations[-1].version if migrations else 0
+    if current > latest:
+        raise SchemaTooNewError(
+            f"{path} has schema version {current}, but this DevFactory knows only up to "
+            f"{latest}. Upgrade DevFactory (pip install -U devfactory-server) or point it at "
+            "another workspace; the database was not changed."
+        )
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    for migration in migrations:
+        if migration.version <= current:
+            continue
+        log.info("applying migration %s", migration.name)
+        try:
+            version = f"PRAGMA user_version = {migration.version};"
+            conn.executescript(f"BEGIN IMMEDIATE;\n{migration.sql}\n;{version}\nCOMMIT;")
+        except sqlite3.Error as exc:
+            if conn.in_transaction:
+                conn.rollback()
+            raise DatabaseError(f"migration {migration.name} failed: {exc}") from exc
+        current = migration.version
+    return int(current)
+
+
+class Database:
+    """An open workspace database. Use :meth:`open`; close with :meth:`close`."""
+
+    def __init__(
+        self, path: str, writer: aiosqlite.Connection, reader: aiosqlite.Connection, version: int
+    ) -> None:
+        self.path = path
+        self.schema_version = version
+        self._writer = writer
+        self._reader = reader
+        self._write_lock = asyncio.Lock()
+
+    @classmethod
+    async def open(
+        cls, path: str | Path, migrations: Sequence[Migration] | None = None
+    ) -> Database:
+        """Open (creating and migrating as needed) the database at ``path``."""
+        path_text = str(path)
+        if path_text != ":memory:":
+            Path(path_text).parent.mkdir(parents=True, exist_ok=True)
+        plan = list(migrations) if migrations is not None else load_migrations()
+        writer = aiosqlite.Connection(lambda: _connect(path_text), iter_chunk_size=256)
+        try:
+            await writer
+            version = await writer._execute(_migrate, writer._conn, plan, path_text)
+        except BaseException:
+            await writer.close()
+            raise
+        if path_text == ":memory:":
+            reader = writer
+        else:
+            reader = aiosqlite.Connection(lambda: _connect(path_text), iter_chunk_size=256)
+            await reader
+        return cls(path_text, writer, reader, version)
+
+    async def close(self) -> None:
+        async with self._write_lock:
+            if self._reader is not self._writer:
+                await self._reader.close()
+            await self._writer.close()
+
+    def stop_threads(self) -> None:
+        """Close without an event loop (process exit after the loop is gone).
+
+        aiosqlite's worker threads are not daemons: a database left open would keep the
+        process alive after the client hung up.
+        """
+        for conn in {id(self._reader): self._reader, id(self._writer): self._writer}.values():
+            if conn._connection is not None:
+                conn.stop()
+
+    # -- writes --------------------------------------------------------------------------------
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """A write transaction on the single writer connection; rolls back on error."""
+        async with self._write_lock:
+            await self._writer.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._writer
+            except BaseException:
+                await self._writer.rollback()
+                raise
+            else:
+                await self._writer.commit()
+
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """One write statement in its own transaction; returns ``lastrowid``."""
+        async with self.transaction() as conn:
+            cursor = await conn.execute(sql, params)
+            return cursor.lastrowid or 0
+
+    async def insert_many(self, sql: str, rows: Iterable[Sequence[Any]]) -> list[int]:
+        """Insert rows in one transaction and return their ids, in order.
+
+        Under the write lock nothing else inserts, so an AUTOINCREMENT table gives the batch
+        consecutive ids ending at ``last_insert_rowid()``.
+        """
+        batch = list(rows)
+        if not batch:
+            return []
+        async with self.transaction() as conn:
+            await conn.executemany(sql, batch)
+            async with conn.execute("SELECT last_insert_rowid()") as cursor:
+                row = await cursor.fetchone()
+        last = int(row[0]) if row else 0
+        return list(range(last - len(batch) + 1, last + 1))
+
+    # -- reads ---------------------------------------------------------------------------------
+
+    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
+        async with self._reader.execute(sql, params) as cursor:
+            row: sqlite3.Row | None = await cursor.fetchone()
+            return row
+
+    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        async with self._reader.execute(sql, params) as cursor:
+            return list(await cursor.fetchall())
+
+    async def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        row = await self.fetchone(sql, params)
+        return None if row is None else row[0]
+
+    async def versions(self) -> tuple[str, str | None]:
+        """(SQLite version, sqlite-vec version)."""
+        row = await self.fetchone("SELECT sqlite_version(), vec_version()")
+        assert row is not None
+        return str(row[0]), row[1]
+
+    async def run_sync(self, fn: Any, *args: Any) -> Any:
+        """Run ``fn(sqlite3_connection, *args)`` on the writer thread, under the write lock.
+
+        For bulk work (indexing) that would otherwise cost one thread hop per statement.
+        """
+        async with self._write_lock:
+            return await self._writer._execute(fn, self._writer._conn, *args)

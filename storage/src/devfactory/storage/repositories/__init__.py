@@ -1,0 +1,1 @@
+"""One repository per aggregate; each returns protocol Structs, never raw rows."""

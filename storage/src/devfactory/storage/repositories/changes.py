@@ -1,0 +1,126 @@
+"""The ``workspace_files`` table: one proposed change per (run, path)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from devfactory.protocol.changes import Change, Hunk
+from devfactory.protocol.enums import ChangeAction, ChangeStatus
+
+from ..clock import now_iso
+from ..codec import dump, load, row_to
+from ..database import Database
+
+
+def _change(row: Any) -> Change:
+    return row_to(Change, row, hunks=load(row["hunks"], list[Hunk]))
+
+
+class ChangeRepository:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def upsert(
+        self,
+        *,
+        project_id: int,
+        run_id: int,
+        path: str,
+        action: ChangeAction,
+        before_hash: str | None,
+        after_hash: str | None,
+        diff: str | None,
+        diff_path: str | None,
+        hunks: list[Hunk],
+        event_id: int | None,
+    ) -> Change:
+        """Record the run's current proposal for ``path``, replacing an unreviewed one."""
+        now = now_iso()
+        async with self.db.transaction() as conn:
+            async with conn.execute(
+                "SELECT id FROM workspace_files WHERE run_id = ? AND path = ?"
+                " AND status IN ('proposed','conflict','stale')",
+                (run_id, path),
+            ) as cursor:
+                existing = await cursor.fetchone()
+            values = (
+                action.value,
+                before_hash,
+                after_hash,
+                diff,
+                diff_path,
+                dump(hunks),
+                event_id,
+                now,
+            )
+            if existing:
+                change_id = int(existing[0])
+                await conn.execute(
+                    "UPDATE workspace_files SET action = ?, before_hash = ?, after_hash = ?,"
+                    " diff = ?, diff_path = ?, hunks = ?, event_id = ?, updated_at = ?,"
+                    " status = 'proposed', reason = NULL WHERE id = ?",
+                    (*values, change_id),
+                )
+            else:
+                cursor = await conn.execute(
+                    "INSERT INTO workspace_files (action, before_hash, after_hash, diff,"
+                    " diff_path, hunks, event_id, updated_at, project_id, run_id, path, status,"
+                    " created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,'proposed',?)",
+                    (*values, project_id, run_id, path, now),
+                )
+                change_id = int(cursor.lastrowid or 0)
+        change = await self.get(change_id)
+        assert change is not None
+        return change
+
+    async def get(self, change_id: int) -> Change | None:
+        row = await self.db.fetchone("SELECT * FROM workspace_files WHERE id = ?", (change_id,))
+        return None if row is None else _change(row)
+
+    async def diff_text(self, change_id: int) -> str | None:
+        """The inline diff, if it was small enough to be stored inline."""
+        value = await self.db.scalar("SELECT diff FROM workspace_files WHERE id = ?", (change_id,))
+        return None if value is None else str(value)
+
+    async def list(
+        self,
+        project_id: int,
+        *,
+        run_id: int | None = None,
+        path: str | None = None,
+        status: ChangeStatus | None = None,
+    ) -> list[Change]:
+        sql = "SELECT * FROM workspace_files WHERE project_id = ?"
+        params: list[Any] = [project_id]
+        for column, value in (("run_id", run_id), ("path", path), ("status", status)):
+            if value is not None:
+                sql += f" AND {column} = ?"
+                params.append(getattr(value, "value", value))
+        rows = await self.db.fetchall(sql + " ORDER BY id", params)
+        return [_change(row) for row in rows]
+
+    async def set_status(
+        self,
+        change_id: int,
+        status: ChangeStatus,
+        *,
+        reason: str | None = None,
+        hunks: list[Hunk] | None = None,
+    ) -> Change:
+        now = now_iso()
+        applied_at = now if status is ChangeStatus.APPLIED else None
+        if hunks is None:
+            await self.db.execute(
+                "UPDATE workspace_files SET status = ?, reason = ?, updated_at = ?,"
+                " applied_at = coalesce(?, applied_at) WHERE id = ?",
+                (status.value, reason, now, applied_at, change_id),
+            )
+        else:
+            await self.db.execute(
+                "UPDATE workspace_files SET status = ?, reason = ?, updated_at = ?, hunks = ?,"
+                " applied_at = coalesce(?, applied_at) WHERE id = ?",
+                (status.value, reason, now, dump(hunks), applied_at, change_id),
+            )
+        change = await self.get(change_id)
+        assert change is not None
+        return change

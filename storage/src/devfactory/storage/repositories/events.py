@@ -1,0 +1,91 @@
+"""The ``agent_events`` table: append-only, ids only grow."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, NamedTuple
+
+from devfactory.protocol.enums import EventType, Severity
+from devfactory.protocol.events import Event
+
+from ..codec import dump, load, row_to
+from ..database import Database
+
+
+class NewEvent(NamedTuple):
+    """An event before it has an id."""
+
+    project_id: int
+    run_id: int | None
+    type: EventType
+    severity: Severity
+    title: str
+    message: str
+    payload: dict[str, Any]
+    created_at: str
+
+
+def _event(row: Any) -> Event:
+    return row_to(Event, row, payload=load(row["payload"], dict[str, Any]))
+
+
+class EventRepository:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def append(self, events: Sequence[NewEvent]) -> list[Event]:
+        """Commit a batch of events in one transaction; return them with their ids."""
+        ids = await self.db.insert_many(
+            "INSERT INTO agent_events (project_id, run_id, type, severity, title, message,"
+            " payload, created_at) VALUES (?,?,?,?,?,?,?,?)",
+            (
+                (
+                    e.project_id,
+                    e.run_id,
+                    e.type.value,
+                    e.severity.value,
+                    e.title,
+                    e.message,
+                    dump(e.payload),
+                    e.created_at,
+                )
+                for e in events
+            ),
+        )
+        return [
+            Event(
+                id=event_id,
+                project_id=e.project_id,
+                run_id=e.run_id,
+                type=e.type,
+                severity=e.severity,
+                title=e.title,
+                message=e.message,
+                payload=e.payload,
+                created_at=e.created_at,
+            )
+            for event_id, e in zip(ids, events, strict=True)
+        ]
+
+    async def list(
+        self, project_id: int, *, run_id: int | None = None, since: int = 0, limit: int = 1000
+    ) -> list[Event]:
+        """Events with ``id > since``, oldest first (one run's, or the whole project's)."""
+        if run_id is None:
+            rows = await self.db.fetchall(
+                "SELECT * FROM agent_events WHERE project_id = ? AND id > ? ORDER BY id LIMIT ?",
+                (project_id, since, limit),
+            )
+        else:
+            rows = await self.db.fetchall(
+                "SELECT * FROM agent_events WHERE run_id = ? AND id > ? ORDER BY id LIMIT ?",
+                (run_id, since, limit),
+            )
+        return [_event(row) for row in rows]
+
+    async def count(self, project_id: int) -> int:
+        return int(
+            await self.db.scalar(
+                "SELECT count(*) FROM agent_events WHERE project_id = ?", (project_id,)
+            )
+        )
