@@ -8,7 +8,7 @@ InvalidParams naming the field, and the result Struct is serialised by our conve
 from __future__ import annotations
 
 import functools
-import re
+import os
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -25,7 +25,9 @@ P = TypeVar("P")
 R = TypeVar("R")
 Handler = Callable[[P], Awaitable[R]]
 
-_FIELD = re.compile(r"`\$\.([^`]+)`|field `([^`]+)`")
+#: Methods that raise on purpose, for tests that prove a failing handler does not take the
+#: daemon down (comma-separated method names).
+_INJECTED_FAULTS = frozenset(filter(None, os.environ.get("DEVFACTORY_INJECT_FAULT", "").split(",")))
 
 
 def decode_params(method: str, params_type: type[P], raw: Any) -> P:
@@ -50,7 +52,10 @@ def request(
     def decorator(fn: Handler[Any, Any]) -> Handler[Any, Any]:
         @functools.wraps(fn)
         async def handler(raw: Any) -> Any:
-            return await fn(decode_params(method, spec.params, raw))
+            params = decode_params(method, spec.params, raw)
+            if method in _INJECTED_FAULTS:
+                raise RuntimeError(f"fault injected into {method} (DEVFACTORY_INJECT_FAULT)")
+            return await fn(params)
 
         server.feature(method)(handler)
         return fn

@@ -109,7 +109,7 @@ def _migrate(conn: sqlite3.Connection, migrations: Sequence[Migration], path: st
         try:
             version = f"PRAGMA user_version = {migration.version};"
             conn.executescript(f"BEGIN IMMEDIATE;\n{migration.sql}\n;{version}\nCOMMIT;")
-        except sqlite3.Error as exc:
+        except sqlean.Error as exc:
             if conn.in_transaction:
                 conn.rollback()
             raise DatabaseError(f"migration {migration.name} failed: {exc}") from exc

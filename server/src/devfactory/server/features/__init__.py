@@ -12,6 +12,7 @@ if TYPE_CHECKING:
 #: Feature name -> module with ``setup(server)``, in start-up order. ``core`` is mandatory.
 FEATURES: dict[str, str] = {
     "core": "devfactory.server.features.core",
+    "events": "devfactory.server.features.events",
 }
 
 

@@ -1,0 +1,1 @@
+"""Agents: roles, the tool loop, and the model providers that drive it."""

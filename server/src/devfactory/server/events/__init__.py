@@ -1,0 +1,1 @@
+"""The event stream: persisted first, then sent to the client."""

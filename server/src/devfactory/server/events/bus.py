@@ -1,0 +1,135 @@
+"""``EventBus``: every step of a run is committed to ``agent_events`` and then notified.
+
+Emitters await ``emit``; concurrent emits are written together in one transaction (the queue
+fills while the previous batch commits), which is what lets many runs stream thousands of
+events a second. Notifications leave in id order, after their batch committed, so a client
+that replays with ``devfactory/events`` and then follows ``devfactory/event`` sees no gap and
+no duplicate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+
+from devfactory.protocol.enums import EventType, Severity
+from devfactory.protocol.events import Event, EventNotification, Payload, encode_payload
+from devfactory.protocol.methods import Notifications
+from devfactory.storage import Store
+from devfactory.storage.clock import now_iso
+from devfactory.storage.repositories.events import NewEvent
+
+log = logging.getLogger(__name__)
+
+Sender = Callable[[str, EventNotification], None]
+Listener = Callable[[Event], None]
+
+DEFAULT_SEVERITY: dict[EventType, Severity] = {
+    EventType.ERROR: Severity.ERROR,
+    EventType.COMMAND_FAILED: Severity.ERROR,
+    EventType.TEST_FAILED: Severity.ERROR,
+    EventType.CHANGE_CONFLICT: Severity.WARNING,
+    EventType.PAUSED_FOR_INPUT: Severity.WARNING,
+    EventType.COMMAND_OUTPUT: Severity.DEBUG,
+    EventType.FILE_READ: Severity.DEBUG,
+    EventType.COMMAND_COMPLETED: Severity.SUCCESS,
+    EventType.TEST_COMPLETED: Severity.SUCCESS,
+    EventType.CHANGE_APPLIED: Severity.SUCCESS,
+    EventType.CHANGE_APPROVED: Severity.SUCCESS,
+    EventType.FINAL_SUMMARY: Severity.SUCCESS,
+    EventType.SNAPSHOT_RESTORED: Severity.SUCCESS,
+}
+
+
+class EventBus:
+    """Persists and fans out events of one project."""
+
+    def __init__(self, store: Store, project_id: int, send: Sender) -> None:
+        self.store = store
+        self.project_id = project_id
+        self._send = send
+        self._listeners: list[Listener] = []
+        self._pending: list[tuple[NewEvent, asyncio.Future[Event]]] = []
+        self._wake = asyncio.Event()
+        self._writer: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._writer = asyncio.get_running_loop().create_task(self._write_loop(), name="events")
+
+    async def stop(self) -> None:
+        """Flush what is queued, then stop the writer."""
+        if self._writer is None:
+            return
+        while self._pending:
+            self._wake.set()
+            await asyncio.sleep(0.005)
+        self._writer.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._writer
+        self._writer = None
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        """Call ``listener(event)`` after each event is committed; returns an unsubscribe."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
+    async def emit(
+        self,
+        run_id: int | None,
+        type: EventType,
+        title: str,
+        payload: Payload,
+        *,
+        message: str = "",
+        severity: Severity | None = None,
+    ) -> Event:
+        """Record an event; returns it with its id once it is committed (and sent)."""
+        new = NewEvent(
+            project_id=self.project_id,
+            run_id=run_id,
+            type=type,
+            severity=severity or DEFAULT_SEVERITY.get(type, Severity.INFO),
+            title=title,
+            message=message,
+            payload=encode_payload(type, payload),
+            created_at=now_iso(),
+        )
+        future: asyncio.Future[Event] = asyncio.get_running_loop().create_future()
+        self._pending.append((new, future))
+        self._wake.set()
+        if self._writer is None:
+            raise RuntimeError("EventBus.start() was not called")
+        return await future
+
+    async def _write_loop(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            batch, self._pending = self._pending, []
+            if not batch:
+                continue
+            try:
+                events = await self.store.events.append([new for new, _ in batch])
+            except Exception as exc:
+                log.exception("could not persist %d events", len(batch))
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            for event, (_, future) in zip(events, batch, strict=True):
+                self._deliver(event)
+                if not future.done():
+                    future.set_result(event)
+
+    def _deliver(self, event: Event) -> None:
+        try:
+            self._send(Notifications.EVENT, EventNotification(event=event))
+        except Exception:
+            log.exception("could not send event %d", event.id)
+        for listener in list(self._listeners):
+            try:
+                listener(event)
+            except Exception:
+                log.exception("event listener %r failed", listener)

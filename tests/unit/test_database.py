@@ -1,0 +1,152 @@
+"""The workspace database: extensions, pragmas, migrations and the single writer."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from devfactory.protocol.enums import EventType, RunStatus, Severity
+from devfactory.protocol.runs import RunMetadata
+from devfactory.storage import Database, SchemaTooNewError, Store
+from devfactory.storage.database import DatabaseError, Migration, load_migrations
+from devfactory.storage.repositories.events import NewEvent
+
+
+async def test_opens_with_sqlite_vec_fts5_and_wal(tmp_path: Path) -> None:
+    db = await Database.open(tmp_path / "d.db")
+    try:
+        sqlite_version, vec_version = await db.versions()
+        assert tuple(int(p) for p in sqlite_version.split(".")) >= (3, 45)
+        assert vec_version is not None and vec_version.startswith("v")
+        assert await db.scalar("PRAGMA journal_mode") == "wal"
+        assert await db.scalar("PRAGMA foreign_keys") == 1
+        assert await db.scalar("SELECT vec_length(vec_f32('[1, 2, 3]'))") == 3
+        assert db.schema_version == len(load_migrations())
+    finally:
+        await db.close()
+
+
+async def test_fresh_database_has_the_whole_domain(tmp_path: Path) -> None:
+    db = await Database.open(tmp_path / "d.db")
+    try:
+        rows = await db.fetchall("SELECT name FROM sqlite_master WHERE type IN ('table','index')")
+        names = {row[0] for row in rows}
+    finally:
+        await db.close()
+    tables = {
+        "projects", "agent_runs", "agent_events", "workspace_files", "snapshots",
+        "command_executions", "git_operations", "documentation_updates", "run_reviews",
+        "review_comments", "hitl_requests", "context_artifacts", "tasks", "task_dependencies",
+        "rag_files", "rag_chunks", "rag_chunks_fts", "rag_chunk_vectors", "settings",
+        "provider_accounts",
+    }  # fmt: skip
+    indexes = {
+        "agent_events_run", "agent_events_project_time", "workspace_files_run",
+        "workspace_files_project_path", "rag_chunks_project_source", "rag_chunks_hash",
+        "agent_runs_project_status", "command_executions_run",
+    }  # fmt: skip
+    assert tables <= names
+    assert indexes <= names
+
+
+def _plan(*sqls: str) -> list[Migration]:
+    return [Migration(i, f"{i:04d}_m.sql", sql) for i, sql in enumerate(sqls, start=1)]
+
+
+async def test_older_database_is_upgraded_in_order(tmp_path: Path) -> None:
+    path = tmp_path / "d.db"
+    first = _plan("CREATE TABLE a (x INTEGER);")
+    db = await Database.open(path, first)
+    await db.execute("INSERT INTO a VALUES (1)")
+    await db.close()
+
+    both = _plan("CREATE TABLE a (x INTEGER);", "ALTER TABLE a ADD COLUMN y TEXT DEFAULT 'new';")
+    db = await Database.open(path, both)
+    try:
+        assert db.schema_version == 2
+        row = await db.fetchone("SELECT x, y FROM a")
+        assert tuple(row) == (1, "new")
+    finally:
+        await db.close()
+
+
+async def test_newer_database_is_refused_and_left_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "d.db"
+    db = await Database.open(path, _plan("CREATE TABLE a (x);", "CREATE TABLE b (y);"))
+    await db.close()
+    before = path.read_bytes()
+
+    with pytest.raises(SchemaTooNewError, match="schema version 2.*knows only up to 1"):
+        await Database.open(path, _plan("CREATE TABLE a (x);"))
+    assert path.read_bytes() == before
+
+
+async def test_failing_migration_rolls_back_completely(tmp_path: Path) -> None:
+    path = tmp_path / "d.db"
+    broken = _plan("CREATE TABLE a (x);", "CREATE TABLE b (y); INSERT INTO nowhere VALUES (1);")
+    with pytest.raises(DatabaseError, match="0002_m.sql failed"):
+        await Database.open(path, broken)
+    conn = sqlite3.connect(path)
+    try:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
+        names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+        assert "a" in names and "b" not in names
+    finally:
+        conn.close()
+
+
+async def test_concurrent_writers_never_see_busy(tmp_path: Path) -> None:
+    store = await Store.open(tmp_path / "d.db")
+    try:
+        project = await store.projects.register(
+            root_path="/w", name="w", slug="w", default_branch=None, current_branch=None
+        )
+        runs = [
+            await store.runs.create(
+                project_id=project.id, title=f"r{i}", prompt="p", status=RunStatus.RUNNING,
+                agent="qa", provider="scripted", model=None, mode="review",
+                metadata=RunMetadata(),
+            )
+            for i in range(8)
+        ]  # fmt: skip
+
+        async def writer(run_id: int) -> list[int]:
+            ids = []
+            for n in range(50):
+                event = NewEvent(
+                    project.id, run_id, EventType.AI_MESSAGE, Severity.INFO, f"{n}", "", {}, "t"
+                )
+                ids += [e.id for e in await store.events.append([event])]
+            return ids
+
+        results = await asyncio.gather(*(writer(run.id) for run in runs))
+        all_ids = [i for ids in results for i in ids]
+        assert len(set(all_ids)) == 400
+        for ids in results:
+            assert ids == sorted(ids)
+        for run in runs:
+            titles = [e.title for e in await store.events.list(project.id, run_id=run.id)]
+            assert titles == [str(n) for n in range(50)]
+    finally:
+        await store.close()
+
+
+async def test_batch_insert_returns_consecutive_ids_in_order(tmp_path: Path) -> None:
+    store = await Store.open(tmp_path / "d.db")
+    try:
+        project = await store.projects.register(
+            root_path="/w", name="w", slug="w", default_branch=None, current_branch=None
+        )
+        batch = [
+            NewEvent(project.id, None, EventType.AI_MESSAGE, Severity.INFO, str(n), "", {}, "t")
+            for n in range(100)
+        ]
+        events = await store.events.append(batch)
+        stored = await store.events.list(project.id)
+        assert [e.id for e in events] == [e.id for e in stored]
+        assert [e.title for e in stored] == [str(n) for n in range(100)]
+    finally:
+        await store.close()

@@ -1,0 +1,82 @@
+"""msgspec Structs through pygls: out as camelCase JSON, back into the same Struct."""
+
+from __future__ import annotations
+
+import json
+
+import msgspec
+import pytest
+from pygls.protocol import JsonRPCNotification, JsonRPCResponseMessage
+
+from devfactory.protocol.enums import EventType, RunStatus, Severity
+from devfactory.protocol.events import (
+    Event,
+    EventNotification,
+    PlanCreated,
+    decode_payload,
+    encode_payload,
+)
+from devfactory.protocol.runs import Run, RunCreateParams
+from devfactory.server.app import DevFactoryServer
+from devfactory.server.errors import InvalidParams
+from devfactory.server.rpc import decode_params
+
+RUN = Run(
+    id=3, project_id=1, title="t", prompt="p", status=RunStatus.RUNNING, agent="qa",
+    provider="scripted", created_at="2026-01-01T00:00:00.000Z",
+)  # fmt: skip
+EVENT = Event(
+    id=9, project_id=1, run_id=3, type=EventType.AI_PLAN_CREATED, severity=Severity.INFO,
+    title="plan", payload=encode_payload(EventType.AI_PLAN_CREATED, PlanCreated(plan="x",
+    steps=["a"])), created_at="2026-01-01T00:00:00.000Z",
+)  # fmt: skip
+
+
+def _wire(message: object) -> dict:
+    server = DevFactoryServer()
+    text = json.dumps(message, default=server.protocol._serialize_message)
+    return json.loads(text)
+
+
+@pytest.mark.parametrize("value", [RUN, EventNotification(event=EVENT)])
+def test_struct_results_round_trip(value: msgspec.Struct) -> None:
+    wire = _wire(JsonRPCResponseMessage(id=1, jsonrpc="2.0", result=value))
+    assert msgspec.convert(wire["result"], type(value)) == value
+
+
+def test_notifications_are_camel_case() -> None:
+    wire = _wire(
+        JsonRPCNotification(method="m", jsonrpc="2.0", params=EventNotification(event=EVENT))
+    )
+    assert wire["params"]["event"]["runId"] == 3
+    assert "run_id" not in json.dumps(wire)
+
+
+def test_custom_params_stay_raw_json() -> None:
+    server = DevFactoryServer()
+    message = server.protocol.structure_message(
+        {"jsonrpc": "2.0", "id": 1, "method": "devfactory/runs/create", "params": {"prompt": "x"}}
+    )
+    assert message.params == {"prompt": "x"}
+
+
+def test_payloads_decode_into_their_struct() -> None:
+    assert decode_payload(EVENT) == PlanCreated(plan="x", steps=["a"])
+    with pytest.raises(TypeError, match="takes a PlanCreated payload"):
+        encode_payload(EventType.AI_PLAN_CREATED, EventNotification(event=EVENT))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ({}, "missing required field `prompt`"),
+        ({"prompt": 5}, "Expected `str`, got `int` - at `$.prompt`"),
+        ({"prompt": "x", "agnet": "qa"}, "unknown field `agnet`; accepted fields: prompt, title"),
+        ({"prompt": "x", "agent": "wizard"}, "Invalid enum value 'wizard' - at `$.agent`"),
+    ],
+)
+def test_bad_params_name_the_field(raw: dict, message: str) -> None:
+    with pytest.raises(InvalidParams) as caught:
+        decode_params("devfactory/runs/create", RunCreateParams, raw)
+    assert message in caught.value.message
+    assert caught.value.message.startswith("invalid params for devfactory/runs/create: ")

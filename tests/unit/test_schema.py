@@ -1,0 +1,35 @@
+"""The checked-in JSON Schema of the wire contract must match the code."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from devfactory.protocol.methods import NOTIFICATIONS, REQUESTS
+from devfactory.protocol.schema import build_schema, render_schema
+
+SCHEMA_FILE = Path(__file__).resolve().parents[2] / "docs/protocol.schema.json"
+
+
+def test_checked_in_schema_is_current() -> None:
+    assert SCHEMA_FILE.read_text() == render_schema(), (
+        "docs/protocol.schema.json is stale: run "
+        "`uv run python -m devfactory.protocol.schema > docs/protocol.schema.json`"
+    )
+
+
+def test_schema_names_every_method_with_resolvable_types() -> None:
+    schema = build_schema()
+    defs = schema["$defs"]
+    assert set(schema["x-devfactory-requests"]) == set(REQUESTS)
+    assert set(schema["x-devfactory-notifications"]) == set(NOTIFICATIONS)
+    for entry in schema["x-devfactory-requests"].values():
+        for key in ("params", "result"):
+            name = entry[key]["$ref"].rsplit("/", 1)[-1]
+            assert name in defs
+
+
+def test_schema_is_camel_case_on_the_wire() -> None:
+    run = build_schema()["$defs"]["Run"]
+    assert "projectId" in run["properties"]
+    assert "project_id" not in json.dumps(run)
