@@ -75,7 +75,12 @@ class Notifications:
 
 
 class Commands:
-    """``workspace/executeCommand`` commands the daemon registers (used by code actions)."""
+    """``workspace/executeCommand`` commands the daemon registers (used by code actions).
+
+    Arguments: ``devfactory.approve`` / ``devfactory.reject`` take ``[changeId]`` or
+    ``[changeId, hunkIndex]``; ``devfactory.approveRun`` / ``devfactory.rejectRun`` take
+    ``[runId]``; ``devfactory.showDiff`` takes ``[changeId]``.
+    """
 
     APPROVE: Final = "devfactory.approve"
     REJECT: Final = "devfactory.reject"

@@ -1,0 +1,94 @@
+"""``scripted``: replays a JSON script of model turns, deterministically.
+
+Used by ``devfactory demo`` and the tests: the agent loop, tools, events, review and editors
+all run for real; only the model's answers are fixed. A script is a file::
+
+    {"turns": [
+        {"text": "Plan: read calc.py, fix add(), run the tests."},
+        {"toolCalls": [{"name": "read_file", "arguments": {"path": "calc.py"}}]},
+        {"toolCalls": [{"name": "finish", "arguments": {"summary": "Fixed add()."}}]}
+    ]}
+
+The first turn answers the planning request. Each later turn answers one step of the tool
+loop, whatever the conversation says; text streams out in a few chunks as a real model's
+would. When the script runs out, the provider finishes the run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import msgspec
+
+from .base import Message, ProviderUnavailable, TextCallback, ToolCall, ToolSpec, Turn, Usage
+
+
+class ScriptedCall(msgspec.Struct, kw_only=True, rename="camel"):
+    name: str
+    arguments: dict[str, object] = {}
+
+
+class ScriptedTurn(msgspec.Struct, kw_only=True, rename="camel", forbid_unknown_fields=True):
+    text: str = ""
+    tool_calls: list[ScriptedCall] = []
+    delay_s: float = 0.0
+    """Think this long before answering (lets tests pause or cancel mid-turn)."""
+
+
+class Script(msgspec.Struct, kw_only=True, rename="camel", forbid_unknown_fields=True):
+    turns: list[ScriptedTurn]
+
+
+def load_script(path: Path) -> Script:
+    """Read and validate a script file; errors name the file and the bad field."""
+    try:
+        return msgspec.json.decode(path.read_bytes(), type=Script)
+    except FileNotFoundError:
+        raise ProviderUnavailable(f"scripted provider: script {path} does not exist") from None
+    except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+        raise ProviderUnavailable(
+            f"scripted provider: {path} is not a valid script: {exc}"
+        ) from None
+
+
+class ScriptedProvider:
+    """A ChatProvider whose answers come from a script."""
+
+    name = "scripted"
+
+    def __init__(self, script: Script, model: str | None = None) -> None:
+        self.model = model
+        self._turns = list(script.turns)
+        self._position = 0
+
+    async def complete(
+        self, messages: list[Message], tools: list[ToolSpec], on_text: TextCallback
+    ) -> Turn:
+        if self._position >= len(self._turns):
+            finish = ToolCall(
+                id=f"call_{self._position}",
+                name="finish",
+                arguments={"summary": "The script has no more turns."},
+            )
+            return Turn(tool_calls=[finish], stop_reason="end_of_script")
+        turn = self._turns[self._position]
+        self._position += 1
+        if turn.delay_s:
+            await asyncio.sleep(turn.delay_s)
+        for chunk in _chunks(turn.text):
+            on_text(chunk)
+            await asyncio.sleep(0)
+        calls = [
+            ToolCall(id=f"call_{self._position}_{i}", name=c.name, arguments=dict(c.arguments))
+            for i, c in enumerate(turn.tool_calls)
+        ]
+        usage = Usage(
+            input_tokens=sum(len(m.content) for m in messages) // 4,
+            output_tokens=len(turn.text) // 4,
+        )
+        return Turn(text=turn.text, tool_calls=calls, usage=usage, stop_reason="scripted")
+
+
+def _chunks(text: str, size: int = 24) -> list[str]:
+    return [text[i : i + size] for i in range(0, len(text), size)]
