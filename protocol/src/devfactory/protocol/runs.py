@@ -28,6 +28,8 @@ class RunMetadata(Model, kw_only=True):
     """Session of a provider that can resume (claude_code), kept so a retry can continue it."""
     iteration: int = 1
     """Incremented each time review comments send the run back to work."""
+    followup: str | None = None
+    """The review feedback the current iteration addresses."""
 
 
 class Run(Model, kw_only=True):

@@ -19,6 +19,8 @@ from .paths import StatePaths
 
 if TYPE_CHECKING:
     from .events.bus import EventBus
+    from .runs.manager import RunManager
+    from .workspace.snapshots import SnapshotService
 
 
 class Services:
@@ -40,6 +42,8 @@ class Services:
         self.git = GitRunner(paths.root, on_finished=self.record_git)
         """git in the workspace, every call recorded in the audit log."""
         self.events: EventBus | None = None
+        self.snapshots: SnapshotService | None = None
+        self.runs: RunManager | None = None
 
     @property
     def root(self) -> Path:

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
 FEATURES: dict[str, str] = {
     "core": "devfactory.server.features.core",
     "events": "devfactory.server.features.events",
+    "runs": "devfactory.server.features.runs",
 }
 
 

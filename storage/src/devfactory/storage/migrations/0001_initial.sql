@@ -61,6 +61,7 @@ CREATE TABLE agent_runs (
     started_at      TEXT,
     completed_at    TEXT,
     failed_reason   TEXT,
+    owner           TEXT,                -- lock file of the daemon driving it (crash recovery)
     metadata        TEXT NOT NULL DEFAULT '{}'
 );
 CREATE INDEX agent_runs_project_status ON agent_runs (project_id, status);
@@ -213,6 +214,8 @@ CREATE TABLE task_dependencies (
     CHECK (task_id != depends_on_id)
 );
 
+-- Workspace index (devfactory.server.index). One row per discovered file, including files that
+-- were skipped (binary, minified, too large, undecodable) so an unchanged skip is not re-read.
 CREATE TABLE rag_files (
     id              INTEGER PRIMARY KEY AUTOINCREMENT,
     project_id      INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
@@ -222,17 +225,22 @@ CREATE TABLE rag_files (
     size            INTEGER NOT NULL,
     mtime_ns        INTEGER NOT NULL,
     content_hash    TEXT NOT NULL,
+    skip_reason     TEXT,                 -- binary, minified, too_large, undecodable, unreadable
     indexed_at      TEXT NOT NULL,
     UNIQUE (project_id, path)
 );
 
+-- Chunks: a definition (function, class, method...) or a window of lines. Ids are never reused
+-- (a vector computed for a deleted chunk must not land on a new one); the FTS and vector rows
+-- share the chunk id as rowid and are removed by the trigger.
 CREATE TABLE rag_chunks (
     id              INTEGER PRIMARY KEY AUTOINCREMENT,
     project_id      INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
     file_id         INTEGER NOT NULL REFERENCES rag_files(id) ON DELETE CASCADE,
     path            TEXT NOT NULL,
     language        TEXT,
-    symbol          TEXT,
+    symbol          TEXT,                 -- module.Class.method
+    name            TEXT,                 -- method (the last part of symbol), for workspace/symbol
     kind            TEXT,
     start_line      INTEGER NOT NULL,
     end_line        INTEGER NOT NULL,
@@ -241,27 +249,43 @@ CREATE TABLE rag_chunks (
     source_type     TEXT NOT NULL DEFAULT 'code' CHECK (source_type IN ('code','doc','config')),
     embedded        INTEGER NOT NULL DEFAULT 0
 );
-CREATE INDEX rag_chunks_project_source ON rag_chunks (project_id, source_type);
-CREATE INDEX rag_chunks_hash ON rag_chunks (content_hash);
 CREATE INDEX rag_chunks_file ON rag_chunks (file_id);
+CREATE INDEX rag_chunks_pending ON rag_chunks (project_id, embedded);
+CREATE INDEX rag_chunks_name ON rag_chunks (project_id, name COLLATE NOCASE) WHERE name IS NOT NULL;
 
--- Lexical index: chunk text plus identifier sub-tokens (parse_url -> parse url, parseUrl -> parse url).
+-- Lexical index (contentless: the text lives in rag_chunks). unicode61 splits snake_case by
+-- itself; subtokens holds the parts of camelCase identifiers (parseUrl -> parse url).
 CREATE VIRTUAL TABLE rag_chunks_fts USING fts5 (
     content,
     symbol,
     path,
     subtokens,
-    tokenize = 'unicode61 remove_diacritics 2 tokenchars ''_'''
+    content = '',
+    contentless_delete = 1,
+    tokenize = 'unicode61 remove_diacritics 2'
+);
+
+-- Semantic index: one vector per embedded chunk (rowid = rag_chunks.id), 256-d for the bundled
+-- embedder. Another embedder with another dimension recreates this table (devfactory.server.index).
+CREATE VIRTUAL TABLE rag_chunk_vectors USING vec0 (
+    embedding float[256] distance_metric=cosine
+);
+
+CREATE TRIGGER rag_chunks_deleted AFTER DELETE ON rag_chunks BEGIN
+    DELETE FROM rag_chunks_fts WHERE rowid = old.id;
+    DELETE FROM rag_chunk_vectors WHERE rowid = old.id;
+END;
+
+-- Index state per project: the embedder the vectors were made with, when the index last ran.
+CREATE TABLE rag_meta (
+    project_id      INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+    key             TEXT NOT NULL,
+    value           TEXT NOT NULL,
+    PRIMARY KEY (project_id, key)
 );
 
 CREATE TABLE settings (
     key             TEXT PRIMARY KEY,
     value           TEXT NOT NULL,
     updated_at      TEXT NOT NULL
-);
-
--- Semantic index: one vector per chunk (rowid = rag_chunks.id), 256-d for the bundled embedder.
--- Another embedder with another dimension recreates this table (devfactory.server.index).
-CREATE VIRTUAL TABLE rag_chunk_vectors USING vec0 (
-    embedding float[256] distance_metric=cosine
 );

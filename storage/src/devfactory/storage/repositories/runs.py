@@ -25,6 +25,7 @@ _UPDATABLE = frozenset(
         "started_at",
         "completed_at",
         "failed_reason",
+        "owner",
         "metadata",
     }
 )
@@ -107,8 +108,14 @@ class RunRepository:
         )
         return [_run(row) for row in rows]
 
-    async def update(self, run_id: int, **fields: Any) -> Run:
-        """Set columns of a run (``metadata`` takes a RunMetadata); returns the new record."""
+    async def update(
+        self, run_id: int, *, expect_status: RunStatus | None = None, **fields: Any
+    ) -> Run | None:
+        """Set columns of a run (``metadata`` takes a RunMetadata); returns the new record.
+
+        With ``expect_status`` the update is a compare-and-set: it happens only if the run is
+        still in that status (another daemon may have claimed it), else None is returned.
+        """
         unknown = set(fields) - _UPDATABLE
         if unknown:
             raise ValueError(f"not updatable: {sorted(unknown)}")
@@ -117,9 +124,18 @@ class RunRepository:
             for name, value in fields.items()
         ]
         assignments = ", ".join(f"{name} = ?" for name in fields)
-        await self.db.execute(
-            f"UPDATE agent_runs SET {assignments} WHERE id = ?", (*values, run_id)
-        )
-        run = await self.get(run_id)
-        assert run is not None
-        return run
+        sql = f"UPDATE agent_runs SET {assignments} WHERE id = ?"
+        params: list[Any] = [*values, run_id]
+        if expect_status is not None:
+            sql += " AND status = ?"
+            params.append(expect_status.value)
+        async with self.db.transaction() as conn:
+            cursor = await conn.execute(sql, params)
+            changed = cursor.rowcount
+        if changed == 0 and expect_status is not None:
+            return None
+        return await self.get(run_id)
+
+    async def owner(self, run_id: int) -> str | None:
+        value = await self.db.scalar("SELECT owner FROM agent_runs WHERE id = ?", (run_id,))
+        return None if value is None else str(value)

@@ -1,0 +1,80 @@
+"""The context a run starts with: what the project is, and the code most relevant to the task."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from devfactory.protocol.enums import EventType, SearchMode
+from devfactory.protocol.events import (
+    ContextLoaded,
+    RagSearchCompleted,
+    RagSearchStarted,
+    SearchHitRef,
+)
+from devfactory.protocol.index import SearchParams, SearchResult
+
+MAP_FILE = "PROJECT_MAP.md"
+MAX_MAP_CHARS = 6_000
+RAG_HITS = 6
+
+Emit = Callable[..., Awaitable[Any]]
+Search = Callable[[SearchParams], Awaitable[SearchResult]]
+
+
+async def load_context(
+    *, emit: Emit, worktree: Path, prompt: str, rag: bool, search: Search | None
+) -> str:
+    """Build the context message; records rag_search_* and ai_context_loaded events."""
+    sections: list[str] = []
+    files: list[str] = []
+    project_map = worktree / MAP_FILE
+    if project_map.is_file():
+        sections.append(
+            "# Project map\n" + project_map.read_text("utf-8", "replace")[:MAX_MAP_CHARS]
+        )
+        files.append(MAP_FILE)
+    if rag and search is not None:
+        await emit(
+            EventType.RAG_SEARCH_STARTED, "Searching the codebase", RagSearchStarted(query=prompt)
+        )
+        started = time.perf_counter()
+        result = await search(
+            SearchParams(query=prompt[:500], limit=RAG_HITS, mode=SearchMode.HYBRID)
+        )
+        took = (time.perf_counter() - started) * 1000
+        hits = [
+            SearchHitRef(
+                path=h.path,
+                start_line=h.start_line,
+                end_line=h.end_line,
+                symbol=h.symbol,
+                score=h.score,
+            )
+            for h in result.hits
+        ]
+        await emit(
+            EventType.RAG_SEARCH_COMPLETED,
+            f"{len(hits)} relevant code locations",
+            RagSearchCompleted(query=prompt, hits=hits, took_ms=took),
+        )
+        if result.hits:
+            sections.append(
+                "# Code that may be relevant\n"
+                + "\n\n".join(
+                    f"## {h.path}:{h.start_line}-{h.end_line}\n{h.snippet}" for h in result.hits
+                )
+            )
+            files += [h.path for h in result.hits]
+    await emit(
+        EventType.AI_CONTEXT_LOADED,
+        "Context loaded",
+        ContextLoaded(
+            files=list(dict.fromkeys(files)),
+            rag=rag and search is not None,
+            project_map=MAP_FILE in files,
+        ),
+    )
+    return "\n\n".join(sections)

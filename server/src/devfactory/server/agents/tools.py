@@ -1,0 +1,273 @@
+"""The tools an agent may call, their JSON Schemas, and their implementations.
+
+Every path is resolved inside the run's worktree (``paths.resolve_in_worktree``); an escape is
+refused, reported as an event, and explained to the model. Writes are proposed as changes
+right away (through ``on_file_changed``) so the user can review while the agent works.
+``ask_user`` and ``finish`` are control tools handled by the agent loop itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fnmatch
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from devfactory.protocol.enums import ChangeAction, EventType, SearchMode, Severity
+from devfactory.protocol.events import ErrorPayload, FileTouched
+from devfactory.protocol.index import SearchParams
+
+from ..project.files import list_workspace_files
+from .paths import PathEscape, relative_display, resolve_in_worktree
+from .providers.base import ToolSpec
+
+MAX_READ_BYTES = 200_000
+MAX_LISTED = 500
+
+ChangeHook = Callable[[str, ChangeAction], Awaitable[int | None]]
+"""Called after each write with (path, action); returns the id of the proposed change."""
+
+
+def _schema(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": required,
+        "additionalProperties": False,
+    }
+
+
+_PATH = {"type": "string", "description": "Path relative to the project root."}
+
+SPECS: dict[str, ToolSpec] = {
+    spec.name: spec
+    for spec in [
+        ToolSpec(
+            name="list_files",
+            description="List project files (git-tracked and untracked, not ignored).",
+            parameters=_schema(
+                {
+                    "path": {"type": "string", "description": "Folder to list (default: all)."},
+                    "pattern": {"type": "string", "description": "Glob, e.g. '*.py'."},
+                },
+                [],
+            ),
+        ),
+        ToolSpec(
+            name="read_file",
+            description="Read a file, optionally only lines start_line..end_line (1-based).",
+            parameters=_schema(
+                {
+                    "path": _PATH,
+                    "start_line": {"type": "integer", "minimum": 1},
+                    "end_line": {"type": "integer", "minimum": 1},
+                },
+                ["path"],
+            ),
+        ),
+        ToolSpec(
+            name="search_code",
+            description="Search the codebase (hybrid lexical + semantic); returns ranked hits.",
+            parameters=_schema(
+                {"query": {"type": "string"}, "limit": {"type": "integer", "minimum": 1}},
+                ["query"],
+            ),
+        ),
+        ToolSpec(
+            name="write_file",
+            description="Create or overwrite a file with the given content.",
+            parameters=_schema({"path": _PATH, "content": {"type": "string"}}, ["path", "content"]),
+        ),
+        ToolSpec(
+            name="edit_file",
+            description=(
+                "Replace one exact occurrence of `search` with `replace` in a file. The search "
+                "text must match exactly once; include surrounding lines to make it unique."
+            ),
+            parameters=_schema(
+                {"path": _PATH, "search": {"type": "string"}, "replace": {"type": "string"}},
+                ["path", "search", "replace"],
+            ),
+        ),
+        ToolSpec(
+            name="delete_file",
+            description="Delete a file.",
+            parameters=_schema({"path": _PATH}, ["path"]),
+        ),
+        ToolSpec(
+            name="run_command",
+            description=(
+                "Run an allowed command (tests, linters, build tools) in the project and get its "
+                "exit code and output. No shell unless the policy allows it."
+            ),
+            parameters=_schema(
+                {"command": {"type": "string"}, "timeout_s": {"type": "number", "minimum": 1}},
+                ["command"],
+            ),
+        ),
+        ToolSpec(
+            name="ask_user",
+            description="Ask the user a question and wait for the answer.",
+            parameters=_schema(
+                {
+                    "question": {"type": "string"},
+                    "choices": {"type": "array", "items": {"type": "string"}},
+                },
+                ["question"],
+            ),
+        ),
+        ToolSpec(
+            name="finish",
+            description="End the task with a summary of what was done.",
+            parameters=_schema({"summary": {"type": "string"}}, ["summary"]),
+        ),
+    ]
+}
+
+
+class ToolError(Exception):
+    """A tool call failed in a way the model should read and correct."""
+
+
+Emit = Callable[..., Awaitable[Any]]
+
+
+class ToolBox:
+    """Runs the file and search tools of one run."""
+
+    def __init__(
+        self,
+        *,
+        run_id: int,
+        worktree: Path,
+        emit: Emit,
+        on_file_changed: ChangeHook,
+        search: Callable[[SearchParams], Awaitable[Any]] | None,
+    ) -> None:
+        self.run_id = run_id
+        self.worktree = worktree
+        self.emit = emit
+        self.on_file_changed = on_file_changed
+        self.search = search
+        self.files_changed: dict[str, ChangeAction] = {}
+
+    async def resolve(self, rel: str) -> Path:
+        try:
+            return resolve_in_worktree(self.worktree, rel)
+        except PathEscape as exc:
+            await self.emit(
+                EventType.ERROR,
+                "Path refused",
+                ErrorPayload(message=str(exc)),
+                severity=Severity.WARNING,
+                message=str(exc),
+            )
+            raise ToolError(f"refused: {exc}") from None
+
+    async def list_files(self, path: str = "", pattern: str | None = None) -> str:
+        files = await asyncio.to_thread(list_workspace_files, self.worktree)
+        prefix = path.strip("/")
+        if prefix:
+            await self.resolve(prefix)
+            files = [f for f in files if f == prefix or f.startswith(prefix + "/")]
+        if pattern:
+            files = [
+                f
+                for f in files
+                if fnmatch.fnmatch(f, pattern) or fnmatch.fnmatch(Path(f).name, pattern)
+            ]
+        shown = files[:MAX_LISTED]
+        more = f"\n... and {len(files) - len(shown)} more" if len(files) > len(shown) else ""
+        return "\n".join(shown) + more if shown else "(no files)"
+
+    async def read_file(
+        self, path: str, start_line: int | None = None, end_line: int | None = None
+    ) -> str:
+        target = await self.resolve(path)
+        if not target.is_file():
+            raise ToolError(f"{path} does not exist")
+        data = target.read_bytes()
+        if b"\0" in data[:8192]:
+            raise ToolError(f"{path} is a binary file")
+        lines = data.decode("utf-8", "replace").splitlines()
+        first = max(1, start_line or 1)
+        last = min(len(lines), end_line or len(lines))
+        selected = lines[first - 1 : last]
+        await self.emit(
+            EventType.FILE_READ,
+            f"Read {path}",
+            FileTouched(path=path, start_line=first, end_line=last),
+        )
+        text = "\n".join(f"{n:>5}  {line}" for n, line in enumerate(selected, start=first))
+        if len(text) > MAX_READ_BYTES:
+            text = text[:MAX_READ_BYTES] + "\n... (truncated; read a line range)"
+        return text or "(empty file)"
+
+    async def write_file(self, path: str, content: str) -> str:
+        target = await self.resolve(path)
+        existed = target.exists()
+        if target.is_dir():
+            raise ToolError(f"{path} is a directory")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(content, encoding="utf-8")
+        action = ChangeAction.UPDATE if existed else ChangeAction.CREATE
+        await self._changed(target, action, len(content.encode()))
+        return f"{'updated' if existed else 'created'} {path} ({len(content.splitlines())} lines)"
+
+    async def edit_file(self, path: str, search: str, replace: str) -> str:
+        target = await self.resolve(path)
+        if not target.is_file():
+            raise ToolError(f"{path} does not exist; use write_file to create it")
+        text = target.read_text("utf-8")
+        if not search:
+            raise ToolError("search must not be empty")
+        count = text.count(search)
+        if count == 0:
+            raise ToolError(f"the search text was not found in {path}; read the file and retry")
+        if count > 1:
+            raise ToolError(
+                f"the search text matches {count} times in {path}; include more context"
+            )
+        target.write_text(text.replace(search, replace, 1), encoding="utf-8")
+        await self._changed(target, ChangeAction.UPDATE, target.stat().st_size)
+        return f"edited {path}"
+
+    async def delete_file(self, path: str) -> str:
+        target = await self.resolve(path)
+        if not target.is_file():
+            raise ToolError(f"{path} does not exist")
+        target.unlink()
+        await self._changed(target, ChangeAction.DELETE, None)
+        return f"deleted {path}"
+
+    async def search_code(self, query: str, limit: int = 8) -> str:
+        if self.search is None:
+            raise ToolError("code search is not available in this workspace (index disabled)")
+        result = await self.search(
+            SearchParams(query=query, limit=min(max(limit, 1), 50), mode=SearchMode.HYBRID)
+        )
+        if not result.hits:
+            return "no results"
+        return "\n\n".join(
+            f"{hit.path}:{hit.start_line}-{hit.end_line}"
+            f"{f' ({hit.symbol})' if hit.symbol else ''}\n{hit.snippet}"
+            for hit in result.hits
+        )
+
+    async def _changed(self, target: Path, action: ChangeAction, size: int | None) -> None:
+        rel = relative_display(self.worktree, target)
+        if self.files_changed.get(rel) is ChangeAction.CREATE and action is ChangeAction.UPDATE:
+            action = ChangeAction.CREATE  # still new compared with the base
+        self.files_changed[rel] = action
+        change_id = await self.on_file_changed(rel, action)
+        event_type = {
+            ChangeAction.CREATE: EventType.FILE_CREATED,
+            ChangeAction.UPDATE: EventType.FILE_UPDATED,
+            ChangeAction.DELETE: EventType.FILE_DELETED,
+        }[action]
+        await self.emit(
+            event_type,
+            f"{action.value.capitalize()}d {rel}",
+            FileTouched(path=rel, bytes=size, change_id=change_id),
+        )

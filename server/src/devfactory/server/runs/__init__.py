@@ -1,0 +1,1 @@
+"""Agent runs: the state machine, the scheduler and the per-run workers."""

@@ -1,0 +1,317 @@
+"""``RunManager``: creating and controlling runs, the scheduler, and crash recovery.
+
+Every status change goes through :meth:`RunManager.transition`, the one choke point that
+checks the transition table, persists (compare-and-set, so two daemons never both claim a
+run), appends a ``run_status_changed`` event and notifies clients.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING, Any
+
+from devfactory.protocol.enums import EventType, HitlStatus, RunStatus, Severity
+from devfactory.protocol.events import DirectiveReceived, RunStatusChanged
+from devfactory.protocol.hitl import HitlRequest, HitlRespondParams
+from devfactory.protocol.methods import Notifications
+from devfactory.protocol.runs import Run, RunChangedNotification, RunCreateParams, RunMetadata
+from devfactory.storage.clock import now_iso
+
+from ..errors import InvalidParams, InvalidState, NotFound
+from ..workspace.worktrees import branch_name
+from .transitions import can_transition
+from .worker import RunWorker
+
+if TYPE_CHECKING:
+    from ..app import DevFactoryServer
+    from ..services import Services
+    from ..workspace.snapshots import SnapshotService
+    from ..workspace.worktrees import WorktreeManager
+    from .ownership import DaemonLock
+
+log = logging.getLogger(__name__)
+
+S = RunStatus
+_STATUS_SEVERITY = {
+    S.COMPLETED: Severity.SUCCESS,
+    S.FAILED: Severity.ERROR,
+    S.CANCELLED: Severity.WARNING,
+}
+MAX_PROMPT = 100_000
+
+
+class RunManager:
+    def __init__(
+        self,
+        *,
+        server: DevFactoryServer,
+        services: Services,
+        snapshots: SnapshotService,
+        worktrees: WorktreeManager,
+        lock: DaemonLock,
+    ) -> None:
+        self.server = server
+        self.services = services
+        self.snapshots = snapshots
+        self.worktrees = worktrees
+        self.lock = lock
+        self.workers: dict[int, RunWorker] = {}
+        """Live runs driven by this daemon."""
+        self.shutting_down = False
+        self._transitions = asyncio.Lock()
+        self._scheduling = asyncio.Lock()
+
+    @property
+    def store(self) -> Any:
+        return self.services.store
+
+    # -- queries -------------------------------------------------------------------------------
+
+    async def get(self, run_id: int) -> Run:
+        run = await self.store.runs.get(run_id)
+        if run is None or run.project_id != self.services.project.id:
+            raise NotFound("run", run_id)
+        return run
+
+    # -- the choke point -----------------------------------------------------------------------
+
+    async def transition(
+        self, run_id: int, target: RunStatus, *, reason: str | None = None, **fields: Any
+    ) -> Run:
+        """Move a run to ``target`` if the table allows it; persist, record, notify."""
+        async with self._transitions:
+            run = await self.get(run_id)
+            if not can_transition(run.status, target):
+                raise InvalidState(
+                    f"run {run_id} is {run.status.value}; it cannot become {target.value}"
+                )
+            now = now_iso()
+            if target is S.RUNNING and run.started_at is None:
+                fields.setdefault("started_at", now)
+            if target is S.QUEUED:
+                fields.setdefault("queued_at", now)
+            if target.is_terminal:
+                fields.setdefault("completed_at", now)
+            if target is S.FAILED:
+                fields.setdefault("failed_reason", reason)
+            updated = await self.store.runs.update(
+                run_id, expect_status=run.status, status=target, **fields
+            )
+            if updated is None:
+                raise InvalidState(f"run {run_id} changed status meanwhile; try again")
+        await self.services.events.emit(  # type: ignore[union-attr]
+            run_id,
+            EventType.RUN_STATUS_CHANGED,
+            f"Run {target.value.replace('_', ' ')}",
+            RunStatusChanged(from_status=run.status, to_status=target, reason=reason),
+            message=reason or "",
+            severity=_STATUS_SEVERITY.get(target, Severity.INFO),
+        )
+        self.notify(updated)
+        return updated
+
+    def notify(self, run: Run) -> None:
+        self.server.send(Notifications.RUN_CHANGED, RunChangedNotification(run=run))
+
+    async def update(self, run_id: int, **fields: Any) -> Run:
+        """Change non-status fields (step, metadata) and tell clients."""
+        run = await self.store.runs.update(run_id, **fields)
+        assert run is not None
+        self.notify(run)
+        return run
+
+    # -- controls ------------------------------------------------------------------------------
+
+    async def create(self, params: RunCreateParams, *, retry_of: Run | None = None) -> Run:
+        prompt = params.prompt.strip()
+        if not prompt:
+            raise InvalidParams("prompt must not be empty: describe the task for the agent")
+        if len(prompt) > MAX_PROMPT:
+            raise InvalidParams(f"prompt is {len(prompt)} characters; the limit is {MAX_PROMPT}")
+        settings = self.services.settings
+        provider = params.provider or settings.default_provider
+        if provider not in settings.providers:
+            known = ", ".join(sorted(settings.providers))
+            raise InvalidParams(f"provider {provider!r} is not configured; known: {known}")
+        if params.max_steps is not None and not 1 <= params.max_steps <= 500:
+            raise InvalidParams(f"maxSteps must be between 1 and 500, got {params.max_steps}")
+        title = (params.title or prompt.splitlines()[0]).strip()[:120]
+        metadata = RunMetadata(
+            rag=params.rag, safe_mode=params.safe_mode, max_steps=params.max_steps
+        )
+        if retry_of is not None:
+            metadata.provider_session_id = retry_of.metadata.provider_session_id
+        status = S.QUEUED if params.start else S.DRAFT
+        run = await self.store.runs.create(
+            project_id=self.services.project.id,
+            title=title,
+            prompt=prompt,
+            status=status,
+            agent=params.agent.value,
+            provider=provider,
+            model=params.model or settings.providers[provider].model,
+            mode=params.mode.value,
+            metadata=metadata,
+            retry_of=None if retry_of is None else retry_of.id,
+        )
+        run = await self.update(run.id, branch_name=branch_name(run.id, title))
+        await self.services.events.emit(  # type: ignore[union-attr]
+            run.id,
+            EventType.RUN_STATUS_CHANGED,
+            f"Run {status.value}",
+            RunStatusChanged(from_status=None, to_status=status),
+            message=title,
+        )
+        if status is S.QUEUED:
+            await self.schedule()
+        return await self.get(run.id)
+
+    async def start(self, run_id: int) -> Run:
+        run = await self.get(run_id)
+        if run.status is not S.DRAFT:
+            raise InvalidState(
+                f"run {run_id} is {run.status.value}; only a draft run can be started"
+            )
+        await self.transition(run_id, S.QUEUED)
+        await self.schedule()
+        return await self.get(run_id)
+
+    async def pause(self, run_id: int) -> Run:
+        run = await self.get(run_id)
+        worker = self.workers.get(run_id)
+        if run.status not in (S.RUNNING, S.WAITING_FOR_USER) or worker is None:
+            raise InvalidState(
+                f"run {run_id} is {run.status.value}; only a running run can be paused"
+            )
+        worker.request_pause()
+        return run
+
+    async def resume(self, run_id: int) -> Run:
+        run = await self.get(run_id)
+        worker = self.workers.get(run_id)
+        if run.status is not S.PAUSED or worker is None:
+            raise InvalidState(
+                f"run {run_id} is {run.status.value}; only a paused run can be resumed"
+            )
+        metadata = run.metadata
+        metadata.pause_reason = None
+        run = await self.transition(run_id, S.RUNNING, metadata=metadata)
+        worker.resume()
+        return run
+
+    async def cancel(self, run_id: int) -> Run:
+        run = await self.get(run_id)
+        if run.status.is_terminal:
+            raise InvalidState(f"run {run_id} is already {run.status.value}")
+        cancelled = await self.transition(run_id, S.CANCELLED, reason="cancelled by the user")
+        await self.store.hitl.cancel_pending(run_id)
+        worker = self.workers.get(run_id)
+        if worker is not None:
+            await worker.stop()
+        return cancelled
+
+    async def retry(self, run_id: int) -> Run:
+        run = await self.get(run_id)
+        if not run.status.is_terminal:
+            raise InvalidState(
+                f"run {run_id} is {run.status.value}; only a finished run can be retried"
+            )
+        params = RunCreateParams(
+            prompt=run.prompt,
+            title=run.title,
+            agent=run.agent,
+            provider=run.provider,
+            model=run.model,
+            mode=run.mode,
+            rag=run.metadata.rag,
+            safe_mode=run.metadata.safe_mode,
+            max_steps=run.metadata.max_steps,
+        )
+        return await self.create(params, retry_of=run)
+
+    async def directive(self, run_id: int, text: str) -> Run:
+        run = await self.get(run_id)
+        worker = self.workers.get(run_id)
+        if not text.strip():
+            raise InvalidParams("text must not be empty")
+        if worker is None or not run.status.is_active:
+            raise InvalidState(
+                f"run {run_id} is {run.status.value}; directives go to a running, paused or "
+                "waiting run"
+            )
+        worker.directives.append(text.strip())
+        await self.services.events.emit(  # type: ignore[union-attr]
+            run_id,
+            EventType.DIRECTIVE_RECEIVED,
+            "Message from the user",
+            DirectiveReceived(text=text.strip()),
+            message=text.strip(),
+        )
+        return run
+
+    async def respond(self, params: HitlRespondParams) -> HitlRequest:
+        request = await self.store.hitl.get(params.request_id)
+        if request is None:
+            raise NotFound("question", params.request_id)
+        run = await self.get(request.run_id)
+        if request.status is not HitlStatus.PENDING:
+            raise InvalidState(f"question {request.id} is already {request.status.value}")
+        worker = self.workers.get(run.id)
+        if worker is None or not worker.is_waiting_for(request.id):
+            raise InvalidState(
+                f"run {run.id} is {run.status.value} and no longer waits for question {request.id}"
+            )
+        answered = await self.store.hitl.answer(request.id, params.action, params.text)
+        worker.answer(answered)
+        return answered
+
+    # -- scheduling and recovery ---------------------------------------------------------------
+
+    async def schedule(self) -> None:
+        """Start queued runs, first in first out, while fewer than N runs are live here."""
+        async with self._scheduling:
+            if self.shutting_down:
+                return
+            free = self.services.settings.max_concurrent_runs - len(self.workers)
+            if free <= 0:
+                return
+            for run in (await self.store.runs.queued(self.services.project.id))[:free]:
+                try:
+                    claimed = await self.transition(run.id, S.RUNNING, owner=self.lock.name)
+                except InvalidState:
+                    continue  # another daemon claimed it first
+                worker = RunWorker(self, claimed)
+                self.workers[run.id] = worker
+                worker.task = self.server.run_task(worker.main(), name=f"run-{run.id}")
+
+    def worker_finished(self, worker: RunWorker) -> None:
+        self.workers.pop(worker.run_id, None)
+        if not self.shutting_down:
+            self.server.run_task(self.schedule(), name="schedule")
+
+    async def recover(self) -> None:
+        """Runs whose daemon died (even under kill -9) must not claim to be running."""
+        stranded = await self.store.runs.list(
+            self.services.project.id, [S.RUNNING, S.PAUSED, S.WAITING_FOR_USER], limit=10_000
+        )
+        for run in stranded:
+            owner = await self.store.runs.owner(run.id)
+            if self.lock.is_alive(owner):
+                continue
+            pid = f" (pid {self.lock.pid_of(owner)})" if owner else ""
+            await self.store.hitl.cancel_pending(run.id)
+            await self.transition(
+                run.id,
+                S.FAILED,
+                reason=f"the DevFactory daemon{pid} stopped while the run was "
+                f"{run.status.value}; its worktree and events are kept — retry to continue",
+            )
+
+    async def shutdown(self) -> None:
+        """Stop every live run: they are marked failed as the daemon stops."""
+        self.shutting_down = True
+        await asyncio.gather(
+            *(w.stop() for w in list(self.workers.values())), return_exceptions=True
+        )
+        self.lock.release()

@@ -1,0 +1,24 @@
+"""The one table of allowed run status transitions."""
+
+from __future__ import annotations
+
+from devfactory.protocol.enums import RunStatus
+
+S = RunStatus
+
+ALLOWED: dict[RunStatus | None, frozenset[RunStatus]] = {
+    None: frozenset({S.DRAFT, S.QUEUED}),
+    S.DRAFT: frozenset({S.QUEUED, S.CANCELLED}),
+    S.QUEUED: frozenset({S.RUNNING, S.CANCELLED, S.FAILED}),
+    S.RUNNING: frozenset({S.PAUSED, S.WAITING_FOR_USER, S.COMPLETED, S.FAILED, S.CANCELLED}),
+    S.PAUSED: frozenset({S.RUNNING, S.CANCELLED, S.FAILED}),
+    S.WAITING_FOR_USER: frozenset({S.RUNNING, S.CANCELLED, S.FAILED}),
+    # Review comments send a completed run back to work on the same worktree.
+    S.COMPLETED: frozenset({S.QUEUED}),
+    S.FAILED: frozenset(),
+    S.CANCELLED: frozenset(),
+}
+
+
+def can_transition(current: RunStatus | None, target: RunStatus) -> bool:
+    return target in ALLOWED[current]

@@ -1,0 +1,384 @@
+"""``RunWorker``: drives one run from its worktree to its final summary.
+
+The worker owns the run's live state (pause request, directives, the question it waits on)
+and implements the agent loop's ``RunHandle``. Status changes go through the manager's
+choke point; cancellation arrives as ``asyncio.CancelledError`` wherever the run is waiting
+(a model call, a command) and stops it at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import TYPE_CHECKING, Any
+
+from devfactory.protocol.changes import Change
+from devfactory.protocol.enums import ChangeAction, EventType, RunStatus, Severity, SnapshotType
+from devfactory.protocol.events import (
+    AiMessage,
+    CommandOutput,
+    ErrorPayload,
+    FinalSummary,
+    GitBranchCreated,
+    GitDiffCreated,
+    PausedForInput,
+    Payload,
+    Resumed,
+    UserPrompt,
+)
+from devfactory.protocol.hitl import HitlRequest, QuestionNotification
+from devfactory.protocol.methods import Notifications
+from devfactory.protocol.runs import Run, StreamNotification
+
+from ..agents.context import load_context
+from ..agents.loop import AgentLoop, LoopResult, StepLimitReached
+from ..agents.providers.base import (
+    AllAccountsExhausted,
+    AutonomousProvider,
+    AutonomousTask,
+    ProviderError,
+    Usage,
+)
+from ..agents.roles import ROLES
+from ..agents.tools import ToolBox
+
+if TYPE_CHECKING:
+    from .manager import RunManager
+
+log = logging.getLogger(__name__)
+S = RunStatus
+
+
+class RunFailed(Exception):
+    """The run cannot continue; the message becomes its failed_reason."""
+
+
+class RunWorker:
+    def __init__(self, manager: RunManager, run: Run) -> None:
+        self.manager = manager
+        self.run_id = run.id
+        self.task: asyncio.Task[None] | None = None
+        self.directives: list[str] = []
+        self._pause_requested = False
+        self._resumed = asyncio.Event()
+        self._question: tuple[int, asyncio.Future[HitlRequest]] | None = None
+        self._stopping = False
+
+    @property
+    def services(self) -> Any:
+        return self.manager.services
+
+    # -- controls (called by the manager) ------------------------------------------------------
+
+    def request_pause(self) -> None:
+        self._pause_requested = True
+
+    def resume(self) -> None:
+        self._resumed.set()
+
+    def is_waiting_for(self, request_id: int) -> bool:
+        return self._question is not None and self._question[0] == request_id
+
+    def answer(self, request: HitlRequest) -> None:
+        if self._question is not None and not self._question[1].done():
+            self._question[1].set_result(request)
+
+    async def stop(self) -> None:
+        """Cancel the run's task and wait for it to wind down (kills its processes)."""
+        self._stopping = True
+        if self.task is not None and not self.task.done():
+            self.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.task
+
+    # -- RunHandle -----------------------------------------------------------------------------
+
+    async def emit(
+        self, type: EventType, title: str, payload: Payload, *, message: str = "", **kw: Any
+    ) -> Any:
+        return await self.services.events.emit(
+            self.run_id, type, title, payload, message=message, **kw
+        )
+
+    def stream(self, delta: str) -> None:
+        self.manager.server.send(
+            Notifications.STREAM, StreamNotification(run_id=self.run_id, delta=delta)
+        )
+
+    async def add_usage(self, usage: Usage) -> None:
+        run = await self.manager.get(self.run_id)
+        total = run.metadata.usage
+        total.input_tokens += usage.input_tokens
+        total.output_tokens += usage.output_tokens
+        if usage.cost_usd is not None:
+            total.cost_usd = (total.cost_usd or 0.0) + usage.cost_usd
+        await self.manager.update(self.run_id, metadata=run.metadata)
+
+    async def checkpoint(self, step: int) -> list[str]:
+        await self.manager.update(self.run_id, current_step=step)
+        if self._pause_requested:
+            self._pause_requested = False
+            await self._pause("paused by the user")
+        pending, self.directives = self.directives, []
+        return pending
+
+    async def ask(self, question: str, choices: list[str], tool_call_id: str) -> str:
+        store = self.services.store
+        request = await store.hitl.create(self.run_id, question, choices, tool_call_id)
+        future: asyncio.Future[HitlRequest] = asyncio.get_running_loop().create_future()
+        self._question = (request.id, future)
+        try:
+            await self.manager.transition(self.run_id, S.WAITING_FOR_USER)
+            await self.emit(
+                EventType.PAUSED_FOR_INPUT,
+                "Question for you",
+                PausedForInput(request_id=request.id, question=question, choices=choices),
+                message=question,
+            )
+            self.manager.server.send(Notifications.QUESTION, QuestionNotification(request=request))
+            answered = await future
+        finally:
+            self._question = None
+        await self.emit(
+            EventType.RESUMED,
+            "Answer received",
+            Resumed(
+                request_id=answered.id, action=answered.response_action, text=answered.response_text
+            ),
+            message=answered.response_text or "",
+        )
+        await self.manager.transition(self.run_id, S.RUNNING)
+        action = answered.response_action.value if answered.response_action else "answer"
+        text = answered.response_text or ""
+        return text if action == "answer" else f"{action}: {text}".strip()
+
+    async def _pause(self, reason: str, wake_after: float | None = None) -> None:
+        run = await self.manager.get(self.run_id)
+        run.metadata.pause_reason = reason
+        self._resumed.clear()
+        await self.manager.transition(self.run_id, S.PAUSED, reason=reason, metadata=run.metadata)
+        if wake_after is None:
+            await self._resumed.wait()
+            return
+        try:
+            await asyncio.wait_for(self._resumed.wait(), wake_after)
+        except TimeoutError:
+            await self.manager.resume(self.run_id)
+
+    # -- the run -------------------------------------------------------------------------------
+
+    async def main(self) -> None:
+        try:
+            run = await self.manager.get(self.run_id)
+            worktree, base = await self._prepare(run)
+            await self.emit(
+                EventType.USER_PROMPT,
+                "Task",
+                UserPrompt(prompt=run.prompt, iteration=run.metadata.iteration),
+                message=run.prompt,
+            )
+            if isinstance(provider := await self._provider(run), AutonomousProvider):
+                result = await self._work_autonomously(run, provider, worktree)
+            else:
+                result = await self._work_with_tools(run, provider, worktree)
+            await self._finish(run, worktree, base, result)
+        except asyncio.CancelledError:
+            if self._stopping and self.manager.shutting_down:
+                await self._fail("the DevFactory daemon stopped while the run was working")
+        except (RunFailed, ProviderError) as exc:
+            await self._fail(str(exc))
+        except Exception as exc:
+            log.exception("run %d crashed", self.run_id)
+            await self._fail(f"internal error: {exc}")
+        finally:
+            self.manager.worker_finished(self)
+
+    async def _fail(self, reason: str) -> None:
+        with contextlib.suppress(Exception):
+            await self.emit(
+                EventType.ERROR, "Run failed", ErrorPayload(message=reason), message=reason
+            )
+            await self.services.store.hitl.cancel_pending(self.run_id)
+            run = await self.manager.get(self.run_id)
+            if not run.status.is_terminal:
+                await self.manager.transition(self.run_id, S.FAILED, reason=reason)
+
+    async def _prepare(self, run: Run) -> tuple[Any, str]:
+        """The pre_run snapshot and the worktree (reused by later iterations and retries)."""
+        manager = self.manager
+        if run.base_snapshot_id is not None and run.worktree_path:
+            base = await manager.snapshots.get(run.base_snapshot_id)
+            return manager.worktrees.path_for(run.id), base.commit_sha
+        snapshot = await manager.snapshots.create(
+            SnapshotType.PRE_RUN, f"before run {run.id}: {run.title}", run_id=run.id
+        )
+        assert run.branch_name is not None
+        worktree = await manager.worktrees.create(run.id, run.branch_name, snapshot.commit_sha)
+        await manager.update(run.id, worktree_path=str(worktree), base_snapshot_id=snapshot.id)
+        await self.emit(
+            EventType.GIT_BRANCH_CREATED,
+            f"Branch {run.branch_name}",
+            GitBranchCreated(
+                branch=run.branch_name, base=snapshot.commit_sha, worktree_path=str(worktree)
+            ),
+            message=f"worktree {worktree}",
+        )
+        return worktree, snapshot.commit_sha
+
+    async def _provider(self, run: Run) -> Any:
+        from ..agents.providers.registry import create_provider
+
+        return create_provider(
+            run.provider,
+            self.services.settings,
+            model=run.model,
+            workspace=self.services.root,
+            store=self.services.store,
+        )
+
+    def _search(self, run: Run) -> Any:
+        index = getattr(self.services, "index", None)
+        return None if index is None else index.search
+
+    async def _work_with_tools(self, run: Run, provider: Any, worktree: Any) -> LoopResult:
+        role = ROLES[run.agent]
+        toolbox = ToolBox(
+            run_id=run.id,
+            worktree=worktree,
+            emit=self.emit,
+            on_file_changed=lambda path, action: self._propose(run, path, action),
+            search=self._search(run),
+        )
+        commands = getattr(self.services, "commands", None)
+
+        async def run_command(command: str, timeout_s: float | None) -> str:
+            current = await self.manager.get(run.id)
+            outcome = await commands.execute(current, command, timeout_s=timeout_s, origin="agent")
+            return str(outcome.tool_result)
+
+        context = await load_context(
+            emit=self.emit,
+            worktree=worktree,
+            prompt=run.prompt,
+            rag=run.metadata.rag,
+            search=self._search(run),
+        )
+        loop = AgentLoop(
+            handle=self,
+            provider=ExhaustionPauser(provider, self),
+            role=role,
+            tools=toolbox,
+            run_command=run_command if commands is not None else None,
+            max_steps=run.metadata.max_steps or self.services.settings.max_steps,
+        )
+        prompt = run.prompt
+        if run.metadata.iteration > 1 and run.metadata.followup:
+            prompt = f"{run.prompt}\n\n# Review feedback to address\n{run.metadata.followup}"
+        try:
+            return await loop.execute(prompt, context)
+        except StepLimitReached as exc:
+            raise RunFailed(str(exc)) from None
+
+    async def _work_autonomously(
+        self, run: Run, provider: AutonomousProvider, worktree: Any
+    ) -> LoopResult:
+        async def on_output(stream: str, text: str) -> None:
+            await self.emit(
+                EventType.COMMAND_OUTPUT,
+                f"{provider.name} output",
+                CommandOutput(stream=stream, text=text),
+                message=text,
+            )
+
+        async def on_message(text: str) -> None:
+            self.stream(text)
+            await self.emit(EventType.AI_MESSAGE, "Assistant", AiMessage(text=text), message=text)
+
+        cancel = asyncio.Event()
+        task = AutonomousTask(
+            run_id=run.id,
+            prompt=run.prompt,
+            worktree=worktree,
+            model=run.model,
+            resume_session_id=run.metadata.provider_session_id,
+        )
+        result = await provider.run_task(task, on_output, on_message, cancel)
+        current = await self.manager.get(run.id)
+        current.metadata.provider_session_id = result.session_id
+        await self.manager.update(run.id, metadata=current.metadata)
+        await self.add_usage(result.usage)
+        if result.exit_code not in (None, 0):
+            raise RunFailed(
+                f"{provider.name} exited with code {result.exit_code}: {result.summary}"
+            )
+        return LoopResult(summary=result.summary, plan="", steps=1)
+
+    async def _propose(self, run: Run, path: str, action: ChangeAction) -> int | None:
+        review = getattr(self.services, "review", None)
+        if review is None:
+            return None
+        change: Change | None = await review.propose(await self.manager.get(run.id), path)
+        return None if change is None else change.id
+
+    async def _finish(self, run: Run, worktree: Any, base: str, result: LoopResult) -> None:
+        manager = self.manager
+        changed = await manager.worktrees.changed_paths(run.id, base)
+        for path in changed:
+            await self._propose(run, path, ChangeAction.UPDATE)
+        await self.emit(
+            EventType.GIT_DIFF_CREATED,
+            f"{len(changed)} files changed",
+            GitDiffCreated(files=sorted(changed)),
+        )
+        await manager.snapshots.create(
+            SnapshotType.FINAL, f"run {run.id} result", run_id=run.id, worktree=worktree
+        )
+        executions = await self.services.store.commands.list(run.id)
+        tests = next((e.test_counts for e in reversed(executions) if e.test_counts), None)
+        current = await manager.get(run.id)
+        usage = current.metadata.usage
+        await self.emit(
+            EventType.FINAL_SUMMARY,
+            "Summary",
+            FinalSummary(
+                summary=result.summary,
+                files_changed=sorted(changed),
+                commands_run=len(executions),
+                tests=tests,
+                input_tokens=usage.input_tokens,
+                output_tokens=usage.output_tokens,
+                cost_usd=usage.cost_usd,
+            ),
+            message=result.summary,
+        )
+        await manager.transition(run.id, S.COMPLETED)
+        review = getattr(self.services, "review", None)
+        if review is not None:
+            await review.run_completed(await manager.get(run.id))
+
+
+class ExhaustionPauser:
+    """Wraps a chat provider: when every account is rate limited, the run pauses with the
+    reason (and wakes when the soonest account is rested, or on resume) instead of failing."""
+
+    def __init__(self, provider: Any, worker: RunWorker) -> None:
+        self.provider = provider
+        self.worker = worker
+        self.name = provider.name
+        self.model = provider.model
+
+    async def complete(self, messages: Any, tools: Any, on_text: Any) -> Any:
+        while True:
+            try:
+                return await self.provider.complete(messages, tools, on_text)
+            except AllAccountsExhausted as exc:
+                reason = f"every {self.name} account is rate limited: {exc}"
+                await self.worker.emit(
+                    EventType.ERROR,
+                    "Rate limited",
+                    ErrorPayload(message=reason),
+                    message=reason,
+                    severity=Severity.WARNING,
+                )
+                await self.worker._pause(reason, wake_after=exc.retry_after)

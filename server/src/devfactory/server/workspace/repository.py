@@ -1,0 +1,120 @@
+"""The git repository behind a workspace.
+
+A workspace that is a git repository uses its own (we only ever write private refs and
+worktrees into it). One that is not gets a repository of its own under
+``.devfactory/repo.git`` with the workspace as its work tree, so snapshots and worktrees work
+the same way everywhere.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from collections.abc import AsyncIterator, Mapping
+from pathlib import Path
+
+from ..git.runner import AuditHook, GitResult, GitRunner
+from ..paths import STATE_DIR_NAME, StatePaths
+
+SNAPSHOT_REF_PREFIX = "refs/devfactory/snapshots/"
+_IDENTITY = {
+    "GIT_AUTHOR_NAME": "DevFactory",
+    "GIT_AUTHOR_EMAIL": "devfactory@localhost",
+    "GIT_COMMITTER_NAME": "DevFactory",
+    "GIT_COMMITTER_EMAIL": "devfactory@localhost",
+}
+
+
+class WorkspaceRepository:
+    """Runs git against the workspace's repository (its own, or our private one)."""
+
+    def __init__(self, paths: StatePaths, *, private: bool, audit: AuditHook | None) -> None:
+        self.paths = paths
+        self.private = private
+        self._env: dict[str, str] = dict(_IDENTITY)
+        if private:
+            self._env |= {"GIT_DIR": str(paths.private_git_dir), "GIT_WORK_TREE": str(paths.root)}
+        self.git = GitRunner(paths.root, on_finished=audit)
+
+    async def ensure(self) -> None:
+        """Create the private repository on first use."""
+        if not self.private or (self.paths.private_git_dir / "HEAD").exists():
+            return
+        await self.run("init", "-q", "-b", "main", operation="init")
+        exclude = self.paths.private_git_dir / "info" / "exclude"
+        exclude.parent.mkdir(parents=True, exist_ok=True)
+        exclude.write_text(f"/{STATE_DIR_NAME}/\n.git/\n")
+
+    async def run(
+        self,
+        *args: str,
+        operation: str | None = None,
+        run_id: int | None = None,
+        check: bool = True,
+        env: Mapping[str, str] | None = None,
+        input: bytes | None = None,
+        cwd: Path | None = None,
+        audit: bool = True,
+    ) -> GitResult:
+        merged = {**self._env, **(env or {})}
+        runner = self.git if cwd is None else GitRunner(cwd, on_finished=self.git.on_finished)
+        if cwd is not None:
+            # A worktree finds its repository through its own .git file.
+            merged.pop("GIT_DIR", None)
+            merged.pop("GIT_WORK_TREE", None)
+        return await runner.run(
+            *args,
+            operation=operation,
+            run_id=run_id,
+            check=check,
+            env=merged,
+            input=input,
+            audit=audit,
+        )
+
+    async def out(self, *args: str, **kwargs: object) -> str:
+        result = await self.run(*args, **kwargs)  # type: ignore[arg-type]
+        return result.stdout.strip()
+
+    async def head(self, cwd: Path | None = None) -> str | None:
+        """The commit HEAD points at, or None in a repository without commits."""
+        result = await self.run(
+            "rev-parse", "-q", "--verify", "HEAD^{commit}", check=False, cwd=cwd, audit=False
+        )
+        return result.stdout.strip() if result.ok else None
+
+    async def index_path(self, cwd: Path | None = None) -> Path:
+        rel = await self.out("rev-parse", "--git-path", "index", cwd=cwd, audit=False)
+        path = Path(rel)
+        return path if path.is_absolute() else (cwd or self.paths.root) / path
+
+    @contextlib.asynccontextmanager
+    async def snapshot_index(self, cwd: Path | None = None) -> AsyncIterator[dict[str, str]]:
+        """An index to write a snapshot tree with; yields the environment pointing git at it.
+
+        For the user's repository: a scratch copy of their index (so unchanged files are not
+        re-hashed), never their index itself. Our private repository's index is ours: it is
+        used directly, which keeps it warm for the next snapshot.
+        """
+        if self.private and cwd is None:
+            yield {}
+            return
+        async with self.scratch_index(seed=await self.index_path(cwd)) as env:
+            yield env
+
+    @contextlib.asynccontextmanager
+    async def scratch_index(self, seed: Path | None = None) -> AsyncIterator[dict[str, str]]:
+        """A temporary index file (a copy of ``seed`` when given), deleted afterwards."""
+        handle, scratch = tempfile.mkstemp(prefix="devfactory-index-", dir=self.paths.state)
+        os.close(handle)
+        try:
+            if seed is not None and seed.exists():
+                shutil.copyfile(seed, scratch)
+            else:
+                os.unlink(scratch)
+            yield {"GIT_INDEX_FILE": scratch}
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(scratch)

@@ -1,0 +1,152 @@
+"""Snapshots of a working tree as commit objects under ``refs/devfactory/snapshots/<id>``.
+
+A snapshot records the files exactly as they are — modified, staged and untracked (not
+ignored) ones included — without touching the user's index, branches, stash or files: the
+tree is written from a scratch index seeded from the real one, so only changed files are
+hashed. Restoring first takes a new snapshot, so a restore is itself undoable.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+
+from devfactory.protocol.enums import EventType, SnapshotType
+from devfactory.protocol.events import SnapshotEvent
+from devfactory.protocol.snapshots import Snapshot
+from devfactory.storage import Store
+
+from ..errors import NotFound
+from ..events.bus import EventBus
+from .repository import SNAPSHOT_REF_PREFIX, WorkspaceRepository
+
+
+class SnapshotService:
+    def __init__(
+        self, repo: WorkspaceRepository, store: Store, events: EventBus, project_id: int
+    ) -> None:
+        self.repo = repo
+        self.store = store
+        self.events = events
+        self.project_id = project_id
+
+    async def create(
+        self,
+        type: SnapshotType,
+        description: str = "",
+        *,
+        run_id: int | None = None,
+        worktree: Path | None = None,
+    ) -> Snapshot:
+        """Snapshot the workspace (or a run's ``worktree``) and record it."""
+        await self.repo.ensure()
+        snapshot_id = await self.store.snapshots.next_id()
+        ref = f"{SNAPSHOT_REF_PREFIX}{snapshot_id}"
+        head = await self.repo.head(worktree)
+        async with self.repo.snapshot_index(worktree) as env:
+            await self.repo.run(
+                "add", "-A", "--", ".", env=env, cwd=worktree, operation="snapshot", run_id=run_id
+            )
+            tree = await self.repo.out("write-tree", env=env, cwd=worktree, audit=False)
+        message = f"devfactory {type.value} snapshot {snapshot_id}: {description}".strip()
+        parents = ["-p", head] if head else []
+        commit = await self.repo.out(
+            "commit-tree", tree, *parents, "-m", message, cwd=worktree, audit=False
+        )
+        await self.repo.run("update-ref", ref, commit, cwd=worktree, audit=False)
+        changed = await self._changed_files(head, tree, worktree)
+        snapshot = await self.store.snapshots.create(
+            project_id=self.project_id,
+            run_id=run_id,
+            type=type,
+            description=description,
+            ref=ref,
+            commit_sha=commit,
+            tree_sha=tree,
+            files_changed=len(changed),
+        )
+        await self.events.emit(
+            run_id,
+            EventType.SNAPSHOT_CREATED,
+            f"Snapshot {snapshot.id} ({type.value})",
+            SnapshotEvent(snapshot_id=snapshot.id, snapshot_type=type, ref=ref),
+            message=description,
+        )
+        return snapshot
+
+    async def get(self, snapshot_id: int) -> Snapshot:
+        snapshot = await self.store.snapshots.get(snapshot_id)
+        if snapshot is None or snapshot.project_id != self.project_id:
+            raise NotFound("snapshot", snapshot_id)
+        return snapshot
+
+    async def restore(self, snapshot_id: int) -> tuple[Snapshot, Snapshot, list[str]]:
+        """Put the workspace files back as they were in the snapshot.
+
+        Returns (restored snapshot, safety snapshot taken first, paths written or deleted).
+        """
+        target = await self.get(snapshot_id)
+        safety = await self.create(SnapshotType.MANUAL, f"before restoring snapshot {snapshot_id}")
+        diff = await self.repo.out(
+            "diff",
+            "--name-status",
+            "--no-renames",
+            "-z",
+            safety.tree_sha,
+            target.tree_sha,
+            audit=False,
+        )
+        fields = diff.split("\0") if diff else []
+        to_write: list[str] = []
+        to_delete: list[str] = []
+        for status, path in zip(fields[0::2], fields[1::2], strict=False):
+            (to_delete if status == "D" else to_write).append(path)
+        if to_write:
+            async with self.repo.scratch_index() as env:
+                await self.repo.run("read-tree", target.tree_sha, env=env, audit=False)
+                await self.repo.run(
+                    "checkout-index",
+                    "-f",
+                    "-z",
+                    "--stdin",
+                    env=env,
+                    operation="restore",
+                    input="\0".join(to_write).encode() + b"\0",
+                )
+        for path in to_delete:
+            with contextlib.suppress(FileNotFoundError):
+                (self.repo.paths.root / path).unlink()
+        files = sorted(to_write + to_delete)
+        await self.events.emit(
+            target.run_id,
+            EventType.SNAPSHOT_RESTORED,
+            f"Restored snapshot {target.id}",
+            SnapshotEvent(
+                snapshot_id=target.id,
+                snapshot_type=target.type,
+                ref=target.ref,
+                safety_snapshot_id=safety.id,
+                files=files,
+            ),
+            message=f"{len(files)} files restored; snapshot {safety.id} undoes this",
+        )
+        return target, safety, files
+
+    async def _changed_files(self, head: str | None, tree: str, worktree: Path | None) -> list[str]:
+        if head is None:
+            listing = await self.repo.out(
+                "ls-tree", "-r", "--name-only", "-z", tree, cwd=worktree, audit=False
+            )
+        else:
+            listing = await self.repo.out(
+                "diff-tree",
+                "-r",
+                "--name-only",
+                "--no-renames",
+                "-z",
+                head,
+                tree,
+                cwd=worktree,
+                audit=False,
+            )
+        return [p for p in listing.split("\0") if p]

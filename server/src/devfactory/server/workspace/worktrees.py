@@ -1,0 +1,67 @@
+"""One git worktree per run under ``.devfactory/worktrees/``, on ``agent/run-{id}-{slug}``.
+
+The run writes only there; the user's files change only through approval.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..paths import StatePaths
+from ..project.registration import slugify
+from .repository import WorkspaceRepository
+
+
+def branch_name(run_id: int, title: str) -> str:
+    return f"agent/run-{run_id}-{slugify(title, max_length=32)}"
+
+
+class WorktreeManager:
+    def __init__(self, repo: WorkspaceRepository, paths: StatePaths) -> None:
+        self.repo = repo
+        self.paths = paths
+
+    def path_for(self, run_id: int) -> Path:
+        return self.paths.worktrees / f"run-{run_id}"
+
+    async def create(self, run_id: int, branch: str, base_commit: str) -> Path:
+        """Check ``base_commit`` out into the run's worktree on ``branch`` (idempotent)."""
+        path = self.path_for(run_id)
+        if (path / ".git").exists():
+            return path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        await self.repo.run("worktree", "prune", operation="worktree", run_id=run_id, check=False)
+        await self.repo.run(
+            "worktree",
+            "add",
+            "-q",
+            "-B",
+            branch,
+            str(path),
+            base_commit,
+            operation="worktree",
+            run_id=run_id,
+        )
+        return path
+
+    async def changed_paths(self, run_id: int, base_commit: str) -> dict[str, str]:
+        """Files of the run's worktree that differ from ``base_commit``: path -> A/M/D.
+
+        Stages everything in the worktree's own index (ours, not the user's) to include new
+        files, then compares with the base.
+        """
+        path = self.path_for(run_id)
+        await self.repo.run("add", "-A", "--", ".", cwd=path, audit=False)
+        listing = await self.repo.out(
+            "diff",
+            "--cached",
+            "--name-status",
+            "--no-renames",
+            "-z",
+            base_commit,
+            cwd=path,
+            operation="diff",
+            run_id=run_id,
+        )
+        fields = [f for f in listing.split("\0") if f]
+        return {p: s for s, p in zip(fields[0::2], fields[1::2], strict=False)}
