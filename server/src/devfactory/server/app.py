@@ -16,6 +16,7 @@ import msgspec
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
+from .documents import DocumentListener
 from .errors import Unavailable
 from .lsp_protocol import DevFactoryProtocol, converter_factory
 from .services import Services
@@ -47,6 +48,8 @@ class DevFactoryServer(LanguageServer):
         """Run in the background after ``initialized`` (indexing, watchers, recovery)."""
         self.on_shutdown: list[Hook] = []
         """Run in reverse order on ``shutdown``."""
+        self.document_listeners: list[DocumentListener] = []
+        """Called on every didOpen/didChange/didSave/didClose (see :mod:`.documents`)."""
         self._tasks: set[asyncio.Task[Any]] = set()
 
     @property

@@ -20,7 +20,7 @@ from devfactory.protocol.methods import PROTOCOL_VERSION, Requests
 from devfactory.protocol.project import Health, Project, SandboxInfo
 from devfactory.storage import DatabaseError, Store
 
-from .. import rpc
+from .. import documents, rpc
 from ..app import DevFactoryServer
 from ..config import load_settings
 from ..errors import Unavailable
@@ -111,6 +111,8 @@ def sandbox_info() -> SandboxInfo:
 
 
 def setup(server: DevFactoryServer) -> None:
+    documents.register(server)
+
     @server.feature(types.INITIALIZE)
     async def on_initialize(params: types.InitializeParams) -> None:
         server.loop = asyncio.get_running_loop()
