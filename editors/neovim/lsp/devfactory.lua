@@ -1,0 +1,61 @@
+---@brief
+---
+--- DevFactory: a local AI coding-agent daemon that speaks LSP plus `devfactory/*` methods.
+---
+--- On Neovim 0.11+:
+--- ```lua
+--- vim.lsp.enable('devfactory')
+--- -- optional overrides, merged over this file:
+--- vim.lsp.config('devfactory', {
+---   cmd = { '/path/to/devfactory/.venv/bin/devfactory', 'serve', '--stdio' },
+---   init_options = { defaultProvider = 'anthropic' },  -- daemon settings, camelCase
+--- })
+--- ```
+--- On Neovim 0.10 call `require('devfactory').setup(opts)` instead; it starts the same config.
+---
+--- The daemon serves one workspace (the root found from `root_markers`) and attaches to every
+--- file buffer inside it: it publishes proposed hunks as diagnostics and offers approve/reject
+--- code actions there. The handlers below route the daemon's notifications to the plugin's
+--- modules, which are only loaded when the first notification arrives. See `:help devfactory`.
+
+---@type vim.lsp.Config
+return {
+  --- The daemon over stdio. Point it at a checkout's `.venv/bin/devfactory` if it is not on PATH.
+  cmd = { 'devfactory', 'serve', '--stdio' },
+
+  --- A project is the nearest folder with `devfactory.toml`, DevFactory state, or a git repo.
+  root_markers = { 'devfactory.toml', '.devfactory', '.git' },
+
+  --- Never start a daemon for a stray file outside any project.
+  workspace_required = true,
+
+  --- Daemon settings (see the `Settings` schema in docs/protocol.schema.json), e.g.
+  --- `{ defaultProvider = 'openai', providers = { openai = { model = 'gpt-4.1' } } }`.
+  init_options = vim.empty_dict(),
+
+  --- `devfactory/*` notifications from the daemon.
+  handlers = {
+    ['devfactory/event'] = function(err, result, ctx)
+      require('devfactory.events').on_event(err, result, ctx)
+    end,
+    ['devfactory/stream'] = function(err, result, ctx)
+      require('devfactory.events').on_stream(err, result, ctx)
+    end,
+    ['devfactory/runChanged'] = function(err, result, ctx)
+      require('devfactory.events').on_run_changed(err, result, ctx)
+    end,
+    ['devfactory/changeProposed'] = function(err, result, ctx)
+      require('devfactory.events').on_change_proposed(err, result, ctx)
+    end,
+    ['devfactory/question'] = function(err, result, ctx)
+      require('devfactory.questions').on_question(err, result, ctx)
+    end,
+  },
+
+  --- Code-action commands Neovim handles itself: "Show diff" opens a native diff tab.
+  commands = {
+    ['devfactory.showDiff'] = function(command, ctx)
+      require('devfactory.review').on_show_diff_command(command, ctx)
+    end,
+  },
+}

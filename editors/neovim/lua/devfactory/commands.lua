@@ -1,0 +1,224 @@
+--- The `:DevFactory {subcommand}` table: what each one runs, its usage line and its completion.
+--- Each body runs in a command coroutine (devfactory.async), so errors surface as one message.
+local async = require('devfactory.async')
+local constants = require('devfactory.constants')
+
+local M = {}
+
+local function runs()
+  return require('devfactory.runs')
+end
+
+local function review()
+  return require('devfactory.review')
+end
+
+--- Run ids seen in this session, for completion (no request while typing).
+local function known_runs()
+  local ids = {}
+  for _, by_id in pairs(require('devfactory.events').runs) do
+    for id in pairs(by_id) do
+      table.insert(ids, tostring(id))
+    end
+  end
+  table.sort(ids, function(a, b)
+    return tonumber(a) > tonumber(b)
+  end)
+  return ids
+end
+
+local function complete_run_option(arglead)
+  local values = {
+    agent = constants.values(constants.AgentRole),
+    mode = constants.values(constants.ExecutionMode),
+    provider = constants.values(constants.ProviderName),
+  }
+  local name = arglead:match('^%-%-(%w+)=')
+  if name and values[name] then
+    return vim.tbl_map(function(v)
+      return ('--%s=%s'):format(name, v)
+    end, values[name])
+  end
+  return vim.tbl_map(function(option)
+    return ('--%s='):format(option)
+  end, runs().RUN_OPTIONS)
+end
+
+---@class devfactory.Subcommand
+---@field run fun(fargs: string[])
+---@field usage string
+---@field complete? fun(arglead: string, position: integer): string[]
+
+local function decision(name)
+  return {
+    usage = name .. ' [hunk|file|run] [id]',
+    run = function(fargs)
+      review().decide(name, fargs)
+    end,
+    complete = function(_, position)
+      return position == 1 and review().SCOPES or known_runs()
+    end,
+  }
+end
+
+local function control(name)
+  return {
+    usage = name .. ' [run]',
+    run = function(fargs)
+      runs().control(name, fargs)
+    end,
+    complete = known_runs,
+  }
+end
+
+---@type table<string, devfactory.Subcommand>
+M.subcommands = {
+  run = {
+    usage = 'run [--agent=..] [--provider=..] [--model=..] [--mode=review|yolo] [prompt]',
+    run = function(fargs)
+      runs().create(fargs)
+    end,
+    complete = complete_run_option,
+  },
+  runs = {
+    usage = 'runs',
+    run = function()
+      runs().pick()
+    end,
+  },
+  console = {
+    usage = 'console [run]',
+    run = function(fargs)
+      runs().console(fargs)
+    end,
+    complete = known_runs,
+  },
+  pause = control('pause'),
+  resume = control('resume'),
+  cancel = control('cancel'),
+  retry = {
+    usage = 'retry [run]',
+    run = function(fargs)
+      runs().retry(fargs)
+    end,
+    complete = known_runs,
+  },
+  directive = {
+    usage = 'directive [run] [text]',
+    run = function(fargs)
+      runs().directive(fargs)
+    end,
+    complete = known_runs,
+  },
+  answer = {
+    usage = 'answer [run]',
+    run = function(fargs)
+      require('devfactory.questions').answer(fargs)
+    end,
+    complete = known_runs,
+  },
+  approve = decision('approve'),
+  reject = decision('reject'),
+  diff = {
+    usage = 'diff [change]',
+    run = function(fargs)
+      review().diff(fargs)
+    end,
+  },
+  changes = {
+    usage = 'changes [run]',
+    run = function(fargs)
+      review().changes(fargs)
+    end,
+    complete = known_runs,
+  },
+  search = {
+    usage = 'search {query}',
+    run = function(fargs)
+      require('devfactory.search').search(fargs)
+    end,
+  },
+  index = {
+    usage = 'index [full]',
+    run = function(fargs)
+      require('devfactory.search').rebuild(fargs)
+    end,
+    complete = function()
+      return { 'full' }
+    end,
+  },
+  snapshot = {
+    usage = 'snapshot [description]',
+    run = function(fargs)
+      require('devfactory.snapshots').create(fargs)
+    end,
+  },
+  snapshots = {
+    usage = 'snapshots',
+    run = function()
+      require('devfactory.snapshots').pick()
+    end,
+  },
+  restore = {
+    usage = 'restore {snapshot}',
+    run = function(fargs)
+      require('devfactory.snapshots').restore(fargs)
+    end,
+  },
+  health = {
+    usage = 'health',
+    run = function()
+      vim.cmd('checkhealth devfactory')
+    end,
+  },
+}
+
+---@return string[]
+function M.names()
+  local names = vim.tbl_keys(M.subcommands)
+  table.sort(names)
+  return names
+end
+
+--- The `:DevFactory` command: dispatch to a subcommand.
+---@param opts {fargs: string[]}
+function M.dispatch(opts)
+  local fargs = vim.deepcopy(opts.fargs)
+  local name = table.remove(fargs, 1)
+  local subcommand = name and M.subcommands[name]
+  if not subcommand then
+    local message = name and ('unknown subcommand %q'):format(name) or 'which subcommand?'
+    require('devfactory.ui').error(
+      ('%s; use one of: %s (see :help devfactory-commands)'):format(
+        message,
+        table.concat(M.names(), ', ')
+      )
+    )
+    return
+  end
+  async.run(subcommand.run, fargs)
+end
+
+--- Completion of `:DevFactory ...`.
+---@param arglead string
+---@param cmdline string
+---@return string[]
+function M.complete(arglead, cmdline)
+  local rest = cmdline:gsub('^%s*%S+', '', 1)
+  local words = vim.split(vim.trim(rest), '%s+', { trimempty = true })
+  if #words == 0 or (#words == 1 and arglead ~= '') then
+    return vim.tbl_filter(function(name)
+      return vim.startswith(name, arglead)
+    end, M.names())
+  end
+  local subcommand = M.subcommands[words[1]]
+  if not subcommand or not subcommand.complete then
+    return {}
+  end
+  local position = arglead == '' and #words or #words - 1
+  return vim.tbl_filter(function(candidate)
+    return vim.startswith(candidate, arglead)
+  end, subcommand.complete(arglead, position))
+end
+
+return M

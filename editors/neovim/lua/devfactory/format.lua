@@ -1,0 +1,154 @@
+--- How events, runs and changes read in buffers, pickers and messages.
+local constants = require('devfactory.constants')
+
+local M = {}
+
+local T = constants.EventType
+
+--- Width of the event-type column in the console.
+M.TYPE_WIDTH = 20
+
+--- Highlight group of each severity (defined in console.lua, linked to Diagnostic* groups).
+M.SEVERITY_HL = {
+  info = 'DevFactoryInfo',
+  success = 'DevFactorySuccess',
+  warning = 'DevFactoryWarning',
+  error = 'DevFactoryError',
+  debug = 'DevFactoryDebug',
+}
+
+--- Events whose lines fold away (command output can run to thousands of lines).
+M.FOLDED = {
+  [T.COMMAND_OUTPUT] = true,
+}
+
+--- Events that carry the whole text the model streamed before them.
+M.ENDS_STREAM = {
+  [T.AI_MESSAGE] = true,
+  [T.AI_PLAN_CREATED] = true,
+  [T.FINAL_SUMMARY] = true,
+}
+
+--- Seconds to add to a UTC time to get local time.
+local function utc_offset()
+  local now = os.time()
+  return os.difftime(now, os.time(os.date('!*t', now) --[[@as osdateparam]]))
+end
+
+--- `2026-11-22T13:05:09.123Z` -> `14:05:09` in local time.
+---@param iso string?
+---@return string
+function M.clock(iso)
+  local y, mo, d, h, mi, s = tostring(iso):match('^(%d+)-(%d+)-(%d+)T(%d+):(%d+):(%d+)')
+  if not y then
+    return '--:--:--'
+  end
+  local as_local = os.time({
+    year = tonumber(y),
+    month = tonumber(mo),
+    day = tonumber(d),
+    hour = tonumber(h),
+    min = tonumber(mi),
+    sec = tonumber(s),
+    isdst = false,
+  })
+  return os.date('%H:%M:%S', as_local + utc_offset()) --[[@as string]]
+end
+
+---@param text string
+---@return string[]
+local function split_lines(text)
+  local lines = vim.split(text, '\n', { plain = true, trimempty = false })
+  if #lines > 1 and lines[#lines] == '' then
+    table.remove(lines)
+  end
+  return lines
+end
+
+---@class devfactory.EventLines
+---@field lines string[]
+---@field folded boolean
+---@field highlights {col: integer, end_col: integer, group: string}[] on the first line
+
+--- The console lines of one event: `time  type  title`, then its message indented when it
+--- says more than the title.
+---@param event table
+---@return devfactory.EventLines
+function M.event_lines(event)
+  local time = M.clock(event.createdAt)
+  local kind = tostring(event.type)
+  local title = tostring(event.title or '')
+  local header = ('%s  %-' .. M.TYPE_WIDTH .. 's %s'):format(time, kind, title)
+  local lines = { (header:gsub('\n', ' ')) }
+  local message = type(event.message) == 'string' and event.message or ''
+  if message ~= '' and vim.trim(message) ~= vim.trim(title) then
+    for _, line in ipairs(split_lines(message)) do
+      table.insert(lines, '    ' .. line)
+    end
+  end
+  local type_start = #time + 2
+  return {
+    lines = lines,
+    folded = M.FOLDED[kind] == true,
+    highlights = {
+      { col = 0, end_col = #time, group = 'DevFactoryTime' },
+      {
+        col = type_start,
+        end_col = type_start + #kind,
+        group = M.SEVERITY_HL[event.severity] or 'DevFactoryInfo',
+      },
+    },
+  }
+end
+
+--- Streamed model text as console lines.
+---@param text string
+---@return string[]
+function M.stream_lines(text)
+  local out = {}
+  for _, line in ipairs(split_lines(text)) do
+    table.insert(out, '  > ' .. line)
+  end
+  return out
+end
+
+--- `#3 [running] Fix the greeting (backend, scripted)`
+---@param run table
+---@return string
+function M.run_item(run)
+  return ('#%d [%s] %s (%s, %s)'):format(
+    run.id,
+    run.status,
+    run.title or run.prompt or '',
+    run.agent or '?',
+    run.provider or '?'
+  )
+end
+
+--- First line of a change's quickfix text for one hunk.
+---@param change table
+---@param hunk table
+---@return string
+function M.hunk_item(change, hunk)
+  return ('run #%d change %d hunk %d [%s] %s'):format(
+    change.runId,
+    change.id,
+    hunk.index,
+    hunk.status or change.status,
+    hunk.header or ''
+  )
+end
+
+--- The first non-blank line of a snippet, trimmed.
+---@param snippet string?
+---@return string
+function M.first_line(snippet)
+  for _, line in ipairs(vim.split(snippet or '', '\n', { plain = true })) do
+    if vim.trim(line) ~= '' then
+      return vim.trim(line)
+    end
+  end
+  return ''
+end
+
+return M

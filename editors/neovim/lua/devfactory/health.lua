@@ -1,0 +1,161 @@
+--- `:checkhealth devfactory`: Neovim, the daemon executable, and the daemon's own health
+--- (`devfactory/health`: database, sqlite-vec, sandbox, log file).
+local constants = require('devfactory.constants')
+
+local M = {}
+
+local TIMEOUT_MS = 15000
+
+---@return table? health, string? problem
+local function health_from_client(client)
+  local response, err
+  if vim.fn.has('nvim-0.11') == 1 then
+    response, err = client:request_sync(constants.Requests.HEALTH, vim.empty_dict(), TIMEOUT_MS)
+  else
+    response, err = client.request_sync(constants.Requests.HEALTH, vim.empty_dict(), TIMEOUT_MS)
+  end
+  if not response then
+    return nil, tostring(err)
+  end
+  if response.err then
+    return nil, require('devfactory.rpc').error_message(constants.Requests.HEALTH, response.err)
+  end
+  return response.result
+end
+
+--- No daemon attached: ask the CLI (`devfactory health --json`) about the current project.
+---@return table? health, string? problem
+local function health_from_cli(executable, root)
+  local ok, proc = pcall(vim.system, {
+    executable,
+    'health',
+    '--json',
+    '--workspace',
+    root,
+  }, { text = true })
+  if not ok then
+    return nil, tostring(proc)
+  end
+  local result = proc:wait(TIMEOUT_MS)
+  if result.code ~= 0 then
+    return nil, vim.trim(result.stderr ~= '' and result.stderr or result.stdout)
+  end
+  local decoded_ok, health = pcall(vim.json.decode, result.stdout, { luanil = { object = true } })
+  if not decoded_ok then
+    return nil, 'unreadable output of devfactory health --json: ' .. tostring(health)
+  end
+  return health
+end
+
+local function check_neovim()
+  local v = vim.version()
+  local text = ('Neovim %d.%d.%d'):format(v.major, v.minor, v.patch)
+  if vim.fn.has('nvim-0.10') == 0 then
+    vim.health.error(text .. ': DevFactory needs Neovim 0.10 or newer')
+  elseif vim.fn.has('nvim-0.11') == 0 then
+    vim.health.ok(text .. " (0.11 adds vim.lsp.enable('devfactory'); use setup() on 0.10)")
+  else
+    vim.health.ok(text)
+  end
+end
+
+---@return string? executable
+local function check_executable(cmd)
+  if type(cmd) ~= 'table' or not cmd[1] then
+    vim.health.info('cmd is a function: the executable cannot be checked')
+    return nil
+  end
+  local executable = cmd[1]
+  if vim.fn.executable(executable) == 0 then
+    vim.health.error(('%q is not executable'):format(executable), {
+      'Install DevFactory (:help devfactory-install)',
+      "or point cmd at it: vim.lsp.config('devfactory', { cmd = { '/path/to/.venv/bin/devfactory', 'serve', '--stdio' } })",
+    })
+    return nil
+  end
+  local path = vim.fn.exepath(executable)
+  local ok, proc = pcall(vim.system, { executable, '--version' }, { text = true })
+  local result = ok and proc:wait(TIMEOUT_MS) or { code = -1, stdout = '', stderr = '' }
+  if result.code == 0 then
+    vim.health.ok(('%s: %s'):format(path, vim.trim(result.stdout)))
+  else
+    vim.health.warn(('%s does not answer --version: %s'):format(path, vim.trim(result.stderr)))
+  end
+  vim.health.info('command: ' .. table.concat(cmd, ' '))
+  return executable
+end
+
+local function check_daemon(health)
+  vim.health.ok(('daemon %s, protocol %s, Python %s'):format(
+    health.version,
+    health.protocolVersion,
+    health.pythonVersion
+  ))
+  if health.protocolVersion ~= constants.PROTOCOL_VERSION then
+    vim.health.error(
+      ('the daemon speaks protocol %s, this plugin %s'):format(
+        health.protocolVersion,
+        constants.PROTOCOL_VERSION
+      ),
+      { 'Update the plugin and the daemon from the same DevFactory checkout' }
+    )
+  end
+  if health.databaseOk then
+    vim.health.ok(
+      ('database: %s (schema %d, SQLite %s)'):format(
+        health.databasePath,
+        health.schemaVersion,
+        health.sqliteVersion
+      )
+    )
+  else
+    vim.health.error('database check failed: ' .. tostring(health.databasePath))
+  end
+  if health.sqliteVecVersion then
+    vim.health.ok('sqlite-vec ' .. health.sqliteVecVersion)
+  else
+    vim.health.warn('sqlite-vec is not loaded: semantic search is off (lexical search still works)')
+  end
+  local sandbox = health.sandbox or {}
+  if sandbox.active then
+    vim.health.ok('command sandbox: ' .. tostring(sandbox.tool))
+  else
+    vim.health.warn('command sandbox is off: ' .. tostring(sandbox.reason))
+  end
+  vim.health.info('log: ' .. tostring(health.logPath))
+end
+
+function M.check()
+  vim.health.start('devfactory: Neovim')
+  check_neovim()
+
+  vim.health.start('devfactory: executable')
+  local lsp_config = require('devfactory').lsp_config()
+  local executable = check_executable(lsp_config.cmd)
+
+  vim.health.start('devfactory: daemon')
+  local client = require('devfactory.rpc').find()
+  local health, problem
+  if client then
+    vim.health.info(('attached to %s'):format(require('devfactory.rpc').root(client)))
+    health, problem = health_from_client(client)
+  else
+    local root = vim.fs.root(vim.fn.getcwd(), lsp_config.root_markers)
+    if not root then
+      vim.health.warn('no project here: open a file inside a git repository to start the daemon')
+      return
+    end
+    if not executable then
+      return
+    end
+    vim.health.info(('no daemon attached; asked `devfactory health` about %s'):format(root))
+    health, problem = health_from_cli(executable, root)
+  end
+  if health then
+    check_daemon(health)
+  else
+    vim.health.error('the daemon did not report its health: ' .. tostring(problem))
+  end
+end
+
+return M

@@ -1,0 +1,318 @@
+--- Reviewing proposed changes: `:DevFactory approve|reject [hunk|file|run]`, `:DevFactory diff`
+--- and `:DevFactory changes`.
+---
+--- Decisions go through the daemon's own code-action commands (`devfactory.approve`...), the
+--- path `vim.lsp.buf.code_action()` takes too, so an approved hunk of an open file arrives as
+--- `workspace/applyEdit` and `u` undoes it. Which hunk is under the cursor is the daemon's call
+--- (its code actions at the cursor), except in the proposed side of a diff tab, where the
+--- plugin maps the cursor onto the change's hunks itself.
+local async = require('devfactory.async')
+local constants = require('devfactory.constants')
+local format = require('devfactory.format')
+local rpc = require('devfactory.rpc')
+local ui = require('devfactory.ui')
+
+local C = constants.Commands
+local R = constants.Requests
+
+local M = {}
+
+M.SCOPES = { 'hunk', 'file', 'run' }
+
+local DECISIONS = {
+  approve = { hunk = C.APPROVE, run = C.APPROVE_RUN, done = 'approved' },
+  reject = { hunk = C.REJECT, run = C.REJECT_RUN, done = 'rejected' },
+}
+
+--- The Command inside a code action (or the action itself when it is a bare Command).
+local function command_of(action)
+  if type(action.command) == 'table' then
+    return action.command
+  end
+  if type(action.command) == 'string' then
+    return action
+  end
+end
+
+--- The daemon's code-action commands on the cursor line of `bufnr`.
+---@param client vim.lsp.Client
+---@param bufnr integer
+---@return lsp.Command[]
+local function commands_at_cursor(client, bufnr)
+  local row = vim.api.nvim_win_get_cursor(0)[1] - 1
+  local line = vim.api.nvim_buf_get_lines(bufnr, row, row + 1, false)[1] or ''
+  local diagnostics = {}
+  local namespace = vim.lsp.diagnostic.get_namespace(client.id)
+  for _, d in ipairs(vim.diagnostic.get(bufnr, { namespace = namespace, lnum = row })) do
+    if d.user_data and d.user_data.lsp then
+      table.insert(diagnostics, d.user_data.lsp)
+    end
+  end
+  local actions = rpc.call('textDocument/codeAction', {
+    textDocument = { uri = vim.uri_from_bufnr(bufnr) },
+    range = {
+      start = { line = row, character = 0 },
+      ['end'] = { line = row, character = #line },
+    },
+    context = { diagnostics = diagnostics },
+  }, { client = client, bufnr = bufnr }) or {}
+  local commands = {}
+  for _, action in ipairs(actions) do
+    local command = command_of(action)
+    if command then
+      table.insert(commands, command)
+    end
+  end
+  return commands
+end
+
+--- The first daemon command named `name` with `arg_count` arguments at the cursor.
+local function find_command(commands, name, arg_count)
+  for _, command in ipairs(commands) do
+    if command.command == name and #(command.arguments or {}) == arg_count then
+      return command
+    end
+  end
+end
+
+--- The change shown in a diff tab's proposed buffer, and the hunk under the cursor there.
+---@return table? change, integer? hunk_index
+local function diff_buffer_target()
+  local change = vim.b.devfactory_change
+  if type(change) ~= 'table' then
+    return nil
+  end
+  local line = vim.api.nvim_win_get_cursor(0)[1]
+  for _, hunk in ipairs(change.hunks or {}) do
+    local last = hunk.newStart + math.max(hunk.newLines, 1) - 1
+    if line >= hunk.newStart and line <= last then
+      return change, hunk.index
+    end
+  end
+  return change, nil
+end
+
+--- Proposed changes of the current buffer's file.
+---@param client vim.lsp.Client
+---@return table[] changes, string path
+local function changes_of_buffer(client)
+  local bufnr = vim.api.nvim_get_current_buf()
+  local path = rpc.relative(client, bufnr)
+  if not path then
+    async.fail('this buffer is not a file of the workspace: open one, or name a change or a run')
+  end
+  local list = rpc.call(
+    R.CHANGES_LIST,
+    { path = path, status = constants.ChangeStatus.PROPOSED },
+    { client = client }
+  )
+  return list.changes, path
+end
+
+--- A short account of an executeCommand result (a ChangeDecisionResult when the daemon says so).
+local function report(verb, what, result)
+  local conflicts = type(result) == 'table' and result.conflicts or {}
+  if type(conflicts) == 'table' and #conflicts > 0 then
+    ui.warn(
+      ('%s %s, but %d change(s) conflict with your edits (see :DevFactory changes)'):format(
+        verb,
+        what,
+        #conflicts
+      )
+    )
+  else
+    ui.info(('%s %s'):format(verb, what))
+  end
+end
+
+--- `:DevFactory approve|reject [hunk|file|run] [id]`
+---@param decision 'approve'|'reject'
+---@param fargs string[]
+function M.decide(decision, fargs)
+  local spec = DECISIONS[decision]
+  local scope = fargs[1] or 'hunk'
+  if not vim.list_contains(M.SCOPES, scope) then
+    async.fail(('%s what? Use hunk, file or run, got %q'):format(decision, scope))
+  end
+  local client = rpc.client()
+  local bufnr = vim.api.nvim_get_current_buf()
+  if scope == 'run' then
+    local run_id = require('devfactory.runs').resolve(client, fargs[2])
+    local result = rpc.execute(client, spec.run, { run_id }, bufnr)
+    return report(spec.done, ('the changes of run #%d'):format(run_id), result)
+  end
+  local diff_change, diff_hunk = diff_buffer_target()
+  if scope == 'file' then
+    local ids = {}
+    if fargs[2] then
+      ids = { tonumber(fargs[2]) or async.fail(('a change is a number, got %q'):format(fargs[2])) }
+    elseif diff_change then
+      ids = { diff_change.id }
+    else
+      local changes, path = changes_of_buffer(client)
+      if #changes == 0 then
+        async.fail(('no proposed changes for %s'):format(path))
+      end
+      ids = vim.tbl_map(function(change)
+        return change.id
+      end, changes)
+    end
+    local result
+    for _, id in ipairs(ids) do
+      result = rpc.execute(client, spec.hunk, { id }, bufnr)
+    end
+    return report(spec.done, #ids == 1 and ('change %d'):format(ids[1]) or (#ids .. ' changes'), result)
+  end
+  if diff_change then
+    if not diff_hunk then
+      async.fail('the cursor is not on a hunk of this change: move onto one (]c) and try again')
+    end
+    local result = rpc.execute(client, spec.hunk, { diff_change.id, diff_hunk }, bufnr)
+    return report(spec.done, ('hunk %d of %s'):format(diff_hunk, diff_change.path), result)
+  end
+  local command = find_command(commands_at_cursor(client, bufnr), spec.hunk, 2)
+  if not command then
+    async.fail(
+      ('no proposed hunk under the cursor: move onto a DevFactory diagnostic (]d), or use :DevFactory %s file|run'):format(
+        decision
+      )
+    )
+  end
+  local result = rpc.execute(client, command.command, command.arguments, bufnr)
+  report(spec.done, ('hunk %d'):format(command.arguments[2]), result)
+end
+
+--- Open a change side by side in a new tab: the file as it is now, and what the run proposes.
+---@param client vim.lsp.Client
+---@param change_id integer
+function M.show_diff(client, change_id)
+  local diff = rpc.call(R.CHANGES_DIFF, { changeId = change_id }, { client = client })
+  local change = diff.change
+  local path = rpc.absolute(client, change.path)
+  vim.cmd.tabnew()
+  if vim.uv.fs_stat(path) then
+    vim.cmd.edit(vim.fn.fnameescape(path))
+  else
+    vim.bo.buftype, vim.bo.bufhidden = 'nofile', 'wipe'
+  end
+  vim.cmd.diffthis()
+  vim.cmd('rightbelow vertical new')
+  local buf = vim.api.nvim_get_current_buf()
+  local proposed = vim.split(diff.after or '', '\n', { plain = true })
+  if proposed[#proposed] == '' then
+    table.remove(proposed)
+  end
+  vim.api.nvim_buf_set_lines(buf, 0, -1, false, proposed)
+  vim.api.nvim_buf_set_name(buf, ('devfactory://change/%d/%s'):format(change.id, change.path))
+  vim.bo[buf].buftype, vim.bo[buf].bufhidden, vim.bo[buf].swapfile = 'nofile', 'wipe', false
+  vim.bo[buf].modifiable = false
+  vim.bo[buf].filetype = vim.filetype.match({ filename = path }) or ''
+  vim.b[buf].devfactory_client_id = client.id
+  vim.b[buf].devfactory_run_id = change.runId
+  vim.b[buf].devfactory_change = change
+  vim.cmd.diffthis()
+  pcall(vim.cmd, 'normal! gg]c')
+end
+
+--- Let the user pick one of `changes` (or take the only one).
+local function pick_change(changes, prompt)
+  if #changes == 1 then
+    return changes[1]
+  end
+  return ui.select(changes, {
+    prompt = prompt,
+    kind = 'devfactory.change',
+    format_item = function(change)
+      return ('change %d: %s %s (run #%d, %d hunks)'):format(
+        change.id,
+        change.action,
+        change.path,
+        change.runId,
+        #(change.hunks or {})
+      )
+    end,
+  })
+end
+
+--- `:DevFactory diff [change]`: the named change, else the one under the cursor, else one of
+--- the current file's, else one of all proposed changes.
+---@param fargs string[]
+function M.diff(fargs)
+  local client = rpc.client()
+  local change_id = fargs[1] and tonumber(fargs[1])
+  if fargs[1] and not change_id then
+    async.fail(('a change is a number, got %q'):format(fargs[1]))
+  end
+  if not change_id and vim.b.devfactory_change then
+    change_id = vim.b.devfactory_change.id
+  end
+  if not change_id and rpc.relative(client, 0) then
+    local changes = changes_of_buffer(client)
+    local change = #changes > 0 and pick_change(changes, 'Show the diff of')
+    change_id = change and change.id
+  end
+  if not change_id then
+    local list = rpc.call(
+      R.CHANGES_LIST,
+      { status = constants.ChangeStatus.PROPOSED },
+      { client = client }
+    )
+    if #list.changes == 0 then
+      ui.info('no proposed changes to show')
+      return
+    end
+    local change = pick_change(list.changes, 'Show the diff of')
+    change_id = change and change.id
+  end
+  if change_id then
+    M.show_diff(client, change_id)
+  end
+end
+
+--- `:DevFactory changes [run]`: proposed hunks in the quickfix list.
+---@param fargs string[]
+function M.changes(fargs)
+  local client = rpc.client()
+  local params = { status = constants.ChangeStatus.PROPOSED }
+  if fargs[1] then
+    params.runId = require('devfactory.runs').resolve(client, fargs[1])
+  end
+  local list = rpc.call(R.CHANGES_LIST, params, { client = client })
+  local items = {}
+  for _, change in ipairs(list.changes) do
+    local filename = rpc.absolute(client, change.path)
+    local hunks = change.hunks or {}
+    if #hunks == 0 then
+      table.insert(items, { filename = filename, lnum = 1, text = format.hunk_item(change, {}) })
+    end
+    for _, hunk in ipairs(hunks) do
+      table.insert(items, {
+        filename = filename,
+        lnum = math.max(hunk.oldStart or 1, 1),
+        text = format.hunk_item(change, hunk),
+      })
+    end
+  end
+  vim.fn.setqflist({}, ' ', { title = 'DevFactory: proposed changes', items = items })
+  if #items == 0 then
+    ui.info('no proposed changes')
+    return
+  end
+  vim.cmd('botright copen')
+end
+
+--- Client-side handler of the `devfactory.showDiff` code-action command.
+---@param command lsp.Command
+---@param ctx table
+function M.on_show_diff_command(command, ctx)
+  async.run(function()
+    local client = vim.lsp.get_client_by_id(ctx.client_id)
+    local change_id = command.arguments and command.arguments[1]
+    if not client or type(change_id) ~= 'number' then
+      async.fail('Show diff needs a change id')
+    end
+    M.show_diff(client, change_id)
+  end)
+end
+
+return M

@@ -1,0 +1,201 @@
+--- Shared helpers of the plugin tests: checks, a temporary git workspace, the real daemon, and
+--- captured notifications. Each test file runs in its own headless Neovim:
+---   timeout 120 nvim --headless --clean --cmd 'set rtp^=editors/neovim' -l editors/neovim/tests/<file>
+--- and ends with `N passed, N failed` (exit 1 on failure).
+local H = {}
+
+H.passed, H.failed = 0, 0
+H.tests_dir = vim.fs.dirname(vim.fs.normalize(vim.fn.fnamemodify(debug.getinfo(1, 'S').source:sub(2), ':p')))
+H.plugin_dir = vim.fs.dirname(H.tests_dir)
+H.repo = vim.fs.dirname(vim.fs.dirname(H.plugin_dir))
+--- The daemon under test: $DEVFACTORY_BIN (the pytest wrapper sets it), else the checkout's venv.
+H.daemon = vim.env.DEVFACTORY_BIN or vim.fs.joinpath(H.repo, '.venv', 'bin', 'devfactory')
+
+-- Tests `:cd` into their workspace: keep the plugin on 'runtimepath' by absolute path.
+vim.opt.runtimepath:prepend(H.plugin_dir)
+
+local temp_dirs = {}
+
+local function show(value)
+  return type(value) == 'string' and value or vim.inspect(value)
+end
+
+--- Record one check; `detail` is printed when it fails.
+function H.check(name, ok, detail)
+  if ok then
+    H.passed = H.passed + 1
+    print('ok - ' .. name)
+  else
+    H.failed = H.failed + 1
+    print('not ok - ' .. name .. (detail ~= nil and ('\n    ' .. show(detail):gsub('\n', '\n    ')) or ''))
+  end
+  return ok
+end
+
+function H.eq(name, expected, actual)
+  return H.check(name, vim.deep_equal(expected, actual), { expected = expected, actual = actual })
+end
+
+--- Wait up to `ms` for `fn()` to be truthy, processing events meanwhile.
+function H.wait(ms, fn)
+  return vim.wait(ms, function()
+    local ok, value = pcall(fn)
+    return ok and value
+  end, 20)
+end
+
+--- Run one scenario; an error inside it counts as one failure and the file goes on.
+function H.test(name, fn)
+  print('# ' .. name)
+  local ok, err = xpcall(fn, debug.traceback)
+  if not ok then
+    H.check(name .. ' (raised)', false, err)
+  end
+end
+
+--- Stop every client, remove the temporary folders, print the closing line and exit.
+function H.finish()
+  for _, client in ipairs(vim.lsp.get_clients()) do
+    client:stop()
+  end
+  vim.wait(5000, function()
+    return #vim.lsp.get_clients() == 0
+  end, 20)
+  for _, client in ipairs(vim.lsp.get_clients()) do
+    client:stop(true)
+  end
+  for _, dir in ipairs(temp_dirs) do
+    vim.fn.delete(dir, 'rf')
+  end
+  print(('%d passed, %d failed'):format(H.passed, H.failed))
+  os.exit(H.failed == 0 and 0 or 1)
+end
+
+local GIT_ENV = {
+  GIT_AUTHOR_NAME = 'Test',
+  GIT_AUTHOR_EMAIL = 'test@example.invalid',
+  GIT_COMMITTER_NAME = 'Test',
+  GIT_COMMITTER_EMAIL = 'test@example.invalid',
+}
+
+function H.git(dir, ...)
+  local result = vim.system({ 'git', ... }, { cwd = dir, env = GIT_ENV, text = true }):wait()
+  assert(result.code == 0, ('git %s failed: %s'):format(table.concat({ ... }, ' '), result.stderr))
+  return result.stdout
+end
+
+--- Write `files` (path -> text) under `dir`.
+function H.write(dir, files)
+  for rel, text in pairs(files) do
+    local path = vim.fs.joinpath(dir, rel)
+    vim.fn.mkdir(vim.fs.dirname(path), 'p')
+    local handle = assert(io.open(path, 'w'))
+    handle:write(text)
+    handle:close()
+  end
+end
+
+function H.read(path)
+  local handle = io.open(path, 'r')
+  if not handle then
+    return nil
+  end
+  local text = handle:read('*a')
+  handle:close()
+  return text
+end
+
+--- A new git repository holding `files`, committed; removed by finish().
+---@param files table<string, string>
+---@return string root
+function H.workspace(files)
+  local root = vim.fn.tempname() .. '-ws'
+  vim.fn.mkdir(root, 'p')
+  root = vim.uv.fs_realpath(root)
+  table.insert(temp_dirs, root)
+  H.git(root, 'init', '-q', '-b', 'main')
+  H.write(root, files)
+  H.git(root, 'add', '-A')
+  H.git(root, 'commit', '-q', '-m', 'initial')
+  return root
+end
+
+--- The JSON of a scripted-provider script (see server/.../providers/scripted.py).
+---@param turns table[]
+---@return string
+function H.script(turns)
+  return vim.json.encode({ turns = turns })
+end
+
+--- Record vim.notify calls instead of printing them.
+---@return {message: string, level: integer}[]
+function H.capture_notify()
+  local captured = {}
+  vim.notify = function(message, level)
+    table.insert(captured, { message = message, level = level or vim.log.levels.INFO })
+  end
+  return captured
+end
+
+--- The captured notifications whose message contains `text` (plain).
+function H.notes_with(captured, text)
+  return vim.tbl_filter(function(note)
+    return note.message:find(text, 1, true) ~= nil
+  end, captured)
+end
+
+--- Setup options that start the daemon under test with the scripted provider.
+function H.options(extra)
+  return vim.tbl_deep_extend('force', {
+    cmd = { H.daemon, 'serve', '--stdio' },
+    settings = { defaultProvider = 'scripted' },
+  }, extra or {})
+end
+
+--- Open `rel` of `root` and wait until the daemon is attached to it and initialized.
+---@return vim.lsp.Client?, integer buf
+function H.open(root, rel)
+  vim.cmd.edit(vim.fn.fnameescape(vim.fs.joinpath(root, rel)))
+  local buf = vim.api.nvim_get_current_buf()
+  local client
+  H.wait(20000, function()
+    client = vim.lsp.get_clients({ name = 'devfactory', bufnr = buf })[1]
+    return client and client.initialized
+  end)
+  return client, buf
+end
+
+--- Run an Ex command; an error raised by it fails the check (the plugin must not raise).
+function H.cmd(command)
+  local ok, err = pcall(vim.cmd, command)
+  H.check(('`:%s` raises no error'):format(command), ok, err)
+end
+
+--- The latest record of run `id` (from devfactory/runChanged), once `pred(run)` holds.
+function H.wait_run(client, id, pred, ms)
+  local run
+  H.wait(ms or 30000, function()
+    run = (require('devfactory.events').runs[client.id] or {})[id]
+    return run and pred(run)
+  end)
+  return run
+end
+
+function H.terminal(run)
+  return run.status == 'completed' or run.status == 'failed' or run.status == 'cancelled'
+end
+
+--- Send a request synchronously (for assertions on daemon state).
+function H.request(client, method, params, ms)
+  local response, err = client:request_sync(method, params or vim.empty_dict(), ms or 15000)
+  assert(response, ('%s: %s'):format(method, tostring(err)))
+  assert(not response.err, ('%s failed: %s'):format(method, vim.inspect(response.err)))
+  return response.result
+end
+
+--- Lines of a buffer.
+function H.lines(buf)
+  return vim.api.nvim_buf_get_lines(buf, 0, -1, false)
+end
+
+return H
