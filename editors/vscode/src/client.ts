@@ -1,0 +1,185 @@
+/**
+ * DaemonClient: the one connection to `devfactory serve --stdio`, a LanguageClient underneath.
+ * It spawns the daemon for the workspace, checks that it speaks this extension's protocol,
+ * registers the devfactory/* notification handlers from a table, restarts a crashed daemon with
+ * backoff, and exposes typed requests. Standard LSP (diagnostics, code actions, executeCommand,
+ * workspace/applyEdit) is handled by vscode-languageclient as it is.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as vscode from 'vscode';
+import {
+  CloseAction,
+  ErrorAction,
+  LanguageClient,
+  type LanguageClientOptions,
+  type Middleware,
+  State,
+} from 'vscode-languageclient/node';
+import { DaemonProgress } from './progress';
+import {
+  type Health,
+  type NotificationMethod,
+  type NotificationTypes,
+  Requests,
+  type RequestMethod,
+  type RequestParams,
+  type RequestResult,
+} from './generated/protocol';
+import { RestartBackoff } from './model/backoff';
+import type { DaemonApi } from './model/daemonApi';
+import { checkProtocol, daemonCommand, type DaemonCommand, daemonExited, DaemonStartError, missingDaemon } from './model/daemonCommand';
+import { daemonInitOptions } from './model/settings';
+import { explicitSetting, serverSettings } from './settings';
+
+export type DaemonState = 'stopped' | 'starting' | 'running' | 'restarting' | 'failed';
+
+export type NotificationHandlers = { [M in NotificationMethod]?: (params: NotificationTypes[M]) => void };
+
+export class DaemonClient implements DaemonApi, vscode.Disposable {
+  private client: LanguageClient | undefined;
+  private readonly backoff = new RestartBackoff();
+  private readonly stateEmitter = new vscode.EventEmitter<DaemonState>();
+  /** Fires on every state change; `running` after each (re)start once the protocol checks out. */
+  readonly onDidChangeState = this.stateEmitter.event;
+  readonly output: vscode.LogOutputChannel;
+  readonly progress = new DaemonProgress();
+  private currentState: DaemonState = 'stopped';
+  /** The daemon's health as of the last (re)start. */
+  health: Health | undefined;
+  /** Why the daemon is not running, when it is `failed`. */
+  problem: DaemonStartError | undefined;
+
+  constructor(
+    private readonly root: vscode.Uri,
+    private readonly handlers: NotificationHandlers,
+    private readonly middleware: Middleware = {},
+  ) {
+    this.output = vscode.window.createOutputChannel('DevFactory', { log: true });
+  }
+
+  get state(): DaemonState {
+    return this.currentState;
+  }
+
+  /** Process id of the running daemon (tests kill it to check the restart). */
+  get pid(): number | undefined {
+    return this.client?.isRunning() ? this.client.serverProcess?.pid : undefined;
+  }
+
+  async start(): Promise<void> {
+    if (this.client) return;
+    const command = daemonCommand(serverSettings());
+    this.setState('starting');
+    this.problem = undefined;
+    const client = new LanguageClient('devfactory', 'DevFactory', () => this.spawn(command), this.options());
+    this.client = client;
+    for (const [method, handler] of Object.entries(this.handlers)) {
+      client.onNotification(method, handler as (params: unknown) => void);
+    }
+    client.registerFeature(this.progress.feature(client));
+    client.onDidChangeState(({ newState }) => {
+      if (newState === State.Running) void this.checkCompatible(client, command);
+    });
+    try {
+      await client.start();
+    } catch (error) {
+      this.client = undefined;
+      this.fail(error instanceof DaemonStartError ? error : daemonExited(command, String((error as Error)?.message ?? error)));
+    }
+  }
+
+  async stop(): Promise<void> {
+    const client = this.client;
+    this.client = undefined;
+    this.progress.clear();
+    if (client?.needsStop()) await client.stop(5_000).catch(() => undefined);
+    if (this.currentState !== 'failed') this.setState('stopped');
+  }
+
+  async restart(): Promise<void> {
+    await this.stop();
+    await this.start();
+  }
+
+  request<M extends RequestMethod>(method: M, params: RequestParams<M>): Promise<RequestResult<M>> {
+    if (!this.client || this.currentState !== 'running') {
+      return Promise.reject(new Error(this.problem?.userMessage ?? `DevFactory: the daemon is ${this.currentState}; try again in a moment.`));
+    }
+    return this.client.sendRequest(method, params);
+  }
+
+  dispose(): void {
+    void this.stop();
+    this.stateEmitter.dispose();
+    this.progress.dispose();
+    this.output.dispose();
+  }
+
+  private options(): LanguageClientOptions {
+    return {
+      documentSelector: [{ scheme: 'file' }],
+      workspaceFolder: vscode.workspace.getWorkspaceFolder(this.root),
+      diagnosticCollectionName: 'devfactory',
+      outputChannel: this.output,
+      initializationOptions: () => daemonInitOptions(explicitSetting),
+      middleware: this.middleware,
+      errorHandler: {
+        error: () => ({ action: ErrorAction.Continue }),
+        closed: async () => {
+          if (!this.client) return { action: CloseAction.DoNotRestart, handled: true };
+          const delay = this.backoff.crashed();
+          this.setState('restarting');
+          this.output.warn(`daemon exited unexpectedly; restarting in ${delay} ms (attempt ${this.backoff.consecutiveFailures})`);
+          await new Promise((resolve) => setTimeout(resolve, delay));
+          return { action: CloseAction.Restart, handled: true };
+        },
+      },
+    };
+  }
+
+  /** Spawn the daemon; a missing executable becomes a DaemonStartError naming the fix. */
+  private spawn(command: DaemonCommand): Promise<ChildProcess> {
+    this.output.info(`starting ${command.command} ${command.args.join(' ')} in ${this.root.fsPath}`);
+    return new Promise((resolve, reject) => {
+      const child = spawn(command.command, command.args, { cwd: this.root.fsPath, stdio: 'pipe' });
+      child.once('spawn', () => resolve(child));
+      child.once('error', (error: NodeJS.ErrnoException) => reject(missingDaemon(command, error)));
+      child.stderr?.on('data', (data: Buffer) => this.output.appendLine(data.toString().trimEnd()));
+    });
+  }
+
+  private async checkCompatible(client: LanguageClient, command: DaemonCommand): Promise<void> {
+    const release = client.initializeResult?.serverInfo?.version ?? 'unknown version';
+    let health: Health | undefined;
+    try {
+      health = await client.sendRequest(Requests.HEALTH, {});
+    } catch (error) {
+      this.output.error(`devfactory/health failed: ${String(error)}`);
+    }
+    const problem = checkProtocol(health?.protocolVersion, `${command.command} ${release}`);
+    if (problem) {
+      this.client = undefined;
+      await client.stop().catch(() => undefined);
+      this.fail(problem);
+      return;
+    }
+    this.health = health;
+    this.backoff.started();
+    this.setState('running');
+  }
+
+  private fail(problem: DaemonStartError): void {
+    this.problem = problem;
+    this.output.error(problem.userMessage);
+    this.setState('failed');
+    void vscode.window.showErrorMessage(problem.userMessage, 'Open Settings', 'Show Log').then((choice) => {
+      if (choice === 'Open Settings') void vscode.commands.executeCommand('workbench.action.openSettings', 'devfactory.server');
+      if (choice === 'Show Log') this.output.show();
+    });
+  }
+
+  private setState(state: DaemonState): void {
+    this.currentState = state;
+    this.stateEmitter.fire(state);
+  }
+}

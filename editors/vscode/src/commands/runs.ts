@@ -1,0 +1,154 @@
+/**
+ * Run and review commands: New Run, Pause / Resume / Cancel / Retry / Send Directive, the
+ * console, questions, and approve / reject / diff of proposed changes. Each takes what the Runs
+ * view or a CodeLens passes (a node or an id) or asks with a quick pick when run from the palette.
+ */
+import * as vscode from 'vscode';
+import {
+  AgentRole,
+  type ChangeDecisionParams,
+  type ChangeDecisionResult,
+  ExecutionMode,
+  ProviderName,
+  Requests,
+  type Run,
+  type RunCreateParams,
+  RunStatus,
+} from '../generated/protocol';
+import type { RunsNode } from '../views/runsTree';
+import { registerCommand, type Services } from './services';
+
+type RunArg = RunsNode | number | undefined;
+
+const CONTROLS = {
+  pauseRun: { method: Requests.RUNS_PAUSE, verb: 'Pause', when: [RunStatus.RUNNING, RunStatus.WAITING_FOR_USER, RunStatus.QUEUED] },
+  resumeRun: { method: Requests.RUNS_RESUME, verb: 'Resume', when: [RunStatus.PAUSED] },
+  cancelRun: { method: Requests.RUNS_CANCEL, verb: 'Cancel', when: [RunStatus.DRAFT, RunStatus.QUEUED, RunStatus.RUNNING, RunStatus.PAUSED, RunStatus.WAITING_FOR_USER] },
+  retryRun: { method: Requests.RUNS_RETRY, verb: 'Retry', when: [RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CANCELLED] },
+} as const;
+
+export function registerRunCommands(s: Services): vscode.Disposable[] {
+  const controls = Object.entries(CONTROLS).map(([name, control]) =>
+    registerCommand(name, async (arg: RunArg) => {
+      const runId = await pickRun(s, arg, control.when, `${control.verb} which run?`);
+      if (runId === undefined) return undefined;
+      const run: Run = await s.client.request(control.method, { runId });
+      s.store.applyRun(run);
+      if (run.id !== runId) await s.consoles.open(run.id);
+      return run;
+    }),
+  );
+  return [
+    ...controls,
+    registerCommand('newRun', (params?: RunCreateParams) => newRun(s, params)),
+    registerCommand('sendDirective', async (arg: RunArg, text?: string) => {
+      const runId = await pickRun(s, arg, CONTROLS.cancelRun.when, 'Send a directive to which run?');
+      const directive = runId === undefined ? undefined : (text ?? (await vscode.window.showInputBox({ prompt: `Directive for run #${runId}'s next turn`, ignoreFocusOut: true })));
+      if (runId === undefined || !directive) return undefined;
+      s.store.applyRun(await s.client.request(Requests.RUNS_DIRECTIVE, { runId, text: directive }));
+    }),
+    registerCommand('openConsole', async (arg: RunArg) => {
+      const runId = await pickRun(s, arg, undefined, 'Open the console of which run?');
+      return runId === undefined ? undefined : s.consoles.open(runId);
+    }),
+    registerCommand('answerQuestion', async (arg?: RunsNode | number) => {
+      const requestId = typeof arg === 'number' ? arg : arg?.kind === 'question' ? arg.requestId : await pickQuestion(s);
+      return requestId === undefined ? undefined : s.questions.ask(requestId);
+    }),
+    registerCommand('approveChange', (arg: RunsNode | number, hunk?: number) => decide(s, Requests.CHANGES_APPROVE, changeParams(arg, hunk))),
+    registerCommand('rejectChange', (arg: RunsNode | number, hunk?: number) => decide(s, Requests.CHANGES_REJECT, changeParams(arg, hunk))),
+    registerCommand('approveAll', async (arg: RunArg) => {
+      const runId = await pickRun(s, arg, undefined, 'Approve every proposed change of which run?');
+      return runId === undefined ? undefined : decide(s, Requests.CHANGES_APPROVE, { runId });
+    }),
+    registerCommand('rejectAll', async (arg: RunArg) => {
+      const runId = await pickRun(s, arg, undefined, 'Reject every proposed change of which run?');
+      return runId === undefined ? undefined : decide(s, Requests.CHANGES_REJECT, { runId });
+    }),
+    registerCommand('openDiff', (arg: RunsNode | number) => s.diffs.open(typeof arg === 'number' ? arg : (arg as { changeId: number }).changeId)),
+    registerCommand('refreshRuns', () => s.store.refresh()),
+  ];
+}
+
+/**
+ * New Run: from the palette it asks for the prompt, agent, provider, model and mode (Escape
+ * cancels); called with params (tests, keybindings) it creates the run directly.
+ */
+async function newRun(s: Services, given?: RunCreateParams): Promise<Run | undefined> {
+  const params = given ?? (await askRunParams());
+  if (!params) return undefined;
+  const run = await s.client.request(Requests.RUNS_CREATE, { start: true, ...params });
+  s.store.applyRun(run);
+  await s.consoles.open(run.id);
+  return run;
+}
+
+async function askRunParams(): Promise<RunCreateParams | undefined> {
+  const config = vscode.workspace.getConfiguration('devfactory');
+  const title = 'DevFactory: New Run';
+  const prompt = await vscode.window.showInputBox({ title, prompt: 'What should the agent do?', placeHolder: 'Add input validation to the signup endpoint', ignoreFocusOut: true });
+  if (!prompt?.trim()) return undefined;
+  const agent = await pickFirst(title, 'Agent', Object.values(AgentRole), config.get<string>('defaultAgent'));
+  if (!agent) return undefined;
+  const provider = await pickFirst(title, 'Provider', Object.values(ProviderName), config.get<string>('defaultProvider'));
+  if (!provider) return undefined;
+  const model = await vscode.window.showInputBox({
+    title,
+    prompt: provider === ProviderName.SCRIPTED ? 'Script file (relative to the workspace)' : 'Model (empty: the provider default)',
+    value: config.get<{ model?: string | null }>(`providers.${provider}`)?.model ?? '',
+    ignoreFocusOut: true,
+  });
+  if (model === undefined) return undefined;
+  const mode = await pickFirst(title, 'Mode: review proposes each change; yolo applies them', Object.values(ExecutionMode), config.get<string>('defaultMode'));
+  if (!mode) return undefined;
+  return { prompt, agent: agent as AgentRole, provider, model: model.trim() || null, mode: mode as ExecutionMode, start: true };
+}
+
+/** A quick pick with `preferred` first, so Enter accepts the configured default. */
+async function pickFirst(title: string, placeHolder: string, values: string[], preferred?: string): Promise<string | undefined> {
+  const ordered = preferred && values.includes(preferred) ? [preferred, ...values.filter((v) => v !== preferred)] : values;
+  const picked = await vscode.window.showQuickPick(ordered.map((label) => ({ label, description: label === preferred ? 'default' : undefined })), { title, placeHolder, ignoreFocusOut: true });
+  return picked?.label;
+}
+
+async function pickRun(s: Services, arg: RunArg, statuses: readonly RunStatus[] | undefined, placeHolder: string): Promise<number | undefined> {
+  if (typeof arg === 'number') return arg;
+  if (arg && 'runId' in arg) return arg.runId;
+  const runs = s.store.allRuns().filter((r) => !statuses || statuses.includes(r.status));
+  if (runs.length === 0) {
+    void vscode.window.showInformationMessage('DevFactory: no run to pick from.');
+    return undefined;
+  }
+  const picked = await vscode.window.showQuickPick(
+    runs.map((r) => ({ label: `#${r.id} ${r.title}`, description: r.status, runId: r.id })),
+    { placeHolder },
+  );
+  return picked?.runId;
+}
+
+async function pickQuestion(s: Services): Promise<number | undefined> {
+  const picked = await vscode.window.showQuickPick(
+    s.store.pendingQuestions().map((q) => ({ label: q.question, description: `run #${q.runId}`, requestId: q.id })),
+    { placeHolder: 'Answer which question?' },
+  );
+  return picked?.requestId;
+}
+
+function changeParams(arg: RunsNode | number, hunk?: number): ChangeDecisionParams {
+  const changeId = typeof arg === 'number' ? arg : (arg as { changeId: number }).changeId;
+  return hunk === undefined ? { changeIds: [changeId] } : { changeIds: [changeId], hunks: [hunk] };
+}
+
+async function decide(
+  s: Services,
+  method: typeof Requests.CHANGES_APPROVE | typeof Requests.CHANGES_REJECT,
+  params: ChangeDecisionParams,
+): Promise<ChangeDecisionResult> {
+  const result = await s.client.request(method, params);
+  s.store.applyChanges(result.changes);
+  if (result.conflicts.length) {
+    const paths = result.changes.filter((c) => result.conflicts.includes(c.id)).map((c) => c.path);
+    void vscode.window.showWarningMessage(`DevFactory: ${paths.join(', ')} changed since the run proposed it; the change was not applied. Open its diff to compare.`);
+  }
+  return result;
+}

@@ -1,0 +1,31 @@
+/** The objects commands work with (wired once in extension.ts) and how commands are registered. */
+import * as vscode from 'vscode';
+import type { DaemonClient } from '../client';
+import type { RunStore } from '../model/runStore';
+import type { DiffProvider } from '../review/diff';
+import type { ConsoleManager } from '../views/console';
+import type { QuestionPrompter } from '../views/questions';
+
+export interface Services {
+  root: vscode.Uri;
+  client: DaemonClient;
+  store: RunStore;
+  consoles: ConsoleManager;
+  questions: QuestionPrompter;
+  diffs: DiffProvider;
+}
+
+/**
+ * Register `devfactory.<name>`; a failure is shown to the user (the daemon's messages name the
+ * field and the fix) and the command resolves to undefined.
+ */
+export function registerCommand(name: string, fn: (...args: never[]) => unknown): vscode.Disposable {
+  return vscode.commands.registerCommand(`devfactory.${name}`, async (...args: never[]) => {
+    try {
+      return await fn(...args);
+    } catch (error) {
+      void vscode.window.showErrorMessage(`DevFactory: ${(error as Error)?.message ?? String(error)}`);
+      return undefined;
+    }
+  });
+}

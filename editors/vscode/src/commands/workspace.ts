@@ -1,0 +1,83 @@
+/**
+ * Workspace commands: Search Codebase, Create / Restore Snapshot, Rebuild Index, Show Health,
+ * Restart Daemon and Show Daemon Log.
+ */
+import * as vscode from 'vscode';
+import { Requests, type SearchHit } from '../generated/protocol';
+import { registerCommand, type Services } from './services';
+
+export function registerWorkspaceCommands(s: Services): vscode.Disposable[] {
+  return [
+    registerCommand('searchCodebase', (query?: string) => searchCodebase(s, query)),
+    registerCommand('createSnapshot', async (description?: string) => {
+      const text = description ?? (await vscode.window.showInputBox({ prompt: 'Describe the snapshot (optional)', ignoreFocusOut: true }));
+      if (text === undefined) return undefined;
+      const snapshot = await s.client.request(Requests.SNAPSHOTS_CREATE, { description: text });
+      void vscode.window.showInformationMessage(`DevFactory: snapshot #${snapshot.id} taken (${snapshot.filesChanged} changed files).`);
+      return snapshot;
+    }),
+    registerCommand('restoreSnapshot', async () => {
+      const { snapshots } = await s.client.request(Requests.SNAPSHOTS_LIST, { limit: 50 });
+      const picked = await vscode.window.showQuickPick(
+        snapshots.map((snap) => ({ label: `#${snap.id} ${snap.description || snap.type}`, description: `${snap.type} · ${snap.createdAt}`, id: snap.id })),
+        { placeHolder: snapshots.length ? 'Restore which snapshot?' : 'No snapshots yet' },
+      );
+      if (!picked) return undefined;
+      const confirm = await vscode.window.showWarningMessage(
+        `Restore snapshot #${picked.id}? Your current state is snapshotted first, so this can be undone.`,
+        { modal: true },
+        'Restore',
+      );
+      if (confirm !== 'Restore') return undefined;
+      const result = await s.client.request(Requests.SNAPSHOTS_RESTORE, { snapshotId: picked.id });
+      void vscode.window.showInformationMessage(`DevFactory: restored #${result.restored.id} (${result.files.length} files); undo with snapshot #${result.safety.id}.`);
+      return result;
+    }),
+    registerCommand('rebuildIndex', async () => {
+      const result = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Window, title: 'DevFactory: indexing' },
+        () => s.client.request(Requests.INDEX_REBUILD, { full: false }),
+      );
+      void vscode.window.showInformationMessage(
+        `DevFactory: indexed ${result.filesIndexed} files (${result.filesUnchanged} unchanged, ${result.chunks} chunks) in ${Math.round(result.durationMs)} ms.`,
+      );
+      return result;
+    }),
+    registerCommand('showHealth', async () => {
+      const health = await s.client.request(Requests.HEALTH, {});
+      const counts = Object.entries(health.counts).map(([k, v]) => `${k}: ${v}`).join(', ');
+      const detail = [
+        `daemon ${health.version}, protocol ${health.protocolVersion}, Python ${health.pythonVersion}`,
+        `SQLite ${health.sqliteVersion}, sqlite-vec ${health.sqliteVecVersion ?? 'missing'}`,
+        `database ${health.databaseOk ? 'ok' : 'FAILED its check'}: ${health.databasePath}`,
+        `sandbox: ${health.sandbox.active ? health.sandbox.tool : `off (${health.sandbox.reason})`}`,
+        counts && `counts: ${counts}`,
+        `log: ${health.logPath}`,
+      ].filter(Boolean).join('\n');
+      void vscode.window.showInformationMessage('DevFactory daemon health', { modal: true, detail });
+      return health;
+    }),
+    registerCommand('restartDaemon', () => s.client.restart()),
+    registerCommand('showLog', () => s.client.output.show()),
+  ];
+}
+
+async function searchCodebase(s: Services, given?: string): Promise<SearchHit | undefined> {
+  const query = given ?? (await vscode.window.showInputBox({ prompt: 'Search the codebase (words, symbols or a question)', ignoreFocusOut: true }));
+  if (!query?.trim()) return undefined;
+  const result = await s.client.request(Requests.SEARCH, { query, limit: 30 });
+  const picked = await vscode.window.showQuickPick(
+    result.hits.map((hit) => ({
+      label: `${hit.path}:${hit.startLine}`,
+      description: hit.symbol ?? undefined,
+      detail: hit.snippet.split('\n').find((l) => l.trim())?.trim(),
+      hit,
+    })),
+    { placeHolder: `${result.hits.length} hits for "${query}" (${Math.round(result.tookMs)} ms)`, matchOnDescription: true, matchOnDetail: true },
+  );
+  if (!picked) return undefined;
+  const line = Math.max(0, picked.hit.startLine - 1);
+  const document = await vscode.workspace.openTextDocument(vscode.Uri.joinPath(s.root, picked.hit.path));
+  await vscode.window.showTextDocument(document, { selection: new vscode.Range(line, 0, line, 0) });
+  return picked.hit;
+}

@@ -1,0 +1,131 @@
+/**
+ * The text of a run console: one line per event (time, severity, title) with its details
+ * indented below, command output nested under its command (a fold range each), and the model
+ * text still streaming at the end. The devfactory-console grammar colours the severity column.
+ */
+import {
+  type Event,
+  type EventPayloads,
+  EventType,
+  type Run,
+  type Severity,
+} from '../generated/protocol';
+
+export interface FoldRange {
+  /** 0-based first line (the command) and last line (its last output or its result). */
+  start: number;
+  end: number;
+}
+
+export interface ConsoleText {
+  text: string;
+  folds: FoldRange[];
+}
+
+const LABELS: Record<Severity, string> = {
+  info: 'INFO',
+  success: 'OK',
+  warning: 'WARN',
+  error: 'ERROR',
+  debug: 'DEBUG',
+};
+const GUTTER = ' '.repeat(17);
+const OUTPUT_BAR = '│ ';
+const STREAM_BAR = '▍ ';
+
+export function clock(iso: string): string {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return '--:--:--';
+  return [date.getHours(), date.getMinutes(), date.getSeconds()].map((n) => String(n).padStart(2, '0')).join(':');
+}
+
+export function runHeader(run: Run | undefined, runId: number): string {
+  if (!run) return `Run #${runId}`;
+  const model = run.model ? ` · ${run.provider}/${run.model}` : ` · ${run.provider}`;
+  return `Run #${run.id} · ${run.title} · ${run.status} · ${run.agent}${model} · ${run.mode}`;
+}
+
+type Payload<T extends keyof EventPayloads> = EventPayloads[T];
+
+/** Detail lines of an event: its message, else what its payload says. */
+export function eventDetails(event: Event): string[] {
+  const p = event.payload as Record<string, unknown>;
+  const lines: string[] = [];
+  switch (event.type) {
+    case EventType.USER_PROMPT:
+      lines.push(...String((p as unknown as Payload<'user_prompt'>).prompt ?? '').split('\n'));
+      break;
+    case EventType.AI_MESSAGE:
+      lines.push(...String((p as unknown as Payload<'ai_message'>).text ?? '').split('\n'));
+      break;
+    case EventType.AI_PLAN_CREATED: {
+      const plan = p as unknown as Payload<'ai_plan_created'>;
+      lines.push(...String(plan.plan ?? '').split('\n'));
+      (plan.steps ?? []).forEach((step, i) => lines.push(`${i + 1}. ${step}`));
+      break;
+    }
+    case EventType.PAUSED_FOR_INPUT: {
+      const q = p as unknown as Payload<'paused_for_input'>;
+      lines.push(`? ${q.question}`);
+      if (q.choices?.length) lines.push(`  choices: ${q.choices.join(' / ')}`);
+      break;
+    }
+    case EventType.FINAL_SUMMARY: {
+      const s = p as unknown as Payload<'final_summary'>;
+      lines.push(...String(s.summary ?? '').split('\n'));
+      if (s.filesChanged?.length) lines.push(`files: ${s.filesChanged.join(', ')}`);
+      break;
+    }
+    case EventType.ERROR: {
+      const e = p as unknown as Payload<'error'>;
+      lines.push(...[e.message, e.detail].filter((x): x is string => !!x).flatMap((x) => x.split('\n')));
+      break;
+    }
+    default:
+      break;
+  }
+  if (event.message && !lines.includes(event.message)) lines.unshift(...event.message.split('\n'));
+  while (lines.length && !lines[0].trim()) lines.shift();
+  while (lines.length && !lines[lines.length - 1].trim()) lines.pop();
+  return lines;
+}
+
+export function renderConsole(run: Run | undefined, runId: number, events: readonly Event[], streaming: string): ConsoleText {
+  const lines: string[] = [runHeader(run, runId), ''];
+  const folds: FoldRange[] = [];
+  const openCommands = new Map<number | string, FoldRange>();
+  const commandKey = (payload: Record<string, unknown>): number | string =>
+    (payload['executionId'] as number | null | undefined) ?? String(payload['command'] ?? '');
+
+  for (const event of events) {
+    const p = event.payload as Record<string, unknown>;
+    if (event.type === EventType.COMMAND_OUTPUT) {
+      const out = p as unknown as Payload<'command_output'>;
+      const text = out.text.endsWith('\n') ? out.text.slice(0, -1) : out.text;
+      for (const line of text.split('\n')) lines.push(`${GUTTER}${OUTPUT_BAR}${line}`);
+      if (out.truncated) lines.push(`${GUTTER}${OUTPUT_BAR}… (output truncated)`);
+      const fold = openCommands.get(commandKey(p));
+      if (fold) fold.end = lines.length - 1;
+      continue;
+    }
+    lines.push(`${clock(event.createdAt)} ${LABELS[event.severity].padEnd(6)} ${event.title}`);
+    if (event.type === EventType.COMMAND_STARTED) {
+      openCommands.set(commandKey(p), { start: lines.length - 1, end: lines.length - 1 });
+    }
+    for (const detail of eventDetails(event)) lines.push(`${GUTTER}${detail}`);
+    if (event.type === EventType.COMMAND_COMPLETED || event.type === EventType.COMMAND_FAILED) {
+      const key = commandKey(p);
+      const fold = openCommands.get(key);
+      if (fold) {
+        fold.end = lines.length - 1;
+        if (fold.end > fold.start) folds.push(fold);
+        openCommands.delete(key);
+      }
+    }
+  }
+  for (const fold of openCommands.values()) if (fold.end > fold.start) folds.push(fold);
+  if (streaming) {
+    for (const line of streaming.split('\n')) lines.push(`${GUTTER}${STREAM_BAR}${line}`);
+  }
+  return { text: lines.join('\n') + '\n', folds: folds.sort((a, b) => a.start - b.start) };
+}

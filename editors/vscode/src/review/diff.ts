@@ -1,0 +1,56 @@
+/**
+ * Diffs of proposed changes: `vscode.diff` between the file as it is now and the version a run
+ * proposes, the latter served from devfactory/changes/diff by a TextDocumentContentProvider
+ * (`devfactory-diff:/<path>?change=<id>&side=before|after`).
+ */
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { ChangeAction, type ChangeDiff, Requests } from '../generated/protocol';
+import type { DaemonApi } from '../model/daemonApi';
+
+export const DIFF_SCHEME = 'devfactory-diff';
+
+type Side = 'before' | 'after';
+
+export class DiffProvider implements vscode.TextDocumentContentProvider, vscode.Disposable {
+  private readonly diffs = new Map<number, ChangeDiff>();
+  private readonly changed = new vscode.EventEmitter<vscode.Uri>();
+  readonly onDidChange = this.changed.event;
+  private readonly registration: vscode.Disposable;
+
+  constructor(
+    private readonly api: DaemonApi,
+    private readonly root: vscode.Uri,
+  ) {
+    this.registration = vscode.workspace.registerTextDocumentContentProvider(DIFF_SCHEME, this);
+  }
+
+  /** Open the diff of a change: current file (left) against the run's proposal (right). */
+  async open(changeId: number): Promise<void> {
+    const diff = await this.api.request(Requests.CHANGES_DIFF, { changeId });
+    this.diffs.set(changeId, diff);
+    const { change } = diff;
+    const current = vscode.Uri.joinPath(this.root, change.path);
+    const left = change.action === ChangeAction.CREATE ? this.uri(change.path, changeId, 'before') : current;
+    const right = this.uri(change.path, changeId, 'after');
+    this.changed.fire(right);
+    const title = `${path.basename(change.path)} (current ↔ run #${change.runId}, ${change.status})`;
+    await vscode.commands.executeCommand('vscode.diff', left, right, title, { preview: true });
+  }
+
+  provideTextDocumentContent(uri: vscode.Uri): string {
+    const params = new URLSearchParams(uri.query);
+    const diff = this.diffs.get(Number(params.get('change')));
+    if (!diff) return '';
+    return (params.get('side') === 'before' ? diff.before : diff.after) ?? '';
+  }
+
+  private uri(relativePath: string, changeId: number, side: Side): vscode.Uri {
+    return vscode.Uri.from({ scheme: DIFF_SCHEME, path: `/${relativePath}`, query: `change=${changeId}&side=${side}` });
+  }
+
+  dispose(): void {
+    this.registration.dispose();
+    this.changed.dispose();
+  }
+}

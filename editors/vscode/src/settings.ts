@@ -1,0 +1,32 @@
+/**
+ * Typed access to the extension's settings. The client's own settings (`devfactory.server.*`,
+ * `devfactory.codeLens.enabled`) are written by hand in package.json; the daemon's come from
+ * its settings schema (scripts/generate.mjs) and are forwarded by model/settings.ts.
+ */
+import * as vscode from 'vscode';
+import type { ServerSettings } from './model/daemonCommand';
+
+const SECTION = 'devfactory';
+
+export function serverSettings(): ServerSettings {
+  const config = vscode.workspace.getConfiguration(SECTION);
+  return {
+    path: config.get<string>('server.path', 'devfactory'),
+    pythonPath: config.get<string>('server.pythonPath', ''),
+  };
+}
+
+export function codeLensEnabled(): boolean {
+  return vscode.workspace.getConfiguration(SECTION).get<boolean>('codeLens.enabled', true);
+}
+
+/** The value the user set for `devfactory.<key>` in any scope, or undefined (not the default). */
+export function explicitSetting(key: string): unknown {
+  const inspected = vscode.workspace.getConfiguration(SECTION).inspect(key);
+  return inspected?.workspaceFolderValue ?? inspected?.workspaceValue ?? inspected?.globalValue;
+}
+
+/** True when a change to the configuration needs a daemon restart to take effect. */
+export function affectsDaemon(event: vscode.ConfigurationChangeEvent): boolean {
+  return event.affectsConfiguration(SECTION) && !event.affectsConfiguration(`${SECTION}.codeLens`);
+}

@@ -1,0 +1,129 @@
+/**
+ * Run consoles: a read-only virtual document per run (`devfactory-console:/run-<id>.dfconsole`)
+ * that replays devfactory/events and then follows devfactory/event and devfactory/stream live.
+ * The devfactory-console grammar colours severities; command output folds under its command.
+ */
+import * as vscode from 'vscode';
+import type { Event, StreamNotification } from '../generated/protocol';
+import type { DaemonApi } from '../model/daemonApi';
+import { EventLog } from '../model/eventLog';
+import { renderConsole, type ConsoleText } from '../model/consoleText';
+import type { RunStore } from '../model/runStore';
+
+export const CONSOLE_SCHEME = 'devfactory-console';
+const REFRESH_MS = 50;
+
+export function consoleUri(runId: number): vscode.Uri {
+  return vscode.Uri.from({ scheme: CONSOLE_SCHEME, path: `/run-${runId}.dfconsole` });
+}
+
+function runIdOf(uri: vscode.Uri): number | undefined {
+  const match = /^\/run-(\d+)\.dfconsole$/.exec(uri.path);
+  return match ? Number(match[1]) : undefined;
+}
+
+export class ConsoleManager implements vscode.TextDocumentContentProvider, vscode.FoldingRangeProvider, vscode.Disposable {
+  private readonly logs = new Map<number, EventLog>();
+  private readonly rendered = new Map<number, ConsoleText>();
+  private readonly pending = new Map<number, NodeJS.Timeout>();
+  private readonly changed = new vscode.EventEmitter<vscode.Uri>();
+  readonly onDidChange = this.changed.event;
+  private readonly disposables: vscode.Disposable[] = [];
+
+  constructor(
+    private readonly api: DaemonApi,
+    private readonly store: RunStore,
+  ) {
+    this.disposables.push(
+      vscode.workspace.registerTextDocumentContentProvider(CONSOLE_SCHEME, this),
+      vscode.languages.registerFoldingRangeProvider({ scheme: CONSOLE_SCHEME }, this),
+      store.onDidChange(() => this.logs.forEach((_, runId) => this.schedule(runId))),
+    );
+  }
+
+  /** Open (or focus) a run's console, replaying what happened so far. */
+  async open(runId: number): Promise<vscode.TextEditor> {
+    const log = this.log(runId);
+    await log.replay(this.api);
+    const document = await vscode.workspace.openTextDocument(consoleUri(runId));
+    const editor = await vscode.window.showTextDocument(document, { preview: false });
+    revealEnd(editor);
+    return editor;
+  }
+
+  /** Current text of a run's console (tests read it). */
+  text(runId: number): string {
+    return this.render(runId).text;
+  }
+
+  onEvent(event: Event): void {
+    if (event.runId !== null) this.logs.get(event.runId)?.add(event);
+  }
+
+  onStream(note: StreamNotification): void {
+    this.logs.get(note.runId)?.addStream(note.delta);
+  }
+
+  /** After the daemon restarts: fetch what open consoles missed while it was down. */
+  async catchUp(): Promise<void> {
+    await Promise.all([...this.logs.values()].map((log) => log.replay(this.api).catch(() => 0)));
+  }
+
+  provideTextDocumentContent(uri: vscode.Uri): string {
+    const runId = runIdOf(uri);
+    return runId === undefined ? '' : this.render(runId).text;
+  }
+
+  provideFoldingRanges(document: vscode.TextDocument): vscode.FoldingRange[] {
+    const runId = runIdOf(document.uri);
+    const rendered = runId === undefined ? undefined : this.rendered.get(runId);
+    return (rendered?.folds ?? []).map((f) => new vscode.FoldingRange(f.start, f.end, vscode.FoldingRangeKind.Region));
+  }
+
+  private log(runId: number): EventLog {
+    let log = this.logs.get(runId);
+    if (!log) {
+      log = new EventLog(runId);
+      this.logs.set(runId, log);
+      this.disposables.push(log, log.onDidChange(() => this.schedule(runId)));
+    }
+    return log;
+  }
+
+  private render(runId: number): ConsoleText {
+    const log = this.log(runId);
+    const text = renderConsole(this.store.run(runId), runId, log.events, log.streaming);
+    this.rendered.set(runId, text);
+    return text;
+  }
+
+  private schedule(runId: number): void {
+    if (this.pending.has(runId)) return;
+    this.pending.set(
+      runId,
+      setTimeout(() => {
+        this.pending.delete(runId);
+        const uri = consoleUri(runId);
+        const followed = vscode.window.visibleTextEditors.filter((e) => e.document.uri.toString() === uri.toString() && atEnd(e));
+        this.changed.fire(uri);
+        setTimeout(() => followed.forEach(revealEnd), REFRESH_MS);
+      }, REFRESH_MS),
+    );
+  }
+
+  dispose(): void {
+    this.pending.forEach(clearTimeout);
+    this.disposables.forEach((d) => d.dispose());
+    this.changed.dispose();
+  }
+}
+
+function atEnd(editor: vscode.TextEditor): boolean {
+  const last = editor.visibleRanges[editor.visibleRanges.length - 1];
+  return !last || last.end.line >= editor.document.lineCount - 2;
+}
+
+function revealEnd(editor: vscode.TextEditor): void {
+  const end = new vscode.Position(Math.max(0, editor.document.lineCount - 1), 0);
+  editor.revealRange(new vscode.Range(end, end), vscode.TextEditorRevealType.Default);
+}
