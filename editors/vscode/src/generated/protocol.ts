@@ -835,6 +835,7 @@ export interface RunListParams {
 
 /** Settings and bookkeeping of a run that are not first-class columns. */
 export interface RunMetadata {
+  followup: string | null;
   iteration: number;
   maxSteps: number | null;
   pauseReason: string | null;

@@ -1,0 +1,94 @@
+/**
+ * Test workspaces: a real git repository in a temp folder (created by the test, so git trusts
+ * it) with the files and scripted-provider scripts a scenario needs. Shared by the node tests
+ * (layer 1) and the scripts that prepare the extension-host and UI tests (layers 2 and 3).
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+
+const GIT_ENV = {
+  GIT_AUTHOR_NAME: 'Test',
+  GIT_AUTHOR_EMAIL: 'test@example.invalid',
+  GIT_COMMITTER_NAME: 'Test',
+  GIT_COMMITTER_EMAIL: 'test@example.invalid',
+};
+
+export function git(cwd: string, ...args: string[]): string {
+  return execFileSync('git', args, { cwd, env: { ...process.env, ...GIT_ENV }, encoding: 'utf8' });
+}
+
+export function writeFiles(root: string, files: Record<string, string>): void {
+  for (const [rel, content] of Object.entries(files)) {
+    mkdirSync(dirname(join(root, rel)), { recursive: true });
+    writeFileSync(join(root, rel), content);
+  }
+}
+
+/** A committed git repository holding `files`; returns its path. */
+export function makeGitRepo(files: Record<string, string>, root = mkdtempSync(join(tmpdir(), 'devfactory-vscode-'))): string {
+  mkdirSync(root, { recursive: true });
+  git(root, 'init', '-q', '-b', 'main');
+  writeFiles(root, files);
+  git(root, 'add', '-A');
+  git(root, 'commit', '-q', '-m', 'initial');
+  return root;
+}
+
+/** The sample project of the review scenarios: three functions far enough apart to make three hunks. */
+export const APP_PY = [
+  'def greet():',
+  "    return 'hi'",
+  '',
+  '',
+  ...Array.from({ length: 12 }, (_, i) => `# filler ${i + 1}`),
+  '',
+  '',
+  'def farewell():',
+  "    return 'bye'",
+  '',
+  '',
+  ...Array.from({ length: 12 }, (_, i) => `# more filler ${i + 1}`),
+  '',
+  '',
+  'def shout(text):',
+  '    return text',
+  '',
+].join('\n');
+
+export interface ToolCall {
+  name: string;
+  arguments: Record<string, unknown>;
+}
+
+/** A scripted-provider script: the first turn answers the planning request, each later turn one step. */
+export function script(plan: string, steps: ToolCall[][], delayS = 0): string {
+  return JSON.stringify({
+    turns: [{ text: plan }, ...steps.map((toolCalls) => (delayS ? { toolCalls, delayS } : { toolCalls }))],
+  });
+}
+
+const edit = (search: string, replace: string): ToolCall => ({ name: 'edit_file', arguments: { path: 'app.py', search, replace } });
+
+/**
+ * The review scenario: three edits of app.py (three hunks), a question with choices, a finish.
+ * Approving hunk 0 makes greet() say hello; hunk 1 makes farewell() say goodbye; hunk 2 upper-cases.
+ */
+export const REVIEW_SCRIPT = script('Plan: change greet() to say hello, farewell() to say goodbye, and shout() to upper-case.', [
+  [edit("return 'hi'", "return 'hello'")],
+  [edit("return 'bye'", "return 'goodbye'")],
+  [edit('    return text', '    return text.upper()')],
+  [{ name: 'ask_user', arguments: { question: 'Also update the docs?', choices: ['yes', 'no'] } }],
+  [{ name: 'finish', arguments: { summary: 'greet() now says hello.' } }],
+]);
+
+/** What app.py reads once every hunk of REVIEW_SCRIPT is applied. */
+export const APP_PY_ALL_APPROVED = APP_PY.replace("return 'hi'", "return 'hello'")
+  .replace("return 'bye'", "return 'goodbye'")
+  .replace('    return text\n', '    return text.upper()\n');
+
+/** A workspace for the review scenario: app.py, README.md and the script at review.json. */
+export function reviewWorkspace(root?: string): string {
+  return makeGitRepo({ 'app.py': APP_PY, 'README.md': '# sample\n', 'review.json': REVIEW_SCRIPT }, root);
+}

@@ -1,0 +1,123 @@
+// The vscode-free logic of the extension: restart backoff, hunk anchors, daemon command and
+// start-up errors, settings forwarding, console rendering and the event log's dedupe.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { type Event, type Hunk, PROTOCOL_VERSION } from '../../src/generated/protocol';
+import { RestartBackoff } from '../../src/model/backoff';
+import { clock, renderConsole } from '../../src/model/consoleText';
+import { checkProtocol, daemonCommand, missingDaemon } from '../../src/model/daemonCommand';
+import { EventLog } from '../../src/model/eventLog';
+import { hunkAnchorLine } from '../../src/model/hunks';
+import { daemonInitOptions } from '../../src/model/settings';
+
+test('restart backoff doubles up to the cap and resets after a healthy run', () => {
+  let now = 0;
+  const backoff = new RestartBackoff({ initialMs: 1000, maxMs: 8000, healthyAfterMs: 60_000 }, () => now);
+  const delays = Array.from({ length: 6 }, () => backoff.crashed());
+  assert.deepEqual(delays, [1000, 2000, 4000, 8000, 8000, 8000]);
+  backoff.started();
+  now += 60_000;
+  assert.equal(backoff.crashed(), 1000);
+});
+
+const hunk = (oldStart: number, oldLines: number): Hunk => ({
+  index: 0, oldStart, oldLines, newStart: oldStart, newLines: 1, header: '', status: 'proposed',
+});
+
+for (const [name, h, lineCount, expected] of [
+  ['a change on line 5 sits above line 5 (0-based 4)', hunk(5, 2), 30, 4],
+  ['an insertion after line 3 sits above line 4 (0-based 3)', hunk(3, 0), 30, 3],
+  ['an insertion at the top sits above line 1', hunk(0, 0), 30, 0],
+  ['a hunk past the end of an edited document is clamped', hunk(40, 1), 10, 9],
+] as const) {
+  test(`hunk anchor: ${name}`, () => assert.equal(hunkAnchorLine(h, lineCount), expected));
+}
+
+test('daemon command: the executable by default, python -m when a python is set', () => {
+  assert.deepEqual(daemonCommand({ path: '/opt/df/bin/devfactory', pythonPath: '' }), { command: '/opt/df/bin/devfactory', args: ['serve', '--stdio'] });
+  assert.deepEqual(daemonCommand({ path: '', pythonPath: ' ' }), { command: 'devfactory', args: ['serve', '--stdio'] });
+  assert.deepEqual(daemonCommand({ path: 'devfactory', pythonPath: '/usr/bin/python3' }), {
+    command: '/usr/bin/python3',
+    args: ['-m', 'devfactory.server', 'serve', '--stdio'],
+  });
+});
+
+test('a missing daemon names the setting that fixes it', () => {
+  const error = missingDaemon({ command: 'nope-devfactory', args: [] }, Object.assign(new Error('spawn'), { code: 'ENOENT' }));
+  assert.equal(error.problem, 'missing');
+  assert.match(error.userMessage, /"nope-devfactory" was not found/);
+  assert.match(error.userMessage, /devfactory\.server\.path/);
+  assert.match(error.userMessage, /uv sync/);
+});
+
+test('protocol check: same version passes, older and newer daemons are told apart', () => {
+  assert.equal(checkProtocol(PROTOCOL_VERSION, 'devfactory 0.1.0'), undefined);
+  assert.equal(checkProtocol(undefined, 'devfactory 0.0.1')?.problem, 'too-old');
+  assert.match(checkProtocol('0', 'devfactory 0.0.1')!.userMessage, /too old.*git pull && uv sync/s);
+  assert.equal(checkProtocol(String(Number(PROTOCOL_VERSION) + 1), 'devfactory 9')?.problem, 'too-new');
+});
+
+test('only explicitly set daemon settings are forwarded, nested like the Settings type', () => {
+  const set: Record<string, unknown> = { maxSteps: 7, 'index.enabled': false, 'providers': { scripted: { script: 's.json' } } };
+  assert.deepEqual(daemonInitOptions((key) => set[key]), {
+    maxSteps: 7,
+    index: { enabled: false },
+    providers: { scripted: { script: 's.json' } },
+  });
+  assert.deepEqual(daemonInitOptions(() => undefined), {});
+});
+
+const event = (id: number, fields: Partial<Event> = {}): Event => ({
+  id, projectId: 1, runId: 3, type: 'ai_message', severity: 'info', title: `event ${id}`, message: '',
+  payload: {}, createdAt: '2026-11-22T10:11:12+00:00', ...fields,
+});
+
+test('event log: replay and live merge by id, in order, once each', () => {
+  const log = new EventLog(3);
+  assert.equal(log.add(event(2)), true);
+  assert.equal(log.add(event(1)), true);
+  assert.equal(log.add(event(2)), false, 'a duplicate is dropped');
+  assert.equal(log.add(event(4, { runId: 9 })), false, "another run's event is dropped");
+  assert.equal(log.add(event(3)), true);
+  assert.deepEqual(log.events.map((e) => e.id), [1, 2, 3]);
+  assert.equal(log.lastId, 3);
+});
+
+test('event log: streamed text shows until the whole message arrives', () => {
+  const log = new EventLog(3);
+  log.addStream('Plan: chan');
+  log.addStream('ge greet()');
+  assert.equal(log.streaming, 'Plan: change greet()');
+  log.add(event(1, { type: 'ai_plan_created', payload: { plan: 'Plan: change greet()', steps: [] } }));
+  assert.equal(log.streaming, '');
+});
+
+test('console text: severities, details, folded command output and streaming tail', () => {
+  const events = [
+    event(1, { type: 'user_prompt', title: 'Prompt', payload: { prompt: 'Fix it', iteration: 1 } }),
+    event(2, { type: 'command_started', title: '$ pytest -q', payload: { executionId: 7, command: 'pytest -q' } }),
+    event(3, { type: 'command_output', title: 'output', payload: { executionId: 7, stream: 'stdout', text: '1 passed\n2 warnings\n', truncated: false } }),
+    event(4, { type: 'command_completed', severity: 'success', title: 'pytest -q exited 0', payload: { executionId: 7, command: 'pytest -q', exitCode: 0 } }),
+    event(5, { type: 'error', severity: 'error', title: 'Tool failed', payload: { message: 'no such file', detail: null } }),
+  ];
+  const { text, folds } = renderConsole(undefined, 3, events, 'thinking…');
+  const t = clock(events[0].createdAt);
+  assert.equal(
+    text,
+    [
+      'Run #3',
+      '',
+      `${t} INFO   Prompt`,
+      `${' '.repeat(17)}Fix it`,
+      `${t} INFO   $ pytest -q`,
+      `${' '.repeat(17)}│ 1 passed`,
+      `${' '.repeat(17)}│ 2 warnings`,
+      `${t} OK     pytest -q exited 0`,
+      `${t} ERROR  Tool failed`,
+      `${' '.repeat(17)}no such file`,
+      `${' '.repeat(17)}▍ thinking…`,
+      '',
+    ].join('\n'),
+  );
+  assert.deepEqual(folds, [{ start: 4, end: 7 }]);
+});
