@@ -36,12 +36,16 @@ function H.eq(name, expected, actual)
   return H.check(name, vim.deep_equal(expected, actual), { expected = expected, actual = actual })
 end
 
---- Wait up to `ms` for `fn()` to be truthy, processing events meanwhile.
+--- Wait up to `ms` for `fn()` to be truthy, processing events meanwhile; returns that value
+--- (or nil on timeout).
 function H.wait(ms, fn)
-  return vim.wait(ms, function()
+  local result
+  vim.wait(ms, function()
     local ok, value = pcall(fn)
-    return ok and value
+    result = ok and value or nil
+    return result ~= nil and result ~= false
   end, 20)
+  return result
 end
 
 --- Run one scenario; an error inside it counts as one failure and the file goes on.

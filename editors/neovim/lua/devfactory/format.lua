@@ -125,15 +125,26 @@ function M.run_item(run)
   )
 end
 
---- First line of a change's quickfix text for one hunk.
+--- The quickfix text of one hunk (numbered from 1, as the daemon's diagnostics are), or of
+--- a whole change when `hunk` is nil (created, deleted or binary files).
 ---@param change table
----@param hunk table
+---@param hunk table?
 ---@return string
 function M.hunk_item(change, hunk)
-  return ('run #%d change %d hunk %d [%s] %s'):format(
+  if not hunk then
+    return ('run #%d change %d: %s %s [%s]'):format(
+      change.runId,
+      change.id,
+      change.action,
+      change.path,
+      change.status
+    )
+  end
+  return ('run #%d change %d hunk %d/%d [%s] %s'):format(
     change.runId,
     change.id,
-    hunk.index,
+    hunk.index + 1,
+    #change.hunks,
     hunk.status or change.status,
     hunk.header or ''
   )

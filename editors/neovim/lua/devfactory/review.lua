@@ -168,9 +168,11 @@ function M.decide(decision, fargs)
       async.fail('the cursor is not on a hunk of this change: move onto one (]c) and try again')
     end
     local result = rpc.execute(client, spec.hunk, { diff_change.id, diff_hunk }, bufnr)
-    return report(spec.done, ('hunk %d of %s'):format(diff_hunk, diff_change.path), result)
+    return report(spec.done, ('hunk %d of %s'):format(diff_hunk + 1, diff_change.path), result)
   end
-  local command = find_command(commands_at_cursor(client, bufnr), spec.hunk, 2)
+  local commands = commands_at_cursor(client, bufnr)
+  -- A hunk, else a change without hunks (a deleted or binary file) covering the cursor.
+  local command = find_command(commands, spec.hunk, 2) or find_command(commands, spec.hunk, 1)
   if not command then
     async.fail(
       ('no proposed hunk under the cursor: move onto a DevFactory diagnostic (]d), or use :DevFactory %s file|run'):format(
@@ -179,7 +181,10 @@ function M.decide(decision, fargs)
     )
   end
   local result = rpc.execute(client, command.command, command.arguments, bufnr)
-  report(spec.done, ('hunk %d'):format(command.arguments[2]), result)
+  local args = command.arguments
+  local what = #args == 2 and ('hunk %d of change %d'):format(args[2] + 1, args[1])
+    or ('change %d'):format(args[1])
+  report(spec.done, what, result)
 end
 
 --- Open a change side by side in a new tab: the file as it is now, and what the run proposes.
@@ -282,15 +287,18 @@ function M.changes(fargs)
   for _, change in ipairs(list.changes) do
     local filename = rpc.absolute(client, change.path)
     local hunks = change.hunks or {}
-    if #hunks == 0 then
-      table.insert(items, { filename = filename, lnum = 1, text = format.hunk_item(change, {}) })
+    if #hunks == 0 or change.action ~= 'update' then
+      table.insert(items, { filename = filename, lnum = 1, text = format.hunk_item(change) })
+      hunks = {}
     end
     for _, hunk in ipairs(hunks) do
-      table.insert(items, {
-        filename = filename,
-        lnum = math.max(hunk.oldStart or 1, 1),
-        text = format.hunk_item(change, hunk),
-      })
+      if (hunk.status or constants.ChangeStatus.PROPOSED) == constants.ChangeStatus.PROPOSED then
+        table.insert(items, {
+          filename = filename,
+          lnum = math.max(hunk.oldStart or 1, 1),
+          text = format.hunk_item(change, hunk),
+        })
+      end
     end
   end
   vim.fn.setqflist({}, ' ', { title = 'DevFactory: proposed changes', items = items })

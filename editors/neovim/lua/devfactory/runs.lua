@@ -129,10 +129,11 @@ function M.console(fargs)
   require('devfactory.console').open(client, run_id)
 end
 
+--- `quiet`: the run's own status event already says it (unless notifications are off).
 local CONTROLS = {
   pause = { method = R.RUNS_PAUSE, done = 'run #%d pauses at its next step' },
   resume = { method = R.RUNS_RESUME, done = 'run #%d resumed' },
-  cancel = { method = R.RUNS_CANCEL, done = 'run #%d cancelled' },
+  cancel = { method = R.RUNS_CANCEL, done = 'run #%d cancelled', quiet = true },
 }
 
 --- `:DevFactory pause|resume|cancel [run]`
@@ -144,7 +145,9 @@ function M.control(action, fargs)
   local run_id = M.resolve(client, fargs[1])
   local run = rpc.call(spec.method, { runId = run_id }, { client = client })
   events.remember(client.id, run)
-  ui.info(spec.done:format(run_id))
+  if not (spec.quiet and config.options.notify) then
+    ui.info(spec.done:format(run_id))
+  end
 end
 
 --- `:DevFactory retry [run]`: a new run that retries this one.

@@ -1,0 +1,218 @@
+-- Review from Neovim: proposed hunks as diagnostics, a code action approving a hunk (the
+-- buffer changes, `u` restores it), :DevFactory reject / approve file / approve run,
+-- :DevFactory diff (side by side, approve from the proposed side), :DevFactory changes.
+package.path = vim.fs.dirname(debug.getinfo(1, 'S').source:sub(2)) .. '/?.lua;' .. package.path
+local h = require('helpers')
+
+local function edit(path, search, replace)
+  return { toolCalls = { { name = 'edit_file', arguments = { path = path, search = search, replace = replace } } } }
+end
+
+local root = h.workspace({
+  ['app.py'] = "def greet():\n    return 'hi'\n",
+  ['other.py'] = 'VALUE = 1\n',
+  ['third.py'] = 'NAME = "old"\n',
+  ['fourth.py'] = 'def f():\n    return 0\n\n\n\n\n\n\ndef g():\n    return 0\n',
+  ['fifth.py'] = 'COLOR = "red"\n',
+  ['README.md'] = '# demo\n',
+  ['scripts/review.json'] = h.script({
+    { text = 'Plan: edit four files.' },
+    edit('app.py', "return 'hi'", "return 'hello'"),
+    edit('other.py', 'VALUE = 1', 'VALUE = 2'),
+    edit('third.py', 'NAME = "old"', 'NAME = "new"'),
+    edit('fourth.py', 'def f():\n    return 0', 'def f():\n    return 1'),
+    edit('fourth.py', 'def g():\n    return 0', 'def g():\n    return 2'),
+    { toolCalls = { { name = 'finish', arguments = { summary = 'Edited four files.' } } } },
+  }),
+  ['scripts/second.json'] = h.script({
+    { text = 'Plan: recolor.' },
+    edit('fifth.py', 'COLOR = "red"', 'COLOR = "blue"'),
+    { toolCalls = { { name = 'finish', arguments = { summary = 'Recolored.' } } } },
+  }),
+})
+vim.cmd.cd(root)
+local notes = h.capture_notify()
+require('devfactory').setup(h.options({ console = { open_on_run = false } }))
+local client, app = h.open(root, 'app.py')
+h.check('the daemon is attached', client ~= nil)
+if not client then
+  h.finish()
+end
+
+local function devfactory_diagnostics(buf)
+  return vim.tbl_filter(function(d)
+    return d.source == 'devfactory'
+  end, vim.diagnostic.get(buf))
+end
+
+local function line(buf, n)
+  return vim.api.nvim_buf_get_lines(buf, n - 1, n, false)[1]
+end
+
+local function open(rel)
+  local buf = vim.fn.bufadd(vim.fs.joinpath(root, rel))
+  vim.api.nvim_set_current_buf(buf)
+  return buf
+end
+
+local run_id
+h.test('a run proposes hunks that show as diagnostics', function()
+  h.cmd('DevFactory run --model=scripts/review.json Edit four files')
+  run_id = h.wait(10000, function()
+    return require('devfactory.runs').current[client.id]
+  end)
+  local run = run_id and h.wait_run(client, run_id, h.terminal)
+  h.eq('the run completed', 'completed', run and run.status)
+  vim.api.nvim_set_current_buf(app)
+  local diagnostics = h.wait(10000, function()
+    local found = devfactory_diagnostics(app)
+    return #found > 0 and found
+  end) or {}
+  h.eq('one Information diagnostic on the changed line of app.py', { { lnum = 1, severity = vim.diagnostic.severity.INFO } }, vim.tbl_map(function(d)
+    return { lnum = d.lnum, severity = d.severity }
+  end, diagnostics))
+  h.eq('app.py itself is untouched', "def greet():\n    return 'hi'\n", h.read(vim.fs.joinpath(root, 'app.py')))
+end)
+
+h.test('a code action approves the hunk into the buffer, and u restores it', function()
+  vim.api.nvim_set_current_buf(app)
+  vim.api.nvim_win_set_cursor(0, { 2, 4 })
+  local titles
+  vim.lsp.buf.code_action({
+    filter = function(action)
+      titles = titles or {}
+      table.insert(titles, action.title)
+      return action.title == 'DevFactory: Approve this hunk'
+    end,
+    apply = true,
+  })
+  h.wait(10000, function()
+    return line(app, 2) == "    return 'hello'"
+  end)
+  h.check('the code actions offer approve, reject, run-wide and diff', titles and vim.tbl_contains(titles, 'DevFactory: Reject this hunk') and vim.tbl_contains(titles, ('DevFactory: Approve all changes of run %d'):format(run_id or -1)), titles)
+  h.eq('the approved hunk is in the buffer', { 'def greet():', "    return 'hello'" }, h.lines(app))
+  h.check('the buffer is modified, not saved behind the user', vim.bo[app].modified)
+  h.check('the diagnostic is gone', h.wait(5000, function()
+    return #devfactory_diagnostics(app) == 0
+  end))
+  vim.cmd('normal! u')
+  h.eq('u restores the text', { 'def greet():', "    return 'hi'" }, h.lines(app))
+end)
+
+h.test(':DevFactory reject discards the hunk under the cursor', function()
+  local buf = open('other.py')
+  h.wait(10000, function()
+    return #devfactory_diagnostics(buf) > 0
+  end)
+  vim.api.nvim_win_set_cursor(0, { 1, 0 })
+  h.cmd('DevFactory reject')
+  h.check('the diagnostic is gone', h.wait(10000, function()
+    return #devfactory_diagnostics(buf) == 0
+  end))
+  h.eq('the buffer is unchanged', { 'VALUE = 1' }, h.lines(buf))
+  local changes = h.request(client, 'devfactory/changes/list', { path = 'other.py' }).changes
+  h.eq('the change is rejected', 'rejected', changes[1] and changes[1].status)
+  h.check('a message confirms it', #h.notes_with(notes, 'DevFactory: rejected hunk 1 of change') == 1, notes)
+end)
+
+h.test(':DevFactory approve file takes every hunk of the current file', function()
+  local buf = open('third.py')
+  h.wait(10000, function()
+    return #devfactory_diagnostics(buf) > 0
+  end)
+  h.cmd('DevFactory approve file')
+  h.wait(10000, function()
+    return line(buf, 1) == 'NAME = "new"'
+  end)
+  h.eq('the buffer has the change', { 'NAME = "new"' }, h.lines(buf))
+end)
+
+h.test(':DevFactory diff shows the change side by side; approve from the proposed side', function()
+  local buf = open('fourth.py')
+  h.wait(10000, function()
+    return #devfactory_diagnostics(buf) == 2
+  end)
+  h.cmd('DevFactory diff')
+  local proposed = h.wait(10000, function()
+    return vim.b.devfactory_change and vim.api.nvim_get_current_buf()
+  end)
+  if not h.check('a diff tab opened on the proposed side', proposed, vim.api.nvim_buf_get_name(0)) then
+    return
+  end
+  local wins = vim.api.nvim_tabpage_list_wins(0)
+  h.eq('two windows, both in diff mode', { true, true }, vim.tbl_map(function(w)
+    return vim.wo[w].diff
+  end, wins))
+  h.eq('left is the file as it is now', buf, vim.api.nvim_win_get_buf(wins[1]))
+  h.eq('right is what the run proposes', { 'def f():', '    return 1', '', '', '', '', '', '', 'def g():', '    return 2' }, h.lines(proposed))
+  h.eq('right has the file type of the file', 'python', vim.bo[proposed].filetype)
+  vim.api.nvim_win_set_cursor(0, { 10, 0 })
+  h.cmd('DevFactory approve')
+  h.wait(10000, function()
+    return line(buf, 10) == '    return 2'
+  end)
+  h.eq('only the hunk under the cursor reached the file', { 'def f():', '    return 0', '', '', '', '', '', '', 'def g():', '    return 2' }, h.lines(buf))
+  vim.cmd('tabclose')
+end)
+
+h.test(':DevFactory changes lists the remaining proposed hunks in quickfix', function()
+  h.cmd('DevFactory changes')
+  local items = h.wait(5000, function()
+    local list = vim.fn.getqflist({ title = 1, items = 1 })
+    return list.title == 'DevFactory: proposed changes' and list.items
+  end) or {}
+  local texts = vim.tbl_map(function(item)
+    return vim.fs.basename(vim.api.nvim_buf_get_name(item.bufnr)) .. ':' .. item.lnum
+  end, items)
+  h.eq('fourth.py hunk 1 and the run\'s changelog entry are still proposed', { 'fourth.py:2', 'CHANGELOG_AI.md:1' }, texts)
+  h.check('reviewed files are not listed', not vim.tbl_contains(texts, 'other.py:1') and not vim.tbl_contains(texts, 'third.py:1'), texts)
+  vim.cmd('cclose')
+end)
+
+h.test('the Show diff code action opens the diff tab', function()
+  local buf = open('fourth.py')
+  vim.api.nvim_win_set_cursor(0, { 2, 0 })
+  local tabs = #vim.api.nvim_list_tabpages()
+  vim.lsp.buf.code_action({
+    filter = function(action)
+      return vim.startswith(action.title, 'DevFactory: Show diff')
+    end,
+    apply = true,
+  })
+  h.check('a new tab with the proposed side', h.wait(10000, function()
+    return #vim.api.nvim_list_tabpages() == tabs + 1 and vim.b.devfactory_change ~= nil
+  end))
+  vim.cmd('tabclose')
+  vim.api.nvim_set_current_buf(buf)
+end)
+
+h.test(':DevFactory approve run writes the files that are not open', function()
+  h.cmd('DevFactory run --model=scripts/second.json Recolor')
+  local second = h.wait(10000, function()
+    local current = require('devfactory.runs').current[client.id]
+    return current ~= run_id and current
+  end)
+  h.wait_run(client, second or -1, h.terminal)
+  h.cmd('DevFactory approve run')
+  h.check('fifth.py is written on disk', h.wait(10000, function()
+    return h.read(vim.fs.joinpath(root, 'fifth.py')) == 'COLOR = "blue"\n'
+  end), h.read(vim.fs.joinpath(root, 'fifth.py')))
+  h.check('a message confirms it', h.wait(5000, function()
+    return #h.notes_with(notes, ('approved the changes of run #%d'):format(second or -1)) == 1
+  end), notes)
+end)
+
+h.test('no hunk under the cursor is a clear message', function()
+  open('README.md')
+  local before = #notes
+  h.cmd('DevFactory approve')
+  h.wait(5000, function()
+    return #notes > before
+  end)
+  h.eq('one clean error', {
+    message = 'DevFactory: no proposed hunk under the cursor: move onto a DevFactory diagnostic (]d), or use :DevFactory approve file|run',
+    level = vim.log.levels.ERROR,
+  }, notes[before + 1])
+end)
+
+h.finish()
