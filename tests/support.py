@@ -96,14 +96,19 @@ class Notifications:
             self._changed.notify_all()
 
     async def wait_for(
-        self, method: str, predicate: Callable[[Any], bool] = lambda _: True, timeout: float = 20
+        self,
+        method: str,
+        predicate: Callable[[Any], bool] = lambda _: True,
+        timeout: float = 20,
+        start: int = 0,
     ) -> Any:
-        """The first notification of ``method`` that satisfies ``predicate`` (waits for it)."""
+        """The first notification of ``method`` that satisfies ``predicate`` (waits for it);
+        ``start`` skips the ones received before (``len(received[method])`` taken earlier)."""
 
         async def find() -> Any:
             async with self._changed:
                 while True:
-                    for item in self.received[method]:
+                    for item in self.received[method][start:]:
                         if predicate(item):
                             return item
                     await self._changed.wait()

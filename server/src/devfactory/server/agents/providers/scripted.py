@@ -34,6 +34,10 @@ class ScriptedTurn(msgspec.Struct, kw_only=True, rename="camel", forbid_unknown_
     tool_calls: list[ScriptedCall] = []
     delay_s: float = 0.0
     """Think this long before answering (lets tests pause or cancel mid-turn)."""
+    quote_last: bool = False
+    """Append the last message the model received (a user message or a tool result) to
+    ``text``, so the recorded answer shows what reached the model: tests use it to see a
+    directive or an answer to ask_user arrive in the next turn."""
 
 
 class Script(msgspec.Struct, kw_only=True, rename="camel", forbid_unknown_fields=True):
@@ -76,7 +80,10 @@ class ScriptedProvider:
         self._position += 1
         if turn.delay_s:
             await asyncio.sleep(turn.delay_s)
-        for chunk in _chunks(turn.text):
+        text = turn.text
+        if turn.quote_last and messages:
+            text = f"{text}\n> {messages[-1].content}".strip()
+        for chunk in _chunks(text):
             on_text(chunk)
             await asyncio.sleep(0)
         calls = [
@@ -85,9 +92,9 @@ class ScriptedProvider:
         ]
         usage = Usage(
             input_tokens=sum(len(m.content) for m in messages) // 4,
-            output_tokens=len(turn.text) // 4,
+            output_tokens=len(text) // 4,
         )
-        return Turn(text=turn.text, tool_calls=calls, usage=usage, stop_reason="scripted")
+        return Turn(text=text, tool_calls=calls, usage=usage, stop_reason="scripted")
 
 
 def _chunks(text: str, size: int = 24) -> list[str]:

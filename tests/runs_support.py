@@ -1,0 +1,161 @@
+"""Helpers for run tests: scripted-provider scripts and following runs over the protocol.
+
+A test writes a script (the model's turns) outside the workspace, creates a run with the
+``scripted`` provider and that script as its model, and follows it through the daemon's
+``devfactory/runChanged`` and ``devfactory/event`` notifications.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import pytest_lsp
+from pytest_lsp import ClientServerConfig
+
+from devfactory.protocol.enums import EventType, RunStatus
+from devfactory.protocol.events import Event, EventList, EventsParams
+from devfactory.protocol.methods import Notifications, Requests
+from devfactory.protocol.runs import Run, RunCreateParams
+from support import SERVER_COMMAND, DaemonClient, initialize_params, make_client
+
+RUN_OPTIONS: dict[str, object] = {
+    "defaultProvider": "scripted",
+    "index": {"enabled": False, "watch": False},
+}
+"""initializationOptions for run tests: scripted runs, no indexing competing for the CPU."""
+
+
+def shared_daemon(options: dict[str, object]) -> Callable[..., Any]:
+    """A module-scoped ``daemon`` fixture: one daemon serves all the tests of a module.
+
+    Runs behave the same for every client profile (tests/server/test_e2e_core.py covers both),
+    so run modules share one VS Code-like daemon, on the module's ``workspace`` fixture, and
+    keep their tests apart by run id. Use with ``pytest.mark.asyncio(loop_scope="module")``.
+    """
+
+    @pytest_lsp.fixture(
+        scope="module",
+        config=ClientServerConfig(server_command=SERVER_COMMAND, client_factory=make_client),
+    )
+    async def daemon(lsp_client: DaemonClient, workspace: Path) -> AsyncIterator[None]:
+        await lsp_client.initialize_session(
+            initialize_params(workspace, "visual-studio-code", options)
+        )
+        yield
+        await lsp_client.shutdown_session()
+
+    return daemon
+
+
+def call(name: str, **arguments: object) -> dict[str, object]:
+    """A tool call in a scripted turn."""
+    return {"name": name, "arguments": arguments}
+
+
+def turn(
+    text: str = "", *calls: dict[str, object], delay_s: float = 0, quote_last: bool = False
+) -> dict[str, object]:
+    """One scripted model turn."""
+    return {"text": text, "toolCalls": list(calls), "delayS": delay_s, "quoteLast": quote_last}
+
+
+def finish(summary: str = "done") -> dict[str, object]:
+    return turn("", call("finish", summary=summary))
+
+
+def write_script(folder: Path, name: str, turns: Iterable[dict[str, object]]) -> Path:
+    """Write a script outside the workspace (so runs do not snapshot it); its absolute path."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.json"
+    path.write_text(json.dumps({"turns": list(turns)}, indent=1))
+    return path
+
+
+async def create_run(
+    client: DaemonClient, script: Path | str, prompt: str = "Fix the bug", **params: Any
+) -> Run:
+    run: Run = await client.call(
+        Requests.RUNS_CREATE,
+        RunCreateParams(prompt=prompt, provider="scripted", model=str(script), **params),
+    )
+    return run
+
+
+def mark(client: DaemonClient, method: str = Notifications.RUN_CHANGED) -> int:
+    """How many ``method`` notifications arrived so far: wait for later ones with ``start``."""
+    return len(client.notes.received[method])
+
+
+async def wait_status(
+    client: DaemonClient, run_id: int, *statuses: RunStatus, start: int = 0, timeout: float = 20
+) -> Run:
+    """The run as it was when it reached one of ``statuses`` (after ``start``)."""
+    note = await client.notes.wait_for(
+        Notifications.RUN_CHANGED,
+        lambda n: n.run.id == run_id and n.run.status in statuses,
+        timeout=timeout,
+        start=start,
+    )
+    run: Run = note.run
+    return run
+
+
+async def wait_finished(client: DaemonClient, run_id: int, timeout: float = 20) -> Run:
+    return await wait_status(
+        client, run_id, RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CANCELLED, timeout=timeout
+    )
+
+
+async def wait_event(
+    client: DaemonClient, run_id: int, type: EventType, start: int = 0, timeout: float = 20
+) -> Event:
+    """The first ``devfactory/event`` of ``type`` for the run (after ``start``)."""
+    note = await client.notes.wait_for(
+        Notifications.EVENT,
+        lambda n: n.event.run_id == run_id and n.event.type is type,
+        timeout=timeout,
+        start=start,
+    )
+    event: Event = note.event
+    return event
+
+
+async def replay(
+    client: DaemonClient, run_id: int | None = None, since: int = 0, page: int = 1000
+) -> list[Event]:
+    """Every persisted event (of one run, or of the project) after ``since``, page by page."""
+    events: list[Event] = []
+    while True:
+        result: EventList = await client.call(
+            Requests.EVENTS, EventsParams(run_id=run_id, since=since, limit=page)
+        )
+        events += result.events
+        since = result.last_id
+        if not result.has_more:
+            return events
+
+
+def live_events(client: DaemonClient, run_id: int | None = None, start: int = 0) -> list[Event]:
+    """The ``devfactory/event`` notifications received (after ``start``), in arrival order."""
+    return [
+        n.event
+        for n in client.notes.received[Notifications.EVENT][start:]
+        if run_id is None or n.event.run_id == run_id
+    ]
+
+
+def kinds(events: Iterable[Event]) -> list[str]:
+    """Event types, with the target status for run_status_changed (``status:running``)."""
+    return [
+        f"status:{e.payload['toStatus']}"
+        if e.type is EventType.RUN_STATUS_CHANGED
+        else e.type.value
+        for e in events
+    ]
+
+
+def statuses(events: Iterable[Event]) -> list[str]:
+    return [k.removeprefix("status:") for k in kinds(events) if k.startswith("status:")]
