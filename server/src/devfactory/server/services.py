@@ -19,6 +19,7 @@ from .paths import StatePaths
 
 if TYPE_CHECKING:
     from .events.bus import EventBus
+    from .review.service import ReviewService
     from .runs.manager import RunManager
     from .workspace.snapshots import SnapshotService
 
@@ -44,6 +45,7 @@ class Services:
         self.events: EventBus | None = None
         self.snapshots: SnapshotService | None = None
         self.runs: RunManager | None = None
+        self.review: ReviewService | None = None
 
     @property
     def root(self) -> Path:

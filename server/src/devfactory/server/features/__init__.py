@@ -14,6 +14,8 @@ FEATURES: dict[str, str] = {
     "core": "devfactory.server.features.core",
     "events": "devfactory.server.features.events",
     "runs": "devfactory.server.features.runs",
+    "review": "devfactory.server.features.review",
+    "git": "devfactory.server.features.git",
 }
 
 

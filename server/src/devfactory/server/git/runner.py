@@ -18,13 +18,17 @@ from pathlib import Path
 class GitResult:
     args: list[str]
     exit_code: int
-    stdout: str
+    stdout_bytes: bytes
     stderr: str
     duration_ms: float
 
     @property
     def ok(self) -> bool:
         return self.exit_code == 0
+
+    @property
+    def stdout(self) -> str:
+        return self.stdout_bytes.decode("utf-8", "replace")
 
 
 AuditHook = Callable[[str, GitResult, int | None], Awaitable[None]]
@@ -117,7 +121,7 @@ async def run_git(
     return GitResult(
         args=list(args),
         exit_code=process.returncode if process.returncode is not None else -1,
-        stdout=stdout.decode("utf-8", "replace"),
+        stdout_bytes=stdout,
         stderr=stderr.decode("utf-8", "replace"),
         duration_ms=(time.perf_counter() - started) * 1000,
     )

@@ -315,7 +315,7 @@ class RunWorker:
         return LoopResult(summary=result.summary, plan="", steps=1)
 
     async def _propose(self, run: Run, path: str, action: ChangeAction) -> int | None:
-        review = getattr(self.services, "review", None)
+        review = self.services.review
         if review is None:
             return None
         change: Change | None = await review.propose(await self.manager.get(run.id), path)
@@ -352,8 +352,10 @@ class RunWorker:
             ),
             message=result.summary,
         )
+        review = self.services.review
+        if review is not None:
+            await review.run_finishing(await manager.get(run.id), result.summary, sorted(changed))
         await manager.transition(run.id, S.COMPLETED)
-        review = getattr(self.services, "review", None)
         if review is not None:
             await review.run_completed(await manager.get(run.id))
 

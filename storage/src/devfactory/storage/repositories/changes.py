@@ -99,6 +99,14 @@ class ChangeRepository:
         rows = await self.db.fetchall(sql + " ORDER BY id", params)
         return [_change(row) for row in rows]
 
+    async def set_diff_path(self, change_id: int, diff_path: str) -> Change:
+        await self.db.execute(
+            "UPDATE workspace_files SET diff_path = ? WHERE id = ?", (diff_path, change_id)
+        )
+        change = await self.get(change_id)
+        assert change is not None
+        return change
+
     async def set_status(
         self,
         change_id: int,

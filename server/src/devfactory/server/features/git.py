@@ -1,0 +1,134 @@
+"""Git publishing and audit: ``devfactory/git/commit|push|log`` and
+``devfactory/project/clone|pull``.
+
+Every git command the daemon runs is recorded (args, outputs, exit code, duration); ``log``
+returns that audit trail. Pushing a run's branch is refused until the run has an approved
+review: changes leave the machine only after a person said yes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from devfactory.protocol.enums import ReviewDecision
+from devfactory.protocol.git import (
+    GitCommitParams,
+    GitCommitResult,
+    GitLog,
+    GitLogParams,
+    GitPushParams,
+    GitPushResult,
+)
+from devfactory.protocol.methods import Requests
+from devfactory.protocol.project import GitCommandResult, ProjectCloneParams, ProjectPullParams
+from devfactory.protocol.runs import Run
+
+from .. import rpc
+from ..app import DevFactoryServer
+from ..errors import InvalidParams, InvalidState, Refused, Unavailable
+from ..git.runner import GitError, GitRunner
+from ..services import Services
+
+_IDENTITY = {
+    "GIT_AUTHOR_NAME": "DevFactory",
+    "GIT_AUTHOR_EMAIL": "devfactory@localhost",
+    "GIT_COMMITTER_NAME": "DevFactory",
+    "GIT_COMMITTER_EMAIL": "devfactory@localhost",
+}
+
+
+def setup(server: DevFactoryServer) -> None:
+    def services() -> Services:
+        return server.services
+
+    async def worktree_git(run_id: int) -> tuple[GitRunner, Run]:
+        runs = services().runs
+        assert runs is not None
+        run = await runs.get(run_id)
+        if not run.worktree_path or not Path(run.worktree_path).is_dir():
+            raise InvalidState(f"run {run_id} has no worktree yet (it is {run.status.value})")
+        return GitRunner(Path(run.worktree_path), on_finished=services().record_git), run
+
+    @rpc.request(server, Requests.GIT_COMMIT)
+    async def commit(params: GitCommitParams) -> GitCommitResult:
+        git, run = await worktree_git(params.run_id)
+        message = params.message
+        if not message:
+            events = await services().store.events.list(
+                services().project.id, run_id=run.id, limit=10_000
+            )
+            summary = next(
+                (e.message for e in reversed(events) if e.type.value == "final_summary"), ""
+            )
+            message = f"{run.title}\n\n{summary}".strip() + f"\n\nDevFactory run {run.id}"
+        await git.run("add", "-A", operation="commit", run_id=run.id)
+        status = await git.run("status", "--porcelain", operation="status", run_id=run.id)
+        if not status.stdout.strip():
+            raise InvalidState(f"run {run.id} has nothing to commit")
+        await git.run(
+            "commit", "-q", "-m", message, operation="commit", run_id=run.id, env=_IDENTITY
+        )
+        sha = await git.out("rev-parse", "HEAD", audit=False)
+        branch = await git.out("symbolic-ref", "--short", "HEAD", audit=False)
+        return GitCommitResult(branch=branch, commit_sha=sha)
+
+    @rpc.request(server, Requests.GIT_PUSH)
+    async def push(params: GitPushParams) -> GitPushResult:
+        git, _ = await worktree_git(params.run_id)
+        review = await services().store.reviews.latest(params.run_id)
+        if review is None or review.decision is not ReviewDecision.APPROVED:
+            state = (
+                "has no review" if review is None else f"was reviewed as {review.decision.value}"
+            )
+            raise Refused(
+                f"run {params.run_id} {state}: pushing needs an approved review "
+                "(devfactory/reviews/submit with decision approved)"
+            )
+        branch = await git.out("symbolic-ref", "--short", "HEAD", audit=False)
+        try:
+            result = await git.run(
+                "push", params.remote, f"{branch}:{branch}", operation="push", run_id=params.run_id
+            )
+        except GitError as exc:
+            raise Unavailable(str(exc)) from None
+        return GitPushResult(
+            remote=params.remote, branch=branch, output=(result.stderr + result.stdout).strip()
+        )
+
+    @rpc.request(server, Requests.GIT_LOG)
+    async def log(params: GitLogParams) -> GitLog:
+        if not 1 <= params.limit <= 10_000:
+            raise InvalidParams(f"limit must be between 1 and 10000, got {params.limit}")
+        found = await services().store.git_operations.list(
+            services().project.id, params.run_id, params.limit
+        )
+        return GitLog(operations=found)
+
+    @rpc.request(server, Requests.PROJECT_CLONE)
+    async def clone(params: ProjectCloneParams) -> GitCommandResult:
+        target = Path(params.path).expanduser()
+        if not target.is_absolute():
+            target = services().root / target
+        if target.exists() and any(target.iterdir()):
+            raise InvalidParams(f"path {target} exists and is not empty; choose a new folder")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            result = await services().git.run(
+                "clone", "--", params.repository_url, str(target), operation="clone"
+            )
+        except GitError as exc:
+            raise Unavailable(str(exc)) from None
+        return GitCommandResult(
+            ok=True, path=str(target), output=(result.stderr + result.stdout).strip()
+        )
+
+    @rpc.request(server, Requests.PROJECT_PULL)
+    async def pull(params: ProjectPullParams) -> GitCommandResult:
+        args = ["pull", "--ff-only", params.remote] + ([params.branch] if params.branch else [])
+        try:
+            result = await services().git.run(*args, operation="pull")
+        except GitError as exc:
+            raise Unavailable(str(exc)) from None
+        return GitCommandResult(
+            ok=True, path=str(services().root), output=(result.stderr + result.stdout).strip()
+        )

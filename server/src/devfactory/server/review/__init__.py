@@ -1,0 +1,1 @@
+"""Change review: proposals from run worktrees, hunk-level decisions, safe apply."""

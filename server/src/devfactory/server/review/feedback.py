@@ -1,0 +1,143 @@
+"""Review feedback: line comments, request-changes iterations, run reviews, the AI changelog.
+
+Comments on a change can go back to the run as its next instructions: a paused run gets them
+as a directive; a completed one starts another iteration on the same worktree, so review is a
+conversation, not just yes/no.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from devfactory.protocol.changes import (
+    ChangeCommentParams,
+    CommentListParams,
+    CommentResolveParams,
+    RequestChangesParams,
+    ReviewComment,
+    ReviewSubmitParams,
+    RunReview,
+)
+from devfactory.protocol.enums import ChangeStatus, EventType, RunStatus
+from devfactory.protocol.events import DocsUpdated
+from devfactory.protocol.runs import Run
+from devfactory.storage.clock import now_iso
+
+from ..errors import InvalidParams, InvalidState, NotFound
+
+if TYPE_CHECKING:
+    from .service import ReviewService
+
+CHANGELOG = "CHANGELOG_AI.md"
+CHANGELOG_HEADER = "# AI changelog\n\nChanges made by DevFactory runs, newest first.\n"
+
+
+class Feedback:
+    def __init__(self, review: ReviewService) -> None:
+        self.review = review
+        self.store = review.store
+
+    async def comment(self, params: ChangeCommentParams) -> ReviewComment:
+        change = await self.review.get(params.change_id)
+        if params.line < 1:
+            raise InvalidParams(
+                f"line must be 1 or more (a line of the proposed file), got {params.line}"
+            )
+        if not params.body.strip():
+            raise InvalidParams("body must not be empty")
+        return await self.store.reviews.add_comment(
+            change.run_id, change.id, params.line, params.body.strip()
+        )
+
+    async def comments(self, params: CommentListParams) -> list[ReviewComment]:
+        return await self.store.reviews.comments(
+            run_id=params.run_id,
+            change_id=params.change_id,
+            include_resolved=params.include_resolved,
+        )
+
+    async def resolve(self, params: CommentResolveParams) -> ReviewComment:
+        comment = await self.store.reviews.resolve(params.comment_id, params.resolved)
+        if comment is None:
+            raise NotFound("comment", params.comment_id)
+        return comment
+
+    async def request_changes(self, params: RequestChangesParams) -> Run:
+        """Send the run's open comments (and a note) back to it as its next instructions."""
+        runs = self.review.services.runs
+        assert runs is not None
+        run = await runs.get(params.run_id)
+        comments = await self.store.reviews.comments(
+            run_id=run.id, change_id=None, include_resolved=False
+        )
+        if not comments and not (params.note or "").strip():
+            raise InvalidParams("there are no open comments on this run; add comments or a note")
+        lines = [(params.note or "").strip()] if params.note else []
+        for comment in comments:
+            change = await self.review.get(comment.change_id)
+            lines.append(f"- {change.path} line {comment.line}: {comment.body}")
+        feedback = "\n".join(line for line in lines if line)
+        if run.status in (RunStatus.RUNNING, RunStatus.PAUSED, RunStatus.WAITING_FOR_USER):
+            return await runs.directive(run.id, f"Review feedback:\n{feedback}")
+        if run.status is not RunStatus.COMPLETED:
+            raise InvalidState(
+                f"run {run.id} is {run.status.value}; request changes on a completed, running or "
+                "paused run (retry a failed or cancelled one)"
+            )
+        for change in await self.store.changes.list(
+            run.project_id, run_id=run.id, status=ChangeStatus.PROPOSED
+        ):
+            await self.store.changes.set_status(
+                change.id, ChangeStatus.STALE, reason="superseded by a new iteration"
+            )
+            await self.review.refresh_diagnostics(change.path)
+        metadata = run.metadata
+        metadata.iteration += 1
+        metadata.followup = feedback
+        await runs.transition(
+            run.id, RunStatus.QUEUED, reason="review requested changes", metadata=metadata
+        )
+        for comment in comments:
+            await self.store.reviews.resolve(comment.id, True)
+        await runs.schedule()
+        return await runs.get(run.id)
+
+    async def submit(self, params: ReviewSubmitParams) -> RunReview:
+        runs = self.review.services.runs
+        assert runs is not None
+        await runs.get(params.run_id)
+        return await self.store.reviews.submit(params.run_id, params.decision, params.notes)
+
+    async def propose_changelog(self, run: Run, summary: str, files: list[str]) -> None:
+        """Prepend an entry to CHANGELOG_AI.md in the run's worktree and propose it."""
+        if not run.worktree_path or not files:
+            return
+        from pathlib import Path
+
+        path = Path(run.worktree_path) / CHANGELOG
+        existing = path.read_text("utf-8") if path.is_file() else CHANGELOG_HEADER
+        head, _, rest = existing.partition("\n\n## ")
+        file_lines = "\n".join(f"- `{f}`" for f in files)
+        entry = (
+            f"## Run {run.id}: {run.title}\n\n"
+            f"- Date: {now_iso()[:10]}\n- Agent: {run.agent.value} ({run.provider})\n\n"
+            f"{summary.strip()}\n\nFiles:\n{file_lines}\n"
+        )
+        body = f"{head}\n\n{entry}" + (f"\n## {rest}" if rest else "")
+        path.write_text(body if body.endswith("\n") else body + "\n", encoding="utf-8")
+        change = await self.review.propose(run, CHANGELOG)
+        await self.store.documentation.record_update(
+            project_id=run.project_id,
+            run_id=run.id,
+            path=CHANGELOG,
+            kind="changelog",
+            summary=summary[:500],
+            change_id=None if change is None else change.id,
+        )
+        await self.review.services.events.emit(  # type: ignore[union-attr]
+            run.id,
+            EventType.DOCS_UPDATED,
+            f"Proposed {CHANGELOG} entry",
+            DocsUpdated(path=CHANGELOG, kind="changelog"),
+            message=f"run {run.id}: {run.title}",
+        )

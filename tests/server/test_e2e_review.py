@@ -1,0 +1,249 @@
+"""Review in an editor with no plugin: diagnostics, code actions, applyEdit, safe apply."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from lsprotocol import types
+
+from devfactory.protocol.changes import ChangeDecisionResult, ChangeDiff, ChangeList
+from devfactory.protocol.enums import ChangeAction, ChangeStatus, EventType
+from devfactory.protocol.events import EventList
+from devfactory.protocol.methods import Commands, Requests
+from devfactory.protocol.runs import Run
+from devfactory.protocol.snapshots import SnapshotRestoreResult
+from support import DaemonClient, make_git_repo, wait_for_run, write_script
+
+ORIGINAL = "def greet():\n    return 'hi'\n\n\ndef add(a, b):\n    return a - b\n"
+PROPOSED = "def greet():\n    return 'hello'\n\n\ndef add(a, b):\n    return a + b\n"
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    root = make_git_repo(tmp_path / "ws", {"app.py": ORIGINAL, "README.md": "# demo\n"})
+    write_script(
+        root,
+        [
+            {"text": "Plan:\n1. Fix greet\n2. Fix add"},
+            {
+                "toolCalls": [
+                    {
+                        "name": "edit_file",
+                        "arguments": {"path": "app.py", "search": "'hi'", "replace": "'hello'"},
+                    }
+                ]
+            },
+            {
+                "toolCalls": [
+                    {
+                        "name": "edit_file",
+                        "arguments": {"path": "app.py", "search": "a - b", "replace": "a + b"},
+                    }
+                ]
+            },
+            {
+                "toolCalls": [
+                    {"name": "write_file", "arguments": {"path": "NOTES.md", "content": "notes\n"}}
+                ]
+            },
+            {
+                "toolCalls": [
+                    {"name": "finish", "arguments": {"summary": "greet says hello; add adds"}}
+                ]
+            },
+        ],
+    )
+    return root
+
+
+async def completed_run(client: DaemonClient, mode: str = "review") -> Run:
+    run = await client.call(
+        Requests.RUNS_CREATE,
+        {
+            "prompt": "fix greet and add",
+            "provider": "scripted",
+            "model": "script.json",
+            "mode": mode,
+        },
+    )
+    return await wait_for_run(client, run.id, {"completed", "failed"})
+
+
+async def app_change(client: DaemonClient, run: Run):
+    changes: ChangeList = await client.call(
+        Requests.CHANGES_LIST, {"runId": run.id, "path": "app.py"}
+    )
+    assert len(changes.changes) == 1
+    return changes.changes[0]
+
+
+async def test_proposed_hunks_are_diagnostics_with_code_actions_and_approve_applies_in_the_buffer(
+    daemon: DaemonClient, workspace: Path
+):
+    run = await completed_run(daemon)
+    assert run.status.value == "completed", run.failed_reason
+    change = await app_change(daemon, run)
+    assert change.action is ChangeAction.UPDATE
+    assert [h.status for h in change.hunks] == [ChangeStatus.PROPOSED] * 2
+
+    uri = daemon.open_document(workspace / "app.py")
+    await daemon.notes.wait_for("devfactory/changeProposed")  # already sent; documents a contract
+
+    async def diagnostics_arrive() -> list[types.Diagnostic]:
+        while True:
+            found = [d for d in daemon.diagnostics.get(uri, []) if d.source == "devfactory"]
+            if len(found) == 2:
+                return found
+            await daemon.wait_for_notification("textDocument/publishDiagnostics")
+
+    import asyncio
+
+    diagnostics = await asyncio.wait_for(diagnostics_arrive(), 10)
+    assert all(d.severity == types.DiagnosticSeverity.Information for d in diagnostics)
+    assert {d.range.start.line for d in diagnostics} == {1, 5}
+    assert f"run {run.id}" in diagnostics[0].message
+
+    actions = await daemon.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            range=types.Range(start=types.Position(1, 0), end=types.Position(1, 5)),
+            context=types.CodeActionContext(diagnostics=diagnostics),
+        )
+    )
+    titles = [a.title for a in actions]
+    assert titles == [
+        "DevFactory: Approve this hunk",
+        "DevFactory: Reject this hunk",
+        f"DevFactory: Approve all changes of run {run.id}",
+        f"DevFactory: Reject all changes of run {run.id}",
+        f"DevFactory: Show diff of change {change.id}",
+    ]
+    approve = actions[0].command
+    assert approve.command == Commands.APPROVE
+    assert list(approve.arguments) == [change.id, 0]
+
+    await daemon.workspace_execute_command_async(
+        types.ExecuteCommandParams(command=approve.command, arguments=approve.arguments)
+    )
+    assert len(daemon.applied_edits) == 1
+    expected_first = ORIGINAL.replace("'hi'", "'hello'")
+    assert daemon.documents[uri][1] == expected_first
+    assert (workspace / "app.py").read_text() == ORIGINAL  # the buffer got it, not the disk
+
+    after_first = await app_change(daemon, run)
+    assert [h.status for h in after_first.hunks] == [ChangeStatus.APPLIED, ChangeStatus.PROPOSED]
+    assert after_first.status is ChangeStatus.PROPOSED
+
+    await daemon.workspace_execute_command_async(
+        types.ExecuteCommandParams(command=Commands.APPROVE, arguments=[change.id, 1])
+    )
+    assert daemon.documents[uri][1] == PROPOSED
+    assert (await app_change(daemon, run)).status is ChangeStatus.APPLIED
+    assert daemon.undo(uri) == expected_first  # undo gives back the previous buffer text
+
+    events: EventList = await daemon.call(Requests.EVENTS, {"runId": run.id})
+    types_seen = [e.type for e in events.events]
+    assert EventType.CHANGE_APPROVED in types_seen
+    assert types_seen.count(EventType.CHANGE_APPLIED) == 2
+
+
+async def test_approve_for_a_closed_file_writes_it_atomically(
+    daemon: DaemonClient, workspace: Path
+):
+    run = await completed_run(daemon)
+    result: ChangeDecisionResult = await daemon.call(Requests.CHANGES_APPROVE, {"runId": run.id})
+    assert (workspace / "app.py").read_text() == PROPOSED
+    assert (workspace / "NOTES.md").read_text() == "notes\n"
+    edited = [uri for e in daemon.applied_edits for uri in (e.edit.changes or {})]
+    assert edited == []  # app.py was closed: written on disk, not through the editor
+    assert set(result.applied) == {c.id for c in result.changes}
+    assert result.snapshot_id is not None
+    leftovers = [p.name for p in workspace.iterdir() if p.suffix == ".devfactory"]
+    assert leftovers == []
+
+
+async def test_restore_after_apply_gives_back_the_exact_pre_apply_bytes(
+    daemon: DaemonClient, workspace: Path
+):
+    (workspace / "README.md").write_text("# demo\nuser edit, not committed\n")
+    before = {p: (workspace / p).read_bytes() for p in ("app.py", "README.md")}
+    run = await completed_run(daemon)
+    result: ChangeDecisionResult = await daemon.call(Requests.CHANGES_APPROVE, {"runId": run.id})
+    assert (workspace / "app.py").read_text() == PROPOSED
+    restored: SnapshotRestoreResult = await daemon.call(
+        Requests.SNAPSHOTS_RESTORE, {"snapshotId": result.snapshot_id}
+    )
+    assert {p: (workspace / p).read_bytes() for p in before} == before
+    assert not (workspace / "NOTES.md").exists()
+    assert "NOTES.md" in restored.files
+
+
+async def test_user_edit_elsewhere_merges_cleanly(daemon: DaemonClient, workspace: Path):
+    run = await completed_run(daemon)
+    (workspace / "app.py").write_text("# user header\n" + ORIGINAL)
+    change = await app_change(daemon, run)
+    result = await daemon.call(Requests.CHANGES_APPROVE, {"changeIds": [change.id]})
+    assert result.applied == [change.id]
+    assert (workspace / "app.py").read_text() == "# user header\n" + PROPOSED
+
+
+async def test_overlapping_user_edit_is_a_conflict_and_the_users_text_is_kept(
+    daemon: DaemonClient, workspace: Path
+):
+    run = await completed_run(daemon)
+    users = ORIGINAL.replace("'hi'", "'hey there'")
+    (workspace / "app.py").write_text(users)
+    change = await app_change(daemon, run)
+    result: ChangeDecisionResult = await daemon.call(
+        Requests.CHANGES_APPROVE, {"changeIds": [change.id]}
+    )
+    assert result.conflicts == [change.id]
+    assert result.changes[0].status is ChangeStatus.CONFLICT
+    assert "overlap" in (result.changes[0].reason or "")
+    assert (workspace / "app.py").read_text() == users
+
+
+async def test_reject_leaves_the_file_untouched(daemon: DaemonClient, workspace: Path):
+    run = await completed_run(daemon)
+    result: ChangeDecisionResult = await daemon.call(Requests.CHANGES_REJECT, {"runId": run.id})
+    assert {c.status for c in result.changes} == {ChangeStatus.REJECTED}
+    assert (workspace / "app.py").read_text() == ORIGINAL
+    assert not (workspace / "NOTES.md").exists()
+    again = await daemon.call(Requests.CHANGES_LIST, {"runId": run.id, "status": "proposed"})
+    assert again.changes == []
+
+
+async def test_yolo_applies_when_the_run_completes(daemon: DaemonClient, workspace: Path):
+    run = await completed_run(daemon, mode="yolo")
+
+    import asyncio
+
+    for _ in range(100):
+        if (workspace / "app.py").read_text() == PROPOSED:
+            break
+        await asyncio.sleep(0.05)
+    assert (workspace / "app.py").read_text() == PROPOSED
+    snapshots = await daemon.call(Requests.SNAPSHOTS_LIST, {"runId": run.id})
+    assert "pre_apply" in {s.type.value for s in snapshots.snapshots}
+
+
+async def test_diff_shows_both_versions(daemon: DaemonClient, workspace: Path):
+    run = await completed_run(daemon)
+    change = await app_change(daemon, run)
+    diff: ChangeDiff = await daemon.call(Requests.CHANGES_DIFF, {"changeId": change.id})
+    assert diff.before == ORIGINAL
+    assert diff.after == PROPOSED
+    assert "-    return 'hi'\n+    return 'hello'\n" in diff.diff
+    assert Path(diff.change.diff_path).read_text() == diff.diff
+
+
+async def test_changelog_entry_is_proposed_as_a_change(daemon: DaemonClient, workspace: Path):
+    run = await completed_run(daemon)
+    changes = await daemon.call(Requests.CHANGES_LIST, {"runId": run.id, "path": "CHANGELOG_AI.md"})
+    assert len(changes.changes) == 1
+    diff = await daemon.call(Requests.CHANGES_DIFF, {"changeId": changes.changes[0].id})
+    assert f"## Run {run.id}: fix greet and add" in diff.after
+    assert "greet says hello; add adds" in diff.after
+    events = await daemon.call(Requests.EVENTS, {"runId": run.id})
+    assert EventType.DOCS_UPDATED in [e.type for e in events.events]
