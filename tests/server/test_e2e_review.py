@@ -13,7 +13,7 @@ from devfactory.protocol.events import EventList
 from devfactory.protocol.methods import Commands, Requests
 from devfactory.protocol.runs import Run
 from devfactory.protocol.snapshots import SnapshotRestoreResult
-from support import DaemonClient, make_git_repo, wait_for_run, write_script
+from support import DaemonClient, git, make_git_repo, wait_for_run, write_script
 
 ORIGINAL = "def greet():\n    return 'hi'\n\n\ndef add(a, b):\n    return a - b\n"
 PROPOSED = "def greet():\n    return 'hello'\n\n\ndef add(a, b):\n    return a + b\n"
@@ -206,7 +206,10 @@ async def test_overlapping_user_edit_is_a_conflict_and_the_users_text_is_kept(
 
 async def test_reject_leaves_the_file_untouched(daemon: DaemonClient, workspace: Path):
     run = await completed_run(daemon)
+    uri = daemon.open_document(workspace / "app.py")
+    await daemon.wait_for_notification("textDocument/publishDiagnostics")
     result: ChangeDecisionResult = await daemon.call(Requests.CHANGES_REJECT, {"runId": run.id})
+    assert daemon.diagnostics[uri] == []  # cleared once the change is decided
     assert {c.status for c in result.changes} == {ChangeStatus.REJECTED}
     assert (workspace / "app.py").read_text() == ORIGINAL
     assert not (workspace / "NOTES.md").exists()
@@ -247,3 +250,54 @@ async def test_changelog_entry_is_proposed_as_a_change(daemon: DaemonClient, wor
     assert "greet says hello; add adds" in diff.after
     events = await daemon.call(Requests.EVENTS, {"runId": run.id})
     assert EventType.DOCS_UPDATED in [e.type for e in events.events]
+
+
+async def test_request_changes_starts_another_iteration_on_the_same_worktree(
+    daemon: DaemonClient, workspace: Path
+):
+    run = await completed_run(daemon)
+    change = await app_change(daemon, run)
+    comment = await daemon.call(
+        Requests.CHANGES_COMMENT, {"changeId": change.id, "line": 2, "body": "say 'hello!'"}
+    )
+    assert comment.resolved is False
+    again: Run = await daemon.call(Requests.CHANGES_REQUEST_CHANGES, {"runId": run.id})
+    assert again.metadata.iteration == 2
+    assert "app.py line 2: say 'hello!'" in (again.metadata.followup or "")
+    finished = await wait_for_run(daemon, run.id, {"completed", "failed"})
+    assert finished.worktree_path == run.worktree_path
+    events: EventList = await daemon.call(Requests.EVENTS, {"runId": run.id})
+    prompts = [e for e in events.events if e.type is EventType.USER_PROMPT]
+    assert [p.payload["iteration"] for p in prompts] == [1, 2]
+    open_comments = await daemon.call(Requests.CHANGES_COMMENTS, {"runId": run.id})
+    assert open_comments.comments == []
+
+
+async def test_push_needs_an_approved_review_and_reaches_the_bare_remote(
+    daemon: DaemonClient, workspace: Path, tmp_path: Path
+):
+    remote = tmp_path / "remote.git"
+    git(tmp_path, "init", "-q", "--bare", str(remote))
+    git(workspace, "remote", "add", "origin", str(remote))
+    run = await completed_run(daemon)
+    commit = await daemon.call(Requests.GIT_COMMIT, {"runId": run.id})
+    assert commit.branch == run.branch_name
+
+    with pytest.raises(Exception, match="needs an approved review"):
+        await daemon.call(Requests.GIT_PUSH, {"runId": run.id})
+    assert git(remote, "branch", "--list").strip() == ""
+
+    await daemon.call(
+        Requests.REVIEWS_SUBMIT, {"runId": run.id, "decision": "approved", "notes": "ok"}
+    )
+    pushed = await daemon.call(Requests.GIT_PUSH, {"runId": run.id})
+    assert pushed.branch == run.branch_name
+    assert git(remote, "rev-parse", run.branch_name).strip() == commit.commit_sha
+
+    audit = await daemon.call(Requests.GIT_LOG, {"runId": run.id})
+    operations = {op.operation for op in audit.operations}
+    assert {"snapshot", "worktree", "diff", "commit", "push"} <= operations
+    push_op = next(op for op in audit.operations if op.operation == "push")
+    assert push_op.exit_code == 0
+    assert push_op.args[0] == "push"
+    assert push_op.duration_ms > 0
