@@ -209,7 +209,7 @@ async def test_reject_leaves_the_file_untouched(daemon: DaemonClient, workspace:
     uri = daemon.open_document(workspace / "app.py")
     await daemon.wait_for_notification("textDocument/publishDiagnostics")
     result: ChangeDecisionResult = await daemon.call(Requests.CHANGES_REJECT, {"runId": run.id})
-    assert daemon.diagnostics[uri] == []  # cleared once the change is decided
+    assert list(daemon.diagnostics[uri]) == []  # cleared once the change is decided
     assert {c.status for c in result.changes} == {ChangeStatus.REJECTED}
     assert (workspace / "app.py").read_text() == ORIGINAL
     assert not (workspace / "NOTES.md").exists()
