@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // esbuild bundles: the extension (dist/extension.js, vscode external) and, with --tests, the
-// layer-1 node tests (out/unit/*.test.cjs) and the layer-2 extension-host suite (out/e2e/).
+// layer-1 node tests (out/unit/*.test.cjs), the layer-2 extension-host suite (out/e2e/) and
+// the layer-2/3 drivers (out/driver/).
 // --production minifies the extension (what `npm run package` ships).
 import { build } from 'esbuild';
 import { readdirSync } from 'node:fs';
@@ -26,5 +27,12 @@ if (process.argv.includes('--tests')) {
     entryPoints: [join(root, 'test/e2e/index.ts'), ...testsIn('test/e2e')],
     outdir: join(root, 'out/e2e'),
     external: ['vscode', 'mocha'],
+  });
+  await build({
+    ...common,
+    entryPoints: [join(root, 'test/driver/extensionHost.ts'), join(root, 'test/driver/ui.ts')],
+    outdir: join(root, 'out/driver'),
+    outExtension: { '.js': '.cjs' },
+    external: ['playwright-core'],
   });
 }

@@ -37,6 +37,10 @@ export type NotificationHandlers = { [M in NotificationMethod]?: (params: Notifi
 
 export class DaemonClient implements DaemonApi, vscode.Disposable {
   private client: LanguageClient | undefined;
+  /** The protocol check of the current connection: start() resolves after it. */
+  private checked: Promise<void> = Promise.resolve();
+  /** The daemon process of the current connection. */
+  private child: ChildProcess | undefined;
   private readonly backoff = new RestartBackoff();
   private readonly stateEmitter = new vscode.EventEmitter<DaemonState>();
   /** Fires on every state change; `running` after each (re)start once the protocol checks out. */
@@ -63,7 +67,7 @@ export class DaemonClient implements DaemonApi, vscode.Disposable {
 
   /** Process id of the running daemon (tests kill it to check the restart). */
   get pid(): number | undefined {
-    return this.client?.isRunning() ? this.client.serverProcess?.pid : undefined;
+    return this.child && this.child.exitCode === null && this.child.signalCode === null ? this.child.pid : undefined;
   }
 
   async start(): Promise<void> {
@@ -78,10 +82,11 @@ export class DaemonClient implements DaemonApi, vscode.Disposable {
     }
     client.registerFeature(this.progress.feature(client));
     client.onDidChangeState(({ newState }) => {
-      if (newState === State.Running) void this.checkCompatible(client, command);
+      if (newState === State.Running) this.checked = this.checkCompatible(client, command);
     });
     try {
       await client.start();
+      await this.checked;
     } catch (error) {
       this.client = undefined;
       this.fail(error instanceof DaemonStartError ? error : daemonExited(command, String((error as Error)?.message ?? error)));
@@ -142,7 +147,10 @@ export class DaemonClient implements DaemonApi, vscode.Disposable {
     this.output.info(`starting ${command.command} ${command.args.join(' ')} in ${this.root.fsPath}`);
     return new Promise((resolve, reject) => {
       const child = spawn(command.command, command.args, { cwd: this.root.fsPath, stdio: 'pipe' });
-      child.once('spawn', () => resolve(child));
+      child.once('spawn', () => {
+        this.child = child;
+        resolve(child);
+      });
       child.once('error', (error: NodeJS.ErrnoException) => reject(missingDaemon(command, error)));
       child.stderr?.on('data', (data: Buffer) => this.output.appendLine(data.toString().trimEnd()));
     });

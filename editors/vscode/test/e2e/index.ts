@@ -17,7 +17,7 @@ export function run(): Promise<void> {
   return new Promise((resolve, reject) => {
     const runner = mocha.run((failures) => {
       const { passes = 0, failures: failed = 0 } = runner.stats ?? {};
-      console.log(`${passes} passed, ${failed} failed`);
+      console.log(`exthost: ${passes} passed, ${failed} failed`);
       if (failures > 0) reject(new Error(`${failures} extension-host test(s) failed`));
       else resolve();
     });
