@@ -50,7 +50,8 @@ def build_schema() -> dict[str, Any]:
     schemas, components = msgspec.json.schema_components(unique, ref_template="#/$defs/{name}")
 
     def ref(tp: type) -> dict[str, str]:
-        return schemas[unique.index(tp)]  # type: ignore[no-any-return]
+        ref: dict[str, str] = schemas[unique.index(tp)]
+        return ref
 
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",

@@ -94,7 +94,7 @@ class DevFactoryServer(LanguageServer):
         """Called by pygls when the connection ends (even without shutdown/exit)."""
         if self.services_or_none is not None:
             self.services_or_none.store.db.stop_threads()
-        super().shutdown()
+        super().shutdown()  # type: ignore[no-untyped-call]
 
 
 def create_server(features: Iterable[str] | None = None) -> DevFactoryServer:

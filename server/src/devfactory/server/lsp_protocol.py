@@ -31,7 +31,7 @@ def _is_struct(tp: Any) -> bool:
 
 def converter_factory() -> cattrs.Converter:
     """lsprotocol's converter, plus msgspec Structs out and raw custom params in."""
-    converter: cattrs.Converter = default_converter()
+    converter: cattrs.Converter = default_converter()  # type: ignore[no-untyped-call]
     for message_type in (JsonRPCRequestMessage, JsonRPCNotification, JsonRPCResponseMessage):
         converter.register_structure_hook(message_type, _keep_raw)
     converter.register_unstructure_hook_func(_is_struct, msgspec.to_builtins)

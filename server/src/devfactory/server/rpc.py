@@ -37,8 +37,8 @@ def decode_params(method: str, params_type: type[P], raw: Any) -> P:
     except msgspec.ValidationError as exc:
         text = str(exc)
         hint = ""
-        if "unknown field" in text and hasattr(params_type, "__struct_encode_fields__"):
-            accepted = ", ".join(params_type.__struct_encode_fields__)
+        if "unknown field" in text:
+            accepted = ", ".join(getattr(params_type, "__struct_encode_fields__", ()))
             hint = f"; accepted fields: {accepted or '(none)'}"
         raise InvalidParams(f"invalid params for {method}: {text}{hint}") from None
 

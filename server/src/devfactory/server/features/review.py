@@ -88,7 +88,8 @@ def setup(server: DevFactoryServer) -> None:
 
     async def on_document(event: DocumentEvent) -> None:
         """Re-map diagnostics as the user edits (debounced)."""
-        service = server.services_or_none and server.services_or_none.review
+        services = server.services_or_none
+        service = services.review if services is not None else None
         if service is None or event.path is None or event.kind is DocumentEventKind.CLOSED:
             return
         try:
@@ -164,7 +165,7 @@ def setup(server: DevFactoryServer) -> None:
 
     @rpc.request(server, Requests.CHANGES_LIST)
     async def list_changes(params: ChangesListParams) -> ChangeList:
-        return ChangeList(changes=await review().list(params))
+        return ChangeList(changes=await review().list_changes(params))
 
     @rpc.request(server, Requests.CHANGES_DIFF)
     async def diff(params: ChangeDiffParams) -> ChangeDiff:

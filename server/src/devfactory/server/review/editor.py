@@ -39,7 +39,7 @@ class Editor(Protocol):
 
 
 def uri_of(path: Path) -> str:
-    uri = from_fs_path(str(path))
+    uri: str | None = from_fs_path(str(path))
     assert uri is not None
     return uri
 
@@ -56,7 +56,7 @@ class LspEditor:
 
     def open_text(self, path: Path) -> str | None:
         document = self.server.workspace.text_documents.get(uri_of(path))
-        return None if document is None else document.source
+        return None if document is None else str(document.source)
 
     def open_paths(self) -> list[Path]:
         paths = []

@@ -35,7 +35,6 @@ CHANGELOG_HEADER = "# AI changelog\n\nChanges made by DevFactory runs, newest fi
 class Feedback:
     def __init__(self, review: ReviewService) -> None:
         self.review = review
-        self.store = review.store
 
     async def comment(self, params: ChangeCommentParams) -> ReviewComment:
         change = await self.review.get(params.change_id)
@@ -45,19 +44,19 @@ class Feedback:
             )
         if not params.body.strip():
             raise InvalidParams("body must not be empty")
-        return await self.store.reviews.add_comment(
+        return await self.review.store.reviews.add_comment(
             change.run_id, change.id, params.line, params.body.strip()
         )
 
     async def comments(self, params: CommentListParams) -> list[ReviewComment]:
-        return await self.store.reviews.comments(
+        return await self.review.store.reviews.comments(
             run_id=params.run_id,
             change_id=params.change_id,
             include_resolved=params.include_resolved,
         )
 
     async def resolve(self, params: CommentResolveParams) -> ReviewComment:
-        comment = await self.store.reviews.resolve(params.comment_id, params.resolved)
+        comment = await self.review.store.reviews.resolve(params.comment_id, params.resolved)
         if comment is None:
             raise NotFound("comment", params.comment_id)
         return comment
@@ -67,7 +66,7 @@ class Feedback:
         runs = self.review.services.runs
         assert runs is not None
         run = await runs.get(params.run_id)
-        comments = await self.store.reviews.comments(
+        comments = await self.review.store.reviews.comments(
             run_id=run.id, change_id=None, include_resolved=False
         )
         if not comments and not (params.note or "").strip():
@@ -84,10 +83,10 @@ class Feedback:
                 f"run {run.id} is {run.status.value}; request changes on a completed, running or "
                 "paused run (retry a failed or cancelled one)"
             )
-        for change in await self.store.changes.list(
+        for change in await self.review.store.changes.list(
             run.project_id, run_id=run.id, status=ChangeStatus.PROPOSED
         ):
-            await self.store.changes.set_status(
+            await self.review.store.changes.set_status(
                 change.id, ChangeStatus.STALE, reason="superseded by a new iteration"
             )
             await self.review.refresh_diagnostics(change.path)
@@ -98,7 +97,7 @@ class Feedback:
             run.id, RunStatus.QUEUED, reason="review requested changes", metadata=metadata
         )
         for comment in comments:
-            await self.store.reviews.resolve(comment.id, True)
+            await self.review.store.reviews.resolve(comment.id, True)
         await runs.schedule()
         return await runs.get(run.id)
 
@@ -106,7 +105,7 @@ class Feedback:
         runs = self.review.services.runs
         assert runs is not None
         await runs.get(params.run_id)
-        return await self.store.reviews.submit(params.run_id, params.decision, params.notes)
+        return await self.review.store.reviews.submit(params.run_id, params.decision, params.notes)
 
     async def propose_changelog(self, run: Run, summary: str, files: list[str]) -> None:
         """Prepend an entry to CHANGELOG_AI.md in the run's worktree and propose it."""
@@ -126,7 +125,7 @@ class Feedback:
         body = f"{head}\n\n{entry}" + (f"\n## {rest}" if rest else "")
         path.write_text(body if body.endswith("\n") else body + "\n", encoding="utf-8")
         change = await self.review.propose(run, CHANGELOG)
-        await self.store.documentation.record_update(
+        await self.review.store.documentation.record_update(
             project_id=run.project_id,
             run_id=run.id,
             path=CHANGELOG,

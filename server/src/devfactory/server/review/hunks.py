@@ -18,14 +18,16 @@ def split_lines(text: str) -> list[str]:
     return text.splitlines(keepends=True)
 
 
-def _opcodes(before: Sequence[str], after: Sequence[str]) -> list[tuple[str, int, int, int, int]]:
+def _opcodes(
+    before: Sequence[str], after: Sequence[str]
+) -> Sequence[tuple[str, int, int, int, int]]:
     return difflib.SequenceMatcher(None, before, after, autojunk=False).get_opcodes()
 
 
 def compute_hunks(before: str, after: str) -> list[Hunk]:
     """The changed regions of ``before`` -> ``after``; line numbers are 1-based."""
     a, b = split_lines(before), split_lines(after)
-    hunks = []
+    hunks: list[Hunk] = []
     for tag, i1, i2, j1, j2 in _opcodes(a, b):
         if tag == "equal":
             continue

@@ -46,6 +46,8 @@ from .files import atomic_write, merge_three_way, sha256
 from .texts import ChangeTexts
 
 if TYPE_CHECKING:
+    from devfactory.storage import Store
+
     from ..app import DevFactoryServer
     from ..services import Services
 
@@ -82,7 +84,7 @@ class ReviewService:
         self.feedback = Feedback(self)
 
     @property
-    def store(self):  # type: ignore[no-untyped-def]
+    def store(self) -> Store:
         return self.services.store
 
     @property
@@ -175,7 +177,7 @@ class ReviewService:
             raise NotFound("change", change_id)
         return change
 
-    async def list(self, params: ChangesListParams) -> list[Change]:
+    async def list_changes(self, params: ChangesListParams) -> list[Change]:
         return await self.store.changes.list(
             self.services.project.id, run_id=params.run_id, path=params.path, status=params.status
         )
@@ -253,7 +255,9 @@ class ReviewService:
             f"before applying changes of run {', '.join(map(str, run_ids))}",
             run_id=run_ids[0] if len(run_ids) == 1 else None,
         )
-        result, applied, conflicts = [], [], []
+        result: list[Change] = []
+        applied: list[int] = []
+        conflicts: list[int] = []
         for change in changes:
             chosen = self._chosen(change, params.hunks)
             await self._event(EventType.CHANGE_APPROVED, change, sorted(chosen), params.comment)

@@ -24,6 +24,8 @@ from .transitions import can_transition
 from .worker import RunWorker
 
 if TYPE_CHECKING:
+    from devfactory.storage import Store
+
     from ..app import DevFactoryServer
     from ..services import Services
     from ..workspace.snapshots import SnapshotService
@@ -63,7 +65,7 @@ class RunManager:
         self._scheduling = asyncio.Lock()
 
     @property
-    def store(self) -> Any:
+    def store(self) -> Store:
         return self.services.store
 
     # -- queries -------------------------------------------------------------------------------

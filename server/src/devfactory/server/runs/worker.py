@@ -14,7 +14,14 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from devfactory.protocol.changes import Change
-from devfactory.protocol.enums import ChangeAction, EventType, RunStatus, Severity, SnapshotType
+from devfactory.protocol.enums import (
+    ChangeAction,
+    EventType,
+    OutputStream,
+    RunStatus,
+    Severity,
+    SnapshotType,
+)
 from devfactory.protocol.events import (
     AiMessage,
     CommandOutput,
@@ -287,7 +294,7 @@ class RunWorker:
             await self.emit(
                 EventType.COMMAND_OUTPUT,
                 f"{provider.name} output",
-                CommandOutput(stream=stream, text=text),
+                CommandOutput(stream=OutputStream(stream), text=text),
                 message=text,
             )
 

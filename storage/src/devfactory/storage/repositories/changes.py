@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import builtins
+
 from typing import Any
 
 from devfactory.protocol.changes import Change, Hunk
@@ -13,7 +15,7 @@ from ..database import Database
 
 
 def _change(row: Any) -> Change:
-    return row_to(Change, row, hunks=load(row["hunks"], list[Hunk]))
+    return row_to(Change, row, hunks=load(row["hunks"], builtins.list[Hunk]))
 
 
 class ChangeRepository:
@@ -31,7 +33,7 @@ class ChangeRepository:
         after_hash: str | None,
         diff: str | None,
         diff_path: str | None,
-        hunks: list[Hunk],
+        hunks: builtins.list[Hunk],
         event_id: int | None,
     ) -> Change:
         """Record the run's current proposal for ``path``, replacing an unreviewed one."""
@@ -89,9 +91,9 @@ class ChangeRepository:
         run_id: int | None = None,
         path: str | None = None,
         status: ChangeStatus | None = None,
-    ) -> list[Change]:
+    ) -> builtins.list[Change]:
         sql = "SELECT * FROM workspace_files WHERE project_id = ?"
-        params: list[Any] = [project_id]
+        params: builtins.list[Any] = [project_id]
         for column, value in (("run_id", run_id), ("path", path), ("status", status)):
             if value is not None:
                 sql += f" AND {column} = ?"
@@ -113,7 +115,7 @@ class ChangeRepository:
         status: ChangeStatus,
         *,
         reason: str | None = None,
-        hunks: list[Hunk] | None = None,
+        hunks: builtins.list[Hunk] | None = None,
     ) -> Change:
         now = now_iso()
         applied_at = now if status is ChangeStatus.APPLIED else None

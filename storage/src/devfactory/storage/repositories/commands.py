@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import builtins
+
 from typing import Any
 
 from devfactory.protocol.commands import CommandExecution
@@ -16,7 +18,7 @@ def _execution(row: Any) -> CommandExecution:
     return row_to(
         CommandExecution,
         row,
-        args=load(row["args"], list[str]),
+        args=load(row["args"], builtins.list[str]),
         test_counts=load(row["test_counts"], TestCounts | None),  # type: ignore[arg-type]
     )
 
@@ -31,7 +33,7 @@ class CommandRepository:
         project_id: int,
         run_id: int | None,
         command: str,
-        args: list[str],
+        args: builtins.list[str],
         working_dir: str,
         timeout_s: float,
         sandboxed: bool = False,
@@ -100,7 +102,7 @@ class CommandRepository:
         )
         return None if row is None else _execution(row)
 
-    async def list(self, run_id: int) -> list[CommandExecution]:
+    async def list(self, run_id: int) -> builtins.list[CommandExecution]:
         rows = await self.db.fetchall(
             "SELECT * FROM command_executions WHERE run_id = ? ORDER BY started_at, id",
             (run_id,),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import builtins
+
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
@@ -33,7 +35,7 @@ class EventRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def append(self, events: Sequence[NewEvent]) -> list[Event]:
+    async def append(self, events: Sequence[NewEvent]) -> builtins.list[Event]:
         """Commit a batch of events in one transaction; return them with their ids."""
         ids = await self.db.insert_many(
             "INSERT INTO agent_events (project_id, run_id, type, severity, title, message,"
@@ -69,7 +71,7 @@ class EventRepository:
 
     async def list(
         self, project_id: int, *, run_id: int | None = None, since: int = 0, limit: int = 1000
-    ) -> list[Event]:
+    ) -> builtins.list[Event]:
         """Events with ``id > since``, oldest first (one run's, or the whole project's)."""
         if run_id is None:
             rows = await self.db.fetchall(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import builtins
+
 from typing import Any
 
 from devfactory.protocol.git import GitOperation
@@ -14,7 +16,7 @@ _MAX_OUTPUT = 64 * 1024
 
 
 def _operation(row: Any) -> GitOperation:
-    return row_to(GitOperation, row, args=load(row["args"], list[str]))
+    return row_to(GitOperation, row, args=load(row["args"], builtins.list[str]))
 
 
 class GitOperationRepository:
@@ -27,7 +29,7 @@ class GitOperationRepository:
         project_id: int,
         run_id: int | None,
         operation: str,
-        args: list[str],
+        args: builtins.list[str],
         exit_code: int,
         stdout: str,
         stderr: str,
@@ -52,7 +54,7 @@ class GitOperationRepository:
 
     async def list(
         self, project_id: int, run_id: int | None = None, limit: int = 200
-    ) -> list[GitOperation]:
+    ) -> builtins.list[GitOperation]:
         """Newest first."""
         if run_id is None:
             rows = await self.db.fetchall(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import builtins
+
 from typing import Any
 
 from devfactory.protocol.enums import HitlAction, HitlStatus
@@ -13,7 +15,7 @@ from ..database import Database
 
 
 def _request(row: Any) -> HitlRequest:
-    return row_to(HitlRequest, row, choices=load(row["choices"], list[str]))
+    return row_to(HitlRequest, row, choices=load(row["choices"], builtins.list[str]))
 
 
 class HitlRepository:
@@ -21,7 +23,11 @@ class HitlRepository:
         self.db = db
 
     async def create(
-        self, run_id: int, question: str, choices: list[str], tool_call_id: str | None = None
+        self,
+        run_id: int,
+        question: str,
+        choices: builtins.list[str],
+        tool_call_id: str | None = None,
     ) -> HitlRequest:
         request_id = await self.db.execute(
             "INSERT INTO hitl_requests (run_id, question, choices, tool_call_id, created_at)"
@@ -60,12 +66,12 @@ class HitlRepository:
 
     async def list(
         self, project_id: int, run_id: int | None = None, status: HitlStatus | None = None
-    ) -> list[HitlRequest]:
+    ) -> builtins.list[HitlRequest]:
         sql = (
             "SELECT h.* FROM hitl_requests h JOIN agent_runs r ON r.id = h.run_id"
             " WHERE r.project_id = ?"
         )
-        params: list[Any] = [project_id]
+        params: builtins.list[Any] = [project_id]
         if run_id is not None:
             sql += " AND h.run_id = ?"
             params.append(run_id)

@@ -5,6 +5,8 @@ Only the *name* of the environment variable holding a key is stored, never the k
 
 from __future__ import annotations
 
+import builtins
+
 from typing import NamedTuple
 
 from ..clock import now_iso
@@ -36,7 +38,7 @@ class ProviderAccountRepository:
             (provider, name, api_key_env, base_url, now_iso()),
         )
 
-    async def list(self, provider: str) -> list[ProviderAccount]:
+    async def list(self, provider: str) -> builtins.list[ProviderAccount]:
         """Accounts of ``provider``, least recently used first (round-robin order)."""
         rows = await self.db.fetchall(
             "SELECT id, provider, name, api_key_env, base_url, exhausted_until, last_used_at"

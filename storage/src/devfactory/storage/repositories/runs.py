@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import builtins
+
 from collections.abc import Iterable
 from typing import Any
 
@@ -82,7 +84,7 @@ class RunRepository:
 
     async def list(
         self, project_id: int, statuses: Iterable[RunStatus] | None = None, limit: int = 50
-    ) -> list[Run]:
+    ) -> builtins.list[Run]:
         """Newest first."""
         wanted = [s.value for s in statuses or ()]
         if wanted:
@@ -99,7 +101,7 @@ class RunRepository:
             )
         return [_run(row) for row in rows]
 
-    async def queued(self, project_id: int) -> list[Run]:
+    async def queued(self, project_id: int) -> builtins.list[Run]:
         """Queued runs, first in first out."""
         rows = await self.db.fetchall(
             "SELECT * FROM agent_runs WHERE project_id = ? AND status = 'queued'"
@@ -125,7 +127,7 @@ class RunRepository:
         ]
         assignments = ", ".join(f"{name} = ?" for name in fields)
         sql = f"UPDATE agent_runs SET {assignments} WHERE id = ?"
-        params: list[Any] = [*values, run_id]
+        params: builtins.list[Any] = [*values, run_id]
         if expect_status is not None:
             sql += " AND status = ?"
             params.append(expect_status.value)

@@ -15,7 +15,7 @@ class SettingsRepository:
 
     async def get(self, key: str, default: Any = None) -> Any:
         value = await self.db.scalar("SELECT value FROM settings WHERE key = ?", (key,))
-        return default if value is None else load(value, Any)  # type: ignore[arg-type]
+        return default if value is None else load(value, Any)
 
     async def set(self, key: str, value: Any) -> None:
         await self.db.execute(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import builtins
+
 from devfactory.protocol.enums import SnapshotType
 from devfactory.protocol.snapshots import Snapshot
 
@@ -56,7 +58,7 @@ class SnapshotRepository:
 
     async def list(
         self, project_id: int, run_id: int | None = None, limit: int = 50
-    ) -> list[Snapshot]:
+    ) -> builtins.list[Snapshot]:
         """Newest first."""
         if run_id is None:
             rows = await self.db.fetchall(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import builtins
+
 from typing import NamedTuple
 
 from devfactory.protocol.enums import TaskStatus
@@ -23,7 +25,7 @@ class TaskRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def replace_plan(self, run_id: int, titles: list[str]) -> list[Task]:
+    async def replace_plan(self, run_id: int, titles: builtins.list[str]) -> builtins.list[Task]:
         """Store a plan: one task per step, each depending on the one before."""
         now = now_iso()
         async with self.db.transaction() as conn:
@@ -50,7 +52,7 @@ class TaskRepository:
             (status.value, now_iso(), task_id),
         )
 
-    async def list(self, run_id: int) -> list[Task]:
+    async def list(self, run_id: int) -> builtins.list[Task]:
         rows = await self.db.fetchall(
             "SELECT t.id, t.run_id, t.position, t.title, t.status,"
             " group_concat(d.depends_on_id) AS deps FROM tasks t"
