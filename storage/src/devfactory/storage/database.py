@@ -117,6 +117,20 @@ def _migrate(conn: sqlite3.Connection, migrations: Sequence[Migration], path: st
     return int(current)
 
 
+def _read(conn: sqlite3.Connection, sql: str, params: Sequence[Any], one: bool) -> Any:
+    """One query from start to finish on the reader thread.
+
+    The statement is closed before anything else uses the connection: a cursor left open
+    between awaits would hold the reader's WAL snapshot, and a concurrent query would then miss
+    rows committed meanwhile (a run reading back the snapshot it had just inserted got None).
+    """
+    cursor = conn.execute(sql, params)
+    try:
+        return cursor.fetchone() if one else cursor.fetchall()
+    finally:
+        cursor.close()
+
+
 class Database:
     """An open workspace database. Use :meth:`open`; close with :meth:`close`."""
 
@@ -141,7 +155,7 @@ class Database:
         writer = aiosqlite.Connection(lambda: _connect(path_text), iter_chunk_size=256)
         try:
             await writer
-            version = await writer._execute(_migrate, writer._conn, plan, path_text)
+            version = await writer._execute(_migrate, writer._conn, plan, path_text)  # type: ignore[no-untyped-call]
         except BaseException:
             await writer.close()
             raise
@@ -208,13 +222,16 @@ class Database:
     # -- reads ---------------------------------------------------------------------------------
 
     async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
-        async with self._reader.execute(sql, params) as cursor:
-            row: sqlite3.Row | None = await cursor.fetchone()
-            return row
+        row: sqlite3.Row | None = await self._reader._execute(
+            _read, self._reader._conn, sql, params, True
+        )
+        return row
 
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
-        async with self._reader.execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
+        rows: list[sqlite3.Row] = await self._reader._execute(
+            _read, self._reader._conn, sql, params, False
+        )
+        return rows
 
     async def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
         row = await self.fetchone(sql, params)
@@ -232,4 +249,4 @@ class Database:
         For bulk work (indexing) that would otherwise cost one thread hop per statement.
         """
         async with self._write_lock:
-            return await self._writer._execute(fn, self._writer._conn, *args)
+            return await self._writer._execute(fn, self._writer._conn, *args)  # type: ignore[no-untyped-call]
