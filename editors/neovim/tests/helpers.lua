@@ -37,15 +37,25 @@ function H.eq(name, expected, actual)
 end
 
 --- Wait up to `ms` for `fn()` to be truthy, processing events meanwhile; returns that value
---- (or nil on timeout).
-function H.wait(ms, fn)
+--- (or nil on timeout). With `captured` notifications, gives up as soon as an error is
+--- notified: a daemon without a feature answers at once, so do not wait out the timeout.
+function H.wait(ms, fn, captured)
   local result
+  local start = captured and #captured
   vim.wait(ms, function()
     local ok, value = pcall(fn)
     result = ok and value or nil
-    return result ~= nil and result ~= false
+    if result ~= nil and result ~= false then
+      return true
+    end
+    for i = (start or math.huge) + 1, captured and #captured or 0 do
+      if captured[i].level == vim.log.levels.ERROR then
+        return true
+      end
+    end
+    return false
   end, 20)
-  return result
+  return result ~= false and result or nil
 end
 
 --- Run one scenario; an error inside it counts as one failure and the file goes on.
@@ -145,6 +155,13 @@ end
 function H.notes_with(captured, text)
   return vim.tbl_filter(function(note)
     return note.message:find(text, 1, true) ~= nil
+  end, captured)
+end
+
+--- Wait for a notification containing `text` (giving up early on an error notification).
+function H.wait_note(captured, text, ms)
+  return H.wait(ms or 20000, function()
+    return H.notes_with(captured, text)[1]
   end, captured)
 end
 

@@ -1,0 +1,62 @@
+-- :DevFactory snapshot, :DevFactory snapshots (pick one to restore) and :DevFactory restore,
+-- with open buffers reloaded and the safety snapshot named so the restore can be undone.
+package.path = vim.fs.dirname(debug.getinfo(1, 'S').source:sub(2)) .. '/?.lua;' .. package.path
+local h = require('helpers')
+
+local root = h.workspace({ ['notes.txt'] = 'first\n' })
+vim.cmd.cd(root)
+local notes = h.capture_notify()
+require('devfactory').setup(h.options())
+local client, buf = h.open(root, 'notes.txt')
+h.check('the daemon is attached', client ~= nil)
+if not client then
+  h.finish()
+end
+
+local path = vim.fs.joinpath(root, 'notes.txt')
+
+h.test('snapshot, change, restore from the picker, then undo the restore', function()
+  h.cmd('DevFactory snapshot before edits')
+  local taken = h.wait_note(notes, 'DevFactory: snapshot #')
+  h.check('the snapshot is confirmed', taken and taken.message:find('^DevFactory: snapshot #%d+ manual before edits %(%d+ files, .+%) taken$'), notes)
+
+  vim.api.nvim_buf_set_lines(buf, 0, -1, false, { 'second' })
+  vim.cmd('silent write')
+  local offered
+  vim.ui.select = function(items, opts, on_choice)
+    offered = vim.tbl_map(opts.format_item, items)
+    for i, item in ipairs(items) do
+      if item.description == 'before edits' then
+        return on_choice(item, i)
+      end
+    end
+    on_choice(nil, nil)
+  end
+  h.cmd('DevFactory snapshots')
+  local restored = h.wait_note(notes, 'DevFactory: restored snapshot #')
+  h.check('the picker shows the snapshots', offered and #vim.tbl_filter(function(item)
+    return item:find('manual before edits', 1, true) ~= nil
+  end, offered) == 1, offered)
+  h.eq('the file is back on disk', 'first\n', h.read(path))
+  h.eq('the open buffer was reloaded', { 'first' }, h.lines(buf))
+  local safety = restored and tonumber(restored.message:match('undo with :DevFactory restore (%d+)$'))
+  h.check('the message names the safety snapshot', safety, restored)
+
+  h.cmd('DevFactory restore ' .. tostring(safety))
+  h.wait(10000, function()
+    return #h.notes_with(notes, 'DevFactory: restored snapshot #' .. tostring(safety)) == 1
+  end, notes)
+  h.eq('restoring the safety snapshot undoes the restore', 'second\n', h.read(path))
+  h.eq('and the buffer follows', { 'second' }, h.lines(buf))
+end)
+
+h.test('restore needs an id', function()
+  local before = #notes
+  h.cmd('DevFactory restore')
+  h.wait(5000, function()
+    return #notes > before
+  end)
+  h.eq('a clean error', 'DevFactory: restore needs a snapshot id (see :DevFactory snapshots)', (notes[before + 1] or {}).message)
+end)
+
+h.finish()
