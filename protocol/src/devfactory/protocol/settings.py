@@ -32,7 +32,8 @@ class ProviderSettings(Section, kw_only=True):
     executable: str | None = None
     """For claude_code: the ``claude`` CLI."""
     command: list[str] = []
-    """For local_shell: argv template; ``{prompt}`` and ``{model}`` are substituted."""
+    """For local_shell: argv template; ``{prompt}`` and ``{model}`` are substituted.
+    For claude_code: extra CLI arguments (default ``--permission-mode acceptEdits``)."""
     script: str | None = None
     """For scripted: path of the JSON script to replay."""
     timeout_s: Annotated[float, msgspec.Meta(gt=0)] = 600.0

@@ -5,6 +5,10 @@ fills while the previous batch commits), which is what lets many runs stream tho
 events a second. Notifications leave in id order, after their batch committed, so a client
 that replays with ``devfactory/events`` and then follows ``devfactory/event`` sees no gap and
 no duplicate.
+
+Several daemons may serve one workspace (an editor's and a CLI's): each also tails the
+events table for events the others committed and forwards them, so every attached client
+sees every run.
 """
 
 from __future__ import annotations
@@ -25,6 +29,9 @@ log = logging.getLogger(__name__)
 
 Sender = Callable[[str, EventNotification], None]
 Listener = Callable[[Event], None]
+
+TAIL_INTERVAL_S = 0.3
+TAIL_BATCH = 500
 
 DEFAULT_SEVERITY: dict[EventType, Severity] = {
     EventType.ERROR: Severity.ERROR,
@@ -54,9 +61,53 @@ class EventBus:
         self._pending: list[tuple[NewEvent, asyncio.Future[Event]]] = []
         self._wake = asyncio.Event()
         self._writer: asyncio.Task[None] | None = None
+        self._tail: asyncio.Task[None] | None = None
+        self._own_ids: set[int] = set()
+        """Ids this daemon committed and delivered, so the tail skips them."""
+        self._tail_cursor = 0
+        self._delivering = asyncio.Lock()
+        """Held from commit to delivery, so the tail never mistakes our events for theirs."""
+        self.foreign_listeners: list[Listener] = []
+        """Called for events other daemons committed (after they are forwarded)."""
 
     def start(self) -> None:
         self._writer = asyncio.get_running_loop().create_task(self._write_loop(), name="events")
+
+    async def start_tailing(self, interval: float = TAIL_INTERVAL_S) -> None:
+        """Forward events other daemons commit from now on."""
+        latest = await self.store.db.scalar(
+            "SELECT max(id) FROM agent_events WHERE project_id = ?", (self.project_id,)
+        )
+        self._tail_cursor = int(latest or 0)
+        self._tail = asyncio.get_running_loop().create_task(
+            self._tail_loop(interval), name="events-tail"
+        )
+
+    async def _tail_loop(self, interval: float) -> None:
+        while True:
+            await asyncio.sleep(interval)
+            async with self._delivering:
+                try:
+                    found = await self.store.events.list(
+                        self.project_id, since=self._tail_cursor, limit=TAIL_BATCH
+                    )
+                except Exception:
+                    log.exception("could not read events committed by other daemons")
+                    continue
+                for event in found:
+                    if event.id in self._own_ids:
+                        self._own_ids.discard(event.id)
+                    else:
+                        self._deliver(event)
+                        self._notify_foreign(event)
+                    self._tail_cursor = event.id
+
+    def _notify_foreign(self, event: Event) -> None:
+        for listener in list(self.foreign_listeners):
+            try:
+                listener(event)
+            except Exception:
+                log.exception("foreign event listener %r failed", listener)
 
     async def stop(self) -> None:
         """Flush what is queued, then stop the writer."""
@@ -65,10 +116,12 @@ class EventBus:
         while self._pending:
             self._wake.set()
             await asyncio.sleep(0.005)
-        self._writer.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._writer
-        self._writer = None
+        for task in (self._writer, self._tail):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._writer = self._tail = None
 
     def subscribe(self, listener: Listener) -> Callable[[], None]:
         """Call ``listener(event)`` after each event is committed; returns an unsubscribe."""
@@ -110,18 +163,21 @@ class EventBus:
             batch, self._pending = self._pending, []
             if not batch:
                 continue
-            try:
-                events = await self.store.events.append([new for new, _ in batch])
-            except Exception as exc:
-                log.exception("could not persist %d events", len(batch))
-                for _, future in batch:
+            async with self._delivering:
+                try:
+                    events = await self.store.events.append([new for new, _ in batch])
+                except Exception as exc:
+                    log.exception("could not persist %d events", len(batch))
+                    for _, future in batch:
+                        if not future.done():
+                            future.set_exception(exc)
+                    continue
+                for event, (_, future) in zip(events, batch, strict=True):
+                    if self._tail is not None:
+                        self._own_ids.add(event.id)
+                    self._deliver(event)
                     if not future.done():
-                        future.set_exception(exc)
-                continue
-            for event, (_, future) in zip(events, batch, strict=True):
-                self._deliver(event)
-                if not future.done():
-                    future.set_result(event)
+                        future.set_result(event)
 
     def _deliver(self, event: Event) -> None:
         try:

@@ -18,6 +18,7 @@ def setup(server: DevFactoryServer) -> None:
     async def start_bus(services: Services) -> None:
         services.events = EventBus(services.store, services.project.id, server.send)
         services.events.start()
+        await services.events.start_tailing()
 
     async def stop_bus(services: Services) -> None:
         if services.events is not None:

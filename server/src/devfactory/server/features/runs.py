@@ -60,6 +60,7 @@ def setup(server: DevFactoryServer) -> None:
             lock=DaemonLock(services.paths.state / "daemons"),
         )
         await services.runs.recover()
+        services.events.foreign_listeners.append(services.runs.on_foreign_event)
 
     async def schedule(services: Services) -> None:
         if services.runs is not None:

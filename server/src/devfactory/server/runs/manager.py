@@ -12,7 +12,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from devfactory.protocol.enums import EventType, HitlStatus, RunStatus, Severity
-from devfactory.protocol.events import DirectiveReceived, RunStatusChanged
+from devfactory.protocol.events import DirectiveReceived, Event, RunStatusChanged
 from devfactory.protocol.hitl import HitlRequest, HitlRespondParams
 from devfactory.protocol.methods import Notifications
 from devfactory.protocol.runs import Run, RunChangedNotification, RunCreateParams, RunMetadata
@@ -267,6 +267,16 @@ class RunManager:
         answered = await self.store.hitl.answer(request.id, params.action, params.text)
         worker.answer(answered)
         return answered
+
+    def on_foreign_event(self, event: Event) -> None:
+        """Another daemon changed a run's status: tell our client about the new record."""
+        if event.type is EventType.RUN_STATUS_CHANGED and event.run_id is not None:
+            self.server.run_task(self._notify_fresh(event.run_id), name="foreign-run")
+
+    async def _notify_fresh(self, run_id: int) -> None:
+        run = await self.store.runs.get(run_id)
+        if run is not None:
+            self.notify(run)
 
     # -- scheduling and recovery ---------------------------------------------------------------
 
