@@ -48,8 +48,8 @@ class FakeAnthropic(FakeModelServer):
         yield _event("message_start", {"message": message})
         index = 0
         if reply.text:
-            block = {"type": "text", "text": ""}
-            yield _event("content_block_start", {"index": index, "content_block": block})
+            text_block = {"type": "text", "text": ""}
+            yield _event("content_block_start", {"index": index, "content_block": text_block})
             yield _event("ping", {})
             for piece in chunks(reply.text, reply.chunk_size):
                 delta = {"type": "text_delta", "text": piece}
@@ -57,7 +57,7 @@ class FakeAnthropic(FakeModelServer):
             yield _event("content_block_stop", {"index": index})
             index += 1
         for position, tool_call in enumerate(reply.tool_calls):
-            block = {
+            block: dict[str, Any] = {
                 "type": "tool_use",
                 "id": tool_call.id or f"toolu_{number}_{position}",
                 "name": tool_call.name,

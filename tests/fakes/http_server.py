@@ -59,8 +59,7 @@ class FakeModelServer:
     def url(self) -> str:
         if self._httpd is None:
             raise RuntimeError("the fake server is not started")
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}{self.url_suffix}"
+        return f"http://127.0.0.1:{self._httpd.server_address[1]}{self.url_suffix}"
 
     def wait_for_requests(self, count: int, timeout: float = 10.0) -> None:
         """Block until ``count`` requests arrived (from async code: ``asyncio.to_thread``)."""

@@ -37,7 +37,7 @@ def main(argv: list[str]) -> int:
     Path("AGENT.txt").write_text(args.message)
     print("warning: fake agent", file=sys.stderr, flush=True)
     print("Applied edit to AGENT.txt", flush=True)
-    return args.exit
+    return int(args.exit)
 
 
 if __name__ == "__main__":
