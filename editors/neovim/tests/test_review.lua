@@ -202,6 +202,14 @@ h.test(':DevFactory approve run writes the files that are not open', function()
   end), notes)
 end)
 
+h.test(':DevFactory reject run discards what is left of a run', function()
+  h.cmd('DevFactory reject run ' .. tostring(run_id))
+  h.wait_note(notes, ('rejected the changes of run #%d'):format(run_id or -1))
+  local left = h.request(client, 'devfactory/changes/list', { runId = run_id, status = 'proposed' }).changes
+  h.eq('no proposed change is left', {}, left)
+  h.eq('the file keeps its text', 'def f():\n    return 0\n\n\n\n\n\n\ndef g():\n    return 0\n', h.read(vim.fs.joinpath(root, 'fourth.py')))
+end)
+
 h.test('no hunk under the cursor is a clear message', function()
   open('README.md')
   local before = #notes

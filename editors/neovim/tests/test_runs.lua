@@ -8,6 +8,12 @@ local THINKING = 'I have read app.py; now I list the files of the project to be 
 
 local root = h.workspace({
   ['app.py'] = "def greet():\n    return 'hi'\n",
+  ['lines.txt'] = 'one\ntwo\nthree\nfour\nfive\n',
+  ['scripts/command.json'] = h.script({
+    { text = 'Plan: show the lines.' },
+    { toolCalls = { { name = 'run_command', arguments = { command = 'cat lines.txt' } } } },
+    { toolCalls = { { name = 'finish', arguments = { summary = 'Shown.' } } } },
+  }),
   ['scripts/steady.json'] = h.script({
     { text = PLAN },
     { toolCalls = { { name = 'read_file', arguments = { path = 'app.py' } } } },
@@ -180,6 +186,45 @@ h.test('pause, resume, directive, cancel and retry', function()
   h.check('and says which', #h.notes_with(notes, ('run #%s retries run #%d'):format(tostring(retry), id)) == 1, notes)
   h.cmd('DevFactory cancel')
   h.eq('cancel without an id acts on the current run', 'cancelled', (h.wait_run(client, retry or -1, h.terminal) or {}).status)
+end)
+
+h.test('command output folds away in the console', function()
+  require('devfactory.config').options.console.open_on_run = true
+  h.cmd('DevFactory run --model=scripts/command.json Show the lines')
+  local id = h.wait(10000, function()
+    return vim.b.devfactory_run_id
+  end, notes)
+  h.wait_run(client, id or -1, h.terminal)
+  local buf = vim.api.nvim_get_current_buf()
+  local output = h.wait(5000, function()
+    for lnum, text in ipairs(h.lines(buf)) do
+      if text == '    five' then
+        return lnum
+      end
+    end
+  end)
+  if not h.check('the command output is in the console', output, h.lines(buf)) then
+    return
+  end
+  local header = vim.fn.foldclosed(output)
+  h.check('the output lines are one closed fold starting at the output event', header > 0 and h.lines(buf)[header]:find('command_output', 1, true) ~= nil, { header = header })
+  h.eq('the fold covers the output and nothing else', output, vim.fn.foldclosedend(output))
+  h.check('the command line itself stays visible', vim.fn.foldclosed(header - 1) == -1 and h.lines(buf)[header - 1]:find('command_started', 1, true) ~= nil)
+  h.eq('the fold text counts the lines', '    ... 6 lines of command output', vim.fn.foldtextresult(header))
+  vim.cmd('close')
+  require('devfactory.config').options.console.open_on_run = false
+end)
+
+h.test('a failed run is announced once, with the reason', function()
+  local before = #notes
+  h.cmd('DevFactory run --model=scripts/missing.json Use a missing script')
+  local failed = h.wait_note(notes, 'missing.json does not exist')
+  h.check('the reason is shown', failed and failed.level == vim.log.levels.ERROR and failed.message:find('^DevFactory: run #%d+: .*scripts/missing%.json does not exist') ~= nil, vim.list_slice(notes, before + 1))
+  vim.wait(500)
+  local errors = vim.tbl_filter(function(note)
+    return note.level == vim.log.levels.ERROR
+  end, vim.list_slice(notes, before + 1))
+  h.eq('only once (the error, not also the failed status)', 1, #errors)
 end)
 
 h.test('a bad run option is refused with the accepted ones', function()

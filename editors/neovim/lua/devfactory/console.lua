@@ -98,12 +98,13 @@ local function show(state, event)
   end
   local rendered = format.event_lines(event)
   local at = state.count
-  write(state, at, at, rendered.lines)
-  state.count = at + #rendered.lines
+  -- Levels first: Vim evaluates the fold expression of new lines as they are written.
   for i = 1, #rendered.lines do
     state.levels[at + i] = rendered.folded and 1 or 0
     state.line_events[at + i] = event
   end
+  write(state, at, at, rendered.lines)
+  state.count = at + #rendered.lines
   for _, mark in ipairs(rendered.highlights) do
     vim.api.nvim_buf_set_extmark(state.buf, NS, at, mark.col, {
       end_col = math.min(mark.end_col, #rendered.lines[1]),

@@ -81,6 +81,10 @@ function M.event_lines(event)
   local header = ('%s  %-' .. M.TYPE_WIDTH .. 's %s'):format(time, kind, title)
   local lines = { (header:gsub('\n', ' ')) }
   local message = type(event.message) == 'string' and event.message or ''
+  local payload = type(event.payload) == 'table' and event.payload or {}
+  if message == '' and kind == T.COMMAND_OUTPUT and type(payload.text) == 'string' then
+    message = payload.text -- output events keep their text in the payload only
+  end
   if message ~= '' and vim.trim(message) ~= vim.trim(title) then
     for _, line in ipairs(split_lines(message)) do
       table.insert(lines, '    ' .. line)
