@@ -73,7 +73,8 @@ APIS = [
 
 @pytest.fixture(params=APIS)
 def api(request: pytest.FixtureRequest) -> Api:
-    return request.param
+    chosen: Api = request.param
+    return chosen
 
 
 @pytest.fixture

@@ -55,7 +55,8 @@ async def sent_body(
     fake.add(Reply(text="ok"))
     await provider.complete(CONVERSATION, TOOLS, lambda _: None)
     await provider.aclose()  # type: ignore[attr-defined]
-    return fake.requests[0].body
+    body: dict[str, Any] = fake.requests[0].body
+    return body
 
 
 async def test_openai_request(
