@@ -85,29 +85,30 @@ async function newRun(s: Services, given?: RunCreateParams): Promise<Run | undef
 
 async function askRunParams(): Promise<RunCreateParams | undefined> {
   const config = vscode.workspace.getConfiguration('devfactory');
-  const title = 'DevFactory: New Run';
-  const prompt = await vscode.window.showInputBox({ title, prompt: 'What should the agent do?', placeHolder: 'Add input validation to the signup endpoint', ignoreFocusOut: true });
+  const step = (name: string) => `DevFactory: New Run · ${name}`;
+  const prompt = await vscode.window.showInputBox({ title: step('Task'), prompt: 'What should the agent do?', placeHolder: 'Add input validation to the signup endpoint', ignoreFocusOut: true });
   if (!prompt?.trim()) return undefined;
-  const agent = await pickFirst(title, 'Agent', Object.values(AgentRole), config.get<string>('defaultAgent'));
+  const agent = await pickFirst(step('Agent'), Object.values(AgentRole), config.get<string>('defaultAgent'));
   if (!agent) return undefined;
-  const provider = await pickFirst(title, 'Provider', Object.values(ProviderName), config.get<string>('defaultProvider'));
+  const provider = await pickFirst(step('Provider'), Object.values(ProviderName), config.get<string>('defaultProvider'));
   if (!provider) return undefined;
+  const scripted = provider === ProviderName.SCRIPTED;
   const model = await vscode.window.showInputBox({
-    title,
-    prompt: provider === ProviderName.SCRIPTED ? 'Script file (relative to the workspace)' : 'Model (empty: the provider default)',
+    title: step(scripted ? 'Script' : 'Model'),
+    prompt: scripted ? 'Script file relative to the workspace (empty: providers.scripted.script)' : 'Model (empty: the provider default)',
     value: config.get<{ model?: string | null }>(`providers.${provider}`)?.model ?? '',
     ignoreFocusOut: true,
   });
   if (model === undefined) return undefined;
-  const mode = await pickFirst(title, 'Mode: review proposes each change; yolo applies them', Object.values(ExecutionMode), config.get<string>('defaultMode'));
+  const mode = await pickFirst(step('Mode (review proposes each change; yolo applies it)'), Object.values(ExecutionMode), config.get<string>('defaultMode'));
   if (!mode) return undefined;
   return { prompt, agent: agent as AgentRole, provider, model: model.trim() || null, mode: mode as ExecutionMode, start: true };
 }
 
 /** A quick pick with `preferred` first, so Enter accepts the configured default. */
-async function pickFirst(title: string, placeHolder: string, values: string[], preferred?: string): Promise<string | undefined> {
+async function pickFirst(title: string, values: string[], preferred?: string): Promise<string | undefined> {
   const ordered = preferred && values.includes(preferred) ? [preferred, ...values.filter((v) => v !== preferred)] : values;
-  const picked = await vscode.window.showQuickPick(ordered.map((label) => ({ label, description: label === preferred ? 'default' : undefined })), { title, placeHolder, ignoreFocusOut: true });
+  const picked = await vscode.window.showQuickPick(ordered.map((label) => ({ label, description: label === preferred ? 'default' : undefined })), { title, ignoreFocusOut: true });
   return picked?.label;
 }
 

@@ -44,7 +44,7 @@ export class QuestionPrompter {
 }
 
 async function promptFor(request: HitlRequest, runTitle: string | undefined): Promise<string | undefined> {
-  const title = `DevFactory run #${request.runId}${runTitle ? ` (${runTitle})` : ''} asks`;
+  const title = `DevFactory run #${request.runId}${runTitle ? ` (${runTitle})` : ''} asks: ${request.question}`;
   if (request.choices.length === 0) {
     return vscode.window.showInputBox({ title, prompt: request.question, ignoreFocusOut: true });
   }
@@ -52,7 +52,7 @@ async function promptFor(request: HitlRequest, runTitle: string | undefined): Pr
     const pick = vscode.window.createQuickPick();
     const choices = request.choices.map((label) => ({ label }));
     pick.title = title;
-    pick.placeholder = `${request.question} (pick an answer or type your own)`;
+    pick.placeholder = 'Pick an answer or type your own';
     pick.items = choices;
     pick.ignoreFocusOut = true;
     let answer: string | undefined;

@@ -1,1 +1,129 @@
-console.log("ui placeholder")
+/**
+ * Layer 3, one UI smoke test as a user would do it: the .vsix installed into code-server,
+ * Chromium drives the workbench: DevFactory: New Run from the command palette (accepting the
+ * defaults the workspace settings give), answer the run's question, open app.py, see the
+ * proposed-change decoration and CodeLens, approve with Ctrl+., save, and find the file changed
+ * on disk. Usage: node out/driver/ui.cjs <path/to/devfactory.vsix>
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Page } from 'playwright-core';
+import { APP_PY, reviewWorkspace } from '../support/workspace';
+import { Checks, CODE_SERVER_DIR, freePort, launchBrowser, NODE24_BIN, scratchDir, startServer, watchHosts, writeWorkspaceSettings } from './common';
+
+const CODE_SERVER = join(CODE_SERVER_DIR, 'out', 'node', 'entry.js');
+
+async function palette(page: Page, command: string): Promise<void> {
+  await page.keyboard.press('Control+Shift+P');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible' });
+  await input.fill(`>${command}`);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: command }).first().click();
+}
+
+/** Answer the quick input showing `title` (or any, when omitted) with `text` (Enter alone for the default). */
+async function answer(page: Page, text: string, title?: RegExp): Promise<void> {
+  const widget = page.locator('.quick-input-widget', title ? { hasText: title } : {});
+  await widget.waitFor({ state: 'visible', timeout: 20_000 });
+  if (text) await page.keyboard.type(text);
+  await page.waitForTimeout(150);
+  await page.keyboard.press('Enter');
+  await page.waitForTimeout(300);
+}
+
+async function main(): Promise<number> {
+  const vsix = resolve(process.argv[2] ?? '');
+  const scratch = scratchDir('ui');
+  const workspace = reviewWorkspace(join(scratch, 'workspace'));
+  writeWorkspaceSettings(workspace, {
+    'devfactory.defaultProvider': 'scripted',
+    'devfactory.providers': { scripted: { script: 'review.json' } },
+    'workbench.startupEditor': 'none',
+  });
+  const dirs = ['--extensions-dir', join(scratch, 'extensions'), '--user-data-dir', join(scratch, 'user-data')];
+  const env = { XDG_CONFIG_HOME: join(scratch, 'xdg-config'), XDG_DATA_HOME: join(scratch, 'xdg-data') };
+  execFileSync(join(NODE24_BIN, 'node'), [CODE_SERVER, ...dirs, '--install-extension', vsix], {
+    env: { ...process.env, ...env, PATH: `${NODE24_BIN}:${process.env.PATH}` },
+    stdio: 'inherit',
+  });
+  const port = await freePort();
+  const server = await startServer(
+    [CODE_SERVER, '--bind-addr', `127.0.0.1:${port}`, '--auth', 'none', '--disable-telemetry', '--disable-update-check',
+      '--disable-workspace-trust', '--disable-getting-started-override', ...dirs, workspace],
+    port,
+    env,
+  );
+  const browser = await launchBrowser();
+  const checks = new Checks();
+  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  const hosts = watchHosts(page);
+  const started = Date.now();
+  try {
+    await checks.check('the workbench opens the workspace with DevFactory running', async () => {
+      await page.goto(`${server.url}/?folder=${encodeURIComponent(workspace)}`);
+      await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'app.py' }).waitFor({ timeout: 60_000 });
+      await page.locator('.statusbar-item', { hasText: /DevFactory/ }).first().waitFor({ timeout: 30_000 });
+      await page.locator('.statusbar-item [class*="codicon-rocket"]').first().waitFor({ timeout: 30_000 });
+    });
+    await checks.check('DevFactory: New Run from the palette starts a run that asks a question', async () => {
+      await palette(page, 'DevFactory: New Run');
+      await answer(page, 'Make greet() say hello', /New Run · Task/);
+      await answer(page, '', /New Run · Agent/); // configured default agent
+      await answer(page, '', /New Run · Provider/); // scripted, the workspace default
+      await answer(page, '', /New Run · Script/); // empty: providers.scripted.script
+      await answer(page, '', /New Run · Mode/); // review
+      await answer(page, '', /Also update the docs\?/); // first choice: yes
+      await page.locator('.tabs-container .tab', { hasText: /run-\d+\.dfconsole/ }).first().waitFor({ timeout: 20_000 });
+    });
+    await checks.check('app.py shows the proposed hunks as diagnostics with Approve · Reject · Diff lenses', async () => {
+      await page.keyboard.press('Control+P');
+      await page.locator('.quick-input-widget input').waitFor({ state: 'visible' });
+      await page.keyboard.type('app.py');
+      await page.locator('.quick-input-list .monaco-list-row', { hasText: 'app.py' }).first().click();
+      const editor = page.locator('.editor-instance .monaco-editor').first();
+      await editor.locator('.view-lines', { hasText: 'def greet' }).waitFor({ timeout: 20_000 });
+      await editor.locator('.squiggly-info').first().waitFor({ timeout: 30_000 });
+      await editor.locator('.codelens-decoration', { hasText: 'Approve' }).first().waitFor({ timeout: 30_000 });
+    });
+    await checks.check('Ctrl+. on the first hunk approves it in the editor', async () => {
+      await page.keyboard.press('Control+G');
+      await page.keyboard.type('2');
+      await page.keyboard.press('Enter');
+      await page.keyboard.press('Control+.');
+      const widget = page.locator('.action-widget');
+      await widget.waitFor({ timeout: 15_000 });
+      await widget.locator('.monaco-list-row', { hasText: /Approve this hunk/ }).first().click();
+      const editor = page.locator('.editor-instance .monaco-editor').first();
+      await editor.locator('.view-lines', { hasText: "return 'hello'" }).waitFor({ timeout: 15_000 });
+    });
+    await checks.check('Ctrl+S saves the approved change to disk', async () => {
+      await page.keyboard.press('Control+S');
+      const expected = APP_PY.replace("return 'hi'", "return 'hello'");
+      const deadline = Date.now() + 10_000;
+      while (readFileSync(join(workspace, 'app.py'), 'utf8') !== expected) {
+        if (Date.now() > deadline) throw new Error(`app.py on disk:\n${readFileSync(join(workspace, 'app.py'), 'utf8')}`);
+        await page.waitForTimeout(200);
+      }
+    });
+    await checks.check('the page talked to the loopback server only', async () => {
+      const foreign = [...hosts].filter((h) => h !== `127.0.0.1:${port}`);
+      if (foreign.length) throw new Error(`contacted ${foreign.join(', ')}`);
+    });
+  } finally {
+    await page.screenshot({ path: join(scratch, 'ui-smoke.png') });
+    console.log(`# screenshot: ${join(scratch, 'ui-smoke.png')}; ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    await browser.close();
+    await server.stop();
+  }
+  console.log(`ui: ${checks.passed} passed, ${checks.failed} failed`);
+  return checks.failed ? 1 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

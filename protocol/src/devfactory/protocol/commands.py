@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
+import msgspec
+
 from ._base import Model, Params
 from .events import TestCounts
 
@@ -50,21 +54,35 @@ class CommandList(Model, kw_only=True):
     executions: list[CommandExecution]
 
 
-class PolicyEntry(Model, kw_only=True):
-    """One allowed program in the command policy."""
+class PolicyEntry(Model, kw_only=True, forbid_unknown_fields=True):
+    """One allowed program in the command policy (``[[commands.allow]]``; docs/security.md).
 
-    program: str
+    The first entry whose ``program``, ``args`` and ``deny`` all accept a command decides how it
+    runs. Unknown keys are refused by name so a typo cannot silently widen or narrow the policy.
+    """
+
+    program: Annotated[str, msgspec.Meta(min_length=1)]
+    """The exact first word of the command (``pytest``, ``./vendor/bin/phpunit``)."""
     args: list[str] = []
     """Glob patterns over the joined argument string; empty allows any arguments."""
-    timeout_s: float | None = None
+    deny: list[str] = []
+    """Glob patterns over each single argument; a command with a matching argument is not
+    covered by this entry (``-delete`` for ``find``, ``--output*`` for ``git diff``)."""
+    timeout_s: Annotated[float, msgspec.Meta(gt=0)] | None = None
+    """Upper bound of the run time; defaults to ``default_timeout_s``."""
     destructive: bool = False
     """Take a pre_command snapshot of the worktree first."""
     shell: bool = False
-    """Run through ``sh -c`` (shell syntax allowed)."""
+    """Run through ``sh -c`` (shell syntax allowed when every part of the command is allowed by
+    an entry with ``shell``)."""
     read_only: bool = False
-    """Allowed in safe mode."""
+    """Allowed in safe mode: the program does not write the project's files."""
     sandbox: bool = True
+    """Run inside the OS sandbox when one is available."""
     network: bool = False
+    """Keep network access inside the sandbox."""
+    junit_xml: str | None = None
+    """A JUnit XML report the command writes (worktree-relative), read for test counts."""
     description: str = ""
 
 
@@ -84,4 +102,13 @@ class CommandPolicy(Model, kw_only=True):
     entries: list[PolicyEntry]
     blocked: list[BlockRule]
     sandbox: bool
+    """The ``sandbox`` setting: commands should run in the OS sandbox."""
     sandbox_active: bool
+    """The sandbox is enabled and works on this machine (bubblewrap probed)."""
+    kill_grace_s: float
+    max_output_mb: int
+    max_processes: int
+    process_limit_active: bool
+    """``max_processes`` is enforced (a writable pids cgroup exists)."""
+    problems: list[str] = []
+    """Why the policy file or ``[commands]`` section was ignored, naming the field."""

@@ -122,6 +122,9 @@ class FileTouched(Payload, kw_only=True):
 class CommandStarted(Payload, kw_only=True):
     execution_id: int | None = None
     command: str
+    origin: str = "agent"
+    """Who asked: ``agent`` (the run_command tool) or ``user`` (devfactory/commands/run)."""
+    sandboxed: bool = False
 
 
 class CommandOutput(Payload, kw_only=True):

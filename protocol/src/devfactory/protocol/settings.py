@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 import msgspec
 
 from ._base import Params
+from .commands import PolicyEntry
 from .enums import ExecutionMode
 
 PositiveInt = Annotated[int, msgspec.Meta(ge=1)]
@@ -64,11 +65,27 @@ class IndexSettings(Section, kw_only=True):
 
 
 class CommandSettings(Section, kw_only=True):
-    """Command execution."""
+    """Command execution: the sandbox, the limits and the allowlist policy (docs/security.md).
+
+    The same keys may live in ``.devfactory/commands.toml`` (or ``policy_file``), which then
+    takes precedence and is re-read when it changes.
+    """
 
     sandbox: bool = True
     """Run commands under bubblewrap (no network, read-only outside the worktree) when present."""
     default_timeout_s: Annotated[float, msgspec.Meta(gt=0)] = 300.0
+    kill_grace_s: Annotated[float, msgspec.Meta(gt=0, le=60)] = 3.0
+    """Time between SIGTERM and SIGKILL when a command is stopped."""
+    max_output_mb: PositiveInt = 512
+    """A command whose stdout plus stderr grow past this is stopped."""
+    max_processes: Annotated[int, msgspec.Meta(ge=8)] = 2048
+    """Tasks (processes and threads) per command; enforced where a pids cgroup is writable."""
+    pass_env: list[str] = []
+    """Extra environment variables passed to commands (secret-looking names are refused)."""
+    replace_defaults: bool = False
+    """Use only ``allow``; otherwise ``allow`` comes first and the built-in defaults follow."""
+    allow: list[PolicyEntry] = []
+    """Allowed programs, first match wins."""
     policy_file: str | None = None
     """Defaults to ``.devfactory/commands.toml``, else ``[commands]`` in devfactory.toml."""
 

@@ -1,3 +1,5 @@
 from devfactory.server.cli.main import main
 
-main()
+# Guarded: worker processes (spawned for indexing) import this module without running the CLI.
+if __name__ == "__main__":
+    main()

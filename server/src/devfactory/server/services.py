@@ -19,6 +19,7 @@ from .paths import StatePaths
 
 if TYPE_CHECKING:
     from .events.bus import EventBus
+    from .execution.service import CommandService
     from .review.service import ReviewService
     from .runs.manager import RunManager
     from .workspace.snapshots import SnapshotService
@@ -46,6 +47,7 @@ class Services:
         self.snapshots: SnapshotService | None = None
         self.runs: RunManager | None = None
         self.review: ReviewService | None = None
+        self.commands: CommandService | None = None
 
     @property
     def root(self) -> Path:

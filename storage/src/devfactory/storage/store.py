@@ -13,6 +13,7 @@ from .repositories.git_operations import GitOperationRepository
 from .repositories.hitl import HitlRepository
 from .repositories.projects import ProjectRepository
 from .repositories.providers import ProviderAccountRepository
+from .repositories.rag import RagRepository
 from .repositories.reviews import ReviewRepository
 from .repositories.runs import RunRepository
 from .repositories.settings import SettingsRepository
@@ -38,6 +39,7 @@ class Store:
         self.tasks = TaskRepository(db)
         self.provider_accounts = ProviderAccountRepository(db)
         self.settings = SettingsRepository(db)
+        self.rag = RagRepository(db)
 
     @classmethod
     async def open(cls, path: str | Path) -> Store:

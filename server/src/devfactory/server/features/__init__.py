@@ -16,6 +16,7 @@ FEATURES: dict[str, str] = {
     "runs": "devfactory.server.features.runs",
     "review": "devfactory.server.features.review",
     "git": "devfactory.server.features.git",
+    "commands": "devfactory.server.features.commands",
 }
 
 

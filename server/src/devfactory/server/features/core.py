@@ -161,7 +161,11 @@ def setup(server: DevFactoryServer) -> None:
             schema_version=services.store.db.schema_version,
             project_id=services.project.id,
             counts=await services.store.counts(services.project.id),
-            sandbox=sandbox_info(),
+            sandbox=(
+                await services.commands.sandbox_info()
+                if services.commands is not None
+                else sandbox_info()
+            ),
             log_path=str(services.paths.log_file),
         )
 

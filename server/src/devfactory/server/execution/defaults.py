@@ -1,0 +1,79 @@
+"""The built-in command policy: test runners, linters and read tools of the known ecosystems.
+
+Nothing here runs through a shell, needs the network or leaves the worktree. ``read_only``
+marks tools that do not write the project's files by design (caches aside): only those run in
+safe mode. Formatters and ``--fix`` are ``destructive``: the worktree is snapshotted first.
+"""
+
+from __future__ import annotations
+
+from devfactory.protocol.commands import PolicyEntry
+
+_TEST_TIMEOUT_S = 900.0
+
+
+def _read(
+    program: str, args: list[str] | None = None, deny: list[str] | None = None
+) -> PolicyEntry:
+    return PolicyEntry(
+        program=program,
+        args=args or [],
+        deny=deny or [],
+        read_only=True,
+        description="read-only inspection",
+    )
+
+
+def _test(program: str, args: list[str], description: str) -> PolicyEntry:
+    return PolicyEntry(
+        program=program, args=args, timeout_s=_TEST_TIMEOUT_S, description=description
+    )
+
+
+_GIT_READS = [f"{verb}{tail}" for verb in ("status", "diff", "log", "show") for tail in ("", " *")]
+
+DEFAULT_ENTRIES: tuple[PolicyEntry, ...] = (
+    # Python
+    _test("pytest", [], "pytest"),
+    _test("python", ["-m pytest", "-m pytest *"], "pytest"),
+    _test("python3", ["-m pytest", "-m pytest *"], "pytest"),
+    PolicyEntry(
+        program="ruff",
+        args=["format", "format *", "check --fix*", "check * --fix*"],
+        destructive=True,
+        description="formatting and autofixes (snapshot first)",
+    ),
+    _read("ruff", ["check", "check *", "--version"]),
+    _read("mypy"),
+    _read("python", ["-m mypy", "-m mypy *"]),
+    _read("python3", ["-m mypy", "-m mypy *"]),
+    # JavaScript / TypeScript
+    _test("npm", ["test", "test *", "t", "run *", "run-script *"], "package scripts"),
+    _test("yarn", ["test", "test *", "run *"], "package scripts"),
+    _test("pnpm", ["test", "test *", "run *"], "package scripts"),
+    _read("npx", ["tsc --noEmit*", "eslint*"], ["--fix*"]),
+    PolicyEntry(program="npx", args=["tsc", "tsc *"], description="TypeScript build"),
+    _test("npx", ["jest", "jest *", "vitest", "vitest *", "mocha", "mocha *"], "test runners"),
+    # PHP
+    _test("php", ["artisan test", "artisan test *"], "Laravel tests"),
+    _test("vendor/bin/phpunit", [], "PHPUnit"),
+    _test("./vendor/bin/phpunit", [], "PHPUnit"),
+    _test("vendor/bin/pest", [], "Pest"),
+    _read("composer", ["validate", "validate *"]),
+    # Swift, Go, Rust
+    _test("swift", ["test", "test *", "build", "build *"], "SwiftPM"),
+    _test("go", ["test *", "vet *", "build *"], "Go toolchain"),
+    _test("cargo", ["test", "test *", "check", "check *", "clippy", "clippy *"], "Cargo"),
+    # git, read-only: no output files, no external diff programs
+    _read("git", _GIT_READS, ["--output*", "-o", "--ext-diff", "--textconv"]),
+    _read("git", ["rev-parse *", "ls-files", "ls-files *", "blame *", "branch", "branch --list*"]),
+    # Read tools
+    *(_read(tool) for tool in ("ls", "cat", "head", "wc", "grep", "pwd", "echo", "file", "stat")),
+    *(_read(tool) for tool in ("du", "diff", "uniq", "basename", "dirname", "realpath")),
+    _read("tail", [], ["-f", "-F", "--follow*"]),
+    _read("rg", [], ["--pre*", "--search-zip", "-z"]),
+    _read("find", [], ["-exec", "-execdir", "-ok", "-okdir", "-delete", "-fprint*", "-fls"]),
+    _read("tree", [], ["-o"]),
+    _read("sort", [], ["-o*", "--output*"]),
+)
+"""In order: the first matching entry decides (user entries come before these)."""

@@ -1,0 +1,86 @@
+"""Where a command's arguments point: inside the run's worktree, or not.
+
+Any argument that names a path (absolute, ``~``, containing ``/`` or ``..``, or an existing
+entry of the worktree) is resolved with symlinks followed; one that lands outside the worktree
+is refused, so ``cat ../../secrets``, ``touch /etc/x`` and a worktree symlink to ``~/.ssh`` all
+stop before anything runs. Option values (``--out=/x``, ``-o/x``) are checked the same way.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+#: Device files every tool may name.
+HARMLESS_OUTSIDE = frozenset(
+    {"/dev/null", "/dev/zero", "/dev/stdin", "/dev/stdout", "/dev/stderr", "/dev/urandom"}
+)
+
+
+def is_within(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip("/") + "/")
+
+
+def _candidates(token: str) -> list[str]:
+    """The token and, for ``--opt=value``, ``-Xvalue`` or ``NAME=value``, the value too."""
+    found = [token]
+    if token.startswith("--") and "=" in token:
+        found.append(token.split("=", 1)[1])
+    elif token.startswith("-") and len(token) > 2 and token[2] in "/~.":
+        found.append(token[2:])
+    elif "=" in token and not token.startswith("-"):
+        found.append(token.split("=", 1)[1])
+    return found
+
+
+def resolve_argument(token: str, worktree: str) -> str | None:
+    """The real path ``token`` names, or None when it does not look like a path."""
+    if token.startswith("file://"):
+        token = token[len("file://") :]
+    if not token or "://" in token:
+        return None
+    if token.startswith("~"):
+        expanded = os.path.expanduser(token)
+        # ``~user`` that does not expand is still somebody's home: outside.
+        return expanded if expanded != token else "/home/" + token[1:]
+    if token.startswith("/"):
+        return os.path.realpath(token)
+    candidate = os.path.join(worktree, token)
+    if "/" in token or token == ".." or os.path.lexists(candidate):
+        return os.path.realpath(candidate)
+    return None
+
+
+def find_escape(tokens: Iterable[str], worktree: str) -> str | None:
+    """A sentence naming the first argument that points outside ``worktree`` (a real path)."""
+    for token in tokens:
+        for candidate in _candidates(token):
+            real = resolve_argument(candidate, worktree)
+            if real is None or real in HARMLESS_OUTSIDE or is_within(real, worktree):
+                continue
+            lexical = os.path.normpath(os.path.join(worktree, candidate))
+            if not candidate.startswith(("/", "~")) and is_within(lexical, worktree):
+                return (
+                    f"`{token}` goes through a symlink in the worktree that points outside it"
+                    f" (to {real})"
+                )
+            return f"`{token}` points outside the run's worktree (to {real})"
+    return None
+
+
+def names_worktree_core(token: str, worktree: str) -> str | None:
+    """What ``token`` would destroy if deleted or moved: the worktree, an ancestor, or .git."""
+    real = resolve_argument(token, worktree)
+    if real is None:
+        return None
+    if real == worktree or is_within(worktree, real):
+        return "the worktree itself" if real == worktree else f"{real}, which contains the worktree"
+    git = os.path.join(worktree, ".git")
+    if is_within(real, git):
+        return "the worktree's .git"
+    return None
+
+
+def real_worktree(path: str | Path) -> str:
+    return os.path.realpath(path)

@@ -1,0 +1,303 @@
+"""One allowed command, from its first event to its finished record.
+
+``CommandRun`` holds what one execution needs (its row, its output files, its process) so the
+steps read in order: announce, start, wait (timeout, output flood or cancellation stop it),
+record. Cancelling the task that awaits ``execute`` stops the process exactly like a timeout
+and still records the result before the cancellation propagates.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import time
+from collections.abc import Coroutine
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from devfactory.protocol.commands import CommandExecution
+from devfactory.protocol.enums import EventType, OutputStream
+from devfactory.protocol.events import (
+    CommandFinished,
+    CommandOutput,
+    CommandStarted,
+    TestCounts,
+    TestEvent,
+)
+from devfactory.protocol.runs import Run
+from devfactory.storage import Store
+
+from ..events.bus import EventBus
+from .cgroups import CommandCgroup
+from .output import OutputCapture
+from .pathguard import is_within
+from .processes import CommandProcess
+from .report import counts_text, run_result, short
+from .testresults import junit_report, parse_summary, read_junit, recognise
+from .verdict import Verdict
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class CommandOutcome:
+    """A command's record and what the model is told about it."""
+
+    execution: CommandExecution
+    tool_result: str
+
+    @property
+    def ok(self) -> bool:
+        e = self.execution
+        return e.exit_code == 0 and not e.was_killed and not e.was_blocked
+
+
+@dataclass(frozen=True)
+class Launch:
+    """How to start the process of a command."""
+
+    argv: list[str]
+    env: dict[str, str]
+    marker: str
+    cgroup: CommandCgroup | None
+    timeout_s: float
+    grace_s: float
+    max_output_bytes: int
+    output_interval_s: float
+
+
+async def finish_despite_cancel(coro: Coroutine[Any, Any, T], keep: set[asyncio.Task[Any]]) -> T:
+    """Run ``coro`` to the end even if the awaiting task is cancelled again meanwhile."""
+    task = asyncio.get_running_loop().create_task(coro)
+    keep.add(task)
+    task.add_done_callback(keep.discard)
+    while not task.done():
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.shield(task)
+    return task.result()
+
+
+class CommandRun:
+    """One execution of an allowed command."""
+
+    def __init__(
+        self,
+        *,
+        store: Store,
+        events: EventBus,
+        run: Run,
+        verdict: Verdict,
+        row: CommandExecution,
+        output_dir: Path,
+    ) -> None:
+        self.store = store
+        self.events = events
+        self.run = run
+        self.verdict = verdict
+        self.row = row
+        self.output_dir = output_dir
+        self.framework = next(filter(None, map(recognise, verdict.segments)), None)
+        """The test framework it runs, or None when it is not a test command."""
+        self.started = time.monotonic()
+        self.started_wall = time.time()
+
+    async def _emit(self, type: EventType, title: str, payload: Any, message: str = "") -> None:
+        await self.events.emit(self.run.id, type, title, payload, message=message)
+
+    async def announce(self, origin: str) -> None:
+        """``command_started``, and ``test_started`` for a test command."""
+        command = self.verdict.command
+        await self._emit(
+            EventType.COMMAND_STARTED,
+            f"$ {short(command)}",
+            CommandStarted(
+                execution_id=self.row.id,
+                command=command,
+                origin=origin,
+                sandboxed=self.row.sandboxed,
+            ),
+        )
+        if self.framework is not None:
+            await self._emit(
+                EventType.TEST_STARTED,
+                f"Tests started ({self.framework})",
+                TestEvent(execution_id=self.row.id, command=command, framework=self.framework),
+            )
+
+    async def _emit_output(self, stream: OutputStream, text: str, truncated: bool) -> None:
+        await self._emit(
+            EventType.COMMAND_OUTPUT,
+            f"{stream.value} of #{self.row.id}",
+            CommandOutput(execution_id=self.row.id, stream=stream, text=text, truncated=truncated),
+        )
+
+    async def execute(
+        self,
+        launch: Launch,
+        running: dict[int, tuple[int, CommandProcess]],
+        keep: set[asyncio.Task[Any]],
+    ) -> CommandOutcome:
+        """Start, wait, record. ``running`` lists the process while it runs (for kill_run)."""
+        capture = OutputCapture(
+            self.output_dir,
+            str(self.row.id),
+            self._emit_output,
+            max_bytes=launch.max_output_bytes,
+            interval_s=launch.output_interval_s,
+        )
+        self.started, self.started_wall = time.monotonic(), time.time()
+        try:
+            process = await CommandProcess.start(
+                launch.argv,
+                cwd=self.row.working_dir,
+                env=launch.env,
+                stdout=capture.stdout.write_fd,
+                stderr=capture.stderr.write_fd,
+                marker=launch.marker,
+                cgroup=launch.cgroup,
+            )
+        except OSError as exc:
+            capture.close()
+            if launch.cgroup is not None:
+                launch.cgroup.remove()
+            return await self._failed_to_start(exc)
+        capture.start()
+        running[self.row.id] = (self.run.id, process)
+        try:
+            stop_reason = await self._wait(process, capture, launch)
+        except asyncio.CancelledError:
+            await finish_despite_cancel(self._stop_and_record(process, capture, launch), keep)
+            raise
+        finally:
+            running.pop(self.row.id, None)
+        return await self._record(process, capture, stop_reason)
+
+    @staticmethod
+    async def _wait(process: CommandProcess, capture: OutputCapture, launch: Launch) -> str | None:
+        """Wait for the command; stop it on timeout or output flood. Returns why it stopped."""
+        if await process.wait(launch.timeout_s, capture.limit_hit):
+            await process.finish(launch.grace_s)
+            return "stopped" if process.killed else None
+        reason = (
+            f"output exceeded {capture.max_bytes // (1024 * 1024)} MB"
+            if capture.limit_hit.is_set()
+            else f"timed out after {launch.timeout_s:g}s"
+        )
+        await process.terminate(launch.grace_s)
+        return reason
+
+    async def _stop_and_record(
+        self, process: CommandProcess, capture: OutputCapture, launch: Launch
+    ) -> CommandOutcome:
+        await process.terminate(launch.grace_s)
+        return await self._record(process, capture, "cancelled")
+
+    async def _record(
+        self, process: CommandProcess, capture: OutputCapture, stop_reason: str | None
+    ) -> CommandOutcome:
+        """Flush the output, read test counts, finish the row and tell the timeline."""
+        try:
+            await capture.stop()
+            tail = capture.tail()
+            output_bytes = capture.total_bytes()
+            counts = None
+            if self.framework is not None:
+                counts = self._junit_counts()
+                if counts is None:
+                    text = capture.summary_text()
+                    counts = await asyncio.to_thread(parse_summary, self.framework, text)
+        finally:
+            capture.close()
+        duration_s = time.monotonic() - self.started
+        finished = await self.store.commands.finish(
+            self.row.id,
+            exit_code=process.returncode,
+            was_killed=process.killed,
+            stdout_path=str(capture.stdout.path),
+            stderr_path=str(capture.stderr.path),
+            output_tail=tail,
+            test_framework=self.framework,
+            test_counts=counts,
+        )
+        ok = finished.exit_code == 0 and not finished.was_killed
+        if ok:
+            status = "Exit 0"
+        elif finished.was_killed:
+            status = f"Stopped ({stop_reason or 'killed'})"
+        else:
+            status = f"Exit {finished.exit_code}"
+        await self._emit(
+            EventType.COMMAND_COMPLETED if ok else EventType.COMMAND_FAILED,
+            f"{status}: {short(self.verdict.command)}",
+            CommandFinished(
+                execution_id=self.row.id,
+                command=self.verdict.command,
+                exit_code=finished.exit_code,
+                duration_ms=duration_s * 1000,
+                was_killed=finished.was_killed,
+            ),
+            message=stop_reason or "",
+        )
+        await self._test_result(counts, ok and (counts is None or counts.ok))
+        return CommandOutcome(
+            execution=finished,
+            tool_result=run_result(
+                finished, duration_s=duration_s, stop_reason=stop_reason, output_bytes=output_bytes
+            ),
+        )
+
+    async def _test_result(self, counts: TestCounts | None, passed: bool) -> None:
+        """``test_completed`` or ``test_failed`` with the counts, for a test command."""
+        if self.framework is None:
+            return
+        summary = "" if counts is None else f": {counts_text(counts)}"
+        await self._emit(
+            EventType.TEST_COMPLETED if passed else EventType.TEST_FAILED,
+            f"Tests {'passed' if passed else 'failed'} ({self.framework}){summary}",
+            TestEvent(
+                execution_id=self.row.id,
+                command=self.verdict.command,
+                framework=self.framework,
+                counts=counts,
+            ),
+        )
+
+    def _junit_counts(self) -> TestCounts | None:
+        """Counts from a JUnit report the command wrote during this run, inside the worktree."""
+        verdict, worktree = self.verdict, self.row.working_dir
+        declared = verdict.junit_xml or next(
+            filter(None, map(junit_report, verdict.segments)), None
+        )
+        if declared is None:
+            return None
+        path = os.path.realpath(os.path.join(worktree, declared))
+        try:
+            fresh = is_within(path, worktree) and os.path.getmtime(path) >= self.started_wall - 1
+        except OSError:
+            return None
+        return read_junit(path) if fresh else None
+
+    async def _failed_to_start(self, exc: OSError) -> CommandOutcome:
+        message = f"could not start `{self.verdict.argv[0]}`: {exc.strerror or exc}"
+        finished = await self.store.commands.finish(
+            self.row.id,
+            exit_code=127,
+            was_killed=False,
+            stdout_path=None,
+            stderr_path=None,
+            output_tail=message,
+            test_framework=self.framework,
+        )
+        await self._emit(
+            EventType.COMMAND_FAILED,
+            f"Exit 127: {short(self.verdict.command)}",
+            CommandFinished(execution_id=self.row.id, command=self.verdict.command, exit_code=127),
+            message=message,
+        )
+        await self._test_result(None, False)
+        return CommandOutcome(
+            execution=finished,
+            tool_result=run_result(finished, duration_s=0.0, stop_reason=None, output_bytes=0),
+        )

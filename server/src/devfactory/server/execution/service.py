@@ -1,0 +1,291 @@
+"""``CommandService``: the one way a command runs in a run's worktree.
+
+The agent's ``run_command`` tool and ``devfactory/commands/run`` both call ``execute``: the
+policy decides (:mod:`.verdict`), a destructive command gets a ``pre_command`` snapshot, the
+process runs sandboxed with a scrubbed environment in its own process group, its output
+streams as events and lands in files, test runners report counts, and every command — run or
+refused — is a ``command_executions`` row. Cancelling the awaiting task kills the command
+like a timeout does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import secrets
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+from devfactory.protocol.commands import CommandExecution, CommandPolicy
+from devfactory.protocol.enums import EventType, Severity
+from devfactory.protocol.events import CommandFinished, ErrorPayload
+from devfactory.protocol.project import SandboxInfo
+from devfactory.protocol.runs import Run
+from devfactory.protocol.settings import CommandSettings
+from devfactory.storage import Store
+
+from ..events.bus import EventBus
+from ..paths import StatePaths
+from .blocklist import RULES
+from .cgroups import CommandCgroup, PidsController
+from .environment import command_environment
+from .output import INTERVAL_S
+from .policy import Policy, PolicyLoader
+from .processes import CommandProcess
+from .report import refusal_result, short
+from .runner import CommandOutcome, CommandRun, Launch
+from .sandbox import Sandbox
+from .verdict import Verdict, evaluate
+
+log = logging.getLogger(__name__)
+
+SnapshotFn = Callable[[Run, str], Awaitable[object]]
+"""Takes a pre_command snapshot of the run's worktree (description given); raises on failure."""
+
+
+class CommandService:
+    """Runs commands of one project's runs under the command policy."""
+
+    def __init__(
+        self,
+        *,
+        store: Store,
+        events: EventBus,
+        paths: StatePaths,
+        project_id: int,
+        settings: CommandSettings,
+        snapshot: SnapshotFn | None = None,
+        environ: Mapping[str, str] | None = None,
+        sandbox: Sandbox | None = None,
+        output_interval_s: float = INTERVAL_S,
+    ) -> None:
+        self.store = store
+        self.events = events
+        self.paths = paths
+        self.project_id = project_id
+        self.loader = PolicyLoader(paths, settings)
+        self.sandbox = sandbox if sandbox is not None else Sandbox(state_dir=paths.state)
+        self.snapshot = snapshot
+        """Wired to the snapshot service; destructive commands are refused while it is None."""
+        self.environ = dict(os.environ if environ is None else environ)
+        """The daemon's environment, scrubbed per command."""
+        self.output_interval_s = output_interval_s
+        self._pids: asyncio.Task[PidsController | None] | None = None
+        self._warned_runs: set[int] = set()
+        self._running: dict[int, tuple[int, CommandProcess]] = {}
+        """execution id -> (run id, process) of the commands running now."""
+        self._cleanups: set[asyncio.Task[Any]] = set()
+
+    # --- policy and capabilities ---------------------------------------------------------
+
+    def policy(self) -> Policy:
+        return self.loader.load()
+
+    async def sandbox_info(self) -> SandboxInfo:
+        """Whether commands run sandboxed now (setting and a working bwrap)."""
+        info = await self.sandbox.info()
+        if info.active and not self.policy().settings.sandbox:
+            return SandboxInfo(
+                active=False, tool=info.tool, reason="disabled by the commands.sandbox setting"
+            )
+        return info
+
+    async def process_limit(self) -> PidsController | None:
+        if self._pids is None:
+            self._pids = asyncio.get_running_loop().create_task(
+                asyncio.to_thread(PidsController.detect)
+            )
+        return await asyncio.shield(self._pids)
+
+    async def policy_view(self) -> CommandPolicy:
+        """The effective policy, as ``devfactory/commands/policy`` returns it."""
+        policy = self.policy()
+        settings = policy.settings
+        return CommandPolicy(
+            source=policy.source,
+            default_timeout_s=settings.default_timeout_s,
+            entries=list(policy.entries),
+            blocked=list(RULES.values()),
+            sandbox=settings.sandbox,
+            sandbox_active=(await self.sandbox_info()).active,
+            kill_grace_s=settings.kill_grace_s,
+            max_output_mb=settings.max_output_mb,
+            max_processes=settings.max_processes,
+            process_limit_active=await self.process_limit() is not None,
+            problems=list(policy.problems),
+        )
+
+    # --- running ---------------------------------------------------------------------------
+
+    async def execute(
+        self, run: Run, command: str, *, timeout_s: float | None = None, origin: str = "agent"
+    ) -> CommandOutcome:
+        """Run ``command`` in ``run``'s worktree, or refuse it; never raises for a bad command.
+
+        ``timeout_s`` can shorten the policy's timeout, not extend it.
+        """
+        policy = self.policy()
+        worktree = self._worktree(run)
+        if worktree is None:
+            reason = f"run {run.id} has no worktree yet (it is created when the run starts)"
+            return await self._refuse(run, command, "", "no_worktree", reason)
+        verdict = evaluate(command, policy, worktree, safe_mode=run.metadata.safe_mode)
+        if verdict.refusal is not None:
+            return await self._refuse(run, command, worktree, verdict.rule or "", verdict.refusal)
+        if verdict.destructive and (problem := await self._snapshot_first(run, command)):
+            return await self._refuse(run, command, worktree, "snapshot", problem)
+        timeout = verdict.timeout_s if timeout_s is None else min(timeout_s, verdict.timeout_s)
+        sandboxed = False
+        if verdict.sandbox:
+            info = await self.sandbox_info()
+            sandboxed = info.active
+            if not sandboxed:
+                await self._warn_unsandboxed(run, info)
+        return await self._run(run, verdict, worktree, timeout, sandboxed, origin, policy)
+
+    async def list(self, run_id: int) -> list[CommandExecution]:
+        return await self.store.commands.list(run_id)
+
+    async def kill_run(self, run_id: int) -> int:
+        """Stop every running command of a run (as a timeout would); returns how many."""
+        grace = self.policy().settings.kill_grace_s
+        doomed = [p for rid, p in self._running.values() if rid == run_id]
+        await asyncio.gather(*(p.terminate(grace) for p in doomed))
+        return len(doomed)
+
+    async def close(self) -> None:
+        """Stop everything still running (daemon shutdown)."""
+        grace = min(1.0, self.policy().settings.kill_grace_s)
+        await asyncio.gather(*(p.terminate(grace) for _, p in list(self._running.values())))
+        if self._cleanups:
+            await asyncio.gather(*self._cleanups, return_exceptions=True)
+
+    # --- steps -----------------------------------------------------------------------------
+
+    @staticmethod
+    def _worktree(run: Run) -> str | None:
+        if not run.worktree_path or not os.path.isdir(run.worktree_path):
+            return None
+        return os.path.realpath(run.worktree_path)
+
+    async def _refuse(
+        self, run: Run, command: str, worktree: str, rule: str, reason: str
+    ) -> CommandOutcome:
+        execution = await self.store.commands.start(
+            project_id=self.project_id,
+            run_id=run.id,
+            command=command,
+            args=[],
+            working_dir=worktree,
+            timeout_s=0.0,
+            was_blocked=True,
+            block_reason=reason,
+        )
+        await self.events.emit(
+            run.id,
+            EventType.COMMAND_FAILED,
+            f"Refused: {short(command)}",
+            CommandFinished(
+                execution_id=execution.id,
+                command=command,
+                was_blocked=True,
+                block_reason=reason,
+            ),
+            message=reason,
+            severity=Severity.WARNING,
+        )
+        return CommandOutcome(execution=execution, tool_result=refusal_result(rule, reason))
+
+    async def _snapshot_first(self, run: Run, command: str) -> str | None:
+        """Take the pre_command snapshot; the reason to refuse when it cannot be taken."""
+        if self.snapshot is None:
+            return (
+                "it is destructive and no snapshot service is available to take a"
+                " pre_command snapshot first"
+            )
+        try:
+            await self.snapshot(run, f"before `{short(command, 200)}`")
+        except Exception as exc:
+            log.exception("pre_command snapshot of run %d failed", run.id)
+            return f"it is destructive and the pre_command snapshot failed: {exc}"
+        return None
+
+    async def _warn_unsandboxed(self, run: Run, info: SandboxInfo) -> None:
+        if run.id in self._warned_runs:
+            return
+        self._warned_runs.add(run.id)
+        await self.events.emit(
+            run.id,
+            EventType.ERROR,
+            "Commands run without the OS sandbox",
+            ErrorPayload(
+                message=info.reason or "the sandbox is unavailable",
+                detail="The command policy and blocklist still apply; network and filesystem"
+                " are not isolated. Install bubblewrap to isolate commands.",
+            ),
+            severity=Severity.WARNING,
+        )
+
+    async def _cgroup(self, name: str, max_tasks: int) -> CommandCgroup | None:
+        controller = await self.process_limit()
+        if controller is None:
+            return None
+        try:
+            return controller.create(name, max_tasks)
+        except OSError:
+            log.warning("could not create a pids cgroup under %s", controller.base, exc_info=True)
+            return None
+
+    async def _run(
+        self,
+        run: Run,
+        verdict: Verdict,
+        worktree: str,
+        timeout: float,
+        sandboxed: bool,
+        origin: str,
+        policy: Policy,
+    ) -> CommandOutcome:
+        settings = policy.settings
+        row = await self.store.commands.start(
+            project_id=self.project_id,
+            run_id=run.id,
+            command=verdict.command,
+            args=list(verdict.argv),
+            working_dir=worktree,
+            timeout_s=timeout,
+            sandboxed=sandboxed,
+        )
+        command_run = CommandRun(
+            store=self.store,
+            events=self.events,
+            run=run,
+            verdict=verdict,
+            row=row,
+            output_dir=self.paths.command_output / f"run-{run.id}",
+        )
+        await command_run.announce(origin)
+        marker = secrets.token_hex(12)
+        argv = list(verdict.argv)
+        if sandboxed:
+            argv = self.sandbox.wrap(argv, worktree=worktree, network=verdict.network)
+        launch = Launch(
+            argv=argv,
+            env=command_environment(
+                self.environ,
+                worktree=worktree,
+                marker=marker,
+                extra=settings.pass_env,
+                sandboxed=sandboxed,
+            ),
+            marker=marker,
+            cgroup=await self._cgroup(
+                f"{os.getpid()}-{row.id}-{marker[:8]}", settings.max_processes
+            ),
+            timeout_s=timeout,
+            grace_s=settings.kill_grace_s,
+            max_output_bytes=settings.max_output_mb * 1024 * 1024,
+            output_interval_s=self.output_interval_s,
+        )
+        return await command_run.execute(launch, self._running, self._cleanups)

@@ -1,0 +1,178 @@
+"""An indexing pass: find what changed on disk and bring the index up to date.
+
+A file is re-read only when its size or mtime changed, and re-chunked only when its content
+hash changed; deleted files are dropped with their chunks, text and vectors. Parsing runs in
+worker processes for large passes (tree-sitter holds the GIL) and in a thread for small ones;
+results are written in batches, one writer-thread hop per batch, while workers keep parsing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+import time
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+from devfactory.protocol.index import IndexRebuildResult
+from devfactory.protocol.settings import IndexSettings
+from devfactory.storage import Store
+from devfactory.storage.repositories.rag import FileState, FileUpdate, IndexBatch
+
+from ..project.files import list_workspace_files
+from .discovery import classify, skip_by_name
+from .worker import BatchSummary, FileJob, index_batch, init_process, process_batch, to_batch
+
+#: Passes with at least this many files to parse use worker processes.
+PROCESS_POOL_THRESHOLD = 200
+MAX_WORKERS = 8
+JOBS_PER_TASK = 64
+
+ProgressCallback = Callable[[int, int], None]
+"""``(files done, files to do)``."""
+
+
+class Indexer:
+    """Runs passes over one workspace; the caller serialises them."""
+
+    def __init__(self, store: Store, project_id: int, root: Path, settings: IndexSettings) -> None:
+        self.store = store
+        self.project_id = project_id
+        self.root = root
+        self.settings = settings
+
+    async def sync(
+        self, *, full: bool = False, progress: ProgressCallback | None = None
+    ) -> IndexRebuildResult:
+        """Bring the whole index up to date with the workspace."""
+        started = time.perf_counter()
+        if full:
+            await self.store.rag.clear(self.project_id)
+        files = await asyncio.to_thread(list_workspace_files, self.root, self.settings.exclude)
+        states = await self.store.rag.file_states(self.project_id)
+        jobs, named_skips, unchanged = await asyncio.to_thread(self._plan, files, states)
+        removed = await self.store.rag.remove_files(self.project_id, set(states) - set(files))
+        return await self._run(
+            jobs, named_skips, started, seen=len(files), unchanged=unchanged, removed=removed,
+            progress=progress,
+        )
+
+    async def update_paths(self, paths: Iterable[str]) -> IndexRebuildResult:
+        """Re-index just these paths (saved or changed on disk); drop the ones that are gone
+        or no longer belong to the workspace."""
+        started = time.perf_counter()
+        wanted = sorted(set(paths))
+        members = set(
+            await asyncio.to_thread(list_workspace_files, self.root, self.settings.exclude)
+        )
+        states = await self.store.rag.file_states(self.project_id)
+        present = [path for path in wanted if path in members]
+        jobs, named_skips, unchanged = await asyncio.to_thread(self._plan, present, states)
+        gone = [path for path in wanted if path not in members and path in states]
+        removed = await self.store.rag.remove_files(self.project_id, gone)
+        return await self._run(
+            jobs, named_skips, started, seen=len(present), unchanged=unchanged, removed=removed
+        )
+
+    def _plan(
+        self, files: Sequence[str], states: dict[str, FileState]
+    ) -> tuple[list[FileJob], list[FileUpdate], int]:
+        """(files to read, files skipped by name whose record must change, unchanged count)."""
+        jobs: list[FileJob] = []
+        skips: list[FileUpdate] = []
+        unchanged = 0
+        for path in files:
+            state = states.get(path)
+            language, source_type = classify(path)
+            reason = skip_by_name(path)
+            if reason is not None:
+                if state is None or state.skip_reason != reason:
+                    skips.append(
+                        FileUpdate(path, language, source_type.value, 0, 0, "", reason, [])
+                    )
+                else:
+                    unchanged += 1
+                continue
+            absolute = self.root / path
+            try:
+                stat = os.stat(absolute)
+            except OSError:
+                stat = None
+            if (
+                state is not None
+                and stat is not None
+                and stat.st_size == state.size
+                and stat.st_mtime_ns == state.mtime_ns
+            ):
+                unchanged += 1
+                continue
+            jobs.append(
+                FileJob(
+                    path=path,
+                    absolute=str(absolute),
+                    language=language,
+                    source_type=source_type.value,
+                    max_bytes=self.settings.max_file_bytes,
+                    known_hash=None if state is None or state.skip_reason else state.content_hash,
+                )
+            )
+        return jobs, skips, unchanged
+
+    async def _run(
+        self,
+        jobs: list[FileJob],
+        named_skips: list[FileUpdate],
+        started: float,
+        *,
+        seen: int,
+        unchanged: int,
+        removed: int,
+        progress: ProgressCallback | None = None,
+    ) -> IndexRebuildResult:
+        chunks = await self.store.rag.apply(self.project_id, IndexBatch(named_skips))
+        totals = BatchSummary(
+            files=0, unchanged=unchanged, removed=removed, skipped=len(named_skips), chunks=chunks
+        )
+        total = len(jobs)
+        if progress is not None:
+            progress(0, total)
+        batches = [jobs[i : i + JOBS_PER_TASK] for i in range(0, total, JOBS_PER_TASK)]
+        if total >= PROCESS_POOL_THRESHOLD and (os.cpu_count() or 1) > 1:
+            summaries = self._in_processes(batches)
+        else:
+            summaries = self._in_thread(batches)
+        async for summary in summaries:
+            totals = BatchSummary(*(a + b for a, b in zip(totals, summary, strict=True)))
+            if progress is not None:
+                progress(totals.files, total)
+        return IndexRebuildResult(
+            files_seen=seen,
+            files_indexed=totals.indexed,
+            files_unchanged=totals.unchanged,
+            files_removed=totals.removed,
+            files_skipped=totals.skipped,
+            chunks=totals.chunks,
+            duration_ms=round((time.perf_counter() - started) * 1000, 1),
+        )
+
+    async def _in_processes(self, batches: list[list[FileJob]]) -> AsyncIterator[BatchSummary]:
+        """Worker processes parse and write; the daemon only hears how many."""
+        workers = min(os.cpu_count() or 1, MAX_WORKERS)
+        with ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=init_process,
+            initargs=(self.store.db.path, self.project_id),
+        ) as executor:
+            loop = asyncio.get_running_loop()
+            tasks = [loop.run_in_executor(executor, index_batch, batch) for batch in batches]
+            for next_done in asyncio.as_completed(tasks):
+                yield await next_done
+
+    async def _in_thread(self, batches: list[list[FileJob]]) -> AsyncIterator[BatchSummary]:
+        """Parse in a thread, write through the daemon's writer connection."""
+        for jobs in batches:
+            batch, summary = to_batch(await asyncio.to_thread(process_batch, jobs))
+            yield summary._replace(chunks=await self.store.rag.apply(self.project_id, batch))

@@ -1,0 +1,147 @@
+"""Reading, hashing and chunking files: the unit of work of an indexing pass.
+
+Large passes run :func:`index_batch` in worker processes (tree-sitter holds the GIL while it
+parses), each writing its batches through a database connection of its own, so neither the
+chunks nor the parsing load ever reach the daemon's process. Small passes run
+:func:`process_batch` in a thread and write through the daemon's writer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+from collections.abc import Sequence
+from typing import NamedTuple
+
+from devfactory.storage.repositories.rag import (
+    FileUpdate,
+    IndexBatch,
+    apply_batch,
+    open_connection,
+)
+
+from .chunker import chunk_file
+from .discovery import skip_by_content
+
+
+class FileJob(NamedTuple):
+    path: str
+    """Workspace-relative POSIX path."""
+    absolute: str
+    language: str | None
+    source_type: str
+    max_bytes: int
+    known_hash: str | None
+    """The hash the index holds for this path; equal content is not re-chunked."""
+
+
+class FileOutcome(NamedTuple):
+    """``update`` to write, or ``None`` with ``state`` ``unchanged`` / ``gone``."""
+
+    path: str
+    state: str
+    """indexed, skipped, unchanged or gone."""
+    size: int
+    mtime_ns: int
+    update: FileUpdate | None
+
+
+def process_file(job: FileJob) -> FileOutcome:
+    """Read, classify and chunk one file; never raises for a bad file (it is skipped)."""
+    try:
+        stat = os.stat(job.absolute)
+        if stat.st_size > job.max_bytes:
+            return _skipped(job, stat.st_size, stat.st_mtime_ns, "", "too_large")
+        with open(job.absolute, "rb") as handle:
+            data = handle.read()
+    except FileNotFoundError:
+        return FileOutcome(job.path, "gone", 0, 0, None)
+    except OSError:
+        return _skipped(job, 0, 0, "", "unreadable")
+    digest = hashlib.sha256(data).hexdigest()
+    if digest == job.known_hash:
+        return FileOutcome(job.path, "unchanged", stat.st_size, stat.st_mtime_ns, None)
+    reason = skip_by_content(data)
+    if reason is not None:
+        return _skipped(job, stat.st_size, stat.st_mtime_ns, digest, reason)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return _skipped(job, stat.st_size, stat.st_mtime_ns, digest, "undecodable")
+    chunks = chunk_file(job.path, job.language, text)
+    update = FileUpdate(
+        path=job.path,
+        language=job.language,
+        source_type=job.source_type,
+        size=stat.st_size,
+        mtime_ns=stat.st_mtime_ns,
+        content_hash=digest,
+        skip_reason=None,
+        chunks=chunks,
+    )
+    return FileOutcome(job.path, "indexed", stat.st_size, stat.st_mtime_ns, update)
+
+
+def process_batch(jobs: list[FileJob]) -> list[FileOutcome]:
+    """Several files per round trip to a worker process (fewer pickles and wake-ups)."""
+    return [process_file(job) for job in jobs]
+
+
+def _skipped(job: FileJob, size: int, mtime_ns: int, digest: str, reason: str) -> FileOutcome:
+    update = FileUpdate(
+        path=job.path,
+        language=job.language,
+        source_type=job.source_type,
+        size=size,
+        mtime_ns=mtime_ns,
+        content_hash=digest,
+        skip_reason=reason,
+        chunks=[],
+    )
+    return FileOutcome(job.path, "skipped", size, mtime_ns, update)
+
+
+class BatchSummary(NamedTuple):
+    """What one batch did, for the pass's totals."""
+
+    files: int
+    indexed: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    skipped: int = 0
+    chunks: int = 0
+
+
+def to_batch(outcomes: Sequence[FileOutcome]) -> tuple[IndexBatch, BatchSummary]:
+    """The writes a batch of outcomes needs, and its tally (before the chunk count)."""
+    updates = [o.update for o in outcomes if o.update is not None]
+    touched = [(o.path, o.size, o.mtime_ns) for o in outcomes if o.state == "unchanged"]
+    removed = [o.path for o in outcomes if o.state == "gone"]
+    summary = BatchSummary(
+        files=len(outcomes),
+        indexed=sum(o.state == "indexed" for o in outcomes),
+        unchanged=len(touched),
+        removed=len(removed),
+        skipped=sum(o.state == "skipped" for o in outcomes),
+    )
+    return IndexBatch(updates, touched, removed), summary
+
+
+_connection: sqlite3.Connection | None = None
+_project_id = 0
+
+
+def init_process(database_path: str, project_id: int) -> None:
+    """Worker-process initializer: open this worker's own database connection."""
+    global _connection, _project_id
+    _connection = open_connection(database_path)
+    _project_id = project_id
+
+
+def index_batch(jobs: list[FileJob]) -> BatchSummary:
+    """In a worker process: process the files and write the result in one transaction."""
+    assert _connection is not None, "init_process() was not called"
+    batch, summary = to_batch(process_batch(jobs))
+    chunks = apply_batch(_connection, _project_id, batch)
+    return summary._replace(chunks=chunks)
