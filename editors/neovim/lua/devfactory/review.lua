@@ -219,9 +219,9 @@ function M.show_diff(client, change_id)
   pcall(vim.cmd, 'normal! gg]c')
 end
 
---- Let the user pick one of `changes` (or take the only one).
-local function pick_change(changes, prompt)
-  if #changes == 1 then
+--- Let the user pick one of `changes` (or take the only one, when `take_single`).
+local function pick_change(changes, prompt, take_single)
+  if #changes == 1 and take_single then
     return changes[1]
   end
   return ui.select(changes, {
@@ -253,7 +253,7 @@ function M.diff(fargs)
   end
   if not change_id and rpc.relative(client, 0) then
     local changes = changes_of_buffer(client)
-    local change = #changes > 0 and pick_change(changes, 'Show the diff of')
+    local change = #changes > 0 and pick_change(changes, 'Show the diff of', true)
     change_id = change and change.id
   end
   if not change_id then
@@ -266,7 +266,8 @@ function M.diff(fargs)
       ui.info('no proposed changes to show')
       return
     end
-    local change = pick_change(list.changes, 'Show the diff of')
+    -- Not about the current file: always show what would open.
+    local change = pick_change(list.changes, 'Show the diff of which proposed change?', false)
     change_id = change and change.id
   end
   if change_id then
