@@ -11,47 +11,23 @@ as a mid-stream ``error`` event, go back to the account pool as RateLimited.
 from __future__ import annotations
 
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from devfactory.protocol.settings import ProviderSettings
-
-from .accounts import Account, AccountPool
 from .base import Message, TextCallback, ToolCall, ToolSpec, Turn, Usage
-from .sdk import import_sdk, parse_tool_arguments, to_provider_error
+from .sdk import parse_tool_arguments
+from .sdk_provider import SdkChatProvider
 
-if TYPE_CHECKING:
-    from anthropic import AsyncAnthropic
-
-DEFAULT_ENDPOINT = "https://api.anthropic.com"
 MAX_OUTPUT_TOKENS = 8192
 """The API requires a cap; every current model accepts this one."""
 
 
-class AnthropicProvider:
+class AnthropicProvider(SdkChatProvider):
     """A ChatProvider over the Messages API."""
 
-    def __init__(
-        self,
-        *,
-        model: str,
-        settings: ProviderSettings,
-        pool: AccountPool,
-        name: str = "anthropic",
-    ) -> None:
-        self.name = name
-        self.model: str | None = model
-        self._settings = settings
-        self._pool = pool
-        self._clients: dict[int, AsyncAnthropic] = {}
+    sdk_module = "anthropic"
+    default_endpoint = "https://api.anthropic.com"
 
-    @property
-    def endpoint(self) -> str:
-        return self._settings.base_url or DEFAULT_ENDPOINT
-
-    async def complete(
-        self, messages: list[Message], tools: list[ToolSpec], on_text: TextCallback
-    ) -> Turn:
-        sdk = await import_sdk("anthropic", self.name)
+    def build_request(self, messages: list[Message], tools: list[ToolSpec]) -> dict[str, Any]:
         system, conversation = to_anthropic_messages(messages)
         request: dict[str, Any] = {
             "model": self.model,
@@ -66,36 +42,21 @@ class AnthropicProvider:
                 {"name": t.name, "description": t.description, "input_schema": t.parameters}
                 for t in tools
             ]
+        return request
 
-        async def attempt(account: Account) -> Turn:
-            try:
-                stream = await self._client(sdk, account).messages.create(**request)
-                async with stream:
-                    return await _collect(stream, on_text)
-            except sdk.APIError as exc:
-                raise to_provider_error(
-                    exc, sdk, provider=self.name, account=account.label, endpoint=self.endpoint
-                ) from None
+    def make_client(self, sdk: ModuleType, api_key: str) -> Any:
+        return sdk.AsyncAnthropic(
+            api_key=api_key,
+            base_url=self.settings.base_url,
+            timeout=self.settings.timeout_s,
+            max_retries=0,
+        )
 
-        return await self._pool.run(attempt)
+    async def open_stream(self, client: Any, request: dict[str, Any]) -> Any:
+        return await client.messages.create(**request)
 
-    async def aclose(self) -> None:
-        """Close the HTTP connections of every account's client."""
-        clients, self._clients = self._clients, {}
-        for client in clients.values():
-            await client.close()
-
-    def _client(self, sdk: ModuleType, account: Account) -> AsyncAnthropic:
-        client = self._clients.get(account.id)
-        if client is None:
-            client = sdk.AsyncAnthropic(
-                api_key=account.key or "no-key",
-                base_url=self._settings.base_url,
-                timeout=self._settings.timeout_s,
-                max_retries=0,
-            )
-            self._clients[account.id] = client
-        return client
+    async def collect(self, stream: Any, on_text: TextCallback) -> Turn:
+        return await _collect(stream, on_text)
 
 
 async def _collect(stream: Any, on_text: TextCallback) -> Turn:

@@ -12,40 +12,20 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from devfactory.protocol.settings import ProviderSettings
-
-from .accounts import Account, AccountPool
 from .base import Message, TextCallback, ToolCall, ToolSpec, Turn, Usage
-from .sdk import import_sdk, parse_tool_arguments, to_provider_error
-
-if TYPE_CHECKING:
-    from openai import AsyncOpenAI
-
-DEFAULT_ENDPOINT = "https://api.openai.com/v1"
+from .sdk import parse_tool_arguments
+from .sdk_provider import SdkChatProvider
 
 
-class OpenAIProvider:
+class OpenAIProvider(SdkChatProvider):
     """A ChatProvider over the Chat Completions API."""
 
-    def __init__(
-        self, *, model: str, settings: ProviderSettings, pool: AccountPool, name: str = "openai"
-    ) -> None:
-        self.name = name
-        self.model: str | None = model
-        self._settings = settings
-        self._pool = pool
-        self._clients: dict[int, AsyncOpenAI] = {}
+    sdk_module = "openai"
+    default_endpoint = "https://api.openai.com/v1"
 
-    @property
-    def endpoint(self) -> str:
-        return self._settings.base_url or DEFAULT_ENDPOINT
-
-    async def complete(
-        self, messages: list[Message], tools: list[ToolSpec], on_text: TextCallback
-    ) -> Turn:
-        sdk = await import_sdk("openai", self.name)
+    def build_request(self, messages: list[Message], tools: list[ToolSpec]) -> dict[str, Any]:
         request: dict[str, Any] = {
             "model": self.model,
             "messages": to_openai_messages(messages),
@@ -54,37 +34,21 @@ class OpenAIProvider:
         }
         if tools:  # the API refuses an empty tool list
             request["tools"] = to_openai_tools(tools)
+        return request
 
-        async def attempt(account: Account) -> Turn:
-            try:
-                stream = await self._client(sdk, account).chat.completions.create(**request)
-                async with stream:
-                    return await _collect(stream, on_text)
-            except sdk.APIError as exc:
-                raise to_provider_error(
-                    exc, sdk, provider=self.name, account=account.label, endpoint=self.endpoint
-                ) from None
+    def make_client(self, sdk: ModuleType, api_key: str) -> Any:
+        return sdk.AsyncOpenAI(
+            api_key=api_key,
+            base_url=self.settings.base_url,
+            timeout=self.settings.timeout_s,
+            max_retries=0,
+        )
 
-        return await self._pool.run(attempt)
+    async def open_stream(self, client: Any, request: dict[str, Any]) -> Any:
+        return await client.chat.completions.create(**request)
 
-    async def aclose(self) -> None:
-        """Close the HTTP connections of every account's client."""
-        clients, self._clients = self._clients, {}
-        for client in clients.values():
-            await client.close()
-
-    def _client(self, sdk: ModuleType, account: Account) -> AsyncOpenAI:
-        client = self._clients.get(account.id)
-        if client is None:
-            client = sdk.AsyncOpenAI(
-                # Local servers take no key, but the SDK insists on one.
-                api_key=account.key or "no-key",
-                base_url=self._settings.base_url,
-                timeout=self._settings.timeout_s,
-                max_retries=0,
-            )
-            self._clients[account.id] = client
-        return client
+    async def collect(self, stream: Any, on_text: TextCallback) -> Turn:
+        return await _collect(stream, on_text)
 
 
 @dataclass

@@ -66,12 +66,16 @@ class _Request:
 def _openai(request: _Request) -> Provider:
     # A custom base_url is usually a local server (Ollama, vLLM...) that takes no key.
     pool = request.pool(keyless=request.config.base_url is not None)
-    return OpenAIProvider(model=request.required_model(), settings=request.config, pool=pool)
+    return OpenAIProvider(
+        name=request.name, model=request.required_model(), settings=request.config, pool=pool
+    )
 
 
 def _anthropic(request: _Request) -> Provider:
     pool = request.pool(keyless=request.config.base_url is not None)
-    return AnthropicProvider(model=request.required_model(), settings=request.config, pool=pool)
+    return AnthropicProvider(
+        name=request.name, model=request.required_model(), settings=request.config, pool=pool
+    )
 
 
 def _claude_code(request: _Request) -> Provider:
