@@ -8,6 +8,7 @@ the same way everywhere.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import shutil
@@ -37,15 +38,20 @@ class WorkspaceRepository:
         if private:
             self._env |= {"GIT_DIR": str(paths.private_git_dir), "GIT_WORK_TREE": str(paths.root)}
         self.git = GitRunner(paths.root, on_finished=audit)
+        self._private_index = asyncio.Lock()
+        """Our private repository's index is shared by every snapshot: one at a time."""
 
     async def ensure(self) -> None:
         """Create the private repository on first use."""
-        if not self.private or (self.paths.private_git_dir / "HEAD").exists():
+        if not self.private:
             return
-        await self.run("init", "-q", "-b", "main", operation="init")
-        exclude = self.paths.private_git_dir / "info" / "exclude"
-        exclude.parent.mkdir(parents=True, exist_ok=True)
-        exclude.write_text(f"/{STATE_DIR_NAME}/\n.git/\n")
+        async with self._private_index:
+            if (self.paths.private_git_dir / "HEAD").exists():
+                return
+            await self.run("init", "-q", "-b", "main", operation="init")
+            exclude = self.paths.private_git_dir / "info" / "exclude"
+            exclude.parent.mkdir(parents=True, exist_ok=True)
+            exclude.write_text(f"/{STATE_DIR_NAME}/\n.git/\n")
 
     async def run(
         self,
@@ -99,7 +105,8 @@ class WorkspaceRepository:
         used directly, which keeps it warm for the next snapshot.
         """
         if self.private and cwd is None:
-            yield {}
+            async with self._private_index:
+                yield {}
             return
         async with self.scratch_index(seed=await self.index_path(cwd)) as env:
             yield env

@@ -8,6 +8,7 @@ hashed. Restoring first takes a new snapshot, so a restore is itself undoable.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from pathlib import Path
 
@@ -29,6 +30,9 @@ class SnapshotService:
         self.store = store
         self.events = events
         self.project_id = project_id
+        self._naming = asyncio.Lock()
+        """Held from choosing a snapshot's id to storing it: the ref is named after the id,
+        so two snapshots taken at once (two runs starting) must not pick the same one."""
 
     async def create(
         self,
@@ -40,31 +44,32 @@ class SnapshotService:
     ) -> Snapshot:
         """Snapshot the workspace (or a run's ``worktree``) and record it."""
         await self.repo.ensure()
-        snapshot_id = await self.store.snapshots.next_id()
-        ref = f"{SNAPSHOT_REF_PREFIX}{snapshot_id}"
         head = await self.repo.head(worktree)
         async with self.repo.snapshot_index(worktree) as env:
             await self.repo.run(
                 "add", "-A", "--", ".", env=env, cwd=worktree, operation="snapshot", run_id=run_id
             )
             tree = await self.repo.out("write-tree", env=env, cwd=worktree, audit=False)
-        message = f"devfactory {type.value} snapshot {snapshot_id}: {description}".strip()
-        parents = ["-p", head] if head else []
-        commit = await self.repo.out(
-            "commit-tree", tree, *parents, "-m", message, cwd=worktree, audit=False
-        )
-        await self.repo.run("update-ref", ref, commit, cwd=worktree, audit=False)
         changed = await self._changed_files(head, tree, worktree)
-        snapshot = await self.store.snapshots.create(
-            project_id=self.project_id,
-            run_id=run_id,
-            type=type,
-            description=description,
-            ref=ref,
-            commit_sha=commit,
-            tree_sha=tree,
-            files_changed=len(changed),
-        )
+        parents = ["-p", head] if head else []
+        async with self._naming:
+            snapshot_id = await self.store.snapshots.next_id()
+            ref = f"{SNAPSHOT_REF_PREFIX}{snapshot_id}"
+            message = f"devfactory {type.value} snapshot {snapshot_id}: {description}".strip()
+            commit = await self.repo.out(
+                "commit-tree", tree, *parents, "-m", message, cwd=worktree, audit=False
+            )
+            await self.repo.run("update-ref", ref, commit, cwd=worktree, audit=False)
+            snapshot = await self.store.snapshots.create(
+                project_id=self.project_id,
+                run_id=run_id,
+                type=type,
+                description=description,
+                ref=ref,
+                commit_sha=commit,
+                tree_sha=tree,
+                files_changed=len(changed),
+            )
         await self.events.emit(
             run_id,
             EventType.SNAPSHOT_CREATED,
