@@ -5,7 +5,8 @@
 local H = {}
 
 H.passed, H.failed = 0, 0
-H.tests_dir = vim.fs.dirname(vim.fs.normalize(vim.fn.fnamemodify(debug.getinfo(1, 'S').source:sub(2), ':p')))
+H.tests_dir =
+  vim.fs.dirname(vim.fs.normalize(vim.fn.fnamemodify(debug.getinfo(1, 'S').source:sub(2), ':p')))
 H.plugin_dir = vim.fs.dirname(H.tests_dir)
 H.repo = vim.fs.dirname(vim.fs.dirname(H.plugin_dir))
 --- The daemon under test: $DEVFACTORY_BIN (the pytest wrapper sets it), else the checkout's venv.
@@ -27,7 +28,11 @@ function H.check(name, ok, detail)
     print('ok - ' .. name)
   else
     H.failed = H.failed + 1
-    print('not ok - ' .. name .. (detail ~= nil and ('\n    ' .. show(detail):gsub('\n', '\n    ')) or ''))
+    print(
+      'not ok - '
+        .. name
+        .. (detail ~= nil and ('\n    ' .. show(detail):gsub('\n', '\n    ')) or '')
+    )
   end
   return ok
 end

@@ -3,7 +3,8 @@
 package.path = vim.fs.dirname(debug.getinfo(1, 'S').source:sub(2)) .. '/?.lua;' .. package.path
 local h = require('helpers')
 
-local root = h.workspace({ ['app.py'] = "def greet():\n    return 'hi'\n", ['README.md'] = '# demo\n' })
+local root =
+  h.workspace({ ['app.py'] = "def greet():\n    return 'hi'\n", ['README.md'] = '# demo\n' })
 vim.cmd.cd(root)
 
 h.test('vim.lsp.enable attaches the daemon to project files', function()
@@ -18,17 +19,18 @@ h.test('vim.lsp.enable attaches the daemon to project files', function()
   local info = h.request(client, 'devfactory/project/info')
   h.eq('devfactory/project/info names the workspace', root, info.rootPath)
   local health = h.request(client, 'devfactory/health')
-  h.eq('the daemon speaks the protocol of the plugin', require('devfactory.constants').PROTOCOL_VERSION, health.protocolVersion)
+  h.eq(
+    'the daemon speaks the protocol of the plugin',
+    require('devfactory.constants').PROTOCOL_VERSION,
+    health.protocolVersion
+  )
   h.check('the daemon database is fine', health.databaseOk == true, health)
 
   vim.cmd.edit(vim.fn.fnameescape(vim.fs.joinpath(root, 'README.md')))
   local readme = vim.api.nvim_get_current_buf()
-  h.check(
-    'a second file of the project reuses the same daemon',
-    h.wait(5000, function()
-      return vim.lsp.get_clients({ name = 'devfactory', bufnr = readme })[1] ~= nil
-    end) and #vim.lsp.get_clients({ name = 'devfactory' }) == 1
-  )
+  h.check('a second file of the project reuses the same daemon', h.wait(5000, function()
+    return vim.lsp.get_clients({ name = 'devfactory', bufnr = readme })[1] ~= nil
+  end) and #vim.lsp.get_clients({ name = 'devfactory' }) == 1)
 end)
 
 h.test('no daemon starts for a file outside any project', function()
@@ -43,23 +45,50 @@ end)
 h.test(':DevFactory completes subcommands and options', function()
   local names = require('devfactory.commands').names()
   h.eq('subcommand completion', names, vim.fn.getcompletion('DevFactory ', 'cmdline'))
-  h.eq('prefix completion', { 'reject', 'restore', 'resume', 'retry', 'run', 'runs' }, vim.fn.getcompletion('DevFactory r', 'cmdline'))
-  h.eq('run option names', { '--agent=', '--provider=', '--model=', '--mode=' }, vim.fn.getcompletion('DevFactory run --', 'cmdline'))
-  h.eq('run mode values', { '--mode=review', '--mode=yolo' }, vim.fn.getcompletion('DevFactory run --mode=', 'cmdline'))
-  h.eq('approve scopes', { 'hunk', 'file', 'run' }, vim.fn.getcompletion('DevFactory approve ', 'cmdline'))
+  h.eq(
+    'prefix completion',
+    { 'reject', 'restore', 'resume', 'retry', 'run', 'runs' },
+    vim.fn.getcompletion('DevFactory r', 'cmdline')
+  )
+  h.eq(
+    'run option names',
+    { '--agent=', '--provider=', '--model=', '--mode=' },
+    vim.fn.getcompletion('DevFactory run --', 'cmdline')
+  )
+  h.eq(
+    'run mode values',
+    { '--mode=review', '--mode=yolo' },
+    vim.fn.getcompletion('DevFactory run --mode=', 'cmdline')
+  )
+  h.eq(
+    'approve scopes',
+    { 'hunk', 'file', 'run' },
+    vim.fn.getcompletion('DevFactory approve ', 'cmdline')
+  )
   h.eq('index option', { 'full' }, vim.fn.getcompletion('DevFactory index ', 'cmdline'))
 end)
 
 h.test(':help devfactory documents every subcommand', function()
   local ok, err = pcall(vim.cmd, 'help devfactory')
-  h.check(':help devfactory opens', ok and vim.fs.basename(vim.api.nvim_buf_get_name(0)) == 'devfactory.txt', err)
+  h.check(
+    ':help devfactory opens',
+    ok and vim.fs.basename(vim.api.nvim_buf_get_name(0)) == 'devfactory.txt',
+    err
+  )
   vim.cmd('helpclose')
   for _, name in ipairs(require('devfactory.commands').names()) do
     local found = pcall(vim.cmd, 'help :DevFactory-' .. name)
     h.check((':help :DevFactory-%s exists'):format(name), found)
     vim.cmd('silent! helpclose')
   end
-  for _, topic in ipairs({ 'devfactory-install', 'devfactory-setup', 'devfactory-review', 'devfactory-console', 'devfactory-health', 'devfactory.setup()' }) do
+  for _, topic in ipairs({
+    'devfactory-install',
+    'devfactory-setup',
+    'devfactory-review',
+    'devfactory-console',
+    'devfactory-health',
+    'devfactory.setup()',
+  }) do
     h.check((':help %s exists'):format(topic), pcall(vim.cmd, 'help ' .. topic))
     vim.cmd('silent! helpclose')
   end
@@ -68,7 +97,10 @@ end)
 h.test('doc/tags is current', function()
   local copy = vim.fn.tempname()
   vim.fn.mkdir(copy, 'p')
-  vim.fn.writefile(vim.fn.readfile(vim.fs.joinpath(h.plugin_dir, 'doc', 'devfactory.txt')), copy .. '/devfactory.txt')
+  vim.fn.writefile(
+    vim.fn.readfile(vim.fs.joinpath(h.plugin_dir, 'doc', 'devfactory.txt')),
+    copy .. '/devfactory.txt'
+  )
   vim.cmd.helptags(vim.fn.fnameescape(copy))
   h.eq(
     'shipped doc/tags equals a fresh :helptags (regenerate: nvim --clean --headless -c "helptags editors/neovim/doc" -c q)',

@@ -29,9 +29,18 @@ end
 
 h.test('bad subcommands', function()
   local names = table.concat(require('devfactory.commands').names(), ', ')
-  shown_once('an unknown subcommand lists the known ones', 'DevFactory frobnicate',
-    'DevFactory: unknown subcommand "frobnicate"; use one of: ' .. names .. ' (see :help devfactory-commands)')
-  shown_once('no subcommand', 'DevFactory', 'DevFactory: which subcommand?; use one of: ' .. names .. ' (see :help devfactory-commands)')
+  shown_once(
+    'an unknown subcommand lists the known ones',
+    'DevFactory frobnicate',
+    'DevFactory: unknown subcommand "frobnicate"; use one of: '
+      .. names
+      .. ' (see :help devfactory-commands)'
+  )
+  shown_once(
+    'no subcommand',
+    'DevFactory',
+    'DevFactory: which subcommand?; use one of: ' .. names .. ' (see :help devfactory-commands)'
+  )
 end)
 
 h.test('no project in the current directory', function()
@@ -39,16 +48,22 @@ h.test('no project in the current directory', function()
   vim.fn.mkdir(elsewhere, 'p')
   vim.cmd.cd(elsewhere)
   require('devfactory').setup(h.options())
-  shown_once('says what to do', 'DevFactory runs',
-    'DevFactory: no project here: open a file inside a git repository (or :cd into one), then try again')
+  shown_once(
+    'says what to do',
+    'DevFactory runs',
+    'DevFactory: no project here: open a file inside a git repository (or :cd into one), then try again'
+  )
   vim.fn.delete(elsewhere, 'rf')
 end)
 
 h.test('a daemon that cannot start', function()
   vim.cmd.cd(root)
   require('devfactory').setup({ cmd = { 'devfactory-not-installed', 'serve', '--stdio' } })
-  shown_once('names the executable and the fix', 'DevFactory runs',
-    'DevFactory: cannot start the daemon: "devfactory-not-installed" is not executable. Install DevFactory (see :help devfactory-install) or set cmd in setup()')
+  shown_once(
+    'names the executable and the fix',
+    'DevFactory runs',
+    'DevFactory: cannot start the daemon: "devfactory-not-installed" is not executable. Install DevFactory (see :help devfactory-install) or set cmd in setup()'
+  )
 end)
 
 h.test('daemon error responses', function()
@@ -60,17 +75,39 @@ h.test('daemon error responses', function()
   if not h.check('the daemon is attached', client ~= nil) then
     return
   end
-  shown_once('not found: the daemon\'s own words', 'DevFactory cancel 4242', 'DevFactory: run 4242 does not exist')
+  shown_once(
+    "not found: the daemon's own words",
+    'DevFactory cancel 4242',
+    'DevFactory: run 4242 does not exist'
+  )
   local shown = shown_by('DevFactory run --mode=fast do it')
   h.eq('invalid params: one error', 1, #shown)
-  h.check('invalid params: names the field', shown[1] and shown[1].level == vim.log.levels.ERROR
-    and shown[1].message:find('^DevFactory: invalid params for devfactory/runs/create: .*mode') ~= nil, shown)
+  h.check(
+    'invalid params: names the field',
+    shown[1]
+      and shown[1].level == vim.log.levels.ERROR
+      and shown[1].message:find('^DevFactory: invalid params for devfactory/runs/create: .*mode')
+        ~= nil,
+    shown
+  )
   shown = shown_by('DevFactory console 1')
   h.eq('a crashed handler: one error', 1, #shown)
-  h.check('a crashed handler: says which request failed and where to look', shown[1] and shown[1].level == vim.log.levels.ERROR
-    and shown[1].message:find('^DevFactory: devfactory/events failed inside the daemon: .*fault injected into devfactory/events.*%(details in the daemon log, see :checkhealth devfactory%)$') ~= nil, shown)
+  h.check(
+    'a crashed handler: says which request failed and where to look',
+    shown[1]
+      and shown[1].level == vim.log.levels.ERROR
+      and shown[1].message:find(
+          '^DevFactory: devfactory/events failed inside the daemon: .*fault injected into devfactory/events.*%(details in the daemon log, see :checkhealth devfactory%)$'
+        )
+        ~= nil,
+    shown
+  )
   for _, note in ipairs(notes) do
-    h.check('no stack trace in: ' .. note.message:sub(1, 40), not note.message:find('traceback') and not note.message:find('E5108'), note.message)
+    h.check(
+      'no stack trace in: ' .. note.message:sub(1, 40),
+      not note.message:find('traceback') and not note.message:find('E5108'),
+      note.message
+    )
   end
 end)
 
@@ -80,8 +117,15 @@ h.test('a bug in the plugin is one line, with the trace in the LSP log', functio
     error('boom')
   end)
   local note = notes[before + 1] or {}
-  h.check('one line naming the error and the log', note.level == vim.log.levels.ERROR
-    and note.message:find('^DevFactory: internal error: .*boom %(details in .*lsp%.log; please report it%)$') ~= nil, note)
+  h.check(
+    'one line naming the error and the log',
+    note.level == vim.log.levels.ERROR
+      and note.message:find(
+          '^DevFactory: internal error: .*boom %(details in .*lsp%.log; please report it%)$'
+        )
+        ~= nil,
+    note
+  )
   h.eq('only one message', before + 1, #notes)
 end)
 

@@ -12,8 +12,10 @@ local function checkhealth()
   vim.cmd('checkhealth devfactory')
   local buf = vim.api.nvim_get_current_buf()
   h.wait(20000, function()
-    return vim.tbl_contains(h.lines(buf), '- ERROR Failed to run healthcheck for "devfactory" plugin. Exception:')
-      or table.concat(h.lines(buf), '\n'):find('devfactory: daemon', 1, true)
+    return vim.tbl_contains(
+      h.lines(buf),
+      '- ERROR Failed to run healthcheck for "devfactory" plugin. Exception:'
+    ) or table.concat(h.lines(buf), '\n'):find('devfactory: daemon', 1, true)
   end)
   local lines = h.lines(buf)
   vim.cmd('bwipeout ' .. buf)
@@ -28,12 +30,37 @@ h.test('before any daemon runs, checkhealth asks the CLI about the project', fun
   require('devfactory').setup(h.options({ enable = false }))
   local lines, text = checkhealth()
   h.check('Neovim version is OK', has(text, '\n%- ✅ OK Neovim 0%.1%d+%.%d+'), lines)
-  h.check('the executable and its version', has(text, '%- ✅ OK ' .. vim.pesc(h.daemon) .. ': devfactory, version [%w%.%+]+'), lines)
-  h.check('it says it asked the CLI', has(text, 'no daemon attached; asked `devfactory health` about ' .. vim.pesc(root)), lines)
-  h.check('the database is OK', has(text, '%- ✅ OK database: ' .. vim.pesc(root) .. '/%.devfactory/devfactory%.db %(schema %d+, SQLite 3%.[%d.]+%)'), lines)
-  h.check('sqlite-vec is reported', has(text, '%- ✅ OK sqlite%-vec v?[%d.]+') or has(text, 'WARNING sqlite%-vec is not loaded'), lines)
+  h.check(
+    'the executable and its version',
+    has(text, '%- ✅ OK ' .. vim.pesc(h.daemon) .. ': devfactory, version [%w%.%+]+'),
+    lines
+  )
+  h.check(
+    'it says it asked the CLI',
+    has(text, 'no daemon attached; asked `devfactory health` about ' .. vim.pesc(root)),
+    lines
+  )
+  h.check(
+    'the database is OK',
+    has(
+      text,
+      '%- ✅ OK database: '
+        .. vim.pesc(root)
+        .. '/%.devfactory/devfactory%.db %(schema %d+, SQLite 3%.[%d.]+%)'
+    ),
+    lines
+  )
+  h.check(
+    'sqlite-vec is reported',
+    has(text, '%- ✅ OK sqlite%-vec v?[%d.]+') or has(text, 'WARNING sqlite%-vec is not loaded'),
+    lines
+  )
   h.check('the sandbox is reported', has(text, 'command sandbox'), lines)
-  h.check('the log path is shown', has(text, 'log: ' .. vim.pesc(root) .. '/%.devfactory/logs/daemon%.log'), lines)
+  h.check(
+    'the log path is shown',
+    has(text, 'log: ' .. vim.pesc(root) .. '/%.devfactory/logs/daemon%.log'),
+    lines
+  )
   h.check('no errors', not has(text, 'ERROR'), lines)
 end)
 
@@ -43,7 +70,11 @@ h.test('with the daemon attached, checkhealth asks it over LSP', function()
   h.check('the daemon is attached', client ~= nil)
   local lines, text = checkhealth()
   h.check('it names the attached project', has(text, 'attached to ' .. vim.pesc(root)), lines)
-  h.check('the daemon version and protocol', has(text, '%- ✅ OK daemon [%w%.%+]+, protocol 1, Python 3%.'), lines)
+  h.check(
+    'the daemon version and protocol',
+    has(text, '%- ✅ OK daemon [%w%.%+]+, protocol 1, Python 3%.'),
+    lines
+  )
   h.check('the database is OK', has(text, '%- ✅ OK database: '), lines)
   h.check('no errors', not has(text, 'ERROR'), lines)
   h.cmd('DevFactory health')
@@ -52,9 +83,16 @@ h.test('with the daemon attached, checkhealth asks it over LSP', function()
 end)
 
 h.test('a missing executable is an error with the fix', function()
-  require('devfactory').setup({ cmd = { 'devfactory-not-installed', 'serve', '--stdio' }, enable = false })
+  require('devfactory').setup({
+    cmd = { 'devfactory-not-installed', 'serve', '--stdio' },
+    enable = false,
+  })
   local lines, text = checkhealth()
-  h.check('names the executable', has(text, 'ERROR "devfactory%-not%-installed" is not executable'), lines)
+  h.check(
+    'names the executable',
+    has(text, 'ERROR "devfactory%-not%-installed" is not executable'),
+    lines
+  )
   h.check('says how to fix it', has(text, 'ADVICE:') and has(text, 'devfactory%-install'), lines)
 end)
 

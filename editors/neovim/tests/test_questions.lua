@@ -4,7 +4,9 @@ package.path = vim.fs.dirname(debug.getinfo(1, 'S').source:sub(2)) .. '/?.lua;' 
 local h = require('helpers')
 
 local function ask(question, choices)
-  return { toolCalls = { { name = 'ask_user', arguments = { question = question, choices = choices } } } }
+  return {
+    toolCalls = { { name = 'ask_user', arguments = { question = question, choices = choices } } },
+  }
 end
 
 local root = h.workspace({
@@ -41,28 +43,40 @@ local function answers(run_id)
   return out
 end
 
-h.test('a question with choices is answered through vim.ui.select, one without through vim.ui.input', function()
-  local selects, inputs = {}, {}
-  vim.ui.select = function(items, opts, on_choice)
-    table.insert(selects, { items = items, prompt = opts.prompt })
-    vim.schedule(function()
-      on_choice('no', 2)
+h.test(
+  'a question with choices is answered through vim.ui.select, one without through vim.ui.input',
+  function()
+    local selects, inputs = {}, {}
+    vim.ui.select = function(items, opts, on_choice)
+      table.insert(selects, { items = items, prompt = opts.prompt })
+      vim.schedule(function()
+        on_choice('no', 2)
+      end)
+    end
+    vim.ui.input = function(opts, on_confirm)
+      table.insert(inputs, opts.prompt)
+      on_confirm('hello there')
+    end
+    h.cmd('DevFactory run --model=scripts/ask.json Ask me things')
+    local id = h.wait(10000, function()
+      return require('devfactory.runs').current[client.id]
     end)
+    local run = h.wait_run(client, id or -1, h.terminal)
+    h.eq('the run completed after both answers', 'completed', run and run.status)
+    h.eq('the choices were offered', {
+      {
+        items = { 'yes', 'no' },
+        prompt = ('Run #%d asks: Also update the docs?'):format(id or -1),
+      },
+    }, selects)
+    h.eq(
+      'the open question was typed',
+      { ('Run #%d asks: Which greeting? '):format(id or -1) },
+      inputs
+    )
+    h.eq('both answers reached the run', { 'no', 'hello there' }, answers(id or -1))
   end
-  vim.ui.input = function(opts, on_confirm)
-    table.insert(inputs, opts.prompt)
-    on_confirm('hello there')
-  end
-  h.cmd('DevFactory run --model=scripts/ask.json Ask me things')
-  local id = h.wait(10000, function()
-    return require('devfactory.runs').current[client.id]
-  end)
-  local run = h.wait_run(client, id or -1, h.terminal)
-  h.eq('the run completed after both answers', 'completed', run and run.status)
-  h.eq('the choices were offered', { { items = { 'yes', 'no' }, prompt = ('Run #%d asks: Also update the docs?'):format(id or -1) } }, selects)
-  h.eq('the open question was typed', { ('Run #%d asks: Which greeting? '):format(id or -1) }, inputs)
-  h.eq('both answers reached the run', { 'no', 'hello there' }, answers(id or -1))
-end)
+)
 
 h.test('a dismissed question waits, and :DevFactory answer asks it again', function()
   local offered = 0
@@ -79,10 +93,21 @@ h.test('a dismissed question waits, and :DevFactory answer asks it again', funct
     return r.status == 'waiting_for_user'
   end)
   h.eq('the run waits for the user', 'waiting_for_user', waiting and waiting.status)
-  h.check('the user is told how to answer later', h.wait(5000, function()
-    return #h.notes_with(notes, ('run #%d is waiting for your answer: :DevFactory answer %d'):format(id, id)) == 1
-  end), notes)
-  h.eq('the statusline shows it waiting', ('DF #%d waiting for user'):format(id or -1), require('devfactory').status())
+  h.check(
+    'the user is told how to answer later',
+    h.wait(5000, function()
+      return #h.notes_with(
+        notes,
+        ('run #%d is waiting for your answer: :DevFactory answer %d'):format(id, id)
+      ) == 1
+    end),
+    notes
+  )
+  h.eq(
+    'the statusline shows it waiting',
+    ('DF #%d waiting for user'):format(id or -1),
+    require('devfactory').status()
+  )
 
   vim.ui.select = function(items, _, on_choice)
     offered = offered + 1
@@ -98,7 +123,11 @@ h.test('a dismissed question waits, and :DevFactory answer asks it again', funct
   h.wait(5000, function()
     return #notes > before
   end)
-  h.eq('nothing left to answer', 'DevFactory: no questions are waiting for an answer', (notes[before + 1] or {}).message)
+  h.eq(
+    'nothing left to answer',
+    'DevFactory: no questions are waiting for an answer',
+    (notes[before + 1] or {}).message
+  )
 end)
 
 h.finish()

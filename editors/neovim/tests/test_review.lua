@@ -5,7 +5,11 @@ package.path = vim.fs.dirname(debug.getinfo(1, 'S').source:sub(2)) .. '/?.lua;' 
 local h = require('helpers')
 
 local function edit(path, search, replace)
-  return { toolCalls = { { name = 'edit_file', arguments = { path = path, search = search, replace = replace } } } }
+  return {
+    toolCalls = {
+      { name = 'edit_file', arguments = { path = path, search = search, replace = replace } },
+    },
+  }
 end
 
 local root = h.workspace({
@@ -68,10 +72,18 @@ h.test('a run proposes hunks that show as diagnostics', function()
     local found = devfactory_diagnostics(app)
     return #found > 0 and found
   end) or {}
-  h.eq('one Information diagnostic on the changed line of app.py', { { lnum = 1, severity = vim.diagnostic.severity.INFO } }, vim.tbl_map(function(d)
-    return { lnum = d.lnum, severity = d.severity }
-  end, diagnostics))
-  h.eq('app.py itself is untouched', "def greet():\n    return 'hi'\n", h.read(vim.fs.joinpath(root, 'app.py')))
+  h.eq(
+    'one Information diagnostic on the changed line of app.py',
+    { { lnum = 1, severity = vim.diagnostic.severity.INFO } },
+    vim.tbl_map(function(d)
+      return { lnum = d.lnum, severity = d.severity }
+    end, diagnostics)
+  )
+  h.eq(
+    'app.py itself is untouched',
+    "def greet():\n    return 'hi'\n",
+    h.read(vim.fs.joinpath(root, 'app.py'))
+  )
 end)
 
 h.test('a code action approves the hunk into the buffer, and u restores it', function()
@@ -89,12 +101,24 @@ h.test('a code action approves the hunk into the buffer, and u restores it', fun
   h.wait(10000, function()
     return line(app, 2) == "    return 'hello'"
   end)
-  h.check('the code actions offer approve, reject, run-wide and diff', titles and vim.tbl_contains(titles, 'DevFactory: Reject this hunk') and vim.tbl_contains(titles, ('DevFactory: Approve all changes of run %d'):format(run_id or -1)), titles)
+  h.check(
+    'the code actions offer approve, reject, run-wide and diff',
+    titles
+      and vim.tbl_contains(titles, 'DevFactory: Reject this hunk')
+      and vim.tbl_contains(
+        titles,
+        ('DevFactory: Approve all changes of run %d'):format(run_id or -1)
+      ),
+    titles
+  )
   h.eq('the approved hunk is in the buffer', { 'def greet():', "    return 'hello'" }, h.lines(app))
   h.check('the buffer is modified, not saved behind the user', vim.bo[app].modified)
-  h.check('the diagnostic is gone', h.wait(5000, function()
-    return #devfactory_diagnostics(app) == 0
-  end))
+  h.check(
+    'the diagnostic is gone',
+    h.wait(5000, function()
+      return #devfactory_diagnostics(app) == 0
+    end)
+  )
   vim.cmd('normal! u')
   h.eq('u restores the text', { 'def greet():', "    return 'hi'" }, h.lines(app))
 end)
@@ -106,13 +130,20 @@ h.test(':DevFactory reject discards the hunk under the cursor', function()
   end)
   vim.api.nvim_win_set_cursor(0, { 1, 0 })
   h.cmd('DevFactory reject')
-  h.check('the diagnostic is gone', h.wait(10000, function()
-    return #devfactory_diagnostics(buf) == 0
-  end))
+  h.check(
+    'the diagnostic is gone',
+    h.wait(10000, function()
+      return #devfactory_diagnostics(buf) == 0
+    end)
+  )
   h.eq('the buffer is unchanged', { 'VALUE = 1' }, h.lines(buf))
   local changes = h.request(client, 'devfactory/changes/list', { path = 'other.py' }).changes
   h.eq('the change is rejected', 'rejected', changes[1] and changes[1].status)
-  h.check('a message confirms it', #h.notes_with(notes, 'DevFactory: rejected hunk 1 of change') == 1, notes)
+  h.check(
+    'a message confirms it',
+    #h.notes_with(notes, 'DevFactory: rejected hunk 1 of change') == 1,
+    notes
+  )
 end)
 
 h.test(':DevFactory approve file takes every hunk of the current file', function()
@@ -136,22 +167,36 @@ h.test(':DevFactory diff shows the change side by side; approve from the propose
   local proposed = h.wait(10000, function()
     return vim.b.devfactory_change and vim.api.nvim_get_current_buf()
   end)
-  if not h.check('a diff tab opened on the proposed side', proposed, vim.api.nvim_buf_get_name(0)) then
+  if
+    not h.check('a diff tab opened on the proposed side', proposed, vim.api.nvim_buf_get_name(0))
+  then
     return
   end
   local wins = vim.api.nvim_tabpage_list_wins(0)
-  h.eq('two windows, both in diff mode', { true, true }, vim.tbl_map(function(w)
-    return vim.wo[w].diff
-  end, wins))
+  h.eq(
+    'two windows, both in diff mode',
+    { true, true },
+    vim.tbl_map(function(w)
+      return vim.wo[w].diff
+    end, wins)
+  )
   h.eq('left is the file as it is now', buf, vim.api.nvim_win_get_buf(wins[1]))
-  h.eq('right is what the run proposes', { 'def f():', '    return 1', '', '', '', '', '', '', 'def g():', '    return 2' }, h.lines(proposed))
+  h.eq(
+    'right is what the run proposes',
+    { 'def f():', '    return 1', '', '', '', '', '', '', 'def g():', '    return 2' },
+    h.lines(proposed)
+  )
   h.eq('right has the file type of the file', 'python', vim.bo[proposed].filetype)
   vim.api.nvim_win_set_cursor(0, { 10, 0 })
   h.cmd('DevFactory approve')
   h.wait(10000, function()
     return line(buf, 10) == '    return 2'
   end)
-  h.eq('only the hunk under the cursor reached the file', { 'def f():', '    return 0', '', '', '', '', '', '', 'def g():', '    return 2' }, h.lines(buf))
+  h.eq(
+    'only the hunk under the cursor reached the file',
+    { 'def f():', '    return 0', '', '', '', '', '', '', 'def g():', '    return 2' },
+    h.lines(buf)
+  )
   vim.cmd('tabclose')
 end)
 
@@ -164,8 +209,16 @@ h.test(':DevFactory changes lists the remaining proposed hunks in quickfix', fun
   local texts = vim.tbl_map(function(item)
     return vim.fs.basename(vim.api.nvim_buf_get_name(item.bufnr)) .. ':' .. item.lnum
   end, items)
-  h.eq('fourth.py hunk 1 and the run\'s changelog entry are still proposed', { 'fourth.py:2', 'CHANGELOG_AI.md:1' }, texts)
-  h.check('reviewed files are not listed', not vim.tbl_contains(texts, 'other.py:1') and not vim.tbl_contains(texts, 'third.py:1'), texts)
+  h.eq(
+    "fourth.py hunk 1 and the run's changelog entry are still proposed",
+    { 'fourth.py:2', 'CHANGELOG_AI.md:1' },
+    texts
+  )
+  h.check(
+    'reviewed files are not listed',
+    not vim.tbl_contains(texts, 'other.py:1') and not vim.tbl_contains(texts, 'third.py:1'),
+    texts
+  )
   vim.cmd('cclose')
 end)
 
@@ -179,9 +232,12 @@ h.test('the Show diff code action opens the diff tab', function()
     end,
     apply = true,
   })
-  h.check('a new tab with the proposed side', h.wait(10000, function()
-    return #vim.api.nvim_list_tabpages() == tabs + 1 and vim.b.devfactory_change ~= nil
-  end))
+  h.check(
+    'a new tab with the proposed side',
+    h.wait(10000, function()
+      return #vim.api.nvim_list_tabpages() == tabs + 1 and vim.b.devfactory_change ~= nil
+    end)
+  )
   vim.cmd('tabclose')
   vim.api.nvim_set_current_buf(buf)
 end)
@@ -194,20 +250,33 @@ h.test(':DevFactory approve run writes the files that are not open', function()
   end)
   h.wait_run(client, second or -1, h.terminal)
   h.cmd('DevFactory approve run')
-  h.check('fifth.py is written on disk', h.wait(10000, function()
-    return h.read(vim.fs.joinpath(root, 'fifth.py')) == 'COLOR = "blue"\n'
-  end), h.read(vim.fs.joinpath(root, 'fifth.py')))
-  h.check('a message confirms it', h.wait(5000, function()
-    return #h.notes_with(notes, ('approved the changes of run #%d'):format(second or -1)) == 1
-  end), notes)
+  h.check(
+    'fifth.py is written on disk',
+    h.wait(10000, function()
+      return h.read(vim.fs.joinpath(root, 'fifth.py')) == 'COLOR = "blue"\n'
+    end),
+    h.read(vim.fs.joinpath(root, 'fifth.py'))
+  )
+  h.check(
+    'a message confirms it',
+    h.wait(5000, function()
+      return #h.notes_with(notes, ('approved the changes of run #%d'):format(second or -1)) == 1
+    end),
+    notes
+  )
 end)
 
 h.test(':DevFactory reject run discards what is left of a run', function()
   h.cmd('DevFactory reject run ' .. tostring(run_id))
   h.wait_note(notes, ('rejected the changes of run #%d'):format(run_id or -1))
-  local left = h.request(client, 'devfactory/changes/list', { runId = run_id, status = 'proposed' }).changes
+  local left =
+    h.request(client, 'devfactory/changes/list', { runId = run_id, status = 'proposed' }).changes
   h.eq('no proposed change is left', {}, left)
-  h.eq('the file keeps its text', 'def f():\n    return 0\n\n\n\n\n\n\ndef g():\n    return 0\n', h.read(vim.fs.joinpath(root, 'fourth.py')))
+  h.eq(
+    'the file keeps its text',
+    'def f():\n    return 0\n\n\n\n\n\n\ndef g():\n    return 0\n',
+    h.read(vim.fs.joinpath(root, 'fourth.py'))
+  )
 end)
 
 h.test('no hunk under the cursor is a clear message', function()

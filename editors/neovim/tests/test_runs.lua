@@ -4,7 +4,8 @@ package.path = vim.fs.dirname(debug.getinfo(1, 'S').source:sub(2)) .. '/?.lua;' 
 local h = require('helpers')
 
 local PLAN = 'Plan:\n1. Read app.py\n2. Look around the project\n3. Finish'
-local THINKING = 'I have read app.py; now I list the files of the project to be sure nothing else greets.'
+local THINKING =
+  'I have read app.py; now I list the files of the project to be sure nothing else greets.'
 
 local root = h.workspace({
   ['app.py'] = "def greet():\n    return 'hi'\n",
@@ -17,8 +18,17 @@ local root = h.workspace({
   ['scripts/steady.json'] = h.script({
     { text = PLAN },
     { toolCalls = { { name = 'read_file', arguments = { path = 'app.py' } } } },
-    { delayS = 1.0, text = THINKING, toolCalls = { { name = 'list_files', arguments = vim.empty_dict() } } },
-    { delayS = 0.5, toolCalls = { { name = 'finish', arguments = { summary = 'Nothing to change: greet() is fine.' } } } },
+    {
+      delayS = 1.0,
+      text = THINKING,
+      toolCalls = { { name = 'list_files', arguments = vim.empty_dict() } },
+    },
+    {
+      delayS = 0.5,
+      toolCalls = {
+        { name = 'finish', arguments = { summary = 'Nothing to change: greet() is fine.' } },
+      },
+    },
   }),
   ['scripts/long.json'] = h.script({
     { text = 'Plan: wait, then finish.' },
@@ -58,14 +68,20 @@ h.test(':DevFactory run starts a run and the console replays, then follows it li
       table.insert(events_seen, args.data.event)
     end,
   })
-  h.cmd('DevFactory run --provider=scripted --model=scripts/steady.json --mode=review Check greet()')
+  h.cmd(
+    'DevFactory run --provider=scripted --model=scripts/steady.json --mode=review Check greet()'
+  )
   steady = h.wait(10000, function()
     return require('devfactory.runs').current[client.id]
   end)
   if not h.check('the run was created', steady ~= nil, notes) then
     return
   end
-  h.check('a message says it started', #h.notes_with(notes, ('run #%d started: Check greet()'):format(steady)) == 1, notes)
+  h.check(
+    'a message says it started',
+    #h.notes_with(notes, ('run #%d started: Check greet()'):format(steady)) == 1,
+    notes
+  )
 
   -- Open the console once a few events exist, while the run is still thinking.
   h.wait(15000, function()
@@ -83,19 +99,28 @@ h.test(':DevFactory run starts a run and the console replays, then follows it li
       local buf = require('devfactory.console').find(client.id, steady)
       if buf and deltas >= 2 then
         local _, streamed = console_lines(buf)
-        observed_stream = observed_stream or (streamed[1] or ''):find('I have read app.py', 1, true) ~= nil
+        observed_stream = observed_stream
+          or (streamed[1] or ''):find('I have read app.py', 1, true) ~= nil
       end
     end,
   })
   h.cmd('DevFactory console ' .. steady)
   local buf = vim.api.nvim_get_current_buf()
-  h.eq('the console is the current buffer', ('devfactory://%s/run/%d'):format(vim.fs.basename(root), steady), vim.api.nvim_buf_get_name(buf))
+  h.eq(
+    'the console is the current buffer',
+    ('devfactory://%s/run/%d'):format(vim.fs.basename(root), steady),
+    vim.api.nvim_buf_get_name(buf)
+  )
   h.eq('it is a scratch buffer', 'nofile', vim.bo[buf].buftype)
 
   local run = h.wait_run(client, steady, h.terminal)
   h.eq('the run completed', 'completed', run and run.status)
   local replay = h.request(client, 'devfactory/events', { runId = steady, since = 0, limit = 1000 })
-  h.check('some events came before the console opened, some after', before > 0 and replay.events[#replay.events].id > before, { before = before, last = replay.events[#replay.events].id })
+  h.check(
+    'some events came before the console opened, some after',
+    before > 0 and replay.events[#replay.events].id > before,
+    { before = before, last = replay.events[#replay.events].id }
+  )
   h.wait(3000, function()
     return #console_lines(buf) == #replay.events
   end)
@@ -105,13 +130,33 @@ h.test(':DevFactory run starts a run and the console replays, then follows it li
     table.insert(expected, require('devfactory.format').event_lines(event).lines[1])
   end
   h.eq('one line per event, in order, none missing, none twice', expected, headers)
-  h.check('the plan is shown in full', vim.tbl_contains(h.lines(buf), '    1. Read app.py'), h.lines(buf))
+  h.check(
+    'the plan is shown in full',
+    vim.tbl_contains(h.lines(buf), '    1. Read app.py'),
+    h.lines(buf)
+  )
   h.check('streamed text showed up while the model wrote it', observed_stream, { deltas = deltas })
   h.eq('the finished message replaced the streamed text', {}, streamed)
-  h.check('the final message is in the console', vim.tbl_contains(h.lines(buf), '    ' .. THINKING), h.lines(buf))
-  h.eq('header names the run and its status', ('DevFactory run #%d [completed] Check greet()'):format(steady), h.lines(buf)[1])
-  h.eq('the summary went through vim.notify', 1, #h.notes_with(notes, ('run #%d finished: Nothing to change: greet() is fine.'):format(steady)))
-  h.eq('the end is not announced twice', 0, #h.notes_with(notes, ('run #%d completed'):format(steady)))
+  h.check(
+    'the final message is in the console',
+    vim.tbl_contains(h.lines(buf), '    ' .. THINKING),
+    h.lines(buf)
+  )
+  h.eq(
+    'header names the run and its status',
+    ('DevFactory run #%d [completed] Check greet()'):format(steady),
+    h.lines(buf)[1]
+  )
+  h.eq(
+    'the summary went through vim.notify',
+    1,
+    #h.notes_with(notes, ('run #%d finished: Nothing to change: greet() is fine.'):format(steady))
+  )
+  h.eq(
+    'the end is not announced twice',
+    0,
+    #h.notes_with(notes, ('run #%d completed'):format(steady))
+  )
   h.eq('console window folds with the plugin fold expression', 'expr', vim.wo.foldmethod)
   h.eq('statusline shows nothing once the run is over', '', require('devfactory').status())
   vim.cmd('close')
@@ -127,7 +172,11 @@ h.test(':DevFactory runs picks a run with vim.ui.select', function()
   h.wait(5000, function()
     return shown ~= nil and vim.bo.filetype == 'devfactory-console'
   end)
-  h.check('the picker lists the run with its status', shown and shown[1]:find(('#%d [completed] Check greet()'):format(steady or -1), 1, true) == 1, shown)
+  h.check(
+    'the picker lists the run with its status',
+    shown and shown[1]:find(('#%d [completed] Check greet()'):format(steady or -1), 1, true) == 1,
+    shown
+  )
   h.eq('picking opens its console', 'devfactory-console', vim.bo.filetype)
   vim.cmd('close')
 end)
@@ -144,9 +193,13 @@ h.test('pause, resume, directive, cancel and retry', function()
   h.wait_run(client, id, function(r)
     return r.status == 'running'
   end)
-  h.check('statusline shows the active run', h.wait(3000, function()
-    return require('devfactory').status() == ('DF #%d running'):format(id)
-  end), require('devfactory').status())
+  h.check(
+    'statusline shows the active run',
+    h.wait(3000, function()
+      return require('devfactory').status() == ('DF #%d running'):format(id)
+    end),
+    require('devfactory').status()
+  )
   h.cmd('DevFactory pause')
   local paused = h.wait_run(client, id, function(r)
     return r.status == 'paused'
@@ -156,7 +209,11 @@ h.test('pause, resume, directive, cancel and retry', function()
   h.wait(5000, function()
     return #h.notes_with(notes, ('directive sent to run #%d'):format(id)) == 1
   end)
-  h.eq('the directive is confirmed', 1, #h.notes_with(notes, ('directive sent to run #%d'):format(id)))
+  h.eq(
+    'the directive is confirmed',
+    1,
+    #h.notes_with(notes, ('directive sent to run #%d'):format(id))
+  )
   h.cmd('DevFactory resume ' .. id)
   local resumed = h.wait_run(client, id, function(r)
     return r.status == 'running'
@@ -170,12 +227,20 @@ h.test('pause, resume, directive, cancel and retry', function()
   h.wait(3000, function()
     return #h.notes_with(notes, ('run #%d cancelled'):format(id)) > 0
   end)
-  h.eq('the cancellation is announced once', 1, #h.notes_with(notes, ('run #%d cancelled'):format(id)))
+  h.eq(
+    'the cancellation is announced once',
+    1,
+    #h.notes_with(notes, ('run #%d cancelled'):format(id))
+  )
   local replay = h.request(client, 'devfactory/events', { runId = id, since = 0, limit = 1000 })
   local directive = vim.tbl_filter(function(e)
     return e.type == 'directive_received'
   end, replay.events)
-  h.eq('the daemon recorded the directive', 'please also check the README', directive[1] and directive[1].message)
+  h.eq(
+    'the daemon recorded the directive',
+    'please also check the README',
+    directive[1] and directive[1].message
+  )
 
   h.cmd('DevFactory retry ' .. id)
   local retry = h.wait(10000, function()
@@ -183,9 +248,17 @@ h.test('pause, resume, directive, cancel and retry', function()
     return current ~= id and current
   end)
   h.check('retry starts a new run', retry and retry > id, retry)
-  h.check('and says which', #h.notes_with(notes, ('run #%s retries run #%d'):format(tostring(retry), id)) == 1, notes)
+  h.check(
+    'and says which',
+    #h.notes_with(notes, ('run #%s retries run #%d'):format(tostring(retry), id)) == 1,
+    notes
+  )
   h.cmd('DevFactory cancel')
-  h.eq('cancel without an id acts on the current run', 'cancelled', (h.wait_run(client, retry or -1, h.terminal) or {}).status)
+  h.eq(
+    'cancel without an id acts on the current run',
+    'cancelled',
+    (h.wait_run(client, retry or -1, h.terminal) or {}).status
+  )
 end)
 
 h.test('command output folds away in the console', function()
@@ -207,10 +280,22 @@ h.test('command output folds away in the console', function()
     return
   end
   local header = vim.fn.foldclosed(output)
-  h.check('the output lines are one closed fold starting at the output event', header > 0 and h.lines(buf)[header]:find('command_output', 1, true) ~= nil, { header = header })
+  h.check(
+    'the output lines are one closed fold starting at the output event',
+    header > 0 and h.lines(buf)[header]:find('command_output', 1, true) ~= nil,
+    { header = header }
+  )
   h.eq('the fold covers the output and nothing else', output, vim.fn.foldclosedend(output))
-  h.check('the command line itself stays visible', vim.fn.foldclosed(header - 1) == -1 and h.lines(buf)[header - 1]:find('command_started', 1, true) ~= nil)
-  h.eq('the fold text counts the lines', '    ... 6 lines of command output', vim.fn.foldtextresult(header))
+  h.check(
+    'the command line itself stays visible',
+    vim.fn.foldclosed(header - 1) == -1
+      and h.lines(buf)[header - 1]:find('command_started', 1, true) ~= nil
+  )
+  h.eq(
+    'the fold text counts the lines',
+    '    ... 6 lines of command output',
+    vim.fn.foldtextresult(header)
+  )
   vim.cmd('close')
   require('devfactory.config').options.console.open_on_run = false
 end)
@@ -219,7 +304,14 @@ h.test('a failed run is announced once, with the reason', function()
   local before = #notes
   h.cmd('DevFactory run --model=scripts/missing.json Use a missing script')
   local failed = h.wait_note(notes, 'missing.json does not exist')
-  h.check('the reason is shown', failed and failed.level == vim.log.levels.ERROR and failed.message:find('^DevFactory: run #%d+: .*scripts/missing%.json does not exist') ~= nil, vim.list_slice(notes, before + 1))
+  h.check(
+    'the reason is shown',
+    failed
+      and failed.level == vim.log.levels.ERROR
+      and failed.message:find('^DevFactory: run #%d+: .*scripts/missing%.json does not exist')
+        ~= nil,
+    vim.list_slice(notes, before + 1)
+  )
   vim.wait(500)
   local errors = vim.tbl_filter(function(note)
     return note.level == vim.log.levels.ERROR

@@ -38,8 +38,19 @@ h.test(':DevFactory index rebuilds with LSP progress and reports the result', fu
   })
   h.cmd('DevFactory index full')
   local done = h.wait_note(notes, 'DevFactory: indexed ', 60000)
-  h.check('a result message names the files and chunks', done and done.message:match('^DevFactory: indexed %d+ files %(%d+ unchanged, %d+ removed, %d+ skipped%): %d+ chunks in %d+ ms$'), notes)
-  h.check('progress began and ended (LspProgress)', vim.tbl_contains(progress, 'begin') and vim.tbl_contains(progress, 'end'), progress)
+  h.check(
+    'a result message names the files and chunks',
+    done
+      and done.message:match(
+        '^DevFactory: indexed %d+ files %(%d+ unchanged, %d+ removed, %d+ skipped%): %d+ chunks in %d+ ms$'
+      ),
+    notes
+  )
+  h.check(
+    'progress began and ended (LspProgress)',
+    vim.tbl_contains(progress, 'begin') and vim.tbl_contains(progress, 'end'),
+    progress
+  )
 end)
 
 h.test(':DevFactory search fills the quickfix list', function()
@@ -52,10 +63,24 @@ h.test(':DevFactory search fills the quickfix list', function()
     return
   end
   local first = list.items[1]
-  h.eq('the best hit is greet_user in app/greeting.py', vim.fs.joinpath(root, 'app/greeting.py'), vim.api.nvim_buf_get_name(first.bufnr))
+  h.eq(
+    'the best hit is greet_user in app/greeting.py',
+    vim.fs.joinpath(root, 'app/greeting.py'),
+    vim.api.nvim_buf_get_name(first.bufnr)
+  )
   h.check('it points at the function', first.lnum >= 1 and first.lnum <= 4, first)
-  h.check('its text is the symbol or its code', first.text:find('greet_user', 1, true) ~= nil, first.text)
-  h.eq('the quickfix window is open', 'quickfix', vim.bo[vim.fn.getqflist({ winid = 1 }).winid ~= 0 and vim.fn.winbufnr(vim.fn.getqflist({ winid = 1 }).winid) or 0].buftype)
+  h.check(
+    'its text is the symbol or its code',
+    first.text:find('greet_user', 1, true) ~= nil,
+    first.text
+  )
+  h.eq(
+    'the quickfix window is open',
+    'quickfix',
+    vim.bo[vim.fn.getqflist({ winid = 1 }).winid ~= 0 and vim.fn.winbufnr(
+      vim.fn.getqflist({ winid = 1 }).winid
+    ) or 0].buftype
+  )
   vim.cmd('cclose')
 end)
 

@@ -18,7 +18,14 @@ local path = vim.fs.joinpath(root, 'notes.txt')
 h.test('snapshot, change, restore from the picker, then undo the restore', function()
   h.cmd('DevFactory snapshot before edits')
   local taken = h.wait_note(notes, 'DevFactory: snapshot #')
-  h.check('the snapshot is confirmed', taken and taken.message:find('^DevFactory: snapshot #%d+ manual before edits %(%d+ files, .+%) taken$'), notes)
+  h.check(
+    'the snapshot is confirmed',
+    taken
+      and taken.message:find(
+        '^DevFactory: snapshot #%d+ manual before edits %(%d+ files, .+%) taken$'
+      ),
+    notes
+  )
 
   vim.api.nvim_buf_set_lines(buf, 0, -1, false, { 'second' })
   vim.cmd('silent write')
@@ -39,7 +46,8 @@ h.test('snapshot, change, restore from the picker, then undo the restore', funct
   end, offered) == 1, offered)
   h.eq('the file is back on disk', 'first\n', h.read(path))
   h.eq('the open buffer was reloaded', { 'first' }, h.lines(buf))
-  local safety = restored and tonumber(restored.message:match('undo with :DevFactory restore (%d+)$'))
+  local safety = restored
+    and tonumber(restored.message:match('undo with :DevFactory restore (%d+)$'))
   h.check('the message names the safety snapshot', safety, restored)
 
   h.cmd('DevFactory restore ' .. tostring(safety))
@@ -56,7 +64,11 @@ h.test('restore needs an id', function()
   h.wait(5000, function()
     return #notes > before
   end)
-  h.eq('a clean error', 'DevFactory: restore needs a snapshot id (see :DevFactory snapshots)', (notes[before + 1] or {}).message)
+  h.eq(
+    'a clean error',
+    'DevFactory: restore needs a snapshot id (see :DevFactory snapshots)',
+    (notes[before + 1] or {}).message
+  )
 end)
 
 h.finish()

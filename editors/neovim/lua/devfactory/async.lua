@@ -36,7 +36,10 @@ function M.report(err, co)
   pcall(vim.lsp.log.error, 'devfactory plugin error', trace)
   local first = vim.split(tostring(err), '\n', { plain = true })[1]
   require('devfactory.ui').error(
-    ('internal error: %s (details in %s; please report it)'):format(first, vim.lsp.log.get_filename())
+    ('internal error: %s (details in %s; please report it)'):format(
+      first,
+      vim.lsp.log.get_filename()
+    )
   )
 end
 

@@ -68,10 +68,7 @@ local function problems_of(opts)
         ('unknown option %q (known: %s)'):format(tostring(key), table.concat(known, ', '))
       )
     elseif type(value) ~= expected then
-      table.insert(
-        problems,
-        ('option %q must be a %s, got %s'):format(key, expected, type(value))
-      )
+      table.insert(problems, ('option %q must be a %s, got %s'):format(key, expected, type(value)))
     end
   end
   return problems

@@ -148,7 +148,9 @@ end
 function M.status(client_id)
   local active = {}
   for id, run in pairs(M.runs[client_id] or {}) do
-    if not constants.TERMINAL_RUN_STATUSES[run.status] and run.status ~= constants.RunStatus.DRAFT then
+    if
+      not constants.TERMINAL_RUN_STATUSES[run.status] and run.status ~= constants.RunStatus.DRAFT
+    then
       table.insert(active, { id = id, status = run.status })
     end
   end

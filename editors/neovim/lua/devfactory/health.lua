@@ -86,11 +86,13 @@ local function check_executable(cmd)
 end
 
 local function check_daemon(health)
-  vim.health.ok(('daemon %s, protocol %s, Python %s'):format(
-    health.version,
-    health.protocolVersion,
-    health.pythonVersion
-  ))
+  vim.health.ok(
+    ('daemon %s, protocol %s, Python %s'):format(
+      health.version,
+      health.protocolVersion,
+      health.pythonVersion
+    )
+  )
   if health.protocolVersion ~= constants.PROTOCOL_VERSION then
     vim.health.error(
       ('the daemon speaks protocol %s, this plugin %s'):format(

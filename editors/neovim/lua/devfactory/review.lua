@@ -161,7 +161,11 @@ function M.decide(decision, fargs)
     for _, id in ipairs(ids) do
       result = rpc.execute(client, spec.hunk, { id }, bufnr)
     end
-    return report(spec.done, #ids == 1 and ('change %d'):format(ids[1]) or (#ids .. ' changes'), result)
+    return report(
+      spec.done,
+      #ids == 1 and ('change %d'):format(ids[1]) or (#ids .. ' changes'),
+      result
+    )
   end
   if diff_change then
     if not diff_hunk then

@@ -41,10 +41,8 @@ function M.search(fargs)
       return
     end
   end
-  local result, client = rpc.call(
-    constants.Requests.SEARCH,
-    { query = query, limit = config.options.search.limit }
-  )
+  local result, client =
+    rpc.call(constants.Requests.SEARCH, { query = query, limit = config.options.search.limit })
   local items = M.to_quickfix(client, result)
   vim.fn.setqflist({}, ' ', { title = 'DevFactory search: ' .. query, items = items })
   if #items == 0 then

@@ -36,8 +36,7 @@ end
 ---@param client vim.lsp.Client
 ---@param snapshot_id integer
 local function restore(client, snapshot_id)
-  local result =
-    rpc.call(R.SNAPSHOTS_RESTORE, { snapshotId = snapshot_id }, { client = client })
+  local result = rpc.call(R.SNAPSHOTS_RESTORE, { snapshotId = snapshot_id }, { client = client })
   -- Reload buffers whose files the restore rewrote (unmodified ones reload silently).
   vim.cmd('silent! checktime')
   ui.info(
