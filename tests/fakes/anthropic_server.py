@@ -56,6 +56,9 @@ class FakeAnthropic(FakeModelServer):
                 yield _event("content_block_delta", {"index": index, "delta": delta})
             yield _event("content_block_stop", {"index": index})
             index += 1
+        if reply.stream_error is not None:
+            yield {"event": "error", "data": self.error_body(reply.stream_error)}
+            return
         for position, tool_call in enumerate(reply.tool_calls):
             block: dict[str, Any] = {
                 "type": "tool_use",

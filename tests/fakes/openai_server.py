@@ -46,6 +46,9 @@ class FakeOpenAI(FakeModelServer):
         yield chunk({"role": "assistant", "content": ""})
         for piece in chunks(reply.text, reply.chunk_size):
             yield chunk({"content": piece})
+        if reply.stream_error is not None:
+            yield {"data": self.error_body(reply.stream_error)}
+            return
         for index, tool_call in enumerate(reply.tool_calls):
             head = {
                 "index": index,

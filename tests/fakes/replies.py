@@ -29,6 +29,16 @@ class ToolCallReply:
 
 
 @dataclass(frozen=True)
+class ErrorReply:
+    """An HTTP error answer, e.g. ``ErrorReply(429, retry_after=2)``."""
+
+    status: int
+    message: str = "scripted error"
+    retry_after: float | None = None
+    """Sent as the ``retry-after`` header (seconds) when set."""
+
+
+@dataclass(frozen=True)
 class Reply:
     """One streamed model turn."""
 
@@ -42,16 +52,8 @@ class Reply:
     """Wait this long before the response headers (lets tests cancel a request in flight)."""
     stop_reason: str | None = None
     """Overrides the wire stop reason (default: tool calls if any, else end of turn)."""
-
-
-@dataclass(frozen=True)
-class ErrorReply:
-    """An HTTP error answer, e.g. ``ErrorReply(429, retry_after=2)``."""
-
-    status: int
-    message: str = "scripted error"
-    retry_after: float | None = None
-    """Sent as the ``retry-after`` header (seconds) when set."""
+    stream_error: ErrorReply | None = None
+    """Sent as an error event after the text, ending the stream (e.g. overloaded mid-answer)."""
 
 
 def call(name: str, /, **arguments: Any) -> ToolCallReply:

@@ -24,6 +24,7 @@ from devfactory.server.agents.providers.base import (
     Message,
     ProviderError,
     ProviderUnavailable,
+    RateLimited,
     ToolCall,
     ToolSpec,
     Turn,
@@ -61,12 +62,15 @@ class Api:
     tool_stop: str
     text_stop: str
     overloaded_status: int
+    mid_stream_status: int
+    """The status whose error type, sent as a mid-stream error event, means "try later"."""
 
 
 APIS = [
-    pytest.param(Api("openai", FakeOpenAI, "call", "tool_calls", "stop", 503), id="openai"),
+    pytest.param(Api("openai", FakeOpenAI, "call", "tool_calls", "stop", 503, 429), id="openai"),
     pytest.param(
-        Api("anthropic", FakeAnthropic, "toolu", "tool_use", "end_turn", 529), id="anthropic"
+        Api("anthropic", FakeAnthropic, "toolu", "tool_use", "end_turn", 529, 529),
+        id="anthropic",
     ),
 ]
 
@@ -189,6 +193,31 @@ async def test_a_rate_limited_account_rests_and_the_next_one_answers(
     assert rows["TEST_KEY_B"].exhausted_until is None
     rest_end = datetime.fromisoformat(rows["TEST_KEY_A"].exhausted_until or "")
     assert before + timedelta(seconds=29) < rest_end < datetime.now(UTC) + timedelta(seconds=31)
+
+
+async def test_overloaded_mid_stream_moves_to_the_next_account(
+    api: Api, server: FakeModelServer, accounts_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    overloaded = ErrorReply(api.mid_stream_status, "Overloaded")
+    server.add(Reply(text="Half an ans", stream_error=overloaded), Reply(text="A whole answer."))
+    provider = make_provider(
+        api, server, accounts_store, monkeypatch, {"TEST_KEY_A": KEY_A, "TEST_KEY_B": KEY_B}
+    )
+    deltas: list[str] = []
+    turn = await complete(provider, deltas)
+    assert turn.text == "A whole answer."
+    assert server.api_keys == [KEY_A, KEY_B]
+    # The live preview saw the abandoned start; the turn itself holds only the answer.
+    assert "".join(deltas) == "Half an ansA whole answer."
+
+
+async def test_any_other_error_mid_stream_fails_the_turn_with_the_reason(
+    api: Api, server: FakeModelServer, accounts_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server.add(Reply(text="Hal", stream_error=ErrorReply(500, "internal hiccup")))
+    with pytest.raises(ProviderError, match="internal hiccup") as caught:
+        await complete(make_provider(api, server, accounts_store, monkeypatch))
+    assert not isinstance(caught.value, RateLimited | AllAccountsExhausted)
 
 
 async def test_accounts_take_turns(

@@ -88,8 +88,9 @@ def _detail(exc: Any) -> str:
 
 
 def _error_type(exc: Any) -> str | None:
+    """The API's error type: the body is ``{"error": {...}}``, or its inner part mid-stream."""
     body = getattr(exc, "body", None)
-    error = body.get("error") if isinstance(body, Mapping) else None
+    error = body.get("error", body) if isinstance(body, Mapping) else None
     if isinstance(error, Mapping):
         kind = error.get("type") or error.get("code")
         return str(kind) if kind else None
@@ -114,14 +115,18 @@ def to_provider_error(
         return ProviderUnavailable(
             redact(f"{provider}: cannot connect to {endpoint}{reason}; check {setting}.baseUrl")
         )
-    if not isinstance(exc, sdk.APIStatusError):
-        return ProviderError(redact(f"{provider}: {type(exc).__name__}: {exc}"))
-    status, detail = exc.status_code, _detail(exc)
+    status = getattr(exc, "status_code", None)
+    detail = _detail(exc)
+    # Overloaded also arrives mid-stream, as an error event after a 200.
     if status in _OVERLOADED_STATUSES or _error_type(exc) in _OVERLOADED_ERROR_TYPES:
+        response = getattr(exc, "response", None)
+        when = f"HTTP {status}" if status and status >= 400 else "during the stream"
         return RateLimited(
-            redact(f"{provider}: the account in {account} is rate limited ({status}): {detail}"),
-            retry_after_seconds(exc.response.headers),
+            redact(f"{provider}: the account in {account} is rate limited ({when}): {detail}"),
+            None if response is None else retry_after_seconds(response.headers),
         )
+    if not isinstance(exc, sdk.APIStatusError):
+        return ProviderError(redact(f"{provider}: {type(exc).__name__}: {detail}"))
     if status in (401, 403):
         return ProviderError(
             redact(

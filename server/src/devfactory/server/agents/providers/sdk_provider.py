@@ -4,6 +4,10 @@ The ``openai`` and ``anthropic`` providers differ only in the request they build
 that opens the stream and how they read it; the rest lives here: the lazy SDK import, one
 client per account (built in a worker thread, since creating its TLS context takes about
 100 ms), account rotation, and mapping SDK errors to our typed, key-free errors.
+
+A turn cut short by an overloaded error mid-stream is asked again of the next account: the
+returned Turn holds only the complete answer, though the live ``on_text`` preview has already
+shown the abandoned beginning.
 """
 
 from __future__ import annotations
