@@ -30,6 +30,17 @@ local root = h.workspace({
       },
     },
   }),
+  ['scripts/busy.json'] = h.script(
+    vim.list_extend(
+      { { text = 'Plan: look around a lot.' } },
+      vim.tbl_map(function(i)
+        return {
+          text = 'Looking again, pass ' .. i,
+          toolCalls = { { name = 'read_file', arguments = { path = 'app.py' } } },
+        }
+      end, vim.fn.range(1, 25))
+    )
+  ),
   ['scripts/long.json'] = h.script({
     { text = 'Plan: wait, then finish.' },
     { delayS = 1.5, toolCalls = { { name = 'list_files', arguments = vim.empty_dict() } } },
@@ -259,6 +270,28 @@ h.test('pause, resume, directive, cancel and retry', function()
     'cancelled',
     (h.wait_run(client, retry or -1, h.terminal) or {}).status
   )
+end)
+
+h.test('a console opened while events pour in shows each exactly once', function()
+  require('devfactory.config').options.console.open_on_run = true
+  h.cmd('DevFactory run --model=scripts/busy.json Look around')
+  local id = h.wait(10000, function()
+    return vim.b.devfactory_run_id
+  end, notes)
+  local buf = vim.api.nvim_get_current_buf()
+  local run = h.wait_run(client, id or -1, h.terminal)
+  h.eq('the busy run completed', 'completed', run and run.status)
+  local replay = h.request(client, 'devfactory/events', { runId = id, since = 0, limit = 1000 })
+  local expected = vim.tbl_map(function(event)
+    return require('devfactory.format').event_lines(event).lines[1]
+  end, replay.events)
+  h.wait(3000, function()
+    return #console_lines(buf) == #expected
+  end)
+  h.check('dozens of events', #expected > 50, #expected)
+  h.eq('every event once, in order', expected, (console_lines(buf)))
+  vim.cmd('close')
+  require('devfactory.config').options.console.open_on_run = false
 end)
 
 h.test('command output folds away in the console', function()

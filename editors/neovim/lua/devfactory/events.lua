@@ -124,6 +124,7 @@ function M.on_run_changed(err, params, ctx)
   end
   M.remember(ctx.client_id, params.run)
   fire('DevFactoryRunChanged', { client_id = ctx.client_id, run = params.run })
+  vim.cmd.redrawstatus({ bang = true }) -- statuslines showing status() follow the run
 end
 
 --- `devfactory/changeProposed`: a run proposed (or updated) a change.
