@@ -50,6 +50,11 @@ return {
     ['devfactory/question'] = function(err, result, ctx)
       require('devfactory.questions').on_question(err, result, ctx)
     end,
+    --- Results of code-action commands (approve, reject...): errors worded like the
+    --- :DevFactory commands' instead of Neovim's raw `code: message`.
+    ['workspace/executeCommand'] = function(err, result, ctx)
+      require('devfactory.rpc').on_execute_command_result(err, result, ctx)
+    end,
   },
 
   --- Code-action commands Neovim handles itself: "Show diff" opens a native diff tab.

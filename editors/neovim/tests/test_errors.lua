@@ -102,6 +102,16 @@ h.test('daemon error responses', function()
         ~= nil,
     shown
   )
+  local before = #notes
+  client:exec_cmd({ title = 'Approve', command = 'devfactory.approve', arguments = { 424242 } })
+  h.wait(10000, function()
+    return #notes > before
+  end)
+  h.eq(
+    "a code-action command error: the daemon's words, once",
+    { { message = 'DevFactory: change 424242 does not exist', level = vim.log.levels.ERROR } },
+    vim.list_slice(notes, before + 1)
+  )
   for _, note in ipairs(notes) do
     h.check(
       'no stack trace in: ' .. note.message:sub(1, 40),

@@ -203,6 +203,14 @@ function M.execute(client, command, arguments, bufnr)
   )
 end
 
+--- Response handler of `workspace/executeCommand` sent by code actions (`client:exec_cmd`).
+function M.on_execute_command_result(err, _, ctx)
+  if err then
+    local command = ctx.params and ctx.params.command or 'workspace/executeCommand'
+    require('devfactory.ui').error(M.error_message(command, err))
+  end
+end
+
 --- An absolute path for a workspace-relative one.
 ---@param client vim.lsp.Client
 ---@param path string
