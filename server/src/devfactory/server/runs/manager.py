@@ -206,12 +206,13 @@ class RunManager:
         run = await self.get(run_id)
         if run.status.is_terminal:
             raise InvalidState(f"run {run_id} is already {run.status.value}")
-        cancelled = await self.transition(run_id, S.CANCELLED, reason="cancelled by the user")
-        await self.store.hitl.cancel_pending(run_id)
+        # Stop the worker first: it interrupts the model call or kills the command at once,
+        # and what it records about that comes before the run's final status event.
         worker = self.workers.get(run_id)
         if worker is not None:
             await worker.stop()
-        return cancelled
+        await self.store.hitl.cancel_pending(run_id)
+        return await self.transition(run_id, S.CANCELLED, reason="cancelled by the user")
 
     async def retry(self, run_id: int) -> Run:
         run = await self.get(run_id)
