@@ -16,8 +16,10 @@ from devfactory.server.agents.providers.base import ProviderUnavailable
 from devfactory.server.agents.providers.claude_code import ClaudeCodeProvider
 from devfactory.server.agents.providers.local_shell import LocalShellProvider
 from devfactory.server.agents.providers.openai_provider import OpenAIProvider
+from devfactory.server.agents.providers.redaction import redact
 from devfactory.server.agents.providers.registry import create_provider
 from devfactory.server.agents.providers.scripted import ScriptedProvider
+from devfactory.server.agents.providers.sdk import import_sdk
 from devfactory.storage import Store
 
 pytest_plugins = ["fakes.fixtures"]
@@ -169,6 +171,25 @@ async def test_misconfiguration_says_what_to_set(
     with pytest.raises(ProviderUnavailable) as caught:
         build(name, config, accounts_store, workspace, model)
     assert message in str(caught.value)
+
+
+async def test_every_configured_key_is_redacted_whichever_provider_runs(
+    accounts_store: Store, workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OTHER_PROVIDER_KEY", "sk-other-provider-0123456789")
+    settings = Settings(
+        providers={
+            "scripted": ProviderSettings(script="script.json"),
+            "openai": ProviderSettings(api_key_env=["OTHER_PROVIDER_KEY"]),
+        }
+    )
+    create_provider("scripted", settings, model=None, workspace=workspace, store=accounts_store)
+    assert redact("echo sk-other-provider-0123456789") == "echo [redacted $OTHER_PROVIDER_KEY]"
+
+
+async def test_a_missing_sdk_is_reported_as_unavailable() -> None:
+    with pytest.raises(ProviderUnavailable, match="the `no_such_sdk` Python package"):
+        await import_sdk("no_such_sdk", "openai")
 
 
 async def test_creating_a_provider_imports_no_sdk() -> None:

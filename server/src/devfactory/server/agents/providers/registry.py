@@ -7,6 +7,7 @@ use. Every misconfiguration is a ``ProviderUnavailable`` naming the setting or v
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -20,6 +21,7 @@ from .base import AutonomousProvider, ChatProvider, ProviderUnavailable
 from .claude_code import ClaudeCodeProvider
 from .local_shell import LocalShellProvider
 from .openai_provider import OpenAIProvider
+from .redaction import register_secret
 from .scripted import ScriptedProvider, load_script
 
 Provider = ChatProvider | AutonomousProvider
@@ -54,7 +56,7 @@ class _Request:
         )
 
     def executable(self, program: str, setting: str) -> str:
-        found = shutil.which(program, path=None)
+        found = shutil.which(program)
         if found is None:
             raise ProviderUnavailable(
                 f"{self.name}: `{program}` was not found on PATH; install it or set "
@@ -119,6 +121,14 @@ BUILDERS: dict[str, Callable[[_Request], Provider]] = {
 }
 
 
+def _redact_every_configured_key(settings: Settings) -> None:
+    """Any provider's key, not only this one's: an external agent may print them all."""
+    for config in settings.providers.values():
+        for var in config.api_key_env:
+            if key := os.environ.get(var, "").strip():
+                register_secret(key, var)
+
+
 def create_provider(
     name: str, settings: Settings, *, model: str | None, workspace: Path, store: Store
 ) -> Provider:
@@ -126,6 +136,7 @@ def create_provider(
 
     ``model`` overrides ``providers.<name>.model`` (for ``scripted`` it is the script path).
     """
+    _redact_every_configured_key(settings)
     builder = BUILDERS.get(name)
     if builder is None:
         raise ProviderUnavailable(

@@ -13,6 +13,7 @@ import asyncio
 import importlib
 import json
 import math
+import sys
 from collections.abc import Mapping
 from email.utils import parsedate_to_datetime
 from time import time
@@ -33,6 +34,8 @@ _OVERLOADED_ERROR_TYPES = {"rate_limit_error", "overloaded_error", "rate_limit_e
 
 async def import_sdk(module: str, provider: str) -> ModuleType:
     """Import an SDK off the event loop; a missing package is a clear ProviderUnavailable."""
+    if (loaded := sys.modules.get(module)) is not None:
+        return loaded
     try:
         return await asyncio.to_thread(importlib.import_module, module)
     except ImportError:
