@@ -37,8 +37,16 @@ local function health_from_cli(executable, root)
     return nil, tostring(proc)
   end
   local result = proc:wait(TIMEOUT_MS)
+  if result.code == 124 then -- vim.system's code for a timeout
+    return nil, ('`devfactory health` did not answer in %d s'):format(TIMEOUT_MS / 1000)
+  end
   if result.code ~= 0 then
-    return nil, vim.trim(result.stderr ~= '' and result.stderr or result.stdout)
+    local output = vim.trim((result.stderr or '') .. '\n' .. (result.stdout or ''))
+    return nil,
+      ('`devfactory health` exited with code %d%s'):format(
+        result.code,
+        output ~= '' and (': ' .. output) or ''
+      )
   end
   local decoded_ok, health = pcall(vim.json.decode, result.stdout, { luanil = { object = true } })
   if not decoded_ok then
