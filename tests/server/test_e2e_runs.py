@@ -276,3 +276,29 @@ async def test_the_step_limit_fails_the_run_with_the_reason(daemon: DaemonClient
     failed = await wait_finished(daemon, run.id)
     assert failed.status is S.FAILED
     assert failed.failed_reason == "the step limit (2) was reached before finish"
+
+
+async def test_a_client_that_attaches_late_replays_then_follows_with_no_gap_or_duplicate(
+    daemon: DaemonClient, scripts: Path
+):
+    reads = [turn("", call("read_file", path="calc.py"), delay_s=0.01) for _ in range(30)]
+    run = await create_run(daemon, write_script(scripts, "busy", [PLAN, *reads, finish()]))
+    await daemon.notes.wait_for(
+        Notifications.EVENT,
+        lambda n: n.event.run_id == run.id and n.event.type is EventType.FILE_READ,
+    )
+    # Attach now: follow live notifications from here, then replay from the start in pages.
+    attached = mark(daemon, Notifications.EVENT)
+    replayed = await replay(daemon, run.id, page=7)
+    await wait_finished(daemon, run.id)
+    followed = live_events(daemon, run.id, start=attached)
+
+    seen: dict[int, object] = {}
+    for event in [*replayed, *followed]:
+        seen.setdefault(event.id, event)  # a client drops what it already has, by id
+    everything = await replay(daemon, run.id)
+    assert list(seen.values()) == everything, "no gap: replay + live is the whole stream"
+    assert [e.id for e in followed] == sorted(e.id for e in followed), "live comes in order"
+    assert followed[-1] == everything[-1]
+    assert replayed[-1].id < everything[-1].id, "the run was still going when we attached"
+    assert kinds(everything).count("file_read") == 30
