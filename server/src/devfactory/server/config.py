@@ -18,10 +18,21 @@ from devfactory.protocol.settings import Settings
 CONFIG_FILE = "devfactory.toml"
 
 
-def _to_camel(data: Any) -> Any:
-    """devfactory.toml may use snake_case keys; the Structs are camelCase on the wire."""
+#: Settings whose keys are names chosen by the user (``claude_code``), not field names.
+_NAMED_MAPS = frozenset({"providers"})
+
+
+def _to_camel(data: Any, *, keep_keys: bool = False) -> Any:
+    """devfactory.toml may use snake_case keys; the Structs are camelCase on the wire.
+
+    Keys of a named map (``providers``) are names chosen by the user and stay as written.
+    """
     if isinstance(data, Mapping):
-        return {_camel(str(k)): _to_camel(v) for k, v in data.items()}
+        converted = {}
+        for key, value in data.items():
+            name = str(key) if keep_keys else _camel(str(key))
+            converted[name] = _to_camel(value, keep_keys=not keep_keys and name in _NAMED_MAPS)
+        return converted
     if isinstance(data, list):
         return [_to_camel(v) for v in data]
     return data
@@ -58,7 +69,7 @@ def load_settings(root: Path, init_options: Any) -> tuple[Settings, list[str]]:
         options = init_options.get("devfactory", init_options)
         sources.append(("initializationOptions", _to_camel(options)))
 
-    merged: dict[str, Any] = {}
+    merged: dict[str, Any] = msgspec.to_builtins(Settings())  # defaults, so maps merge into them
     for name, data in sources:
         if not isinstance(data, Mapping):
             problems.append(f"{name}: settings must be an object; ignored")

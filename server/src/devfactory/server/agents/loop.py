@@ -17,6 +17,7 @@ from devfactory.protocol.enums import EventType
 from devfactory.protocol.events import AiMessage, Payload, PlanCreated
 
 from .providers.base import ChatProvider, Message, ToolCall, ToolSpec, Turn, Usage
+from .providers.sdk import MALFORMED_ARGUMENTS_KEY
 from .roles import Role
 from .tools import SPECS, ToolBox, ToolError
 
@@ -155,6 +156,11 @@ class AgentLoop:
         try:
             if call.name not in {spec.name for spec in self.specs}:
                 raise ToolError(f"unknown or unavailable tool {call.name!r}")
+            if MALFORMED_ARGUMENTS_KEY in args:
+                raise ToolError(
+                    f"the arguments of {call.name} are not a JSON object: "
+                    f"{str(args[MALFORMED_ARGUMENTS_KEY])[:200]}"
+                )
             if call.name == "ask_user":
                 choices = [str(c) for c in args.get("choices") or []]
                 return await self.handle.ask(str(args.get("question", "")), choices, call.id)

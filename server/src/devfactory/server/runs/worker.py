@@ -176,8 +176,10 @@ class RunWorker:
     # -- the run -------------------------------------------------------------------------------
 
     async def main(self) -> None:
+        provider: Any = None
         try:
             run = await self.manager.get(self.run_id)
+            provider = await self._provider(run)  # a misconfigured provider fails before any work
             worktree, base = await self._prepare(run)
             await self.emit(
                 EventType.USER_PROMPT,
@@ -185,7 +187,7 @@ class RunWorker:
                 UserPrompt(prompt=run.prompt, iteration=run.metadata.iteration),
                 message=run.prompt,
             )
-            if isinstance(provider := await self._provider(run), AutonomousProvider):
+            if isinstance(provider, AutonomousProvider):
                 result = await self._work_autonomously(run, provider, worktree)
             else:
                 result = await self._work_with_tools(run, provider, worktree)
@@ -199,6 +201,9 @@ class RunWorker:
             log.exception("run %d crashed", self.run_id)
             await self._fail(f"internal error: {exc}")
         finally:
+            if provider is not None and hasattr(provider, "aclose"):
+                with contextlib.suppress(Exception):
+                    await provider.aclose()
             self.manager.worker_finished(self)
 
     async def _fail(self, reason: str) -> None:

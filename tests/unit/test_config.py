@@ -1,0 +1,49 @@
+"""Settings: defaults < devfactory.toml < initializationOptions; bad sources are reported."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from devfactory.protocol.settings import Settings
+from devfactory.server.config import load_settings
+
+
+def test_defaults_when_nothing_is_configured(tmp_path: Path) -> None:
+    settings, problems = load_settings(tmp_path, None)
+    assert settings == Settings()
+    assert problems == []
+
+
+def test_toml_snake_case_and_editor_options_merge_over_defaults(tmp_path: Path) -> None:
+    (tmp_path / "devfactory.toml").write_text(
+        "max_concurrent_runs = 3\n"
+        "[providers.local_shell]\ncommand = ['aider', '--message', '{prompt}']\n"
+        "[index]\nmax_file_bytes = 5000\n"
+    )
+    options = {"providers": {"openai": {"baseUrl": "http://127.0.0.1:11434/v1"}}, "maxSteps": 7}
+    settings, problems = load_settings(tmp_path, options)
+    assert problems == []
+    assert settings.max_concurrent_runs == 3
+    assert settings.max_steps == 7
+    assert settings.index.max_file_bytes == 5000
+    assert settings.providers["local_shell"].command == ["aider", "--message", "{prompt}"]
+    assert settings.providers["openai"].base_url == "http://127.0.0.1:11434/v1"
+    assert settings.providers["openai"].api_key_env == ["OPENAI_API_KEY"]  # default kept
+    assert set(settings.providers) == {"openai", "anthropic", "claude_code", "local_shell", "scripted"}
+
+
+def test_an_invalid_source_is_reported_by_field_and_ignored(tmp_path: Path) -> None:
+    (tmp_path / "devfactory.toml").write_text("max_steps = 3\n")
+    settings, problems = load_settings(tmp_path, {"maxConcurrentRuns": 99})
+    assert settings.max_steps == 3  # the valid file still applies
+    assert settings.max_concurrent_runs == Settings().max_concurrent_runs
+    assert len(problems) == 1
+    assert "initializationOptions" in problems[0]
+    assert "maxConcurrentRuns" in problems[0]
+
+
+def test_broken_toml_is_reported(tmp_path: Path) -> None:
+    (tmp_path / "devfactory.toml").write_text("max_steps = = 3\n")
+    settings, problems = load_settings(tmp_path, None)
+    assert settings == Settings()
+    assert "not valid TOML" in problems[0]
