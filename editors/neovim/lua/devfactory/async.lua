@@ -12,8 +12,9 @@ UserError.__tostring = function(e)
   return e.message
 end
 
---- Stop the current command with a message meant for the user.
+--- Stop the current command with a message meant for the user (never returns).
 ---@param message string
+---@return any
 function M.fail(message)
   error(setmetatable({ message = message }, UserError), 0)
 end

@@ -20,11 +20,9 @@ local M = {}
 ---@field search? {limit?: integer, open_quickfix?: boolean}
 ---@field notify? boolean Send important run events (summary, error, finish) to vim.notify.
 
+--- `cmd`, `root_markers` and `settings` default to lsp/devfactory.lua's values (unset here).
 ---@type devfactory.Options
 M.defaults = {
-  cmd = nil,
-  root_markers = nil,
-  settings = nil,
   enable = true,
   run = {},
   console = {

@@ -58,7 +58,9 @@ local function fire(pattern, data)
   vim.api.nvim_exec_autocmds('User', { pattern = pattern, modeline = false, data = data })
 end
 
+--- The text an event announces: its payload's `field`, else its message, else its title.
 ---@param event table
+---@param field string
 ---@return string
 local function text_of(event, field)
   local payload = event.payload or {}

@@ -41,8 +41,7 @@ function M.resolve(client, arg)
   if list.runs[1] then
     return list.runs[1].id
   end
-  async.fail('no runs yet: start one with :DevFactory run {prompt}')
-  error('unreachable')
+  return async.fail('no runs yet: start one with :DevFactory run {prompt}')
 end
 
 --- Split `--name=value` options from the prompt words.
