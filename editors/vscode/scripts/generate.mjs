@@ -23,9 +23,17 @@ const quote = (s) => JSON.stringify(s);
 const isIdentifier = (s) => /^[A-Za-z_$][\w$]*$/.test(s);
 const upperSnake = (value) => value.replace(/[^A-Za-z0-9]+/g, '_').toUpperCase();
 
+/** Python docstrings keep their indentation in the schema: dedent like inspect.cleandoc. */
+export function cleandoc(text) {
+  const [first, ...rest] = text.trim().split('\n');
+  const indents = rest.filter((l) => l.trim()).map((l) => l.length - l.trimStart().length);
+  const cut = indents.length ? Math.min(...indents) : 0;
+  return [first.trim(), ...rest.map((l) => l.slice(cut).trimEnd())].join('\n');
+}
+
 function docComment(text, indent = '') {
   if (!text) return '';
-  const lines = text.trim().split('\n');
+  const lines = cleandoc(text).split('\n');
   if (lines.length === 1) return `${indent}/** ${lines[0].replace(/\*\//g, '*\\/')} */\n`;
   return `${indent}/**\n${lines.map((l) => `${indent} * ${l.replace(/\*\//g, '*\\/')}`.trimEnd()).join('\n')}\n${indent} */\n`;
 }
@@ -171,7 +179,7 @@ function inline(schema, node) {
   const out = {};
   for (const [k, v] of Object.entries(node)) {
     if (k === 'title' || k === 'required') continue;
-    out[k] = inline(schema, v);
+    out[k] = k === 'description' && typeof v === 'string' ? cleandoc(v) : inline(schema, v);
   }
   // `anyOf: [X, null]` reads better in the settings UI as `type: [X, "null"]`.
   if (out.anyOf && out.anyOf.every((n) => Object.keys(n).length === 1 && typeof n.type === 'string')) {
@@ -201,7 +209,7 @@ function settingsEntries(schema) {
       const resolved = inline(schema, prop);
       delete resolved.description;
       const fullKey = `${prefix}.${key}`;
-      const description = prop.description ?? target?.description ?? humanize(key);
+      const description = cleandoc(prop.description ?? target?.description ?? humanize(key));
       const daemonKey = fullKey.slice(SETTINGS_PREFIX.length + 1);
       if (!('default' in resolved) && resolved.type === 'object') resolved.default = {};
       resolved.markdownDescription = `${description} (daemon setting \`${daemonKey}\`)`;

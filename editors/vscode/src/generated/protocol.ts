@@ -123,8 +123,8 @@ export interface ChangeCommentParams {
 /**
  * Parameters of ``devfactory/changes/approve`` and ``devfactory/changes/reject``.
  *
- *     Name the changes with ``change_ids`` or all proposed changes of a run with ``run_id``;
- *     ``hunks`` (indexes) narrows a single change to some of its hunks.
+ * Name the changes with ``change_ids`` or all proposed changes of a run with ``run_id``;
+ * ``hunks`` (indexes) narrows a single change to some of its hunks.
  */
 export interface ChangeDecisionParams {
   changeIds?: number[] | null;
@@ -246,6 +246,11 @@ export interface CommandPolicy {
   blocked: BlockRule[];
   defaultTimeoutS: number;
   entries: PolicyEntry[];
+  killGraceS: number;
+  maxOutputMb: number;
+  maxProcesses: number;
+  problems: string[];
+  processLimitActive: boolean;
   sandbox: boolean;
   sandboxActive: boolean;
   source: string;
@@ -258,16 +263,29 @@ export interface CommandRunParams {
   timeoutS?: number | null;
 }
 
-/** Command execution. */
+/**
+ * Command execution: the sandbox, the limits and the allowlist policy (docs/security.md).
+ *
+ * The same keys may live in ``.devfactory/commands.toml`` (or ``policy_file``), which then
+ * takes precedence and is re-read when it changes.
+ */
 export interface CommandSettings {
+  allow: PolicyEntry[];
   defaultTimeoutS: number;
+  killGraceS: number;
+  maxOutputMb: number;
+  maxProcesses: number;
+  passEnv: string[];
   policyFile: string | null;
+  replaceDefaults: boolean;
   sandbox: boolean;
 }
 
 export interface CommandStarted {
   command: string;
   executionId: number | null;
+  origin: string;
+  sandboxed: boolean;
 }
 
 /** Result of ``devfactory/changes/comments``. */
@@ -634,11 +652,18 @@ export interface PlanCreated {
   steps: string[];
 }
 
-/** One allowed program in the command policy. */
+/**
+ * One allowed program in the command policy (``[[commands.allow]]``; docs/security.md).
+ *
+ * The first entry whose ``program``, ``args`` and ``deny`` all accept a command decides how it
+ * runs. Unknown keys are refused by name so a typo cannot silently widen or narrow the policy.
+ */
 export interface PolicyEntry {
   args: string[];
+  deny: string[];
   description: string;
   destructive: boolean;
+  junitXml: string | null;
   network: boolean;
   program: string;
   readOnly: boolean;
@@ -1184,8 +1209,14 @@ export type NotificationMethod = keyof NotificationTypes;
 
 /** Keys (under `devfactory.`) of the daemon settings contributed to VS Code. */
 export const DAEMON_SETTING_KEYS = [
+  "commands.allow",
   "commands.defaultTimeoutS",
+  "commands.killGraceS",
+  "commands.maxOutputMb",
+  "commands.maxProcesses",
+  "commands.passEnv",
   "commands.policyFile",
+  "commands.replaceDefaults",
   "commands.sandbox",
   "defaultAgent",
   "defaultMode",

@@ -90,10 +90,15 @@ async function main(): Promise<number> {
       await page.keyboard.press('Control+G');
       await page.keyboard.type('2');
       await page.keyboard.press('Enter');
-      await page.keyboard.press('Control+.');
-      const widget = page.locator('.action-widget');
-      await widget.waitFor({ timeout: 15_000 });
-      await widget.locator('.monaco-list-row', { hasText: /Approve this hunk/ }).first().click();
+      const approve = page.locator('.action-widget .monaco-list-row.action', { hasText: 'DevFactory: Approve this hunk' }).first();
+      // As a user would: if the quick-fix menu did not come up (the keystroke raced the
+      // go-to-line box closing), press Ctrl+. again.
+      for (let attempt = 0; attempt < 3 && !(await approve.isVisible()); attempt++) {
+        await page.waitForTimeout(500);
+        await page.keyboard.press('Control+.');
+        await approve.waitFor({ timeout: 5_000 }).catch(() => undefined);
+      }
+      await approve.click();
       const editor = page.locator('.editor-instance .monaco-editor').first();
       await editor.locator('.view-lines', { hasText: "return 'hello'" }).waitFor({ timeout: 15_000 });
     });

@@ -81,7 +81,7 @@ test('answering the question lets the run finish with one change of three hunks'
   const diff = await daemon.request(Requests.CHANGES_DIFF, { changeId: change.id });
   assert.equal(diff.before, APP_PY);
   assert.equal(diff.after, APP_PY_ALL_APPROVED);
-  assert.match(diff.diff, /^-    return 'hi'$/m);
+  assert.match(diff.diff, /^- {4}return 'hi'$/m);
   assert.equal(readFileSync(join(workspace, 'app.py'), 'utf8'), APP_PY, 'review mode leaves the file alone');
 });
 
