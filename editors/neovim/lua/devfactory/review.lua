@@ -157,14 +157,15 @@ function M.decide(decision, fargs)
         return change.id
       end, changes)
     end
-    local result
+    local conflicts = {}
     for _, id in ipairs(ids) do
-      result = rpc.execute(client, spec.hunk, { id }, bufnr)
+      local result = rpc.execute(client, spec.hunk, { id }, bufnr)
+      vim.list_extend(conflicts, type(result) == 'table' and result.conflicts or {})
     end
     return report(
       spec.done,
       #ids == 1 and ('change %d'):format(ids[1]) or (#ids .. ' changes'),
-      result
+      { conflicts = conflicts }
     )
   end
   if diff_change then
