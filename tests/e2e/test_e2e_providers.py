@@ -1,0 +1,132 @@
+"""Whole runs over the real daemon with each real provider, against loopback fakes.
+
+The daemon subprocess drives the real openai/anthropic SDKs against fake APIs on 127.0.0.1,
+and the real ``claude``/local-shell process handling against fake executables.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from devfactory.protocol.changes import Change
+from devfactory.protocol.client import DaemonClient as ProtocolClient
+from devfactory.protocol.enums import EventType, RunStatus
+from devfactory.protocol.events import Event
+from devfactory.protocol.methods import Notifications, Requests
+from devfactory.protocol.runs import Run, RunCreateParams
+from fakes.anthropic_server import FakeAnthropic
+from fakes.claude_cli import install_fake_claude
+from fakes.openai_server import FakeOpenAI
+from fakes.replies import Reply, call, rate_limited
+from fakes.shell_agent import shell_agent_command
+from support import SERVER_COMMAND, make_git_repo
+
+pytest_plugins = ["fakes.fixtures"]
+
+KEYS = {"KEY_A": "sk-test-aaaaaaaaaaaaaaaa", "KEY_B": "sk-test-bbbbbbbbbbbbbbbb"}
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    return make_git_repo(tmp_path / "ws", {"calc.py": "def add(a, b):\n    return a - b\n"})
+
+
+async def run_to_end(
+    root: Path,
+    provider: str,
+    settings: dict[str, Any],
+    env: dict[str, str],
+    prompt: str = "fix add",
+) -> tuple[Run, list[Event], list[str], list[Change]]:
+    """Create a run, wait until it ends; returns (run, events, streamed text, changes)."""
+    streamed: list[str] = []
+    async with ProtocolClient.spawn(
+        root, command=SERVER_COMMAND, settings=settings, env={**os.environ, **env}
+    ) as client:
+        client.on_notification(
+            lambda method, params: (
+                streamed.append(params.delta) if method == Notifications.STREAM else None
+            )
+        )
+        run: Run = await client.call(
+            Requests.RUNS_CREATE, RunCreateParams(prompt=prompt, provider=provider)
+        )
+        for _ in range(400):
+            run = await client.call(Requests.RUNS_GET, {"runId": run.id})
+            if run.status.is_terminal:
+                break
+            await asyncio.sleep(0.05)
+        events = (await client.call(Requests.EVENTS, {"runId": run.id})).events
+        changes = (await client.call(Requests.CHANGES_LIST, {"runId": run.id})).changes
+    return run, events, streamed, changes
+
+
+def chat_script() -> list[Any]:
+    return [
+        Reply(text="Plan:\n1. Fix add\n2. Finish"),
+        Reply(
+            text="Fixing it.",
+            tool_calls=[call("edit_file", path="calc.py", search="a - b", replace="a + b")],
+        ),
+        rate_limited(retry_after=30),
+        Reply(tool_calls=[call("finish", summary="add() adds")]),
+    ]
+
+
+@pytest.mark.parametrize("provider", ["openai", "anthropic"])
+async def test_chat_providers_stream_call_tools_and_rotate_on_429(
+    workspace: Path, provider: str, fake_openai: FakeOpenAI, fake_anthropic: FakeAnthropic
+):
+    fake = fake_openai if provider == "openai" else fake_anthropic
+    fake.add(*chat_script())
+    settings = {
+        "providers": {
+            provider: {"model": "test-model", "baseUrl": fake.url, "apiKeyEnv": list(KEYS)}
+        }
+    }
+    run, events, streamed, changes = await run_to_end(workspace, provider, settings, KEYS)
+
+    assert run.status is RunStatus.COMPLETED, run.failed_reason
+    assert "".join(streamed).startswith("Plan:")
+    kinds = [e.type for e in events]
+    assert EventType.AI_PLAN_CREATED in kinds
+    assert kinds[-1] is EventType.RUN_STATUS_CHANGED
+    assert [c.path for c in changes if c.path == "calc.py"] == ["calc.py"]
+    keys_used = fake.api_keys
+    assert len(fake.requests) == 4
+    assert keys_used[2] != keys_used[3], "the 429 moved the run to the other account"
+    assert run.metadata.usage.input_tokens > 0
+    for event in events:  # keys never leak into the timeline
+        assert all(key not in str(event.payload) + event.message for key in KEYS.values())
+
+
+async def test_claude_code_runs_in_the_worktree_and_keeps_its_session(
+    workspace: Path, tmp_path: Path
+):
+    executable = install_fake_claude(tmp_path / "bin")
+    settings = {"providers": {"claude_code": {"executable": str(executable)}}}
+    run, events, _, changes = await run_to_end(workspace, "claude_code", settings, {})
+    assert run.status is RunStatus.COMPLETED, run.failed_reason
+    assert run.metadata.provider_session_id == "sess-new"
+    assert run.metadata.usage.cost_usd == pytest.approx(0.0123)
+    assert "CLAUDE.txt" in {c.path for c in changes}
+    assert EventType.AI_MESSAGE in [e.type for e in events]
+    assert not (workspace / "CLAUDE.txt").exists(), "the user's files are untouched until approval"
+
+
+async def test_local_shell_agent_output_streams_and_its_diff_is_proposed(workspace: Path):
+    settings = {
+        "providers": {"local_shell": {"command": shell_agent_command("--message", "{prompt}")}}
+    }
+    run, events, _, changes = await run_to_end(
+        workspace, "local_shell", settings, {}, prompt="hello agent"
+    )
+    assert run.status is RunStatus.COMPLETED, run.failed_reason
+    outputs = [e.message for e in events if e.type is EventType.COMMAND_OUTPUT]
+    assert any("Applied edit to AGENT.txt" in text for text in outputs)
+    assert "AGENT.txt" in {c.path for c in changes}
