@@ -2,6 +2,8 @@
  * How the daemon is started and what the user is told when it cannot be: a missing executable
  * or a daemon speaking another protocol version gets a message that names the fix.
  */
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { PROTOCOL_VERSION } from '../generated/protocol';
 
 export interface ServerSettings {
@@ -16,10 +18,15 @@ export interface DaemonCommand {
   args: string[];
 }
 
+/** `~/...` in a path setting means the home folder, as in a shell. */
+export function expandHome(path: string): string {
+  return path === '~' || path.startsWith('~/') ? join(homedir(), path.slice(1)) : path;
+}
+
 export function daemonCommand(settings: ServerSettings): DaemonCommand {
-  const python = settings.pythonPath.trim();
+  const python = expandHome(settings.pythonPath.trim());
   if (python) return { command: python, args: ['-m', 'devfactory.server', 'serve', '--stdio'] };
-  return { command: settings.path.trim() || 'devfactory', args: ['serve', '--stdio'] };
+  return { command: expandHome(settings.path.trim()) || 'devfactory', args: ['serve', '--stdio'] };
 }
 
 export type DaemonProblem = 'missing' | 'too-old' | 'too-new' | 'crashed';

@@ -1,6 +1,8 @@
 // The vscode-free logic of the extension: restart backoff, hunk anchors, daemon command and
 // start-up errors, settings forwarding, console rendering and the event log's dedupe.
 import assert from 'node:assert/strict';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { type Event, type Hunk, PROTOCOL_VERSION } from '../../src/generated/protocol';
 import { RestartBackoff } from '../../src/model/backoff';
@@ -33,9 +35,10 @@ for (const [name, h, lineCount, expected] of [
   test(`hunk anchor: ${name}`, () => assert.equal(hunkAnchorLine(h, lineCount), expected));
 }
 
-test('daemon command: the executable by default, python -m when a python is set', () => {
+test('daemon command: the executable by default (~ is home), python -m when a python is set', () => {
   assert.deepEqual(daemonCommand({ path: '/opt/df/bin/devfactory', pythonPath: '' }), { command: '/opt/df/bin/devfactory', args: ['serve', '--stdio'] });
   assert.deepEqual(daemonCommand({ path: '', pythonPath: ' ' }), { command: 'devfactory', args: ['serve', '--stdio'] });
+  assert.deepEqual(daemonCommand({ path: '~/src/devfactory/.venv/bin/devfactory', pythonPath: '' }).command, join(homedir(), 'src/devfactory/.venv/bin/devfactory'));
   assert.deepEqual(daemonCommand({ path: 'devfactory', pythonPath: '/usr/bin/python3' }), {
     command: '/usr/bin/python3',
     args: ['-m', 'devfactory.server', 'serve', '--stdio'],
