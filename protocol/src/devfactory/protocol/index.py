@@ -61,6 +61,9 @@ class IndexRebuildParams(Params, kw_only=True):
 
     full: bool = False
     """Drop everything and re-parse every file (otherwise only what changed)."""
+    embed: bool = False
+    """Also wait until every chunk has its vector (otherwise embedding goes on in the
+    background after the reply)."""
 
 
 class IndexRebuildResult(Model, kw_only=True):

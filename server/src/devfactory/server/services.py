@@ -20,6 +20,7 @@ from .paths import StatePaths
 if TYPE_CHECKING:
     from .events.bus import EventBus
     from .execution.service import CommandService
+    from .index import IndexService
     from .review.service import ReviewService
     from .runs.manager import RunManager
     from .workspace.snapshots import SnapshotService
@@ -48,6 +49,7 @@ class Services:
         self.runs: RunManager | None = None
         self.review: ReviewService | None = None
         self.commands: CommandService | None = None
+        self.index: IndexService | None = None
 
     @property
     def root(self) -> Path:

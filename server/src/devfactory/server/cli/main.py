@@ -66,3 +66,10 @@ def health(workspace: Path, as_json: bool) -> None:
     from .render import render_health
 
     render_health(result)
+
+
+from .index_commands import index_command, map_command, search_command  # noqa: E402
+
+main.add_command(index_command)
+main.add_command(search_command)
+main.add_command(map_command)

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
 FEATURES: dict[str, str] = {
     "core": "devfactory.server.features.core",
     "events": "devfactory.server.features.events",
+    "index": "devfactory.server.features.index",
     "runs": "devfactory.server.features.runs",
     "review": "devfactory.server.features.review",
     "git": "devfactory.server.features.git",

@@ -167,6 +167,7 @@ def setup(server: DevFactoryServer) -> None:
                 else sandbox_info()
             ),
             log_path=str(services.paths.log_file),
+            embedder=services.index.embedder_label if services.index is not None else None,
         )
 
     @rpc.request(server, Requests.PROJECT_INFO)

@@ -162,7 +162,7 @@ def _text_chunks(lines: list[str], *, heading: bool) -> list[NewChunk]:
         end = min(start + TEXT_WINDOW_LINES - 1, last)
         title = None
         for row, text in headings:
-            if row > start and title is not None or row > end:
+            if (row > start and title is not None) or row > end:
                 break
             title = text
         content = "\n".join(lines[start : end + 1])

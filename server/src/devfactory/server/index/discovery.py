@@ -42,13 +42,76 @@ VENDORED_DIRS = frozenset(
 )
 
 BINARY_SUFFIXES = frozenset(
-    (
-        ".png .jpg .jpeg .gif .bmp .ico .icns .webp .tif .tiff .psd .svgz .pdf .zip .gz .tgz .bz2"
-        " .xz .7z .rar .jar .war .whl .egg .so .dylib .dll .exe .bin .o .a .lib .class .pyc .pyo"
-        " .mo .woff .woff2 .ttf .otf .eot .mp3 .mp4 .m4a .wav .ogg .flac .mov .avi .mkv .webm"
-        " .sqlite .sqlite3 .db .dbf .shp .shx .prj .wasm .pickle .pkl .npy .npz .parquet"
-        " .keystore .p12 .der .dat"
-    ).split()
+    [
+        ".png",
+        ".jpg",
+        ".jpeg",
+        ".gif",
+        ".bmp",
+        ".ico",
+        ".icns",
+        ".webp",
+        ".tif",
+        ".tiff",
+        ".psd",
+        ".svgz",
+        ".pdf",
+        ".zip",
+        ".gz",
+        ".tgz",
+        ".bz2",
+        ".xz",
+        ".7z",
+        ".rar",
+        ".jar",
+        ".war",
+        ".whl",
+        ".egg",
+        ".so",
+        ".dylib",
+        ".dll",
+        ".exe",
+        ".bin",
+        ".o",
+        ".a",
+        ".lib",
+        ".class",
+        ".pyc",
+        ".pyo",
+        ".mo",
+        ".woff",
+        ".woff2",
+        ".ttf",
+        ".otf",
+        ".eot",
+        ".mp3",
+        ".mp4",
+        ".m4a",
+        ".wav",
+        ".ogg",
+        ".flac",
+        ".mov",
+        ".avi",
+        ".mkv",
+        ".webm",
+        ".sqlite",
+        ".sqlite3",
+        ".db",
+        ".dbf",
+        ".shp",
+        ".shx",
+        ".prj",
+        ".wasm",
+        ".pickle",
+        ".pkl",
+        ".npy",
+        ".npz",
+        ".parquet",
+        ".keystore",
+        ".p12",
+        ".der",
+        ".dat",
+    ]
 )
 
 MINIFIED_SUFFIXES = (".min.js", ".min.css", ".min.mjs", ".bundle.js", ".map")

@@ -53,9 +53,15 @@ class Indexer:
         files = await asyncio.to_thread(list_workspace_files, self.root, self.settings.exclude)
         states = await self.store.rag.file_states(self.project_id)
         jobs, named_skips, unchanged = await asyncio.to_thread(self._plan, files, states)
-        removed = await self.store.rag.remove_files(self.project_id, set(states) - set(files))
+        removed = sorted(set(states) - set(files))
+        await self.store.rag.apply(self.project_id, IndexBatch((), removed=removed))
         return await self._run(
-            jobs, named_skips, started, seen=len(files), unchanged=unchanged, removed=removed,
+            jobs,
+            named_skips,
+            started,
+            seen=len(files),
+            unchanged=unchanged,
+            removed=len(removed),
             progress=progress,
         )
 
@@ -71,9 +77,9 @@ class Indexer:
         present = [path for path in wanted if path in members]
         jobs, named_skips, unchanged = await asyncio.to_thread(self._plan, present, states)
         gone = [path for path in wanted if path not in members and path in states]
-        removed = await self.store.rag.remove_files(self.project_id, gone)
+        await self.store.rag.apply(self.project_id, IndexBatch((), removed=gone))
         return await self._run(
-            jobs, named_skips, started, seen=len(present), unchanged=unchanged, removed=removed
+            jobs, named_skips, started, seen=len(present), unchanged=unchanged, removed=len(gone)
         )
 
     def _plan(

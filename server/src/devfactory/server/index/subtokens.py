@@ -19,8 +19,51 @@ _IDENT_TAIL = re.compile(r"[A-Za-z0-9]*")
 _PARTS = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
 
 STOPWORDS = frozenset(
-    "a an and are as at be by for from has have if in into is it its of on or that the this "
-    "to was were which will with not no can do does how what when where who why all any".split()
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "by",
+        "for",
+        "from",
+        "has",
+        "have",
+        "if",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "of",
+        "on",
+        "or",
+        "that",
+        "the",
+        "this",
+        "to",
+        "was",
+        "were",
+        "which",
+        "will",
+        "with",
+        "not",
+        "no",
+        "can",
+        "do",
+        "does",
+        "how",
+        "what",
+        "when",
+        "where",
+        "who",
+        "why",
+        "all",
+        "any",
+    ]
 )
 
 

@@ -1,0 +1,220 @@
+"""``devfactory index``, ``devfactory search`` and ``devfactory map``: the workspace index
+from the terminal, through a daemon started for the command (the same protocol editors use).
+
+Progress bars are drawn from the daemon's LSP ``$/progress`` notifications, on stderr, so
+``--json`` output on stdout stays clean. rich is imported only when a command runs: this module
+is imported by ``devfactory serve`` too, whose start-up must stay fast.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+import msgspec
+
+from devfactory.protocol.enums import SearchMode
+from devfactory.protocol.index import (
+    IndexRebuildParams,
+    IndexRebuildResult,
+    IndexStatus,
+    SearchParams,
+    SearchResult,
+)
+from devfactory.protocol.methods import Requests
+from devfactory.protocol.project import ProjectMap, ProjectMapParams
+
+from .client import connect, run_async
+
+WORKSPACE = click.option(
+    "--workspace",
+    "-w",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=".",
+    show_default=True,
+    help="The workspace folder the daemon serves.",
+)
+
+
+def _console(*, stderr: bool = False) -> Any:
+    from rich.console import Console
+
+    return Console(stderr=stderr)
+
+
+class ProgressBars:
+    """One rich progress bar per LSP work-done progress token (drawn on stderr)."""
+
+    def __init__(self) -> None:
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.fields[message]}"),
+            TimeElapsedColumn(),
+            console=_console(stderr=True),
+            transient=False,
+        )
+        self._tasks: dict[Any, Any] = {}
+
+    def __enter__(self) -> ProgressBars:
+        self.progress.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.__exit__(None, None, None)
+
+    def on_notification(self, method: str, params: Any) -> None:
+        if method != "$/progress" or not isinstance(params, dict):
+            return
+        token, value = params.get("token"), params.get("value") or {}
+        kind = value.get("kind")
+        if kind == "begin":
+            self._tasks[token] = self.progress.add_task(
+                value.get("title", "Working"), total=100, message=value.get("message") or ""
+            )
+            return
+        task = self._tasks.get(token)
+        if task is None:
+            return
+        if kind == "report":
+            self.progress.update(
+                task,
+                completed=value.get("percentage") or 0,
+                message=value.get("message") or "",
+            )
+        elif kind == "end":
+            self.progress.update(task, completed=100, message=value.get("message") or "done")
+
+
+async def _refresh(client: Any, *, embed: bool, full: bool = False) -> Any:
+    """Bring the index up to date (showing the daemon's progress) before using it."""
+    bars = ProgressBars()
+    client.on_notification(bars.on_notification)
+    with bars:
+        return await client.call(Requests.INDEX_REBUILD, IndexRebuildParams(full=full, embed=embed))
+
+
+@click.command("index")
+@click.argument(
+    "directory",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=".",
+)
+@click.option("--full", is_flag=True, help="Re-parse every file instead of only what changed.")
+@click.option("--no-embed", is_flag=True, help="Do not wait for the semantic embeddings to finish.")
+def index_command(directory: Path, full: bool, no_embed: bool) -> None:
+    """Index DIRECTORY (default: here) for search, with a progress bar."""
+
+    async def go() -> tuple[IndexRebuildResult, IndexStatus]:
+        async with connect(directory) as client:
+            result = await _refresh(client, embed=not no_embed, full=full)
+            status: IndexStatus = await client.call(Requests.INDEX_STATUS)
+            return result, status
+
+    result, status = run_async(go)
+    _console().print(
+        f"[bold]{status.files}[/] files, [bold]{status.chunks}[/] chunks"
+        f" ({status.embedded_chunks} embedded with {status.embedder});"
+        f" this pass: {result.files_indexed} indexed, {result.files_unchanged} unchanged,"
+        f" {result.files_removed} removed, {result.files_skipped} skipped"
+        f" in {result.duration_ms / 1000:.2f} s",
+        soft_wrap=True,
+    )
+
+
+@click.command("search")
+@click.argument("query")
+@WORKSPACE
+@click.option(
+    "--mode",
+    "-m",
+    type=click.Choice([mode.value for mode in SearchMode]),
+    default=SearchMode.HYBRID.value,
+    show_default=True,
+)
+@click.option("--limit", "-n", type=int, default=10, show_default=True, help="1 to 200 hits.")
+@click.option("--path", "paths", multiple=True, help="Only paths matching this glob (repeat).")
+@click.option("--language", "languages", multiple=True, help="Only this language (repeat).")
+@click.option("--json", "as_json", is_flag=True, help="Print the hits as a JSON list.")
+def search_command(
+    query: str,
+    workspace: Path,
+    mode: str,
+    limit: int,
+    paths: tuple[str, ...],
+    languages: tuple[str, ...],
+    as_json: bool,
+) -> None:
+    """Search the workspace for QUERY (the index is brought up to date first)."""
+    params = SearchParams(
+        query=query,
+        limit=limit,
+        mode=SearchMode(mode),
+        paths=list(paths) or None,
+        languages=list(languages) or None,
+    )
+
+    async def go() -> SearchResult:
+        async with connect(workspace) as client:
+            await _refresh(client, embed=params.mode is not SearchMode.LEXICAL)
+            result: SearchResult = await client.call(Requests.SEARCH, params)
+            return result
+
+    result = run_async(go)
+    if as_json:
+        hits = [
+            {
+                "path": hit.path,
+                "start_line": hit.start_line,
+                "end_line": hit.end_line,
+                "symbol": hit.symbol,
+                "kind": hit.kind,
+                "language": hit.language,
+                "score": hit.score,
+                "snippet": hit.snippet,
+            }
+            for hit in result.hits
+        ]
+        click.echo(json.dumps(hits, indent=2))
+        return
+    stdout = _console()
+    if not result.hits:
+        stdout.print(f"no hits for {query!r}")
+        return
+    for rank, hit in enumerate(result.hits, start=1):
+        where = f"{hit.path}:{hit.start_line}-{hit.end_line}"
+        stdout.print(
+            f"[bold]{rank:>2}.[/] [cyan]{where}[/]  {hit.symbol or ''}  [dim]{hit.score:.4f}[/]",
+            highlight=False,
+            soft_wrap=True,
+        )
+    stdout.print(f"[dim]{len(result.hits)} hits, {result.mode}, {result.took_ms:.1f} ms[/]")
+
+
+@click.command("map")
+@WORKSPACE
+@click.option("--print", "print_it", is_flag=True, help="Also print the map.")
+@click.option("--json", "as_json", is_flag=True, help="Print the raw JSON result.")
+def map_command(workspace: Path, print_it: bool, as_json: bool) -> None:
+    """Write PROJECT_MAP.md: frameworks, entry points, routes, models, key symbols."""
+
+    async def go() -> ProjectMap:
+        async with connect(workspace) as client:
+            await _refresh(client, embed=False)
+            result: ProjectMap = await client.call(
+                Requests.PROJECT_MAP, ProjectMapParams(write=True)
+            )
+            return result
+
+    result = run_async(go)
+    if as_json:
+        click.echo(json.dumps(msgspec.to_builtins(result), indent=2))
+        return
+    if print_it:
+        click.echo(result.markdown)
+    frameworks = ", ".join(f.name for f in result.frameworks) or "no framework detected"
+    _console().print(f"wrote {result.path} ({frameworks})", highlight=False, soft_wrap=True)

@@ -1,0 +1,152 @@
+"""The index feature: ``devfactory/search``, ``devfactory/index/status``,
+``devfactory/index/rebuild``, ``devfactory/project/map`` and ``workspace/symbol``, plus the
+document listener that keeps saved files fresh and unsaved buffers searchable.
+
+``initialize`` only creates the service; the first pass runs in the background after
+``initialized`` so the editor is never kept waiting.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from lsprotocol import types
+from pygls.uris import from_fs_path
+
+from devfactory.protocol._base import NoParams
+from devfactory.protocol.index import (
+    IndexRebuildParams,
+    IndexRebuildResult,
+    IndexStatus,
+    SearchParams,
+    SearchResult,
+)
+from devfactory.protocol.methods import Requests
+from devfactory.protocol.project import ProjectMap, ProjectMapParams
+
+from .. import rpc
+from ..app import DevFactoryServer
+from ..documents import DocumentEvent, DocumentEventKind
+from ..errors import Unavailable
+from ..index import IndexService
+from ..index.progress import IndexProgress
+from ..services import Services
+
+log = logging.getLogger(__name__)
+
+MAX_WORKSPACE_SYMBOLS = 200
+
+SYMBOL_KINDS: dict[str, types.SymbolKind] = {
+    "function": types.SymbolKind.Function,
+    "method": types.SymbolKind.Method,
+    "class": types.SymbolKind.Class,
+    "interface": types.SymbolKind.Interface,
+    "trait": types.SymbolKind.Interface,
+    "struct": types.SymbolKind.Struct,
+    "enum": types.SymbolKind.Enum,
+    "type": types.SymbolKind.TypeParameter,
+    "module": types.SymbolKind.Module,
+}
+
+
+def setup(server: DevFactoryServer) -> None:
+    def index() -> IndexService:
+        service = server.services.index
+        if service is None:
+            raise Unavailable("the workspace index is not running (index feature switched off)")
+        return service
+
+    async def open_index(services: Services) -> None:
+        services.index = IndexService(
+            store=services.store,
+            project_id=services.project.id,
+            root=services.root,
+            settings=services.settings.index,
+            cache_dir=services.paths.state / "cache",
+            spawn=lambda coro: server.run_task(coro, name="index"),
+            progress=lambda title: IndexProgress(server, title),
+            events=lambda: services.events,
+        )
+
+    async def start_index(services: Services) -> None:
+        if services.index is not None:
+            server.run_task(services.index.start(), name="index-start")
+
+    async def stop_index(services: Services) -> None:
+        if services.index is not None:
+            await services.index.stop()
+
+    server.on_initialize.append(open_index)
+    server.on_initialized.append(start_index)
+    server.on_shutdown.append(stop_index)
+    server.document_listeners.append(lambda event: on_document(server, event))
+
+    @rpc.request(server, Requests.SEARCH)
+    async def search(params: SearchParams) -> SearchResult:
+        return await index().search(params)
+
+    @rpc.request(server, Requests.INDEX_STATUS)
+    async def status(params: NoParams) -> IndexStatus:
+        return await index().status()
+
+    @rpc.request(server, Requests.INDEX_REBUILD)
+    async def rebuild(params: IndexRebuildParams) -> IndexRebuildResult:
+        return await index().rebuild(full=params.full, embed=params.embed)
+
+    @rpc.request(server, Requests.PROJECT_MAP)
+    async def project_map(params: ProjectMapParams) -> ProjectMap:
+        service = index()
+        if params.write:
+            return await service.write_project_map(run_id=None)
+        return await service.project_map()
+
+    @server.feature(types.WORKSPACE_SYMBOL)
+    async def workspace_symbol(
+        params: types.WorkspaceSymbolParams,
+    ) -> list[types.SymbolInformation] | None:
+        services = server.services_or_none
+        if services is None or services.index is None:
+            return None
+        rows = await services.index.symbols(params.query.strip(), MAX_WORKSPACE_SYMBOLS)
+        return [
+            types.SymbolInformation(
+                name=row.name or "",
+                kind=SYMBOL_KINDS.get(row.kind or "", types.SymbolKind.Object),
+                location=types.Location(
+                    uri=from_fs_path(str(services.root / row.path)) or "",
+                    range=types.Range(
+                        start=types.Position(line=row.start_line - 1, character=0),
+                        end=types.Position(line=row.end_line - 1, character=0),
+                    ),
+                ),
+                container_name=_container(row.symbol, row.name),
+            )
+            for row in rows
+        ]
+
+
+def _container(symbol: str | None, name: str | None) -> str | None:
+    if not symbol or not name or not symbol.endswith(name):
+        return None
+    return symbol[: -len(name)].rstrip(".") or None
+
+
+async def on_document(server: DevFactoryServer, event: DocumentEvent) -> None:
+    """Saved files are re-indexed now; unsaved text is searchable through the overlay."""
+    services = server.services_or_none
+    if services is None or services.index is None or event.path is None:
+        return
+    try:
+        path = Path(event.path).resolve().relative_to(services.root).as_posix()
+    except ValueError:
+        return  # a file outside the workspace
+    service = services.index
+    if event.kind in (DocumentEventKind.OPENED, DocumentEventKind.CHANGED):
+        if event.text is not None:
+            service.buffer_changed(path, event.text)
+    elif event.kind is DocumentEventKind.SAVED:
+        service.buffer_closed(path)
+        server.run_task(service.update([path]), name=f"index-save:{path}")
+    else:
+        service.buffer_closed(path)

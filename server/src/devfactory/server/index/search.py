@@ -1,0 +1,246 @@
+"""``devfactory/search``: lexical (FTS5 BM25), semantic (sqlite-vec) and hybrid (RRF) search
+over the on-disk index plus the overlay of unsaved buffers.
+
+Bad requests are refused with InvalidParams naming the field; filters (path globs, languages)
+are applied inside the queries, so a narrow filter never returns fewer hits than exist.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
+
+import pathspec
+
+from devfactory.protocol.enums import SearchMode, SourceType
+from devfactory.protocol.index import SearchHit, SearchParams, SearchResult
+from devfactory.storage import Store
+from devfactory.storage.repositories.rag import ChunkRow
+
+from ..errors import InvalidParams, Unavailable
+from .overlay import BufferOverlay
+from .ranking import BM25_WEIGHTS, QueryTraits, fts_expression, fuse, snippet
+
+if TYPE_CHECKING:
+    from .embedders import Embedder
+
+MAX_LIMIT = 200
+MAX_QUERY_CHARS = 2_000
+#: Each ranked list hybrid search fuses holds this many candidates (at least).
+FUSION_CANDIDATES = 50
+
+
+def validate(params: SearchParams, root: Path) -> list[str] | None:
+    """Check a search request; returns its path globs made workspace-relative."""
+    if not params.query.strip():
+        raise InvalidParams("query must not be empty: pass words or identifiers to look for")
+    if len(params.query) > MAX_QUERY_CHARS:
+        raise InvalidParams(
+            f"query is {len(params.query)} characters long; shorten it to {MAX_QUERY_CHARS}"
+        )
+    if not 1 <= params.limit <= MAX_LIMIT:
+        raise InvalidParams(f"limit must be between 1 and {MAX_LIMIT}, got {params.limit}")
+    if params.paths is None:
+        return None
+    return [_relative_glob(pattern, root) for pattern in params.paths]
+
+
+def _relative_glob(pattern: str, root: Path) -> str:
+    if not pattern.strip():
+        raise InvalidParams("paths must not contain empty patterns")
+    pure = PurePosixPath(pattern.replace("\\", "/"))
+    if pure.is_absolute():
+        try:
+            pure = PurePosixPath(Path(pattern).resolve(strict=False).relative_to(root).as_posix())
+        except ValueError:
+            raise InvalidParams(
+                f"paths: {pattern!r} is outside the workspace {root}; use a path or glob "
+                "relative to the workspace root"
+            ) from None
+    if ".." in pure.parts:
+        raise InvalidParams(
+            f"paths: {pattern!r} leaves the workspace; use a path or glob relative to its root"
+        )
+    return str(pure)
+
+
+def _matcher(globs: Sequence[str]) -> Callable[[str], bool]:
+    """Gitignore-style matching, so ``src/`` and ``*.py`` mean what they do there."""
+    spec = pathspec.GitIgnoreSpec.from_lines(globs)
+    return spec.match_file
+
+
+class SearchEngine:
+    """Runs searches against one project's index and the buffer overlay."""
+
+    def __init__(
+        self,
+        store: Store,
+        project_id: int,
+        root: Path,
+        overlay: BufferOverlay,
+        embedder: Callable[[], Embedder | None],
+    ) -> None:
+        self.store = store
+        self.project_id = project_id
+        self.root = root
+        self.overlay = overlay
+        self._embedder = embedder
+        self._file_ids: dict[str, int] | None = None
+        self._query_vectors: dict[str, bytes] = {}
+
+    def invalidate(self) -> None:
+        """The set of indexed files changed (a pass or an update ran)."""
+        self._file_ids = None
+
+    async def search(self, params: SearchParams) -> SearchResult:
+        started = time.perf_counter()
+        globs = validate(params, self.root)
+        traits = QueryTraits(params.query)
+        languages = [lang.lower() for lang in params.languages] if params.languages else None
+        file_ids, allowed_overlay = await self._filters(globs, languages)
+        depth = (
+            max(params.limit, FUSION_CANDIDATES)
+            if params.mode is SearchMode.HYBRID
+            else (params.limit)
+        )
+        lexical: list[ChunkRow] = []
+        semantic: list[ChunkRow] = []
+        if params.mode is not SearchMode.SEMANTIC:
+            lexical = await self._lexical(params.query, depth, file_ids, languages, allowed_overlay)
+        if params.mode is not SearchMode.LEXICAL:
+            semantic = await self._semantic(params, depth, file_ids, languages, allowed_overlay)
+        if params.mode is SearchMode.HYBRID:
+            ranked = fuse(lexical, semantic, traits)
+        elif params.mode is SearchMode.LEXICAL:
+            ranked = [(row, -row.score) for row in lexical]
+        else:
+            ranked = [(row, 1.0 - row.score) for row in semantic]
+        hits = [self._hit(row, score, traits) for row, score in ranked[: params.limit]]
+        return SearchResult(
+            query=params.query,
+            mode=params.mode,
+            hits=hits,
+            took_ms=round((time.perf_counter() - started) * 1000, 2),
+        )
+
+    async def _filters(
+        self, globs: list[str] | None, languages: list[str] | None
+    ) -> tuple[list[int] | None, frozenset[str] | None]:
+        """(database file ids allowed, overlay paths allowed); ``None`` means no filter."""
+        overlay_paths = self.overlay.paths
+        if globs is None and languages is None:
+            return None, None
+        allowed_overlay = overlay_paths
+        file_ids = None
+        if globs is not None:
+            if self._file_ids is None:
+                self._file_ids = await self.store.rag.file_ids(self.project_id)
+            match = _matcher(globs)
+            file_ids = [fid for path, fid in self._file_ids.items() if match(path)]
+            allowed_overlay = frozenset(p for p in overlay_paths if match(p))
+        if languages is not None:
+            from .discovery import classify
+
+            allowed_overlay = frozenset(p for p in allowed_overlay if classify(p)[0] in languages)
+        return file_ids, allowed_overlay
+
+    async def _lexical(
+        self,
+        query: str,
+        depth: int,
+        file_ids: list[int] | None,
+        languages: list[str] | None,
+        allowed_overlay: frozenset[str] | None,
+    ) -> list[ChunkRow]:
+        expression = fts_expression(query)
+        if expression is None:
+            return []
+        overlaid = self.overlay.paths
+        rows = await self.store.rag.lexical(
+            self.project_id,
+            expression,
+            depth + 4 * len(overlaid),
+            weights=BM25_WEIGHTS,
+            file_ids=file_ids,
+            languages=languages,
+        )
+        if not overlaid:
+            return rows[:depth]
+        rows = [row for row in rows if row.path not in overlaid]
+        rows += self.overlay.lexical(expression, depth, BM25_WEIGHTS, allowed_overlay)
+        rows.sort(key=lambda row: row.score)
+        return rows[:depth]
+
+    async def _semantic(
+        self,
+        params: SearchParams,
+        depth: int,
+        file_ids: list[int] | None,
+        languages: list[str] | None,
+        allowed_overlay: frozenset[str] | None,
+    ) -> list[ChunkRow]:
+        embedder = self._embedder()
+        if embedder is None:
+            if params.mode is SearchMode.SEMANTIC:
+                raise Unavailable(
+                    "semantic search needs an embedder, and index.embedder is none: set it to "
+                    "wordllama (offline) or openai, or search with mode lexical"
+                )
+            return []
+        vector = await self._query_vector(embedder, params.query)
+        overlaid = self.overlay.paths
+        rows = await self.store.rag.semantic(
+            self.project_id,
+            vector,
+            depth + 4 * len(overlaid),
+            file_ids=file_ids,
+            languages=languages,
+        )
+        if not overlaid:
+            return rows[:depth]
+        rows = [row for row in rows if row.path not in overlaid]
+        rows += await self._overlay_semantic(embedder, vector, allowed_overlay)
+        rows.sort(key=lambda row: row.score)
+        return rows[:depth]
+
+    async def _query_vector(self, embedder: Embedder, query: str) -> bytes:
+        vector = self._query_vectors.get(query)
+        if vector is None:
+            vector = (await embedder.embed([query]))[0].tobytes()
+            if len(self._query_vectors) > 256:
+                self._query_vectors.clear()
+            self._query_vectors[query] = vector
+        return vector
+
+    async def _overlay_semantic(
+        self, embedder: Embedder, query_vector: bytes, allowed: frozenset[str] | None
+    ) -> list[ChunkRow]:
+        import numpy as np
+
+        rows = [row for row in self.overlay.chunks() if allowed is None or row.path in allowed]
+        missing = [row for row in rows if row.id not in self.overlay.vectors]
+        if missing:
+            vectors = await embedder.embed([f"{r.symbol or ''}\n{r.content}" for r in missing])
+            for row, vector in zip(missing, vectors, strict=True):
+                self.overlay.vectors[row.id] = vector
+        query = np.frombuffer(query_vector, dtype=np.float32)
+        return [
+            row._replace(score=1.0 - float(np.dot(self.overlay.vectors[row.id], query)))
+            for row in rows
+        ]
+
+    def _hit(self, row: ChunkRow, score: float, traits: QueryTraits) -> SearchHit:
+        return SearchHit(
+            path=row.path,
+            start_line=row.start_line,
+            end_line=row.end_line,
+            symbol=row.symbol,
+            kind=row.kind,
+            language=row.language,
+            source_type=SourceType(row.source_type),
+            score=round(score, 6),
+            snippet=snippet(row.content, traits),
+        )

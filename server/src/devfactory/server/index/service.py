@@ -1,0 +1,330 @@
+"""``IndexService``: the workspace index's lifecycle, owned by the index feature.
+
+It runs the first pass in the background after ``initialized``, keeps the index fresh from
+``didSave`` and the file watcher, embeds new chunks in the background, and answers searches.
+Passes are serialised by one lock; the embedding loop runs beside them. Other features (agent
+runs) reach it as ``services.index`` and call :meth:`search` and :meth:`write_project_map`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine, Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from devfactory.protocol.enums import EventType
+from devfactory.protocol.events import DocsUpdated
+from devfactory.protocol.index import (
+    IndexRebuildResult,
+    IndexStatus,
+    SearchParams,
+    SearchResult,
+)
+from devfactory.protocol.project import ProjectMap
+from devfactory.protocol.settings import IndexSettings
+from devfactory.storage import Store
+from devfactory.storage.clock import now_iso
+from devfactory.storage.repositories.rag import ChunkRow
+
+from ..project.detectors import detect_frameworks
+from ..project.files import list_workspace_files
+from ..project.languages import language_stats
+from ..project.project_map import MAP_FILE, render_project_map, write_atomically
+from ..project.symbol_rank import rank_symbols
+from .embedders import Embedder, EmbedderUnavailable, WordLlamaEmbedder, make_embedder
+from .indexer import Indexer
+from .overlay import BufferOverlay
+from .search import SearchEngine
+from .watcher import WorkspaceWatcher
+
+if TYPE_CHECKING:
+    from ..events.bus import EventBus
+
+log = logging.getLogger(__name__)
+
+EMBED_BATCH = 256
+META_EMBEDDER = "embedder"
+META_LAST_INDEXED = "last_indexed_at"
+
+
+class Progress(Protocol):
+    async def start(self, message: str) -> None: ...
+    def report(self, done: int, total: int, noun: str = "files") -> None: ...
+    def finish(self, message: str) -> None: ...
+
+
+class NoProgress:
+    """For callers without an editor to show progress to (tests, benchmarks)."""
+
+    async def start(self, message: str) -> None:
+        return None
+
+    def report(self, done: int, total: int, noun: str = "files") -> None:
+        return None
+
+    def finish(self, message: str) -> None:
+        return None
+
+
+ProgressFactory = Callable[[str], Progress]
+Spawn = Callable[[Coroutine[Any, Any, Any]], "asyncio.Task[Any]"]
+
+
+class IndexService:
+    """The index of one workspace: passes, freshness, embeddings, search."""
+
+    def __init__(
+        self,
+        *,
+        store: Store,
+        project_id: int,
+        root: Path,
+        settings: IndexSettings,
+        cache_dir: Path,
+        spawn: Spawn,
+        progress: ProgressFactory = lambda title: NoProgress(),
+        events: Callable[[], EventBus | None] = lambda: None,
+    ) -> None:
+        self.store = store
+        self.project_id = project_id
+        self.root = root
+        self.settings = settings
+        self._spawn = spawn
+        self._progress = progress
+        self._events = events
+        self.indexer = Indexer(store, project_id, root, settings)
+        self.overlay = BufferOverlay()
+        self.embedder_error: str | None = None
+        """Why the configured embedder is unusable (then search is lexical only)."""
+        self.embedder: Embedder | None = None
+        try:
+            self.embedder = make_embedder(settings, cache_dir)
+        except EmbedderUnavailable as exc:
+            self.embedder_error = str(exc)
+        self.engine = SearchEngine(store, project_id, root, self.overlay, self._search_embedder)
+        self.state = "idle"
+        """idle, indexing or embedding (what :meth:`status` reports)."""
+        self.skipped_in_last_pass = 0
+        self._pass_lock = asyncio.Lock()
+        self._embedding: asyncio.Task[None] | None = None
+        self._vectors_match = False
+        """True once the stored vectors were made by ``self.embedder``."""
+        self.watcher: WorkspaceWatcher | None = None
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """The first pass, then watching and embedding (run in the background)."""
+        if not self.settings.enabled:
+            return
+        await self.rebuild()
+        if isinstance(self.embedder, WordLlamaEmbedder):
+            # Load the model now, so the first semantic query does not pay for it (~1 s).
+            await asyncio.to_thread(self.embedder.load)
+        if self.settings.watch and self.watcher is None:
+            self.watcher = WorkspaceWatcher(self.root, self._on_disk_changes, self._spawn)
+            self.watcher.start()
+
+    async def stop(self) -> None:
+        if self.watcher is not None:
+            await asyncio.to_thread(self.watcher.stop)
+            self.watcher = None
+        if self._embedding is not None:
+            self._embedding.cancel()
+            await asyncio.gather(self._embedding, return_exceptions=True)
+        self.overlay.close()
+
+    @property
+    def embedder_label(self) -> str:
+        if self.embedder is None:
+            return f"none ({self.embedder_error})" if self.embedder_error else "none"
+        return self.embedder.name
+
+    # -- passes --------------------------------------------------------------------------------
+
+    async def rebuild(self, *, full: bool = False, embed: bool = False) -> IndexRebuildResult:
+        """A pass over the whole workspace (re-parsing everything when ``full``)."""
+        async with self._pass_lock:
+            self.state = "indexing"
+            progress = self._progress("Indexing workspace")
+            await progress.start("Looking for changes")
+            try:
+                result = await self.indexer.sync(full=full, progress=progress.report)
+            finally:
+                self.state = "idle"
+                self.engine.invalidate()
+            progress.finish(
+                f"{result.files_indexed} indexed, {result.files_unchanged} unchanged,"
+                f" {result.files_removed} removed, {result.files_skipped} skipped"
+            )
+            self.skipped_in_last_pass = result.files_skipped
+            await self.store.rag.set_meta(self.project_id, META_LAST_INDEXED, now_iso())
+        embedding = self.ensure_embedding()
+        if embed and embedding is not None:
+            await asyncio.shield(embedding)
+        return result
+
+    async def update(self, paths: Iterable[str]) -> IndexRebuildResult:
+        """Re-index just these workspace-relative paths (saved, or changed on disk)."""
+        async with self._pass_lock:
+            result = await self.indexer.update_paths(paths)
+            self.engine.invalidate()
+        if result.chunks:
+            self.ensure_embedding()
+        return result
+
+    async def _on_disk_changes(self, paths: set[str], rescan: bool) -> None:
+        if rescan:
+            await self.rebuild()
+        elif paths:
+            await self.update(paths)
+
+    # -- embeddings ----------------------------------------------------------------------------
+
+    def ensure_embedding(self) -> asyncio.Task[None] | None:
+        """Start embedding new chunks in the background (once); returns the running task."""
+        if self.embedder is None:
+            return None
+        if self._embedding is None or self._embedding.done():
+            self._embedding = self._spawn(self._embed_pending())
+        return self._embedding
+
+    async def _embed_pending(self) -> None:
+        assert self.embedder is not None
+        embedder = self.embedder
+        stored = await self.store.rag.get_meta(self.project_id, META_EMBEDDER)
+        self._vectors_match = stored == embedder.name
+        counts = await self.store.rag.counts(self.project_id)
+        total = counts.chunks - (counts.embedded_chunks if self._vectors_match else 0)
+        if total == 0:
+            self._vectors_match = True
+            return
+        progress = self._progress("Embedding chunks")
+        await progress.start(f"{total} chunks with {embedder.name}")
+        done = 0
+        self.state = "embedding"
+        try:
+            while batch := await self.store.rag.chunks_to_embed(
+                self.project_id, EMBED_BATCH if self._vectors_match else 1
+            ):
+                try:
+                    vectors = await embedder.embed([text for _, text in batch])
+                except EmbedderUnavailable as exc:
+                    self.embedder_error = str(exc)
+                    log.warning("embedding stopped: %s", exc)
+                    return
+                if not self._vectors_match:
+                    await self._switch_vectors(embedder, int(vectors.shape[1]))
+                ids = [chunk_id for chunk_id, _ in batch]
+                await self.store.rag.store_vectors(
+                    [(chunk_id, row.tobytes()) for chunk_id, row in zip(ids, vectors, strict=True)]
+                )
+                done += len(batch)
+                progress.report(done, max(total, done), "chunks")
+        finally:
+            if self.state == "embedding":
+                self.state = "idle"
+            progress.finish(f"{done} chunks embedded")
+
+    async def _switch_vectors(self, embedder: Embedder, dimensions: int) -> None:
+        """The stored vectors come from another embedder: drop them all, re-embed."""
+        log.info("embedder is now %s (%d-d): re-embedding every chunk", embedder.name, dimensions)
+        await self.store.rag.reset_vectors(self.project_id, dimensions)
+        await self.store.rag.set_meta(self.project_id, META_EMBEDDER, embedder.name)
+        self._vectors_match = True
+
+    def _search_embedder(self) -> Embedder | None:
+        return self.embedder if self._vectors_match else None
+
+    # -- queries -------------------------------------------------------------------------------
+
+    async def search(self, params: SearchParams) -> SearchResult:
+        """Search the index (and unsaved buffers). Raises InvalidParams for bad params."""
+        return await self.engine.search(params)
+
+    async def symbols(self, query: str, limit: int = 100) -> list[ChunkRow]:
+        return await self.store.rag.symbols(self.project_id, query, limit)
+
+    async def status(self) -> IndexStatus:
+        counts = await self.store.rag.counts(self.project_id)
+        return IndexStatus(
+            state=self.state,
+            files=counts.files,
+            chunks=counts.chunks,
+            embedded_chunks=counts.embedded_chunks if self._vectors_match else 0,
+            skipped_files=counts.skipped_files,
+            embedder=self.embedder_label,
+            last_indexed_at=await self.store.rag.get_meta(self.project_id, META_LAST_INDEXED),
+            watching=self.watcher is not None and self.watcher.running,
+        )
+
+    # -- unsaved buffers -----------------------------------------------------------------------
+
+    def buffer_changed(self, path: str, text: str) -> None:
+        """An editor buffer's text (didOpen/didChange); searchable until saved or closed."""
+        try:
+            on_disk = (self.root / path).read_text("utf-8")
+        except (OSError, UnicodeDecodeError):
+            on_disk = None
+        if text == on_disk:
+            self.overlay.drop(path)
+        else:
+            self.overlay.put(path, text)
+
+    def buffer_closed(self, path: str) -> None:
+        self.overlay.drop(path)
+
+    # -- project map ---------------------------------------------------------------------------
+
+    async def project_map(self) -> ProjectMap:
+        """Detect frameworks and render PROJECT_MAP.md (without writing it)."""
+        async with self._pass_lock:  # rank over a finished pass, not a half-indexed workspace
+            chunks = await self.store.rag.all_chunks(self.project_id)
+        files = await asyncio.to_thread(list_workspace_files, self.root, self.settings.exclude)
+        languages = await asyncio.to_thread(language_stats, self.root, files)
+        frameworks = await asyncio.to_thread(detect_frameworks, self.root, files)
+        ranked = await asyncio.to_thread(rank_symbols, chunks)
+        markdown = render_project_map(self.root.name, languages, frameworks, ranked)
+        await self.store.projects.set_detection(
+            self.project_id, languages, [f.name for f in frameworks]
+        )
+        return ProjectMap(
+            path=str(self.root / MAP_FILE),
+            markdown=markdown,
+            frameworks=frameworks,
+            languages=languages,
+        )
+
+    async def write_project_map(
+        self, run_id: int | None = None, target: Path | None = None
+    ) -> ProjectMap:
+        """Regenerate PROJECT_MAP.md in ``target`` (default: the workspace root), record it,
+        and emit ``docs_updated`` when a run asked for it."""
+        result = await self.project_map()
+        folder = target or self.root
+        path = folder / MAP_FILE
+        changed = await asyncio.to_thread(write_atomically, path, result.markdown)
+        summary = "regenerated" if changed else "unchanged"
+        await self.store.documentation.record_update(
+            project_id=self.project_id,
+            run_id=run_id,
+            path=MAP_FILE,
+            kind="project_map",
+            summary=summary,
+        )
+        events = self._events()
+        if run_id is not None and events is not None:
+            await events.emit(
+                run_id,
+                EventType.DOCS_UPDATED,
+                f"{MAP_FILE} {summary}",
+                DocsUpdated(path=MAP_FILE, kind="project_map"),
+            )
+        return ProjectMap(
+            path=str(path),
+            markdown=result.markdown,
+            frameworks=result.frameworks,
+            languages=result.languages,
+        )
