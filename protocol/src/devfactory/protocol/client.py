@@ -89,8 +89,13 @@ class DaemonClient:
         settings: Mapping[str, Any] | None = None,
         env: Mapping[str, str] | None = None,
         client_name: str = "devfactory-client",
+        own_runs_only: bool = False,
     ) -> AsyncIterator[DaemonClient]:
-        """Start a daemon for ``root``, initialize it, and shut it down on exit."""
+        """Start a daemon for ``root``, initialize it, and shut it down on exit.
+
+        ``own_runs_only``: the daemon starts only the runs queued through this connection, not
+        ones another client (an editor's daemon) queued: for short-lived clients like the CLI.
+        """
         root_path = Path(root).resolve()
         process = await asyncio.create_subprocess_exec(
             *(command or default_server_command()),
@@ -104,7 +109,7 @@ class DaemonClient:
         client = cls(process, root=root_path, settings=settings)
         client.start()
         try:
-            await client.initialize(client_name=client_name)
+            await client.initialize(client_name=client_name, own_runs_only=own_runs_only)
             yield client
         finally:
             await client.close()
@@ -113,7 +118,9 @@ class DaemonClient:
         """Begin reading messages from the daemon."""
         self._reader_task = asyncio.create_task(self._read_loop(), name="devfactory-client-reader")
 
-    async def initialize(self, *, client_name: str = "devfactory-client") -> dict[str, Any]:
+    async def initialize(
+        self, *, client_name: str = "devfactory-client", own_runs_only: bool = False
+    ) -> dict[str, Any]:
         """The LSP handshake; returns the server's ``initialize`` result."""
         result: dict[str, Any] = await self.request(
             "initialize",
@@ -126,6 +133,7 @@ class DaemonClient:
                 "capabilities": {
                     "window": {"workDoneProgress": True},
                     "workspace": {"configuration": True},
+                    "experimental": {"devfactory": {"ownRunsOnly": own_runs_only}},
                 },
             },
         )

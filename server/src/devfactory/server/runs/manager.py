@@ -43,6 +43,16 @@ _STATUS_SEVERITY = {
 MAX_PROMPT = 100_000
 
 
+def own_runs_only(server: DevFactoryServer) -> bool:
+    """Whether the client asked, with the ``experimental`` client capability
+    ``{"devfactory": {"ownRunsOnly": true}}``, that this daemon start only the runs it queues."""
+    experimental = getattr(server.client_capabilities, "experimental", None)
+    if not isinstance(experimental, dict):
+        return False
+    options = experimental.get("devfactory")
+    return isinstance(options, dict) and options.get("ownRunsOnly") is True
+
+
 class RunManager:
     def __init__(
         self,
@@ -60,6 +70,11 @@ class RunManager:
         self.lock = lock
         self.workers: dict[int, RunWorker] = {}
         """Live runs driven by this daemon."""
+        self.own_runs_only = own_runs_only(server)
+        """The client is short-lived (the CLI): start only the runs it queues through this
+        daemon, never ones queued by another client (they would die when it exits)."""
+        self.queued_here: set[int] = set()
+        """Runs queued through this daemon (created, started or sent back by a review)."""
         self.shutting_down = False
         self._transitions = asyncio.Lock()
         self._scheduling = asyncio.Lock()
@@ -93,6 +108,7 @@ class RunManager:
                 fields.setdefault("started_at", now)
             if target is S.QUEUED:
                 fields.setdefault("queued_at", now)
+                self.queued_here.add(run_id)
             if target.is_terminal:
                 fields.setdefault("completed_at", now)
             if target is S.FAILED:
@@ -166,6 +182,7 @@ class RunManager:
             message=title,
         )
         if status is S.QUEUED:
+            self.queued_here.add(run.id)
             await self.schedule()
         return await self.get(run.id)
 
@@ -289,11 +306,17 @@ class RunManager:
             free = self.services.settings.max_concurrent_runs - len(self.workers)
             if free <= 0:
                 return
-            for run in (await self.store.runs.queued(self.services.project.id))[:free]:
+            queued = await self.store.runs.queued(self.services.project.id)
+            if self.own_runs_only:
+                queued = [run for run in queued if run.id in self.queued_here]
+            for run in queued:
+                if free <= 0:
+                    break
                 try:
                     claimed = await self.transition(run.id, S.RUNNING, owner=self.lock.name)
                 except InvalidState:
-                    continue  # another daemon claimed it first
+                    continue  # another daemon claimed it first: try the next one
+                free -= 1
                 worker = RunWorker(self, claimed)
                 self.workers[run.id] = worker
                 worker.task = self.server.run_task(worker.main(), name=f"run-{run.id}")
