@@ -12,18 +12,9 @@ import * as vscode from 'vscode';
 import type { DevFactoryApi } from '../../src/extension';
 import { type Change, ChangeStatus, type Run, RunStatus } from '../../src/generated/protocol';
 import type { RunsNode } from '../../src/views/runsTree';
+import { waitFor } from './wait';
 
 const APP = 'app.py';
-
-async function waitFor<T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 suite('DevFactory extension', () => {
   let api: DevFactoryApi;

@@ -88,7 +88,14 @@ export const APP_PY_ALL_APPROVED = APP_PY.replace("return 'hi'", "return 'hello'
   .replace("return 'bye'", "return 'goodbye'")
   .replace('    return text\n', '    return text.upper()\n');
 
-/** A workspace for the review scenario: app.py, README.md and the script at review.json. */
+/** A run slow enough to pause, resume and cancel: each step thinks for a second and a half. */
+export const SLOW_SCRIPT = script(
+  'Plan: look around slowly.',
+  Array.from({ length: 8 }, () => [{ name: 'list_files', arguments: {} }]),
+  1.5,
+);
+
+/** A workspace for the review scenario: app.py, README.md, review.json and slow.json. */
 export function reviewWorkspace(root?: string): string {
-  return makeGitRepo({ 'app.py': APP_PY, 'README.md': '# sample\n', 'review.json': REVIEW_SCRIPT }, root);
+  return makeGitRepo({ 'app.py': APP_PY, 'README.md': '# sample\n', 'review.json': REVIEW_SCRIPT, 'slow.json': SLOW_SCRIPT }, root);
 }

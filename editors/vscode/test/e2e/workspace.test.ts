@@ -1,0 +1,45 @@
+/**
+ * Layer 2: the workspace commands in the real extension host: Search Codebase opens the hit
+ * picked in its quick pick, Rebuild Index reports what it indexed, Create Snapshot records one.
+ * Needs the daemon's index feature (devfactory/search, devfactory/index/rebuild) and
+ * devfactory/snapshots/create.
+ */
+import * as assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import type { DevFactoryApi } from '../../src/extension';
+import type { IndexRebuildResult, SearchHit, Snapshot } from '../../src/generated/protocol';
+import { waitFor } from './wait';
+
+suite('DevFactory workspace commands', () => {
+  let api: DevFactoryApi;
+
+  suiteSetup(async () => {
+    api = (await vscode.extensions.getExtension<DevFactoryApi>('devfactory.devfactory')!.activate())!;
+    await waitFor('the daemon', () => api.client.state === 'running');
+  });
+
+  test('Rebuild Index reports the files it saw', async () => {
+    const result = await vscode.commands.executeCommand<IndexRebuildResult>('devfactory.rebuildIndex');
+    assert.ok(result, 'the rebuild answered');
+    assert.ok(result.filesSeen >= 2, `files seen: ${result.filesSeen}`);
+  });
+
+  test('Search Codebase opens the hit picked in the quick pick', async () => {
+    const picked = vscode.commands.executeCommand<SearchHit>('devfactory.searchCodebase', 'shout upper text');
+    await new Promise((r) => setTimeout(r, 1500));
+    await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
+    const hit = await picked;
+    assert.ok(hit, 'a hit was picked');
+    const editor = await waitFor('the hit open in an editor', () => {
+      const active = vscode.window.activeTextEditor;
+      return active?.document.uri.path.endsWith(`/${hit.path}`) && active;
+    });
+    assert.equal(editor.selection.active.line, hit.startLine - 1);
+  });
+
+  test('Create Snapshot records a manual snapshot', async () => {
+    const snapshot = await vscode.commands.executeCommand<Snapshot>('devfactory.createSnapshot', 'before the e2e ends');
+    assert.equal(snapshot?.type, 'manual');
+    assert.equal(snapshot.description, 'before the e2e ends');
+  });
+});
