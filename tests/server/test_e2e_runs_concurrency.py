@@ -83,6 +83,8 @@ async def test_four_runs_share_two_slots_in_order_with_every_event_delivered_onc
         "snapshot_created",
         "git_branch_created",
         "user_prompt",
+        "rag_search_started",
+        "rag_search_completed",
         "ai_context_loaded",
         "ai_plan_created",
         "file_read",
