@@ -106,6 +106,12 @@ class ReviewService:
             (c for c in existing if c.status in (OPEN, ChangeStatus.CONFLICT, ChangeStatus.STALE)),
             None,
         )
+        if (
+            open_change is not None
+            and open_change.status is OPEN
+            and open_change.after_hash == sha256(after)
+        ):
+            return open_change  # already proposed as it is
         if before == after:
             if open_change is not None:  # the run reverted its own edit
                 await self._set_status(
