@@ -69,7 +69,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<DevFac
       if (state !== 'running') return;
       await s.store.refresh();
       await s.consoles.catchUp();
-      s.store.pendingQuestions().forEach((q) => void s.questions.ask(q.id));
+      s.store.pendingQuestions().forEach((q) => s.questions.enqueue(q.id));
     }),
     vscode.workspace.onDidChangeConfiguration(async (event) => {
       if (!affectsDaemon(event)) return;

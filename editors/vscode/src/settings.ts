@@ -26,7 +26,10 @@ export function explicitSetting(key: string): unknown {
   return inspected?.workspaceFolderValue ?? inspected?.workspaceValue ?? inspected?.globalValue;
 }
 
+/** Settings the extension applies live (everything else needs a daemon restart). */
+const LIVE = ['codeLens', 'trace'].map((key) => `${SECTION}.${key}`);
+
 /** True when a change to the configuration needs a daemon restart to take effect. */
 export function affectsDaemon(event: vscode.ConfigurationChangeEvent): boolean {
-  return event.affectsConfiguration(SECTION) && !event.affectsConfiguration(`${SECTION}.codeLens`);
+  return event.affectsConfiguration(SECTION) && !LIVE.some((key) => event.affectsConfiguration(key));
 }

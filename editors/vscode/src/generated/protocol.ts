@@ -587,6 +587,7 @@ export interface Hunk {
 
 /** Parameters of ``devfactory/index/rebuild``. */
 export interface IndexRebuildParams {
+  embed?: boolean;
   full?: boolean;
 }
 

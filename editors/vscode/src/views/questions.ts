@@ -11,6 +11,8 @@ import type { RunStore } from '../model/runStore';
 export class QuestionPrompter {
   /** Requests with a prompt on screen, so a repeated notification does not stack prompts. */
   private readonly asking = new Set<number>();
+  /** Questions that arrive by themselves are asked one after another, never over each other. */
+  private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly api: DaemonApi,
@@ -20,7 +22,12 @@ export class QuestionPrompter {
   /** devfactory/question handler. */
   onQuestion(request: HitlRequest): void {
     this.store.applyQuestion(request);
-    void this.ask(request.id);
+    this.enqueue(request.id);
+  }
+
+  /** Ask when the prompts before it are done (a click in the Runs view calls ask() at once). */
+  enqueue(requestId: number): void {
+    this.queue = this.queue.then(() => this.ask(requestId));
   }
 
   /** Ask the user; returns the answered request, or undefined when dismissed. */
