@@ -44,7 +44,7 @@ if ! XDG_CONFIG_HOME="$tools/xdg" XDG_DATA_HOME="$tools/xdg" PATH="$node24/bin:$
   log "npm install code-server@$CODE_SERVER_VERSION (native builds: about a minute and a half)"
   rm -rf "$tools/code-server" && mkdir -p "$tools/code-server"
   (cd "$tools/code-server" && echo '{"private": true}' > package.json &&
-    PATH="$node24/bin:$PATH" npm_config_nodedir="$node24" \
+    PATH="$node24/bin:$PATH" npm_config_nodedir="$node24" JOBS=max \
       npm install --no-save --loglevel=error "code-server@$CODE_SERVER_VERSION" >/dev/null)
 fi
 

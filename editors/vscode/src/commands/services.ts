@@ -24,7 +24,8 @@ export function registerCommand(name: string, fn: (...args: never[]) => unknown)
     try {
       return await fn(...args);
     } catch (error) {
-      void vscode.window.showErrorMessage(`DevFactory: ${(error as Error)?.message ?? String(error)}`);
+      const message = (error as Error)?.message ?? String(error);
+      void vscode.window.showErrorMessage(message.startsWith('DevFactory') ? message : `DevFactory: ${message}`);
       return undefined;
     }
   });

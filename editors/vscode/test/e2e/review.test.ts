@@ -12,7 +12,7 @@ import * as vscode from 'vscode';
 import type { DevFactoryApi } from '../../src/extension';
 import { type Change, ChangeStatus, type Run, RunStatus } from '../../src/generated/protocol';
 import type { RunsNode } from '../../src/views/runsTree';
-import { waitFor } from './wait';
+import { acceptQuickPickUntil, waitFor } from './wait';
 
 const APP = 'app.py';
 
@@ -64,9 +64,7 @@ suite('DevFactory extension', () => {
   });
 
   test('the question is answered through its quick pick', async () => {
-    await new Promise((r) => setTimeout(r, 500));
-    await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
-    await waitFor('the question to be answered', () => api.store.questionsOf(run.id).length === 0);
+    await acceptQuickPickUntil('the question to be answered', () => api.store.questionsOf(run.id).length === 0);
     await waitFor('the run to complete', () => api.store.run(run.id)?.status === RunStatus.COMPLETED);
     const text = api.consoles.text(run.id);
     assert.match(text, /greet\(\) now says hello/);

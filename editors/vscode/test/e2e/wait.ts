@@ -8,3 +8,17 @@ export async function waitFor<T>(what: string, check: () => T | undefined | fals
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+/**
+ * Press Enter in the quick input (accept its focused item) until `done` holds: the quick pick
+ * may not be on screen yet when the test gets there.
+ */
+export async function acceptQuickPickUntil(what: string, done: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  const { commands } = await import('vscode');
+  await waitFor(what, async () => {
+    if (await done()) return true;
+    await commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
+    await new Promise((r) => setTimeout(r, 250));
+    return done();
+  }, timeoutMs);
+}

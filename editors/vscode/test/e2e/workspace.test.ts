@@ -8,7 +8,7 @@ import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { DevFactoryApi } from '../../src/extension';
 import type { IndexRebuildResult, SearchHit, Snapshot } from '../../src/generated/protocol';
-import { waitFor } from './wait';
+import { acceptQuickPickUntil, waitFor } from './wait';
 
 suite('DevFactory workspace commands', () => {
   let api: DevFactoryApi;
@@ -25,16 +25,20 @@ suite('DevFactory workspace commands', () => {
   });
 
   test('Search Codebase opens the hit picked in the quick pick', async () => {
-    const picked = vscode.commands.executeCommand<SearchHit>('devfactory.searchCodebase', 'shout upper text');
-    await new Promise((r) => setTimeout(r, 1500));
-    await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
-    const hit = await picked;
+    let hit: SearchHit | undefined;
+    let answered = false;
+    void vscode.commands.executeCommand<SearchHit>('devfactory.searchCodebase', 'shout upper text').then((h) => {
+      hit = h;
+      answered = true;
+    });
+    await acceptQuickPickUntil('a hit to be picked', () => answered);
     assert.ok(hit, 'a hit was picked');
+    const { path, startLine } = hit!;
     const editor = await waitFor('the hit open in an editor', () => {
       const active = vscode.window.activeTextEditor;
-      return active?.document.uri.path.endsWith(`/${hit.path}`) && active;
+      return active?.document.uri.path.endsWith(`/${path}`) && active;
     });
-    assert.equal(editor.selection.active.line, hit.startLine - 1);
+    assert.equal(editor.selection.active.line, startLine - 1);
   });
 
   test('Create Snapshot records a manual snapshot', async () => {
