@@ -24,6 +24,20 @@ Emit = Callable[..., Awaitable[Any]]
 Search = Callable[[SearchParams], Awaitable[SearchResult]]
 
 
+def hit_refs(result: SearchResult) -> list[SearchHitRef]:
+    """Where the hits of a search are, for a rag_search_completed event."""
+    return [
+        SearchHitRef(
+            path=h.path,
+            start_line=h.start_line,
+            end_line=h.end_line,
+            symbol=h.symbol,
+            score=h.score,
+        )
+        for h in result.hits
+    ]
+
+
 async def load_context(
     *, emit: Emit, worktree: Path, prompt: str, rag: bool, search: Search | None
 ) -> str:
@@ -45,16 +59,7 @@ async def load_context(
             SearchParams(query=prompt[:500], limit=RAG_HITS, mode=SearchMode.HYBRID)
         )
         took = (time.perf_counter() - started) * 1000
-        hits = [
-            SearchHitRef(
-                path=h.path,
-                start_line=h.start_line,
-                end_line=h.end_line,
-                symbol=h.symbol,
-                score=h.score,
-            )
-            for h in result.hits
-        ]
+        hits = hit_refs(result)
         await emit(
             EventType.RAG_SEARCH_COMPLETED,
             f"{len(hits)} relevant code locations",

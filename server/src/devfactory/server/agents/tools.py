@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import asyncio
 import fnmatch
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 from devfactory.protocol.enums import ChangeAction, EventType, SearchMode, Severity
-from devfactory.protocol.events import ErrorPayload, FileTouched
+from devfactory.protocol.events import ErrorPayload, FileTouched, RagSearchCompleted
 from devfactory.protocol.index import SearchParams
 
 from ..project.files import list_workspace_files
+from .context import hit_refs
 from .paths import PathEscape, relative_display, resolve_in_worktree
 from .providers.base import ToolSpec
 
@@ -244,8 +246,18 @@ class ToolBox:
     async def search_code(self, query: str, limit: int = 8) -> str:
         if self.search is None:
             raise ToolError("code search is not available in this workspace (index disabled)")
+        started = time.perf_counter()
         result = await self.search(
             SearchParams(query=query, limit=min(max(limit, 1), 50), mode=SearchMode.HYBRID)
+        )
+        await self.emit(
+            EventType.RAG_SEARCH_COMPLETED,
+            f"{len(result.hits)} results for {query!r}",
+            RagSearchCompleted(
+                query=query,
+                hits=hit_refs(result),
+                took_ms=(time.perf_counter() - started) * 1000,
+            ),
         )
         if not result.hits:
             return "no results"
