@@ -60,7 +60,11 @@ RUNNERS = SHELLS | frozenset(
     {"python", "python3", "perl", "ruby", "node", "php", "deno", "bun", "source", ".", "eval"}
 )
 DELETERS = frozenset({"rm", "rmdir", "unlink", "shred", "srm", "trash", "trash-put", "mv"})
-WRITERS = DELETERS | frozenset({"cp", "ln", "install", "tee", "truncate", "touch", "rsync", "dd"})
+REDIRECTIONS = "<redirections>"
+"""Pseudo program of the redirection targets of a ``sh -c`` script (see ``expand``)."""
+WRITERS = DELETERS | frozenset(
+    {"cp", "ln", "install", "tee", "truncate", "touch", "rsync", "dd", REDIRECTIONS}
+)
 REMOTE_CONFIG = re.compile(r"^(remote\.|url\.|credential|push\.|branch\..*\.(push)?remote$)", re.I)
 
 #: Wrappers that run the rest of their arguments as a command: (options that take a value,
@@ -84,6 +88,8 @@ WRAPPERS: dict[str, tuple[frozenset[str], int]] = {
     "chronic": (frozenset(), 0),
     "strace": (frozenset({"-e", "-o", "-p", "-s"}), 0),
 }
+_VARIABLE = re.compile(r"\$\{?[#!]?([A-Za-z_][A-Za-z0-9_]*)")
+"""Expansions inside words, e.g. of a ``bash -c '...'`` script."""
 _ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 
 
@@ -150,6 +156,9 @@ def expand(argv: Sequence[str], depth: int = 0) -> Iterator[list[str]]:
                     continue
                 for segment in script.segments:
                     yield from expand(segment, depth + 1)
+                if script.redirect_targets:
+                    # Not a command: lets the path checks see the script's redirections.
+                    yield [REDIRECTIONS, *script.redirect_targets]
                 break
     elif name == "find":
         for i, word in enumerate(words):
@@ -246,10 +255,12 @@ def check_blocklist(line: CommandLine, worktree: str) -> Block | None:
     for argv in commands:
         if program_name(argv[0]) == "git" and (detail := _git_remote_change(argv)):
             return Block("git_remote", detail)
-    secret_words = [w for argv in commands for w in argv if is_secret_name(w.lstrip("$"))]
-    for name in line.variables:
+    words = [w for argv in commands for w in argv]
+    expanded = line.variables + [m for w in words for m in _VARIABLE.findall(w)]
+    for name in expanded:
         if is_secret_name(name):
             return Block("secret_variable", f"`${name}` names a secret")
+    secret_words = [w for w in words if is_secret_name(w)]
     for argv in commands:
         if program_name(argv[0]) in ("printenv", "env") and secret_words:
             return Block("secret_variable", f"`{argv[0]} {secret_words[0]}` prints a secret")

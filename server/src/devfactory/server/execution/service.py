@@ -59,6 +59,7 @@ class CommandService:
         environ: Mapping[str, str] | None = None,
         sandbox: Sandbox | None = None,
         output_interval_s: float = INTERVAL_S,
+        use_cgroups: bool = True,
     ) -> None:
         self.store = store
         self.events = events
@@ -71,6 +72,8 @@ class CommandService:
         self.environ = dict(os.environ if environ is None else environ)
         """The daemon's environment, scrubbed per command."""
         self.output_interval_s = output_interval_s
+        self.use_cgroups = use_cgroups
+        """Confine commands in pids cgroups where the machine allows it."""
         self._pids: asyncio.Task[PidsController | None] | None = None
         self._warned_runs: set[int] = set()
         self._running: dict[int, tuple[int, CommandProcess]] = {}
@@ -92,6 +95,8 @@ class CommandService:
         return info
 
     async def process_limit(self) -> PidsController | None:
+        if not self.use_cgroups:
+            return None
         if self._pids is None:
             self._pids = asyncio.get_running_loop().create_task(
                 asyncio.to_thread(PidsController.detect)
@@ -195,7 +200,9 @@ class CommandService:
             message=reason,
             severity=Severity.WARNING,
         )
-        return CommandOutcome(execution=execution, tool_result=refusal_result(rule, reason))
+        return CommandOutcome(
+            execution=execution, tool_result=refusal_result(rule, reason), rule=rule
+        )
 
     async def _snapshot_first(self, run: Run, command: str) -> str | None:
         """Take the pre_command snapshot; the reason to refuse when it cannot be taken."""

@@ -1,0 +1,171 @@
+"""Helpers for command-execution tests: a real run worktree, a real CommandService, and the
+checks that nothing outside the worktree changed and no process outlived its command."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from devfactory.protocol.enums import ExecutionMode, RunStatus, SnapshotType
+from devfactory.protocol.events import Event
+from devfactory.protocol.runs import Run, RunMetadata
+from devfactory.protocol.settings import CommandSettings
+from devfactory.server.events.bus import EventBus
+from devfactory.server.execution.sandbox import Sandbox
+from devfactory.server.execution.service import CommandService
+from devfactory.server.paths import StatePaths
+from devfactory.server.workspace.repository import WorkspaceRepository
+from devfactory.server.workspace.snapshots import SnapshotService
+from devfactory.storage import Store
+from support import git, make_git_repo
+
+SECRET = "sk-test-5f1c0ffee5ecret"
+"""The value of every secret variable the daemon holds in these tests."""
+DAEMON_ENV = {
+    **os.environ,
+    "OPENAI_API_KEY": SECRET,
+    "ANTHROPIC_API_KEY": SECRET,
+    "GITHUB_TOKEN": SECRET,
+    "AWS_SECRET_ACCESS_KEY": SECRET,
+    "DATABASE_PASSWORD": SECRET,
+}
+
+
+@dataclass
+class Harness:
+    """A project, one run with a git worktree, and the services that run its commands."""
+
+    root: Path
+    worktree: Path
+    outside: Path
+    """Files outside the workspace that commands try to reach."""
+    store: Store
+    bus: EventBus
+    snapshots: SnapshotService
+    run: Run
+    events: list[Event] = field(default_factory=list)
+
+    def service(
+        self, settings: CommandSettings, *, sandbox: Sandbox | None = None, use_cgroups: bool = True
+    ) -> CommandService:
+        async def snapshot(run: Run, description: str) -> object:
+            return await self.snapshots.create(
+                SnapshotType.PRE_COMMAND,
+                description,
+                run_id=run.id,
+                worktree=Path(run.worktree_path or ""),
+            )
+
+        return CommandService(
+            store=self.store,
+            events=self.bus,
+            paths=StatePaths(self.root),
+            project_id=self.run.project_id,
+            settings=settings,
+            snapshot=snapshot,
+            environ=DAEMON_ENV,
+            sandbox=sandbox,
+            output_interval_s=0.1,
+            use_cgroups=use_cgroups,
+        )
+
+    def events_of(self, execution_id: int) -> list[Event]:
+        return [e for e in self.events if e.payload.get("executionId") == execution_id]
+
+
+async def open_harness(base: Path, files: Mapping[str, str]) -> Harness:
+    """A workspace at ``base/workspace`` with a run worktree at ``.devfactory/worktrees``."""
+    root = make_git_repo(base / "workspace", files)
+    outside = base / "outside"
+    (outside / "dir").mkdir(parents=True)
+    (outside / "secret.txt").write_text("outside secret\n")
+    (outside / "dir" / "file.txt").write_text("outside file\n")
+    paths = StatePaths(root)
+    paths.ensure()
+    worktree = paths.worktrees / "run-1"
+    git(root, "worktree", "add", "-q", "-b", "agent/run-1", str(worktree))
+    (worktree / "link_out").symlink_to(outside / "secret.txt")
+    (worktree / "dirlink").symlink_to(outside / "dir")
+    store = await Store.open(paths.database)
+    project = await store.projects.register(
+        root_path=str(root),
+        name="workspace",
+        slug="workspace",
+        default_branch="main",
+        current_branch="main",
+    )
+    run = await store.runs.create(
+        project_id=project.id,
+        title="commands",
+        prompt="run commands",
+        status=RunStatus.RUNNING,
+        agent="backend",
+        provider="scripted",
+        model=None,
+        mode=ExecutionMode.REVIEW.value,
+        metadata=RunMetadata(),
+    )
+    run = await store.runs.update(run.id, worktree_path=str(worktree))
+    events: list[Event] = []
+    bus = EventBus(store, project.id, lambda method, note: events.append(note.event))
+    bus.start()
+    snapshots = SnapshotService(
+        WorkspaceRepository(paths, private=False, audit=None), store, bus, project.id
+    )
+    return Harness(root, worktree, outside, store, bus, snapshots, run, events)
+
+
+async def close_harness(harness: Harness) -> None:
+    await harness.bus.stop()
+    await harness.store.close()
+
+
+def tree_digest(folder: Path, *, skip: tuple[str, ...] = ()) -> dict[str, str]:
+    """Relative path -> content hash (or symlink target) of every entry under ``folder``."""
+    found: dict[str, str] = {}
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames[:] = [d for d in dirnames if os.path.join(dirpath, d) not in skip]
+        for name in dirnames + filenames:
+            path = os.path.join(dirpath, name)
+            rel = os.path.relpath(path, folder)
+            if os.path.islink(path):
+                found[rel] = "-> " + os.readlink(path)
+            elif os.path.isfile(path):
+                found[rel] = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+            else:
+                found[rel] = "dir"
+    return found
+
+
+def outside_state(harness: Harness, token: str) -> dict[str, object]:
+    """Everything a command must not change: the files around the worktree (the user's
+    checkout, the outside folder) and any file named after ``token`` in /tmp or the home."""
+    home = Path.home()
+    return {
+        "outside": tree_digest(harness.outside),
+        "checkout": tree_digest(
+            harness.root, skip=(str(harness.root / ".git"), str(harness.root / ".devfactory"))
+        ),
+        "tmp": sorted(p.name for p in Path("/tmp").iterdir() if token in p.name),
+        "home": sorted(p.name for p in home.iterdir() if token in p.name) if home.is_dir() else [],
+        "parent": sorted(p.name for p in harness.root.parent.iterdir()),
+    }
+
+
+def processes_with(marker: str) -> list[int]:
+    """Live pids whose command line mentions ``marker`` (any pid namespace)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            if (proc / "stat").read_text().split(")")[-1].split()[0] == "Z":
+                continue
+            if marker.encode() in (proc / "cmdline").read_bytes():
+                found.append(int(proc.name))
+        except (OSError, IndexError):
+            continue
+    return found

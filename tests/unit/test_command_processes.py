@@ -1,0 +1,256 @@
+"""The executor under abuse: timeouts, SIGTERM ignored, fork bombs, escaping children,
+cancellation, output floods, binary output. No process may survive its command, and nothing
+outside the worktree may change."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import tracemalloc
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import msgspec
+import pytest
+import pytest_asyncio
+
+from command_support import (
+    Harness,
+    close_harness,
+    open_harness,
+    outside_state,
+    processes_with,
+)
+from devfactory.protocol.commands import PolicyEntry
+from devfactory.protocol.enums import EventType, OutputStream, Severity
+from devfactory.protocol.events import CommandOutput, ErrorPayload, decode_payload
+from devfactory.protocol.settings import CommandSettings
+from devfactory.server.execution.output import EVENT_BYTES
+from devfactory.server.execution.service import CommandService
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+ENTRIES = [
+    PolicyEntry(program="bash", args=["-c *"]),
+    PolicyEntry(program="python3", args=["-c *"]),
+]
+SANDBOXED = CommandSettings(kill_grace_s=0.5, max_processes=64, allow=ENTRIES)
+UNSANDBOXED = msgspec.structs.replace(SANDBOXED, sandbox=False)
+FLOOD_BYTES = 100_000_000
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def harness(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Harness]:
+    h = await open_harness(tmp_path_factory.mktemp("processes"), {"README.md": "# sample\n"})
+    yield h
+    await close_harness(h)
+
+
+@pytest_asyncio.fixture(
+    scope="module", loop_scope="module", params=["sandboxed", "unsandboxed", "bare"]
+)
+async def service(harness: Harness, request: pytest.FixtureRequest) -> CommandService:
+    """In bubblewrap; without it; and without it or a pids cgroup (a non-root machine without
+    bubblewrap: the process group and the marker sweep alone must find every process)."""
+    if request.param == "sandboxed":
+        return harness.service(SANDBOXED)
+    return harness.service(UNSANDBOXED, use_cgroups=request.param == "unsandboxed")
+
+
+def token() -> str:
+    return f"dfx{secrets.token_hex(4)}"
+
+
+def sleeper(tok: str) -> str:
+    """A process whose command line carries ``tok`` (a shell may exec away its own)."""
+    return f'python3 -c \\"import time; time.sleep(300)\\" {tok}'
+
+
+KILLED = {
+    "sleep with a background child": "bash -c 'sleep 300 & sleep 300 #{tok}'",
+    "SIGTERM ignored by the shell and its child": "bash -c 'trap \"\" TERM; sleep 300 #{tok}'",
+    "SIGTERM ignored in python": (
+        'python3 -c "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN);'
+        ' time.sleep(300)" {tok}'
+    ),
+    "a child that leaves the process group": (
+        "bash -c 'setsid python3 -c \"import time; time.sleep(300)\" {tok} & sleep 300 #{tok}'"
+    ),
+    "grandchildren three levels deep": (
+        'bash -c \'bash -c "bash -c \\"sleep 300 #{tok}\\" & sleep 300 #{tok}" & wait #{tok}\''
+    ),
+}
+
+
+@pytest.mark.parametrize("command", KILLED.values(), ids=KILLED.keys())
+async def test_the_timeout_kills_everything_the_command_started(
+    command: str, harness: Harness, service: CommandService
+) -> None:
+    tok = token()
+    before = outside_state(harness, tok)
+    outcome = await service.execute(harness.run, command.format(tok=tok), timeout_s=1.0)
+    execution = outcome.execution
+    assert execution.was_killed and not execution.was_blocked
+    assert "stopped (timed out after 1s)" in outcome.tool_result
+    assert processes_with(tok) == []
+    assert outside_state(harness, tok) == before
+
+
+async def test_a_fork_bomb_is_contained_and_killed(harness: Harness, service: CommandService):
+    if await service.process_limit() is None:
+        pytest.skip("no writable pids cgroup: a real fork bomb would exhaust this machine")
+    tok = token()
+    # The classic bomb, then a busy loop that keeps the command alive until its timeout.
+    bomb = f"bash -c ':(){{ :|:& }};:; while :; do :; done #{tok}'"
+    outcome = await service.execute(harness.run, bomb, timeout_s=2)
+    assert outcome.execution.was_killed, outcome.tool_result
+    assert "fork: retry: Resource temporarily unavailable" in outcome.tool_result
+    assert processes_with(tok) == []
+
+
+async def test_a_command_that_exits_leaves_no_background_process(
+    harness: Harness, service: CommandService
+) -> None:
+    tok = token()
+    outcome = await service.execute(
+        harness.run, f"bash -c 'python3 -c \"import time; time.sleep(300)\" {tok} & echo started'"
+    )
+    assert outcome.ok and not outcome.execution.was_killed, outcome.tool_result
+    assert "started" in outcome.tool_result
+    assert processes_with(tok) == []
+
+
+async def test_cancelling_the_caller_kills_the_command_and_records_it(
+    harness: Harness, service: CommandService
+) -> None:
+    tok = token()
+    command = f'bash -c "{sleeper(tok)} & {sleeper(tok)}"'
+    task = asyncio.create_task(service.execute(harness.run, command, timeout_s=60))
+    while len(processes_with(tok)) < 2:
+        await asyncio.sleep(0.02)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert processes_with(tok) == []
+    [execution] = [e for e in await service.list(harness.run.id) if e.command == command]
+    assert (execution.was_killed, execution.finished_at is not None) == (True, True)
+    [failed] = [
+        e
+        for e in harness.events_of(execution.id)
+        if e.type is EventType.COMMAND_FAILED and e.message == "cancelled"
+    ]
+    assert failed.title.startswith("Stopped (cancelled)")
+
+
+async def test_kill_run_stops_the_runs_commands(harness: Harness, service: CommandService):
+    tok = token()
+    task = asyncio.create_task(service.execute(harness.run, f'bash -c "{sleeper(tok)}"'))
+    while not processes_with(tok):
+        await asyncio.sleep(0.02)
+    assert await service.kill_run(harness.run.id) == 1
+    outcome = await task
+    assert outcome.execution.was_killed
+    assert "stopped" in outcome.tool_result
+    assert processes_with(tok) == []
+
+
+async def test_a_flood_past_the_output_limit_is_stopped(harness: Harness) -> None:
+    service = harness.service(msgspec.structs.replace(SANDBOXED, max_output_mb=1))
+    tok = token()
+    outcome = await service.execute(harness.run, f"bash -c 'yes {tok}'", timeout_s=30)
+    assert outcome.execution.was_killed
+    assert "stopped (output exceeded 1 MB)" in outcome.tool_result
+    assert processes_with(tok) == []
+
+
+async def test_100_mb_of_output_goes_to_disk_not_to_memory(
+    harness: Harness, service: CommandService
+) -> None:
+    line = "0123456789abcdef" * 4
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        outcome = await service.execute(
+            harness.run, f"bash -c 'yes {line} | head -c {FLOOD_BYTES}'", timeout_s=120
+        )
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert outcome.ok, outcome.tool_result
+    execution = outcome.execution
+    assert execution.stdout_path is not None
+    assert Path(execution.stdout_path).stat().st_size == FLOOD_BYTES
+    assert peak < 4 * 1024 * 1024, f"the daemon allocated {peak} bytes for a 100 MB flood"
+    outputs = [
+        decode_payload(e)
+        for e in harness.events_of(execution.id)
+        if e.type is EventType.COMMAND_OUTPUT
+    ]
+    assert outputs and all(isinstance(p, CommandOutput) for p in outputs)
+    assert all(len(p.text.encode()) <= EVENT_BYTES for p in outputs)  # type: ignore[attr-defined]
+    assert any(p.truncated for p in outputs)  # type: ignore[attr-defined]
+    assert len(outcome.tool_result) < 8000
+    assert f"output (the end of {FLOOD_BYTES} bytes):\n" in outcome.tool_result
+    assert f"\n{line}\n" in outcome.tool_result
+
+
+async def test_binary_and_invalid_utf8_output_stay_readable(
+    harness: Harness, service: CommandService
+) -> None:
+    binary = await service.execute(harness.run, "bash -c 'head -c 200000 /dev/urandom'")
+    assert binary.ok
+    assert "[binary output" in binary.tool_result
+    assert "\x00" not in binary.execution.output_tail
+    mixed = await service.execute(
+        harness.run, "bash -c 'printf \"caf\\xc3\\xa9 \\xff\\xfe ok\\n\\033[31mred\\033[0m\\n\"'"
+    )
+    assert mixed.ok
+    assert "café \ufffd\ufffd ok\nred" in mixed.tool_result
+    texts = [
+        decode_payload(e).text  # type: ignore[attr-defined]
+        for e in harness.events_of(mixed.execution.id)
+        if e.type is EventType.COMMAND_OUTPUT
+    ]
+    assert "".join(texts) == "café \ufffd\ufffd ok\nred\n"
+    stdout = [
+        e for e in harness.events_of(mixed.execution.id) if e.type is EventType.COMMAND_OUTPUT
+    ]
+    assert {decode_payload(e).stream for e in stdout} == {OutputStream.STDOUT}  # type: ignore[attr-defined]
+
+
+async def test_without_the_sandbox_a_warning_is_emitted_once_per_run(harness: Harness) -> None:
+    service = harness.service(UNSANDBOXED)
+    run = await harness.store.runs.create(
+        project_id=harness.run.project_id,
+        title="second",
+        prompt="p",
+        status=harness.run.status,
+        agent="backend",
+        provider="scripted",
+        model=None,
+        mode="review",
+        metadata=harness.run.metadata,
+    )
+    run = await harness.store.runs.update(run.id, worktree_path=str(harness.worktree))
+    for _ in range(2):
+        outcome = await service.execute(run, "git status --short")
+        assert outcome.ok and not outcome.execution.sandboxed
+    warnings = [e for e in harness.events if e.run_id == run.id and e.type is EventType.ERROR]
+    assert len(warnings) == 1
+    assert warnings[0].severity is Severity.WARNING
+    assert decode_payload(warnings[0]) == ErrorPayload(
+        message="disabled by the commands.sandbox setting",
+        detail="The command policy and blocklist still apply; network and filesystem are not"
+        " isolated. Install bubblewrap to isolate commands.",
+    )
+
+
+async def test_a_missing_program_fails_with_a_clear_message(harness: Harness) -> None:
+    settings = msgspec.structs.replace(
+        SANDBOXED, allow=[PolicyEntry(program="devfactory-no-such-tool")]
+    )
+    for sandbox in (True, False):
+        service = harness.service(msgspec.structs.replace(settings, sandbox=sandbox))
+        outcome = await service.execute(harness.run, "devfactory-no-such-tool --version")
+        assert outcome.execution.exit_code not in (0, None)
+        assert "No such file" in outcome.tool_result or "not found" in outcome.tool_result
