@@ -182,7 +182,7 @@ def _swift(text: str) -> TestCounts | None:
         counts = TestCounts(passed=total - skipped - failed, failed=failed, skipped=skipped)
     runs = re.findall(r"Test run with (\d+) tests?(?: in \d+ suites?)? (passed|failed)", text)
     if runs:
-        failed = len(re.findall(r"^\S+ Test (?!run )\S.* failed", text, re.M))
+        failed = len(re.findall(r"^\S+ Test (?!run ).* failed after", text, re.M))
         total = int(runs[-1][0])
         counts = counts or TestCounts()
         counts.passed += max(0, total - failed)

@@ -1,0 +1,180 @@
+"""Test commands: which argv is a test run, and the counts read from each runner's summary or a
+JUnit XML report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from devfactory.protocol.events import TestCounts
+from devfactory.server.execution.testresults import (
+    junit_report,
+    parse_summary,
+    read_junit,
+    recognise,
+)
+
+
+def counts(passed: int = 0, failed: int = 0, errors: int = 0, skipped: int = 0) -> TestCounts:
+    return TestCounts(passed=passed, failed=failed, errors=errors, skipped=skipped)
+
+
+@pytest.mark.parametrize(
+    ("command", "framework"),
+    [
+        ("pytest -q", "pytest"),
+        ("py.test tests", "pytest"),
+        ("python -m pytest -x", "pytest"),
+        ("python3.11 -m pytest", "pytest"),
+        ("uv run pytest", "pytest"),
+        ("poetry run python -m pytest", "pytest"),
+        ("npm test", "npm"),
+        ("npm t", "npm"),
+        ("npm run test:unit", "npm"),
+        ("yarn test --watch=false", "npm"),
+        ("pnpm run test", "npm"),
+        ("npx jest src", "jest"),
+        ("npx vitest run", "vitest"),
+        ("mocha", "mocha"),
+        ("php artisan test --parallel", "artisan"),
+        ("vendor/bin/phpunit", "phpunit"),
+        ("./vendor/bin/pest", "pest"),
+        ("swift test", "swift"),
+        ("go test ./...", "go"),
+        ("cargo test", "cargo"),
+        ("npm run build", None),
+        ("python -m mypy", None),
+        ("swift build", None),
+        ("php artisan migrate", None),
+        ("git status", None),
+    ],
+)
+def test_recognise(command: str, framework: str | None) -> None:
+    assert recognise(command.split()) == framework
+
+
+SUMMARIES = [
+    (
+        "pytest",
+        "F.s.\n====== 1 failed, 2 passed, 1 skipped, 1 warning in 0.12s ======\n",
+        counts(passed=2, failed=1, skipped=1),
+    ),
+    ("pytest", "..\n2 passed in 0.01s\n", counts(passed=2)),
+    (
+        "pytest",
+        "!!!! Interrupted: 1 error during collection !!!!\n1 error in 0.05s\n",
+        counts(errors=1),
+    ),
+    ("pytest", "===== no tests ran in 0.01s =====\n", counts()),
+    ("pytest", "1 xfailed, 1 xpassed, 3 deselected in 0.02s\n", counts(passed=1, skipped=1)),
+    (
+        "npm",
+        "Test Suites: 1 failed, 1 passed, 2 total\n"
+        "Tests:       1 failed, 1 skipped, 3 passed, 5 total\nSnapshots:   0 total\n",
+        counts(passed=3, failed=1, skipped=1),
+    ),
+    (
+        "vitest",
+        " Test Files  1 failed | 1 passed (2)\n      Tests  1 failed | 2 passed | 1 skipped (4)\n"
+        "   Duration  300ms\n",
+        counts(passed=2, failed=1, skipped=1),
+    ),
+    (
+        "npm",
+        "\n  3 passing (12ms)\n  1 pending\n  1 failing\n",
+        counts(passed=3, failed=1, skipped=1),
+    ),
+    (
+        "phpunit",
+        "FAILURES!\nTests: 5, Assertions: 7, Failures: 1, Errors: 1, Skipped: 1.\n",
+        counts(passed=2, failed=1, errors=1, skipped=1),
+    ),
+    ("phpunit", "OK (3 tests, 5 assertions)\n", counts(passed=3)),
+    (
+        "artisan",
+        "   FAIL  Tests\\Feature\\ExampleTest\n  Tests:    1 failed, 1 skipped, 2 passed"
+        " (3 assertions)\n  Duration: 0.12s\n",
+        counts(passed=2, failed=1, skipped=1),
+    ),
+    (
+        "swift",
+        "Test Suite 'All tests' failed at 2024-01-01 10:00:00.000.\n\t Executed 4 tests, with 1"
+        " test skipped and 1 failure (0 unexpected) in 0.005 (0.006) seconds\n",
+        counts(passed=2, failed=1, skipped=1),
+    ),
+    (
+        "swift",
+        "◇ Test run started.\n✘ Test divides() recorded an issue at Math.swift:10:5: Expectation"
+        " failed\n✘ Test divides() failed after 0.001 seconds with 1 issue.\n✔ Test adds() passed"
+        " after 0.001 seconds.\n✘ Test run with 3 tests failed after 0.002 seconds with 1 issue.\n",
+        counts(passed=2, failed=1),
+    ),
+    (
+        "cargo",
+        "test result: FAILED. 1 passed; 1 failed; 1 ignored; 0 measured; 0 filtered out\n"
+        "test result: ok. 4 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out\n",
+        counts(passed=5, failed=1, skipped=1),
+    ),
+    (
+        "go",
+        "=== RUN   TestA\n--- PASS: TestA (0.00s)\n--- FAIL: TestB (0.00s)\n"
+        "--- SKIP: TestC (0.00s)\nFAIL\n",
+        counts(passed=1, failed=1, skipped=1),
+    ),
+]
+
+
+@pytest.mark.parametrize(("framework", "text", "expected"), SUMMARIES)
+def test_parse_summary(framework: str, text: str, expected: TestCounts) -> None:
+    assert parse_summary(framework, text) == expected
+
+
+def test_a_run_without_a_summary_has_no_counts() -> None:
+    assert parse_summary("pytest", "Traceback (most recent call last):\nImportError\n") is None
+
+
+@pytest.mark.parametrize(
+    ("command", "path"),
+    [
+        ("pytest --junitxml=out/report.xml", "out/report.xml"),
+        ("pytest --junit-xml report.xml", "report.xml"),
+        ("vendor/bin/phpunit --log-junit build/junit.xml", "build/junit.xml"),
+        ("swift test --xunit-output xunit.xml", "xunit.xml"),
+        ("npx vitest run --reporter=junit --outputFile.junit=junit.xml", "junit.xml"),
+        ("pytest -q", None),
+    ],
+)
+def test_junit_report_flags(command: str, path: str | None) -> None:
+    assert junit_report(command.split()) == path
+
+
+JUNIT = """<?xml version="1.0" encoding="utf-8"?>
+<testsuites><testsuite name="pytest" tests="5">
+  <testcase classname="t" name="a"/>
+  <testcase classname="t" name="b"><failure message="x">boom</failure></testcase>
+  <testcase classname="t" name="c"><error message="y"/></testcase>
+  <testcase classname="t" name="d"><skipped/></testcase>
+  <testsuite name="nested"><testcase classname="n" name="e"/></testsuite>
+</testsuite></testsuites>
+"""
+
+
+def test_read_junit_counts_each_testcase(tmp_path: Path) -> None:
+    report = tmp_path / "report.xml"
+    report.write_text(JUNIT)
+    assert read_junit(str(report)) == counts(passed=2, failed=1, errors=1, skipped=1)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><testsuite>&a;</testsuite>',
+        "<testsuite><testcase",
+    ],
+    ids=["entities refused", "malformed"],
+)
+def test_read_junit_refuses_what_it_should_not_parse(tmp_path: Path, content: str) -> None:
+    report = tmp_path / "report.xml"
+    report.write_text(content)
+    assert read_junit(str(report)) is None
