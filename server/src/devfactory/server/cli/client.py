@@ -27,7 +27,11 @@ async def connect(
     workspace: Path, settings: dict[str, Any] | None = None
 ) -> AsyncIterator[DaemonClient]:
     async with DaemonClient.spawn(
-        workspace, command=daemon_command(), settings=settings, client_name="devfactory-cli"
+        workspace,
+        command=daemon_command(),
+        settings=settings,
+        client_name="devfactory-cli",
+        own_runs_only=True,  # a CLI daemon lives only as long as its command
     ) as client:
         yield client
 

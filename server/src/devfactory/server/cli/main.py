@@ -73,3 +73,12 @@ from .index_commands import index_command, map_command, search_command  # noqa: 
 main.add_command(index_command)
 main.add_command(search_command)
 main.add_command(map_command)
+
+from .run_commands import COMMANDS as RUN_COMMANDS  # noqa: E402
+
+for command in RUN_COMMANDS:
+    main.add_command(command)
+
+from .demo import demo_command  # noqa: E402
+
+main.add_command(demo_command)

@@ -1,0 +1,223 @@
+"""The ``devfactory`` command line as a user runs it: real subprocesses, real daemons, real git.
+
+``devfactory run`` streams a scripted run and lists its proposed changes; ``approve`` and
+``reject`` decide them; ``runs`` and ``events`` read the history (``events --follow`` follows a
+run another daemon drives); answers come from the prompt, or from ``--yes``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import msgspec
+import pytest
+
+from devfactory.protocol.client import DaemonClient as ProtocolClient
+from devfactory.protocol.enums import ChangeStatus, RunStatus
+from devfactory.protocol.events import Event
+from devfactory.protocol.methods import Requests
+from devfactory.protocol.runs import Run, RunCreateParams, RunIdParams
+from runs_support import RUN_OPTIONS, call, finish, turn, write_script
+from support import SERVER_COMMAND, git, make_git_repo
+
+DEVFACTORY = str(Path(sys.executable).with_name("devfactory"))
+CALC = "def add(a, b):\n    return a - b\n"
+ENV = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1"}
+FIX = call("edit_file", path="calc.py", search="a - b", replace="a + b")
+
+
+def devfactory(
+    *args: str, input: str | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [DEVFACTORY, *args],
+        input=input,
+        capture_output=True,
+        text=True,
+        env=ENV,
+        cwd=cwd,
+        timeout=90,
+        check=False,
+    )
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    root = make_git_repo(tmp_path / "project", {"calc.py": CALC})
+    (root / "devfactory.toml").write_text(
+        'default_provider = "scripted"\n[index]\nenabled = false\n'
+    )
+    git(root, "add", "devfactory.toml")
+    git(root, "commit", "-qm", "settings")
+    return root
+
+
+def json_events(output: str) -> list[Event]:
+    return [msgspec.json.decode(line, type=Event) for line in output.splitlines() if line]
+
+
+def test_run_streams_the_timeline_answers_at_the_prompt_and_lists_the_changes(
+    workspace: Path, tmp_path: Path
+):
+    question = call("ask_user", question="Keep the name add?", choices=["yes", "no"])
+    script = write_script(
+        tmp_path,
+        "fix",
+        [
+            turn("1. Fix add"),
+            turn("Fixing.", FIX),
+            turn("", question),
+            turn("Ok", quote_last=True),
+            finish("add() adds"),
+        ],
+    )
+    done = devfactory("run", "Fix add", "--model", str(script), "-w", str(workspace), input="2\n")
+    assert done.returncode == 0, done.stdout + done.stderr
+    out = done.stdout
+    for expected in (
+        "Run 1: Fix add  (scripted)",
+        "Run running",
+        "1. Fix add",  # the plan, streamed
+        "Plan",
+        "Updated calc.py",
+        "? Keep the name add?",
+        "  2. no",
+        "Answer received  no",
+        "> no",  # the next model turn read the answer
+        "Summary  add() adds",
+        "Run completed",
+        "Proposed changes of run 1",
+        f"devfactory approve 1 -w {workspace}",
+        "Run 1 completed",
+    ):
+        assert expected in out, f"{expected!r} missing from:\n{out}"
+    assert out.index("Plan") < out.index("Updated calc.py") < out.index("Run completed")
+    assert (workspace / "calc.py").read_text() == CALC, "nothing applied before approval"
+
+    listed = devfactory("runs", "--json", "-w", str(workspace))
+    runs = msgspec.json.decode(listed.stdout, type=list[Run])
+    assert [(r.id, r.status) for r in runs] == [(1, RunStatus.COMPLETED)]
+
+    events = devfactory("events", "1", "--json", "-w", str(workspace))
+    replayed = json_events(events.stdout)
+    assert [e.id for e in replayed] == sorted(e.id for e in replayed)
+    assert replayed[-1].type.value in ("run_status_changed", "docs_updated", "change_proposed")
+
+    approved = devfactory("approve", "1", "-w", str(workspace))
+    assert approved.returncode == 0, approved.stderr
+    assert "applied to" in approved.stdout
+    assert (workspace / "calc.py").read_text() == CALC.replace("a - b", "a + b")
+    assert "calc.py" in git(workspace, "status", "--porcelain")
+
+
+def test_reject_leaves_the_files_and_yes_answers_with_the_first_choice(
+    workspace: Path, tmp_path: Path
+):
+    question = call("ask_user", question="Proceed?", choices=["go", "stop"])
+    script = write_script(
+        tmp_path, "q", [turn("1. Fix"), turn("", FIX), turn("", question), finish()]
+    )
+    done = devfactory("run", "Fix add", "--model", str(script), "--yes", "-w", str(workspace))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "answered automatically: go" in done.stdout
+
+    rejected = devfactory("reject", "1", "-m", "not like this", "-w", str(workspace))
+    assert rejected.returncode == 0, rejected.stderr
+    assert ChangeStatus.REJECTED.value in rejected.stdout
+    assert (workspace / "calc.py").read_text() == CALC
+    assert git(workspace, "status", "--porcelain") == ""
+
+
+@pytest.mark.parametrize(
+    ("turns", "message"),
+    [
+        (
+            [turn("1. Ask"), turn("", call("ask_user", question="Which?"))],
+            "no answer (stdin is closed); pass --yes",
+        ),
+        (None, "Error: run 1 failed: scripted provider: script"),
+    ],
+    ids=["unanswered-question-cancels", "provider-error-fails"],
+)
+def test_a_run_that_does_not_complete_exits_1_with_the_reason(
+    workspace: Path, tmp_path: Path, turns, message
+):
+    script = tmp_path / "missing.json" if turns is None else write_script(tmp_path, "s", turns)
+    done = devfactory("run", "Task", "--model", str(script), "-w", str(workspace), input="")
+    assert done.returncode == 1
+    assert message in done.stderr, done.stderr
+    if turns is not None:
+        assert "Cancelling run 1" in done.stdout
+
+
+async def test_events_follow_tracks_a_run_another_daemon_drives(workspace: Path, tmp_path: Path):
+    steps = [turn("", call("read_file", path="calc.py"), delay_s=0.3) for _ in range(8)]
+    script = write_script(tmp_path, "slow", [turn("1. Read"), *steps, finish()])
+    async with ProtocolClient.spawn(
+        workspace, command=SERVER_COMMAND, settings=RUN_OPTIONS
+    ) as editor:
+        run: Run = await editor.call(
+            Requests.RUNS_CREATE,
+            RunCreateParams(prompt="Read", provider="scripted", model=str(script)),
+        )
+        follower = await asyncio.create_subprocess_exec(
+            DEVFACTORY,
+            "events",
+            str(run.id),
+            "--follow",
+            "--json",
+            "-w",
+            str(workspace),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            env=ENV,
+        )
+        out, err = await asyncio.wait_for(follower.communicate(), 60)
+        assert follower.returncode == 0, err.decode()
+        final: Run = await editor.call(Requests.RUNS_GET, RunIdParams(run_id=run.id))
+        assert final.status is RunStatus.COMPLETED, "the CLI's daemon left the run to its owner"
+        everything = await editor.call(Requests.EVENTS, {"runId": run.id})
+    followed = json_events(out.decode())
+    assert followed == everything.events, "followed to the end: nothing lost or repeated"
+
+
+def test_demo_fixes_the_sample_project_offline(tmp_path: Path):
+    done = devfactory("demo", "--dir", str(tmp_path / "demo"))
+    assert done.returncode == 0, done.stdout + done.stderr
+    out = done.stdout
+    project = tmp_path / "demo" / "calc"
+    for expected in (
+        f"Sample project: {project}",
+        "Plan",
+        "results for 'def add'",
+        "Read calc.py",
+        "$ python -m pytest -q",
+        "Tests failed (pytest): 1 passed, 1 failed",
+        "Updated calc.py",
+        "Tests passed (pytest): 2 passed",
+        "? The tests pass. How should the changelog describe this?",
+        "answered automatically: bug fix",
+        "Summary  Fixed add() in calc.py",
+        "Run completed",
+        "Proposed changes of run 1",
+        "changes applied",
+        "calc.py now adds",
+    ):
+        assert expected in out, f"{expected!r} missing from:\n{out}"
+    assert out.index("Tests failed") < out.index("Updated calc.py") < out.index("Tests passed")
+    assert "return a + b" in (project / "calc.py").read_text()
+    assert "Fixed add()" in (project / "CHANGELOG_AI.md").read_text()
+    status = git(project, "status", "--porcelain")
+    assert status.split() == ["M", "calc.py", "??", "CHANGELOG_AI.md"]
+    tests = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert tests.returncode == 0, tests.stdout
