@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from devfactory.protocol.events import TestCounts
+from devfactory.protocol.events import TestCounts as Counts
 from devfactory.server.execution.testresults import (
     junit_report,
     parse_summary,
@@ -16,8 +16,8 @@ from devfactory.server.execution.testresults import (
 )
 
 
-def counts(passed: int = 0, failed: int = 0, errors: int = 0, skipped: int = 0) -> TestCounts:
-    return TestCounts(passed=passed, failed=failed, errors=errors, skipped=skipped)
+def counts(passed: int = 0, failed: int = 0, errors: int = 0, skipped: int = 0) -> Counts:
+    return Counts(passed=passed, failed=failed, errors=errors, skipped=skipped)
 
 
 @pytest.mark.parametrize(
@@ -126,7 +126,7 @@ SUMMARIES = [
 
 
 @pytest.mark.parametrize(("framework", "text", "expected"), SUMMARIES)
-def test_parse_summary(framework: str, text: str, expected: TestCounts) -> None:
+def test_parse_summary(framework: str, text: str, expected: Counts) -> None:
     assert parse_summary(framework, text) == expected
 
 
