@@ -57,11 +57,18 @@ def setup(server: DevFactoryServer) -> None:
                 types.ShowMessageParams(type=types.MessageType.Error, message=problem)
             )
 
+    async def warm_up(services: Services) -> None:
+        """Probe bubblewrap and the pids cgroup now, not during the first command."""
+        if services.commands is not None:
+            await services.commands.sandbox_info()
+            await services.commands.process_limit()
+
     async def stop(services: Services) -> None:
         if services.commands is not None:
             await services.commands.close()
 
     server.on_initialize.append(start)
+    server.on_initialized.append(warm_up)
     server.on_shutdown.append(stop)
 
     def commands() -> CommandService:
