@@ -139,8 +139,14 @@ MINIFIED_LINE = 2_000
 SNIFF_BYTES = 8_192
 
 
+#: Written by DevFactory itself (the project map): indexing it would echo every symbol twice.
+GENERATED_BY_US = frozenset({"PROJECT_MAP.md"})
+
+
 def skip_by_name(path: str) -> str | None:
     """Why ``path`` is not indexed, judging by its name alone (``None``: read it)."""
+    if path in GENERATED_BY_US:
+        return "generated"
     pure = PurePosixPath(path)
     if any(part in VENDORED_DIRS for part in pure.parts[:-1]):
         return "vendored"

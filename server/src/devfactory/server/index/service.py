@@ -282,7 +282,8 @@ class IndexService:
         """Detect frameworks and render PROJECT_MAP.md (without writing it)."""
         async with self._pass_lock:  # rank over a finished pass, not a half-indexed workspace
             chunks = await self.store.rag.all_chunks(self.project_id)
-        files = await asyncio.to_thread(list_workspace_files, self.root, self.settings.exclude)
+        listed = await asyncio.to_thread(list_workspace_files, self.root, self.settings.exclude)
+        files = [path for path in listed if path != MAP_FILE]
         languages = await asyncio.to_thread(language_stats, self.root, files)
         frameworks = await asyncio.to_thread(detect_frameworks, self.root, files)
         ranked = await asyncio.to_thread(rank_symbols, chunks)
