@@ -41,7 +41,7 @@ cs="$tools/code-server/node_modules/code-server"
 # (XDG dirs under tools/: code-server writes a default config on its first run, and prints so.)
 if ! XDG_CONFIG_HOME="$tools/xdg" XDG_DATA_HOME="$tools/xdg" PATH="$node24/bin:$PATH" \
   "$cs/out/node/entry.js" --version 2>/dev/null | grep -q "^$CODE_SERVER_VERSION "; then
-  log "npm install code-server@$CODE_SERVER_VERSION (native builds: about a minute and a half)"
+  log "npm install code-server@$CODE_SERVER_VERSION (native builds: a few minutes)"
   rm -rf "$tools/code-server" && mkdir -p "$tools/code-server"
   (cd "$tools/code-server" && echo '{"private": true}' > package.json &&
     PATH="$node24/bin:$PATH" npm_config_nodedir="$node24" JOBS=max \

@@ -24,6 +24,8 @@ count() { # count LABEL LOG: add the `LABEL: N passed, N failed` line of LOG to 
   failed=$((failed + $(sed -E 's/.* ([0-9]+) failed.*/\1/' <<<"$line")))
 }
 logs="$(mktemp -d)"
+extension="$(mktemp -d)"
+trap 'rm -rf "$extension"' EXIT
 
 echo "-- layer 1: node --test against the real daemon"
 start=$SECONDS
@@ -36,7 +38,6 @@ count unit "$logs/unit.txt"
 
 echo "-- layer 2: extension-host integration tests (VS Code $(node -p "require('$CODE_SERVER_DIR/lib/vscode/package.json').version"))"
 start=$SECONDS
-extension="$(mktemp -d)"
 (cd "$extension" && unzip -q "$vsix")
 timeout 420 node out/driver/extensionHost.cjs "$extension/extension" > "$logs/exthost.log" 2>&1
 grep -E '^\s+(✔|[0-9]+\))|^  [0-9]+ (passing|failing)|^(not ok|ok) |exit code' "$logs/exthost.log" || true
@@ -52,5 +53,6 @@ grep -E '^ui: ' "$logs/ui.log" || tail -40 "$logs/ui.log"
 echo "# layer 3: $((SECONDS - start)) s"
 count ui "$logs/ui.log"
 
+[[ $failed -eq 0 ]] && rm -rf "$logs" || echo "# logs kept in $logs"
 echo "vscode: $passed passed, $failed failed"
 [[ $failed -eq 0 ]]

@@ -5,6 +5,7 @@
  * VS Code reports the suite's console and exit code through codeAutomationLog/Exit.
  * Usage: node out/driver/extensionHost.cjs <unzipped-extension-dir>
  */
+import { rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { reviewWorkspace } from '../support/workspace';
 import { CODE_SERVER_DIR, freePort, launchBrowser, scratchDir, startServer, watchHosts, writeWorkspaceSettings } from './common';
@@ -29,6 +30,7 @@ async function main(): Promise<number> {
     { XDG_CONFIG_HOME: join(scratch, 'xdg-config'), XDG_DATA_HOME: join(scratch, 'xdg-data'), DEVFACTORY_E2E_WORKSPACE: workspace },
   );
   const browser = await launchBrowser();
+  let result = 1;
   try {
     const page = await browser.newPage();
     const hosts = watchHosts(page);
@@ -51,10 +53,12 @@ async function main(): Promise<number> {
     const foreign = [...hosts].filter((h) => h !== `127.0.0.1:${port}`);
     if (foreign.length) console.log(`not ok - the page contacted ${foreign.join(', ')}`);
     if (code !== 0) console.log(server.log.join('').split('\n').slice(-40).join('\n'));
-    return code === 0 && foreign.length === 0 ? 0 : 1;
+    result = code === 0 && foreign.length === 0 ? 0 : 1;
+    return result;
   } finally {
     await browser.close();
     await server.stop();
+    if (result === 0) rmSync(scratch, { recursive: true, force: true }); // keep a failure's logs and workspace
   }
 }
 

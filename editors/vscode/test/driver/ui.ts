@@ -6,7 +6,7 @@
  * on disk. Usage: node out/driver/ui.cjs <path/to/devfactory.vsix>
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Page } from 'playwright-core';
 import { APP_PY, reviewWorkspace } from '../support/workspace';
@@ -122,6 +122,7 @@ async function main(): Promise<number> {
     await server.stop();
   }
   console.log(`ui: ${checks.passed} passed, ${checks.failed} failed`);
+  if (checks.failed === 0) rmSync(scratch, { recursive: true, force: true }); // keep the screenshot of a failure
   return checks.failed ? 1 : 0;
 }
 

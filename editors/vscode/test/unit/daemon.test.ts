@@ -1,6 +1,7 @@
 // Layer 1 against the real daemon process: initialize as the extension does, the protocol
 // check, settings forwarding and the event replay the console uses.
 import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { PROTOCOL_VERSION, Requests } from '../../src/generated/protocol';
 import { checkProtocol } from '../../src/model/daemonCommand';
@@ -17,7 +18,10 @@ before(async () => {
   daemon = await TestDaemon.start(workspace, daemonInitOptions((key) => set[key]));
 });
 
-after(() => daemon.stop());
+after(async () => {
+  await daemon.stop();
+  rmSync(workspace, { recursive: true, force: true });
+});
 
 test('the daemon identifies itself and speaks this extension protocol', async () => {
   assert.equal(daemon.initializeResult?.serverInfo?.name, 'devfactory');
@@ -34,7 +38,8 @@ test('forwarded settings are accepted without a warning', async () => {
 });
 
 test('an invalid setting is reported by name and the daemon still serves', async () => {
-  const other = await TestDaemon.start(makeGitRepo({ 'a.py': 'x = 1\n' }), { maxSteps: 0 });
+  const otherWorkspace = makeGitRepo({ 'a.py': 'x = 1\n' });
+  const other = await TestDaemon.start(otherWorkspace, { maxSteps: 0 });
   try {
     const warning = await other.waitFor('a showMessage', () => other.messages[0]);
     assert.equal(warning.type, 2);
@@ -42,6 +47,7 @@ test('an invalid setting is reported by name and the daemon still serves', async
     assert.equal((await other.request(Requests.HEALTH, {})).databaseOk, true);
   } finally {
     await other.stop();
+    rmSync(otherWorkspace, { recursive: true, force: true });
   }
 });
 

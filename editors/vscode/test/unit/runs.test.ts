@@ -4,7 +4,7 @@
 // Hunks are context-free: oldStart is the first changed line.
 // Needs devfactory/runs/* and hitl/* (runs feature) and devfactory/changes/* (review feature).
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { HitlAction, Notifications, Requests, type Run, RunStatus } from '../../src/generated/protocol';
@@ -39,7 +39,10 @@ before(async () => {
   await store.refresh();
 });
 
-after(() => daemon.stop());
+after(async () => {
+  await daemon.stop();
+  rmSync(workspace, { recursive: true, force: true });
+});
 
 test('a scripted run shows in the store and its console replays then follows live', async () => {
   run = await daemon.request(Requests.RUNS_CREATE, { prompt: 'Say hello', provider: 'scripted', model: 'review.json', start: true });
@@ -108,5 +111,6 @@ test('cancelling a running run moves it to cancelled', async () => {
     assert.equal(cancelled.status, RunStatus.CANCELLED);
   } finally {
     await other.stop();
+    rmSync(slow, { recursive: true, force: true });
   }
 });
