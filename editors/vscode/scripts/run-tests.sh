@@ -8,7 +8,7 @@ env_file="$1"
 vsix="$(realpath "$2")"
 # shellcheck source=/dev/null
 source "$env_file"
-if [[ "$(cat /proc/self/net/dev | grep -c ':')" -le 1 ]]; then ip link set lo up; fi
+ip link set lo up 2>/dev/null || true
 
 passed=0
 failed=0
