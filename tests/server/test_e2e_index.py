@@ -87,7 +87,7 @@ def top_paths(result: SearchResult) -> list[str]:
 async def test_full_rebuild_reports_progress_and_counts(daemon: DaemonClient):
     await ready(daemon)
     result: IndexRebuildResult = await daemon.call(
-        Requests.INDEX_REBUILD, IndexRebuildParams(full=True)
+        Requests.INDEX_REBUILD, IndexRebuildParams(full=True, embed=True)
     )
     assert msgspec.structs.replace(result, duration_ms=0, chunks=0) == IndexRebuildResult(
         files_seen=6,
@@ -112,12 +112,13 @@ async def test_full_rebuild_reports_progress_and_counts(daemon: DaemonClient):
         title="Indexing workspace", message="Looking for changes", percentage=0, cancellable=False
     )
     assert middle[-1] == types.WorkDoneProgressReport(message="5/5 files", percentage=100)
+    assert end == types.WorkDoneProgressEnd(message="5 indexed, 0 unchanged, 0 removed, 1 skipped")
     status: IndexStatus = await daemon.call(Requests.INDEX_STATUS)
     assert msgspec.structs.replace(status, last_indexed_at=None) == IndexStatus(
         state="idle",
         files=5,
         chunks=result.chunks,
-        embedded_chunks=0,
+        embedded_chunks=result.chunks,
         skipped_files=1,
         embedder="wordllama:l2_supercat:256",
         watching=True,

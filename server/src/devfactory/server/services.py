@@ -20,7 +20,7 @@ from .paths import StatePaths
 if TYPE_CHECKING:
     from .events.bus import EventBus
     from .execution.service import CommandService
-    from .index import IndexService
+    from .index.service import IndexService
     from .review.service import ReviewService
     from .runs.manager import RunManager
     from .workspace.snapshots import SnapshotService

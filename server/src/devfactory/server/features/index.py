@@ -29,8 +29,8 @@ from .. import rpc
 from ..app import DevFactoryServer
 from ..documents import DocumentEvent, DocumentEventKind
 from ..errors import Unavailable
-from ..index import IndexService
 from ..index.progress import IndexProgress
+from ..index.service import IndexService
 from ..services import Services
 
 log = logging.getLogger(__name__)

@@ -206,23 +206,23 @@ class IndexService:
         done = 0
         self.state = "embedding"
         try:
-            while batch := await self.store.rag.chunks_to_embed(
-                self.project_id, EMBED_BATCH if self._vectors_match else 1
-            ):
-                try:
-                    vectors = await embedder.embed([text for _, text in batch])
-                except EmbedderUnavailable as exc:
-                    self.embedder_error = str(exc)
-                    log.warning("embedding stopped: %s", exc)
-                    return
-                if not self._vectors_match:
-                    await self._switch_vectors(embedder, int(vectors.shape[1]))
+            if not self._vectors_match:
+                # Learn the new model's dimension, then drop the old vectors for good.
+                probe = await embedder.embed(["dimension probe"])
+                await self._switch_vectors(embedder, int(probe.shape[1]))
+            while batch := await self.store.rag.chunks_to_embed(self.project_id, EMBED_BATCH):
+                vectors = await embedder.embed([text for _, text in batch])
                 ids = [chunk_id for chunk_id, _ in batch]
                 await self.store.rag.store_vectors(
                     [(chunk_id, row.tobytes()) for chunk_id, row in zip(ids, vectors, strict=True)]
                 )
                 done += len(batch)
                 progress.report(done, max(total, done), "chunks")
+        except Exception as exc:
+            # A model server that is down or refuses us must not take the daemon with it;
+            # search goes on with what is embedded (and lexically). The next pass retries.
+            self.embedder_error = f"{type(exc).__name__}: {exc}"
+            log.warning("embedding stopped: %s", self.embedder_error, exc_info=True)
         finally:
             if self.state == "embedding":
                 self.state = "idle"

@@ -9,7 +9,7 @@ from devfactory.protocol.project import FrameworkInfo, RouteInfo
 from .base import WorkspaceView, capped, routes_from
 
 _DJANGO_ROUTE = re.compile(
-    r"\b(re_path|path|url)\(\s*[rRbBuUfF]?([\"'])(?P<path>.*?)\2\s*,\s*(?P<handler>[\w.]+(?:\.as_view\(\))?)"
+    r"\b(re_path|path|url)\(\s*[rRbBuUfF]?([\"'])(?P<path>.*?)\2\s*,\s*(?P<handler>[\w.]+(?:\(\))?)"
 )
 _PY_DECORATOR = re.compile(
     r"^[ \t]*@(?P<app>\w+)\.(?P<verb>route|get|post|put|patch|delete|head|options|websocket)"

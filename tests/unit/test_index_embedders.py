@@ -1,0 +1,193 @@
+"""Embedders and the semantic side of the index: the bundled WordLlama model works with no
+network at all, an OpenAI-compatible endpoint (a fake one on 127.0.0.1, driven by the real
+``openai`` SDK) works, and switching embedders re-embeds everything in the new dimension."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import re
+import shutil
+import subprocess
+import sys
+import threading
+from collections.abc import AsyncIterator, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from devfactory.protocol.enums import SearchMode
+from devfactory.protocol.index import SearchParams
+from devfactory.protocol.settings import IndexSettings
+from devfactory.server.errors import Unavailable
+from devfactory.server.index.embedders import EmbedderUnavailable, OpenAIEmbedder, make_embedder
+from devfactory.server.index.service import IndexService
+from devfactory.storage import Store
+from support import make_git_repo
+
+DIMS = 64
+
+
+def fake_vector(text: str) -> list[float]:
+    """A bag-of-words hash: texts sharing words get similar vectors."""
+    vector = [0.0] * DIMS
+    for word in re.findall(r"\w+", text.lower()):
+        vector[hashlib.md5(word.encode()).digest()[0] % DIMS] += 1.0
+    return vector
+
+
+class EmbeddingsHandler(BaseHTTPRequestHandler):
+    requests: list[dict[str, Any]] = []
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        EmbeddingsHandler.requests.append({"path": self.path, "body": body})
+        data = [
+            {"object": "embedding", "index": i, "embedding": fake_vector(text)}
+            for i, text in enumerate(body["input"])
+        ]
+        payload = json.dumps(
+            {
+                "object": "list",
+                "data": data,
+                "model": body["model"],
+                "usage": {"prompt_tokens": 1, "total_tokens": 1},
+            }
+        ).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, *args: object) -> None:
+        return
+
+
+@pytest.fixture(scope="module")
+def embeddings_url() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), EmbeddingsHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
+    server.shutdown()
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[Store]:
+    opened = await Store.open(tmp_path / "state" / "db.sqlite")
+    yield opened
+    await opened.close()
+
+
+async def make_service(store: Store, root: Path, cache: Path, **settings: Any) -> IndexService:
+    project = await store.projects.register(
+        root_path=str(root), name="repo", slug="repo", default_branch=None, current_branch=None
+    )
+    tasks: set[asyncio.Task[Any]] = set()
+
+    def spawn(coro: Any) -> asyncio.Task[Any]:
+        task = asyncio.get_running_loop().create_task(coro)
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+        return task
+
+    return IndexService(
+        store=store,
+        project_id=project.id,
+        root=root,
+        settings=IndexSettings(watch=False, **settings),
+        cache_dir=cache,
+        spawn=spawn,
+    )
+
+
+FILES = {
+    "billing.py": 'def refund(payment):\n    """Give the customer money back."""\n',
+    "shipping.py": 'def ship(parcel):\n    """Send the parcel by truck."""\n',
+}
+
+
+async def test_openai_compatible_endpoint_through_the_real_sdk(embeddings_url: str):
+    embedder = OpenAIEmbedder("nomic-embed-text", embeddings_url, api_key=None)
+    vectors = await embedder.embed(["hello world", "other words"])
+    assert vectors.shape == (2, DIMS)
+    assert embedder.dimensions == DIMS
+    assert abs(float((vectors[0] ** 2).sum()) - 1.0) < 1e-5  # unit length
+    last = EmbeddingsHandler.requests[-1]
+    assert last["path"] == "/v1/embeddings"
+    assert last["body"]["model"] == "nomic-embed-text"
+    assert embedder.name == f"openai:{embeddings_url}:nomic-embed-text"
+
+
+def test_openai_without_key_or_url_is_refused_with_a_fix(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("DEVFACTORY_EMBEDDING_API_KEY", raising=False)
+    with pytest.raises(EmbedderUnavailable, match="OPENAI_API_KEY is not set"):
+        make_embedder(IndexSettings(embedder="openai"), Path("/nonexistent"))
+    assert make_embedder(IndexSettings(embedder="none"), Path("/nonexistent")) is None
+
+
+async def test_switching_embedders_re_embeds_in_the_new_dimension(
+    store: Store, tmp_path: Path, embeddings_url: str
+):
+    root = make_git_repo(tmp_path / "repo", FILES)
+    first = await make_service(
+        store, root, tmp_path / "cache", embedder="openai", embedding_base_url=embeddings_url
+    )
+    await first.rebuild(embed=True)
+    status = await first.status()
+    assert (status.embedded_chunks, status.chunks) == (2, 2)
+    assert await store.rag.vector_dimensions() == DIMS
+    result = await first.search(
+        SearchParams(query="send the parcel by truck", mode=SearchMode.SEMANTIC, limit=1)
+    )
+    assert [hit.path for hit in result.hits] == ["shipping.py"]
+    await first.stop()
+
+    second = await make_service(store, root, tmp_path / "cache", embedder="wordllama")
+    await second.rebuild(embed=True)
+    status = await second.status()
+    assert (status.embedded_chunks, status.embedder) == (2, "wordllama:l2_supercat:256")
+    assert await store.rag.vector_dimensions() == 256
+    await second.stop()
+
+
+async def test_semantic_search_without_an_embedder_says_how_to_fix_it(store: Store, tmp_path: Path):
+    root = make_git_repo(tmp_path / "repo", FILES)
+    service = await make_service(store, root, tmp_path / "cache", embedder="none")
+    await service.rebuild()
+    with pytest.raises(Unavailable, match="index.embedder is none"):
+        await service.search(SearchParams(query="refund", mode=SearchMode.SEMANTIC))
+    hybrid = await service.search(SearchParams(query="refund", mode=SearchMode.HYBRID))
+    assert [hit.path for hit in hybrid.hits] == ["billing.py"]  # lexical half only
+    await service.stop()
+
+
+OFFLINE_CHECK = """
+import sys
+from pathlib import Path
+from devfactory.server.index.embedders import WordLlamaEmbedder
+embedder = WordLlamaEmbedder(Path(sys.argv[1]))
+vectors = embedder.embed_sync(["def parse_url(raw): ...", "send the parcel"])
+print(vectors.shape, sorted(p.name for p in (Path(sys.argv[1]) / "tokenizers").iterdir()))
+"""
+
+
+@pytest.mark.skipif(shutil.which("unshare") is None, reason="unshare (util-linux) is missing")
+def test_wordllama_loads_and_embeds_with_no_network(tmp_path: Path):
+    probe = subprocess.run(["unshare", "-n", "true"], capture_output=True, check=False)
+    if probe.returncode != 0:
+        pytest.skip(f"cannot create a network namespace here: {probe.stderr.decode().strip()}")
+    completed = subprocess.run(
+        ["unshare", "-n", sys.executable, "-c", OFFLINE_CHECK, str(tmp_path / "cache")],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.strip() == "(2, 256) ['l2_supercat_tokenizer_config.json']"
