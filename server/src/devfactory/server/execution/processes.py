@@ -1,10 +1,11 @@
 """Start a command in its own process group, and end it together with everything it started.
 
-A command is "everything it started", not one pid: its process group (``setsid`` at spawn),
-the processes carrying its marker variable (found in ``/proc`` even after they call setsid),
-and its pids cgroup when there is one. Ending it sends SIGTERM to all of them, waits the grace
-period, then SIGKILLs until none is left, so a grandchild, a daemonised child or a fork bomb
-does not survive its timeout.
+A command is "everything it started", not one pid. Which processes those are depends on how
+it is confined: its pids cgroup lists them all; in the sandbox its pid namespace dies with
+bubblewrap, so its process group is enough; otherwise a ``/proc`` sweep finds its group and
+every process carrying its marker variable (even after setsid). Ending it sends SIGTERM to all
+of them, waits the grace period, then SIGKILLs until none is left, so a grandchild, a
+daemonised child or a fork bomb does not survive its timeout.
 """
 
 from __future__ import annotations
@@ -21,16 +22,33 @@ from .environment import MARKER_VARIABLE
 
 POLL_S = 0.05
 KILL_ROUNDS = 400
+_STARTTIME = 19
+"""Index of ``starttime`` among the fields of /proc/<pid>/stat after the command name."""
 
 
-def _has_marker(pid: int, entry: os.DirEntry[str], uid: int, marker: bytes) -> bool:
+def _stat_fields(pid: int) -> list[bytes]:
+    stat = Path(f"/proc/{pid}/stat").read_bytes()
+    return stat[stat.rindex(b")") + 2 :].split()
+
+
+def _start_ticks(pid: int) -> int:
+    """When ``pid`` started (clock ticks since boot); 0 when unknown."""
+    try:
+        return int(_stat_fields(pid)[_STARTTIME])
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def _carries(pid: int, entry: os.DirEntry[str], uid: int, marker: bytes) -> bool:
+    """Whether ``marker`` is in the environment of ``pid`` (readable: ours or we are root)."""
     if uid != 0 and entry.stat().st_uid != uid:
-        return False  # another user's environment is not readable anyway
+        return False
     return marker in Path(f"/proc/{pid}/environ").read_bytes()
 
 
-def _proc_members(pgid: int, marker: bytes) -> set[int]:
-    """Live processes in process group ``pgid`` or whose environment holds ``marker``."""
+def sweep(pgid: int, marker: bytes, since_ticks: int) -> set[int]:
+    """Live processes started since ``since_ticks`` that are in process group ``pgid`` or
+    carry ``marker`` in their environment (blocking: reads /proc)."""
     found: set[int] = set()
     uid = os.geteuid()
     try:
@@ -43,13 +61,12 @@ def _proc_members(pgid: int, marker: bytes) -> set[int]:
                 continue
             pid = int(entry.name)
             try:
-                stat = Path(f"/proc/{pid}/stat").read_bytes()
-                state, _ppid, pgrp = stat[stat.rindex(b")") + 2 :].split(b" ", 3)[:3]
-                if state in (b"Z", b"X"):
-                    continue
-                if int(pgrp) == pgid or _has_marker(pid, entry, uid, marker):
+                fields = _stat_fields(pid)
+                if fields[0] in (b"Z", b"X") or int(fields[_STARTTIME]) < since_ticks:
+                    continue  # a zombie, or older than the command: not one of its processes
+                if int(fields[2]) == pgid or _carries(pid, entry, uid, marker):
                     found.add(pid)
-            except (OSError, ValueError):
+            except (OSError, ValueError, IndexError):
                 continue
     return found
 
@@ -58,12 +75,20 @@ class CommandProcess:
     """One started command and the processes it spawned."""
 
     def __init__(
-        self, process: asyncio.subprocess.Process, marker: str, cgroup: CommandCgroup | None
+        self,
+        process: asyncio.subprocess.Process,
+        marker: str,
+        cgroup: CommandCgroup | None,
+        *,
+        namespaced: bool,
     ) -> None:
         self.process = process
         self.pgid = process.pid
         self.marker = f"{MARKER_VARIABLE}={marker}\0".encode()
         self.cgroup = cgroup
+        self.namespaced = namespaced
+        """Runs in its own pid namespace (bubblewrap): nothing in it outlives bubblewrap."""
+        self.start_ticks = _start_ticks(process.pid)
         self.killed = False
         """Set once the command was stopped (timeout, cancellation, output limit)."""
 
@@ -78,6 +103,7 @@ class CommandProcess:
         stderr: int,
         marker: str,
         cgroup: CommandCgroup | None = None,
+        namespaced: bool = False,
     ) -> CommandProcess:
         """Spawn ``argv`` with stdin closed, in a new session (its own process group)."""
         full = cgroup.wrap(list(argv)) if cgroup is not None else list(argv)
@@ -90,7 +116,7 @@ class CommandProcess:
             stderr=stderr,
             start_new_session=True,
         )
-        return cls(process, marker, cgroup)
+        return cls(process, marker, cgroup, namespaced=namespaced)
 
     @property
     def returncode(self) -> int | None:
@@ -109,11 +135,16 @@ class CommandProcess:
                 exited.cancel()
 
     def members(self) -> set[int]:
-        """Every live process of the command (blocking: reads /proc)."""
-        found = _proc_members(self.pgid, self.marker)
+        """Live processes of the command other than zombies (blocking).
+
+        In its pid namespace nothing outlives bubblewrap, the main process; killpg reaches the
+        rest of the group, so there is nothing more to find.
+        """
         if self.cgroup is not None:
-            found |= self.cgroup.pids()
-        return found
+            return self.cgroup.pids()
+        if self.namespaced:
+            return set()
+        return sweep(self.pgid, self.marker, self.start_ticks)
 
     def _signal(self, sig: int) -> bool:
         """Signal everything; True if anything was still alive."""
@@ -126,7 +157,9 @@ class CommandProcess:
         return bool(members) or self.process.returncode is None
 
     async def alive(self) -> bool:
-        return self.process.returncode is None or bool(await asyncio.to_thread(self.members))
+        if self.process.returncode is None:
+            return True
+        return bool(await asyncio.to_thread(self.members))
 
     async def terminate(self, grace_s: float, *, leftovers_only: bool = False) -> None:
         """SIGTERM everything, wait up to ``grace_s``, then SIGKILL until nothing is left."""
@@ -154,7 +187,7 @@ class CommandProcess:
 
     async def finish(self, grace_s: float) -> None:
         """After the command exited by itself: end what it left running, release the cgroup."""
-        if await asyncio.to_thread(self.members):
+        if await self.alive():
             await self.terminate(grace_s, leftovers_only=True)
         else:
             await self._reap()

@@ -65,6 +65,7 @@ class Launch:
     env: dict[str, str]
     marker: str
     cgroup: CommandCgroup | None
+    sandboxed: bool
     timeout_s: float
     grace_s: float
     max_output_bytes: int
@@ -160,6 +161,7 @@ class CommandRun:
                 stderr=capture.stderr.write_fd,
                 marker=launch.marker,
                 cgroup=launch.cgroup,
+                namespaced=launch.sandboxed,
             )
         except OSError as exc:
             capture.close()

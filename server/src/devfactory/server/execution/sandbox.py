@@ -65,10 +65,14 @@ def git_dirs(worktree: str) -> list[str]:
 class Sandbox:
     """bubblewrap on this machine: probed once, then used to wrap each command's argv."""
 
-    def __init__(self, *, state_dir: Path, executable: str | None = None) -> None:
+    def __init__(
+        self, *, state_dir: Path, executable: str | None = None, home: str | None = None
+    ) -> None:
         self.state_dir = str(state_dir.resolve())
         self.executable = executable if executable is not None else shutil.which("bwrap")
-        self.home = os.path.expanduser("~")
+        """bubblewrap; found on PATH unless given."""
+        self.home = home if home is not None else os.path.expanduser("~")
+        """Whose credential folders are hidden."""
         self._probe: asyncio.Task[SandboxInfo] | None = None
 
     async def info(self) -> SandboxInfo:

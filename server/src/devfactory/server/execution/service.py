@@ -11,6 +11,7 @@ like a timeout does.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import secrets
@@ -79,6 +80,10 @@ class CommandService:
         self._running: dict[int, tuple[int, CommandProcess]] = {}
         """execution id -> (run id, process) of the commands running now."""
         self._cleanups: set[asyncio.Task[Any]] = set()
+        """Recordings that finish after their caller was cancelled."""
+        self._in_flight = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
 
     # --- policy and capabilities ---------------------------------------------------------
 
@@ -140,7 +145,9 @@ class CommandService:
             return await self._refuse(run, command, worktree, verdict.rule or "", verdict.refusal)
         if verdict.destructive and (problem := await self._snapshot_first(run, command)):
             return await self._refuse(run, command, worktree, "snapshot", problem)
-        timeout = verdict.timeout_s if timeout_s is None else min(timeout_s, verdict.timeout_s)
+        timeout = verdict.timeout_s
+        if timeout_s is not None and timeout_s > 0:
+            timeout = min(timeout_s, timeout)
         sandboxed = False
         if verdict.sandbox:
             info = await self.sandbox_info()
@@ -165,6 +172,8 @@ class CommandService:
         await asyncio.gather(*(p.terminate(grace) for _, p in list(self._running.values())))
         if self._cleanups:
             await asyncio.gather(*self._cleanups, return_exceptions=True)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._idle.wait(), 5.0)  # let them record their end
 
     # --- steps -----------------------------------------------------------------------------
 
@@ -287,6 +296,7 @@ class CommandService:
                 sandboxed=sandboxed,
             ),
             marker=marker,
+            sandboxed=sandboxed,
             cgroup=await self._cgroup(
                 f"{os.getpid()}-{row.id}-{marker[:8]}", settings.max_processes
             ),
@@ -295,4 +305,11 @@ class CommandService:
             max_output_bytes=settings.max_output_mb * 1024 * 1024,
             output_interval_s=self.output_interval_s,
         )
-        return await command_run.execute(launch, self._running, self._cleanups)
+        self._in_flight += 1
+        self._idle.clear()
+        try:
+            return await command_run.execute(launch, self._running, self._cleanups)
+        finally:
+            self._in_flight -= 1
+            if self._in_flight == 0:
+                self._idle.set()
