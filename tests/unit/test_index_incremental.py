@@ -154,3 +154,19 @@ async def test_large_passes_parse_and_write_in_worker_processes(
     assert (result.files_indexed, result.chunks) == (40, 40)
     names = sorted(row.name or "" for row in await store.rag.all_chunks(indexer.project_id))
     assert names == sorted(f"function_{i}" for i in range(40))
+
+
+def _failing_worker_start(database_path: str, project_id: int) -> None:
+    raise RuntimeError("no worker processes here")
+
+
+async def test_broken_worker_processes_fall_back_to_a_thread(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    files = {f"pkg/m{i}.py": f"def function_{i}():\n    return {i}\n" for i in range(12)}
+    root = make_git_repo(tmp_path / "many", files)
+    monkeypatch.setattr(indexer_module, "PROCESS_POOL_THRESHOLD", 10)
+    monkeypatch.setattr(indexer_module, "init_process", _failing_worker_start)
+    indexer = await make_indexer(store, root)
+    result = await indexer.sync()
+    assert (result.files_indexed, result.chunks) == (12, 12)

@@ -9,11 +9,13 @@ results are written in batches, one writer-thread hop per batch, while workers k
 from __future__ import annotations
 
 import asyncio
+import logging
 import multiprocessing
 import os
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 from devfactory.protocol.index import IndexRebuildResult
@@ -24,6 +26,8 @@ from devfactory.storage.repositories.rag import FileState, FileUpdate, IndexBatc
 from ..project.files import list_workspace_files
 from .discovery import classify, skip_by_name
 from .worker import BatchSummary, FileJob, index_batch, init_process, process_batch, to_batch
+
+log = logging.getLogger(__name__)
 
 #: Passes with at least this many files to parse use worker processes.
 PROCESS_POOL_THRESHOLD = 200
@@ -145,12 +149,21 @@ class Indexer:
         if progress is not None:
             progress(0, total)
         batches = [jobs[i : i + JOBS_PER_TASK] for i in range(0, total, JOBS_PER_TASK)]
-        if total >= PROCESS_POOL_THRESHOLD and (os.cpu_count() or 1) > 1:
-            summaries = self._in_processes(batches)
-        else:
-            summaries = self._in_thread(batches)
-        async for summary in summaries:
-            totals = BatchSummary(*(a + b for a, b in zip(totals, summary, strict=True)))
+        start = totals
+        try:
+            if total >= PROCESS_POOL_THRESHOLD and (os.cpu_count() or 1) > 1:
+                async for summary in self._in_processes(batches):
+                    totals = _add(totals, summary)
+                    if progress is not None:
+                        progress(totals.files, total)
+                batches = []
+        except BrokenProcessPool:
+            # Worker processes could not start (a host program without a __main__ guard, a
+            # sandbox without fork): index in this process instead, slower but complete.
+            log.warning("index worker processes failed; indexing in a thread instead")
+            totals = start
+        async for summary in self._in_thread(batches):
+            totals = _add(totals, summary)
             if progress is not None:
                 progress(totals.files, total)
         return IndexRebuildResult(
@@ -182,3 +195,7 @@ class Indexer:
         for jobs in batches:
             batch, summary = to_batch(await asyncio.to_thread(process_batch, jobs))
             yield summary._replace(chunks=await self.store.rag.apply(self.project_id, batch))
+
+
+def _add(a: BatchSummary, b: BatchSummary) -> BatchSummary:
+    return BatchSummary(*(x + y for x, y in zip(a, b, strict=True)))

@@ -5,6 +5,7 @@ code generators) and handing the changed paths, debounced, to the index.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
@@ -14,6 +15,10 @@ from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
 from ..paths import STATE_DIR_NAME
+
+# watchdog logs an ERROR when its reader wakes up after the observer was stopped, a harmless
+# race on every shutdown; the message would reach the editor's log as if something broke.
+logging.getLogger("watchdog.observers.inotify").setLevel(logging.CRITICAL)
 
 DEBOUNCE_S = 0.25
 _IGNORED_TOP = frozenset({".git", STATE_DIR_NAME, ".hg", ".svn"})
