@@ -10,6 +10,7 @@ from __future__ import annotations
 from devfactory.protocol.commands import PolicyEntry
 
 _TEST_TIMEOUT_S = 900.0
+_NO_INSTALL = ["--install-types"]
 
 
 def _read(
@@ -43,10 +44,10 @@ DEFAULT_ENTRIES: tuple[PolicyEntry, ...] = (
         destructive=True,
         description="formatting and autofixes (snapshot first)",
     ),
-    _read("ruff", ["check", "check *", "--version"]),
-    _read("mypy"),
-    _read("python", ["-m mypy", "-m mypy *"]),
-    _read("python3", ["-m mypy", "-m mypy *"]),
+    _read("ruff", ["check", "check *", "--version"], ["--output-file*", "-o*"]),
+    _read("mypy", [], _NO_INSTALL),
+    _read("python", ["-m mypy", "-m mypy *"], _NO_INSTALL),
+    _read("python3", ["-m mypy", "-m mypy *"], _NO_INSTALL),
     # JavaScript / TypeScript
     _test("npm", ["test", "test *", "t", "run *", "run-script *"], "package scripts"),
     _test("yarn", ["test", "test *", "run *"], "package scripts"),
@@ -68,12 +69,13 @@ DEFAULT_ENTRIES: tuple[PolicyEntry, ...] = (
     _read("git", _GIT_READS, ["--output*", "-o", "--ext-diff", "--textconv"]),
     _read("git", ["rev-parse *", "ls-files", "ls-files *", "blame *", "branch", "branch --list*"]),
     # Read tools
-    *(_read(tool) for tool in ("ls", "cat", "head", "wc", "grep", "pwd", "echo", "file", "stat")),
+    *(_read(tool) for tool in ("ls", "cat", "head", "wc", "grep", "pwd", "echo", "stat")),
+    _read("file", [], ["-C", "--compile"]),
     *(_read(tool) for tool in ("du", "diff", "uniq", "basename", "dirname", "realpath")),
     _read("tail", [], ["-f", "-F", "--follow*"]),
     _read("rg", [], ["--pre*", "--search-zip", "-z"]),
     _read("find", [], ["-exec", "-execdir", "-ok", "-okdir", "-delete", "-fprint*", "-fls"]),
-    _read("tree", [], ["-o"]),
+    _read("tree", [], ["-o*"]),
     _read("sort", [], ["-o*", "--output*"]),
 )
 """In order: the first matching entry decides (user entries come before these)."""
