@@ -106,6 +106,8 @@ QUOTING = [
     Case("git -C . push", "git_remote"),
     Case("git -c remote.origin.url=http://127.0.0.1:{port}/x fetch", "git_remote"),
     Case("git remote add evil http://127.0.0.1:{port}/x", "git_remote"),
+    Case("git -c alias.st=push st origin", "git_remote"),
+    Case("git send-pack http://127.0.0.1:{port}/x main", "git_remote"),
     Case("bash -c 'git push origin HEAD'", "git_remote"),
 ]
 ENVIRONMENT = [

@@ -65,7 +65,12 @@ REDIRECTIONS = "<redirections>"
 WRITERS = DELETERS | frozenset(
     {"cp", "ln", "install", "tee", "truncate", "touch", "rsync", "dd", REDIRECTIONS}
 )
-REMOTE_CONFIG = re.compile(r"^(remote\.|url\.|credential|push\.|branch\..*\.(push)?remote$)", re.I)
+REMOTE_CONFIG = re.compile(
+    r"^(remote\.|url\.|credential|push\.|alias\.|protocol\.|core\.(sshcommand|gitproxy|askpass)"
+    r"|branch\..*\.(push)?remote$)",
+    re.IGNORECASE,
+)
+"""git settings that change where git connects, or (aliases) what a git command does."""
 
 #: Wrappers that run the rest of their arguments as a command: (options that take a value,
 #: positional arguments of their own), so ``timeout -s KILL 5 sudo id`` finds ``sudo``.
@@ -194,7 +199,7 @@ def _git_remote_change(argv: list[str]) -> str | None:
     if not sub:
         return None
     verb, rest = sub[0], sub[1:]
-    if verb in ("push", "send-email", "request-pull"):
+    if verb in ("push", "send-pack", "http-push", "send-email", "request-pull"):
         return f"`git {verb}` sends work to a remote"
     if verb == "remote" and rest and rest[0] not in ("-v", "--verbose", "show", "get-url"):
         return f"`git remote {rest[0]}` changes the remotes"
