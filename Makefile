@@ -11,8 +11,10 @@ lint:
 typecheck:
 	uv run mypy protocol/src storage/src server/src
 
+# The wire contract's JSON Schema, and the VS Code extension's generated view of it.
 schema:
 	uv run python -m devfactory.protocol.schema > docs/protocol.schema.json
+	node editors/vscode/scripts/generate.mjs
 
 bench:
 	uv run python -m bench

@@ -270,14 +270,23 @@ export interface CommandRunParams {
  * takes precedence and is re-read when it changes.
  */
 export interface CommandSettings {
+  /** Allowed programs, first match wins. */
   allow: PolicyEntry[];
+  /** Seconds a command may run. */
   defaultTimeoutS: number;
+  /** Seconds between SIGTERM and SIGKILL when a command is stopped. */
   killGraceS: number;
+  /** A command whose stdout plus stderr grow past this many MB is stopped. */
   maxOutputMb: number;
+  /** Processes and threads per command, where a pids cgroup is writable. */
   maxProcesses: number;
+  /** Extra environment variables passed to commands (secret-looking names are refused). */
   passEnv: string[];
+  /** Policy file (default .devfactory/commands.toml, else [commands] in devfactory.toml). */
   policyFile: string | null;
+  /** Use only `allow`; otherwise `allow` comes first and the built-in defaults follow. */
   replaceDefaults: boolean;
+  /** Run commands under bubblewrap: no network, read-only outside the worktree. */
   sandbox: boolean;
 }
 
@@ -604,12 +613,19 @@ export interface IndexRebuildResult {
 
 /** Workspace indexing. */
 export interface IndexSettings {
+  /** Semantic search embeddings: bundled WordLlama, an OpenAI-compatible API, or none. */
   embedder: "none" | "openai" | "wordllama";
+  /** Base URL for the openai embedder (e.g. Ollama's). */
   embeddingBaseUrl: string | null;
+  /** Embedding model for the openai embedder. */
   embeddingModel: string | null;
+  /** Index the workspace for search and run context. */
   enabled: boolean;
+  /** Extra gitignore-style patterns to leave out. */
   exclude: string[];
+  /** Files larger than this are not indexed. */
   maxFileBytes: number;
+  /** Re-index files changed outside the editor (git checkout, formatters). */
   watch: boolean;
 }
 
@@ -724,12 +740,19 @@ export type ProviderName = (typeof ProviderName)[keyof typeof ProviderName];
 
 /** Connection settings of one model provider. */
 export interface ProviderSettings {
+  /** Environment variables holding API keys; several keys rotate round-robin on 429. */
   apiKeyEnv: string[];
+  /** API base URL: OpenAI-compatible servers (Ollama, vLLM, llama.cpp, LM Studio), proxies. */
   baseUrl: string | null;
+  /** For local_shell: the argv template ({prompt} and {model} are substituted). For claude_code: extra CLI arguments (default --permission-mode acceptEdits). */
   command: string[];
+  /** For claude_code: the `claude` CLI to run. */
   executable: string | null;
+  /** Model to use when a run names none. */
   model: string | null;
+  /** For scripted: the JSON script to replay. */
   script: string | null;
+  /** Seconds a model call or agent task may take. */
   timeoutS: number;
 }
 
@@ -954,14 +977,23 @@ export interface SearchResult {
 
 /** Every setting of the daemon, with its default. */
 export interface Settings {
+  /** Command execution. */
   commands: CommandSettings;
+  /** Agent role of runs that name none. */
   defaultAgent: string;
+  /** review: you approve each change; yolo: changes apply when the run completes. */
   defaultMode: ExecutionMode;
+  /** Provider of runs that name none. */
   defaultProvider: string;
+  /** Workspace indexing. */
   index: IndexSettings;
+  /** Daemon log level. */
   logLevel: "debug" | "error" | "info" | "warning";
+  /** Runs working at once; the rest wait queued, first in first out. */
   maxConcurrentRuns: number;
+  /** Tool steps a run may take before it stops. */
   maxSteps: number;
+  /** Model providers by name (openai, anthropic, claude_code, local_shell...). */
   providers: Record<string, ProviderSettings>;
 }
 

@@ -2,12 +2,13 @@
 
 Editors send them as ``initializationOptions`` (and ``workspace/configuration`` section
 ``devfactory``); ``devfactory.toml`` at the workspace root may set them too. The JSON Schema
-generated from these Structs feeds the VS Code ``contributes.configuration`` and the docs.
+generated from these Structs (descriptions included) feeds the VS Code
+``contributes.configuration`` and the docs, so each setting is described once, here.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 
@@ -15,7 +16,10 @@ from ._base import Params
 from .commands import PolicyEntry
 from .enums import ExecutionMode
 
-PositiveInt = Annotated[int, msgspec.Meta(ge=1)]
+
+def doc(text: str, **constraints: Any) -> msgspec.Meta:
+    """A setting's description (shown in editors' settings UIs) and its constraints."""
+    return msgspec.Meta(description=text, **constraints)
 
 
 class Section(Params, kw_only=True):
@@ -25,19 +29,27 @@ class Section(Params, kw_only=True):
 class ProviderSettings(Section, kw_only=True):
     """Connection settings of one model provider."""
 
-    model: str | None = None
-    base_url: str | None = None
-    """OpenAI-compatible servers (Ollama, vLLM, llama.cpp, LM Studio) and proxies."""
-    api_key_env: list[str] = []
-    """Environment variables holding API keys; several keys rotate round-robin."""
-    executable: str | None = None
-    """For claude_code: the ``claude`` CLI."""
-    command: list[str] = []
-    """For local_shell: argv template; ``{prompt}`` and ``{model}`` are substituted.
-    For claude_code: extra CLI arguments (default ``--permission-mode acceptEdits``)."""
-    script: str | None = None
-    """For scripted: path of the JSON script to replay."""
-    timeout_s: Annotated[float, msgspec.Meta(gt=0)] = 600.0
+    model: Annotated[str | None, doc("Model to use when a run names none.")] = None
+    base_url: Annotated[
+        str | None,
+        doc(
+            "API base URL: OpenAI-compatible servers (Ollama, vLLM, llama.cpp, LM Studio), proxies."
+        ),
+    ] = None
+    api_key_env: Annotated[
+        list[str],
+        doc("Environment variables holding API keys; several keys rotate round-robin on 429."),
+    ] = []
+    executable: Annotated[str | None, doc("For claude_code: the `claude` CLI to run.")] = None
+    command: Annotated[
+        list[str],
+        doc(
+            "For local_shell: the argv template ({prompt} and {model} are substituted). "
+            "For claude_code: extra CLI arguments (default --permission-mode acceptEdits)."
+        ),
+    ] = []
+    script: Annotated[str | None, doc("For scripted: the JSON script to replay.")] = None
+    timeout_s: Annotated[float, doc("Seconds a model call or agent task may take.", gt=0)] = 600.0
 
 
 def _default_providers() -> dict[str, ProviderSettings]:
@@ -50,18 +62,26 @@ def _default_providers() -> dict[str, ProviderSettings]:
     }
 
 
+_PROVIDER_DEFAULTS = msgspec.to_builtins(_default_providers())
+
+
 class IndexSettings(Section, kw_only=True):
     """Workspace indexing."""
 
-    enabled: bool = True
-    watch: bool = True
-    """Re-index files changed outside the editor (git checkout, formatters)."""
-    max_file_bytes: PositiveInt = 1_000_000
-    embedder: Literal["wordllama", "openai", "none"] = "wordllama"
-    embedding_model: str | None = None
-    embedding_base_url: str | None = None
-    exclude: list[str] = []
-    """Extra gitignore-style patterns to leave out."""
+    enabled: Annotated[bool, doc("Index the workspace for search and run context.")] = True
+    watch: Annotated[
+        bool, doc("Re-index files changed outside the editor (git checkout, formatters).")
+    ] = True
+    max_file_bytes: Annotated[int, doc("Files larger than this are not indexed.", ge=1)] = 1_000_000
+    embedder: Annotated[
+        Literal["wordllama", "openai", "none"],
+        doc("Semantic search embeddings: bundled WordLlama, an OpenAI-compatible API, or none."),
+    ] = "wordllama"
+    embedding_model: Annotated[str | None, doc("Embedding model for the openai embedder.")] = None
+    embedding_base_url: Annotated[
+        str | None, doc("Base URL for the openai embedder (e.g. Ollama's).")
+    ] = None
+    exclude: Annotated[list[str], doc("Extra gitignore-style patterns to leave out.")] = []
 
 
 class CommandSettings(Section, kw_only=True):
@@ -71,34 +91,61 @@ class CommandSettings(Section, kw_only=True):
     takes precedence and is re-read when it changes.
     """
 
-    sandbox: bool = True
-    """Run commands under bubblewrap (no network, read-only outside the worktree) when present."""
-    default_timeout_s: Annotated[float, msgspec.Meta(gt=0)] = 300.0
-    kill_grace_s: Annotated[float, msgspec.Meta(gt=0, le=60)] = 3.0
-    """Time between SIGTERM and SIGKILL when a command is stopped."""
-    max_output_mb: PositiveInt = 512
-    """A command whose stdout plus stderr grow past this is stopped."""
-    max_processes: Annotated[int, msgspec.Meta(ge=8)] = 2048
-    """Tasks (processes and threads) per command; enforced where a pids cgroup is writable."""
-    pass_env: list[str] = []
-    """Extra environment variables passed to commands (secret-looking names are refused)."""
-    replace_defaults: bool = False
-    """Use only ``allow``; otherwise ``allow`` comes first and the built-in defaults follow."""
-    allow: list[PolicyEntry] = []
-    """Allowed programs, first match wins."""
-    policy_file: str | None = None
-    """Defaults to ``.devfactory/commands.toml``, else ``[commands]`` in devfactory.toml."""
+    sandbox: Annotated[
+        bool,
+        doc("Run commands under bubblewrap: no network, read-only outside the worktree."),
+    ] = True
+    default_timeout_s: Annotated[float, doc("Seconds a command may run.", gt=0)] = 300.0
+    kill_grace_s: Annotated[
+        float, doc("Seconds between SIGTERM and SIGKILL when a command is stopped.", gt=0, le=60)
+    ] = 3.0
+    max_output_mb: Annotated[
+        int, doc("A command whose stdout plus stderr grow past this many MB is stopped.", ge=1)
+    ] = 512
+    max_processes: Annotated[
+        int, doc("Processes and threads per command, where a pids cgroup is writable.", ge=8)
+    ] = 2048
+    pass_env: Annotated[
+        list[str],
+        doc("Extra environment variables passed to commands (secret-looking names are refused)."),
+    ] = []
+    replace_defaults: Annotated[
+        bool,
+        doc("Use only `allow`; otherwise `allow` comes first and the built-in defaults follow."),
+    ] = False
+    allow: Annotated[list[PolicyEntry], doc("Allowed programs, first match wins.")] = []
+    policy_file: Annotated[
+        str | None,
+        doc("Policy file (default .devfactory/commands.toml, else [commands] in devfactory.toml)."),
+    ] = None
 
 
 class Settings(Section, kw_only=True):
     """Every setting of the daemon, with its default."""
 
-    default_provider: str = "openai"
-    default_agent: str = "backend"
-    default_mode: ExecutionMode = ExecutionMode.REVIEW
-    max_concurrent_runs: Annotated[int, msgspec.Meta(ge=1, le=16)] = 2
-    max_steps: Annotated[int, msgspec.Meta(ge=1, le=500)] = 40
-    providers: dict[str, ProviderSettings] = msgspec.field(default_factory=_default_providers)
-    index: IndexSettings = msgspec.field(default_factory=IndexSettings)
-    commands: CommandSettings = msgspec.field(default_factory=CommandSettings)
-    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    default_provider: Annotated[str, doc("Provider of runs that name none.")] = "openai"
+    default_agent: Annotated[str, doc("Agent role of runs that name none.")] = "backend"
+    default_mode: Annotated[
+        ExecutionMode,
+        doc("review: you approve each change; yolo: changes apply when the run completes."),
+    ] = ExecutionMode.REVIEW
+    max_concurrent_runs: Annotated[
+        int, doc("Runs working at once; the rest wait queued, first in first out.", ge=1, le=16)
+    ] = 2
+    max_steps: Annotated[int, doc("Tool steps a run may take before it stops.", ge=1, le=500)] = 40
+    providers: Annotated[
+        dict[str, ProviderSettings],
+        msgspec.Meta(
+            description="Model providers by name (openai, anthropic, claude_code, local_shell...).",
+            extra_json_schema={"default": _PROVIDER_DEFAULTS},
+        ),
+    ] = msgspec.field(default_factory=_default_providers)
+    index: Annotated[IndexSettings, doc("Workspace indexing.")] = msgspec.field(
+        default_factory=IndexSettings
+    )
+    commands: Annotated[CommandSettings, doc("Command execution.")] = msgspec.field(
+        default_factory=CommandSettings
+    )
+    log_level: Annotated[Literal["debug", "info", "warning", "error"], doc("Daemon log level.")] = (
+        "info"
+    )
