@@ -131,6 +131,25 @@ def _read(conn: sqlite3.Connection, sql: str, params: Sequence[Any], one: bool) 
         cursor.close()
 
 
+def _write(conn: sqlite3.Connection, sql: str, rows: Sequence[Sequence[Any]], many: bool) -> int:
+    """A whole write transaction in one job on the writer thread; returns the last row id.
+
+    One thread hop instead of four (BEGIN, statement, id, COMMIT): the event bus commits a
+    batch per hop, so this is most of what bounds events per second.
+    """
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        cursor = conn.executemany(sql, rows) if many else conn.execute(sql, rows[0])
+        last = cursor.lastrowid
+        if many or last is None:
+            last = conn.execute("SELECT last_insert_rowid()").fetchone()[0]
+    except BaseException:
+        conn.rollback()
+        raise
+    conn.commit()
+    return int(last or 0)
+
+
 class Database:
     """An open workspace database. Use :meth:`open`; close with :meth:`close`."""
 
@@ -199,9 +218,11 @@ class Database:
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         """One write statement in its own transaction; returns ``lastrowid``."""
-        async with self.transaction() as conn:
-            cursor = await conn.execute(sql, params)
-            return cursor.lastrowid or 0
+        async with self._write_lock:
+            last: int = await self._writer._execute(
+                _write, self._writer._conn, sql, [params], False
+            )
+            return last
 
     async def insert_many(self, sql: str, rows: Iterable[Sequence[Any]]) -> list[int]:
         """Insert rows in one transaction and return their ids, in order.
@@ -212,11 +233,8 @@ class Database:
         batch = list(rows)
         if not batch:
             return []
-        async with self.transaction() as conn:
-            await conn.executemany(sql, batch)
-            async with conn.execute("SELECT last_insert_rowid()") as cursor:
-                row = await cursor.fetchone()
-        last = int(row[0]) if row else 0
+        async with self._write_lock:
+            last: int = await self._writer._execute(_write, self._writer._conn, sql, batch, True)
         return list(range(last - len(batch) + 1, last + 1))
 
     # -- reads ---------------------------------------------------------------------------------
