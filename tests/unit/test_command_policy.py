@@ -10,6 +10,7 @@ import pytest
 
 from devfactory.protocol.commands import PolicyEntry
 from devfactory.protocol.settings import CommandSettings
+from devfactory.server.config import load_settings
 from devfactory.server.execution.defaults import DEFAULT_ENTRIES
 from devfactory.server.execution.policy import Policy, PolicyLoader, entry_allows
 from devfactory.server.execution.shellsyntax import (
@@ -46,6 +47,21 @@ def test_settings_entries_come_before_the_defaults(tmp_path: Path) -> None:
     settings = CommandSettings(allow=[MAKE])
     assert loader(tmp_path, settings).load() == Policy(
         settings=settings, entries=(MAKE, *DEFAULT_ENTRIES), source="settings"
+    )
+
+
+def test_the_commands_section_of_devfactory_toml(tmp_path: Path) -> None:
+    (tmp_path / "devfactory.toml").write_text(
+        "[commands]\nkill_grace_s = 1\n[[commands.allow]]\nprogram = 'make'\n"
+        "args = ['test', 'lint']\ntimeout_s = 60\ndescription = 'make'\n"
+    )
+    settings, problems = load_settings(tmp_path, None)
+    assert problems == []
+    policy = loader(tmp_path, settings.commands).load()
+    assert (policy.source, policy.entries[0], policy.settings.kill_grace_s) == (
+        "settings",
+        MAKE,
+        1.0,
     )
 
 

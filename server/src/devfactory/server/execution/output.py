@@ -53,7 +53,11 @@ class StreamFile:
         self.stream = stream
         self.path = path
         self.write_fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
-        self.reader = path.open("rb")
+        try:
+            self.reader = path.open("rb")
+        except OSError:
+            os.close(self.write_fd)
+            raise
         self.position = 0
         self.decoder = codecs.getincrementaldecoder("utf-8")("replace")
 

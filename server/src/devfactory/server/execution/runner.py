@@ -163,10 +163,12 @@ class CommandRun:
                 cgroup=launch.cgroup,
                 namespaced=launch.sandboxed,
             )
-        except OSError as exc:
+        except BaseException as exc:
             capture.close()
             if launch.cgroup is not None:
                 launch.cgroup.remove()
+            if not isinstance(exc, OSError):
+                raise
             return await self._failed_to_start(exc)
         capture.start()
         running[self.row.id] = (self.run.id, process)
