@@ -34,3 +34,27 @@ async def test_a_row_is_readable_right_after_its_insert_while_others_read(tmp_pa
         assert names == [f"item {n}" for n in range(200)]
     finally:
         await db.close()
+
+
+async def test_commits_reach_the_database_file_through_the_background_checkpointer(
+    tmp_path: Path,
+):
+    """The writer no longer checkpoints on its own every ~1000 pages (a commit that did stalled
+    every emitter); a connection of its own copies the WAL back soon after writes."""
+    path = tmp_path / "d.db"
+    db = await Database.open(path, [Migration(1, "0001_items.sql", MIGRATION_SQL)])
+    try:
+        before = path.stat().st_size
+        await db.insert_many(
+            "INSERT INTO items (name) VALUES (?)", [("x" * 1000,) for _ in range(2000)]
+        )
+        assert path.stat().st_size == before, "committed to the WAL, not yet checkpointed"
+
+        async def checkpointed() -> None:
+            while path.stat().st_size < 1_500_000:
+                await asyncio.sleep(0.05)
+
+        await asyncio.wait_for(checkpointed(), 10)
+        assert await db.scalar("SELECT count(*) FROM items") == 2000
+    finally:
+        await db.close()
