@@ -199,6 +199,9 @@ def test_query_traits_name_symbols_and_notice_tests():
     assert not traits.names_symbol("parse_fast_url")
     assert traits.wants_tests
     assert not QueryTraits("parse url").wants_tests
+    sentence = QueryTraits("return the parse url of the request after the redirect")
+    assert not sentence.names_symbol("parse_url")  # long queries: whole identifiers only
+    assert QueryTraits("why does parse_url fail on ports").names_symbol("parseUrl")
 
 
 @pytest.mark.parametrize(

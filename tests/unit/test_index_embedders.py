@@ -191,3 +191,27 @@ def test_wordllama_loads_and_embeds_with_no_network(tmp_path: Path):
     )
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout.strip() == "(2, 256) ['l2_supercat_tokenizer_config.json']"
+
+
+def test_vector_cache_grows_and_finds_nearest_first():
+    import numpy as np
+
+    from devfactory.server.index.vectors import VectorCache
+
+    def unit(*values: float) -> np.ndarray:
+        vector = np.asarray(values, dtype=np.float32)
+        return vector / np.linalg.norm(vector)
+
+    cache = VectorCache()
+    cache.add([1], unit(1, 0)[None, :])  # not loaded yet: ignored
+    cache.load([(10, unit(1, 0).tobytes()), (11, unit(0, 1).tobytes())], 2)
+    assert not cache.stale
+    appended = np.tile(unit(1, 1), (1080, 1))
+    appended[0] = unit(1, 0.5)
+    cache.add(list(range(20, 1100)), appended)  # grows past its capacity
+    assert cache.stale  # mostly appended rows: reload at the next query
+    nearest = cache.nearest(unit(1, 0.1).tobytes(), 2)
+    assert [chunk_id for chunk_id, _ in nearest] == [10, 20]
+    assert nearest[0][1] < nearest[1][1]
+    cache.clear()
+    assert cache.nearest(unit(1, 0).tobytes(), 3) == []

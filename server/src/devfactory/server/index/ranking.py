@@ -13,9 +13,14 @@ from .subtokens import normalized, query_words, split_identifier
 
 RRF_K = 60
 LEXICAL_WEIGHT = 1.0
-SEMANTIC_WEIGHT = 0.6
+SEMANTIC_WEIGHT = 0.25
+"""The bundled 256-d WordLlama model is a weaker ranker than BM25 on code (see
+docs/benchmarks.md): it breaks lexical ties and finds paraphrases, it does not lead."""
 SYMBOL_BOOST = 0.5
 """Extra share of its score a chunk gets when its name is what the query names."""
+SYMBOL_QUERY_WORDS = 3
+"""Only queries this short name a symbol by its parts ("parse url"); in a sentence, words
+that happen to spell some function's name say nothing about that function."""
 TEST_PENALTY = 0.75
 #: BM25 column weights: content, symbol words, path, camelCase sub-tokens.
 BM25_WEIGHTS = (1.0, 3.0, 1.5, 0.5)
@@ -44,6 +49,7 @@ class QueryTraits:
 
     def __init__(self, query: str) -> None:
         words = query_words(query)
+        self.short = len(words) <= SYMBOL_QUERY_WORDS
         self.identifiers = {normalized(word) for word in words}
         self.parts = {part for word in words for part in split_identifier(word)}
         self.wants_tests = any(word.lower() in _TEST_WORDS for word in words)
@@ -55,7 +61,7 @@ class QueryTraits:
         if normalized(name) in self.identifiers:
             return True
         parts = split_identifier(name)
-        return len(parts) > 1 and set(parts) <= self.parts
+        return self.short and len(parts) > 1 and set(parts) <= self.parts
 
 
 def fuse(

@@ -7,6 +7,7 @@ are applied inside the queries, so a narrow filter never returns fewer hits than
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path, PurePosixPath
@@ -22,6 +23,7 @@ from devfactory.storage.repositories.rag import ChunkRow
 from ..errors import InvalidParams, Unavailable
 from .overlay import BufferOverlay
 from .ranking import BM25_WEIGHTS, QueryTraits, fts_expression, fuse, snippet
+from .vectors import VectorCache
 
 if TYPE_CHECKING:
     from .embedders import Embedder
@@ -82,12 +84,15 @@ class SearchEngine:
         root: Path,
         overlay: BufferOverlay,
         embedder: Callable[[], Embedder | None],
+        vectors: VectorCache,
     ) -> None:
         self.store = store
         self.project_id = project_id
         self.root = root
         self.overlay = overlay
         self._embedder = embedder
+        self.vectors = vectors
+        self._vectors_loading = asyncio.Lock()
         self._file_ids: dict[str, int] | None = None
         self._query_vectors: dict[str, bytes] = {}
 
@@ -192,19 +197,30 @@ class SearchEngine:
             return []
         vector = await self._query_vector(embedder, params.query)
         overlaid = self.overlay.paths
-        rows = await self.store.rag.semantic(
-            self.project_id,
-            vector,
-            depth + 4 * len(overlaid),
-            file_ids=file_ids,
-            languages=languages,
-        )
+        wanted = depth + 4 * len(overlaid)
+        if file_ids is None and languages is None:
+            rows = await self._nearest(vector, wanted)
+        else:
+            rows = await self.store.rag.semantic(
+                self.project_id, vector, wanted, file_ids=file_ids, languages=languages
+            )
         if not overlaid:
             return rows[:depth]
         rows = [row for row in rows if row.path not in overlaid]
         rows += await self._overlay_semantic(embedder, vector, allowed_overlay)
         rows.sort(key=lambda row: row.score)
         return rows[:depth]
+
+    async def _nearest(self, vector: bytes, k: int) -> list[ChunkRow]:
+        """Unfiltered nearest chunks, from the in-memory copy of the vectors."""
+        async with self._vectors_loading:
+            if not self.vectors.loaded or self.vectors.stale:
+                rows = await self.store.rag.all_vectors(self.project_id)
+                await asyncio.to_thread(self.vectors.load, rows, len(vector) // 4)
+        candidates = self.vectors.nearest(vector, 2 * k + 16)  # room for deleted chunks
+        found = await self.store.rag.chunks_by_id(self.project_id, [i for i, _ in candidates])
+        rows = [found[i]._replace(score=d) for i, d in candidates if i in found]
+        return rows[:k]
 
     async def _query_vector(self, embedder: Embedder, query: str) -> bytes:
         vector = self._query_vectors.get(query)

@@ -37,6 +37,7 @@ from .embedders import Embedder, EmbedderUnavailable, WordLlamaEmbedder, make_em
 from .indexer import Indexer
 from .overlay import BufferOverlay
 from .search import SearchEngine
+from .vectors import VectorCache
 from .watcher import WorkspaceWatcher
 
 if TYPE_CHECKING:
@@ -103,7 +104,10 @@ class IndexService:
             self.embedder = make_embedder(settings, cache_dir)
         except EmbedderUnavailable as exc:
             self.embedder_error = str(exc)
-        self.engine = SearchEngine(store, project_id, root, self.overlay, self._search_embedder)
+        self.vectors = VectorCache()
+        self.engine = SearchEngine(
+            store, project_id, root, self.overlay, self._search_embedder, self.vectors
+        )
         self.state = "idle"
         """idle, indexing or embedding (what :meth:`status` reports)."""
         self.skipped_in_last_pass = 0
@@ -216,6 +220,7 @@ class IndexService:
                 await self.store.rag.store_vectors(
                     [(chunk_id, row.tobytes()) for chunk_id, row in zip(ids, vectors, strict=True)]
                 )
+                self.vectors.add(ids, vectors)
                 done += len(batch)
                 progress.report(done, max(total, done), "chunks")
         except Exception as exc:
@@ -232,6 +237,7 @@ class IndexService:
         """The stored vectors come from another embedder: drop them all, re-embed."""
         log.info("embedder is now %s (%d-d): re-embedding every chunk", embedder.name, dimensions)
         await self.store.rag.reset_vectors(self.project_id, dimensions)
+        self.vectors.clear()
         await self.store.rag.set_meta(self.project_id, META_EMBEDDER, embedder.name)
         self._vectors_match = True
 

@@ -220,6 +220,17 @@ class RagRepository:
     ) -> list[ChunkRow]:
         """Chunks matching an FTS5 expression, best BM25 first (score = bm25, negative)."""
         w = ", ".join(str(float(x)) for x in weights)
+        if file_ids is None and languages is None:
+            # Rank and cut inside FTS5, then read only the winners' rows (not every match's).
+            rows = await self.db.fetchall(
+                f"SELECT {_CHUNK_COLUMNS}, f.score FROM ("
+                f" SELECT rowid, bm25(rag_chunks_fts, {w}) AS score FROM rag_chunks_fts"
+                "  WHERE rag_chunks_fts MATCH ? ORDER BY score LIMIT ?) AS f"
+                " JOIN rag_chunks c ON c.id = f.rowid WHERE c.project_id = ?"
+                " ORDER BY f.score",
+                (match, limit, project_id),
+            )
+            return [ChunkRow(*row) for row in rows]
         rows = await self.db.fetchall(
             f"SELECT {_CHUNK_COLUMNS}, f.score FROM ("
             f" SELECT rowid, bm25(rag_chunks_fts, {w}) AS score FROM rag_chunks_fts"
@@ -240,29 +251,35 @@ class RagRepository:
         file_ids: Sequence[int] | None = None,
         languages: Sequence[str] | None = None,
     ) -> list[ChunkRow]:
-        """Nearest chunks by cosine distance (score = distance, lower is better).
-
-        Unfiltered queries use the ``vec0`` KNN; filtered ones scan only the chunks that pass
-        the filter, so a narrow filter never starves the result.
-        """
-        if file_ids is None and languages is None:
-            rows = await self.db.fetchall(
-                f"SELECT {_CHUNK_COLUMNS}, v.distance FROM ("
-                f" SELECT rowid, distance FROM {_VECTOR_TABLE}"
-                "  WHERE embedding MATCH ? AND k = ?) AS v"
-                " JOIN rag_chunks c ON c.id = v.rowid WHERE c.project_id = ?"
-                " ORDER BY v.distance",
-                (vector, limit, project_id),
-            )
-        else:
-            rows = await self.db.fetchall(
-                f"SELECT {_CHUNK_COLUMNS}, vec_distance_cosine(v.embedding, ?) AS distance"
-                f" FROM rag_chunks c JOIN {_VECTOR_TABLE} v ON v.rowid = c.id"
-                f" WHERE c.project_id = ?{_filter_sql(file_ids, languages)}"
-                " ORDER BY distance LIMIT ?",
-                (vector, project_id, *_filter_args(file_ids, languages), limit),
-            )
+        """Nearest chunks by cosine distance among those passing the filters (score =
+        distance, lower is better): sqlite-vec computes the distance of every candidate, so a
+        narrow filter never starves the result."""
+        rows = await self.db.fetchall(
+            f"SELECT {_CHUNK_COLUMNS}, vec_distance_cosine(v.embedding, ?) AS distance"
+            f" FROM rag_chunks c JOIN {_VECTOR_TABLE} v ON v.rowid = c.id"
+            f" WHERE c.project_id = ?{_filter_sql(file_ids, languages)}"
+            " ORDER BY distance LIMIT ?",
+            (vector, project_id, *_filter_args(file_ids, languages), limit),
+        )
         return [ChunkRow(*row) for row in rows]
+
+    async def all_vectors(self, project_id: int) -> list[tuple[int, bytes]]:
+        """(chunk id, float32 blob) of every embedded chunk."""
+        rows = await self.db.fetchall(
+            f"SELECT v.rowid, v.embedding FROM {_VECTOR_TABLE} v"
+            " JOIN rag_chunks c ON c.id = v.rowid WHERE c.project_id = ?",
+            (project_id,),
+        )
+        return [(row[0], row[1]) for row in rows]
+
+    async def chunks_by_id(self, project_id: int, ids: Sequence[int]) -> dict[int, ChunkRow]:
+        """The chunks with these ids that still exist (score 0)."""
+        rows = await self.db.fetchall(
+            f"SELECT {_CHUNK_COLUMNS}, 0.0 FROM rag_chunks c"
+            " WHERE c.id IN (SELECT value FROM json_each(?)) AND c.project_id = ?",
+            (dump(list(ids)), project_id),
+        )
+        return {row[0]: ChunkRow(*row) for row in rows}
 
     async def symbols(self, project_id: int, query: str, limit: int) -> list[ChunkRow]:
         """Definitions whose name contains ``query`` (case-insensitive): exact, prefix, rest."""
