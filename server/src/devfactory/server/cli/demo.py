@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.markup import escape
 
 from devfactory.protocol.changes import ChangeDecisionParams, ChangeDecisionResult
 from devfactory.protocol.client import DaemonClient
@@ -27,8 +26,6 @@ from devfactory.protocol.methods import Requests
 from devfactory.protocol.runs import Run, RunCreateParams
 
 from .client import connect, run_async
-from .run_commands import console, end_of, show_changes, start_run
-from .timeline import Timeline
 
 PROMPT = "The test of add() fails: find out why and fix it."
 TESTS = "python -m pytest -q"
@@ -122,7 +119,7 @@ async def index_first(client: DaemonClient) -> None:
     try:
         await client.call(Requests.INDEX_REBUILD, IndexRebuildParams())
     except RpcError as exc:
-        console.print(f"[dim]Code search unavailable here: {escape(exc.message)}[/]")
+        click.echo(f"Code search unavailable here: {exc.message}")
 
 
 @click.command("demo")
@@ -135,6 +132,9 @@ async def index_first(client: DaemonClient) -> None:
 @click.option("--interactive", "-i", is_flag=True, help="Answer the agent's question yourself.")
 def demo_command(where: Path | None, interactive: bool) -> None:
     """Watch an agent fix a failing test in a sample project, then approve its change."""
+    from .run_session import console, end_of, show_changes, start_run
+    from .timeline import Timeline
+
     folder = Path(tempfile.mkdtemp(prefix="devfactory-demo-")) if where is None else where
     project = make_sample_project(folder.resolve())
     script = folder.resolve() / "demo-script.json"

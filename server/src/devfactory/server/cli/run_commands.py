@@ -2,36 +2,19 @@
 
 Each command starts a daemon for the workspace over stdio (``cli.client.connect``) and speaks
 the same protocol an editor does: ``devfactory/runs/*``, ``devfactory/events``,
-``devfactory/hitl/respond`` and ``devfactory/changes/*``.
+``devfactory/hitl/respond`` and ``devfactory/changes/*``. The work is in ``run_session``,
+imported when a command runs, so the CLI (and ``devfactory serve``) loads fast.
 """
 
 from __future__ import annotations
 
-import asyncio
-import json
 from pathlib import Path
 
 import click
-import msgspec
-from rich.console import Console
 
-from devfactory.protocol.changes import (
-    ChangeDecisionParams,
-    ChangeDecisionResult,
-    ChangeList,
-    ChangesListParams,
-)
-from devfactory.protocol.client import DaemonClient
-from devfactory.protocol.enums import AgentRole, ExecutionMode, RunStatus
-from devfactory.protocol.errors import RpcError
+from devfactory.protocol.enums import AgentRole, ExecutionMode
 from devfactory.protocol.methods import Requests
-from devfactory.protocol.runs import Run, RunCreateParams, RunIdParams, RunList, RunListParams
-
-from .client import connect, run_async
-from .follow import LiveRun, answerer, poll_run, replay
-from .timeline import Timeline, changes_table, runs_table, status_text
-
-console = Console(highlight=False)
+from devfactory.protocol.runs import RunCreateParams
 
 WORKSPACE = click.option(
     "--workspace",
@@ -49,52 +32,6 @@ def script_path(provider: str | None, model: str | None) -> str | None:
     if provider == "scripted" and model and Path(model).is_file():
         return str(Path(model).resolve())
     return model
-
-
-async def start_run(
-    client: DaemonClient, params: RunCreateParams, *, automatic: bool, timeline: Timeline
-) -> Run:
-    """Create the run and show it to its end; Ctrl+C (or an unanswered question) cancels it."""
-    live = LiveRun(client, timeline, answerer(console, automatic=automatic))
-    run: Run = await client.call(Requests.RUNS_CREATE, params)
-    console.print(f"[bold]Run {run.id}[/]: {run.title}  [dim]({run.provider})[/]")
-    live.follow(run.id)
-    try:
-        return await live.finished()
-    except (asyncio.CancelledError, click.ClickException, click.Abort, EOFError):
-        console.print(f"\n[yellow]Cancelling run {run.id}…[/]")
-        await client.call(Requests.RUNS_CANCEL, RunIdParams(run_id=run.id))
-        raise
-
-
-async def show_changes(client: DaemonClient, run: Run, workspace: Path) -> int:
-    """List the run's proposed changes and how to decide on them; returns how many."""
-    try:
-        found: ChangeList = await client.call(
-            Requests.CHANGES_LIST, ChangesListParams(run_id=run.id)
-        )
-    except RpcError as exc:
-        console.print(f"[dim]No change review in this daemon ({exc.message}).[/]")
-        return 0
-    if not found.changes:
-        console.print("No changes proposed.")
-        return 0
-    console.print(f"\n[bold]Proposed changes of run {run.id}[/]")
-    console.print(changes_table(found.changes))
-    where = "" if workspace.resolve() == Path.cwd().resolve() else f" -w {workspace}"
-    console.print(
-        f"\nApply them: [bold]devfactory approve {run.id}{where}[/]   "
-        f"Drop them: [bold]devfactory reject {run.id}{where}[/]"
-    )
-    return len(found.changes)
-
-
-def end_of(run: Run) -> None:
-    """Say how the run ended; exit with status 1 unless it completed."""
-    console.print(f"\nRun {run.id} {status_text(run.status)}")
-    if run.status is not RunStatus.COMPLETED:
-        reason = run.failed_reason or run.status.value
-        raise click.ClickException(f"run {run.id} {run.status.value}: {reason}")
 
 
 @click.command("run")
@@ -129,6 +66,8 @@ def run_command(
 
     The run works in its own git worktree; its changes wait for your approval.
     """
+    from .run_session import run_and_review
+
     params = RunCreateParams(
         prompt=prompt,
         provider=provider,
@@ -136,14 +75,7 @@ def run_command(
         agent=AgentRole(agent),
         mode=ExecutionMode(mode),
     )
-
-    async def go() -> Run:
-        async with connect(workspace) as client:
-            run = await start_run(client, params, automatic=yes, timeline=Timeline(console))
-            await show_changes(client, run, workspace)
-            return run
-
-    end_of(run_async(go))
+    run_and_review(params, workspace, automatic=yes)
 
 
 @click.command("runs")
@@ -152,19 +84,9 @@ def run_command(
 @click.option("--json", "as_json", is_flag=True, help="Print the raw JSON result.")
 def runs_command(workspace: Path, limit: int, as_json: bool) -> None:
     """List the workspace's runs, newest first."""
+    from .run_session import list_runs
 
-    async def go() -> RunList:
-        async with connect(workspace) as client:
-            found: RunList = await client.call(Requests.RUNS_LIST, RunListParams(limit=limit))
-            return found
-
-    found = run_async(go)
-    if as_json:
-        click.echo(json.dumps(msgspec.to_builtins(found.runs), indent=2))
-    elif not found.runs:
-        console.print('No runs yet: start one with [bold]devfactory run "…"[/]')
-    else:
-        console.print(runs_table(found.runs))
+    list_runs(workspace, limit, as_json)
 
 
 @click.command("events")
@@ -174,66 +96,25 @@ def runs_command(workspace: Path, limit: int, as_json: bool) -> None:
 @WORKSPACE
 def events_command(run_id: int, follow: bool, as_json: bool, workspace: Path) -> None:
     """Print the timeline of run RUN (replayed from the database), then follow it."""
-    if as_json:
-        json_console = Console(highlight=False, soft_wrap=True)
-        timeline = Timeline(json_console)
-        timeline.event = lambda event: json_console.out(  # type: ignore[method-assign]
-            msgspec.json.encode(event).decode()
-        )
-    else:
-        timeline = Timeline(console)
+    from .run_session import show_events
 
-    async def go() -> Run:
-        async with connect(workspace) as client:
-            run: Run = await client.call(Requests.RUNS_GET, RunIdParams(run_id=run_id))
-            since = 0
-            for event in await replay(client, run_id):
-                timeline.event(event)
-                since = event.id
-            if follow and not run.status.is_terminal:
-                # The run is driven by another daemon (an editor's): its notifications do not
-                # reach us, its events reach the shared database.
-                run = await poll_run(client, run_id, timeline, since)
-            return run
-
-    run = run_async(go)
-    if not as_json:
-        console.print(f"Run {run.id} is {status_text(run.status)}")
+    show_events(run_id, workspace, follow=follow, as_json=as_json)
 
 
-def _decide(method: str, verb: str) -> click.Command:
-    @click.command(verb)
+def _decision(method: str, verb: str) -> click.Command:
+    @click.command(verb, help=f"{verb.capitalize()} every proposed change of run RUN.")
     @RUN_ID
     @click.option("--comment", "-m", help="Why (kept with the decision).")
     @WORKSPACE
-    def decide(run_id: int, comment: str | None, workspace: Path) -> None:
-        async def go() -> ChangeDecisionResult:
-            async with connect(workspace) as client:
-                result: ChangeDecisionResult = await client.call(
-                    method, ChangeDecisionParams(run_id=run_id, comment=comment)
-                )
-                return result
+    def decision(run_id: int, comment: str | None, workspace: Path) -> None:
+        from .run_session import decide
 
-        result = run_async(go)
-        if not result.changes:
-            console.print(f"Run {run_id} has no proposed changes to {verb}.")
-            return
-        console.print(changes_table(result.changes))
-        if result.applied:
-            console.print(f"[green]{len(result.applied)} applied[/] to {workspace.resolve()}")
-        if result.conflicts:
-            console.print(
-                f"[yellow]{len(result.conflicts)} in conflict[/]: your edits were kept; "
-                "resolve them in the editor"
-            )
-        if result.snapshot_id is not None:
-            console.print(f"[dim]Snapshot {result.snapshot_id} undoes this apply.[/]")
+        decide(method, verb, run_id, comment, workspace)
 
-    decide.help = f"{verb.capitalize()} every proposed change of run RUN."
-    return decide
+    return decision
 
 
-approve_command = _decide(Requests.CHANGES_APPROVE, "approve")
-reject_command = _decide(Requests.CHANGES_REJECT, "reject")
+approve_command = _decision(Requests.CHANGES_APPROVE, "approve")
+reject_command = _decision(Requests.CHANGES_REJECT, "reject")
 
 COMMANDS = [run_command, runs_command, events_command, approve_command, reject_command]

@@ -1,0 +1,159 @@
+"""What ``devfactory run|runs|events|approve|reject`` do, once a command is chosen.
+
+Kept apart from the click definitions (``run_commands.py``) so that ``devfactory serve``,
+which imports every command to build the CLI, never pays for rich and the timeline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import click
+import msgspec
+from rich.console import Console
+
+from devfactory.protocol.changes import (
+    ChangeDecisionParams,
+    ChangeDecisionResult,
+    ChangeList,
+    ChangesListParams,
+)
+from devfactory.protocol.client import DaemonClient
+from devfactory.protocol.enums import RunStatus
+from devfactory.protocol.errors import RpcError
+from devfactory.protocol.methods import Requests
+from devfactory.protocol.runs import Run, RunCreateParams, RunIdParams, RunList, RunListParams
+
+from .client import connect, run_async
+from .follow import LiveRun, answerer, poll_run, replay
+from .timeline import Timeline, changes_table, runs_table, status_text
+
+console = Console(highlight=False)
+
+
+async def start_run(
+    client: DaemonClient, params: RunCreateParams, *, automatic: bool, timeline: Timeline
+) -> Run:
+    """Create the run and show it to its end; Ctrl+C (or an unanswered question) cancels it."""
+    live = LiveRun(client, timeline, answerer(console, automatic=automatic))
+    run: Run = await client.call(Requests.RUNS_CREATE, params)
+    console.print(f"[bold]Run {run.id}[/]: {run.title}  [dim]({run.provider})[/]")
+    live.follow(run.id)
+    try:
+        return await live.finished()
+    except (asyncio.CancelledError, click.ClickException, click.Abort, EOFError):
+        console.print(f"\n[yellow]Cancelling run {run.id}…[/]")
+        await client.call(Requests.RUNS_CANCEL, RunIdParams(run_id=run.id))
+        raise
+
+
+async def show_changes(client: DaemonClient, run: Run, workspace: Path) -> int:
+    """List the run's proposed changes and how to decide on them; returns how many."""
+    try:
+        found: ChangeList = await client.call(
+            Requests.CHANGES_LIST, ChangesListParams(run_id=run.id)
+        )
+    except RpcError as exc:
+        console.print(f"[dim]No change review in this daemon ({exc.message}).[/]")
+        return 0
+    if not found.changes:
+        console.print("No changes proposed.")
+        return 0
+    console.print(f"\n[bold]Proposed changes of run {run.id}[/]")
+    console.print(changes_table(found.changes))
+    where = "" if workspace.resolve() == Path.cwd().resolve() else f" -w {workspace}"
+    console.print(
+        f"\nApply them: [bold]devfactory approve {run.id}{where}[/]   "
+        f"Drop them: [bold]devfactory reject {run.id}{where}[/]"
+    )
+    return len(found.changes)
+
+
+def end_of(run: Run) -> None:
+    """Say how the run ended; exit with status 1 unless it completed."""
+    console.print(f"\nRun {run.id} {status_text(run.status)}")
+    if run.status is not RunStatus.COMPLETED:
+        reason = run.failed_reason or run.status.value
+        raise click.ClickException(f"run {run.id} {run.status.value}: {reason}")
+
+
+def run_and_review(params: RunCreateParams, workspace: Path, *, automatic: bool) -> None:
+    async def go() -> Run:
+        async with connect(workspace) as client:
+            run = await start_run(client, params, automatic=automatic, timeline=Timeline(console))
+            await show_changes(client, run, workspace)
+            return run
+
+    end_of(run_async(go))
+
+
+def list_runs(workspace: Path, limit: int, as_json: bool) -> None:
+    async def go() -> RunList:
+        async with connect(workspace) as client:
+            found: RunList = await client.call(Requests.RUNS_LIST, RunListParams(limit=limit))
+            return found
+
+    found = run_async(go)
+    if as_json:
+        click.echo(json.dumps(msgspec.to_builtins(found.runs), indent=2))
+    elif not found.runs:
+        console.print('No runs yet: start one with [bold]devfactory run "…"[/]')
+    else:
+        console.print(runs_table(found.runs))
+
+
+class JsonLines(Timeline):
+    """The timeline as one JSON event per line (for scripts); streamed text is left out."""
+
+    def stream(self, delta: str) -> None:
+        return None
+
+    def event(self, event: object) -> None:
+        self.console.out(msgspec.json.encode(event).decode(), highlight=False)
+
+
+def show_events(run_id: int, workspace: Path, *, follow: bool, as_json: bool) -> None:
+    timeline = JsonLines(Console(soft_wrap=True)) if as_json else Timeline(console)
+
+    async def go() -> Run:
+        async with connect(workspace) as client:
+            run: Run = await client.call(Requests.RUNS_GET, RunIdParams(run_id=run_id))
+            since = 0
+            for event in await replay(client, run_id):
+                timeline.event(event)
+                since = event.id
+            if follow and not run.status.is_terminal:
+                # The run is driven by another daemon (an editor's): its notifications do not
+                # reach us, its events reach the shared database.
+                run = await poll_run(client, run_id, timeline, since)
+            return run
+
+    run = run_async(go)
+    if not as_json:
+        console.print(f"Run {run.id} is {status_text(run.status)}")
+
+
+def decide(method: str, verb: str, run_id: int, comment: str | None, workspace: Path) -> None:
+    async def go() -> ChangeDecisionResult:
+        async with connect(workspace) as client:
+            result: ChangeDecisionResult = await client.call(
+                method, ChangeDecisionParams(run_id=run_id, comment=comment)
+            )
+            return result
+
+    result = run_async(go)
+    if not result.changes:
+        console.print(f"Run {run_id} has no proposed changes to {verb}.")
+        return
+    console.print(changes_table(result.changes))
+    if result.applied:
+        console.print(f"[green]{len(result.applied)} applied[/] to {workspace.resolve()}")
+    if result.conflicts:
+        console.print(
+            f"[yellow]{len(result.conflicts)} in conflict[/]: your edits were kept; "
+            "resolve them in the editor"
+        )
+    if result.snapshot_id is not None:
+        console.print(f"[dim]Snapshot {result.snapshot_id} undoes this apply.[/]")
