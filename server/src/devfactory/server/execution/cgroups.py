@@ -91,6 +91,8 @@ class PidsController:
 
     def create(self, name: str, max_tasks: int) -> CommandCgroup:
         path = self.base / name
+        if path.is_dir():
+            path.rmdir()  # left by a daemon that died with the same pid; fails if still in use
         path.mkdir()
         try:
             (path / "pids.max").write_text(str(max_tasks))
