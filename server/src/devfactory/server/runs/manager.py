@@ -21,7 +21,6 @@ from devfactory.storage.clock import now_iso
 from ..errors import InvalidParams, InvalidState, NotFound
 from ..workspace.worktrees import branch_name
 from .transitions import can_transition
-from .worker import RunWorker
 
 if TYPE_CHECKING:
     from devfactory.storage import Store
@@ -31,6 +30,7 @@ if TYPE_CHECKING:
     from ..workspace.snapshots import SnapshotService
     from ..workspace.worktrees import WorktreeManager
     from .ownership import DaemonLock
+    from .worker import RunWorker
 
 log = logging.getLogger(__name__)
 
@@ -317,6 +317,8 @@ class RunManager:
                 except InvalidState:
                     continue  # another daemon claimed it first: try the next one
                 free -= 1
+                from .worker import RunWorker  # the agent loop loads with the first run
+
                 worker = RunWorker(self, claimed)
                 self.workers[run.id] = worker
                 worker.task = self.server.run_task(worker.main(), name=f"run-{run.id}")
