@@ -228,6 +228,8 @@ class RunManager:
         worker = self.workers.get(run_id)
         if worker is not None:
             await worker.stop()
+        if self.services.commands is not None:  # commands the user started in this run
+            await self.services.commands.kill_run(run_id)
         await self.store.hitl.cancel_pending(run_id)
         return await self.transition(run_id, S.CANCELLED, reason="cancelled by the user")
 

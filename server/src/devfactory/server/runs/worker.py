@@ -262,7 +262,7 @@ class RunWorker:
             on_file_changed=lambda path, action: self._propose(run, path, action),
             search=self._search(run),
         )
-        commands = getattr(self.services, "commands", None)
+        commands = self.services.commands
 
         async def run_command(command: str, timeout_s: float | None) -> str:
             current = await self.manager.get(run.id)
