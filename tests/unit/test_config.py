@@ -29,7 +29,13 @@ def test_toml_snake_case_and_editor_options_merge_over_defaults(tmp_path: Path) 
     assert settings.providers["local_shell"].command == ["aider", "--message", "{prompt}"]
     assert settings.providers["openai"].base_url == "http://127.0.0.1:11434/v1"
     assert settings.providers["openai"].api_key_env == ["OPENAI_API_KEY"]  # default kept
-    assert set(settings.providers) == {"openai", "anthropic", "claude_code", "local_shell", "scripted"}
+    assert set(settings.providers) == {
+        "openai",
+        "anthropic",
+        "claude_code",
+        "local_shell",
+        "scripted",
+    }
 
 
 def test_an_invalid_source_is_reported_by_field_and_ignored(tmp_path: Path) -> None:

@@ -6,7 +6,6 @@ Only the *name* of the environment variable holding a key is stored, never the k
 from __future__ import annotations
 
 import builtins
-
 from typing import NamedTuple
 
 from ..clock import now_iso
