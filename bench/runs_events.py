@@ -13,6 +13,7 @@ what was persisted: no event lost, duplicated or out of order (per run and overa
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import sys
 import tempfile
@@ -20,8 +21,10 @@ import time
 from pathlib import Path
 
 from devfactory.protocol.client import DaemonClient
+from devfactory.protocol.enums import EventType
 from devfactory.protocol.events import Event, EventList, EventsParams
 from devfactory.protocol.methods import Notifications, Requests
+from devfactory.protocol.runs import RunCreateParams
 
 from .common import git, median, percentile, row
 
@@ -29,6 +32,7 @@ DAEMON = Path(__file__).with_name("_event_daemon.py")
 RUNS = 8
 EVENTS_PER_RUN = 2_500
 REPEATS = 3
+STEPS = 100
 SETTINGS = {"index": {"enabled": False, "watch": False}}
 
 
@@ -81,6 +85,45 @@ async def one_storm(workspace: Path) -> dict[str, float]:
     }
 
 
+async def scripted_runs(workspace: Path, scripts: Path) -> dict[str, float]:
+    """8 real scripted runs at once, each reading a file STEPS times: the whole agent loop."""
+    script = scripts / "steps.json"
+    read = {"toolCalls": [{"name": "read_file", "arguments": {"path": "README.md"}}]}
+    finish = {"toolCalls": [{"name": "finish", "arguments": {"summary": "done"}}]}
+    script.write_text(json.dumps({"turns": [{"text": "1. Read"}, *[read] * STEPS, finish]}))
+    settings = {**SETTINGS, "defaultProvider": "scripted", "maxConcurrentRuns": RUNS}
+    received: list[Event] = []
+    finished: set[int] = set()
+    done = asyncio.Event()
+
+    def on_notification(method: str, params: object) -> None:
+        if method == Notifications.EVENT:
+            received.append(params.event)  # type: ignore[attr-defined]
+        elif method == Notifications.RUN_CHANGED and params.run.status.is_terminal:  # type: ignore[attr-defined]
+            finished.add(params.run.id)  # type: ignore[attr-defined]
+            if len(finished) == RUNS:
+                done.set()
+
+    async with DaemonClient.spawn(workspace, settings=settings) as client:
+        client.on_notification(on_notification)
+        started = time.perf_counter()
+        for n in range(RUNS):
+            await client.call(
+                Requests.RUNS_CREATE,
+                RunCreateParams(
+                    prompt=f"read {n}", provider="scripted", model=str(script), max_steps=STEPS + 1
+                ),
+            )
+        await asyncio.wait_for(done.wait(), 300)
+        elapsed = time.perf_counter() - started
+        persisted = (await client.call(Requests.EVENTS, EventsParams(limit=10_000))).events
+    run_events = [e for e in received if e.run_id is not None]
+    assert [e for e in persisted if e.run_id is not None][: len(run_events)] == run_events
+    errors = [e.message for e in run_events if e.type is EventType.ERROR]
+    assert not errors, errors[:3]
+    return {"rate": len(run_events) / elapsed, "events": len(run_events), "seconds": elapsed}
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-events-") as tmp:
         results = []
@@ -104,6 +147,19 @@ def main() -> None:
             *(f"{median([r[k] for r in results]) * 1000:.1f} ms" for k in ("p50", "p99", "max")),
         ),
     )
+    with tempfile.TemporaryDirectory(prefix="bench-runs-") as tmp:
+        loops = []
+        for n in range(REPEATS):
+            workspace = Path(tmp) / f"ws{n}"
+            workspace.mkdir()
+            git(workspace, "init", "-q", "-b", "main")
+            (workspace / "README.md").write_text("bench\n")
+            git(workspace, "add", "-A")
+            git(workspace, "commit", "-qm", "init")
+            loops.append(asyncio.run(scripted_runs(workspace, Path(tmp))))
+    print(f"{RUNS} scripted runs x {STEPS} read_file steps, the whole agent loop:")
+    for r in loops:
+        print(f"  {r['events']:.0f} events in {r['seconds']:.1f} s: {r['rate']:,.0f} events/s")
 
 
 if __name__ == "__main__":
