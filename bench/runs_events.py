@@ -21,10 +21,12 @@ import time
 from pathlib import Path
 
 from devfactory.protocol.client import DaemonClient
-from devfactory.protocol.enums import EventType
-from devfactory.protocol.events import Event, EventList, EventsParams
+from devfactory.protocol.enums import EventType, RunStatus
+from devfactory.protocol.events import CommandOutput, Event, EventList, EventsParams
 from devfactory.protocol.methods import Notifications, Requests
-from devfactory.protocol.runs import RunCreateParams
+from devfactory.protocol.runs import RunCreateParams, RunMetadata
+from devfactory.server.events.bus import EventBus
+from devfactory.storage import Store
 
 from .common import git, median, percentile, row
 
@@ -79,6 +81,49 @@ async def one_storm(workspace: Path) -> dict[str, float]:
     elapsed = received[-1][0] - min(emitted)
     return {
         "rate": total / elapsed,
+        "p50": percentile(latencies, 50),
+        "p99": percentile(latencies, 99),
+        "max": max(latencies),
+    }
+
+
+async def bus_in_process(folder: Path) -> dict[str, float]:
+    """The same storm on an EventBus in this process with no client: persistence alone."""
+    store = await Store.open(folder / "bus.db")
+    project = await store.projects.register(
+        root_path=str(folder), name="bench", slug="bench", default_branch=None, current_branch=None
+    )
+    bus = EventBus(store, project.id, lambda method, params: None)
+    bus.start()
+    latencies: list[float] = []
+
+    async def emit_all(run_id: int) -> None:
+        for _ in range(EVENTS_PER_RUN):
+            started = time.perf_counter()
+            await bus.emit(run_id, EventType.COMMAND_OUTPUT, "output", CommandOutput(text="x" * 80))
+            latencies.append(time.perf_counter() - started)
+
+    runs = [
+        await store.runs.create(
+            project_id=project.id,
+            title="bench",
+            prompt="bench",
+            status=RunStatus.DRAFT,
+            agent="backend",
+            provider="scripted",
+            model=None,
+            mode="review",
+            metadata=RunMetadata(),
+        )
+        for _ in range(RUNS)
+    ]
+    started = time.perf_counter()
+    await asyncio.gather(*(emit_all(run.id) for run in runs))
+    elapsed = time.perf_counter() - started
+    await bus.stop()
+    await store.close()
+    return {
+        "rate": RUNS * EVENTS_PER_RUN / elapsed,
         "p50": percentile(latencies, 50),
         "p99": percentile(latencies, 99),
         "max": max(latencies),
@@ -147,6 +192,11 @@ def main() -> None:
             *(f"{median([r[k] for r in results]) * 1000:.1f} ms" for k in ("p50", "p99", "max")),
         ),
     )
+    with tempfile.TemporaryDirectory(prefix="bench-bus-") as tmp:
+        bus = [asyncio.run(bus_in_process(Path(tmp) / f"{n}")) for n in range(REPEATS)]
+    print("the same storm on the EventBus in process, no client (persistence alone):")
+    for r in bus:
+        print(row(f"{r['rate']:,.0f}", *(f"{r[k] * 1000:.1f} ms" for k in ("p50", "p99", "max"))))
     with tempfile.TemporaryDirectory(prefix="bench-runs-") as tmp:
         loops = []
         for n in range(REPEATS):
