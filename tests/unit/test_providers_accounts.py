@@ -109,9 +109,6 @@ async def test_account_repr_never_holds_the_key(accounts_store: Store) -> None:
     assert ENV["KEY_ONE"] not in repr(seen[0]) and seen[0].key == ENV["KEY_ONE"]
 
 
-NOW = datetime.now(UTC)
-
-
 @pytest.mark.parametrize(
     ("headers", "expected"),
     [
@@ -129,7 +126,7 @@ def test_retry_after(headers: dict[str, str], expected: float | None) -> None:
 
 
 def test_retry_after_as_an_http_date() -> None:
-    later = format_datetime(NOW + timedelta(seconds=120), usegmt=True)
+    later = format_datetime(datetime.now(UTC) + timedelta(seconds=120), usegmt=True)
     seconds = retry_after_seconds({"retry-after": later})
     assert seconds is not None and 100 < seconds <= 120
 
