@@ -250,6 +250,8 @@ CREATE TABLE rag_chunks (
     embedded        INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX rag_chunks_file ON rag_chunks (file_id);
+CREATE INDEX rag_chunks_project_source ON rag_chunks (project_id, source_type);
+CREATE INDEX rag_chunks_hash ON rag_chunks (content_hash);  -- reuse embeddings of equal chunks
 CREATE INDEX rag_chunks_pending ON rag_chunks (project_id, embedded);
 CREATE INDEX rag_chunks_name ON rag_chunks (project_id, name COLLATE NOCASE) WHERE name IS NOT NULL;
 
