@@ -156,7 +156,7 @@ async def test_large_passes_parse_and_write_in_worker_processes(
     assert names == sorted(f"function_{i}" for i in range(40))
 
 
-def _failing_worker_start(database_path: str, project_id: int) -> None:
+def _failing_worker_start(database_path: str, project_id: int, write_turn: object) -> None:
     raise RuntimeError("no worker processes here")
 
 

@@ -7,6 +7,7 @@ vendored folders and binary, minified or oversized files: they would flood searc
 
 from __future__ import annotations
 
+import functools
 from pathlib import PurePosixPath
 
 from devfactory.protocol.enums import SourceType
@@ -187,6 +188,7 @@ def classify(path: str) -> tuple[str | None, SourceType]:
     return language, source_type_of(path, language)
 
 
+@functools.lru_cache(maxsize=65_536)
 def looks_like_test(path: str) -> bool:
     """Test code, which search ranks a little lower unless the query asks for tests."""
     pure = PurePosixPath(path)

@@ -24,8 +24,11 @@ if TYPE_CHECKING:
 
 WORDLLAMA_CONFIG = "l2_supercat"
 WORDLLAMA_DIM = 256
-#: Characters of a chunk worth embedding (WordLlama averages token vectors: more text blurs).
-MAX_EMBED_CHARS = 4_000
+#: Characters of a chunk worth embedding: its symbol, signature and docstring come first, and
+#: WordLlama averages token vectors, so more text only blurs it (and costs memory).
+MAX_EMBED_CHARS = 1_500
+#: Texts per WordLlama forward pass: its padded (texts x tokens x 256) array stays ~10 MB.
+WORDLLAMA_BATCH = 16
 DEFAULT_OPENAI_MODEL = "text-embedding-3-small"
 
 
@@ -86,7 +89,9 @@ class WordLlamaEmbedder:
         import numpy as np
 
         model = self.load()
-        vectors = model.embed([text[:MAX_EMBED_CHARS] for text in texts], norm=True)
+        vectors = model.embed(
+            [text[:MAX_EMBED_CHARS] for text in texts], norm=True, batch_size=WORDLLAMA_BATCH
+        )
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
     async def embed(self, texts: list[str]) -> np.ndarray:

@@ -16,18 +16,21 @@ import time
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from devfactory.protocol.index import IndexRebuildResult
 from devfactory.protocol.settings import IndexSettings
 from devfactory.storage import Store
 from devfactory.storage.repositories.rag import FileState, FileUpdate, IndexBatch
 
-from ..project.files import list_workspace_files
+from ..project.files import IGNORE_FILE, list_workspace_files
 from .discovery import classify, skip_by_name
 from .worker import BatchSummary, FileJob, index_batch, init_process, process_batch, to_batch
 
 log = logging.getLogger(__name__)
+
+#: Editing one of these can change which files belong to the workspace: list them again.
+IGNORE_FILES = frozenset({".gitignore", IGNORE_FILE})
 
 #: Passes with at least this many files to parse use worker processes.
 PROCESS_POOL_THRESHOLD = 200
@@ -46,6 +49,8 @@ class Indexer:
         self.project_id = project_id
         self.root = root
         self.settings = settings
+        self._members: frozenset[str] | None = None
+        """The workspace's files as of the last listing: saves of known files skip git."""
 
     async def sync(
         self, *, full: bool = False, progress: ProgressCallback | None = None
@@ -54,7 +59,7 @@ class Indexer:
         started = time.perf_counter()
         if full:
             await self.store.rag.clear(self.project_id)
-        files = await asyncio.to_thread(list_workspace_files, self.root, self.settings.exclude)
+        files = await self._list()
         states = await self.store.rag.file_states(self.project_id)
         jobs, named_skips, unchanged = await asyncio.to_thread(self._plan, files, states)
         removed = sorted(set(states) - set(files))
@@ -74,10 +79,14 @@ class Indexer:
         or no longer belong to the workspace."""
         started = time.perf_counter()
         wanted = sorted(set(paths))
-        members = set(
-            await asyncio.to_thread(list_workspace_files, self.root, self.settings.exclude)
-        )
-        states = await self.store.rag.file_states(self.project_id)
+        members = self._members
+        if (
+            members is None
+            or any(PurePosixPath(path).name in IGNORE_FILES for path in wanted)
+            or any(path not in members and (self.root / path).exists() for path in wanted)
+        ):
+            members = frozenset(await self._list())  # a new file, or new ignore rules
+        states = await self.store.rag.file_states(self.project_id, wanted)
         present = [path for path in wanted if path in members]
         jobs, named_skips, unchanged = await asyncio.to_thread(self._plan, present, states)
         gone = [path for path in wanted if path not in members and path in states]
@@ -85,6 +94,11 @@ class Indexer:
         return await self._run(
             jobs, named_skips, started, seen=len(present), unchanged=unchanged, removed=len(gone)
         )
+
+    async def _list(self) -> list[str]:
+        files = await asyncio.to_thread(list_workspace_files, self.root, self.settings.exclude)
+        self._members = frozenset(files)
+        return files
 
     def _plan(
         self, files: Sequence[str], states: dict[str, FileState]
@@ -179,11 +193,12 @@ class Indexer:
     async def _in_processes(self, batches: list[list[FileJob]]) -> AsyncIterator[BatchSummary]:
         """Worker processes parse and write; the daemon only hears how many."""
         workers = min(os.cpu_count() or 1, MAX_WORKERS)
+        context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(
             max_workers=workers,
-            mp_context=multiprocessing.get_context("spawn"),
+            mp_context=context,
             initializer=init_process,
-            initargs=(self.store.db.path, self.project_id),
+            initargs=(self.store.db.path, self.project_id, context.Lock()),
         ) as executor:
             loop = asyncio.get_running_loop()
             tasks = [loop.run_in_executor(executor, index_batch, batch) for batch in batches]

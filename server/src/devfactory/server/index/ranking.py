@@ -19,8 +19,9 @@ docs/benchmarks.md): it breaks lexical ties and finds paraphrases, it does not l
 SYMBOL_BOOST = 0.5
 """Extra share of its score a chunk gets when its name is what the query names."""
 SYMBOL_QUERY_WORDS = 3
-"""Only queries this short name a symbol by its parts ("parse url"); in a sentence, words
-that happen to spell some function's name say nothing about that function."""
+"""Only queries this short name a symbol by plain words ("parse url", "render"); in a longer
+query only identifier-shaped words (``parse_url``, ``parseUrl``) do: a sentence's "value" or
+"field" says nothing about functions that happen to be called that."""
 TEST_PENALTY = 0.75
 #: BM25 column weights: content, symbol words, path, camelCase sub-tokens.
 BM25_WEIGHTS = (1.0, 3.0, 1.5, 0.5)
@@ -50,7 +51,9 @@ class QueryTraits:
     def __init__(self, query: str) -> None:
         words = query_words(query)
         self.short = len(words) <= SYMBOL_QUERY_WORDS
-        self.identifiers = {normalized(word) for word in words}
+        self.identifiers = {
+            normalized(word) for word in words if self.short or len(split_identifier(word)) > 1
+        }
         self.parts = {part for word in words for part in split_identifier(word)}
         self.wants_tests = any(word.lower() in _TEST_WORDS for word in words)
 

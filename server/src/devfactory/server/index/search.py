@@ -113,10 +113,15 @@ class SearchEngine:
         )
         lexical: list[ChunkRow] = []
         semantic: list[ChunkRow] = []
-        if params.mode is not SearchMode.SEMANTIC:
+        if params.mode is SearchMode.LEXICAL:
             lexical = await self._lexical(params.query, depth, file_ids, languages, allowed_overlay)
-        if params.mode is not SearchMode.LEXICAL:
+        elif params.mode is SearchMode.SEMANTIC:
             semantic = await self._semantic(params, depth, file_ids, languages, allowed_overlay)
+        else:  # the query's vector is computed while SQLite ranks the lexical side
+            lexical, semantic = await asyncio.gather(
+                self._lexical(params.query, depth, file_ids, languages, allowed_overlay),
+                self._semantic(params, depth, file_ids, languages, allowed_overlay),
+            )
         if params.mode is SearchMode.HYBRID:
             ranked = fuse(lexical, semantic, traits)
         elif params.mode is SearchMode.LEXICAL:

@@ -110,9 +110,10 @@ class IndexService:
         )
         self.state = "idle"
         """idle, indexing or embedding (what :meth:`status` reports)."""
-        self.skipped_in_last_pass = 0
         self._pass_lock = asyncio.Lock()
         self._embedding: asyncio.Task[None] | None = None
+        self._embed_again = False
+        """Set when chunks arrive while the embedding loop runs: it looks once more."""
         self._vectors_match = False
         """True once the stored vectors were made by ``self.embedder``."""
         self.watcher: WorkspaceWatcher | None = None
@@ -163,7 +164,6 @@ class IndexService:
                 f"{result.files_indexed} indexed, {result.files_unchanged} unchanged,"
                 f" {result.files_removed} removed, {result.files_skipped} skipped"
             )
-            self.skipped_in_last_pass = result.files_skipped
             await self.store.rag.set_meta(self.project_id, META_LAST_INDEXED, now_iso())
         embedding = self.ensure_embedding()
         if embed and embedding is not None:
@@ -193,6 +193,8 @@ class IndexService:
             return None
         if self._embedding is None or self._embedding.done():
             self._embedding = self._spawn(self._embed_pending())
+        else:
+            self._embed_again = True
         return self._embedding
 
     async def _embed_pending(self) -> None:
@@ -214,7 +216,13 @@ class IndexService:
                 # Learn the new model's dimension, then drop the old vectors for good.
                 probe = await embedder.embed(["dimension probe"])
                 await self._switch_vectors(embedder, int(probe.shape[1]))
-            while batch := await self.store.rag.chunks_to_embed(self.project_id, EMBED_BATCH):
+            while True:
+                batch = await self.store.rag.chunks_to_embed(self.project_id, EMBED_BATCH)
+                if not batch:
+                    if not self._embed_again:
+                        break
+                    self._embed_again = False
+                    continue
                 vectors = await embedder.embed([text for _, text in batch])
                 ids = [chunk_id for chunk_id, _ in batch]
                 await self.store.rag.store_vectors(

@@ -8,11 +8,13 @@ chunks nor the parsing load ever reach the daemon's process. Small passes run
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import sqlite3
 from collections.abc import Sequence
-from typing import NamedTuple
+from contextlib import AbstractContextManager
+from typing import Any, NamedTuple
 
 from devfactory.storage.repositories.rag import (
     FileUpdate,
@@ -130,18 +132,26 @@ def to_batch(outcomes: Sequence[FileOutcome]) -> tuple[IndexBatch, BatchSummary]
 
 _connection: sqlite3.Connection | None = None
 _project_id = 0
+_write_turn: AbstractContextManager[Any] = contextlib.nullcontext()
 
 
-def init_process(database_path: str, project_id: int) -> None:
-    """Worker-process initializer: open this worker's own database connection."""
-    global _connection, _project_id
+def init_process(database_path: str, project_id: int, write_turn: Any = None) -> None:
+    """Worker-process initializer: open this worker's own database connection.
+
+    ``write_turn`` is a lock the workers share: waiting on it wakes a worker the moment the
+    other one commits, where SQLite's busy handler would poll with sleeps of up to 100 ms.
+    """
+    global _connection, _project_id, _write_turn
     _connection = open_connection(database_path)
     _project_id = project_id
+    if write_turn is not None:
+        _write_turn = write_turn
 
 
 def index_batch(jobs: list[FileJob]) -> BatchSummary:
     """In a worker process: process the files and write the result in one transaction."""
     assert _connection is not None, "init_process() was not called"
     batch, summary = to_batch(process_batch(jobs))
-    chunks = apply_batch(_connection, _project_id, batch)
+    with _write_turn:
+        chunks = apply_batch(_connection, _project_id, batch)
     return summary._replace(chunks=chunks)

@@ -127,12 +127,19 @@ class RagRepository:
 
     # -- files ---------------------------------------------------------------------------------
 
-    async def file_states(self, project_id: int) -> dict[str, FileState]:
-        rows = await self.db.fetchall(
+    async def file_states(
+        self, project_id: int, paths: Sequence[str] | None = None
+    ) -> dict[str, FileState]:
+        """Path -> state of every indexed file (or of just ``paths``)."""
+        sql = (
             "SELECT id, path, size, mtime_ns, content_hash, skip_reason FROM rag_files"
-            " WHERE project_id = ?",
-            (project_id,),
+            " WHERE project_id = ?"
         )
+        args: tuple[object, ...] = (project_id,)
+        if paths is not None:
+            sql += " AND path IN (SELECT value FROM json_each(?))"
+            args += (dump(list(paths)),)
+        rows = await self.db.fetchall(sql, args)
         return {row["path"]: FileState(*row) for row in rows}
 
     async def file_ids(self, project_id: int) -> dict[str, int]:
