@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from typing import Any, TypeVar
 
@@ -79,10 +80,13 @@ class DevFactoryServer(LanguageServer):
         """Run lifecycle hooks; one failing hook is logged and does not stop the others."""
         services = self.services
         for hook in hooks:
+            name = getattr(hook, "__qualname__", repr(hook))
+            started = time.perf_counter()
             try:
                 await hook(services)
             except Exception:
-                log.exception("%s hook %s failed", stage, getattr(hook, "__qualname__", hook))
+                log.exception("%s hook %s failed", stage, name)
+            log.debug("%s hook %s took %.1f ms", stage, name, (time.perf_counter() - started) * 1000)
 
     async def cancel_tasks(self) -> None:
         for task in list(self._tasks):

@@ -47,6 +47,14 @@ _encoder = msgspec.json.Encoder()
 class DevFactoryProtocol(LanguageServerProtocol):
     """LanguageServerProtocol that can send msgspec Structs anywhere in a message."""
 
+    def _handle_response(self, msg_id: Any, result: Any = None, error: Any = None) -> None:
+        """A late answer to a request we gave up on (cancelled at shutdown) is not an error."""
+        future = self._request_futures.get(msg_id)
+        if future is not None and future.cancelled():
+            self._request_futures.pop(msg_id, None)
+            return
+        super()._handle_response(msg_id, result, error)
+
     def _serialize_message(self, data: Any) -> Any:
         if isinstance(data, msgspec.Struct):
             return msgspec.to_builtins(data)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import platform
+import time
 import shutil
 from pathlib import Path
 
@@ -116,6 +117,7 @@ def setup(server: DevFactoryServer) -> None:
     @server.feature(types.INITIALIZE)
     async def on_initialize(params: types.InitializeParams) -> None:
         server.loop = asyncio.get_running_loop()
+        started = time.perf_counter()
         root = workspace_root(params)
         services, problems = await open_services(root, params.initialization_options)
         server.services_or_none = services
@@ -127,6 +129,7 @@ def setup(server: DevFactoryServer) -> None:
                 types.ShowMessageParams(type=types.MessageType.Warning, message=problem)
             )
         await server.call_hooks(server.on_initialize, "initialize")
+        log.info("initialized in %.0f ms", (time.perf_counter() - started) * 1000)
 
     @server.feature(types.INITIALIZED)
     async def on_initialized(params: types.InitializedParams) -> None:
