@@ -13,11 +13,11 @@ import re
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from tree_sitter import QueryCursor
+from tree_sitter import Node, QueryCursor
 
 from devfactory.storage.repositories.rag import NewChunk
 
-from .grammars import CONTAINER_KINDS, grammar_for
+from .grammars import CONTAINER_KINDS, Grammar, grammar_for
 from .subtokens import camel_subtokens, symbol_tokens
 
 MAX_CHUNK_LINES = 150
@@ -69,10 +69,10 @@ def chunk_file(path: str, language: str | None, text: str) -> list[NewChunk]:
     return chunks
 
 
-def _definitions(root_node: object, grammar: object, module: str) -> list[_Definition]:
-    spec = grammar.spec  # type: ignore[attr-defined]
+def _definitions(root_node: Node, grammar: Grammar, module: str) -> list[_Definition]:
+    spec = grammar.spec
     found: dict[tuple[int, int], tuple[int, int, str, str]] = {}
-    for _, captures in QueryCursor(grammar.query).matches(root_node):  # type: ignore[attr-defined]
+    for _, captures in QueryCursor(grammar.query).matches(root_node):
         node = captures["def"][0]
         name_node = captures["name"][0]
         kind = spec.kinds.get(node.type, "function")

@@ -220,12 +220,12 @@ class SearchEngine:
         """Unfiltered nearest chunks, from the in-memory copy of the vectors."""
         async with self._vectors_loading:
             if not self.vectors.loaded or self.vectors.stale:
-                rows = await self.store.rag.all_vectors(self.project_id)
-                await asyncio.to_thread(self.vectors.load, rows, len(vector) // 4)
+                stored = await self.store.rag.all_vectors(self.project_id)
+                await asyncio.to_thread(self.vectors.load, stored, len(vector) // 4)
         candidates = self.vectors.nearest(vector, 2 * k + 16)  # room for deleted chunks
         found = await self.store.rag.chunks_by_id(self.project_id, [i for i, _ in candidates])
-        rows = [found[i]._replace(score=d) for i, d in candidates if i in found]
-        return rows[:k]
+        nearest = [found[i]._replace(score=d) for i, d in candidates if i in found]
+        return nearest[:k]
 
     async def _query_vector(self, embedder: Embedder, query: str) -> bytes:
         vector = self._query_vectors.get(query)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,7 @@ logging.getLogger("watchdog.observers.inotify").setLevel(logging.CRITICAL)
 DEBOUNCE_S = 0.25
 _IGNORED_TOP = frozenset({".git", STATE_DIR_NAME, ".hg", ".svn"})
 
-Flush = Callable[[set[str], bool], Awaitable[None]]
+Flush = Callable[[set[str], bool], Coroutine[Any, Any, None]]
 """``flush(paths, rescan)``: re-index these workspace-relative paths (``rescan``: a directory
 moved or vanished, so look at everything)."""
 Spawn = Callable[[Coroutine[Any, Any, None]], "asyncio.Task[None]"]

@@ -122,12 +122,12 @@ def _pagerank(
         incoming = dict.fromkeys(nodes, (1.0 - DAMPING) / size)
         dangling = 0.0
         for node in nodes:
-            out = edges.get(node)
-            total = sum(out.values()) if out else 0.0
+            links = edges.get(node) or {}
+            total = sum(links.values())
             if not total:
                 dangling += rank[node]
                 continue
-            for target, weight in out.items():
+            for target, weight in links.items():
                 incoming[target] += DAMPING * rank[node] * weight / total
         share = DAMPING * dangling / size
         rank = {node: value + share for node, value in incoming.items()}
