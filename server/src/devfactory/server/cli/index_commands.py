@@ -117,12 +117,11 @@ def index_command(directory: Path, full: bool, no_embed: bool) -> None:
 
     result, status = run_async(go)
     _console().print(
-        f"[bold]{status.files}[/] files, [bold]{status.chunks}[/] chunks"
-        f" ({status.embedded_chunks} embedded with {status.embedder});"
-        f" this pass: {result.files_indexed} indexed, {result.files_unchanged} unchanged,"
-        f" {result.files_removed} removed, {result.files_skipped} skipped"
-        f" in {result.duration_ms / 1000:.2f} s",
+        f"[bold]{status.files}[/] files indexed ({status.skipped_files} skipped) into"
+        f" [bold]{status.chunks}[/] chunks, {status.embedded_chunks} embedded with"
+        f" {status.embedder}; up to date in {result.duration_ms / 1000:.2f} s",
         soft_wrap=True,
+        highlight=False,
     )
 
 

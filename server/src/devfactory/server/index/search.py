@@ -216,12 +216,17 @@ class SearchEngine:
         rows.sort(key=lambda row: row.score)
         return rows[:depth]
 
-    async def _nearest(self, vector: bytes, k: int) -> list[ChunkRow]:
-        """Unfiltered nearest chunks, from the in-memory copy of the vectors."""
+    async def load_vectors(self, dimensions: int) -> None:
+        """Bring the in-memory copy of the vectors up to date (done ahead of the first query
+        once embedding finishes, so that query does not wait for it)."""
         async with self._vectors_loading:
             if not self.vectors.loaded or self.vectors.stale:
                 stored = await self.store.rag.all_vectors(self.project_id)
-                await asyncio.to_thread(self.vectors.load, stored, len(vector) // 4)
+                await asyncio.to_thread(self.vectors.load, stored, dimensions)
+
+    async def _nearest(self, vector: bytes, k: int) -> list[ChunkRow]:
+        """Unfiltered nearest chunks, from the in-memory copy of the vectors."""
+        await self.load_vectors(len(vector) // 4)
         candidates = self.vectors.nearest(vector, 2 * k + 16)  # room for deleted chunks
         found = await self.store.rag.chunks_by_id(self.project_id, [i for i, _ in candidates])
         nearest = [found[i]._replace(score=d) for i, d in candidates if i in found]

@@ -7,6 +7,7 @@ the spirit of aider's repository map). Pure and deterministic: equal inputs, equ
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
@@ -24,9 +25,11 @@ MAX_DEFINITIONS_PER_NAME = 5
 #: Top-level definitions only: a method's or nested function's bare name (``run``, ``get``)
 #: cannot be told apart from every other one with that name by text alone.
 RANKED_KINDS = frozenset({"class", "function", "interface", "trait", "struct", "enum", "type"})
-#: Short all-lower-case names (``main``, ``setup``) are mostly other things' names.
-GENERIC_NAME_WEIGHT = 0.2
-GENERIC_NAME_LENGTH = 6
+#: Plain lower-case words (``request``, ``default``) are mostly other things' names too; long
+#: identifier-shaped names (``get_object_or_404``, ``QuerySet``) almost never are.
+PLAIN_WORD_WEIGHT = 0.1
+SHORT_IDENTIFIER_WEIGHT = 0.5
+DISTINCTIVE_LENGTH = 8
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -77,7 +80,7 @@ def rank_symbols(chunks: Iterable[ChunkRow], limit: int = 40) -> list[RankedSymb
         for name, count in sorted(mentions[source].items()):
             targets = [p for p in sorted(defined[name]) if p != source]
             for target in targets:
-                scores[(name, target)] += rank[source] * count * _weight(name) / len(targets)
+                scores[(name, target)] += rank[source] * _strength(name, count) / len(targets)
                 references[(name, target)] += count
     ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:limit]
     result = []
@@ -98,8 +101,15 @@ def rank_symbols(chunks: Iterable[ChunkRow], limit: int = 40) -> list[RankedSymb
 
 
 def _weight(name: str) -> float:
-    generic = len(name) < GENERIC_NAME_LENGTH and name.islower() and "_" not in name
-    return GENERIC_NAME_WEIGHT if generic else 1.0
+    if name.islower() and "_" not in name:
+        return PLAIN_WORD_WEIGHT
+    return 1.0 if len(name) >= DISTINCTIVE_LENGTH else SHORT_IDENTIFIER_WEIGHT
+
+
+def _strength(name: str, count: int) -> float:
+    """How much ``count`` mentions of ``name`` say: the square root, so one file repeating a
+    name a hundred times does not outweigh ten files using it (as aider's map does)."""
+    return _weight(name) * math.sqrt(count)
 
 
 def _pagerank(
@@ -114,7 +124,7 @@ def _pagerank(
         for name, count in counts.items():
             targets = [p for p in defined[name] if p != source]
             for target in targets:
-                out[target] += count * _weight(name) / len(targets)
+                out[target] += _strength(name, count) / len(targets)
         edges[source] = out
     size = len(nodes)
     rank = dict.fromkeys(nodes, 1.0 / size)
