@@ -10,12 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import multiprocessing
 import os
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path, PurePosixPath
 
 from devfactory.protocol.index import IndexRebuildResult
@@ -163,19 +160,21 @@ class Indexer:
         if progress is not None:
             progress(0, total)
         batches = [jobs[i : i + JOBS_PER_TASK] for i in range(0, total, JOBS_PER_TASK)]
-        start = totals
-        try:
-            if total >= PROCESS_POOL_THRESHOLD and (os.cpu_count() or 1) > 1:
+        if total >= PROCESS_POOL_THRESHOLD and (os.cpu_count() or 1) > 1:
+            from concurrent.futures.process import BrokenProcessPool  # with multiprocessing
+
+            start = totals
+            try:
                 async for summary in self._in_processes(batches):
                     totals = _add(totals, summary)
                     if progress is not None:
                         progress(totals.files, total)
                 batches = []
-        except BrokenProcessPool:
-            # Worker processes could not start (a host program without a __main__ guard, a
-            # sandbox without fork): index in this process instead, slower but complete.
-            log.warning("index worker processes failed; indexing in a thread instead")
-            totals = start
+            except BrokenProcessPool:
+                # Worker processes could not start (a host program without a __main__ guard,
+                # a sandbox without fork): index in this process instead, slower but complete.
+                log.warning("index worker processes failed; indexing in a thread instead")
+                totals = start
         async for summary in self._in_thread(batches):
             totals = _add(totals, summary)
             if progress is not None:
@@ -192,6 +191,9 @@ class Indexer:
 
     async def _in_processes(self, batches: list[list[FileJob]]) -> AsyncIterator[BatchSummary]:
         """Worker processes parse and write; the daemon only hears how many."""
+        import multiprocessing  # only big passes need it (start-up stays light)
+        from concurrent.futures import ProcessPoolExecutor
+
         workers = min(os.cpu_count() or 1, MAX_WORKERS)
         context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(

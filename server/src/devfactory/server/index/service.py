@@ -28,20 +28,15 @@ from devfactory.storage import Store
 from devfactory.storage.clock import now_iso
 from devfactory.storage.repositories.rag import ChunkRow
 
-from ..project.detectors import detect_frameworks
-from ..project.files import list_workspace_files
-from ..project.languages import language_stats
-from ..project.project_map import MAP_FILE, render_project_map, write_atomically
-from ..project.symbol_rank import rank_symbols
 from .embedders import Embedder, EmbedderUnavailable, WordLlamaEmbedder, make_embedder
 from .indexer import Indexer
 from .overlay import BufferOverlay
 from .search import SearchEngine
 from .vectors import VectorCache
-from .watcher import WorkspaceWatcher
 
 if TYPE_CHECKING:
     from ..events.bus import EventBus
+    from .watcher import WorkspaceWatcher
 
 log = logging.getLogger(__name__)
 
@@ -129,6 +124,8 @@ class IndexService:
             # Load the model now, so the first semantic query does not pay for it (~1 s).
             await asyncio.to_thread(self.embedder.load)
         if self.settings.watch and self.watcher is None:
+            from .watcher import WorkspaceWatcher  # watchdog loads only once watching starts
+
             self.watcher = WorkspaceWatcher(self.root, self._on_disk_changes, self._spawn)
             self.watcher.start()
 
@@ -301,6 +298,13 @@ class IndexService:
 
     async def project_map(self) -> ProjectMap:
         """Detect frameworks and render PROJECT_MAP.md (without writing it)."""
+        # Loaded on first use: the detectors and the ranking cost start-up time otherwise.
+        from ..project.detectors import detect_frameworks
+        from ..project.files import list_workspace_files
+        from ..project.languages import language_stats
+        from ..project.project_map import MAP_FILE, render_project_map
+        from ..project.symbol_rank import rank_symbols
+
         async with self._pass_lock:  # rank over a finished pass, not a half-indexed workspace
             chunks = await self.store.rag.all_chunks(self.project_id)
         listed = await asyncio.to_thread(list_workspace_files, self.root, self.settings.exclude)
@@ -324,6 +328,8 @@ class IndexService:
     ) -> ProjectMap:
         """Regenerate PROJECT_MAP.md in ``target`` (default: the workspace root), record it,
         and emit ``docs_updated`` when a run asked for it."""
+        from ..project.project_map import MAP_FILE, write_atomically
+
         result = await self.project_map()
         folder = target or self.root
         path = folder / MAP_FILE
