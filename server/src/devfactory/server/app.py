@@ -86,7 +86,9 @@ class DevFactoryServer(LanguageServer):
                 await hook(services)
             except Exception:
                 log.exception("%s hook %s failed", stage, name)
-            log.debug("%s hook %s took %.1f ms", stage, name, (time.perf_counter() - started) * 1000)
+            log.debug(
+                "%s hook %s took %.1f ms", stage, name, (time.perf_counter() - started) * 1000
+            )
 
     async def cancel_tasks(self) -> None:
         for task in list(self._tasks):

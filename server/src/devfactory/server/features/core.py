@@ -9,8 +9,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import platform
-import time
 import shutil
+import time
 from pathlib import Path
 
 from lsprotocol import types
