@@ -43,8 +43,9 @@ class VectorCache:
         import numpy as np
 
         self._ids = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
-        matrix = np.frombuffer(b"".join(row[1] for row in rows), dtype=np.float32)
-        self._matrix = matrix.reshape(len(rows), dimensions).copy()
+        self._matrix = np.empty((len(rows), dimensions), dtype=np.float32)
+        for index, (_, blob) in enumerate(rows):  # row by row: no second copy of everything
+            self._matrix[index] = np.frombuffer(blob, dtype=np.float32)
         self._size = len(rows)
         self._appended = 0
 
