@@ -5,6 +5,7 @@ The run writes only there; the user's files change only through approval.
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from ..paths import StatePaths
@@ -20,28 +21,35 @@ class WorktreeManager:
     def __init__(self, repo: WorkspaceRepository, paths: StatePaths) -> None:
         self.repo = repo
         self.paths = paths
+        self._creating = asyncio.Lock()
 
     def path_for(self, run_id: int) -> Path:
         return self.paths.worktrees / f"run-{run_id}"
 
     async def create(self, run_id: int, branch: str, base_commit: str) -> Path:
-        """Check ``base_commit`` out into the run's worktree on ``branch`` (idempotent)."""
+        """Check ``base_commit`` out into the run's worktree on ``branch`` (idempotent).
+
+        One at a time: git keeps worktree bookkeeping in shared files under ``.git/worktrees``.
+        ``--force`` reclaims the name of a worktree whose folder was deleted (no ``prune``,
+        which could drop a worktree another process is creating right now).
+        """
         path = self.path_for(run_id)
-        if (path / ".git").exists():
-            return path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        await self.repo.run("worktree", "prune", operation="worktree", run_id=run_id, check=False)
-        await self.repo.run(
-            "worktree",
-            "add",
-            "-q",
-            "-B",
-            branch,
-            str(path),
-            base_commit,
-            operation="worktree",
-            run_id=run_id,
-        )
+        async with self._creating:
+            if (path / ".git").exists():
+                return path
+            path.parent.mkdir(parents=True, exist_ok=True)
+            await self.repo.run(
+                "worktree",
+                "add",
+                "-q",
+                "--force",
+                "-B",
+                branch,
+                str(path),
+                base_commit,
+                operation="worktree",
+                run_id=run_id,
+            )
         return path
 
     async def changed_paths(self, run_id: int, base_commit: str) -> dict[str, str]:
