@@ -120,14 +120,14 @@ class IndexService:
         if not self.settings.enabled:
             return
         await self.rebuild()
-        if isinstance(self.embedder, WordLlamaEmbedder):
-            # Load the model now, so the first semantic query does not pay for it (~1 s).
-            await asyncio.to_thread(self.embedder.load)
         if self.settings.watch and self.watcher is None:
             from .watcher import WorkspaceWatcher  # watchdog loads only once watching starts
 
             self.watcher = WorkspaceWatcher(self.root, self._on_disk_changes, self._spawn)
             self.watcher.start()
+        if isinstance(self.embedder, WordLlamaEmbedder):
+            # Load the model now, so the first semantic query does not pay for it (~1 s).
+            await asyncio.to_thread(self.embedder.load)
 
     async def stop(self) -> None:
         if self.watcher is not None:
