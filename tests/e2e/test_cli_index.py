@@ -1,0 +1,91 @@
+"""``devfactory index``, ``search`` and ``map`` as a user runs them: real subprocesses, each
+starting a real daemon on a real git repository."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from support import make_git_repo
+
+DEVFACTORY = str(Path(sys.executable).with_name("devfactory"))
+ENV = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1"}
+FILES = {
+    "billing/invoices.py": (
+        "def compute_invoice_total(items):\n"
+        '    """Sum the price of every line item, tax included."""\n'
+        "    return sum(item.price for item in items)\n"
+    ),
+    "web/router.ts": "export function parseUrl(raw: string): URL {\n  return new URL(raw)\n}\n",
+    "tests/test_invoices.py": (
+        "from billing.invoices import compute_invoice_total\n\n\n"
+        "def test_compute_invoice_total():\n    assert compute_invoice_total([]) == 0\n"
+    ),
+}
+
+
+def devfactory(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [DEVFACTORY, *args], capture_output=True, text=True, cwd=cwd, env=ENV, timeout=120
+    )
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    return make_git_repo(tmp_path / "shop", FILES)
+
+
+def test_index_then_search_as_json(repo: Path, tmp_path: Path):
+    indexed = devfactory("index", str(repo), cwd=tmp_path)
+    assert indexed.returncode == 0, indexed.stderr
+    assert indexed.stdout.startswith("3 files indexed (0 skipped) into 4 chunks, 4 embedded")
+    assert "Indexing workspace" in indexed.stderr  # the bar, drawn from $/progress
+
+    found = devfactory("search", "parse url", "--workspace", str(repo), "--json", cwd=tmp_path)
+    assert found.returncode == 0, found.stderr
+    hits = json.loads(found.stdout)
+    assert hits[0] == {
+        "path": "web/router.ts",
+        "start_line": 1,
+        "end_line": 3,
+        "symbol": "web.router.parseUrl",
+        "kind": "function",
+        "language": "typescript",
+        "score": hits[0]["score"],
+        "snippet": FILES["web/router.ts"].rstrip("\n"),
+    }
+    assert [hit["score"] for hit in hits] == sorted((hit["score"] for hit in hits), reverse=True)
+
+
+def test_search_modes_limits_and_errors(repo: Path):
+    lexical = devfactory("search", "compute_invoice_total", "-m", "lexical", "-n", "1", cwd=repo)
+    assert lexical.returncode == 0, lexical.stderr
+    assert lexical.stdout.splitlines()[0].startswith(" 1. ")
+    assert "1 hits, lexical" in lexical.stdout
+
+    empty = devfactory("search", "  ", cwd=repo)
+    assert empty.returncode == 1
+    assert "query must not be empty" in empty.stderr
+    too_many = devfactory("search", "x", "--limit", "500", cwd=repo)
+    assert too_many.returncode == 1
+    assert "limit must be between 1 and 200, got 500" in too_many.stderr
+    outside = devfactory("search", "x", "--path", "/etc/*", cwd=repo)
+    assert outside.returncode == 1
+    assert "outside the workspace" in outside.stderr
+    unknown = devfactory("search", "x", "--mode", "fuzzy", cwd=repo)
+    assert unknown.returncode == 2  # refused by the CLI before any daemon starts
+    assert "'fuzzy' is not one of 'lexical', 'semantic', 'hybrid'" in unknown.stderr
+
+
+def test_map_writes_the_project_map(repo: Path):
+    mapped = devfactory("map", cwd=repo)
+    assert mapped.returncode == 0, mapped.stderr
+    assert mapped.stdout.strip() == f"wrote {repo / 'PROJECT_MAP.md'} (no framework detected)"
+    text = (repo / "PROJECT_MAP.md").read_text()
+    assert text.startswith("# Project map: shop\n")
+    assert "`billing.invoices.compute_invoice_total` (function, line 1)" in text
