@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 EMBED_BATCH = 256
+BUFFER_QUIET_S = 0.3
 META_EMBEDDER = "embedder"
 META_LAST_INDEXED = "last_indexed_at"
 
@@ -112,6 +113,9 @@ class IndexService:
         self._vectors_match = False
         """True once the stored vectors were made by ``self.embedder``."""
         self.watcher: WorkspaceWatcher | None = None
+        self._pending_buffers: dict[str, str] = {}
+        """Buffer texts not chunked yet (path -> text), see :meth:`buffer_changed`."""
+        self._buffer_timer: asyncio.TimerHandle | None = None
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -130,6 +134,8 @@ class IndexService:
             await asyncio.to_thread(self.embedder.load)
 
     async def stop(self) -> None:
+        if self._buffer_timer is not None:
+            self._buffer_timer.cancel()
         if self.watcher is not None:
             await asyncio.to_thread(self.watcher.stop)
             self.watcher = None
@@ -260,6 +266,7 @@ class IndexService:
 
     async def search(self, params: SearchParams) -> SearchResult:
         """Search the index (and unsaved buffers). Raises InvalidParams for bad params."""
+        self._flush_buffers()
         return await self.engine.search(params)
 
     async def symbols(self, query: str, limit: int = 100) -> list[ChunkRow]:
@@ -281,18 +288,36 @@ class IndexService:
     # -- unsaved buffers -----------------------------------------------------------------------
 
     def buffer_changed(self, path: str, text: str) -> None:
-        """An editor buffer's text (didOpen/didChange); searchable until saved or closed."""
-        try:
-            on_disk = (self.root / path).read_text("utf-8")
-        except (OSError, UnicodeDecodeError):
-            on_disk = None
-        if text == on_disk:
-            self.overlay.drop(path)
-        else:
-            self.overlay.put(path, text)
+        """An editor buffer's text (didOpen/didChange); searchable until saved or closed.
+
+        Typing sends a change per keystroke: the text is kept and chunked once the buffer has
+        been quiet for a moment, or right away when a search comes first.
+        """
+        self._pending_buffers[path] = text
+        if self._buffer_timer is not None:
+            self._buffer_timer.cancel()
+        self._buffer_timer = asyncio.get_running_loop().call_later(
+            BUFFER_QUIET_S, self._flush_buffers
+        )
 
     def buffer_closed(self, path: str) -> None:
+        self._pending_buffers.pop(path, None)
         self.overlay.drop(path)
+
+    def _flush_buffers(self) -> None:
+        if self._buffer_timer is not None:
+            self._buffer_timer.cancel()
+            self._buffer_timer = None
+        pending, self._pending_buffers = self._pending_buffers, {}
+        for path, text in pending.items():
+            try:
+                on_disk = (self.root / path).read_text("utf-8")
+            except (OSError, UnicodeDecodeError):
+                on_disk = None
+            if text == on_disk:
+                self.overlay.drop(path)
+            else:
+                self.overlay.put(path, text)
 
     # -- project map ---------------------------------------------------------------------------
 
