@@ -23,7 +23,7 @@ from pytest_lsp.client import register_lsp_features
 
 from devfactory.protocol.methods import NOTIFICATIONS, REQUESTS
 
-SERVER_COMMAND = [sys.executable, "-m", "devfactory.server", "serve", "--stdio"]
+SERVER_COMMAND = [sys.executable, "-P", "-m", "devfactory.server", "serve", "--stdio"]
 CLIENT_PROFILES = ["visual-studio-code", "neovim"]
 
 GIT_ENV = {

@@ -54,7 +54,7 @@ async def test_bad_params_are_invalid_params_naming_the_field(daemon: DaemonClie
 
 async def test_shutdown_and_exit_end_the_process_cleanly(workspace: Path):
     client = make_client()
-    await client.start_io(sys.executable, "-m", "devfactory.server", "serve", "--stdio")
+    await client.start_io(sys.executable, "-P", "-m", "devfactory.server", "serve", "--stdio")
     await client.initialize_session(initialize_params(workspace))
     await client.shutdown_session()
     assert client._server is not None
@@ -65,7 +65,7 @@ async def test_shutdown_and_exit_end_the_process_cleanly(workspace: Path):
 async def test_a_failing_handler_answers_an_error_and_the_daemon_keeps_serving(workspace: Path):
     client = make_client()
     env = {**os.environ, "DEVFACTORY_INJECT_FAULT": Requests.PROJECT_INFO}
-    await client.start_io(sys.executable, "-m", "devfactory.server", "serve", "--stdio", env=env)
+    await client.start_io(sys.executable, "-P", "-m", "devfactory.server", "serve", "--stdio", env=env)
     try:
         await client.initialize_session(initialize_params(workspace))
         with pytest.raises(Exception, match="fault injected into devfactory/project/info"):
@@ -80,7 +80,7 @@ async def test_a_failing_handler_answers_an_error_and_the_daemon_keeps_serving(w
 async def test_invalid_settings_are_reported_and_defaults_apply(tmp_path: Path):
     root = make_git_repo(tmp_path / "ws")
     client = make_client()
-    await client.start_io(sys.executable, "-m", "devfactory.server", "serve", "--stdio")
+    await client.start_io(sys.executable, "-P", "-m", "devfactory.server", "serve", "--stdio")
     try:
         await client.initialize_session(
             initialize_params(root, options={"maxConcurrentRuns": "many"})

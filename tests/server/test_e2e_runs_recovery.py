@@ -35,7 +35,7 @@ OPTIONS = {**RUN_OPTIONS, "maxConcurrentRuns": 2}
 
 async def start_daemon(workspace: Path) -> DaemonClient:
     client = make_client()
-    await client.start_io(sys.executable, "-m", "devfactory.server", "serve", "--stdio")
+    await client.start_io(sys.executable, "-P", "-m", "devfactory.server", "serve", "--stdio")
     await client.initialize_session(initialize_params(workspace, options=OPTIONS))
     return client
 

@@ -26,7 +26,7 @@ OPTIONS = {**RUN_OPTIONS, "maxConcurrentRuns": 1}
 
 async def start_daemon(workspace: Path, *, own_runs_only: bool) -> DaemonClient:
     client = make_client()
-    await client.start_io(sys.executable, "-m", "devfactory.server", "serve", "--stdio")
+    await client.start_io(sys.executable, "-P", "-m", "devfactory.server", "serve", "--stdio")
     params = initialize_params(workspace, options=OPTIONS)
     if own_runs_only:
         params.capabilities.experimental = {"devfactory": {"ownRunsOnly": True}}

@@ -25,7 +25,7 @@ export function expandHome(path: string): string {
 
 export function daemonCommand(settings: ServerSettings): DaemonCommand {
   const python = expandHome(settings.pythonPath.trim());
-  if (python) return { command: python, args: ['-m', 'devfactory.server', 'serve', '--stdio'] };
+  if (python) return { command: python, args: ['-P', '-m', 'devfactory.server', 'serve', '--stdio'] };
   return { command: expandHome(settings.path.trim()) || 'devfactory', args: ['serve', '--stdio'] };
 }
 

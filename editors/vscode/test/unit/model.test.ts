@@ -41,7 +41,7 @@ test('daemon command: the executable by default (~ is home), python -m when a py
   assert.deepEqual(daemonCommand({ path: '~/src/devfactory/.venv/bin/devfactory', pythonPath: '' }).command, join(homedir(), 'src/devfactory/.venv/bin/devfactory'));
   assert.deepEqual(daemonCommand({ path: 'devfactory', pythonPath: '/usr/bin/python3' }), {
     command: '/usr/bin/python3',
-    args: ['-m', 'devfactory.server', 'serve', '--stdio'],
+    args: ['-P', '-m', 'devfactory.server', 'serve', '--stdio'],
   });
 });
 

@@ -51,7 +51,7 @@ def default_server_command() -> list[str]:
     script = Path(sys.executable).with_name("devfactory")
     if script.exists():
         return [str(script), "serve", "--stdio"]
-    return [sys.executable, "-m", "devfactory.server", "serve", "--stdio"]
+    return [sys.executable, "-P", "-m", "devfactory.server", "serve", "--stdio"]
 
 
 class DaemonClient:

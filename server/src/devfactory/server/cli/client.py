@@ -18,8 +18,12 @@ T = TypeVar("T")
 
 
 def daemon_command() -> list[str]:
-    """This very installation's daemon (not whatever ``devfactory`` is first on PATH)."""
-    return [sys.executable, "-m", "devfactory.server", "serve", "--stdio"]
+    """This very installation's daemon (not whatever ``devfactory`` is first on PATH).
+
+    ``-P``: the workspace is the daemon's working directory, and a workspace with its own
+    ``devfactory/`` folder must not shadow the installed package.
+    """
+    return [sys.executable, "-P", "-m", "devfactory.server", "serve", "--stdio"]
 
 
 @asynccontextmanager
