@@ -65,7 +65,9 @@ async def test_shutdown_and_exit_end_the_process_cleanly(workspace: Path):
 async def test_a_failing_handler_answers_an_error_and_the_daemon_keeps_serving(workspace: Path):
     client = make_client()
     env = {**os.environ, "DEVFACTORY_INJECT_FAULT": Requests.PROJECT_INFO}
-    await client.start_io(sys.executable, "-P", "-m", "devfactory.server", "serve", "--stdio", env=env)
+    await client.start_io(
+        sys.executable, "-P", "-m", "devfactory.server", "serve", "--stdio", env=env
+    )
     try:
         await client.initialize_session(initialize_params(workspace))
         with pytest.raises(Exception, match="fault injected into devfactory/project/info"):
