@@ -27,15 +27,7 @@ from devfactory.protocol.methods import Requests
 from devfactory.protocol.project import ProjectMap, ProjectMapParams
 
 from .client import connect, run_async
-
-WORKSPACE = click.option(
-    "--workspace",
-    "-w",
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    default=".",
-    show_default=True,
-    help="The workspace folder the daemon serves.",
-)
+from .options import WORKSPACE
 
 
 def _console(*, stderr: bool = False) -> Any:

@@ -13,15 +13,7 @@ from devfactory.protocol.project import Health
 
 from ..version import __version__
 from .client import connect, run_async
-
-WORKSPACE = click.option(
-    "--workspace",
-    "-w",
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    default=".",
-    show_default=True,
-    help="The workspace folder the daemon serves.",
-)
+from .options import WORKSPACE
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

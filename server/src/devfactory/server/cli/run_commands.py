@@ -16,14 +16,8 @@ from devfactory.protocol.enums import AgentRole, ExecutionMode
 from devfactory.protocol.methods import Requests
 from devfactory.protocol.runs import RunCreateParams
 
-WORKSPACE = click.option(
-    "--workspace",
-    "-w",
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    default=".",
-    show_default=True,
-    help="The workspace folder the daemon serves.",
-)
+from .options import WORKSPACE
+
 RUN_ID = click.argument("run_id", metavar="RUN", type=int)
 
 
