@@ -8,6 +8,7 @@ one like a real API's. Subclasses only say how a reply looks on their wire.
 
 from __future__ import annotations
 
+import abc
 import contextlib
 import json
 import threading
@@ -19,7 +20,7 @@ from typing import Any, Self
 from .replies import ErrorReply, RecordedRequest, Reply, Scripted
 
 
-class FakeModelServer:
+class FakeModelServer(abc.ABC):
     """Serves ``script`` in order; ``requests`` records everything received."""
 
     api_path: str = "/"
@@ -37,12 +38,13 @@ class FakeModelServer:
 
     # -- wire format, per API -------------------------------------------------------------
 
+    @abc.abstractmethod
     def render(self, reply: Reply, request: RecordedRequest) -> Iterator[dict[str, Any]]:
         """The SSE events of a streamed reply, each ``{"event": name | None, "data": obj}``."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def error_body(self, error: ErrorReply) -> dict[str, Any]:
-        raise NotImplementedError
+        """The JSON body of an error answer, in the API's own shape."""
 
     def end_of_stream(self) -> bytes:
         """Bytes after the last event (OpenAI sends ``data: [DONE]``)."""
