@@ -56,11 +56,14 @@ suite('DevFactory extension', () => {
     const children = api.tree.getChildren(runNode).map((n: RunsNode) => n.kind);
     assert.deepEqual([children[0], children[children.length - 1]], ['question', 'console']);
     assert.equal(api.tree.getTreeItem(runNode).contextValue?.startsWith('run.waiting_for_user'), true);
-    const consoleDoc = await waitFor('the console document', () =>
-      vscode.workspace.textDocuments.find((d) => d.uri.scheme === 'devfactory-console' && d.uri.path === `/run-${run.id}.dfconsole`),
-    );
-    assert.equal(consoleDoc.languageId, 'devfactory-console');
-    await waitFor('the plan and the question in the console', () => /Plan: change greet\(\)/.test(consoleDoc.getText()) && /\? Also update the docs\?/.test(consoleDoc.getText()));
+    // Look the document up on every poll: VS Code may close and reopen it (a new object).
+    const consoleDoc = () =>
+      vscode.workspace.textDocuments.find((d) => d.uri.scheme === 'devfactory-console' && d.uri.path === `/run-${run.id}.dfconsole`);
+    assert.equal((await waitFor('the console document', consoleDoc)).languageId, 'devfactory-console');
+    await waitFor('the plan and the question in the console', () => {
+      const text = consoleDoc()?.getText() ?? '';
+      return /Plan: change greet\(\)/.test(text) && /\? Also update the docs\?/.test(text);
+    });
   });
 
   test('the question is answered through its quick pick', async () => {
