@@ -126,7 +126,7 @@ class RunWorker:
         await self.manager.update(self.run_id, current_step=step)
         if self._pause_requested:
             self._pause_requested = False
-            await self._pause("paused by the user")
+            await self.pause_until_resumed("paused by the user")
         pending, self.directives = self.directives, []
         return pending
 
@@ -160,7 +160,8 @@ class RunWorker:
         text = answered.response_text or ""
         return text if action == "answer" else f"{action}: {text}".strip()
 
-    async def _pause(self, reason: str, wake_after: float | None = None) -> None:
+    async def pause_until_resumed(self, reason: str, wake_after: float | None = None) -> None:
+        """Pause with ``reason`` and wait for a resume (or ``wake_after`` seconds)."""
         run = await self.manager.get(self.run_id)
         run.metadata.pause_reason = reason
         self._resumed.clear()
@@ -395,4 +396,4 @@ class ExhaustionPauser:
                     message=reason,
                     severity=Severity.WARNING,
                 )
-                await self.worker._pause(reason, wake_after=exc.retry_after)
+                await self.worker.pause_until_resumed(reason, wake_after=exc.retry_after)
