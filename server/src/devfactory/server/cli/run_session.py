@@ -64,10 +64,8 @@ async def show_changes(client: DaemonClient, run: Run, workspace: Path) -> int:
     console.print(f"\n[bold]Proposed changes of run {run.id}[/]")
     console.print(changes_table(found.changes))
     where = "" if workspace.resolve() == Path.cwd().resolve() else f" -w {workspace}"
-    console.print(
-        f"\nApply them: [bold]devfactory approve {run.id}{where}[/]   "
-        f"Drop them: [bold]devfactory reject {run.id}{where}[/]"
-    )
+    console.print(f"\nApply them: [bold]devfactory approve {run.id}{where}[/]", soft_wrap=True)
+    console.print(f"Drop them:  [bold]devfactory reject {run.id}{where}[/]", soft_wrap=True)
     return len(found.changes)
 
 
