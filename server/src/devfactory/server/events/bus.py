@@ -116,6 +116,8 @@ class EventBus:
         while self._pending:
             self._wake.set()
             await asyncio.sleep(0.005)
+        async with self._delivering:  # the batch taken last is committed and delivered
+            pass
         for task in (self._writer, self._tail):
             if task is not None:
                 task.cancel()

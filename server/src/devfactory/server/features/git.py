@@ -28,13 +28,7 @@ from ..app import DevFactoryServer
 from ..errors import InvalidParams, InvalidState, Refused, Unavailable
 from ..git.runner import GitError, GitRunner
 from ..services import Services
-
-_IDENTITY = {
-    "GIT_AUTHOR_NAME": "DevFactory",
-    "GIT_AUTHOR_EMAIL": "devfactory@localhost",
-    "GIT_COMMITTER_NAME": "DevFactory",
-    "GIT_COMMITTER_EMAIL": "devfactory@localhost",
-}
+from ..workspace.repository import IDENTITY
 
 
 def setup(server: DevFactoryServer) -> None:
@@ -66,7 +60,7 @@ def setup(server: DevFactoryServer) -> None:
         if not status.stdout.strip():
             raise InvalidState(f"run {run.id} has nothing to commit")
         await git.run(
-            "commit", "-q", "-m", message, operation="commit", run_id=run.id, env=_IDENTITY
+            "commit", "-q", "-m", message, operation="commit", run_id=run.id, env=IDENTITY
         )
         sha = await git.out("rev-parse", "HEAD", audit=False)
         branch = await git.out("symbolic-ref", "--short", "HEAD", audit=False)

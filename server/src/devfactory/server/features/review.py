@@ -41,7 +41,6 @@ from ..review.editor import LspEditor
 from ..review.service import ReviewService
 from ..review.texts import ChangeTexts
 from ..services import Services
-from ..workspace.repository import WorkspaceRepository
 
 DIAGNOSTICS_DEBOUNCE_S = 0.15
 
@@ -60,11 +59,11 @@ def setup(server: DevFactoryServer) -> None:
     pending_refresh: dict[str, asyncio.TimerHandle] = {}
 
     async def start(services: Services) -> None:
-        repo = WorkspaceRepository(services.paths, private=not services.is_git_repo, audit=None)
+        assert services.snapshots is not None, "the runs feature must start first"
         services.review = ReviewService(
             server=server,
             services=services,
-            texts=ChangeTexts(repo, services.paths.diffs),
+            texts=ChangeTexts(services.snapshots.repo, services.paths.diffs),
             editor=LspEditor(server),
         )
 

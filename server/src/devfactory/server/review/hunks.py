@@ -18,7 +18,7 @@ def split_lines(text: str) -> list[str]:
     return text.splitlines(keepends=True)
 
 
-def _opcodes(
+def opcodes(
     before: Sequence[str], after: Sequence[str]
 ) -> Sequence[tuple[str, int, int, int, int]]:
     return difflib.SequenceMatcher(None, before, after, autojunk=False).get_opcodes()
@@ -28,7 +28,7 @@ def compute_hunks(before: str, after: str) -> list[Hunk]:
     """The changed regions of ``before`` -> ``after``; line numbers are 1-based."""
     a, b = split_lines(before), split_lines(after)
     hunks: list[Hunk] = []
-    for tag, i1, i2, j1, j2 in _opcodes(a, b):
+    for tag, i1, i2, j1, j2 in opcodes(a, b):
         if tag == "equal":
             continue
         old_lines, new_lines = i2 - i1, j2 - j1
@@ -67,7 +67,7 @@ def apply_hunks(before: str, after: str, chosen: Iterable[int]) -> str:
     a, b = split_lines(before), split_lines(after)
     out: list[str] = []
     index = 0
-    for tag, i1, i2, j1, j2 in _opcodes(a, b):
+    for tag, i1, i2, j1, j2 in opcodes(a, b):
         if tag == "equal":
             out += a[i1:i2]
             continue
@@ -81,7 +81,7 @@ def map_line(before: str, current: str, line: int) -> int:
     if before == current:
         return line
     a, b = split_lines(before), split_lines(current)
-    for tag, i1, i2, j1, j2 in _opcodes(a, b):
+    for tag, i1, i2, j1, j2 in opcodes(a, b):
         if i1 <= line < i2 or (i1 == i2 == line):
             return j1 + min(line - i1, max(j2 - j1 - 1, 0)) if tag == "equal" else j1
     return len(b)

@@ -472,11 +472,9 @@ def _with_status(hunk: Hunk, status: ChangeStatus) -> Hunk:
 
 def text_edits(current: str, target: str) -> list[types.TextEdit]:
     """Minimal line edits turning ``current`` into ``target`` (cursor and folds survive)."""
-    import difflib
-
     a, b = hunkmath.split_lines(current), hunkmath.split_lines(target)
     edits = []
-    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+    for tag, i1, i2, j1, j2 in hunkmath.opcodes(a, b):
         if tag == "equal":
             continue
         edits.append(

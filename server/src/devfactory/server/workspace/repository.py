@@ -20,7 +20,7 @@ from ..git.runner import AuditHook, GitResult, GitRunner
 from ..paths import STATE_DIR_NAME, StatePaths
 
 SNAPSHOT_REF_PREFIX = "refs/devfactory/snapshots/"
-_IDENTITY = {
+IDENTITY = {
     "GIT_AUTHOR_NAME": "DevFactory",
     "GIT_AUTHOR_EMAIL": "devfactory@localhost",
     "GIT_COMMITTER_NAME": "DevFactory",
@@ -34,7 +34,7 @@ class WorkspaceRepository:
     def __init__(self, paths: StatePaths, *, private: bool, audit: AuditHook | None) -> None:
         self.paths = paths
         self.private = private
-        self._env: dict[str, str] = dict(_IDENTITY)
+        self._env: dict[str, str] = dict(IDENTITY)
         if private:
             self._env |= {"GIT_DIR": str(paths.private_git_dir), "GIT_WORK_TREE": str(paths.root)}
         self.git = GitRunner(paths.root, on_finished=audit)
