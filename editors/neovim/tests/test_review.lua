@@ -140,7 +140,7 @@ h.test(':DevFactory reject discards the hunk under the cursor', function()
   -- The reply to the command may come after the diagnostics were cleared.
   h.check(
     'a message confirms it',
-    h.wait_note(notes, 'DevFactory: rejected hunk 1 of change', 5000),
+    h.wait_note(notes, 'DevFactory: rejected hunk 1 of other.py', 5000),
     notes
   )
   local changes = h.request(client, 'devfactory/changes/list', { path = 'other.py' }).changes

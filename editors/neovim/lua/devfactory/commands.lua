@@ -128,7 +128,7 @@ M.subcommands = {
   changes = {
     usage = 'changes [run]',
     run = function(fargs)
-      review().changes(fargs)
+      require('devfactory.changes').list(fargs)
     end,
     complete = known_runs,
   },
