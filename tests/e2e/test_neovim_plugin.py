@@ -21,6 +21,7 @@ import pytest
 
 from devfactory.protocol import enums, errors
 from devfactory.protocol.methods import PROTOCOL_VERSION, Commands, Notifications, Requests
+from devfactory.protocol.schema import ENUMS, ERROR_CODES
 
 ROOT = Path(__file__).resolve().parents[2]
 PLUGIN = ROOT / "editors" / "neovim"
@@ -77,21 +78,6 @@ def names_of(namespace: type) -> dict[str, str]:
     return {k: v for k, v in vars(namespace).items() if k.isupper() and isinstance(v, str)}
 
 
-SCHEMA_ENUMS = [
-    enums.RunStatus,
-    enums.RunControl,
-    enums.AgentRole,
-    enums.Severity,
-    enums.EventType,
-    enums.ChangeStatus,
-    enums.ChangeAction,
-    enums.ExecutionMode,
-    enums.HitlAction,
-    enums.HitlStatus,
-    enums.ProviderName,
-]
-
-
 def members(enum: type[StrEnum]) -> dict[str, str]:
     return {member.name: member.value for member in enum}
 
@@ -103,23 +89,12 @@ def test_lua_constants_mirror_the_protocol(tmp_path: Path) -> None:
         "Requests": names_of(Requests),
         "Notifications": names_of(Notifications),
         "Commands": names_of(Commands),
-        **{enum.__name__: members(enum) for enum in SCHEMA_ENUMS},
+        **{enum.__name__: members(enum) for enum in ENUMS},
         "RUN_CONTROLS": {
             status.value: {control.value: True for control in controls}
             for status, controls in enums.RUN_CONTROLS.items()
         },
         "TERMINAL_RUN_STATUSES": {status.value: True for status in enums.TERMINAL_RUN_STATUSES},
-        "ErrorCodes": {
-            name: getattr(errors, name)
-            for name in (
-                "METHOD_NOT_FOUND",
-                "INVALID_PARAMS",
-                "INTERNAL_ERROR",
-                "NOT_FOUND",
-                "INVALID_STATE",
-                "REFUSED",
-                "UNAVAILABLE",
-            )
-        },
+        "ErrorCodes": {name: getattr(errors, name) for name in ERROR_CODES},
     }
     assert {key: lua.get(key) for key in expected} == expected

@@ -7,40 +7,15 @@ local root = h.workspace({
   ['app.py'] = "def greet():\n    return 'hi'\n",
   ['scripts/edit.json'] = h.script({
     { text = 'Plan:\n1. Say hello\n2. Finish' },
-    {
-      toolCalls = {
-        {
-          name = 'edit_file',
-          arguments = { path = 'app.py', search = "return 'hi'", replace = "return 'hello'" },
-        },
-      },
-    },
-    { toolCalls = { { name = 'finish', arguments = { summary = 'Says hello.' } } } },
+    h.edit_turn('app.py', "return 'hi'", "return 'hello'"),
+    h.finish_turn('Says hello.'),
   }),
   ['scripts/quick.json'] = h.script({
     { text = 'Plan: nothing to do.' },
-    { toolCalls = { { name = 'finish', arguments = { summary = 'Nothing.' } } } },
+    h.finish_turn('Nothing.'),
   }),
 })
-vim.cmd.cd(root)
-local notes = h.capture_notify()
-require('devfactory').setup(h.options({ console = { open_on_run = true } }))
-local client = h.open(root, 'app.py')
-h.check('the daemon is attached', client ~= nil)
-if not client then
-  h.test('completion offers each control only the runs whose status allows it', function()
-  local function complete(line)
-    return vim.fn.getcompletion(line, 'cmdline')
-  end
-  local finished = complete('DevFactory retry ')
-  h.check('retry offers the finished runs', vim.tbl_contains(finished, tostring(first)), finished)
-  for _, control in ipairs({ 'pause', 'resume', 'directive', 'cancel' }) do
-    h.eq(('%s offers no finished run'):format(control), {}, complete('DevFactory ' .. control .. ' '))
-  end
-end)
-
-h.finish()
-end
+local client, notes = h.start(root, 'app.py', { console = { open_on_run = true } })
 local code_win = vim.api.nvim_get_current_win()
 
 local function console_windows()

@@ -4,46 +4,22 @@
 package.path = vim.fs.dirname(debug.getinfo(1, 'S').source:sub(2)) .. '/?.lua;' .. package.path
 local h = require('helpers')
 
-local function edit(path, search, replace)
-  return {
-    toolCalls = {
-      { name = 'edit_file', arguments = { path = path, search = search, replace = replace } },
-    },
-  }
-end
-
-local function write(path, content)
-  return { toolCalls = { { name = 'write_file', arguments = { path = path, content = content } } } }
-end
-
 local root = h.workspace({
   ['app.py'] = "def greet():\n    return 'hi'\n",
   ['tail.py'] = 'A = 1\n',
   ['clash.py'] = 'X = 1\n',
   ['scripts/edges.json'] = h.script({
     { text = 'Plan: create two files, append to one, edit two.' },
-    write('new.py', 'NEW = True\n'),
-    write('fresh.py', 'FRESH = 1\n'),
-    edit('tail.py', 'A = 1', 'A = 1\nB = 2'),
-    edit('clash.py', 'X = 1', 'X = 2'),
-    edit('app.py', "return 'hi'", "return 'hello'"),
-    { toolCalls = { { name = 'finish', arguments = { summary = 'Edges.' } } } },
+    h.write_turn('new.py', 'NEW = True\n'),
+    h.write_turn('fresh.py', 'FRESH = 1\n'),
+    h.edit_turn('tail.py', 'A = 1', 'A = 1\nB = 2'),
+    h.edit_turn('clash.py', 'X = 1', 'X = 2'),
+    h.edit_turn('app.py', "return 'hi'", "return 'hello'"),
+    h.finish_turn('Edges.'),
   }),
 })
-vim.cmd.cd(root)
-local notes = h.capture_notify()
-require('devfactory').setup(h.options({ console = { open_on_run = false } }))
-local client = h.open(root, 'app.py')
-h.check('the daemon is attached', client ~= nil)
-if not client then
-  h.finish()
-end
-
-local function devfactory_diagnostics(buf)
-  return vim.tbl_filter(function(d)
-    return d.source == 'devfactory'
-  end, vim.diagnostic.get(buf))
-end
+local client, notes = h.start(root, 'app.py', { console = { open_on_run = false } })
+local devfactory_diagnostics = h.devfactory_diagnostics
 
 local function open(rel)
   vim.cmd.edit(vim.fn.fnameescape(vim.fs.joinpath(root, rel)))

@@ -10,7 +10,7 @@ import * as vscode from 'vscode';
 import type { DevFactoryApi } from '../../src/extension';
 import { ErrorCodes, Requests, type Run, type RunControl, RUN_CONTROLS, RunStatus } from '../../src/generated/protocol';
 import { CHATTY_PLAN } from '../support/workspace';
-import { waitFor } from './wait';
+import { runningApi, waitFor } from './wait';
 
 suite('DevFactory run controls', () => {
   let api: DevFactoryApi;
@@ -18,8 +18,7 @@ suite('DevFactory run controls', () => {
   const status = () => api.store.run(run.id)?.status;
 
   suiteSetup(async () => {
-    api = (await vscode.extensions.getExtension<DevFactoryApi>('devfactory.devfactory')!.activate())!;
-    await waitFor('the daemon', () => api.client.state === 'running');
+    api = await runningApi();
   });
 
   test('Pause and Resume a running run', async () => {
@@ -80,8 +79,7 @@ suite('DevFactory run controls follow the daemon', () => {
   let api: DevFactoryApi;
 
   suiteSetup(async () => {
-    api = (await vscode.extensions.getExtension<DevFactoryApi>('devfactory.devfactory')!.activate())!;
-    await waitFor('the daemon', () => api.client.state === 'running');
+    api = await runningApi();
   });
 
   /** The run controls the Runs view offers for a run right now. */
@@ -142,8 +140,7 @@ suite('DevFactory console', () => {
   let api: DevFactoryApi;
 
   suiteSetup(async () => {
-    api = (await vscode.extensions.getExtension<DevFactoryApi>('devfactory.devfactory')!.activate())!;
-    await waitFor('the daemon', () => api.client.state === 'running');
+    api = await runningApi();
   });
 
   test('a chatty run: each streamed message shows once, and the console follows it to the summary', async () => {

@@ -19,7 +19,7 @@ from .events import PAYLOAD_TYPES
 from .methods import NOTIFICATIONS, PROTOCOL_VERSION, REQUESTS, Commands, Notifications, Requests
 from .settings import Settings
 
-_ENUMS = [
+ENUMS = [
     enums.RunStatus,
     enums.RunControl,
     enums.AgentRole,
@@ -36,9 +36,9 @@ _ENUMS = [
     enums.ReviewDecision,
     enums.ProviderName,
 ]
+"""The enumerations the schema exports (the editors generate theirs from it)."""
 
-
-_ERROR_CODES = (
+ERROR_CODES = (
     "METHOD_NOT_FOUND",
     "INVALID_PARAMS",
     "INTERNAL_ERROR",
@@ -56,7 +56,7 @@ def _constants(cls: type) -> dict[str, str]:
 
 def build_schema() -> dict[str, Any]:
     """The contract as one JSON Schema document (deterministic: keys sorted on output)."""
-    types: list[Any] = [Settings, *_ENUMS]
+    types: list[Any] = [Settings, *ENUMS]
     for spec in REQUESTS.values():
         types += [spec.params, spec.result]
     types += list(NOTIFICATIONS.values())
@@ -90,7 +90,7 @@ def build_schema() -> dict[str, Any]:
             "Requests": _constants(Requests),
             "Notifications": _constants(Notifications),
             "Commands": _constants(Commands),
-            "ErrorCodes": {name: getattr(errors, name) for name in _ERROR_CODES},
+            "ErrorCodes": {name: getattr(errors, name) for name in ERROR_CODES},
         },
         "x-devfactory-run-controls": {
             status.value: sorted(control.value for control in controls)
