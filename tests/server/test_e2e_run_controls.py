@@ -11,7 +11,7 @@ import pytest_asyncio
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 
 from devfactory.protocol import errors as codes
-from devfactory.protocol.enums import RunStatus
+from devfactory.protocol.enums import RUN_CONTROLS, RunControl, RunStatus
 from devfactory.protocol.hitl import HitlRespondParams
 from devfactory.protocol.methods import Notifications, Requests
 from devfactory.protocol.runs import (
@@ -38,20 +38,10 @@ from support import DaemonClient, make_git_repo
 S = RunStatus
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
-CONTROLS = ["start", "pause", "resume", "cancel", "retry", "directive"]
-LEGAL: dict[RunStatus, set[str]] = {
-    S.DRAFT: {"start", "cancel"},
-    S.QUEUED: {"cancel"},
-    S.RUNNING: {"pause", "cancel", "directive"},
-    S.PAUSED: {"resume", "cancel", "directive"},
-    S.WAITING_FOR_USER: {"pause", "cancel", "directive"},
-    S.COMPLETED: {"retry"},
-    S.FAILED: {"retry"},
-    S.CANCELLED: {"retry"},
-}
+CONTROLS = list(RunControl)
 ILLEGAL = [
     (status, control)
-    for status, legal in LEGAL.items()
+    for status, legal in RUN_CONTROLS.items()
     for control in CONTROLS
     if control not in legal
 ]
@@ -97,12 +87,12 @@ async def runs(
     found[S.WAITING_FOR_USER] = await wait_status(daemon, waiting.id, S.WAITING_FOR_USER)
 
     found[S.QUEUED] = await create_run(daemon, write_script(folder, "later", [plan, finish()]))
-    assert {status: run.status for status, run in found.items()} == {s: s for s in LEGAL}
+    assert {status: run.status for status, run in found.items()} == {s: s for s in RunStatus}
     yield found
 
 
-async def control(client: DaemonClient, name: str, run_id: int) -> Run:
-    if name == "directive":
+async def control(client: DaemonClient, name: RunControl, run_id: int) -> Run:
+    if name is RunControl.DIRECTIVE:
         params: object = RunDirectiveParams(run_id=run_id, text="also update the docs")
     else:
         params = RunIdParams(run_id=run_id)
@@ -112,7 +102,7 @@ async def control(client: DaemonClient, name: str, run_id: int) -> Run:
 
 @pytest.mark.parametrize(("status", "name"), ILLEGAL)
 async def test_an_illegal_control_names_the_current_status_and_changes_nothing(
-    daemon: DaemonClient, runs: dict[RunStatus, Run], status: RunStatus, name: str
+    daemon: DaemonClient, runs: dict[RunStatus, Run], status: RunStatus, name: RunControl
 ):
     run = runs[status]
     before = await replay(daemon, run.id)
@@ -130,24 +120,24 @@ async def test_an_illegal_control_names_the_current_status_and_changes_nothing(
 @pytest.mark.parametrize(
     ("status", "message"),
     [
-        (S.COMPLETED, "run {id} is completed; only a paused run can be resumed"),
-        (S.RUNNING, "run {id} is running; only a draft run can be started"),
-        (S.QUEUED, "run {id} is queued; only a running run can be paused"),
+        (S.COMPLETED, "run {id} is completed; resume needs a paused run"),
+        (S.RUNNING, "run {id} is running; start needs a draft run"),
+        (S.QUEUED, "run {id} is queued; pause needs a running or waiting_for_user run"),
         (S.CANCELLED, "run {id} is already cancelled"),
-        (S.DRAFT, "run {id} is draft; only a finished run can be retried"),
-        (S.FAILED, "run {id} is failed; directives go to a running, paused or waiting run"),
+        (S.DRAFT, "run {id} is draft; retry needs a completed, failed or cancelled run"),
+        (S.FAILED, "run {id} is failed; directive needs a running, paused or waiting_for_user run"),
     ],
 )
 async def test_the_refusals_say_what_would_be_allowed(
     daemon: DaemonClient, runs: dict[RunStatus, Run], status: RunStatus, message: str
 ):
     name = {
-        S.COMPLETED: "resume",
-        S.RUNNING: "start",
-        S.QUEUED: "pause",
-        S.CANCELLED: "cancel",
-        S.DRAFT: "retry",
-        S.FAILED: "directive",
+        S.COMPLETED: RunControl.RESUME,
+        S.RUNNING: RunControl.START,
+        S.QUEUED: RunControl.PAUSE,
+        S.CANCELLED: RunControl.CANCEL,
+        S.DRAFT: RunControl.RETRY,
+        S.FAILED: RunControl.DIRECTIVE,
     }[status]
     with pytest.raises(JsonRpcException) as caught:
         await control(daemon, name, runs[status].id)

@@ -3,18 +3,43 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
+from devfactory.protocol.enums import RUN_CONTROLS
 from devfactory.protocol.methods import NOTIFICATIONS, REQUESTS
 from devfactory.protocol.schema import build_schema, render_schema
 
-SCHEMA_FILE = Path(__file__).resolve().parents[2] / "docs/protocol.schema.json"
+ROOT = Path(__file__).resolve().parents[2]
+SCHEMA_FILE = ROOT / "docs/protocol.schema.json"
+LUA_GENERATOR = ROOT / "editors/neovim/scripts/generate.py"
 
 
 def test_checked_in_schema_is_current() -> None:
     assert SCHEMA_FILE.read_text() == render_schema(), (
         "docs/protocol.schema.json is stale: run "
         "`uv run python -m devfactory.protocol.schema > docs/protocol.schema.json`"
+    )
+
+
+def test_neovim_constants_are_generated_from_the_current_schema() -> None:
+    done = subprocess.run(
+        [sys.executable, str(LUA_GENERATOR), "--check"], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+
+
+def test_schema_exports_the_run_control_table() -> None:
+    schema = build_schema()
+    controls = schema["x-devfactory-run-controls"]
+    assert controls == {
+        status.value: sorted(control.value for control in allowed)
+        for status, allowed in RUN_CONTROLS.items()
+    }
+    assert set(controls) == set(schema["$defs"]["RunStatus"]["enum"])
+    assert {c for allowed in controls.values() for c in allowed} <= set(
+        schema["$defs"]["RunControl"]["enum"]
     )
 
 

@@ -146,6 +146,25 @@ function H.script(turns)
   return vim.json.encode({ turns = turns })
 end
 
+--- A script turn that edits `path` (replaces `search` with `replace`).
+function H.edit_turn(path, search, replace)
+  return {
+    toolCalls = {
+      { name = 'edit_file', arguments = { path = path, search = search, replace = replace } },
+    },
+  }
+end
+
+--- A script turn that writes `content` to `path` (a new file when it does not exist).
+function H.write_turn(path, content)
+  return { toolCalls = { { name = 'write_file', arguments = { path = path, content = content } } } }
+end
+
+--- A script turn that finishes the run with `summary`.
+function H.finish_turn(summary)
+  return { toolCalls = { { name = 'finish', arguments = { summary = summary } } } }
+end
+
 --- Record vim.notify calls instead of printing them.
 ---@return {message: string, level: integer}[]
 function H.capture_notify()
@@ -189,6 +208,28 @@ function H.open(root, rel)
     return client and client.initialized
   end)
   return client, buf
+end
+
+--- `:cd` into `root`, capture notifications, `setup()` with the test daemon and `opts`, open
+--- `rel` and check the daemon attached (the file ends here when it did not).
+---@return vim.lsp.Client client, {message: string, level: integer}[] notes
+function H.start(root, rel, opts)
+  vim.cmd.cd(root)
+  local notes = H.capture_notify()
+  require('devfactory').setup(H.options(opts))
+  local client = H.open(root, rel)
+  H.check('the daemon is attached', client ~= nil)
+  if not client then
+    H.finish()
+  end
+  return client --[[@as vim.lsp.Client]], notes
+end
+
+--- The daemon's diagnostics (proposed hunks) of a buffer.
+function H.devfactory_diagnostics(buf)
+  return vim.tbl_filter(function(d)
+    return d.source == 'devfactory'
+  end, vim.diagnostic.get(buf))
 end
 
 --- Run an Ex command; an error raised by it fails the check (the plugin must not raise).

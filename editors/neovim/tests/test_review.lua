@@ -4,13 +4,7 @@
 package.path = vim.fs.dirname(debug.getinfo(1, 'S').source:sub(2)) .. '/?.lua;' .. package.path
 local h = require('helpers')
 
-local function edit(path, search, replace)
-  return {
-    toolCalls = {
-      { name = 'edit_file', arguments = { path = path, search = search, replace = replace } },
-    },
-  }
-end
+local edit = h.edit_turn
 
 local root = h.workspace({
   ['app.py'] = "def greet():\n    return 'hi'\n",
@@ -43,11 +37,7 @@ if not client then
   h.finish()
 end
 
-local function devfactory_diagnostics(buf)
-  return vim.tbl_filter(function(d)
-    return d.source == 'devfactory'
-  end, vim.diagnostic.get(buf))
-end
+local devfactory_diagnostics = h.devfactory_diagnostics
 
 local function line(buf, n)
   return vim.api.nvim_buf_get_lines(buf, n - 1, n, false)[1]
@@ -140,7 +130,7 @@ h.test(':DevFactory reject discards the hunk under the cursor', function()
   -- The reply to the command may come after the diagnostics were cleared.
   h.check(
     'a message confirms it',
-    h.wait_note(notes, 'DevFactory: rejected hunk 1 of change', 5000),
+    h.wait_note(notes, 'DevFactory: rejected hunk 1 of other.py', 5000),
     notes
   )
   local changes = h.request(client, 'devfactory/changes/list', { path = 'other.py' }).changes

@@ -315,14 +315,14 @@ h.test('command output folds away in the console', function()
   local header = vim.fn.foldclosed(output)
   h.check(
     'the output lines are one closed fold starting at the output event',
-    header > 0 and h.lines(buf)[header]:find('command_output', 1, true) ~= nil,
+    header > 0 and h.lines(buf)[header]:find('  output ', 1, true) ~= nil,
     { header = header }
   )
   h.eq('the fold covers the output and nothing else', output, vim.fn.foldclosedend(output))
   h.check(
     'the command line itself stays visible',
     vim.fn.foldclosed(header - 1) == -1
-      and h.lines(buf)[header - 1]:find('command_started', 1, true) ~= nil
+      and h.lines(buf)[header - 1]:find('  command ', 1, true) ~= nil
   )
   h.eq(
     'the fold text counts the lines',

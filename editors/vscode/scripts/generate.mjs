@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // Generate the extension's view of the wire contract from docs/protocol.schema.json, the JSON
 // Schema the Python protocol package exports (`make schema`):
-//   - src/generated/protocol.ts: method-name constants, enums, one interface per type, and the
-//     method -> params/result maps that make DaemonClient.request() typed;
+//   - src/generated/protocol.ts: method-name constants, enums, one interface per type, the
+//     method -> params/result maps that make DaemonClient.request() typed, and RUN_CONTROLS
+//     (which control each run status allows; the Runs view and the pickers offer only those);
 //   - package.json contributes.configuration[1]: the daemon's settings (x-devfactory-settings).
 // `--check` writes nothing and exits 1 when either file is stale, so TypeScript and Python
 // cannot drift (test/unit/generated.test.ts runs it).
@@ -117,6 +118,20 @@ function renderConstants(name, values) {
   return `export const ${name} = {\n${body}\n} as const;\n`;
 }
 
+/** The run-control table (which control each run status allows) and the terminal statuses. */
+function renderRunControls(schema) {
+  const rows = Object.entries(schema['x-devfactory-run-controls'])
+    .map(([status, controls]) => `  ${status}: [${controls.map(quote).join(', ')}],`)
+    .join('\n');
+  const terminal = schema['x-devfactory-terminal-run-statuses'].map(quote).join(', ');
+  return (
+    docComment('Which control each run status allows: the daemon refuses the others.') +
+    `export const RUN_CONTROLS: Readonly<Record<RunStatus, readonly RunControl[]>> = {\n${rows}\n};\n\n` +
+    docComment('Statuses a run never leaves by itself.') +
+    `export const TERMINAL_RUN_STATUSES: readonly RunStatus[] = [${terminal}];\n`
+  );
+}
+
 export function renderProtocol(schema) {
   const requests = schema['x-devfactory-requests'];
   const notifications = schema['x-devfactory-notifications'];
@@ -135,6 +150,8 @@ export function renderProtocol(schema) {
     docComment('Daemon -> client notifications.') + renderConstants('Notifications', constants.Notifications),
     docComment('workspace/executeCommand commands the daemon registers (code actions use them).') +
       renderConstants('Commands', constants.Commands),
+    docComment('JSON-RPC error codes of the daemon that clients word specially.') +
+      renderConstants('ErrorCodes', constants.ErrorCodes),
   ];
   for (const name of Object.keys(schema.$defs).sort()) {
     const def = schema.$defs[name];
@@ -152,6 +169,7 @@ export function renderProtocol(schema) {
     .map(([t, p]) => `  ${t}: ${tsType(p)};`)
     .join('\n');
   parts.push(`/** The typed payload of each event type. */\nexport interface EventPayloads {\n${payloadMap}\n}\n`);
+  parts.push(renderRunControls(schema));
   parts.push(
     'export type RequestMethod = keyof RequestTypes;\n' +
       "export type RequestParams<M extends RequestMethod> = RequestTypes[M]['params'];\n" +

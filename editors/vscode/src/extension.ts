@@ -15,6 +15,7 @@ import { affectsDaemon } from './settings';
 import { DaemonStatusBar } from './statusBar';
 import { ConsoleManager } from './views/console';
 import { QuestionPrompter } from './views/questions';
+import { RunEndNotifier } from './views/runEnd';
 import { RunsTreeProvider } from './views/runsTree';
 
 /** What activate() returns: the wired objects, for other extensions and the integration tests. */
@@ -61,6 +62,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<DevFac
     s.diffs,
     s.tree,
     s.statusBar,
+    new RunEndNotifier(s.store, { openConsole: (runId) => s.consoles.open(runId), openDiff: (changeId) => s.diffs.open(changeId) }),
     vscode.window.createTreeView('devfactory.runs', { treeDataProvider: s.tree, showCollapseAll: true }),
     vscode.languages.registerCodeLensProvider({ scheme: 'file' }, new ReviewCodeLensProvider(s.store, root)),
     ...registerRunCommands(s),

@@ -13,18 +13,31 @@ local function review()
   return require('devfactory.review')
 end
 
---- Run ids seen in this session, for completion (no request while typing).
-local function known_runs()
+--- Run ids seen in this session, newest first, for completion (no request while typing);
+--- with `control`, only the runs whose status allows it (constants.RUN_CONTROLS).
+---@param control? string a RunControl value
+---@return string[]
+local function known_runs(control)
   local ids = {}
   for _, by_id in pairs(require('devfactory.events').runs) do
-    for id in pairs(by_id) do
-      table.insert(ids, tostring(id))
+    for id, run in pairs(by_id) do
+      if not control or constants.allows(run.status, control) then
+        table.insert(ids, tostring(id))
+      end
     end
   end
   table.sort(ids, function(a, b)
     return tonumber(a) > tonumber(b)
   end)
   return ids
+end
+
+--- Completion of the runs a control applies to.
+---@param control string a RunControl value
+local function runs_allowing(control)
+  return function()
+    return known_runs(control)
+  end
 end
 
 local function complete_run_option(arglead)
@@ -67,7 +80,7 @@ local function control(name)
     run = function(fargs)
       runs().control(name, fargs)
     end,
-    complete = known_runs,
+    complete = runs_allowing(name),
   }
 end
 
@@ -101,14 +114,14 @@ M.subcommands = {
     run = function(fargs)
       runs().retry(fargs)
     end,
-    complete = known_runs,
+    complete = runs_allowing(constants.RunControl.RETRY),
   },
   directive = {
     usage = 'directive [run] [text]',
     run = function(fargs)
       runs().directive(fargs)
     end,
-    complete = known_runs,
+    complete = runs_allowing(constants.RunControl.DIRECTIVE),
   },
   answer = {
     usage = 'answer [run]',
@@ -128,7 +141,7 @@ M.subcommands = {
   changes = {
     usage = 'changes [run]',
     run = function(fargs)
-      review().changes(fargs)
+      require('devfactory.changes').list(fargs)
     end,
     complete = known_runs,
   },

@@ -194,22 +194,53 @@ local function style_window(win)
   wo.signcolumn = 'no'
 end
 
---- `<CR>` on an event: the diff of its change, else its file at its line.
+--- The change a change event is about. A `change_proposed` event is recorded before its
+--- change exists (its payload says change 0): find that one by run and path.
+---@param client vim.lsp.Client
+---@param event table
+---@return integer?
+local function change_of(client, event)
+  local payload = event.payload
+  if type(payload.changeId) == 'number' and payload.changeId > 0 then
+    return payload.changeId
+  end
+  local list = rpc.call(
+    constants.Requests.CHANGES_LIST,
+    { runId = event.runId, path = payload.path },
+    { client = client }
+  )
+  local newest
+  for _, change in ipairs(list.changes) do
+    if change.eventId == event.id then
+      return change.id
+    end
+    newest = math.max(newest or 0, change.id)
+  end
+  return newest
+end
+
+--- `<CR>` on an event (in a command coroutine): the diff of its change, else its file at its
+--- line.
 ---@param state devfactory.Console
 local function open_under_cursor(state)
   local event = state.line_events[vim.api.nvim_win_get_cursor(0)[1]]
   local payload = event and event.payload or {}
-  if payload.changeId then
-    require('devfactory.review').diff({ tostring(payload.changeId) })
+  local client = vim.lsp.get_client_by_id(state.client_id)
+  if not client or type(payload.path) ~= 'string' then
     return
   end
-  local client = vim.lsp.get_client_by_id(state.client_id)
-  if type(payload.path) == 'string' and client then
-    vim.cmd('wincmd p')
-    vim.cmd.edit(vim.fn.fnameescape(rpc.absolute(client, payload.path)))
-    if type(payload.startLine) == 'number' then
-      pcall(vim.api.nvim_win_set_cursor, 0, { payload.startLine, 0 })
+  if payload.changeId ~= nil then
+    local change_id = change_of(client, event)
+    if not change_id then
+      async.fail(('the change to %s is gone'):format(payload.path))
     end
+    require('devfactory.review').show_diff(client, change_id)
+    return
+  end
+  vim.cmd('wincmd p')
+  vim.cmd.edit(vim.fn.fnameescape(rpc.absolute(client, payload.path)))
+  if type(payload.startLine) == 'number' then
+    pcall(vim.api.nvim_win_set_cursor, 0, { payload.startLine, 0 })
   end
 end
 
@@ -280,20 +311,32 @@ local function create(client, run_id)
   })
   vim.keymap.set('n', 'q', '<Cmd>close<CR>', { buffer = buf, desc = 'Close the console' })
   vim.keymap.set('n', '<CR>', function()
-    open_under_cursor(state)
+    async.run(open_under_cursor, state)
   end, { buffer = buf, desc = 'Open the diff or file of this event' })
   set_header(state, (events.runs[client.id] or {})[run_id])
   return state
 end
 
---- Show `buf` in a window of the current tab (an existing one, else a new split).
+--- Show `buf` in the console window of the current tab: the one showing it, else the one
+--- showing another console (one console window per tab, reused by every run), else a new
+--- split.
 ---@param buf integer
 local function show_buffer(buf)
+  local reuse
   for _, win in ipairs(vim.api.nvim_tabpage_list_wins(0)) do
-    if vim.api.nvim_win_get_buf(win) == buf then
+    local shown = vim.api.nvim_win_get_buf(win)
+    if shown == buf then
       vim.api.nvim_set_current_win(win)
       return
     end
+    if not reuse and consoles[shown] then
+      reuse = win
+    end
+  end
+  if reuse then
+    vim.api.nvim_set_current_win(reuse)
+    vim.api.nvim_win_set_buf(reuse, buf)
+    return
   end
   vim.cmd(require('devfactory.config').options.console.split)
   vim.api.nvim_win_set_buf(0, buf)

@@ -108,6 +108,10 @@ function M.on_event(err, params, ctx)
   end
   fan_out(ctx.client_id, 'on_event', params.event)
   announce(ctx.client_id, params.event)
+  local changes = package.loaded['devfactory.changes'] -- only once a list was made
+  if changes then
+    changes.on_event(ctx.client_id, params.event)
+  end
   fire('DevFactoryEvent', { client_id = ctx.client_id, event = params.event })
 end
 

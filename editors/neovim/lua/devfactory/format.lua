@@ -5,8 +5,61 @@ local M = {}
 
 local T = constants.EventType
 
---- Width of the event-type column in the console.
-M.TYPE_WIDTH = 20
+--- What the console's second column calls each event type.
+M.EVENT_LABELS = {
+  [T.USER_PROMPT] = 'prompt',
+  [T.AI_CONTEXT_LOADED] = 'context',
+  [T.RAG_SEARCH_STARTED] = 'search',
+  [T.RAG_SEARCH_COMPLETED] = 'search done',
+  [T.AI_PLAN_CREATED] = 'plan',
+  [T.AI_MESSAGE] = 'assistant',
+  [T.FILE_READ] = 'read',
+  [T.FILE_CREATED] = 'created',
+  [T.FILE_UPDATED] = 'updated',
+  [T.FILE_DELETED] = 'deleted',
+  [T.COMMAND_STARTED] = 'command',
+  [T.COMMAND_OUTPUT] = 'output',
+  [T.COMMAND_FAILED] = 'command failed',
+  [T.COMMAND_COMPLETED] = 'command done',
+  [T.GIT_STATUS_CHECKED] = 'git status',
+  [T.GIT_BRANCH_CREATED] = 'git branch',
+  [T.GIT_DIFF_CREATED] = 'git diff',
+  [T.SNAPSHOT_CREATED] = 'snapshot',
+  [T.SNAPSHOT_RESTORED] = 'restored',
+  [T.DOCS_UPDATED] = 'docs',
+  [T.TEST_STARTED] = 'tests',
+  [T.TEST_COMPLETED] = 'tests done',
+  [T.TEST_FAILED] = 'tests failed',
+  [T.PAUSED_FOR_INPUT] = 'question',
+  [T.RESUMED] = 'resumed',
+  [T.DIRECTIVE_RECEIVED] = 'directive',
+  [T.CHANGE_PROPOSED] = 'proposed',
+  [T.CHANGE_APPROVED] = 'approved',
+  [T.CHANGE_REJECTED] = 'rejected',
+  [T.CHANGE_APPLIED] = 'applied',
+  [T.CHANGE_CONFLICT] = 'conflict',
+  [T.RUN_STATUS_CHANGED] = 'status',
+  [T.ERROR] = 'error',
+  [T.FINAL_SUMMARY] = 'summary',
+}
+
+--- Width of the event column in the console (the longest label fits).
+M.TYPE_WIDTH = 14
+
+--- The console label of an event type (a type newer than the plugin reads as words too).
+---@param event_type string
+---@return string
+function M.event_label(event_type)
+  return M.EVENT_LABELS[event_type] or (tostring(event_type):gsub('_', ' '))
+end
+
+--- `1 hunk`, `2 hunks`.
+---@param count integer
+---@param noun string
+---@return string
+function M.count(count, noun)
+  return ('%d %s%s'):format(count, noun, count == 1 and '' or 's')
+end
 
 --- Highlight group of each severity (defined in console.lua, linked to Diagnostic* groups).
 M.SEVERITY_HL = {
@@ -70,15 +123,16 @@ end
 ---@field folded boolean
 ---@field highlights {col: integer, end_col: integer, group: string}[] on the first line
 
---- The console lines of one event: `time  type  title`, then its message indented when it
+--- The console lines of one event: `time  label  title`, then its message indented when it
 --- says more than the title.
 ---@param event table
 ---@return devfactory.EventLines
 function M.event_lines(event)
   local time = M.clock(event.createdAt)
   local kind = tostring(event.type)
+  local label = M.event_label(kind)
   local title = tostring(event.title or '')
-  local header = ('%s  %-' .. M.TYPE_WIDTH .. 's %s'):format(time, kind, title)
+  local header = ('%s  %-' .. M.TYPE_WIDTH .. 's %s'):format(time, label, title)
   local lines = { (header:gsub('\n', ' ')) }
   local message = type(event.message) == 'string' and event.message or ''
   local payload = type(event.payload) == 'table' and event.payload or {}
@@ -98,7 +152,7 @@ function M.event_lines(event)
       { col = 0, end_col = #time, group = 'DevFactoryTime' },
       {
         col = type_start,
-        end_col = type_start + #kind,
+        end_col = type_start + #label,
         group = M.SEVERITY_HL[event.severity] or 'DevFactoryInfo',
       },
     },
@@ -130,19 +184,27 @@ function M.run_item(run)
 end
 
 --- The quickfix text of one hunk (numbered from 1, as the daemon's diagnostics are), or of
---- a whole change when `hunk` is nil (created, deleted or binary files).
+--- a whole change when `hunk` is nil (created, deleted or binary files, conflicts).
 ---@param change table
 ---@param hunk table?
 ---@return string
 function M.hunk_item(change, hunk)
   if not hunk then
-    return ('run #%d change %d: %s %s [%s]'):format(
+    local text = ('run #%d change %d: %s %s [%s]'):format(
       change.runId,
       change.id,
       change.action,
       change.path,
       change.status
     )
+    if change.status == constants.ChangeStatus.CONFLICT then
+      text = ('%s %s; compare with :DevFactory diff %d'):format(
+        text,
+        change.reason or 'your edits overlap it',
+        change.id
+      )
+    end
+    return text
   end
   return ('run #%d change %d hunk %d/%d [%s] %s'):format(
     change.runId,

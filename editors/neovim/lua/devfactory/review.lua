@@ -1,5 +1,5 @@
---- Reviewing proposed changes: `:DevFactory approve|reject [hunk|file|run]`, `:DevFactory diff`
---- and `:DevFactory changes`.
+--- Reviewing proposed changes: `:DevFactory approve|reject [hunk|file|run]` and
+--- `:DevFactory diff` (`:DevFactory changes` lives in changes.lua).
 ---
 --- Decisions go through the daemon's own code-action commands (`devfactory.approve`...), the
 --- path `vim.lsp.buf.code_action()` takes too, so an approved hunk of an open file arrives as
@@ -109,19 +109,72 @@ local function changes_of_buffer(client)
   return list.changes, path
 end
 
---- A short account of an executeCommand result (a ChangeDecisionResult when the daemon says so).
-local function report(verb, what, result)
+--- The path of a change, from a decision result's changes when it has the change.
+---@param result table? ChangeDecisionResult
+---@param change_id integer
+---@return string?
+local function path_of(result, change_id)
+  for _, change in ipairs(type(result) == 'table' and result.changes or {}) do
+    if change.id == change_id then
+      return change.path
+    end
+  end
+end
+
+--- `app.py (change 4)`, or `change 4` when the result does not say.
+local function change_name(result, change_id)
+  local path = path_of(result, change_id)
+  return path and ('%s (change %d)'):format(path, change_id) or ('change %d'):format(change_id)
+end
+
+--- What a decision command was about: `hunk 2 of app.py`, `app.py`, `the changes of run #3`.
+---@param command string
+---@param args any[]
+---@param result table?
+---@return string
+local function subject(command, args, result)
+  if command == C.APPROVE_RUN or command == C.REJECT_RUN then
+    return ('the changes of run #%d'):format(args[1])
+  end
+  local name = path_of(result, args[1]) or ('change %d'):format(args[1])
+  return #args == 2 and ('hunk %d of %s'):format(args[2] + 1, name) or name
+end
+
+--- Say what a decision did, and name each change that conflicted with the user's edits (it
+--- stays listed in :DevFactory changes; its diff compares the two).
+---@param verb string 'approved'|'rejected'
+---@param what string
+---@param result table? ChangeDecisionResult
+function M.report(verb, what, result)
   local conflicts = type(result) == 'table' and result.conflicts or {}
-  if type(conflicts) == 'table' and #conflicts > 0 then
-    ui.warn(
-      ('%s %s, but %d change(s) conflict with your edits (see :DevFactory changes)'):format(
-        verb,
-        what,
-        #conflicts
-      )
-    )
-  else
+  if #conflicts == 0 then
     ui.info(('%s %s'):format(verb, what))
+    return
+  end
+  local names = vim.tbl_map(function(id)
+    return change_name(result, id)
+  end, conflicts)
+  ui.warn(
+    ('%s %s, but %s %s with your edits and %s not applied: compare with :DevFactory diff %d'):format(
+      verb,
+      what,
+      table.concat(names, ', '),
+      #conflicts == 1 and 'conflicts' or 'conflict',
+      #conflicts == 1 and 'was' or 'were',
+      conflicts[1]
+    )
+  )
+end
+
+--- Decision commands run from code actions (`vim.lsp.buf.code_action()`): say what they did,
+--- as `:DevFactory approve|reject` does.
+---@param command lsp.Command
+---@param result any
+function M.on_decision_result(command, result)
+  local verb = (command.command == C.APPROVE or command.command == C.APPROVE_RUN) and 'approved'
+    or (command.command == C.REJECT or command.command == C.REJECT_RUN) and 'rejected'
+  if verb and type(result) == 'table' then
+    M.report(verb, subject(command.command, command.arguments or {}, result), result)
   end
 end
 
@@ -139,7 +192,7 @@ function M.decide(decision, fargs)
   if scope == 'run' then
     local run_id = require('devfactory.runs').resolve(client, fargs[2])
     local result = rpc.execute(client, spec.run, { run_id }, bufnr)
-    return report(spec.done, ('the changes of run #%d'):format(run_id), result)
+    return M.report(spec.done, subject(spec.run, { run_id }, result), result)
   end
   local diff_change, diff_hunk = diff_buffer_target()
   if scope == 'file' then
@@ -157,23 +210,22 @@ function M.decide(decision, fargs)
         return change.id
       end, changes)
     end
-    local conflicts = {}
+    local all = { changes = {}, conflicts = {} }
     for _, id in ipairs(ids) do
-      local result = rpc.execute(client, spec.hunk, { id }, bufnr)
-      vim.list_extend(conflicts, type(result) == 'table' and result.conflicts or {})
+      local result = rpc.execute(client, spec.hunk, { id }, bufnr) or {}
+      vim.list_extend(all.changes, result.changes or {})
+      vim.list_extend(all.conflicts, result.conflicts or {})
     end
-    return report(
-      spec.done,
-      #ids == 1 and ('change %d'):format(ids[1]) or (#ids .. ' changes'),
-      { conflicts = conflicts }
-    )
+    local what = #ids == 1 and subject(spec.hunk, ids, all) or format.count(#ids, 'change')
+    return M.report(spec.done, what, all)
   end
   if diff_change then
     if not diff_hunk then
       async.fail('the cursor is not on a hunk of this change: move onto one (]c) and try again')
     end
-    local result = rpc.execute(client, spec.hunk, { diff_change.id, diff_hunk }, bufnr)
-    return report(spec.done, ('hunk %d of %s'):format(diff_hunk + 1, diff_change.path), result)
+    local args = { diff_change.id, diff_hunk }
+    local result = rpc.execute(client, spec.hunk, args, bufnr)
+    return M.report(spec.done, subject(spec.hunk, args, result), result)
   end
   local commands = commands_at_cursor(client, bufnr)
   -- A hunk, else a change without hunks (a deleted or binary file) covering the cursor.
@@ -186,10 +238,38 @@ function M.decide(decision, fargs)
     )
   end
   local result = rpc.execute(client, command.command, command.arguments, bufnr)
-  local args = command.arguments
-  local what = #args == 2 and ('hunk %d of change %d'):format(args[2] + 1, args[1])
-    or ('change %d'):format(args[1])
-  report(spec.done, what, result)
+  M.report(spec.done, subject(command.command, command.arguments, result), result)
+end
+
+--- The read-only buffer showing what a run proposes for a change (`devfactory://change/...`),
+--- made or refreshed: the proposed side of a diff tab, and what :DevFactory changes opens
+--- for a file the run creates. `:DevFactory approve` there takes the hunk under the cursor.
+---@param client vim.lsp.Client
+---@param change table
+---@param text string the proposed content
+---@return integer buf
+function M.proposal_buffer(client, change, text)
+  local name = ('devfactory://change/%d/%s'):format(change.id, change.path)
+  local buf = vim.iter(vim.api.nvim_list_bufs()):find(function(b)
+    return vim.api.nvim_buf_get_name(b) == name
+  end)
+  if not buf then
+    buf = vim.api.nvim_create_buf(false, true)
+    vim.api.nvim_buf_set_name(buf, name)
+  end
+  local lines = vim.split(text, '\n', { plain = true })
+  if lines[#lines] == '' then
+    table.remove(lines)
+  end
+  vim.bo[buf].buftype, vim.bo[buf].bufhidden, vim.bo[buf].swapfile = 'nofile', 'hide', false
+  vim.bo[buf].modifiable = true
+  vim.api.nvim_buf_set_lines(buf, 0, -1, false, lines)
+  vim.bo[buf].modifiable = false
+  vim.bo[buf].filetype = vim.filetype.match({ filename = change.path }) or ''
+  vim.b[buf].devfactory_client_id = client.id
+  vim.b[buf].devfactory_run_id = change.runId
+  vim.b[buf].devfactory_change = change
+  return buf
 end
 
 --- Open a change side by side in a new tab: the file as it is now, and what the run proposes.
@@ -206,20 +286,8 @@ function M.show_diff(client, change_id)
     vim.bo.buftype, vim.bo.bufhidden = 'nofile', 'wipe'
   end
   vim.cmd.diffthis()
-  vim.cmd('rightbelow vertical new')
-  local buf = vim.api.nvim_get_current_buf()
-  local proposed = vim.split(diff.after or '', '\n', { plain = true })
-  if proposed[#proposed] == '' then
-    table.remove(proposed)
-  end
-  vim.api.nvim_buf_set_lines(buf, 0, -1, false, proposed)
-  vim.api.nvim_buf_set_name(buf, ('devfactory://change/%d/%s'):format(change.id, change.path))
-  vim.bo[buf].buftype, vim.bo[buf].bufhidden, vim.bo[buf].swapfile = 'nofile', 'wipe', false
-  vim.bo[buf].modifiable = false
-  vim.bo[buf].filetype = vim.filetype.match({ filename = path }) or ''
-  vim.b[buf].devfactory_client_id = client.id
-  vim.b[buf].devfactory_run_id = change.runId
-  vim.b[buf].devfactory_change = change
+  vim.cmd('rightbelow vertical split')
+  vim.api.nvim_win_set_buf(0, M.proposal_buffer(client, change, diff.after or ''))
   vim.cmd.diffthis()
   pcall(vim.cmd, 'normal! gg]c')
 end
@@ -233,12 +301,12 @@ local function pick_change(changes, prompt, take_single)
     prompt = prompt,
     kind = 'devfactory.change',
     format_item = function(change)
-      return ('change %d: %s %s (run #%d, %d hunks)'):format(
+      return ('change %d: %s %s (run #%d, %s)'):format(
         change.id,
         change.action,
         change.path,
         change.runId,
-        #(change.hunks or {})
+        format.count(#(change.hunks or {}), 'hunk')
       )
     end,
   })
@@ -278,41 +346,6 @@ function M.diff(fargs)
   if change_id then
     M.show_diff(client, change_id)
   end
-end
-
---- `:DevFactory changes [run]`: proposed hunks in the quickfix list.
----@param fargs string[]
-function M.changes(fargs)
-  local client = rpc.client()
-  local params = { status = constants.ChangeStatus.PROPOSED }
-  if fargs[1] then
-    params.runId = require('devfactory.runs').resolve(client, fargs[1])
-  end
-  local list = rpc.call(R.CHANGES_LIST, params, { client = client })
-  local items = {}
-  for _, change in ipairs(list.changes) do
-    local filename = rpc.absolute(client, change.path)
-    local hunks = change.hunks or {}
-    if #hunks == 0 or change.action ~= 'update' then
-      table.insert(items, { filename = filename, lnum = 1, text = format.hunk_item(change) })
-      hunks = {}
-    end
-    for _, hunk in ipairs(hunks) do
-      if (hunk.status or constants.ChangeStatus.PROPOSED) == constants.ChangeStatus.PROPOSED then
-        table.insert(items, {
-          filename = filename,
-          lnum = math.max(hunk.oldStart or 1, 1),
-          text = format.hunk_item(change, hunk),
-        })
-      end
-    end
-  end
-  vim.fn.setqflist({}, ' ', { title = 'DevFactory: proposed changes', items = items })
-  if #items == 0 then
-    ui.info('no proposed changes')
-    return
-  end
-  vim.cmd('botright copen')
 end
 
 --- Client-side handler of the `devfactory.showDiff` code-action command.

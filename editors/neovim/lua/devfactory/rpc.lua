@@ -203,11 +203,16 @@ function M.execute(client, command, arguments, bufnr)
   )
 end
 
---- Response handler of `workspace/executeCommand` sent by code actions (`client:exec_cmd`).
-function M.on_execute_command_result(err, _, ctx)
+--- Response handler of `workspace/executeCommand` sent by code actions (`client:exec_cmd`):
+--- errors worded like the commands', and what an approve or reject did.
+function M.on_execute_command_result(err, result, ctx)
+  local command = ctx.params or {}
   if err then
-    local command = ctx.params and ctx.params.command or 'workspace/executeCommand'
-    require('devfactory.ui').error(M.error_message(command, err))
+    require('devfactory.ui').error(
+      M.error_message(command.command or 'workspace/executeCommand', err)
+    )
+  elseif command.command then
+    require('devfactory.review').on_decision_result(command, result)
   end
 end
 

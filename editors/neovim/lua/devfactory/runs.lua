@@ -129,6 +129,8 @@ function M.console(fargs)
 end
 
 --- `quiet`: the run's own status event already says it (unless notifications are off).
+--- Which status allows which is the daemon's table (constants.RUN_CONTROLS); completion
+--- offers only those runs.
 local CONTROLS = {
   pause = { method = R.RUNS_PAUSE, done = 'run #%d pauses at its next step' },
   resume = { method = R.RUNS_RESUME, done = 'run #%d resumed' },

@@ -12,25 +12,27 @@ import {
   ProviderName,
   Requests,
   type Run,
+  RunControl,
   type RunCreateParams,
-  RunStatus,
+  RUN_CONTROLS,
 } from '../generated/protocol';
 import type { RunsNode } from '../views/runsTree';
 import { registerCommand, type Services } from './services';
 
 type RunArg = RunsNode | number | undefined;
 
+/** The run controls with a command of their own; which run allows which is RUN_CONTROLS'. */
 const CONTROLS = {
-  pauseRun: { method: Requests.RUNS_PAUSE, verb: 'Pause', when: [RunStatus.RUNNING, RunStatus.WAITING_FOR_USER, RunStatus.QUEUED] },
-  resumeRun: { method: Requests.RUNS_RESUME, verb: 'Resume', when: [RunStatus.PAUSED] },
-  cancelRun: { method: Requests.RUNS_CANCEL, verb: 'Cancel', when: [RunStatus.DRAFT, RunStatus.QUEUED, RunStatus.RUNNING, RunStatus.PAUSED, RunStatus.WAITING_FOR_USER] },
-  retryRun: { method: Requests.RUNS_RETRY, verb: 'Retry', when: [RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CANCELLED] },
+  pauseRun: { method: Requests.RUNS_PAUSE, verb: 'Pause', control: RunControl.PAUSE },
+  resumeRun: { method: Requests.RUNS_RESUME, verb: 'Resume', control: RunControl.RESUME },
+  cancelRun: { method: Requests.RUNS_CANCEL, verb: 'Cancel', control: RunControl.CANCEL },
+  retryRun: { method: Requests.RUNS_RETRY, verb: 'Retry', control: RunControl.RETRY },
 } as const;
 
 export function registerRunCommands(s: Services): vscode.Disposable[] {
   const controls = Object.entries(CONTROLS).map(([name, control]) =>
     registerCommand(name, async (arg: RunArg) => {
-      const runId = await pickRun(s, arg, control.when, `${control.verb} which run?`);
+      const runId = await pickRun(s, arg, control.control, `${control.verb} which run?`);
       if (runId === undefined) return undefined;
       const run: Run = await s.client.request(control.method, { runId });
       s.store.applyRun(run);
@@ -40,9 +42,10 @@ export function registerRunCommands(s: Services): vscode.Disposable[] {
   );
   return [
     ...controls,
-    registerCommand('newRun', (params?: RunCreateParams) => newRun(s, params)),
+    // From a view's title the selected tree node comes as the argument: only params create.
+    registerCommand('newRun', (arg?: RunCreateParams | RunsNode) => newRun(s, isRunCreateParams(arg) ? arg : undefined)),
     registerCommand('sendDirective', async (arg: RunArg, text?: string) => {
-      const runId = await pickRun(s, arg, CONTROLS.cancelRun.when, 'Send a directive to which run?');
+      const runId = await pickRun(s, arg, RunControl.DIRECTIVE, 'Send a directive to which run?');
       const directive = runId === undefined ? undefined : (text ?? (await vscode.window.showInputBox({ prompt: `Directive for run #${runId}'s next turn`, ignoreFocusOut: true })));
       if (runId === undefined || !directive) return undefined;
       s.store.applyRun(await s.client.request(Requests.RUNS_DIRECTIVE, { runId, text: directive }));
@@ -70,9 +73,13 @@ export function registerRunCommands(s: Services): vscode.Disposable[] {
   ];
 }
 
+function isRunCreateParams(arg: unknown): arg is RunCreateParams {
+  return typeof arg === 'object' && arg !== null && typeof (arg as { prompt?: unknown }).prompt === 'string';
+}
+
 /**
- * New Run: from the palette it asks for the prompt, agent, provider, model and mode (Escape
- * cancels); called with params (tests, keybindings) it creates the run directly.
+ * New Run: from the palette or a view it asks for the prompt, agent, provider, model and mode
+ * (Escape cancels); called with params (tests, keybindings) it creates the run directly.
  */
 async function newRun(s: Services, given?: RunCreateParams): Promise<Run | undefined> {
   const params = given ?? (await askRunParams());
@@ -112,10 +119,11 @@ async function pickFirst(title: string, values: string[], preferred?: string): P
   return picked?.label;
 }
 
-async function pickRun(s: Services, arg: RunArg, statuses: readonly RunStatus[] | undefined, placeHolder: string): Promise<number | undefined> {
+/** The run a command is about: the one given, else one picked among those `control` applies to. */
+async function pickRun(s: Services, arg: RunArg, control: RunControl | undefined, placeHolder: string): Promise<number | undefined> {
   if (typeof arg === 'number') return arg;
   if (arg && 'runId' in arg) return arg.runId;
-  const runs = s.store.allRuns().filter((r) => !statuses || statuses.includes(r.status));
+  const runs = s.store.allRuns().filter((r) => !control || RUN_CONTROLS[r.status].includes(control));
   if (runs.length === 0) {
     void vscode.window.showInformationMessage('DevFactory: no run to pick from.');
     return undefined;

@@ -64,6 +64,17 @@ export const Commands = {
   SHOW_DIFF: "devfactory.showDiff",
 } as const;
 
+/** JSON-RPC error codes of the daemon that clients word specially. */
+export const ErrorCodes = {
+  INTERNAL_ERROR: -32603,
+  INVALID_PARAMS: -32602,
+  INVALID_STATE: -32005,
+  METHOD_NOT_FOUND: -32601,
+  NOT_FOUND: -32004,
+  REFUSED: -32006,
+  UNAVAILABLE: -32007,
+} as const;
+
 /** The specialist an agent run plays: each is a system prompt and a tool subset. */
 export const AgentRole = {
   ARCHITECT: "architect",
@@ -846,6 +857,17 @@ export interface RunChangedNotification {
   run: Run;
 }
 
+/** What the user can ask of a run (``devfactory/runs/<control>``). */
+export const RunControl = {
+  CANCEL: "cancel",
+  DIRECTIVE: "directive",
+  PAUSE: "pause",
+  RESUME: "resume",
+  RETRY: "retry",
+  START: "start",
+} as const;
+export type RunControl = (typeof RunControl)[keyof typeof RunControl];
+
 /** Parameters of ``devfactory/runs/create``. */
 export interface RunCreateParams {
   agent?: AgentRole;
@@ -1234,6 +1256,21 @@ export interface EventPayloads {
   test_started: TestEvent;
   user_prompt: UserPrompt;
 }
+
+/** Which control each run status allows: the daemon refuses the others. */
+export const RUN_CONTROLS: Readonly<Record<RunStatus, readonly RunControl[]>> = {
+  cancelled: ["retry"],
+  completed: ["retry"],
+  draft: ["cancel", "start"],
+  failed: ["retry"],
+  paused: ["cancel", "directive", "resume"],
+  queued: ["cancel"],
+  running: ["cancel", "directive", "pause"],
+  waiting_for_user: ["cancel", "directive", "pause"],
+};
+
+/** Statuses a run never leaves by itself. */
+export const TERMINAL_RUN_STATUSES: readonly RunStatus[] = ["cancelled", "completed", "failed"];
 
 export type RequestMethod = keyof RequestTypes;
 export type RequestParams<M extends RequestMethod> = RequestTypes[M]['params'];

@@ -59,9 +59,10 @@ export function eventDetails(event: Event): string[] {
       lines.push(...String((p as unknown as Payload<'ai_message'>).text ?? '').split('\n'));
       break;
     case EventType.AI_PLAN_CREATED: {
+      // The steps are read out of the plan's text: number them only when there is no text.
       const plan = p as unknown as Payload<'ai_plan_created'>;
-      lines.push(...String(plan.plan ?? '').split('\n'));
-      (plan.steps ?? []).forEach((step, i) => lines.push(`${i + 1}. ${step}`));
+      if (plan.plan?.trim()) lines.push(...plan.plan.split('\n'));
+      else (plan.steps ?? []).forEach((step, i) => lines.push(`${i + 1}. ${step}`));
       break;
     }
     case EventType.PAUSED_FOR_INPUT: {
@@ -84,7 +85,8 @@ export function eventDetails(event: Event): string[] {
     default:
       break;
   }
-  if (event.message && !lines.includes(event.message)) lines.unshift(...event.message.split('\n'));
+  // The message often repeats the payload's text (a plan, a model message): show it once.
+  if (event.message.trim() && !lines.join('\n').includes(event.message.trim())) lines.unshift(...event.message.split('\n'));
   while (lines.length && !lines[0].trim()) lines.shift();
   while (lines.length && !lines[lines.length - 1].trim()) lines.pop();
   return lines;

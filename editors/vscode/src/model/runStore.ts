@@ -16,6 +16,7 @@ import {
   Requests,
   type Run,
   RunStatus,
+  TERMINAL_RUN_STATUSES,
 } from '../generated/protocol';
 
 /** Display order of the status groups in the Runs view: what needs the user first. */
@@ -52,6 +53,9 @@ export class RunStore {
   private readonly changed = new Emitter<void>();
   /** Fires after any update (views refresh from it). */
   readonly onDidChange: Listenable<void> = this.changed.event;
+  private readonly ended = new Emitter<Run>();
+  /** Fires when a run known to be unfinished reaches a terminal status (not on a reload). */
+  readonly onDidEndRun: Listenable<Run> = this.ended.event;
 
   constructor(
     private readonly api: DaemonApi,
@@ -75,8 +79,10 @@ export class RunStore {
   }
 
   applyRun(run: Run): void {
+    const before = this.runs.get(run.id)?.status;
     this.runs.set(run.id, run);
     this.changed.fire();
+    if (before && !TERMINAL_RUN_STATUSES.includes(before) && TERMINAL_RUN_STATUSES.includes(run.status)) this.ended.fire(run);
   }
 
   applyChange(change: Change): void {
@@ -179,6 +185,7 @@ export class RunStore {
 
   dispose(): void {
     this.changed.dispose();
+    this.ended.dispose();
   }
 }
 

@@ -1,6 +1,7 @@
 /**
  * Run consoles: a read-only virtual document per run (`devfactory-console:/run-<id>.dfconsole`)
- * that replays devfactory/events and then follows devfactory/event and devfactory/stream live.
+ * that replays devfactory/events and then follows devfactory/event and devfactory/stream live;
+ * its editor stays at the end while the user has not scrolled up (TailFollower).
  * The devfactory-console grammar colours severities; command output folds under its command.
  */
 import * as vscode from 'vscode';
@@ -9,6 +10,7 @@ import type { DaemonApi } from '../model/daemonApi';
 import { EventLog } from '../model/eventLog';
 import { renderConsole, type ConsoleText } from '../model/consoleText';
 import type { RunStore } from '../model/runStore';
+import { TailFollower } from './tailFollower';
 
 export const CONSOLE_SCHEME = 'devfactory-console';
 const REFRESH_MS = 50;
@@ -29,12 +31,14 @@ export class ConsoleManager implements vscode.TextDocumentContentProvider, vscod
   private readonly changed = new vscode.EventEmitter<vscode.Uri>();
   readonly onDidChange = this.changed.event;
   private readonly disposables: vscode.Disposable[] = [];
+  readonly tail = new TailFollower(CONSOLE_SCHEME);
 
   constructor(
     private readonly api: DaemonApi,
     private readonly store: RunStore,
   ) {
     this.disposables.push(
+      this.tail,
       vscode.workspace.registerTextDocumentContentProvider(CONSOLE_SCHEME, this),
       vscode.languages.registerFoldingRangeProvider({ scheme: CONSOLE_SCHEME }, this),
       store.onDidChange(() => this.logs.forEach((_, runId) => this.schedule(runId))),
@@ -47,7 +51,7 @@ export class ConsoleManager implements vscode.TextDocumentContentProvider, vscod
     await log.replay(this.api);
     const document = await vscode.workspace.openTextDocument(consoleUri(runId));
     const editor = await vscode.window.showTextDocument(document, { preview: false });
-    revealEnd(editor);
+    this.tail.start(editor);
     return editor;
   }
 
@@ -97,16 +101,14 @@ export class ConsoleManager implements vscode.TextDocumentContentProvider, vscod
     return text;
   }
 
+  /** Re-render a console at most every REFRESH_MS while events pour in. */
   private schedule(runId: number): void {
     if (this.pending.has(runId)) return;
     this.pending.set(
       runId,
       setTimeout(() => {
         this.pending.delete(runId);
-        const uri = consoleUri(runId);
-        const followed = vscode.window.visibleTextEditors.filter((e) => e.document.uri.toString() === uri.toString() && atEnd(e));
-        this.changed.fire(uri);
-        setTimeout(() => followed.forEach(revealEnd), REFRESH_MS);
+        this.changed.fire(consoleUri(runId));
       }, REFRESH_MS),
     );
   }
@@ -116,14 +118,4 @@ export class ConsoleManager implements vscode.TextDocumentContentProvider, vscod
     this.disposables.forEach((d) => d.dispose());
     this.changed.dispose();
   }
-}
-
-function atEnd(editor: vscode.TextEditor): boolean {
-  const last = editor.visibleRanges[editor.visibleRanges.length - 1];
-  return !last || last.end.line >= editor.document.lineCount - 2;
-}
-
-function revealEnd(editor: vscode.TextEditor): void {
-  const end = new vscode.Position(Math.max(0, editor.document.lineCount - 1), 0);
-  editor.revealRange(new vscode.Range(end, end), vscode.TextEditorRevealType.Default);
 }

@@ -4,8 +4,17 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { type Change, ChangeStatus, type HitlRequest, type Run, RunStatus } from '../generated/protocol';
+import { type Change, ChangeStatus, type HitlRequest, type Run, RUN_CONTROLS, RunStatus } from '../generated/protocol';
 import type { RunStore } from '../model/runStore';
+
+/**
+ * `run.<status>.can-<control>...[.proposed]`: the menus offer a run control where the item says
+ * `can-<control>` (package.json's when-clauses), so the Runs view offers what RUN_CONTROLS allows.
+ */
+export function runContextValue(status: RunStatus, hasProposed: boolean): string {
+  const controls = RUN_CONTROLS[status].map((control) => `.can-${control}`).join('');
+  return `run.${status}${controls}${hasProposed ? '.proposed' : ''}`;
+}
 
 export type RunsNode =
   | { kind: 'group'; status: RunStatus }
@@ -110,7 +119,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
         (run.failedReason ? `\n\n${run.failedReason}` : ''),
     );
     item.iconPath = STATUS_ICONS[run.status];
-    item.contextValue = `run.${run.status}${this.store.hasProposed(run.id) ? '.proposed' : ''}`;
+    item.contextValue = runContextValue(run.status, this.store.hasProposed(run.id));
     if (run.status === RunStatus.WAITING_FOR_USER || this.store.hasProposed(run.id)) {
       item.collapsibleState = vscode.TreeItemCollapsibleState.Expanded;
     }

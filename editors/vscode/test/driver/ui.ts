@@ -1,9 +1,10 @@
 /**
  * Layer 3, one UI smoke test as a user would do it: the .vsix installed into code-server,
  * Chromium drives the workbench: DevFactory: New Run from the command palette (accepting the
- * defaults the workspace settings give), answer the run's question, open app.py, see the
- * proposed-change decoration and CodeLens, approve with Ctrl+., save, and find the file changed
- * on disk. Usage: node out/driver/ui.cjs <path/to/devfactory.vsix>
+ * defaults the workspace settings give), answer the run's question, see the notification that
+ * the run completed and open its changes from it, open app.py, see the proposed-change
+ * decoration and CodeLens, approve with Ctrl+., save, and find the file changed on disk; then
+ * New Run from the Runs view's title with a run selected. Usage: node out/driver/ui.cjs <vsix>
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
@@ -40,6 +41,7 @@ async function main(): Promise<number> {
     'devfactory.defaultProvider': 'scripted',
     'devfactory.providers': { scripted: { script: 'review.json' } },
     'workbench.startupEditor': 'none',
+    'workbench.view.alwaysShowHeaderActions': true,
   });
   const dirs = ['--extensions-dir', join(scratch, 'extensions'), '--user-data-dir', join(scratch, 'user-data')];
   const env = { XDG_CONFIG_HOME: join(scratch, 'xdg-config'), XDG_DATA_HOME: join(scratch, 'xdg-data') };
@@ -76,6 +78,12 @@ async function main(): Promise<number> {
       await answer(page, '', /Also update the docs\?/); // first choice: yes
       await page.locator('.tabs-container .tab', { hasText: /run-\d+\.dfconsole/ }).first().waitFor({ timeout: 20_000 });
     });
+    await checks.check("the run's end is announced, and Review Changes opens its changes", async () => {
+      const toast = page.locator('.notification-toast', { hasText: /Run 1 completed: review 2 changes/ });
+      await toast.waitFor({ timeout: 30_000 });
+      await toast.locator('.monaco-button', { hasText: 'Review Changes' }).click();
+      await page.locator('.tabs-container .tab', { hasText: /current ↔ run #1/ }).first().waitFor({ timeout: 20_000 });
+    });
     await checks.check('app.py shows the proposed hunks as diagnostics with Approve · Reject · Diff lenses', async () => {
       await page.keyboard.press('Control+P');
       await page.locator('.quick-input-widget input').waitFor({ state: 'visible' });
@@ -110,6 +118,13 @@ async function main(): Promise<number> {
         if (Date.now() > deadline) throw new Error(`app.py on disk:\n${readFileSync(join(workspace, 'app.py'), 'utf8')}`);
         await page.waitForTimeout(200);
       }
+    });
+    await checks.check('New Run in the Runs view title, with a run selected, asks for the task', async () => {
+      await palette(page, 'DevFactory: Focus on Runs View');
+      await page.locator('.pane-body .monaco-list-row', { hasText: /#1 / }).first().click();
+      await page.locator('.title-actions a.action-label[aria-label^="New Run"], .pane-header a.action-label[aria-label^="New Run"]').first().click();
+      await page.locator('.quick-input-widget', { hasText: /New Run · Task/ }).waitFor({ state: 'visible', timeout: 10_000 });
+      await page.keyboard.press('Escape');
     });
     await checks.check('the page talked to the loopback server only', async () => {
       const foreign = [...hosts].filter((h) => h !== `127.0.0.1:${port}`);

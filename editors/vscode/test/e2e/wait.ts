@@ -1,3 +1,5 @@
+import type { DevFactoryApi } from '../../src/extension';
+
 /** Poll `check` until it returns something truthy (the extension host has no better hook). */
 export async function waitFor<T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -21,4 +23,12 @@ export async function acceptQuickPickUntil(what: string, done: () => boolean | P
     await new Promise((r) => setTimeout(r, 250));
     return done();
   }, timeoutMs);
+}
+
+/** The extension's API once its daemon runs (what each suite starts from). */
+export async function runningApi(): Promise<DevFactoryApi> {
+  const { extensions } = await import('vscode');
+  const api = (await extensions.getExtension<DevFactoryApi>('devfactory.devfactory')!.activate())!;
+  await waitFor('the daemon', () => api.client.state === 'running');
+  return api;
 }

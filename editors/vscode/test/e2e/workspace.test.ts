@@ -6,16 +6,12 @@
  */
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import type { DevFactoryApi } from '../../src/extension';
 import type { IndexRebuildResult, SearchHit, Snapshot } from '../../src/generated/protocol';
-import { acceptQuickPickUntil, waitFor } from './wait';
+import { acceptQuickPickUntil, runningApi, waitFor } from './wait';
 
 suite('DevFactory workspace commands', () => {
-  let api: DevFactoryApi;
-
   suiteSetup(async () => {
-    api = (await vscode.extensions.getExtension<DevFactoryApi>('devfactory.devfactory')!.activate())!;
-    await waitFor('the daemon', () => api.client.state === 'running');
+    await runningApi();
   });
 
   test('Rebuild Index reports the files it saw', async () => {

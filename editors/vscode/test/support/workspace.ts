@@ -95,7 +95,29 @@ export const SLOW_SCRIPT = script(
   1.5,
 );
 
-/** A workspace for the review scenario: app.py, README.md, review.json and slow.json. */
+/** The plan of CHATTY_SCRIPT: several lines, streamed in several chunks. */
+export const CHATTY_PLAN = 'Plan:\n1. Look at greet()\n2. Note what it says\n3. Finish';
+
+/**
+ * A run that talks a lot: a multi-line plan, then a dozen multi-line messages (each streamed in
+ * several chunks), enough to fill more than a screen of console.
+ */
+export const CHATTY_SCRIPT = JSON.stringify({
+  turns: [
+    { text: CHATTY_PLAN },
+    ...Array.from({ length: 12 }, (_, i) => ({
+      text: `Noted, recorded as step ${i + 1}.\nThe greeting is fine.\nMoving on.`,
+      toolCalls: [{ name: 'list_files', arguments: {} }],
+      delayS: 0.1,
+    })),
+    { toolCalls: [{ name: 'finish', arguments: { summary: 'Looked around twelve times.' } }] },
+  ],
+});
+
+/** A workspace for the review scenario: app.py, README.md, review.json, slow.json and chatty.json. */
 export function reviewWorkspace(root?: string): string {
-  return makeGitRepo({ 'app.py': APP_PY, 'README.md': '# sample\n', 'review.json': REVIEW_SCRIPT, 'slow.json': SLOW_SCRIPT }, root);
+  return makeGitRepo(
+    { 'app.py': APP_PY, 'README.md': '# sample\n', 'review.json': REVIEW_SCRIPT, 'slow.json': SLOW_SCRIPT, 'chatty.json': CHATTY_SCRIPT },
+    root,
+  );
 }

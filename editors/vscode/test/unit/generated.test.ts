@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
-import { DAEMON_SETTING_KEYS, PROTOCOL_VERSION, Requests } from '../../src/generated/protocol';
+import { DAEMON_SETTING_KEYS, PROTOCOL_VERSION, Requests, RUN_CONTROLS } from '../../src/generated/protocol';
 
 const EXTENSION_DIR = resolve(__dirname, '..', '..');
 const schema = JSON.parse(readFileSync(join(EXTENSION_DIR, '..', '..', 'docs', 'protocol.schema.json'), 'utf8'));
@@ -18,6 +18,7 @@ test('src/generated/protocol.ts and package.json are what the schema generates',
 test('the constants mirror the schema', () => {
   assert.equal(PROTOCOL_VERSION, schema['x-devfactory-protocol-version']);
   assert.deepEqual(Object.values(Requests).sort(), Object.keys(schema['x-devfactory-requests']).sort());
+  assert.deepEqual(RUN_CONTROLS, schema['x-devfactory-run-controls']);
 });
 
 test('every daemon setting is contributed to VS Code, with its schema default', () => {

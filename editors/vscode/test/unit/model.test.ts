@@ -124,3 +124,15 @@ test('console text: severities, details, folded command output and streaming tai
   );
   assert.deepEqual(folds, [{ start: 4, end: 7 }]);
 });
+
+test('console text: a multi-line plan or message shows once, its steps not again', () => {
+  const plan = 'Plan:\n1. Read app.py\n2. Finish';
+  const text = 'Noted, recorded as asked.\nMoving on.';
+  const { text: console } = renderConsole(undefined, 3, [
+    event(1, { type: 'ai_plan_created', title: 'Plan', message: plan, payload: { plan, steps: ['Read app.py', 'Finish'] } }),
+    event(2, { type: 'ai_message', title: 'Assistant', message: text, payload: { text } }),
+  ], '');
+  for (const line of [...plan.split('\n'), ...text.split('\n')]) {
+    assert.equal(console.split(line).length - 1, 1, `${JSON.stringify(line)} once in:\n${console}`);
+  }
+});

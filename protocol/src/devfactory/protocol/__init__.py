@@ -7,6 +7,7 @@ the domain, the method registry, the JSON Schema export, and a stdio client.
 from __future__ import annotations
 
 from .enums import (
+    RUN_CONTROLS,
     AgentRole,
     ArtifactKind,
     ChangeAction,
@@ -17,6 +18,7 @@ from .enums import (
     HitlStatus,
     ProviderName,
     ReviewDecision,
+    RunControl,
     RunStatus,
     SearchMode,
     Severity,
@@ -31,6 +33,7 @@ __all__ = [
     "NOTIFICATIONS",
     "PROTOCOL_VERSION",
     "REQUESTS",
+    "RUN_CONTROLS",
     "AgentRole",
     "ArtifactKind",
     "ChangeAction",
@@ -45,6 +48,7 @@ __all__ = [
     "Requests",
     "ReviewDecision",
     "RpcError",
+    "RunControl",
     "RunStatus",
     "SearchMode",
     "Severity",

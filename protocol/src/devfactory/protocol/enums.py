@@ -32,6 +32,37 @@ TERMINAL_RUN_STATUSES = frozenset({RunStatus.COMPLETED, RunStatus.FAILED, RunSta
 ACTIVE_RUN_STATUSES = frozenset({RunStatus.RUNNING, RunStatus.PAUSED, RunStatus.WAITING_FOR_USER})
 
 
+class RunControl(StrEnum):
+    """What the user can ask of a run (``devfactory/runs/<control>``)."""
+
+    START = "start"
+    PAUSE = "pause"
+    RESUME = "resume"
+    CANCEL = "cancel"
+    RETRY = "retry"
+    DIRECTIVE = "directive"
+
+
+_C = RunControl
+RUN_CONTROLS: dict[RunStatus, frozenset[RunControl]] = {
+    RunStatus.DRAFT: frozenset({_C.START, _C.CANCEL}),
+    RunStatus.QUEUED: frozenset({_C.CANCEL}),
+    RunStatus.RUNNING: frozenset({_C.PAUSE, _C.CANCEL, _C.DIRECTIVE}),
+    RunStatus.PAUSED: frozenset({_C.RESUME, _C.CANCEL, _C.DIRECTIVE}),
+    RunStatus.WAITING_FOR_USER: frozenset({_C.PAUSE, _C.CANCEL, _C.DIRECTIVE}),
+    RunStatus.COMPLETED: frozenset({_C.RETRY}),
+    RunStatus.FAILED: frozenset({_C.RETRY}),
+    RunStatus.CANCELLED: frozenset({_C.RETRY}),
+}
+"""The one table of which control each run status allows: the daemon enforces it and both
+editors offer exactly these (generated into TypeScript and Lua with the schema)."""
+
+
+def statuses_allowing(control: RunControl) -> list[RunStatus]:
+    """The statuses in which ``control`` is allowed, in lifecycle order."""
+    return [status for status in RunStatus if control in RUN_CONTROLS[status]]
+
+
 class AgentRole(StrEnum):
     """The specialist an agent run plays: each is a system prompt and a tool subset."""
 

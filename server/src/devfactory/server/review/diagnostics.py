@@ -48,6 +48,9 @@ async def hunk_sites(service: ReviewService, path: str) -> list[HunkSite]:
             current = file_path.read_text("utf-8", "replace")
         except FileNotFoundError:
             return []  # a created file has no document yet
+    # An insertion after the last line is shown on the last line: editors have no line past it
+    # (Neovim) or an empty one the cursor rarely visits (VS Code).
+    last_line = max(len(current.splitlines()) - 1, 0)
     sites = []
     for change in changes:
         run = await service.services.runs.get(change.run_id)  # type: ignore[union-attr]
@@ -62,7 +65,7 @@ async def hunk_sites(service: ReviewService, path: str) -> list[HunkSite]:
             if hunk.status is not ChangeStatus.PROPOSED:
                 continue
             first = hunk.old_start - 1 if hunk.old_lines else hunk.old_start
-            start = hunkmath.map_line(before_text, current, max(first, 0))
+            start = min(hunkmath.map_line(before_text, current, max(first, 0)), last_line)
             end = start + max(hunk.old_lines, 1)
             sites.append(HunkSite(change, hunk, _range(start, end), run.title))
     return sites

@@ -144,7 +144,7 @@ class ReviewService:
             EventType.CHANGE_PROPOSED,
             f"Proposed {action.value} of {path}",
             ChangeEvent(change_id=0, path=path, action=action, hunks=[h.index for h in hunk_list]),
-            message=f"{len(hunk_list)} hunks",
+            message=f"{len(hunk_list)} hunk{'' if len(hunk_list) == 1 else 's'}",
         )
         change = await self.store.changes.upsert(
             project_id=self.services.project.id,
@@ -342,7 +342,10 @@ class ReviewService:
             expected = hunkmath.apply_hunks(_text(before), _text(after), previously).encode()
             target = hunkmath.apply_hunks(_text(before), _text(after), previously | chosen).encode()
             if change.action is ChangeAction.CREATE and not previously:
-                expected = None
+                # Not there yet: missing on disk, or a blank buffer the user opened for it
+                # (Neovim sends an empty buffer as "\n").
+                blank = on_disk is None and open_text is not None and not open_text.strip()
+                expected = current if blank else None
         assert target is not None
         if current == target:
             return ApplyOutcome(ChangeStatus.STALE, "the file already has this content")
@@ -477,18 +480,43 @@ def text_edits(current: str, target: str) -> list[types.TextEdit]:
     for tag, i1, i2, j1, j2 in hunkmath.opcodes(a, b):
         if tag == "equal":
             continue
+        new_text = "".join(b[j1:j2])
         edits.append(
-            types.TextEdit(
+            _append_at_end(a, new_text)
+            if i1 == i2 == len(a)
+            else types.TextEdit(
                 range=types.Range(start=_position(a, i1), end=_position(a, i2)),
-                new_text="".join(b[j1:j2]),
+                new_text=new_text,
             )
         )
     return edits
+
+
+def _append_at_end(lines: list[str], new_text: str) -> types.TextEdit:
+    """Lines added after the last line, as an insertion before the last line's ending.
+
+    The same text inserted on the line after the final newline is right by the protocol, but
+    Neovim has no such line and appends the text's final newline as a blank line.
+    """
+    last = lines[-1] if lines else ""
+    ending = last[len(last.rstrip("\r\n")) :]
+    if not ending or not new_text.endswith(ending):
+        return types.TextEdit(
+            range=types.Range(start=_position(lines, len(lines)), end=_position(lines, len(lines))),
+            new_text=new_text,
+        )
+    at = types.Position(line=len(lines) - 1, character=_utf16_length(last[: -len(ending)]))
+    return types.TextEdit(
+        range=types.Range(start=at, end=at), new_text=ending + new_text[: -len(ending)]
+    )
+
+
+def _utf16_length(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
 
 
 def _position(lines: list[str], index: int) -> types.Position:
     """Start of line ``index``; past the last line, the end of a file without final newline."""
     if index < len(lines) or not lines or lines[-1].endswith(("\n", "\r")):
         return types.Position(line=index, character=0)
-    last = lines[-1]
-    return types.Position(line=len(lines) - 1, character=len(last.encode("utf-16-le")) // 2)
+    return types.Position(line=len(lines) - 1, character=_utf16_length(lines[-1]))

@@ -11,7 +11,15 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING, Any
 
-from devfactory.protocol.enums import EventType, HitlStatus, RunStatus, Severity
+from devfactory.protocol.enums import (
+    RUN_CONTROLS,
+    EventType,
+    HitlStatus,
+    RunControl,
+    RunStatus,
+    Severity,
+    statuses_allowing,
+)
 from devfactory.protocol.events import DirectiveReceived, Event, RunStatusChanged
 from devfactory.protocol.hitl import HitlRequest, HitlRespondParams
 from devfactory.protocol.methods import Notifications
@@ -187,32 +195,22 @@ class RunManager:
         return await self.get(run.id)
 
     async def start(self, run_id: int) -> Run:
-        run = await self.get(run_id)
-        if run.status is not S.DRAFT:
-            raise InvalidState(
-                f"run {run_id} is {run.status.value}; only a draft run can be started"
-            )
+        _require(await self.get(run_id), RunControl.START)
         await self.transition(run_id, S.QUEUED)
         await self.schedule()
         return await self.get(run_id)
 
     async def pause(self, run_id: int) -> Run:
         run = await self.get(run_id)
-        worker = self.workers.get(run_id)
-        if run.status not in (S.RUNNING, S.WAITING_FOR_USER) or worker is None:
-            raise InvalidState(
-                f"run {run_id} is {run.status.value}; only a running run can be paused"
-            )
+        _require(run, RunControl.PAUSE)
+        worker = _driven(run, self.workers.get(run_id))
         worker.request_pause()
         return run
 
     async def resume(self, run_id: int) -> Run:
         run = await self.get(run_id)
-        worker = self.workers.get(run_id)
-        if run.status is not S.PAUSED or worker is None:
-            raise InvalidState(
-                f"run {run_id} is {run.status.value}; only a paused run can be resumed"
-            )
+        _require(run, RunControl.RESUME)
+        worker = _driven(run, self.workers.get(run_id))
         metadata = run.metadata
         metadata.pause_reason = None
         run = await self.transition(run_id, S.RUNNING, metadata=metadata)
@@ -220,9 +218,7 @@ class RunManager:
         return run
 
     async def cancel(self, run_id: int) -> Run:
-        run = await self.get(run_id)
-        if run.status.is_terminal:
-            raise InvalidState(f"run {run_id} is already {run.status.value}")
+        _require(await self.get(run_id), RunControl.CANCEL)
         # Stop the worker first: it interrupts the model call or kills the command at once,
         # and what it records about that comes before the run's final status event.
         worker = self.workers.get(run_id)
@@ -235,10 +231,7 @@ class RunManager:
 
     async def retry(self, run_id: int) -> Run:
         run = await self.get(run_id)
-        if not run.status.is_terminal:
-            raise InvalidState(
-                f"run {run_id} is {run.status.value}; only a finished run can be retried"
-            )
+        _require(run, RunControl.RETRY)
         params = RunCreateParams(
             prompt=run.prompt,
             title=run.title,
@@ -254,14 +247,10 @@ class RunManager:
 
     async def directive(self, run_id: int, text: str) -> Run:
         run = await self.get(run_id)
-        worker = self.workers.get(run_id)
         if not text.strip():
             raise InvalidParams("text must not be empty")
-        if worker is None or not run.status.is_active:
-            raise InvalidState(
-                f"run {run_id} is {run.status.value}; directives go to a running, paused or "
-                "waiting run"
-            )
+        _require(run, RunControl.DIRECTIVE)
+        worker = _driven(run, self.workers.get(run_id))
         worker.directives.append(text.strip())
         await self.services.events.emit(  # type: ignore[union-attr]
             run_id,
@@ -355,3 +344,21 @@ class RunManager:
             *(w.stop() for w in list(self.workers.values())), return_exceptions=True
         )
         self.lock.release()
+
+
+def _require(run: Run, control: RunControl) -> None:
+    """Refuse ``control`` unless ``RUN_CONTROLS`` allows it in the run's current status."""
+    if control in RUN_CONTROLS[run.status]:
+        return
+    if control is RunControl.CANCEL:
+        raise InvalidState(f"run {run.id} is already {run.status.value}")
+    *others, last = (status.value for status in statuses_allowing(control))
+    allowed = f"{', '.join(others)} or {last}" if others else last
+    raise InvalidState(f"run {run.id} is {run.status.value}; {control.value} needs a {allowed} run")
+
+
+def _driven(run: Run, worker: RunWorker | None) -> RunWorker:
+    """The worker of a run this daemon drives (another daemon may drive it)."""
+    if worker is None:
+        raise InvalidState(f"run {run.id} is {run.status.value} in another DevFactory daemon")
+    return worker

@@ -341,7 +341,7 @@ class RunWorker:
             await self._propose(run, path, ChangeAction.UPDATE)
         await self.emit(
             EventType.GIT_DIFF_CREATED,
-            f"{len(changed)} files changed",
+            f"{len(changed)} file{'' if len(changed) == 1 else 's'} changed",
             GitDiffCreated(files=sorted(changed)),
         )
         await manager.snapshots.create(

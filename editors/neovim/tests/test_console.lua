@@ -1,0 +1,119 @@
+-- The console as a user reads it: <CR> on a proposed change opens its diff, one console
+-- window per tab page whatever the number of runs, events in words with correct plurals.
+package.path = vim.fs.dirname(debug.getinfo(1, 'S').source:sub(2)) .. '/?.lua;' .. package.path
+local h = require('helpers')
+
+local root = h.workspace({
+  ['app.py'] = "def greet():\n    return 'hi'\n",
+  ['scripts/edit.json'] = h.script({
+    { text = 'Plan:\n1. Say hello\n2. Finish' },
+    h.edit_turn('app.py', "return 'hi'", "return 'hello'"),
+    h.finish_turn('Says hello.'),
+  }),
+  ['scripts/quick.json'] = h.script({
+    { text = 'Plan: nothing to do.' },
+    h.finish_turn('Nothing.'),
+  }),
+})
+local client, notes = h.start(root, 'app.py', { console = { open_on_run = true } })
+local code_win = vim.api.nvim_get_current_win()
+
+local function console_windows()
+  return vim.tbl_filter(function(win)
+    return vim.bo[vim.api.nvim_win_get_buf(win)].filetype == 'devfactory-console'
+  end, vim.api.nvim_tabpage_list_wins(0))
+end
+
+--- Start a run with `script` from the code window and wait until it is over; its id.
+local function run(script)
+  vim.api.nvim_set_current_win(code_win)
+  local before = require('devfactory.runs').current[client.id]
+  h.cmd(('DevFactory run --model=scripts/%s %s'):format(script, script))
+  local id = h.wait(10000, function()
+    local current = require('devfactory.runs').current[client.id]
+    return current ~= before and current
+  end, notes)
+  h.wait_run(client, id or -1, h.terminal)
+  return id
+end
+
+local first
+h.test('<CR> on a proposed change in the console opens its diff', function()
+  first = run('edit.json')
+  local buf = require('devfactory.console').find(client.id, first or -1)
+  local row = h.wait(10000, function()
+    for i, line in ipairs(buf and h.lines(buf) or {}) do
+      if line:find('Proposed update of app.py', 1, true) then
+        return i
+      end
+    end
+  end)
+  if not h.check('the console shows the proposal', row, buf and h.lines(buf)) then
+    return
+  end
+  vim.api.nvim_set_current_win(vim.fn.win_findbuf(buf)[1])
+  vim.api.nvim_win_set_cursor(0, { row, 0 })
+  local tabs = #vim.api.nvim_list_tabpages()
+  local ok, err = pcall(vim.cmd, 'execute "normal \\<CR>"')
+  h.check('<CR> raises no error', ok, err)
+  h.check(
+    'a diff tab opens on the proposed side of app.py',
+    h.wait(10000, function()
+      local change = vim.b.devfactory_change
+      return #vim.api.nvim_list_tabpages() == tabs + 1 and change and change.path == 'app.py'
+    end, notes),
+    { tabs = #vim.api.nvim_list_tabpages(), notes = notes }
+  )
+  h.eq(
+    'it shows what the run proposes',
+    { 'def greet():', "    return 'hello'" },
+    h.lines(0)
+  )
+  vim.cmd('tabclose')
+end)
+
+h.test('every run shows in the one console window of the tab page', function()
+  local height = vim.api.nvim_win_get_height(code_win)
+  local last
+  for _ = 1, 3 do
+    last = run('quick.json')
+  end
+  local wins = console_windows()
+  h.eq('one console window', 1, #wins)
+  h.eq(
+    'showing the last run',
+    last,
+    wins[1] and vim.b[vim.api.nvim_win_get_buf(wins[1])].devfactory_run_id
+  )
+  h.eq('the code window keeps its height', height, vim.api.nvim_win_get_height(code_win))
+  h.cmd('DevFactory console ' .. tostring(first))
+  h.eq('an older run opens in the same window', 1, #console_windows())
+  h.eq('the window shows it', first, vim.b.devfactory_run_id)
+end)
+
+h.test('the console speaks in words, with correct plurals', function()
+  local buf = require('devfactory.console').find(client.id, first or -1)
+  local text = table.concat(buf and h.lines(buf) or {}, '\n')
+  for _, raw in ipairs({ 'run_status_changed', 'change_proposed', 'ai_plan_created', 'final_summary' }) do
+    h.check(('no raw %s'):format(raw), not text:find(raw, 1, true), text)
+  end
+  for _, wrong in ipairs({ '1 hunks', '1 files changed' }) do
+    h.check(('no %q'):format(wrong), not text:find(wrong, 1, true), text)
+  end
+  h.check('one hunk is "1 hunk"', text:find('    1 hunk\n', 1, true), text)
+  h.check('one file is "1 file changed"', text:find('1 file changed', 1, true), text)
+  h.check('the plan reads "plan"', text:find('%d%d:%d%d:%d%d  plan  '), text)
+end)
+
+h.test('completion offers each control only the runs whose status allows it', function()
+  local function complete(line)
+    return vim.fn.getcompletion(line, 'cmdline')
+  end
+  local finished = complete('DevFactory retry ')
+  h.check('retry offers the finished runs', vim.tbl_contains(finished, tostring(first)), finished)
+  for _, control in ipairs({ 'pause', 'resume', 'directive', 'cancel' }) do
+    h.eq(('%s offers no finished run'):format(control), {}, complete('DevFactory ' .. control .. ' '))
+  end
+end)
+
+h.finish()
