@@ -7,11 +7,19 @@ atomic write. If the user edited the file since, a three-way merge (base: what t
 would be, ours: the user's text, theirs: the proposal) is applied when clean; otherwise the
 change becomes a conflict and nothing is written. A ``pre_apply`` snapshot taken first makes
 every apply undoable with one restore.
+
+Both sides go through ``safefs.SafeTree``: a proposal reads the worktree's file without
+following links and up to ``MAX_REVIEW_BYTES`` (a link, a pipe or a huge file is reported and
+not proposed); applying resolves the path in the workspace the same way, so neither a link on
+the way nor a path edited in the database writes anywhere else. Decisions hold the workspace
+lock: two approvals of one run apply it once.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import stat
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -32,18 +40,20 @@ from devfactory.protocol.enums import (
     ChangeStatus,
     EventType,
     ExecutionMode,
+    Severity,
     SnapshotType,
 )
-from devfactory.protocol.events import ChangeEvent
+from devfactory.protocol.events import ChangeEvent, ErrorPayload
 from devfactory.protocol.methods import Notifications
 from devfactory.protocol.runs import Run
 
 from ..errors import InvalidParams, InvalidState, NotFound
+from ..safefs import FileTooLarge, PathRefused, SafeTree, protected_files, shown
 from . import hunks as hunkmath
 from .editor import Editor, uri_of
 from .feedback import Feedback
-from .files import atomic_write, merge_three_way, sha256
-from .texts import ChangeTexts
+from .files import merge_three_way, sha256
+from .texts import GITLINK_MODE, LINK_MODE, MAX_REVIEW_BYTES, ChangeTexts
 
 if TYPE_CHECKING:
     from devfactory.storage import Store
@@ -82,6 +92,10 @@ class ReviewService:
         self.texts = texts
         self.editor = editor
         self.feedback = Feedback(self)
+        self.protected = protected_files(services.root, services.settings)
+        """The files that configure DevFactory: never proposed, never applied."""
+        self.tree = SafeTree(services.root, self.protected)
+        """The user's workspace, as approvals write it."""
 
     @property
     def store(self) -> Store:
@@ -98,14 +112,16 @@ class ReviewService:
         if run.base_snapshot_id is None or run.worktree_path is None:
             return None
         base = await self.services.snapshots.get(run.base_snapshot_id)  # type: ignore[union-attr]
-        before = await self.texts.base_content(base.commit_sha, path)
-        worktree_file = Path(run.worktree_path) / path
-        after = worktree_file.read_bytes() if worktree_file.is_file() else None
         existing = await self.store.changes.list(self.services.project.id, run_id=run.id, path=path)
         open_change = next(
             (c for c in existing if c.status in (OPEN, ChangeStatus.CONFLICT, ChangeStatus.STALE)),
             None,
         )
+        try:
+            before, after = await self._versions(run, base.commit_sha, path)
+        except (PathRefused, FileTooLarge) as exc:
+            await self.not_proposed(run, open_change, str(exc))
+            return None
         if (
             open_change is not None
             and open_change.status is OPEN
@@ -166,6 +182,44 @@ class ReviewService:
         await self.refresh_diagnostics(path)
         return change
 
+    async def _versions(
+        self, run: Run, base_commit: str, path: str
+    ) -> tuple[bytes | None, bytes | None]:
+        """(base, worktree) bytes of a regular file; a missing or folder side is None."""
+        worktree = self.worktree(run)
+        worktree.check(path)
+        before = None
+        entry = await self.texts.base_entry(base_commit, path)
+        if entry is not None and entry.mode in (LINK_MODE, GITLINK_MODE):
+            kind = "symbolic link" if entry.mode == LINK_MODE else "submodule"
+            raise PathRefused(f"{shown(path)} is a {kind}; DevFactory reviews regular files only")
+        if entry is not None and entry.is_file:
+            if entry.size > MAX_REVIEW_BYTES:
+                raise FileTooLarge(path, entry.size, MAX_REVIEW_BYTES)
+            before = await self.texts.base_content(base_commit, path)
+        info = worktree.lstat(path)
+        if info is None or stat.S_ISDIR(info.st_mode):
+            return before, None
+        return before, worktree.read(path, MAX_REVIEW_BYTES)
+
+    def worktree(self, run: Run) -> SafeTree:
+        """The run's worktree, as proposals read it."""
+        return SafeTree(Path(run.worktree_path or ""), self.protected)
+
+    async def not_proposed(self, run: Run, open_change: Change | None, reason: str) -> None:
+        """Tell the user why a file the run changed is not offered for review."""
+        message = f"not proposed: {reason}; the file stays in the run's worktree"
+        await self.services.events.emit(  # type: ignore[union-attr]
+            run.id,
+            EventType.ERROR,
+            "Change not proposed",
+            ErrorPayload(message=message),
+            severity=Severity.WARNING,
+            message=message,
+        )
+        if open_change is not None and open_change.status is not ChangeStatus.STALE:
+            await self._set_status(open_change, ChangeStatus.STALE, message)
+
     async def run_finishing(self, run: Run, summary: str, files: list[str]) -> None:
         """Before the run is marked completed: propose its CHANGELOG_AI.md entry."""
         await self.feedback.propose_changelog(run, summary, files)
@@ -173,7 +227,8 @@ class ReviewService:
     async def run_completed(self, run: Run) -> None:
         """In yolo mode, apply everything as the run completes (behind a pre_apply snapshot)."""
         if run.mode is ExecutionMode.YOLO:
-            await self.approve(ChangeDecisionParams(run_id=run.id))
+            with contextlib.suppress(InvalidState):  # the user decided every change already
+                await self.approve(ChangeDecisionParams(run_id=run.id))
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -211,8 +266,12 @@ class ReviewService:
             raise InvalidParams("name the changes with either changeIds or runId (exactly one)")
         if params.run_id is not None:
             await self.services.runs.get(params.run_id)  # type: ignore[union-attr]
-            changes = await self.store.changes.list(self.services.project.id, run_id=params.run_id)
-            changes = [c for c in changes if c.status in (OPEN, ChangeStatus.CONFLICT)]
+            every = await self.store.changes.list(self.services.project.id, run_id=params.run_id)
+            changes = [c for c in every if c.status in (OPEN, ChangeStatus.CONFLICT)]
+            if every and not changes:
+                raise InvalidState(
+                    f"run {params.run_id} has no open changes: all {len(every)} are decided"
+                )
         else:
             changes = [await self.get(i) for i in params.change_ids or []]
         if params.hunks is not None:
@@ -229,7 +288,16 @@ class ReviewService:
                 raise InvalidState(f"change {change.id} is already {change.status.value}")
         return changes
 
+    def _deciding(self) -> contextlib.AbstractAsyncContextManager[None]:
+        """One decision at a time per workspace, across daemons; targets are read inside."""
+        assert self.services.snapshots is not None
+        return self.services.snapshots.writing.hold()
+
     async def reject(self, params: ChangeDecisionParams) -> ChangeDecisionResult:
+        async with self._deciding():
+            return await self._reject(params)
+
+    async def _reject(self, params: ChangeDecisionParams) -> ChangeDecisionResult:
         changes = await self._targets(params)
         result = []
         for change in changes:
@@ -250,6 +318,10 @@ class ReviewService:
         return ChangeDecisionResult(changes=result)
 
     async def approve(self, params: ChangeDecisionParams) -> ChangeDecisionResult:
+        async with self._deciding():
+            return await self._approve(params)
+
+    async def _approve(self, params: ChangeDecisionParams) -> ChangeDecisionResult:
         changes = await self._targets(params)
         if not changes:
             return ChangeDecisionResult(changes=[])
@@ -269,6 +341,8 @@ class ReviewService:
             await self._event(EventType.CHANGE_APPROVED, change, sorted(chosen), params.comment)
             try:
                 outcome = await self._apply(change, chosen)
+            except (PathRefused, FileTooLarge) as exc:
+                outcome = ApplyOutcome(ChangeStatus.CONFLICT, f"refused: {exc}")
             except Exception as exc:  # never leave a change half-decided without a reason
                 log.exception("applying change %d failed", change.id)
                 outcome = ApplyOutcome(ChangeStatus.CONFLICT, f"could not apply: {exc}")
@@ -321,10 +395,10 @@ class ReviewService:
         return updated
 
     async def _apply(self, change: Change, chosen: set[int]) -> ApplyOutcome:
+        rel = self.tree.check(change.path)  # the database may have been edited: check again
+        on_disk = self.tree.read(rel, MAX_REVIEW_BYTES)  # refuses links on the way
         before, after = await self.contents(change)
-        target_path = self.root / change.path
-        open_text = self.editor.open_text(target_path)
-        on_disk = target_path.read_bytes() if target_path.is_file() else None
+        open_text = self.editor.open_text(self.root / rel)
         current = open_text.encode() if open_text is not None else on_disk
         previously = {h.index for h in change.hunks if h.status is ChangeStatus.APPLIED}
         if change.action is ChangeAction.DELETE:
@@ -335,7 +409,7 @@ class ReviewService:
                 return ApplyOutcome(
                     ChangeStatus.CONFLICT, "you edited a file the run deletes; nothing was deleted"
                 )
-            return await self._delete(target_path, open_text is not None)
+            return await self._delete(rel, open_text is not None)
         if _is_binary(before) or _is_binary(after) or not change.hunks:
             expected, target = before, after
         else:
@@ -360,12 +434,13 @@ class ReviewService:
                     "your edits overlap the proposed hunks; nothing was written",
                 )
             target = merged.encode()
-        return await self._write(target_path, current, target, open_text is not None)
+        return await self._write(rel, current, target, open_text is not None)
 
     async def _write(
-        self, path: Path, current: bytes | None, target: bytes, is_open: bool
+        self, rel: str, current: bytes | None, target: bytes, is_open: bool
     ) -> ApplyOutcome:
-        label = f"DevFactory: apply change to {path.relative_to(self.root)}"
+        path = self.root / rel
+        label = f"DevFactory: apply change to {rel}"
         if is_open and self.editor.can_apply_edits() and current is not None:
             edit = types.WorkspaceEdit(
                 changes={uri_of(path): text_edits(_text(current), _text(target))}
@@ -403,24 +478,26 @@ class ReviewService:
                 ]
             )
             ok, _ = await self.editor.apply_edit(label, edit)
-            if ok and path.is_file():
+            created = self.tree.lstat(rel)
+            if ok and created is not None and stat.S_ISREG(created.st_mode):
                 return ApplyOutcome(ChangeStatus.APPLIED)
-        atomic_write(path, target)
+        self.tree.write(rel, target)
         return ApplyOutcome(ChangeStatus.APPLIED)
 
-    async def _delete(self, path: Path, is_open: bool) -> ApplyOutcome:
+    async def _delete(self, rel: str, is_open: bool) -> ApplyOutcome:
+        path = self.root / rel
         if (
             is_open
             and self.editor.can_apply_edits()
             and self.editor.supports_resource_operation(types.ResourceOperationKind.Delete)
         ):
             ok, _ = await self.editor.apply_edit(
-                f"DevFactory: delete {path.relative_to(self.root)}",
+                f"DevFactory: delete {rel}",
                 types.WorkspaceEdit(document_changes=[types.DeleteFile(uri=uri_of(path))]),
             )
-            if ok and not path.exists():
+            if ok and self.tree.lstat(rel) is None:
                 return ApplyOutcome(ChangeStatus.APPLIED)
-        path.unlink(missing_ok=True)
+        self.tree.delete(rel)
         return ApplyOutcome(ChangeStatus.APPLIED)
 
     async def _set_status(self, change: Change, status: ChangeStatus, reason: str) -> Change:

@@ -19,6 +19,7 @@ from devfactory.storage import Store
 
 from ..errors import NotFound
 from ..events.bus import EventBus
+from .lock import WorkspaceLock
 from .repository import SNAPSHOT_REF_PREFIX, WorkspaceRepository
 
 
@@ -33,6 +34,8 @@ class SnapshotService:
         self._naming = asyncio.Lock()
         """Held from choosing a snapshot's id to storing it: the ref is named after the id,
         so two snapshots taken at once (two runs starting) must not pick the same one."""
+        self.writing = WorkspaceLock(repo.paths.workspace_lock)
+        """Held by whoever writes the user's files: restores here, approvals in review."""
 
     async def create(
         self,
