@@ -108,12 +108,13 @@ class SafeTree:
                 fd = self._open_at(parent, parts, _READ_FLAGS)
         except FileNotFoundError:
             return None
-        with os.fdopen(fd, "rb") as handle:
-            info = os.fstat(fd)
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > limit:
+            os.close(fd)
             if not stat.S_ISREG(info.st_mode):
                 raise PathRefused(f"{shown(rel)} is {_kind(info.st_mode)}, not a regular file")
-            if info.st_size > limit:
-                raise FileTooLarge(rel, info.st_size, limit)
+            raise FileTooLarge(rel, info.st_size, limit)
+        with os.fdopen(fd, "rb") as handle:
             data = handle.read(limit + 1)
         if len(data) > limit:  # it grew while we read
             raise FileTooLarge(rel, len(data), limit)
