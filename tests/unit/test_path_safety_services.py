@@ -28,24 +28,10 @@ from support import git, make_git_repo
 SECRET = "AKIA-SECRET-TOKEN\n"
 
 
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    opened = await Store.open(tmp_path / "state" / "db.sqlite")
-    yield opened
-    await opened.close()
-
-
-@pytest.fixture
-def outside(tmp_path: Path) -> Path:
-    folder = tmp_path / "outside"
-    folder.mkdir()
-    (folder / "secret.md").write_text(SECRET)
-    return folder
-
-
-async def test_the_index_never_reads_through_a_tracked_link_out(
-    store: Store, tmp_path: Path, outside: Path
-):
+async def test_the_index_never_reads_through_a_tracked_link_out(store: Store, tmp_path: Path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.md").write_text(SECRET)
     root = make_git_repo(tmp_path / "repo", {"notes.md": "# Notes\n\nplain notes\n"})
     os.symlink(outside / "secret.md", root / "leak.md")
     os.symlink(outside, root / "vendor_docs")
