@@ -1,4 +1,5 @@
-"""Content hashes and three-way merges of the user's files (writes go through ``safefs``)."""
+"""Content helpers: hashes, text, binary sniffing and three-way merges (writes go through
+``safefs``)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,14 @@ from pathlib import Path
 
 def sha256(data: bytes | None) -> str | None:
     return None if data is None else hashlib.sha256(data).hexdigest()
+
+
+def as_text(data: bytes | None) -> str:
+    return "" if data is None else data.decode("utf-8", "replace")
+
+
+def is_binary(data: bytes | None) -> bool:
+    return data is not None and b"\0" in data[:8192]
 
 
 async def merge_three_way(ours: str, base: str, theirs: str) -> tuple[str, bool]:

@@ -1,18 +1,11 @@
 """``ReviewService``: proposed changes, hunk-level decisions, and applying them safely.
 
-A change compares one file of a run's worktree with the run's base snapshot. Approving
-applies the chosen hunks to the user's file: through ``workspace/applyEdit`` when the file is
-open in an editor that supports it (the buffer's undo history gets the edit), else by an
-atomic write. If the user edited the file since, a three-way merge (base: what the file
-would be, ours: the user's text, theirs: the proposal) is applied when clean; otherwise the
-change becomes a conflict and nothing is written. A ``pre_apply`` snapshot taken first makes
-every apply undoable with one restore.
-
-Both sides go through ``safefs.SafeTree``: a proposal reads the worktree's file without
-following links and up to ``MAX_REVIEW_BYTES`` (a link, a pipe or a huge file is reported and
-not proposed); applying resolves the path in the workspace the same way, so neither a link on
-the way nor a path edited in the database writes anywhere else. Decisions hold the workspace
-lock: two approvals of one run apply it once.
+A change compares one file of a run's worktree with the run's base snapshot. A proposal reads
+the worktree's file through ``safefs.SafeTree``, without following links and up to
+``MAX_REVIEW_BYTES``: a link, a pipe or a huge file is reported and not proposed. Approving
+applies the chosen hunks to the user's file (``applying.Applier``) behind a ``pre_apply``
+snapshot that makes every apply undoable with one restore. Decisions hold the workspace lock:
+two approvals of one run apply it once, and the second finds the changes decided.
 """
 
 from __future__ import annotations
@@ -23,8 +16,6 @@ import stat
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
-
-from lsprotocol import types
 
 from devfactory.protocol.changes import (
     Change,
@@ -50,9 +41,10 @@ from devfactory.protocol.runs import Run
 from ..errors import InvalidParams, InvalidState, NotFound
 from ..safefs import FileTooLarge, PathRefused, SafeTree, protected_files, shown
 from . import hunks as hunkmath
-from .editor import Editor, uri_of
+from .applying import Applier, ApplyOutcome
+from .editor import Editor
 from .feedback import Feedback
-from .files import merge_three_way, sha256
+from .files import as_text, is_binary, sha256
 from .texts import GITLINK_MODE, LINK_MODE, MAX_REVIEW_BYTES, ChangeTexts
 
 if TYPE_CHECKING:
@@ -65,22 +57,6 @@ log = logging.getLogger(__name__)
 
 INLINE_DIFF_LIMIT = 64 * 1024
 OPEN = ChangeStatus.PROPOSED
-
-
-def _text(data: bytes | None) -> str:
-    return "" if data is None else data.decode("utf-8", "replace")
-
-
-def _is_binary(data: bytes | None) -> bool:
-    return data is not None and b"\0" in data[:8192]
-
-
-class ApplyOutcome:
-    """What happened to one change in an approve request."""
-
-    def __init__(self, status: ChangeStatus, reason: str | None = None) -> None:
-        self.status = status
-        self.reason = reason
 
 
 class ReviewService:
@@ -96,6 +72,7 @@ class ReviewService:
         """The files that configure DevFactory: never proposed, never applied."""
         self.tree = SafeTree(services.root, self.protected)
         """The user's workspace, as approvals write it."""
+        self.applier = Applier(self.tree, services.root, editor, self.contents)
 
     @property
     def store(self) -> Store:
@@ -141,8 +118,8 @@ class ReviewService:
             if after is None
             else ChangeAction.UPDATE
         )
-        binary = _is_binary(before) or _is_binary(after)
-        before_text, after_text = _text(before), _text(after)
+        binary = is_binary(before) or is_binary(after)
+        before_text, after_text = as_text(before), as_text(after)
         diff = (
             f"Binary file {path} differs\n"
             if binary
@@ -255,8 +232,8 @@ class ReviewService:
         return ChangeDiff(
             change=change,
             diff=self.texts.diff(change.id),
-            before=None if before is None else _text(before),
-            after=None if after is None else _text(after),
+            before=None if before is None else as_text(before),
+            after=None if after is None else as_text(after),
         )
 
     # -- deciding ------------------------------------------------------------------------------
@@ -340,7 +317,7 @@ class ReviewService:
             chosen = self._chosen(change, params.hunks)
             await self._event(EventType.CHANGE_APPROVED, change, sorted(chosen), params.comment)
             try:
-                outcome = await self._apply(change, chosen)
+                outcome = await self.applier.apply(change, chosen)
             except (PathRefused, FileTooLarge) as exc:
                 outcome = ApplyOutcome(ChangeStatus.CONFLICT, f"refused: {exc}")
             except Exception as exc:  # never leave a change half-decided without a reason
@@ -394,112 +371,6 @@ class ReviewService:
                 )
         return updated
 
-    async def _apply(self, change: Change, chosen: set[int]) -> ApplyOutcome:
-        rel = self.tree.check(change.path)  # the database may have been edited: check again
-        on_disk = self.tree.read(rel, MAX_REVIEW_BYTES)  # refuses links on the way
-        before, after = await self.contents(change)
-        open_text = self.editor.open_text(self.root / rel)
-        current = open_text.encode() if open_text is not None else on_disk
-        previously = {h.index for h in change.hunks if h.status is ChangeStatus.APPLIED}
-        if change.action is ChangeAction.DELETE:
-            expected = before
-            if current is None:
-                return ApplyOutcome(ChangeStatus.STALE, "the file no longer exists")
-            if current != expected:
-                return ApplyOutcome(
-                    ChangeStatus.CONFLICT, "you edited a file the run deletes; nothing was deleted"
-                )
-            return await self._delete(rel, open_text is not None)
-        if _is_binary(before) or _is_binary(after) or not change.hunks:
-            expected, target = before, after
-        else:
-            expected = hunkmath.apply_hunks(_text(before), _text(after), previously).encode()
-            target = hunkmath.apply_hunks(_text(before), _text(after), previously | chosen).encode()
-            if change.action is ChangeAction.CREATE and not previously:
-                expected = None
-        assert target is not None
-        if current == target:
-            return ApplyOutcome(ChangeStatus.STALE, "the file already has this content")
-        if current is None and expected is not None:
-            return ApplyOutcome(ChangeStatus.STALE, "the file no longer exists")
-        if current is not None and current != expected:
-            if _is_binary(current) or _is_binary(target):
-                return ApplyOutcome(
-                    ChangeStatus.CONFLICT, "the binary file changed since the run started"
-                )
-            merged, clean = await merge_three_way(_text(current), _text(expected), _text(target))
-            if not clean:
-                return ApplyOutcome(
-                    ChangeStatus.CONFLICT,
-                    "your edits overlap the proposed hunks; nothing was written",
-                )
-            target = merged.encode()
-        return await self._write(rel, current, target, open_text is not None)
-
-    async def _write(
-        self, rel: str, current: bytes | None, target: bytes, is_open: bool
-    ) -> ApplyOutcome:
-        path = self.root / rel
-        label = f"DevFactory: apply change to {rel}"
-        if is_open and self.editor.can_apply_edits() and current is not None:
-            edit = types.WorkspaceEdit(
-                changes={uri_of(path): text_edits(_text(current), _text(target))}
-            )
-            ok, reason = await self.editor.apply_edit(label, edit)
-            if ok:
-                return ApplyOutcome(ChangeStatus.APPLIED)
-            return ApplyOutcome(
-                ChangeStatus.CONFLICT, f"the editor refused the edit: {reason or 'no reason given'}"
-            )
-        if (
-            current is None
-            and self.editor.can_apply_edits()
-            and self.editor.supports_resource_operation(types.ResourceOperationKind.Create)
-        ):
-            uri = uri_of(path)
-            edit = types.WorkspaceEdit(
-                document_changes=[
-                    types.CreateFile(
-                        uri=uri, options=types.CreateFileOptions(ignore_if_exists=True)
-                    ),
-                    types.TextDocumentEdit(
-                        text_document=types.OptionalVersionedTextDocumentIdentifier(
-                            uri=uri, version=None
-                        ),
-                        edits=[
-                            types.TextEdit(
-                                range=types.Range(
-                                    start=types.Position(0, 0), end=types.Position(0, 0)
-                                ),
-                                new_text=_text(target),
-                            )
-                        ],
-                    ),
-                ]
-            )
-            ok, _ = await self.editor.apply_edit(label, edit)
-            created = self.tree.lstat(rel)
-            if ok and created is not None and stat.S_ISREG(created.st_mode):
-                return ApplyOutcome(ChangeStatus.APPLIED)
-        self.tree.write(rel, target)
-        return ApplyOutcome(ChangeStatus.APPLIED)
-
-    async def _delete(self, rel: str, is_open: bool) -> ApplyOutcome:
-        path = self.root / rel
-        if (
-            is_open
-            and self.editor.can_apply_edits()
-            and self.editor.supports_resource_operation(types.ResourceOperationKind.Delete)
-        ):
-            ok, _ = await self.editor.apply_edit(
-                f"DevFactory: delete {rel}",
-                types.WorkspaceEdit(document_changes=[types.DeleteFile(uri=uri_of(path))]),
-            )
-            if ok and self.tree.lstat(rel) is None:
-                return ApplyOutcome(ChangeStatus.APPLIED)
-        self.tree.delete(rel)
-        return ApplyOutcome(ChangeStatus.APPLIED)
-
     async def _set_status(self, change: Change, status: ChangeStatus, reason: str) -> Change:
         updated = await self.store.changes.set_status(change.id, status, reason=reason)
         await self.refresh_diagnostics(change.path)
@@ -545,27 +416,3 @@ def _with_status(hunk: Hunk, status: ChangeStatus) -> Hunk:
         header=hunk.header,
         status=status,
     )
-
-
-def text_edits(current: str, target: str) -> list[types.TextEdit]:
-    """Minimal line edits turning ``current`` into ``target`` (cursor and folds survive)."""
-    a, b = hunkmath.split_lines(current), hunkmath.split_lines(target)
-    edits = []
-    for tag, i1, i2, j1, j2 in hunkmath.opcodes(a, b):
-        if tag == "equal":
-            continue
-        edits.append(
-            types.TextEdit(
-                range=types.Range(start=_position(a, i1), end=_position(a, i2)),
-                new_text="".join(b[j1:j2]),
-            )
-        )
-    return edits
-
-
-def _position(lines: list[str], index: int) -> types.Position:
-    """Start of line ``index``; past the last line, the end of a file without final newline."""
-    if index < len(lines) or not lines or lines[-1].endswith(("\n", "\r")):
-        return types.Position(line=index, character=0)
-    last = lines[-1]
-    return types.Position(line=len(lines) - 1, character=len(last.encode("utf-16-le")) // 2)
