@@ -93,6 +93,7 @@ HOSTILE_CALLS = [
     (call("read_file", path=".devfactory/devfactory.db"), ".dev"),
     (call("delete_file", path="DevFactory.toml"), "conf"),
     (call("list_files", path=".git"), ".git"),
+    (call("write_file", path="app.py/inside.txt", content="x"), "app.py is a file, not a folder"),
 ]
 
 

@@ -15,7 +15,7 @@ import fnmatch
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from devfactory.protocol.enums import ChangeAction, EventType, SearchMode, Severity
 from devfactory.protocol.events import ErrorPayload, FileTouched, RagSearchCompleted
@@ -30,6 +30,8 @@ MAX_READ_BYTES = 200_000
 MAX_FILE_BYTES = 8 * 1024 * 1024
 """Larger files are not read into memory: the model is told to look at them with a command."""
 MAX_LISTED = 500
+
+T = TypeVar("T")
 
 ChangeHook = Callable[[str, ChangeAction], Awaitable[int | None]]
 """Called after each write with (path, action); returns the id of the proposed change."""
@@ -163,37 +165,30 @@ class ToolBox:
 
     async def resolve(self, rel: str) -> str:
         """The clean worktree-relative path of ``rel`` (links that stay inside followed)."""
-        try:
-            return self.tree.resolve(rel)
-        except PathRefused as exc:
-            raise await self._refused(exc) from None
+        return await self._safely(lambda: self.tree.resolve(rel))
 
-    async def _refused(self, exc: PathRefused) -> ToolError:
-        await self.emit(
-            EventType.ERROR,
-            "Path refused",
-            ErrorPayload(message=str(exc)),
-            severity=Severity.WARNING,
-            message=str(exc),
-        )
-        return ToolError(f"refused: {exc}")
+    async def _safely(self, operation: Callable[[], T]) -> T:
+        """Run a ``SafeTree`` operation; a refusal is reported and explained to the model."""
+        try:
+            return operation()
+        except PathRefused as exc:
+            await self.emit(
+                EventType.ERROR,
+                "Path refused",
+                ErrorPayload(message=str(exc)),
+                severity=Severity.WARNING,
+                message=str(exc),
+            )
+            raise ToolError(f"refused: {exc}") from None
 
     async def _read(self, path: str, rel: str) -> bytes:
         try:
-            data = self.tree.read(rel, MAX_FILE_BYTES)
-        except PathRefused as exc:
-            raise await self._refused(exc) from None
+            data = await self._safely(lambda: self.tree.read(rel, MAX_FILE_BYTES))
         except FileTooLarge as exc:
             raise ToolError(f"{exc}; look at it with a command (head, grep)") from None
         if data is None:
             raise ToolError(f"{path} does not exist")
         return data
-
-    async def _write(self, rel: str, data: bytes) -> None:
-        try:
-            self.tree.write(rel, data)
-        except PathRefused as exc:
-            raise await self._refused(exc) from None
 
     async def list_files(self, path: str = "", pattern: str | None = None) -> str:
         files = await asyncio.to_thread(list_workspace_files, self.worktree)
@@ -233,9 +228,9 @@ class ToolBox:
 
     async def write_file(self, path: str, content: str) -> str:
         rel = await self.resolve(path)
-        existed = self.tree.lstat(rel) is not None
+        existed = await self._safely(lambda: self.tree.lstat(rel)) is not None
         data = content.encode()
-        await self._write(rel, data)
+        await self._safely(lambda: self.tree.write(rel, data))
         action = ChangeAction.UPDATE if existed else ChangeAction.CREATE
         await self._changed(rel, action, len(data))
         return f"{'updated' if existed else 'created'} {path} ({len(content.splitlines())} lines)"
@@ -244,7 +239,7 @@ class ToolBox:
         if not search:
             raise ToolError("search must not be empty")
         rel = await self.resolve(path)
-        if self.tree.lstat(rel) is None:
+        if await self._safely(lambda: self.tree.lstat(rel)) is None:
             raise ToolError(f"{path} does not exist; use write_file to create it")
         try:
             text = (await self._read(path, rel)).decode("utf-8")
@@ -258,17 +253,13 @@ class ToolBox:
                 f"the search text matches {count} times in {path}; include more context"
             )
         data = text.replace(search, replace, 1).encode()
-        await self._write(rel, data)
+        await self._safely(lambda: self.tree.write(rel, data))
         await self._changed(rel, ChangeAction.UPDATE, len(data))
         return f"edited {path}"
 
     async def delete_file(self, path: str) -> str:
         rel = await self.resolve(path)
-        try:
-            deleted = self.tree.delete(rel)
-        except PathRefused as exc:
-            raise await self._refused(exc) from None
-        if not deleted:
+        if not await self._safely(lambda: self.tree.delete(rel)):
             raise ToolError(f"{path} does not exist")
         await self._changed(rel, ChangeAction.DELETE, None)
         return f"deleted {path}"
