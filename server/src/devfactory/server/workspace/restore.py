@@ -29,6 +29,14 @@ class RestoreRefused(Exception):
     """The restore would lose or endanger something; nothing was changed."""
 
 
+class HalfRestored(Exception):
+    """Removing or moving entries into place failed part of the way: roll back."""
+
+    def __init__(self, failure: BaseException) -> None:
+        super().__init__(str(failure))
+        self.failure = failure
+
+
 @dataclass(frozen=True)
 class Entry:
     path: str

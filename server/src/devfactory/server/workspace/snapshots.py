@@ -24,7 +24,7 @@ from ..events.bus import EventBus
 from ..safefs import SafeTree
 from .lock import WorkspaceLock
 from .repository import SNAPSHOT_REF_PREFIX, WorkspaceRepository
-from .restore import RestoreRefused, check_plan, commit, plan_restore, stage
+from .restore import HalfRestored, RestoreRefused, check_plan, commit, plan_restore, stage
 
 log = logging.getLogger(__name__)
 
@@ -108,13 +108,13 @@ class SnapshotService:
             )
             try:
                 files = await self._restore_tree(target.tree_sha, safety.tree_sha)
-            except RestoreRefused as exc:
-                reason = f"nothing was changed: {exc}"
-                await self._restore_failed(target, reason)
-                raise InvalidState(f"snapshot {target.id} was not restored; {reason}") from None
             except Exception as exc:
-                log.exception("restoring snapshot %d failed", target.id)
-                reason = await self._roll_back(safety, exc)
+                if not isinstance(exc, RestoreRefused):
+                    log.exception("restoring snapshot %d failed", target.id)
+                if isinstance(exc, HalfRestored):
+                    reason = await self._roll_back(safety, exc.failure)
+                else:
+                    reason = f"nothing was changed: {exc}"
                 await self._restore_failed(target, reason)
                 raise InvalidState(f"snapshot {target.id} was not restored; {reason}") from None
         await self.events.emit(
@@ -139,10 +139,13 @@ class SnapshotService:
         self.repo.paths.state.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(prefix="restore-", dir=self.repo.paths.state) as staging:
             await stage(self.repo, target_tree, plan, Path(staging))
-            await asyncio.to_thread(commit, tree, plan, Path(staging))
+            try:
+                await asyncio.to_thread(commit, tree, plan, Path(staging))
+            except Exception as exc:
+                raise HalfRestored(exc) from exc
         return plan.files
 
-    async def _roll_back(self, safety: Snapshot, failure: Exception) -> str:
+    async def _roll_back(self, safety: Snapshot, failure: BaseException) -> str:
         """Put back the safety snapshot's files after a restore failed half-way."""
         try:
             partial = await self.create(
