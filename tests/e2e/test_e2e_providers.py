@@ -130,3 +130,34 @@ async def test_local_shell_agent_output_streams_and_its_diff_is_proposed(workspa
     outputs = [e.message for e in events if e.type is EventType.COMMAND_OUTPUT]
     assert any("Applied edit to AGENT.txt" in text for text in outputs)
     assert "AGENT.txt" in {c.path for c in changes}
+
+
+async def test_a_key_the_model_echoes_never_reaches_events_files_diffs_or_the_changelog(
+    workspace: Path, fake_openai: FakeOpenAI
+):
+    key = KEYS["KEY_A"]
+    fake_openai.add(
+        Reply(text=f"Plan: 1. note the key {key}", chunk_size=3),  # the key split over deltas
+        Reply(
+            text=f"Writing {key} down.",
+            chunk_size=4,
+            tool_calls=[call("write_file", path="notes.txt", content=f"token = {key}\n")],
+        ),
+        Reply(tool_calls=[call("finish", summary=f"stored {key}")]),
+    )
+    settings = {
+        "providers": {"openai": {"model": "m", "baseUrl": fake_openai.url, "apiKeyEnv": ["KEY_A"]}}
+    }
+    run, events, streamed, changes = await run_to_end(workspace, "openai", settings, {"KEY_A": key})
+
+    assert run.status is RunStatus.COMPLETED, run.failed_reason
+    assert key not in "".join(streamed) and "[redacted $KEY_A]" in "".join(streamed)
+    for event in events:
+        assert key not in str(event.payload) + event.message + event.title
+    assert {"notes.txt", "CHANGELOG_AI.md"} <= {c.path for c in changes}
+    leaks = [
+        path
+        for path in workspace.rglob("*")
+        if path.is_file() and not path.is_symlink() and key.encode() in path.read_bytes()
+    ]
+    assert leaks == [], "the key was written to disk (database, diffs, worktree, changelog)"
