@@ -56,11 +56,7 @@ async def run_to_end(
         run: Run = await client.call(
             Requests.RUNS_CREATE, RunCreateParams(prompt=prompt, provider=provider)
         )
-        for _ in range(400):
-            run = await client.call(Requests.RUNS_GET, {"runId": run.id})
-            if run.status.is_terminal:
-                break
-            await asyncio.sleep(0.05)
+        run = await wait_until_ended(client, run.id)
         events = (await client.call(Requests.EVENTS, {"runId": run.id})).events
         changes = (await client.call(Requests.CHANGES_LIST, {"runId": run.id})).changes
     return run, events, streamed, changes
@@ -161,3 +157,33 @@ async def test_a_key_the_model_echoes_never_reaches_events_files_diffs_or_the_ch
         if path.is_file() and not path.is_symlink() and key.encode() in path.read_bytes()
     ]
     assert leaks == [], "the key was written to disk (database, diffs, worktree, changelog)"
+
+
+async def test_request_changes_reaches_a_local_shell_agent(workspace: Path):
+    settings = {
+        "providers": {"local_shell": {"command": shell_agent_command("--message", "{prompt}")}}
+    }
+    async with ProtocolClient.spawn(
+        workspace, command=SERVER_COMMAND, settings=settings, env=dict(os.environ)
+    ) as client:
+        run: Run = await client.call(
+            Requests.RUNS_CREATE, RunCreateParams(prompt="write a note", provider="local_shell")
+        )
+        run = await wait_until_ended(client, run.id)
+        assert run.status is RunStatus.COMPLETED, run.failed_reason
+        await client.call(
+            Requests.CHANGES_REQUEST_CHANGES, {"runId": run.id, "note": "sign it with your name"}
+        )
+        run = await wait_until_ended(client, run.id, iteration=2)
+        assert run.status is RunStatus.COMPLETED, run.failed_reason
+    note = (Path(run.worktree_path or "") / "AGENT.txt").read_text()
+    assert note.startswith("write a note") and "sign it with your name" in note
+
+
+async def wait_until_ended(client: ProtocolClient, run_id: int, iteration: int = 1) -> Run:
+    for _ in range(400):
+        run: Run = await client.call(Requests.RUNS_GET, {"runId": run_id})
+        if run.status.is_terminal and run.metadata.iteration == iteration:
+            return run
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"run {run_id} did not end: {run.status}")

@@ -285,11 +285,8 @@ class RunWorker:
             run_command=run_command if commands is not None else None,
             max_steps=run.metadata.max_steps or self.services.settings.max_steps,
         )
-        prompt = run.prompt
-        if run.metadata.iteration > 1 and run.metadata.followup:
-            prompt = f"{run.prompt}\n\n# Review feedback to address\n{run.metadata.followup}"
         try:
-            return await loop.execute(prompt, context)
+            return await loop.execute(task_prompt(run), context)
         except StepLimitReached as exc:
             raise RunFailed(str(exc)) from None
 
@@ -311,7 +308,7 @@ class RunWorker:
         cancel = asyncio.Event()
         task = AutonomousTask(
             run_id=run.id,
-            prompt=run.prompt,
+            prompt=task_prompt(run),
             worktree=worktree,
             model=run.model,
             resume_session_id=run.metadata.provider_session_id,
@@ -371,6 +368,13 @@ class RunWorker:
         await manager.transition(run.id, S.COMPLETED)
         if review is not None:
             await review.run_completed(await manager.get(run.id))
+
+
+def task_prompt(run: Run) -> str:
+    """The prompt of this iteration: the task, plus the review feedback that sent it back."""
+    if run.metadata.iteration > 1 and run.metadata.followup:
+        return f"{run.prompt}\n\n# Review feedback to address\n{run.metadata.followup}"
+    return run.prompt
 
 
 class ExhaustionPauser:
