@@ -39,6 +39,7 @@ from devfactory.protocol.methods import Notifications
 from devfactory.protocol.runs import Run
 
 from ..errors import InvalidParams, InvalidState, NotFound
+from ..wording import plural
 from . import hunks as hunkmath
 from .editor import Editor, uri_of
 from .feedback import Feedback
@@ -144,7 +145,7 @@ class ReviewService:
             EventType.CHANGE_PROPOSED,
             f"Proposed {action.value} of {path}",
             ChangeEvent(change_id=0, path=path, action=action, hunks=[h.index for h in hunk_list]),
-            message=f"{len(hunk_list)} hunks",
+            message=plural(len(hunk_list), "hunk"),
         )
         change = await self.store.changes.upsert(
             project_id=self.services.project.id,

@@ -29,6 +29,7 @@ from devfactory.protocol.events import (
     FinalSummary,
     GitBranchCreated,
     GitDiffCreated,
+    GitStatusChecked,
     PausedForInput,
     Payload,
     Resumed,
@@ -49,6 +50,7 @@ from ..agents.providers.base import (
 )
 from ..agents.roles import ROLES
 from ..agents.tools import ToolBox
+from ..wording import plural
 
 if TYPE_CHECKING:
     from .manager import RunManager
@@ -334,12 +336,20 @@ class RunWorker:
     async def _finish(self, run: Run, worktree: Any, base: str, result: LoopResult) -> None:
         manager = self.manager
         changed = await manager.worktrees.changed_paths(run.id, base)
+        files_changed = plural(len(changed), "file") + " changed"
+        await self.emit(
+            EventType.GIT_STATUS_CHECKED,
+            f"Worktree checked: {files_changed}",
+            GitStatusChecked(changed_files=sorted(changed)),
+        )
         for path in changed:
             await self._propose(run, path, ChangeAction.UPDATE)
+        insertions, deletions = await manager.worktrees.line_counts(run.id, base)
         await self.emit(
             EventType.GIT_DIFF_CREATED,
-            f"{len(changed)} files changed",
-            GitDiffCreated(files=sorted(changed)),
+            files_changed,
+            GitDiffCreated(files=sorted(changed), insertions=insertions, deletions=deletions),
+            message=f"+{insertions} -{deletions}",
         )
         await manager.snapshots.create(
             SnapshotType.FINAL, f"run {run.id} result", run_id=run.id, worktree=worktree

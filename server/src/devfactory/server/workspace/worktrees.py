@@ -73,3 +73,18 @@ class WorktreeManager:
         )
         fields = [f for f in listing.split("\0") if f]
         return {p: s for s, p in zip(fields[0::2], fields[1::2], strict=False)}
+
+    async def line_counts(self, run_id: int, base_commit: str) -> tuple[int, int]:
+        """(insertions, deletions) of the worktree's staged state against ``base_commit``.
+
+        Call after :meth:`changed_paths`, which stages everything; binary files count 0.
+        """
+        listing = await self.repo.out(
+            "diff", "--cached", "--numstat", base_commit, cwd=self.path_for(run_id), audit=False
+        )
+        insertions = deletions = 0
+        for line in listing.splitlines():
+            added, removed, _ = line.split("\t", 2)
+            insertions += int(added) if added.isdigit() else 0
+            deletions += int(removed) if removed.isdigit() else 0
+        return insertions, deletions
