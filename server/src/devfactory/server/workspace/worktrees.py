@@ -79,3 +79,25 @@ class WorktreeManager:
             for s, p in zip(fields[0::2], fields[1::2], strict=False)
             if not (s == "A" and is_build_junk(p))
         }
+
+    async def line_counts(self, run_id: int, base_commit: str, paths: set[str]) -> tuple[int, int]:
+        """(insertions, deletions) in ``paths`` of the worktree's staged state against
+        ``base_commit``. Call after :meth:`changed_paths`, which stages everything; binary
+        files count 0."""
+        listing = await self.repo.out(
+            "diff",
+            "--cached",
+            "--numstat",
+            "--no-renames",
+            "-z",
+            base_commit,
+            cwd=self.path_for(run_id),
+            audit=False,
+        )
+        insertions = deletions = 0
+        for entry in listing.split("\0"):
+            added, removed, path = [*entry.split("\t", 2), "", ""][:3]
+            if path in paths:
+                insertions += int(added) if added.isdigit() else 0
+                deletions += int(removed) if removed.isdigit() else 0
+        return insertions, deletions
