@@ -6,12 +6,15 @@ The run writes only there; the user's files change only through approval.
 from __future__ import annotations
 
 import asyncio
+import logging
 from pathlib import Path
 
 from ..paths import StatePaths
 from ..project.files import is_build_junk
 from ..project.registration import slugify
 from .repository import WorkspaceRepository
+
+log = logging.getLogger(__name__)
 
 
 def branch_name(run_id: int, title: str) -> str:
@@ -61,7 +64,8 @@ class WorktreeManager:
         ``node_modules``...) is left out: the run's commands made it, nobody asked for it.
         """
         path = self.path_for(run_id)
-        await self.repo.run("add", "-A", "--", ".", cwd=path, audit=False)
+        for nested in await self.repo.stage_all(cwd=path):
+            log.warning("run %d: %s/ is a git repository of its own; left out", run_id, nested)
         listing = await self.repo.out(
             "diff",
             "--cached",
