@@ -9,6 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pytest
+
 from devfactory.protocol.enums import ExecutionMode, RunStatus, SnapshotType
 from devfactory.protocol.events import Event
 from devfactory.protocol.runs import Run, RunMetadata
@@ -32,6 +34,32 @@ DAEMON_ENV = {
     "AWS_SECRET_ACCESS_KEY": SECRET,
     "DATABASE_PASSWORD": SECRET,
 }
+
+REQUIRE_SANDBOX = os.environ.get("DEVFACTORY_REQUIRE_SANDBOX") == "1"
+"""Set by .ci/run: a machine that cannot sandbox commands fails the tests that need it."""
+
+
+def require(capability: str, missing: str | None) -> None:
+    """Skip a test this machine cannot run (``missing`` says why; None: it can), naming the
+    capability; with DEVFACTORY_REQUIRE_SANDBOX=1 (CI) the gap is a failure instead."""
+    if missing is None:
+        return
+    message = f"needs {capability}: {missing}"
+    if REQUIRE_SANDBOX:
+        pytest.fail(f"{message} (DEVFACTORY_REQUIRE_SANDBOX=1 makes it mandatory)")
+    pytest.skip(message)
+
+
+async def require_sandbox(service: CommandService) -> None:
+    """The command sandbox must work here (bubblewrap and user namespaces)."""
+    info = await service.sandbox_info()
+    require("the command sandbox", None if info.active else info.reason)
+
+
+async def require_process_limit(service: CommandService) -> None:
+    """A writable pids cgroup must exist here (root, or a delegated cgroup v2 subtree)."""
+    missing = "no writable pids cgroup (root or a delegated cgroup v2 subtree)"
+    require("a pids cgroup", None if await service.process_limit() is not None else missing)
 
 
 @dataclass

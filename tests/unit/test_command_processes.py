@@ -20,6 +20,8 @@ from command_support import (
     open_harness,
     outside_state,
     processes_with,
+    require_process_limit,
+    require_sandbox,
 )
 from devfactory.protocol.commands import PolicyEntry
 from devfactory.protocol.enums import EventType, OutputStream, Severity
@@ -53,7 +55,9 @@ async def service(harness: Harness, request: pytest.FixtureRequest) -> CommandSe
     """In bubblewrap; without it; and without it or a pids cgroup (a non-root machine without
     bubblewrap: the process group and the marker sweep alone must find every process)."""
     if request.param == "sandboxed":
-        return harness.service(SANDBOXED)
+        service = harness.service(SANDBOXED)
+        await require_sandbox(service)
+        return service
     return harness.service(UNSANDBOXED, use_cgroups=request.param == "unsandboxed")
 
 
@@ -97,8 +101,9 @@ async def test_the_timeout_kills_everything_the_command_started(
 
 
 async def test_a_fork_bomb_is_contained_and_killed(harness: Harness, service: CommandService):
-    if await service.process_limit() is None:
-        pytest.skip("no writable pids cgroup: a real fork bomb would exhaust this machine")
+    if not service.use_cgroups:
+        pytest.skip("the bare service has no pids cgroup by design: a fork bomb would run free")
+    await require_process_limit(service)  # without one, a real fork bomb exhausts the machine
     tok = token()
     # The classic bomb, then a busy loop that keeps the command alive until its timeout.
     bomb = f"bash -c ':(){{ :|:& }};:; while :; do :; done #{tok}'"

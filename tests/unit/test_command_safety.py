@@ -1,7 +1,7 @@
 """The adversarial table: command strings an agent might send, each with its verdict and effect.
 
 Every case runs through the real ``CommandService`` (real store, real git worktree, real
-bubblewrap when installed) and asserts the verdict (the refusal rule, or that it ran), the
+bubblewrap: the system's or the bundled one) and asserts the verdict (the refusal rule, or that it ran), the
 effect (exit code, output), that no secret reached the output, that nothing outside the
 worktree changed, and that no process of the command survived.
 """
@@ -24,6 +24,7 @@ from command_support import (
     open_harness,
     outside_state,
     processes_with,
+    require_sandbox,
 )
 from devfactory.protocol.commands import PolicyEntry
 from devfactory.protocol.settings import CommandSettings
@@ -239,8 +240,7 @@ async def listener() -> AsyncIterator[tuple[Listener, int]]:
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def service(harness: Harness) -> CommandService:
     service = harness.service(POLICY)
-    if not (await service.sandbox_info()).active:
-        pytest.fail("bubblewrap must work here (.ci/run installs it)")
+    await require_sandbox(service)
     return service
 
 

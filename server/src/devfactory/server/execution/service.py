@@ -18,6 +18,8 @@ import secrets
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
+import msgspec
+
 from devfactory.protocol.commands import CommandExecution, CommandPolicy
 from devfactory.protocol.enums import EventType, Severity
 from devfactory.protocol.events import CommandFinished, ErrorPayload
@@ -94,8 +96,8 @@ class CommandService:
         """Whether commands run sandboxed now (setting and a working bwrap)."""
         info = await self.sandbox.info()
         if info.active and not self.policy().settings.sandbox:
-            return SandboxInfo(
-                active=False, tool=info.tool, reason="disabled by the commands.sandbox setting"
+            return msgspec.structs.replace(
+                info, active=False, reason="disabled by the commands.sandbox setting"
             )
         return info
 
