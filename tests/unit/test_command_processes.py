@@ -15,6 +15,7 @@ import pytest
 import pytest_asyncio
 
 from command_support import (
+    UNSANDBOXED_DETAIL,
     Harness,
     close_harness,
     open_harness,
@@ -37,7 +38,8 @@ ENTRIES = [
     PolicyEntry(program="python3", args=["-c *"]),
 ]
 SANDBOXED = CommandSettings(kill_grace_s=0.5, max_processes=64, allow=ENTRIES)
-UNSANDBOXED = msgspec.structs.replace(SANDBOXED, sandbox=False)
+UNSANDBOXED = msgspec.structs.replace(SANDBOXED, sandbox=False, allow_unsandboxed=True)
+"""The user's opt-in: without it, these commands (not read-only) would be refused."""
 FLOOD_BYTES = 100_000_000
 
 
@@ -225,18 +227,7 @@ async def test_binary_and_invalid_utf8_output_stay_readable(
 
 async def test_without_the_sandbox_a_warning_is_emitted_once_per_run(harness: Harness) -> None:
     service = harness.service(UNSANDBOXED)
-    run = await harness.store.runs.create(
-        project_id=harness.run.project_id,
-        title="second",
-        prompt="p",
-        status=harness.run.status,
-        agent="backend",
-        provider="scripted",
-        model=None,
-        mode="review",
-        metadata=harness.run.metadata,
-    )
-    run = await harness.store.runs.update(run.id, worktree_path=str(harness.worktree))
+    run = await harness.another_run()
     for _ in range(2):
         outcome = await service.execute(run, "git status --short")
         assert outcome.ok and not outcome.execution.sandboxed
@@ -245,8 +236,7 @@ async def test_without_the_sandbox_a_warning_is_emitted_once_per_run(harness: Ha
     assert warnings[0].severity is Severity.WARNING
     assert decode_payload(warnings[0]) == ErrorPayload(
         message="disabled by the commands.sandbox setting",
-        detail="The command policy and blocklist still apply; network and filesystem are not"
-        " isolated. Install bubblewrap to isolate commands.",
+        detail=UNSANDBOXED_DETAIL,
     )
 
 
@@ -255,7 +245,9 @@ async def test_a_missing_program_fails_with_a_clear_message(harness: Harness) ->
         SANDBOXED, allow=[PolicyEntry(program="devfactory-no-such-tool")]
     )
     for sandbox in (True, False):
-        service = harness.service(msgspec.structs.replace(settings, sandbox=sandbox))
+        service = harness.service(
+            msgspec.structs.replace(settings, sandbox=sandbox, allow_unsandboxed=True)
+        )
         outcome = await service.execute(harness.run, "devfactory-no-such-tool --version")
         assert outcome.execution.exit_code not in (0, None)
         assert "No such file" in outcome.tool_result or "not found" in outcome.tool_result

@@ -13,13 +13,22 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from command_support import Harness, close_harness, open_harness, require, require_sandbox
+from command_support import (
+    UNSANDBOXED_DETAIL,
+    Harness,
+    close_harness,
+    open_harness,
+    require,
+    require_sandbox,
+)
 from devfactory.protocol.commands import PolicyEntry
 from devfactory.protocol.enums import EventType, SandboxSource
 from devfactory.protocol.events import ErrorPayload, decode_payload
 from devfactory.protocol.project import SandboxInfo
+from devfactory.protocol.runs import Run
 from devfactory.protocol.settings import CommandSettings
 from devfactory.server.execution import sandbox as sandbox_module
+from devfactory.server.execution.consent import ALLOW_ONCE, ALLOW_RUN, CHOICES, REFUSE
 from devfactory.server.execution.sandbox import TMPFS_BYTES, Sandbox, bundled_bwrap
 from devfactory.server.paths import StatePaths
 
@@ -123,11 +132,62 @@ async def test_a_broken_bwrap_is_reported_and_each_run_warned_once(harness: Harn
     [warning] = [e for e in harness.events if e.type is EventType.ERROR]
     assert decode_payload(warning) == ErrorPayload(
         message=reason,
-        detail="The command policy and blocklist still apply; network and filesystem are not"
-        " isolated. Install bubblewrap to isolate commands.",
+        detail=UNSANDBOXED_DETAIL,
     )
     refused = await service.execute(harness.run, "cat /etc/passwd")
     assert refused.rule == "outside_worktree"
+
+
+class User:
+    """Answers the run's questions from a list, recording what was asked."""
+
+    def __init__(self, *answers: str) -> None:
+        self.answers = list(answers)
+        self.asked: list[tuple[str, list[str]]] = []
+
+    async def __call__(self, question: str, choices: list[str]) -> str:
+        self.asked.append((question, choices))
+        return self.answers.pop(0)
+
+
+async def test_without_the_sandbox_project_code_runs_only_with_consent(harness: Harness) -> None:
+    """Fail closed: tests and builds (entries that are not read-only) need the user's yes."""
+    fake = executable(harness.outside / "bwrap", "echo 'no namespaces' >&2; exit 1")
+    sandbox = Sandbox(state_dir=StatePaths(harness.root).state, executable=fake)
+    code = PolicyEntry(program="python3", args=["-c *"])
+    service = harness.service(CommandSettings(allow=[code]), sandbox=sandbox)
+    plant = "python3 -c \"open('planted', 'a').write('x')\""
+
+    async def runs(run: Run, ask: User | None) -> bool:
+        outcome = await service.execute(run, plant, ask=ask)
+        assert outcome.rule in (None, "unsandboxed"), outcome.tool_result
+        return outcome.rule is None
+
+    # No one to ask (devfactory/commands/run): refused, naming the setting.
+    refused = await service.execute(harness.run, plant)
+    assert (refused.rule, refused.execution.was_blocked) == ("unsandboxed", True)
+    assert "set `allow_unsandboxed = true`" in refused.tool_result
+    assert not (harness.worktree / "planted").exists()
+    # A read-only command runs without asking.
+    assert (await service.execute(harness.run, "git status", ask=User())).ok
+    # Refused: not run, and not asked again in this run.
+    user = User(REFUSE)
+    assert [await runs(harness.run, user), await runs(harness.run, user)] == [False, False]
+    assert [choices for _, choices in user.asked] == [CHOICES]
+    assert "`" + plant + "` runs the project's code" in user.asked[0][0]
+    assert not (harness.worktree / "planted").exists()
+    # Allowed once: asked again next time. Allowed for the run: not asked again.
+    other = await harness.another_run()
+    user = User(ALLOW_ONCE, ALLOW_RUN)
+    assert [await runs(other, user) for _ in range(3)] == [True, True, True]
+    assert len(user.asked) == 2
+    assert (harness.worktree / "planted").read_text() == "xxx"
+    # The setting is the user's standing consent.
+    allowed = harness.service(
+        CommandSettings(allow=[code], allow_unsandboxed=True), sandbox=sandbox
+    )
+    assert (await allowed.execute(harness.run, plant)).ok
+    assert (await allowed.policy_view()).allow_unsandboxed
 
 
 @pytest.mark.parametrize("network", [False, True])

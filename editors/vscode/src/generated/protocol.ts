@@ -243,6 +243,7 @@ export interface CommandOutput {
 
 /** Result of ``devfactory/commands/policy``: the effective policy. */
 export interface CommandPolicy {
+  allowUnsandboxed: boolean;
   blocked: BlockRule[];
   defaultTimeoutS: number;
   entries: PolicyEntry[];
@@ -272,6 +273,8 @@ export interface CommandRunParams {
 export interface CommandSettings {
   /** Allowed programs, first match wins. */
   allow: PolicyEntry[];
+  /** Without a working sandbox, run commands that execute the project's code (tests, builds) without asking; otherwise each run asks you first. */
+  allowUnsandboxed: boolean;
   /** Seconds a command may run. */
   defaultTimeoutS: number;
   /** Seconds between SIGTERM and SIGKILL when a command is stopped. */
@@ -1252,6 +1255,7 @@ export type NotificationMethod = keyof NotificationTypes;
 /** Keys (under `devfactory.`) of the daemon settings contributed to VS Code. */
 export const DAEMON_SETTING_KEYS = [
   "commands.allow",
+  "commands.allowUnsandboxed",
   "commands.defaultTimeoutS",
   "commands.killGraceS",
   "commands.maxOutputMb",

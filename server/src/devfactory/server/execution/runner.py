@@ -49,7 +49,8 @@ class CommandOutcome:
     tool_result: str
     rule: str | None = None
     """Why it was refused: a blocklist rule (``privilege_escalation``...) or ``invalid``,
-    ``shell_syntax``, ``not_allowed``, ``safe_mode``, ``snapshot``, ``no_worktree``."""
+    ``shell_syntax``, ``not_allowed``, ``safe_mode``, ``unsandboxed``, ``snapshot``,
+    ``no_worktree``."""
 
     @property
     def ok(self) -> bool:
