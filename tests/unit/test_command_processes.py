@@ -28,7 +28,7 @@ from devfactory.protocol.commands import PolicyEntry
 from devfactory.protocol.enums import EventType, OutputStream, Severity
 from devfactory.protocol.events import CommandOutput, ErrorPayload, decode_payload
 from devfactory.protocol.settings import CommandSettings
-from devfactory.server.execution.output import EVENT_BYTES
+from devfactory.server.execution.output import EVENT_BYTES, READ_BYTES
 from devfactory.server.execution.service import CommandService
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -167,6 +167,30 @@ async def test_a_flood_past_the_output_limit_is_stopped(harness: Harness) -> Non
     outcome = await service.execute(harness.run, f"bash -c 'yes {tok}'", timeout_s=30)
     assert outcome.execution.was_killed
     assert "stopped (output exceeded 1 MB)" in outcome.tool_result
+    assert processes_with(tok) == []
+
+
+@pytest.mark.parametrize("sandbox", [True, False], ids=["sandboxed", "unsandboxed"])
+async def test_the_output_cap_holds_while_the_command_floods(
+    harness: Harness, sandbox: bool
+) -> None:
+    """`cat /dev/zero` writes gigabytes a second, on both streams here: the files never hold
+    more than the cap (plus one read), and the command is stopped at once."""
+    settings = msgspec.structs.replace(
+        SANDBOXED, max_output_mb=1, sandbox=sandbox, allow_unsandboxed=True
+    )
+    service = harness.service(settings)
+    if sandbox:
+        await require_sandbox(service)
+    tok = token()
+    outcome = await service.execute(
+        harness.run, f"bash -c 'cat /dev/zero >&2 & cat /dev/zero #{tok}'", timeout_s=60
+    )
+    execution = outcome.execution
+    assert execution.was_killed
+    assert "stopped (output exceeded 1 MB)" in outcome.tool_result
+    sizes = [Path(p or "").stat().st_size for p in (execution.stdout_path, execution.stderr_path)]
+    assert sum(sizes) <= 1024 * 1024 + READ_BYTES, sizes
     assert processes_with(tok) == []
 
 

@@ -188,11 +188,7 @@ class CommandRun:
         if await process.wait(launch.timeout_s, capture.limit_hit):
             await process.finish(launch.grace_s)
             return "stopped" if process.killed else None
-        reason = (
-            f"output exceeded {capture.max_bytes // (1024 * 1024)} MB"
-            if capture.limit_hit.is_set()
-            else f"timed out after {launch.timeout_s:g}s"
-        )
+        reason = capture.problem or f"timed out after {launch.timeout_s:g}s"
         await process.terminate(launch.grace_s)
         return reason
 
