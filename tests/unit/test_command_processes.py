@@ -51,13 +51,16 @@ async def harness(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Har
 
 
 @pytest_asyncio.fixture(
-    scope="module", loop_scope="module", params=["sandboxed", "unsandboxed", "bare"]
+    scope="module",
+    loop_scope="module",
+    params=["sandboxed", "sandboxed without cgroup", "unsandboxed", "bare"],
 )
 async def service(harness: Harness, request: pytest.FixtureRequest) -> CommandService:
-    """In bubblewrap; without it; and without it or a pids cgroup (a non-root machine without
-    bubblewrap: the process group and the marker sweep alone must find every process)."""
-    if request.param == "sandboxed":
-        service = harness.service(SANDBOXED)
+    """In bubblewrap, with a pids cgroup (root) and without one (an ordinary user); without
+    bubblewrap; and without it or a pids cgroup. Without a cgroup the process group and the
+    marker sweep alone must find every process, in the sandbox's pid namespace too."""
+    if request.param.startswith("sandboxed"):
+        service = harness.service(SANDBOXED, use_cgroups=request.param == "sandboxed")
         await require_sandbox(service)
         return service
     return harness.service(UNSANDBOXED, use_cgroups=request.param == "unsandboxed")
@@ -104,7 +107,7 @@ async def test_the_timeout_kills_everything_the_command_started(
 
 async def test_a_fork_bomb_is_contained_and_killed(harness: Harness, service: CommandService):
     if not service.use_cgroups:
-        pytest.skip("the bare service has no pids cgroup by design: a fork bomb would run free")
+        pytest.skip("this service has no pids cgroup by design: a fork bomb would run free")
     await require_process_limit(service)  # without one, a real fork bomb exhausts the machine
     tok = token()
     # The classic bomb, then a busy loop that keeps the command alive until its timeout.

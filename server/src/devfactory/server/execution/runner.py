@@ -66,7 +66,6 @@ class Launch:
     env: dict[str, str]
     marker: str
     cgroup: CommandCgroup | None
-    sandboxed: bool
     timeout_s: float
     grace_s: float
     max_output_bytes: int
@@ -162,7 +161,6 @@ class CommandRun:
                 stderr=capture.stderr.write_fd,
                 marker=launch.marker,
                 cgroup=launch.cgroup,
-                namespaced=launch.sandboxed,
             )
         except BaseException as exc:
             capture.close()

@@ -326,7 +326,6 @@ class CommandService:
                 sandboxed=sandboxed,
             ),
             marker=marker,
-            sandboxed=sandboxed,
             cgroup=await self._cgroup(
                 f"{os.getpid()}-{row.id}-{marker[:8]}", settings.max_processes
             ),
