@@ -57,7 +57,7 @@ SAFE_POLICY = CommandSettings(
         PolicyEntry(program=program, read_only=True)
         for program in (
             *("sort", "find", "git", "tar", "rsync", "man", "zip", "awk", "sed", "xargs"),
-            *("env", "less", "python3", "./tool.sh"),
+            *("env", "less", "python3", "./tool.sh", "rg"),
         )
     ],
 )
@@ -230,6 +230,7 @@ SAFE_MODE = [
         # Options that run programs, whatever the entry says.
         "sort --compress-program=python3 README.md",
         "sort --comp=sh README.md",
+        "rg --pre ./x pattern",
         "find . -exec cat {{}} +",
         "find . -fprint {tok}",
         "git -c core.pager=./x log",

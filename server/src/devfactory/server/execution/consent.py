@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+from .report import short
+
 Ask = Callable[[str, list[str]], Awaitable[str]]
 """Asks the run's user a question with choices and returns the answer (the run waits)."""
 
@@ -26,8 +28,8 @@ REFUSED = "the user refused to run the project's code without the OS sandbox in 
 
 def question(command: str, why_no_sandbox: str) -> str:
     return (
-        f"The OS sandbox is unavailable ({why_no_sandbox}). `{command}` runs the project's"
-        " code (tests, build or package scripts), which could then read your files and"
+        f"The OS sandbox is unavailable ({why_no_sandbox}). `{short(command, 200)}` runs the"
+        " project's code (tests, build or package scripts), which could then read your files and"
         " secrets and change anything your user can. Run it without the sandbox?"
     )
 
@@ -54,7 +56,7 @@ class UnsandboxedConsent:
                 " project's code; set `allow_unsandboxed = true` in the [commands] settings"
                 " (or .devfactory/commands.toml) to run such commands without it"
             )
-        answer = (await ask(question(command, why_no_sandbox), CHOICES)).strip()
+        answer = (await ask(question(command, why_no_sandbox), list(CHOICES))).strip()
         if answer == ALLOW_ONCE:
             return None
         self._runs[run_id] = answer == ALLOW_RUN

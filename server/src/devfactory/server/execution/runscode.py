@@ -212,7 +212,14 @@ def _sed(args: list[str]) -> str | None:
     return None
 
 
+def _rg(args: list[str]) -> str | None:
+    return _first(
+        args, lambda w: w == "--pre" or w.startswith("--pre="), "runs a program on each file"
+    )
+
+
 OPTIONS: dict[str, Check] = {
+    "rg": _rg,
     "sort": _sort,
     "find": _find,
     "git": _git,
