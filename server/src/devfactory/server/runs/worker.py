@@ -133,7 +133,7 @@ class RunWorker:
         pending, self.directives = self.directives, []
         return pending
 
-    async def ask(self, question: str, choices: list[str], tool_call_id: str) -> str:
+    async def ask(self, question: str, choices: list[str], tool_call_id: str | None) -> str:
         store = self.services.store
         request = await store.hitl.create(self.run_id, question, choices, tool_call_id)
         future: asyncio.Future[HitlRequest] = asyncio.get_running_loop().create_future()
@@ -269,9 +269,14 @@ class RunWorker:
         )
         commands = self.services.commands
 
+        async def ask_user(question: str, choices: list[str]) -> str:
+            return await self.ask(question, choices, None)
+
         async def run_command(command: str, timeout_s: float | None) -> str:
             current = await self.manager.get(run.id)
-            outcome = await commands.execute(current, command, timeout_s=timeout_s, origin="agent")
+            outcome = await commands.execute(
+                current, command, timeout_s=timeout_s, origin="agent", ask=ask_user
+            )
             return str(outcome.tool_result)
 
         context = await load_context(
