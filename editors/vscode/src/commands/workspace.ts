@@ -49,7 +49,7 @@ export function registerWorkspaceCommands(s: Services): vscode.Disposable[] {
       const detail = [
         `daemon ${health.version}, protocol ${health.protocolVersion}, Python ${health.pythonVersion}`,
         `SQLite ${health.sqliteVersion}, sqlite-vec ${health.sqliteVecVersion ?? 'missing'}`,
-        `database ${health.databaseOk ? 'ok' : 'FAILED its check'}: ${health.databasePath}`,
+        `database ${health.databaseOk ? 'ok' : `FAILED (${health.databaseProblem})`}: ${health.databasePath}`,
         `sandbox: ${health.sandbox.active ? health.sandbox.tool : `off (${health.sandbox.reason})`}`,
         counts && `counts: ${counts}`,
         `log: ${health.logPath}`,

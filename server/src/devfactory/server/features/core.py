@@ -151,17 +151,21 @@ def setup(server: DevFactoryServer) -> None:
     @rpc.request(server, Requests.HEALTH)
     async def health(params: NoParams) -> Health:
         services = server.services
-        sqlite_version, vec_version = await services.store.db.versions()
-        ok = await services.store.db.scalar("PRAGMA quick_check") == "ok"
+        db = services.store.db
+        sqlite_version, vec_version = await db.versions()
+        problem = await db.check_writes()
+        if problem is None and (check := await db.scalar("PRAGMA quick_check")) != "ok":
+            problem = f"the integrity check failed: {check}"
         return Health(
             version=__version__,
             protocol_version=PROTOCOL_VERSION,
             python_version=platform.python_version(),
             sqlite_version=sqlite_version,
             sqlite_vec_version=vec_version,
-            database_ok=ok,
+            database_ok=problem is None,
+            database_problem=problem,
             database_path=str(services.paths.database),
-            schema_version=services.store.db.schema_version,
+            schema_version=db.schema_version,
             project_id=services.project.id,
             counts=await services.store.counts(services.project.id),
             sandbox=(

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from typing import Any, NamedTuple
 
+from devfactory.storage.database import in_transaction
 from devfactory.storage.repositories.rag import (
     FileUpdate,
     IndexBatch,
@@ -153,5 +154,5 @@ def index_batch(jobs: list[FileJob]) -> BatchSummary:
     assert _connection is not None, "init_process() was not called"
     batch, summary = to_batch(process_batch(jobs))
     with _write_turn:
-        chunks = apply_batch(_connection, _project_id, batch)
+        chunks = in_transaction(_connection, apply_batch, _project_id, batch)
     return summary._replace(chunks=chunks)

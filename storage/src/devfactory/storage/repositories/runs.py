@@ -130,9 +130,7 @@ class RunRepository:
         if expect_status is not None:
             sql += " AND status = ?"
             params.append(expect_status.value)
-        async with self.db.transaction() as conn:
-            cursor = await conn.execute(sql, params)
-            changed = cursor.rowcount
+        changed = await self.db.update(sql, params)
         if changed == 0 and expect_status is not None:
             return None
         return await self.get(run_id)
