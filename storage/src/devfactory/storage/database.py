@@ -18,7 +18,7 @@ import logging
 import os
 import re
 import sqlite3
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -163,13 +163,10 @@ def in_transaction(conn: sqlite3.Connection, fn: Callable[..., T], *args: Any) -
     return result
 
 
-def _statement(
-    conn: sqlite3.Connection, sql: str, rows: Sequence[Sequence[Any]], many: bool
-) -> int:
-    """One statement (or one per row); returns the last row id."""
-    cursor = conn.executemany(sql, rows) if many else conn.execute(sql, rows[0])
-    last = cursor.lastrowid
-    if many or last is None:
+def _statement(conn: sqlite3.Connection, sql: str, params: Sequence[Any]) -> int:
+    """One statement; returns the last row id."""
+    last = conn.execute(sql, params).lastrowid
+    if last is None:
         last = conn.execute("SELECT last_insert_rowid()").fetchone()[0]
     return int(last or 0)
 
@@ -301,23 +298,11 @@ class Database:
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         """One write statement in its own transaction; returns ``lastrowid``."""
-        return await self.write(_statement, sql, [params], False)
+        return await self.write(_statement, sql, params)
 
     async def update(self, sql: str, params: Sequence[Any] = ()) -> int:
         """One write statement in its own transaction; returns how many rows it changed."""
         return await self.write(_changes, sql, params)
-
-    async def insert_many(self, sql: str, rows: Iterable[Sequence[Any]]) -> list[int]:
-        """Insert rows in one transaction and return their ids, in order.
-
-        Nothing else writes during the job, so an AUTOINCREMENT table gives the batch
-        consecutive ids ending at ``last_insert_rowid()``.
-        """
-        batch = list(rows)
-        if not batch:
-            return []
-        last = await self.write(_statement, sql, batch, True)
-        return list(range(last - len(batch) + 1, last + 1))
 
     async def check_writes(self) -> str | None:
         """Why writes fail now, or None; cheap enough for every ``devfactory/health``.

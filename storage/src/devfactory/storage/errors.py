@@ -23,12 +23,13 @@ class StorageFull(DatabaseError):
     Nothing of the write was kept, and the database works again once there is room.
     """
 
-    def __init__(self, path: str) -> None:
-        super().__init__(f"the disk holding {path} is full; free space and retry")
+    def __init__(self, path: str | None) -> None:
+        where = "the disk" if path is None else f"the disk holding {path}"
+        super().__init__(f"{where} is full; free space and retry")
         self.path = path
 
 
-def full_disk(exc: BaseException, path: str) -> StorageFull | None:
+def full_disk(exc: BaseException, path: str | None = None) -> StorageFull | None:
     """``exc`` as a :class:`StorageFull` naming ``path``, if it means the disk is full."""
     if isinstance(exc, StorageFull):
         return exc

@@ -9,13 +9,11 @@ and still records the result before the cancellation propagates.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import time
-from collections.abc import Coroutine
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from devfactory.protocol.commands import CommandExecution
 from devfactory.protocol.enums import EventType, OutputStream
@@ -30,6 +28,7 @@ from devfactory.protocol.runs import Run
 from devfactory.storage import Store
 
 from ..events.bus import EventBus
+from ..shielding import finish_despite_cancel
 from .cgroups import CommandCgroup
 from .output import OutputCapture
 from .pathguard import is_within
@@ -37,8 +36,6 @@ from .processes import CommandProcess
 from .report import counts_text, run_result, short
 from .testresults import junit_report, parse_summary, read_junit, recognise
 from .verdict import Verdict
-
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -70,17 +67,6 @@ class Launch:
     grace_s: float
     max_output_bytes: int
     output_interval_s: float
-
-
-async def finish_despite_cancel(coro: Coroutine[Any, Any, T], keep: set[asyncio.Task[Any]]) -> T:
-    """Run ``coro`` to the end even if the awaiting task is cancelled again meanwhile."""
-    task = asyncio.get_running_loop().create_task(coro)
-    keep.add(task)
-    task.add_done_callback(keep.discard)
-    while not task.done():
-        with contextlib.suppress(asyncio.CancelledError):
-            await asyncio.shield(task)
-    return task.result()
 
 
 class CommandRun:
