@@ -7,7 +7,11 @@ A test writes a script (the model's turns) outside the workspace, creates a run 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
+import os
+import signal
 from collections.abc import AsyncIterator, Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -159,3 +163,34 @@ def kinds(events: Iterable[Event]) -> list[str]:
 
 def statuses(events: Iterable[Event]) -> list[str]:
     return [k.removeprefix("status:") for k in kinds(events) if k.startswith("status:")]
+
+
+async def start_daemon(
+    workspace: Path, options: dict[str, object], env: dict[str, str] | None = None
+) -> DaemonClient:
+    """A daemon of the test's own (to kill or restart), initialized on ``workspace``."""
+    client = make_client()
+    await client.start_io(*SERVER_COMMAND, env=env)
+    await client.initialize_session(initialize_params(workspace, options=options))
+    return client
+
+
+async def kill_9(client: DaemonClient) -> int:
+    """``kill -9`` the client's daemon, as a crash would; returns its pid."""
+    assert client._server is not None
+    pid = client._server.pid
+    os.kill(pid, signal.SIGKILL)
+    await client._server.wait()
+    with contextlib.suppress(Exception):
+        await client.stop()
+    return pid
+
+
+async def until(predicate: Callable[[], bool], timeout: float = 20) -> None:
+    """Wait until ``predicate()`` holds (polling), at most ``timeout`` seconds."""
+
+    async def poll() -> None:
+        while not predicate():
+            await asyncio.sleep(0.05)
+
+    await asyncio.wait_for(poll(), timeout)

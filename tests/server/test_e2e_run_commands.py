@@ -3,12 +3,12 @@ group at once; pause lets the command finish and stops at the next step boundary
 
 from __future__ import annotations
 
-import asyncio
 import secrets
 from pathlib import Path
 
 import pytest
 
+from command_support import processes_with
 from devfactory.protocol.enums import EventType, RunStatus
 from devfactory.protocol.events import CommandFinished, decode_payload
 from devfactory.protocol.methods import Requests
@@ -22,6 +22,7 @@ from runs_support import (
     replay,
     shared_daemon,
     turn,
+    until,
     wait_event,
     wait_finished,
     wait_status,
@@ -53,27 +54,6 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 daemon = shared_daemon(RUN_OPTIONS)
-
-
-def processes_with(marker: str) -> list[int]:
-    """Pids of the processes whose command line mentions ``marker`` (any pid namespace)."""
-    found = []
-    for proc in Path("/proc").iterdir():
-        if proc.name.isdigit():
-            try:
-                if marker.encode() in (proc / "cmdline").read_bytes():
-                    found.append(int(proc.name))
-            except OSError:
-                continue  # it just exited
-    return found
-
-
-async def until(predicate, timeout: float = 20) -> None:
-    async def poll() -> None:
-        while not predicate():
-            await asyncio.sleep(0.05)
-
-    await asyncio.wait_for(poll(), timeout)
 
 
 async def test_cancel_kills_the_command_and_its_children(

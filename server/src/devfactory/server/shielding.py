@@ -61,10 +61,14 @@ async def finish_despite_cancel(
 
 
 async def finish_then_cancel(
-    coro: Coroutine[Any, Any, T], keep: set[asyncio.Task[Any]] | None = None
+    coro: Coroutine[Any, Any, T],
+    keep: set[asyncio.Task[Any]] | None = None,
+    *,
+    undo: Callable[[T], Coroutine[Any, Any, object]] | None = None,
 ) -> T:
-    """Run ``coro`` to its end; then, if the awaiting task was cancelled meanwhile, go on with
-    the cancellation (raise ``CancelledError``), else return the result.
+    """Run ``coro`` to its end; then, if the awaiting task was cancelled meanwhile, ``undo``
+    its result (what the cancellation came too late to prevent) and go on with the
+    cancellation (raise ``CancelledError``); else return the result.
 
     For a step of a task that Stop cancels: the step completes, the task still stops.
     """
@@ -72,6 +76,8 @@ async def finish_then_cancel(
     cancelled = await _wait_out(task)
     result = task.result()  # the work's own failure is reported first
     if cancelled:
+        if undo is not None:
+            await finish_despite_cancel(undo(result), keep)
         raise asyncio.CancelledError
     return result
 

@@ -51,7 +51,9 @@ def setup(server: DevFactoryServer) -> None:
             project_id=services.project.id,
             settings=services.settings.commands,
             snapshot=pre_command_snapshot,
+            owner=services.daemon.name,
         )
+        await services.commands.recover(services.daemon)
         for problem in services.commands.policy().problems:
             server.window_show_message(
                 types.ShowMessageParams(type=types.MessageType.Error, message=problem)

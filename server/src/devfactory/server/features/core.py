@@ -31,6 +31,7 @@ from ..paths import StatePaths
 from ..project import registration
 from ..project.files import list_workspace_files
 from ..project.languages import language_stats
+from ..runs.ownership import DaemonLock
 from ..services import Services
 from ..version import __version__
 
@@ -81,7 +82,12 @@ async def open_services(root: Path, init_options: object) -> tuple[Services, lis
         current_branch=current_branch,
     )
     services = Services(
-        paths=paths, settings=settings, store=store, project=project, is_git_repo=is_repo
+        paths=paths,
+        settings=settings,
+        store=store,
+        project=project,
+        is_git_repo=is_repo,
+        daemon=DaemonLock(paths.state / "daemons"),
     )
     if is_repo:
         await registration.exclude_state_dir(git)
@@ -146,6 +152,7 @@ def setup(server: DevFactoryServer) -> None:
         await server.call_hooks(reversed(server.on_shutdown), "shutdown")
         await server.cancel_tasks()
         await services.store.close()
+        services.daemon.release()
         server.services_or_none = None
 
     @rpc.request(server, Requests.HEALTH)

@@ -397,4 +397,3 @@ class RunManager:
         await asyncio.gather(
             *(w.stop() for w in list(self.workers.values())), return_exceptions=True
         )
-        self.lock.release()
