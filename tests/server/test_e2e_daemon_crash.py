@@ -25,6 +25,7 @@ from runs_support import (
     kinds,
     replay,
     start_daemon,
+    stop_daemon,
     turn,
     until,
     wait_event,
@@ -97,9 +98,8 @@ async def test_a_command_cut_off_by_kill_9_is_closed_and_its_processes_ended(tmp
         events = await replay(second, run.id)
         assert kinds(events)[-2:] == ["command_failed", "status:failed"]
         await until(lambda: stale_cgroups(pid) == [], timeout=10)
-        await second.shutdown_session()
     finally:
-        await second.stop()
+        await stop_daemon(second)
 
 
 def index_workers(daemon_pid: int) -> list[int]:

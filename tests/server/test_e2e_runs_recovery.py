@@ -19,6 +19,7 @@ from runs_support import (
     kinds,
     replay,
     start_daemon,
+    stop_daemon,
     turn,
     wait_event,
     wait_finished,
@@ -87,6 +88,5 @@ async def test_kill_9_mid_run_then_restart(tmp_path: Path):
         )
         daemons = sorted(p.name for p in (workspace / ".devfactory" / "daemons").iterdir())
         assert len(daemons) == 1, f"the dead daemon's lock file is cleared: {daemons}"
-        await second.shutdown_session()
     finally:
-        await second.stop()
+        await stop_daemon(second)
