@@ -37,6 +37,7 @@ from devfactory.protocol.events import (
 from devfactory.protocol.hitl import HitlRequest, QuestionNotification
 from devfactory.protocol.methods import Notifications
 from devfactory.protocol.runs import Run, StreamNotification
+from devfactory.storage import StorageFull
 
 from ..agents.context import load_context
 from ..agents.loop import AgentLoop, LoopResult, StepLimitReached
@@ -197,7 +198,7 @@ class RunWorker:
         except asyncio.CancelledError:
             if self._stopping and self.manager.shutting_down:
                 await self._fail("the DevFactory daemon stopped while the run was working")
-        except (RunFailed, ProviderError) as exc:
+        except (RunFailed, ProviderError, StorageFull) as exc:
             await self._fail(str(exc))
         except Exception as exc:
             log.exception("run %d crashed", self.run_id)
