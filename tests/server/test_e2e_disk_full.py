@@ -17,12 +17,13 @@ from pathlib import Path
 import pytest
 from pygls.exceptions import JsonRpcException
 
+from command_support import processes_with
 from devfactory.protocol import errors as codes
 from devfactory.protocol.commands import CommandList, CommandListParams
 from devfactory.protocol.enums import EventType, RunStatus
 from devfactory.protocol.methods import Requests
 from devfactory.protocol.project import Health
-from devfactory.protocol.runs import RunCreateParams
+from devfactory.protocol.runs import Run, RunCreateParams, RunIdParams
 from devfactory.storage.database import MAX_PAGES_VARIABLE
 from runs_support import (
     RUN_OPTIONS,
@@ -32,6 +33,7 @@ from runs_support import (
     start_daemon,
     stop_daemon,
     turn,
+    until,
     wait_event,
     wait_finished,
     write_script,
@@ -96,6 +98,12 @@ async def test_a_full_disk_fails_clearly_and_the_daemon_recovers_when_space_is_f
         assert (refused.value.code, refused.value.message) == (codes.UNAVAILABLE, full)
         health: Health = await daemon.call(Requests.HEALTH)
         assert (health.database_ok, health.database_problem) == (False, full)
+
+        # The command ends while the disk is full: its end cannot be recorded, so the run
+        # waits for room (it must not complete with its output half recorded).
+        await until(lambda: processes_with("test_chatty.py") == [], timeout=60)
+        waiting: Run = await daemon.call(Requests.RUNS_GET, RunIdParams(run_id=run.id))
+        assert waiting.status is RunStatus.RUNNING
 
         free_space(database)
         failed = await wait_finished(daemon, run.id, timeout=60)
