@@ -16,20 +16,12 @@ import signal
 import time
 from pathlib import Path
 
+from ..runs.ownership import pid_alive
+
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 JOIN_SCRIPT = 'echo $$ > "$0" && exec "$@"'
 """Run by ``/bin/sh`` before the command: move itself into the cgroup, then exec the command,
 so the command and everything it forks are counted from their first instruction."""
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # someone else's process
-    return True
 
 
 def _own_cgroups() -> list[tuple[str, str]]:
@@ -111,7 +103,7 @@ class PidsController:
         removed = []
         for path in self.base.iterdir():
             owner = path.name.removeprefix("probe-").split("-", 1)[0]
-            if not path.is_dir() or not owner.isdigit() or _alive(int(owner)):
+            if not path.is_dir() or not owner.isdigit() or pid_alive(int(owner)):
                 continue
             stale = CommandCgroup(path)
             for _ in range(20):

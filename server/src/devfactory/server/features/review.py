@@ -8,6 +8,7 @@ or reject them, and approved edits arrive through ``workspace/applyEdit``.
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 from lsprotocol import types
@@ -38,9 +39,12 @@ from ..documents import DocumentEvent, DocumentEventKind
 from ..errors import InvalidParams
 from ..review.diagnostics import code_actions
 from ..review.editor import LspEditor
+from ..review.files import remove_stale_temps
 from ..review.service import ReviewService
 from ..review.texts import ChangeTexts
 from ..services import Services
+
+log = logging.getLogger(__name__)
 
 DIAGNOSTICS_DEBOUNCE_S = 0.15
 
@@ -66,6 +70,9 @@ def setup(server: DevFactoryServer) -> None:
             texts=ChangeTexts(services.snapshots.repo, services.paths.diffs),
             editor=LspEditor(server),
         )
+        changed = await services.store.changes.paths(services.project.id)
+        if removed := await asyncio.to_thread(remove_stale_temps, services.root, changed):
+            log.info("removed %d temp files of writes a killed daemon left", len(removed))
 
     async def publish_all(services: Services) -> None:
         review = services.review

@@ -80,6 +80,13 @@ class ChangeRepository:
         rows = await self.db.fetchall(sql + " ORDER BY id", params)
         return [_change(row) for row in rows]
 
+    async def paths(self, project_id: int) -> builtins.list[str]:
+        """Every path a change of the project touches."""
+        rows = await self.db.fetchall(
+            "SELECT DISTINCT path FROM workspace_files WHERE project_id = ?", (project_id,)
+        )
+        return [row[0] for row in rows]
+
     async def set_diff_path(self, change_id: int, diff_path: str) -> Change:
         await self.db.execute(
             "UPDATE workspace_files SET diff_path = ? WHERE id = ?", (diff_path, change_id)
