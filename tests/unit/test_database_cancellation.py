@@ -128,3 +128,14 @@ async def test_interleaved_cancellations_of_concurrent_writers(store: Store) -> 
     titles = [e.title for e in await store.events.list(project_id, run_id=run_id, limit=10_000)]
     assert all(titles.count(title) == 2 for title in titles), f"seed {seed}"
     assert await store.db.scalar("PRAGMA integrity_check") == "ok"
+
+
+async def test_the_health_probe_sees_a_writer_left_inside_a_transaction(store: Store) -> None:
+    """What a cancelled ``transaction()`` used to leave behind: health must say so."""
+    assert await store.db.check_writes() is None
+    await store.db._writer.execute("BEGIN IMMEDIATE")
+    assert await store.db.check_writes() == (
+        "writes fail: the writer connection was left inside a transaction"
+    )
+    await store.db._writer.rollback()
+    assert await store.db.check_writes() is None
