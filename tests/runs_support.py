@@ -70,6 +70,22 @@ def finish(summary: str = "done") -> dict[str, object]:
     return turn("", call("finish", summary=summary))
 
 
+HOLD_TEST = """\
+import subprocess, sys, time
+
+def test_hold():
+    subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)", "{marker}"])
+    time.sleep(600)
+"""
+
+
+def holding_test(marker: str) -> tuple[dict[str, str], str]:
+    """A test file that holds for ten minutes (pytest and a child, both with ``marker`` in
+    their command lines) and the command that runs it: ``(files, command)``."""
+    name = f"test_{marker}.py"
+    return {name: HOLD_TEST.format(marker=marker)}, f"pytest -q -p no:cacheprovider {name}"
+
+
 def write_script(folder: Path, name: str, turns: Iterable[dict[str, object]]) -> Path:
     """Write a script outside the workspace (so runs do not snapshot it); its absolute path."""
     folder.mkdir(parents=True, exist_ok=True)

@@ -38,6 +38,7 @@ from runs_support import (
     call,
     create_run,
     finish,
+    holding_test,
     kill_9,
     start_daemon,
     stop_daemon,
@@ -58,13 +59,6 @@ OPTIONS: dict[str, object] = {
     "maxConcurrentRuns": 4,
     "index": {"enabled": True, "watch": False, "embedder": "none"},
 }
-HOLD = """\
-import subprocess, sys, time
-
-def test_hold():
-    subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)", "{marker}"])
-    time.sleep(600)
-"""
 TEMP_FILE = re.compile(r"\.devfactory$|^\..*\.[A-Za-z0-9_]{8}$")
 ACTIVE = {RunStatus.QUEUED, RunStatus.RUNNING, RunStatus.PAUSED, RunStatus.WAITING_FOR_USER}
 
@@ -228,10 +222,10 @@ async def test_kill_9_at_random_moments_leaves_a_sound_workspace(tmp_path: Path)
     files |= {
         f"pkg/module_{n}.py": f"def function_{n}(x):\n    return x + {n}\n" for n in range(MODULES)
     }
-    files[f"test_{marker}.py"] = HOLD.format(marker=marker)
+    holding, command = holding_test(marker)
+    files |= holding
     workspace = make_git_repo(tmp_path / "project", files)
     writes = [call("write_file", path=f"app/f_{n}.py", content=proposed(n)) for n in range(FILES)]
-    command = f"pytest -q -p no:cacheprovider test_{marker}.py"
     folder = tmp_path / "scripts"
     scripts = {
         "busy": write_script(

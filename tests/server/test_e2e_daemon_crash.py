@@ -21,6 +21,7 @@ from runs_support import (
     call,
     create_run,
     finish,
+    holding_test,
     kill_9,
     kinds,
     replay,
@@ -33,13 +34,6 @@ from runs_support import (
 )
 from support import make_git_repo
 
-HOLD = """\
-import subprocess, sys, time
-
-def test_hold():
-    subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)", "{marker}"])
-    time.sleep(600)
-"""
 MODULE = '''\
 """Module {n}."""
 
@@ -65,10 +59,8 @@ def stale_cgroups(daemon_pid: int) -> list[str]:
 
 async def test_a_command_cut_off_by_kill_9_is_closed_and_its_processes_ended(tmp_path: Path):
     marker = f"devfactory_orphan_{secrets.token_hex(6)}"
-    workspace = make_git_repo(
-        tmp_path / "project", {f"test_{marker}.py": HOLD.format(marker=marker)}
-    )
-    command = f"pytest -q -p no:cacheprovider test_{marker}.py"
+    files, command = holding_test(marker)
+    workspace = make_git_repo(tmp_path / "project", files)
     script = write_script(
         tmp_path,
         "hold",

@@ -18,6 +18,7 @@ from runs_support import (
     call,
     create_run,
     finish,
+    holding_test,
     kinds,
     replay,
     shared_daemon,
@@ -33,13 +34,6 @@ from support import DaemonClient, make_git_repo, write_files
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 S = RunStatus
 
-HOLD = """\
-import subprocess, sys, time
-
-def test_hold():
-    subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)", "{marker}"])
-    time.sleep(600)
-"""
 BRIEF = """\
 import time
 
@@ -60,8 +54,8 @@ async def test_cancel_kills_the_command_and_its_children(
     daemon: DaemonClient, workspace: Path, tmp_path: Path
 ):
     marker = f"devfactory_hold_{secrets.token_hex(6)}"
-    write_files(workspace, {f"test_{marker}.py": HOLD.format(marker=marker)})
-    command = f"pytest -q -p no:cacheprovider test_{marker}.py"
+    files, command = holding_test(marker)
+    write_files(workspace, files)
     script = write_script(
         tmp_path,
         "hold",

@@ -78,18 +78,26 @@ async def assert_database_works(client: DaemonClient, scripts: dict[str, Path]) 
     assert done.status is S.COMPLETED, done.failed_reason
 
 
+def seeded() -> tuple[int, random.Random]:
+    seed = random.randrange(1 << 30)
+    print(f"seed {seed}")
+    return seed, random.Random(seed)
+
+
+async def busy_runs(client: DaemonClient, scripts: dict[str, Path], count: int) -> list[Run]:
+    """Runs deep in their loops, writing events and steps all the time."""
+    runs = [await create_run(client, scripts["busy"], max_steps=500) for _ in range(count)]
+    for run in runs:
+        await wait_event(client, run.id, EventType.FILE_READ)
+    return runs
+
+
 async def test_stopping_busy_runs_again_and_again(
     daemon: DaemonClient, scripts: dict[str, Path]
 ) -> None:
-    seed = random.randrange(1 << 30)
-    print(f"seed {seed}")
-    rng = random.Random(seed)
+    seed, rng = seeded()
     for _ in range(ROUNDS):
-        runs = [
-            await create_run(daemon, scripts["busy"], max_steps=500) for _ in range(RUNS_PER_ROUND)
-        ]
-        for run in runs:  # each is deep in its loop, writing events and steps
-            await wait_event(daemon, run.id, EventType.FILE_READ)
+        runs = await busy_runs(daemon, scripts, RUNS_PER_ROUND)
 
         async def stop(run_id: int) -> Run:
             await asyncio.sleep(rng.uniform(0, 0.05))
@@ -118,14 +126,10 @@ async def shows_up(
 async def test_cancelled_creates_insert_nothing_and_answered_ones_run(
     daemon: DaemonClient, scripts: dict[str, Path]
 ) -> None:
-    seed = random.randrange(1 << 30)
-    print(f"seed {seed}")
-    rng = random.Random(seed)
+    seed, rng = seeded()
     before = {run.id for run in await runs_in(daemon)}
     # Two busy runs keep the daemon writing, so a cancellation often lands mid-create.
-    busy = [await create_run(daemon, scripts["busy"], max_steps=500) for _ in range(2)]
-    for run in busy:
-        await wait_event(daemon, run.id, EventType.FILE_READ)
+    busy = await busy_runs(daemon, scripts, 2)
     params = msgspec.to_builtins(
         RunCreateParams(prompt="Nothing", provider="scripted", model=str(scripts["quick"]))
     )
