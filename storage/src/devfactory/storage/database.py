@@ -199,7 +199,7 @@ class Database:
         self.schema_version = version
         self._writer = writer
         self._reader = reader
-        self.write_problem: str | None = None
+        self._write_problem: str | None = None
         """Why the last write failed for want of room, until a write succeeds again."""
         self._checkpointer = checkpointer
         """Its own connection and thread: copies the WAL into the database in the background."""
@@ -291,9 +291,9 @@ class Database:
         except (sqlean.Error, OSError) as exc:
             if (full := full_disk(exc, self.path)) is None:
                 raise
-            self.write_problem = str(full)
+            self._write_problem = str(full)
             raise full from exc
-        self.write_problem = None
+        self._write_problem = None
         return result
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
@@ -315,7 +315,7 @@ class Database:
             await _on_thread(self._writer, _probe)
         except (sqlean.Error, DatabaseError) as exc:
             return f"writes fail: {exc}"
-        return self.write_problem
+        return self._write_problem
 
     # -- reads ---------------------------------------------------------------------------------
 
