@@ -15,8 +15,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import msgspec
 
 from devfactory.protocol.methods import REQUESTS
+from devfactory.storage import DatabaseError
+from devfactory.storage.errors import full_disk
 
-from .errors import InvalidParams
+from .errors import InvalidParams, Unavailable
 
 if TYPE_CHECKING:
     from .app import DevFactoryServer
@@ -55,7 +57,12 @@ def request(
             params = decode_params(method, spec.params, raw)
             if method in _INJECTED_FAULTS:
                 raise RuntimeError(f"fault injected into {method} (DEVFACTORY_INJECT_FAULT)")
-            return await fn(params)
+            try:
+                return await fn(params)
+            except (DatabaseError, OSError) as exc:
+                if (full := full_disk(exc)) is None:
+                    raise
+                raise Unavailable(str(full)) from None  # the user can fix it: say how
 
         server.feature(method)(handler)
         return fn
