@@ -103,7 +103,10 @@ class FrameDecoder:
         length: int | None = None
         for line in header.split(b"\r\n"):
             match = _CONTENT_LENGTH.fullmatch(line)
-            if match:
+            if line[:15].lower() == b"content-length:":
+                if match is None or length not in (None, int(match.group(1))):
+                    shown = line[:60].decode("ascii", "replace")
+                    return FrameError(codes.PARSE_ERROR, f"invalid header {shown!r}")
                 length = int(match.group(1))
             elif not _HEADER_LINE.fullmatch(line):
                 shown = line[:60].decode("ascii", "replace")
