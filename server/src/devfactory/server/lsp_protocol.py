@@ -59,7 +59,8 @@ _encoder = msgspec.json.Encoder()
 
 
 class DevFactoryProtocol(LanguageServerProtocol):
-    """LanguageServerProtocol that can send msgspec Structs anywhere in a message."""
+    """LanguageServerProtocol that sends msgspec Structs anywhere in a message and answers
+    every request it is sent, even a malformed one."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
