@@ -123,6 +123,17 @@ def _migrate(conn: sqlite3.Connection, migrations: Sequence[Migration], path: st
     return int(current)
 
 
+def _unusable(path: str, exc: sqlean.DatabaseError) -> str:
+    """What to do about a database SQLite refuses to open."""
+    if isinstance(exc, sqlean.OperationalError):  # locked, unreadable: not the file's fault
+        return f"cannot open the workspace database {path}: {exc}"
+    return (
+        f"the workspace database {path} is damaged or is not a DevFactory database ({exc}): "
+        f"move it aside (mv {path} {path}.broken) and restart the daemon, which creates a "
+        "new one"
+    )
+
+
 async def _on_thread(conn: aiosqlite.Connection, fn: Callable[..., T], *args: Any) -> T:
     """``fn(sqlite3_connection, *args)`` as one job on the connection's thread."""
     result: T = await conn._execute(fn, conn._conn, *args)  # type: ignore[no-untyped-call]
@@ -224,6 +235,9 @@ class Database:
         try:
             await writer
             version = await writer._execute(_migrate, writer._conn, plan, path_text)  # type: ignore[no-untyped-call]
+        except sqlean.DatabaseError as exc:
+            await writer.close()
+            raise DatabaseError(_unusable(path_text, exc)) from exc
         except BaseException:
             await writer.close()
             raise
