@@ -104,6 +104,9 @@ class CommandService:
         """The user's answers about running code without the sandbox."""
         self._running: dict[int, tuple[int, CommandProcess]] = {}
         """execution id -> (run id, process) of the commands running now."""
+        self._stopped_runs: set[int] = set()
+        """Runs stopped by :meth:`kill_run` (cancelled: they never run again), so a command of
+        theirs still on its way to a process never gets one."""
         self._cleanups: set[asyncio.Task[Any]] = set()
         """Recordings that finish after their caller was cancelled."""
         self._in_flight = 0
@@ -229,7 +232,9 @@ class CommandService:
         return await self.store.commands.list(run_id)
 
     async def kill_run(self, run_id: int) -> int:
-        """Stop every running command of a run (as a timeout would); returns how many."""
+        """Stop every command of a run that is being cancelled (as a timeout would), and any
+        still on its way to a process; returns how many were running."""
+        self._stopped_runs.add(run_id)
         grace = self.policy().settings.kill_grace_s
         doomed = [p for rid, p in self._running.values() if rid == run_id]
         await asyncio.gather(*(p.terminate(grace) for p in doomed))
@@ -402,7 +407,9 @@ class CommandService:
         self._in_flight += 1
         self._idle.clear()
         try:
-            return await command_run.execute(launch, self._running, self._cleanups)
+            return await command_run.execute(
+                launch, self._running, self._cleanups, lambda: run.id in self._stopped_runs
+            )
         finally:
             self._in_flight -= 1
             if self._in_flight == 0:
