@@ -663,6 +663,30 @@ export interface LanguageStat {
   language: string;
 }
 
+/** An MCP server whose tools runs may use: ``[mcp.servers.NAME]`` in devfactory.toml. */
+export interface McpServerSettings {
+  /** The server's tools offered to the model (default: every tool it lists). */
+  allowedTools: string[] | null;
+  /** Its arguments. */
+  args: string[];
+  /** Tools called without asking you; every other call is a question to you first. */
+  autoApprove: string[];
+  /** The program that starts the server (it speaks MCP on stdio). */
+  command: string;
+  /** Environment variables set for it (on top of a minimal environment). */
+  env: Record<string, string>;
+  /** Seconds the server may take to start, and each tool call. */
+  timeoutS: number;
+}
+
+/** The Model Context Protocol: servers runs use, and what ``devfactory mcp`` serves. */
+export interface McpSettings {
+  /** `devfactory mcp` also offers create_run (otherwise it is read-only). */
+  allowRunCreation: boolean;
+  /** MCP servers by name; their tools are offered to runs as mcp__NAME__TOOL. */
+  servers: Record<string, McpServerSettings>;
+}
+
 /** A request that takes no parameters. */
 export type NoParams = Record<string, never>;
 
@@ -1028,6 +1052,8 @@ export interface Settings {
   maxConcurrentRuns: number;
   /** Tool steps a run may take before it stops. */
   maxSteps: number;
+  /** Model Context Protocol servers and serving. */
+  mcp: McpSettings;
   /** Model providers by name (openai, anthropic, claude_code, local_shell...). */
   providers: Record<string, ProviderSettings>;
 }
@@ -1315,5 +1341,7 @@ export const DAEMON_SETTING_KEYS = [
   "logLevel",
   "maxConcurrentRuns",
   "maxSteps",
+  "mcp.allowRunCreation",
+  "mcp.servers",
   "providers",
 ] as const;
