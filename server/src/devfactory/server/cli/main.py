@@ -74,3 +74,7 @@ for command in RUN_COMMANDS:
 from .demo import demo_command  # noqa: E402
 
 main.add_command(demo_command)
+
+from .adapter_commands import mcp_command  # noqa: E402
+
+main.add_command(mcp_command)
