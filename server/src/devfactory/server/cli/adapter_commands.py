@@ -39,3 +39,15 @@ def mcp_command(workspace: Path, allow_runs: bool) -> None:
     settings, _ = load_settings(workspace.resolve(), None)
     allowed = allow_runs or settings.mcp.allow_run_creation
     asyncio.run(serve(workspace.resolve(), allow_runs=allowed))
+
+
+@click.command("acp")
+def acp_command() -> None:
+    """Serve the Agent Client Protocol on stdio (Zed, JetBrains, Emacs, Neovim start this).
+
+    Each session works on the folder the client names (its cwd), through a daemon of its own.
+    """
+    _log_to_stderr()
+    from ..adapters.acp.agent import serve
+
+    asyncio.run(serve())

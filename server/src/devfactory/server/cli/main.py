@@ -75,6 +75,7 @@ from .demo import demo_command  # noqa: E402
 
 main.add_command(demo_command)
 
-from .adapter_commands import mcp_command  # noqa: E402
+from .adapter_commands import acp_command, mcp_command  # noqa: E402
 
+main.add_command(acp_command)
 main.add_command(mcp_command)
