@@ -3,6 +3,7 @@
     mine    tasks from repositories fetched onto this machine (``fetch github:owner/name``)
     run     every ranking on every task; tables on stdout, everything in a JSON file
     report  the tables of an earlier run again
+    analyze what fills each ranking's top files, and where the answers went
 
 Task files, checkouts and indexes live under ``~/.cache/devfactory/retrieval`` (or the folders
 given): fetched code never enters this repository.
@@ -119,6 +120,12 @@ def command_report(args: argparse.Namespace) -> None:
     print(markdown(json.loads(args.results.read_text("utf-8"))))
 
 
+def command_analyze(args: argparse.Namespace) -> None:
+    from .analysis import analysis
+
+    print(analysis(json.loads(args.results.read_text("utf-8"))))
+
+
 def _environment() -> dict[str, Any]:
     import bm25s
 
@@ -186,6 +193,10 @@ def parser() -> argparse.ArgumentParser:
     report_cmd = commands.add_parser("report", help="print the tables of an earlier run")
     report_cmd.add_argument("results", type=Path, help="a results JSON file")
     report_cmd.set_defaults(handler=command_report)
+
+    analyze_cmd = commands.add_parser("analyze", help="what fills the top files, per mode")
+    analyze_cmd.add_argument("results", type=Path, help="a results JSON file")
+    analyze_cmd.set_defaults(handler=command_analyze)
     return top
 
 
