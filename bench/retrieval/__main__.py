@@ -89,6 +89,7 @@ def command_run(args: argparse.Namespace) -> None:
         query=args.query,
         index=args.index,
         fresh_check=not args.no_fresh_check,
+        chunks=args.chunks,
     )
     environment = _environment()
     started = time.perf_counter()
@@ -101,7 +102,7 @@ def command_run(args: argparse.Namespace) -> None:
             "modes": modes,
             "query": args.query,
             "index": args.index,
-            "chunks": CHUNKS,
+            "chunks": args.chunks,
             "limit": args.limit,
         },
         "manifest": manifest,
@@ -177,6 +178,12 @@ def parser() -> argparse.ArgumentParser:
         choices=("fresh", "incremental"),
         default="fresh",
         help="DevFactory: a new index per task (exact), or one per repository moved along",
+    )
+    run_cmd.add_argument(
+        "--chunks",
+        type=int,
+        default=CHUNKS,
+        help=f"DevFactory hits per query ({CHUNKS}, hybrid's fusion depth; more deepens it)",
     )
     run_cmd.add_argument(
         "--results", type=Path, help="JSON output (TASKS/results-QUERY-INDEX.json)"

@@ -99,4 +99,6 @@ def _median(prep: list[dict[str, float]], key: str) -> str:
 
 
 def _seconds(value: float) -> str:
+    if value < 0.01:
+        return f"{value * 1000:.1f} ms"
     return f"{value * 1000:.0f} ms" if value < 1 else f"{value:.1f} s"

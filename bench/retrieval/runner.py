@@ -21,14 +21,12 @@ from typing import Any
 
 from .baselines import SourceTokens, WholeFileBM25, term_count_rank
 from .corpus import Checkout
-from .devfactory_index import MODES, CachedEmbedder, DevFactoryIndex, Search
+from .devfactory_index import CHUNKS, MODES, CachedEmbedder, DevFactoryIndex, Search
 from .files import is_source
 from .mining import Task
 
 BASELINES = ("bm25", "terms")
 SOURCE_ONLY = " (source-only)"
-#: Hits kept per task and mode in the results (for looking at what outranked the answers).
-KEPT_HITS = 50
 
 
 def ranking_names(modes: Sequence[str]) -> list[str]:
@@ -52,6 +50,8 @@ class RunOptions:
     with the checkout (faster, but its BM25 statistics drift, see :mod:`.devfactory_index`)."""
     fresh_check: bool = True
     """With ``incremental``: answer each repository's last task from a fresh index too."""
+    chunks: int = CHUNKS
+    """Hits asked for per query (more than 50 also deepens hybrid's fusion)."""
 
 
 class DevFactorySide:
@@ -84,7 +84,7 @@ class DevFactorySide:
         self.updates.append(update)
         result["prep_seconds"]["devfactory"] = update["seconds"]
         for mode in modes:
-            _record(result, mode, await self.index.search(query, mode))
+            _record(result, mode, await self.index.search(query, mode, self.options.chunks))
 
     async def fresh_check(self, task: Task) -> dict[str, Any]:
         """Answer ``task`` again from an index built from scratch; compare chunk by chunk."""
@@ -97,8 +97,8 @@ class DevFactorySide:
                 update = await fresh.update()
                 same = {}
                 for mode in MODES:
-                    incremental = await self.index.search(query, mode)
-                    cold = await fresh.search(query, mode)
+                    incremental = await self.index.search(query, mode, self.options.chunks)
+                    cold = await fresh.search(query, mode, self.options.chunks)
                     same[mode] = _chunks(incremental) == _chunks(cold)
             finally:
                 await fresh.close()
@@ -169,7 +169,7 @@ def _record(result: dict[str, Any], mode: str, search: Search) -> None:
     result["seconds"][mode] = result["seconds"][mode + SOURCE_ONLY] = search.seconds
     result["hits"][mode] = [
         [hit.path, hit.start_line, hit.end_line, hit.symbol, hit.source_type, hit.score]
-        for hit in search.hits[:KEPT_HITS]
+        for hit in search.hits
     ]
 
 
