@@ -40,42 +40,43 @@ def per_repo_table(summary: dict[str, Any], metric: str) -> list[str]:
 
 
 def preparation_table(repos: dict[str, Any], results: list[dict[str, Any]]) -> list[str]:
-    """Per repository: tree size, the cold first pass, then the median cost per task."""
-    lines = [
-        row(
-            "repository",
-            "files (source)",
-            "first pass + embed",
-            "checkout / task",
-            "DevFactory update / task",
-            "baseline read + BM25 / task",
-            "fresh index rebuild",
-            "fresh = incremental",
-            "run",
-        ),
-        row(*["---"] * 9),
+    """Per repository: tree size, the first (cold) DevFactory pass, then medians per task."""
+    checked = any("fresh_check" in facts for facts in repos.values())
+    header = [
+        "repository",
+        "files (source)",
+        "first index + embed",
+        "checkout / task",
+        "DevFactory index / task",
+        "baselines' read + BM25 / task",
+        "whole run",
     ]
+    if checked:
+        header += ["fresh index", "fresh ranks = incremental"]
+    lines = [row(*header), row(*["---"] * len(header))]
     for repo, facts in repos.items():
         mine = [r["prep_seconds"] for r in results if r["repo"] == repo]
         updates = [u["seconds"] for u in facts.get("updates", [])]
-        fresh = facts.get("fresh_check")
-        lines.append(
-            row(
-                repo,
-                f"{facts['files']} ({facts['source_files']})",
-                _seconds(updates[0]) if updates else "-",
-                _median(mine, "checkout"),
-                _seconds(statistics.median(updates[1:])) if len(updates) > 1 else "-",
-                _median(mine, "bm25"),
+        cells = [
+            repo,
+            f"{facts['files']} ({facts['source_files']})",
+            _seconds(updates[0]) if updates else "-",
+            _median(mine, "checkout"),
+            _seconds(statistics.median(updates[1:])) if len(updates) > 1 else "-",
+            _median(mine, "bm25"),
+            _seconds(facts["seconds"]),
+        ]
+        if checked:
+            fresh = facts.get("fresh_check")
+            cells += [
                 _seconds(fresh["cold_index_seconds"]) if fresh else "-",
                 ", ".join(
-                    f"{m} {'yes' if same else 'NO'}" for m, same in fresh["identical"].items()
+                    f"{m} {'yes' if same else 'no'}" for m, same in fresh["identical"].items()
                 )
                 if fresh
                 else "-",
-                _seconds(facts["seconds"]),
-            )
-        )
+            ]
+        lines.append(row(*cells))
     return lines
 
 
