@@ -7,12 +7,14 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parents[2]))  # the repository root, home of bench/
 
 from bench.retrieval.baselines import WholeFileBM25, query_terms, term_count_rank, tokenize
 from bench.retrieval.corpus import Checkout
+from bench.retrieval.devfactory_index import CachedEmbedder, DevFactoryIndex
 from bench.retrieval.files import is_source, is_test
 from bench.retrieval.messages import MAX_QUERY_CHARS, clean_message, clean_subject
 from bench.retrieval.metrics import aggregate, score, summarize
@@ -243,6 +245,61 @@ def test_a_checkout_holds_exactly_the_parent_tree(history: tuple[Path, dict[str,
     }
     assert on_disk == set(tree)
     assert (checkout.root / "pkg/app.py").read_text() == "def app():\n    return 1\n"
+
+
+# -- DevFactory's side ---------------------------------------------------------------------------
+
+
+class CountingEmbedder:
+    """A stand-in for the model: one fixed unit vector per text, and a log of what it saw."""
+
+    name = "counting:256"
+    dimensions = 256
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    async def embed(self, texts: list[str]) -> np.ndarray:
+        self.seen += texts
+        vectors = np.zeros((len(texts), self.dimensions), dtype=np.float32)
+        for row, text in enumerate(texts):
+            vectors[row, hash(text) % self.dimensions] = 1.0
+        return vectors
+
+
+async def test_the_embedding_cache_embeds_each_text_once_and_keeps_the_order():
+    inner = CountingEmbedder()
+    cached = CachedEmbedder(inner)
+    first = await cached.embed(["a", "b", "a"])
+    second = await cached.embed(["b", "c"])
+    assert inner.seen == ["a", "b", "c"]
+    assert (first[0] == first[2]).all() and (first[1] == second[0]).all()
+    assert (second[1] == (await inner.embed(["c"]))[0]).all()
+
+
+async def test_the_index_is_checked_against_the_tree(
+    history: tuple[Path, dict[str, str]], tmp_path: Path
+):
+    repo, shas = history
+    checkout = Checkout(repo / ".git", tmp_path / "checkout")
+    checkout.prepare()
+    checkout.switch(shas["good"])
+    tree = checkout.tree(shas["good"])
+    index = await DevFactoryIndex.open(
+        checkout.root, tmp_path / "state", tmp_path / "cache", CachedEmbedder(CountingEmbedder())
+    )
+    try:
+        await index.update()
+        await index.verify(tree)
+        found = await index.search("empty invoices app", "hybrid")
+        assert "pkg/app.py" in found.files
+        with pytest.raises(RuntimeError, match="missing"):
+            await index.verify({**tree, "pkg/new.py": tree["pkg/app.py"]})
+        (checkout.root / "pkg/app.py").write_text("def app():\n    return 3\n")
+        with pytest.raises(RuntimeError, match="stale content for pkg/app.py"):
+            await index.verify(tree)
+    finally:
+        await index.close()
 
 
 # -- baselines and metrics -----------------------------------------------------------------------
