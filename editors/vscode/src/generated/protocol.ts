@@ -399,6 +399,8 @@ export const EventType = {
   GIT_BRANCH_CREATED: "git_branch_created",
   GIT_DIFF_CREATED: "git_diff_created",
   GIT_STATUS_CHECKED: "git_status_checked",
+  MCP_SERVER_FAILED: "mcp_server_failed",
+  MCP_TOOL_CALLED: "mcp_tool_called",
   PAUSED_FOR_INPUT: "paused_for_input",
   RAG_SEARCH_COMPLETED: "rag_search_completed",
   RAG_SEARCH_STARTED: "rag_search_started",
@@ -663,6 +665,12 @@ export interface LanguageStat {
   language: string;
 }
 
+/** An MCP server could not start, or stopped during the run: its tools are gone. */
+export interface McpServerFailed {
+  message: string;
+  server: string;
+}
+
 /** An MCP server whose tools runs may use: ``[mcp.servers.NAME]`` in devfactory.toml. */
 export interface McpServerSettings {
   /** The server's tools offered to the model (default: every tool it lists). */
@@ -685,6 +693,16 @@ export interface McpSettings {
   allowRunCreation: boolean;
   /** MCP servers by name; their tools are offered to runs as mcp__NAME__TOOL. */
   servers: Record<string, McpServerSettings>;
+}
+
+/** A run called (or was refused) a tool of an MCP server (``[mcp.servers.NAME]``). */
+export interface McpToolCalled {
+  approval: string;
+  arguments: Record<string, unknown>;
+  isError: boolean;
+  result: string;
+  server: string;
+  tool: string;
 }
 
 /** A request that takes no parameters. */
@@ -1283,6 +1301,8 @@ export interface EventPayloads {
   git_branch_created: GitBranchCreated;
   git_diff_created: GitDiffCreated;
   git_status_checked: GitStatusChecked;
+  mcp_server_failed: McpServerFailed;
+  mcp_tool_called: McpToolCalled;
   paused_for_input: PausedForInput;
   rag_search_completed: RagSearchCompleted;
   rag_search_started: RagSearchStarted;
