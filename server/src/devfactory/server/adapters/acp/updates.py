@@ -4,8 +4,9 @@ One translator follows one session, live (events as the daemon commits them, mod
 from ``devfactory/stream``) or replayed (``session/load``). Steps become tool calls with
 their ACP kind: a file read is ``read``, a proposed change ``edit`` (or ``delete``) with the
 change's diff as content, a command ``execute`` (started, then completed or failed with its
-output), a search ``search``. The plan becomes a ``plan`` update, model text message chunks
-(the planning turn's text, thought chunks), the final summary a message.
+output), a search ``search``, an MCP server's tool ``other``. The plan becomes a ``plan``
+update, model text message chunks (the planning turn's text, thought chunks), the final
+summary a message.
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ from devfactory.protocol.events import (
     Event,
     FileTouched,
     FinalSummary,
+    McpServerFailed,
+    McpToolCalled,
     PausedForInput,
     PlanCreated,
     RagSearchCompleted,
@@ -279,6 +282,21 @@ class RunUpdates:
             )
         ]
 
+    async def _mcp_call(self, event: Event, payload: McpToolCalled) -> list[Update]:
+        return [
+            self.call(
+                f"event-{event.id}",
+                event.title,
+                "other",
+                status="failed" if payload.is_error else "completed",
+                content=[text_content(payload.result)],
+                raw_input=payload.arguments,
+            )
+        ]
+
+    async def _mcp_failed(self, event: Event, payload: McpServerFailed) -> list[Update]:
+        return [update_agent_message_text(f"\n\n**{event.title}**: {payload.message}\n")]
+
     async def _error(self, event: Event, payload: ErrorPayload) -> list[Update]:
         if event.severity not in (Severity.ERROR, Severity.WARNING):
             return []
@@ -310,6 +328,8 @@ _HANDLERS: dict[EventType, Handler] = {
     E.COMMAND_FAILED: RunUpdates._command_finished,
     E.PAUSED_FOR_INPUT: RunUpdates._question,
     E.RESUMED: RunUpdates._answer,
+    E.MCP_TOOL_CALLED: RunUpdates._mcp_call,
+    E.MCP_SERVER_FAILED: RunUpdates._mcp_failed,
     E.ERROR: RunUpdates._error,
     E.FINAL_SUMMARY: RunUpdates._summary,
 }
