@@ -61,6 +61,8 @@ def test_comment_request_changes_review_commit_and_push(workspace: Path, tmp_pat
 
     again = ok("review", "1", "--request-changes", "-m", "keep it short", *ws)
     assert "Run 1, iteration 2" in again
+    assert "Review feedback (iteration 2)" in again
+    assert "calc.py line 2: add a docstring" in again
     assert "Run 1 completed" in again
     assert "Proposed changes of run 1" in again
     assert ok("comments", "1", *ws).strip() == "Run 1 has no open comments."

@@ -269,6 +269,8 @@ async def test_request_changes_starts_another_iteration_on_the_same_worktree(
     events: EventList = await daemon.call(Requests.EVENTS, {"runId": run.id})
     prompts = [e for e in events.events if e.type is EventType.USER_PROMPT]
     assert [p.payload["iteration"] for p in prompts] == [1, 2]
+    assert prompts[1].title == "Review feedback (iteration 2)"
+    assert "app.py line 2: say 'hello!'" in prompts[1].message
     open_comments = await daemon.call(Requests.CHANGES_COMMENTS, {"runId": run.id})
     assert open_comments.comments == []
 
