@@ -4,12 +4,14 @@
  */
 import * as vscode from 'vscode';
 import { DaemonClient } from './client';
+import { registerReviewCommands } from './commands/review';
 import { registerRunCommands } from './commands/runs';
 import type { Services } from './commands/services';
 import { registerWorkspaceCommands } from './commands/workspace';
 import { Commands, Notifications } from './generated/protocol';
 import { RunStore } from './model/runStore';
 import { ReviewCodeLensProvider } from './review/codeLens';
+import { ReviewComments } from './review/comments';
 import { DiffProvider } from './review/diff';
 import { affectsDaemon } from './settings';
 import { DaemonStatusBar } from './statusBar';
@@ -52,6 +54,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<DevFac
   s.consoles = new ConsoleManager(s.client, s.store);
   s.questions = new QuestionPrompter(s.client, s.store);
   s.diffs = new DiffProvider(s.client, root);
+  s.comments = new ReviewComments(s.client);
   s.tree = new RunsTreeProvider(s.store, root);
   s.statusBar = new DaemonStatusBar(s.client, s.store);
 
@@ -60,12 +63,15 @@ export async function activate(context: vscode.ExtensionContext): Promise<DevFac
     s.store,
     s.consoles,
     s.diffs,
+    s.comments,
+    s.diffs.onDidOpen((uri) => s.comments.load(uri).catch((error) => s.client.output.warn(`could not load comments: ${String(error)}`))),
     s.tree,
     s.statusBar,
     new RunEndNotifier(s.store, { openConsole: (runId) => s.consoles.open(runId), openDiff: (changeId) => s.diffs.open(changeId) }),
     vscode.window.createTreeView('devfactory.runs', { treeDataProvider: s.tree, showCollapseAll: true }),
     vscode.languages.registerCodeLensProvider({ scheme: 'file' }, new ReviewCodeLensProvider(s.store, root)),
     ...registerRunCommands(s),
+    ...registerReviewCommands(s),
     ...registerWorkspaceCommands(s),
     s.client.onDidChangeState(async (state) => {
       if (state !== 'running') return;

@@ -2,6 +2,7 @@
 import * as vscode from 'vscode';
 import type { DaemonClient } from '../client';
 import type { RunStore } from '../model/runStore';
+import type { ReviewComments } from '../review/comments';
 import type { DiffProvider } from '../review/diff';
 import type { ConsoleManager } from '../views/console';
 import type { QuestionPrompter } from '../views/questions';
@@ -13,6 +14,7 @@ export interface Services {
   consoles: ConsoleManager;
   questions: QuestionPrompter;
   diffs: DiffProvider;
+  comments: ReviewComments;
 }
 
 /**

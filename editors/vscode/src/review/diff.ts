@@ -1,7 +1,8 @@
 /**
  * Diffs of proposed changes: `vscode.diff` between the file as it is now and the version a run
  * proposes, the latter served from devfactory/changes/diff by a TextDocumentContentProvider
- * (`devfactory-diff:/<path>?change=<id>&side=before|after`).
+ * (`devfactory-diff:/<path>?change=<id>&side=before|after`). The diff editor's title offers
+ * Approve and Reject (package.json's `editor/title` menu, on this scheme).
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
@@ -12,11 +13,23 @@ export const DIFF_SCHEME = 'devfactory-diff';
 
 type Side = 'before' | 'after';
 
+/** The change and side a `devfactory-diff:` URI shows, or undefined for any other URI. */
+export function diffTarget(uri: vscode.Uri): { changeId: number; side: Side } | undefined {
+  if (uri.scheme !== DIFF_SCHEME) return undefined;
+  const params = new URLSearchParams(uri.query);
+  const changeId = Number(params.get('change'));
+  const side = params.get('side');
+  return Number.isInteger(changeId) && (side === 'before' || side === 'after') ? { changeId, side } : undefined;
+}
+
 export class DiffProvider implements vscode.TextDocumentContentProvider, vscode.Disposable {
   private readonly diffs = new Map<number, ChangeDiff>();
   private readonly changed = new vscode.EventEmitter<vscode.Uri>();
   readonly onDidChange = this.changed.event;
   private readonly registration: vscode.Disposable;
+  private readonly opened = new vscode.EventEmitter<vscode.Uri>();
+  /** Fires with the proposed side's URI each time a diff opens (comments load on it). */
+  readonly onDidOpen = this.opened.event;
 
   constructor(
     private readonly api: DaemonApi,
@@ -36,13 +49,14 @@ export class DiffProvider implements vscode.TextDocumentContentProvider, vscode.
     this.changed.fire(right);
     const title = `${path.basename(change.path)} (current ↔ run #${change.runId}, ${change.status})`;
     await vscode.commands.executeCommand('vscode.diff', left, right, title, { preview: true });
+    this.opened.fire(right);
   }
 
   provideTextDocumentContent(uri: vscode.Uri): string {
-    const params = new URLSearchParams(uri.query);
-    const diff = this.diffs.get(Number(params.get('change')));
+    const target = diffTarget(uri);
+    const diff = target && this.diffs.get(target.changeId);
     if (!diff) return '';
-    return (params.get('side') === 'before' ? diff.before : diff.after) ?? '';
+    return (target.side === 'before' ? diff.before : diff.after) ?? '';
   }
 
   private uri(relativePath: string, changeId: number, side: Side): vscode.Uri {
@@ -52,5 +66,6 @@ export class DiffProvider implements vscode.TextDocumentContentProvider, vscode.
   dispose(): void {
     this.registration.dispose();
     this.changed.dispose();
+    this.opened.dispose();
   }
 }
