@@ -87,8 +87,9 @@ async def test_paths_that_escape_the_worktree_are_refused_and_reported(
         assert isinstance(payload, ErrorPayload)
         assert reason in payload.message, payload.message
     said = next(e.message for e in events if e.type is EventType.AI_MESSAGE)
-    assert (
-        said == "The model reads:\n> error: refused: calc.py/../../../.. points outside the project"
+    assert said == (
+        "The model reads:\n> error: refused: calc.py/../../../.. points outside the project"
+        " ('..' is not allowed; name files from the root)"
     )
 
     assert sorted(p.name for p in outside.iterdir()) == ["secret.txt"]

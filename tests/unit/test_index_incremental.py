@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import msgspec
@@ -28,13 +27,6 @@ FILES: dict[str, str | bytes] = {
     ".gitignore": "ignored/\n",
     "ignored/secret.py": "TOKEN = 1\n",
 }
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    opened = await Store.open(tmp_path / "state" / "db.sqlite")
-    yield opened
-    await opened.close()
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from devfactory.server.review.service import text_edits
+from devfactory.server.review.applying import text_edits
 from support import apply_text_edits
 
 CASES = [

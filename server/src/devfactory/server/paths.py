@@ -44,6 +44,11 @@ class StatePaths:
         return self.state / "commands"
 
     @property
+    def workspace_lock(self) -> Path:
+        """Held by whoever writes the user's files (approve, reject, restore)."""
+        return self.state / "workspace.lock"
+
+    @property
     def private_git_dir(self) -> Path:
         """A repository of our own, for workspaces that are not git repositories."""
         return self.state / "repo.git"

@@ -16,8 +16,11 @@ from devfactory.protocol.events import (
 )
 from devfactory.protocol.index import SearchParams, SearchResult
 
+from ..safefs import FileTooLarge, PathRefused, SafeTree
+
 MAP_FILE = "PROJECT_MAP.md"
 MAX_MAP_CHARS = 6_000
+MAX_MAP_BYTES = 1024 * 1024
 RAG_HITS = 6
 
 Emit = Callable[..., Awaitable[Any]]
@@ -44,11 +47,13 @@ async def load_context(
     """Build the context message; records rag_search_* and ai_context_loaded events."""
     sections: list[str] = []
     files: list[str] = []
-    project_map = worktree / MAP_FILE
-    if project_map.is_file():
-        sections.append(
-            "# Project map\n" + project_map.read_text("utf-8", "replace")[:MAX_MAP_CHARS]
-        )
+    try:  # a command of the run may have made it a link to anything: never follow it
+        project_map = SafeTree(worktree).read(MAP_FILE, MAX_MAP_BYTES)
+    except (PathRefused, FileTooLarge):
+        project_map = None
+    if project_map is not None:
+        text = project_map.decode("utf-8", "replace")[:MAX_MAP_CHARS]
+        sections.append("# Project map\n" + text)
         files.append(MAP_FILE)
     if rag and search is not None:
         await emit(

@@ -1,8 +1,10 @@
 """The tools an agent may call, their JSON Schemas, and their implementations.
 
-Every path is resolved inside the run's worktree (``paths.resolve_in_worktree``); an escape is
-refused, reported as an event, and explained to the model. Writes are proposed as changes
-right away (through ``on_file_changed``) so the user can review while the agent works.
+Every path goes through the run worktree's ``SafeTree`` (the one resolver: no link out, no
+``.git``, no ``.devfactory/``, no settings or policy file, no control or bidi characters); a
+refusal is reported as an event and explained to the model, so it can correct the path.
+Writes are proposed as changes right away (through ``on_file_changed``) so the user can
+review while the agent works.
 ``ask_user`` and ``finish`` are control tools handled by the agent loop itself.
 """
 
@@ -13,19 +15,23 @@ import fnmatch
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from devfactory.protocol.enums import ChangeAction, EventType, SearchMode, Severity
 from devfactory.protocol.events import ErrorPayload, FileTouched, RagSearchCompleted
 from devfactory.protocol.index import SearchParams
 
 from ..project.files import list_workspace_files
+from ..safefs import FileTooLarge, PathRefused, SafeTree
 from .context import hit_refs
-from .paths import PathEscape, relative_display, resolve_in_worktree
 from .providers.base import ToolSpec
 
 MAX_READ_BYTES = 200_000
+MAX_FILE_BYTES = 8 * 1024 * 1024
+"""Larger files are not read into memory: the model is told to look at them with a command."""
 MAX_LISTED = 500
+
+T = TypeVar("T")
 
 ChangeHook = Callable[[str, ChangeAction], Awaitable[int | None]]
 """Called after each write with (path, action); returns the id of the proposed change."""
@@ -146,18 +152,26 @@ class ToolBox:
         emit: Emit,
         on_file_changed: ChangeHook,
         search: Callable[[SearchParams], Awaitable[Any]] | None,
+        protected: frozenset[str] = frozenset(),
     ) -> None:
         self.run_id = run_id
         self.worktree = worktree
+        self.tree = SafeTree(worktree, protected)
+        """``protected``: the files that configure DevFactory (``safefs.protected_files``)."""
         self.emit = emit
         self.on_file_changed = on_file_changed
         self.search = search
         self.files_changed: dict[str, ChangeAction] = {}
 
-    async def resolve(self, rel: str) -> Path:
+    async def resolve(self, rel: str) -> str:
+        """The clean worktree-relative path of ``rel`` (links that stay inside followed)."""
+        return await self._safely(lambda: self.tree.resolve(rel))
+
+    async def _safely(self, operation: Callable[[], T]) -> T:
+        """Run a ``SafeTree`` operation; a refusal is reported and explained to the model."""
         try:
-            return resolve_in_worktree(self.worktree, rel)
-        except PathEscape as exc:
+            return operation()
+        except PathRefused as exc:
             await self.emit(
                 EventType.ERROR,
                 "Path refused",
@@ -167,11 +181,20 @@ class ToolBox:
             )
             raise ToolError(f"refused: {exc}") from None
 
+    async def _read(self, path: str, rel: str) -> bytes:
+        try:
+            data = await self._safely(lambda: self.tree.read(rel, MAX_FILE_BYTES))
+        except FileTooLarge as exc:
+            raise ToolError(f"{exc}; look at it with a command (head, grep)") from None
+        if data is None:
+            raise ToolError(f"{path} does not exist")
+        return data
+
     async def list_files(self, path: str = "", pattern: str | None = None) -> str:
         files = await asyncio.to_thread(list_workspace_files, self.worktree)
         prefix = path.strip("/")
-        if prefix:
-            await self.resolve(prefix)
+        if prefix not in ("", "."):
+            prefix = await self.resolve(prefix)
             files = [f for f in files if f == prefix or f.startswith(prefix + "/")]
         if pattern:
             files = [
@@ -186,10 +209,7 @@ class ToolBox:
     async def read_file(
         self, path: str, start_line: int | None = None, end_line: int | None = None
     ) -> str:
-        target = await self.resolve(path)
-        if not target.is_file():
-            raise ToolError(f"{path} does not exist")
-        data = target.read_bytes()
+        data = await self._read(path, await self.resolve(path))
         if b"\0" in data[:8192]:
             raise ToolError(f"{path} is a binary file")
         lines = data.decode("utf-8", "replace").splitlines()
@@ -207,23 +227,24 @@ class ToolBox:
         return text or "(empty file)"
 
     async def write_file(self, path: str, content: str) -> str:
-        target = await self.resolve(path)
-        existed = target.exists()
-        if target.is_dir():
-            raise ToolError(f"{path} is a directory")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(content, encoding="utf-8")
+        rel = await self.resolve(path)
+        existed = await self._safely(lambda: self.tree.lstat(rel)) is not None
+        data = content.encode()
+        await self._safely(lambda: self.tree.write(rel, data))
         action = ChangeAction.UPDATE if existed else ChangeAction.CREATE
-        await self._changed(target, action, len(content.encode()))
+        await self._changed(rel, action, len(data))
         return f"{'updated' if existed else 'created'} {path} ({len(content.splitlines())} lines)"
 
     async def edit_file(self, path: str, search: str, replace: str) -> str:
-        target = await self.resolve(path)
-        if not target.is_file():
-            raise ToolError(f"{path} does not exist; use write_file to create it")
-        text = target.read_text("utf-8")
         if not search:
             raise ToolError("search must not be empty")
+        rel = await self.resolve(path)
+        if await self._safely(lambda: self.tree.lstat(rel)) is None:
+            raise ToolError(f"{path} does not exist; use write_file to create it")
+        try:
+            text = (await self._read(path, rel)).decode("utf-8")
+        except UnicodeDecodeError:
+            raise ToolError(f"{path} is not UTF-8 text; it cannot be edited") from None
         count = text.count(search)
         if count == 0:
             raise ToolError(f"the search text was not found in {path}; read the file and retry")
@@ -231,16 +252,16 @@ class ToolBox:
             raise ToolError(
                 f"the search text matches {count} times in {path}; include more context"
             )
-        target.write_text(text.replace(search, replace, 1), encoding="utf-8")
-        await self._changed(target, ChangeAction.UPDATE, target.stat().st_size)
+        data = text.replace(search, replace, 1).encode()
+        await self._safely(lambda: self.tree.write(rel, data))
+        await self._changed(rel, ChangeAction.UPDATE, len(data))
         return f"edited {path}"
 
     async def delete_file(self, path: str) -> str:
-        target = await self.resolve(path)
-        if not target.is_file():
+        rel = await self.resolve(path)
+        if not await self._safely(lambda: self.tree.delete(rel)):
             raise ToolError(f"{path} does not exist")
-        target.unlink()
-        await self._changed(target, ChangeAction.DELETE, None)
+        await self._changed(rel, ChangeAction.DELETE, None)
         return f"deleted {path}"
 
     async def search_code(self, query: str, limit: int = 8) -> str:
@@ -267,8 +288,7 @@ class ToolBox:
             for hit in result.hits
         )
 
-    async def _changed(self, target: Path, action: ChangeAction, size: int | None) -> None:
-        rel = relative_display(self.worktree, target)
+    async def _changed(self, rel: str, action: ChangeAction, size: int | None) -> None:
         if self.files_changed.get(rel) is ChangeAction.CREATE and action is ChangeAction.UPDATE:
             action = ChangeAction.CREATE  # still new compared with the base
         self.files_changed[rel] = action

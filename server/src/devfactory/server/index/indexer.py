@@ -116,9 +116,8 @@ class Indexer:
                 else:
                     unchanged += 1
                 continue
-            absolute = self.root / path
             try:
-                stat = os.stat(absolute)
+                stat = os.lstat(self.root / path)  # a link's own times: it is never followed
             except OSError:
                 stat = None
             if (
@@ -132,7 +131,7 @@ class Indexer:
             jobs.append(
                 FileJob(
                     path=path,
-                    absolute=str(absolute),
+                    root=str(self.root),
                     language=language,
                     source_type=source_type.value,
                     max_bytes=self.settings.max_file_bytes,

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import os
 import sqlite3
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
+from pathlib import Path
+from stat import S_ISREG
 from typing import Any, NamedTuple
 
 from devfactory.storage.repositories.rag import (
@@ -23,6 +24,7 @@ from devfactory.storage.repositories.rag import (
     open_connection,
 )
 
+from ..safefs import FileTooLarge, PathRefused, SafeTree
 from .chunker import chunk_file
 from .discovery import skip_by_content
 
@@ -30,7 +32,8 @@ from .discovery import skip_by_content
 class FileJob(NamedTuple):
     path: str
     """Workspace-relative POSIX path."""
-    absolute: str
+    root: str
+    """The workspace root: the file is read through ``SafeTree`` (never through a link)."""
     language: str | None
     source_type: str
     max_bytes: int
@@ -50,17 +53,33 @@ class FileOutcome(NamedTuple):
 
 
 def process_file(job: FileJob) -> FileOutcome:
-    """Read, classify and chunk one file; never raises for a bad file (it is skipped)."""
+    """Read, classify and chunk one file; never raises for a bad file (it is skipped).
+
+    A link (the file or a folder on the way) is skipped, never read: a tracked link to
+    ``~/.ssh/id_rsa`` must not reach search results. A link inside the workspace loses
+    nothing, its target is indexed under its own path.
+    """
+    tree = SafeTree(Path(job.root))
     try:
-        stat = os.stat(job.absolute)
-        if stat.st_size > job.max_bytes:
-            return _skipped(job, stat.st_size, stat.st_mtime_ns, "", "too_large")
-        with open(job.absolute, "rb") as handle:
-            data = handle.read()
-    except FileNotFoundError:
-        return FileOutcome(job.path, "gone", 0, 0, None)
+        stat = tree.lstat(job.path)
+    except PathRefused:  # a name the path rules refuse, or a link on the way
+        return _skipped(job, 0, 0, "", "refused")
     except OSError:
         return _skipped(job, 0, 0, "", "unreadable")
+    if stat is None:
+        return FileOutcome(job.path, "gone", 0, 0, None)
+    if not S_ISREG(stat.st_mode):
+        return _skipped(job, stat.st_size, stat.st_mtime_ns, "", "not_a_file")
+    try:
+        data = tree.read(job.path, job.max_bytes)
+    except FileTooLarge as exc:
+        return _skipped(job, exc.size, stat.st_mtime_ns, "", "too_large")
+    except PathRefused:  # a link swapped in since the lstat
+        return _skipped(job, 0, 0, "", "refused")
+    except OSError:
+        return _skipped(job, 0, 0, "", "unreadable")
+    if data is None:
+        return FileOutcome(job.path, "gone", 0, 0, None)
     digest = hashlib.sha256(data).hexdigest()
     if digest == job.known_hash:
         return FileOutcome(job.path, "unchanged", stat.st_size, stat.st_mtime_ns, None)

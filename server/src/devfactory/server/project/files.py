@@ -20,6 +20,44 @@ from ..paths import STATE_DIR_NAME
 IGNORE_FILE = ".devfactoryignore"
 _ALWAYS_SKIPPED_DIRS = frozenset({".git", STATE_DIR_NAME, ".hg", ".svn"})
 
+BUILD_JUNK = (
+    "__pycache__/",
+    "*.py[cod]",
+    ".pytest_cache/",
+    ".mypy_cache/",
+    ".ruff_cache/",
+    ".hypothesis/",
+    ".tox/",
+    ".nox/",
+    ".venv/",
+    ".eggs/",
+    "*.egg-info/",
+    ".coverage",
+    ".coverage.*",
+    "htmlcov/",
+    "/build/",
+    "/dist/",
+    "node_modules/",
+    ".next/",
+    ".nuxt/",
+    ".svelte-kit/",
+    ".parcel-cache/",
+    ".turbo/",
+    "/target/",
+    ".gradle/",
+    ".DS_Store",
+    "Thumbs.db",
+)
+"""What builds, test runners and package managers leave behind (gitignore syntax). A run's
+commands create it in the worktree; nobody means it as a change, so it is not proposed even
+when the project has no .gitignore. Like .gitignore it only hides new files."""
+_BUILD_JUNK = pathspec.GitIgnoreSpec.from_lines(BUILD_JUNK)
+
+
+def is_build_junk(path: str) -> bool:
+    """Whether a new file at ``path`` (POSIX, workspace-relative) is build output."""
+    return _BUILD_JUNK.match_file(path)
+
 
 def _read_patterns(path: Path) -> list[str]:
     try:

@@ -7,13 +7,12 @@ unchanged project rewrites the same bytes and a diff shows only real changes.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections import defaultdict
 from pathlib import Path
 
 from devfactory.protocol.project import FrameworkInfo, LanguageStat
 
+from ..safefs import FileTooLarge, PathRefused, SafeTree
 from .symbol_rank import RankedSymbol
 
 MAP_FILE = "PROJECT_MAP.md"
@@ -134,25 +133,15 @@ def _size(size: int) -> str:
 
 
 def write_atomically(path: Path, text: str) -> bool:
-    """Replace ``path`` with ``text`` in one rename; returns False when nothing changed."""
+    """Replace ``path`` with ``text`` in one rename; returns False when nothing changed.
+
+    Through ``SafeTree``, like every write of the user's files: a link there is refused.
+    """
+    tree, data = SafeTree(path.parent), text.encode()
     try:
-        if path.read_text("utf-8") == text:
+        if tree.read(path.name, len(data)) == data:
             return False
-    except (OSError, UnicodeDecodeError):
+    except (FileTooLarge, PathRefused):
         pass
-    try:
-        mode = path.stat().st_mode & 0o777
-    except OSError:
-        umask = os.umask(0)
-        os.umask(umask)
-        mode = 0o666 & ~umask
-    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            file.write(text)
-        os.chmod(temp, mode)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    tree.write(path.name, data)
     return True

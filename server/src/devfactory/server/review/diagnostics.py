@@ -17,7 +17,9 @@ from devfactory.protocol.changes import Change, Hunk
 from devfactory.protocol.enums import ChangeAction, ChangeStatus
 from devfactory.protocol.methods import Commands
 
+from ..safefs import FileTooLarge, PathRefused
 from . import hunks as hunkmath
+from .texts import MAX_REVIEW_BYTES
 
 if TYPE_CHECKING:
     from .service import ReviewService
@@ -41,13 +43,15 @@ async def hunk_sites(service: ReviewService, path: str) -> list[HunkSite]:
     )
     if not changes:
         return []
-    file_path = service.root / path
-    current = service.editor.open_text(file_path)
+    current = service.editor.open_text(service.root / path)
     if current is None:
         try:
-            current = file_path.read_text("utf-8", "replace")
-        except FileNotFoundError:
+            data = service.tree.read(path, MAX_REVIEW_BYTES)
+        except (PathRefused, FileTooLarge):
+            return []  # applying it would be refused too: nothing to point at
+        if data is None:
             return []  # a created file has no document yet
+        current = data.decode("utf-8", "replace")
     # An insertion after the last line is shown on the last line: editors have no line past it
     # (Neovim) or an empty one the cursor rarely visits (VS Code).
     last_line = max(len(current.splitlines()) - 1, 0)

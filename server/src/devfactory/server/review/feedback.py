@@ -24,6 +24,8 @@ from devfactory.protocol.runs import Run
 from devfactory.storage.clock import now_iso
 
 from ..errors import InvalidParams, InvalidState, NotFound
+from ..safefs import FileTooLarge, PathRefused
+from .texts import MAX_REVIEW_BYTES
 
 if TYPE_CHECKING:
     from .service import ReviewService
@@ -111,10 +113,13 @@ class Feedback:
         """Prepend an entry to CHANGELOG_AI.md in the run's worktree and propose it."""
         if not run.worktree_path or not files:
             return
-        from pathlib import Path
-
-        path = Path(run.worktree_path) / CHANGELOG
-        existing = path.read_text("utf-8") if path.is_file() else CHANGELOG_HEADER
+        worktree = self.review.worktree(run)
+        try:
+            current = worktree.read(CHANGELOG, MAX_REVIEW_BYTES)
+        except (PathRefused, FileTooLarge) as exc:
+            await self.review.not_proposed(run, None, str(exc))
+            return
+        existing = CHANGELOG_HEADER if current is None else current.decode("utf-8", "replace")
         head, _, rest = existing.partition("\n\n## ")
         file_lines = "\n".join(f"- `{f}`" for f in files)
         entry = (
@@ -123,7 +128,11 @@ class Feedback:
             f"{summary.strip()}\n\nFiles:\n{file_lines}\n"
         )
         body = f"{head}\n\n{entry}" + (f"\n## {rest}" if rest else "")
-        path.write_text(body if body.endswith("\n") else body + "\n", encoding="utf-8")
+        try:
+            worktree.write(CHANGELOG, (body if body.endswith("\n") else body + "\n").encode())
+        except PathRefused as exc:  # a link appeared since the read
+            await self.review.not_proposed(run, None, str(exc))
+            return
         change = await self.review.propose(run, CHANGELOG)
         await self.review.store.documentation.record_update(
             project_id=run.project_id,

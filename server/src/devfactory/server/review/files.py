@@ -1,11 +1,10 @@
-"""Reading and writing the user's files safely: atomic writes and three-way merges."""
+"""Content helpers: hashes, text, binary sniffing and three-way merges (writes go through
+``safefs``)."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
-import os
 import tempfile
 from pathlib import Path
 
@@ -14,23 +13,12 @@ def sha256(data: bytes | None) -> str | None:
     return None if data is None else hashlib.sha256(data).hexdigest()
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` in one step (temp file + rename), keeping its mode."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    mode = path.stat().st_mode & 0o7777 if path.exists() else None
-    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".devfactory", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        if mode is not None:
-            os.chmod(temp, mode)
-        os.replace(temp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temp)
-        raise
+def as_text(data: bytes | None) -> str:
+    return "" if data is None else data.decode("utf-8", "replace")
+
+
+def is_binary(data: bytes | None) -> bool:
+    return data is not None and b"\0" in data[:8192]
 
 
 async def merge_three_way(ours: str, base: str, theirs: str) -> tuple[str, bool]:

@@ -1,22 +1,21 @@
 """``ReviewService``: proposed changes, hunk-level decisions, and applying them safely.
 
-A change compares one file of a run's worktree with the run's base snapshot. Approving
-applies the chosen hunks to the user's file: through ``workspace/applyEdit`` when the file is
-open in an editor that supports it (the buffer's undo history gets the edit), else by an
-atomic write. If the user edited the file since, a three-way merge (base: what the file
-would be, ours: the user's text, theirs: the proposal) is applied when clean; otherwise the
-change becomes a conflict and nothing is written. A ``pre_apply`` snapshot taken first makes
-every apply undoable with one restore.
+A change compares one file of a run's worktree with the run's base snapshot. A proposal reads
+the worktree's file through ``safefs.SafeTree``, without following links and up to
+``MAX_REVIEW_BYTES``: a link, a pipe or a huge file is reported and not proposed. Approving
+applies the chosen hunks to the user's file (``applying.Applier``) behind a ``pre_apply``
+snapshot that makes every apply undoable with one restore. Decisions hold the workspace lock:
+two approvals of one run apply it once, and the second finds the changes decided.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import stat
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
-
-from lsprotocol import types
 
 from devfactory.protocol.changes import (
     Change,
@@ -32,18 +31,21 @@ from devfactory.protocol.enums import (
     ChangeStatus,
     EventType,
     ExecutionMode,
+    Severity,
     SnapshotType,
 )
-from devfactory.protocol.events import ChangeEvent
+from devfactory.protocol.events import ChangeEvent, ErrorPayload
 from devfactory.protocol.methods import Notifications
 from devfactory.protocol.runs import Run
 
 from ..errors import InvalidParams, InvalidState, NotFound
+from ..safefs import FileTooLarge, PathRefused, SafeTree, protected_files, shown
 from . import hunks as hunkmath
-from .editor import Editor, uri_of
+from .applying import Applier, ApplyOutcome
+from .editor import Editor
 from .feedback import Feedback
-from .files import atomic_write, merge_three_way, sha256
-from .texts import ChangeTexts
+from .files import as_text, is_binary, sha256
+from .texts import GITLINK_MODE, LINK_MODE, MAX_REVIEW_BYTES, ChangeTexts
 
 if TYPE_CHECKING:
     from devfactory.storage import Store
@@ -57,22 +59,6 @@ INLINE_DIFF_LIMIT = 64 * 1024
 OPEN = ChangeStatus.PROPOSED
 
 
-def _text(data: bytes | None) -> str:
-    return "" if data is None else data.decode("utf-8", "replace")
-
-
-def _is_binary(data: bytes | None) -> bool:
-    return data is not None and b"\0" in data[:8192]
-
-
-class ApplyOutcome:
-    """What happened to one change in an approve request."""
-
-    def __init__(self, status: ChangeStatus, reason: str | None = None) -> None:
-        self.status = status
-        self.reason = reason
-
-
 class ReviewService:
     def __init__(
         self, *, server: DevFactoryServer, services: Services, texts: ChangeTexts, editor: Editor
@@ -82,6 +68,11 @@ class ReviewService:
         self.texts = texts
         self.editor = editor
         self.feedback = Feedback(self)
+        self.protected = protected_files(services.root, services.settings)
+        """The files that configure DevFactory: never proposed, never applied."""
+        self.tree = SafeTree(services.root, self.protected)
+        """The user's workspace, as approvals write it."""
+        self.applier = Applier(self.tree, services.root, editor, self.contents)
 
     @property
     def store(self) -> Store:
@@ -98,14 +89,16 @@ class ReviewService:
         if run.base_snapshot_id is None or run.worktree_path is None:
             return None
         base = await self.services.snapshots.get(run.base_snapshot_id)  # type: ignore[union-attr]
-        before = await self.texts.base_content(base.commit_sha, path)
-        worktree_file = Path(run.worktree_path) / path
-        after = worktree_file.read_bytes() if worktree_file.is_file() else None
         existing = await self.store.changes.list(self.services.project.id, run_id=run.id, path=path)
         open_change = next(
             (c for c in existing if c.status in (OPEN, ChangeStatus.CONFLICT, ChangeStatus.STALE)),
             None,
         )
+        try:
+            before, after = await self._versions(run, base.commit_sha, path)
+        except (PathRefused, FileTooLarge) as exc:
+            await self.not_proposed(run, open_change, str(exc))
+            return None
         if (
             open_change is not None
             and open_change.status is OPEN
@@ -125,8 +118,8 @@ class ReviewService:
             if after is None
             else ChangeAction.UPDATE
         )
-        binary = _is_binary(before) or _is_binary(after)
-        before_text, after_text = _text(before), _text(after)
+        binary = is_binary(before) or is_binary(after)
+        before_text, after_text = as_text(before), as_text(after)
         diff = (
             f"Binary file {path} differs\n"
             if binary
@@ -166,6 +159,44 @@ class ReviewService:
         await self.refresh_diagnostics(path)
         return change
 
+    async def _versions(
+        self, run: Run, base_commit: str, path: str
+    ) -> tuple[bytes | None, bytes | None]:
+        """(base, worktree) bytes of a regular file; a missing or folder side is None."""
+        worktree = self.worktree(run)
+        worktree.check(path)
+        before = None
+        entry = await self.texts.base_entry(base_commit, path)
+        if entry is not None and entry.mode in (LINK_MODE, GITLINK_MODE):
+            kind = "symbolic link" if entry.mode == LINK_MODE else "submodule"
+            raise PathRefused(f"{shown(path)} is a {kind}; DevFactory reviews regular files only")
+        if entry is not None and entry.is_file:
+            if entry.size > MAX_REVIEW_BYTES:
+                raise FileTooLarge(path, entry.size, MAX_REVIEW_BYTES)
+            before = await self.texts.base_content(base_commit, path)
+        info = worktree.lstat(path)
+        if info is None or stat.S_ISDIR(info.st_mode):
+            return before, None
+        return before, worktree.read(path, MAX_REVIEW_BYTES)
+
+    def worktree(self, run: Run) -> SafeTree:
+        """The run's worktree, as proposals read it."""
+        return SafeTree(Path(run.worktree_path or ""), self.protected)
+
+    async def not_proposed(self, run: Run, open_change: Change | None, reason: str) -> None:
+        """Tell the user why a file the run changed is not offered for review."""
+        message = f"not proposed: {reason}; the file stays in the run's worktree"
+        await self.services.events.emit(  # type: ignore[union-attr]
+            run.id,
+            EventType.ERROR,
+            "Change not proposed",
+            ErrorPayload(message=message),
+            severity=Severity.WARNING,
+            message=message,
+        )
+        if open_change is not None and open_change.status is not ChangeStatus.STALE:
+            await self._set_status(open_change, ChangeStatus.STALE, message)
+
     async def run_finishing(self, run: Run, summary: str, files: list[str]) -> None:
         """Before the run is marked completed: propose its CHANGELOG_AI.md entry."""
         await self.feedback.propose_changelog(run, summary, files)
@@ -173,7 +204,8 @@ class ReviewService:
     async def run_completed(self, run: Run) -> None:
         """In yolo mode, apply everything as the run completes (behind a pre_apply snapshot)."""
         if run.mode is ExecutionMode.YOLO:
-            await self.approve(ChangeDecisionParams(run_id=run.id))
+            with contextlib.suppress(InvalidState):  # the user decided every change already
+                await self.approve(ChangeDecisionParams(run_id=run.id))
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -200,8 +232,8 @@ class ReviewService:
         return ChangeDiff(
             change=change,
             diff=self.texts.diff(change.id),
-            before=None if before is None else _text(before),
-            after=None if after is None else _text(after),
+            before=None if before is None else as_text(before),
+            after=None if after is None else as_text(after),
         )
 
     # -- deciding ------------------------------------------------------------------------------
@@ -211,8 +243,12 @@ class ReviewService:
             raise InvalidParams("name the changes with either changeIds or runId (exactly one)")
         if params.run_id is not None:
             await self.services.runs.get(params.run_id)  # type: ignore[union-attr]
-            changes = await self.store.changes.list(self.services.project.id, run_id=params.run_id)
-            changes = [c for c in changes if c.status in (OPEN, ChangeStatus.CONFLICT)]
+            every = await self.store.changes.list(self.services.project.id, run_id=params.run_id)
+            changes = [c for c in every if c.status in (OPEN, ChangeStatus.CONFLICT)]
+            if every and not changes:
+                raise InvalidState(
+                    f"run {params.run_id} has no open changes: all {len(every)} are decided"
+                )
         else:
             changes = [await self.get(i) for i in params.change_ids or []]
         if params.hunks is not None:
@@ -229,7 +265,16 @@ class ReviewService:
                 raise InvalidState(f"change {change.id} is already {change.status.value}")
         return changes
 
+    def _deciding(self) -> contextlib.AbstractAsyncContextManager[None]:
+        """One decision at a time per workspace, across daemons; targets are read inside."""
+        assert self.services.snapshots is not None
+        return self.services.snapshots.writing.hold()
+
     async def reject(self, params: ChangeDecisionParams) -> ChangeDecisionResult:
+        async with self._deciding():
+            return await self._reject(params)
+
+    async def _reject(self, params: ChangeDecisionParams) -> ChangeDecisionResult:
         changes = await self._targets(params)
         result = []
         for change in changes:
@@ -250,6 +295,10 @@ class ReviewService:
         return ChangeDecisionResult(changes=result)
 
     async def approve(self, params: ChangeDecisionParams) -> ChangeDecisionResult:
+        async with self._deciding():
+            return await self._approve(params)
+
+    async def _approve(self, params: ChangeDecisionParams) -> ChangeDecisionResult:
         changes = await self._targets(params)
         if not changes:
             return ChangeDecisionResult(changes=[])
@@ -268,7 +317,9 @@ class ReviewService:
             chosen = self._chosen(change, params.hunks)
             await self._event(EventType.CHANGE_APPROVED, change, sorted(chosen), params.comment)
             try:
-                outcome = await self._apply(change, chosen)
+                outcome = await self.applier.apply(change, chosen)
+            except (PathRefused, FileTooLarge) as exc:
+                outcome = ApplyOutcome(ChangeStatus.CONFLICT, f"refused: {exc}")
             except Exception as exc:  # never leave a change half-decided without a reason
                 log.exception("applying change %d failed", change.id)
                 outcome = ApplyOutcome(ChangeStatus.CONFLICT, f"could not apply: {exc}")
@@ -320,112 +371,6 @@ class ReviewService:
                 )
         return updated
 
-    async def _apply(self, change: Change, chosen: set[int]) -> ApplyOutcome:
-        before, after = await self.contents(change)
-        target_path = self.root / change.path
-        open_text = self.editor.open_text(target_path)
-        on_disk = target_path.read_bytes() if target_path.is_file() else None
-        current = open_text.encode() if open_text is not None else on_disk
-        previously = {h.index for h in change.hunks if h.status is ChangeStatus.APPLIED}
-        if change.action is ChangeAction.DELETE:
-            expected = before
-            if current is None:
-                return ApplyOutcome(ChangeStatus.STALE, "the file no longer exists")
-            if current != expected:
-                return ApplyOutcome(
-                    ChangeStatus.CONFLICT, "you edited a file the run deletes; nothing was deleted"
-                )
-            return await self._delete(target_path, open_text is not None)
-        if _is_binary(before) or _is_binary(after) or not change.hunks:
-            expected, target = before, after
-        else:
-            expected = hunkmath.apply_hunks(_text(before), _text(after), previously).encode()
-            target = hunkmath.apply_hunks(_text(before), _text(after), previously | chosen).encode()
-            if change.action is ChangeAction.CREATE and not previously:
-                # Not there yet: missing on disk, or a blank buffer the user opened for it
-                # (Neovim sends an empty buffer as "\n").
-                blank = on_disk is None and open_text is not None and not open_text.strip()
-                expected = current if blank else None
-        assert target is not None
-        if current == target:
-            return ApplyOutcome(ChangeStatus.STALE, "the file already has this content")
-        if current is None and expected is not None:
-            return ApplyOutcome(ChangeStatus.STALE, "the file no longer exists")
-        if current is not None and current != expected:
-            if _is_binary(current) or _is_binary(target):
-                return ApplyOutcome(
-                    ChangeStatus.CONFLICT, "the binary file changed since the run started"
-                )
-            merged, clean = await merge_three_way(_text(current), _text(expected), _text(target))
-            if not clean:
-                return ApplyOutcome(
-                    ChangeStatus.CONFLICT,
-                    "your edits overlap the proposed hunks; nothing was written",
-                )
-            target = merged.encode()
-        return await self._write(target_path, current, target, open_text is not None)
-
-    async def _write(
-        self, path: Path, current: bytes | None, target: bytes, is_open: bool
-    ) -> ApplyOutcome:
-        label = f"DevFactory: apply change to {path.relative_to(self.root)}"
-        if is_open and self.editor.can_apply_edits() and current is not None:
-            edit = types.WorkspaceEdit(
-                changes={uri_of(path): text_edits(_text(current), _text(target))}
-            )
-            ok, reason = await self.editor.apply_edit(label, edit)
-            if ok:
-                return ApplyOutcome(ChangeStatus.APPLIED)
-            return ApplyOutcome(
-                ChangeStatus.CONFLICT, f"the editor refused the edit: {reason or 'no reason given'}"
-            )
-        if (
-            current is None
-            and self.editor.can_apply_edits()
-            and self.editor.supports_resource_operation(types.ResourceOperationKind.Create)
-        ):
-            uri = uri_of(path)
-            edit = types.WorkspaceEdit(
-                document_changes=[
-                    types.CreateFile(
-                        uri=uri, options=types.CreateFileOptions(ignore_if_exists=True)
-                    ),
-                    types.TextDocumentEdit(
-                        text_document=types.OptionalVersionedTextDocumentIdentifier(
-                            uri=uri, version=None
-                        ),
-                        edits=[
-                            types.TextEdit(
-                                range=types.Range(
-                                    start=types.Position(0, 0), end=types.Position(0, 0)
-                                ),
-                                new_text=_text(target),
-                            )
-                        ],
-                    ),
-                ]
-            )
-            ok, _ = await self.editor.apply_edit(label, edit)
-            if ok and path.is_file():
-                return ApplyOutcome(ChangeStatus.APPLIED)
-        atomic_write(path, target)
-        return ApplyOutcome(ChangeStatus.APPLIED)
-
-    async def _delete(self, path: Path, is_open: bool) -> ApplyOutcome:
-        if (
-            is_open
-            and self.editor.can_apply_edits()
-            and self.editor.supports_resource_operation(types.ResourceOperationKind.Delete)
-        ):
-            ok, _ = await self.editor.apply_edit(
-                f"DevFactory: delete {path.relative_to(self.root)}",
-                types.WorkspaceEdit(document_changes=[types.DeleteFile(uri=uri_of(path))]),
-            )
-            if ok and not path.exists():
-                return ApplyOutcome(ChangeStatus.APPLIED)
-        path.unlink(missing_ok=True)
-        return ApplyOutcome(ChangeStatus.APPLIED)
-
     async def _set_status(self, change: Change, status: ChangeStatus, reason: str) -> Change:
         updated = await self.store.changes.set_status(change.id, status, reason=reason)
         await self.refresh_diagnostics(change.path)
@@ -471,52 +416,3 @@ def _with_status(hunk: Hunk, status: ChangeStatus) -> Hunk:
         header=hunk.header,
         status=status,
     )
-
-
-def text_edits(current: str, target: str) -> list[types.TextEdit]:
-    """Minimal line edits turning ``current`` into ``target`` (cursor and folds survive)."""
-    a, b = hunkmath.split_lines(current), hunkmath.split_lines(target)
-    edits = []
-    for tag, i1, i2, j1, j2 in hunkmath.opcodes(a, b):
-        if tag == "equal":
-            continue
-        new_text = "".join(b[j1:j2])
-        edits.append(
-            _append_at_end(a, new_text)
-            if i1 == i2 == len(a)
-            else types.TextEdit(
-                range=types.Range(start=_position(a, i1), end=_position(a, i2)),
-                new_text=new_text,
-            )
-        )
-    return edits
-
-
-def _append_at_end(lines: list[str], new_text: str) -> types.TextEdit:
-    """Lines added after the last line, as an insertion before the last line's ending.
-
-    The same text inserted on the line after the final newline is right by the protocol, but
-    Neovim has no such line and appends the text's final newline as a blank line.
-    """
-    last = lines[-1] if lines else ""
-    ending = last[len(last.rstrip("\r\n")) :]
-    if not ending or not new_text.endswith(ending):
-        return types.TextEdit(
-            range=types.Range(start=_position(lines, len(lines)), end=_position(lines, len(lines))),
-            new_text=new_text,
-        )
-    at = types.Position(line=len(lines) - 1, character=_utf16_length(last[: -len(ending)]))
-    return types.TextEdit(
-        range=types.Range(start=at, end=at), new_text=ending + new_text[: -len(ending)]
-    )
-
-
-def _utf16_length(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
-
-
-def _position(lines: list[str], index: int) -> types.Position:
-    """Start of line ``index``; past the last line, the end of a file without final newline."""
-    if index < len(lines) or not lines or lines[-1].endswith(("\n", "\r")):
-        return types.Position(line=index, character=0)
-    return types.Position(line=len(lines) - 1, character=_utf16_length(lines[-1]))

@@ -6,9 +6,30 @@ run may keep editing its worktree; what the user approves is what they were show
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..workspace.repository import WorkspaceRepository
+
+MAX_REVIEW_BYTES = 8 * 1024 * 1024
+"""Larger files are not proposed ("too large to review"), and never read whole."""
+LINK_MODE = "120000"
+GITLINK_MODE = "160000"
+
+
+@dataclass(frozen=True)
+class BaseEntry:
+    """What a path is in a run's base commit, read before its content."""
+
+    mode: str
+    """git's mode: 100644 / 100755 (a file), 120000 (a symbolic link), 160000 (a submodule),
+    040000 (a folder)."""
+    size: int
+    """Bytes of a blob; -1 for a submodule or folder."""
+
+    @property
+    def is_file(self) -> bool:
+        return self.mode.startswith("100")
 
 
 class ChangeTexts:
@@ -24,6 +45,27 @@ class ChangeTexts:
 
     def _after_file(self, change_id: int) -> Path:
         return self.folder / f"change-{change_id}.after"
+
+    async def base_entry(self, base_commit: str, path: str) -> BaseEntry | None:
+        """What ``path`` is at a run's base snapshot, or None when nothing was there."""
+        result = await self.repo.run(
+            "ls-tree",
+            "-l",
+            "-z",
+            "--full-tree",
+            base_commit,
+            "--",
+            path,
+            check=False,
+            audit=False,
+            env={"GIT_LITERAL_PATHSPECS": "1"},
+        )
+        for record in result.stdout_bytes.split(b"\0"):
+            meta, _, name = record.partition(b"\t")
+            if name.decode("utf-8", "surrogateescape") == path:
+                mode, _, _, size = meta.decode().split()
+                return BaseEntry(mode=mode, size=int(size) if size.isdigit() else -1)
+        return None
 
     async def base_content(self, base_commit: str, path: str) -> bytes | None:
         """The file at a run's base snapshot, or None when it did not exist there."""

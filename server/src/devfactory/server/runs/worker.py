@@ -49,6 +49,7 @@ from ..agents.providers.base import (
 )
 from ..agents.roles import ROLES
 from ..agents.tools import ToolBox
+from ..safefs import protected_files
 
 if TYPE_CHECKING:
     from .manager import RunManager
@@ -265,6 +266,7 @@ class RunWorker:
             emit=self.emit,
             on_file_changed=lambda path, action: self._propose(run, path, action),
             search=self._search(run),
+            protected=protected_files(self.services.root, self.services.settings),
         )
         commands = self.services.commands
 

@@ -3,23 +3,30 @@
 A snapshot records the files exactly as they are — modified, staged and untracked (not
 ignored) ones included — without touching the user's index, branches, stash or files: the
 tree is written from a scratch index seeded from the real one, so only changed files are
-hashed. Restoring first takes a new snapshot, so a restore is itself undoable.
+hashed. Restoring first takes a new snapshot, so a restore is itself undoable; how it writes
+the files is ``restore.py``'s job.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import logging
+import tempfile
 from pathlib import Path
 
 from devfactory.protocol.enums import EventType, SnapshotType
-from devfactory.protocol.events import SnapshotEvent
+from devfactory.protocol.events import ErrorPayload, SnapshotEvent
 from devfactory.protocol.snapshots import Snapshot
 from devfactory.storage import Store
 
-from ..errors import NotFound
+from ..errors import InvalidState, NotFound
 from ..events.bus import EventBus
+from ..safefs import SafeTree
+from .lock import WorkspaceLock
 from .repository import SNAPSHOT_REF_PREFIX, WorkspaceRepository
+from .restore import HalfRestored, RestoreRefused, check_plan, commit, plan_restore, stage
+
+log = logging.getLogger(__name__)
 
 
 class SnapshotService:
@@ -33,6 +40,8 @@ class SnapshotService:
         self._naming = asyncio.Lock()
         """Held from choosing a snapshot's id to storing it: the ref is named after the id,
         so two snapshots taken at once (two runs starting) must not pick the same one."""
+        self.writing = WorkspaceLock(repo.paths.workspace_lock)
+        """Held by whoever writes the user's files: restores here, approvals in review."""
 
     async def create(
         self,
@@ -86,42 +95,28 @@ class SnapshotService:
         return snapshot
 
     async def restore(self, snapshot_id: int) -> tuple[Snapshot, Snapshot, list[str]]:
-        """Put the workspace files back as they were in the snapshot.
+        """Put the workspace files back as they were in the snapshot, or change nothing.
 
         Returns (restored snapshot, safety snapshot taken first, paths written or deleted).
+        A restore that cannot be done safely is refused before any file changes; one that
+        fails half-way is rolled back to the safety snapshot. Both are reported as an event.
         """
         target = await self.get(snapshot_id)
-        safety = await self.create(SnapshotType.MANUAL, f"before restoring snapshot {snapshot_id}")
-        diff = await self.repo.out(
-            "diff",
-            "--name-status",
-            "--no-renames",
-            "-z",
-            safety.tree_sha,
-            target.tree_sha,
-            audit=False,
-        )
-        fields = diff.split("\0") if diff else []
-        to_write: list[str] = []
-        to_delete: list[str] = []
-        for status, path in zip(fields[0::2], fields[1::2], strict=False):
-            (to_delete if status == "D" else to_write).append(path)
-        if to_write:
-            async with self.repo.scratch_index() as env:
-                await self.repo.run("read-tree", target.tree_sha, env=env, audit=False)
-                await self.repo.run(
-                    "checkout-index",
-                    "-f",
-                    "-z",
-                    "--stdin",
-                    env=env,
-                    operation="restore",
-                    input="\0".join(to_write).encode() + b"\0",
-                )
-        for path in to_delete:
-            with contextlib.suppress(FileNotFoundError):
-                (self.repo.paths.root / path).unlink()
-        files = sorted(to_write + to_delete)
+        async with self.writing.hold():
+            safety = await self.create(
+                SnapshotType.MANUAL, f"before restoring snapshot {snapshot_id}"
+            )
+            try:
+                files = await self._restore_tree(target.tree_sha, safety.tree_sha)
+            except Exception as exc:
+                if not isinstance(exc, RestoreRefused):
+                    log.exception("restoring snapshot %d failed", target.id)
+                if isinstance(exc, HalfRestored):
+                    reason = await self._roll_back(safety, exc.failure)
+                else:
+                    reason = f"nothing was changed: {exc}"
+                await self._restore_failed(target, reason)
+                raise InvalidState(f"snapshot {target.id} was not restored; {reason}") from None
         await self.events.emit(
             target.run_id,
             EventType.SNAPSHOT_RESTORED,
@@ -136,6 +131,44 @@ class SnapshotService:
             message=f"{len(files)} files restored; snapshot {safety.id} undoes this",
         )
         return target, safety, files
+
+    async def _restore_tree(self, target_tree: str, current_tree: str) -> list[str]:
+        tree = SafeTree(self.repo.paths.root)
+        plan = await plan_restore(self.repo, tree, current_tree, target_tree)
+        await asyncio.to_thread(check_plan, tree, plan)
+        self.repo.paths.state.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix="restore-", dir=self.repo.paths.state) as staging:
+            await stage(self.repo, target_tree, plan, Path(staging))
+            try:
+                await asyncio.to_thread(commit, tree, plan, Path(staging))
+            except Exception as exc:
+                raise HalfRestored(exc) from exc
+        return plan.files
+
+    async def _roll_back(self, safety: Snapshot, failure: BaseException) -> str:
+        """Put back the safety snapshot's files after a restore failed half-way."""
+        try:
+            partial = await self.create(
+                SnapshotType.MANUAL, f"a restore failed half-way ({failure})"
+            )
+            await self._restore_tree(safety.tree_sha, partial.tree_sha)
+        except Exception:
+            log.exception("rolling back to snapshot %d failed", safety.id)
+            return (
+                f"it failed half-way ({failure}) and could not be rolled back; restore"
+                f" snapshot {safety.id} to get your files back as they were"
+            )
+        return f"it failed half-way ({failure}); your files were put back as they were"
+
+    async def _restore_failed(self, target: Snapshot, reason: str) -> None:
+        message = f"snapshot {target.id} was not restored; {reason}"
+        await self.events.emit(
+            target.run_id,
+            EventType.ERROR,
+            "Restore failed",
+            ErrorPayload(message=message),
+            message=message,
+        )
 
     async def _changed_files(self, head: str | None, tree: str, worktree: Path | None) -> list[str]:
         if head is None:

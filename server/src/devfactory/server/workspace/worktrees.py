@@ -9,6 +9,7 @@ import asyncio
 from pathlib import Path
 
 from ..paths import StatePaths
+from ..project.files import is_build_junk
 from ..project.registration import slugify
 from .repository import WorkspaceRepository
 
@@ -56,7 +57,8 @@ class WorktreeManager:
         """Files of the run's worktree that differ from ``base_commit``: path -> A/M/D.
 
         Stages everything in the worktree's own index (ours, not the user's) to include new
-        files, then compares with the base.
+        files, then compares with the base. New build output (``__pycache__``, ``*.pyc``,
+        ``node_modules``...) is left out: the run's commands made it, nobody asked for it.
         """
         path = self.path_for(run_id)
         await self.repo.run("add", "-A", "--", ".", cwd=path, audit=False)
@@ -72,4 +74,8 @@ class WorktreeManager:
             run_id=run_id,
         )
         fields = [f for f in listing.split("\0") if f]
-        return {p: s for s, p in zip(fields[0::2], fields[1::2], strict=False)}
+        return {
+            p: s
+            for s, p in zip(fields[0::2], fields[1::2], strict=False)
+            if not (s == "A" and is_build_junk(p))
+        }

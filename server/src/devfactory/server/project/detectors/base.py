@@ -13,6 +13,8 @@ from typing import Any, Protocol
 
 from devfactory.protocol.project import FrameworkInfo, RouteInfo
 
+from ...safefs import FileTooLarge, PathRefused, SafeTree
+
 #: Files larger than this are not read by detectors (generated code, fixtures).
 MAX_READ_BYTES = 300_000
 #: Each list in a FrameworkInfo keeps at most this many entries (the map stays readable).
@@ -46,15 +48,11 @@ class WorkspaceView:
     def read(self, path: str) -> str:
         """The file's text ('' when missing, unreadable or too large)."""
         if path not in self._cache:
-            target = self.root / path
-            try:
-                if target.stat().st_size > MAX_READ_BYTES:
-                    text = ""
-                else:
-                    text = target.read_text("utf-8", "replace")
-            except OSError:
-                text = ""
-            self._cache[path] = text
+            try:  # never through a link: a tracked link may point anywhere
+                data = SafeTree(self.root).read(path, MAX_READ_BYTES)
+            except (OSError, PathRefused, FileTooLarge):
+                data = None
+            self._cache[path] = "" if data is None else data.decode("utf-8", "replace")
         return self._cache[path]
 
     def json(self, path: str) -> dict[str, Any]:

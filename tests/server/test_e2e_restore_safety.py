@@ -1,0 +1,182 @@
+"""Restoring snapshots over the real daemon when paths changed type or were tampered with.
+
+A restore never follows a link (for a delete or a write), turns files, folders and links into
+one another in the right order, and is all or nothing: what it cannot do safely it refuses
+before touching a file, with an event, and the workspace stays as it was.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import subprocess
+from pathlib import Path
+
+import pytest
+from pygls.exceptions import JsonRpcException
+
+from devfactory.protocol.enums import EventType
+from devfactory.protocol.methods import Requests
+from devfactory.protocol.snapshots import (
+    Snapshot,
+    SnapshotCreateParams,
+    SnapshotRestoreParams,
+    SnapshotRestoreResult,
+)
+from runs_support import RUN_OPTIONS, replay, shared_daemon
+from support import DaemonClient, make_git_repo
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+
+@pytest.fixture(scope="module")
+def outside(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("outside")
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_git_repo(
+        tmp_path_factory.mktemp("restore") / "project",
+        {".gitignore": "*.log\n", "keep.txt": "keep\n"},
+    )
+
+
+daemon = shared_daemon(RUN_OPTIONS)
+
+
+def entries(root: Path) -> dict[str, str]:
+    """Every entry outside .git and .devfactory: a file's text, a link's target, or a folder."""
+    found = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = [d for d in dirnames if d not in (".git", ".devfactory")]
+        for name in [*dirnames, *filenames]:
+            path = Path(dirpath) / name
+            rel = path.relative_to(root).as_posix()
+            if path.is_symlink():
+                found[rel] = f"-> {os.readlink(path)}"
+            elif path.is_dir():
+                found[rel] = "folder"
+            else:
+                found[rel] = path.read_text()
+    return found
+
+
+def remove(path: Path) -> None:
+    if path.is_symlink() or path.is_file():
+        path.unlink()
+    else:
+        shutil.rmtree(path)
+
+
+async def snapshot(client: DaemonClient, description: str) -> Snapshot:
+    created: Snapshot = await client.call(
+        Requests.SNAPSHOTS_CREATE, SnapshotCreateParams(description=description)
+    )
+    return created
+
+
+async def restore(client: DaemonClient, snapshot_id: int) -> SnapshotRestoreResult:
+    result: SnapshotRestoreResult = await client.call(
+        Requests.SNAPSHOTS_RESTORE, SnapshotRestoreParams(snapshot_id=snapshot_id)
+    )
+    return result
+
+
+async def test_links_files_and_folders_change_places_without_touching_outside(
+    daemon: DaemonClient, workspace: Path, outside: Path
+):
+    for name in ("a", "b", "c"):
+        (outside / name).mkdir()
+        (outside / name / "x.txt").write_text(f"outside {name}\n")
+    before_outside = entries(outside)
+    # The snapshot: a is a link out, b and c are folders.
+    os.symlink(outside / "a", workspace / "a")
+    for name in ("b", "c"):
+        (workspace / name).mkdir()
+        (workspace / name / "x.txt").write_text(f"inside {name}\n")
+    snapped = entries(workspace)
+    taken = await snapshot(daemon, "links and folders")
+    # Then each changes type: a becomes a folder, b a link out, c a file.
+    remove(workspace / "a")
+    (workspace / "a").mkdir()
+    (workspace / "a" / "x.txt").write_text("inside a\n")
+    remove(workspace / "b")
+    os.symlink(outside / "b", workspace / "b")
+    remove(workspace / "c")
+    (workspace / "c").write_text("c is a file now\n")
+    changed = entries(workspace)
+
+    result = await restore(daemon, taken.id)
+    assert result.files == ["a", "a/x.txt", "b", "b/x.txt", "c", "c/x.txt"]
+    assert entries(workspace) == snapped
+    assert entries(outside) == before_outside, "a restore never deletes through a link"
+
+    await restore(daemon, result.safety.id)  # and back: the reverse of every type change
+    assert entries(workspace) == changed
+    assert entries(outside) == before_outside
+
+
+async def test_files_git_ignores_in_the_way_stop_the_restore_before_any_change(
+    daemon: DaemonClient, workspace: Path
+):
+    (workspace / "e").write_text("e was a file\n")
+    (workspace / "keep.txt").write_text("keep, as snapshotted\n")
+    taken = await snapshot(daemon, "e is a file")
+    remove(workspace / "e")
+    (workspace / "e").mkdir()
+    (workspace / "e" / "build.log").write_text("ignored, and only here\n")
+    (workspace / "keep.txt").write_text("keep, edited since\n")
+    now = entries(workspace)
+
+    with pytest.raises(JsonRpcException, match="e is a folder holding e/build.log"):
+        await restore(daemon, taken.id)
+    assert entries(workspace) == now, "all or nothing: keep.txt was not restored either"
+    failed = [e for e in await replay(daemon) if e.type is EventType.ERROR]
+    assert failed[-1].title == "Restore failed"
+    assert "nothing was changed" in failed[-1].message
+
+
+def hostile_tree(workspace: Path, path: str) -> str:
+    """A tree with one blob at ``path`` (a name git itself would never write)."""
+    blob = _git_in(workspace, ["hash-object", "-w", "--stdin"], b"sandbox = false\n")
+    *folders, name = path.split("/")
+    tree = _git_in(workspace, ["mktree", "-z"], f"100644 blob {blob}\t{name}\0".encode())
+    for folder in reversed(folders):
+        tree = _git_in(workspace, ["mktree", "-z"], f"040000 tree {tree}\t{folder}\0".encode())
+    return tree
+
+
+def _git_in(workspace: Path, args: list[str], data: bytes) -> str:
+    completed = subprocess.run(
+        ["git", *args], cwd=workspace, input=data, capture_output=True, check=True
+    )
+    return completed.stdout.decode().strip()
+
+
+@pytest.mark.parametrize(
+    ("path", "reason"),
+    [
+        (".devfactory/commands.toml", "is inside .devfactory/"),
+        ("sub/.git/config", "is inside .git"),
+        ("sub/.GIT/hooks/post-checkout", "is inside .git"),
+        ("report\u202etxt.exe", "U+202E"),
+        ("two\nlines.txt", "U+000A"),
+    ],
+)
+async def test_a_snapshot_edited_in_the_database_cannot_write_hostile_paths(
+    daemon: DaemonClient, workspace: Path, path: str, reason: str
+):
+    taken = await snapshot(daemon, f"to be tampered: {path!r}")
+    with sqlite3.connect(workspace / ".devfactory" / "devfactory.db") as db:
+        db.execute(
+            "UPDATE snapshots SET tree_sha = ? WHERE id = ?",
+            (hostile_tree(workspace, path), taken.id),
+        )
+    now = entries(workspace)
+    with pytest.raises(JsonRpcException) as refused:
+        await restore(daemon, taken.id)
+    assert reason in str(refused.value) and "nothing was changed" in str(refused.value)
+    assert entries(workspace) == now
+    assert not (workspace / ".devfactory" / "commands.toml").exists()

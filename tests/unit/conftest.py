@@ -1,0 +1,18 @@
+"""Fixtures of the in-process tier."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from devfactory.storage import Store
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[Store]:
+    """A real database in the test's folder, closed afterwards."""
+    opened = await Store.open(tmp_path / "state" / "db.sqlite")
+    yield opened
+    await opened.close()
