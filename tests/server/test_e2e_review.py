@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -9,7 +11,7 @@ from lsprotocol import types
 
 from devfactory.protocol.changes import ChangeDecisionResult, ChangeDiff, ChangeList
 from devfactory.protocol.enums import ChangeAction, ChangeStatus, EventType
-from devfactory.protocol.events import EventList
+from devfactory.protocol.events import EventList, EventNotification
 from devfactory.protocol.methods import Commands, Requests
 from devfactory.protocol.runs import Run
 from devfactory.protocol.snapshots import SnapshotRestoreResult
@@ -97,8 +99,6 @@ async def test_proposed_hunks_are_diagnostics_with_code_actions_and_approve_appl
                 return found
             await daemon.wait_for_notification("textDocument/publishDiagnostics")
 
-    import asyncio
-
     diagnostics = await asyncio.wait_for(diagnostics_arrive(), 10)
     assert all(d.severity == types.DiagnosticSeverity.Information for d in diagnostics)
     assert {d.range.start.line for d in diagnostics} == {1, 5}
@@ -146,6 +146,58 @@ async def test_proposed_hunks_are_diagnostics_with_code_actions_and_approve_appl
     types_seen = [e.type for e in events.events]
     assert EventType.CHANGE_APPROVED in types_seen
     assert types_seen.count(EventType.CHANGE_APPLIED) == 2
+
+
+def event_with(change_id: int, event_type: EventType) -> Callable[[EventNotification], bool]:
+    return lambda note: (
+        note.event.type is event_type and note.event.payload.get("changeId") == change_id
+    )
+
+
+async def test_an_approved_hunk_undone_in_the_editor_is_proposed_again(
+    daemon: DaemonClient, workspace: Path
+):
+    run = await completed_run(daemon)
+    change = await app_change(daemon, run)
+    uri = daemon.open_document(workspace / "app.py")
+    approve = types.ExecuteCommandParams(command=Commands.APPROVE, arguments=[change.id, 0])
+    await daemon.workspace_execute_command_async(approve)
+    assert daemon.documents[uri][1] == ORIGINAL.replace("'hi'", "'hello'")
+    seen = len(daemon.notes.received["devfactory/event"])
+
+    daemon.undo(uri)  # Ctrl+Z / u: the buffer no longer has the approved text
+    reverted = await daemon.notes.wait_for(
+        "devfactory/event", event_with(change.id, EventType.CHANGE_REVERTED), start=seen
+    )
+    assert reverted.event.payload["hunks"] == [0]
+    again = await app_change(daemon, run)
+    assert [h.status for h in again.hunks] == [ChangeStatus.PROPOSED] * 2
+    assert again.status is ChangeStatus.PROPOSED
+
+    async def diagnostics_on(lines: set[int]) -> None:
+        while {d.range.start.line for d in daemon.diagnostics.get(uri, [])} != lines:
+            await daemon.wait_for_notification("textDocument/publishDiagnostics")
+
+    await asyncio.wait_for(diagnostics_on({1, 5}), 10)  # the undone hunk shows again
+
+    await daemon.workspace_execute_command_async(approve)  # and can be approved again
+    assert daemon.documents[uri][1] == ORIGINAL.replace("'hi'", "'hello'")
+    assert [h.status for h in (await app_change(daemon, run)).hunks] == [
+        ChangeStatus.APPLIED,
+        ChangeStatus.PROPOSED,
+    ]
+
+    seen = len(daemon.notes.received["devfactory/event"])
+    daemon.undo(uri)
+    await daemon.notes.wait_for(
+        "devfactory/event", event_with(change.id, EventType.CHANGE_REVERTED), start=seen
+    )
+    daemon.change_document(uri, ORIGINAL.replace("'hi'", "'hello'"))  # redo
+    reapplied = await daemon.notes.wait_for(
+        "devfactory/event", event_with(change.id, EventType.CHANGE_APPLIED), start=seen
+    )
+    assert reapplied.event.payload["hunks"] == [0]
+    assert (await app_change(daemon, run)).hunks[0].status is ChangeStatus.APPLIED
 
 
 async def test_approve_for_a_closed_file_writes_it_atomically(

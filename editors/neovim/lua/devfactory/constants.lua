@@ -115,6 +115,7 @@ M.EventType = {
   CHANGE_CONFLICT = 'change_conflict',
   CHANGE_PROPOSED = 'change_proposed',
   CHANGE_REJECTED = 'change_rejected',
+  CHANGE_REVERTED = 'change_reverted',
   COMMAND_COMPLETED = 'command_completed',
   COMMAND_FAILED = 'command_failed',
   COMMAND_OUTPUT = 'command_output',

@@ -38,6 +38,7 @@ M.EVENT_LABELS = {
   [T.CHANGE_REJECTED] = 'rejected',
   [T.CHANGE_APPLIED] = 'applied',
   [T.CHANGE_CONFLICT] = 'conflict',
+  [T.CHANGE_REVERTED] = 'reverted',
   [T.RUN_STATUS_CHANGED] = 'status',
   [T.ERROR] = 'error',
   [T.FINAL_SUMMARY] = 'summary',

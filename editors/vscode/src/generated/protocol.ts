@@ -165,7 +165,10 @@ export interface ChangeDiffParams {
   changeId: number;
 }
 
-/** change_proposed, change_approved, change_rejected, change_applied, change_conflict. */
+/**
+ * change_proposed, change_approved, change_rejected, change_applied, change_conflict,
+ * change_reverted (applied hunks whose text the user undid: proposed again).
+ */
 export interface ChangeEvent {
   action: ChangeAction;
   changeId: number;
@@ -381,6 +384,7 @@ export const EventType = {
   CHANGE_CONFLICT: "change_conflict",
   CHANGE_PROPOSED: "change_proposed",
   CHANGE_REJECTED: "change_rejected",
+  CHANGE_REVERTED: "change_reverted",
   COMMAND_COMPLETED: "command_completed",
   COMMAND_FAILED: "command_failed",
   COMMAND_OUTPUT: "command_output",
@@ -1229,6 +1233,7 @@ export interface EventPayloads {
   change_conflict: ChangeEvent;
   change_proposed: ChangeEvent;
   change_rejected: ChangeEvent;
+  change_reverted: ChangeEvent;
   command_completed: CommandFinished;
   command_failed: CommandFinished;
   command_output: CommandOutput;

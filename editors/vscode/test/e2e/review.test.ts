@@ -2,7 +2,7 @@
  * Layer 2: the packaged extension in a real VS Code extension host against the real daemon.
  * A scripted run proposes three hunks to app.py and asks a question; the suite sees the Runs
  * view and the console fill, answers through the quick pick, approves one hunk through the
- * CodeLens (undo and redo it), one through the daemon's code action, rejects the third, opens
+ * CodeLens (undo proposes it again, redo applies it again), one through the daemon's code action, rejects the third, opens
  * the diff, and kills the daemon to see it come back.
  * Needs the daemon's runs (devfactory/runs/*, hitl/*) and review (changes/*, diagnostics, code
  * actions, workspace/applyEdit) features.
@@ -102,11 +102,16 @@ suite('DevFactory extension', () => {
     const approve = all.find((l) => l.command!.command === 'devfactory.approveChange')!;
     await vscode.commands.executeCommand(approve.command!.command, ...approve.command!.arguments!);
     await waitFor("greet() to say hello", () => line(1) === "    return 'hello'");
+    await waitFor('only two hunks left with lenses', async () => (await lenses()).length === 6);
     await focusApp();
     await vscode.commands.executeCommand('undo');
     await waitFor('undo to restore hi', () => line(1) === "    return 'hi'");
+    // The state follows the text: the undone hunk is proposed again, with its lenses.
+    await waitFor('the undone hunk proposed again', () => api.store.change(change.id)?.hunks[0].status === ChangeStatus.PROPOSED);
+    await waitFor('its lenses back', async () => (await lenses()).length === 9);
     await vscode.commands.executeCommand('redo');
     await waitFor('redo to bring back hello', () => line(1) === "    return 'hello'");
+    await waitFor('the redone hunk applied again', () => api.store.change(change.id)?.hunks[0].status === ChangeStatus.APPLIED);
     await waitFor('only two hunks left with lenses', async () => (await lenses()).length === 6);
   });
 

@@ -86,7 +86,8 @@ def setup(server: DevFactoryServer) -> None:
         return service
 
     async def on_document(event: DocumentEvent) -> None:
-        """Re-map diagnostics as the user edits (debounced)."""
+        """Follow the user's text (an undone hunk is proposed again) and re-map diagnostics as
+        the user edits (debounced)."""
         services = server.services_or_none
         service = services.review if services is not None else None
         if service is None or event.path is None or event.kind is DocumentEventKind.CLOSED:
@@ -101,12 +102,10 @@ def setup(server: DevFactoryServer) -> None:
             loop = asyncio.get_running_loop()
             pending_refresh[rel] = loop.call_later(
                 DIAGNOSTICS_DEBOUNCE_S,
-                lambda: server.run_task(
-                    service.refresh_diagnostics(rel), name=f"diagnostics {rel}"
-                ),
+                lambda: server.run_task(service.document_changed(rel), name=f"diagnostics {rel}"),
             )
             return
-        await service.refresh_diagnostics(rel)
+        await service.document_changed(rel)
 
     server.document_listeners.append(on_document)
 

@@ -394,6 +394,68 @@ class ReviewService:
             message=reason or "",
         )
 
+    # -- following the user's text -------------------------------------------------------------
+
+    async def document_changed(self, path: str) -> None:
+        """The user edited or saved ``path``: follow the text, then re-map the diagnostics."""
+        await self.follow_text(path)
+        await self.refresh_diagnostics(path)
+
+    async def follow_text(self, path: str) -> None:
+        """Keep hunk states true to the text: an applied hunk the user undid is proposed again
+        (``change_reverted``), so it shows and can be approved again; a proposed hunk whose
+        text is back (a redo) is applied."""
+        if not any(c.hunks for c in await self._followed(path)):
+            return
+        async with self._deciding():
+            for change in await self._followed(path):
+                await self._follow(change)
+
+    async def _followed(self, path: str) -> list[Change]:
+        changes = await self.store.changes.list(self.services.project.id, path=path)
+        return [
+            c
+            for c in changes
+            if c.status in (OPEN, ChangeStatus.APPLIED)
+            and c.hunks
+            and c.action is not ChangeAction.DELETE
+        ]
+
+    async def _follow(self, change: Change) -> None:
+        before, after = await self.contents(change)
+        current = self.editor.open_text(self.root / change.path)
+        if current is None:
+            with contextlib.suppress(PathRefused, FileTooLarge):
+                data = self.tree.read(change.path, MAX_REVIEW_BYTES)
+                current = None if data is None else as_text(data)
+        if current is None or is_binary(before) or is_binary(after):
+            return
+        applied = {h.index for h in change.hunks if h.status is ChangeStatus.APPLIED}
+        found = hunkmath.hunks_in_text(as_text(before), as_text(after), applied, current)
+        undone = sorted(i for i in applied if found.get(i) is False)
+        redone = sorted(
+            h.index for h in change.hunks if h.status is OPEN and found.get(h.index) is True
+        )
+        if not undone and not redone:
+            return
+        hunk_list = [
+            _with_status(h, OPEN)
+            if h.index in undone
+            else _with_status(h, ChangeStatus.APPLIED)
+            if h.index in redone
+            else h
+            for h in change.hunks
+        ]
+        status = hunkmath.decided(hunk_list) or OPEN
+        updated = await self.store.changes.set_status(change.id, status, hunks=hunk_list)
+        if undone:
+            reason = "the applied text was undone in the editor; it can be approved again"
+            await self._event(EventType.CHANGE_REVERTED, updated, undone, reason)
+        if redone:
+            reason = "the proposed text is back in the file"
+            await self._event(EventType.CHANGE_APPLIED, updated, redone, reason)
+        self.server.send(Notifications.CHANGE_PROPOSED, ChangeProposedNotification(change=updated))
+
     # -- diagnostics ---------------------------------------------------------------------------
 
     async def _refresh_paths(self, paths: Iterable[str]) -> None:
