@@ -304,6 +304,27 @@ async def test_changelog_entry_is_proposed_as_a_change(daemon: DaemonClient, wor
     assert EventType.DOCS_UPDATED in [e.type for e in events.events]
 
 
+async def test_changelog_entries_of_two_runs_merge_instead_of_conflicting(
+    daemon: DaemonClient, workspace: Path
+):
+    first = await completed_run(daemon)
+    second = await completed_run(daemon)  # started before the first was applied
+    for run in (first, second):
+        result: ChangeDecisionResult = await daemon.call(
+            Requests.CHANGES_APPROVE, {"runId": run.id}
+        )
+        changelog = next(c for c in result.changes if c.path == "CHANGELOG_AI.md")
+        assert changelog.status is ChangeStatus.APPLIED, changelog.reason
+        assert changelog.id not in result.conflicts
+    text = (workspace / "CHANGELOG_AI.md").read_text()
+    headings = [line for line in text.splitlines() if line.startswith("## Run")]
+    assert headings == [
+        f"## Run {second.id}: fix greet and add",
+        f"## Run {first.id}: fix greet and add",
+    ]
+    assert text.startswith("# AI changelog\n")
+
+
 async def test_request_changes_starts_another_iteration_on_the_same_worktree(
     daemon: DaemonClient, workspace: Path
 ):

@@ -40,8 +40,10 @@ from devfactory.protocol.runs import Run
 
 from ..errors import InvalidParams, InvalidState, NotFound
 from ..safefs import FileTooLarge, PathRefused, SafeTree, protected_files, shown
+from . import changelog
 from . import hunks as hunkmath
 from .applying import Applier, ApplyOutcome
+from .changelog import CHANGELOG
 from .editor import Editor
 from .feedback import Feedback
 from .files import as_text, is_binary, sha256
@@ -72,7 +74,9 @@ class ReviewService:
         """The files that configure DevFactory: never proposed, never applied."""
         self.tree = SafeTree(services.root, self.protected)
         """The user's workspace, as approvals write it."""
-        self.applier = Applier(self.tree, services.root, editor, self.contents)
+        self.applier = Applier(
+            self.tree, services.root, editor, self.contents, {CHANGELOG: changelog.merge}
+        )
 
     @property
     def store(self) -> Store:
