@@ -100,7 +100,7 @@ async def test_proposed_hunks_are_diagnostics_with_code_actions_and_approve_appl
             await daemon.wait_for_notification("textDocument/publishDiagnostics")
 
     diagnostics = await asyncio.wait_for(diagnostics_arrive(), 10)
-    assert all(d.severity == types.DiagnosticSeverity.Information for d in diagnostics)
+    assert all(d.severity == types.DiagnosticSeverity.Hint for d in diagnostics)
     assert {d.range.start.line for d in diagnostics} == {1, 5}
     assert f"run {run.id}" in diagnostics[0].message
 
@@ -146,6 +146,37 @@ async def test_proposed_hunks_are_diagnostics_with_code_actions_and_approve_appl
     types_seen = [e.type for e in events.events]
     assert EventType.CHANGE_APPROVED in types_seen
     assert types_seen.count(EventType.CHANGE_APPLIED) == 2
+
+
+@pytest.mark.parametrize(
+    ("init_options", "severities"),
+    [
+        ({"review": {"diagnostics": "information"}}, [types.DiagnosticSeverity.Information] * 2),
+        ({"review": {"diagnostics": "off"}}, []),
+    ],
+    ids=["information", "off"],
+)
+async def test_review_diagnostics_setting_picks_the_severity_or_none(
+    daemon: DaemonClient,
+    workspace: Path,
+    init_options: dict[str, object],
+    severities: list[types.DiagnosticSeverity],
+):
+    run = await completed_run(daemon)
+    uri = daemon.open_document(workspace / "app.py")
+    await daemon.wait_for_notification("textDocument/publishDiagnostics")
+    published = [d.severity for d in daemon.diagnostics.get(uri, []) if d.source == "devfactory"]
+    assert published == severities
+    actions = await daemon.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            range=types.Range(start=types.Position(1, 0), end=types.Position(1, 5)),
+            context=types.CodeActionContext(diagnostics=[]),
+        )
+    )
+    assert actions[0].title == "DevFactory: Approve this hunk"  # review works either way
+    change = await app_change(daemon, run)
+    assert list(actions[0].command.arguments) == [change.id, 0]
 
 
 def event_with(change_id: int, event_type: EventType) -> Callable[[EventNotification], bool]:

@@ -64,8 +64,8 @@ h.test('a run proposes hunks that show as diagnostics', function()
     return #found > 0 and found
   end) or {}
   h.eq(
-    'one Information diagnostic on the changed line of app.py',
-    { { lnum = 1, severity = vim.diagnostic.severity.INFO } },
+    'one Hint diagnostic on the changed line of app.py',
+    { { lnum = 1, severity = vim.diagnostic.severity.HINT } },
     vim.tbl_map(function(d)
       return { lnum = d.lnum, severity = d.severity }
     end, diagnostics)

@@ -817,6 +817,12 @@ export const ReviewDecision = {
 } as const;
 export type ReviewDecision = (typeof ReviewDecision)[keyof typeof ReviewDecision];
 
+/** How proposed changes show in editors. */
+export interface ReviewSettings {
+  /** Severity of the diagnostic on each proposed hunk: hint stays out of the Problems panel (the code actions work the same), information shows it there, off publishes none (review through the plugins' own views and commands). */
+  diagnostics: "hint" | "information" | "off";
+}
+
 /** Parameters of ``devfactory/reviews/submit``. */
 export interface ReviewSubmitParams {
   decision: ReviewDecision;
@@ -1021,6 +1027,8 @@ export interface Settings {
   maxSteps: number;
   /** Model providers by name (openai, anthropic, claude_code, local_shell...). */
   providers: Record<string, ProviderSettings>;
+  /** How proposed changes show in editors. */
+  review: ReviewSettings;
 }
 
 /** How an event should be shown. */
@@ -1307,4 +1315,5 @@ export const DAEMON_SETTING_KEYS = [
   "maxConcurrentRuns",
   "maxSteps",
   "providers",
+  "review.diagnostics",
 ] as const;

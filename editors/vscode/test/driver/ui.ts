@@ -91,7 +91,7 @@ async function main(): Promise<number> {
       await page.locator('.quick-input-list .monaco-list-row', { hasText: 'app.py' }).first().click();
       const editor = page.locator('.editor-instance .monaco-editor').first();
       await editor.locator('.view-lines', { hasText: 'def greet' }).waitFor({ timeout: 20_000 });
-      await editor.locator('.squiggly-info').first().waitFor({ timeout: 30_000 });
+      await editor.locator('.squiggly-hint').first().waitFor({ timeout: 30_000 });
       await editor.locator('.codelens-decoration', { hasText: 'Approve' }).first().waitFor({ timeout: 30_000 });
     });
     await checks.check('Ctrl+. on the first hunk approves it in the editor', async () => {

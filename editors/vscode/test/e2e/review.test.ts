@@ -75,15 +75,15 @@ suite('DevFactory extension', () => {
     assert.equal(change.hunks.length, 3);
   });
 
-  test('the daemon marks each proposed hunk with an Information diagnostic', async () => {
+  test('the daemon marks each proposed hunk with a Hint diagnostic (kept out of the Problems panel)', async () => {
     const diagnostics = await waitFor('3 devfactory diagnostics', () => {
       const found = vscode.languages.getDiagnostics(appUri).filter((d) => d.source === 'devfactory');
       return found.length === 3 && found;
     });
     assert.deepEqual(diagnostics.map((d) => [d.range.start.line, d.severity]), [
-      [1, vscode.DiagnosticSeverity.Information],
-      [19, vscode.DiagnosticSeverity.Information],
-      [37, vscode.DiagnosticSeverity.Information],
+      [1, vscode.DiagnosticSeverity.Hint],
+      [19, vscode.DiagnosticSeverity.Hint],
+      [37, vscode.DiagnosticSeverity.Hint],
     ]);
   });
 
