@@ -13,6 +13,7 @@ import { RunStore } from './model/runStore';
 import { ReviewCodeLensProvider } from './review/codeLens';
 import { ReviewComments } from './review/comments';
 import { DiffProvider } from './review/diff';
+import { InlineProposals } from './review/inline';
 import { affectsDaemon } from './settings';
 import { DaemonStatusBar } from './statusBar';
 import { ConsoleManager } from './views/console';
@@ -24,6 +25,7 @@ import { RunsTreeProvider } from './views/runsTree';
 export interface DevFactoryApi extends Services {
   tree: RunsTreeProvider;
   statusBar: DaemonStatusBar;
+  inline: InlineProposals;
 }
 
 export async function activate(context: vscode.ExtensionContext): Promise<DevFactoryApi | undefined> {
@@ -57,6 +59,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<DevFac
   s.comments = new ReviewComments(s.client);
   s.tree = new RunsTreeProvider(s.store, root);
   s.statusBar = new DaemonStatusBar(s.client, s.store);
+  s.inline = new InlineProposals(s.client, s.store, root);
+  const lenses = new ReviewCodeLensProvider(s.store, root);
 
   context.subscriptions.push(
     s.client,
@@ -67,9 +71,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<DevFac
     s.diffs.onDidOpen((uri) => s.comments.load(uri).catch((error) => s.client.output.warn(`could not load comments: ${String(error)}`))),
     s.tree,
     s.statusBar,
+    s.inline,
+    lenses,
     new RunEndNotifier(s.store, { openConsole: (runId) => s.consoles.open(runId), openDiff: (changeId) => s.diffs.open(changeId) }),
     vscode.window.createTreeView('devfactory.runs', { treeDataProvider: s.tree, showCollapseAll: true }),
-    vscode.languages.registerCodeLensProvider({ scheme: 'file' }, new ReviewCodeLensProvider(s.store, root)),
+    vscode.languages.registerCodeLensProvider({ scheme: 'file' }, lenses),
     ...registerRunCommands(s),
     ...registerReviewCommands(s),
     ...registerWorkspaceCommands(s),

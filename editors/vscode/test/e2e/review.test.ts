@@ -87,6 +87,29 @@ suite('DevFactory extension', () => {
     ]);
   });
 
+  test('each proposed hunk is drawn in the editor, with Approve · Reject · Diff on hover', async () => {
+    await focusApp();
+    const drawn = await waitFor('three hunks drawn inline', () => {
+      const found = api.inline.rendered(appUri);
+      return found.length === 3 && found;
+    });
+    assert.deepEqual(
+      drawn.map((h) => [h.changeId, h.hunk, h.rows]),
+      [
+        [change.id, 0, [{ line: 1, removed: true, text: "return 'hello'" }]],
+        [change.id, 1, [{ line: 19, removed: true, text: "return 'goodbye'" }]],
+        [change.id, 2, [{ line: 37, removed: true, text: 'return text.upper()' }]],
+      ],
+    );
+    assert.match(drawn[0].hover, /```python\n {4}return 'hello'\n```/);
+    const links = [...drawn[0].hover.matchAll(/\(command:([\w.]+)\?([^)]*)\)/g)].map(([, command, args]) => [command, JSON.parse(decodeURIComponent(args))]);
+    assert.deepEqual(links, [
+      ['devfactory.approveChange', [change.id, 0]],
+      ['devfactory.rejectChange', [change.id, 0]],
+      ['devfactory.openDiff', [change.id]],
+    ]);
+  });
+
   test('CodeLens Approve applies one hunk to the open document; undo and redo work', async () => {
     await focusApp();
     const all = await waitFor('the review lenses', async () => {
@@ -103,6 +126,7 @@ suite('DevFactory extension', () => {
     await vscode.commands.executeCommand(approve.command!.command, ...approve.command!.arguments!);
     await waitFor("greet() to say hello", () => line(1) === "    return 'hello'");
     await waitFor('only two hunks left with lenses', async () => (await lenses()).length === 6);
+    await waitFor('only two hunks drawn', () => api.inline.rendered(appUri).length === 2);
     await focusApp();
     await vscode.commands.executeCommand('undo');
     await waitFor('undo to restore hi', () => line(1) === "    return 'hi'");
