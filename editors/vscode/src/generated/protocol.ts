@@ -542,6 +542,7 @@ export interface Health {
   logPath: string;
   projectId: number | null;
   protocolVersion: string;
+  provider: ProviderCheck | null;
   pythonVersion: string;
   sandbox: SandboxInfo;
   schemaVersion: number;
@@ -741,6 +742,14 @@ export interface ProjectMapParams {
 export interface ProjectPullParams {
   branch?: string | null;
   remote?: string;
+}
+
+/** Whether the default provider can take a run now, so the first one does not fail. */
+export interface ProviderCheck {
+  model: string | null;
+  name: string;
+  problem: string | null;
+  ready: boolean;
 }
 
 /** Model providers the daemon can drive. */

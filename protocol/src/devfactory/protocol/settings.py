@@ -159,8 +159,8 @@ class Settings(Section, kw_only=True):
     commands: Annotated[CommandSettings, doc("Command execution.")] = msgspec.field(
         default_factory=CommandSettings
     )
-    review: Annotated[ReviewSettings, doc("How proposed changes show in editors.")] = (
-        msgspec.field(default_factory=ReviewSettings)
+    review: Annotated[ReviewSettings, doc("How proposed changes show in editors.")] = msgspec.field(
+        default_factory=ReviewSettings
     )
     log_level: Annotated[Literal["debug", "info", "warning", "error"], doc("Daemon log level.")] = (
         "info"
