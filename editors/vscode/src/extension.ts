@@ -8,7 +8,7 @@ import { registerReviewCommands } from './commands/review';
 import { registerRunCommands } from './commands/runs';
 import type { Services } from './commands/services';
 import { registerWorkspaceCommands } from './commands/workspace';
-import { Commands, Notifications } from './generated/protocol';
+import { Commands, Notifications, Requests } from './generated/protocol';
 import { RunStore } from './model/runStore';
 import { ReviewCodeLensProvider } from './review/codeLens';
 import { ReviewComments } from './review/comments';
@@ -19,6 +19,7 @@ import { DaemonStatusBar } from './statusBar';
 import { ConsoleManager } from './views/console';
 import { QuestionPrompter } from './views/questions';
 import { RunEndNotifier } from './views/runEnd';
+import { RunPrompt } from './views/runPrompt';
 import { RunsTreeProvider } from './views/runsTree';
 
 /** What activate() returns: the wired objects, for other extensions and the integration tests. */
@@ -57,6 +58,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<DevFac
   s.questions = new QuestionPrompter(s.client, s.store);
   s.diffs = new DiffProvider(s.client, root);
   s.comments = new ReviewComments(s.client);
+  s.runPrompt = new RunPrompt(context.workspaceState, () => s.client.request(Requests.HEALTH, {}).catch(() => s.client.health));
   s.tree = new RunsTreeProvider(s.store, root);
   s.statusBar = new DaemonStatusBar(s.client, s.store);
   s.inline = new InlineProposals(s.client, s.store, root);

@@ -5,9 +5,6 @@
  */
 import * as vscode from 'vscode';
 import {
-  AgentRole,
-  ExecutionMode,
-  ProviderName,
   Requests,
   type Run,
   RunControl,
@@ -65,45 +62,16 @@ function isRunCreateParams(arg: unknown): arg is RunCreateParams {
 }
 
 /**
- * New Run: from the palette or a view it asks for the prompt, agent, provider, model and mode
- * (Escape cancels); called with params (tests, keybindings) it creates the run directly.
+ * New Run: from the palette or a view it asks with the run prompt (views/runPrompt.ts; Escape
+ * cancels); called with params (tests, keybindings) it creates the run directly.
  */
 async function newRun(s: Services, given?: RunCreateParams): Promise<Run | undefined> {
-  const params = given ?? (await askRunParams());
+  const params = given ?? (await s.runPrompt.ask());
   if (!params) return undefined;
   const run = await s.client.request(Requests.RUNS_CREATE, { start: true, ...params });
   s.store.applyRun(run);
   await s.consoles.open(run.id);
   return run;
-}
-
-async function askRunParams(): Promise<RunCreateParams | undefined> {
-  const config = vscode.workspace.getConfiguration('devfactory');
-  const step = (name: string) => `DevFactory: New Run · ${name}`;
-  const prompt = await vscode.window.showInputBox({ title: step('Task'), prompt: 'What should the agent do?', placeHolder: 'Add input validation to the signup endpoint', ignoreFocusOut: true });
-  if (!prompt?.trim()) return undefined;
-  const agent = await pickFirst(step('Agent'), Object.values(AgentRole), config.get<string>('defaultAgent'));
-  if (!agent) return undefined;
-  const provider = await pickFirst(step('Provider'), Object.values(ProviderName), config.get<string>('defaultProvider'));
-  if (!provider) return undefined;
-  const scripted = provider === ProviderName.SCRIPTED;
-  const model = await vscode.window.showInputBox({
-    title: step(scripted ? 'Script' : 'Model'),
-    prompt: scripted ? 'Script file relative to the workspace (empty: providers.scripted.script)' : 'Model (empty: the provider default)',
-    value: config.get<{ model?: string | null }>(`providers.${provider}`)?.model ?? '',
-    ignoreFocusOut: true,
-  });
-  if (model === undefined) return undefined;
-  const mode = await pickFirst(step('Mode (review proposes each change; yolo applies it)'), Object.values(ExecutionMode), config.get<string>('defaultMode'));
-  if (!mode) return undefined;
-  return { prompt, agent: agent as AgentRole, provider, model: model.trim() || null, mode: mode as ExecutionMode, start: true };
-}
-
-/** A quick pick with `preferred` first, so Enter accepts the configured default. */
-async function pickFirst(title: string, values: string[], preferred?: string): Promise<string | undefined> {
-  const ordered = preferred && values.includes(preferred) ? [preferred, ...values.filter((v) => v !== preferred)] : values;
-  const picked = await vscode.window.showQuickPick(ordered.map((label) => ({ label, description: label === preferred ? 'default' : undefined })), { title, ignoreFocusOut: true });
-  return picked?.label;
 }
 
 /** The run a command is about: the one given, else one picked among those `control` applies to. */

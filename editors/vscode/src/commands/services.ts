@@ -6,6 +6,7 @@ import type { ReviewComments } from '../review/comments';
 import type { DiffProvider } from '../review/diff';
 import type { ConsoleManager } from '../views/console';
 import type { QuestionPrompter } from '../views/questions';
+import type { RunPrompt } from '../views/runPrompt';
 
 export interface Services {
   root: vscode.Uri;
@@ -15,6 +16,7 @@ export interface Services {
   questions: QuestionPrompter;
   diffs: DiffProvider;
   comments: ReviewComments;
+  runPrompt: RunPrompt;
 }
 
 /**

@@ -51,6 +51,7 @@ export function registerWorkspaceCommands(s: Services): vscode.Disposable[] {
         `SQLite ${health.sqliteVersion}, sqlite-vec ${health.sqliteVecVersion ?? 'missing'}`,
         `database ${health.databaseOk ? 'ok' : 'FAILED its check'}: ${health.databasePath}`,
         `sandbox: ${health.sandbox.active ? health.sandbox.tool : `off (${health.sandbox.reason})`}`,
+        health.provider && `provider ${health.provider.name}: ${health.provider.ready ? 'ready' : `cannot run: ${health.provider.problem}`}`,
         counts && `counts: ${counts}`,
         `log: ${health.logPath}`,
       ].filter(Boolean).join('\n');

@@ -1,7 +1,7 @@
 /**
  * Layer 3, one UI smoke test as a user would do it: the .vsix installed into code-server,
- * Chromium drives the workbench: DevFactory: New Run from the command palette (accepting the
- * defaults the workspace settings give), answer the run's question, see the notification that
+ * Chromium drives the workbench: DevFactory: New Run from the command palette (one prompt, with
+ * the defaults the workspace settings give), answer the run's question, see the notification that
  * the run completed and open its changes from it, open app.py, see the proposed-change
  * decoration and CodeLens, approve with Ctrl+., save, and find the file changed on disk; then
  * New Run from the Runs view's title with a run selected. Usage: node out/driver/ui.cjs <vsix>
@@ -70,11 +70,8 @@ async function main(): Promise<number> {
     });
     await checks.check('DevFactory: New Run from the palette starts a run that asks a question', async () => {
       await palette(page, 'DevFactory: New Run');
-      await answer(page, 'Make greet() say hello', /New Run · Task/);
-      await answer(page, '', /New Run · Agent/); // configured default agent
-      await answer(page, '', /New Run · Provider/); // scripted, the workspace default
-      await answer(page, '', /New Run · Script/); // empty: providers.scripted.script
-      await answer(page, '', /New Run · Mode/); // review
+      // One prompt: the task, with the workspace's defaults (scripted, its script, review).
+      await answer(page, 'Make greet() say hello', /New Run · backend · scripted \(default model\) · review/);
       await answer(page, '', /Also update the docs\?/); // first choice: yes
       await page.locator('.tabs-container .tab', { hasText: /run-\d+\.dfconsole/ }).first().waitFor({ timeout: 20_000 });
     });
@@ -119,11 +116,18 @@ async function main(): Promise<number> {
         await page.waitForTimeout(200);
       }
     });
-    await checks.check('New Run in the Runs view title, with a run selected, asks for the task', async () => {
+    await checks.check("New Run in the Runs view title, with a run selected, asks again; its Mode button changes the run's mode", async () => {
       await palette(page, 'DevFactory: Focus on Runs View');
       await page.locator('.pane-body .monaco-list-row', { hasText: /#1 / }).first().click();
       await page.locator('.title-actions a.action-label[aria-label^="New Run"], .pane-header a.action-label[aria-label^="New Run"]').first().click();
-      await page.locator('.quick-input-widget', { hasText: /New Run · Task/ }).waitFor({ state: 'visible', timeout: 10_000 });
+      const prompt = page.locator('.quick-input-widget', { hasText: /New Run · backend · scripted \(default model\) · review/ });
+      await prompt.waitFor({ state: 'visible', timeout: 10_000 });
+      await page.keyboard.type('Try yolo');
+      await page.locator('.quick-input-widget .quick-input-titlebar a.action-label[aria-label^="Mode: review"]').click();
+      await answer(page, 'yolo', /New Run · mode/);
+      // Back in the prompt, the task kept and the mode changed.
+      await page.locator('.quick-input-widget', { hasText: /New Run · backend · scripted \(default model\) · yolo/ }).waitFor({ timeout: 10_000 });
+      if ((await page.locator('.quick-input-widget input').inputValue()) !== 'Try yolo') throw new Error('the task was lost');
       await page.keyboard.press('Escape');
     });
     await checks.check('the page talked to the loopback server only', async () => {
