@@ -17,6 +17,10 @@ vim.opt.runtimepath:prepend(H.plugin_dir)
 
 local temp_dirs = {}
 
+-- What the plugin keeps between sessions (the last run's options) stays in this test's state.
+vim.env.XDG_STATE_HOME = vim.fn.tempname() .. '-state'
+table.insert(temp_dirs, vim.env.XDG_STATE_HOME)
+
 local function show(value)
   return type(value) == 'string' and value or vim.inspect(value)
 end
