@@ -1,6 +1,6 @@
 -- Starting a run quickly: :DevFactory run refuses at once, with the fix, when the daemon's
--- health says the provider it would use cannot run (checkhealth says so too), and a run
--- without options takes those of the project's last run.
+-- health says the provider it would use cannot run (checkhealth says so too), a run without
+-- options takes those of the project's last run, and a working run is LSP progress.
 package.path = vim.fs.dirname(debug.getinfo(1, 'S').source:sub(2)) .. '/?.lua;' .. package.path
 local h = require('helpers')
 
@@ -48,6 +48,14 @@ h.test('checkhealth says the provider cannot run', function()
   vim.cmd('bwipeout ' .. buf)
 end)
 
+local progress = {}
+vim.api.nvim_create_autocmd('LspProgress', {
+  callback = function(args)
+    local value = args.data.params.value
+    table.insert(progress, { value.kind, value.kind == 'begin' and value.title or value.message })
+  end,
+})
+
 h.test('a run without options takes those of the last run', function()
   h.cmd('DevFactory run --provider=scripted --model=scripts/hi.json Say hi')
   h.wait_note(notes, 'run #1 started')
@@ -62,6 +70,14 @@ h.test('a run without options takes those of the last run', function()
     vim.tbl_map(function(run)
       return { run.provider, run.model }
     end, listed)
+  )
+  h.check(
+    'each run shows as LSP progress (fidget.nvim, statuslines)',
+    h.wait(10000, function()
+      return vim.tbl_contains(progress, { 'begin', 'DevFactory run #1' }, { deep = true })
+        and vim.tbl_contains(progress, { 'end', 'completed' }, { deep = true })
+    end),
+    progress
   )
   h.eq(
     'remembered for the project',

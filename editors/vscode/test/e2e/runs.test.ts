@@ -47,6 +47,7 @@ suite('DevFactory run controls', () => {
   test('Pause and Resume a running run', async () => {
     run = (await vscode.commands.executeCommand<Run>('devfactory.newRun', { prompt: 'Look around', provider: 'scripted', model: 'slow.json' }))!;
     await waitFor('running', () => status() === RunStatus.RUNNING);
+    await waitFor('the run as progress in the status bar', () => api.statusBar.text.includes(`$(sync~spin) DevFactory run #${run.id}`));
     await vscode.commands.executeCommand('devfactory.pauseRun', run.id);
     await waitFor('paused', () => status() === RunStatus.PAUSED, 20_000);
     const item = api.tree.getTreeItem({ kind: 'run', runId: run.id });
