@@ -74,8 +74,12 @@ h.test('a run without options takes those of the last run', function()
   h.check(
     'each run shows as LSP progress (fidget.nvim, statuslines)',
     h.wait(10000, function()
-      return vim.tbl_contains(progress, { 'begin', 'DevFactory run #1' }, { deep = true })
-        and vim.tbl_contains(progress, { 'end', 'completed' }, { deep = true })
+      local seen = vim.tbl_map(function(item)
+        return item[1] .. ' ' .. tostring(item[2])
+      end, progress)
+      return vim.list_contains(seen, 'begin DevFactory run #1')
+        and vim.list_contains(seen, 'report Plan')
+        and vim.list_contains(seen, 'end completed')
     end),
     progress
   )
