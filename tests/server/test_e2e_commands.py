@@ -17,6 +17,7 @@ import pytest_lsp
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 from pytest_lsp import ClientServerConfig
 
+from command_support import require
 from devfactory.protocol._base import NoParams
 from devfactory.protocol.commands import (
     CommandExecution,
@@ -26,7 +27,7 @@ from devfactory.protocol.commands import (
     CommandRunParams,
     PolicyEntry,
 )
-from devfactory.protocol.enums import EventType, RunStatus
+from devfactory.protocol.enums import EventType, RunStatus, SandboxSource
 from devfactory.protocol.events import CommandFinished, CommandOutput, decode_payload
 from devfactory.protocol.events import TestCounts as Counts
 from devfactory.protocol.events import TestEvent as RunnerEvent
@@ -36,6 +37,7 @@ from devfactory.protocol.runs import Run
 from devfactory.server.execution.blocklist import RULES
 from devfactory.server.execution.defaults import DEFAULT_ENTRIES
 from devfactory.server.execution.output import EVENT_BYTES
+from devfactory.server.execution.sandbox import bundled_bwrap
 from runs_support import (
     RUN_OPTIONS,
     call,
@@ -206,9 +208,13 @@ async def test_the_effective_policy_and_the_health_report_agree(daemon: DaemonCl
     assert policy.blocked == list(RULES.values())
     assert (policy.default_timeout_s, policy.kill_grace_s, policy.problems) == (300.0, 0.5, [])
     assert policy.sandbox_active == health.sandbox.active
-    if sys.platform == "linux" and shutil.which("bwrap"):
-        assert health.sandbox.active, health.sandbox.reason
-        assert health.sandbox.tool == shutil.which("bwrap")
+    if sys.platform == "linux":
+        require("the command sandbox", None if health.sandbox.active else health.sandbox.reason)
+        system = shutil.which("bwrap")
+        assert (health.sandbox.tool, health.sandbox.source) == (
+            (system, SandboxSource.SYSTEM) if system else (bundled_bwrap(), SandboxSource.BUNDLED)
+        )
+        assert health.sandbox.version
 
 
 async def test_bad_requests_name_the_field(daemon: DaemonClient, tested_run: Run) -> None:

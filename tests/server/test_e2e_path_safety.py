@@ -261,3 +261,27 @@ async def test_two_approvals_at_once_apply_the_run_once(
     )
     assert [s.type.value for s in snapshots.snapshots].count("pre_apply") == 1
     assert (workspace / f"{name}-2.txt").read_text() == "two\n"
+
+
+async def test_a_nested_repository_a_command_made_never_breaks_the_run_or_snapshots(
+    daemon: DaemonClient, workspace: Path, tmp_path: Path
+):
+    def plant(worktree: Path) -> None:  # what `git init` in a command leaves
+        for nested in ("sub", "deep/er"):
+            (worktree / nested).mkdir(parents=True)
+            (worktree / nested / "f.txt").write_text("x\n")
+            git_init = ["git", "init", "-q", str(worktree / nested)]
+            assert os.spawnvp(os.P_WAIT, "git", git_init) == 0
+
+    script = [
+        turn("1. Write"),
+        turn("", call("write_file", path="kept.txt", content="kept\n")),
+        turn("", call("ask_user", question="Carry on?")),
+        finish("wrote"),
+    ]
+    run = await create_run(daemon, write_script(tmp_path, "nested", script))
+    done = await answer_when_asked(daemon, run, plant)
+    assert done.status is RunStatus.COMPLETED, done.failed_reason
+    changes = await changes_of(daemon, run.id)
+    assert "kept.txt" in changes
+    assert not [path for path in changes if path.startswith(("sub", "deep"))]

@@ -10,7 +10,13 @@ import pytest
 from pygls.exceptions import JsonRpcException
 
 from devfactory.protocol.enums import EventType, HitlAction, HitlStatus, RunStatus
-from devfactory.protocol.events import FinalSummary, PlanCreated, decode_payload
+from devfactory.protocol.events import (
+    FinalSummary,
+    GitDiffCreated,
+    GitStatusChecked,
+    PlanCreated,
+    decode_payload,
+)
 from devfactory.protocol.hitl import HitlList, HitlListParams, HitlRespondParams
 from devfactory.protocol.methods import Notifications, Requests
 from devfactory.protocol.runs import Run, RunDirectiveParams, RunIdParams, RunList, RunListParams
@@ -97,6 +103,7 @@ async def test_a_scripted_run_goes_from_prompt_to_summary(
         "ai_message",
         "file_read",
         "file_updated",
+        "git_status_checked",
         "git_diff_created",
         "snapshot_created",
         "final_summary",
@@ -106,6 +113,12 @@ async def test_a_scripted_run_goes_from_prompt_to_summary(
     by_type = {e.type: e for e in events}
     assert decode_payload(by_type[EventType.AI_PLAN_CREATED]) == PlanCreated(
         plan=PLAN["text"], steps=["Read calc.py", "Fix add()", "Finish"]
+    )
+    assert decode_payload(by_type[EventType.GIT_STATUS_CHECKED]) == GitStatusChecked(
+        changed_files=["calc.py"]
+    )
+    assert decode_payload(by_type[EventType.GIT_DIFF_CREATED]) == GitDiffCreated(
+        files=["calc.py"], insertions=1, deletions=1
     )
     summary = decode_payload(by_type[EventType.FINAL_SUMMARY])
     assert isinstance(summary, FinalSummary)
@@ -182,6 +195,7 @@ async def test_pause_takes_effect_at_the_next_step_boundary_and_resume_continues
     events = run_kinds(await replay(daemon, run.id))
     assert events[len(so_far) :] == [
         "status:running",
+        "git_status_checked",
         "git_diff_created",
         "snapshot_created",
         "final_summary",

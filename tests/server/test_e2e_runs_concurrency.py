@@ -92,6 +92,7 @@ async def test_four_runs_share_two_slots_in_order_with_every_event_delivered_onc
         "file_updated",
         "file_created",
         "file_read",
+        "git_status_checked",
         "git_diff_created",
         "snapshot_created",
         "final_summary",

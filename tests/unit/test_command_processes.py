@@ -15,17 +15,20 @@ import pytest
 import pytest_asyncio
 
 from command_support import (
+    UNSANDBOXED_DETAIL,
     Harness,
     close_harness,
     open_harness,
     outside_state,
     processes_with,
+    require_process_limit,
+    require_sandbox,
 )
 from devfactory.protocol.commands import PolicyEntry
 from devfactory.protocol.enums import EventType, OutputStream, Severity
 from devfactory.protocol.events import CommandOutput, ErrorPayload, decode_payload
 from devfactory.protocol.settings import CommandSettings
-from devfactory.server.execution.output import EVENT_BYTES
+from devfactory.server.execution.output import EVENT_BYTES, READ_BYTES
 from devfactory.server.execution.service import CommandService
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -35,7 +38,8 @@ ENTRIES = [
     PolicyEntry(program="python3", args=["-c *"]),
 ]
 SANDBOXED = CommandSettings(kill_grace_s=0.5, max_processes=64, allow=ENTRIES)
-UNSANDBOXED = msgspec.structs.replace(SANDBOXED, sandbox=False)
+UNSANDBOXED = msgspec.structs.replace(SANDBOXED, sandbox=False, allow_unsandboxed=True)
+"""The user's opt-in: without it, these commands (not read-only) would be refused."""
 FLOOD_BYTES = 100_000_000
 
 
@@ -47,13 +51,18 @@ async def harness(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Har
 
 
 @pytest_asyncio.fixture(
-    scope="module", loop_scope="module", params=["sandboxed", "unsandboxed", "bare"]
+    scope="module",
+    loop_scope="module",
+    params=["sandboxed", "sandboxed without cgroup", "unsandboxed", "bare"],
 )
 async def service(harness: Harness, request: pytest.FixtureRequest) -> CommandService:
-    """In bubblewrap; without it; and without it or a pids cgroup (a non-root machine without
-    bubblewrap: the process group and the marker sweep alone must find every process)."""
-    if request.param == "sandboxed":
-        return harness.service(SANDBOXED)
+    """In bubblewrap, with a pids cgroup (root) and without one (an ordinary user); without
+    bubblewrap; and without it or a pids cgroup. Without a cgroup the process group and the
+    marker sweep alone must find every process, in the sandbox's pid namespace too."""
+    if request.param.startswith("sandboxed"):
+        service = harness.service(SANDBOXED, use_cgroups=request.param == "sandboxed")
+        await require_sandbox(service)
+        return service
     return harness.service(UNSANDBOXED, use_cgroups=request.param == "unsandboxed")
 
 
@@ -97,8 +106,9 @@ async def test_the_timeout_kills_everything_the_command_started(
 
 
 async def test_a_fork_bomb_is_contained_and_killed(harness: Harness, service: CommandService):
-    if await service.process_limit() is None:
-        pytest.skip("no writable pids cgroup: a real fork bomb would exhaust this machine")
+    if not service.use_cgroups:
+        pytest.skip("this service has no pids cgroup by design: a fork bomb would run free")
+    await require_process_limit(service)  # without one, a real fork bomb exhausts the machine
     tok = token()
     # The classic bomb, then a busy loop that keeps the command alive until its timeout.
     bomb = f"bash -c ':(){{ :|:& }};:; while :; do :; done #{tok}'"
@@ -163,6 +173,30 @@ async def test_a_flood_past_the_output_limit_is_stopped(harness: Harness) -> Non
     assert processes_with(tok) == []
 
 
+@pytest.mark.parametrize("sandbox", [True, False], ids=["sandboxed", "unsandboxed"])
+async def test_the_output_cap_holds_while_the_command_floods(
+    harness: Harness, sandbox: bool
+) -> None:
+    """`cat /dev/zero` writes gigabytes a second, on both streams here: the files never hold
+    more than the cap (plus one read), and the command is stopped at once."""
+    settings = msgspec.structs.replace(
+        SANDBOXED, max_output_mb=1, sandbox=sandbox, allow_unsandboxed=True
+    )
+    service = harness.service(settings)
+    if sandbox:
+        await require_sandbox(service)
+    tok = token()
+    outcome = await service.execute(
+        harness.run, f"bash -c 'cat /dev/zero >&2 & cat /dev/zero #{tok}'", timeout_s=60
+    )
+    execution = outcome.execution
+    assert execution.was_killed
+    assert "stopped (output exceeded 1 MB)" in outcome.tool_result
+    sizes = [Path(p or "").stat().st_size for p in (execution.stdout_path, execution.stderr_path)]
+    assert sum(sizes) <= 1024 * 1024 + READ_BYTES, sizes
+    assert processes_with(tok) == []
+
+
 async def test_100_mb_of_output_goes_to_disk_not_to_memory(
     harness: Harness, service: CommandService
 ) -> None:
@@ -220,18 +254,7 @@ async def test_binary_and_invalid_utf8_output_stay_readable(
 
 async def test_without_the_sandbox_a_warning_is_emitted_once_per_run(harness: Harness) -> None:
     service = harness.service(UNSANDBOXED)
-    run = await harness.store.runs.create(
-        project_id=harness.run.project_id,
-        title="second",
-        prompt="p",
-        status=harness.run.status,
-        agent="backend",
-        provider="scripted",
-        model=None,
-        mode="review",
-        metadata=harness.run.metadata,
-    )
-    run = await harness.store.runs.update(run.id, worktree_path=str(harness.worktree))
+    run = await harness.another_run()
     for _ in range(2):
         outcome = await service.execute(run, "git status --short")
         assert outcome.ok and not outcome.execution.sandboxed
@@ -240,8 +263,7 @@ async def test_without_the_sandbox_a_warning_is_emitted_once_per_run(harness: Ha
     assert warnings[0].severity is Severity.WARNING
     assert decode_payload(warnings[0]) == ErrorPayload(
         message="disabled by the commands.sandbox setting",
-        detail="The command policy and blocklist still apply; network and filesystem are not"
-        " isolated. Install bubblewrap to isolate commands.",
+        detail=UNSANDBOXED_DETAIL,
     )
 
 
@@ -250,7 +272,9 @@ async def test_a_missing_program_fails_with_a_clear_message(harness: Harness) ->
         SANDBOXED, allow=[PolicyEntry(program="devfactory-no-such-tool")]
     )
     for sandbox in (True, False):
-        service = harness.service(msgspec.structs.replace(settings, sandbox=sandbox))
+        service = harness.service(
+            msgspec.structs.replace(settings, sandbox=sandbox, allow_unsandboxed=True)
+        )
         outcome = await service.execute(harness.run, "devfactory-no-such-tool --version")
         assert outcome.execution.exit_code not in (0, None)
         assert "No such file" in outcome.tool_result or "not found" in outcome.tool_result

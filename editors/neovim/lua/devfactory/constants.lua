@@ -209,6 +209,12 @@ M.RunStatus = {
   WAITING_FOR_USER = 'waiting_for_user',
 }
 
+--- Where the bubblewrap that sandboxes commands comes from.
+M.SandboxSource = {
+  BUNDLED = 'bundled',
+  SYSTEM = 'system',
+}
+
 --- How ``devfactory/search`` ranks chunks.
 M.SearchMode = {
   HYBRID = 'hybrid',

@@ -129,7 +129,10 @@ local function check_daemon(health)
   end
   local sandbox = health.sandbox or {}
   if sandbox.active then
-    vim.health.ok('command sandbox: ' .. tostring(sandbox.tool))
+    local which = table.concat(vim.tbl_filter(function(part)
+      return part ~= vim.NIL and part ~= nil
+    end, { sandbox.source, 'bwrap', sandbox.version }), ' ')
+    vim.health.ok('command sandbox: ' .. which .. ' (' .. tostring(sandbox.tool) .. ')')
   else
     vim.health.warn('command sandbox is off: ' .. tostring(sandbox.reason))
   end

@@ -3,8 +3,15 @@
  * Restart Daemon and Show Daemon Log.
  */
 import * as vscode from 'vscode';
-import { Requests, type SearchHit } from '../generated/protocol';
+import { Requests, type SandboxInfo, type SearchHit } from '../generated/protocol';
 import { registerCommand, type Services } from './services';
+
+/** `bundled bwrap 0.11.0 (/path/to/bwrap)`, or `off (why)`. */
+function sandboxText(sandbox: SandboxInfo): string {
+  if (!sandbox.active) return `off (${sandbox.reason})`;
+  const which = [sandbox.source, 'bwrap', sandbox.version].filter(Boolean).join(' ');
+  return `${which} (${sandbox.tool})`;
+}
 
 export function registerWorkspaceCommands(s: Services): vscode.Disposable[] {
   return [
@@ -50,7 +57,7 @@ export function registerWorkspaceCommands(s: Services): vscode.Disposable[] {
         `daemon ${health.version}, protocol ${health.protocolVersion}, Python ${health.pythonVersion}`,
         `SQLite ${health.sqliteVersion}, sqlite-vec ${health.sqliteVecVersion ?? 'missing'}`,
         `database ${health.databaseOk ? 'ok' : 'FAILED its check'}: ${health.databasePath}`,
-        `sandbox: ${health.sandbox.active ? health.sandbox.tool : `off (${health.sandbox.reason})`}`,
+        `sandbox: ${sandboxText(health.sandbox)}`,
         health.provider && `provider ${health.provider.name}: ${health.provider.ready ? 'ready' : `cannot run: ${health.provider.problem}`}`,
         counts && `counts: ${counts}`,
         `log: ${health.logPath}`,

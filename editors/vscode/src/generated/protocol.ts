@@ -257,6 +257,7 @@ export interface CommandOutput {
 
 /** Result of ``devfactory/commands/policy``: the effective policy. */
 export interface CommandPolicy {
+  allowUnsandboxed: boolean;
   blocked: BlockRule[];
   defaultTimeoutS: number;
   entries: PolicyEntry[];
@@ -286,6 +287,8 @@ export interface CommandRunParams {
 export interface CommandSettings {
   /** Allowed programs, first match wins. */
   allow: PolicyEntry[];
+  /** Without a working sandbox, run commands that execute the project's code (tests, builds) without asking; otherwise each run asks you first. */
+  allowUnsandboxed: boolean;
   /** Seconds a command may run. */
   defaultTimeoutS: number;
   /** Seconds between SIGTERM and SIGKILL when a command is stopped. */
@@ -963,12 +966,21 @@ export interface RunStatusChanged {
   toStatus: RunStatus;
 }
 
-/** Whether commands run inside an OS sandbox, and why not when they do not. */
+/** Whether commands run inside an OS sandbox, which bubblewrap, and why not. */
 export interface SandboxInfo {
   active: boolean;
   reason: string | null;
+  source: SandboxSource | null;
   tool: string | null;
+  version: string | null;
 }
+
+/** Where the bubblewrap that sandboxes commands comes from. */
+export const SandboxSource = {
+  BUNDLED: "bundled",
+  SYSTEM: "system",
+} as const;
+export type SandboxSource = (typeof SandboxSource)[keyof typeof SandboxSource];
 
 /** One ranked chunk. */
 export interface SearchHit {
@@ -1302,6 +1314,7 @@ export type NotificationMethod = keyof NotificationTypes;
 /** Keys (under `devfactory.`) of the daemon settings contributed to VS Code. */
 export const DAEMON_SETTING_KEYS = [
   "commands.allow",
+  "commands.allowUnsandboxed",
   "commands.defaultTimeoutS",
   "commands.killGraceS",
   "commands.maxOutputMb",

@@ -76,7 +76,9 @@ class PolicyEntry(Model, kw_only=True, forbid_unknown_fields=True):
     """Run through ``sh -c`` (shell syntax allowed when every part of the command is allowed by
     an entry with ``shell``)."""
     read_only: bool = False
-    """Allowed in safe mode: the program does not write the project's files."""
+    """Allowed in safe mode: the program neither writes the project's files nor runs code
+    from the project or the network (safe mode still refuses the programs and options known
+    to run code, whatever this says)."""
     sandbox: bool = True
     """Run inside the OS sandbox when one is available."""
     network: bool = False
@@ -105,6 +107,9 @@ class CommandPolicy(Model, kw_only=True):
     """The ``sandbox`` setting: commands should run in the OS sandbox."""
     sandbox_active: bool
     """The sandbox is enabled and works on this machine (bubblewrap probed)."""
+    allow_unsandboxed: bool = False
+    """The ``allow_unsandboxed`` setting: without the sandbox, commands that run the project's
+    code run without asking the user."""
     kill_grace_s: float
     max_output_mb: int
     max_processes: int

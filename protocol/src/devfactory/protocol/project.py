@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ._base import Model, Params
+from .enums import SandboxSource
 
 
 class LanguageStat(Model, kw_only=True):
@@ -29,11 +30,17 @@ class Project(Model, kw_only=True):
 
 
 class SandboxInfo(Model, kw_only=True):
-    """Whether commands run inside an OS sandbox, and why not when they do not."""
+    """Whether commands run inside an OS sandbox, which bubblewrap, and why not."""
 
     active: bool
     tool: str | None = None
+    """Path of the bubblewrap executable that was tried (the working one when active)."""
+    version: str | None = None
+    """Its version (``bwrap --version``), when it answered."""
+    source: SandboxSource | None = None
+    """Whether it is the system's bubblewrap or the one bundled with the daemon."""
     reason: str | None = None
+    """Why commands do not run sandboxed, when they do not."""
 
 
 class ProviderCheck(Model, kw_only=True):

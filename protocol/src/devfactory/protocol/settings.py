@@ -95,6 +95,13 @@ class CommandSettings(Section, kw_only=True):
         bool,
         doc("Run commands under bubblewrap: no network, read-only outside the worktree."),
     ] = True
+    allow_unsandboxed: Annotated[
+        bool,
+        doc(
+            "Without a working sandbox, run commands that execute the project's code (tests,"
+            " builds) without asking; otherwise each run asks you first."
+        ),
+    ] = False
     default_timeout_s: Annotated[float, doc("Seconds a command may run.", gt=0)] = 300.0
     kill_grace_s: Annotated[
         float, doc("Seconds between SIGTERM and SIGKILL when a command is stopped.", gt=0, le=60)

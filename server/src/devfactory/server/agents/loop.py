@@ -17,6 +17,7 @@ from devfactory.protocol.enums import EventType
 from devfactory.protocol.events import AiMessage, Payload, PlanCreated
 
 from .providers.base import ChatProvider, Message, ToolCall, ToolSpec, Turn, Usage
+from .providers.redaction import StreamRedactor, redact, redact_json
 from .providers.sdk import MALFORMED_ARGUMENTS_KEY
 from .roles import Role
 from .tools import SPECS, ToolBox, ToolError
@@ -143,12 +144,34 @@ class AgentLoop:
     async def _turn(
         self, messages: list[Message], tools: list[ToolSpec], record_text: bool = True
     ) -> Turn:
-        turn = await self.provider.complete(messages, tools, self.handle.stream)
+        turn = await self._complete(messages, tools)
         await self.handle.add_usage(turn.usage)
         if record_text and turn.text.strip():
             await self.handle.emit(
                 EventType.AI_MESSAGE, "Assistant", AiMessage(text=turn.text), message=turn.text
             )
+        return turn
+
+    async def _complete(self, messages: list[Message], tools: list[ToolSpec]) -> Turn:
+        """One model turn with every known key taken out of what the model said.
+
+        The model's output is untrusted: an endpoint may echo the key it was sent, and what
+        the model says becomes events, files, diffs and the changelog.
+        """
+        stream = StreamRedactor()
+
+        def on_text(delta: str) -> None:
+            if safe := stream.feed(delta):
+                self.handle.stream(safe)
+
+        turn = await self.provider.complete(messages, tools, on_text)
+        if rest := stream.flush():
+            self.handle.stream(rest)
+        turn.text = redact(turn.text)
+        turn.tool_calls = [
+            ToolCall(id=c.id, name=c.name, arguments=redact_json(c.arguments))
+            for c in turn.tool_calls
+        ]
         return turn
 
     async def _call_tool(self, call: ToolCall) -> str:

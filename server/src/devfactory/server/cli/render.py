@@ -5,9 +5,17 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
-from devfactory.protocol.project import Health
+from devfactory.protocol.project import Health, SandboxInfo
 
 console = Console()
+
+
+def sandbox_text(sandbox: SandboxInfo) -> str:
+    """``active (bundled bwrap 0.11.0, /path/to/bwrap)``, or ``off: why``."""
+    if not sandbox.active:
+        return f"[yellow]off[/]: {sandbox.reason}"
+    which = " ".join(str(part) for part in (sandbox.source, "bwrap", sandbox.version) if part)
+    return f"[green]active[/] ({which}, {sandbox.tool})"
 
 
 def render_health(health: Health) -> None:
@@ -22,13 +30,7 @@ def render_health(health: Health) -> None:
     table.add_row("sqlite-vec", health.sqlite_vec_version or "[red]not loaded[/]")
     table.add_row("python", health.python_version)
     table.add_row("project id", str(health.project_id))
-    sandbox = health.sandbox
-    table.add_row(
-        "sandbox",
-        f"[green]active[/] ({sandbox.tool})"
-        if sandbox.active
-        else f"[yellow]off[/]: {sandbox.reason}",
-    )
+    table.add_row("sandbox", sandbox_text(health.sandbox))
     if health.embedder:
         table.add_row("embedder", health.embedder)
     table.add_row("counts", ", ".join(f"{k} {v}" for k, v in health.counts.items()))

@@ -1,8 +1,10 @@
 """The built-in command policy: test runners, linters and read tools of the known ecosystems.
 
 Nothing here runs through a shell, needs the network or leaves the worktree. ``read_only``
-marks tools that do not write the project's files by design (caches aside): only those run in
-safe mode. Formatters and ``--fix`` are ``destructive``: the worktree is snapshotted first.
+marks tools that neither write the project's files (caches aside) nor run code from the project
+or the network: only those run in safe mode. Type checkers and linters that load plugins or
+JavaScript configuration from the project (mypy, eslint, tsc from node_modules) are not
+read-only. Formatters and ``--fix`` are ``destructive``: the worktree is snapshotted first.
 """
 
 from __future__ import annotations
@@ -25,6 +27,11 @@ def _read(
     )
 
 
+def _check(program: str, args: list[str], deny: list[str], description: str) -> PolicyEntry:
+    """A checker that runs the project's code (plugins, configuration): not for safe mode."""
+    return PolicyEntry(program=program, args=args, deny=deny, description=description)
+
+
 def _test(program: str, args: list[str], description: str) -> PolicyEntry:
     return PolicyEntry(
         program=program, args=args, timeout_s=_TEST_TIMEOUT_S, description=description
@@ -40,19 +47,24 @@ DEFAULT_ENTRIES: tuple[PolicyEntry, ...] = (
     _test("python3", ["-m pytest", "-m pytest *"], "pytest"),
     PolicyEntry(
         program="ruff",
-        args=["format", "format *", "check --fix*", "check * --fix*"],
+        args=[
+            *("format", "format *", "check --fix*", "check * --fix*"),
+            *("check --add-noqa*", "check * --add-noqa*"),
+        ],
         destructive=True,
         description="formatting and autofixes (snapshot first)",
     ),
-    _read("ruff", ["check", "check *", "--version"], ["--output-file*", "-o*"]),
-    _read("mypy", [], _NO_INSTALL),
-    _read("python", ["-m mypy", "-m mypy *"], _NO_INSTALL),
-    _read("python3", ["-m mypy", "-m mypy *"], _NO_INSTALL),
+    _read("ruff", ["check", "check *", "--version"], ["--output-file*", "-o*", "--add-noqa*"]),
+    _check("mypy", [], _NO_INSTALL, "type checking (loads the project's mypy plugins)"),
+    *(
+        _check(python, ["-m mypy", "-m mypy *"], _NO_INSTALL, "type checking")
+        for python in ("python", "python3")
+    ),
     # JavaScript / TypeScript
     _test("npm", ["test", "test *", "t", "run *", "run-script *"], "package scripts"),
     _test("yarn", ["test", "test *", "run *"], "package scripts"),
     _test("pnpm", ["test", "test *", "run *"], "package scripts"),
-    _read("npx", ["tsc --noEmit*", "eslint*"], ["--fix*"]),
+    _check("npx", ["tsc --noEmit*", "eslint*"], ["--fix*"], "type checking and lint"),
     PolicyEntry(program="npx", args=["tsc", "tsc *"], description="TypeScript build"),
     _test("npx", ["jest", "jest *", "vitest", "vitest *", "mocha", "mocha *"], "test runners"),
     # PHP
@@ -60,13 +72,13 @@ DEFAULT_ENTRIES: tuple[PolicyEntry, ...] = (
     _test("vendor/bin/phpunit", [], "PHPUnit"),
     _test("./vendor/bin/phpunit", [], "PHPUnit"),
     _test("vendor/bin/pest", [], "Pest"),
-    _read("composer", ["validate", "validate *"]),
+    _check("composer", ["validate", "validate *"], [], "composer.json check (loads plugins)"),
     # Swift, Go, Rust
     _test("swift", ["test", "test *", "build", "build *"], "SwiftPM"),
     _test("go", ["test *", "vet *", "build *"], "Go toolchain"),
     _test("cargo", ["test", "test *", "check", "check *", "clippy", "clippy *"], "Cargo"),
-    # git, read-only: no output files, no external diff programs
-    _read("git", _GIT_READS, ["--output*", "-o", "--ext-diff", "--textconv"]),
+    # git, read-only: no output files, no external diff programs (nor their abbreviations)
+    _read("git", _GIT_READS, ["--output*", "-o", "--ext*", "--textc*"]),
     _read("git", ["rev-parse *", "ls-files", "ls-files *", "blame *", "branch", "branch --list*"]),
     # Read tools
     *(_read(tool) for tool in ("ls", "cat", "head", "wc", "grep", "pwd", "echo", "stat")),
@@ -76,6 +88,6 @@ DEFAULT_ENTRIES: tuple[PolicyEntry, ...] = (
     _read("rg", [], ["--pre*", "--search-zip", "-z"]),
     _read("find", [], ["-exec", "-execdir", "-ok", "-okdir", "-delete", "-fprint*", "-fls"]),
     _read("tree", [], ["-o*"]),
-    _read("sort", [], ["-o*", "--output*"]),
+    _read("sort", [], ["-o*", "--o*", "--co*"]),  # --output, --compress-program
 )
 """In order: the first matching entry decides (user entries come before these)."""

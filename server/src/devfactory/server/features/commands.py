@@ -51,6 +51,11 @@ def setup(server: DevFactoryServer) -> None:
             project_id=services.project.id,
             settings=services.settings.commands,
             snapshot=pre_command_snapshot,
+            secret_names=[
+                name
+                for provider in services.settings.providers.values()
+                for name in provider.api_key_env
+            ],
         )
         for problem in services.commands.policy().problems:
             server.window_show_message(

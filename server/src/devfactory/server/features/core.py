@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import platform
-import shutil
 import time
 from pathlib import Path
 
@@ -18,13 +17,14 @@ from pygls.uris import to_fs_path
 
 from devfactory.protocol._base import NoParams
 from devfactory.protocol.methods import PROTOCOL_VERSION, Requests
-from devfactory.protocol.project import Health, Project, ProviderCheck, SandboxInfo
+from devfactory.protocol.project import Health, Project, ProviderCheck
 from devfactory.storage import DatabaseError, Store
 
 from .. import documents, rpc
 from ..app import DevFactoryServer
 from ..config import load_settings
 from ..errors import Unavailable
+from ..execution.sandbox import Sandbox
 from ..git.runner import GitError, GitRunner
 from ..logs import attach_workspace_logging
 from ..paths import StatePaths
@@ -101,16 +101,6 @@ async def detect_languages(services: Services) -> None:
         services.project = refreshed
 
 
-def sandbox_info() -> SandboxInfo:
-    """Whether commands can be sandboxed here (bubblewrap on Linux)."""
-    tool = shutil.which("bwrap")
-    if platform.system() != "Linux":
-        return SandboxInfo(active=False, reason="the OS sandbox needs Linux (bubblewrap)")
-    if tool is None:
-        return SandboxInfo(active=False, reason="bwrap not found: apt-get install bubblewrap")
-    return SandboxInfo(active=True, tool=tool)
-
-
 def setup(server: DevFactoryServer) -> None:
     documents.register(server)
 
@@ -167,7 +157,7 @@ def setup(server: DevFactoryServer) -> None:
             sandbox=(
                 await services.commands.sandbox_info()
                 if services.commands is not None
-                else sandbox_info()
+                else await Sandbox(state_dir=services.paths.state).info()
             ),
             log_path=str(services.paths.log_file),
             embedder=services.index.embedder_label if services.index is not None else None,

@@ -40,6 +40,7 @@ from devfactory.protocol.runs import Run
 
 from ..errors import InvalidParams, InvalidState, NotFound
 from ..safefs import FileTooLarge, PathRefused, SafeTree, protected_files, shown
+from ..wording import plural
 from . import changelog
 from . import hunks as hunkmath
 from .applying import Applier, ApplyOutcome
@@ -141,7 +142,7 @@ class ReviewService:
             EventType.CHANGE_PROPOSED,
             f"Proposed {action.value} of {path}",
             ChangeEvent(change_id=0, path=path, action=action, hunks=[h.index for h in hunk_list]),
-            message=f"{len(hunk_list)} hunk{'' if len(hunk_list) == 1 else 's'}",
+            message=plural(len(hunk_list), "hunk"),
         )
         change = await self.store.changes.upsert(
             project_id=self.services.project.id,

@@ -29,6 +29,7 @@ from devfactory.protocol.events import (
     FinalSummary,
     GitBranchCreated,
     GitDiffCreated,
+    GitStatusChecked,
     PausedForInput,
     Payload,
     Resumed,
@@ -50,6 +51,7 @@ from ..agents.providers.base import (
 from ..agents.roles import ROLES
 from ..agents.tools import ToolBox
 from ..safefs import protected_files
+from ..wording import plural
 
 if TYPE_CHECKING:
     from .manager import RunManager
@@ -131,7 +133,7 @@ class RunWorker:
         pending, self.directives = self.directives, []
         return pending
 
-    async def ask(self, question: str, choices: list[str], tool_call_id: str) -> str:
+    async def ask(self, question: str, choices: list[str], tool_call_id: str | None) -> str:
         store = self.services.store
         request = await store.hitl.create(self.run_id, question, choices, tool_call_id)
         future: asyncio.Future[HitlRequest] = asyncio.get_running_loop().create_future()
@@ -270,9 +272,14 @@ class RunWorker:
         )
         commands = self.services.commands
 
+        async def ask_user(question: str, choices: list[str]) -> str:
+            return await self.ask(question, choices, None)
+
         async def run_command(command: str, timeout_s: float | None) -> str:
             current = await self.manager.get(run.id)
-            outcome = await commands.execute(current, command, timeout_s=timeout_s, origin="agent")
+            outcome = await commands.execute(
+                current, command, timeout_s=timeout_s, origin="agent", ask=ask_user
+            )
             return str(outcome.tool_result)
 
         context = await load_context(
@@ -290,11 +297,8 @@ class RunWorker:
             run_command=run_command if commands is not None else None,
             max_steps=run.metadata.max_steps or self.services.settings.max_steps,
         )
-        prompt = run.prompt
-        if run.metadata.iteration > 1 and run.metadata.followup:
-            prompt = f"{run.prompt}\n\n# Review feedback to address\n{run.metadata.followup}"
         try:
-            return await loop.execute(prompt, context)
+            return await loop.execute(task_prompt(run), context)
         except StepLimitReached as exc:
             raise RunFailed(str(exc)) from None
 
@@ -316,7 +320,7 @@ class RunWorker:
         cancel = asyncio.Event()
         task = AutonomousTask(
             run_id=run.id,
-            prompt=run.prompt,
+            prompt=task_prompt(run),
             worktree=worktree,
             model=run.model,
             resume_session_id=run.metadata.provider_session_id,
@@ -342,12 +346,20 @@ class RunWorker:
     async def _finish(self, run: Run, worktree: Any, base: str, result: LoopResult) -> None:
         manager = self.manager
         changed = await manager.worktrees.changed_paths(run.id, base)
+        files_changed = plural(len(changed), "file") + " changed"
+        await self.emit(
+            EventType.GIT_STATUS_CHECKED,
+            f"Worktree checked: {files_changed}",
+            GitStatusChecked(changed_files=sorted(changed)),
+        )
         for path in changed:
             await self._propose(run, path, ChangeAction.UPDATE)
+        insertions, deletions = await manager.worktrees.line_counts(run.id, base, set(changed))
         await self.emit(
             EventType.GIT_DIFF_CREATED,
-            f"{len(changed)} file{'' if len(changed) == 1 else 's'} changed",
-            GitDiffCreated(files=sorted(changed)),
+            files_changed,
+            GitDiffCreated(files=sorted(changed), insertions=insertions, deletions=deletions),
+            message=f"+{insertions} -{deletions}",
         )
         await manager.snapshots.create(
             SnapshotType.FINAL, f"run {run.id} result", run_id=run.id, worktree=worktree
@@ -376,6 +388,13 @@ class RunWorker:
         await manager.transition(run.id, S.COMPLETED)
         if review is not None:
             await review.run_completed(await manager.get(run.id))
+
+
+def task_prompt(run: Run) -> str:
+    """The prompt of this iteration: the task, plus the review feedback that sent it back."""
+    if run.metadata.iteration > 1 and run.metadata.followup:
+        return f"{run.prompt}\n\n# Review feedback to address\n{run.metadata.followup}"
+    return run.prompt
 
 
 class ExhaustionPauser:

@@ -11,15 +11,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 
-from ..git.runner import AuditHook, GitResult, GitRunner
+from ..git.runner import AuditHook, GitError, GitResult, GitRunner
 from ..paths import STATE_DIR_NAME, StatePaths
 
 SNAPSHOT_REF_PREFIX = "refs/devfactory/snapshots/"
+_NO_COMMIT = re.compile(r"^error: '(.+)/' does not have a commit checked out$", re.M)
+"""How ``git add`` names a nested repository it cannot add (one without commits)."""
+MAX_NESTED_REPOSITORIES = 100
 IDENTITY = {
     "GIT_AUTHOR_NAME": "DevFactory",
     "GIT_AUTHOR_EMAIL": "devfactory@localhost",
@@ -83,6 +87,44 @@ class WorkspaceRepository:
     async def out(self, *args: str, **kwargs: object) -> str:
         result = await self.run(*args, **kwargs)  # type: ignore[arg-type]
         return result.stdout.strip()
+
+    async def stage_all(
+        self,
+        *,
+        env: Mapping[str, str] | None = None,
+        cwd: Path | None = None,
+        operation: str | None = None,
+        run_id: int | None = None,
+    ) -> list[str]:
+        """``git add -A`` of the whole tree; returns the nested repositories it left out.
+
+        A folder holding a repository of its own without a commit (a command's ``git init``)
+        makes ``git add -A`` fail outright; such folders are excluded and named, so one stray
+        ``git init`` cannot break every later snapshot. Nested repositories with commits are
+        staged by git as gitlinks, which review refuses to propose.
+        """
+        excluded: list[str] = []
+        while True:
+            pathspec = [".", *(f":(exclude,literal){path}" for path in excluded)]
+            result = await self.run(
+                "add",
+                "-A",
+                "--",
+                *pathspec,
+                env=env,
+                cwd=cwd,
+                operation=operation,
+                run_id=run_id,
+                check=False,
+                audit=operation is not None,
+            )
+            nested = _NO_COMMIT.findall(result.stderr)
+            if result.ok or not nested or len(excluded) >= MAX_NESTED_REPOSITORIES:
+                break
+            excluded.extend(path for path in nested if path not in excluded)
+        if not result.ok:
+            raise GitError(result, cwd or self.paths.root)
+        return excluded
 
     async def head(self, cwd: Path | None = None) -> str | None:
         """The commit HEAD points at, or None in a repository without commits."""

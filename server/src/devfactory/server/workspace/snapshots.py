@@ -55,9 +55,7 @@ class SnapshotService:
         await self.repo.ensure()
         head = await self.repo.head(worktree)
         async with self.repo.snapshot_index(worktree) as env:
-            await self.repo.run(
-                "add", "-A", "--", ".", env=env, cwd=worktree, operation="snapshot", run_id=run_id
-            )
+            await self.repo.stage_all(env=env, cwd=worktree, operation="snapshot", run_id=run_id)
             tree = await self.repo.out("write-tree", env=env, cwd=worktree, audit=False)
         changed = await self._changed_files(head, tree, worktree)
         parents = ["-p", head] if head else []

@@ -6,12 +6,15 @@ The run writes only there; the user's files change only through approval.
 from __future__ import annotations
 
 import asyncio
+import logging
 from pathlib import Path
 
 from ..paths import StatePaths
 from ..project.files import is_build_junk
 from ..project.registration import slugify
 from .repository import WorkspaceRepository
+
+log = logging.getLogger(__name__)
 
 
 def branch_name(run_id: int, title: str) -> str:
@@ -61,7 +64,8 @@ class WorktreeManager:
         ``node_modules``...) is left out: the run's commands made it, nobody asked for it.
         """
         path = self.path_for(run_id)
-        await self.repo.run("add", "-A", "--", ".", cwd=path, audit=False)
+        for nested in await self.repo.stage_all(cwd=path):
+            log.warning("run %d: %s/ is a git repository of its own; left out", run_id, nested)
         listing = await self.repo.out(
             "diff",
             "--cached",
@@ -79,3 +83,25 @@ class WorktreeManager:
             for s, p in zip(fields[0::2], fields[1::2], strict=False)
             if not (s == "A" and is_build_junk(p))
         }
+
+    async def line_counts(self, run_id: int, base_commit: str, paths: set[str]) -> tuple[int, int]:
+        """(insertions, deletions) in ``paths`` of the worktree's staged state against
+        ``base_commit``. Call after :meth:`changed_paths`, which stages everything; binary
+        files count 0."""
+        listing = await self.repo.out(
+            "diff",
+            "--cached",
+            "--numstat",
+            "--no-renames",
+            "-z",
+            base_commit,
+            cwd=self.path_for(run_id),
+            audit=False,
+        )
+        insertions = deletions = 0
+        for entry in listing.split("\0"):
+            added, removed, path = [*entry.split("\t", 2), "", ""][:3]
+            if path in paths:
+                insertions += int(added) if added.isdigit() else 0
+                deletions += int(removed) if removed.isdigit() else 0
+        return insertions, deletions

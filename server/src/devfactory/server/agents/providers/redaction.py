@@ -1,15 +1,18 @@
-"""Keeps API keys out of everything the daemon says: errors, events and log lines.
+"""Keeps API keys out of everything the daemon says: errors, events, log lines, model output.
 
 Every key the providers read from the environment is registered here. ``redact`` replaces
 each one with a placeholder naming the variable it came from, and the log record factory
 installed by ``install_log_redaction`` applies it to every log line, including lines an SDK
 or HTTP library writes, so a key cannot leak through a message nobody thought to check.
+What the model says is untrusted too (an endpoint may echo the key it was sent):
+``StreamRedactor`` cleans streamed text even when a key is split across chunks.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from typing import Any
 
 MIN_SECRET_LENGTH = 8
 """Shorter values are not treated as keys: redacting ``"abc"`` everywhere would mangle text
@@ -38,6 +41,16 @@ class SecretRedactor:
                 text = text.replace(secret, placeholder)
         return text
 
+    def pending_prefix(self, text: str) -> int:
+        """Length of the longest end of ``text`` that could be the start of a key."""
+        longest = 0
+        for secret in self._placeholders:
+            for size in range(min(len(secret) - 1, len(text)), longest, -1):
+                if secret.startswith(text[-size:]):
+                    longest = size
+                    break
+        return longest
+
 
 REDACTOR = SecretRedactor()
 
@@ -50,6 +63,41 @@ def register_secret(secret: str, source: str) -> None:
 def redact(text: str) -> str:
     """``text`` with every registered key replaced by ``[redacted $VARIABLE]``."""
     return REDACTOR.redact(text)
+
+
+def redact_json(value: Any) -> Any:
+    """``value`` (decoded JSON: tool-call arguments) with every string redacted."""
+    if isinstance(value, str):
+        return REDACTOR.redact(value)
+    if isinstance(value, list):
+        return [redact_json(item) for item in value]
+    if isinstance(value, dict):
+        return {key: redact_json(item) for key, item in value.items()}
+    return value
+
+
+class StreamRedactor:
+    """Redacts a text stream piece by piece.
+
+    A key may arrive split over several deltas, so the end of the text that could still turn
+    into a key is held back until the next delta (or :meth:`flush`) decides it.
+    """
+
+    def __init__(self, redactor: SecretRedactor = REDACTOR) -> None:
+        self._redactor = redactor
+        self._held = ""
+
+    def feed(self, delta: str) -> str:
+        """The part of the stream so far that is safe to show."""
+        text = self._redactor.redact(self._held + delta)
+        keep = self._redactor.pending_prefix(text)
+        self._held = text[len(text) - keep :] if keep else ""
+        return text[: len(text) - keep]
+
+    def flush(self) -> str:
+        """What is still held back, once the stream has ended."""
+        rest, self._held = self._held, ""
+        return rest
 
 
 _FORMATTER = logging.Formatter()
