@@ -231,6 +231,36 @@ async def test_an_approved_hunk_undone_in_the_editor_is_proposed_again(
     assert (await app_change(daemon, run)).hunks[0].status is ChangeStatus.APPLIED
 
 
+async def test_a_conflict_settled_in_the_file_is_resolved_hunk_by_hunk(
+    daemon: DaemonClient, workspace: Path
+):
+    run = await completed_run(daemon)
+    change = await app_change(daemon, run)
+    uri = daemon.open_document(workspace / "app.py")
+    daemon.change_document(uri, ORIGINAL.replace("'hi'", "'hey'"))  # the user's own edit
+    result: ChangeDecisionResult = await daemon.call(
+        Requests.CHANGES_APPROVE, {"changeIds": [change.id]}
+    )
+    assert result.conflicts == [change.id]
+    other = (
+        await daemon.call(Requests.CHANGES_LIST, {"runId": run.id, "path": "NOTES.md"})
+    ).changes
+    with pytest.raises(Exception, match=f"change {other[0].id} is proposed; only a conflict"):
+        await daemon.call(Requests.CHANGES_RESOLVE, {"changeId": other[0].id})
+
+    # The user takes the run's greeting and keeps their subtraction.
+    daemon.change_document(uri, ORIGINAL.replace("'hi'", "'hello'"))
+    resolved = await daemon.call(Requests.CHANGES_RESOLVE, {"changeId": change.id})
+    assert resolved.status is ChangeStatus.APPLIED
+    assert [h.status for h in resolved.hunks] == [ChangeStatus.APPLIED, ChangeStatus.REJECTED]
+    events: EventList = await daemon.call(Requests.EVENTS, {"runId": run.id})
+    last = [(e.type, e.payload.get("hunks"), e.message) for e in events.events][-2:]
+    assert last == [
+        (EventType.CHANGE_APPLIED, [0], "resolved by you"),
+        (EventType.CHANGE_REJECTED, [1], "you kept your text"),
+    ]
+
+
 async def test_approve_for_a_closed_file_writes_it_atomically(
     daemon: DaemonClient, workspace: Path
 ):

@@ -14,6 +14,7 @@ M.Requests = {
   CHANGES_LIST = 'devfactory/changes/list',
   CHANGES_REJECT = 'devfactory/changes/reject',
   CHANGES_REQUEST_CHANGES = 'devfactory/changes/requestChanges',
+  CHANGES_RESOLVE = 'devfactory/changes/resolve',
   CHANGES_RESOLVE_COMMENT = 'devfactory/changes/resolveComment',
   COMMANDS_LIST = 'devfactory/commands/list',
   COMMANDS_POLICY = 'devfactory/commands/policy',

@@ -13,6 +13,7 @@ export const Requests = {
   CHANGES_LIST: "devfactory/changes/list",
   CHANGES_REJECT: "devfactory/changes/reject",
   CHANGES_REQUEST_CHANGES: "devfactory/changes/requestChanges",
+  CHANGES_RESOLVE: "devfactory/changes/resolve",
   CHANGES_RESOLVE_COMMENT: "devfactory/changes/resolveComment",
   COMMANDS_LIST: "devfactory/commands/list",
   COMMANDS_POLICY: "devfactory/commands/policy",
@@ -185,6 +186,16 @@ export interface ChangeList {
 /** ``devfactory/changeProposed``: a run proposed (or updated) a change. */
 export interface ChangeProposedNotification {
   change: Change;
+}
+
+/**
+ * Parameters of ``devfactory/changes/resolve``: the user settled a conflict in their file.
+ *
+ * Each hunk whose proposed text is in the file (or that was merged by hand) becomes applied,
+ * each whose old text the user kept becomes rejected.
+ */
+export interface ChangeResolveParams {
+  changeId: number;
 }
 
 /** Review state of a proposed change (one file of a run). */
@@ -1180,6 +1191,8 @@ export interface RequestTypes {
   "devfactory/changes/reject": { params: ChangeDecisionParams; result: ChangeDecisionResult };
   /** Send open comments back to the run. */
   "devfactory/changes/requestChanges": { params: RequestChangesParams; result: Run };
+  /** Mark a conflict resolved in your file. */
+  "devfactory/changes/resolve": { params: ChangeResolveParams; result: Change };
   /** Resolve a review comment. */
   "devfactory/changes/resolveComment": { params: CommentResolveParams; result: ReviewComment };
   /** A run's command executions. */

@@ -1,5 +1,6 @@
-"""Change review: ``devfactory/changes/*``, ``devfactory/reviews/submit``, diagnostics,
-``textDocument/codeAction`` and the ``devfactory.*`` executeCommand commands.
+"""Change review: ``devfactory/changes/*`` (``resolve`` closes a conflict settled by hand),
+``devfactory/reviews/submit``, diagnostics, ``textDocument/codeAction`` and the
+``devfactory.*`` executeCommand commands.
 
 Works in any LSP editor with no plugin: proposed hunks are diagnostics, code actions approve
 or reject them, and approved edits arrive through ``workspace/applyEdit``.
@@ -13,12 +14,14 @@ from typing import Any
 from lsprotocol import types
 
 from devfactory.protocol.changes import (
+    Change,
     ChangeCommentParams,
     ChangeDecisionParams,
     ChangeDecisionResult,
     ChangeDiff,
     ChangeDiffParams,
     ChangeList,
+    ChangeResolveParams,
     ChangesListParams,
     CommentList,
     CommentListParams,
@@ -176,6 +179,10 @@ def setup(server: DevFactoryServer) -> None:
     @rpc.request(server, Requests.CHANGES_REJECT)
     async def reject(params: ChangeDecisionParams) -> ChangeDecisionResult:
         return await review().reject(params)
+
+    @rpc.request(server, Requests.CHANGES_RESOLVE)
+    async def resolve(params: ChangeResolveParams) -> Change:
+        return await review().following.resolve(params.change_id)
 
     @rpc.request(server, Requests.CHANGES_COMMENT)
     async def comment(params: ChangeCommentParams) -> ReviewComment:

@@ -133,3 +133,16 @@ def decided(hunks: Sequence[Hunk]) -> ChangeStatus | None:
     if ChangeStatus.APPLIED in statuses:
         return ChangeStatus.APPLIED
     return ChangeStatus.REJECTED
+
+
+def with_status(hunk: Hunk, status: ChangeStatus) -> Hunk:
+    """The same hunk in another state."""
+    return Hunk(
+        index=hunk.index,
+        old_start=hunk.old_start,
+        old_lines=hunk.old_lines,
+        new_start=hunk.new_start,
+        new_lines=hunk.new_lines,
+        header=hunk.header,
+        status=status,
+    )

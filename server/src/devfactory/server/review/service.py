@@ -24,7 +24,6 @@ from devfactory.protocol.changes import (
     ChangeDiff,
     ChangeProposedNotification,
     ChangesListParams,
-    Hunk,
 )
 from devfactory.protocol.enums import (
     ChangeAction,
@@ -48,6 +47,7 @@ from .changelog import CHANGELOG
 from .editor import Editor
 from .feedback import Feedback
 from .files import as_text, is_binary, sha256
+from .following import TextFollower
 from .texts import GITLINK_MODE, LINK_MODE, MAX_REVIEW_BYTES, ChangeTexts
 
 if TYPE_CHECKING:
@@ -71,6 +71,7 @@ class ReviewService:
         self.texts = texts
         self.editor = editor
         self.feedback = Feedback(self)
+        self.following = TextFollower(self)
         self.protected = protected_files(services.root, services.settings)
         """The files that configure DevFactory: never proposed, never applied."""
         self.tree = SafeTree(services.root, self.protected)
@@ -270,13 +271,13 @@ class ReviewService:
                 raise InvalidState(f"change {change.id} is already {change.status.value}")
         return changes
 
-    def _deciding(self) -> contextlib.AbstractAsyncContextManager[None]:
+    def deciding(self) -> contextlib.AbstractAsyncContextManager[None]:
         """One decision at a time per workspace, across daemons; targets are read inside."""
         assert self.services.snapshots is not None
         return self.services.snapshots.writing.hold()
 
     async def reject(self, params: ChangeDecisionParams) -> ChangeDecisionResult:
-        async with self._deciding():
+        async with self.deciding():
             return await self._reject(params)
 
     async def _reject(self, params: ChangeDecisionParams) -> ChangeDecisionResult:
@@ -287,20 +288,20 @@ class ReviewService:
             hunk_list = [
                 h
                 if h.index not in chosen or h.status is not OPEN
-                else _with_status(h, ChangeStatus.REJECTED)
+                else hunkmath.with_status(h, ChangeStatus.REJECTED)
                 for h in change.hunks
             ]
             status = hunkmath.decided(hunk_list) if hunk_list else ChangeStatus.REJECTED
             updated = await self.store.changes.set_status(
                 change.id, status or change.status, reason=params.comment, hunks=hunk_list
             )
-            await self._event(EventType.CHANGE_REJECTED, updated, sorted(chosen), params.comment)
+            await self.event(EventType.CHANGE_REJECTED, updated, sorted(chosen), params.comment)
             result.append(updated)
         await self._refresh_paths(c.path for c in changes)
         return ChangeDecisionResult(changes=result)
 
     async def approve(self, params: ChangeDecisionParams) -> ChangeDecisionResult:
-        async with self._deciding():
+        async with self.deciding():
             return await self._approve(params)
 
     async def _approve(self, params: ChangeDecisionParams) -> ChangeDecisionResult:
@@ -320,7 +321,7 @@ class ReviewService:
         conflicts: list[int] = []
         for change in changes:
             chosen = self._chosen(change, params.hunks)
-            await self._event(EventType.CHANGE_APPROVED, change, sorted(chosen), params.comment)
+            await self.event(EventType.CHANGE_APPROVED, change, sorted(chosen), params.comment)
             try:
                 outcome = await self.applier.apply(change, chosen)
             except (PathRefused, FileTooLarge) as exc:
@@ -358,22 +359,20 @@ class ReviewService:
     ) -> Change:
         if outcome.status is ChangeStatus.APPLIED:
             hunk_list = [
-                _with_status(h, ChangeStatus.APPLIED) if h.index in chosen else h
+                hunkmath.with_status(h, ChangeStatus.APPLIED) if h.index in chosen else h
                 for h in change.hunks
             ]
             status = hunkmath.decided(hunk_list) if hunk_list else ChangeStatus.APPLIED
             updated = await self.store.changes.set_status(
                 change.id, status or OPEN, hunks=hunk_list
             )
-            await self._event(EventType.CHANGE_APPLIED, updated, sorted(chosen), None)
+            await self.event(EventType.CHANGE_APPLIED, updated, sorted(chosen), None)
         else:
             updated = await self.store.changes.set_status(
                 change.id, outcome.status, reason=outcome.reason
             )
             if outcome.status is ChangeStatus.CONFLICT:
-                await self._event(
-                    EventType.CHANGE_CONFLICT, updated, sorted(chosen), outcome.reason
-                )
+                await self.event(EventType.CHANGE_CONFLICT, updated, sorted(chosen), outcome.reason)
         return updated
 
     async def _set_status(self, change: Change, status: ChangeStatus, reason: str) -> Change:
@@ -381,7 +380,7 @@ class ReviewService:
         await self.refresh_diagnostics(change.path)
         return updated
 
-    async def _event(
+    async def event(
         self, type: EventType, change: Change, hunk_ids: list[int], reason: str | None
     ) -> None:
         verb = type.value.removeprefix("change_")
@@ -403,63 +402,8 @@ class ReviewService:
 
     async def document_changed(self, path: str) -> None:
         """The user edited or saved ``path``: follow the text, then re-map the diagnostics."""
-        await self.follow_text(path)
+        await self.following.follow_text(path)
         await self.refresh_diagnostics(path)
-
-    async def follow_text(self, path: str) -> None:
-        """Keep hunk states true to the text: an applied hunk the user undid is proposed again
-        (``change_reverted``), so it shows and can be approved again; a proposed hunk whose
-        text is back (a redo) is applied."""
-        if not any(c.hunks for c in await self._followed(path)):
-            return
-        async with self._deciding():
-            for change in await self._followed(path):
-                await self._follow(change)
-
-    async def _followed(self, path: str) -> list[Change]:
-        changes = await self.store.changes.list(self.services.project.id, path=path)
-        return [
-            c
-            for c in changes
-            if c.status in (OPEN, ChangeStatus.APPLIED)
-            and c.hunks
-            and c.action is not ChangeAction.DELETE
-        ]
-
-    async def _follow(self, change: Change) -> None:
-        before, after = await self.contents(change)
-        current = self.editor.open_text(self.root / change.path)
-        if current is None:
-            with contextlib.suppress(PathRefused, FileTooLarge):
-                data = self.tree.read(change.path, MAX_REVIEW_BYTES)
-                current = None if data is None else as_text(data)
-        if current is None or is_binary(before) or is_binary(after):
-            return
-        applied = {h.index for h in change.hunks if h.status is ChangeStatus.APPLIED}
-        found = hunkmath.hunks_in_text(as_text(before), as_text(after), applied, current)
-        undone = sorted(i for i in applied if found.get(i) is False)
-        redone = sorted(
-            h.index for h in change.hunks if h.status is OPEN and found.get(h.index) is True
-        )
-        if not undone and not redone:
-            return
-        hunk_list = [
-            _with_status(h, OPEN)
-            if h.index in undone
-            else _with_status(h, ChangeStatus.APPLIED)
-            if h.index in redone
-            else h
-            for h in change.hunks
-        ]
-        status = hunkmath.decided(hunk_list) or OPEN
-        updated = await self.store.changes.set_status(change.id, status, hunks=hunk_list)
-        if undone:
-            reason = "the applied text was undone in the editor; it can be approved again"
-            await self._event(EventType.CHANGE_REVERTED, updated, undone, reason)
-        if redone:
-            reason = "the proposed text is back in the file"
-            await self._event(EventType.CHANGE_APPLIED, updated, redone, reason)
-        self.server.send(Notifications.CHANGE_PROPOSED, ChangeProposedNotification(change=updated))
 
     # -- diagnostics ---------------------------------------------------------------------------
 
@@ -471,15 +415,3 @@ class ReviewService:
         from .diagnostics import diagnostics_for
 
         self.editor.publish(self.root / path, await diagnostics_for(self, path))
-
-
-def _with_status(hunk: Hunk, status: ChangeStatus) -> Hunk:
-    return Hunk(
-        index=hunk.index,
-        old_start=hunk.old_start,
-        old_lines=hunk.old_lines,
-        new_start=hunk.new_start,
-        new_lines=hunk.new_lines,
-        header=hunk.header,
-        status=status,
-    )
