@@ -1,11 +1,13 @@
 /**
  * Review commands: approve / reject / diff of proposed changes (from the Runs view, a CodeLens,
- * a hover or the diff editor's title), comments on proposed lines, and the run-level loop:
+ * a hover or the diff editor's title), conflicts (the merge editor, then Mark Resolved),
+ * comments on proposed lines, and the run-level loop:
  * Request Changes, Submit Review, Commit and Push (refused by the daemon until a review
  * approved the run; the warning says why and offers the review).
  */
 import * as vscode from 'vscode';
 import {
+  ChangeStatus,
   type ChangeDecisionParams,
   type ChangeDecisionResult,
   ErrorCodes,
@@ -35,6 +37,16 @@ export function registerReviewCommands(s: Services): vscode.Disposable[] {
       return runId === undefined ? undefined : decide(s, Requests.CHANGES_REJECT, { runId });
     }),
     registerCommand('openDiff', (arg: ChangeArg) => s.diffs.open(changeIdOf(arg))),
+    registerCommand('resolveConflict', (arg: ChangeArg) => s.diffs.openMerge(changeIdOf(arg))),
+    registerCommand('markResolved', async (arg: ChangeArg) => {
+      const change = await s.client.request(Requests.CHANGES_RESOLVE, { changeId: changeIdOf(arg) });
+      s.store.applyChange(change);
+      const kept = change.hunks.filter((h) => h.status === ChangeStatus.REJECTED).length;
+      void vscode.window.showInformationMessage(
+        `DevFactory: ${change.path} resolved${kept ? ` (${kept} hunk${kept === 1 ? '' : 's'} kept as yours)` : ''}.`,
+      );
+      return change;
+    }),
     registerCommand('addComment', (reply: vscode.CommentReply) => s.comments.add(reply)),
     registerCommand('resolveComments', (thread: vscode.CommentThread) => s.comments.resolve(thread)),
     registerCommand('requestChanges', (arg: RunArg, note?: string) => requestChanges(s, arg, note)),
@@ -80,7 +92,10 @@ async function decide(
   s.store.applyChanges(result.changes);
   if (result.conflicts.length) {
     const paths = result.changes.filter((c) => result.conflicts.includes(c.id)).map((c) => c.path);
-    void vscode.window.showWarningMessage(`DevFactory: ${paths.join(', ')} changed since the run proposed it; the change was not applied. Open its diff to compare.`);
+    const message = `DevFactory: ${paths.join(', ')} changed since the run proposed it; nothing was written. Resolve it in the merge editor, then Mark Resolved.`;
+    void vscode.window.showWarningMessage(message, 'Resolve').then((choice) => {
+      if (choice === 'Resolve') void vscode.commands.executeCommand('devfactory.resolveConflict', result.conflicts[0]);
+    });
   }
   return result;
 }

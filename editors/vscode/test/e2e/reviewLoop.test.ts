@@ -3,7 +3,8 @@
  * change; the suite opens its diff, comments on a proposed line through the Comments API,
  * sends the comment back with Request Changes (the run works a second iteration and the thread
  * shows resolved), commits the run's branch, is refused a push until Submit Review approves
- * the run, then pushes to a bare remote; the diff editor's title Approve takes a change.
+ * the run, then pushes to a bare remote; the diff editor's title Approve takes a change; a
+ * conflict opens in the merge editor and Mark Resolved settles it from the file.
  * Needs the daemon's review (changes/comment|comments|requestChanges, reviews/submit) and git
  * (git/commit|push) features.
  */
@@ -93,5 +94,37 @@ suite('DevFactory review loop', () => {
     await vscode.commands.executeCommand('devfactory.approveChange', tab.modified, { groupId: 0 });
     await waitFor('the changelog applied', () => api.store.change(changelog.id)?.status === ChangeStatus.APPLIED);
     await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+  });
+
+  test('a conflict opens in the merge editor, and Mark Resolved settles it from your file', async () => {
+    const readmeUri = vscode.Uri.joinPath(api.root, 'README.md');
+    const document = await vscode.workspace.openTextDocument(readmeUri);
+    const edit = new vscode.WorkspaceEdit();
+    edit.replace(readmeUri, document.lineAt(0).range, '# My sample');
+    await vscode.workspace.applyEdit(edit);
+    const result = await vscode.commands.executeCommand<{ conflicts: number[] }>('devfactory.approveChange', readme.id);
+    assert.deepEqual(result?.conflicts, [readme.id]);
+    assert.equal(api.store.change(readme.id)?.status, ChangeStatus.CONFLICT);
+
+    await vscode.commands.executeCommand('devfactory.resolveConflict', readme.id);
+    const merge = await waitFor('the merge editor', () => {
+      const input = vscode.window.tabGroups.activeTabGroup.activeTab?.input as { base?: vscode.Uri; input1?: vscode.Uri; input2?: vscode.Uri; result?: vscode.Uri } | undefined;
+      return input?.base && input;
+    });
+    assert.deepEqual(
+      [merge.base, merge.input1, merge.input2].map((u) => new URLSearchParams(u!.query).get('side')),
+      ['before', 'yours', 'after'],
+    );
+    assert.equal(merge.result?.toString(), readmeUri.toString());
+    await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+
+    // The user takes the run's title in their file, then marks the conflict resolved.
+    const take = new vscode.WorkspaceEdit();
+    take.replace(readmeUri, document.lineAt(0).range, '# DevFactory sample');
+    await vscode.workspace.applyEdit(take);
+    const resolved = await vscode.commands.executeCommand<Change>('devfactory.markResolved', readme.id);
+    assert.equal(resolved?.status, ChangeStatus.APPLIED);
+    assert.equal(api.store.change(readme.id)?.status, ChangeStatus.APPLIED);
+    await document.save();
   });
 });
