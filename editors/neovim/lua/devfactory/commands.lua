@@ -142,6 +142,18 @@ M.subcommands = {
       review().diff(fargs)
     end,
   },
+  resolve = {
+    usage = 'resolve [change]',
+    run = function(fargs)
+      review().resolve(fargs)
+    end,
+  },
+  resolved = {
+    usage = 'resolved [change]',
+    run = function(fargs)
+      review().resolved(fargs)
+    end,
+  },
   changes = {
     usage = 'changes [run]',
     run = function(fargs)

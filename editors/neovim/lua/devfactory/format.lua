@@ -257,7 +257,7 @@ function M.hunk_item(change, hunk)
       change.status
     )
     if change.status == constants.ChangeStatus.CONFLICT then
-      text = ('%s %s; compare with :DevFactory diff %d'):format(
+      text = ('%s %s; resolve with :DevFactory resolve %d'):format(
         text,
         change.reason or 'your edits overlap it',
         change.id
