@@ -6,7 +6,8 @@
 ---
 --- The hunks and their proposed text come from devfactory/changes/list and changes/diff; where
 --- the daemon publishes diagnostics, their lines place the hunks (mapped through your edits
---- since the run started). Drawn again when the diagnostics or a change move.
+--- since the run started). Drawn again when the diagnostics or a change move; not drawn while
+--- the buffer is in a diff window (the diff shows the proposal).
 local async = require('devfactory.async')
 local config = require('devfactory.config')
 local constants = require('devfactory.constants')
@@ -109,10 +110,21 @@ local function read(client, bufnr)
   return hunks
 end
 
+--- True while a window shows the buffer in diff mode (the diff shows the proposal already,
+--- and virtual lines on one side would put the two sides out of line).
+local function in_diff(bufnr)
+  return vim.iter(vim.fn.win_findbuf(bufnr)):any(function(win)
+    return vim.wo[win].diff
+  end)
+end
+
 --- Draw `hunks` in `bufnr` (replacing what was drawn).
 local function draw(bufnr, hunks)
   vim.api.nvim_buf_clear_namespace(bufnr, M.NS, 0, -1)
   M.drawn[bufnr] = hunks
+  if in_diff(bufnr) then
+    return
+  end
   local line_count = vim.api.nvim_buf_line_count(bufnr)
   for _, item in ipairs(hunks) do
     for line = item.first, item.last - 1 do
@@ -242,6 +254,22 @@ local ACTIONS = {
     end,
   },
 }
+
+local group = vim.api.nvim_create_augroup('devfactory.inline', { clear = true })
+-- Entering or leaving diff mode (:DevFactory diff, its tab closed) changes what is drawn.
+vim.api.nvim_create_autocmd('OptionSet', {
+  group = group,
+  pattern = 'diff',
+  callback = function()
+    M.refresh_all()
+  end,
+})
+vim.api.nvim_create_autocmd('WinClosed', {
+  group = group,
+  callback = function()
+    M.refresh_all()
+  end,
+})
 
 --- The daemon attached to a buffer (lsp/devfactory.lua's on_attach): keymaps and drawing.
 ---@param client vim.lsp.Client
