@@ -147,11 +147,16 @@ def nvim(tmp_path: Path) -> Iterator[Nvim]:
     editor.close()
 
 
-def save(name: str, screen: str) -> None:
+def save(name: str, screen: str, until: str | None = None) -> None:
+    """Keep the screen for the README: down to the first row starting with ``until`` (the
+    status line of the window shown), without the rows of ``~`` past a buffer's end."""
     folder = os.environ.get("DEVFACTORY_SCREENSHOTS")
     if folder:
+        rows = screen.splitlines()
+        last = next((i for i, row in enumerate(rows) if until and row.startswith(until)), None)
+        kept = [row for row in rows[: None if last is None else last + 1] if row.strip() != "~"]
         Path(folder).mkdir(parents=True, exist_ok=True)
-        (Path(folder) / f"{name}.txt").write_text(screen.rstrip() + "\n")
+        (Path(folder) / f"{name}.txt").write_text("\n".join(kept).rstrip() + "\n")
 
 
 @pytest.mark.timeout(WAIT_S * 4)
@@ -168,7 +173,7 @@ def test_a_run_reads_in_the_console_and_its_hunk_shows_where_you_look(nvim: Nvim
     nvim.type("\x1b\x17k2G\\dp")  # back to the code window, line 2, preview the hunk
     review = nvim.wait_for("the hunk preview", lambda text: "run #1 proposes (hunk 1)" in text)
     assert "-    return 'hi'" in review and "+    return 'hello'" in review
-    save("neovim-review", review)
+    save("neovim-review", review, until="app.py ")
 
     nvim.type("\x1b:DevFactory diff\r")
     diff = nvim.wait_for("the diff tab", lambda text: "devfactory://change/" in text)
@@ -177,4 +182,4 @@ def test_a_run_reads_in_the_console_and_its_hunk_shows_where_you_look(nvim: Nvim
     assert any("return 'hi'" in row and "return 'hello'" in row for row in rows), (
         "the two sides line up (no virtual lines in a diff window)"
     )
-    save("neovim-diff", diff)
+    save("neovim-diff", diff, until="~ ")
