@@ -313,6 +313,18 @@ local function pick_change(changes, prompt, take_single)
   })
 end
 
+--- One of the changes in `status` (all runs), picked; nil (and `empty` said) when there are none.
+---@return integer?
+local function pick_listed(client, status, empty, prompt, take_single)
+  local list = rpc.call(R.CHANGES_LIST, { status = status }, { client = client })
+  if #list.changes == 0 then
+    ui.info(empty)
+    return nil
+  end
+  local change = pick_change(list.changes, prompt, take_single)
+  return change and change.id
+end
+
 --- `:DevFactory diff [change]`: the named change, else the one under the cursor, else one of
 --- the current file's, else one of all proposed changes.
 ---@param fargs string[]
@@ -331,18 +343,14 @@ function M.diff(fargs)
     change_id = change and change.id
   end
   if not change_id then
-    local list = rpc.call(
-      R.CHANGES_LIST,
-      { status = constants.ChangeStatus.PROPOSED },
-      { client = client }
-    )
-    if #list.changes == 0 then
-      ui.info('no proposed changes to show')
-      return
-    end
     -- Not about the current file: always show what would open.
-    local change = pick_change(list.changes, 'Show the diff of which proposed change?', false)
-    change_id = change and change.id
+    change_id = pick_listed(
+      client,
+      constants.ChangeStatus.PROPOSED,
+      'no proposed changes to show',
+      'Show the diff of which proposed change?',
+      false
+    )
   end
   if change_id then
     M.show_diff(client, change_id)
@@ -361,17 +369,13 @@ local function conflict_id(client, arg)
   if type(vim.b.devfactory_change) == 'table' then
     return vim.b.devfactory_change.id
   end
-  local list = rpc.call(
-    R.CHANGES_LIST,
-    { status = constants.ChangeStatus.CONFLICT },
-    { client = client }
+  return pick_listed(
+    client,
+    constants.ChangeStatus.CONFLICT,
+    'no conflicts to resolve',
+    'Resolve which conflict?',
+    true
   )
-  if #list.changes == 0 then
-    ui.info('no conflicts to resolve')
-    return nil
-  end
-  local change = pick_change(list.changes, 'Resolve which conflict?', true)
-  return change and change.id
 end
 
 --- `:DevFactory resolve [change]`: the conflict side by side (your file on the left, editable;

@@ -21,22 +21,18 @@ from devfactory.protocol.git import GitCommitParams, GitCommitResult, GitPushPar
 from devfactory.protocol.methods import Requests
 from devfactory.protocol.runs import Run, RunIdParams
 
-from .client import connect, run_async
+from .client import connect, request, run_async
 from .follow import LiveRun, answerer, replay
 from .run_session import console, end_of, show_changes
 from .timeline import Timeline, status_text
 
 
 def add_comment(change_id: int, line: int, body: str, workspace: Path) -> None:
-    async def go() -> ReviewComment:
-        async with connect(workspace) as client:
-            comment: ReviewComment = await client.call(
-                Requests.CHANGES_COMMENT,
-                ChangeCommentParams(change_id=change_id, line=line, body=body),
-            )
-            return comment
-
-    comment = run_async(go)
+    comment: ReviewComment = request(
+        workspace,
+        Requests.CHANGES_COMMENT,
+        ChangeCommentParams(change_id=change_id, line=line, body=body),
+    )
     console.print(
         f"Comment {comment.id} on change {comment.change_id} line {comment.line} "
         f"(run {comment.run_id})"
@@ -64,15 +60,11 @@ def comments_table(comments: list[ReviewComment]) -> Table:
 
 
 def list_comments(run_id: int, include_resolved: bool, workspace: Path) -> None:
-    async def go() -> CommentList:
-        async with connect(workspace) as client:
-            found: CommentList = await client.call(
-                Requests.CHANGES_COMMENTS,
-                CommentListParams(run_id=run_id, include_resolved=include_resolved),
-            )
-            return found
-
-    found = run_async(go)
+    found: CommentList = request(
+        workspace,
+        Requests.CHANGES_COMMENTS,
+        CommentListParams(run_id=run_id, include_resolved=include_resolved),
+    )
     if not found.comments:
         console.print(f"Run {run_id} has no {'' if include_resolved else 'open '}comments.")
         return
@@ -80,15 +72,11 @@ def list_comments(run_id: int, include_resolved: bool, workspace: Path) -> None:
 
 
 def submit_review(run_id: int, decision: ReviewDecision, notes: str, workspace: Path) -> None:
-    async def go() -> RunReview:
-        async with connect(workspace) as client:
-            review: RunReview = await client.call(
-                Requests.REVIEWS_SUBMIT,
-                ReviewSubmitParams(run_id=run_id, decision=decision, notes=notes),
-            )
-            return review
-
-    review = run_async(go)
+    review: RunReview = request(
+        workspace,
+        Requests.REVIEWS_SUBMIT,
+        ReviewSubmitParams(run_id=run_id, decision=decision, notes=notes),
+    )
     console.print(f"Run {review.run_id} reviewed: {review.decision.value}")
     if review.decision is ReviewDecision.APPROVED:
         console.print(f"Publish it: [bold]devfactory push {review.run_id}[/]", soft_wrap=True)
@@ -126,26 +114,16 @@ def request_changes(run_id: int, note: str, workspace: Path, *, automatic: bool)
 
 
 def commit(run_id: int, message: str | None, workspace: Path) -> None:
-    async def go() -> GitCommitResult:
-        async with connect(workspace) as client:
-            result: GitCommitResult = await client.call(
-                Requests.GIT_COMMIT, GitCommitParams(run_id=run_id, message=message)
-            )
-            return result
-
-    result = run_async(go)
+    result: GitCommitResult = request(
+        workspace, Requests.GIT_COMMIT, GitCommitParams(run_id=run_id, message=message)
+    )
     console.print(f"Committed {result.commit_sha[:12]} on {result.branch}")
 
 
 def push(run_id: int, remote: str, workspace: Path) -> None:
-    async def go() -> GitPushResult:
-        async with connect(workspace) as client:
-            result: GitPushResult = await client.call(
-                Requests.GIT_PUSH, GitPushParams(run_id=run_id, remote=remote)
-            )
-            return result
-
-    result = run_async(go)
+    result: GitPushResult = request(
+        workspace, Requests.GIT_PUSH, GitPushParams(run_id=run_id, remote=remote)
+    )
     console.print(f"Pushed {result.branch} to {result.remote}")
     if result.output:
         console.print(f"[dim]{escape(result.output)}[/]")

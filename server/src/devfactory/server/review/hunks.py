@@ -9,6 +9,8 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable, Sequence
 
+import msgspec
+
 from devfactory.protocol.changes import Hunk
 from devfactory.protocol.enums import ChangeStatus
 
@@ -137,12 +139,4 @@ def decided(hunks: Sequence[Hunk]) -> ChangeStatus | None:
 
 def with_status(hunk: Hunk, status: ChangeStatus) -> Hunk:
     """The same hunk in another state."""
-    return Hunk(
-        index=hunk.index,
-        old_start=hunk.old_start,
-        old_lines=hunk.old_lines,
-        new_start=hunk.new_start,
-        new_lines=hunk.new_lines,
-        header=hunk.header,
-        status=status,
-    )
+    return msgspec.structs.replace(hunk, status=status)
