@@ -193,6 +193,17 @@ function H.wait_note(captured, text, ms)
   end, captured)
 end
 
+--- Run `command` and return the first notification it makes (waiting for it), or nil.
+---@return {message: string, level: integer}?
+function H.first_note(captured, command, ms)
+  local before = #captured
+  H.cmd(command)
+  H.wait(ms or 10000, function()
+    return #captured > before
+  end)
+  return captured[before + 1]
+end
+
 --- Setup options that start the daemon under test with the scripted provider.
 function H.options(extra)
   return vim.tbl_deep_extend('force', {

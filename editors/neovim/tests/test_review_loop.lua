@@ -103,23 +103,16 @@ h.test(':DevFactory commit, and push only after an approved review', function()
   local committed = h.wait_note(notes, 'committed ')
   h.check('the commit is confirmed', committed, notes)
   local branch = committed and committed.message:match(' on (%S+)$')
-  local before = #notes
-  h.cmd('DevFactory push')
-  h.wait(10000, function()
-    return #notes > before
-  end)
+  local refused = h.first_note(notes, 'DevFactory push') or { message = '' }
   h.eq('the push is refused with the reason and the fix', {
     level = vim.log.levels.ERROR,
     refused = true,
     fix = true,
   }, {
-    level = notes[before + 1] and notes[before + 1].level,
-    refused = (notes[before + 1] or { message = '' }).message:find('has no review', 1, true) ~= nil,
-    fix = (notes[before + 1] or { message = '' }).message:find(
-      (':DevFactory review approve %d'):format(run_id or -1),
-      1,
-      true
-    ) ~= nil,
+    level = refused.level,
+    refused = refused.message:find('has no review', 1, true) ~= nil,
+    fix = refused.message:find((':DevFactory review approve %d'):format(run_id or -1), 1, true)
+      ~= nil,
   })
   h.eq('nothing reached the remote', '', vim.trim(h.git(remote, 'branch', '--list')))
   h.cmd('DevFactory review approve Looks good')
@@ -138,15 +131,10 @@ h.test(':DevFactory commit, and push only after an approved review', function()
 end)
 
 h.test('review without a verdict is a clear message', function()
-  local before = #notes
-  h.cmd('DevFactory review')
-  h.wait(5000, function()
-    return #notes > before
-  end)
   h.eq('one clean error', {
     message = 'DevFactory: review how? Use one of approve, comment, reject, request-changes, got nothing',
     level = vim.log.levels.ERROR,
-  }, notes[before + 1])
+  }, h.first_note(notes, 'DevFactory review'))
 end)
 
 h.finish()

@@ -21,15 +21,10 @@ local function runs()
 end
 
 h.test('a provider that cannot run is refused before the run, with the fix', function()
-  local before = #notes
-  h.cmd('DevFactory run Say hi')
-  h.wait(10000, function()
-    return #notes > before
-  end)
   h.eq('one clean error naming the variable and the way out', {
     message = "DevFactory: openai: no API key: set DEVFACTORY_TEST_UNSET_KEY in the daemon's environment (or list other variables in providers.openai.apiKeyEnv); fix it (:checkhealth devfactory) or choose another with --provider=",
     level = vim.log.levels.ERROR,
-  }, notes[before + 1])
+  }, h.first_note(notes, 'DevFactory run Say hi'))
   h.eq('no run was made', {}, runs())
 end)
 
