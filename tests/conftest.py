@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 import pytest_lsp
+from hypothesis import settings
 from pytest_lsp import ClientServerConfig
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -20,6 +22,12 @@ from support import (
     make_client,
     make_git_repo,
 )
+
+# Property tests: new examples on every local run, the same ones on every CI run (CI=true).
+# No deadline: an example's time is mostly a real daemon's, which a busy machine stretches.
+settings.register_profile("dev", deadline=None)
+settings.register_profile("ci", deadline=None, derandomize=True, print_blob=True)
+settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 
 @pytest.fixture

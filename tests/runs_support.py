@@ -7,7 +7,11 @@ A test writes a script (the model's turns) outside the workspace, creates a run 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
+import os
+import signal
 from collections.abc import AsyncIterator, Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -64,6 +68,22 @@ def turn(
 
 def finish(summary: str = "done") -> dict[str, object]:
     return turn("", call("finish", summary=summary))
+
+
+HOLD_TEST = """\
+import subprocess, sys, time
+
+def test_hold():
+    subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)", "{marker}"])
+    time.sleep(600)
+"""
+
+
+def holding_test(marker: str) -> tuple[dict[str, str], str]:
+    """A test file that holds for ten minutes (pytest and a child, both with ``marker`` in
+    their command lines) and the command that runs it: ``(files, command)``."""
+    name = f"test_{marker}.py"
+    return {name: HOLD_TEST.format(marker=marker)}, f"pytest -q -p no:cacheprovider {name}"
 
 
 def write_script(folder: Path, name: str, turns: Iterable[dict[str, object]]) -> Path:
@@ -159,3 +179,48 @@ def kinds(events: Iterable[Event]) -> list[str]:
 
 def statuses(events: Iterable[Event]) -> list[str]:
     return [k.removeprefix("status:") for k in kinds(events) if k.startswith("status:")]
+
+
+async def start_daemon(
+    workspace: Path, options: dict[str, object], env: dict[str, str] | None = None
+) -> DaemonClient:
+    """A daemon of the test's own (to kill or restart), initialized on ``workspace``."""
+    client = make_client()
+    await client.start_io(*SERVER_COMMAND, env=env)
+    await client.initialize_session(initialize_params(workspace, options=options))
+    return client
+
+
+async def kill_9(client: DaemonClient) -> int:
+    """``kill -9`` the client's daemon, as a crash would; returns its pid."""
+    assert client._server is not None
+    pid = client._server.pid
+    os.kill(pid, signal.SIGKILL)
+    # Both wait for the daemon's stdout to close, which never happens while a process it
+    # left behind holds it: bounded, so such a test fails on its assertions, not on a hang.
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(client._server.wait(), 10)
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(client.stop(), 10)
+    return pid
+
+
+async def stop_daemon(client: DaemonClient) -> None:
+    """Shut the daemon down as an editor would, or kill it if that fails (a failing test
+    must not hang on a daemon that never got ``exit``)."""
+    try:
+        await asyncio.wait_for(client.shutdown_session(), 15)
+    except Exception:
+        if client._server is not None and client._server.returncode is None:
+            client._server.kill()
+    await client.stop()
+
+
+async def until(predicate: Callable[[], bool], timeout: float = 20) -> None:
+    """Wait until ``predicate()`` holds (polling), at most ``timeout`` seconds."""
+
+    async def poll() -> None:
+        while not predicate():
+            await asyncio.sleep(0.05)
+
+    await asyncio.wait_for(poll(), timeout)

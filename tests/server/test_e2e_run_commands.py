@@ -3,12 +3,12 @@ group at once; pause lets the command finish and stops at the next step boundary
 
 from __future__ import annotations
 
-import asyncio
 import secrets
 from pathlib import Path
 
 import pytest
 
+from command_support import processes_with
 from devfactory.protocol.enums import EventType, RunStatus
 from devfactory.protocol.events import CommandFinished, decode_payload
 from devfactory.protocol.methods import Requests
@@ -18,10 +18,12 @@ from runs_support import (
     call,
     create_run,
     finish,
+    holding_test,
     kinds,
     replay,
     shared_daemon,
     turn,
+    until,
     wait_event,
     wait_finished,
     wait_status,
@@ -32,13 +34,6 @@ from support import DaemonClient, make_git_repo, write_files
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 S = RunStatus
 
-HOLD = """\
-import subprocess, sys, time
-
-def test_hold():
-    subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)", "{marker}"])
-    time.sleep(600)
-"""
 BRIEF = """\
 import time
 
@@ -55,33 +50,12 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
 daemon = shared_daemon(RUN_OPTIONS)
 
 
-def processes_with(marker: str) -> list[int]:
-    """Pids of the processes whose command line mentions ``marker`` (any pid namespace)."""
-    found = []
-    for proc in Path("/proc").iterdir():
-        if proc.name.isdigit():
-            try:
-                if marker.encode() in (proc / "cmdline").read_bytes():
-                    found.append(int(proc.name))
-            except OSError:
-                continue  # it just exited
-    return found
-
-
-async def until(predicate, timeout: float = 20) -> None:
-    async def poll() -> None:
-        while not predicate():
-            await asyncio.sleep(0.05)
-
-    await asyncio.wait_for(poll(), timeout)
-
-
 async def test_cancel_kills_the_command_and_its_children(
     daemon: DaemonClient, workspace: Path, tmp_path: Path
 ):
     marker = f"devfactory_hold_{secrets.token_hex(6)}"
-    write_files(workspace, {f"test_{marker}.py": HOLD.format(marker=marker)})
-    command = f"pytest -q -p no:cacheprovider test_{marker}.py"
+    files, command = holding_test(marker)
+    write_files(workspace, files)
     script = write_script(
         tmp_path,
         "hold",

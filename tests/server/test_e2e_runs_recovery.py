@@ -4,10 +4,6 @@ runs were kept (and now run), and worktrees and events are intact."""
 
 from __future__ import annotations
 
-import contextlib
-import os
-import signal
-import sys
 from pathlib import Path
 
 from devfactory.protocol.enums import EventType, HitlStatus, RunStatus
@@ -19,25 +15,21 @@ from runs_support import (
     call,
     create_run,
     finish,
+    kill_9,
     kinds,
     replay,
+    start_daemon,
+    stop_daemon,
     turn,
     wait_event,
     wait_finished,
     wait_status,
     write_script,
 )
-from support import DaemonClient, initialize_params, make_client, make_git_repo
+from support import make_git_repo
 
 S = RunStatus
 OPTIONS = {**RUN_OPTIONS, "maxConcurrentRuns": 2}
-
-
-async def start_daemon(workspace: Path) -> DaemonClient:
-    client = make_client()
-    await client.start_io(sys.executable, "-P", "-m", "devfactory.server", "serve", "--stdio")
-    await client.initialize_session(initialize_params(workspace, options=OPTIONS))
-    return client
 
 
 async def test_kill_9_mid_run_then_restart(tmp_path: Path):
@@ -53,7 +45,7 @@ async def test_kill_9_mid_run_then_restart(tmp_path: Path):
     )
     later = write_script(tmp_path, "later", [turn("1. Later"), finish("done later")])
 
-    first = await start_daemon(workspace)
+    first = await start_daemon(workspace, OPTIONS)
     try:
         running = await create_run(first, working)
         await wait_event(first, running.id, EventType.FILE_UPDATED)
@@ -62,15 +54,10 @@ async def test_kill_9_mid_run_then_restart(tmp_path: Path):
         queued = await create_run(first, later)
         assert queued.status is S.QUEUED
         before = {run.id: await replay(first, run.id) for run in (running, waiting, queued)}
-        assert first._server is not None
-        pid = first._server.pid
-        os.kill(pid, signal.SIGKILL)
-        await first._server.wait()
     finally:
-        with contextlib.suppress(Exception):
-            await first.stop()
+        pid = await kill_9(first)
 
-    second = await start_daemon(workspace)
+    second = await start_daemon(workspace, OPTIONS)
     try:
         for run, was in ((running, "running"), (waiting, "waiting_for_user")):
             failed: Run = await second.call(Requests.RUNS_GET, RunIdParams(run_id=run.id))
@@ -101,6 +88,5 @@ async def test_kill_9_mid_run_then_restart(tmp_path: Path):
         )
         daemons = sorted(p.name for p in (workspace / ".devfactory" / "daemons").iterdir())
         assert len(daemons) == 1, f"the dead daemon's lock file is cleared: {daemons}"
-        await second.shutdown_session()
     finally:
-        await second.stop()
+        await stop_daemon(second)

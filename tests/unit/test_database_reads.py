@@ -45,9 +45,8 @@ async def test_commits_reach_the_database_file_through_the_background_checkpoint
     db = await Database.open(path, [Migration(1, "0001_items.sql", MIGRATION_SQL)])
     try:
         before = path.stat().st_size
-        await db.insert_many(
-            "INSERT INTO items (name) VALUES (?)", [("x" * 1000,) for _ in range(2000)]
-        )
+        rows = [("x" * 1000,) for _ in range(2000)]
+        await db.write(lambda conn: conn.executemany("INSERT INTO items (name) VALUES (?)", rows))
         assert path.stat().st_size == before, "committed to the WAL, not yet checkpointed"
 
         async def checkpointed() -> None:

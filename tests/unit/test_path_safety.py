@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +20,7 @@ import pytest
 
 from devfactory.protocol.settings import CommandSettings, Settings
 from devfactory.server.project.files import is_build_junk
+from devfactory.server.runs.ownership import pid_alive
 from devfactory.server.safefs import (
     FileTooLarge,
     PathRefused,
@@ -244,3 +247,35 @@ async def test_the_workspace_lock_orders_two_holders_on_the_same_file(tmp_path: 
     release.set()
     await asyncio.gather(holder, waiter)
     assert order == ["first in", "first out", "second in", "second out"]
+
+
+def dead_pid() -> int:
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    return process.pid
+
+
+def test_temp_files_of_dead_writers_are_removed_and_live_ones_kept(tmp_path: Path) -> None:
+    """A daemon killed between writing an atomic write's temp file and renaming it leaves the
+    temp file next to the user's file: the next daemon removes it, never a live writer's, and
+    never through a link."""
+    root, outside = tmp_path / "ws", tmp_path / "outside"
+    outside.mkdir()
+    root.mkdir()
+    tree = SafeTree(root)
+    tree.write("src/app.py", b"new\n")
+    stale = root / "src" / f".app.py.{dead_pid()}.0a1b2c3d.devfactory"
+    live = root / "src" / f".app.py.{os.getpid()}.9f8e7d6c.devfactory"
+    unrelated = root / "src" / ".app.py.devfactory"
+    beyond_link = outside / stale.name
+    for path in (stale, live, unrelated, beyond_link):
+        path.write_bytes(b"half")
+    (root / "linked").symlink_to(outside)
+
+    rels = ["src/app.py", "src/other.py", "gone/x.py", "linked/a.py"]
+    assert tree.remove_stale_temps(rels, pid_alive) == 1
+    assert sorted(p.name for p in (root / "src").iterdir()) == sorted(
+        ["app.py", live.name, unrelated.name]
+    )
+    assert (root / "src" / "app.py").read_bytes() == b"new\n"
+    assert beyond_link.exists()

@@ -120,7 +120,9 @@ local function check_daemon(health)
       )
     )
   else
-    vim.health.error('database check failed: ' .. tostring(health.databasePath))
+    vim.health.error(
+      ('database %s: %s'):format(tostring(health.databasePath), health.databaseProblem or 'check failed')
+    )
   end
   if health.sqliteVecVersion then
     vim.health.ok('sqlite-vec ' .. health.sqliteVecVersion)

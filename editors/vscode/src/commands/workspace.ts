@@ -56,7 +56,7 @@ export function registerWorkspaceCommands(s: Services): vscode.Disposable[] {
       const detail = [
         `daemon ${health.version}, protocol ${health.protocolVersion}, Python ${health.pythonVersion}`,
         `SQLite ${health.sqliteVersion}, sqlite-vec ${health.sqliteVecVersion ?? 'missing'}`,
-        `database ${health.databaseOk ? 'ok' : 'FAILED its check'}: ${health.databasePath}`,
+        `database ${health.databaseOk ? 'ok' : `FAILED (${health.databaseProblem})`}: ${health.databasePath}`,
         `sandbox: ${sandboxText(health.sandbox)}`,
         health.provider && `provider ${health.provider.name}: ${health.provider.ready ? 'ready' : `cannot run: ${health.provider.problem}`}`,
         counts && `counts: ${counts}`,

@@ -552,6 +552,7 @@ export interface Health {
   counts: Record<string, number>;
   databaseOk: boolean;
   databasePath: string;
+  databaseProblem: string | null;
   embedder: string | null;
   logPath: string;
   projectId: number | null;

@@ -63,6 +63,9 @@ class Health(Model, kw_only=True):
     sqlite_version: str
     sqlite_vec_version: str | None
     database_ok: bool
+    database_problem: str | None = None
+    """Why ``database_ok`` is false: writes fail (a full disk, a stuck writer) or the integrity
+    check found damage."""
     database_path: str
     schema_version: int
     project_id: int | None

@@ -9,18 +9,23 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
+import threading
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Iterable
-from typing import Any, TypeVar
+from typing import Any, BinaryIO, TypeVar, cast
 
 import msgspec
 from lsprotocol import types
+from pygls.exceptions import FeatureRequestError, JsonRpcException
+from pygls.io_ import StdoutWriter
 from pygls.lsp.server import LanguageServer
 
 from .documents import DocumentListener
 from .errors import Unavailable
 from .lsp_protocol import DevFactoryProtocol, converter_factory
 from .services import Services
+from .transport import read_frames
 from .version import __version__
 
 log = logging.getLogger(__name__)
@@ -52,6 +57,38 @@ class DevFactoryServer(LanguageServer):
         self.document_listeners: list[DocumentListener] = []
         """Called on every didOpen/didChange/didSave/didClose (see :mod:`.documents`)."""
         self._tasks: set[asyncio.Task[Any]] = set()
+
+    def start_io(self, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> None:
+        """Serve on stdio until the client exits or hangs up: pygls' stdio server, with
+        bounded framing (:mod:`.transport`) and checked messages (:mod:`.envelope`)."""
+        protocol = cast(DevFactoryProtocol, self.protocol)
+        self._stop_event = stop_event = threading.Event()
+        protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
+        frames = read_frames(
+            stop_event,
+            stdin or sys.stdin.buffer,
+            self.thread_pool,
+            on_message=protocol.handle_frame,
+            on_bad_frame=protocol.reject_frame,
+        )
+        try:
+            asyncio.run(frames)
+        except BrokenPipeError:
+            log.error("the connection to the client is lost; shutting down")
+        except (KeyboardInterrupt, SystemExit):
+            pass
+        finally:
+            self.shutdown()
+
+    def report_server_error(self, error: Exception, source: Any) -> None:
+        """pygls shows errors no request is waiting for (a malformed message, a failing
+        notification handler) as an "Error in server" dialog; they belong in the log."""
+        if source is FeatureRequestError:
+            return  # answered to the request, and logged by pygls
+        trace = ""
+        if isinstance(error, JsonRpcException) and isinstance(error.data, dict):
+            trace = "".join(error.data.get("traceback", []))
+        log.error("%s: %s\n%s", getattr(source, "__name__", source), error, trace)
 
     @property
     def services(self) -> Services:

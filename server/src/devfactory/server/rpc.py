@@ -2,7 +2,9 @@
 
 A handler is ``async def handler(params: SomeParams) -> SomeResult``; the method's types come
 from the protocol registry. Params are validated with msgspec, so a bad request gets
-InvalidParams naming the field, and the result Struct is serialised by our converter.
+InvalidParams naming the field, and the result Struct is serialised by our converter. Values
+JSON allows but nothing downstream can hold (integers beyond 64 bits for SQLite, NUL for paths
+and C strings) are refused here, once, for every method.
 """
 
 from __future__ import annotations
@@ -15,8 +17,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import msgspec
 
 from devfactory.protocol.methods import REQUESTS
+from devfactory.storage import DatabaseError
+from devfactory.storage.errors import full_disk
 
-from .errors import InvalidParams
+from .errors import InvalidParams, Unavailable
 
 if TYPE_CHECKING:
     from .app import DevFactoryServer
@@ -30,8 +34,35 @@ Handler = Callable[[P], Awaitable[R]]
 _INJECTED_FAULTS = frozenset(filter(None, os.environ.get("DEVFACTORY_INJECT_FAULT", "").split(",")))
 
 
+INT_MIN, INT_MAX = -(2**63), 2**63 - 1
+"""The integers SQLite (and every id, count and limit) can hold."""
+
+
+def refuse_unstorable(raw: Any) -> str | None:
+    """Why ``raw`` holds a value no handler can store (with its path), or None."""
+    stack: list[tuple[Any, str]] = [(raw, "$")]
+    while stack:
+        value, path = stack.pop()
+        if isinstance(value, bool):
+            continue
+        if isinstance(value, int) and not INT_MIN <= value <= INT_MAX:
+            return f"integer out of range (it must fit in 64 bits) - at `{path}`"
+        if isinstance(value, str) and "\0" in value:
+            return f"a string must not contain NUL characters - at `{path}`"
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if "\0" in key:
+                    return f"a field name must not contain NUL characters - at `{path}`"
+                stack.append((item, f"{path}.{key}"))
+        elif isinstance(value, list):
+            stack.extend((item, f"{path}[{i}]") for i, item in enumerate(value))
+    return None
+
+
 def decode_params(method: str, params_type: type[P], raw: Any) -> P:
     """Validate raw JSON params against ``params_type``; raise InvalidParams naming the field."""
+    if (problem := refuse_unstorable(raw)) is not None:
+        raise InvalidParams(f"invalid params for {method}: {problem}")
     try:
         return msgspec.convert({} if raw is None else raw, params_type)
     except msgspec.ValidationError as exc:
@@ -55,7 +86,12 @@ def request(
             params = decode_params(method, spec.params, raw)
             if method in _INJECTED_FAULTS:
                 raise RuntimeError(f"fault injected into {method} (DEVFACTORY_INJECT_FAULT)")
-            return await fn(params)
+            try:
+                return await fn(params)
+            except (DatabaseError, OSError) as exc:
+                if (full := full_disk(exc)) is None:
+                    raise
+                raise Unavailable(str(full)) from None  # the user can fix it: say how
 
         server.feature(method)(handler)
         return fn

@@ -16,6 +16,7 @@ from devfactory.storage import Store
 
 from .git.runner import GitResult, GitRunner
 from .paths import StatePaths
+from .runs.ownership import DaemonLock
 
 if TYPE_CHECKING:
     from .events.bus import EventBus
@@ -35,6 +36,7 @@ class Services:
         store: Store,
         project: Project,
         is_git_repo: bool,
+        daemon: DaemonLock,
     ) -> None:
         self.paths = paths
         self.settings = settings
@@ -42,6 +44,9 @@ class Services:
         self.project = project
         self.is_git_repo = is_git_repo
         """False when the workspace is not a git repository (snapshots use a private one)."""
+        self.daemon = daemon
+        """This daemon's identity in the workspace: who runs a run or a command, so the next
+        daemon can tell what one that died left behind."""
         self.git = GitRunner(paths.root, on_finished=self.record_git)
         """git in the workspace, every call recorded in the audit log."""
         self.events: EventBus | None = None

@@ -2,8 +2,10 @@
 
 This machine's (and many macOS) Pythons cannot load SQLite extensions, so connections come
 from ``sqlean`` (a bundled modern SQLite with FTS5 and extension loading) and are handed to
-aiosqlite. One writer connection behind an asyncio lock serialises writes, so concurrent runs
-never see SQLITE_BUSY; a second connection serves reads (WAL lets them run alongside).
+aiosqlite. Every write is one job on the single writer connection's thread, BEGIN to COMMIT:
+jobs queue on that thread, so concurrent runs never see SQLITE_BUSY, and a cancelled caller
+cannot leave the connection inside a transaction. A second connection serves reads (WAL lets
+them run alongside).
 """
 
 from __future__ import annotations
@@ -13,15 +15,18 @@ import contextlib
 import importlib.resources
 import importlib.util
 import logging
+import os
 import re
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 import aiosqlite
 import sqlean
+
+from .errors import DatabaseError, SchemaTooNewError, full_disk
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -31,14 +36,11 @@ CHECKPOINT_INTERVAL_S = 0.5
 WRITER_AUTOCHECKPOINT_PAGES = 10_000
 """The writer checkpoints by itself only if the background checkpointer fell this far behind."""
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
-
-
-class DatabaseError(RuntimeError):
-    """The database cannot be opened as it is; the message says what to do."""
-
-
-class SchemaTooNewError(DatabaseError):
-    """The database was written by a newer DevFactory; it is left untouched."""
+MAX_PAGES_VARIABLE = "DEVFACTORY_DB_MAX_PAGES"
+"""A ceiling on the database's size in pages for the daemon's writes (SQLite's
+``max_page_count``): tests fill it to see what a full disk does, with SQLite's own
+SQLITE_FULL."""
+__all__ = ["Database", "DatabaseError", "Migration", "SchemaTooNewError", "in_transaction"]
 
 
 @dataclass(frozen=True)
@@ -121,6 +123,17 @@ def _migrate(conn: sqlite3.Connection, migrations: Sequence[Migration], path: st
     return int(current)
 
 
+def _unusable(path: str, exc: sqlean.DatabaseError) -> str:
+    """What to do about a database SQLite refuses to open."""
+    if isinstance(exc, sqlean.OperationalError):  # locked, unreadable: not the file's fault
+        return f"cannot open the workspace database {path}: {exc}"
+    return (
+        f"the workspace database {path} is damaged or is not a DevFactory database ({exc}): "
+        f"move it aside (mv {path} {path}.broken) and restart the daemon, which creates a "
+        "new one"
+    )
+
+
 async def _on_thread(conn: aiosqlite.Connection, fn: Callable[..., T], *args: Any) -> T:
     """``fn(sqlite3_connection, *args)`` as one job on the connection's thread."""
     result: T = await conn._execute(fn, conn._conn, *args)  # type: ignore[no-untyped-call]
@@ -141,23 +154,45 @@ def _read(conn: sqlite3.Connection, sql: str, params: Sequence[Any], one: bool) 
         cursor.close()
 
 
-def _write(conn: sqlite3.Connection, sql: str, rows: Sequence[Sequence[Any]], many: bool) -> int:
-    """A whole write transaction in one job on the writer thread; returns the last row id.
+def in_transaction(conn: sqlite3.Connection, fn: Callable[..., T], *args: Any) -> T:
+    """``fn(conn, *args)`` between BEGIN IMMEDIATE and COMMIT, on the calling thread.
 
-    One thread hop instead of four (BEGIN, statement, id, COMMIT): the event bus commits a
-    batch per hop, so this is most of what bounds events per second.
+    Whatever fails, COMMIT included (a disk that fills as the WAL grows), rolls the whole
+    transaction back, so the connection is never left inside it.
     """
     conn.execute("BEGIN IMMEDIATE")
     try:
-        cursor = conn.executemany(sql, rows) if many else conn.execute(sql, rows[0])
-        last = cursor.lastrowid
-        if many or last is None:
-            last = conn.execute("SELECT last_insert_rowid()").fetchone()[0]
+        result = fn(conn, *args)
+        conn.commit()
     except BaseException:
-        conn.rollback()
+        if conn.in_transaction:
+            try:
+                conn.rollback()
+            except sqlean.Error:
+                log.exception("ROLLBACK failed; the writer may be stuck in a transaction")
         raise
-    conn.commit()
+    return result
+
+
+def _statement(conn: sqlite3.Connection, sql: str, params: Sequence[Any]) -> int:
+    """One statement; returns the last row id."""
+    last = conn.execute(sql, params).lastrowid
+    if last is None:
+        last = conn.execute("SELECT last_insert_rowid()").fetchone()[0]
     return int(last or 0)
+
+
+def _changes(conn: sqlite3.Connection, sql: str, params: Sequence[Any]) -> int:
+    """One statement; returns how many rows it changed."""
+    return int(conn.execute(sql, params).rowcount)
+
+
+def _probe(conn: sqlite3.Connection) -> None:
+    """Take the database's write lock and give it back at once."""
+    if conn.in_transaction:
+        raise DatabaseError("the writer connection was left inside a transaction")
+    conn.execute("BEGIN IMMEDIATE")
+    conn.rollback()
 
 
 class Database:
@@ -175,7 +210,8 @@ class Database:
         self.schema_version = version
         self._writer = writer
         self._reader = reader
-        self._write_lock = asyncio.Lock()
+        self._write_problem: str | None = None
+        """Why the last write failed for want of room, until a write succeeds again."""
         self._checkpointer = checkpointer
         """Its own connection and thread: copies the WAL into the database in the background."""
         self._written = False
@@ -199,9 +235,14 @@ class Database:
         try:
             await writer
             version = await writer._execute(_migrate, writer._conn, plan, path_text)  # type: ignore[no-untyped-call]
+        except sqlean.DatabaseError as exc:
+            await writer.close()
+            raise DatabaseError(_unusable(path_text, exc)) from exc
         except BaseException:
             await writer.close()
             raise
+        if limit := os.environ.get(MAX_PAGES_VARIABLE):
+            await writer.execute(f"PRAGMA max_page_count = {int(limit)}")
         if path_text == ":memory:":
             return cls(path_text, writer, writer, version)
         # Checkpoints run on their own connection, so a commit never waits for one (with the
@@ -222,7 +263,7 @@ class Database:
             self._written = False
             try:
                 await self._checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)")
-            except sqlite3.Error:
+            except sqlean.Error:
                 log.warning("WAL checkpoint failed; the writer will checkpoint", exc_info=True)
 
     async def close(self) -> None:
@@ -230,12 +271,11 @@ class Database:
             self._checkpoints.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._checkpoints
-        async with self._write_lock:
-            if self._checkpointer is not None:
-                await self._checkpointer.close()
-            if self._reader is not self._writer:
-                await self._reader.close()
-            await self._writer.close()
+        if self._checkpointer is not None:
+            await self._checkpointer.close()
+        if self._reader is not self._writer:
+            await self._reader.close()
+        await self._writer.close()  # after the writes queued before it
 
     def stop_threads(self) -> None:
         """Close without an event loop (process exit after the loop is gone).
@@ -252,40 +292,44 @@ class Database:
 
     # -- writes --------------------------------------------------------------------------------
 
-    @contextlib.asynccontextmanager
-    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """A write transaction on the single writer connection; rolls back on error."""
-        async with self._write_lock:
-            self._written = True
-            await self._writer.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._writer
-            except BaseException:
-                await self._writer.rollback()
+    async def write(self, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(connection, *args)`` as one write transaction: one job on the writer thread.
+
+        Being one job is what makes a write safe to cancel: BEGIN to COMMIT (or ROLLBACK) runs
+        to its end whatever happens to the awaiting task, which at worst misses the result.
+        A full disk raises :class:`StorageFull`, with nothing of the write kept.
+        """
+        self._written = True
+        try:
+            result: T = await _on_thread(self._writer, in_transaction, fn, *args)
+        except (sqlean.Error, OSError) as exc:
+            if (full := full_disk(exc, self.path)) is None:
                 raise
-            else:
-                await self._writer.commit()
+            self._write_problem = str(full)
+            raise full from exc
+        self._write_problem = None
+        return result
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         """One write statement in its own transaction; returns ``lastrowid``."""
-        async with self._write_lock:
-            self._written = True
-            last: int = await _on_thread(self._writer, _write, sql, [params], False)
-            return last
+        return await self.write(_statement, sql, params)
 
-    async def insert_many(self, sql: str, rows: Iterable[Sequence[Any]]) -> list[int]:
-        """Insert rows in one transaction and return their ids, in order.
+    async def update(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """One write statement in its own transaction; returns how many rows it changed."""
+        return await self.write(_changes, sql, params)
 
-        Under the write lock nothing else inserts, so an AUTOINCREMENT table gives the batch
-        consecutive ids ending at ``last_insert_rowid()``.
+    async def check_writes(self) -> str | None:
+        """Why writes fail now, or None; cheap enough for every ``devfactory/health``.
+
+        Takes the write lock and gives it back on the writer thread (a writer stuck in a
+        transaction, or locked out, shows), and reports a disk that was full at the last write
+        until a write succeeds again.
         """
-        batch = list(rows)
-        if not batch:
-            return []
-        async with self._write_lock:
-            self._written = True
-            last: int = await _on_thread(self._writer, _write, sql, batch, True)
-        return list(range(last - len(batch) + 1, last + 1))
+        try:
+            await _on_thread(self._writer, _probe)
+        except (sqlean.Error, DatabaseError) as exc:
+            return f"writes fail: {exc}"
+        return self._write_problem
 
     # -- reads ---------------------------------------------------------------------------------
 
@@ -306,12 +350,3 @@ class Database:
         row = await self.fetchone("SELECT sqlite_version(), vec_version()")
         assert row is not None
         return str(row[0]), row[1]
-
-    async def run_sync(self, fn: Any, *args: Any) -> Any:
-        """Run ``fn(sqlite3_connection, *args)`` on the writer thread, under the write lock.
-
-        For bulk work (indexing) that would otherwise cost one thread hop per statement.
-        """
-        async with self._write_lock:
-            self._written = True
-            return await self._writer._execute(fn, self._writer._conn, *args)  # type: ignore[no-untyped-call]

@@ -7,7 +7,6 @@ token accounting.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -16,6 +15,7 @@ from typing import Any, Protocol
 from devfactory.protocol.enums import EventType
 from devfactory.protocol.events import AiMessage, Payload, PlanCreated
 
+from .arguments import check_arguments
 from .providers.base import ChatProvider, Message, ToolCall, ToolSpec, Turn, Usage
 from .providers.redaction import StreamRedactor, redact, redact_json
 from .providers.sdk import MALFORMED_ARGUMENTS_KEY
@@ -177,13 +177,15 @@ class AgentLoop:
     async def _call_tool(self, call: ToolCall) -> str:
         args = call.arguments
         try:
-            if call.name not in {spec.name for spec in self.specs}:
+            spec = next((spec for spec in self.specs if spec.name == call.name), None)
+            if spec is None:
                 raise ToolError(f"unknown or unavailable tool {call.name!r}")
             if MALFORMED_ARGUMENTS_KEY in args:
                 raise ToolError(
                     f"the arguments of {call.name} are not a JSON object: "
                     f"{str(args[MALFORMED_ARGUMENTS_KEY])[:200]}"
                 )
+            check_arguments(spec, args)
             if call.name == "ask_user":
                 choices = [str(c) for c in args.get("choices") or []]
                 return await self.handle.ask(str(args.get("question", "")), choices, call.id)
@@ -197,8 +199,10 @@ class AgentLoop:
             return str(await method(**args))
         except ToolError as exc:
             return f"error: {exc}"
-        except TypeError as exc:
-            return f"error: bad arguments for {call.name}: {exc}; arguments were {json.dumps(args)}"
+        except OSError as exc:  # a name too long, a file used as a folder: the model can adapt
+            path = args.get("path")
+            where = f" on {path[:100]!r}" if isinstance(path, str) else ""
+            return f"error: {call.name} failed{where}: {exc.strerror or exc}"
 
 
 _STEP = re.compile(r"^\s*(?:\d+[.)]|[-*])\s+(.+)$")

@@ -23,7 +23,8 @@ def render_health(health: Health) -> None:
     table = Table(title=f"DevFactory {health.version}", show_header=False, title_justify="left")
     table.add_column(style="bold")
     table.add_column()
-    db_state = "[green]ok[/]" if health.database_ok else "[red]damaged[/]"
+    problem = escape(health.database_problem or "damaged")
+    db_state = "[green]ok[/]" if health.database_ok else f"[red]{problem}[/]"
     table.add_row(
         "database", f"{db_state}  {health.database_path} (schema {health.schema_version})"
     )

@@ -16,7 +16,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 from devfactory.protocol.enums import EventType, Severity
 from devfactory.protocol.events import Event, EventNotification, Payload, encode_payload
@@ -26,6 +27,7 @@ from devfactory.storage.clock import now_iso
 from devfactory.storage.repositories.events import NewEvent
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 Sender = Callable[[str, EventNotification], None]
 Listener = Callable[[Event], None]
@@ -141,7 +143,25 @@ class EventBus:
         severity: Severity | None = None,
     ) -> Event:
         """Record an event; returns it with its id once it is committed (and sent)."""
-        new = NewEvent(
+        new = self.new_event(run_id, type, title, payload, message=message, severity=severity)
+        future: asyncio.Future[Event] = asyncio.get_running_loop().create_future()
+        self._pending.append((new, future))
+        self._wake.set()
+        if self._writer is None:
+            raise RuntimeError("EventBus.start() was not called")
+        return await future
+
+    def new_event(
+        self,
+        run_id: int | None,
+        type: EventType,
+        title: str,
+        payload: Payload,
+        *,
+        message: str = "",
+        severity: Severity | None = None,
+    ) -> NewEvent:
+        return NewEvent(
             project_id=self.project_id,
             run_id=run_id,
             type=type,
@@ -151,12 +171,20 @@ class EventBus:
             payload=encode_payload(type, payload),
             created_at=now_iso(),
         )
-        future: asyncio.Future[Event] = asyncio.get_running_loop().create_future()
-        self._pending.append((new, future))
-        self._wake.set()
-        if self._writer is None:
-            raise RuntimeError("EventBus.start() was not called")
-        return await future
+
+    async def record(
+        self, write: Callable[[], Awaitable[tuple[T, Event] | None]]
+    ) -> tuple[T, Event] | None:
+        """Deliver the event that ``write()`` commits together with another change (a run's
+        status and its ``run_status_changed``), in id order with every other event.
+
+        ``write`` returns the change and the committed event, or None when it wrote nothing.
+        """
+        async with self._delivering:
+            written = await write()
+            if written is not None:
+                self._delivered(written[1])
+        return written
 
     async def _write_loop(self) -> None:
         while True:
@@ -175,11 +203,15 @@ class EventBus:
                             future.set_exception(exc)
                     continue
                 for event, (_, future) in zip(events, batch, strict=True):
-                    if self._tail is not None:
-                        self._own_ids.add(event.id)
-                    self._deliver(event)
+                    self._delivered(event)
                     if not future.done():
                         future.set_result(event)
+
+    def _delivered(self, event: Event) -> None:
+        """Send an event this daemon committed (and tell the tail it is ours)."""
+        if self._tail is not None:
+            self._own_ids.add(event.id)
+        self._deliver(event)
 
     def _deliver(self, event: Event) -> None:
         try:

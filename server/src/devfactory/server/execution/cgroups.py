@@ -12,7 +12,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
+import time
 from pathlib import Path
+
+from ..runs.ownership import pid_alive
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 JOIN_SCRIPT = 'echo $$ > "$0" && exec "$@"'
@@ -88,6 +92,32 @@ class PidsController:
                 continue
             return controller
         return None
+
+    def remove_stale(self) -> list[str]:
+        """Remove the cgroups that daemons which died (kill -9) left behind, ending what still
+        runs in them; returns their names.
+
+        A command's cgroup is named ``<daemon pid>-...`` (a probe's ``probe-<pid>``); one whose
+        daemon pid is gone is stale. A pid that is alive again is left alone.
+        """
+        removed = []
+        for path in self.base.iterdir():
+            owner = path.name.removeprefix("probe-").split("-", 1)[0]
+            if not path.is_dir() or not owner.isdigit() or pid_alive(int(owner)):
+                continue
+            stale = CommandCgroup(path)
+            for _ in range(20):
+                members = stale.pids()
+                if not members:
+                    break
+                for pid in members:
+                    with contextlib.suppress(ProcessLookupError, PermissionError):
+                        os.kill(pid, signal.SIGKILL)
+                time.sleep(0.01)
+            stale.remove()
+            if not path.exists():
+                removed.append(path.name)
+        return removed
 
     def create(self, name: str, max_tasks: int) -> CommandCgroup:
         path = self.base / name

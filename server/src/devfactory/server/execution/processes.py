@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import os
 import signal
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -48,6 +49,11 @@ def _carries(pid: int, entry: os.DirEntry[str], uid: int, marker: bytes) -> bool
     return marker in Path(f"/proc/{pid}/environ").read_bytes()
 
 
+def marker_entry(marker: str) -> bytes:
+    """How ``marker`` appears in /proc/<pid>/environ."""
+    return f"{MARKER_VARIABLE}={marker}\0".encode()
+
+
 def sweep(pgid: int, marker: bytes, since_ticks: int) -> set[int]:
     """Live processes started since ``since_ticks`` that are in process group ``pgid`` or
     carry ``marker`` in their environment (blocking: reads /proc)."""
@@ -73,6 +79,23 @@ def sweep(pgid: int, marker: bytes, since_ticks: int) -> set[int]:
     return found
 
 
+def kill_marked(marker: str, rounds: int = 20) -> int:
+    """SIGKILL every process carrying ``marker`` (the leftovers of a command whose daemon
+    died) until none is left; returns how many there were (blocking: reads /proc)."""
+    token = marker_entry(marker)
+    killed: set[int] = set()
+    for _ in range(rounds):
+        found = sweep(-1, token, 0)  # no process group is -1: the marker alone decides
+        if not found:
+            break
+        for pid in found:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
+        killed |= found
+        time.sleep(POLL_S / 5)
+    return len(killed)
+
+
 class CommandProcess:
     """One started command and the processes it spawned."""
 
@@ -84,7 +107,7 @@ class CommandProcess:
     ) -> None:
         self.process = process
         self.pgid = process.pid
-        self.marker = f"{MARKER_VARIABLE}={marker}\0".encode()
+        self.marker = marker_entry(marker)
         self.cgroup = cgroup
         self.start_ticks = _start_ticks(process.pid)
         self.killed = False

@@ -9,13 +9,11 @@ and still records the result before the cancellation propagates.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import time
-from collections.abc import Coroutine
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from devfactory.protocol.commands import CommandExecution
 from devfactory.protocol.enums import EventType, OutputStream
@@ -27,9 +25,10 @@ from devfactory.protocol.events import (
     TestEvent,
 )
 from devfactory.protocol.runs import Run
-from devfactory.storage import Store
+from devfactory.storage import StorageFull, Store
 
 from ..events.bus import EventBus
+from ..shielding import finish_despite_cancel, until_stored
 from .cgroups import CommandCgroup
 from .output import OutputCapture
 from .pathguard import is_within
@@ -37,8 +36,6 @@ from .processes import CommandProcess
 from .report import counts_text, run_result, short
 from .testresults import junit_report, parse_summary, read_junit, recognise
 from .verdict import Verdict
-
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -70,17 +67,6 @@ class Launch:
     grace_s: float
     max_output_bytes: int
     output_interval_s: float
-
-
-async def finish_despite_cancel(coro: Coroutine[Any, Any, T], keep: set[asyncio.Task[Any]]) -> T:
-    """Run ``coro`` to the end even if the awaiting task is cancelled again meanwhile."""
-    task = asyncio.get_running_loop().create_task(coro)
-    keep.add(task)
-    task.add_done_callback(keep.discard)
-    while not task.done():
-        with contextlib.suppress(asyncio.CancelledError):
-            await asyncio.shield(task)
-    return task.result()
 
 
 class CommandRun:
@@ -199,9 +185,17 @@ class CommandRun:
     async def _record(
         self, process: CommandProcess, capture: OutputCapture, stop_reason: str | None
     ) -> CommandOutcome:
-        """Flush the output, read test counts, finish the row and tell the timeline."""
+        """Flush the output, read test counts, finish the row and tell the timeline.
+
+        The row is finished even if the output could not be streamed (a full disk): it waits
+        for room rather than stay open, and then the streaming failure is raised.
+        """
+        unstreamed: StorageFull | None = None
         try:
-            await capture.stop()
+            try:
+                await capture.stop()
+            except StorageFull as exc:  # the output is in its files all the same
+                unstreamed = exc
             tail = capture.tail()
             output_bytes = capture.total_bytes()
             counts = None
@@ -213,16 +207,16 @@ class CommandRun:
         finally:
             capture.close()
         duration_s = time.monotonic() - self.started
-        finished = await self.store.commands.finish(
-            self.row.id,
+        finished = await self._finish_row(
             exit_code=process.returncode,
             was_killed=process.killed,
             stdout_path=str(capture.stdout.path),
             stderr_path=str(capture.stderr.path),
             output_tail=tail,
-            test_framework=self.framework,
             test_counts=counts,
         )
+        if unstreamed is not None:
+            raise unstreamed
         ok = finished.exit_code == 0 and not finished.was_killed
         if ok:
             status = "Exit 0"
@@ -248,6 +242,38 @@ class CommandRun:
             tool_result=run_result(
                 finished, duration_s=duration_s, stop_reason=stop_reason, output_bytes=output_bytes
             ),
+        )
+
+    async def _finish_row(
+        self,
+        *,
+        exit_code: int | None,
+        was_killed: bool,
+        stdout_path: str | None,
+        stderr_path: str | None,
+        output_tail: str,
+        test_counts: TestCounts | None = None,
+    ) -> CommandExecution:
+        """Close the command's row: a row left open would claim the command still runs."""
+        return await until_stored(
+            lambda: self.store.commands.finish(
+                self.row.id,
+                exit_code=exit_code,
+                was_killed=was_killed,
+                stdout_path=stdout_path,
+                stderr_path=stderr_path,
+                output_tail=output_tail,
+                test_framework=self.framework,
+                test_counts=test_counts,
+            ),
+            f"closing command {self.row.id}",
+        )
+
+    async def abandon(self, reason: str) -> None:
+        """Close the row of a command that will not start (its start was interrupted)."""
+        await until_stored(
+            lambda: self.store.commands.abandon(self.row.id, reason),
+            f"closing command {self.row.id}",
         )
 
     async def _test_result(self, counts: TestCounts | None, passed: bool) -> None:
@@ -283,14 +309,8 @@ class CommandRun:
 
     async def _failed_to_start(self, exc: OSError) -> CommandOutcome:
         message = f"could not start `{self.verdict.argv[0]}`: {exc.strerror or exc}"
-        finished = await self.store.commands.finish(
-            self.row.id,
-            exit_code=127,
-            was_killed=False,
-            stdout_path=None,
-            stderr_path=None,
-            output_tail=message,
-            test_framework=self.framework,
+        finished = await self._finish_row(
+            exit_code=127, was_killed=False, stdout_path=None, stderr_path=None, output_tail=message
         )
         await self._emit(
             EventType.COMMAND_FAILED,

@@ -16,7 +16,7 @@ import logging
 import os
 import secrets
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
@@ -30,19 +30,33 @@ from devfactory.storage import Store
 
 from ..events.bus import EventBus
 from ..paths import StatePaths
+from ..shielding import finish_despite_cancel, finish_then_cancel
 from .blocklist import RULES
 from .cgroups import CommandCgroup, PidsController
 from .consent import Ask, UnsandboxedConsent
 from .environment import command_environment
 from .output import INTERVAL_S
 from .policy import Policy, PolicyLoader
-from .processes import CommandProcess
+from .processes import CommandProcess, kill_marked
 from .report import refusal_result, short
 from .runner import CommandOutcome, CommandRun, Launch
 from .sandbox import Sandbox
 from .verdict import Verdict, evaluate
 
+if TYPE_CHECKING:
+    from ..runs.ownership import DaemonLock
+
 log = logging.getLogger(__name__)
+
+NOT_STARTED = "the command did not start: "
+
+
+def _detect_and_clean() -> PidsController | None:
+    controller = PidsController.detect()
+    if controller is not None and (stale := controller.remove_stale()):
+        log.info("removed the cgroups of commands of daemons that died: %s", ", ".join(stale))
+    return controller
+
 
 SnapshotFn = Callable[[Run, str], Awaitable[object]]
 """Takes a pre_command snapshot of the run's worktree (description given); raises on failure."""
@@ -65,6 +79,7 @@ class CommandService:
         sandbox: Sandbox | None = None,
         output_interval_s: float = INTERVAL_S,
         use_cgroups: bool = True,
+        owner: str | None = None,
     ) -> None:
         self.store = store
         self.events = events
@@ -81,6 +96,8 @@ class CommandService:
         self.output_interval_s = output_interval_s
         self.use_cgroups = use_cgroups
         """Confine commands in pids cgroups where the machine allows it."""
+        self.owner = owner
+        """The daemon's lock name, recorded on each command (see :meth:`recover`)."""
         self._pids: asyncio.Task[PidsController | None] | None = None
         self._warned_runs: set[int] = set()
         self.consent = UnsandboxedConsent()
@@ -112,9 +129,34 @@ class CommandService:
             return None
         if self._pids is None:
             self._pids = asyncio.get_running_loop().create_task(
-                asyncio.to_thread(PidsController.detect)
+                asyncio.to_thread(_detect_and_clean)
             )
         return await asyncio.shield(self._pids)
+
+    async def recover(self, daemons: DaemonLock) -> int:
+        """Close the rows of commands whose daemon died (even under kill -9), ending what
+        they left running; returns how many. Each gets a ``command_failed`` event."""
+        closed = 0
+        for found in await self.store.commands.open(self.project_id):
+            if daemons.is_alive(found.owner):
+                continue
+            killed = await asyncio.to_thread(kill_marked, found.marker) if found.marker else 0
+            pid = f" (pid {daemons.pid_of(found.owner)})" if found.owner else ""
+            reason = f"the DevFactory daemon{pid} stopped while the command ran"
+            if killed:
+                reason += f"; {killed} of its processes were still running and were ended"
+            if await self.store.commands.abandon(found.id, reason, was_killed=killed > 0):
+                closed += 1
+                await self.events.emit(
+                    found.run_id,
+                    EventType.COMMAND_FAILED,
+                    f"Interrupted: {short(found.command)}",
+                    CommandFinished(
+                        execution_id=found.id, command=found.command, was_killed=killed > 0
+                    ),
+                    message=reason,
+                )
+        return closed
 
     async def policy_view(self) -> CommandPolicy:
         """The effective policy, as ``devfactory/commands/policy`` returns it."""
@@ -282,40 +324,20 @@ class CommandService:
             log.warning("could not create a pids cgroup under %s", controller.base, exc_info=True)
             return None
 
-    async def _run(
+    async def _launch(
         self,
-        run: Run,
+        row: CommandExecution,
+        marker: str,
         verdict: Verdict,
         worktree: str,
         timeout: float,
         sandboxed: bool,
-        origin: str,
-        policy: Policy,
-    ) -> CommandOutcome:
-        settings = policy.settings
-        row = await self.store.commands.start(
-            project_id=self.project_id,
-            run_id=run.id,
-            command=verdict.command,
-            args=list(verdict.argv),
-            working_dir=worktree,
-            timeout_s=timeout,
-            sandboxed=sandboxed,
-        )
-        command_run = CommandRun(
-            store=self.store,
-            events=self.events,
-            run=run,
-            verdict=verdict,
-            row=row,
-            output_dir=self.paths.command_output / f"run-{run.id}",
-        )
-        await command_run.announce(origin)
-        marker = secrets.token_hex(12)
+        settings: CommandSettings,
+    ) -> Launch:
         argv = list(verdict.argv)
         if sandboxed:
             argv = self.sandbox.wrap(argv, worktree=worktree, network=verdict.network)
-        launch = Launch(
+        return Launch(
             argv=argv,
             env=command_environment(
                 self.environ,
@@ -334,6 +356,49 @@ class CommandService:
             max_output_bytes=settings.max_output_mb * 1024 * 1024,
             output_interval_s=self.output_interval_s,
         )
+
+    async def _run(
+        self,
+        run: Run,
+        verdict: Verdict,
+        worktree: str,
+        timeout: float,
+        sandboxed: bool,
+        origin: str,
+        policy: Policy,
+    ) -> CommandOutcome:
+        marker = secrets.token_hex(12)
+        row = await finish_then_cancel(
+            self.store.commands.start(
+                project_id=self.project_id,
+                run_id=run.id,
+                command=verdict.command,
+                args=list(verdict.argv),
+                working_dir=worktree,
+                timeout_s=timeout,
+                sandboxed=sandboxed,
+                owner=self.owner,
+                marker=marker,
+            ),
+            undo=lambda row: self.store.commands.abandon(row.id, NOT_STARTED + "cancelled"),
+        )
+        command_run = CommandRun(
+            store=self.store,
+            events=self.events,
+            run=run,
+            verdict=verdict,
+            row=row,
+            output_dir=self.paths.command_output / f"run-{run.id}",
+        )
+        try:
+            await command_run.announce(origin)
+            launch = await self._launch(
+                row, marker, verdict, worktree, timeout, sandboxed, policy.settings
+            )
+        except BaseException as exc:  # Stop, a full disk: the row must not stay open
+            reason = "cancelled" if isinstance(exc, asyncio.CancelledError) else str(exc)
+            await finish_despite_cancel(command_run.abandon(NOT_STARTED + reason), self._cleanups)
+            raise
         self._in_flight += 1
         self._idle.clear()
         try:

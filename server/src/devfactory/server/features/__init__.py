@@ -9,15 +9,18 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from ..app import DevFactoryServer
 
-#: Feature name -> module with ``setup(server)``, in start-up order. ``core`` is mandatory.
+#: Feature name -> module with ``setup(server)``, in start-up order (shutdown is the reverse).
+#: ``core`` is mandatory. ``commands`` recovers the commands of a daemon that died before
+#: ``runs`` recovers its runs, so a stranded run's last events are in order; on shutdown the
+#: runs stop (recording their commands' ends) before the remaining commands are killed.
 FEATURES: dict[str, str] = {
     "core": "devfactory.server.features.core",
     "events": "devfactory.server.features.events",
     "index": "devfactory.server.features.index",
+    "commands": "devfactory.server.features.commands",
     "runs": "devfactory.server.features.runs",
     "review": "devfactory.server.features.review",
     "git": "devfactory.server.features.git",
-    "commands": "devfactory.server.features.commands",
 }
 
 

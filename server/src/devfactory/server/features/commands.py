@@ -56,7 +56,9 @@ def setup(server: DevFactoryServer) -> None:
                 for provider in services.settings.providers.values()
                 for name in provider.api_key_env
             ],
+            owner=services.daemon.name,
         )
+        await services.commands.recover(services.daemon)
         for problem in services.commands.policy().problems:
             server.window_show_message(
                 types.ShowMessageParams(type=types.MessageType.Error, message=problem)

@@ -31,6 +31,7 @@ from ..paths import StatePaths
 from ..project import registration
 from ..project.files import list_workspace_files
 from ..project.languages import language_stats
+from ..runs.ownership import DaemonLock
 from ..services import Services
 from ..version import __version__
 
@@ -81,7 +82,12 @@ async def open_services(root: Path, init_options: object) -> tuple[Services, lis
         current_branch=current_branch,
     )
     services = Services(
-        paths=paths, settings=settings, store=store, project=project, is_git_repo=is_repo
+        paths=paths,
+        settings=settings,
+        store=store,
+        project=project,
+        is_git_repo=is_repo,
+        daemon=DaemonLock(paths.state / "daemons"),
     )
     if is_repo:
         await registration.exclude_state_dir(git)
@@ -136,22 +142,27 @@ def setup(server: DevFactoryServer) -> None:
         await server.call_hooks(reversed(server.on_shutdown), "shutdown")
         await server.cancel_tasks()
         await services.store.close()
+        services.daemon.release()
         server.services_or_none = None
 
     @rpc.request(server, Requests.HEALTH)
     async def health(params: NoParams) -> Health:
         services = server.services
-        sqlite_version, vec_version = await services.store.db.versions()
-        ok = await services.store.db.scalar("PRAGMA quick_check") == "ok"
+        db = services.store.db
+        sqlite_version, vec_version = await db.versions()
+        problem = await db.check_writes()
+        if problem is None and (check := await db.scalar("PRAGMA quick_check")) != "ok":
+            problem = f"the integrity check failed: {check}"
         return Health(
             version=__version__,
             protocol_version=PROTOCOL_VERSION,
             python_version=platform.python_version(),
             sqlite_version=sqlite_version,
             sqlite_vec_version=vec_version,
-            database_ok=ok,
+            database_ok=problem is None,
+            database_problem=problem,
             database_path=str(services.paths.database),
-            schema_version=services.store.db.schema_version,
+            schema_version=db.schema_version,
             project_id=services.project.id,
             counts=await services.store.counts(services.project.id),
             sandbox=(

@@ -26,6 +26,7 @@ from devfactory.protocol.runs import Run
 from .. import rpc
 from ..app import DevFactoryServer
 from ..errors import InvalidParams, InvalidState, Refused, Unavailable
+from ..git.remotes import checked_branch, checked_remote, no_such_branch, pull_branch
 from ..git.runner import GitError, GitRunner
 from ..services import Services
 from ..workspace.repository import IDENTITY
@@ -68,6 +69,7 @@ def setup(server: DevFactoryServer) -> None:
 
     @rpc.request(server, Requests.GIT_PUSH)
     async def push(params: GitPushParams) -> GitPushResult:
+        remote = await checked_remote(services().git, params.remote)
         git, _ = await worktree_git(params.run_id)
         review = await services().store.reviews.latest(params.run_id)
         if review is None or review.decision is not ReviewDecision.APPROVED:
@@ -81,7 +83,7 @@ def setup(server: DevFactoryServer) -> None:
         branch = await git.out("symbolic-ref", "--short", "HEAD", audit=False)
         try:
             result = await git.run(
-                "push", params.remote, f"{branch}:{branch}", operation="push", run_id=params.run_id
+                "push", "--", remote, f"{branch}:{branch}", operation="push", run_id=params.run_id
             )
         except GitError as exc:
             raise Unavailable(str(exc)) from None
@@ -118,10 +120,14 @@ def setup(server: DevFactoryServer) -> None:
 
     @rpc.request(server, Requests.PROJECT_PULL)
     async def pull(params: ProjectPullParams) -> GitCommandResult:
-        args = ["pull", "--ff-only", params.remote] + ([params.branch] if params.branch else [])
+        git = services().git
+        remote = await checked_remote(git, params.remote)
+        branch = await checked_branch(git, params.branch or await pull_branch(git, remote))
         try:
-            result = await services().git.run(*args, operation="pull")
+            result = await git.run("pull", "--ff-only", "--", remote, branch, operation="pull")
         except GitError as exc:
+            if "couldn't find remote ref" in exc.result.stderr:
+                raise Unavailable(no_such_branch(remote, branch)) from None
             raise Unavailable(str(exc)) from None
         return GitCommandResult(
             ok=True, path=str(services().root), output=(result.stderr + result.stdout).strip()

@@ -9,6 +9,7 @@ or reject them, and approved edits arrive through ``workspace/applyEdit``.
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 from lsprotocol import types
@@ -43,7 +44,11 @@ from ..review.diagnostics import code_actions
 from ..review.editor import LspEditor
 from ..review.service import ReviewService
 from ..review.texts import ChangeTexts
+from ..runs.ownership import pid_alive
+from ..safefs import SafeTree
 from ..services import Services
+
+log = logging.getLogger(__name__)
 
 DIAGNOSTICS_DEBOUNCE_S = 0.15
 
@@ -74,6 +79,10 @@ def setup(server: DevFactoryServer) -> None:
         review = services.review
         if review is None:
             return
+        changed = await services.store.changes.paths(services.project.id)
+        tree = SafeTree(services.root)
+        if removed := await asyncio.to_thread(tree.remove_stale_temps, changed, pid_alive):
+            log.info("removed %d temp files of writes a killed daemon left", removed)
         proposed = await services.store.changes.list(
             services.project.id, status=ChangeStatus.PROPOSED
         )

@@ -32,7 +32,6 @@ from .. import rpc
 from ..app import DevFactoryServer
 from ..errors import InvalidParams
 from ..runs.manager import RunManager
-from ..runs.ownership import DaemonLock
 from ..runs.progress import RunProgress
 from ..services import Services
 from ..workspace.repository import WorkspaceRepository
@@ -59,7 +58,7 @@ def setup(server: DevFactoryServer) -> None:
             services=services,
             snapshots=services.snapshots,
             worktrees=WorktreeManager(repo, services.paths),
-            lock=DaemonLock(services.paths.state / "daemons"),
+            lock=services.daemon,
         )
         await services.runs.recover()
         services.events.foreign_listeners.append(services.runs.on_foreign_event)

@@ -199,7 +199,7 @@ class Indexer:
             max_workers=workers,
             mp_context=context,
             initializer=init_process,
-            initargs=(self.store.db.path, self.project_id, context.Lock()),
+            initargs=(self.store.db.path, self.project_id, context.Lock(), os.getpid()),
         ) as executor:
             loop = asyncio.get_running_loop()
             tasks = [loop.run_in_executor(executor, index_batch, batch) for batch in batches]

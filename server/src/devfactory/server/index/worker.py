@@ -9,14 +9,21 @@ chunks nor the parsing load ever reach the daemon's process. Small passes run
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import hashlib
+import os
+import signal
 import sqlite3
+import sys
+import threading
+import time
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 from stat import S_ISREG
 from typing import Any, NamedTuple
 
+from devfactory.storage.database import in_transaction
 from devfactory.storage.repositories.rag import (
     FileUpdate,
     IndexBatch,
@@ -149,18 +156,45 @@ def to_batch(outcomes: Sequence[FileOutcome]) -> tuple[IndexBatch, BatchSummary]
     return IndexBatch(updates, touched, removed), summary
 
 
+PR_SET_PDEATHSIG = 1
+PARENT_POLL_S = 1.0
+
+
+def die_with(parent: int) -> None:
+    """End this process as soon as ``parent`` (the daemon) dies, even under kill -9, so no
+    worker outlives it: the kernel's parent-death signal on Linux, a watching thread elsewhere.
+    """
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL) == 0:
+            if os.getppid() != parent:  # it died before the signal was armed
+                os._exit(1)
+            return
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+
+
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(PARENT_POLL_S)
+    os._exit(1)
+
+
 _connection: sqlite3.Connection | None = None
 _project_id = 0
 _write_turn: AbstractContextManager[Any] = contextlib.nullcontext()
 
 
-def init_process(database_path: str, project_id: int, write_turn: Any = None) -> None:
-    """Worker-process initializer: open this worker's own database connection.
+def init_process(
+    database_path: str, project_id: int, write_turn: Any = None, daemon_pid: int | None = None
+) -> None:
+    """Worker-process initializer: die with the daemon, open a database connection of its own.
 
     ``write_turn`` is a lock the workers share: waiting on it wakes a worker the moment the
     other one commits, where SQLite's busy handler would poll with sleeps of up to 100 ms.
     """
     global _connection, _project_id, _write_turn
+    if daemon_pid is not None:
+        die_with(daemon_pid)
     _connection = open_connection(database_path)
     _project_id = project_id
     if write_turn is not None:
@@ -172,5 +206,5 @@ def index_batch(jobs: list[FileJob]) -> BatchSummary:
     assert _connection is not None, "init_process() was not called"
     batch, summary = to_batch(process_batch(jobs))
     with _write_turn:
-        chunks = apply_batch(_connection, _project_id, batch)
+        chunks = in_transaction(_connection, apply_batch, _project_id, batch)
     return summary._replace(chunks=chunks)

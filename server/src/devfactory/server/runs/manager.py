@@ -25,8 +25,10 @@ from devfactory.protocol.hitl import HitlRequest, HitlRespondParams
 from devfactory.protocol.methods import Notifications
 from devfactory.protocol.runs import Run, RunChangedNotification, RunCreateParams, RunMetadata
 from devfactory.storage.clock import now_iso
+from devfactory.storage.repositories.runs import NewRun
 
 from ..errors import InvalidParams, InvalidState, NotFound
+from ..shielding import finish_despite_cancel, finish_then_cancel
 from ..workspace.worktrees import branch_name
 from .transitions import can_transition
 
@@ -104,7 +106,18 @@ class RunManager:
     async def transition(
         self, run_id: int, target: RunStatus, *, reason: str | None = None, **fields: Any
     ) -> Run:
-        """Move a run to ``target`` if the table allows it; persist, record, notify."""
+        """Move a run to ``target`` if the table allows it; persist, record, notify.
+
+        The status and its ``run_status_changed`` event are one transaction. A cancellation of
+        the caller (Stop) lets the change finish, then goes on.
+        """
+        return await finish_then_cancel(self._transition(run_id, target, reason, fields))
+
+    async def _transition(
+        self, run_id: int, target: RunStatus, reason: str | None, fields: dict[str, Any]
+    ) -> Run:
+        events = self.services.events
+        assert events is not None
         async with self._transitions:
             run = await self.get(run_id)
             if not can_transition(run.status, target):
@@ -121,19 +134,22 @@ class RunManager:
                 fields.setdefault("completed_at", now)
             if target is S.FAILED:
                 fields.setdefault("failed_reason", reason)
-            updated = await self.store.runs.update(
-                run_id, expect_status=run.status, status=target, **fields
+            event = events.new_event(
+                run_id,
+                EventType.RUN_STATUS_CHANGED,
+                f"Run {target.value.replace('_', ' ')}",
+                RunStatusChanged(from_status=run.status, to_status=target, reason=reason),
+                message=reason or "",
+                severity=_STATUS_SEVERITY.get(target, Severity.INFO),
             )
-            if updated is None:
+            written = await events.record(
+                lambda: self.store.runs.transition(
+                    run_id, expect_status=run.status, event=event, status=target, **fields
+                )
+            )
+            if written is None:
                 raise InvalidState(f"run {run_id} changed status meanwhile; try again")
-        await self.services.events.emit(  # type: ignore[union-attr]
-            run_id,
-            EventType.RUN_STATUS_CHANGED,
-            f"Run {target.value.replace('_', ' ')}",
-            RunStatusChanged(from_status=run.status, to_status=target, reason=reason),
-            message=reason or "",
-            severity=_STATUS_SEVERITY.get(target, Severity.INFO),
-        )
+        updated, _ = written
         self.notify(updated)
         return updated
 
@@ -169,7 +185,7 @@ class RunManager:
         if retry_of is not None:
             metadata.provider_session_id = retry_of.metadata.provider_session_id
         status = S.QUEUED if params.start else S.DRAFT
-        run = await self.store.runs.create(
+        new = NewRun(
             project_id=self.services.project.id,
             title=title,
             prompt=prompt,
@@ -181,20 +197,36 @@ class RunManager:
             metadata=metadata,
             retry_of=None if retry_of is None else retry_of.id,
         )
-        run = await self.update(run.id, branch_name=branch_name(run.id, title))
-        await self.services.events.emit(  # type: ignore[union-attr]
-            run.id,
+        # From here on the run exists and is scheduled, even if the request is cancelled.
+        return await finish_despite_cancel(self._insert(new))
+
+    async def _insert(self, new: NewRun) -> Run:
+        events = self.services.events
+        assert events is not None
+        event = events.new_event(
+            None,
             EventType.RUN_STATUS_CHANGED,
-            f"Run {status.value}",
-            RunStatusChanged(from_status=None, to_status=status),
-            message=title,
+            f"Run {new.status.value}",
+            RunStatusChanged(from_status=None, to_status=new.status),
+            message=new.title,
         )
-        if status is S.QUEUED:
+        written = await events.record(
+            lambda: self.store.runs.create_recorded(
+                new, branch=lambda run_id: branch_name(run_id, new.title), event=event
+            )
+        )
+        assert written is not None
+        run, _ = written
+        self.notify(run)
+        if run.status is S.QUEUED:
             self.queued_here.add(run.id)
             await self.schedule()
         return await self.get(run.id)
 
     async def start(self, run_id: int) -> Run:
+        return await finish_despite_cancel(self._start(run_id))
+
+    async def _start(self, run_id: int) -> Run:
         _require(await self.get(run_id), RunControl.START)
         await self.transition(run_id, S.QUEUED)
         await self.schedule()
@@ -208,6 +240,9 @@ class RunManager:
         return run
 
     async def resume(self, run_id: int) -> Run:
+        return await finish_despite_cancel(self._resume(run_id))
+
+    async def _resume(self, run_id: int) -> Run:
         run = await self.get(run_id)
         _require(run, RunControl.RESUME)
         worker = _driven(run, self.workers.get(run_id))
@@ -218,6 +253,11 @@ class RunManager:
         return run
 
     async def cancel(self, run_id: int) -> Run:
+        """Stop the run; once begun this goes to the end even if the request is cancelled
+        (a run whose worker stopped must not stay ``running``)."""
+        return await finish_despite_cancel(self._cancel(run_id))
+
+    async def _cancel(self, run_id: int) -> Run:
         _require(await self.get(run_id), RunControl.CANCEL)
         # Stop the worker first: it interrupts the model call or kills the command at once,
         # and what it records about that comes before the run's final status event.
@@ -262,6 +302,9 @@ class RunManager:
         return run
 
     async def respond(self, params: HitlRespondParams) -> HitlRequest:
+        return await finish_despite_cancel(self._respond(params))
+
+    async def _respond(self, params: HitlRespondParams) -> HitlRequest:
         request = await self.store.hitl.get(params.request_id)
         if request is None:
             raise NotFound("question", params.request_id)
@@ -343,7 +386,6 @@ class RunManager:
         await asyncio.gather(
             *(w.stop() for w in list(self.workers.values())), return_exceptions=True
         )
-        self.lock.release()
 
 
 def _require(run: Run, control: RunControl) -> None:

@@ -54,3 +54,14 @@ class DaemonLock:
     @staticmethod
     def pid_of(owner: str) -> str:
         return owner.split("-", 1)[0]
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` exists (ours or someone else's)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

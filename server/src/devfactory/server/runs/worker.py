@@ -38,6 +38,7 @@ from devfactory.protocol.events import (
 from devfactory.protocol.hitl import HitlRequest, QuestionNotification
 from devfactory.protocol.methods import Notifications
 from devfactory.protocol.runs import Run, StreamNotification
+from devfactory.storage import StorageFull
 
 from ..agents.context import load_context
 from ..agents.loop import AgentLoop, LoopResult, StepLimitReached
@@ -51,6 +52,7 @@ from ..agents.providers.base import (
 from ..agents.roles import ROLES
 from ..agents.tools import ToolBox
 from ..safefs import protected_files
+from ..shielding import until_stored
 from ..wording import plural
 
 if TYPE_CHECKING:
@@ -202,7 +204,7 @@ class RunWorker:
         except asyncio.CancelledError:
             if self._stopping and self.manager.shutting_down:
                 await self._fail("the DevFactory daemon stopped while the run was working")
-        except (RunFailed, ProviderError) as exc:
+        except (RunFailed, ProviderError, StorageFull) as exc:
             await self._fail(str(exc))
         except Exception as exc:
             log.exception("run %d crashed", self.run_id)
@@ -214,14 +216,29 @@ class RunWorker:
             self.manager.worker_finished(self)
 
     async def _fail(self, reason: str) -> None:
-        with contextlib.suppress(Exception):
+        """Say why, then mark the run failed: it must not stay ``running``. While the disk is
+        full the status write is retried until there is room (a stopping daemon tries once;
+        the next daemon's recovery marks the run failed)."""
+        try:
             await self.emit(
                 EventType.ERROR, "Run failed", ErrorPayload(message=reason), message=reason
             )
+        except Exception:  # the status change below carries the reason too
+            log.warning("run %d: could not record why it failed", self.run_id, exc_info=True)
+
+        async def mark_failed() -> None:
             await self.services.store.hitl.cancel_pending(self.run_id)
             run = await self.manager.get(self.run_id)
             if not run.status.is_terminal:
                 await self.manager.transition(self.run_id, S.FAILED, reason=reason)
+
+        try:
+            if self.manager.shutting_down:
+                await mark_failed()
+            else:
+                await until_stored(mark_failed, f"marking run {self.run_id} failed")
+        except Exception:
+            log.exception("run %d could not be marked failed", self.run_id)
 
     async def _prepare(self, run: Run) -> tuple[Any, str]:
         """The pre_run snapshot and the worktree (reused by later iterations and retries)."""

@@ -13,9 +13,10 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
 import secrets
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from .names import PathRefused, check_path, shown
@@ -24,6 +25,13 @@ _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 _TEMP_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 _CHUNK = 1 << 20
+_TEMP_SUFFIX = ".devfactory"
+_TEMP_NAME = re.compile(r"^\..+\.(\d+)\.[0-9a-f]{8}" + re.escape(_TEMP_SUFFIX) + "$")
+"""``.<name>.<pid of the writer>.<random>.devfactory``, next to the file it replaces."""
+
+
+def _temp_name(name: str) -> str:
+    return f".{name[:64]}.{os.getpid()}.{secrets.token_hex(4)}{_TEMP_SUFFIX}"
 
 
 class FileTooLarge(Exception):
@@ -132,7 +140,7 @@ class SafeTree:
             current = self._replaceable(parent, rel, parts[-1])
             if mode is None and current is not None:
                 mode = current.st_mode & 0o7777
-            temp = f".{parts[-1][:64]}.{secrets.token_hex(4)}.devfactory"
+            temp = _temp_name(parts[-1])
             fd = os.open(temp, _TEMP_FLAGS, 0o666, dir_fd=parent)
             try:
                 with os.fdopen(fd, "wb") as out:
@@ -167,7 +175,7 @@ class SafeTree:
         parts = self._parts(rel)
         with self._parent(parts, create=True) as parent:
             self._replaceable(parent, rel, parts[-1], link_ok=True)
-            temp = f".{parts[-1][:64]}.{secrets.token_hex(4)}.devfactory"
+            temp = _temp_name(parts[-1])
             os.symlink(target, temp, dir_fd=parent)
             try:
                 os.replace(temp, parts[-1], src_dir_fd=parent, dst_dir_fd=parent)
@@ -203,6 +211,28 @@ class SafeTree:
                 if exc.errno in (errno.ENOTEMPTY, errno.EEXIST, errno.ENOENT, errno.ENOTDIR):
                     return
                 raise
+
+    def remove_stale_temps(self, rels: Iterable[str], alive: Callable[[int], bool]) -> int:
+        """Delete the temp files that atomic writes of dead processes (kill -9 between writing
+        and renaming) left next to ``rels``; the files themselves are whole, old or new.
+        Returns how many went."""
+        removed = 0
+        for folder in sorted({rel.rpartition("/")[0] for rel in rels}):
+            try:
+                parts = self._parts(folder) if folder else []
+                with self._parent([*parts, "."], create=False) as fd:  # the folder itself
+                    for name in os.listdir(fd):
+                        match = _TEMP_NAME.match(name)
+                        if match is None or alive(int(match[1])):
+                            continue
+                        current = _lstat_at(fd, name)
+                        if current is not None and stat.S_ISREG(current.st_mode):
+                            with contextlib.suppress(FileNotFoundError):
+                                os.unlink(name, dir_fd=fd)
+                                removed += 1
+            except (OSError, PathRefused):
+                continue  # a folder gone, or one the rules refuse: nothing of ours there
+        return removed
 
     # -- the walk ------------------------------------------------------------------------------
 

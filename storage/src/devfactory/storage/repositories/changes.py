@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import sqlite3
 from typing import Any
 
 from devfactory.protocol.changes import Change, Hunk
@@ -37,39 +38,18 @@ class ChangeRepository:
     ) -> Change:
         """Record the run's current proposal for ``path``, replacing an unreviewed one."""
         now = now_iso()
-        async with self.db.transaction() as conn:
-            async with conn.execute(
-                "SELECT id FROM workspace_files WHERE run_id = ? AND path = ?"
-                " AND status IN ('proposed','conflict','stale')",
-                (run_id, path),
-            ) as cursor:
-                existing = await cursor.fetchone()
-            values = (
-                action.value,
-                before_hash,
-                after_hash,
-                diff,
-                diff_path,
-                dump(hunks),
-                event_id,
-                now,
-            )
-            if existing:
-                change_id = int(existing[0])
-                await conn.execute(
-                    "UPDATE workspace_files SET action = ?, before_hash = ?, after_hash = ?,"
-                    " diff = ?, diff_path = ?, hunks = ?, event_id = ?, updated_at = ?,"
-                    " status = 'proposed', reason = NULL WHERE id = ?",
-                    (*values, change_id),
-                )
-            else:
-                cursor = await conn.execute(
-                    "INSERT INTO workspace_files (action, before_hash, after_hash, diff,"
-                    " diff_path, hunks, event_id, updated_at, project_id, run_id, path, status,"
-                    " created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,'proposed',?)",
-                    (*values, project_id, run_id, path, now),
-                )
-                change_id = int(cursor.lastrowid or 0)
+        values = (
+            action.value,
+            before_hash,
+            after_hash,
+            diff,
+            diff_path,
+            dump(hunks),
+            event_id,
+            now,
+        )
+        keys = (project_id, run_id, path, now)
+        change_id = await self.db.write(_upsert, values, keys)
         change = await self.get(change_id)
         assert change is not None
         return change
@@ -99,6 +79,13 @@ class ChangeRepository:
                 params.append(getattr(value, "value", value))
         rows = await self.db.fetchall(sql + " ORDER BY id", params)
         return [_change(row) for row in rows]
+
+    async def paths(self, project_id: int) -> builtins.list[str]:
+        """Every path a change of the project touches."""
+        rows = await self.db.fetchall(
+            "SELECT DISTINCT path FROM workspace_files WHERE project_id = ?", (project_id,)
+        )
+        return [row[0] for row in rows]
 
     async def set_diff_path(self, change_id: int, diff_path: str) -> Change:
         await self.db.execute(
@@ -133,3 +120,28 @@ class ChangeRepository:
         change = await self.get(change_id)
         assert change is not None
         return change
+
+
+def _upsert(conn: sqlite3.Connection, values: tuple[Any, ...], keys: tuple[Any, ...]) -> int:
+    """Replace the unreviewed proposal of (run, path) or insert one; returns its id."""
+    _, run_id, path, _ = keys
+    existing = conn.execute(
+        "SELECT id FROM workspace_files WHERE run_id = ? AND path = ?"
+        " AND status IN ('proposed','conflict','stale')",
+        (run_id, path),
+    ).fetchone()
+    if existing:
+        conn.execute(
+            "UPDATE workspace_files SET action = ?, before_hash = ?, after_hash = ?,"
+            " diff = ?, diff_path = ?, hunks = ?, event_id = ?, updated_at = ?,"
+            " status = 'proposed', reason = NULL WHERE id = ?",
+            (*values, existing[0]),
+        )
+        return int(existing[0])
+    cursor = conn.execute(
+        "INSERT INTO workspace_files (action, before_hash, after_hash, diff,"
+        " diff_path, hunks, event_id, updated_at, project_id, run_id, path, status,"
+        " created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,'proposed',?)",
+        (*values, *keys),
+    )
+    return int(cursor.lastrowid or 0)

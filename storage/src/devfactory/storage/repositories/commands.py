@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import builtins
-from typing import Any
+from typing import Any, NamedTuple
 
 from devfactory.protocol.commands import CommandExecution
 from devfactory.protocol.events import TestCounts
@@ -22,6 +22,16 @@ def _execution(row: Any) -> CommandExecution:
     )
 
 
+class OpenCommand(NamedTuple):
+    """A command row without an end, and who may still be running it."""
+
+    id: int
+    run_id: int | None
+    command: str
+    owner: str | None
+    marker: str | None
+
+
 class CommandRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -38,13 +48,19 @@ class CommandRepository:
         sandboxed: bool = False,
         was_blocked: bool = False,
         block_reason: str | None = None,
+        owner: str | None = None,
+        marker: str | None = None,
     ) -> CommandExecution:
-        """Record a command as it starts (or as it is refused, with ``was_blocked``)."""
+        """Record a command as it starts (or as it is refused, with ``was_blocked``).
+
+        ``owner`` names the daemon running it and ``marker`` is the token in its processes'
+        environment, so that if the daemon dies the next one can close the row and end them.
+        """
         now = now_iso()
         execution_id = await self.db.execute(
             "INSERT INTO command_executions (project_id, run_id, command, args, working_dir,"
-            " timeout_s, started_at, finished_at, sandboxed, was_blocked, block_reason)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            " timeout_s, started_at, finished_at, sandboxed, was_blocked, block_reason, owner,"
+            " marker) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (
                 project_id,
                 run_id,
@@ -57,6 +73,8 @@ class CommandRepository:
                 sandboxed,
                 was_blocked,
                 block_reason,
+                owner,
+                marker,
             ),
         )
         execution = await self.get(execution_id)
@@ -94,6 +112,27 @@ class CommandRepository:
         execution = await self.get(execution_id)
         assert execution is not None
         return execution
+
+    async def abandon(
+        self, execution_id: int, reason: str, *, was_killed: bool = False
+    ) -> CommandExecution | None:
+        """Close the row of a command that will not finish by itself (it never started, or
+        its daemon died): no exit code, ``reason`` as its output. None if it was closed."""
+        changed = await self.db.update(
+            "UPDATE command_executions SET finished_at = ?, output_tail = ?, was_killed = ?"
+            " WHERE id = ? AND finished_at IS NULL",
+            (now_iso(), reason, was_killed, execution_id),
+        )
+        return await self.get(execution_id) if changed else None
+
+    async def open(self, project_id: int) -> builtins.list[OpenCommand]:
+        """Commands whose row is not closed: running, or left so by a daemon that died."""
+        rows = await self.db.fetchall(
+            "SELECT id, run_id, command, owner, marker FROM command_executions"
+            " WHERE project_id = ? AND finished_at IS NULL ORDER BY id",
+            (project_id,),
+        )
+        return [OpenCommand(*row) for row in rows]
 
     async def get(self, execution_id: int) -> CommandExecution | None:
         row = await self.db.fetchone(

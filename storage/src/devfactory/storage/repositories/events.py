@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import sqlite3
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
@@ -36,37 +37,9 @@ class EventRepository:
 
     async def append(self, events: Sequence[NewEvent]) -> builtins.list[Event]:
         """Commit a batch of events in one transaction; return them with their ids."""
-        ids = await self.db.insert_many(
-            "INSERT INTO agent_events (project_id, run_id, type, severity, title, message,"
-            " payload, created_at) VALUES (?,?,?,?,?,?,?,?)",
-            (
-                (
-                    e.project_id,
-                    e.run_id,
-                    e.type.value,
-                    e.severity.value,
-                    e.title,
-                    e.message,
-                    dump(e.payload),
-                    e.created_at,
-                )
-                for e in events
-            ),
-        )
-        return [
-            Event(
-                id=event_id,
-                project_id=e.project_id,
-                run_id=e.run_id,
-                type=e.type,
-                severity=e.severity,
-                title=e.title,
-                message=e.message,
-                payload=e.payload,
-                created_at=e.created_at,
-            )
-            for event_id, e in zip(ids, events, strict=True)
-        ]
+        if not events:
+            return []
+        return await self.db.write(insert_events, events)
 
     async def list(
         self, project_id: int, *, run_id: int | None = None, since: int = 0, limit: int = 1000
@@ -90,3 +63,43 @@ class EventRepository:
                 "SELECT count(*) FROM agent_events WHERE project_id = ?", (project_id,)
             )
         )
+
+
+def insert_events(conn: sqlite3.Connection, events: Sequence[NewEvent]) -> builtins.list[Event]:
+    """Insert events inside the caller's transaction; return them with their ids.
+
+    Inside one write transaction nothing else inserts, so the AUTOINCREMENT ids of the batch
+    are consecutive and end at ``last_insert_rowid()``.
+    """
+    conn.executemany(
+        "INSERT INTO agent_events (project_id, run_id, type, severity, title, message,"
+        " payload, created_at) VALUES (?,?,?,?,?,?,?,?)",
+        [
+            (
+                e.project_id,
+                e.run_id,
+                e.type.value,
+                e.severity.value,
+                e.title,
+                e.message,
+                dump(e.payload),
+                e.created_at,
+            )
+            for e in events
+        ],
+    )
+    first = int(conn.execute("SELECT last_insert_rowid()").fetchone()[0]) - len(events) + 1
+    return [
+        Event(
+            id=first + n,
+            project_id=e.project_id,
+            run_id=e.run_id,
+            type=e.type,
+            severity=e.severity,
+            title=e.title,
+            message=e.message,
+            payload=e.payload,
+            created_at=e.created_at,
+        )
+        for n, e in enumerate(events)
+    ]

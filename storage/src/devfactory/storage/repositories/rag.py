@@ -2,7 +2,7 @@
 ``rag_chunk_vectors`` and ``rag_meta``.
 
 Bulk writes (a batch of re-parsed files, a batch of vectors) run as one function on the writer
-thread through :meth:`Database.run_sync`, so indexing costs one thread hop per batch, not one
+thread through :meth:`Database.write`, so indexing costs one thread hop per batch, not one
 per row. Reads are small async queries on the reader connection.
 """
 
@@ -154,7 +154,7 @@ class RagRepository:
         """Write a batch in one transaction on the writer thread; returns chunks written."""
         if not (batch.updates or batch.touched or batch.removed):
             return 0
-        return int(await self.db.run_sync(apply_batch, project_id, batch))
+        return int(await self.db.write(apply_batch, project_id, batch))
 
     async def clear(self, project_id: int) -> None:
         await self.db.execute("DELETE FROM rag_files WHERE project_id = ?", (project_id,))
@@ -197,7 +197,7 @@ class RagRepository:
 
     async def reset_vectors(self, project_id: int, dimensions: int) -> None:
         """Drop every vector (another embedder): recreate the table and mark all unembedded."""
-        await self.db.run_sync(_reset_vectors, project_id, dimensions)
+        await self.db.write(_reset_vectors, project_id, dimensions)
 
     async def chunks_to_embed(self, project_id: int, limit: int) -> list[tuple[int, str]]:
         """(id, text to embed) of chunks without a vector yet."""
@@ -211,7 +211,7 @@ class RagRepository:
     async def store_vectors(self, vectors: Sequence[tuple[int, bytes]]) -> None:
         """Store packed vectors of chunks (skipping any deleted meanwhile)."""
         if vectors:
-            await self.db.run_sync(_store_vectors, vectors)
+            await self.db.write(_store_vectors, vectors)
 
     # -- search --------------------------------------------------------------------------------
 
@@ -329,22 +329,16 @@ def open_connection(path: str) -> sqlite3.Connection:
 
 
 def apply_batch(conn: sqlite3.Connection, project_id: int, batch: IndexBatch) -> int:
-    """Write one batch in one transaction; returns the number of chunks written."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        written = _write_files(conn, project_id, batch.updates, now_iso())
-        conn.executemany(
-            "UPDATE rag_files SET size = ?, mtime_ns = ? WHERE project_id = ? AND path = ?",
-            [(size, mtime, project_id, path) for path, size, mtime in batch.touched],
-        )
-        conn.executemany(
-            "DELETE FROM rag_files WHERE project_id = ? AND path = ?",
-            [(project_id, path) for path in batch.removed],
-        )
-    except BaseException:
-        conn.rollback()
-        raise
-    conn.commit()
+    """Write one batch (inside the caller's transaction); returns the number of chunks written."""
+    written = _write_files(conn, project_id, batch.updates, now_iso())
+    conn.executemany(
+        "UPDATE rag_files SET size = ?, mtime_ns = ? WHERE project_id = ? AND path = ?",
+        [(size, mtime, project_id, path) for path, size, mtime in batch.touched],
+    )
+    conn.executemany(
+        "DELETE FROM rag_files WHERE project_id = ? AND path = ?",
+        [(project_id, path) for path in batch.removed],
+    )
     return written
 
 
@@ -410,38 +404,24 @@ def _write_files(
 
 
 def _reset_vectors(conn: sqlite3.Connection, project_id: int, dimensions: int) -> None:
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        conn.execute(f"DROP TABLE IF EXISTS {_VECTOR_TABLE}")
-        conn.execute(
-            f"CREATE VIRTUAL TABLE {_VECTOR_TABLE} USING vec0"
-            f" (embedding float[{int(dimensions)}] distance_metric=cosine)"
-        )
-        conn.execute("UPDATE rag_chunks SET embedded = 0 WHERE project_id = ?", (project_id,))
-    except BaseException:
-        conn.rollback()
-        raise
-    conn.commit()
+    conn.execute(f"DROP TABLE IF EXISTS {_VECTOR_TABLE}")
+    conn.execute(
+        f"CREATE VIRTUAL TABLE {_VECTOR_TABLE} USING vec0"
+        f" (embedding float[{int(dimensions)}] distance_metric=cosine)"
+    )
+    conn.execute("UPDATE rag_chunks SET embedded = 0 WHERE project_id = ?", (project_id,))
 
 
 def _store_vectors(conn: sqlite3.Connection, vectors: Sequence[tuple[int, bytes]]) -> None:
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        ids = [chunk_id for chunk_id, _ in vectors]
-        live = {
-            row[0]
-            for row in conn.execute(
-                "SELECT id FROM rag_chunks WHERE id IN (SELECT value FROM json_each(?))"
-                " AND embedded = 0",
-                (dump(ids),),
-            )
-        }
-        rows = [(chunk_id, blob) for chunk_id, blob in vectors if chunk_id in live]
-        conn.executemany(f"INSERT INTO {_VECTOR_TABLE} (rowid, embedding) VALUES (?, ?)", rows)
-        conn.executemany(
-            "UPDATE rag_chunks SET embedded = 1 WHERE id = ?", [(row[0],) for row in rows]
+    ids = [chunk_id for chunk_id, _ in vectors]
+    live = {
+        row[0]
+        for row in conn.execute(
+            "SELECT id FROM rag_chunks WHERE id IN (SELECT value FROM json_each(?))"
+            " AND embedded = 0",
+            (dump(ids),),
         )
-    except BaseException:
-        conn.rollback()
-        raise
-    conn.commit()
+    }
+    rows = [(chunk_id, blob) for chunk_id, blob in vectors if chunk_id in live]
+    conn.executemany(f"INSERT INTO {_VECTOR_TABLE} (rowid, embedding) VALUES (?, ?)", rows)
+    conn.executemany("UPDATE rag_chunks SET embedded = 1 WHERE id = ?", [(row[0],) for row in rows])

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Iterable
-from typing import Any
+import sqlite3
+from collections.abc import Callable, Iterable
+from typing import Any, NamedTuple
 
 from devfactory.protocol.enums import RunStatus
+from devfactory.protocol.events import Event
 from devfactory.protocol.runs import Run, RunMetadata
 
 from ..clock import now_iso
 from ..codec import dump, load, row_to
 from ..database import Database
+from .events import NewEvent, insert_events
 
 _UPDATABLE = frozenset(
     {
@@ -54,28 +57,19 @@ class RunRepository:
         metadata: RunMetadata,
         retry_of: int | None = None,
     ) -> Run:
-        now = now_iso()
-        run_id = await self.db.execute(
-            "INSERT INTO agent_runs (project_id, title, prompt, status, agent, provider, model,"
-            " mode, retry_of, metadata, created_at, queued_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-            (
-                project_id,
-                title,
-                prompt,
-                status.value,
-                agent,
-                provider,
-                model,
-                mode,
-                retry_of,
-                dump(metadata),
-                now,
-                now if status is RunStatus.QUEUED else None,
-            ),
+        new = NewRun(
+            project_id, title, prompt, status, agent, provider, model, mode, metadata, retry_of
         )
-        run = await self.get(run_id)
-        assert run is not None
+        run, _ = await self.db.write(_insert, new, None, None)
         return run
+
+    async def create_recorded(
+        self, new: NewRun, *, branch: Callable[[int], str], event: NewEvent
+    ) -> tuple[Run, Event]:
+        """Insert a run, name its branch (``branch(run_id)``) and record its first event (for
+        the new run) in one transaction: a crash or a cancellation leaves all or nothing."""
+        run, events = await self.db.write(_insert, new, branch, event)
+        return run, events[0]
 
     async def get(self, run_id: int) -> Run | None:
         row = await self.db.fetchone("SELECT * FROM agent_runs WHERE id = ?", (run_id,))
@@ -117,26 +111,95 @@ class RunRepository:
         With ``expect_status`` the update is a compare-and-set: it happens only if the run is
         still in that status (another daemon may have claimed it), else None is returned.
         """
-        unknown = set(fields) - _UPDATABLE
-        if unknown:
-            raise ValueError(f"not updatable: {sorted(unknown)}")
-        values = [
-            dump(value) if name == "metadata" else getattr(value, "value", value)
-            for name, value in fields.items()
-        ]
-        assignments = ", ".join(f"{name} = ?" for name in fields)
-        sql = f"UPDATE agent_runs SET {assignments} WHERE id = ?"
-        params: builtins.list[Any] = [*values, run_id]
-        if expect_status is not None:
-            sql += " AND status = ?"
-            params.append(expect_status.value)
-        async with self.db.transaction() as conn:
-            cursor = await conn.execute(sql, params)
-            changed = cursor.rowcount
-        if changed == 0 and expect_status is not None:
-            return None
-        return await self.get(run_id)
+        found = await self.db.write(_update, run_id, expect_status, fields, None)
+        return None if found is None else found[0]
+
+    async def transition(
+        self, run_id: int, *, expect_status: RunStatus, event: NewEvent, **fields: Any
+    ) -> tuple[Run, Event] | None:
+        """A compare-and-set :meth:`update` and the event that records it, in one transaction:
+        both are written, or neither (None: the run is no longer in ``expect_status``)."""
+        found = await self.db.write(_update, run_id, expect_status, fields, event)
+        return None if found is None else (found[0], found[1][0])
 
     async def owner(self, run_id: int) -> str | None:
         value = await self.db.scalar("SELECT owner FROM agent_runs WHERE id = ?", (run_id,))
         return None if value is None else str(value)
+
+
+class NewRun(NamedTuple):
+    """A run before it has an id."""
+
+    project_id: int
+    title: str
+    prompt: str
+    status: RunStatus
+    agent: str
+    provider: str
+    model: str | None
+    mode: str
+    metadata: RunMetadata
+    retry_of: int | None = None
+
+
+# -- functions run on the writer thread, inside one transaction ---------------------------------
+
+
+def _insert(
+    conn: sqlite3.Connection,
+    new: NewRun,
+    branch: Callable[[int], str] | None,
+    event: NewEvent | None,
+) -> tuple[Run, builtins.list[Event]]:
+    now = now_iso()
+    run_id = conn.execute(
+        "INSERT INTO agent_runs (project_id, title, prompt, status, agent, provider, model,"
+        " mode, retry_of, metadata, created_at, queued_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+        (
+            new.project_id,
+            new.title,
+            new.prompt,
+            new.status.value,
+            new.agent,
+            new.provider,
+            new.model,
+            new.mode,
+            new.retry_of,
+            dump(new.metadata),
+            now,
+            now if new.status is RunStatus.QUEUED else None,
+        ),
+    ).lastrowid
+    assert run_id is not None
+    if branch is not None:
+        conn.execute("UPDATE agent_runs SET branch_name = ? WHERE id = ?", (branch(run_id), run_id))
+    events = [] if event is None else insert_events(conn, [event._replace(run_id=run_id)])
+    return _run(conn.execute("SELECT * FROM agent_runs WHERE id = ?", (run_id,)).fetchone()), events
+
+
+def _update(
+    conn: sqlite3.Connection,
+    run_id: int,
+    expect_status: RunStatus | None,
+    fields: dict[str, Any],
+    event: NewEvent | None,
+) -> tuple[Run, builtins.list[Event]] | None:
+    unknown = set(fields) - _UPDATABLE
+    if unknown:
+        raise ValueError(f"not updatable: {sorted(unknown)}")
+    values = [
+        dump(value) if name == "metadata" else getattr(value, "value", value)
+        for name, value in fields.items()
+    ]
+    assignments = ", ".join(f"{name} = ?" for name in fields)
+    sql = f"UPDATE agent_runs SET {assignments} WHERE id = ?"
+    params: builtins.list[Any] = [*values, run_id]
+    if expect_status is not None:
+        sql += " AND status = ?"
+        params.append(expect_status.value)
+    if conn.execute(sql, params).rowcount == 0 and expect_status is not None:
+        return None
+    row = conn.execute("SELECT * FROM agent_runs WHERE id = ?", (run_id,)).fetchone()
+    if row is None:
+        return None
+    return _run(row), [] if event is None else insert_events(conn, [event])

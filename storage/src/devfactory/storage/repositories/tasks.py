@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import sqlite3
 from typing import NamedTuple
 
 from devfactory.protocol.enums import TaskStatus
@@ -26,23 +27,7 @@ class TaskRepository:
 
     async def replace_plan(self, run_id: int, titles: builtins.list[str]) -> builtins.list[Task]:
         """Store a plan: one task per step, each depending on the one before."""
-        now = now_iso()
-        async with self.db.transaction() as conn:
-            await conn.execute("DELETE FROM tasks WHERE run_id = ?", (run_id,))
-            previous: int | None = None
-            for position, title in enumerate(titles):
-                cursor = await conn.execute(
-                    "INSERT INTO tasks (run_id, position, title, created_at, updated_at)"
-                    " VALUES (?,?,?,?,?)",
-                    (run_id, position, title, now, now),
-                )
-                task_id = int(cursor.lastrowid or 0)
-                if previous is not None:
-                    await conn.execute(
-                        "INSERT INTO task_dependencies (task_id, depends_on_id) VALUES (?,?)",
-                        (task_id, previous),
-                    )
-                previous = task_id
+        await self.db.write(_replace_plan, run_id, titles, now_iso())
         return await self.list(run_id)
 
     async def set_status(self, task_id: int, status: TaskStatus) -> None:
@@ -70,3 +55,21 @@ class TaskRepository:
             )
             for row in rows
         ]
+
+
+def _replace_plan(conn: sqlite3.Connection, run_id: int, titles: list[str], now: str) -> None:
+    conn.execute("DELETE FROM tasks WHERE run_id = ?", (run_id,))
+    previous: int | None = None
+    for position, title in enumerate(titles):
+        cursor = conn.execute(
+            "INSERT INTO tasks (run_id, position, title, created_at, updated_at)"
+            " VALUES (?,?,?,?,?)",
+            (run_id, position, title, now, now),
+        )
+        task_id = int(cursor.lastrowid or 0)
+        if previous is not None:
+            conn.execute(
+                "INSERT INTO task_dependencies (task_id, depends_on_id) VALUES (?,?)",
+                (task_id, previous),
+            )
+        previous = task_id
