@@ -227,14 +227,23 @@ h.test(':DevFactory diff shows the change side by side; approve from the propose
 end)
 
 h.test(':DevFactory changes lists the remaining proposed hunks in quickfix', function()
-  h.cmd('DevFactory changes')
-  local items = h.wait(5000, function()
-    local list = vim.fn.getqflist({ title = 1, items = 1 })
-    return list.title == 'DevFactory: proposed changes' and list.items
-  end) or {}
-  local texts = vim.tbl_map(function(item)
-    return vim.fs.basename(vim.api.nvim_buf_get_name(item.bufnr)) .. ':' .. item.lnum
-  end, items)
+  -- The approve above answers once its edit is in the buffer and its outcome recorded; the
+  -- list is rebuilt from change events, so wait for it to settle rather than read it once.
+  local function listed()
+    h.cmd('DevFactory changes')
+    local items = h.wait(5000, function()
+      local list = vim.fn.getqflist({ title = 1, items = 1 })
+      return list.title == 'DevFactory: proposed changes' and list.items
+    end) or {}
+    return vim.tbl_map(function(item)
+      return vim.fs.basename(vim.api.nvim_buf_get_name(item.bufnr)) .. ':' .. item.lnum
+    end, items)
+  end
+  local texts = listed()
+  h.wait(10000, function()
+    texts = listed()
+    return #texts == 2
+  end)
   h.eq(
     "fourth.py hunk 1 and the run's changelog entry are still proposed",
     { 'fourth.py:2', 'CHANGELOG_AI.md:1' },

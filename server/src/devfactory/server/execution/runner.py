@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,8 @@ from .processes import CommandProcess
 from .report import counts_text, run_result, short
 from .testresults import junit_report, parse_summary, read_junit, recognise
 from .verdict import Verdict
+
+STOPPED_WITH_RUN = "its run was stopped"
 
 
 @dataclass(frozen=True)
@@ -128,8 +131,12 @@ class CommandRun:
         launch: Launch,
         running: dict[int, tuple[int, CommandProcess]],
         keep: set[asyncio.Task[Any]],
+        stop_requested: Callable[[], bool],
     ) -> CommandOutcome:
-        """Start, wait, record. ``running`` lists the process while it runs (for kill_run)."""
+        """Start, wait, record. ``running`` lists the process while it runs (for kill_run);
+        ``stop_requested`` says whether its run was stopped before the process was listed."""
+        if stop_requested():
+            return await self._stopped_before_start()
         capture = OutputCapture(
             self.output_dir,
             str(self.row.id),
@@ -158,7 +165,11 @@ class CommandRun:
         capture.start()
         running[self.row.id] = (self.run.id, process)
         try:
-            stop_reason = await self._wait(process, capture, launch)
+            if stop_requested():  # stopped while the process started: it is listed only now
+                await process.terminate(launch.grace_s)
+                stop_reason: str | None = STOPPED_WITH_RUN
+            else:
+                stop_reason = await self._wait(process, capture, launch)
         except asyncio.CancelledError:
             await finish_despite_cancel(self._stop_and_record(process, capture, launch), keep)
             raise
@@ -306,6 +317,30 @@ class CommandRun:
         except OSError:
             return None
         return read_junit(path) if fresh else None
+
+    async def _stopped_before_start(self) -> CommandOutcome:
+        finished = await self._finish_row(
+            exit_code=None,
+            was_killed=True,
+            stdout_path=None,
+            stderr_path=None,
+            output_tail=STOPPED_WITH_RUN,
+        )
+        await self._emit(
+            EventType.COMMAND_FAILED,
+            f"Stopped before it started: {short(self.verdict.command)}",
+            CommandFinished(
+                execution_id=self.row.id, command=self.verdict.command, was_killed=True
+            ),
+            message=STOPPED_WITH_RUN,
+        )
+        await self._test_result(None, False)
+        return CommandOutcome(
+            execution=finished,
+            tool_result=run_result(
+                finished, duration_s=0.0, stop_reason=STOPPED_WITH_RUN, output_bytes=0
+            ),
+        )
 
     async def _failed_to_start(self, exc: OSError) -> CommandOutcome:
         message = f"could not start `{self.verdict.argv[0]}`: {exc.strerror or exc}"
