@@ -122,6 +122,7 @@ class EventType(StrEnum):
     CHANGE_CONFLICT = "change_conflict"
     MCP_TOOL_CALLED = "mcp_tool_called"
     MCP_SERVER_FAILED = "mcp_server_failed"
+    CHANGE_REVERTED = "change_reverted"
     RUN_STATUS_CHANGED = "run_status_changed"
     ERROR = "error"
     FINAL_SUMMARY = "final_summary"

@@ -161,6 +161,19 @@ class McpSettings(Section, kw_only=True):
     ] = False
 
 
+class ReviewSettings(Section, kw_only=True):
+    """How proposed changes show in editors."""
+
+    diagnostics: Annotated[
+        Literal["hint", "information", "off"],
+        doc(
+            "Severity of the diagnostic on each proposed hunk: hint stays out of the Problems "
+            "panel (the code actions work the same), information shows it there, off publishes "
+            "none (review through the plugins' own views and commands)."
+        ),
+    ] = "hint"
+
+
 class Settings(Section, kw_only=True):
     """Every setting of the daemon, with its default."""
 
@@ -189,6 +202,9 @@ class Settings(Section, kw_only=True):
     )
     mcp: Annotated[McpSettings, doc("Model Context Protocol servers and serving.")] = msgspec.field(
         default_factory=McpSettings
+    )
+    review: Annotated[ReviewSettings, doc("How proposed changes show in editors.")] = msgspec.field(
+        default_factory=ReviewSettings
     )
     log_level: Annotated[Literal["debug", "info", "warning", "error"], doc("Daemon log level.")] = (
         "info"
