@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from devfactory.protocol.changes import Hunk
-from devfactory.protocol.enums import ChangeAction, EventType, RunStatus, Severity, TaskStatus
+from devfactory.protocol.enums import ChangeAction, EventType, RunStatus, Severity
 from devfactory.protocol.runs import RunMetadata
 from devfactory.storage import Store
 from devfactory.storage.repositories.events import NewEvent
@@ -66,8 +66,31 @@ def _writes(store: Store, project_id: int, run_id: int) -> dict[str, Callable[[i
         "compare_and_set": lambda n: store.runs.update(
             run_id, expect_status=RunStatus.RUNNING, current_step=n
         ),
-        "execute": lambda n: store.tasks.set_status(n, TaskStatus.DONE),
-        "plan": lambda n: store.tasks.replace_plan(run_id, [f"step {n}", "next"]),
+        "execute": lambda n: store.git_operations.record(
+            project_id=project_id,
+            run_id=run_id,
+            operation="status",
+            args=[str(n)],
+            exit_code=0,
+            stdout="",
+            stderr="",
+            duration_ms=1.0,
+        ),  # fmt: skip
+        "transition": lambda n: store.runs.transition(
+            run_id,
+            expect_status=RunStatus.RUNNING,
+            event=NewEvent(
+                project_id,
+                run_id,
+                EventType.RUN_STATUS_CHANGED,
+                Severity.INFO,
+                f"t{n}",
+                "",
+                {},
+                "t",
+            ),
+            current_step=n,
+        ),
         "propose": lambda n: store.changes.upsert(
             project_id=project_id,
             run_id=run_id,
@@ -87,7 +110,8 @@ def _writes(store: Store, project_id: int, run_id: int) -> dict[str, Callable[[i
 
 
 @pytest.mark.parametrize(
-    "kind", ["update", "compare_and_set", "execute", "plan", "propose", "events", "index", "meta"]
+    "kind",
+    ["update", "compare_and_set", "execute", "transition", "propose", "events", "index", "meta"],
 )
 async def test_a_write_cancelled_at_any_point_leaves_the_writer_usable(
     store: Store, kind: str
@@ -125,7 +149,8 @@ async def test_interleaved_cancellations_of_concurrent_writers(store: Store) -> 
         await asyncio.gather(*tasks, return_exceptions=True)
         assert (await store.runs.update(run_id, current_step=round_)) is not None
     # Every batch of two events committed whole or not at all.
-    titles = [e.title for e in await store.events.list(project_id, run_id=run_id, limit=10_000)]
+    found = await store.events.list(project_id, run_id=run_id, limit=10_000)
+    titles = [e.title for e in found if e.type is EventType.AI_MESSAGE]
     assert all(titles.count(title) == 2 for title in titles), f"seed {seed}"
     assert await store.db.scalar("PRAGMA integrity_check") == "ok"
 

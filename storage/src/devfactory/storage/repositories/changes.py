@@ -58,11 +58,6 @@ class ChangeRepository:
         row = await self.db.fetchone("SELECT * FROM workspace_files WHERE id = ?", (change_id,))
         return None if row is None else _change(row)
 
-    async def diff_text(self, change_id: int) -> str | None:
-        """The inline diff, if it was small enough to be stored inline."""
-        value = await self.db.scalar("SELECT diff FROM workspace_files WHERE id = ?", (change_id,))
-        return None if value is None else str(value)
-
     async def list(
         self,
         project_id: int,

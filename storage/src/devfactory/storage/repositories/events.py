@@ -57,13 +57,6 @@ class EventRepository:
             )
         return [_event(row) for row in rows]
 
-    async def count(self, project_id: int) -> int:
-        return int(
-            await self.db.scalar(
-                "SELECT count(*) FROM agent_events WHERE project_id = ?", (project_id,)
-            )
-        )
-
 
 def insert_events(conn: sqlite3.Connection, events: Sequence[NewEvent]) -> builtins.list[Event]:
     """Insert events inside the caller's transaction; return them with their ids.

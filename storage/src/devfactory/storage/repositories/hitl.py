@@ -41,12 +41,6 @@ class HitlRepository:
         row = await self.db.fetchone("SELECT * FROM hitl_requests WHERE id = ?", (request_id,))
         return None if row is None else _request(row)
 
-    async def tool_call_id(self, request_id: int) -> str | None:
-        value = await self.db.scalar(
-            "SELECT tool_call_id FROM hitl_requests WHERE id = ?", (request_id,)
-        )
-        return None if value is None else str(value)
-
     async def answer(self, request_id: int, action: HitlAction, text: str | None) -> HitlRequest:
         await self.db.execute(
             "UPDATE hitl_requests SET status = 'answered', response_action = ?,"

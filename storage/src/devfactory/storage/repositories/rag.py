@@ -187,14 +187,6 @@ class RagRepository:
 
     # -- vectors -------------------------------------------------------------------------------
 
-    async def vector_dimensions(self) -> int | None:
-        """The dimension the vector table was created with."""
-        sql = await self.db.scalar("SELECT sql FROM sqlite_master WHERE name = ?", (_VECTOR_TABLE,))
-        if sql is None:
-            return None
-        start = sql.index("float[") + len("float[")
-        return int(sql[start : sql.index("]", start)])
-
     async def reset_vectors(self, project_id: int, dimensions: int) -> None:
         """Drop every vector (another embedder): recreate the table and mark all unembedded."""
         await self.db.write(_reset_vectors, project_id, dimensions)
