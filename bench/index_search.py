@@ -95,9 +95,9 @@ def tree_bytes(root: Path) -> int:
 async def _open_service(root: Path, state: Path, embedder: str) -> Any:
     from devfactory.protocol.settings import IndexSettings
     from devfactory.server.index.service import IndexService
-    from devfactory.storage import Store
+    from devfactory.storage import open_store
 
-    store = await Store.open(state / "db.sqlite")
+    store = await open_store(state / "db.sqlite")
     project = await store.projects.register(
         root_path=str(root),
         name=root.name,

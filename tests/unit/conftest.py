@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from devfactory.storage import Store
+from devfactory.storage import Store, open_store
 
 
 @pytest.fixture
 async def store(tmp_path: Path) -> AsyncIterator[Store]:
     """A real database in the test's folder, closed afterwards."""
-    opened = await Store.open(tmp_path / "state" / "db.sqlite")
+    opened = await open_store(tmp_path / "state" / "db.sqlite")
     yield opened
     await opened.close()

@@ -10,9 +10,10 @@ import pytest
 
 from devfactory.protocol.enums import EventType, RunStatus, Severity
 from devfactory.protocol.runs import RunMetadata
-from devfactory.storage import Database, SchemaTooNewError, Store
-from devfactory.storage.database import DatabaseError, Migration, load_migrations
-from devfactory.storage.repositories.events import NewEvent
+from devfactory.storage import DatabaseError, SchemaTooNewError
+from devfactory.storage.ports import NewEvent
+from devfactory.storage.sqlite import Database, SqliteStore
+from devfactory.storage.sqlite.database import Migration, load_migrations
 
 
 async def test_opens_with_sqlite_vec_fts5_and_wal(tmp_path: Path) -> None:
@@ -122,7 +123,7 @@ async def test_failing_migration_rolls_back_completely(tmp_path: Path) -> None:
 
 
 async def test_concurrent_writers_never_see_busy(tmp_path: Path) -> None:
-    store = await Store.open(tmp_path / "d.db")
+    store = await SqliteStore.open(tmp_path / "d.db")
     try:
         project = await store.projects.register(
             root_path="/w", name="w", slug="w", default_branch=None, current_branch=None
@@ -158,7 +159,7 @@ async def test_concurrent_writers_never_see_busy(tmp_path: Path) -> None:
 
 
 async def test_batch_insert_returns_consecutive_ids_in_order(tmp_path: Path) -> None:
-    store = await Store.open(tmp_path / "d.db")
+    store = await SqliteStore.open(tmp_path / "d.db")
     try:
         project = await store.projects.register(
             root_path="/w", name="w", slug="w", default_branch=None, current_branch=None

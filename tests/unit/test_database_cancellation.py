@@ -20,22 +20,21 @@ import pytest
 from devfactory.protocol.changes import Hunk
 from devfactory.protocol.enums import ChangeAction, EventType, RunStatus, Severity
 from devfactory.protocol.runs import RunMetadata
-from devfactory.storage import Store
-from devfactory.storage.repositories.events import NewEvent
-from devfactory.storage.repositories.rag import FileUpdate, IndexBatch
+from devfactory.storage.ports import FileUpdate, IndexBatch, NewEvent
+from devfactory.storage.sqlite import SqliteStore
 
 TURNS = 40
 """Event-loop turns to try cancelling after: enough to reach every await of one write."""
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    store = await Store.open(tmp_path / "d.db")
+async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
+    store = await SqliteStore.open(tmp_path / "d.db")
     yield store
     await store.close()
 
 
-async def _project_and_run(store: Store) -> tuple[int, int]:
+async def _project_and_run(store: SqliteStore) -> tuple[int, int]:
     project = await store.projects.register(
         root_path="/w", name="w", slug="w", default_branch=None, current_branch=None
     )
@@ -46,7 +45,9 @@ async def _project_and_run(store: Store) -> tuple[int, int]:
     return project.id, run.id
 
 
-def _writes(store: Store, project_id: int, run_id: int) -> dict[str, Callable[[int], Awaitable]]:
+def _writes(
+    store: SqliteStore, project_id: int, run_id: int
+) -> dict[str, Callable[[int], Awaitable]]:
     """One of each kind of write, parametrised by a counter so each call writes new values."""
 
     def event(n: int) -> NewEvent:
@@ -75,7 +76,7 @@ def _writes(store: Store, project_id: int, run_id: int) -> dict[str, Callable[[i
             stdout="",
             stderr="",
             duration_ms=1.0,
-        ),  # fmt: skip
+        ),
         "transition": lambda n: store.runs.transition(
             run_id,
             expect_status=RunStatus.RUNNING,
@@ -104,8 +105,8 @@ def _writes(store: Store, project_id: int, run_id: int) -> dict[str, Callable[[i
             hunks=[Hunk(index=0, header="@@", old_start=1, old_lines=1, new_start=1, new_lines=1)],
         ),
         "events": lambda n: store.events.append([event(n), event(n)]),
-        "index": lambda n: store.rag.apply(project_id, indexed(n)),
-        "meta": lambda n: store.rag.set_meta(project_id, "k", str(n)),
+        "index": lambda n: store.index.apply(project_id, indexed(n)),
+        "meta": lambda n: store.index.set_meta(project_id, "k", str(n)),
     }
 
 
@@ -114,7 +115,7 @@ def _writes(store: Store, project_id: int, run_id: int) -> dict[str, Callable[[i
     ["update", "compare_and_set", "execute", "transition", "propose", "events", "index", "meta"],
 )
 async def test_a_write_cancelled_at_any_point_leaves_the_writer_usable(
-    store: Store, kind: str
+    store: SqliteStore, kind: str
 ) -> None:
     project_id, run_id = await _project_and_run(store)
     write = _writes(store, project_id, run_id)[kind]
@@ -133,7 +134,7 @@ async def test_a_write_cancelled_at_any_point_leaves_the_writer_usable(
     assert cancelled_mid_flight > 1, "the cancellations landed while the writes were in flight"
 
 
-async def test_interleaved_cancellations_of_concurrent_writers(store: Store) -> None:
+async def test_interleaved_cancellations_of_concurrent_writers(store: SqliteStore) -> None:
     """Many writers at once, cancelled at random (seeded) moments: no write is half done."""
     project_id, run_id = await _project_and_run(store)
     writes = list(_writes(store, project_id, run_id).values())
@@ -155,7 +156,7 @@ async def test_interleaved_cancellations_of_concurrent_writers(store: Store) -> 
     assert await store.db.scalar("PRAGMA integrity_check") == "ok"
 
 
-async def test_the_health_probe_sees_a_writer_left_inside_a_transaction(store: Store) -> None:
+async def test_the_health_probe_sees_a_writer_left_inside_a_transaction(store: SqliteStore) -> None:
     """What a cancelled ``transaction()`` used to leave behind: health must say so."""
     assert await store.db.check_writes() is None
     await store.db._writer.execute("BEGIN IMMEDIATE")

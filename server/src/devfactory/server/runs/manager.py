@@ -25,7 +25,7 @@ from devfactory.protocol.hitl import HitlRequest, HitlRespondParams
 from devfactory.protocol.methods import Notifications
 from devfactory.protocol.runs import Run, RunChangedNotification, RunCreateParams, RunMetadata
 from devfactory.storage.clock import now_iso
-from devfactory.storage.repositories.runs import NewRun
+from devfactory.storage.ports import NewRun
 
 from ..errors import InvalidParams, InvalidState, NotFound
 from ..shielding import finish_despite_cancel, finish_then_cancel

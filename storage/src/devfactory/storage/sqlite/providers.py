@@ -6,23 +6,13 @@ Only the *name* of the environment variable holding a key is stored, never the k
 from __future__ import annotations
 
 import builtins
-from typing import NamedTuple
 
 from ..clock import now_iso
-from ..database import Database
+from ..ports.rows import ProviderAccount
+from .database import Database
 
 
-class ProviderAccount(NamedTuple):
-    id: int
-    provider: str
-    name: str
-    api_key_env: str | None
-    base_url: str | None
-    exhausted_until: str | None
-    last_used_at: str | None
-
-
-class ProviderAccountRepository:
+class SqliteProviderAccountRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
 

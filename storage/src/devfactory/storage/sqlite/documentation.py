@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from ..clock import now_iso
-from ..database import Database
+from .database import Database
 
 
-class DocumentationRepository:
+class SqliteDocumentationRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
 

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import builtins
-from typing import Any, NamedTuple
+from typing import Any
 
 from devfactory.protocol.commands import CommandExecution
 from devfactory.protocol.events import TestCounts
 
 from ..clock import now_iso
 from ..codec import dump, load, row_to
-from ..database import Database
+from ..ports.rows import OpenCommand
+from .database import Database
 
 
 def _execution(row: Any) -> CommandExecution:
@@ -22,17 +23,7 @@ def _execution(row: Any) -> CommandExecution:
     )
 
 
-class OpenCommand(NamedTuple):
-    """A command row without an end, and who may still be running it."""
-
-    id: int
-    run_id: int | None
-    command: str
-    owner: str | None
-    marker: str | None
-
-
-class CommandRepository:
+class SqliteCommandRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
 

@@ -11,14 +11,14 @@ from devfactory.protocol.enums import ChangeAction, ChangeStatus
 
 from ..clock import now_iso
 from ..codec import dump, load, row_to
-from ..database import Database
+from .database import Database
 
 
 def _change(row: Any) -> Change:
     return row_to(Change, row, hunks=load(row["hunks"], builtins.list[Hunk]))
 
 
-class ChangeRepository:
+class SqliteChangeRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
 

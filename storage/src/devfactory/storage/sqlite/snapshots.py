@@ -9,10 +9,10 @@ from devfactory.protocol.snapshots import Snapshot
 
 from ..clock import now_iso
 from ..codec import row_to
-from ..database import Database
+from .database import Database
 
 
-class SnapshotRepository:
+class SqliteSnapshotRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
 

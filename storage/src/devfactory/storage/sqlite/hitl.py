@@ -10,14 +10,14 @@ from devfactory.protocol.hitl import HitlRequest
 
 from ..clock import now_iso
 from ..codec import dump, load, row_to
-from ..database import Database
+from .database import Database
 
 
 def _request(row: Any) -> HitlRequest:
     return row_to(HitlRequest, row, choices=load(row["choices"], builtins.list[str]))
 
 
-class HitlRepository:
+class SqliteHitlRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
 

@@ -9,7 +9,7 @@ from devfactory.protocol.git import GitOperation
 
 from ..clock import now_iso
 from ..codec import dump, load, row_to
-from ..database import Database
+from .database import Database
 
 _MAX_OUTPUT = 64 * 1024
 
@@ -18,7 +18,7 @@ def _operation(row: Any) -> GitOperation:
     return row_to(GitOperation, row, args=load(row["args"], builtins.list[str]))
 
 
-class GitOperationRepository:
+class SqliteGitOperationRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
 
