@@ -29,7 +29,6 @@ from .vectors import VectorCache
 if TYPE_CHECKING:
     from .embedders import Embedder
 
-MAX_LIMIT = 200
 MAX_QUERY_CHARS = 2_000
 #: Each ranked list hybrid search fuses holds this many candidates (at least).
 FUSION_CANDIDATES = 50
@@ -43,8 +42,6 @@ def validate(params: SearchParams, root: Path) -> list[str] | None:
         raise InvalidParams(
             f"query is {len(params.query)} characters long; shorten it to {MAX_QUERY_CHARS}"
         )
-    if not 1 <= params.limit <= MAX_LIMIT:
-        raise InvalidParams(f"limit must be between 1 and {MAX_LIMIT}, got {params.limit}")
     if params.paths is None:
         return None
     return [_relative_glob(pattern, root) for pattern in params.paths]

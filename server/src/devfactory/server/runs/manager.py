@@ -176,8 +176,6 @@ class RunManager:
         if provider not in settings.providers:
             known = ", ".join(sorted(settings.providers))
             raise InvalidParams(f"provider {provider!r} is not configured; known: {known}")
-        if params.max_steps is not None and not 1 <= params.max_steps <= 500:
-            raise InvalidParams(f"maxSteps must be between 1 and 500, got {params.max_steps}")
         title = (params.title or prompt.splitlines()[0]).strip()[:120]
         metadata = RunMetadata(
             rag=params.rag, safe_mode=params.safe_mode, max_steps=params.max_steps
