@@ -13,6 +13,7 @@ export const Requests = {
   CHANGES_LIST: "devfactory/changes/list",
   CHANGES_REJECT: "devfactory/changes/reject",
   CHANGES_REQUEST_CHANGES: "devfactory/changes/requestChanges",
+  CHANGES_RESOLVE: "devfactory/changes/resolve",
   CHANGES_RESOLVE_COMMENT: "devfactory/changes/resolveComment",
   COMMANDS_LIST: "devfactory/commands/list",
   COMMANDS_POLICY: "devfactory/commands/policy",
@@ -165,7 +166,10 @@ export interface ChangeDiffParams {
   changeId: number;
 }
 
-/** change_proposed, change_approved, change_rejected, change_applied, change_conflict. */
+/**
+ * change_proposed, change_approved, change_rejected, change_applied, change_conflict,
+ * change_reverted (applied hunks whose text the user undid: proposed again).
+ */
 export interface ChangeEvent {
   action: ChangeAction;
   changeId: number;
@@ -182,6 +186,16 @@ export interface ChangeList {
 /** ``devfactory/changeProposed``: a run proposed (or updated) a change. */
 export interface ChangeProposedNotification {
   change: Change;
+}
+
+/**
+ * Parameters of ``devfactory/changes/resolve``: the user settled a conflict in their file.
+ *
+ * Each hunk whose proposed text is in the file (or that was merged by hand) becomes applied,
+ * each whose old text the user kept becomes rejected.
+ */
+export interface ChangeResolveParams {
+  changeId: number;
 }
 
 /** Review state of a proposed change (one file of a run). */
@@ -384,6 +398,7 @@ export const EventType = {
   CHANGE_CONFLICT: "change_conflict",
   CHANGE_PROPOSED: "change_proposed",
   CHANGE_REJECTED: "change_rejected",
+  CHANGE_REVERTED: "change_reverted",
   COMMAND_COMPLETED: "command_completed",
   COMMAND_FAILED: "command_failed",
   COMMAND_OUTPUT: "command_output",
@@ -399,6 +414,8 @@ export const EventType = {
   GIT_BRANCH_CREATED: "git_branch_created",
   GIT_DIFF_CREATED: "git_diff_created",
   GIT_STATUS_CHECKED: "git_status_checked",
+  MCP_SERVER_FAILED: "mcp_server_failed",
+  MCP_TOOL_CALLED: "mcp_tool_called",
   PAUSED_FOR_INPUT: "paused_for_input",
   RAG_SEARCH_COMPLETED: "rag_search_completed",
   RAG_SEARCH_STARTED: "rag_search_started",
@@ -542,6 +559,7 @@ export interface Health {
   logPath: string;
   projectId: number | null;
   protocolVersion: string;
+  provider: ProviderCheck | null;
   pythonVersion: string;
   sandbox: SandboxInfo;
   schemaVersion: number;
@@ -663,6 +681,46 @@ export interface LanguageStat {
   language: string;
 }
 
+/** An MCP server could not start, or stopped during the run: its tools are gone. */
+export interface McpServerFailed {
+  message: string;
+  server: string;
+}
+
+/** An MCP server whose tools runs may use: ``[mcp.servers.NAME]`` in devfactory.toml. */
+export interface McpServerSettings {
+  /** The server's tools offered to the model (default: every tool it lists). */
+  allowedTools: string[] | null;
+  /** Its arguments. */
+  args: string[];
+  /** Tools called without asking you; every other call is a question to you first. */
+  autoApprove: string[];
+  /** The program that starts the server (it speaks MCP on stdio). */
+  command: string;
+  /** Environment variables set for it (on top of a minimal environment). */
+  env: Record<string, string>;
+  /** Seconds the server may take to start, and each tool call. */
+  timeoutS: number;
+}
+
+/** The Model Context Protocol: servers runs use, and what ``devfactory mcp`` serves. */
+export interface McpSettings {
+  /** `devfactory mcp` also offers create_run (otherwise it is read-only). */
+  allowRunCreation: boolean;
+  /** MCP servers by name; their tools are offered to runs as mcp__NAME__TOOL. */
+  servers: Record<string, McpServerSettings>;
+}
+
+/** A run called (or was refused) a tool of an MCP server (``[mcp.servers.NAME]``). */
+export interface McpToolCalled {
+  approval: string;
+  arguments: Record<string, unknown>;
+  isError: boolean;
+  result: string;
+  server: string;
+  tool: string;
+}
+
 /** A request that takes no parameters. */
 export type NoParams = Record<string, never>;
 
@@ -743,6 +801,14 @@ export interface ProjectPullParams {
   remote?: string;
 }
 
+/** Whether the default provider can take a run now, so the first one does not fail. */
+export interface ProviderCheck {
+  model: string | null;
+  name: string;
+  problem: string | null;
+  ready: boolean;
+}
+
 /** Model providers the daemon can drive. */
 export const ProviderName = {
   ANTHROPIC: "anthropic",
@@ -816,6 +882,12 @@ export const ReviewDecision = {
   REJECTED: "rejected",
 } as const;
 export type ReviewDecision = (typeof ReviewDecision)[keyof typeof ReviewDecision];
+
+/** How proposed changes show in editors. */
+export interface ReviewSettings {
+  /** Severity of the diagnostic on each proposed hunk: hint stays out of the Problems panel (the code actions work the same), information shows it there, off publishes none (review through the plugins' own views and commands). */
+  diagnostics: "hint" | "information" | "off";
+}
 
 /** Parameters of ``devfactory/reviews/submit``. */
 export interface ReviewSubmitParams {
@@ -1028,8 +1100,12 @@ export interface Settings {
   maxConcurrentRuns: number;
   /** Tool steps a run may take before it stops. */
   maxSteps: number;
+  /** Model Context Protocol servers and serving. */
+  mcp: McpSettings;
   /** Model providers by name (openai, anthropic, claude_code, local_shell...). */
   providers: Record<string, ProviderSettings>;
+  /** How proposed changes show in editors. */
+  review: ReviewSettings;
 }
 
 /** How an event should be shown. */
@@ -1160,6 +1236,8 @@ export interface RequestTypes {
   "devfactory/changes/reject": { params: ChangeDecisionParams; result: ChangeDecisionResult };
   /** Send open comments back to the run. */
   "devfactory/changes/requestChanges": { params: RequestChangesParams; result: Run };
+  /** Mark a conflict resolved in your file. */
+  "devfactory/changes/resolve": { params: ChangeResolveParams; result: Change };
   /** Resolve a review comment. */
   "devfactory/changes/resolveComment": { params: CommentResolveParams; result: ReviewComment };
   /** A run's command executions. */
@@ -1242,6 +1320,7 @@ export interface EventPayloads {
   change_conflict: ChangeEvent;
   change_proposed: ChangeEvent;
   change_rejected: ChangeEvent;
+  change_reverted: ChangeEvent;
   command_completed: CommandFinished;
   command_failed: CommandFinished;
   command_output: CommandOutput;
@@ -1257,6 +1336,8 @@ export interface EventPayloads {
   git_branch_created: GitBranchCreated;
   git_diff_created: GitDiffCreated;
   git_status_checked: GitStatusChecked;
+  mcp_server_failed: McpServerFailed;
+  mcp_tool_called: McpToolCalled;
   paused_for_input: PausedForInput;
   rag_search_completed: RagSearchCompleted;
   rag_search_started: RagSearchStarted;
@@ -1315,5 +1396,8 @@ export const DAEMON_SETTING_KEYS = [
   "logLevel",
   "maxConcurrentRuns",
   "maxSteps",
+  "mcp.allowRunCreation",
+  "mcp.servers",
   "providers",
+  "review.diagnostics",
 ] as const;

@@ -17,7 +17,7 @@ from pygls.uris import to_fs_path
 
 from devfactory.protocol._base import NoParams
 from devfactory.protocol.methods import PROTOCOL_VERSION, Requests
-from devfactory.protocol.project import Health, Project
+from devfactory.protocol.project import Health, Project, ProviderCheck
 from devfactory.storage import DatabaseError, open_store
 
 from .. import documents, rpc
@@ -168,7 +168,15 @@ def setup(server: DevFactoryServer) -> None:
             ),
             log_path=str(services.paths.log_file),
             embedder=services.index.embedder_label if services.index is not None else None,
+            provider=await provider_check(services),
         )
+
+    async def provider_check(services: Services) -> ProviderCheck | None:
+        if services.runs is None:
+            return None
+        from ..agents.providers.readiness import check_provider  # with the runs feature only
+
+        return await check_provider(services.settings, services.root, services.store)
 
     @rpc.request(server, Requests.PROJECT_INFO)
     async def project_info(params: NoParams) -> Project:

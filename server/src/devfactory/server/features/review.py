@@ -1,5 +1,6 @@
-"""Change review: ``devfactory/changes/*``, ``devfactory/reviews/submit``, diagnostics,
-``textDocument/codeAction`` and the ``devfactory.*`` executeCommand commands.
+"""Change review: ``devfactory/changes/*`` (``resolve`` closes a conflict settled by hand),
+``devfactory/reviews/submit``, diagnostics, ``textDocument/codeAction`` and the
+``devfactory.*`` executeCommand commands.
 
 Works in any LSP editor with no plugin: proposed hunks are diagnostics, code actions approve
 or reject them, and approved edits arrive through ``workspace/applyEdit``.
@@ -14,12 +15,14 @@ from typing import Any
 from lsprotocol import types
 
 from devfactory.protocol.changes import (
+    Change,
     ChangeCommentParams,
     ChangeDecisionParams,
     ChangeDecisionResult,
     ChangeDiff,
     ChangeDiffParams,
     ChangeList,
+    ChangeResolveParams,
     ChangesListParams,
     CommentList,
     CommentListParams,
@@ -95,7 +98,8 @@ def setup(server: DevFactoryServer) -> None:
         return service
 
     async def on_document(event: DocumentEvent) -> None:
-        """Re-map diagnostics as the user edits (debounced)."""
+        """Follow the user's text (an undone hunk is proposed again) and re-map diagnostics as
+        the user edits (debounced)."""
         services = server.services_or_none
         service = services.review if services is not None else None
         if service is None or event.path is None or event.kind is DocumentEventKind.CLOSED:
@@ -110,12 +114,10 @@ def setup(server: DevFactoryServer) -> None:
             loop = asyncio.get_running_loop()
             pending_refresh[rel] = loop.call_later(
                 DIAGNOSTICS_DEBOUNCE_S,
-                lambda: server.run_task(
-                    service.refresh_diagnostics(rel), name=f"diagnostics {rel}"
-                ),
+                lambda: server.run_task(service.document_changed(rel), name=f"diagnostics {rel}"),
             )
             return
-        await service.refresh_diagnostics(rel)
+        await service.document_changed(rel)
 
     server.document_listeners.append(on_document)
 
@@ -186,6 +188,10 @@ def setup(server: DevFactoryServer) -> None:
     @rpc.request(server, Requests.CHANGES_REJECT)
     async def reject(params: ChangeDecisionParams) -> ChangeDecisionResult:
         return await review().reject(params)
+
+    @rpc.request(server, Requests.CHANGES_RESOLVE)
+    async def resolve(params: ChangeResolveParams) -> Change:
+        return await review().following.resolve(params.change_id)
 
     @rpc.request(server, Requests.CHANGES_COMMENT)
     async def comment(params: ChangeCommentParams) -> ReviewComment:

@@ -2,7 +2,8 @@
 
 Sets up the workspace repository, snapshots, worktrees and the run manager during
 initialize; recovers runs stranded by a crashed daemon before anything else; starts queued
-runs once the client is ready.
+runs once the client is ready. A working run shows as LSP work-done progress
+(``runs/progress.py``).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from devfactory.protocol.snapshots import (
 from .. import rpc
 from ..app import DevFactoryServer
 from ..runs.manager import RunManager
+from ..runs.progress import RunProgress
 from ..services import Services
 from ..workspace.repository import WorkspaceRepository
 from ..workspace.snapshots import SnapshotService
@@ -54,6 +56,8 @@ def setup(server: DevFactoryServer) -> None:
         )
         await services.runs.recover()
         services.events.foreign_listeners.append(services.runs.on_foreign_event)
+        progress = RunProgress(server, lambda work, name: server.run_task(work, name=name))
+        services.events.subscribe(progress.on_event)
 
     async def schedule(services: Services) -> None:
         if services.runs is not None:

@@ -1,9 +1,10 @@
 """Proposed hunks as LSP diagnostics and code actions, in any editor with no plugin.
 
-Each open hunk of a proposed change becomes an Information diagnostic (source
-``devfactory``) on the lines it would change in the user's file — mapped through any edits
-the user made since the run started. Code actions on those lines approve or reject the hunk
-or the whole run, or show the diff.
+Each open hunk of a proposed change becomes a diagnostic (source ``devfactory``; a Hint by
+default, so proposals stay out of the Problems panel: the ``review.diagnostics`` setting) on
+the lines it would change in the user's file — mapped through any edits the user made since
+the run started. Code actions on those lines approve or reject the hunk or the whole run, or
+show the diff, whatever the setting.
 """
 
 from __future__ import annotations
@@ -99,12 +100,22 @@ def describe(site: HunkSite) -> str:
     )
 
 
+SEVERITIES = {
+    "hint": types.DiagnosticSeverity.Hint,
+    "information": types.DiagnosticSeverity.Information,
+}
+"""``review.diagnostics`` -> the severity published (``off``: none)."""
+
+
 async def diagnostics_for(service: ReviewService, path: str) -> list[types.Diagnostic]:
+    severity = SEVERITIES.get(service.services.settings.review.diagnostics)
+    if severity is None:
+        return []
     return [
         types.Diagnostic(
             range=site.range,
             message=describe(site),
-            severity=types.DiagnosticSeverity.Information,
+            severity=severity,
             source=SOURCE,
             code=f"change-{site.change.id}" + (f"-hunk-{site.hunk.index}" if site.hunk else ""),
             data={
@@ -128,17 +139,19 @@ async def code_actions(
 ) -> list[types.CodeAction]:
     actions: list[types.CodeAction] = []
     runs_seen: set[int] = set()
+    severity = SEVERITIES.get(service.services.settings.review.diagnostics)
     for site in await hunk_sites(service, path):
         if not _overlaps(site.range, selection):
             continue
         change = site.change
         hunk_args: list[object] = [change.id] if site.hunk is None else [change.id, site.hunk.index]
         label = "this hunk" if site.hunk is not None else f"this {change.action.value}"
-        diagnostic = types.Diagnostic(
-            range=site.range,
-            message=describe(site),
-            source=SOURCE,
-            severity=types.DiagnosticSeverity.Information,
+        diagnostic = (
+            None
+            if severity is None
+            else types.Diagnostic(
+                range=site.range, message=describe(site), source=SOURCE, severity=severity
+            )
         )
         actions += [
             _action(f"Approve {label}", Commands.APPROVE, hunk_args, diagnostic, preferred=True),

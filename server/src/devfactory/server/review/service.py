@@ -24,7 +24,6 @@ from devfactory.protocol.changes import (
     ChangeDiff,
     ChangeProposedNotification,
     ChangesListParams,
-    Hunk,
 )
 from devfactory.protocol.enums import (
     ChangeAction,
@@ -41,11 +40,14 @@ from devfactory.protocol.runs import Run
 from ..errors import InvalidParams, InvalidState, NotFound
 from ..safefs import FileTooLarge, PathRefused, SafeTree, protected_files, shown
 from ..wording import plural
+from . import changelog
 from . import hunks as hunkmath
 from .applying import Applier, ApplyOutcome
+from .changelog import CHANGELOG
 from .editor import Editor
 from .feedback import Feedback
 from .files import as_text, is_binary, sha256
+from .following import TextFollower
 from .texts import GITLINK_MODE, LINK_MODE, MAX_REVIEW_BYTES, ChangeTexts
 
 if TYPE_CHECKING:
@@ -69,11 +71,14 @@ class ReviewService:
         self.texts = texts
         self.editor = editor
         self.feedback = Feedback(self)
+        self.following = TextFollower(self)
         self.protected = protected_files(services.root, services.settings)
         """The files that configure DevFactory: never proposed, never applied."""
         self.tree = SafeTree(services.root, self.protected)
         """The user's workspace, as approvals write it."""
-        self.applier = Applier(self.tree, services.root, editor, self.contents)
+        self.applier = Applier(
+            self.tree, services.root, editor, self.contents, {CHANGELOG: changelog.merge}
+        )
 
     @property
     def store(self) -> Store:
@@ -266,13 +271,13 @@ class ReviewService:
                 raise InvalidState(f"change {change.id} is already {change.status.value}")
         return changes
 
-    def _deciding(self) -> contextlib.AbstractAsyncContextManager[None]:
+    def deciding(self) -> contextlib.AbstractAsyncContextManager[None]:
         """One decision at a time per workspace, across daemons; targets are read inside."""
         assert self.services.snapshots is not None
         return self.services.snapshots.writing.hold()
 
     async def reject(self, params: ChangeDecisionParams) -> ChangeDecisionResult:
-        async with self._deciding():
+        async with self.deciding():
             return await self._reject(params)
 
     async def _reject(self, params: ChangeDecisionParams) -> ChangeDecisionResult:
@@ -283,20 +288,20 @@ class ReviewService:
             hunk_list = [
                 h
                 if h.index not in chosen or h.status is not OPEN
-                else _with_status(h, ChangeStatus.REJECTED)
+                else hunkmath.with_status(h, ChangeStatus.REJECTED)
                 for h in change.hunks
             ]
             status = hunkmath.decided(hunk_list) if hunk_list else ChangeStatus.REJECTED
             updated = await self.store.changes.set_status(
                 change.id, status or change.status, reason=params.comment, hunks=hunk_list
             )
-            await self._event(EventType.CHANGE_REJECTED, updated, sorted(chosen), params.comment)
+            await self.event(EventType.CHANGE_REJECTED, updated, sorted(chosen), params.comment)
             result.append(updated)
         await self._refresh_paths(c.path for c in changes)
         return ChangeDecisionResult(changes=result)
 
     async def approve(self, params: ChangeDecisionParams) -> ChangeDecisionResult:
-        async with self._deciding():
+        async with self.deciding():
             return await self._approve(params)
 
     async def _approve(self, params: ChangeDecisionParams) -> ChangeDecisionResult:
@@ -316,7 +321,7 @@ class ReviewService:
         conflicts: list[int] = []
         for change in changes:
             chosen = self._chosen(change, params.hunks)
-            await self._event(EventType.CHANGE_APPROVED, change, sorted(chosen), params.comment)
+            await self.event(EventType.CHANGE_APPROVED, change, sorted(chosen), params.comment)
             try:
                 outcome = await self.applier.apply(change, chosen)
             except (PathRefused, FileTooLarge) as exc:
@@ -354,22 +359,20 @@ class ReviewService:
     ) -> Change:
         if outcome.status is ChangeStatus.APPLIED:
             hunk_list = [
-                _with_status(h, ChangeStatus.APPLIED) if h.index in chosen else h
+                hunkmath.with_status(h, ChangeStatus.APPLIED) if h.index in chosen else h
                 for h in change.hunks
             ]
             status = hunkmath.decided(hunk_list) if hunk_list else ChangeStatus.APPLIED
             updated = await self.store.changes.set_status(
                 change.id, status or OPEN, hunks=hunk_list
             )
-            await self._event(EventType.CHANGE_APPLIED, updated, sorted(chosen), None)
+            await self.event(EventType.CHANGE_APPLIED, updated, sorted(chosen), None)
         else:
             updated = await self.store.changes.set_status(
                 change.id, outcome.status, reason=outcome.reason
             )
             if outcome.status is ChangeStatus.CONFLICT:
-                await self._event(
-                    EventType.CHANGE_CONFLICT, updated, sorted(chosen), outcome.reason
-                )
+                await self.event(EventType.CHANGE_CONFLICT, updated, sorted(chosen), outcome.reason)
         return updated
 
     async def _set_status(self, change: Change, status: ChangeStatus, reason: str) -> Change:
@@ -377,7 +380,7 @@ class ReviewService:
         await self.refresh_diagnostics(change.path)
         return updated
 
-    async def _event(
+    async def event(
         self, type: EventType, change: Change, hunk_ids: list[int], reason: str | None
     ) -> None:
         verb = type.value.removeprefix("change_")
@@ -395,6 +398,13 @@ class ReviewService:
             message=reason or "",
         )
 
+    # -- following the user's text -------------------------------------------------------------
+
+    async def document_changed(self, path: str) -> None:
+        """The user edited or saved ``path``: follow the text, then re-map the diagnostics."""
+        await self.following.follow_text(path)
+        await self.refresh_diagnostics(path)
+
     # -- diagnostics ---------------------------------------------------------------------------
 
     async def _refresh_paths(self, paths: Iterable[str]) -> None:
@@ -405,15 +415,3 @@ class ReviewService:
         from .diagnostics import diagnostics_for
 
         self.editor.publish(self.root / path, await diagnostics_for(self, path))
-
-
-def _with_status(hunk: Hunk, status: ChangeStatus) -> Hunk:
-    return Hunk(
-        index=hunk.index,
-        old_start=hunk.old_start,
-        old_lines=hunk.old_lines,
-        new_start=hunk.new_start,
-        new_lines=hunk.new_lines,
-        header=hunk.header,
-        status=status,
-    )

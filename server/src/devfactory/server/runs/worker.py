@@ -187,11 +187,14 @@ class RunWorker:
             run = await self.manager.get(self.run_id)
             provider = await self._provider(run)  # a misconfigured provider fails before any work
             worktree, base = await self._prepare(run)
+            iteration = run.metadata.iteration
+            # A later iteration's instructions are the review feedback: the console shows them.
+            feedback = run.metadata.followup if iteration > 1 else None
             await self.emit(
                 EventType.USER_PROMPT,
-                "Task",
-                UserPrompt(prompt=run.prompt, iteration=run.metadata.iteration),
-                message=run.prompt,
+                f"Review feedback (iteration {iteration})" if feedback else "Task",
+                UserPrompt(prompt=run.prompt, iteration=iteration),
+                message=feedback or run.prompt,
             )
             if isinstance(provider, AutonomousProvider):
                 result = await self._work_autonomously(run, provider, worktree)
@@ -303,6 +306,7 @@ class RunWorker:
             rag=run.metadata.rag,
             search=self._search(run),
         )
+        mcp = self._mcp_tools(worktree, ask_user)
         loop = AgentLoop(
             handle=self,
             provider=ExhaustionPauser(provider, self),
@@ -310,11 +314,26 @@ class RunWorker:
             tools=toolbox,
             run_command=run_command if commands is not None else None,
             max_steps=run.metadata.max_steps or self.services.settings.max_steps,
+            extra_tools=mcp,
         )
         try:
+            if mcp is not None:
+                await mcp.start()
             return await loop.execute(task_prompt(run), context)
         except StepLimitReached as exc:
             raise RunFailed(str(exc)) from None
+        finally:
+            if mcp is not None:
+                await mcp.aclose()
+
+    def _mcp_tools(self, worktree: Any, ask: Any) -> Any:
+        """The tools of the MCP servers in the settings, for this run (or None)."""
+        servers = self.services.settings.mcp.servers
+        if not servers:
+            return None
+        from ..agents.mcp_tools import McpTools  # the mcp SDK loads only when a run uses it
+
+        return McpTools(servers, cwd=worktree, emit=self.emit, ask=ask)
 
     async def _work_autonomously(
         self, run: Run, provider: AutonomousProvider, worktree: Any
