@@ -2,17 +2,31 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
 
 from devfactory.storage import Store, open_store
 
+STORES: dict[str, Callable[[Path], Awaitable[Store]]] = {
+    "sqlite": lambda folder: open_store(folder / "state" / "db.sqlite"),
+}
+"""Every storage adapter, opened in a test's folder. The storage contract tests run against
+each: a second database joins them by adding its opener here."""
+
 
 @pytest.fixture
 async def store(tmp_path: Path) -> AsyncIterator[Store]:
     """A real database in the test's folder, closed afterwards."""
     opened = await open_store(tmp_path / "state" / "db.sqlite")
+    yield opened
+    await opened.close()
+
+
+@pytest.fixture(params=sorted(STORES))
+async def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
+    """A store of each adapter in turn (through the ports only), closed afterwards."""
+    opened = await STORES[request.param](tmp_path)
     yield opened
     await opened.close()
