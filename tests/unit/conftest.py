@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from devfactory.storage import Store, open_store
-
-STORES: dict[str, Callable[[Path], Awaitable[Store]]] = {
-    "sqlite": lambda folder: open_store(folder / "state" / "db.sqlite"),
-}
-"""Every storage adapter, opened in a test's folder. The storage contract tests run against
-each: a second database joins them by adding its opener here."""
+from storage_support import STORES
 
 
 @pytest.fixture

@@ -1,12 +1,14 @@
 """The storage contract: every port method, through the port types only, against every adapter.
 
-A second database passes when these pass (add its opener to ``STORES`` in conftest.py); the
+A second database passes when these pass (add its opener to ``storage_support.STORES``); the
 index's part is ``test_storage_contract_index.py``. Timestamps are the store's to choose, so
 whole records are compared with them blanked (``blank``).
 """
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -34,6 +36,7 @@ from devfactory.protocol.runs import RunMetadata
 from devfactory.protocol.snapshots import Snapshot
 from devfactory.storage import DatabaseError, Store, open_store
 from devfactory.storage.ports import NewEvent, NewRun, OpenCommand, ProviderAccount
+from storage_support import STORES
 
 S = TypeVar("S", bound=msgspec.Struct)
 STAMPS = ("created_at", "updated_at", "started_at", "finished_at", "answered_at", "queued_at")
@@ -85,7 +88,22 @@ async def test_status_counts_and_reopening_at_the_location(any_store: Store) -> 
     try:
         assert (await reopened.counts(project_id))["runs"] == 1
     finally:
-        reopened.close_now()
+        await reopened.close()
+
+
+@pytest.mark.parametrize("adapter", sorted(STORES))
+async def test_close_now_ends_every_thread_of_the_store(adapter: str, tmp_path: Path) -> None:
+    """What the daemon does when the editor hangs up: no thread may keep the process alive."""
+    before = set(threading.enumerate())
+    store = await STORES[adapter](tmp_path)
+    await store.projects.get(1)
+    started = set(threading.enumerate()) - before
+    store.close_now()
+    for _ in range(500):
+        if not any(thread.is_alive() for thread in started):
+            break
+        await asyncio.sleep(0.01)
+    assert [thread for thread in started if thread.is_alive()] == []
 
 
 @pytest.mark.parametrize("location", ["postgresql://db/devfactory", "sqlite://host/x.db"])
