@@ -196,3 +196,33 @@ def test_importing_storage_loads_no_driver() -> None:
 )
 def test_leak_checker_sees_drivers_adapters_and_sql(source: str, expected: int) -> None:
     assert len(storage_leaks(source)) == expected, storage_leaks(source)
+
+
+def test_the_storage_diagram_matches_the_code() -> None:
+    """docs/architecture.md draws every port, every Store attribute and every module of the
+    ports and the SQLite adapter; a port or a module added later must be drawn too."""
+    import inspect
+
+    from devfactory.storage import ports
+
+    text = (ROOT / "docs/architecture.md").read_text()
+    section = text[text.index("## Storage: ports and adapters") :]
+    diagram = section[section.index("```") : section.index("```", section.index("```") + 3)]
+    protocols = {
+        name
+        for name, value in vars(ports).items()
+        if inspect.isclass(value) and getattr(value, "_is_protocol", False)
+    }
+    rows = {name for name in ports.__all__ if name not in protocols and name != "Bm25Weights"}
+    attributes = set(ports.Store.__annotations__) | {"location", "status", "counts", "close"}
+    modules = {
+        f"{path.name}/" if path.is_dir() else path.name
+        for package in ("ports", "sqlite")
+        for path in (LAYERS["storage"] / package).iterdir()
+        if path.name not in ("__pycache__", "__init__.py")
+    }
+    drawn = set(re.findall(r"[\w.]+/?", diagram))
+    assert protocols - drawn == set(), "ports missing from the diagram"
+    assert rows - drawn == set(), "rows missing from the diagram"
+    assert attributes - drawn == set(), "Store attributes missing from the diagram"
+    assert modules - drawn == set(), "modules missing from the diagram"
