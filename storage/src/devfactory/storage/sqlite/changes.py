@@ -36,7 +36,6 @@ class SqliteChangeRepository:
         hunks: builtins.list[Hunk],
         event_id: int | None,
     ) -> Change:
-        """Record the run's current proposal for ``path``, replacing an unreviewed one."""
         now = now_iso()
         values = (
             action.value,
@@ -76,7 +75,6 @@ class SqliteChangeRepository:
         return [_change(row) for row in rows]
 
     async def paths(self, project_id: int) -> builtins.list[str]:
-        """Every path a change of the project touches."""
         rows = await self.db.fetchall(
             "SELECT DISTINCT path FROM workspace_files WHERE project_id = ?", (project_id,)
         )

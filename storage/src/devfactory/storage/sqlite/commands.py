@@ -42,11 +42,6 @@ class SqliteCommandRepository:
         owner: str | None = None,
         marker: str | None = None,
     ) -> CommandExecution:
-        """Record a command as it starts (or as it is refused, with ``was_blocked``).
-
-        ``owner`` names the daemon running it and ``marker`` is the token in its processes'
-        environment, so that if the daemon dies the next one can close the row and end them.
-        """
         now = now_iso()
         execution_id = await self.db.execute(
             "INSERT INTO command_executions (project_id, run_id, command, args, working_dir,"
@@ -107,8 +102,6 @@ class SqliteCommandRepository:
     async def abandon(
         self, execution_id: int, reason: str, *, was_killed: bool = False
     ) -> CommandExecution | None:
-        """Close the row of a command that will not finish by itself (it never started, or
-        its daemon died): no exit code, ``reason`` as its output. None if it was closed."""
         changed = await self.db.update(
             "UPDATE command_executions SET finished_at = ?, output_tail = ?, was_killed = ?"
             " WHERE id = ? AND finished_at IS NULL",
@@ -117,7 +110,6 @@ class SqliteCommandRepository:
         return await self.get(execution_id) if changed else None
 
     async def open(self, project_id: int) -> builtins.list[OpenCommand]:
-        """Commands whose row is not closed: running, or left so by a daemon that died."""
         rows = await self.db.fetchall(
             "SELECT id, run_id, command, owner, marker FROM command_executions"
             " WHERE project_id = ? AND finished_at IS NULL ORDER BY id",

@@ -23,7 +23,6 @@ class SqliteEventRepository:
         self.db = db
 
     async def append(self, events: Sequence[NewEvent]) -> builtins.list[Event]:
-        """Commit a batch of events in one transaction; return them with their ids."""
         if not events:
             return []
         return await self.db.write(insert_events, events)
@@ -31,7 +30,6 @@ class SqliteEventRepository:
     async def list(
         self, project_id: int, *, run_id: int | None = None, since: int = 0, limit: int = 1000
     ) -> builtins.list[Event]:
-        """Events with ``id > since``, oldest first (one run's, or the whole project's)."""
         if run_id is None:
             rows = await self.db.fetchall(
                 "SELECT * FROM agent_events WHERE project_id = ? AND id > ? ORDER BY id LIMIT ?",

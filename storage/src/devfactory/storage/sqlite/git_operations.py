@@ -34,7 +34,6 @@ class SqliteGitOperationRepository:
         stderr: str,
         duration_ms: float,
     ) -> int:
-        """Store one git invocation (outputs truncated to 64 KiB each)."""
         return await self.db.execute(
             "INSERT INTO git_operations (project_id, run_id, operation, args, exit_code, stdout,"
             " stderr, duration_ms, created_at) VALUES (?,?,?,?,?,?,?,?,?)",
@@ -54,7 +53,6 @@ class SqliteGitOperationRepository:
     async def list(
         self, project_id: int, run_id: int | None = None, limit: int = 200
     ) -> builtins.list[GitOperation]:
-        """Newest first."""
         if run_id is None:
             rows = await self.db.fetchall(
                 "SELECT * FROM git_operations WHERE project_id = ? ORDER BY id DESC LIMIT ?",

@@ -31,7 +31,6 @@ class SqliteProjectRepository:
         default_branch: str | None,
         current_branch: str | None,
     ) -> Project:
-        """Insert the project for ``root_path`` or refresh its name and branches."""
         now = now_iso()
         await self.db.execute(
             "INSERT INTO projects (name, slug, root_path, default_branch, current_branch,"

@@ -19,7 +19,6 @@ class SqliteProviderAccountRepository:
     async def ensure(
         self, provider: str, name: str, api_key_env: str | None, base_url: str | None
     ) -> None:
-        """Register an account (idempotent)."""
         await self.db.execute(
             "INSERT INTO provider_accounts (provider, name, api_key_env, base_url, created_at)"
             " VALUES (?,?,?,?,?) ON CONFLICT (provider, name) DO UPDATE SET"
@@ -28,7 +27,6 @@ class SqliteProviderAccountRepository:
         )
 
     async def list(self, provider: str) -> builtins.list[ProviderAccount]:
-        """Accounts of ``provider``, least recently used first (round-robin order)."""
         rows = await self.db.fetchall(
             "SELECT id, provider, name, api_key_env, base_url, exhausted_until, last_used_at"
             " FROM provider_accounts WHERE provider = ?"

@@ -53,8 +53,6 @@ class SqliteRunRepository:
     async def create_recorded(
         self, new: NewRun, *, branch: Callable[[int], str], event: NewEvent
     ) -> tuple[Run, Event]:
-        """Insert a run, name its branch (``branch(run_id)``) and record its first event (for
-        the new run) in one transaction: a crash or a cancellation leaves all or nothing."""
         run, events = await self.db.write(_insert, new, branch, event)
         return run, events[0]
 
@@ -65,7 +63,6 @@ class SqliteRunRepository:
     async def list(
         self, project_id: int, statuses: Iterable[RunStatus] | None = None, limit: int = 50
     ) -> builtins.list[Run]:
-        """Newest first."""
         wanted = [s.value for s in statuses or ()]
         if wanted:
             marks = ",".join("?" * len(wanted))
@@ -82,7 +79,6 @@ class SqliteRunRepository:
         return [_run(row) for row in rows]
 
     async def queued(self, project_id: int) -> builtins.list[Run]:
-        """Queued runs, first in first out."""
         rows = await self.db.fetchall(
             "SELECT * FROM agent_runs WHERE project_id = ? AND status = 'queued'"
             " ORDER BY queued_at, id",
@@ -93,19 +89,12 @@ class SqliteRunRepository:
     async def update(
         self, run_id: int, *, expect_status: RunStatus | None = None, **fields: Unpack[RunFields]
     ) -> Run | None:
-        """Set columns of a run (``metadata`` takes a RunMetadata); returns the new record.
-
-        With ``expect_status`` the update is a compare-and-set: it happens only if the run is
-        still in that status (another daemon may have claimed it), else None is returned.
-        """
         found = await self.db.write(_update, run_id, expect_status, fields, None)
         return None if found is None else found[0]
 
     async def transition(
         self, run_id: int, *, expect_status: RunStatus, event: NewEvent, **fields: Unpack[RunFields]
     ) -> tuple[Run, Event] | None:
-        """A compare-and-set :meth:`update` and the event that records it, in one transaction:
-        both are written, or neither (None: the run is no longer in ``expect_status``)."""
         found = await self.db.write(_update, run_id, expect_status, fields, event)
         return None if found is None else (found[0], found[1][0])
 
