@@ -24,7 +24,7 @@ from devfactory.protocol.enums import EventType, RunStatus
 from devfactory.protocol.methods import Requests
 from devfactory.protocol.project import Health
 from devfactory.protocol.runs import Run, RunCreateParams, RunIdParams
-from devfactory.storage.database import MAX_PAGES_VARIABLE
+from devfactory.storage.sqlite.database import MAX_PAGES_VARIABLE
 from runs_support import (
     RUN_OPTIONS,
     call,

@@ -11,14 +11,14 @@ from devfactory.protocol.enums import ChangeAction, ChangeStatus
 
 from ..clock import now_iso
 from ..codec import dump, load, row_to
-from ..database import Database
+from .database import Database
 
 
 def _change(row: Any) -> Change:
     return row_to(Change, row, hunks=load(row["hunks"], builtins.list[Hunk]))
 
 
-class ChangeRepository:
+class SqliteChangeRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
 
@@ -36,7 +36,6 @@ class ChangeRepository:
         hunks: builtins.list[Hunk],
         event_id: int | None,
     ) -> Change:
-        """Record the run's current proposal for ``path``, replacing an unreviewed one."""
         now = now_iso()
         values = (
             action.value,
@@ -58,11 +57,6 @@ class ChangeRepository:
         row = await self.db.fetchone("SELECT * FROM workspace_files WHERE id = ?", (change_id,))
         return None if row is None else _change(row)
 
-    async def diff_text(self, change_id: int) -> str | None:
-        """The inline diff, if it was small enough to be stored inline."""
-        value = await self.db.scalar("SELECT diff FROM workspace_files WHERE id = ?", (change_id,))
-        return None if value is None else str(value)
-
     async def list(
         self,
         project_id: int,
@@ -81,7 +75,6 @@ class ChangeRepository:
         return [_change(row) for row in rows]
 
     async def paths(self, project_id: int) -> builtins.list[str]:
-        """Every path a change of the project touches."""
         rows = await self.db.fetchall(
             "SELECT DISTINCT path FROM workspace_files WHERE project_id = ?", (project_id,)
         )

@@ -9,15 +9,14 @@ from devfactory.protocol.snapshots import Snapshot
 
 from ..clock import now_iso
 from ..codec import row_to
-from ..database import Database
+from .database import Database
 
 
-class SnapshotRepository:
+class SqliteSnapshotRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
 
     async def next_id(self) -> int:
-        """The id the next snapshot will get (its ref is named after it before it is stored)."""
         row = await self.db.fetchone("SELECT seq FROM sqlite_sequence WHERE name = 'snapshots'")
         return (int(row[0]) if row else 0) + 1
 
@@ -59,7 +58,6 @@ class SnapshotRepository:
     async def list(
         self, project_id: int, run_id: int | None = None, limit: int = 50
     ) -> builtins.list[Snapshot]:
-        """Newest first."""
         if run_id is None:
             rows = await self.db.fetchall(
                 "SELECT * FROM snapshots WHERE project_id = ? ORDER BY id DESC LIMIT ?",

@@ -6,10 +6,10 @@ from devfactory.protocol.project import LanguageStat, Project
 
 from ..clock import now_iso
 from ..codec import dump, load, row_to
-from ..database import Database
+from .database import Database
 
 
-class ProjectRepository:
+class SqliteProjectRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
 
@@ -31,7 +31,6 @@ class ProjectRepository:
         default_branch: str | None,
         current_branch: str | None,
     ) -> Project:
-        """Insert the project for ``root_path`` or refresh its name and branches."""
         now = now_iso()
         await self.db.execute(
             "INSERT INTO projects (name, slug, root_path, default_branch, current_branch,"
@@ -41,7 +40,7 @@ class ProjectRepository:
             " updated_at = excluded.updated_at",
             (name, slug, root_path, default_branch, current_branch, now, now),
         )
-        project = await self.by_root(root_path)
+        project = await self._by_root(root_path)
         assert project is not None
         return project
 
@@ -57,6 +56,6 @@ class ProjectRepository:
         row = await self.db.fetchone("SELECT * FROM projects WHERE id = ?", (project_id,))
         return None if row is None else self._project(row)
 
-    async def by_root(self, root_path: str) -> Project | None:
+    async def _by_root(self, root_path: str) -> Project | None:
         row = await self.db.fetchone("SELECT * FROM projects WHERE root_path = ?", (root_path,))
         return None if row is None else self._project(row)
