@@ -9,7 +9,7 @@ protocol tools) stays light and loads no database driver.
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from .errors import DatabaseError
 from .ports.index import IndexWriter
@@ -22,6 +22,16 @@ POSTGRESQL_SCHEMES = ("postgresql", "postgres")
 def is_postgresql(location: str | Path) -> bool:
     """Whether ``location`` names a PostgreSQL database."""
     return urlsplit(str(location)).scheme in POSTGRESQL_SCHEMES and "://" in str(location)
+
+
+def shown_location(location: str | Path) -> str:
+    """``location`` as shown to people and logs: a URL's password hidden."""
+    text = str(location)
+    parts = urlsplit(text)
+    if "://" not in text or parts.password is None:
+        return text
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host}"))
 
 
 def sqlite_path(location: str | Path) -> str:

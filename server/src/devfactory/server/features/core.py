@@ -18,11 +18,11 @@ from pygls.uris import to_fs_path
 from devfactory.protocol._base import NoParams
 from devfactory.protocol.methods import PROTOCOL_VERSION, Requests
 from devfactory.protocol.project import Health, Project, ProviderCheck
-from devfactory.storage import DatabaseError, open_store
+from devfactory.storage import DatabaseError, open_store, shown_location
 
 from .. import documents, rpc
 from ..app import DevFactoryServer
-from ..config import load_settings
+from ..config import load_settings, storage_location
 from ..errors import Unavailable
 from ..execution.sandbox import Sandbox
 from ..git.runner import GitError, GitRunner
@@ -62,7 +62,7 @@ async def open_services(root: Path, init_options: object) -> tuple[Services, lis
     paths = StatePaths(root)
     paths.ensure()
     try:
-        store = await open_store(paths.database)
+        store = await open_store(storage_location(settings, paths.database))
     except DatabaseError as exc:
         raise Unavailable(str(exc)) from None
     git = GitRunner(root)
@@ -157,7 +157,7 @@ def setup(server: DevFactoryServer) -> None:
             sqlite_vec_version=status.vector_version,
             database_ok=status.problem is None,
             database_problem=status.problem,
-            database_path=str(services.paths.database),
+            database_path=shown_location(services.store.location),
             schema_version=status.schema_version,
             project_id=services.project.id,
             counts=await services.store.counts(services.project.id),

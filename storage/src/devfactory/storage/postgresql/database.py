@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Concatenate, ParamSpec, TypeVar
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 from psycopg import AsyncConnection
@@ -20,6 +19,7 @@ from psycopg.rows import DictRow, dict_row
 from psycopg_pool import AsyncConnectionPool
 
 from ..errors import DatabaseError, SchemaTooNewError, StorageFull
+from ..factory import shown_location
 from ..migrations import Migration, load_migrations, too_new
 from .pgcodec import configure
 
@@ -36,20 +36,10 @@ migrate it once."""
 POOL_MAX = 8
 
 
-def redacted(url: str) -> str:
-    """``url`` without its password, for messages and health."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.netloc.rpartition("@")[2]
-    user = parts.username or ""
-    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
-
-
 def storage_full(exc: psycopg.Error, url: str) -> StorageFull | None:
     """``exc`` as a :class:`StorageFull`, if the server's disk is full (SQLSTATE 53100)."""
     if isinstance(exc, psycopg.errors.DiskFull):
-        return StorageFull(redacted(url))
+        return StorageFull(shown_location(url))
     return None
 
 
@@ -87,18 +77,18 @@ class Database:
             await pool.open(wait=True, timeout=10)
         except psycopg.Error as exc:
             await pool.close()
-            raise DatabaseError(f"cannot open the database {redacted(url)}: {exc}") from None
+            raise DatabaseError(f"cannot open the database {shown_location(url)}: {exc}") from None
         except BaseException:
             await pool.close()
             raise
         try:
             async with pool.connection() as conn:
-                version = await _migrate(conn, plan, redacted(url))
+                version = await _migrate(conn, plan, shown_location(url))
             db = cls(url, pool, version)
             await db._enable_vectors()
         except psycopg.Error as exc:
             await pool.close()
-            raise DatabaseError(f"cannot use the database {redacted(url)}: {exc}") from None
+            raise DatabaseError(f"cannot use the database {shown_location(url)}: {exc}") from None
         except BaseException:
             await pool.close()
             raise
@@ -140,7 +130,7 @@ class Database:
             async with self._pool.connection() as conn, conn.transaction():
                 return await fn(conn, *args, **kwargs)
         except psycopg.errors.DiskFull as exc:
-            raise StorageFull(redacted(self.url)) from exc
+            raise StorageFull(shown_location(self.url)) from exc
 
     async def execute(self, sql: str, params: Params = ()) -> int:
         """One write statement; returns how many rows it changed."""
