@@ -54,4 +54,5 @@ async def test_demo_runs_on_postgresql_and_keeps_its_history_there(tmp_path: Pat
     assert health.returncode == 0, health.stdout + health.stderr
     reported = json.loads(health.stdout)
     assert reported["databasePath"] == url and reported["databaseOk"] is True
+    assert reported["databaseEngine"] == "postgresql"
     assert reported["counts"]["runs"] == 1

@@ -552,6 +552,7 @@ export interface GitStatusChecked {
 /** Result of ``devfactory/health``: versions, database state and counts. */
 export interface Health {
   counts: Record<string, number>;
+  databaseEngine: string;
   databaseOk: boolean;
   databasePath: string;
   databaseProblem: string | null;

@@ -158,6 +158,7 @@ def setup(server: DevFactoryServer) -> None:
             database_ok=status.problem is None,
             database_problem=status.problem,
             database_path=shown_location(services.store.location),
+            database_engine=status.engine,
             schema_version=status.schema_version,
             project_id=services.project.id,
             counts=await services.store.counts(services.project.id),

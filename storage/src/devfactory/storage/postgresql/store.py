@@ -76,6 +76,7 @@ class PostgresStore:
             vector_version=self.db.vector_version,
             schema_version=self.db.schema_version,
             problem=problem,
+            engine="postgresql",
         )
 
     async def counts(self, project_id: int) -> dict[str, int]:
