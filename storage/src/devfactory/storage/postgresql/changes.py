@@ -8,14 +8,10 @@ from typing import Any
 from devfactory.protocol.changes import Change, Hunk
 from devfactory.protocol.enums import ChangeAction, ChangeStatus
 
+from .. import records
 from ..clock import now_iso
-from ..codec import load, row_to
 from .database import Connection, Database
 from .pgcodec import dump
-
-
-def _change(row: Any) -> Change:
-    return row_to(Change, row, hunks=load(row["hunks"], builtins.list[Hunk]))
 
 
 class PostgresChangeRepository:
@@ -42,7 +38,7 @@ class PostgresChangeRepository:
 
     async def get(self, change_id: int) -> Change | None:
         row = await self.db.fetchone("SELECT * FROM workspace_files WHERE id = %s", (change_id,))
-        return None if row is None else _change(row)
+        return None if row is None else records.change(row)
 
     async def list(
         self,
@@ -59,7 +55,7 @@ class PostgresChangeRepository:
                 sql += f" AND {column} = %s"
                 params.append(getattr(value, "value", value))
         rows = await self.db.fetchall(sql + " ORDER BY id", params)
-        return [_change(row) for row in rows]
+        return [records.change(row) for row in rows]
 
     async def paths(self, project_id: int) -> builtins.list[str]:
         rows = await self.db.fetchall(
@@ -73,7 +69,7 @@ class PostgresChangeRepository:
             (diff_path, change_id),
         )
         assert row is not None, f"no change {change_id}"
-        return _change(row)
+        return records.change(row)
 
     async def set_status(
         self,
@@ -99,7 +95,7 @@ class PostgresChangeRepository:
             ),
         )
         assert row is not None, f"no change {change_id}"
-        return _change(row)
+        return records.change(row)
 
 
 async def _upsert(
@@ -127,4 +123,4 @@ async def _upsert(
                 (*values, now, *keys, now),
             )
         ).fetchone()
-    return _change(row)
+    return records.change(row)

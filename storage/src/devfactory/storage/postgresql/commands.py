@@ -3,25 +3,15 @@
 from __future__ import annotations
 
 import builtins
-from typing import Any
 
 from devfactory.protocol.commands import CommandExecution
 from devfactory.protocol.events import TestCounts
 
+from .. import records
 from ..clock import now_iso
-from ..codec import load, row_to
 from ..ports.rows import OpenCommand
 from .database import Database
 from .pgcodec import dump
-
-
-def _execution(row: Any) -> CommandExecution:
-    return row_to(
-        CommandExecution,
-        row,
-        args=load(row["args"], builtins.list[str]),
-        test_counts=load(row["test_counts"], TestCounts | None),  # type: ignore[arg-type]
-    )
 
 
 class PostgresCommandRepository:
@@ -64,7 +54,7 @@ class PostgresCommandRepository:
                 marker,
             ),
         )
-        return _execution(row)
+        return records.command(row)
 
     async def finish(
         self,
@@ -95,7 +85,7 @@ class PostgresCommandRepository:
             ),
         )
         assert row is not None, f"no command {execution_id}"
-        return _execution(row)
+        return records.command(row)
 
     async def abandon(
         self, execution_id: int, reason: str, *, was_killed: bool = False
@@ -105,7 +95,7 @@ class PostgresCommandRepository:
             " WHERE id = %s AND finished_at IS NULL RETURNING *",
             (now_iso(), reason, was_killed, execution_id),
         )
-        return None if row is None else _execution(row)
+        return None if row is None else records.command(row)
 
     async def open(self, project_id: int) -> builtins.list[OpenCommand]:
         rows = await self.db.fetchall(
@@ -119,11 +109,11 @@ class PostgresCommandRepository:
         row = await self.db.fetchone(
             "SELECT * FROM command_executions WHERE id = %s", (execution_id,)
         )
-        return None if row is None else _execution(row)
+        return None if row is None else records.command(row)
 
     async def list(self, run_id: int) -> builtins.list[CommandExecution]:
         rows = await self.db.fetchall(
             "SELECT * FROM command_executions WHERE run_id = %s ORDER BY started_at, id",
             (run_id,),
         )
-        return [_execution(row) for row in rows]
+        return [records.command(row) for row in rows]

@@ -4,18 +4,13 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Sequence
-from typing import Any
 
 from devfactory.protocol.events import Event
 
-from ..codec import load, row_to
+from .. import records
 from ..ports.rows import NewEvent
 from .database import Connection, Database
 from .pgcodec import dump
-
-
-def _event(row: Any) -> Event:
-    return row_to(Event, row, payload=load(row["payload"], dict[str, Any]))
 
 
 class PostgresEventRepository:
@@ -40,7 +35,7 @@ class PostgresEventRepository:
                 "SELECT * FROM agent_events WHERE run_id = %s AND id > %s ORDER BY id LIMIT %s",
                 (run_id, since, limit),
             )
-        return [_event(row) for row in rows]
+        return [records.event(row) for row in rows]
 
     async def latest_id(self, project_id: int) -> int:
         latest = await self.db.scalar(
@@ -73,19 +68,7 @@ async def insert_events(conn: Connection, events: Sequence[NewEvent]) -> builtin
         next_id[project_id] = int(row["last_id"]) - counts[project_id] + 1
     stored = []
     for e in events:
-        stored.append(
-            Event(
-                id=next_id[e.project_id],
-                project_id=e.project_id,
-                run_id=e.run_id,
-                type=e.type,
-                severity=e.severity,
-                title=e.title,
-                message=e.message,
-                payload=e.payload,
-                created_at=e.created_at,
-            )
-        )
+        stored.append(records.recorded(e, next_id[e.project_id]))
         next_id[e.project_id] += 1
     async with conn.cursor() as cursor:
         await cursor.executemany(

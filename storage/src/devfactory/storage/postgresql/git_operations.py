@@ -3,20 +3,15 @@
 from __future__ import annotations
 
 import builtins
-from typing import Any
 
 from devfactory.protocol.git import GitOperation
 
+from .. import records
 from ..clock import now_iso
-from ..codec import load, row_to
 from .database import Database
 from .pgcodec import dump
 
 _MAX_OUTPUT = 64 * 1024
-
-
-def _operation(row: Any) -> GitOperation:
-    return row_to(GitOperation, row, args=load(row["args"], builtins.list[str]))
 
 
 class PostgresGitOperationRepository:
@@ -66,4 +61,4 @@ class PostgresGitOperationRepository:
                 "SELECT * FROM git_operations WHERE run_id = %s ORDER BY id DESC LIMIT %s",
                 (run_id, limit),
             )
-        return [_operation(row) for row in rows]
+        return [records.git_operation(row) for row in rows]

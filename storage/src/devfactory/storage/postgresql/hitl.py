@@ -8,14 +8,10 @@ from typing import Any
 from devfactory.protocol.enums import HitlAction, HitlStatus
 from devfactory.protocol.hitl import HitlRequest
 
+from .. import records
 from ..clock import now_iso
-from ..codec import load, row_to
 from .database import Database
 from .pgcodec import dump
-
-
-def _request(row: Any) -> HitlRequest:
-    return row_to(HitlRequest, row, choices=load(row["choices"], builtins.list[str]))
 
 
 class PostgresHitlRepository:
@@ -34,11 +30,11 @@ class PostgresHitlRepository:
             " VALUES (%s,%s,%s,%s,%s) RETURNING *",
             (run_id, question, dump(choices), tool_call_id, now_iso()),
         )
-        return _request(row)
+        return records.question(row)
 
     async def get(self, request_id: int) -> HitlRequest | None:
         row = await self.db.fetchone("SELECT * FROM hitl_requests WHERE id = %s", (request_id,))
-        return None if row is None else _request(row)
+        return None if row is None else records.question(row)
 
     async def answer(self, request_id: int, action: HitlAction, text: str | None) -> HitlRequest:
         row = await self.db.returning(
@@ -47,7 +43,7 @@ class PostgresHitlRepository:
             (action.value, text, now_iso(), request_id),
         )
         assert row is not None, f"no question {request_id}"
-        return _request(row)
+        return records.question(row)
 
     async def cancel_pending(self, run_id: int) -> None:
         await self.db.execute(
@@ -71,4 +67,4 @@ class PostgresHitlRepository:
             sql += " AND h.status = %s"
             params.append(status.value)
         rows = await self.db.fetchall(sql + " ORDER BY h.id", params)
-        return [_request(row) for row in rows]
+        return [records.question(row) for row in rows]

@@ -2,23 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from devfactory.protocol.project import LanguageStat, Project
 
+from .. import records
 from ..clock import now_iso
-from ..codec import load, row_to
 from .database import Database
 from .pgcodec import dump
-
-
-def _project(row: Any) -> Project:
-    return row_to(
-        Project,
-        row,
-        languages=load(row["languages"], list[LanguageStat]),
-        frameworks=load(row["frameworks"], list[str]),
-    )
 
 
 class PostgresProjectRepository:
@@ -43,7 +32,7 @@ class PostgresProjectRepository:
             " updated_at = excluded.updated_at RETURNING *",
             (name, slug, root_path, default_branch, current_branch, now, now),
         )
-        return _project(row)
+        return records.project(row)
 
     async def set_detection(
         self, project_id: int, languages: list[LanguageStat], frameworks: list[str]
@@ -55,4 +44,4 @@ class PostgresProjectRepository:
 
     async def get(self, project_id: int) -> Project | None:
         row = await self.db.fetchone("SELECT * FROM projects WHERE id = %s", (project_id,))
-        return None if row is None else _project(row)
+        return None if row is None else records.project(row)

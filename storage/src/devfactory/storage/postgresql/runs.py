@@ -12,18 +12,14 @@ from devfactory.protocol.enums import RunStatus
 from devfactory.protocol.events import Event
 from devfactory.protocol.runs import Run, RunMetadata
 
+from .. import records
 from ..clock import now_iso
-from ..codec import load, row_to
 from ..ports.rows import NewEvent, NewRun, RunFields
 from .database import Connection, Database
 from .events import insert_events
 from .pgcodec import dump
 
 _UPDATABLE = frozenset(RunFields.__annotations__)
-
-
-def _run(row: Any) -> Run:
-    return row_to(Run, row, metadata=load(row["metadata"], RunMetadata))
 
 
 class PostgresRunRepository:
@@ -58,7 +54,7 @@ class PostgresRunRepository:
 
     async def get(self, run_id: int) -> Run | None:
         row = await self.db.fetchone("SELECT * FROM agent_runs WHERE id = %s", (run_id,))
-        return None if row is None else _run(row)
+        return None if row is None else records.run(row)
 
     async def list(
         self, project_id: int, statuses: Iterable[RunStatus] | None = None, limit: int = 50
@@ -75,7 +71,7 @@ class PostgresRunRepository:
                 "SELECT * FROM agent_runs WHERE project_id = %s ORDER BY id DESC LIMIT %s",
                 (project_id, limit),
             )
-        return [_run(row) for row in rows]
+        return [records.run(row) for row in rows]
 
     async def queued(self, project_id: int) -> builtins.list[Run]:
         rows = await self.db.fetchall(
@@ -83,7 +79,7 @@ class PostgresRunRepository:
             " ORDER BY queued_at, id",
             (project_id,),
         )
-        return [_run(row) for row in rows]
+        return [records.run(row) for row in rows]
 
     async def update(
         self, run_id: int, *, expect_status: RunStatus | None = None, **fields: Unpack[RunFields]
@@ -148,7 +144,7 @@ async def _insert(
         if event is None
         else await insert_events(conn, [msgspec.structs.replace(event, run_id=run_id)])
     )
-    return _run(row), events
+    return records.run(row), events
 
 
 async def _update(
@@ -175,4 +171,4 @@ async def _update(
     row = await (await conn.execute(sql + " RETURNING *", params)).fetchone()
     if row is None:
         return None
-    return _run(row), [] if event is None else await insert_events(conn, [event])
+    return records.run(row), [] if event is None else await insert_events(conn, [event])
