@@ -138,9 +138,9 @@ async def test_pgvector_measures_the_distances_where_the_server_has_it(
 
 async def test_an_unreachable_server_is_named_without_its_password(tmp_path: Path) -> None:
     location = f"postgresql://me:s3cret@/nowhere?host={tmp_path}&connect_timeout=2"
-    with pytest.raises(DatabaseError, match=r"me:\*\*\*@") as raised:
+    with pytest.raises(DatabaseError, match=r"cannot connect .*me:\*\*\*@") as raised:
         await open_store(location)
-    assert "s3cret" not in str(raised.value)
+    assert "s3cret" not in str(raised.value) and "No such file" in str(raised.value)
 
 
 @pytest.mark.parametrize(

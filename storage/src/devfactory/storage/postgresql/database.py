@@ -61,8 +61,24 @@ class Database:
 
     @classmethod
     async def open(cls, url: str, migrations: Sequence[Migration] | None = None) -> Database:
-        """Connect, migrate and enable pgvector if the server has it."""
+        """Connect, migrate and enable pgvector if the server has it.
+
+        The first connection is made alone, so a server that cannot be reached or refuses
+        the login fails at once with libpq's reason; it migrates, then the pool opens.
+        """
         plan = list(migrations) if migrations is not None else load_migrations(__package__ or "")
+        shown = shown_location(url)
+        try:
+            first = await AsyncConnection.connect(url, autocommit=True, row_factory=dict_row)
+        except psycopg.Error as exc:
+            raise DatabaseError(f"cannot connect to the database {shown}: {exc}") from None
+        try:
+            version = await _migrate(first, plan, shown)
+            vector_version, vector_problem = await _enable_vectors(first)
+        except psycopg.Error as exc:
+            raise DatabaseError(f"cannot use the database {shown}: {exc}") from None
+        finally:
+            await first.close()
         pool: AsyncConnectionPool[Connection] = AsyncConnectionPool(
             url,
             min_size=1,
@@ -75,37 +91,12 @@ class Database:
         )
         try:
             await pool.open(wait=True, timeout=10)
-        except psycopg.Error as exc:
-            await pool.close()
-            raise DatabaseError(f"cannot open the database {shown_location(url)}: {exc}") from None
         except BaseException:
             await pool.close()
             raise
-        try:
-            async with pool.connection() as conn:
-                version = await _migrate(conn, plan, shown_location(url))
-            db = cls(url, pool, version)
-            await db._enable_vectors()
-        except psycopg.Error as exc:
-            await pool.close()
-            raise DatabaseError(f"cannot use the database {shown_location(url)}: {exc}") from None
-        except BaseException:
-            await pool.close()
-            raise
+        db = cls(url, pool, version)
+        db.vector_version, db.vector_problem = vector_version, vector_problem
         return db
-
-    async def _enable_vectors(self) -> None:
-        async with self._pool.connection() as conn:
-            try:
-                await conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
-            except psycopg.Error as exc:
-                self.vector_problem = f"CREATE EXTENSION vector failed: {exc.diag.message_primary}"
-                log.info("%s; vector distances are computed in SQL", self.vector_problem)
-                return
-            row = await (
-                await conn.execute("SELECT extversion FROM pg_extension WHERE extname = 'vector'")
-            ).fetchone()
-            self.vector_version = None if row is None else str(row["extversion"])
 
     async def close(self) -> None:
         await self._pool.close()
@@ -164,6 +155,19 @@ class Database:
         except psycopg.Error as exc:
             return f"the database cannot be reached: {exc}"
         return "the database is read-only (a standby?)" if read_only == "on" else None
+
+
+async def _enable_vectors(conn: Connection) -> tuple[str | None, str | None]:
+    """(pgvector's version, None) if ``CREATE EXTENSION vector`` works, else (None, why)."""
+    try:
+        await conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
+    except psycopg.Error as exc:
+        problem = f"CREATE EXTENSION vector failed: {exc.diag.message_primary}"
+        log.info("%s; vector distances are computed in SQL", problem)
+        return None, problem
+    cursor = await conn.execute("SELECT extversion FROM pg_extension WHERE extname = 'vector'")
+    row = await cursor.fetchone()
+    return (None if row is None else str(row["extversion"])), None
 
 
 async def _migrate(conn: Connection, plan: Sequence[Migration], where: str) -> int:
