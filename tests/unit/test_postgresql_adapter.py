@@ -5,6 +5,7 @@ FTS5 expressions as tsquery, errors that name the fix and never the password."""
 from __future__ import annotations
 
 import asyncio
+import struct
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -14,7 +15,7 @@ import pytest
 
 from devfactory.protocol.enums import EventType, Severity
 from devfactory.storage import DatabaseError, SchemaTooNewError, open_store, shown_location
-from devfactory.storage.ports import NewEvent
+from devfactory.storage.ports import FileUpdate, IndexBatch, NewChunk, NewEvent
 from postgresql_support import postgres_server
 
 psycopg = pytest.importorskip("psycopg", reason="psycopg is not installed")
@@ -134,6 +135,29 @@ async def test_pgvector_measures_the_distances_where_the_server_has_it(
         pytest.skip(f"no pgvector on this server: {store.db.vector_problem}")
     row = await store.db.fetchone("SELECT '[1,0,0]'::vector <=> '[0,1,0]'::vector AS d")
     assert row is not None and row["d"] == pytest.approx(1.0)
+
+
+async def test_a_zero_vector_is_as_far_as_an_orthogonal_one(store: PostgresStore) -> None:
+    """Cosine distance has no value for a zero vector: it ranks last, at distance 1, instead
+    of failing the query (or, with pgvector, coming back as NaN)."""
+    project_id = await project(store)
+    chunks = [
+        NewChunk(symbol=name, name=name, kind="function", start_line=1, end_line=2,
+                 content=name, content_hash=name, symbol_terms=name, subtokens="")
+        for name in ("near", "zero")
+    ]  # fmt: skip
+    update = FileUpdate("a.py", "python", "code", 1, 1, "h", None, chunks)
+    await store.index.apply(project_id, IndexBatch([update]))
+    await store.index.reset_vectors(project_id, 3)
+    ids = {c.name: c.id for c in await store.index.all_chunks(project_id)}
+    zero = struct.pack("3f", 0, 0, 0)
+    await store.index.store_vectors(
+        [(ids["near"], struct.pack("3f", 1, 0, 0)), (ids["zero"], zero)]
+    )
+    found = await store.index.semantic(
+        project_id, struct.pack("3f", 1, 0, 0), 5, languages=["python"]
+    )
+    assert [(c.name, round(c.score, 6)) for c in found] == [("near", 0.0), ("zero", 1.0)]
 
 
 async def test_an_unreachable_server_is_named_without_its_password(tmp_path: Path) -> None:

@@ -165,13 +165,13 @@ class PostgresIndexRepository:
         distance = (
             "devfactory_cosine_distance(v.embedding, %(vector)s::real[])"
             if self.db.vector_version is None
-            else "(v.embedding::vector <=> %(vector)s::real[]::vector)"
+            else "coalesce(nullif(v.embedding::vector <=> %(vector)s::real[]::vector, 'NaN'), 1)"
         )
         rows = await self.db.fetchall(
             f"SELECT {CHUNK_COLUMNS}, {distance} AS score"
             " FROM rag_chunks c JOIN rag_chunk_vectors v ON v.chunk_id = c.id"
             f" WHERE c.project_id = %(project)s{filter_sql(file_ids, languages)}"
-            " ORDER BY score NULLS LAST, c.id LIMIT %(limit)s",
+            " ORDER BY score, c.id LIMIT %(limit)s",
             {
                 "vector": floats(vector),
                 "project": project_id,

@@ -257,11 +257,12 @@ CREATE TABLE rag_chunk_vectors (
     embedding       REAL[] NOT NULL
 );
 
--- Cosine distance of two vectors of equal length (1 - cosine similarity; NULL for a zero
--- vector), for databases without pgvector.
+-- Cosine distance of two vectors of equal length (1 - cosine similarity; 1, as for orthogonal
+-- vectors, when one is zero), for databases without pgvector.
 CREATE FUNCTION devfactory_cosine_distance(a REAL[], b REAL[]) RETURNS DOUBLE PRECISION
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT 1 - sum(x::float8 * y) / nullif(sqrt(sum(x::float8 * x)) * sqrt(sum(y::float8 * y)), 0)
+    SELECT 1 - coalesce(
+        sum(x::float8 * y) / nullif(sqrt(sum(x::float8 * x)) * sqrt(sum(y::float8 * y)), 0), 0)
     FROM unnest(a, b) AS t(x, y)
 $$;
 
