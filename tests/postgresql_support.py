@@ -22,7 +22,7 @@ import subprocess
 import tempfile
 import uuid
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import pytest
 
@@ -49,10 +49,8 @@ class PostgresServer:
         return self.url(name)
 
     def url(self, database: str) -> str:
-        if self._folder is None:
-            base, _, _ = self.admin_url.rpartition("/")
-            return f"{base}/{database}"
-        return f"postgresql://{USER}@/{database}?host={quote(str(self._folder), safe='')}"
+        """The server's URL with ``database`` in place of the one it names."""
+        return urlunsplit(urlsplit(self.admin_url)._replace(path=f"/{database}"))
 
     def stop(self) -> None:
         if self._folder is None:
