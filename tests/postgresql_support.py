@@ -14,6 +14,7 @@ Without psycopg or PostgreSQL the tests that need it skip with the reason, unles
 from __future__ import annotations
 
 import atexit
+import contextlib
 import glob
 import os
 import pwd
@@ -55,8 +56,9 @@ class PostgresServer:
     def stop(self) -> None:
         if self._folder is None:
             return
-        _run(self._run_as, [_binary("pg_ctl"), "stop", "-D", str(self._folder / "data"),
-                            "-m", "immediate"])  # fmt: skip
+        with contextlib.suppress(Unavailable):  # already gone: its folder goes all the same
+            _run(self._run_as, [_binary("pg_ctl"), "stop", "-D", str(self._folder / "data"),
+                                "-m", "immediate"])  # fmt: skip
         shutil.rmtree(self._folder, ignore_errors=True)
         self._folder = None
 
