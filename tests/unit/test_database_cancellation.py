@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from devfactory.protocol.changes import Hunk
-from devfactory.protocol.enums import ChangeAction, EventType, RunStatus, Severity, TaskStatus
+from devfactory.protocol.enums import ChangeAction, EventType, RunStatus, Severity
 from devfactory.protocol.runs import RunMetadata
 from devfactory.storage import Store
 from devfactory.storage.repositories.events import NewEvent
@@ -66,8 +66,16 @@ def _writes(store: Store, project_id: int, run_id: int) -> dict[str, Callable[[i
         "compare_and_set": lambda n: store.runs.update(
             run_id, expect_status=RunStatus.RUNNING, current_step=n
         ),
-        "execute": lambda n: store.tasks.set_status(n, TaskStatus.DONE),
-        "plan": lambda n: store.tasks.replace_plan(run_id, [f"step {n}", "next"]),
+        "execute": lambda n: store.git_operations.record(
+            project_id=project_id,
+            run_id=run_id,
+            operation="status",
+            args=[str(n)],
+            exit_code=0,
+            stdout="",
+            stderr="",
+            duration_ms=1.0,
+        ),
         "propose": lambda n: store.changes.upsert(
             project_id=project_id,
             run_id=run_id,
@@ -87,7 +95,7 @@ def _writes(store: Store, project_id: int, run_id: int) -> dict[str, Callable[[i
 
 
 @pytest.mark.parametrize(
-    "kind", ["update", "compare_and_set", "execute", "plan", "propose", "events", "index", "meta"]
+    "kind", ["update", "compare_and_set", "execute", "propose", "events", "index", "meta"]
 )
 async def test_a_write_cancelled_at_any_point_leaves_the_writer_usable(
     store: Store, kind: str

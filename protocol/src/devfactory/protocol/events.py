@@ -10,7 +10,8 @@ from typing import Any
 
 import msgspec
 
-from ._base import Model, Params
+from . import factory_events as factory
+from ._base import Model, Params, Payload
 from .enums import ChangeAction, EventType, OutputStream, RunStatus, Severity, SnapshotType
 
 
@@ -52,10 +53,6 @@ class EventNotification(Model, kw_only=True):
 
 
 # --- payloads -------------------------------------------------------------------------------
-
-
-class Payload(msgspec.Struct, kw_only=True, rename="camel"):
-    """Base of the typed event payloads."""
 
 
 class SearchHitRef(Payload, kw_only=True):
@@ -270,6 +267,7 @@ PAYLOAD_TYPES: dict[EventType, type[Payload]] = {
     EventType.RUN_STATUS_CHANGED: RunStatusChanged,
     EventType.ERROR: ErrorPayload,
     EventType.FINAL_SUMMARY: FinalSummary,
+    **factory.PAYLOAD_TYPES,
 }
 
 

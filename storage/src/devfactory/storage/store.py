@@ -18,7 +18,6 @@ from .repositories.reviews import ReviewRepository
 from .repositories.runs import RunRepository
 from .repositories.settings import SettingsRepository
 from .repositories.snapshots import SnapshotRepository
-from .repositories.tasks import TaskRepository
 
 
 class Store:
@@ -36,7 +35,6 @@ class Store:
         self.hitl = HitlRepository(db)
         self.reviews = ReviewRepository(db)
         self.documentation = DocumentationRepository(db)
-        self.tasks = TaskRepository(db)
         self.provider_accounts = ProviderAccountRepository(db)
         self.settings = SettingsRepository(db)
         self.rag = RagRepository(db)
