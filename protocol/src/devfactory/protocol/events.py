@@ -11,7 +11,8 @@ from typing import Any
 import msgspec
 
 from . import factory_events as factory
-from ._base import Model, Params, Payload
+from ._base import Model, Params
+from ._base import Payload as Payload  # re-exported: every payload type's base
 from .enums import ChangeAction, EventType, OutputStream, RunStatus, Severity, SnapshotType
 
 
