@@ -633,6 +633,7 @@ export type EventType = (typeof EventType)[keyof typeof EventType];
 
 /** Parameters of ``devfactory/events``: replay events with ``id > since``, oldest first. */
 export interface EventsParams {
+  initiativeId?: number | null;
   limit?: number;
   runId?: number | null;
   since?: number;

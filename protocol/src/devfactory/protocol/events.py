@@ -34,6 +34,8 @@ class EventsParams(Params, kw_only=True):
     """Parameters of ``devfactory/events``: replay events with ``id > since``, oldest first."""
 
     run_id: int | None = None
+    initiative_id: int | None = None
+    """Only the events of this initiative (its ``initiative_*``, ``phase_*``, ``task_*``...)."""
     since: int = 0
     limit: int = 1000
 

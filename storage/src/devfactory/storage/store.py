@@ -7,11 +7,15 @@ from pathlib import Path
 from .database import Database
 from .repositories.changes import ChangeRepository
 from .repositories.commands import CommandRepository
+from .repositories.conversations import SqliteConversationRepository
 from .repositories.documentation import DocumentationRepository
 from .repositories.events import EventRepository
 from .repositories.git_operations import GitOperationRepository
 from .repositories.hitl import HitlRepository
+from .repositories.initiative_tasks import SqliteTaskRepository
+from .repositories.initiatives import SqliteInitiativeRepository
 from .repositories.projects import ProjectRepository
+from .repositories.proposals import SqliteProposalRepository
 from .repositories.providers import ProviderAccountRepository
 from .repositories.rag import RagRepository
 from .repositories.reviews import ReviewRepository
@@ -38,6 +42,10 @@ class Store:
         self.provider_accounts = ProviderAccountRepository(db)
         self.settings = SettingsRepository(db)
         self.rag = RagRepository(db)
+        self.initiatives = SqliteInitiativeRepository(db)
+        self.tasks = SqliteTaskRepository(db)
+        self.proposals = SqliteProposalRepository(db)
+        self.conversations = SqliteConversationRepository(db)
 
     @classmethod
     async def open(cls, path: str | Path) -> Store:

@@ -35,7 +35,11 @@ def setup(server: DevFactoryServer) -> None:
             raise InvalidParams(f"since must be 0 or a previous event id, got {params.since}")
         services = server.services
         found = await services.store.events.list(
-            services.project.id, run_id=params.run_id, since=params.since, limit=params.limit + 1
+            services.project.id,
+            run_id=params.run_id,
+            initiative_id=params.initiative_id,
+            since=params.since,
+            limit=params.limit + 1,
         )
         page = found[: params.limit]
         return EventList(
