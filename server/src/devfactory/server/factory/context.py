@@ -1,0 +1,116 @@
+"""``FactoryContext``: what the factory works with, handed to its services instead of the
+server or a bag of optional services; and the ports it reaches runs and review through."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+import msgspec
+
+from devfactory.protocol.changes import ChangeDecisionResult
+from devfactory.protocol.enums import AgentRole
+from devfactory.protocol.runs import Run
+
+if TYPE_CHECKING:
+    from devfactory.protocol.settings import Settings
+    from devfactory.storage import Store
+
+    from ..agents.loop import ExtraTools
+    from ..events.bus import EventBus
+    from ..workspace.repository import WorkspaceRepository
+    from ..workspace.snapshots import SnapshotService
+
+T = TypeVar("T")
+Notify = Callable[[str, msgspec.Struct], None]
+
+
+class Spawn(Protocol):
+    def __call__(self, coro: Coroutine[Any, Any, T], *, name: str) -> asyncio.Task[T]: ...
+
+
+@dataclass(frozen=True)
+class Launch:
+    """A run the factory starts: a task's, a planner's, an answer or a chat reply."""
+
+    title: str
+    prompt: str
+    agent: AgentRole
+    initiative_id: int
+    base_commit: str
+    """The run's worktree starts here (the integration branch's head), not at a snapshot of
+    the user's workspace."""
+    provider: str | None = None
+    model: str | None = None
+    tools: ExtraTools | None = None
+    """The factory tools this run gets on top of its role's."""
+    prepare: Callable[[Path], Awaitable[None]] | None = None
+    """Called with the run's fresh worktree before the agent starts (a merge task begins
+    its merge there)."""
+    rag: bool = False
+
+
+class RunLauncher(Protocol):
+    """How the factory uses runs (implemented over the run manager)."""
+
+    async def launch(self, launch: Launch) -> Run:
+        """Create the run on its base commit, prepare its worktree and queue it."""
+        ...
+
+    async def get(self, run_id: int) -> Run: ...
+
+    async def cancel(self, run_id: int) -> None:
+        """Stop it if it still works (nothing when it already ended)."""
+        ...
+
+    def worktree(self, run_id: int) -> Path: ...
+
+    async def summary(self, run_id: int) -> str | None:
+        """What the run's agent reported when it finished (its final summary)."""
+        ...
+
+    async def adopt(
+        self,
+        *,
+        title: str,
+        prompt: str,
+        initiative_id: int,
+        worktree: Path,
+        branch: str,
+        base_snapshot_id: int,
+    ) -> Run:
+        """A completed run for work done elsewhere (an initiative's result), so review can
+        propose and apply it like any run's."""
+        ...
+
+
+class ResultReview(Protocol):
+    """How an initiative's result reaches the user's files (implemented by review)."""
+
+    async def propose(self, run: Run, paths: list[str]) -> list[int]:
+        """Propose the run's changes of ``paths``; the ids of the proposed changes."""
+        ...
+
+    async def approve(self, run_id: int) -> ChangeDecisionResult:
+        """Apply every proposed change of the run behind one pre_apply snapshot."""
+        ...
+
+
+@dataclass(frozen=True)
+class FactoryContext:
+    store: Store
+    project_id: int
+    settings: Settings
+    root: Path
+    worktrees: Path
+    """Where worktrees live (``.devfactory/worktrees``)."""
+    events: EventBus
+    notify: Notify
+    spawn: Spawn
+    repo: WorkspaceRepository
+    snapshots: SnapshotService
+    runs: RunLauncher
+    review: ResultReview | None = None
