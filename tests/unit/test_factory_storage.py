@@ -123,7 +123,7 @@ async def test_an_initiative_its_plan_and_its_events(store: Store) -> None:
         provider="scripted", model=None, mode="review", metadata=RunMetadata(),
     )  # fmt: skip
     await store.tasks.add_run(
-        InitiativeRun(run_id=run.id, initiative_id=initiative.id, purpose="task", task_id=model.id)
+        InitiativeRun(run_id=run.id, initiative_id=initiative.id, task_id=model.id)
     )
     checkpoint = Checkpoint(question="Looks right?", choices=["yes", "no"])
     updated = await store.tasks.update(

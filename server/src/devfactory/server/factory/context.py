@@ -15,6 +15,8 @@ from devfactory.protocol.changes import ChangeDecisionResult
 from devfactory.protocol.enums import AgentRole
 from devfactory.protocol.runs import Run
 
+from ..agents.providers.base import Message, ToolSpec, Turn
+
 if TYPE_CHECKING:
     from devfactory.protocol.settings import Settings
     from devfactory.storage import Store
@@ -87,6 +89,17 @@ class RunLauncher(Protocol):
         ...
 
 
+class Models(Protocol):
+    """One model turn with the initiative's provider, outside any run (an agent answering
+    another's question, a chat reply)."""
+
+    async def complete(
+        self, provider: str, model: str | None, messages: list[Message], tools: list[ToolSpec]
+    ) -> Turn:
+        """Unavailable when the provider cannot take a conversation (an autonomous agent)."""
+        ...
+
+
 class ResultReview(Protocol):
     """How an initiative's result reaches the user's files (implemented by review)."""
 
@@ -113,4 +126,5 @@ class FactoryContext:
     repo: WorkspaceRepository
     snapshots: SnapshotService
     runs: RunLauncher
+    models: Models
     review: ResultReview | None = None

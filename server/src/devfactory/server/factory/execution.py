@@ -91,9 +91,7 @@ class TaskExecution:
             await self.records.task_status(task, TaskStatus.FAILED, f"its run did not start: {exc}")
             return
         await self.store.tasks.add_run(
-            InitiativeRun(
-                run_id=run.id, initiative_id=initiative.id, purpose="task", task_id=task.id
-            )
+            InitiativeRun(run_id=run.id, initiative_id=initiative.id, task_id=task.id)
         )
         await self.records.update_task(await self.records.task(task.id))  # shows the run
 

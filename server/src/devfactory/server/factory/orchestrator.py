@@ -35,7 +35,6 @@ from .scheduler import ReadySet
 
 log = logging.getLogger(__name__)
 LIVE = (InitiativeStatus.ACTIVE, InitiativeStatus.PENDING_REVIEW)
-Handler = Callable[[int, bool], Awaitable[None]]
 
 
 class Orchestrator:
@@ -51,8 +50,6 @@ class Orchestrator:
         self.lock = asyncio.Lock()
         self.launched: set[int] = set()
         """Runs this daemon started for an initiative (it acts on their ends)."""
-        self.run_ended: dict[str, Handler] = {"task": self._task_run_ended}
-        """What to do when a run of each purpose ends (other services add theirs)."""
         self.phases_done: Callable[[Initiative], Awaitable[None]] | None = None
         """Called (locked) when every phase of an initiative is completed."""
         self.stopping = False
@@ -138,22 +135,18 @@ class Orchestrator:
 
     async def run_finished(self, run_id: int, *, interrupted: bool = False) -> None:
         async with self.lock:
-            purpose = await self.store.tasks.run(run_id)
-            if purpose is None or purpose.handled:
+            executed = await self.store.tasks.run(run_id)
+            if executed is None or executed.handled:
                 return
-            handler = self.run_ended.get(purpose.purpose)
             try:
-                if handler is not None:
-                    await handler(run_id, interrupted)
+                await self._task_run_ended(executed.task_id, run_id, interrupted)
             finally:
                 await self.store.tasks.mark_handled(run_id)
                 self.launched.discard(run_id)
             await self.schedule_locked()
 
-    async def _task_run_ended(self, run_id: int, interrupted: bool) -> None:
-        purpose = await self.store.tasks.run(run_id)
-        assert purpose is not None and purpose.task_id is not None
-        task = await self.records.task(purpose.task_id)
+    async def _task_run_ended(self, task_id: int, run_id: int, interrupted: bool) -> None:
+        task = await self.records.task(task_id)
         initiative = await self.records.initiative(task.initiative_id)
         run = await self.context.runs.get(run_id)
         task = await self.execution.finish(initiative, task, run, interrupted=interrupted)
@@ -194,19 +187,15 @@ class Orchestrator:
         """Pick up after a daemon that died: its finished runs are acted on (merged once), the
         tasks whose runs it was driving start again; nothing stays in progress."""
         async with self.lock:
-            for purpose in await self.store.tasks.unhandled_runs(self.context.project_id):
-                run = await self.context.runs.get(purpose.run_id)
+            for executed in await self.store.tasks.unhandled_runs(self.context.project_id):
+                run = await self.context.runs.get(executed.run_id)
                 if not run.status.is_terminal:
                     self.launched.add(run.id)  # queued: it runs here, and ends here
                     continue
-                handler = self.run_ended.get(purpose.purpose)
                 try:
-                    if handler is not None:
-                        await handler(run.id, True)
+                    await self._task_run_ended(executed.task_id, run.id, True)
                 except Exception:
-                    log.exception(
-                        "recovering run %d of initiative %d", run.id, purpose.initiative_id
-                    )
+                    log.exception("recovering run %d of task %d", run.id, executed.task_id)
                 await self.store.tasks.mark_handled(run.id)
             for initiative in await self.store.initiatives.list(
                 self.context.project_id, LIVE, limit=1000

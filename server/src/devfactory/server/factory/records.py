@@ -159,6 +159,8 @@ class FactoryRecords:
         self, record: Task, target: TaskStatus, reason: str | None = None, **fields: Any
     ) -> Task:
         _check(transitions.TASK, "task", record.id, record.status, target)
+        if target is TaskStatus.FAILED:
+            fields.setdefault("failed_reason", reason)
 
         def event(updated: Task) -> Any:
             payload = _task_payload(updated, record.status, reason)

@@ -69,15 +69,12 @@ CREATE TABLE initiative_task_dependencies (
 );
 CREATE INDEX initiative_task_dependents ON initiative_task_dependencies (depends_on_id);
 
--- What each run of an initiative is for: specifying, planning, a task, answering another
--- agent's question, a chat reply. The orchestrator reads it when a run ends (also after a
--- crash, to pick up what the dead daemon's runs were doing).
+-- The runs that executed each task. The orchestrator reads it when a run ends (also after a
+-- crash, to pick up what the dead daemon's runs were doing); ``handled`` makes that once.
 CREATE TABLE initiative_runs (
     run_id          INTEGER PRIMARY KEY REFERENCES agent_runs(id) ON DELETE CASCADE,
     initiative_id   INTEGER NOT NULL REFERENCES initiatives(id) ON DELETE CASCADE,
-    purpose         TEXT NOT NULL CHECK (purpose IN ('specify','plan','task','answer','chat')),
-    task_id         INTEGER REFERENCES initiative_tasks(id) ON DELETE CASCADE,
-    subject_id      INTEGER,                       -- the conversation or chat session
+    task_id         INTEGER NOT NULL REFERENCES initiative_tasks(id) ON DELETE CASCADE,
     handled         INTEGER NOT NULL DEFAULT 0     -- its end was acted on (merged, recorded)
 );
 CREATE INDEX initiative_runs_initiative ON initiative_runs (initiative_id, handled);

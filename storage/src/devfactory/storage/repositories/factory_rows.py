@@ -99,15 +99,11 @@ class TaskFields(TypedDict, total=False):
 
 
 class InitiativeRun(Struct, frozen=True, kw_only=True):
-    """What a run of an initiative is for."""
+    """A run that executes a task of an initiative."""
 
     run_id: int
     initiative_id: int
-    purpose: str
-    """``specify``, ``plan``, ``task``, ``answer`` or ``chat``."""
-    task_id: int | None = None
-    subject_id: int | None = None
-    """The conversation (``answer``) or chat session (``chat``) it serves."""
+    task_id: int
     handled: bool = False
     """Its end has been acted on (merged, recorded): never twice."""
 

@@ -1,5 +1,5 @@
 """The ``initiative_tasks``, ``initiative_task_dependencies`` and ``initiative_runs`` tables:
-an initiative's tasks, the DAG between them, and what each of the initiative's runs is for."""
+an initiative's tasks, the DAG between them, and the runs that executed them."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from ..database import Database
 from . import records
 from .factory_rows import EventFor, InitiativeRun, NewTask, TaskFields
 
-_TASK_RUNS = "SELECT task_id, run_id FROM initiative_runs WHERE purpose = 'task'"
+_TASK_RUNS = "SELECT task_id, run_id FROM initiative_runs WHERE"
 
 
 def _task(row: Any, depends_on: builtins.list[int], run_ids: builtins.list[int]) -> Task:
@@ -34,7 +34,7 @@ def _read_task(conn: sqlite3.Connection, task_id: int) -> Task:
         " ORDER BY depends_on_id",
         (task_id,),
     ).fetchall()
-    runs = conn.execute(_TASK_RUNS + " AND task_id = ? ORDER BY run_id", (task_id,)).fetchall()
+    runs = conn.execute(_TASK_RUNS + " task_id = ? ORDER BY run_id", (task_id,)).fetchall()
     return _task(row, [d[0] for d in deps], [r[1] for r in runs])
 
 
@@ -61,7 +61,7 @@ class SqliteTaskRepository:
             " ORDER BY depends_on_id",
             (task_id,),
         )
-        runs = await self.db.fetchall(_TASK_RUNS + " AND task_id = ? ORDER BY run_id", (task_id,))
+        runs = await self.db.fetchall(_TASK_RUNS + " task_id = ? ORDER BY run_id", (task_id,))
         return _task(row, [d[0] for d in deps], [r[1] for r in runs])
 
     async def list(self, initiative_id: int) -> builtins.list[Task]:
@@ -76,7 +76,7 @@ class SqliteTaskRepository:
             deps[task_id].append(dep)
         runs: dict[int, builtins.list[int]] = defaultdict(list)
         for task_id, run_id in await self.db.fetchall(
-            _TASK_RUNS + " AND initiative_id = ? ORDER BY run_id", (initiative_id,)
+            _TASK_RUNS + " initiative_id = ? ORDER BY run_id", (initiative_id,)
         ):
             runs[task_id].append(run_id)
         rows = await self.db.fetchall(
@@ -102,9 +102,8 @@ class SqliteTaskRepository:
 
     async def add_run(self, run: InitiativeRun) -> None:
         await self.db.execute(
-            "INSERT INTO initiative_runs (run_id, initiative_id, purpose, task_id, subject_id)"
-            " VALUES (?,?,?,?,?)",
-            (run.run_id, run.initiative_id, run.purpose, run.task_id, run.subject_id),
+            "INSERT INTO initiative_runs (run_id, initiative_id, task_id) VALUES (?,?,?)",
+            (run.run_id, run.initiative_id, run.task_id),
         )
 
     async def run(self, run_id: int) -> InitiativeRun | None:
