@@ -1512,10 +1512,13 @@ export interface RunListParams {
 
 /** Settings and bookkeeping of a run that are not first-class columns. */
 export interface RunMetadata {
+  baseCommit: string | null;
   followup: string | null;
+  initiativeId: number | null;
   iteration: number;
   maxSteps: number | null;
   pauseReason: string | null;
+  proposes: boolean;
   providerSessionId: string | null;
   rag: boolean;
   safeMode: boolean;

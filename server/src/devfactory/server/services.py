@@ -21,6 +21,7 @@ from .runs.ownership import DaemonLock
 if TYPE_CHECKING:
     from .events.bus import EventBus
     from .execution.service import CommandService
+    from .factory.service import Factory
     from .index.service import IndexService
     from .review.service import ReviewService
     from .runs.manager import RunManager
@@ -55,6 +56,7 @@ class Services:
         self.review: ReviewService | None = None
         self.commands: CommandService | None = None
         self.index: IndexService | None = None
+        self.factory: Factory | None = None
 
     @property
     def root(self) -> Path:

@@ -56,8 +56,10 @@ class RunHandle(Protocol):
 class ExtraTools(Protocol):
     """Tools from elsewhere (MCP servers: ``mcp_tools.McpTools``), offered next to ours."""
 
-    specs: list[ToolSpec]
-    """The tools offered now (a server that stopped has taken its tools away)."""
+    @property
+    def specs(self) -> list[ToolSpec]:
+        """The tools offered now (a server that stopped has taken its tools away)."""
+        ...
 
     def handles(self, name: str) -> bool: ...
 

@@ -62,6 +62,10 @@ class RunLauncher(Protocol):
         """Create the run on its base commit, prepare its worktree and queue it."""
         ...
 
+    def attach(self, run_id: int, tools: ExtraTools) -> None:
+        """Give a queued run (recovered after a crash) its factory tools again."""
+        ...
+
     async def get(self, run_id: int) -> Run: ...
 
     async def cancel(self, run_id: int) -> None:

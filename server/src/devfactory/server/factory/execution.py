@@ -54,6 +54,8 @@ class TaskExecution:
         self.context = context
         self.records = records
         self.store = context.store
+        self.launched: set[int] = set()
+        """Runs this daemon started for tasks: it acts on their ends."""
         self.tools_for: ToolsFor | None = None
         """Set by the factory: the tools a task's run gets on top of its role's."""
 
@@ -90,6 +92,7 @@ class TaskExecution:
             log.exception("task %d: its run could not start", task.id)
             await self.records.task_status(task, TaskStatus.FAILED, f"its run did not start: {exc}")
             return
+        self.launched.add(run.id)
         await self.store.tasks.add_run(
             InitiativeRun(run_id=run.id, initiative_id=initiative.id, task_id=task.id)
         )

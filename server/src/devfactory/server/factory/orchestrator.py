@@ -48,8 +48,6 @@ class Orchestrator:
         self.ready: dict[int, ReadySet] = {}
         """initiative id -> its ready set (live initiatives only)."""
         self.lock = asyncio.Lock()
-        self.launched: set[int] = set()
-        """Runs this daemon started for an initiative (it acts on their ends)."""
         self.phases_done: Callable[[Initiative], Awaitable[None]] | None = None
         """Called (locked) when every phase of an initiative is completed."""
         self.stopping = False
@@ -127,7 +125,10 @@ class Orchestrator:
 
     def on_event(self, event: Event) -> None:
         """A run this daemon launched for an initiative ended: act on it."""
-        if event.type is not EventType.RUN_STATUS_CHANGED or event.run_id not in self.launched:
+        if (
+            event.type is not EventType.RUN_STATUS_CHANGED
+            or event.run_id not in self.execution.launched
+        ):
             return
         if RunStatus(str(event.payload.get("toStatus"))).is_terminal and not self.stopping:
             run_id = event.run_id
@@ -142,7 +143,7 @@ class Orchestrator:
                 await self._task_run_ended(executed.task_id, run_id, interrupted)
             finally:
                 await self.store.tasks.mark_handled(run_id)
-                self.launched.discard(run_id)
+                self.execution.launched.discard(run_id)
             await self.schedule_locked()
 
     async def _task_run_ended(self, task_id: int, run_id: int, interrupted: bool) -> None:
@@ -189,8 +190,13 @@ class Orchestrator:
         async with self.lock:
             for executed in await self.store.tasks.unhandled_runs(self.context.project_id):
                 run = await self.context.runs.get(executed.run_id)
-                if not run.status.is_terminal:
-                    self.launched.add(run.id)  # queued: it runs here, and ends here
+                if not run.status.is_terminal:  # queued: it runs here, and ends here
+                    self.execution.launched.add(run.id)
+                    task = await self.records.task(executed.task_id)
+                    initiative = await self.records.initiative(task.initiative_id)
+                    tools = self.execution.tools_for and self.execution.tools_for(initiative, task)
+                    if tools:
+                        self.context.runs.attach(run.id, tools)
                     continue
                 try:
                     await self._task_run_ended(executed.task_id, run.id, True)

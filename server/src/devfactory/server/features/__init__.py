@@ -21,6 +21,7 @@ FEATURES: dict[str, str] = {
     "runs": "devfactory.server.features.runs",
     "review": "devfactory.server.features.review",
     "git": "devfactory.server.features.git",
+    "factory": "devfactory.server.features.factory",
 }
 
 

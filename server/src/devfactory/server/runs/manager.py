@@ -11,9 +11,13 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING, Any
 
+import msgspec
+
 from devfactory.protocol.enums import (
     RUN_CONTROLS,
+    AgentRole,
     EventType,
+    ExecutionMode,
     HitlStatus,
     RunControl,
     RunStatus,
@@ -35,6 +39,7 @@ from .transitions import can_transition
 if TYPE_CHECKING:
     from devfactory.storage import Store
 
+    from ..agents.loop import ExtraTools
     from ..app import DevFactoryServer
     from ..services import Services
     from ..workspace.snapshots import SnapshotService
@@ -80,6 +85,8 @@ class RunManager:
         self.lock = lock
         self.workers: dict[int, RunWorker] = {}
         """Live runs driven by this daemon."""
+        self.run_tools: dict[int, ExtraTools] = {}
+        """Tools a run gets on top of its role's (an initiative's task: the factory tools)."""
         self.own_runs_only = own_runs_only(server)
         """The client is short-lived (the CLI): start only the runs it queues through this
         daemon, never ones queued by another client (they would die when it exits)."""
@@ -165,7 +172,15 @@ class RunManager:
 
     # -- controls ------------------------------------------------------------------------------
 
-    async def create(self, params: RunCreateParams, *, retry_of: Run | None = None) -> Run:
+    async def create(
+        self,
+        params: RunCreateParams,
+        *,
+        retry_of: Run | None = None,
+        metadata: RunMetadata | None = None,
+    ) -> Run:
+        """A new run (queued unless ``params.start`` is false); ``metadata`` carries what the
+        wire does not (an initiative's base commit)."""
         prompt = params.prompt.strip()
         if not prompt:
             raise InvalidParams("prompt must not be empty: describe the task for the agent")
@@ -179,8 +194,11 @@ class RunManager:
         if params.max_steps is not None and not 1 <= params.max_steps <= 500:
             raise InvalidParams(f"maxSteps must be between 1 and 500, got {params.max_steps}")
         title = (params.title or prompt.splitlines()[0]).strip()[:120]
-        metadata = RunMetadata(
-            rag=params.rag, safe_mode=params.safe_mode, max_steps=params.max_steps
+        metadata = msgspec.structs.replace(
+            metadata or RunMetadata(),
+            rag=params.rag,
+            safe_mode=params.safe_mode,
+            max_steps=params.max_steps,
         )
         if retry_of is not None:
             metadata.provider_session_id = retry_of.metadata.provider_session_id
@@ -199,6 +217,53 @@ class RunManager:
         )
         # From here on the run exists and is scheduled, even if the request is cancelled.
         return await finish_despite_cancel(self._insert(new))
+
+    async def adopt(
+        self,
+        *,
+        title: str,
+        prompt: str,
+        worktree: str,
+        branch: str,
+        base_snapshot_id: int,
+        metadata: RunMetadata,
+    ) -> Run:
+        """A completed run for work done elsewhere (an initiative's integration branch), so
+        review proposes and applies it like any run's. No agent ever drives it."""
+        events = self.services.events
+        assert events is not None
+        settings = self.services.settings
+        new = NewRun(
+            project_id=self.services.project.id,
+            title=title[:120],
+            prompt=prompt,
+            status=S.COMPLETED,
+            agent=AgentRole.ARCHITECT.value,
+            provider=settings.default_provider,
+            model=None,
+            mode=ExecutionMode.REVIEW.value,
+            metadata=metadata,
+        )
+        event = events.new_event(
+            None,
+            EventType.RUN_STATUS_CHANGED,
+            "Run completed",
+            RunStatusChanged(from_status=None, to_status=S.COMPLETED, reason="adopted"),
+            message=title,
+            severity=Severity.SUCCESS,
+        )
+        written = await events.record(
+            lambda: self.store.runs.create_recorded(new, branch=lambda _: branch, event=event)
+        )
+        assert written is not None
+        now = now_iso()
+        return await self.update(
+            written[0].id,
+            worktree_path=worktree,
+            base_snapshot_id=base_snapshot_id,
+            started_at=now,
+            completed_at=now,
+        )
 
     async def _insert(self, new: NewRun) -> Run:
         events = self.services.events
@@ -359,6 +424,7 @@ class RunManager:
 
     def worker_finished(self, worker: RunWorker) -> None:
         self.workers.pop(worker.run_id, None)
+        self.run_tools.pop(worker.run_id, None)
         if not self.shutting_down:
             self.server.run_task(self.schedule(), name="schedule")
 

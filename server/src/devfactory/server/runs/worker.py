@@ -41,12 +41,13 @@ from devfactory.protocol.runs import Run, StreamNotification
 from devfactory.storage import StorageFull
 
 from ..agents.context import load_context
-from ..agents.loop import AgentLoop, LoopResult, StepLimitReached
+from ..agents.loop import AgentLoop, ExtraTools, LoopResult, StepLimitReached
 from ..agents.providers.base import (
     AllAccountsExhausted,
     AutonomousProvider,
     AutonomousTask,
     ProviderError,
+    ToolSpec,
     Usage,
 )
 from ..agents.roles import ROLES
@@ -246,21 +247,27 @@ class RunWorker:
         if run.base_snapshot_id is not None and run.worktree_path:
             base = await manager.snapshots.get(run.base_snapshot_id)
             return manager.worktrees.path_for(run.id), base.commit_sha
+        if run.metadata.base_commit is not None:  # an initiative's task, on its branch
+            return await self._worktree(run, run.metadata.base_commit), run.metadata.base_commit
         snapshot = await manager.snapshots.create(
             SnapshotType.PRE_RUN, f"before run {run.id}: {run.title}", run_id=run.id
         )
+        await manager.update(run.id, base_snapshot_id=snapshot.id)
+        return await self._worktree(run, snapshot.commit_sha), snapshot.commit_sha
+
+    async def _worktree(self, run: Run, base: str) -> Any:
+        """The run's worktree on its branch at ``base`` (kept if it exists already)."""
+        manager = self.manager
         assert run.branch_name is not None
-        worktree = await manager.worktrees.create(run.id, run.branch_name, snapshot.commit_sha)
-        await manager.update(run.id, worktree_path=str(worktree), base_snapshot_id=snapshot.id)
+        worktree = await manager.worktrees.create(run.id, run.branch_name, base)
+        await manager.update(run.id, worktree_path=str(worktree))
         await self.emit(
             EventType.GIT_BRANCH_CREATED,
             f"Branch {run.branch_name}",
-            GitBranchCreated(
-                branch=run.branch_name, base=snapshot.commit_sha, worktree_path=str(worktree)
-            ),
+            GitBranchCreated(branch=run.branch_name, base=base, worktree_path=str(worktree)),
             message=f"worktree {worktree}",
         )
-        return worktree, snapshot.commit_sha
+        return worktree
 
     async def _provider(self, run: Run) -> Any:
         from ..agents.providers.registry import create_provider
@@ -307,6 +314,7 @@ class RunWorker:
             search=self._search(run),
         )
         mcp = self._mcp_tools(worktree, ask_user)
+        extra = combined(mcp, self.manager.run_tools.get(run.id))
         loop = AgentLoop(
             handle=self,
             provider=ExhaustionPauser(provider, self),
@@ -314,7 +322,7 @@ class RunWorker:
             tools=toolbox,
             run_command=run_command if commands is not None else None,
             max_steps=run.metadata.max_steps or self.services.settings.max_steps,
-            extra_tools=mcp,
+            extra_tools=extra,
         )
         try:
             if mcp is not None:
@@ -369,8 +377,12 @@ class RunWorker:
             )
         return LoopResult(summary=result.summary, plan="", steps=1)
 
+    def _review(self, run: Run) -> Any:
+        """Review, unless the run's work goes elsewhere (an initiative's branch)."""
+        return self.services.review if run.metadata.proposes else None
+
     async def _propose(self, run: Run, path: str, action: ChangeAction) -> int | None:
-        review = self.services.review
+        review = self._review(run)
         if review is None:
             return None
         change: Change | None = await review.propose(await self.manager.get(run.id), path)
@@ -415,12 +427,36 @@ class RunWorker:
             ),
             message=result.summary,
         )
-        review = self.services.review
+        review = self._review(run)
         if review is not None:
             await review.run_finishing(await manager.get(run.id), result.summary, sorted(changed))
         await manager.transition(run.id, S.COMPLETED)
         if review is not None:
             await review.run_completed(await manager.get(run.id))
+
+
+def combined(*tools: ExtraTools | None) -> ExtraTools | None:
+    """Several sources of extra tools (MCP servers, an initiative's) as one."""
+    present = [t for t in tools if t is not None]
+    if len(present) < 2:
+        return present[0] if present else None
+    return CombinedTools(present)
+
+
+class CombinedTools:
+    def __init__(self, sources: list[ExtraTools]) -> None:
+        self.sources = sources
+
+    @property
+    def specs(self) -> list[ToolSpec]:
+        return [spec for source in self.sources for spec in source.specs]
+
+    def handles(self, name: str) -> bool:
+        return any(source.handles(name) for source in self.sources)
+
+    async def call(self, name: str, arguments: dict[str, Any]) -> str:
+        source = next(s for s in self.sources if s.handles(name))
+        return await source.call(name, arguments)
 
 
 def task_prompt(run: Run) -> str:
