@@ -70,10 +70,12 @@ def task_match(title: str) -> str:
     return f": {title}\n\n# Initiative"
 
 
-def coder(title: str, *steps: dict[str, Any], summary: str, delay_s: float = 0) -> dict[str, Any]:
+def coder(
+    title: str, *steps: dict[str, Any], summary: str, delay_s: float = 0, match: str | None = None
+) -> dict[str, Any]:
     """A task's agent: the steps (tool calls), then finish with ``summary``."""
     return {
-        "match": task_match(title),
+        "match": match or task_match(title),
         "turns": [
             turn(f"1. {title}", delay_s=delay_s),
             *(turn("", s) for s in steps),

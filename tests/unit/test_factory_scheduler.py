@@ -53,6 +53,18 @@ def test_dependencies_and_phases_gate_tasks() -> None:
     assert drain(ready) == [4]
 
 
+def test_a_phase_replaced_keeps_its_tasks_and_their_count() -> None:
+    ready = ReadySet()
+    ready.add_phase(1, 0, P.APPROVED)
+    ready.add_task(1, 1, status=T.COMPLETED)
+    ready.add_phase(1, 0, P.IN_PROGRESS)  # a new record of the phase (its status changed)
+    assert ready.phase_tasks_done(1)
+    ready.add_task(2, 1)
+    assert not ready.phase_tasks_done(1)
+    ready.set_task_status(2, T.COMPLETED)
+    assert ready.phase_tasks_done(1)
+
+
 def test_a_taken_task_comes_back_when_it_is_pending_again() -> None:
     ready = ReadySet()
     ready.add_phase(1, 0, P.IN_PROGRESS)

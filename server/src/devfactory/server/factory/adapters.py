@@ -4,6 +4,7 @@ result through review, one model turn through the provider registry."""
 from __future__ import annotations
 
 import contextlib
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -109,16 +110,15 @@ class ReviewedResult:
 
 
 class ProviderModels:
-    """``Models`` over the provider registry: one turn, outside any run."""
+    """``Models`` over the provider registry: turns outside any run."""
 
     def __init__(self, settings: Settings, workspace: Path, store: Store) -> None:
         self.settings = settings
         self.workspace = workspace
         self.store = store
 
-    async def complete(
-        self, provider: str, model: str | None, messages: list[Message], tools: list[ToolSpec]
-    ) -> Turn:
+    @contextlib.asynccontextmanager
+    async def open(self, provider: str, model: str | None) -> AsyncIterator[ChatTurns]:
         from ..agents.providers.registry import create_provider
 
         chat: Any = create_provider(
@@ -127,9 +127,17 @@ class ProviderModels:
         if not hasattr(chat, "complete"):
             raise ProviderUnavailable(f"{provider} runs whole tasks; it cannot answer one turn")
         try:
-            turn: Turn = await chat.complete(messages, tools, lambda _: None)
-            return turn
+            yield ChatTurns(chat)
         finally:
             if hasattr(chat, "aclose"):
                 with contextlib.suppress(Exception):
                     await chat.aclose()
+
+
+class ChatTurns:
+    def __init__(self, chat: Any) -> None:
+        self.chat = chat
+
+    async def complete(self, messages: list[Message], tools: list[ToolSpec]) -> Turn:
+        turn: Turn = await self.chat.complete(messages, tools, lambda _: None)
+        return turn

@@ -4,6 +4,7 @@ server or a bag of optional services; and the ports it reaches runs and review t
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
@@ -93,14 +94,19 @@ class RunLauncher(Protocol):
         ...
 
 
+class Conversation(Protocol):
+    async def complete(self, messages: list[Message], tools: list[ToolSpec]) -> Turn: ...
+
+
 class Models(Protocol):
-    """One model turn with the initiative's provider, outside any run (an agent answering
+    """Model turns with the initiative's provider, outside any run (an agent answering
     another's question, a chat reply)."""
 
-    async def complete(
-        self, provider: str, model: str | None, messages: list[Message], tools: list[ToolSpec]
-    ) -> Turn:
-        """Unavailable when the provider cannot take a conversation (an autonomous agent)."""
+    def open(
+        self, provider: str, model: str | None
+    ) -> contextlib.AbstractAsyncContextManager[Conversation]:
+        """A conversation with the provider (one for all the turns of a reply); Unavailable
+        when the provider cannot take one (an autonomous agent)."""
         ...
 
 

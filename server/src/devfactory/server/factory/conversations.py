@@ -113,12 +113,9 @@ class Conversations:
             ),
             Message(role="user", content=f"{context}\n\n# Question for task {task.id}\n{question}"),
         ]
-        turn = await self.context.models.complete(
-            initiative.provider or self.context.settings.default_provider,
-            initiative.model,
-            messages,
-            [],
-        )
+        provider = initiative.provider or self.context.settings.default_provider
+        async with self.context.models.open(provider, initiative.model) as model:
+            turn = await model.complete(messages, [])
         return turn.text.strip() or "(no answer)"
 
     async def answer(self, params: ConversationAnswerParams) -> Conversation:
@@ -218,23 +215,24 @@ class Conversations:
             ),
         ]
         provider = initiative.provider or self.context.settings.default_provider
-        for _ in range(MAX_CHAT_STEPS):
-            try:
-                turn = await self.context.models.complete(
-                    provider, initiative.model, messages, [PROPOSE]
-                )
-            except ProviderError as exc:
-                return f"(the {provider} provider cannot chat: {exc})"
-            if not turn.tool_calls:
-                return turn.text.strip() or "(no reply)"
-            messages.append(
-                Message(role="assistant", content=turn.text, tool_calls=turn.tool_calls)
-            )
-            for call in turn.tool_calls:
-                result = await self._tool(initiative, session, call)
-                messages.append(
-                    Message(role="tool", content=result, tool_call_id=call.id, name=call.name)
-                )
+        try:
+            async with self.context.models.open(provider, initiative.model) as model:
+                for _ in range(MAX_CHAT_STEPS):
+                    turn = await model.complete(messages, [PROPOSE])
+                    if not turn.tool_calls:
+                        return turn.text.strip() or "(no reply)"
+                    messages.append(
+                        Message(role="assistant", content=turn.text, tool_calls=turn.tool_calls)
+                    )
+                    for call in turn.tool_calls:
+                        result = await self._tool(initiative, session, call)
+                        messages.append(
+                            Message(
+                                role="tool", content=result, tool_call_id=call.id, name=call.name
+                            )
+                        )
+        except ProviderError as exc:
+            return f"(the {provider} provider cannot chat: {exc})"
         return "(the agent kept proposing without replying; see its proposals)"
 
     async def _tool(self, initiative: Initiative, session: ChatSession, call: ToolCall) -> str:

@@ -38,6 +38,13 @@ class PlanEditor:
             )
         return initiative
 
+    async def _reopen(self, initiative: Initiative) -> None:
+        """New work makes an initiative whose result waits for review active again."""
+        if initiative.status is InitiativeStatus.PENDING_REVIEW:
+            await self.records.initiative_status(
+                initiative, InitiativeStatus.ACTIVE, "new work was planned", result_run_id=None
+            )
+
     # -- phases --------------------------------------------------------------------------------
 
     async def create_phase(self, params: PhaseCreateParams) -> Phase:
@@ -45,6 +52,7 @@ class PlanEditor:
         name = _title("name", params.name)
         phases = await self.store.initiatives.phases(initiative.id)
         _graph(lambda: check_known("dependsOn", params.depends_on, {p.id for p in phases}, "phase"))
+        await self._reopen(initiative)
         return await self.records.create_phase(
             NewPhase(
                 initiative_id=initiative.id,
@@ -86,6 +94,7 @@ class PlanEditor:
             raise InvalidParams(
                 f"parentId: no task {params.parent_id} in initiative {initiative.id}"
             )
+        await self._reopen(initiative)
         return await self.records.create_task(
             NewTask(
                 initiative_id=initiative.id,

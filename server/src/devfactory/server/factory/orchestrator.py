@@ -21,6 +21,7 @@ from devfactory.protocol.enums import (
     InitiativeMode,
     InitiativeStatus,
     PhaseStatus,
+    ProposalStatus,
     RunStatus,
     TaskStatus,
 )
@@ -168,7 +169,11 @@ class Orchestrator:
                     phase, PhaseStatus.PENDING_REVIEW, "its tasks are done: review its changes"
                 )
         phases = await self.store.initiatives.phases(initiative_id)
-        everything_done = phases and all(p.status is PhaseStatus.COMPLETED for p in phases)
+        everything_done = (
+            phases
+            and all(p.status is PhaseStatus.COMPLETED for p in phases)
+            and not await self.store.proposals.list(initiative_id, ProposalStatus.PENDING)
+        )
         live = initiative.status is InitiativeStatus.ACTIVE
         if everything_done and live and self.phases_done is not None:
             await self.phases_done(initiative)

@@ -78,7 +78,7 @@ class ReadySet:
         node = PhaseNode(phase_id, position, status, deps)
         old = self.phases.get(phase_id)
         if old is not None:
-            node.tasks = old.tasks
+            node.tasks, node.completed = old.tasks, old.completed
             for dep in old.depends_on:
                 self._phase_dependents.get(dep, set()).discard(phase_id)
         for dep in deps:

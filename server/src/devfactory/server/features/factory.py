@@ -210,13 +210,16 @@ def setup(server: DevFactoryServer) -> None:
     async def accept(params: ProposalAcceptParams) -> Proposal:
         async with factory().orchestrator.lock:
             accepted = await factory().proposals.accept(params)
+            await factory().orchestrator.settle(accepted.initiative_id)
         factory().orchestrator.kick()
         return accepted
 
     @rpc.request(server, Requests.PROPOSALS_DISMISS)
     async def dismiss(params: ProposalDismissParams) -> Proposal:
         async with factory().orchestrator.lock:
-            return await factory().proposals.dismiss(params)
+            dismissed = await factory().proposals.dismiss(params)
+            await factory().orchestrator.settle(dismissed.initiative_id)
+        return dismissed
 
     # -- conversations and chats ---------------------------------------------------------------
 
