@@ -7,6 +7,7 @@ task.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from devfactory.protocol.enums import AgentRole, TaskCategory
@@ -41,10 +42,19 @@ class Factory:
         self.conversations = Conversations(context, self.records, self.proposals)
         self.execution.tools_for = self.tools_for
         self.orchestrator.phases_done = self.initiatives.phases_done
+        self._recovered = asyncio.Event()
 
     async def start(self) -> None:
         """Pick up what a daemon that died left, then keep the initiatives moving."""
-        await self.orchestrator.recover()
+        try:
+            await self.orchestrator.recover()
+        finally:
+            self._recovered.set()
+
+    async def ready(self) -> Factory:
+        """The factory once it has picked up after a dead daemon (requests wait for it)."""
+        await self._recovered.wait()
+        return self
 
     def on_event(self, event: Event) -> None:
         self.orchestrator.on_event(event)
