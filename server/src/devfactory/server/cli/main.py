@@ -76,6 +76,11 @@ from .review_commands import COMMANDS as REVIEW_COMMANDS  # noqa: E402
 for command in REVIEW_COMMANDS:
     main.add_command(command)
 
+from .factory_commands import COMMANDS as FACTORY_COMMANDS  # noqa: E402
+
+for command in FACTORY_COMMANDS:
+    main.add_command(command)
+
 from .demo import demo_command  # noqa: E402
 
 main.add_command(demo_command)

@@ -74,7 +74,6 @@ class TaskExecution:
         if task.type.is_checkpoint:
             await self._ask(initiative, task)
             return
-        task = await self.records.task_status(task, TaskStatus.IN_PROGRESS)
         launch = Launch(
             title=f"Task {task.id}: {task.title}",
             prompt=await self._prompt(initiative, phase, task),
@@ -96,7 +95,8 @@ class TaskExecution:
         await self.store.tasks.add_run(
             InitiativeRun(run_id=run.id, initiative_id=initiative.id, task_id=task.id)
         )
-        await self.records.update_task(await self.records.task(task.id))  # shows the run
+        # Under the factory lock nothing else starts it: its status shows its run at once.
+        await self.records.task_status(await self.records.task(task.id), TaskStatus.IN_PROGRESS)
 
     async def _prompt(self, initiative: Initiative, phase: Phase, task: Task) -> str:
         artifacts = await self.store.proposals.artifacts(initiative.id)

@@ -6,13 +6,13 @@ order), acts on the end of each run it launched (merge, summary, merge task), mo
 on when their tasks are done (to review, or completed in yolo), and on start-up picks up
 what a daemon that died left: finished runs are merged (once), interrupted tasks start again.
 
-All of it is serialized by one lock: two run ends never merge at once, and a decision always
-sees the statuses the last one wrote.
+All of it is serialized by one lock (shared with the other daemons of the workspace): two run
+ends never merge at once, and a decision always sees the statuses the last one wrote.
 """
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -29,6 +29,7 @@ from devfactory.protocol.events import Event
 from devfactory.protocol.initiatives import Initiative, Phase
 from devfactory.protocol.tasks import Task
 
+from ..workspace.lock import WorkspaceLock
 from .context import FactoryContext
 from .execution import TaskExecution
 from .records import FactoryRecords
@@ -48,11 +49,16 @@ class Orchestrator:
         self.store = context.store
         self.ready: dict[int, ReadySet] = {}
         """initiative id -> its ready set (live initiatives only)."""
-        self.lock = asyncio.Lock()
+        self._lock = WorkspaceLock(context.worktrees.parent / "factory.lock")
+        """One decision at a time, in this daemon and across the daemons of the workspace
+        (an editor's and a CLI's): a run's end is acted on once, a task started once."""
         self.phases_done: Callable[[Initiative], Awaitable[None]] | None = None
         """Called (locked) when every phase of an initiative is completed."""
         self.stopping = False
         records.listeners.append(self._mirror)
+
+    def locked(self) -> contextlib.AbstractAsyncContextManager[None]:
+        return self._lock.hold()
 
     # -- mirroring -----------------------------------------------------------------------------
 
@@ -88,7 +94,7 @@ class Orchestrator:
             self.context.spawn(self.schedule(), name="factory-schedule")
 
     async def schedule(self) -> None:
-        async with self.lock:
+        async with self.locked():
             await self.schedule_locked()
 
     async def schedule_locked(self) -> None:
@@ -136,7 +142,7 @@ class Orchestrator:
             self.context.spawn(self.run_finished(run_id), name=f"factory-run-{run_id}")
 
     async def run_finished(self, run_id: int, *, interrupted: bool = False) -> None:
-        async with self.lock:
+        async with self.locked():
             executed = await self.store.tasks.run(run_id)
             if executed is None or executed.handled:
                 return
@@ -192,7 +198,7 @@ class Orchestrator:
     async def recover(self) -> None:
         """Pick up after a daemon that died: its finished runs are acted on (merged once), the
         tasks whose runs it was driving start again; nothing stays in progress."""
-        async with self.lock:
+        async with self.locked():
             for executed in await self.store.tasks.unhandled_runs(self.context.project_id):
                 run = await self.context.runs.get(executed.run_id)
                 if not run.status.is_terminal:  # queued: it runs here, and ends here

@@ -90,7 +90,7 @@ class PhaseReview:
         return resolved
 
     async def approve(self, phase_id: int) -> Phase:
-        async with self.orchestrator.lock:
+        async with self.orchestrator.locked():
             phase = await self.records.phase(phase_id)
             if phase.status is PhaseStatus.PENDING:
                 approved = await self.records.phase_status(phase, PhaseStatus.APPROVED)
@@ -108,7 +108,7 @@ class PhaseReview:
         return approved
 
     async def request_changes(self, params: PhaseRequestChangesParams) -> list[Task]:
-        async with self.orchestrator.lock:
+        async with self.orchestrator.locked():
             phase = await self.records.phase(params.phase_id)
             if phase.status is not PhaseStatus.PENDING_REVIEW:
                 raise InvalidState(
@@ -147,7 +147,7 @@ class PhaseReview:
     # -- checkpoints and failures --------------------------------------------------------------
 
     async def respond(self, params: TaskRespondParams) -> Task:
-        async with self.orchestrator.lock:
+        async with self.orchestrator.locked():
             task = await self.records.task(params.task_id)
             if not task.type.is_checkpoint or task.checkpoint is None:
                 raise InvalidState(f"task {task.id} asks nothing: it is {task.type.value}")
@@ -189,7 +189,7 @@ class PhaseReview:
         return task
 
     async def retry(self, task_id: int) -> Task:
-        async with self.orchestrator.lock:
+        async with self.orchestrator.locked():
             task = await self.records.task(task_id)
             if task.status is not TaskStatus.FAILED:
                 raise InvalidState(

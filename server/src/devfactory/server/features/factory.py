@@ -130,7 +130,7 @@ def setup(server: DevFactoryServer) -> None:
     @rpc.request(server, Requests.INITIATIVES_APPLY)
     async def apply(params: InitiativeIdParams) -> InitiativeApplied:
         f = await factory()
-        async with f.orchestrator.lock:
+        async with f.orchestrator.locked():
             return await f.initiatives.apply(params.initiative_id)
 
     @rpc.request(server, Requests.INITIATIVES_ARTIFACTS)
@@ -229,7 +229,7 @@ def setup(server: DevFactoryServer) -> None:
     @rpc.request(server, Requests.PROPOSALS_ACCEPT)
     async def accept(params: ProposalAcceptParams) -> Proposal:
         f = await factory()
-        async with f.orchestrator.lock:
+        async with f.orchestrator.locked():
             accepted = await f.proposals.accept(params)
             await f.orchestrator.settle(accepted.initiative_id)
         f.orchestrator.kick()
@@ -238,7 +238,7 @@ def setup(server: DevFactoryServer) -> None:
     @rpc.request(server, Requests.PROPOSALS_DISMISS)
     async def dismiss(params: ProposalDismissParams) -> Proposal:
         f = await factory()
-        async with f.orchestrator.lock:
+        async with f.orchestrator.locked():
             dismissed = await f.proposals.dismiss(params)
             await f.orchestrator.settle(dismissed.initiative_id)
         return dismissed
