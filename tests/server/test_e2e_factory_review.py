@@ -228,7 +228,7 @@ async def test_an_initiative_reviewed_phase_by_phase(tmp_path: Path) -> None:
             TaskCreateParams(
                 phase_id=build_phase.id,
                 title="Check the API by hand",
-                type=TaskType.HUMAN_VERIFY,
+                type=TaskType.CHECKPOINT_HUMAN_VERIFY,
                 depends_on=[API],
             ),
         )

@@ -68,7 +68,7 @@ def test_a_phase_replaced_keeps_its_tasks_and_their_count() -> None:
 def test_a_taken_task_comes_back_when_it_is_pending_again() -> None:
     ready = ReadySet()
     ready.add_phase(1, 0, P.IN_PROGRESS)
-    ready.add_task(1, 1, type=TaskType.HUMAN_VERIFY)
+    ready.add_task(1, 1, type=TaskType.CHECKPOINT_HUMAN_VERIFY)
     assert ready.take() == 1
     assert ready.take() is None
     ready.set_task_status(1, T.IN_PROGRESS)

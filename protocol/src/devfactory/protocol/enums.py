@@ -303,11 +303,11 @@ class TaskType(StrEnum):
     """Who does a task: an agent (``auto``), or the user at a checkpoint."""
 
     AUTO = "auto"
-    HUMAN_VERIFY = "checkpoint:human-verify"
+    CHECKPOINT_HUMAN_VERIFY = "checkpoint:human-verify"
     """Shows what was done and waits for approve or reject."""
-    DECISION = "checkpoint:decision"
+    CHECKPOINT_DECISION = "checkpoint:decision"
     """Offers choices; the answer is the task's summary."""
-    HUMAN_ACTION = "checkpoint:human-action"
+    CHECKPOINT_HUMAN_ACTION = "checkpoint:human-action"
     """Waits until the user says the action is done."""
 
     @property

@@ -144,14 +144,14 @@ class Driver:
         assert task.checkpoint is not None
         question, choices = task.checkpoint.question, task.checkpoint.choices
         self.console.print(f"\n[bold magenta]?[/] [bold]{escape(question)}[/]")
-        if task.type is TaskType.DECISION:
+        if task.type is TaskType.CHECKPOINT_DECISION:
             text = choices[0] if self.automatic or not choices else await self._ask(choices)
             params = TaskRespondParams(task_id=task.id, action=HitlAction.ANSWER, text=text)
-        elif task.type is TaskType.HUMAN_VERIFY and not await self._yes("Approve?"):
+        elif task.type is TaskType.CHECKPOINT_HUMAN_VERIFY and not await self._yes("Approve?"):
             reason = await self._line("Why?", "rejected")
             params = TaskRespondParams(task_id=task.id, action=HitlAction.REJECT, text=reason)
         else:
-            if task.type is TaskType.HUMAN_ACTION:
+            if task.type is TaskType.CHECKPOINT_HUMAN_ACTION:
                 await self._line("Press Enter once it is done", "done")
             params = TaskRespondParams(task_id=task.id, action=HitlAction.APPROVE)
         await self.client.call(Requests.TASKS_RESPOND, params)

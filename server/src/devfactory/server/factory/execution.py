@@ -265,12 +265,12 @@ def checkpoint_question(task: Task) -> tuple[str, list[str]]:
     """What a checkpoint task asks, and the answers it offers. A decision's choices are the
     bulleted lines of its description."""
     lines = task.description.splitlines()
-    if task.type is TaskType.DECISION:
+    if task.type is TaskType.CHECKPOINT_DECISION:
         choices = [
             line.strip()[2:].strip() for line in lines if line.strip().startswith(("- ", "* "))
         ]
         text = "\n".join(line for line in lines if not line.strip().startswith(("- ", "* ")))
         return f"Decide: {task.title}\n{text}".strip(), choices
-    if task.type is TaskType.HUMAN_ACTION:
+    if task.type is TaskType.CHECKPOINT_HUMAN_ACTION:
         return f"Please do: {task.title}\n{task.description}".strip(), ["done"]
     return f"Verify: {task.title}\n{task.description}".strip(), ["approve", "reject"]

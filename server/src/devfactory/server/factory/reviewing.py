@@ -38,9 +38,9 @@ from .records import FactoryRecords
 
 MAX_COMMENT = 10_000
 ANSWERS = {
-    TaskType.HUMAN_VERIFY: {HitlAction.APPROVE, HitlAction.REJECT},
-    TaskType.DECISION: {HitlAction.ANSWER},
-    TaskType.HUMAN_ACTION: {HitlAction.APPROVE},
+    TaskType.CHECKPOINT_HUMAN_VERIFY: {HitlAction.APPROVE, HitlAction.REJECT},
+    TaskType.CHECKPOINT_DECISION: {HitlAction.ANSWER},
+    TaskType.CHECKPOINT_HUMAN_ACTION: {HitlAction.APPROVE},
 }
 
 
@@ -159,7 +159,7 @@ class PhaseReview:
                 raise InvalidParams(f"action: {task.type.value} takes {names}")
             text = (params.text or "").strip()
             choices = task.checkpoint.choices
-            if task.type is TaskType.DECISION and choices and text not in choices:
+            if task.type is TaskType.CHECKPOINT_DECISION and choices and text not in choices:
                 raise InvalidParams(f"text: choose one of {', '.join(choices)}")
             answered = Checkpoint(
                 question=task.checkpoint.question,
@@ -176,7 +176,9 @@ class PhaseReview:
                     checkpoint=answered,
                 )
             else:
-                summary = text or ("done" if task.type is TaskType.HUMAN_ACTION else "approved")
+                summary = text or (
+                    "done" if task.type is TaskType.CHECKPOINT_HUMAN_ACTION else "approved"
+                )
                 task = await self.records.task_status(
                     task,
                     TaskStatus.COMPLETED,
