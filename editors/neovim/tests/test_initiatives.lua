@@ -1,7 +1,7 @@
 -- :DevFactory plan and :DevFactory initiatives against the real daemon (scripted agents): the
 -- tree shows the initiative, its phases, tasks with their runs and the proposals; from the
--- tree the user dismisses and accepts proposals, opens a phase's diff, approves the phase and
--- applies the result, and the tree follows the daemon as it works.
+-- tree the user dismisses and accepts proposals, opens a phase's diff and comments on a line,
+-- approves the phase and applies the result, and the tree follows the daemon as it works.
 package.path = vim.fs.dirname(debug.getinfo(1, 'S').source:sub(2)) .. '/?.lua;' .. package.path
 local h = require('helpers')
 
@@ -136,6 +136,26 @@ h.test('an initiative from :DevFactory plan to its applied result, from the tree
       vim.tbl_contains(h.lines(diff), '+# Notes'),
       h.lines(diff)
     )
+    local added = vim.fn.index(h.lines(diff), '+# Notes') + 1
+    vim.api.nvim_win_set_cursor(vim.fn.bufwinid(diff), { added, 0 })
+    vim.ui.input = function(_, on_confirm)
+      on_confirm('Say what the notes are for')
+    end
+    vim.api.nvim_feedkeys('c', 'mx', false)
+    h.check(
+      'c comments on the line under the cursor',
+      h.wait_note(notes, 'DevFactory: comment on NOTES.md:1 saved'),
+      notes
+    )
+    local phase_id = tonumber(vim.api.nvim_buf_get_name(diff):match('/phase/(%d+)$'))
+    local saved = h.request(client, 'devfactory/phases/comments', { phaseId = phase_id })
+    h.eq(
+      'the daemon has the comment on the new side of NOTES.md',
+      { { 'NOTES.md', 1, 'new', 'Say what the notes are for' } },
+      vim.tbl_map(function(c)
+        return { c.path, c.line, c.side, c.body }
+      end, saved.comments)
+    )
   end
 
   press(buf, '^  Write %[pending review%]$', 'a')
@@ -174,6 +194,30 @@ h.test('keys on a line with nothing to do say so', function()
     (notes[before + 1] or {}).message:find('^DevFactory: nothing to accept here'),
     notes[before + 1]
   )
+end)
+
+h.test("a phase diff's lines map to the file lines they show", function()
+  local diff = table.concat({
+    'diff --git a/a.py b/a.py',
+    '--- a/a.py',
+    '+++ b/a.py',
+    '@@ -1,3 +1,3 @@',
+    ' one',
+    '-two',
+    '+TWO',
+    ' three',
+    '@@ -10 +10,2 @@',
+    '+ten',
+  }, '\n')
+  local lines, places = require('devfactory.phase_review').lines({ { path = 'a.py', diff = diff } })
+  h.eq('every line shown', 10, #lines)
+  h.eq('headers nowhere, context and added lines on the new side, removed on the old', {
+    [5] = { path = 'a.py', line = 1, side = 'new' },
+    [6] = { path = 'a.py', line = 2, side = 'old' },
+    [7] = { path = 'a.py', line = 2, side = 'new' },
+    [8] = { path = 'a.py', line = 3, side = 'new' },
+    [10] = { path = 'a.py', line = 10, side = 'new' },
+  }, places)
 end)
 
 h.test(':DevFactory plan refuses an unknown mode by name', function()

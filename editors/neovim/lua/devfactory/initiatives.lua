@@ -6,7 +6,8 @@
 --- `devfactory/initiativeChanged`. Keys in the tree (`:help devfactory-initiatives`):
 ---   a     accept a proposal, approve a phase under review or a checkpoint, apply the result
 ---   x     dismiss a proposal, request changes on a phase, reject a checkpoint
----   <CR>  the console of a task's run, a phase's combined diff, a proposal's content
+---   <CR>  the console of a task's run, a phase's combined diff (`c` there comments on a
+---         line: devfactory.phase_review), a proposal's content
 ---   r     refresh        q  close
 local async = require('devfactory.async')
 local constants = require('devfactory.constants')
@@ -173,27 +174,6 @@ local function under_cursor()
   return view, view and view.items[line]
 end
 
---- Show `text` in a scratch buffer named `name` (a diff, a proposal's content).
-local function show_text(name, text, filetype)
-  local buf = vim.fn.bufnr(name)
-  if buf == -1 then
-    buf = vim.api.nvim_create_buf(false, true)
-    vim.api.nvim_buf_set_name(buf, name)
-    vim.bo[buf].buftype = 'nofile'
-    vim.bo[buf].bufhidden = 'wipe'
-  end
-  vim.bo[buf].modifiable = true
-  vim.api.nvim_buf_set_lines(buf, 0, -1, false, vim.split(text, '\n', { plain = true }))
-  vim.bo[buf].modifiable = false
-  vim.bo[buf].filetype = filetype
-  local tree = vim.api.nvim_get_current_win()
-  vim.cmd('wincmd p')
-  if vim.api.nvim_get_current_win() == tree then
-    vim.cmd('aboveleft split')
-  end
-  vim.api.nvim_win_set_buf(0, buf)
-end
-
 local function is_checkpoint(task)
   return task.status == TaskStatus.BLOCKED and task.checkpoint and not task.checkpoint.action
 end
@@ -288,16 +268,11 @@ local function open(client, item)
     end
     require('devfactory.console').open(client, runs[#runs])
   elseif item.kind == 'phase' then
-    local diff = rpc.call(R.PHASES_DIFF, { phaseId = record.id }, { client = client })
-    local parts = vim.tbl_map(function(file)
-      return file.diff
-    end, diff.files)
-    local text = #parts > 0 and table.concat(parts, '\n') or '(the phase changed nothing)'
-    show_text(('devfactory://%s/phase/%d'):format(root, record.id), text, 'diff')
+    require('devfactory.phase_review').open(client, record)
   elseif item.kind == 'proposal' then
     local text =
       ('# %s\n\n%s\n\n%s'):format(record.title, record.summary or '', record.content or '')
-    show_text(('devfactory://%s/proposal/%d'):format(root, record.id), text, 'markdown')
+    ui.show(('devfactory://%s/proposal/%d'):format(root, record.id), text, 'markdown')
   end
 end
 
