@@ -1,7 +1,7 @@
 /**
  * Factory commands, from the palette or the Initiatives view: New Initiative, Accept / Dismiss
- * Proposal, Show Proposal, Show Phase Diff, Approve Phase, Request Changes on a phase, Answer a
- * checkpoint, Apply an initiative's result, Refresh. Each takes a view node or a plain id (the
+ * Proposal, Show Proposal, Show Phase Diff (and Comment on a line of it), Approve Phase, Request
+ * Changes on a phase, Answer a checkpoint, Apply an initiative's result, Refresh. Each takes a view node or a plain id (the
  * integration tests pass ids and answers, so nothing waits on a prompt they cannot see).
  */
 import * as vscode from 'vscode';
@@ -14,6 +14,7 @@ import {
   type TaskRespondParams,
   TaskType,
 } from '../generated/protocol';
+import { type PhaseDiffText, phaseDiffText } from '../model/phaseDiff';
 import { registerCommand, type Services } from './services';
 
 type Target = number | { phaseId?: number; proposalId?: number; taskId?: number; initiativeId?: number } | undefined;
@@ -34,6 +35,8 @@ export interface NewInitiative {
 
 export function registerFactoryCommands(s: Services): vscode.Disposable[] {
   const reload = (initiativeId: number) => s.initiatives.reload(initiativeId);
+  /** The phase diffs shown, by document: what a comment on one of their lines names. */
+  const phaseDiffs = new Map<string, { phaseId: number; places: PhaseDiffText['places'] }>();
   return [
     registerCommand('newInitiative', (given?: NewInitiative) => newInitiative(s, given ?? {})),
     registerCommand('refreshInitiatives', () => s.initiatives.refresh()),
@@ -54,9 +57,23 @@ export function registerFactoryCommands(s: Services): vscode.Disposable[] {
       return vscode.window.showTextDocument(await vscode.workspace.openTextDocument({ language: 'markdown', content: text }), { preview: true });
     }),
     registerCommand('showPhaseDiff', async (target: Target) => {
-      const diff = await s.client.request(Requests.PHASES_DIFF, { phaseId: idOf(target, 'phaseId') });
-      const text = diff.files.map((f) => f.diff).join('\n') || '(the phase changed nothing)\n';
-      return vscode.window.showTextDocument(await vscode.workspace.openTextDocument({ language: 'diff', content: text }), { preview: true });
+      const phaseId = idOf(target, 'phaseId');
+      const diff = phaseDiffText((await s.client.request(Requests.PHASES_DIFF, { phaseId })).files);
+      const document = await vscode.workspace.openTextDocument({ language: 'diff', content: diff.text });
+      phaseDiffs.set(document.uri.toString(), { phaseId, places: diff.places });
+      return vscode.window.showTextDocument(document, { preview: true });
+    }),
+    registerCommand('commentPhaseLine', async (given?: string) => {
+      const editor = vscode.window.activeTextEditor;
+      const shown = editor && phaseDiffs.get(editor.document.uri.toString());
+      if (!editor || !shown) throw new Error('open a phase diff first (Show Phase Diff in the Initiatives view)');
+      const place = shown.places.get(editor.selection.active.line);
+      if (!place) throw new Error('put the cursor on a changed or context line of a file to comment on it');
+      const body = given ?? (await vscode.window.showInputBox({ prompt: `Comment on ${place.path}:${place.line}`, ignoreFocusOut: true }));
+      if (!body?.trim()) return undefined;
+      const comment = await s.client.request(Requests.PHASES_COMMENT, { phaseId: shown.phaseId, ...place, body });
+      void vscode.window.showInformationMessage(`DevFactory: comment on ${place.path}:${place.line} saved; Request Changes on the phase sends it to the agents.`);
+      return comment;
     }),
     registerCommand('approvePhase', async (target: Target) => {
       const phase = await s.client.request(Requests.PHASES_APPROVE, { phaseId: idOf(target, 'phaseId') });

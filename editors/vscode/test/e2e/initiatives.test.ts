@@ -2,13 +2,13 @@
  * Layer 2: an initiative in the Initiatives view, in the real extension host: New Initiative
  * plans the goal, its proposals show under the initiative and are dismissed or accepted from
  * the view's commands, the task runs (its run under it), the phase waits for review with its
- * combined diff, Approve Phase and Apply finish it and the result is in the workspace.
+ * combined diff (a comment on one of its lines), Approve Phase and Apply finish it and the result is in the workspace.
  * Needs the daemon's factory feature (devfactory/initiatives|phases|proposals/*).
  */
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { DevFactoryApi } from '../../src/extension';
-import { type Initiative, InitiativeMode, InitiativeStatus, PhaseStatus, TaskStatus } from '../../src/generated/protocol';
+import { type Initiative, InitiativeMode, InitiativeStatus, type PhaseComment, PhaseStatus, Requests, TaskStatus } from '../../src/generated/protocol';
 import type { InitiativesNode } from '../../src/views/initiativesTree';
 import { runningApi, waitFor } from './wait';
 
@@ -69,6 +69,12 @@ suite('DevFactory Initiatives view', () => {
     const editor = await vscode.commands.executeCommand<vscode.TextEditor>('devfactory.showPhaseDiff', node);
     assert.equal(editor?.document.languageId, 'diff');
     assert.match(editor!.document.getText(), /^\+# Notes$/m);
+    const added = editor!.document.getText().split('\n').indexOf('+# Notes');
+    editor!.selection = new vscode.Selection(added, 0, added, 0);
+    const comment = await vscode.commands.executeCommand<PhaseComment>('devfactory.commentPhaseLine', 'Say what the notes are for');
+    assert.deepEqual([comment?.path, comment?.line, comment?.side], ['NOTES.md', 1, 'new']);
+    const { comments } = await api.client.request(Requests.PHASES_COMMENTS, { phaseId: phase.id });
+    assert.deepEqual(comments.map((c) => c.body), ['Say what the notes are for']);
     await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
 
     await vscode.commands.executeCommand('devfactory.approvePhase', node);
