@@ -72,6 +72,7 @@ def _writes(store: Store, project_id: int, run_id: int) -> dict[str, Callable[[i
             project_id=project_id,
             run_id=run_id,
             path=f"p{n % 3}.py",
+            base_commit="0" * 40,
             action=ChangeAction.UPDATE,
             before_hash=None,
             after_hash=str(n),

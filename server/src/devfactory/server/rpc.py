@@ -12,18 +12,16 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import msgspec
+from pygls.lsp.server import LanguageServer
 
 from devfactory.protocol.methods import REQUESTS
 from devfactory.storage import DatabaseError
 from devfactory.storage.errors import full_disk
 
 from .errors import InvalidParams, Unavailable
-
-if TYPE_CHECKING:
-    from .app import DevFactoryServer
 
 P = TypeVar("P")
 R = TypeVar("R")
@@ -75,7 +73,7 @@ def decode_params(method: str, params_type: type[P], raw: Any) -> P:
 
 
 def request(
-    server: DevFactoryServer, method: str
+    server: LanguageServer, method: str
 ) -> Callable[[Handler[Any, Any]], Handler[Any, Any]]:
     """Register ``fn`` as the handler of the ``devfactory/*`` request ``method``."""
     spec = REQUESTS[method]
@@ -97,3 +95,9 @@ def request(
         return fn
 
     return decorator
+
+
+def check_limit(limit: int, maximum: int) -> None:
+    """A list request's ``limit``: 1 to ``maximum``, or InvalidParams saying so."""
+    if not 1 <= limit <= maximum:
+        raise InvalidParams(f"limit must be between 1 and {maximum}, got {limit}")

@@ -29,7 +29,7 @@ def serve(stdio: bool) -> None:
     from ..logs import configure_startup_logging
 
     configure_startup_logging()
-    from ..app import create_server
+    from ..features import create_server
 
     create_server().start_io()
 

@@ -1,32 +1,57 @@
-"""Feature packages: each registers its handlers and hooks in one ``setup(server)``."""
+"""Feature packages, and ``create_server``, which builds a daemon from them.
+
+Each feature module has ``setup(server)`` (its handlers) and may have ``start(...)`` (its
+service, built once the workspace is open; see :mod:`..wiring` for how its parameters declare
+what it needs). The order they start in is computed from those declarations, not from this
+list, which only breaks ties and names what exists.
+"""
 
 from __future__ import annotations
 
 import importlib
+import logging
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from ..app import DevFactoryServer
+from ..app import DevFactoryServer
+from ..context import Workspace
+from ..wiring import Feature, Wiring, plan
 
-#: Feature name -> module with ``setup(server)``, in start-up order (shutdown is the reverse).
-#: ``core`` is mandatory. ``commands`` recovers the commands of a daemon that died before
-#: ``runs`` recovers its runs, so a stranded run's last events are in order; on shutdown the
-#: runs stop (recording their commands' ends) before the remaining commands are killed.
-FEATURES: dict[str, str] = {
-    "core": "devfactory.server.features.core",
-    "events": "devfactory.server.features.events",
-    "index": "devfactory.server.features.index",
-    "commands": "devfactory.server.features.commands",
-    "runs": "devfactory.server.features.runs",
-    "review": "devfactory.server.features.review",
-    "git": "devfactory.server.features.git",
-}
+log = logging.getLogger(__name__)
+
+#: Every feature, by name. ``core`` (the LSP lifecycle, health) is always on.
+FEATURES: tuple[str, ...] = (
+    "core",
+    "events",
+    "snapshots",
+    "index",
+    "commands",
+    "review",
+    "runs",
+    "git",
+)
 
 
-def setup_features(server: DevFactoryServer, names: Iterable[str] | None = None) -> None:
-    wanted = list(FEATURES) if names is None else ["core", *(n for n in names if n != "core")]
-    for name in wanted:
-        if name not in FEATURES:
-            raise ValueError(f"unknown feature {name!r}; known: {', '.join(FEATURES)}")
-        importlib.import_module(FEATURES[name]).setup(server)
+def load(name: str) -> Feature:
+    module = importlib.import_module(f"{__name__}.{name}")
+    return Feature(name=name, setup=module.setup, start=getattr(module, "start", None))
+
+
+def create_server(
+    features: Iterable[str] | None = None, *, extra: Iterable[Feature] = ()
+) -> DevFactoryServer:
+    """A server with the named features (all of them by default) plus ``extra`` ones (a
+    benchmark's), each wired to what it needs; features whose needs are missing are skipped."""
+    wanted = list(FEATURES) if features is None else ["core", *(n for n in features if n != "core")]
+    unknown = [name for name in wanted if name not in FEATURES]
+    if unknown:
+        raise ValueError(f"unknown feature {unknown[0]!r}; known: {', '.join(FEATURES)}")
+    every = [load(name) for name in FEATURES]
+    catalogue = {f.provides: f.name for f in every if f.provides is not None}
+    chosen = [f for f in every if f.name in wanted] + list(extra)
+    running, skipped = plan(chosen, (DevFactoryServer, Workspace), catalogue)
+    for reason in skipped:
+        log.warning("%s", reason)
+    server = DevFactoryServer(Wiring(running, catalogue))
+    for feature in running:
+        feature.setup(server)
+    return server

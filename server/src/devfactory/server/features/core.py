@@ -1,7 +1,8 @@
 """The core feature: the LSP lifecycle, ``devfactory/health`` and ``devfactory/project/info``.
 
 ``initialize`` opens the workspace database, registers the project and answers quickly;
-anything slow (indexing, recovery) waits for ``initialized`` and runs in the background.
+the features start in the background after the response (:mod:`..wiring`), and requests
+that need one wait for it.
 """
 
 from __future__ import annotations
@@ -23,16 +24,18 @@ from devfactory.storage import DatabaseError, Store
 from .. import documents, rpc
 from ..app import DevFactoryServer
 from ..config import load_settings
+from ..context import Workspace
 from ..errors import Unavailable
 from ..execution.sandbox import Sandbox
+from ..execution.service import CommandService
 from ..git.runner import GitError, GitRunner
+from ..index.service import IndexService
 from ..logs import attach_workspace_logging
 from ..paths import StatePaths
 from ..project import registration
 from ..project.files import list_workspace_files
 from ..project.languages import language_stats
 from ..runs.ownership import DaemonLock
-from ..services import Services
 from ..version import __version__
 
 log = logging.getLogger(__name__)
@@ -54,7 +57,7 @@ def workspace_root(params: types.InitializeParams) -> Path:
     return Path.cwd().resolve()
 
 
-async def open_services(root: Path, init_options: object) -> tuple[Services, list[str]]:
+async def open_workspace(root: Path, init_options: object) -> tuple[Workspace, list[str]]:
     """Open the workspace: state folder, database, project record."""
     if not root.is_dir():
         raise Unavailable(f"the workspace folder {root} does not exist")
@@ -81,7 +84,7 @@ async def open_services(root: Path, init_options: object) -> tuple[Services, lis
         default_branch=default_branch,
         current_branch=current_branch,
     )
-    services = Services(
+    workspace = Workspace(
         paths=paths,
         settings=settings,
         store=store,
@@ -91,64 +94,65 @@ async def open_services(root: Path, init_options: object) -> tuple[Services, lis
     )
     if is_repo:
         await registration.exclude_state_dir(git)
-    return services, problems
+    return workspace, problems
 
 
-async def detect_languages(services: Services) -> None:
+async def detect_languages(workspace: Workspace) -> None:
     files = await asyncio.to_thread(
-        list_workspace_files, services.root, services.settings.index.exclude
+        list_workspace_files, workspace.root, workspace.settings.index.exclude
     )
-    stats = await asyncio.to_thread(language_stats, services.root, files)
-    await services.store.projects.set_detection(
-        services.project.id, stats, services.project.frameworks
+    stats = await asyncio.to_thread(language_stats, workspace.root, files)
+    await workspace.store.projects.set_detection(
+        workspace.project.id, stats, workspace.project.frameworks
     )
-    refreshed = await services.store.projects.get(services.project.id)
+    refreshed = await workspace.store.projects.get(workspace.project.id)
     if refreshed is not None:
-        services.project = refreshed
+        workspace.project = refreshed
 
 
 def setup(server: DevFactoryServer) -> None:
-    documents.register(server)
+    documents.register(server, server.document_listeners)
 
     @server.feature(types.INITIALIZE)
     async def on_initialize(params: types.InitializeParams) -> None:
-        server.loop = asyncio.get_running_loop()
         started = time.perf_counter()
         root = workspace_root(params)
-        services, problems = await open_services(root, params.initialization_options)
-        server.services_or_none = services
-        attach_workspace_logging(services.paths.log_file, server, services.settings.log_level)
-        log.info("serving %s (project %d)", root, services.project.id)
-        await detect_languages(services)
+        workspace, problems = await open_workspace(root, params.initialization_options)
+        attach_workspace_logging(
+            workspace.paths.log_file, server.window_log_message, workspace.settings.log_level
+        )
+        log.info("serving %s (project %d)", root, workspace.project.id)
+        await detect_languages(workspace)
         for problem in problems:
             server.window_show_message(
                 types.ShowMessageParams(type=types.MessageType.Warning, message=problem)
             )
-        await server.call_hooks(server.on_initialize, "initialize")
+        server.wiring.open(
+            {DevFactoryServer: server, Workspace: workspace},
+            spawn=lambda coro: server.run_task(coro, name="features"),
+        )
         log.info("initialized in %.0f ms", (time.perf_counter() - started) * 1000)
 
     @server.feature(types.INITIALIZED)
     async def on_initialized(params: types.InitializedParams) -> None:
-        if server.services_or_none is not None:
-            server.run_task(
-                server.call_hooks(server.on_initialized, "initialized"), name="initialized"
-            )
+        server.wiring.begin()
 
     @server.feature(types.SHUTDOWN)
     async def on_shutdown(params: None) -> None:
-        services = server.services_or_none
-        if services is None:
+        workspace = server.workspace_or_none
+        if workspace is None:
             return
-        await server.call_hooks(reversed(server.on_shutdown), "shutdown")
+        await server.wiring.stop()
         await server.cancel_tasks()
-        await services.store.close()
-        services.daemon.release()
-        server.services_or_none = None
+        await workspace.store.close()
+        workspace.daemon.release()
 
     @rpc.request(server, Requests.HEALTH)
     async def health(params: NoParams) -> Health:
-        services = server.services
-        db = services.store.db
+        workspace = await server.need(Workspace)
+        commands = await server.find(CommandService)
+        index = await server.find(IndexService)
+        db = workspace.store.db
         sqlite_version, vec_version = await db.versions()
         problem = await db.check_writes()
         if problem is None and (check := await db.scalar("PRAGMA quick_check")) != "ok":
@@ -161,19 +165,19 @@ def setup(server: DevFactoryServer) -> None:
             sqlite_vec_version=vec_version,
             database_ok=problem is None,
             database_problem=problem,
-            database_path=str(services.paths.database),
+            database_path=str(workspace.paths.database),
             schema_version=db.schema_version,
-            project_id=services.project.id,
-            counts=await services.store.counts(services.project.id),
+            project_id=workspace.project.id,
+            counts=await workspace.store.counts(workspace.project.id),
             sandbox=(
-                await services.commands.sandbox_info()
-                if services.commands is not None
-                else await Sandbox(state_dir=services.paths.state).info()
+                await commands.sandbox_info()
+                if commands is not None
+                else await Sandbox(state_dir=workspace.paths.state).info()
             ),
-            log_path=str(services.paths.log_file),
-            embedder=services.index.embedder_label if services.index is not None else None,
+            log_path=str(workspace.paths.log_file),
+            embedder=index.embedder_label if index is not None else None,
         )
 
     @rpc.request(server, Requests.PROJECT_INFO)
     async def project_info(params: NoParams) -> Project:
-        return server.services.project
+        return (await server.need(Workspace)).project

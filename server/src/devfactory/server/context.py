@@ -1,33 +1,26 @@
-"""``Services``: what the daemon holds once ``initialize`` has named the workspace.
+"""``Workspace``: the open workspace, what every feature may ask for once ``initialize``
+has named the folder (its state paths, settings, database, project record and git).
 
-Core services are set at construction; each feature fills its own slot during initialize
-(``events``, ``index``, ``runs``...), so handlers reach each other through one typed object
-instead of module globals.
+Features' own services are not here: each feature provides its service by type through the
+wiring (:mod:`.wiring`), and declares the ones it needs.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from devfactory.protocol.project import Project
+from devfactory.protocol.runs import Run
 from devfactory.protocol.settings import Settings
 from devfactory.storage import Store
 
 from .git.runner import GitResult, GitRunner
 from .paths import StatePaths
+from .runs.lookup import project_run
 from .runs.ownership import DaemonLock
 
-if TYPE_CHECKING:
-    from .events.bus import EventBus
-    from .execution.service import CommandService
-    from .index.service import IndexService
-    from .review.service import ReviewService
-    from .runs.manager import RunManager
-    from .workspace.snapshots import SnapshotService
 
-
-class Services:
+class Workspace:
     def __init__(
         self,
         *,
@@ -49,16 +42,14 @@ class Services:
         daemon can tell what one that died left behind."""
         self.git = GitRunner(paths.root, on_finished=self.record_git)
         """git in the workspace, every call recorded in the audit log."""
-        self.events: EventBus | None = None
-        self.snapshots: SnapshotService | None = None
-        self.runs: RunManager | None = None
-        self.review: ReviewService | None = None
-        self.commands: CommandService | None = None
-        self.index: IndexService | None = None
 
     @property
     def root(self) -> Path:
         return self.paths.root
+
+    async def run(self, run_id: int) -> Run:
+        """A run of this workspace, or NotFound."""
+        return await project_run(self.store, self.project.id, run_id)
 
     async def record_git(self, operation: str, result: GitResult, run_id: int | None) -> None:
         await self.store.git_operations.record(
