@@ -35,7 +35,7 @@ T = TypeVar("T")
 class DevFactoryServer(LanguageServer):
     """The daemon. Features attach to it through :mod:`devfactory.server.features`."""
 
-    def __init__(self, wiring: Wiring) -> None:
+    def __init__(self, wiring: Wiring | None = None) -> None:
         super().__init__(
             "devfactory",
             __version__,
@@ -43,8 +43,8 @@ class DevFactoryServer(LanguageServer):
             converter_factory=converter_factory,
             text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
         )
-        self.wiring = wiring
-        """The features this daemon runs and their services."""
+        self.wiring = wiring if wiring is not None else Wiring([], {})
+        """The features this daemon runs and their services (none: a bare server)."""
         self.document_listeners: list[DocumentListener] = []
         """Called on every didOpen/didChange/didSave/didClose (see :mod:`.documents`)."""
         self._tasks: set[asyncio.Task[Any]] = set()
