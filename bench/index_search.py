@@ -37,7 +37,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .common import median, percentile, row
+from .common import median, open_index_service, percentile, row
 
 DJANGO = "django==5.2.8"
 ROOT = Path(__file__).resolve().parent
@@ -92,40 +92,8 @@ def tree_bytes(root: Path) -> int:
 # -- one measurement per process -----------------------------------------------------------------
 
 
-async def _open_service(root: Path, state: Path, embedder: str) -> Any:
-    from devfactory.protocol.settings import IndexSettings
-    from devfactory.server.index.service import IndexService
-    from devfactory.storage import Store
-
-    store = await Store.open(state / "db.sqlite")
-    project = await store.projects.register(
-        root_path=str(root),
-        name=root.name,
-        slug=root.name,
-        default_branch=None,
-        current_branch=None,
-    )
-    tasks: set[asyncio.Task[Any]] = set()
-
-    def spawn(coro: Any) -> asyncio.Task[Any]:
-        task = asyncio.get_running_loop().create_task(coro)
-        tasks.add(task)
-        task.add_done_callback(tasks.discard)
-        return task
-
-    service = IndexService(
-        store=store,
-        project_id=project.id,
-        root=root,
-        settings=IndexSettings(embedder=embedder, watch=False),  # type: ignore[arg-type]
-        cache_dir=state / "cache",
-        spawn=spawn,
-    )
-    return store, service
-
-
 async def _cold(root: Path, state: Path) -> dict[str, Any]:
-    store, service = await _open_service(root, state, "none")
+    store, service = await open_index_service(root, state, "none")
     started = time.perf_counter()
     result = await service.rebuild()
     seconds = time.perf_counter() - started
@@ -135,7 +103,7 @@ async def _cold(root: Path, state: Path) -> dict[str, Any]:
 
 
 async def _embed(root: Path, state: Path) -> dict[str, Any]:
-    store, service = await _open_service(root, state, "wordllama")
+    store, service = await open_index_service(root, state, "wordllama")
     await service.rebuild()
     service.embedder.load()
     started = time.perf_counter()
@@ -273,7 +241,7 @@ async def searches_and_quality(root: Path, state: Path) -> dict[str, Any]:
 
     shutil.rmtree(state, ignore_errors=True)
     state.mkdir(parents=True)
-    store, service = await _open_service(root, state, "wordllama")
+    store, service = await open_index_service(root, state, "wordllama")
     await service.rebuild(embed=True)
     pairs = quality_set(root, QUALITY_QUERIES)
     queries = [query for query, _ in pairs]

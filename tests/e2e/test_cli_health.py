@@ -42,3 +42,21 @@ def test_health_names_the_bubblewrap_that_sandboxes_commands(tmp_path: Path) -> 
     assert (sandbox["tool"], sandbox["source"]) == (tool, source)
     [row] = [line for line in health().splitlines() if " sandbox " in line]
     assert f"active ({source} bwrap {sandbox['version']}, {tool})" in row
+
+
+def test_health_says_whether_the_default_provider_can_run(tmp_path: Path) -> None:
+    repo = make_git_repo(tmp_path / "project", {"README.md": "# project\n"})
+    (repo / "devfactory.toml").write_text(
+        '[index]\nenabled = false\n[providers.openai]\napi_key_env = ["DEVFACTORY_TEST_UNSET_KEY"]\n'
+    )
+    env = {**os.environ, "COLUMNS": "300", "NO_COLOR": "1"}
+    done = subprocess.run(
+        [DEVFACTORY, "health", "--workspace", str(repo)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    [row] = [line for line in done.stdout.splitlines() if " provider " in line]
+    assert "cannot run: openai: no API key: set DEVFACTORY_TEST_UNSET_KEY" in row

@@ -8,7 +8,6 @@ run another daemon drives); answers come from the prompt, or from ``--yes``.
 from __future__ import annotations
 
 import asyncio
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -16,44 +15,21 @@ from pathlib import Path
 import msgspec
 import pytest
 
+from cli_support import CALC, DEVFACTORY, ENV, calc_workspace, devfactory
 from devfactory.protocol.client import DaemonClient as ProtocolClient
 from devfactory.protocol.enums import ChangeStatus, RunStatus
 from devfactory.protocol.events import Event
 from devfactory.protocol.methods import Requests
 from devfactory.protocol.runs import Run, RunCreateParams, RunIdParams
 from runs_support import RUN_OPTIONS, call, finish, turn, write_script
-from support import SERVER_COMMAND, git, make_git_repo
+from support import SERVER_COMMAND, git
 
-DEVFACTORY = str(Path(sys.executable).with_name("devfactory"))
-CALC = "def add(a, b):\n    return a - b\n"
-ENV = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1"}
 FIX = call("edit_file", path="calc.py", search="a - b", replace="a + b")
-
-
-def devfactory(
-    *args: str, input: str | None = None, cwd: Path | None = None
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [DEVFACTORY, *args],
-        input=input,
-        capture_output=True,
-        text=True,
-        env=ENV,
-        cwd=cwd,
-        timeout=90,
-        check=False,
-    )
 
 
 @pytest.fixture
 def workspace(tmp_path: Path) -> Path:
-    root = make_git_repo(tmp_path / "project", {"calc.py": CALC})
-    (root / "devfactory.toml").write_text(
-        'default_provider = "scripted"\n[index]\nenabled = false\n'
-    )
-    git(root, "add", "devfactory.toml")
-    git(root, "commit", "-qm", "settings")
-    return root
+    return calc_workspace(tmp_path / "project")
 
 
 def json_events(output: str) -> list[Event]:

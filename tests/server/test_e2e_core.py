@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import socket
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 
+import msgspec
 import pytest
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams, JsonRpcMethodNotFound
@@ -25,6 +29,65 @@ async def test_health_reports_versions_database_and_project(daemon: DaemonClient
     assert health.project_id is not None
     assert health.counts["runs"] == 0
     assert Path(health.log_path).is_file()
+
+
+@pytest.fixture
+async def listening() -> AsyncIterator[int]:
+    """A port on 127.0.0.1 that accepts connections (a local model server's stand-in)."""
+    server = await asyncio.start_server(lambda _r, w: w.close(), "127.0.0.1", 0)
+    yield server.sockets[0].getsockname()[1]
+    server.close()
+    await server.wait_closed()
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.mark.parametrize(
+    ("settings", "ready", "problem"),
+    [
+        (
+            {"providers": {"openai": {"apiKeyEnv": ["DEVFACTORY_TEST_UNSET_KEY"]}}},
+            False,
+            "openai: no API key: set DEVFACTORY_TEST_UNSET_KEY in the daemon's environment",
+        ),
+        ({"providers": {"openai": {"baseUrl": "http://127.0.0.1:{listening}/v1"}}}, True, None),
+        (
+            {"providers": {"openai": {"baseUrl": "http://localhost:{closed}/v1"}}},
+            False,
+            "openai: nothing answers at http://localhost:{closed}/v1",
+        ),
+        ({"defaultProvider": "scripted"}, False, "scripted: no script"),
+        ({"defaultProvider": "nope"}, False, "unknown provider 'nope'"),
+    ],
+    ids=["key-unset", "local-server-up", "local-server-down", "no-script", "unknown"],
+)
+async def test_health_says_whether_the_default_provider_can_run(
+    tmp_path: Path, listening: int, settings: dict[str, object], ready: bool, problem: str | None
+):
+    closed = closed_port()
+    options = msgspec.json.decode(
+        msgspec.json.encode(settings)
+        .decode()
+        .replace("{listening}", str(listening))
+        .replace("{closed}", str(closed))
+    )
+    root = make_git_repo(tmp_path / "ws")
+    client = make_client()
+    await client.start_io(*SERVER_COMMAND)
+    try:
+        await client.initialize_session(initialize_params(root, options=options))
+        health: Health = await client.call(Requests.HEALTH)
+        await client.shutdown_session()
+    finally:
+        await client.stop()
+    check = health.provider
+    assert check is not None and check.ready is ready, check
+    expected = None if problem is None else problem.replace("{closed}", str(closed))
+    assert (check.problem or "").startswith(expected or "") and (check.problem is None) is ready
 
 
 async def test_project_info_registers_the_workspace(daemon: DaemonClient, workspace: Path):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -9,7 +11,7 @@ from lsprotocol import types
 
 from devfactory.protocol.changes import ChangeDecisionResult, ChangeDiff, ChangeList
 from devfactory.protocol.enums import ChangeAction, ChangeStatus, EventType
-from devfactory.protocol.events import EventList
+from devfactory.protocol.events import EventList, EventNotification
 from devfactory.protocol.methods import Commands, Requests
 from devfactory.protocol.runs import Run
 from devfactory.protocol.snapshots import SnapshotRestoreResult
@@ -97,10 +99,8 @@ async def test_proposed_hunks_are_diagnostics_with_code_actions_and_approve_appl
                 return found
             await daemon.wait_for_notification("textDocument/publishDiagnostics")
 
-    import asyncio
-
     diagnostics = await asyncio.wait_for(diagnostics_arrive(), 10)
-    assert all(d.severity == types.DiagnosticSeverity.Information for d in diagnostics)
+    assert all(d.severity == types.DiagnosticSeverity.Hint for d in diagnostics)
     assert {d.range.start.line for d in diagnostics} == {1, 5}
     assert f"run {run.id}" in diagnostics[0].message
 
@@ -146,6 +146,119 @@ async def test_proposed_hunks_are_diagnostics_with_code_actions_and_approve_appl
     types_seen = [e.type for e in events.events]
     assert EventType.CHANGE_APPROVED in types_seen
     assert types_seen.count(EventType.CHANGE_APPLIED) == 2
+
+
+@pytest.mark.parametrize(
+    ("init_options", "severities"),
+    [
+        ({"review": {"diagnostics": "information"}}, [types.DiagnosticSeverity.Information] * 2),
+        ({"review": {"diagnostics": "off"}}, []),
+    ],
+    ids=["information", "off"],
+)
+async def test_review_diagnostics_setting_picks_the_severity_or_none(
+    daemon: DaemonClient,
+    workspace: Path,
+    init_options: dict[str, object],
+    severities: list[types.DiagnosticSeverity],
+):
+    run = await completed_run(daemon)
+    uri = daemon.open_document(workspace / "app.py")
+    await daemon.wait_for_notification("textDocument/publishDiagnostics")
+    published = [d.severity for d in daemon.diagnostics.get(uri, []) if d.source == "devfactory"]
+    assert published == severities
+    actions = await daemon.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            range=types.Range(start=types.Position(1, 0), end=types.Position(1, 5)),
+            context=types.CodeActionContext(diagnostics=[]),
+        )
+    )
+    assert actions[0].title == "DevFactory: Approve this hunk"  # review works either way
+    change = await app_change(daemon, run)
+    assert list(actions[0].command.arguments) == [change.id, 0]
+
+
+def event_with(change_id: int, event_type: EventType) -> Callable[[EventNotification], bool]:
+    return lambda note: (
+        note.event.type is event_type and note.event.payload.get("changeId") == change_id
+    )
+
+
+async def test_an_approved_hunk_undone_in_the_editor_is_proposed_again(
+    daemon: DaemonClient, workspace: Path
+):
+    run = await completed_run(daemon)
+    change = await app_change(daemon, run)
+    uri = daemon.open_document(workspace / "app.py")
+    approve = types.ExecuteCommandParams(command=Commands.APPROVE, arguments=[change.id, 0])
+    await daemon.workspace_execute_command_async(approve)
+    assert daemon.documents[uri][1] == ORIGINAL.replace("'hi'", "'hello'")
+    seen = len(daemon.notes.received["devfactory/event"])
+
+    daemon.undo(uri)  # Ctrl+Z / u: the buffer no longer has the approved text
+    reverted = await daemon.notes.wait_for(
+        "devfactory/event", event_with(change.id, EventType.CHANGE_REVERTED), start=seen
+    )
+    assert reverted.event.payload["hunks"] == [0]
+    again = await app_change(daemon, run)
+    assert [h.status for h in again.hunks] == [ChangeStatus.PROPOSED] * 2
+    assert again.status is ChangeStatus.PROPOSED
+
+    async def diagnostics_on(lines: set[int]) -> None:
+        while {d.range.start.line for d in daemon.diagnostics.get(uri, [])} != lines:
+            await daemon.wait_for_notification("textDocument/publishDiagnostics")
+
+    await asyncio.wait_for(diagnostics_on({1, 5}), 10)  # the undone hunk shows again
+
+    await daemon.workspace_execute_command_async(approve)  # and can be approved again
+    assert daemon.documents[uri][1] == ORIGINAL.replace("'hi'", "'hello'")
+    assert [h.status for h in (await app_change(daemon, run)).hunks] == [
+        ChangeStatus.APPLIED,
+        ChangeStatus.PROPOSED,
+    ]
+
+    seen = len(daemon.notes.received["devfactory/event"])
+    daemon.undo(uri)
+    await daemon.notes.wait_for(
+        "devfactory/event", event_with(change.id, EventType.CHANGE_REVERTED), start=seen
+    )
+    daemon.change_document(uri, ORIGINAL.replace("'hi'", "'hello'"))  # redo
+    reapplied = await daemon.notes.wait_for(
+        "devfactory/event", event_with(change.id, EventType.CHANGE_APPLIED), start=seen
+    )
+    assert reapplied.event.payload["hunks"] == [0]
+    assert (await app_change(daemon, run)).hunks[0].status is ChangeStatus.APPLIED
+
+
+async def test_a_conflict_settled_in_the_file_is_resolved_hunk_by_hunk(
+    daemon: DaemonClient, workspace: Path
+):
+    run = await completed_run(daemon)
+    change = await app_change(daemon, run)
+    uri = daemon.open_document(workspace / "app.py")
+    daemon.change_document(uri, ORIGINAL.replace("'hi'", "'hey'"))  # the user's own edit
+    result: ChangeDecisionResult = await daemon.call(
+        Requests.CHANGES_APPROVE, {"changeIds": [change.id]}
+    )
+    assert result.conflicts == [change.id]
+    other = (
+        await daemon.call(Requests.CHANGES_LIST, {"runId": run.id, "path": "NOTES.md"})
+    ).changes
+    with pytest.raises(Exception, match=f"change {other[0].id} is proposed; only a conflict"):
+        await daemon.call(Requests.CHANGES_RESOLVE, {"changeId": other[0].id})
+
+    # The user takes the run's greeting and keeps their subtraction.
+    daemon.change_document(uri, ORIGINAL.replace("'hi'", "'hello'"))
+    resolved = await daemon.call(Requests.CHANGES_RESOLVE, {"changeId": change.id})
+    assert resolved.status is ChangeStatus.APPLIED
+    assert [h.status for h in resolved.hunks] == [ChangeStatus.APPLIED, ChangeStatus.REJECTED]
+    events: EventList = await daemon.call(Requests.EVENTS, {"runId": run.id})
+    last = [(e.type, e.payload.get("hunks"), e.message) for e in events.events][-2:]
+    assert last == [
+        (EventType.CHANGE_APPLIED, [0], "resolved by you"),
+        (EventType.CHANGE_REJECTED, [1], "you kept your text"),
+    ]
 
 
 async def test_approve_for_a_closed_file_writes_it_atomically(
@@ -252,6 +365,27 @@ async def test_changelog_entry_is_proposed_as_a_change(daemon: DaemonClient, wor
     assert EventType.DOCS_UPDATED in [e.type for e in events.events]
 
 
+async def test_changelog_entries_of_two_runs_merge_instead_of_conflicting(
+    daemon: DaemonClient, workspace: Path
+):
+    first = await completed_run(daemon)
+    second = await completed_run(daemon)  # started before the first was applied
+    for run in (first, second):
+        result: ChangeDecisionResult = await daemon.call(
+            Requests.CHANGES_APPROVE, {"runId": run.id}
+        )
+        changelog = next(c for c in result.changes if c.path == "CHANGELOG_AI.md")
+        assert changelog.status is ChangeStatus.APPLIED, changelog.reason
+        assert changelog.id not in result.conflicts
+    text = (workspace / "CHANGELOG_AI.md").read_text()
+    headings = [line for line in text.splitlines() if line.startswith("## Run")]
+    assert headings == [
+        f"## Run {second.id}: fix greet and add",
+        f"## Run {first.id}: fix greet and add",
+    ]
+    assert text.startswith("# AI changelog\n")
+
+
 async def test_request_changes_starts_another_iteration_on_the_same_worktree(
     daemon: DaemonClient, workspace: Path
 ):
@@ -269,6 +403,8 @@ async def test_request_changes_starts_another_iteration_on_the_same_worktree(
     events: EventList = await daemon.call(Requests.EVENTS, {"runId": run.id})
     prompts = [e for e in events.events if e.type is EventType.USER_PROMPT]
     assert [p.payload["iteration"] for p in prompts] == [1, 2]
+    assert prompts[1].title == "Review feedback (iteration 2)"
+    assert "app.py line 2: say 'hello!'" in prompts[1].message
     open_comments = await daemon.call(Requests.CHANGES_COMMENTS, {"runId": run.id})
     assert open_comments.comments == []
 

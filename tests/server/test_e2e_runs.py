@@ -140,6 +140,30 @@ async def test_a_scripted_run_goes_from_prompt_to_summary(
     assert {r.status for r in listed.runs} == {S.COMPLETED}
 
 
+async def test_a_working_run_is_lsp_progress_from_start_to_finish(
+    daemon: DaemonClient, scripts: Path
+):
+    script = write_script(
+        scripts, "progress", [PLAN, turn("", call("read_file", path="calc.py")), finish("ok")]
+    )
+    before = set(daemon.progress_reports)
+    created = await create_run(daemon, script, prompt="Read calc.py")
+    run = await wait_finished(daemon, created.id)
+    assert run.status is S.COMPLETED, run.failed_reason
+    tokens = [t for t in daemon.progress_reports if t not in before and "run" in str(t)]
+    assert len(tokens) == 1, daemon.progress_reports
+    reports = daemon.progress_reports[tokens[0]]
+    begin, *steps, end = reports
+    assert (begin.kind, begin.title, begin.message) == (
+        "begin",
+        f"DevFactory run #{created.id}",
+        "running",
+    )
+    messages = [step.message for step in steps]
+    assert "Plan" in messages and "Read calc.py" in messages, messages
+    assert (end.kind, end.message) == ("end", "completed")
+
+
 async def test_pause_takes_effect_at_the_next_step_boundary_and_resume_continues(
     daemon: DaemonClient, scripts: Path
 ):

@@ -42,7 +42,7 @@ ODD_CALLS = [
     (call("write_file", path=LONG_NAME, content="x"), "write_file failed on 'nnnn"),
     (call("read_file", path=f"{LONG_NAME}/x.py"), "File name too long"),
     (call("write_file", path="calc.py/x", content="x"), "calc.py is a file, not a folder"),
-    (call("delete_file", path="calc.py/x"), "calc.py/x does not exist"),
+    (call("delete_file", path="calc.py/x"), "calc.py is a file, not a folder"),
 ]
 
 

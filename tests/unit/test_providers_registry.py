@@ -16,6 +16,7 @@ from devfactory.server.agents.providers.base import ProviderUnavailable
 from devfactory.server.agents.providers.claude_code import ClaudeCodeProvider
 from devfactory.server.agents.providers.local_shell import LocalShellProvider
 from devfactory.server.agents.providers.openai_provider import OpenAIProvider
+from devfactory.server.agents.providers.readiness import local_address
 from devfactory.server.agents.providers.redaction import redact
 from devfactory.server.agents.providers.registry import create_provider
 from devfactory.server.agents.providers.scripted import ScriptedProvider
@@ -204,3 +205,21 @@ async def test_creating_a_provider_imports_no_sdk() -> None:
     )
     stdout, _ = await process.communicate()
     assert stdout.decode().strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    ("base_url", "address"),
+    [
+        ("http://localhost:11434/v1", ("localhost", 11434)),
+        ("http://127.0.0.1:8000", ("127.0.0.1", 8000)),
+        ("http://127.5.5.5/v1", ("127.5.5.5", 80)),
+        ("https://[::1]/v1", ("::1", 443)),
+        ("https://api.openai.com/v1", None),
+        ("http://10.0.0.7:11434", None),
+        ("http://localhost:notaport", None),
+    ],
+)
+def test_only_a_base_url_on_this_machine_is_probed(
+    base_url: str, address: tuple[str, int] | None
+) -> None:
+    assert local_address(base_url) == address

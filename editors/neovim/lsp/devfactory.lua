@@ -33,6 +33,12 @@ return {
   --- `{ defaultProvider = 'openai', providers = { openai = { model = 'gpt-4.1' } } }`.
   init_options = vim.empty_dict(),
 
+  --- Proposed hunks drawn in the buffer, and the review keymaps (`review` option of
+  --- `require('devfactory').setup()`). If you set your own on_attach, call this from it.
+  on_attach = function(client, bufnr)
+    require('devfactory.inline').attach(client, bufnr)
+  end,
+
   --- `devfactory/*` notifications from the daemon.
   handlers = {
     ['devfactory/event'] = function(err, result, ctx)

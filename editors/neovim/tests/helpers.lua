@@ -17,6 +17,10 @@ vim.opt.runtimepath:prepend(H.plugin_dir)
 
 local temp_dirs = {}
 
+-- What the plugin keeps between sessions (the last run's options) stays in this test's state.
+vim.env.XDG_STATE_HOME = vim.fn.tempname() .. '-state'
+table.insert(temp_dirs, vim.env.XDG_STATE_HOME)
+
 local function show(value)
   return type(value) == 'string' and value or vim.inspect(value)
 end
@@ -187,6 +191,17 @@ function H.wait_note(captured, text, ms)
   return H.wait(ms or 20000, function()
     return H.notes_with(captured, text)[1]
   end, captured)
+end
+
+--- Run `command` and return the first notification it makes (waiting for it), or nil.
+---@return {message: string, level: integer}?
+function H.first_note(captured, command, ms)
+  local before = #captured
+  H.cmd(command)
+  H.wait(ms or 10000, function()
+    return #captured > before
+  end)
+  return captured[before + 1]
 end
 
 --- Setup options that start the daemon under test with the scripted provider.

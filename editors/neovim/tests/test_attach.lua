@@ -47,7 +47,7 @@ h.test(':DevFactory completes subcommands and options', function()
   h.eq('subcommand completion', names, vim.fn.getcompletion('DevFactory ', 'cmdline'))
   h.eq(
     'prefix completion',
-    { 'reject', 'restore', 'resume', 'retry', 'run', 'runs' },
+    { 'reject', 'resolve', 'resolved', 'restore', 'resume', 'retry', 'review', 'run', 'runs' },
     vim.fn.getcompletion('DevFactory r', 'cmdline')
   )
   h.eq(

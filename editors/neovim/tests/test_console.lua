@@ -7,6 +7,7 @@ local root = h.workspace({
   ['app.py'] = "def greet():\n    return 'hi'\n",
   ['scripts/edit.json'] = h.script({
     { text = 'Plan:\n1. Say hello\n2. Finish' },
+    { text = '## Why\nThe **greeting** lives in `greet()`.', toolCalls = {} },
     h.edit_turn('app.py', "return 'hi'", "return 'hello'"),
     h.finish_turn('Says hello.'),
   }),
@@ -103,6 +104,26 @@ h.test('the console speaks in words, with correct plurals', function()
   h.check('one hunk is "1 hunk"', text:find('    1 hunk\n', 1, true), text)
   h.check('one file is "1 file changed"', text:find('1 file changed', 1, true), text)
   h.check('the plan reads "plan"', text:find('%d%d:%d%d:%d%d  plan  '), text)
+end)
+
+h.test("the model's words read as markdown", function()
+  local buf = require('devfactory.console').find(client.id, first or -1)
+  local lines = buf and h.lines(buf) or {}
+  local marks = {}
+  for _, mark in ipairs(buf and vim.api.nvim_buf_get_extmarks(buf, -1, 0, -1, { details = true }) or {}) do
+    local group = mark[4].hl_group
+    if type(group) == 'string' and group:find('^DevFactoryMarkdown') then
+      local line = lines[mark[2] + 1] or ''
+      table.insert(marks, { group, line:sub(mark[3] + 1, mark[4].end_col) })
+    end
+  end
+  h.eq('heading, list, bold and code are highlighted', {
+    { 'DevFactoryMarkdownList', '1. ' },
+    { 'DevFactoryMarkdownList', '2. ' },
+    { 'DevFactoryMarkdownHeading', '## Why' },
+    { 'DevFactoryMarkdownStrong', '**greeting**' },
+    { 'DevFactoryMarkdownCode', '`greet()`' },
+  }, marks)
 end)
 
 h.test('completion offers each control only the runs whose status allows it', function()

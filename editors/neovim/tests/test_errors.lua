@@ -80,7 +80,7 @@ h.test('daemon error responses', function()
     'DevFactory cancel 4242',
     'DevFactory: run 4242 does not exist'
   )
-  local shown = shown_by('DevFactory run --mode=fast do it')
+  local shown = shown_by('DevFactory run --model=none.json --mode=fast do it')
   h.eq('invalid params: one error', 1, #shown)
   h.check(
     'invalid params: names the field',

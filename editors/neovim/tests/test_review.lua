@@ -1,5 +1,6 @@
 -- Review from Neovim: proposed hunks as diagnostics, a code action approving a hunk (the
--- buffer changes, `u` restores it), :DevFactory reject / approve file / approve run,
+-- buffer changes, `u` restores it and the hunk is proposed again), :DevFactory reject /
+-- approve file / approve run,
 -- :DevFactory diff (side by side, approve from the proposed side), :DevFactory changes.
 package.path = vim.fs.dirname(debug.getinfo(1, 'S').source:sub(2)) .. '/?.lua;' .. package.path
 local h = require('helpers')
@@ -63,8 +64,8 @@ h.test('a run proposes hunks that show as diagnostics', function()
     return #found > 0 and found
   end) or {}
   h.eq(
-    'one Information diagnostic on the changed line of app.py',
-    { { lnum = 1, severity = vim.diagnostic.severity.INFO } },
+    'one Hint diagnostic on the changed line of app.py',
+    { { lnum = 1, severity = vim.diagnostic.severity.HINT } },
     vim.tbl_map(function(d)
       return { lnum = d.lnum, severity = d.severity }
     end, diagnostics)
@@ -111,6 +112,40 @@ h.test('a code action approves the hunk into the buffer, and u restores it', fun
   )
   vim.cmd('normal! u')
   h.eq('u restores the text', { 'def greet():', "    return 'hi'" }, h.lines(app))
+end)
+
+h.test('an approved hunk undone with u is proposed again, and can be approved again', function()
+  local function app_change()
+    return h.request(client, 'devfactory/changes/list', { path = 'app.py' }).changes[1] or {}
+  end
+  h.check(
+    'the change and its hunk are proposed again',
+    h.wait(10000, function()
+      local change = app_change()
+      return change.status == 'proposed' and change.hunks[1].status == 'proposed'
+    end),
+    app_change()
+  )
+  h.check(
+    'its diagnostic is back',
+    h.wait(10000, function()
+      return #devfactory_diagnostics(app) == 1
+    end)
+  )
+  vim.api.nvim_set_current_buf(app)
+  vim.api.nvim_win_set_cursor(0, { 2, 4 })
+  h.cmd('DevFactory approve')
+  h.wait(10000, function()
+    return line(app, 2) == "    return 'hello'"
+  end)
+  h.eq('approved again, it is in the buffer', { 'def greet():', "    return 'hello'" }, h.lines(app))
+  h.check(
+    'and applied',
+    h.wait(10000, function()
+      return app_change().status == 'applied'
+    end),
+    app_change()
+  )
 end)
 
 h.test(':DevFactory reject discards the hunk under the cursor', function()
@@ -192,14 +227,23 @@ h.test(':DevFactory diff shows the change side by side; approve from the propose
 end)
 
 h.test(':DevFactory changes lists the remaining proposed hunks in quickfix', function()
-  h.cmd('DevFactory changes')
-  local items = h.wait(5000, function()
-    local list = vim.fn.getqflist({ title = 1, items = 1 })
-    return list.title == 'DevFactory: proposed changes' and list.items
-  end) or {}
-  local texts = vim.tbl_map(function(item)
-    return vim.fs.basename(vim.api.nvim_buf_get_name(item.bufnr)) .. ':' .. item.lnum
-  end, items)
+  -- The approve above answers once its edit is in the buffer and its outcome recorded; the
+  -- list is rebuilt from change events, so wait for it to settle rather than read it once.
+  local function listed()
+    h.cmd('DevFactory changes')
+    local items = h.wait(5000, function()
+      local list = vim.fn.getqflist({ title = 1, items = 1 })
+      return list.title == 'DevFactory: proposed changes' and list.items
+    end) or {}
+    return vim.tbl_map(function(item)
+      return vim.fs.basename(vim.api.nvim_buf_get_name(item.bufnr)) .. ':' .. item.lnum
+    end, items)
+  end
+  local texts = listed()
+  h.wait(10000, function()
+    texts = listed()
+    return #texts == 2
+  end)
   h.eq(
     "fourth.py hunk 1 and the run's changelog entry are still proposed",
     { 'fourth.py:2', 'CHANGELOG_AI.md:1' },

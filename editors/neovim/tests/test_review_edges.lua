@@ -1,5 +1,6 @@
 -- Review at the edges: a file the run creates (from :DevFactory changes, and from its blank
--- buffer), a hunk appended at the end of a file, a conflict with the user's edits, a quickfix
+-- buffer), a hunk appended at the end of a file, a conflict with the user's edits (resolved
+-- side by side), a quickfix
 -- list that follows decisions, and a code-action reject that says what it did.
 package.path = vim.fs.dirname(debug.getinfo(1, 'S').source:sub(2)) .. '/?.lua;' .. package.path
 local h = require('helpers')
@@ -153,15 +154,38 @@ h.test('a conflict names its change, and :DevFactory changes lists it', function
     h.request(client, 'devfactory/changes/list', { path = 'clash.py' }).changes[1] or {}
   local warned = h.wait_note(notes, 'conflict', 10000)
   h.check(
-    'the warning names the change and how to compare',
+    'the warning names the change and how to resolve it',
     warned and warned.message:find(('clash.py (change %d)'):format(change.id or -1), 1, true)
-      and warned.message:find((':DevFactory diff %d'):format(change.id or -1), 1, true),
+      and warned.message:find((':DevFactory resolve %d'):format(change.id or -1), 1, true),
     vim.list_slice(notes, before + 1)
   )
   local rows = list_changes()
   h.check('the conflicting change is listed', row_with(rows, 'clash.py [conflict]'), rows)
   vim.cmd('cclose')
-  vim.cmd('edit!')
+end)
+
+h.test(':DevFactory resolve shows the conflict side by side; resolved settles it', function()
+  local change = h.request(client, 'devfactory/changes/list', { path = 'clash.py' }).changes[1]
+    or {}
+  h.cmd('DevFactory resolve')
+  local proposed = h.wait(10000, function()
+    return vim.b.devfactory_change and vim.api.nvim_get_current_buf()
+  end)
+  local wins = vim.api.nvim_tabpage_list_wins(0)
+  local yours = wins[1] and vim.api.nvim_win_get_buf(wins[1])
+  h.eq('your file on the left', vim.fs.joinpath(root, 'clash.py'), yours and vim.api.nvim_buf_get_name(yours))
+  h.eq("the run's proposal on the right", { 'X = 2' }, proposed and h.lines(proposed))
+  h.check('it says what to do', h.wait_note(notes, (':DevFactory resolved %d'):format(change.id or -1)), notes)
+  -- The user takes the run's line into their file and saves it.
+  vim.api.nvim_buf_set_lines(yours, 0, 1, false, { 'X = 2' })
+  vim.api.nvim_buf_call(yours, function()
+    vim.cmd('write')
+  end)
+  h.cmd('DevFactory resolved')
+  h.check('a message confirms it', h.wait_note(notes, 'clash.py resolved: applied'), notes)
+  local settled = h.request(client, 'devfactory/changes/list', { path = 'clash.py' }).changes[1]
+  h.eq('the change is applied', 'applied', settled and settled.status)
+  vim.cmd('tabclose')
 end)
 
 h.test('the quickfix list follows decisions; a code-action reject says what it did', function()

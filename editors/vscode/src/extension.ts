@@ -4,24 +4,29 @@
  */
 import * as vscode from 'vscode';
 import { DaemonClient } from './client';
+import { registerReviewCommands } from './commands/review';
 import { registerRunCommands } from './commands/runs';
 import type { Services } from './commands/services';
 import { registerWorkspaceCommands } from './commands/workspace';
-import { Commands, Notifications } from './generated/protocol';
+import { Commands, Notifications, Requests } from './generated/protocol';
 import { RunStore } from './model/runStore';
 import { ReviewCodeLensProvider } from './review/codeLens';
+import { ReviewComments } from './review/comments';
 import { DiffProvider } from './review/diff';
+import { InlineProposals } from './review/inline';
 import { affectsDaemon } from './settings';
 import { DaemonStatusBar } from './statusBar';
 import { ConsoleManager } from './views/console';
 import { QuestionPrompter } from './views/questions';
 import { RunEndNotifier } from './views/runEnd';
+import { RunPrompt } from './views/runPrompt';
 import { RunsTreeProvider } from './views/runsTree';
 
 /** What activate() returns: the wired objects, for other extensions and the integration tests. */
 export interface DevFactoryApi extends Services {
   tree: RunsTreeProvider;
   statusBar: DaemonStatusBar;
+  inline: InlineProposals;
 }
 
 export async function activate(context: vscode.ExtensionContext): Promise<DevFactoryApi | undefined> {
@@ -52,20 +57,29 @@ export async function activate(context: vscode.ExtensionContext): Promise<DevFac
   s.consoles = new ConsoleManager(s.client, s.store);
   s.questions = new QuestionPrompter(s.client, s.store);
   s.diffs = new DiffProvider(s.client, root);
+  s.comments = new ReviewComments(s.client);
+  s.runPrompt = new RunPrompt(context.workspaceState, () => s.client.request(Requests.HEALTH, {}).catch(() => s.client.health));
   s.tree = new RunsTreeProvider(s.store, root);
   s.statusBar = new DaemonStatusBar(s.client, s.store);
+  s.inline = new InlineProposals(s.client, s.store, root);
+  const lenses = new ReviewCodeLensProvider(s.store, root);
 
   context.subscriptions.push(
     s.client,
     s.store,
     s.consoles,
     s.diffs,
+    s.comments,
+    s.diffs.onDidOpen((uri) => s.comments.load(uri).catch((error) => s.client.output.warn(`could not load comments: ${String(error)}`))),
     s.tree,
     s.statusBar,
+    s.inline,
+    lenses,
     new RunEndNotifier(s.store, { openConsole: (runId) => s.consoles.open(runId), openDiff: (changeId) => s.diffs.open(changeId) }),
     vscode.window.createTreeView('devfactory.runs', { treeDataProvider: s.tree, showCollapseAll: true }),
-    vscode.languages.registerCodeLensProvider({ scheme: 'file' }, new ReviewCodeLensProvider(s.store, root)),
+    vscode.languages.registerCodeLensProvider({ scheme: 'file' }, lenses),
     ...registerRunCommands(s),
+    ...registerReviewCommands(s),
     ...registerWorkspaceCommands(s),
     s.client.onDidChangeState(async (state) => {
       if (state !== 'running') return;

@@ -1,5 +1,6 @@
 /**
- * LSP work-done progress from the daemon (indexing), surfaced in DevFactory's status bar item.
+ * LSP work-done progress from the daemon (indexing, a working run), surfaced in DevFactory's
+ * status bar item.
  * A static client feature registered after vscode-languageclient's own ProgressFeature takes
  * over window/workDoneProgress/create, so each token reports here instead of in a toast.
  */

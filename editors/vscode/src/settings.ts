@@ -1,7 +1,8 @@
 /**
  * Typed access to the extension's settings. The client's own settings (`devfactory.server.*`,
- * `devfactory.codeLens.enabled`) are written by hand in package.json; the daemon's come from
- * its settings schema (scripts/generate.mjs) and are forwarded by model/settings.ts.
+ * `devfactory.codeLens.enabled`, `devfactory.review.inline`) are written by hand in
+ * package.json; the daemon's come from its settings schema (scripts/generate.mjs) and are
+ * forwarded by model/settings.ts.
  */
 import * as vscode from 'vscode';
 import type { ServerSettings } from './model/daemonCommand';
@@ -20,6 +21,10 @@ export function codeLensEnabled(): boolean {
   return vscode.workspace.getConfiguration(SECTION).get<boolean>('codeLens.enabled', true);
 }
 
+export function inlineReviewEnabled(): boolean {
+  return vscode.workspace.getConfiguration(SECTION).get<boolean>('review.inline', true);
+}
+
 /** The value the user set for `devfactory.<key>` in any scope, or undefined (not the default). */
 export function explicitSetting(key: string): unknown {
   const inspected = vscode.workspace.getConfiguration(SECTION).inspect(key);
@@ -27,7 +32,7 @@ export function explicitSetting(key: string): unknown {
 }
 
 /** Settings the extension applies live (everything else needs a daemon restart). */
-const LIVE = ['codeLens', 'trace'].map((key) => `${SECTION}.${key}`);
+const LIVE = ['codeLens', 'review.inline', 'trace'].map((key) => `${SECTION}.${key}`);
 
 /** True when a change to the configuration needs a daemon restart to take effect. */
 export function affectsDaemon(event: vscode.ConfigurationChangeEvent): boolean {

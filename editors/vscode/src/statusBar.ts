@@ -1,6 +1,7 @@
 /**
- * The DevFactory status bar item: daemon state, active runs, questions waiting for the user and
- * indexing progress. Clicking it opens the Runs view (or the log when the daemon failed).
+ * The DevFactory status bar item: daemon state, a warning when the default provider cannot run
+ * (health), active runs, questions waiting for the user and indexing progress. Clicking it
+ * opens the Runs view (or the log when the daemon failed).
  */
 import * as vscode from 'vscode';
 import type { DaemonClient, DaemonState } from './client';
@@ -43,7 +44,9 @@ export class DaemonStatusBar implements vscode.Disposable {
     const active = this.store.activeRuns().length;
     const questions = this.store.pendingQuestions().length;
     const progress = this.client.progress.current;
+    const provider = this.client.health?.provider;
     if (state === 'running') {
+      if (provider && !provider.ready) parts.push(`$(warning) ${provider.name}`);
       if (active) parts.push(`$(play) ${active} run${active === 1 ? '' : 's'}`);
       if (questions) parts.push(`$(question) ${questions}`);
       if (progress) parts.push(`$(sync~spin) ${progress.title}${progress.percentage === undefined ? '' : ` ${Math.round(progress.percentage)}%`}`);
@@ -58,7 +61,9 @@ export class DaemonStatusBar implements vscode.Disposable {
     if (state === 'failed') return this.client.problem?.userMessage ?? 'The DevFactory daemon is not running.';
     const health = this.client.health;
     const daemon = health ? `daemon ${health.version} (protocol ${health.protocolVersion})` : 'daemon';
-    return `DevFactory ${daemon}: ${state}\n${active} active run(s), ${questions} question(s) waiting`;
+    const provider = health?.provider;
+    const ready = !provider ? '' : provider.ready ? `\nprovider ${provider.name}: ready` : `\nprovider ${provider.name} cannot run: ${provider.problem}`;
+    return `DevFactory ${daemon}: ${state}\n${active} active run(s), ${questions} question(s) waiting${ready}`;
   }
 
   dispose(): void {

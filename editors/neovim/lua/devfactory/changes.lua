@@ -25,6 +25,7 @@ local DECIDED = {
   [T.CHANGE_REJECTED] = true,
   [T.CHANGE_APPLIED] = true,
   [T.CHANGE_CONFLICT] = true,
+  [T.CHANGE_REVERTED] = true,
 }
 
 ---@class devfactory.ChangesList

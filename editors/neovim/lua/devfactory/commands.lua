@@ -13,6 +13,10 @@ local function review()
   return require('devfactory.review')
 end
 
+local function feedback()
+  return require('devfactory.feedback')
+end
+
 --- Run ids seen in this session, newest first, for completion (no request while typing);
 --- with `control`, only the runs whose status allows it (constants.RUN_CONTROLS).
 ---@param control? string a RunControl value
@@ -138,10 +142,58 @@ M.subcommands = {
       review().diff(fargs)
     end,
   },
+  resolve = {
+    usage = 'resolve [change]',
+    run = function(fargs)
+      review().resolve(fargs)
+    end,
+  },
+  resolved = {
+    usage = 'resolved [change]',
+    run = function(fargs)
+      review().resolved(fargs)
+    end,
+  },
   changes = {
     usage = 'changes [run]',
     run = function(fargs)
       require('devfactory.changes').list(fargs)
+    end,
+    complete = known_runs,
+  },
+  comment = {
+    usage = 'comment [text]',
+    run = function(fargs)
+      feedback().comment(fargs)
+    end,
+  },
+  comments = {
+    usage = 'comments [run]',
+    run = function(fargs)
+      feedback().comments(fargs)
+    end,
+    complete = known_runs,
+  },
+  review = {
+    usage = 'review {approve|reject|comment|request-changes} [run] [notes]',
+    run = function(fargs)
+      feedback().review(fargs)
+    end,
+    complete = function(_, position)
+      return position == 1 and feedback().verdict_names() or known_runs()
+    end,
+  },
+  commit = {
+    usage = 'commit [run] [message]',
+    run = function(fargs)
+      feedback().commit(fargs)
+    end,
+    complete = known_runs,
+  },
+  push = {
+    usage = 'push [run] [remote]',
+    run = function(fargs)
+      feedback().push(fargs)
     end,
     complete = known_runs,
   },

@@ -10,6 +10,13 @@ local M = {}
 ---@field model? string Model name (for the scripted provider: a script path).
 ---@field mode? 'review'|'yolo' Whether changes wait for review (daemon default: review).
 
+---@class devfactory.ReviewKeymaps Buffer-local keys (false: no mapping).
+---@field approve? string|false Approve the hunk under the cursor.
+---@field reject? string|false Reject the hunk under the cursor.
+---@field preview? string|false Show the hunk under the cursor as a diff in a float.
+---@field next_hunk? string|false Jump to the next proposed hunk.
+---@field prev_hunk? string|false Jump to the previous proposed hunk.
+
 ---@class devfactory.Options
 ---@field cmd? string[] Command that starts the daemon (default from lsp/devfactory.lua).
 ---@field root_markers? string[] Files that mark a project root.
@@ -19,6 +26,7 @@ local M = {}
 ---@field console? {open_on_run?: boolean, split?: string, follow?: boolean}
 ---@field search? {limit?: integer, open_quickfix?: boolean}
 ---@field notify? boolean Send important run events (summary, error, finish) to vim.notify.
+---@field review? {inline?: boolean, keymaps?: devfactory.ReviewKeymaps} Proposed hunks drawn in buffers.
 
 --- `cmd`, `root_markers` and `settings` default to lsp/devfactory.lua's values (unset here).
 ---@type devfactory.Options
@@ -35,6 +43,16 @@ M.defaults = {
     open_quickfix = true,
   },
   notify = true,
+  review = {
+    inline = true,
+    keymaps = {
+      approve = '<leader>da',
+      reject = '<leader>dr',
+      preview = '<leader>dp',
+      next_hunk = ']h',
+      prev_hunk = '[h',
+    },
+  },
 }
 
 ---@type devfactory.Options
@@ -49,6 +67,7 @@ local SCHEMA = {
   console = 'table',
   search = 'table',
   notify = 'boolean',
+  review = 'table',
 }
 
 --- Check option names and types; returns a list of problems, each naming the option and the fix.

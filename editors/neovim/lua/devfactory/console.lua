@@ -41,6 +41,11 @@ for group, link in pairs({
   DevFactoryDebug = 'Comment',
   DevFactoryStream = 'Comment',
   DevFactoryHeader = 'Title',
+  DevFactoryMarkdownHeading = '@markup.heading',
+  DevFactoryMarkdownStrong = '@markup.strong',
+  DevFactoryMarkdownCode = '@markup.raw',
+  DevFactoryMarkdownLink = '@markup.link',
+  DevFactoryMarkdownList = '@markup.list',
 }) do
   vim.api.nvim_set_hl(0, group, { link = link, default = true })
 end
@@ -106,8 +111,8 @@ local function show(state, event)
   write(state, at, at, rendered.lines)
   state.count = at + #rendered.lines
   for _, mark in ipairs(rendered.highlights) do
-    vim.api.nvim_buf_set_extmark(state.buf, NS, at, mark.col, {
-      end_col = math.min(mark.end_col, #rendered.lines[1]),
+    vim.api.nvim_buf_set_extmark(state.buf, NS, at + mark.row, mark.col, {
+      end_col = math.min(mark.end_col, #rendered.lines[mark.row + 1]),
       hl_group = mark.group,
     })
   end

@@ -112,6 +112,10 @@ function M.on_event(err, params, ctx)
   if changes then
     changes.on_event(ctx.client_id, params.event)
   end
+  local inline = package.loaded['devfactory.inline'] -- only once a buffer was attached
+  if inline and tostring(params.event.type):find('^change_') then
+    inline.refresh_all()
+  end
   fire('DevFactoryEvent', { client_id = ctx.client_id, event = params.event })
 end
 

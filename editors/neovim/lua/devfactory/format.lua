@@ -38,6 +38,7 @@ M.EVENT_LABELS = {
   [T.CHANGE_REJECTED] = 'rejected',
   [T.CHANGE_APPLIED] = 'applied',
   [T.CHANGE_CONFLICT] = 'conflict',
+  [T.CHANGE_REVERTED] = 'reverted',
   [T.RUN_STATUS_CHANGED] = 'status',
   [T.ERROR] = 'error',
   [T.FINAL_SUMMARY] = 'summary',
@@ -118,10 +119,67 @@ local function split_lines(text)
   return lines
 end
 
+--- Events whose message is the model's (or the user's) words, written in markdown.
+M.MARKDOWN = {
+  [T.USER_PROMPT] = true,
+  [T.AI_PLAN_CREATED] = true,
+  [T.AI_MESSAGE] = true,
+  [T.FINAL_SUMMARY] = true,
+  [T.DIRECTIVE_RECEIVED] = true,
+}
+
+--- Inline markdown a message line may hold, and the group each is drawn with.
+local INLINE = {
+  { pattern = '()%*%*[^*]+%*%*()', group = 'DevFactoryMarkdownStrong' },
+  { pattern = '()`[^`]+`()', group = 'DevFactoryMarkdownCode' },
+  { pattern = '()%[[^%]]+%]%([^)]+%)()', group = 'DevFactoryMarkdownLink' },
+}
+
+---@alias devfactory.Highlight {row: integer, col: integer, end_col: integer, group: string}
+
+--- Highlights of markdown in `lines` (headings, lists, fenced code, bold, code, links), each
+--- `indent` bytes in; rows count from `first_row`.
+---@param lines string[]
+---@param first_row integer
+---@param indent integer
+---@return devfactory.Highlight[]
+function M.markdown_highlights(lines, first_row, indent)
+  local marks = {}
+  local fenced = false
+  for i, line in ipairs(lines) do
+    local row, text = first_row + i - 1, line:sub(indent + 1)
+    local function mark(col, end_col, group)
+      table.insert(
+        marks,
+        { row = row, col = indent + col, end_col = indent + end_col, group = group }
+      )
+    end
+    if text:match('^%s*```') then
+      fenced = not fenced
+      mark(0, #text, 'DevFactoryMarkdownCode')
+    elseif fenced then
+      mark(0, #text, 'DevFactoryMarkdownCode')
+    elseif text:match('^#+ ') then
+      mark(0, #text, 'DevFactoryMarkdownHeading')
+    else
+      local bullet = text:match('^(%s*[-*+] )') or text:match('^(%s*%d+%. )')
+      if bullet then
+        mark(0, #bullet, 'DevFactoryMarkdownList')
+      end
+      for _, inline in ipairs(INLINE) do
+        for from, to in text:gmatch(inline.pattern) do
+          mark(from - 1, to - 1, inline.group)
+        end
+      end
+    end
+  end
+  return marks
+end
+
 ---@class devfactory.EventLines
 ---@field lines string[]
 ---@field folded boolean
----@field highlights {col: integer, end_col: integer, group: string}[] on the first line
+---@field highlights devfactory.Highlight[]
 
 --- The console lines of one event: `time  label  title`, then its message indented when it
 --- says more than the title.
@@ -145,18 +203,19 @@ function M.event_lines(event)
     end
   end
   local type_start = #time + 2
-  return {
-    lines = lines,
-    folded = M.FOLDED[kind] == true,
-    highlights = {
-      { col = 0, end_col = #time, group = 'DevFactoryTime' },
-      {
-        col = type_start,
-        end_col = type_start + #label,
-        group = M.SEVERITY_HL[event.severity] or 'DevFactoryInfo',
-      },
+  local highlights = {
+    { row = 0, col = 0, end_col = #time, group = 'DevFactoryTime' },
+    {
+      row = 0,
+      col = type_start,
+      end_col = type_start + #label,
+      group = M.SEVERITY_HL[event.severity] or 'DevFactoryInfo',
     },
   }
+  if M.MARKDOWN[kind] then
+    vim.list_extend(highlights, M.markdown_highlights(vim.list_slice(lines, 2), 1, 4))
+  end
+  return { lines = lines, folded = M.FOLDED[kind] == true, highlights = highlights }
 end
 
 --- Streamed model text as console lines.
@@ -198,7 +257,7 @@ function M.hunk_item(change, hunk)
       change.status
     )
     if change.status == constants.ChangeStatus.CONFLICT then
-      text = ('%s %s; compare with :DevFactory diff %d'):format(
+      text = ('%s %s; resolve with :DevFactory resolve %d'):format(
         text,
         change.reason or 'your edits overlap it',
         change.id

@@ -1,5 +1,6 @@
 --- `:checkhealth devfactory`: Neovim, the daemon executable, and the daemon's own health
---- (`devfactory/health`: database, sqlite-vec, sandbox, log file).
+--- (`devfactory/health`: database, sqlite-vec, sandbox, whether the default provider can run,
+--- log file).
 local constants = require('devfactory.constants')
 
 local M = {}
@@ -136,6 +137,16 @@ local function check_daemon(health)
     vim.health.ok('command sandbox: ' .. which .. ' (' .. tostring(sandbox.tool) .. ')')
   else
     vim.health.warn('command sandbox is off: ' .. tostring(sandbox.reason))
+  end
+  local provider = health.provider
+  if type(provider) == 'table' then
+    if provider.ready then
+      vim.health.ok(('provider %s: ready'):format(provider.name))
+    else
+      vim.health.warn(('provider %s cannot run: %s'):format(provider.name, provider.problem), {
+        'Runs with this provider fail until it is fixed; pick another with :DevFactory run --provider=',
+      })
+    end
   end
   vim.health.info('log: ' .. tostring(health.logPath))
 end

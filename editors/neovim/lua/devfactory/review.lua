@@ -1,5 +1,6 @@
---- Reviewing proposed changes: `:DevFactory approve|reject [hunk|file|run]` and
---- `:DevFactory diff` (`:DevFactory changes` lives in changes.lua).
+--- Reviewing proposed changes: `:DevFactory approve|reject [hunk|file|run]`,
+--- `:DevFactory diff` and `:DevFactory resolve|resolved` for conflicts (`:DevFactory changes`
+--- lives in changes.lua).
 ---
 --- Decisions go through the daemon's own code-action commands (`devfactory.approve`...), the
 --- path `vim.lsp.buf.code_action()` takes too, so an approved hunk of an open file arrives as
@@ -155,7 +156,7 @@ function M.report(verb, what, result)
     return change_name(result, id)
   end, conflicts)
   ui.warn(
-    ('%s %s, but %s %s with your edits and %s not applied: compare with :DevFactory diff %d'):format(
+    ('%s %s, but %s %s with your edits and %s not applied: resolve with :DevFactory resolve %d'):format(
       verb,
       what,
       table.concat(names, ', '),
@@ -312,6 +313,18 @@ local function pick_change(changes, prompt, take_single)
   })
 end
 
+--- One of the changes in `status` (all runs), picked; nil (and `empty` said) when there are none.
+---@return integer?
+local function pick_listed(client, status, empty, prompt, take_single)
+  local list = rpc.call(R.CHANGES_LIST, { status = status }, { client = client })
+  if #list.changes == 0 then
+    ui.info(empty)
+    return nil
+  end
+  local change = pick_change(list.changes, prompt, take_single)
+  return change and change.id
+end
+
 --- `:DevFactory diff [change]`: the named change, else the one under the cursor, else one of
 --- the current file's, else one of all proposed changes.
 ---@param fargs string[]
@@ -330,22 +343,77 @@ function M.diff(fargs)
     change_id = change and change.id
   end
   if not change_id then
-    local list = rpc.call(
-      R.CHANGES_LIST,
-      { status = constants.ChangeStatus.PROPOSED },
-      { client = client }
-    )
-    if #list.changes == 0 then
-      ui.info('no proposed changes to show')
-      return
-    end
     -- Not about the current file: always show what would open.
-    local change = pick_change(list.changes, 'Show the diff of which proposed change?', false)
-    change_id = change and change.id
+    change_id = pick_listed(
+      client,
+      constants.ChangeStatus.PROPOSED,
+      'no proposed changes to show',
+      'Show the diff of which proposed change?',
+      false
+    )
   end
   if change_id then
     M.show_diff(client, change_id)
   end
+end
+
+--- The change a resolve command is about: the one named, else the diff tab's, else one of
+--- the conflicts (picked when there are several).
+---@param client vim.lsp.Client
+---@param arg string?
+---@return integer?
+local function conflict_id(client, arg)
+  if arg then
+    return tonumber(arg) or async.fail(('a change is a number, got %q'):format(arg))
+  end
+  if type(vim.b.devfactory_change) == 'table' then
+    return vim.b.devfactory_change.id
+  end
+  return pick_listed(
+    client,
+    constants.ChangeStatus.CONFLICT,
+    'no conflicts to resolve',
+    'Resolve which conflict?',
+    true
+  )
+end
+
+--- `:DevFactory resolve [change]`: the conflict side by side (your file on the left, editable;
+--- the run's proposal on the right), to take hunks with |do| / |dp| and save.
+---@param fargs string[]
+function M.resolve(fargs)
+  local client = rpc.client()
+  local change_id = conflict_id(client, fargs[1])
+  if change_id then
+    M.show_diff(client, change_id)
+    ui.info(
+      ('take what you want into your file (the left side: do, dp), :w, then :DevFactory resolved %d'):format(
+        change_id
+      )
+    )
+  end
+end
+
+--- `:DevFactory resolved [change]`: tell the daemon the conflict is settled in your file.
+---@param fargs string[]
+function M.resolved(fargs)
+  local client = rpc.client()
+  local change_id = conflict_id(client, fargs[1])
+  if not change_id then
+    return
+  end
+  local change = rpc.call(R.CHANGES_RESOLVE, { changeId = change_id }, { client = client })
+  local kept = #vim.tbl_filter(function(hunk)
+    return hunk.status == constants.ChangeStatus.REJECTED
+  end, change.hunks or {})
+  ui.info(
+    ('%s resolved: %s%s'):format(
+      change.path,
+      change.status,
+      kept > 0 and (' (%s kept as yours)'):format(format.count(kept, 'hunk')) or ''
+    )
+  )
+  return change
 end
 
 --- Client-side handler of the `devfactory.showDiff` code-action command.

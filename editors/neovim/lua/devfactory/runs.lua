@@ -78,7 +78,74 @@ local function follow(client, run)
   end
 end
 
---- `:DevFactory run [--agent=..] [--provider=..] [--model=..] [--mode=..] [prompt]`
+--- Where the options of the last `:DevFactory run` of each project are kept.
+---@return string
+function M.remembered_file()
+  return vim.fs.joinpath(vim.fn.stdpath('state'), 'devfactory', 'last-run.json')
+end
+
+local REMEMBERED_PROJECTS = 50
+
+---@return table<string, table> project root -> the options its last run was given
+local function remembered_all()
+  local ok, data = pcall(function()
+    return vim.json.decode(table.concat(vim.fn.readfile(M.remembered_file()), '\n'))
+  end)
+  return ok and type(data) == 'table' and data or {}
+end
+
+--- The `--name=value` options the last run of `root` was given.
+---@param root string
+---@return table
+function M.remembered(root)
+  local options = remembered_all()[root]
+  options = type(options) == 'table' and options or {}
+  options.at = nil
+  return options
+end
+
+---@param root string
+---@param options table
+local function remember(root, options)
+  local all = remembered_all()
+  all[root] = vim.tbl_extend('force', options, { at = os.time() })
+  local roots = vim.tbl_keys(all)
+  table.sort(roots, function(a, b)
+    return (all[a].at or 0) > (all[b].at or 0)
+  end)
+  for i = REMEMBERED_PROJECTS + 1, #roots do
+    all[roots[i]] = nil
+  end
+  local file = M.remembered_file()
+  vim.fn.mkdir(vim.fs.dirname(file), 'p')
+  pcall(vim.fn.writefile, { vim.json.encode(all) }, file)
+end
+
+--- Stop before a run that would fail at once: the daemon's health says the provider it would
+--- use (the default, with its configured model) cannot run.
+---@param client vim.lsp.Client
+---@param params table
+local function check_provider(client, params)
+  if params.model then
+    return -- a model of its own: the health of the default model does not tell
+  end
+  local provider = (rpc.call(R.HEALTH, {}, { client = client }) or {}).provider
+  if
+    type(provider) ~= 'table'
+    or provider.ready
+    or (params.provider or provider.name) ~= provider.name
+  then
+    return
+  end
+  async.fail(
+    ('%s; fix it (:checkhealth devfactory) or choose another with --provider='):format(
+      provider.problem
+    )
+  )
+end
+
+--- `:DevFactory run [--agent=..] [--provider=..] [--model=..] [--mode=..] [prompt]`: the
+--- options left out are those of the project's last run, then the `run` option's.
 ---@param fargs string[]
 ---@return table? run
 function M.create(fargs)
@@ -89,10 +156,15 @@ function M.create(fargs)
       return nil
     end
   end
-  local params = vim.tbl_extend('force', config.options.run or {}, options)
+  local client = rpc.client()
+  local root = rpc.root(client) or vim.fn.getcwd()
+  local chosen = vim.tbl_extend('force', M.remembered(root), options)
+  local params = vim.tbl_extend('force', config.options.run or {}, chosen)
   params.prompt = prompt
   params.start = true
-  local run, client = rpc.call(R.RUNS_CREATE, params)
+  check_provider(client, params)
+  local run = rpc.call(R.RUNS_CREATE, params, { client = client })
+  remember(root, chosen)
   ui.info(('run #%d started: %s'):format(run.id, run.title or prompt))
   follow(client, run)
   return run

@@ -1,15 +1,10 @@
 /**
- * Run and review commands: New Run, Pause / Resume / Cancel / Retry / Send Directive, the
- * console, questions, and approve / reject / diff of proposed changes. Each takes what the Runs
- * view or a CodeLens passes (a node or an id) or asks with a quick pick when run from the palette.
+ * Run commands: New Run, Pause / Resume / Cancel / Retry / Send Directive, the console and
+ * questions. Each takes what the Runs view passes (a node or an id) or asks with a quick pick
+ * when run from the palette.
  */
 import * as vscode from 'vscode';
 import {
-  AgentRole,
-  type ChangeDecisionParams,
-  type ChangeDecisionResult,
-  ExecutionMode,
-  ProviderName,
   Requests,
   type Run,
   RunControl,
@@ -19,7 +14,7 @@ import {
 import type { RunsNode } from '../views/runsTree';
 import { registerCommand, type Services } from './services';
 
-type RunArg = RunsNode | number | undefined;
+export type RunArg = RunsNode | number | undefined;
 
 /** The run controls with a command of their own; which run allows which is RUN_CONTROLS'. */
 const CONTROLS = {
@@ -58,17 +53,6 @@ export function registerRunCommands(s: Services): vscode.Disposable[] {
       const requestId = typeof arg === 'number' ? arg : arg?.kind === 'question' ? arg.requestId : await pickQuestion(s);
       return requestId === undefined ? undefined : s.questions.ask(requestId);
     }),
-    registerCommand('approveChange', (arg: RunsNode | number, hunk?: number) => decide(s, Requests.CHANGES_APPROVE, changeParams(arg, hunk))),
-    registerCommand('rejectChange', (arg: RunsNode | number, hunk?: number) => decide(s, Requests.CHANGES_REJECT, changeParams(arg, hunk))),
-    registerCommand('approveAll', async (arg: RunArg) => {
-      const runId = await pickRun(s, arg, undefined, 'Approve every proposed change of which run?');
-      return runId === undefined ? undefined : decide(s, Requests.CHANGES_APPROVE, { runId });
-    }),
-    registerCommand('rejectAll', async (arg: RunArg) => {
-      const runId = await pickRun(s, arg, undefined, 'Reject every proposed change of which run?');
-      return runId === undefined ? undefined : decide(s, Requests.CHANGES_REJECT, { runId });
-    }),
-    registerCommand('openDiff', (arg: RunsNode | number) => s.diffs.open(typeof arg === 'number' ? arg : (arg as { changeId: number }).changeId)),
     registerCommand('refreshRuns', () => s.store.refresh()),
   ];
 }
@@ -78,11 +62,11 @@ function isRunCreateParams(arg: unknown): arg is RunCreateParams {
 }
 
 /**
- * New Run: from the palette or a view it asks for the prompt, agent, provider, model and mode
- * (Escape cancels); called with params (tests, keybindings) it creates the run directly.
+ * New Run: from the palette or a view it asks with the run prompt (views/runPrompt.ts; Escape
+ * cancels); called with params (tests, keybindings) it creates the run directly.
  */
 async function newRun(s: Services, given?: RunCreateParams): Promise<Run | undefined> {
-  const params = given ?? (await askRunParams());
+  const params = given ?? (await s.runPrompt.ask());
   if (!params) return undefined;
   const run = await s.client.request(Requests.RUNS_CREATE, { start: true, ...params });
   s.store.applyRun(run);
@@ -90,37 +74,8 @@ async function newRun(s: Services, given?: RunCreateParams): Promise<Run | undef
   return run;
 }
 
-async function askRunParams(): Promise<RunCreateParams | undefined> {
-  const config = vscode.workspace.getConfiguration('devfactory');
-  const step = (name: string) => `DevFactory: New Run · ${name}`;
-  const prompt = await vscode.window.showInputBox({ title: step('Task'), prompt: 'What should the agent do?', placeHolder: 'Add input validation to the signup endpoint', ignoreFocusOut: true });
-  if (!prompt?.trim()) return undefined;
-  const agent = await pickFirst(step('Agent'), Object.values(AgentRole), config.get<string>('defaultAgent'));
-  if (!agent) return undefined;
-  const provider = await pickFirst(step('Provider'), Object.values(ProviderName), config.get<string>('defaultProvider'));
-  if (!provider) return undefined;
-  const scripted = provider === ProviderName.SCRIPTED;
-  const model = await vscode.window.showInputBox({
-    title: step(scripted ? 'Script' : 'Model'),
-    prompt: scripted ? 'Script file relative to the workspace (empty: providers.scripted.script)' : 'Model (empty: the provider default)',
-    value: config.get<{ model?: string | null }>(`providers.${provider}`)?.model ?? '',
-    ignoreFocusOut: true,
-  });
-  if (model === undefined) return undefined;
-  const mode = await pickFirst(step('Mode (review proposes each change; yolo applies it)'), Object.values(ExecutionMode), config.get<string>('defaultMode'));
-  if (!mode) return undefined;
-  return { prompt, agent: agent as AgentRole, provider, model: model.trim() || null, mode: mode as ExecutionMode, start: true };
-}
-
-/** A quick pick with `preferred` first, so Enter accepts the configured default. */
-async function pickFirst(title: string, values: string[], preferred?: string): Promise<string | undefined> {
-  const ordered = preferred && values.includes(preferred) ? [preferred, ...values.filter((v) => v !== preferred)] : values;
-  const picked = await vscode.window.showQuickPick(ordered.map((label) => ({ label, description: label === preferred ? 'default' : undefined })), { title, ignoreFocusOut: true });
-  return picked?.label;
-}
-
 /** The run a command is about: the one given, else one picked among those `control` applies to. */
-async function pickRun(s: Services, arg: RunArg, control: RunControl | undefined, placeHolder: string): Promise<number | undefined> {
+export async function pickRun(s: Services, arg: RunArg, control: RunControl | undefined, placeHolder: string): Promise<number | undefined> {
   if (typeof arg === 'number') return arg;
   if (arg && 'runId' in arg) return arg.runId;
   const runs = s.store.allRuns().filter((r) => !control || RUN_CONTROLS[r.status].includes(control));
@@ -141,23 +96,4 @@ async function pickQuestion(s: Services): Promise<number | undefined> {
     { placeHolder: 'Answer which question?' },
   );
   return picked?.requestId;
-}
-
-function changeParams(arg: RunsNode | number, hunk?: number): ChangeDecisionParams {
-  const changeId = typeof arg === 'number' ? arg : (arg as { changeId: number }).changeId;
-  return hunk === undefined ? { changeIds: [changeId] } : { changeIds: [changeId], hunks: [hunk] };
-}
-
-async function decide(
-  s: Services,
-  method: typeof Requests.CHANGES_APPROVE | typeof Requests.CHANGES_REJECT,
-  params: ChangeDecisionParams,
-): Promise<ChangeDecisionResult> {
-  const result = await s.client.request(method, params);
-  s.store.applyChanges(result.changes);
-  if (result.conflicts.length) {
-    const paths = result.changes.filter((c) => result.conflicts.includes(c.id)).map((c) => c.path);
-    void vscode.window.showWarningMessage(`DevFactory: ${paths.join(', ')} changed since the run proposed it; the change was not applied. Open its diff to compare.`);
-  }
-  return result;
 }

@@ -2,9 +2,11 @@
 import * as vscode from 'vscode';
 import type { DaemonClient } from '../client';
 import type { RunStore } from '../model/runStore';
+import type { ReviewComments } from '../review/comments';
 import type { DiffProvider } from '../review/diff';
 import type { ConsoleManager } from '../views/console';
 import type { QuestionPrompter } from '../views/questions';
+import type { RunPrompt } from '../views/runPrompt';
 
 export interface Services {
   root: vscode.Uri;
@@ -13,6 +15,8 @@ export interface Services {
   consoles: ConsoleManager;
   questions: QuestionPrompter;
   diffs: DiffProvider;
+  comments: ReviewComments;
+  runPrompt: RunPrompt;
 }
 
 /**

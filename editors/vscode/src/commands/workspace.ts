@@ -58,6 +58,7 @@ export function registerWorkspaceCommands(s: Services): vscode.Disposable[] {
         `SQLite ${health.sqliteVersion}, sqlite-vec ${health.sqliteVecVersion ?? 'missing'}`,
         `database ${health.databaseOk ? 'ok' : `FAILED (${health.databaseProblem})`}: ${health.databasePath}`,
         `sandbox: ${sandboxText(health.sandbox)}`,
+        health.provider && `provider ${health.provider.name}: ${health.provider.ready ? 'ready' : `cannot run: ${health.provider.problem}`}`,
         counts && `counts: ${counts}`,
         `log: ${health.logPath}`,
       ].filter(Boolean).join('\n');

@@ -13,6 +13,7 @@ export const Requests = {
   CHANGES_LIST: "devfactory/changes/list",
   CHANGES_REJECT: "devfactory/changes/reject",
   CHANGES_REQUEST_CHANGES: "devfactory/changes/requestChanges",
+  CHANGES_RESOLVE: "devfactory/changes/resolve",
   CHANGES_RESOLVE_COMMENT: "devfactory/changes/resolveComment",
   COMMANDS_LIST: "devfactory/commands/list",
   COMMANDS_POLICY: "devfactory/commands/policy",
@@ -166,7 +167,10 @@ export interface ChangeDiffParams {
   changeId: number;
 }
 
-/** change_proposed, change_approved, change_rejected, change_applied, change_conflict. */
+/**
+ * change_proposed, change_approved, change_rejected, change_applied, change_conflict,
+ * change_reverted (applied hunks whose text the user undid: proposed again).
+ */
 export interface ChangeEvent {
   action: ChangeAction;
   changeId: number;
@@ -183,6 +187,16 @@ export interface ChangeList {
 /** ``devfactory/changeProposed``: a run proposed (or updated) a change. */
 export interface ChangeProposedNotification {
   change: Change;
+}
+
+/**
+ * Parameters of ``devfactory/changes/resolve``: the user settled a conflict in their file.
+ *
+ * Each hunk whose proposed text is in the file (or that was merged by hand) becomes applied,
+ * each whose old text the user kept becomes rejected.
+ */
+export interface ChangeResolveParams {
+  changeId: number;
 }
 
 /** Review state of a proposed change (one file of a run). */
@@ -385,6 +399,7 @@ export const EventType = {
   CHANGE_CONFLICT: "change_conflict",
   CHANGE_PROPOSED: "change_proposed",
   CHANGE_REJECTED: "change_rejected",
+  CHANGE_REVERTED: "change_reverted",
   COMMAND_COMPLETED: "command_completed",
   COMMAND_FAILED: "command_failed",
   COMMAND_OUTPUT: "command_output",
@@ -543,6 +558,7 @@ export interface Health {
   logPath: string;
   projectId: number | null;
   protocolVersion: string;
+  provider: ProviderCheck | null;
   pythonVersion: string;
   sandbox: SandboxInfo;
   schemaVersion: number;
@@ -744,6 +760,14 @@ export interface ProjectPullParams {
   remote?: string;
 }
 
+/** Whether the default provider can take a run now, so the first one does not fail. */
+export interface ProviderCheck {
+  model: string | null;
+  name: string;
+  problem: string | null;
+  ready: boolean;
+}
+
 /** Model providers the daemon can drive. */
 export const ProviderName = {
   ANTHROPIC: "anthropic",
@@ -817,6 +841,12 @@ export const ReviewDecision = {
   REJECTED: "rejected",
 } as const;
 export type ReviewDecision = (typeof ReviewDecision)[keyof typeof ReviewDecision];
+
+/** How proposed changes show in editors. */
+export interface ReviewSettings {
+  /** Severity of the diagnostic on each proposed hunk: hint stays out of the Problems panel (the code actions work the same), information shows it there, off publishes none (review through the plugins' own views and commands). */
+  diagnostics: "hint" | "information" | "off";
+}
 
 /** Parameters of ``devfactory/reviews/submit``. */
 export interface ReviewSubmitParams {
@@ -1031,6 +1061,8 @@ export interface Settings {
   maxSteps: number;
   /** Model providers by name (openai, anthropic, claude_code, local_shell...). */
   providers: Record<string, ProviderSettings>;
+  /** How proposed changes show in editors. */
+  review: ReviewSettings;
 }
 
 /** How an event should be shown. */
@@ -1161,6 +1193,8 @@ export interface RequestTypes {
   "devfactory/changes/reject": { params: ChangeDecisionParams; result: ChangeDecisionResult };
   /** Send open comments back to the run. */
   "devfactory/changes/requestChanges": { params: RequestChangesParams; result: Run };
+  /** Mark a conflict resolved in your file. */
+  "devfactory/changes/resolve": { params: ChangeResolveParams; result: Change };
   /** Resolve a review comment. */
   "devfactory/changes/resolveComment": { params: CommentResolveParams; result: ReviewComment };
   /** A run's command executions. */
@@ -1243,6 +1277,7 @@ export interface EventPayloads {
   change_conflict: ChangeEvent;
   change_proposed: ChangeEvent;
   change_rejected: ChangeEvent;
+  change_reverted: ChangeEvent;
   command_completed: CommandFinished;
   command_failed: CommandFinished;
   command_output: CommandOutput;
@@ -1317,4 +1352,5 @@ export const DAEMON_SETTING_KEYS = [
   "maxConcurrentRuns",
   "maxSteps",
   "providers",
+  "review.diagnostics",
 ] as const;

@@ -39,6 +39,7 @@ const CHANGE_EVENTS = new Set<EventType>([
   EventType.CHANGE_REJECTED,
   EventType.CHANGE_APPLIED,
   EventType.CHANGE_CONFLICT,
+  EventType.CHANGE_REVERTED,
 ]);
 
 export interface RunGroup {

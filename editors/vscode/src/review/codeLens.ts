@@ -5,18 +5,27 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { hunkAnchorLine, pendingHunks } from '../model/hunks';
+import { hunkPlaces } from '../model/hunks';
 import type { RunStore } from '../model/runStore';
 import { codeLensEnabled } from '../settings';
+import { mappedLines } from './inline';
 
-export class ReviewCodeLensProvider implements vscode.CodeLensProvider {
-  readonly onDidChangeCodeLenses: vscode.Event<void>;
+export class ReviewCodeLensProvider implements vscode.CodeLensProvider, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<void>();
+  readonly onDidChangeCodeLenses = this.changed.event;
+  private readonly subscriptions: vscode.Disposable[];
 
   constructor(
     private readonly store: RunStore,
     private readonly root: vscode.Uri,
   ) {
-    this.onDidChangeCodeLenses = store.onDidChange;
+    // The daemon's diagnostics place the hunks (mapped through the user's edits).
+    this.subscriptions = [store.onDidChange(() => this.changed.fire()), vscode.languages.onDidChangeDiagnostics(() => this.changed.fire())];
+  }
+
+  dispose(): void {
+    this.subscriptions.forEach((s) => s.dispose());
+    this.changed.dispose();
   }
 
   provideCodeLenses(document: vscode.TextDocument): vscode.CodeLens[] {
@@ -26,10 +35,8 @@ export class ReviewCodeLensProvider implements vscode.CodeLensProvider {
     const lenses: vscode.CodeLens[] = [];
     for (const change of this.store.proposedAt(relative)) {
       const run = `run #${change.runId}`;
-      const hunks = pendingHunks(change);
-      const anchors = hunks.length
-        ? hunks.map((h) => ({ line: hunkAnchorLine(h, document.lineCount), hunk: h.index as number | undefined }))
-        : [{ line: 0, hunk: undefined }];
+      const places = hunkPlaces(change, document.lineCount, mappedLines(document.uri, change.id));
+      const anchors = places.length ? places.map((p) => ({ line: p.line, hunk: p.hunk.index as number | undefined })) : [{ line: 0, hunk: undefined }];
       for (const { line, hunk } of anchors) {
         const range = new vscode.Range(line, 0, line, 0);
         const args = hunk === undefined ? [change.id] : [change.id, hunk];

@@ -1,7 +1,9 @@
 /**
  * Diffs of proposed changes: `vscode.diff` between the file as it is now and the version a run
  * proposes, the latter served from devfactory/changes/diff by a TextDocumentContentProvider
- * (`devfactory-diff:/<path>?change=<id>&side=before|after`).
+ * (`devfactory-diff:/<path>?change=<id>&side=before|after`). The diff editor's title offers
+ * Approve and Reject (package.json's `editor/title` menu, on this scheme). A conflict opens in
+ * the merge editor (base, yours, the run's) with your file as the result.
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
@@ -10,13 +12,27 @@ import type { DaemonApi } from '../model/daemonApi';
 
 export const DIFF_SCHEME = 'devfactory-diff';
 
-type Side = 'before' | 'after';
+type Side = 'before' | 'after' | 'yours';
+
+/** The change and side a `devfactory-diff:` URI shows, or undefined for any other URI. */
+export function diffTarget(uri: vscode.Uri): { changeId: number; side: Side } | undefined {
+  if (uri.scheme !== DIFF_SCHEME) return undefined;
+  const params = new URLSearchParams(uri.query);
+  const changeId = Number(params.get('change'));
+  const side = params.get('side');
+  return Number.isInteger(changeId) && (side === 'before' || side === 'after' || side === 'yours') ? { changeId, side } : undefined;
+}
 
 export class DiffProvider implements vscode.TextDocumentContentProvider, vscode.Disposable {
   private readonly diffs = new Map<number, ChangeDiff>();
+  /** The user's text of a conflicted file when its merge editor opened (its left input). */
+  private readonly yours = new Map<number, string>();
   private readonly changed = new vscode.EventEmitter<vscode.Uri>();
   readonly onDidChange = this.changed.event;
   private readonly registration: vscode.Disposable;
+  private readonly opened = new vscode.EventEmitter<vscode.Uri>();
+  /** Fires with the proposed side's URI each time a diff opens (comments load on it). */
+  readonly onDidOpen = this.opened.event;
 
   constructor(
     private readonly api: DaemonApi,
@@ -36,13 +52,36 @@ export class DiffProvider implements vscode.TextDocumentContentProvider, vscode.
     this.changed.fire(right);
     const title = `${path.basename(change.path)} (current ↔ run #${change.runId}, ${change.status})`;
     await vscode.commands.executeCommand('vscode.diff', left, right, title, { preview: true });
+    this.opened.fire(right);
+  }
+
+  /**
+   * Resolve a conflict in VS Code's merge editor: the run's base, your text as it is now and
+   * the run's proposal, merged into your file; Mark Resolved tells the daemon when it is done.
+   */
+  async openMerge(changeId: number): Promise<void> {
+    const diff = await this.api.request(Requests.CHANGES_DIFF, { changeId });
+    this.diffs.set(changeId, diff);
+    const { change } = diff;
+    const output = vscode.Uri.joinPath(this.root, change.path);
+    const document = await vscode.workspace.openTextDocument(output);
+    this.yours.set(changeId, document.getText());
+    const sides = (['before', 'yours', 'after'] as const).map((side) => this.uri(change.path, changeId, side));
+    sides.forEach((uri) => this.changed.fire(uri));
+    await vscode.commands.executeCommand('_open.mergeEditor', {
+      base: sides[0],
+      input1: { uri: sides[1], title: 'Yours', description: 'your file now', detail: change.path },
+      input2: { uri: sides[2], title: `Run #${change.runId}`, description: 'what the run proposes', detail: change.path },
+      output,
+    });
   }
 
   provideTextDocumentContent(uri: vscode.Uri): string {
-    const params = new URLSearchParams(uri.query);
-    const diff = this.diffs.get(Number(params.get('change')));
+    const target = diffTarget(uri);
+    const diff = target && this.diffs.get(target.changeId);
     if (!diff) return '';
-    return (params.get('side') === 'before' ? diff.before : diff.after) ?? '';
+    if (target.side === 'yours') return this.yours.get(target.changeId) ?? '';
+    return (target.side === 'before' ? diff.before : diff.after) ?? '';
   }
 
   private uri(relativePath: string, changeId: number, side: Side): vscode.Uri {
@@ -52,5 +91,6 @@ export class DiffProvider implements vscode.TextDocumentContentProvider, vscode.
   dispose(): void {
     this.registration.dispose();
     this.changed.dispose();
+    this.opened.dispose();
   }
 }

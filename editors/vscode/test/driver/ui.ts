@@ -1,15 +1,17 @@
 /**
  * Layer 3, one UI smoke test as a user would do it: the .vsix installed into code-server,
- * Chromium drives the workbench: DevFactory: New Run from the command palette (accepting the
- * defaults the workspace settings give), answer the run's question, see the notification that
+ * Chromium drives the workbench: DevFactory: New Run from the command palette (one prompt, with
+ * the defaults the workspace settings give), answer the run's question, see the notification that
  * the run completed and open its changes from it, open app.py, see the proposed-change
- * decoration and CodeLens, approve with Ctrl+., save, and find the file changed on disk; then
- * New Run from the Runs view's title with a run selected. Usage: node out/driver/ui.cjs <vsix>
+ * decoration and CodeLens, hover it for Approve · Reject · Diff, approve with Ctrl+., save,
+ * and find the file changed on disk; then New Run from the Runs view's title with a run
+ * selected (its Mode button), and the console. With DEVFACTORY_SCREENSHOTS set, each view is
+ * also saved as a PNG there (`make screenshots`). Usage: node out/driver/ui.cjs <vsix>
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import { APP_PY, reviewWorkspace } from '../support/workspace';
 import { Checks, CODE_SERVER_DIR, freePort, launchBrowser, NODE24_BIN, scratchDir, startServer, watchHosts, writeWorkspaceSettings } from './common';
 
@@ -33,6 +35,20 @@ async function answer(page: Page, text: string, title?: RegExp): Promise<void> {
   await page.waitForTimeout(300);
 }
 
+/** With DEVFACTORY_SCREENSHOTS=<dir> (`make screenshots`), what the user sees is kept there. */
+const SHOTS = process.env.DEVFACTORY_SCREENSHOTS;
+
+async function shot(page: Page, name: string, around?: Locator): Promise<void> {
+  if (!SHOTS) return;
+  mkdirSync(SHOTS, { recursive: true });
+  const box = around ? await around.boundingBox() : null;
+  const margin = 24;
+  const clip = box
+    ? { x: Math.max(box.x - margin, 0), y: Math.max(box.y - margin, 0), width: box.width + 2 * margin, height: box.height + 2 * margin }
+    : undefined;
+  await page.screenshot({ path: join(SHOTS, `vscode-${name}.png`), clip });
+}
+
 async function main(): Promise<number> {
   const vsix = resolve(process.argv[2] ?? '');
   const scratch = scratchDir('ui');
@@ -41,6 +57,7 @@ async function main(): Promise<number> {
     'devfactory.defaultProvider': 'scripted',
     'devfactory.providers': { scripted: { script: 'review.json' } },
     'workbench.startupEditor': 'none',
+    'chat.disableAIFeatures': true,
     'workbench.view.alwaysShowHeaderActions': true,
   });
   const dirs = ['--extensions-dir', join(scratch, 'extensions'), '--user-data-dir', join(scratch, 'user-data')];
@@ -58,7 +75,7 @@ async function main(): Promise<number> {
   );
   const browser = await launchBrowser();
   const checks = new Checks();
-  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  const page = await browser.newPage({ viewport: { width: 1200, height: 760 } });
   const hosts = watchHosts(page);
   const started = Date.now();
   try {
@@ -67,14 +84,13 @@ async function main(): Promise<number> {
       await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'app.py' }).waitFor({ timeout: 60_000 });
       await page.locator('.statusbar-item', { hasText: /DevFactory/ }).first().waitFor({ timeout: 30_000 });
       await page.locator('.statusbar-item [class*="codicon-rocket"]').first().waitFor({ timeout: 30_000 });
+      // Room for the editor: no secondary side bar (chat) in the way.
+      if (await page.locator('.part.auxiliarybar').isVisible()) await page.keyboard.press('Control+Alt+B');
     });
     await checks.check('DevFactory: New Run from the palette starts a run that asks a question', async () => {
       await palette(page, 'DevFactory: New Run');
-      await answer(page, 'Make greet() say hello', /New Run · Task/);
-      await answer(page, '', /New Run · Agent/); // configured default agent
-      await answer(page, '', /New Run · Provider/); // scripted, the workspace default
-      await answer(page, '', /New Run · Script/); // empty: providers.scripted.script
-      await answer(page, '', /New Run · Mode/); // review
+      // One prompt: the task, with the workspace's defaults (scripted, its script, review).
+      await answer(page, 'Make greet() say hello', /New Run · backend · scripted \(default model\) · review/);
       await answer(page, '', /Also update the docs\?/); // first choice: yes
       await page.locator('.tabs-container .tab', { hasText: /run-\d+\.dfconsole/ }).first().waitFor({ timeout: 20_000 });
     });
@@ -84,15 +100,33 @@ async function main(): Promise<number> {
       await toast.locator('.monaco-button', { hasText: 'Review Changes' }).click();
       await page.locator('.tabs-container .tab', { hasText: /current ↔ run #1/ }).first().waitFor({ timeout: 20_000 });
     });
+    await checks.check("the diff editor's title offers Approve and Reject", async () => {
+      const actions = page.locator('.editor-group-container.active .editor-actions');
+      await actions.locator('a.action-label[aria-label^="Approve Change"]').waitFor({ timeout: 10_000 });
+      await actions.locator('a.action-label[aria-label^="Reject Change"]').waitFor({ timeout: 10_000 });
+      await shot(page, 'diff');
+    });
     await checks.check('app.py shows the proposed hunks as diagnostics with Approve · Reject · Diff lenses', async () => {
       await page.keyboard.press('Control+P');
       await page.locator('.quick-input-widget input').waitFor({ state: 'visible' });
       await page.keyboard.type('app.py');
-      await page.locator('.quick-input-list .monaco-list-row', { hasText: 'app.py' }).first().click();
+      // The file itself, not the recently opened diff of it.
+      await page.locator('.quick-input-list .monaco-list-row', { hasText: 'app.py' }).filter({ hasNotText: '↔' }).first().click();
       const editor = page.locator('.editor-instance .monaco-editor').first();
       await editor.locator('.view-lines', { hasText: 'def greet' }).waitFor({ timeout: 20_000 });
-      await editor.locator('.squiggly-info').first().waitFor({ timeout: 30_000 });
+      await editor.locator('.squiggly-hint').first().waitFor({ timeout: 30_000 });
       await editor.locator('.codelens-decoration', { hasText: 'Approve' }).first().waitFor({ timeout: 30_000 });
+    });
+    await checks.check("hovering a proposed hunk shows the run's lines with Approve · Reject · Diff", async () => {
+      const editor = page.locator('.editor-instance .monaco-editor').first();
+      // On the text itself, as a user points at it (past the end of a line hovers nothing).
+      await editor.locator('.view-line', { hasText: "return 'bye'" }).first().locator('span', { hasText: /^'bye'$/ }).last().hover();
+      const hover = page.locator('.monaco-hover', { hasText: 'Run #1 proposes' }).first();
+      await hover.waitFor({ state: 'visible', timeout: 15_000 });
+      for (const link of ['Approve', 'Reject', 'Diff']) await hover.locator('a', { hasText: link }).first().waitFor();
+      await shot(page, 'review', page.locator('.editor-instance').first());
+      await page.mouse.move(5, 5);
+      await page.keyboard.press('Escape');
     });
     await checks.check('Ctrl+. on the first hunk approves it in the editor', async () => {
       await page.keyboard.press('Control+G');
@@ -119,12 +153,28 @@ async function main(): Promise<number> {
         await page.waitForTimeout(200);
       }
     });
-    await checks.check('New Run in the Runs view title, with a run selected, asks for the task', async () => {
+    await checks.check("New Run in the Runs view title, with a run selected, asks again; its Mode button changes the run's mode", async () => {
       await palette(page, 'DevFactory: Focus on Runs View');
       await page.locator('.pane-body .monaco-list-row', { hasText: /#1 / }).first().click();
       await page.locator('.title-actions a.action-label[aria-label^="New Run"], .pane-header a.action-label[aria-label^="New Run"]').first().click();
-      await page.locator('.quick-input-widget', { hasText: /New Run · Task/ }).waitFor({ state: 'visible', timeout: 10_000 });
+      const prompt = page.locator('.quick-input-widget', { hasText: /New Run · backend · scripted \(default model\) · review/ });
+      await prompt.waitFor({ state: 'visible', timeout: 10_000 });
+      await page.keyboard.type('Try yolo');
+      await page.locator('.quick-input-widget .quick-input-titlebar a.action-label[aria-label^="Mode: review"]').click();
+      await answer(page, 'yolo', /New Run · mode/);
+      // Back in the prompt, the task kept and the mode changed.
+      await page.locator('.quick-input-widget', { hasText: /New Run · backend · scripted \(default model\) · yolo/ }).waitFor({ timeout: 10_000 });
+      if ((await page.locator('.quick-input-widget input').inputValue()) !== 'Try yolo') throw new Error('the task was lost');
+      await shot(page, 'new-run', page.locator('.quick-input-widget'));
       await page.keyboard.press('Escape');
+    });
+    await checks.check('the console reads like a conversation next to the Runs view', async () => {
+      await page.locator('.tabs-container .tab', { hasText: /run-1\.dfconsole/ }).first().click();
+      const lines = page.locator('.editor-instance .view-lines').first();
+      await lines.click();
+      await page.keyboard.press('Control+Home'); // from the task and the plan on
+      await lines.locator('.view-line', { hasText: 'Task' }).first().waitFor({ timeout: 10_000 });
+      await shot(page, 'console');
     });
     await checks.check('the page talked to the loopback server only', async () => {
       const foreign = [...hosts].filter((h) => h !== `127.0.0.1:${port}`);

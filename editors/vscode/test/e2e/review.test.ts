@@ -2,7 +2,7 @@
  * Layer 2: the packaged extension in a real VS Code extension host against the real daemon.
  * A scripted run proposes three hunks to app.py and asks a question; the suite sees the Runs
  * view and the console fill, answers through the quick pick, approves one hunk through the
- * CodeLens (undo and redo it), one through the daemon's code action, rejects the third, opens
+ * CodeLens (undo proposes it again, redo applies it again), one through the daemon's code action, rejects the third, opens
  * the diff, and kills the daemon to see it come back.
  * Needs the daemon's runs (devfactory/runs/*, hitl/*) and review (changes/*, diagnostics, code
  * actions, workspace/applyEdit) features.
@@ -75,15 +75,38 @@ suite('DevFactory extension', () => {
     assert.equal(change.hunks.length, 3);
   });
 
-  test('the daemon marks each proposed hunk with an Information diagnostic', async () => {
+  test('the daemon marks each proposed hunk with a Hint diagnostic (kept out of the Problems panel)', async () => {
     const diagnostics = await waitFor('3 devfactory diagnostics', () => {
       const found = vscode.languages.getDiagnostics(appUri).filter((d) => d.source === 'devfactory');
       return found.length === 3 && found;
     });
     assert.deepEqual(diagnostics.map((d) => [d.range.start.line, d.severity]), [
-      [1, vscode.DiagnosticSeverity.Information],
-      [19, vscode.DiagnosticSeverity.Information],
-      [37, vscode.DiagnosticSeverity.Information],
+      [1, vscode.DiagnosticSeverity.Hint],
+      [19, vscode.DiagnosticSeverity.Hint],
+      [37, vscode.DiagnosticSeverity.Hint],
+    ]);
+  });
+
+  test('each proposed hunk is drawn in the editor, with Approve · Reject · Diff on hover', async () => {
+    await focusApp();
+    const drawn = await waitFor('three hunks drawn inline', () => {
+      const found = api.inline.rendered(appUri);
+      return found.length === 3 && found;
+    });
+    assert.deepEqual(
+      drawn.map((h) => [h.changeId, h.hunk, h.rows]),
+      [
+        [change.id, 0, [{ line: 1, removed: true, text: "return 'hello'" }]],
+        [change.id, 1, [{ line: 19, removed: true, text: "return 'goodbye'" }]],
+        [change.id, 2, [{ line: 37, removed: true, text: 'return text.upper()' }]],
+      ],
+    );
+    assert.match(drawn[0].hover, /```python\n {4}return 'hello'\n```/);
+    const links = [...drawn[0].hover.matchAll(/\(command:([\w.]+)\?([^)]*)\)/g)].map(([, command, args]) => [command, JSON.parse(decodeURIComponent(args))]);
+    assert.deepEqual(links, [
+      ['devfactory.approveChange', [change.id, 0]],
+      ['devfactory.rejectChange', [change.id, 0]],
+      ['devfactory.openDiff', [change.id]],
     ]);
   });
 
@@ -102,11 +125,17 @@ suite('DevFactory extension', () => {
     const approve = all.find((l) => l.command!.command === 'devfactory.approveChange')!;
     await vscode.commands.executeCommand(approve.command!.command, ...approve.command!.arguments!);
     await waitFor("greet() to say hello", () => line(1) === "    return 'hello'");
+    await waitFor('only two hunks left with lenses', async () => (await lenses()).length === 6);
+    await waitFor('only two hunks drawn', () => api.inline.rendered(appUri).length === 2);
     await focusApp();
     await vscode.commands.executeCommand('undo');
     await waitFor('undo to restore hi', () => line(1) === "    return 'hi'");
+    // The state follows the text: the undone hunk is proposed again, with its lenses.
+    await waitFor('the undone hunk proposed again', () => api.store.change(change.id)?.hunks[0].status === ChangeStatus.PROPOSED);
+    await waitFor('its lenses back', async () => (await lenses()).length === 9);
     await vscode.commands.executeCommand('redo');
     await waitFor('redo to bring back hello', () => line(1) === "    return 'hello'");
+    await waitFor('the redone hunk applied again', () => api.store.change(change.id)?.hunks[0].status === ChangeStatus.APPLIED);
     await waitFor('only two hunks left with lenses', async () => (await lenses()).length === 6);
   });
 

@@ -12,6 +12,29 @@ import { ErrorCodes, Requests, type Run, type RunControl, RUN_CONTROLS, RunStatu
 import { CHATTY_PLAN } from '../support/workspace';
 import { runningApi, waitFor } from './wait';
 
+suite('DevFactory New Run prompt', () => {
+  test('one prompt with the choices in its title, warning when the provider cannot run', async () => {
+    const api = await runningApi();
+    void vscode.commands.executeCommand('devfactory.newRun');
+    const box = await waitFor('the prompt', () => api.runPrompt.active);
+    assert.equal(box.title, 'DevFactory: New Run · backend · openai (default model) · review');
+    assert.deepEqual(
+      box.buttons.map((b) => b.tooltip),
+      ['Agent: backend', 'Provider: openai', 'Model: default model', 'Mode: review'],
+    );
+    const health = await api.client.request(Requests.HEALTH, {});
+    assert.equal(health.provider?.name, 'openai');
+    if (!process.env.OPENAI_API_KEY) {
+      assert.equal(health.provider?.ready, false);
+      const warning = await waitFor('the warning', () => box.validationMessage);
+      assert.match(typeof warning === 'string' ? warning : warning.message, /openai: no API key: set OPENAI_API_KEY/);
+      assert.match(api.statusBar.text, /\$\(warning\) openai/);
+    }
+    await vscode.commands.executeCommand('workbench.action.closeQuickOpen');
+    await waitFor('the prompt to close', () => api.runPrompt.active === undefined);
+  });
+});
+
 suite('DevFactory run controls', () => {
   let api: DevFactoryApi;
   let run: Run;
@@ -24,6 +47,7 @@ suite('DevFactory run controls', () => {
   test('Pause and Resume a running run', async () => {
     run = (await vscode.commands.executeCommand<Run>('devfactory.newRun', { prompt: 'Look around', provider: 'scripted', model: 'slow.json' }))!;
     await waitFor('running', () => status() === RunStatus.RUNNING);
+    await waitFor('the run as progress in the status bar', () => api.statusBar.text.includes(`$(sync~spin) DevFactory run #${run.id}`));
     await vscode.commands.executeCommand('devfactory.pauseRun', run.id);
     await waitFor('paused', () => status() === RunStatus.PAUSED, 20_000);
     const item = api.tree.getTreeItem({ kind: 'run', runId: run.id });

@@ -114,10 +114,26 @@ export const CHATTY_SCRIPT = JSON.stringify({
   ],
 });
 
-/** A workspace for the review scenario: app.py, README.md, review.json, slow.json and chatty.json. */
+/**
+ * The review-loop scenario: rename the README's title, then finish. A second iteration (after
+ * Request Changes) replays it: the edit finds nothing left to change, and the run finishes again.
+ */
+export const LOOP_SCRIPT = script('Plan: name the project in the README.', [
+  [{ name: 'edit_file', arguments: { path: 'README.md', search: '# sample', replace: '# DevFactory sample' } }],
+  [{ name: 'finish', arguments: { summary: 'The README names the project.' } }],
+]);
+
+/** A workspace for the review scenarios: app.py, README.md and the scripts above. */
 export function reviewWorkspace(root?: string): string {
   return makeGitRepo(
-    { 'app.py': APP_PY, 'README.md': '# sample\n', 'review.json': REVIEW_SCRIPT, 'slow.json': SLOW_SCRIPT, 'chatty.json': CHATTY_SCRIPT },
+    {
+      'app.py': APP_PY,
+      'README.md': '# sample\n',
+      'review.json': REVIEW_SCRIPT,
+      'slow.json': SLOW_SCRIPT,
+      'chatty.json': CHATTY_SCRIPT,
+      'loop.json': LOOP_SCRIPT,
+    },
     root,
   );
 }

@@ -9,7 +9,7 @@ import { RestartBackoff } from '../../src/model/backoff';
 import { clock, renderConsole } from '../../src/model/consoleText';
 import { checkProtocol, daemonCommand, missingDaemon } from '../../src/model/daemonCommand';
 import { EventLog } from '../../src/model/eventLog';
-import { hunkAnchorLine } from '../../src/model/hunks';
+import { hunkAnchorLine, hunkPlaces, inlineRows, parseHunkCode } from '../../src/model/hunks';
 import { daemonInitOptions } from '../../src/model/settings';
 
 test('restart backoff doubles up to the cap and resets after a healthy run', () => {
@@ -33,6 +33,34 @@ for (const [name, h, lineCount, expected] of [
   ['a hunk past the end of an edited document is clamped', hunk(40, 1), 10, 9],
 ] as const) {
   test(`hunk anchor: ${name}`, () => assert.equal(hunkAnchorLine(h, lineCount), expected));
+}
+
+test('diagnostic codes name their change and hunk', () => {
+  assert.deepEqual(parseHunkCode('change-4-hunk-1'), { changeId: 4, hunk: 1 });
+  assert.equal(parseHunkCode('change-4'), undefined);
+  assert.equal(parseHunkCode(7), undefined);
+});
+
+const proposed = ['def greet():', "    return 'hello'", '    # new', '    # lines', 'x = 1'];
+const change = (hunks: Hunk[]) => ({ status: 'proposed', hunks }) as unknown as Parameters<typeof hunkPlaces>[0];
+for (const [name, h, lineCount, mapped, expected] of [
+  ['a one-line replacement pairs old and new', { ...hunk(2, 1), newStart: 2 }, 10, undefined, [{ line: 1, removed: true, text: "return 'hello'" }]],
+  [
+    'new lines past the old ones are summed up on the last old line',
+    { ...hunk(2, 1), newStart: 2, newLines: 3 },
+    10,
+    undefined,
+    [{ line: 1, removed: true, text: "return 'hello'  ·  2 more: # new ⏎ # lines" }],
+  ],
+  ['an old line without a replacement is only removed', { ...hunk(2, 2), newStart: 2, newLines: 1 }, 10, undefined, [{ line: 1, removed: true, text: "return 'hello'" }, { line: 2, removed: true, text: '' }]],
+  ['an insertion shows on the line it follows', { ...hunk(2, 0), newStart: 3, newLines: 2 }, 10, undefined, [{ line: 1, removed: false, text: '# new  ·  1 more: # lines' }]],
+  ['an append at the end shows on the last line', { ...hunk(4, 0), newStart: 5, newLines: 1 }, 4, undefined, [{ line: 3, removed: false, text: 'x = 1' }]],
+  ["the daemon's mapped line wins", { ...hunk(2, 1), newStart: 2 }, 10, new Map([[0, 6]]), [{ line: 6, removed: true, text: "return 'hello'" }]],
+] as const) {
+  test(`inline rows: ${name}`, () => {
+    const [place] = hunkPlaces(change([h as Hunk]), lineCount, mapped);
+    assert.deepEqual(inlineRows(place, proposed, lineCount), expected);
+  });
 }
 
 test('daemon command: the executable by default (~ is home), python -m when a python is set', () => {

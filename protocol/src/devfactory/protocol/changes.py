@@ -97,6 +97,15 @@ class ChangeDecisionResult(Model, kw_only=True):
     """The pre_apply snapshot that undoes this apply."""
 
 
+class ChangeResolveParams(Params, kw_only=True):
+    """Parameters of ``devfactory/changes/resolve``: the user settled a conflict in their file.
+
+    Each hunk whose proposed text is in the file (or that was merged by hand) becomes applied,
+    each whose old text the user kept becomes rejected."""
+
+    change_id: int
+
+
 class ChangeProposedNotification(Model, kw_only=True):
     """``devfactory/changeProposed``: a run proposed (or updated) a change."""
 

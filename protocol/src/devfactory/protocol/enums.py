@@ -120,6 +120,7 @@ class EventType(StrEnum):
     CHANGE_REJECTED = "change_rejected"
     CHANGE_APPLIED = "change_applied"
     CHANGE_CONFLICT = "change_conflict"
+    CHANGE_REVERTED = "change_reverted"
     RUN_STATUS_CHANGED = "run_status_changed"
     ERROR = "error"
     FINAL_SUMMARY = "final_summary"

@@ -203,7 +203,8 @@ class DirectiveReceived(Payload, kw_only=True):
 
 
 class ChangeEvent(Payload, kw_only=True):
-    """change_proposed, change_approved, change_rejected, change_applied, change_conflict."""
+    """change_proposed, change_approved, change_rejected, change_applied, change_conflict,
+    change_reverted (applied hunks whose text the user undid: proposed again)."""
 
     change_id: int
     path: str
@@ -265,6 +266,7 @@ PAYLOAD_TYPES: dict[EventType, type[Payload]] = {
     EventType.CHANGE_REJECTED: ChangeEvent,
     EventType.CHANGE_APPLIED: ChangeEvent,
     EventType.CHANGE_CONFLICT: ChangeEvent,
+    EventType.CHANGE_REVERTED: ChangeEvent,
     EventType.RUN_STATUS_CHANGED: RunStatusChanged,
     EventType.ERROR: ErrorPayload,
     EventType.FINAL_SUMMARY: FinalSummary,

@@ -51,6 +51,7 @@ class Requests:
     CHANGES_DIFF: Final = "devfactory/changes/diff"
     CHANGES_APPROVE: Final = "devfactory/changes/approve"
     CHANGES_REJECT: Final = "devfactory/changes/reject"
+    CHANGES_RESOLVE: Final = "devfactory/changes/resolve"
     CHANGES_COMMENT: Final = "devfactory/changes/comment"
     CHANGES_COMMENTS: Final = "devfactory/changes/comments"
     CHANGES_RESOLVE_COMMENT: Final = "devfactory/changes/resolveComment"
@@ -143,6 +144,9 @@ REQUESTS: Final[dict[str, RequestSpec]] = {
     ),
     R.CHANGES_REJECT: RequestSpec(
         changes.ChangeDecisionParams, changes.ChangeDecisionResult, "Reject."
+    ),
+    R.CHANGES_RESOLVE: RequestSpec(
+        changes.ChangeResolveParams, changes.Change, "Mark a conflict resolved in your file."
     ),
     R.CHANGES_COMMENT: RequestSpec(
         changes.ChangeCommentParams, changes.ReviewComment, "Comment on a line of a change."

@@ -43,6 +43,17 @@ class SandboxInfo(Model, kw_only=True):
     """Why commands do not run sandboxed, when they do not."""
 
 
+class ProviderCheck(Model, kw_only=True):
+    """Whether the default provider can take a run now, so the first one does not fail."""
+
+    name: str
+    model: str | None = None
+    ready: bool
+    problem: str | None = None
+    """What stops it, with the fix: a key variable that is not set, a local server that does
+    not answer, a missing executable or script."""
+
+
 class Health(Model, kw_only=True):
     """Result of ``devfactory/health``: versions, database state and counts."""
 
@@ -62,6 +73,8 @@ class Health(Model, kw_only=True):
     sandbox: SandboxInfo
     log_path: str
     embedder: str | None = None
+    provider: ProviderCheck | None = None
+    """The default provider (``defaultProvider``) checked; null when runs are off."""
 
 
 class RouteInfo(Model, kw_only=True):

@@ -127,6 +127,19 @@ class CommandSettings(Section, kw_only=True):
     ] = None
 
 
+class ReviewSettings(Section, kw_only=True):
+    """How proposed changes show in editors."""
+
+    diagnostics: Annotated[
+        Literal["hint", "information", "off"],
+        doc(
+            "Severity of the diagnostic on each proposed hunk: hint stays out of the Problems "
+            "panel (the code actions work the same), information shows it there, off publishes "
+            "none (review through the plugins' own views and commands)."
+        ),
+    ] = "hint"
+
+
 class Settings(Section, kw_only=True):
     """Every setting of the daemon, with its default."""
 
@@ -152,6 +165,9 @@ class Settings(Section, kw_only=True):
     )
     commands: Annotated[CommandSettings, doc("Command execution.")] = msgspec.field(
         default_factory=CommandSettings
+    )
+    review: Annotated[ReviewSettings, doc("How proposed changes show in editors.")] = msgspec.field(
+        default_factory=ReviewSettings
     )
     log_level: Annotated[Literal["debug", "info", "warning", "error"], doc("Daemon log level.")] = (
         "info"

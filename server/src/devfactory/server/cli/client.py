@@ -52,3 +52,14 @@ def run_async(main: Callable[[], Awaitable[T]]) -> T:
         ) from None
     except KeyboardInterrupt:
         raise click.Abort() from None
+
+
+def request(workspace: Path, method: str, params: Any) -> Any:
+    """One request to a daemon started for ``workspace`` (the result decoded by the protocol
+    client); its errors become clean exits."""
+
+    async def go() -> Any:
+        async with connect(workspace) as client:
+            return await client.call(method, params)
+
+    return run_async(go)

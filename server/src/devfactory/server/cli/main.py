@@ -71,6 +71,11 @@ from .run_commands import COMMANDS as RUN_COMMANDS  # noqa: E402
 for command in RUN_COMMANDS:
     main.add_command(command)
 
+from .review_commands import COMMANDS as REVIEW_COMMANDS  # noqa: E402
+
+for command in REVIEW_COMMANDS:
+    main.add_command(command)
+
 from .demo import demo_command  # noqa: E402
 
 main.add_command(demo_command)

@@ -33,6 +33,14 @@ def render_health(health: Health) -> None:
     table.add_row("python", health.python_version)
     table.add_row("project id", str(health.project_id))
     table.add_row("sandbox", sandbox_text(health.sandbox))
+    if health.provider is not None:
+        check = health.provider
+        table.add_row(
+            "provider",
+            f"[green]ready[/] ({check.name})"
+            if check.ready
+            else f"[yellow]cannot run[/]: {escape(check.problem or check.name)}",
+        )
     if health.embedder:
         table.add_row("embedder", health.embedder)
     table.add_row("counts", ", ".join(f"{k} {v}" for k, v in health.counts.items()))

@@ -26,7 +26,7 @@ from devfactory.protocol.errors import RpcError
 from devfactory.protocol.methods import Requests
 from devfactory.protocol.runs import Run, RunCreateParams, RunIdParams, RunList, RunListParams
 
-from .client import connect, run_async
+from .client import connect, request, run_async
 from .follow import LiveRun, answerer, poll_run, replay
 from .timeline import Timeline, changes_table, runs_table, status_text
 
@@ -88,12 +88,7 @@ def run_and_review(params: RunCreateParams, workspace: Path, *, automatic: bool)
 
 
 def list_runs(workspace: Path, limit: int, as_json: bool) -> None:
-    async def go() -> RunList:
-        async with connect(workspace) as client:
-            found: RunList = await client.call(Requests.RUNS_LIST, RunListParams(limit=limit))
-            return found
-
-    found = run_async(go)
+    found: RunList = request(workspace, Requests.RUNS_LIST, RunListParams(limit=limit))
     if as_json:
         click.echo(json.dumps(msgspec.to_builtins(found.runs), indent=2))
     elif not found.runs:
@@ -134,14 +129,9 @@ def show_events(run_id: int, workspace: Path, *, follow: bool, as_json: bool) ->
 
 
 def decide(method: str, verb: str, run_id: int, comment: str | None, workspace: Path) -> None:
-    async def go() -> ChangeDecisionResult:
-        async with connect(workspace) as client:
-            result: ChangeDecisionResult = await client.call(
-                method, ChangeDecisionParams(run_id=run_id, comment=comment)
-            )
-            return result
-
-    result = run_async(go)
+    result: ChangeDecisionResult = request(
+        workspace, method, ChangeDecisionParams(run_id=run_id, comment=comment)
+    )
     if not result.changes:
         console.print(f"Run {run_id} has no proposed changes to {verb}.")
         return

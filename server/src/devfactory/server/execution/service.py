@@ -104,9 +104,9 @@ class CommandService:
         """The user's answers about running code without the sandbox."""
         self._running: dict[int, tuple[int, CommandProcess]] = {}
         """execution id -> (run id, process) of the commands running now."""
-        self._stopped_runs: set[int] = set()
-        """Runs stopped by :meth:`kill_run` (cancelled: they never run again), so a command of
-        theirs still on its way to a process never gets one."""
+        self._kills: dict[int, int] = {}
+        """run id -> how many times :meth:`kill_run` stopped its commands: a command that began
+        before the latest kill and is still on its way to a process never gets one."""
         self._cleanups: set[asyncio.Task[Any]] = set()
         """Recordings that finish after their caller was cancelled."""
         self._in_flight = 0
@@ -197,6 +197,11 @@ class CommandService:
         to the run's user (the consent to run code without the sandbox); without it, such a
         command is refused.
         """
+        kills = self._kills.get(run.id, 0)  # before any await: a Stop from now on counts
+
+        def stopped_since() -> bool:
+            return self._kills.get(run.id, 0) != kills
+
         policy = self.policy()
         worktree = self._worktree(run)
         if worktree is None:
@@ -226,15 +231,17 @@ class CommandService:
                     return await self._refuse(run, command, worktree, "unsandboxed", refusal)
             if not sandboxed:
                 await self._warn_unsandboxed(run, info)
-        return await self._run(run, verdict, worktree, timeout, sandboxed, origin, policy)
+        return await self._run(
+            run, verdict, worktree, timeout, sandboxed, origin, policy, stopped_since
+        )
 
     async def list(self, run_id: int) -> list[CommandExecution]:
         return await self.store.commands.list(run_id)
 
     async def kill_run(self, run_id: int) -> int:
-        """Stop every command of a run that is being cancelled (as a timeout would), and any
-        still on its way to a process; returns how many were running."""
-        self._stopped_runs.add(run_id)
+        """Stop every command of the run (as a timeout would), including those still on their
+        way to a process; returns how many were running."""
+        self._kills[run_id] = self._kills.get(run_id, 0) + 1
         grace = self.policy().settings.kill_grace_s
         doomed = [p for rid, p in self._running.values() if rid == run_id]
         await asyncio.gather(*(p.terminate(grace) for p in doomed))
@@ -371,6 +378,7 @@ class CommandService:
         sandboxed: bool,
         origin: str,
         policy: Policy,
+        stop_requested: Callable[[], bool],
     ) -> CommandOutcome:
         marker = secrets.token_hex(12)
         row = await finish_then_cancel(
@@ -407,9 +415,7 @@ class CommandService:
         self._in_flight += 1
         self._idle.clear()
         try:
-            return await command_run.execute(
-                launch, self._running, self._cleanups, lambda: run.id in self._stopped_runs
-            )
+            return await command_run.execute(launch, self._running, self._cleanups, stop_requested)
         finally:
             self._in_flight -= 1
             if self._in_flight == 0:

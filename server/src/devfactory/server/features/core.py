@@ -18,7 +18,7 @@ from pygls.uris import to_fs_path
 
 from devfactory.protocol._base import NoParams
 from devfactory.protocol.methods import PROTOCOL_VERSION, Requests
-from devfactory.protocol.project import Health, Project
+from devfactory.protocol.project import Health, Project, ProviderCheck
 from devfactory.storage import DatabaseError, Store
 
 from .. import documents, rpc
@@ -35,6 +35,7 @@ from ..paths import StatePaths
 from ..project import registration
 from ..project.files import list_workspace_files
 from ..project.languages import language_stats
+from ..runs.manager import RunManager
 from ..runs.ownership import DaemonLock
 from ..version import __version__
 
@@ -176,7 +177,15 @@ def setup(server: DevFactoryServer) -> None:
             ),
             log_path=str(workspace.paths.log_file),
             embedder=index.embedder_label if index is not None else None,
+            provider=await provider_check(workspace),
         )
+
+    async def provider_check(workspace: Workspace) -> ProviderCheck | None:
+        if await server.find(RunManager) is None:
+            return None
+        from ..agents.providers.readiness import check_provider  # with the runs feature only
+
+        return await check_provider(workspace.settings, workspace.root, workspace.store)
 
     @rpc.request(server, Requests.PROJECT_INFO)
     async def project_info(params: NoParams) -> Project:

@@ -1,5 +1,6 @@
-"""Change review: ``devfactory/changes/*``, ``devfactory/reviews/submit``, diagnostics,
-``textDocument/codeAction`` and the ``devfactory.*`` executeCommand commands.
+"""Change review: ``devfactory/changes/*`` (``resolve`` closes a conflict settled by hand),
+``devfactory/reviews/submit``, diagnostics, ``textDocument/codeAction`` and the
+``devfactory.*`` executeCommand commands.
 
 Works in any LSP editor with no plugin: proposed hunks are diagnostics, code actions approve
 or reject them, and approved edits arrive through ``workspace/applyEdit``.
@@ -15,12 +16,14 @@ from typing import Any
 from lsprotocol import types
 
 from devfactory.protocol.changes import (
+    Change,
     ChangeCommentParams,
     ChangeDecisionParams,
     ChangeDecisionResult,
     ChangeDiff,
     ChangeDiffParams,
     ChangeList,
+    ChangeResolveParams,
     ChangesListParams,
     CommentList,
     CommentListParams,
@@ -42,6 +45,7 @@ from ..errors import InvalidParams
 from ..events.bus import EventBus
 from ..review.editor import LspEditor
 from ..review.feedback import Feedback
+from ..review.following import TextFollower
 from ..review.service import ReviewService
 from ..review.texts import ChangeTexts
 from ..runs.manager import RunManager
@@ -83,6 +87,7 @@ async def start(
         project_id=workspace.project.id,
         root=workspace.root,
         protected=protected_files(workspace.root, workspace.settings),
+        settings=workspace.settings.review,
         events=events,
         snapshots=snapshots,
         texts=ChangeTexts(snapshots.repo, workspace.paths.diffs),
@@ -108,7 +113,8 @@ def setup(server: DevFactoryServer) -> None:
     pending_refresh: dict[str, asyncio.TimerHandle] = {}
 
     async def on_document(event: DocumentEvent) -> None:
-        """Re-map diagnostics as the user edits (debounced)."""
+        """Follow the user's text (an undone hunk is proposed again) and re-map diagnostics as
+        the user edits (debounced)."""
         if event.path is None or event.kind is DocumentEventKind.CLOSED:
             return
         if (service := await server.find(ReviewService)) is None:
@@ -117,18 +123,17 @@ def setup(server: DevFactoryServer) -> None:
             rel = event.path.relative_to(service.root).as_posix()
         except ValueError:
             return
+        following = TextFollower(service)
         if event.kind is DocumentEventKind.CHANGED:
             if (handle := pending_refresh.pop(rel, None)) is not None:
                 handle.cancel()
             loop = asyncio.get_running_loop()
             pending_refresh[rel] = loop.call_later(
                 DIAGNOSTICS_DEBOUNCE_S,
-                lambda: server.run_task(
-                    service.refresh_diagnostics(rel), name=f"diagnostics {rel}"
-                ),
+                lambda: server.run_task(following.document_changed(rel), name=f"diagnostics {rel}"),
             )
             return
-        await service.refresh_diagnostics(rel)
+        await following.document_changed(rel)
 
     server.document_listeners.append(on_document)
 
@@ -198,6 +203,10 @@ def setup(server: DevFactoryServer) -> None:
 
     async def feedback() -> Feedback:
         return Feedback(await server.need(ReviewService))
+
+    @rpc.request(server, Requests.CHANGES_RESOLVE)
+    async def resolve(params: ChangeResolveParams) -> Change:
+        return await TextFollower(await server.need(ReviewService)).resolve(params.change_id)
 
     @rpc.request(server, Requests.CHANGES_COMMENT)
     async def comment(params: ChangeCommentParams) -> ReviewComment:

@@ -4,6 +4,7 @@ Provides the ``RunManager``, wired to what runs work with: events, snapshots and
 and when this daemon has them, command execution, the index's search and review (the
 proposals port). Starting it recovers the runs of a daemon that died before anything else
 sees them, then starts the queued ones.
+A working run shows as LSP work-done progress (``runs/progress.py``).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from ..review.service import ReviewService
 from ..runs.context import RunContext
 from ..runs.manager import RunManager
 from ..runs.ports import NoProposals
+from ..runs.progress import RunProgress
 from ..workspace.snapshots import SnapshotService
 from ..workspace.worktrees import WorktreeManager
 
@@ -75,9 +77,12 @@ async def start(
     )
     await manager.recover()
     events.foreign_listeners.append(manager.on_foreign_event)
+    progress = RunProgress(server, lambda work, name: server.run_task(work, name=name))
+    unsubscribe = events.subscribe(progress.on_event)
     server.run_task(manager.schedule(), name="schedule")
     yield manager
     await manager.shutdown()
+    unsubscribe()
 
 
 def setup(server: DevFactoryServer) -> None:

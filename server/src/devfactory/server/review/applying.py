@@ -10,7 +10,7 @@ on the way or a path edited in the database is refused, never written through.
 from __future__ import annotations
 
 import stat
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 
 from lsprotocol import types
@@ -27,6 +27,9 @@ from .texts import MAX_REVIEW_BYTES
 Contents = Callable[[Change], Awaitable[tuple[bytes | None, bytes | None]]]
 """(base, proposal) bytes of a change."""
 
+Merger = Callable[[str, str], str]
+"""(the file as it is now, the whole proposal) -> the file to write."""
+
 
 class ApplyOutcome:
     """What happened to one change in an approve request."""
@@ -39,12 +42,22 @@ class ApplyOutcome:
 class Applier:
     """Writes approved changes into the workspace ``tree``."""
 
-    def __init__(self, tree: SafeTree, root: Path, editor: Editor, contents: Contents) -> None:
+    def __init__(
+        self,
+        tree: SafeTree,
+        root: Path,
+        editor: Editor,
+        contents: Contents,
+        mergers: Mapping[str, Merger] | None = None,
+    ) -> None:
         self.tree = tree
         self.root = root
         """The workspace as the editor names it (URIs of open documents)."""
         self.editor = editor
         self.contents = contents
+        self.mergers = dict(mergers or {})
+        """Files whose whole proposal merges into the edited file by a rule of their own
+        instead of three-way (CHANGELOG_AI.md: entries of several runs)."""
 
     async def apply(self, change: Change, chosen: set[int]) -> ApplyOutcome:
         """Write the ``chosen`` hunks (with those applied before) into the user's file."""
@@ -80,6 +93,13 @@ class Applier:
             return ApplyOutcome(ChangeStatus.STALE, "the file already has this content")
         if current is None and expected is not None:
             return ApplyOutcome(ChangeStatus.STALE, "the file no longer exists")
+        merger = self.mergers.get(rel)
+        whole = previously | chosen == {h.index for h in change.hunks}
+        if current is not None and current != expected and merger is not None and whole:
+            merged_text = merger(as_text(current), as_text(target)).encode()
+            if merged_text == current:
+                return ApplyOutcome(ChangeStatus.STALE, "the file already has this content")
+            return await self._write(rel, current, merged_text, open_text is not None)
         if current is not None and current != expected:
             if is_binary(current) or is_binary(target):
                 return ApplyOutcome(

@@ -1,9 +1,10 @@
 """Proposed hunks as LSP diagnostics and code actions, in any editor with no plugin.
 
-Each open hunk of a proposed change becomes an Information diagnostic (source
-``devfactory``) on the lines it would change in the user's file — mapped through any edits
-the user made since the run started. Code actions on those lines approve or reject the hunk
-or the whole run, or show the diff.
+Each open hunk of a proposed change becomes a diagnostic (source ``devfactory``; a Hint by
+default, so proposals stay out of the Problems panel: the ``review.diagnostics`` setting) on
+the lines it would change in the user's file — mapped through any edits the user made since
+the run started. Code actions on those lines approve or reject the hunk or the whole run, or
+show the diff, whatever the setting.
 
 Pure functions of the proposals and the user's text; the review service gathers both.
 """
@@ -77,12 +78,24 @@ def describe(site: HunkSite) -> str:
     )
 
 
-def to_lsp_diagnostics(sites: list[HunkSite]) -> list[types.Diagnostic]:
+SEVERITIES = {
+    "hint": types.DiagnosticSeverity.Hint,
+    "information": types.DiagnosticSeverity.Information,
+}
+"""``review.diagnostics`` -> the severity published (``off``: none)."""
+
+
+def to_lsp_diagnostics(
+    sites: list[HunkSite], severity: types.DiagnosticSeverity | None
+) -> list[types.Diagnostic]:
+    """The diagnostics to publish (none when the setting is ``off``: ``severity`` None)."""
+    if severity is None:
+        return []
     return [
         types.Diagnostic(
             range=site.range,
             message=describe(site),
-            severity=types.DiagnosticSeverity.Information,
+            severity=severity,
             source=SOURCE,
             code=f"change-{site.change.id}" + (f"-hunk-{site.hunk.index}" if site.hunk else ""),
             data={
@@ -101,7 +114,9 @@ def _overlaps(a: types.Range, b: types.Range) -> bool:
     return (a.start.line < b_end and b.start.line < a_end) or a.start.line == b.start.line
 
 
-def to_lsp_code_actions(sites: list[HunkSite], selection: types.Range) -> list[types.CodeAction]:
+def to_lsp_code_actions(
+    sites: list[HunkSite], selection: types.Range, severity: types.DiagnosticSeverity | None
+) -> list[types.CodeAction]:
     actions: list[types.CodeAction] = []
     runs_seen: set[int] = set()
     for site in sites:
@@ -110,11 +125,12 @@ def to_lsp_code_actions(sites: list[HunkSite], selection: types.Range) -> list[t
         change = site.change
         hunk_args: list[object] = [change.id] if site.hunk is None else [change.id, site.hunk.index]
         label = "this hunk" if site.hunk is not None else f"this {change.action.value}"
-        diagnostic = types.Diagnostic(
-            range=site.range,
-            message=describe(site),
-            source=SOURCE,
-            severity=types.DiagnosticSeverity.Information,
+        diagnostic = (
+            None
+            if severity is None
+            else types.Diagnostic(
+                range=site.range, message=describe(site), source=SOURCE, severity=severity
+            )
         )
         actions += [
             _action(f"Approve {label}", Commands.APPROVE, hunk_args, diagnostic, preferred=True),

@@ -25,11 +25,11 @@ from devfactory.storage.clock import now_iso
 
 from ..errors import InvalidParams, InvalidState, NotFound
 from ..safefs import FileTooLarge, PathRefused
+from . import changelog
+from .changelog import CHANGELOG
+from .files import as_text
 from .service import ReviewService
 from .texts import MAX_REVIEW_BYTES
-
-CHANGELOG = "CHANGELOG_AI.md"
-CHANGELOG_HEADER = "# AI changelog\n\nChanges made by DevFactory runs, newest first.\n"
 
 
 class RunControl(Protocol):
@@ -114,7 +114,7 @@ class Feedback:
     async def propose_changelog(
         self, run: Run, base_commit: str, summary: str, files: list[str]
     ) -> None:
-        """Prepend an entry to CHANGELOG_AI.md in the run's worktree and propose it."""
+        """Put the run's entry on top of CHANGELOG_AI.md in its worktree and propose it."""
         if not run.worktree_path or not files:
             return
         worktree = self.review.worktree(run)
@@ -123,17 +123,15 @@ class Feedback:
         except (PathRefused, FileTooLarge) as exc:
             await self.review.not_proposed(run, None, str(exc))
             return
-        existing = CHANGELOG_HEADER if current is None else current.decode("utf-8", "replace")
-        head, _, rest = existing.partition("\n\n## ")
         file_lines = "\n".join(f"- `{f}`" for f in files)
         entry = (
             f"## Run {run.id}: {run.title}\n\n"
             f"- Date: {now_iso()[:10]}\n- Agent: {run.agent.value} ({run.provider})\n\n"
             f"{summary.strip()}\n\nFiles:\n{file_lines}\n"
         )
-        body = f"{head}\n\n{entry}" + (f"\n## {rest}" if rest else "")
+        body = changelog.with_entry(None if current is None else as_text(current), entry)
         try:
-            worktree.write(CHANGELOG, (body if body.endswith("\n") else body + "\n").encode())
+            worktree.write(CHANGELOG, body.encode())
         except PathRefused as exc:  # a link appeared since the read
             await self.review.not_proposed(run, None, str(exc))
             return

@@ -9,6 +9,8 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable, Sequence
 
+import msgspec
+
 from devfactory.protocol.changes import Hunk
 from devfactory.protocol.enums import ChangeStatus
 
@@ -76,6 +78,44 @@ def apply_hunks(before: str, after: str, chosen: Iterable[int]) -> str:
     return "".join(out)
 
 
+def hunks_in_text(before: str, after: str, applied: Iterable[int], current: str) -> dict[int, bool]:
+    """Which version of each hunk ``current`` holds where the hunk belongs: True for the new
+    lines, False for the old ones. ``applied`` names the hunks the file was given; a hunk whose
+    place cannot be told (the user edited around it) or that holds neither is left out."""
+    taken = set(applied)
+    a, b = split_lines(before), split_lines(after)
+    expected: list[str] = []
+    regions: dict[int, tuple[int, int, list[str], list[str]]] = {}
+    index = 0
+    for tag, i1, i2, j1, j2 in opcodes(a, b):
+        if tag == "equal":
+            expected += a[i1:i2]
+            continue
+        start = len(expected)
+        expected += b[j1:j2] if index in taken else a[i1:i2]
+        regions[index] = (start, len(expected), a[i1:i2], b[j1:j2])
+        index += 1
+    lines = split_lines(current)
+    matched = {
+        i1 + k: j1 + k
+        for tag, i1, i2, j1, _ in opcodes(expected, lines)
+        if tag == "equal"
+        for k in range(i2 - i1)
+    }
+    found: dict[int, bool] = {}
+    for hunk, (start, end, old, new) in regions.items():
+        first = 0 if start == 0 else matched.get(start - 1, -2) + 1
+        last = len(lines) if end == len(expected) else matched.get(end, -1)
+        if first < 0 or last < first:
+            continue
+        held = lines[first:last]
+        if held == new:
+            found[hunk] = True
+        elif held == old:
+            found[hunk] = False
+    return found
+
+
 def map_line(before: str, current: str, line: int) -> int:
     """Where 0-based ``line`` of ``before`` is in ``current`` (the user may have edited)."""
     if before == current:
@@ -95,3 +135,8 @@ def decided(hunks: Sequence[Hunk]) -> ChangeStatus | None:
     if ChangeStatus.APPLIED in statuses:
         return ChangeStatus.APPLIED
     return ChangeStatus.REJECTED
+
+
+def with_status(hunk: Hunk, status: ChangeStatus) -> Hunk:
+    """The same hunk in another state."""
+    return msgspec.structs.replace(hunk, status=status)

@@ -30,7 +30,6 @@ from devfactory.protocol.changes import (
     ChangeDiff,
     ChangeProposedNotification,
     ChangesListParams,
-    Hunk,
 )
 from devfactory.protocol.enums import (
     ChangeAction,
@@ -48,14 +47,17 @@ from ..errors import InvalidParams, InvalidState, NotFound
 from ..runs.lookup import project_run
 from ..safefs import FileTooLarge, PathRefused, SafeTree, shown
 from ..wording import plural
+from . import changelog
 from . import hunks as hunkmath
 from .applying import Applier, ApplyOutcome
-from .diagnostics import HunkSite, sites_of, to_lsp_code_actions, to_lsp_diagnostics
+from .changelog import CHANGELOG
+from .diagnostics import SEVERITIES, HunkSite, sites_of, to_lsp_code_actions, to_lsp_diagnostics
 from .editor import Editor
 from .files import as_text, is_binary, sha256
 from .texts import GITLINK_MODE, LINK_MODE, MAX_REVIEW_BYTES, ChangeTexts
 
 if TYPE_CHECKING:
+    from devfactory.protocol.settings import ReviewSettings
     from devfactory.storage import Store
 
     from ..events.bus import EventBus
@@ -76,6 +78,7 @@ class ReviewService:
         project_id: int,
         root: Path,
         protected: frozenset[str],
+        settings: ReviewSettings,
         events: EventBus,
         snapshots: SnapshotService,
         texts: ChangeTexts,
@@ -91,11 +94,13 @@ class ReviewService:
         self.texts = texts
         self.editor = editor
         self.notify = notify
+        self.severity = SEVERITIES.get(settings.diagnostics)
+        """Of the diagnostic on each proposed hunk (None: the setting is off)."""
         self.protected = protected
         """The files that configure DevFactory: never proposed, never applied."""
         self.tree = SafeTree(root, self.protected)
         """The user's workspace, as approvals write it."""
-        self.applier = Applier(self.tree, root, editor, self.contents)
+        self.applier = Applier(self.tree, root, editor, self.contents, {CHANGELOG: changelog.merge})
 
     # -- proposing -----------------------------------------------------------------------------
 
@@ -280,12 +285,12 @@ class ReviewService:
                 raise InvalidState(f"change {change.id} is already {change.status.value}")
         return changes
 
-    def _deciding(self) -> contextlib.AbstractAsyncContextManager[None]:
+    def deciding(self) -> contextlib.AbstractAsyncContextManager[None]:
         """One decision at a time per workspace, across daemons; targets are read inside."""
         return self.snapshots.writing.hold()
 
     async def reject(self, params: ChangeDecisionParams) -> ChangeDecisionResult:
-        async with self._deciding():
+        async with self.deciding():
             return await self._reject(params)
 
     async def _reject(self, params: ChangeDecisionParams) -> ChangeDecisionResult:
@@ -296,20 +301,20 @@ class ReviewService:
             hunk_list = [
                 h
                 if h.index not in chosen or h.status is not OPEN
-                else _with_status(h, ChangeStatus.REJECTED)
+                else hunkmath.with_status(h, ChangeStatus.REJECTED)
                 for h in change.hunks
             ]
             status = hunkmath.decided(hunk_list) if hunk_list else ChangeStatus.REJECTED
             updated = await self.store.changes.set_status(
                 change.id, status or change.status, reason=params.comment, hunks=hunk_list
             )
-            await self._event(EventType.CHANGE_REJECTED, updated, sorted(chosen), params.comment)
+            await self.event(EventType.CHANGE_REJECTED, updated, sorted(chosen), params.comment)
             result.append(updated)
         await self._refresh_paths(c.path for c in changes)
         return ChangeDecisionResult(changes=result)
 
     async def approve(self, params: ChangeDecisionParams) -> ChangeDecisionResult:
-        async with self._deciding():
+        async with self.deciding():
             return await self._approve(params)
 
     async def _approve(self, params: ChangeDecisionParams) -> ChangeDecisionResult:
@@ -328,7 +333,7 @@ class ReviewService:
         conflicts: list[int] = []
         for change in changes:
             chosen = self._chosen(change, params.hunks)
-            await self._event(EventType.CHANGE_APPROVED, change, sorted(chosen), params.comment)
+            await self.event(EventType.CHANGE_APPROVED, change, sorted(chosen), params.comment)
             try:
                 outcome = await self.applier.apply(change, chosen)
             except (PathRefused, FileTooLarge) as exc:
@@ -366,22 +371,20 @@ class ReviewService:
     ) -> Change:
         if outcome.status is ChangeStatus.APPLIED:
             hunk_list = [
-                _with_status(h, ChangeStatus.APPLIED) if h.index in chosen else h
+                hunkmath.with_status(h, ChangeStatus.APPLIED) if h.index in chosen else h
                 for h in change.hunks
             ]
             status = hunkmath.decided(hunk_list) if hunk_list else ChangeStatus.APPLIED
             updated = await self.store.changes.set_status(
                 change.id, status or OPEN, hunks=hunk_list
             )
-            await self._event(EventType.CHANGE_APPLIED, updated, sorted(chosen), None)
+            await self.event(EventType.CHANGE_APPLIED, updated, sorted(chosen), None)
         else:
             updated = await self.store.changes.set_status(
                 change.id, outcome.status, reason=outcome.reason
             )
             if outcome.status is ChangeStatus.CONFLICT:
-                await self._event(
-                    EventType.CHANGE_CONFLICT, updated, sorted(chosen), outcome.reason
-                )
+                await self.event(EventType.CHANGE_CONFLICT, updated, sorted(chosen), outcome.reason)
         return updated
 
     async def _set_status(self, change: Change, status: ChangeStatus, reason: str) -> Change:
@@ -389,7 +392,7 @@ class ReviewService:
         await self.refresh_diagnostics(change.path)
         return updated
 
-    async def _event(
+    async def event(
         self, type: EventType, change: Change, hunk_ids: list[int], reason: str | None
     ) -> None:
         verb = type.value.removeprefix("change_")
@@ -414,14 +417,15 @@ class ReviewService:
             await self.refresh_diagnostics(path)
 
     async def refresh_diagnostics(self, path: str) -> None:
-        self.editor.publish(self.root / path, to_lsp_diagnostics(await self.hunk_sites(path)))
+        sites = await self.hunk_sites(path)
+        self.editor.publish(self.root / path, to_lsp_diagnostics(sites, self.severity))
 
     async def hunk_sites(self, path: str) -> list[HunkSite]:
         """Where each open hunk of ``path`` sits in the user's current text."""
         changes = await self.store.changes.list(
             self.project_id, path=path, status=ChangeStatus.PROPOSED
         )
-        if not changes or (current := self._current_text(path)) is None:
+        if not changes or (current := self.current_text(path)) is None:
             return []
         titles: dict[int, str] = {}
         sites = []
@@ -433,7 +437,7 @@ class ReviewService:
             sites += sites_of(change, before_text, current, titles[change.run_id])
         return sites
 
-    def _current_text(self, path: str) -> str | None:
+    def current_text(self, path: str) -> str | None:
         """The user's text of ``path``: the open buffer, else the file (None: nothing to point
         at, as a created file without a document yet, or a file an apply would refuse too)."""
         current = self.editor.open_text(self.root / path)
@@ -446,16 +450,4 @@ class ReviewService:
         return None if data is None else data.decode("utf-8", "replace")
 
     async def code_actions(self, path: str, selection: types.Range) -> list[types.CodeAction]:
-        return to_lsp_code_actions(await self.hunk_sites(path), selection)
-
-
-def _with_status(hunk: Hunk, status: ChangeStatus) -> Hunk:
-    return Hunk(
-        index=hunk.index,
-        old_start=hunk.old_start,
-        old_lines=hunk.old_lines,
-        new_start=hunk.new_start,
-        new_lines=hunk.new_lines,
-        header=hunk.header,
-        status=status,
-    )
+        return to_lsp_code_actions(await self.hunk_sites(path), selection, self.severity)

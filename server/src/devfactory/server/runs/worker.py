@@ -205,11 +205,14 @@ class RunWorker:
         try:
             provider = await self._provider(run)  # a misconfigured provider fails before any work
             worktree, base = await self._prepare(run)
+            iteration = run.metadata.iteration
+            # A later iteration's instructions are the review feedback: the console shows them.
+            feedback = run.metadata.followup if iteration > 1 else None
             await self.emit(
                 EventType.USER_PROMPT,
-                "Task",
-                UserPrompt(prompt=run.prompt, iteration=run.metadata.iteration),
-                message=run.prompt,
+                f"Review feedback (iteration {iteration})" if feedback else "Task",
+                UserPrompt(prompt=run.prompt, iteration=iteration),
+                message=feedback or run.prompt,
             )
             if isinstance(provider, AutonomousProvider):
                 result = await self._work_autonomously(run, provider, worktree)

@@ -1,0 +1,157 @@
+/**
+ * Review commands: approve / reject / diff of proposed changes (from the Runs view, a CodeLens,
+ * a hover or the diff editor's title), conflicts (the merge editor, then Mark Resolved),
+ * comments on proposed lines, and the run-level loop:
+ * Request Changes, Submit Review, Commit and Push (refused by the daemon until a review
+ * approved the run; the warning says why and offers the review).
+ */
+import * as vscode from 'vscode';
+import {
+  ChangeStatus,
+  type ChangeDecisionParams,
+  type ChangeDecisionResult,
+  ErrorCodes,
+  type GitPushResult,
+  Requests,
+  ReviewDecision,
+  type RunReview,
+} from '../generated/protocol';
+import { diffTarget } from '../review/diff';
+import type { RunsNode } from '../views/runsTree';
+import { pickRun, type RunArg } from './runs';
+import { registerCommand, type Services } from './services';
+
+/** A change as commands receive it: an id, a Runs view node, or a diff editor's resource. */
+type ChangeArg = RunsNode | number | vscode.Uri;
+
+export function registerReviewCommands(s: Services): vscode.Disposable[] {
+  return [
+    registerCommand('approveChange', (arg: ChangeArg, hunk?: unknown) => decide(s, Requests.CHANGES_APPROVE, changeParams(arg, hunk))),
+    registerCommand('rejectChange', (arg: ChangeArg, hunk?: unknown) => decide(s, Requests.CHANGES_REJECT, changeParams(arg, hunk))),
+    registerCommand('approveAll', async (arg: RunArg) => {
+      const runId = await pickRun(s, arg, undefined, 'Approve every proposed change of which run?');
+      return runId === undefined ? undefined : decide(s, Requests.CHANGES_APPROVE, { runId });
+    }),
+    registerCommand('rejectAll', async (arg: RunArg) => {
+      const runId = await pickRun(s, arg, undefined, 'Reject every proposed change of which run?');
+      return runId === undefined ? undefined : decide(s, Requests.CHANGES_REJECT, { runId });
+    }),
+    registerCommand('openDiff', (arg: ChangeArg) => s.diffs.open(changeIdOf(arg))),
+    registerCommand('resolveConflict', (arg: ChangeArg) => s.diffs.openMerge(changeIdOf(arg))),
+    registerCommand('markResolved', async (arg: ChangeArg) => {
+      const change = await s.client.request(Requests.CHANGES_RESOLVE, { changeId: changeIdOf(arg) });
+      s.store.applyChange(change);
+      const kept = change.hunks.filter((h) => h.status === ChangeStatus.REJECTED).length;
+      void vscode.window.showInformationMessage(
+        `DevFactory: ${change.path} resolved${kept ? ` (${kept} hunk${kept === 1 ? '' : 's'} kept as yours)` : ''}.`,
+      );
+      return change;
+    }),
+    registerCommand('addComment', (reply: vscode.CommentReply) => s.comments.add(reply)),
+    registerCommand('resolveComments', (thread: vscode.CommentThread) => s.comments.resolve(thread)),
+    registerCommand('requestChanges', (arg: RunArg, note?: string) => requestChanges(s, arg, note)),
+    registerCommand('submitReview', (arg: RunArg, decision?: ReviewDecision, notes?: string) => submitReview(s, arg, decision, notes)),
+    registerCommand('commitRun', async (arg: RunArg, message?: string) => {
+      const runId = await pickRun(s, arg, undefined, 'Commit the worktree of which run?');
+      const text =
+        runId === undefined || message !== undefined
+          ? message
+          : await vscode.window.showInputBox({ title: `Commit run #${runId}`, prompt: "Commit message (empty: the run's title and summary)", ignoreFocusOut: true });
+      if (runId === undefined || text === undefined) return undefined;
+      const result = await s.client.request(Requests.GIT_COMMIT, { runId, message: text.trim() || null });
+      void vscode.window.showInformationMessage(`DevFactory: committed ${result.commitSha.slice(0, 12)} on ${result.branch}.`);
+      return result;
+    }),
+    registerCommand('pushRun', (arg: RunArg, remote?: string) => pushRun(s, arg, remote)),
+  ];
+}
+
+function changeIdOf(arg: ChangeArg): number {
+  if (typeof arg === 'number') return arg;
+  if (arg instanceof vscode.Uri) {
+    const target = diffTarget(arg);
+    if (!target) throw new Error(`${arg.toString()} is not a proposed change`);
+    return target.changeId;
+  }
+  if (arg && 'changeId' in arg) return arg.changeId;
+  throw new Error('which change? Run this from a change in the Runs view, a CodeLens or a diff');
+}
+
+/** `hunk` is a hunk index from a CodeLens; menus pass other things there (the editor group). */
+function changeParams(arg: ChangeArg, hunk?: unknown): ChangeDecisionParams {
+  const changeId = changeIdOf(arg);
+  return typeof hunk === 'number' ? { changeIds: [changeId], hunks: [hunk] } : { changeIds: [changeId] };
+}
+
+async function decide(
+  s: Services,
+  method: typeof Requests.CHANGES_APPROVE | typeof Requests.CHANGES_REJECT,
+  params: ChangeDecisionParams,
+): Promise<ChangeDecisionResult> {
+  const result = await s.client.request(method, params);
+  s.store.applyChanges(result.changes);
+  if (result.conflicts.length) {
+    const paths = result.changes.filter((c) => result.conflicts.includes(c.id)).map((c) => c.path);
+    const message = `DevFactory: ${paths.join(', ')} changed since the run proposed it; nothing was written. Resolve it in the merge editor, then Mark Resolved.`;
+    void vscode.window.showWarningMessage(message, 'Resolve').then((choice) => {
+      if (choice === 'Resolve') void vscode.commands.executeCommand('devfactory.resolveConflict', result.conflicts[0]);
+    });
+  }
+  return result;
+}
+
+async function requestChanges(s: Services, arg: RunArg, given?: string): Promise<number | undefined> {
+  const runId = await pickRun(s, arg, undefined, 'Request changes of which run?');
+  if (runId === undefined) return undefined;
+  const { comments } = await s.client.request(Requests.CHANGES_COMMENTS, { runId });
+  const count = `${comments.length} open comment${comments.length === 1 ? '' : 's'}`;
+  const note =
+    given ??
+    (await vscode.window.showInputBox({
+      title: `Request changes of run #${runId} (${count})`,
+      prompt: comments.length ? 'A note for the run besides the comments (optional)' : 'What should the run change? (no comments yet)',
+      ignoreFocusOut: true,
+    }));
+  if (note === undefined) return undefined;
+  const run = await s.client.request(Requests.CHANGES_REQUEST_CHANGES, { runId, note: note.trim() || null });
+  s.store.applyRun(run);
+  s.comments.markResolved(comments.map((c) => c.id));
+  void vscode.window.showInformationMessage(`DevFactory: run #${runId} got ${count}${note.trim() ? ' and your note' : ''}; it works on them now.`);
+  await s.consoles.open(runId);
+  return runId;
+}
+
+const DECISIONS: { decision: ReviewDecision; label: string; detail: string }[] = [
+  { decision: ReviewDecision.APPROVED, label: '$(check) Approve', detail: 'The run is good: its branch may be pushed.' },
+  { decision: ReviewDecision.REJECTED, label: '$(close) Reject', detail: 'The run should not be published.' },
+  { decision: ReviewDecision.COMMENTED, label: '$(comment) Comment', detail: 'Notes only, no verdict.' },
+];
+
+async function submitReview(s: Services, arg: RunArg, given?: ReviewDecision, givenNotes?: string): Promise<RunReview | undefined> {
+  const runId = await pickRun(s, arg, undefined, 'Review which run?');
+  if (runId === undefined) return undefined;
+  const decision = given ?? (await vscode.window.showQuickPick(DECISIONS, { title: `Review run #${runId}`, ignoreFocusOut: true }))?.decision;
+  if (!decision) return undefined;
+  const notes = givenNotes ?? (await vscode.window.showInputBox({ title: `Review run #${runId}: ${decision}`, prompt: 'Notes (optional)', ignoreFocusOut: true }));
+  if (notes === undefined) return undefined;
+  const review = await s.client.request(Requests.REVIEWS_SUBMIT, { runId, decision, notes });
+  const next = decision === ReviewDecision.APPROVED ? ' Push publishes its branch.' : '';
+  void vscode.window.showInformationMessage(`DevFactory: run #${runId} reviewed: ${decision}.${next}`);
+  return review;
+}
+
+async function pushRun(s: Services, arg: RunArg, remote?: string): Promise<GitPushResult | undefined> {
+  const runId = await pickRun(s, arg, undefined, "Push which run's branch?");
+  if (runId === undefined) return undefined;
+  try {
+    const result = await s.client.request(Requests.GIT_PUSH, { runId, remote: remote ?? 'origin' });
+    void vscode.window.showInformationMessage(`DevFactory: pushed ${result.branch} to ${result.remote}.`);
+    return result;
+  } catch (error) {
+    if ((error as { code?: number }).code !== ErrorCodes.REFUSED) throw error;
+    void vscode.window.showWarningMessage(`DevFactory: ${(error as Error).message}`, 'Submit Review').then((choice) => {
+      if (choice === 'Submit Review') void vscode.commands.executeCommand('devfactory.submitReview', runId);
+    });
+    return undefined;
+  }
+}

@@ -1,0 +1,141 @@
+/**
+ * Review where you look: each proposed hunk of a visible file is drawn in the editor. The
+ * lines it replaces get the diff editor's removed-line background, and what the run proposes
+ * for each of them follows the line in ghost text (model/hunks.ts: inlineRows). Hovering a
+ * hunk shows its proposed lines whole, with Approve, Reject and Diff links; the CodeLens above
+ * it offers the same. The proposed text comes from devfactory/changes/diff, cached per change.
+ */
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { type Change, Requests } from '../generated/protocol';
+import type { DaemonApi } from '../model/daemonApi';
+import { hunkPlaces, inlineRows, parseHunkCode } from '../model/hunks';
+import type { RunStore } from '../model/runStore';
+import { inlineReviewEnabled } from '../settings';
+
+const REFRESH_MS = 50;
+const COMMANDS = ['devfactory.approveChange', 'devfactory.rejectChange', 'devfactory.openDiff'];
+
+/** What one editor shows for one hunk (tests read it). */
+export interface InlineHunk {
+  changeId: number;
+  hunk: number;
+  rows: { line: number; removed: boolean; text: string }[];
+  hover: string;
+}
+
+/** The line of each hunk of a change the daemon's diagnostics give (mapped through the user's edits). */
+export function mappedLines(uri: vscode.Uri, changeId: number): Map<number, number> {
+  const mapped = new Map<number, number>();
+  for (const diagnostic of vscode.languages.getDiagnostics(uri)) {
+    const code = typeof diagnostic.code === 'object' ? diagnostic.code.value : diagnostic.code;
+    const named = diagnostic.source === 'devfactory' ? parseHunkCode(code) : undefined;
+    if (named?.changeId === changeId) mapped.set(named.hunk, diagnostic.range.start.line);
+  }
+  return mapped;
+}
+
+export class InlineProposals implements vscode.Disposable {
+  private readonly removed = vscode.window.createTextEditorDecorationType({
+    isWholeLine: true,
+    backgroundColor: new vscode.ThemeColor('diffEditor.removedLineBackground'),
+    overviewRulerColor: new vscode.ThemeColor('editorOverviewRuler.deletedForeground'),
+    overviewRulerLane: vscode.OverviewRulerLane.Left,
+  });
+  private readonly proposed = vscode.window.createTextEditorDecorationType({
+    after: { color: new vscode.ThemeColor('gitDecoration.addedResourceForeground'), fontStyle: 'italic', margin: '0 0 0 3ch' },
+    overviewRulerColor: new vscode.ThemeColor('editorOverviewRuler.addedForeground'),
+    overviewRulerLane: vscode.OverviewRulerLane.Left,
+  });
+  /** Proposed file lines by change, keyed with the change's updatedAt (a re-proposal differs). */
+  private readonly texts = new Map<number, { updatedAt: string; lines: Promise<string[]> }>();
+  private readonly shown = new Map<string, InlineHunk[]>();
+  private readonly subscriptions: vscode.Disposable[];
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly api: DaemonApi,
+    private readonly store: RunStore,
+    private readonly root: vscode.Uri,
+  ) {
+    this.subscriptions = [
+      store.onDidChange(() => this.schedule()),
+      vscode.window.onDidChangeVisibleTextEditors(() => this.schedule()),
+      vscode.languages.onDidChangeDiagnostics(() => this.schedule()),
+      vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('devfactory.review.inline') && this.schedule()),
+    ];
+    this.schedule();
+  }
+
+  /** What the editor of `uri` shows inline right now. */
+  rendered(uri: vscode.Uri): InlineHunk[] {
+    return this.shown.get(uri.toString()) ?? [];
+  }
+
+  /** Redraw every visible editor (at most every REFRESH_MS). */
+  schedule(): void {
+    if (this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      for (const editor of vscode.window.visibleTextEditors) void this.render(editor).catch(() => undefined);
+    }, REFRESH_MS);
+  }
+
+  private async render(editor: vscode.TextEditor): Promise<void> {
+    const { document } = editor;
+    const relative = path.relative(this.root.fsPath, document.uri.fsPath).split(path.sep).join('/');
+    const changes = document.uri.scheme === 'file' && !relative.startsWith('..') && inlineReviewEnabled() ? this.store.proposedAt(relative) : [];
+    const hunks = (await Promise.all(changes.map((change) => this.hunksOf(document, change)))).flat();
+    const removed: vscode.DecorationOptions[] = [];
+    const proposed: vscode.DecorationOptions[] = [];
+    for (const item of hunks) {
+      const hoverMessage = new vscode.MarkdownString(item.hover, true);
+      hoverMessage.isTrusted = { enabledCommands: COMMANDS };
+      for (const row of item.rows) {
+        const range = document.lineAt(row.line).range;
+        // One hover per row: on the removed line, else on the proposed text.
+        if (row.removed) removed.push({ range, hoverMessage });
+        if (row.text) {
+          const after = { contentText: `⇢ ${row.text}` };
+          proposed.push({ range: new vscode.Range(range.end, range.end), hoverMessage: row.removed ? undefined : hoverMessage, renderOptions: { after } });
+        }
+      }
+    }
+    editor.setDecorations(this.removed, removed);
+    editor.setDecorations(this.proposed, proposed);
+    this.shown.set(document.uri.toString(), hunks);
+  }
+
+  private async hunksOf(document: vscode.TextDocument, change: Change): Promise<InlineHunk[]> {
+    const lines = await this.proposal(change);
+    return hunkPlaces(change, document.lineCount, mappedLines(document.uri, change.id)).map((place) => {
+      const { hunk } = place;
+      const added = lines.slice(Math.max(hunk.newStart - 1, 0), Math.max(hunk.newStart - 1, 0) + hunk.newLines);
+      const args = (value: unknown[]) => encodeURIComponent(JSON.stringify(value));
+      const hover = [
+        `**Run #${change.runId} proposes** (hunk ${hunk.index + 1} of ${change.hunks.length}):`,
+        added.length ? `\n\`\`\`${document.languageId}\n${added.join('\n')}\n\`\`\`` : `\n*deletes ${hunk.oldLines} line${hunk.oldLines === 1 ? '' : 's'}*`,
+        `\n[$(check) Approve](command:devfactory.approveChange?${args([change.id, hunk.index])}) · ` +
+          `[$(close) Reject](command:devfactory.rejectChange?${args([change.id, hunk.index])}) · ` +
+          `[$(diff) Diff](command:devfactory.openDiff?${args([change.id])})`,
+      ].join('\n');
+      return { changeId: change.id, hunk: hunk.index, rows: inlineRows(place, lines, document.lineCount), hover };
+    });
+  }
+
+  private proposal(change: Change): Promise<string[]> {
+    const cached = this.texts.get(change.id);
+    if (cached?.updatedAt === change.updatedAt) return cached.lines;
+    const lines = this.api.request(Requests.CHANGES_DIFF, { changeId: change.id }).then(({ after }) => (after ?? '').split(/\r?\n/));
+    this.texts.set(change.id, { updatedAt: change.updatedAt, lines });
+    lines.catch(() => this.texts.delete(change.id));
+    return lines;
+  }
+
+  dispose(): void {
+    clearTimeout(this.timer);
+    this.subscriptions.forEach((s) => s.dispose());
+    this.removed.dispose();
+    this.proposed.dispose();
+  }
+}
