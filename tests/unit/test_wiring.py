@@ -4,7 +4,9 @@ answers the one accessor and stops them in reverse."""
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
@@ -191,3 +193,19 @@ def _spawn(coro):
     import asyncio
 
     return asyncio.get_running_loop().create_task(coro)
+
+
+def test_the_architecture_diagram_is_the_wiring():
+    """docs/architecture.md draws who needs whom; it must be what the start() signatures say."""
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "architecture.md").read_text()
+    block = doc.split("%% features:", 1)[1].split("```", 1)[0]
+    drawn = set(re.findall(r"^\s*(\w+) (-->|-\.->) (\w+)$", block, re.M))
+    server = create_server()
+    provider = server.wiring.catalogue
+    wired = {
+        (f.name, "-.->" if need.optional else "-->", provider[need.kind])
+        for f in server.wiring.features
+        for need in f.needs
+        if need.kind in provider
+    }
+    assert drawn == wired
