@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from devfactory.server.app import DevFactoryServer
+from devfactory.server.context import Workspace
 from devfactory.server.errors import Unavailable
 from devfactory.server.features import FEATURES, create_server
 from devfactory.server.wiring import NOT_INITIALIZED, Feature, Wiring, plan
@@ -125,7 +127,7 @@ def test_features_needing_each_other_are_refused():
 
 
 async def test_the_accessor_waits_for_a_feature_and_says_why_one_is_missing(caplog):
-    wiring = Wiring([BUS, INDEX, RUNS], CATALOGUE)
+    wiring = Wiring([BUS, INDEX, RUNS])
     with pytest.raises(Unavailable, match=NOT_INITIALIZED):
         await wiring.get(Runs)
     base = Base()
@@ -144,8 +146,7 @@ async def test_the_accessor_waits_for_a_feature_and_says_why_one_is_missing(capl
 
 
 async def test_a_feature_that_fails_to_start_is_reported_and_its_dependants_skipped(caplog):
-    catalogue = {**CATALOGUE, Bus: "broken"}
-    wiring = Wiring([feature("broken", start_broken), RUNS], catalogue)
+    wiring = Wiring([feature("broken", start_broken), RUNS])
     wiring.open({Base: Base()}, spawn=_spawn)
     with caplog.at_level(logging.WARNING), pytest.raises(Unavailable) as caught:
         await wiring.get(Runs)
@@ -159,7 +160,7 @@ async def test_a_feature_that_fails_to_start_is_reported_and_its_dependants_skip
 
 
 async def test_one_feature_failing_to_stop_does_not_keep_the_others_running(caplog):
-    wiring = Wiring([BUS, feature("stuck", start_stuck_on_stop)], CATALOGUE)
+    wiring = Wiring([BUS, feature("stuck", start_stuck_on_stop)])
     wiring.open({Base: Base()}, spawn=_spawn)
     await wiring.get(Bus)
     await wiring.get(Bus)
@@ -170,8 +171,31 @@ async def test_one_feature_failing_to_stop_does_not_keep_the_others_running(capl
     assert "the stuck feature failed to stop" in caplog.text
 
 
-def test_the_daemon_wires_every_feature_and_skips_those_missing_a_need(caplog):
-    assert [f.name for f in create_server().wiring.features] == [
+async def test_a_feature_whose_need_this_daemon_lacks_is_skipped_when_the_features_start(caplog):
+    wiring = Wiring([INDEX, RUNS], known=[BUS, INDEX, RUNS])
+    wiring.open({Base: Base()}, spawn=_spawn)
+    with caplog.at_level(logging.WARNING), pytest.raises(Unavailable) as caught:
+        await wiring.get(Runs)
+    assert caught.value.message == (
+        "the runs feature did not start: it needs Bus, which the bus feature provides and this"
+        " daemon does not run"
+    )
+    assert "the runs feature is skipped: it needs Bus" in caplog.text
+    assert isinstance(await wiring.get(Index), Index)
+    with pytest.raises(Unavailable, match="^the bus feature is not enabled in this daemon$"):
+        await wiring.get(Bus)
+    await wiring.stop()
+
+
+def planned(features: list[Feature], known: list[Feature]) -> list[Feature]:
+    """The daemon's features in the order they start (what begin() computes)."""
+    catalogue = {f.provides: f.name for f in known if f.provides is not None}
+    return plan(features, [DevFactoryServer, Workspace], catalogue)[0]
+
+
+def test_the_daemon_wires_every_feature_in_dependency_order():
+    wiring = create_server().wiring
+    assert [f.name for f in planned(wiring.chosen, wiring.known)] == [
         "core",
         "events",
         "snapshots",
@@ -181,12 +205,12 @@ def test_the_daemon_wires_every_feature_and_skips_those_missing_a_need(caplog):
         "runs",
         "git",
     ]
-    assert set(FEATURES) == {f.name for f in create_server().wiring.features}
-    with caplog.at_level(logging.WARNING):
-        server = create_server(["index", "runs"])
-    assert [f.name for f in server.wiring.features] == ["core", "index"]
-    assert "the runs feature is skipped: it needs EventBus" in caplog.text
-    assert "devfactory/runs/create" not in server.protocol.fm.features
+    assert set(FEATURES) == {f.name for f in wiring.chosen}
+    server = create_server(["index", "runs"])
+    assert [f.name for f in planned(server.wiring.chosen, server.wiring.known)] == [
+        "core",
+        "index",
+    ]
 
 
 def _spawn(coro):
@@ -200,11 +224,11 @@ def test_the_architecture_diagram_is_the_wiring():
     doc = (Path(__file__).resolve().parents[2] / "docs" / "architecture.md").read_text()
     block = doc.split("%% features:", 1)[1].split("```", 1)[0]
     drawn = set(re.findall(r"^\s*(\w+) (-->|-\.->) (\w+)$", block, re.M))
-    server = create_server()
-    provider = server.wiring.catalogue
+    wiring = create_server().wiring
+    provider = {f.provides: f.name for f in wiring.known if f.provides is not None}
     wired = {
         (f.name, "-.->" if need.optional else "-->", provider[need.kind])
-        for f in server.wiring.features
+        for f in wiring.chosen
         for need in f.needs
         if need.kind in provider
     }

@@ -43,7 +43,7 @@ class DevFactoryServer(LanguageServer):
             converter_factory=converter_factory,
             text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
         )
-        self.wiring = wiring if wiring is not None else Wiring([], {})
+        self.wiring = wiring if wiring is not None else Wiring([])
         """The features this daemon runs and their services (none: a bare server)."""
         self.document_listeners: list[DocumentListener] = []
         """Called on every didOpen/didChange/didSave/didClose (see :mod:`.documents`)."""

@@ -5,18 +5,20 @@ server is built, and may have ``start(...)``, an async generator that builds the
 service once ``initialize`` has opened the workspace. ``start``'s parameters are what it needs,
 by type (``X | None``: used when some feature provides it); what it yields is what it
 provides; the code after its ``yield`` runs on shutdown. From these declarations the wiring
-computes a dependency graph when the server is built: a feature whose requirement nothing
-provides is skipped with a log line (its handlers are not registered), the others start in
+computes a small dependency graph when the features start: a feature whose requirement
+nothing provides is skipped with a log line (its requests answer why), the others start in
 dependency order (catalogue order between independent ones) and stop in reverse.
 
 Features start in the background after the initialize response (``begin``), so the editor is
-not kept waiting; a request that needs a service waits for the feature that provides it
+not kept waiting, and their types are resolved only then (``services`` imports each on first
+use); a request that needs a service waits for the feature that provides it
 (:meth:`Wiring.get`), which is the one accessor every handler uses.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 import types
@@ -56,19 +58,22 @@ class Feature:
 
     @property
     def needs(self) -> list[Need]:
-        if self.start is None:
-            return []
-        hints = typing.get_type_hints(self.start)
-        return [_need(name, hint) for name, hint in hints.items() if name != "return"]
+        return [] if self.start is None else _signature(self.start)[0]
 
     @property
     def provides(self) -> type | None:
         """The type ``start`` yields (None when it yields nothing)."""
-        if self.start is None:
-            return None
-        returned = typing.get_type_hints(self.start).get("return")
-        (kind,) = typing.get_args(returned) or (None,)
-        return None if kind in (None, type(None)) else cast(type, kind)
+        return None if self.start is None else _signature(self.start)[1]
+
+
+@functools.cache
+def _signature(start: Start) -> tuple[list[Need], type | None]:
+    """(what ``start`` needs, what it provides), read from its annotations (which imports the
+    types they name)."""
+    hints = typing.get_type_hints(start)
+    (provided,) = typing.get_args(hints.pop("return", None)) or (None,)
+    needs = [_need(name, hint) for name, hint in hints.items()]
+    return needs, None if provided in (None, type(None)) else cast(type, provided)
 
 
 def _need(parameter: str, hint: Any) -> Need:
@@ -128,12 +133,16 @@ def _in_dependency_order(features: list[Feature]) -> list[Feature]:
 
 
 class Wiring:
-    """The started features of one daemon, and the accessor to their services."""
+    """The features of one daemon, their start and stop, and the accessor to their services."""
 
-    def __init__(self, features: list[Feature], catalogue: dict[type, str]) -> None:
-        self.features = features
-        """The features that run, in start order."""
-        self.catalogue = catalogue
+    def __init__(self, chosen: Sequence[Feature], known: Sequence[Feature] = ()) -> None:
+        self.chosen = list(chosen)
+        """The features this daemon was built with (their handlers are registered)."""
+        self.known = list(known) or self.chosen
+        """Every feature there is, to say which one provides a type this daemon lacks."""
+        self.features: list[Feature] = []
+        """The features that start, in start order (once :meth:`begin` planned them)."""
+        self.catalogue: dict[type, str] = {}
         """Which feature provides each type (every known feature, enabled or not)."""
         self._services: dict[type, object] | None = None
         """What is provided so far; None until initialize opened the workspace."""
@@ -144,21 +153,26 @@ class Wiring:
         self._starting: asyncio.Task[None] | None = None
         self._spawn: SpawnStart | None = None
 
-    @property
-    def opened(self) -> bool:
-        return self._services is not None
-
     def open(self, base: dict[type, object], spawn: SpawnStart) -> None:
         """Initialize opened the workspace: ``base`` is what every feature may ask for."""
         self._services = dict(base)
-        self._started = {f.name: asyncio.Event() for f in self.features}
+        self._started = {f.name: asyncio.Event() for f in self.chosen}
         self._failed = {}
         self._spawn = spawn
 
     def begin(self) -> None:
-        """Start the features in the background (once)."""
-        if self._starting is None and self._spawn is not None:
-            self._starting = self._spawn(self._start_all())
+        """Plan the features and start them in the background (once)."""
+        if self._starting is not None or self._spawn is None or self._services is None:
+            return
+        self.catalogue = {f.provides: f.name for f in self.known if f.provides is not None}
+        self.features, skipped = plan(self.chosen, self._services, self.catalogue)
+        for feature in self.chosen:
+            if feature not in self.features:
+                reason = next(r for r in skipped if r.startswith(f"the {feature.name} feature"))
+                log.warning("%s", reason)
+                self._failed[feature.name] = reason.split(": ", 1)[1]
+                self._started[feature.name].set()
+        self._starting = self._spawn(self._start_all())
 
     def base(self, kind: type[T]) -> T | None:
         """What the daemon itself provided at initialize (no waiting), None before."""
@@ -175,11 +189,11 @@ class Wiring:
             raise Unavailable(NOT_INITIALIZED)
         if kind in self._services:
             return cast(T, self._services[kind])
+        self.begin()
         name = self.catalogue.get(kind)
         if name is None or name not in self._started:
             what = f"the {name} feature is" if name else f"{kind.__name__} is"
             raise Unavailable(f"{what} not enabled in this daemon")
-        self.begin()
         await self._started[name].wait()
         if self._services is None:
             raise Unavailable(NOT_INITIALIZED)  # shut down meanwhile

@@ -3,20 +3,17 @@
 Each feature module has ``setup(server)`` (its handlers) and may have ``start(...)`` (its
 service, built once the workspace is open; see :mod:`..wiring` for how its parameters declare
 what it needs). The order they start in is computed from those declarations, not from this
-list, which only breaks ties and names what exists.
+list, which only breaks ties and names what exists. Feature modules stay light to import: the
+services they name come from :mod:`..services`, which loads each when the features start.
 """
 
 from __future__ import annotations
 
 import importlib
-import logging
 from collections.abc import Iterable
 
 from ..app import DevFactoryServer
-from ..context import Workspace
-from ..wiring import Feature, Wiring, plan
-
-log = logging.getLogger(__name__)
+from ..wiring import Feature, Wiring
 
 #: Every feature, by name. ``core`` (the LSP lifecycle, health) is always on.
 FEATURES: tuple[str, ...] = (
@@ -40,18 +37,15 @@ def create_server(
     features: Iterable[str] | None = None, *, extra: Iterable[Feature] = ()
 ) -> DevFactoryServer:
     """A server with the named features (all of them by default) plus ``extra`` ones (a
-    benchmark's), each wired to what it needs; features whose needs are missing are skipped."""
+    benchmark's). Each is wired to what it needs when the features start; one whose needs
+    are missing is skipped then, with a log line, and its requests answer why."""
     wanted = list(FEATURES) if features is None else ["core", *(n for n in features if n != "core")]
     unknown = [name for name in wanted if name not in FEATURES]
     if unknown:
         raise ValueError(f"unknown feature {unknown[0]!r}; known: {', '.join(FEATURES)}")
     every = [load(name) for name in FEATURES]
-    catalogue = {f.provides: f.name for f in every if f.provides is not None}
     chosen = [f for f in every if f.name in wanted] + list(extra)
-    running, skipped = plan(chosen, (DevFactoryServer, Workspace), catalogue)
-    for reason in skipped:
-        log.warning("%s", reason)
-    server = DevFactoryServer(Wiring(running, catalogue))
-    for feature in running:
+    server = DevFactoryServer(Wiring(chosen, every))
+    for feature in chosen:
         feature.setup(server)
     return server

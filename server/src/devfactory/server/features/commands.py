@@ -24,21 +24,18 @@ from devfactory.protocol.enums import SnapshotType
 from devfactory.protocol.methods import Requests
 from devfactory.protocol.runs import Run
 
-from .. import rpc
+from .. import rpc, services
 from ..app import DevFactoryServer
 from ..context import Workspace
 from ..errors import InvalidParams, InvalidState
-from ..events.bus import EventBus
-from ..execution.service import CommandService
-from ..workspace.snapshots import SnapshotService
 
 
 async def start(
     server: DevFactoryServer,
     workspace: Workspace,
-    events: EventBus,
-    snapshots: SnapshotService | None,
-) -> AsyncIterator[CommandService]:
+    events: services.EventBus,
+    snapshots: services.SnapshotService | None,
+) -> AsyncIterator[services.CommandService]:
     async def pre_command_snapshot(run: Run, description: str) -> object:
         if snapshots is None or run.worktree_path is None:
             raise RuntimeError("snapshots are not available in this daemon")
@@ -46,7 +43,7 @@ async def start(
             SnapshotType.PRE_COMMAND, description, run_id=run.id, worktree=Path(run.worktree_path)
         )
 
-    commands = CommandService(
+    commands = services.CommandService(
         store=workspace.store,
         events=events,
         paths=workspace.paths,
@@ -70,7 +67,7 @@ async def start(
     await commands.close()
 
 
-async def warm_up(commands: CommandService) -> None:
+async def warm_up(commands: services.CommandService) -> None:
     """Probe bubblewrap and the pids cgroup now, not during the first command."""
     await commands.sandbox_info()
     await commands.process_limit()
@@ -91,7 +88,7 @@ def setup(server: DevFactoryServer) -> None:
                 f"run {run.id} has no worktree yet; commands run in a run's worktree, which"
                 " is created when the run starts"
             )
-        commands = await server.need(CommandService)
+        commands = await server.need(services.CommandService)
         outcome = await commands.execute(
             run, params.command, timeout_s=params.timeout_s, origin="user"
         )
@@ -100,9 +97,9 @@ def setup(server: DevFactoryServer) -> None:
     @rpc.request(server, Requests.COMMANDS_LIST)
     async def list_commands(params: CommandListParams) -> CommandList:
         run = await (await server.need(Workspace)).run(params.run_id)
-        commands = await server.need(CommandService)
+        commands = await server.need(services.CommandService)
         return CommandList(executions=await commands.list(run.id))
 
     @rpc.request(server, Requests.COMMANDS_POLICY)
     async def policy(params: NoParams) -> CommandPolicy:
-        return await (await server.need(CommandService)).policy_view()
+        return await (await server.need(services.CommandService)).policy_view()

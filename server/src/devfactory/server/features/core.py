@@ -1,8 +1,8 @@
 """The core feature: the LSP lifecycle, ``devfactory/health`` and ``devfactory/project/info``.
 
 ``initialize`` opens the workspace database, registers the project and answers quickly;
-the features start in the background after the response (:mod:`..wiring`), and requests
-that need one wait for it.
+the features start in the background after the response (:mod:`..wiring`), this one first
+(it detects the project's languages), and requests that need one wait for it.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import asyncio
 import logging
 import platform
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from lsprotocol import types
@@ -21,21 +22,15 @@ from devfactory.protocol.methods import PROTOCOL_VERSION, Requests
 from devfactory.protocol.project import Health, Project, ProviderCheck
 from devfactory.storage import DatabaseError, Store
 
-from .. import documents, rpc
+from .. import documents, rpc, services
 from ..app import DevFactoryServer
 from ..config import load_settings
 from ..context import Workspace
 from ..errors import Unavailable
-from ..execution.sandbox import Sandbox
-from ..execution.service import CommandService
 from ..git.runner import GitError, GitRunner
-from ..index.service import IndexService
 from ..logs import attach_workspace_logging
 from ..paths import StatePaths
 from ..project import registration
-from ..project.files import list_workspace_files
-from ..project.languages import language_stats
-from ..runs.manager import RunManager
 from ..runs.ownership import DaemonLock
 from ..version import __version__
 
@@ -65,40 +60,62 @@ async def open_workspace(root: Path, init_options: object) -> tuple[Workspace, l
     settings, problems = load_settings(root, init_options)
     paths = StatePaths(root)
     paths.ensure()
-    try:
-        store = await Store.open(paths.database)
-    except DatabaseError as exc:
-        raise Unavailable(str(exc)) from None
-    git = GitRunner(root)
-    try:
-        is_repo = await registration.is_git_worktree(git)
-        default_branch, current_branch = (
-            await registration.branches(git) if is_repo else (None, None)
-        )
-    except GitError as exc:
-        await store.close()
-        raise Unavailable(str(exc)) from None
-    project = await store.projects.register(
-        root_path=str(root),
-        name=root.name,
-        slug=registration.slugify(root.name),
-        default_branch=default_branch,
-        current_branch=current_branch,
+    # The database and git at once: both are on the editor's start-up path.
+    store, repository = await asyncio.gather(
+        Store.open(paths.database), registration.inspect(GitRunner(root)), return_exceptions=True
     )
+    if failures := [r for r in (store, repository) if isinstance(r, BaseException)]:
+        if isinstance(store, Store):
+            await store.close()
+        if isinstance(failures[0], DatabaseError | GitError):
+            raise Unavailable(str(failures[0])) from None
+        raise failures[0]
+    assert isinstance(store, Store) and isinstance(repository, registration.Repository)
+    facts = (
+        root.name,
+        registration.slugify(root.name),
+        repository.default_branch,
+        repository.current_branch,
+    )
+    # A restart finds the project as it left it: no write (a commit can wait on the disk).
+    project = await store.projects.by_root(str(root))
+    if project is None or facts != (
+        project.name,
+        project.slug,
+        project.default_branch,
+        project.current_branch,
+    ):
+        name, slug, default_branch, current_branch = facts
+        project = await store.projects.register(
+            root_path=str(root),
+            name=name,
+            slug=slug,
+            default_branch=default_branch,
+            current_branch=current_branch,
+        )
+    if repository.exclude is not None:
+        registration.exclude_state_dir(repository.exclude)
     workspace = Workspace(
         paths=paths,
         settings=settings,
         store=store,
         project=project,
-        is_git_repo=is_repo,
+        is_git_repo=repository.is_worktree,
         daemon=DaemonLock(paths.state / "daemons"),
     )
-    if is_repo:
-        await registration.exclude_state_dir(git)
     return workspace, problems
 
 
+async def start(workspace: Workspace) -> AsyncIterator[Project]:
+    """The project, once its languages are detected (first thing after the response)."""
+    await detect_languages(workspace)
+    yield workspace.project
+
+
 async def detect_languages(workspace: Workspace) -> None:
+    from ..project.files import list_workspace_files
+    from ..project.languages import language_stats
+
     files = await asyncio.to_thread(
         list_workspace_files, workspace.root, workspace.settings.index.exclude
     )
@@ -123,7 +140,6 @@ def setup(server: DevFactoryServer) -> None:
             workspace.paths.log_file, server.window_log_message, workspace.settings.log_level
         )
         log.info("serving %s (project %d)", root, workspace.project.id)
-        await detect_languages(workspace)
         for problem in problems:
             server.window_show_message(
                 types.ShowMessageParams(type=types.MessageType.Warning, message=problem)
@@ -151,8 +167,14 @@ def setup(server: DevFactoryServer) -> None:
     @rpc.request(server, Requests.HEALTH)
     async def health(params: NoParams) -> Health:
         workspace = await server.need(Workspace)
-        commands = await server.find(CommandService)
-        index = await server.find(IndexService)
+        commands = await server.find(services.CommandService)
+        index = await server.find(services.IndexService)
+        if commands is not None:
+            sandbox = await commands.sandbox_info()
+        else:  # a daemon without the commands feature: whether one would work here
+            from ..execution.sandbox import Sandbox
+
+            sandbox = await Sandbox(state_dir=workspace.paths.state).info()
         db = workspace.store.db
         sqlite_version, vec_version = await db.versions()
         problem = await db.check_writes()
@@ -170,18 +192,14 @@ def setup(server: DevFactoryServer) -> None:
             schema_version=db.schema_version,
             project_id=workspace.project.id,
             counts=await workspace.store.counts(workspace.project.id),
-            sandbox=(
-                await commands.sandbox_info()
-                if commands is not None
-                else await Sandbox(state_dir=workspace.paths.state).info()
-            ),
+            sandbox=sandbox,
             log_path=str(workspace.paths.log_file),
             embedder=index.embedder_label if index is not None else None,
             provider=await provider_check(workspace),
         )
 
     async def provider_check(workspace: Workspace) -> ProviderCheck | None:
-        if await server.find(RunManager) is None:
+        if await server.find(services.RunManager) is None:
             return None
         from ..agents.providers.readiness import check_provider  # with the runs feature only
 
@@ -189,4 +207,4 @@ def setup(server: DevFactoryServer) -> None:
 
     @rpc.request(server, Requests.PROJECT_INFO)
     async def project_info(params: NoParams) -> Project:
-        return (await server.need(Workspace)).project
+        return await server.need(Project)

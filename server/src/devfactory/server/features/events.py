@@ -7,17 +7,16 @@ from collections.abc import AsyncIterator
 from devfactory.protocol.events import EventList, EventsParams
 from devfactory.protocol.methods import Requests
 
-from .. import rpc
+from .. import rpc, services
 from ..app import DevFactoryServer
 from ..context import Workspace
 from ..errors import InvalidParams
-from ..events.bus import EventBus
 
 MAX_REPLAY = 10_000
 
 
-async def start(server: DevFactoryServer, workspace: Workspace) -> AsyncIterator[EventBus]:
-    bus = EventBus(workspace.store, workspace.project.id, server.send)
+async def start(server: DevFactoryServer, workspace: Workspace) -> AsyncIterator[services.EventBus]:
+    bus = services.EventBus(workspace.store, workspace.project.id, server.send)
     bus.start()
     await bus.start_tailing()
     yield bus

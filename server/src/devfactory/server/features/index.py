@@ -26,13 +26,10 @@ from devfactory.protocol.index import (
 from devfactory.protocol.methods import Requests
 from devfactory.protocol.project import ProjectMap, ProjectMapParams
 
-from .. import rpc
+from .. import rpc, services
 from ..app import DevFactoryServer
 from ..context import Workspace
 from ..documents import DocumentEvent, DocumentEventKind
-from ..events.bus import EventBus
-from ..index.progress import IndexProgress
-from ..index.service import IndexService
 
 log = logging.getLogger(__name__)
 
@@ -52,9 +49,11 @@ SYMBOL_KINDS: dict[str, types.SymbolKind] = {
 
 
 async def start(
-    server: DevFactoryServer, workspace: Workspace, events: EventBus | None
-) -> AsyncIterator[IndexService]:
-    index = IndexService(
+    server: DevFactoryServer, workspace: Workspace, events: services.EventBus | None
+) -> AsyncIterator[services.IndexService]:
+    from ..index.progress import IndexProgress
+
+    index = services.IndexService(
         store=workspace.store,
         project_id=workspace.project.id,
         root=workspace.root,
@@ -74,20 +73,20 @@ def setup(server: DevFactoryServer) -> None:
 
     @rpc.request(server, Requests.SEARCH)
     async def search(params: SearchParams) -> SearchResult:
-        return await (await server.need(IndexService)).search(params)
+        return await (await server.need(services.IndexService)).search(params)
 
     @rpc.request(server, Requests.INDEX_STATUS)
     async def status(params: NoParams) -> IndexStatus:
-        return await (await server.need(IndexService)).status()
+        return await (await server.need(services.IndexService)).status()
 
     @rpc.request(server, Requests.INDEX_REBUILD)
     async def rebuild(params: IndexRebuildParams) -> IndexRebuildResult:
-        index = await server.need(IndexService)
+        index = await server.need(services.IndexService)
         return await index.rebuild(full=params.full, embed=params.embed)
 
     @rpc.request(server, Requests.PROJECT_MAP)
     async def project_map(params: ProjectMapParams) -> ProjectMap:
-        index = await server.need(IndexService)
+        index = await server.need(services.IndexService)
         if params.write:
             return await index.write_project_map(run_id=None)
         return await index.project_map()
@@ -96,7 +95,7 @@ def setup(server: DevFactoryServer) -> None:
     async def workspace_symbol(
         params: types.WorkspaceSymbolParams,
     ) -> list[types.SymbolInformation] | None:
-        index = await server.find(IndexService)
+        index = await server.find(services.IndexService)
         if index is None:
             return None
         rows = await index.symbols(params.query.strip(), MAX_WORKSPACE_SYMBOLS)
@@ -125,7 +124,7 @@ def _container(symbol: str | None, name: str | None) -> str | None:
 
 async def on_document(server: DevFactoryServer, event: DocumentEvent) -> None:
     """Saved files are re-indexed now; unsaved text is searchable through the overlay."""
-    if event.path is None or (service := await server.find(IndexService)) is None:
+    if event.path is None or (service := await server.find(services.IndexService)) is None:
         return
     try:
         path = Path(event.path).resolve().relative_to(service.root).as_posix()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
@@ -37,21 +37,15 @@ from devfactory.protocol.enums import ChangeStatus
 from devfactory.protocol.methods import Commands, Requests
 from devfactory.protocol.runs import Run
 
-from .. import rpc
+from .. import rpc, services
 from ..app import DevFactoryServer
 from ..context import Workspace
 from ..documents import DocumentEvent, DocumentEventKind, path_of
 from ..errors import InvalidParams
-from ..events.bus import EventBus
-from ..review.editor import LspEditor
-from ..review.feedback import Feedback
-from ..review.following import TextFollower
-from ..review.service import ReviewService
-from ..review.texts import ChangeTexts
-from ..runs.manager import RunManager
-from ..runs.ownership import pid_alive
-from ..safefs import SafeTree, protected_files
-from ..workspace.snapshots import SnapshotService
+
+if TYPE_CHECKING:
+    from ..review.feedback import Feedback
+    from ..review.following import TextFollower
 
 log = logging.getLogger(__name__)
 
@@ -80,9 +74,16 @@ def _run_decision(args: tuple[Any, ...]) -> ChangeDecisionParams:
 
 
 async def start(
-    server: DevFactoryServer, workspace: Workspace, events: EventBus, snapshots: SnapshotService
-) -> AsyncIterator[ReviewService]:
-    review = ReviewService(
+    server: DevFactoryServer,
+    workspace: Workspace,
+    events: services.EventBus,
+    snapshots: services.SnapshotService,
+) -> AsyncIterator[services.ReviewService]:
+    from ..review.editor import LspEditor
+    from ..review.texts import ChangeTexts
+    from ..safefs import protected_files
+
+    review = services.ReviewService(
         store=workspace.store,
         project_id=workspace.project.id,
         root=workspace.root,
@@ -98,8 +99,11 @@ async def start(
     yield review
 
 
-async def publish_all(review: ReviewService) -> None:
+async def publish_all(review: services.ReviewService) -> None:
     """A new daemon: clear what a killed one left half-applied, show the open proposals."""
+    from ..runs.ownership import pid_alive
+    from ..safefs import SafeTree
+
     changed = await review.store.changes.paths(review.project_id)
     tree = SafeTree(review.root)
     if removed := await asyncio.to_thread(tree.remove_stale_temps, changed, pid_alive):
@@ -112,18 +116,28 @@ async def publish_all(review: ReviewService) -> None:
 def setup(server: DevFactoryServer) -> None:
     pending_refresh: dict[str, asyncio.TimerHandle] = {}
 
+    async def feedback() -> Feedback:
+        from ..review.feedback import Feedback
+
+        return Feedback(await server.need(services.ReviewService))
+
+    async def text_follower() -> TextFollower:
+        from ..review.following import TextFollower
+
+        return TextFollower(await server.need(services.ReviewService))
+
     async def on_document(event: DocumentEvent) -> None:
         """Follow the user's text (an undone hunk is proposed again) and re-map diagnostics as
         the user edits (debounced)."""
         if event.path is None or event.kind is DocumentEventKind.CLOSED:
             return
-        if (service := await server.find(ReviewService)) is None:
+        if (service := await server.find(services.ReviewService)) is None:
             return
         try:
             rel = event.path.relative_to(service.root).as_posix()
         except ValueError:
             return
-        following = TextFollower(service)
+        following = await text_follower()
         if event.kind is DocumentEventKind.CHANGED:
             if (handle := pending_refresh.pop(rel, None)) is not None:
                 handle.cancel()
@@ -143,7 +157,7 @@ def setup(server: DevFactoryServer) -> None:
     )
     async def on_code_action(params: types.CodeActionParams) -> list[types.CodeAction] | None:
         path = path_of(params.text_document.uri)
-        if path is None or (service := await server.find(ReviewService)) is None:
+        if path is None or (service := await server.find(services.ReviewService)) is None:
             return None
         try:
             rel = path.relative_to(service.root).as_posix()
@@ -153,27 +167,27 @@ def setup(server: DevFactoryServer) -> None:
 
     @server.command(Commands.APPROVE)
     async def approve_command(*args: Any) -> ChangeDecisionResult:
-        review = await server.need(ReviewService)
+        review = await server.need(services.ReviewService)
         return await review.approve(_hunk_decision(args))
 
     @server.command(Commands.REJECT)
     async def reject_command(*args: Any) -> ChangeDecisionResult:
-        review = await server.need(ReviewService)
+        review = await server.need(services.ReviewService)
         return await review.reject(_hunk_decision(args))
 
     @server.command(Commands.APPROVE_RUN)
     async def approve_run_command(*args: Any) -> ChangeDecisionResult:
-        review = await server.need(ReviewService)
+        review = await server.need(services.ReviewService)
         return await review.approve(_run_decision(args))
 
     @server.command(Commands.REJECT_RUN)
     async def reject_run_command(*args: Any) -> ChangeDecisionResult:
-        review = await server.need(ReviewService)
+        review = await server.need(services.ReviewService)
         return await review.reject(_run_decision(args))
 
     @server.command(Commands.SHOW_DIFF)
     async def show_diff_command(*args: Any) -> bool:
-        service = await server.need(ReviewService)
+        service = await server.need(services.ReviewService)
         change = await service.get(_int_argument(args, 0, "changeId"))
         diff_file = service.texts.diff_file(change.id)
         result = await server.window_show_document_async(
@@ -183,30 +197,27 @@ def setup(server: DevFactoryServer) -> None:
 
     @rpc.request(server, Requests.CHANGES_LIST)
     async def list_changes(params: ChangesListParams) -> ChangeList:
-        review = await server.need(ReviewService)
+        review = await server.need(services.ReviewService)
         return ChangeList(changes=await review.list_changes(params))
 
     @rpc.request(server, Requests.CHANGES_DIFF)
     async def diff(params: ChangeDiffParams) -> ChangeDiff:
-        review = await server.need(ReviewService)
+        review = await server.need(services.ReviewService)
         return await review.diff(params.change_id)
 
     @rpc.request(server, Requests.CHANGES_APPROVE)
     async def approve(params: ChangeDecisionParams) -> ChangeDecisionResult:
-        review = await server.need(ReviewService)
+        review = await server.need(services.ReviewService)
         return await review.approve(params)
 
     @rpc.request(server, Requests.CHANGES_REJECT)
     async def reject(params: ChangeDecisionParams) -> ChangeDecisionResult:
-        review = await server.need(ReviewService)
+        review = await server.need(services.ReviewService)
         return await review.reject(params)
-
-    async def feedback() -> Feedback:
-        return Feedback(await server.need(ReviewService))
 
     @rpc.request(server, Requests.CHANGES_RESOLVE)
     async def resolve(params: ChangeResolveParams) -> Change:
-        return await TextFollower(await server.need(ReviewService)).resolve(params.change_id)
+        return await (await text_follower()).resolve(params.change_id)
 
     @rpc.request(server, Requests.CHANGES_COMMENT)
     async def comment(params: ChangeCommentParams) -> ReviewComment:
@@ -223,7 +234,7 @@ def setup(server: DevFactoryServer) -> None:
     @rpc.request(server, Requests.CHANGES_REQUEST_CHANGES)
     async def request_changes(params: RequestChangesParams) -> Run:
         review = await feedback()
-        return await review.request_changes(params, await server.need(RunManager))
+        return await review.request_changes(params, await server.need(services.RunManager))
 
     @rpc.request(server, Requests.REVIEWS_SUBMIT)
     async def submit_review(params: ReviewSubmitParams) -> RunReview:

@@ -22,20 +22,9 @@ from devfactory.protocol.runs import (
     RunListParams,
 )
 
-from .. import rpc
+from .. import rpc, services
 from ..app import DevFactoryServer
 from ..context import Workspace
-from ..events.bus import EventBus
-from ..execution.service import CommandService
-from ..index.service import IndexService
-from ..review.proposals import ReviewProposals
-from ..review.service import ReviewService
-from ..runs.context import RunContext
-from ..runs.manager import RunManager
-from ..runs.ports import NoProposals
-from ..runs.progress import RunProgress
-from ..workspace.snapshots import SnapshotService
-from ..workspace.worktrees import WorktreeManager
 
 MAX_LIST = 1000
 
@@ -53,12 +42,18 @@ def own_runs_only(server: DevFactoryServer) -> bool:
 async def start(
     server: DevFactoryServer,
     workspace: Workspace,
-    events: EventBus,
-    snapshots: SnapshotService,
-    commands: CommandService | None,
-    index: IndexService | None,
-    review: ReviewService | None,
-) -> AsyncIterator[RunManager]:
+    events: services.EventBus,
+    snapshots: services.SnapshotService,
+    commands: services.CommandService | None,
+    index: services.IndexService | None,
+    review: services.ReviewService | None,
+) -> AsyncIterator[services.RunManager]:
+    from ..review.proposals import ReviewProposals
+    from ..runs.context import RunContext
+    from ..runs.ports import NoProposals
+    from ..runs.progress import RunProgress
+    from ..workspace.worktrees import WorktreeManager
+
     context = RunContext(
         store=workspace.store,
         project_id=workspace.project.id,
@@ -72,7 +67,7 @@ async def start(
         commands=commands,
         search=None if index is None else index.search,
     )
-    manager = RunManager(
+    manager = services.RunManager(
         context, lock=workspace.daemon, spawn=server.run_task, own_runs_only=own_runs_only(server)
     )
     await manager.recover()
@@ -88,49 +83,49 @@ async def start(
 def setup(server: DevFactoryServer) -> None:
     @rpc.request(server, Requests.RUNS_CREATE)
     async def create(params: RunCreateParams) -> Run:
-        return await (await server.need(RunManager)).create(params)
+        return await (await server.need(services.RunManager)).create(params)
 
     @rpc.request(server, Requests.RUNS_GET)
     async def get(params: RunIdParams) -> Run:
-        return await (await server.need(RunManager)).get(params.run_id)
+        return await (await server.need(services.RunManager)).get(params.run_id)
 
     @rpc.request(server, Requests.RUNS_LIST)
     async def list_runs(params: RunListParams) -> RunList:
         rpc.check_limit(params.limit, MAX_LIST)
-        runs = await server.need(RunManager)
+        runs = await server.need(services.RunManager)
         return RunList(runs=await runs.list_runs(params.status, params.limit))
 
     @rpc.request(server, Requests.RUNS_START)
     async def start_run(params: RunIdParams) -> Run:
-        return await (await server.need(RunManager)).start(params.run_id)
+        return await (await server.need(services.RunManager)).start(params.run_id)
 
     @rpc.request(server, Requests.RUNS_PAUSE)
     async def pause(params: RunIdParams) -> Run:
-        return await (await server.need(RunManager)).pause(params.run_id)
+        return await (await server.need(services.RunManager)).pause(params.run_id)
 
     @rpc.request(server, Requests.RUNS_RESUME)
     async def resume(params: RunIdParams) -> Run:
-        return await (await server.need(RunManager)).resume(params.run_id)
+        return await (await server.need(services.RunManager)).resume(params.run_id)
 
     @rpc.request(server, Requests.RUNS_CANCEL)
     async def cancel(params: RunIdParams) -> Run:
-        return await (await server.need(RunManager)).cancel(params.run_id)
+        return await (await server.need(services.RunManager)).cancel(params.run_id)
 
     @rpc.request(server, Requests.RUNS_RETRY)
     async def retry(params: RunIdParams) -> Run:
-        return await (await server.need(RunManager)).retry(params.run_id)
+        return await (await server.need(services.RunManager)).retry(params.run_id)
 
     @rpc.request(server, Requests.RUNS_DIRECTIVE)
     async def directive(params: RunDirectiveParams) -> Run:
-        return await (await server.need(RunManager)).directive(params.run_id, params.text)
+        return await (await server.need(services.RunManager)).directive(params.run_id, params.text)
 
     @rpc.request(server, Requests.HITL_RESPOND)
     async def respond(params: HitlRespondParams) -> HitlRequest:
-        return await (await server.need(RunManager)).respond(params)
+        return await (await server.need(services.RunManager)).respond(params)
 
     @rpc.request(server, Requests.HITL_LIST)
     async def list_questions(params: HitlListParams) -> HitlList:
-        await server.need(RunManager)  # recovery has cancelled the questions of dead runs
+        await server.need(services.RunManager)  # recovery has cancelled the questions of dead runs
         workspace = await server.need(Workspace)
         found = await workspace.store.hitl.list(workspace.project.id, params.run_id, params.status)
         return HitlList(requests=found)

@@ -20,27 +20,28 @@ from devfactory.protocol.snapshots import (
     SnapshotRestoreResult,
 )
 
-from .. import rpc
+from .. import rpc, services
 from ..app import DevFactoryServer
 from ..context import Workspace
-from ..events.bus import EventBus
-from ..workspace.repository import WorkspaceRepository
-from ..workspace.snapshots import SnapshotService
 
 MAX_LIST = 1000
 
 
-async def start(workspace: Workspace, events: EventBus) -> AsyncIterator[SnapshotService]:
+async def start(
+    workspace: Workspace, events: services.EventBus
+) -> AsyncIterator[services.SnapshotService]:
+    from ..workspace.repository import WorkspaceRepository
+
     repo = WorkspaceRepository(
         workspace.paths, private=not workspace.is_git_repo, audit=workspace.record_git
     )
-    yield SnapshotService(repo, workspace.store, events, workspace.project.id)
+    yield services.SnapshotService(repo, workspace.store, events, workspace.project.id)
 
 
 def setup(server: DevFactoryServer) -> None:
     @rpc.request(server, Requests.SNAPSHOTS_CREATE)
     async def create(params: SnapshotCreateParams) -> Snapshot:
-        snapshots = await server.need(SnapshotService)
+        snapshots = await server.need(services.SnapshotService)
         return await snapshots.create(SnapshotType.MANUAL, params.description)
 
     @rpc.request(server, Requests.SNAPSHOTS_LIST)
@@ -54,6 +55,6 @@ def setup(server: DevFactoryServer) -> None:
 
     @rpc.request(server, Requests.SNAPSHOTS_RESTORE)
     async def restore(params: SnapshotRestoreParams) -> SnapshotRestoreResult:
-        snapshots = await server.need(SnapshotService)
+        snapshots = await server.need(services.SnapshotService)
         restored, safety, files = await snapshots.restore(params.snapshot_id)
         return SnapshotRestoreResult(restored=restored, safety=safety, files=files)
