@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import builtins
+import sqlite3
+from typing import Any
 
 from devfactory.protocol.enums import SnapshotType
+from devfactory.protocol.events import Event
 from devfactory.protocol.snapshots import Snapshot
 
 from ..clock import now_iso
 from ..codec import row_to
 from ..database import Database
+from .events import NewEvent, insert_events
 
 
 class SnapshotRepository:
@@ -21,9 +25,10 @@ class SnapshotRepository:
         row = await self.db.fetchone("SELECT seq FROM sqlite_sequence WHERE name = 'snapshots'")
         return (int(row[0]) if row else 0) + 1
 
-    async def create(
+    async def create_recorded(
         self,
         *,
+        snapshot_id: int,
         project_id: int,
         run_id: int | None,
         type: SnapshotType,
@@ -32,25 +37,12 @@ class SnapshotRepository:
         commit_sha: str,
         tree_sha: str,
         files_changed: int,
-    ) -> Snapshot:
-        snapshot_id = await self.db.execute(
-            "INSERT INTO snapshots (project_id, run_id, type, description, ref, commit_sha,"
-            " tree_sha, files_changed, created_at) VALUES (?,?,?,?,?,?,?,?,?)",
-            (
-                project_id,
-                run_id,
-                type.value,
-                description,
-                ref,
-                commit_sha,
-                tree_sha,
-                files_changed,
-                now_iso(),
-            ),
-        )
-        snapshot = await self.get(snapshot_id)
-        assert snapshot is not None
-        return snapshot
+        event: NewEvent,
+    ) -> tuple[Snapshot, Event]:
+        """Store snapshot ``snapshot_id`` (from :meth:`next_id`; taken meanwhile, it fails)
+        and the event that records it, in one transaction."""
+        values = (snapshot_id, project_id, run_id, type.value, description, ref, commit_sha)
+        return await self.db.write(_insert, (*values, tree_sha, files_changed, now_iso()), event)
 
     async def get(self, snapshot_id: int) -> Snapshot | None:
         row = await self.db.fetchone("SELECT * FROM snapshots WHERE id = ?", (snapshot_id,))
@@ -71,3 +63,15 @@ class SnapshotRepository:
                 (run_id, limit),
             )
         return [row_to(Snapshot, row) for row in rows]
+
+
+def _insert(
+    conn: sqlite3.Connection, values: tuple[Any, ...], event: NewEvent
+) -> tuple[Snapshot, Event]:
+    conn.execute(
+        "INSERT INTO snapshots (id, project_id, run_id, type, description, ref, commit_sha,"
+        " tree_sha, files_changed, created_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+        values,
+    )
+    row = conn.execute("SELECT * FROM snapshots WHERE id = ?", (values[0],)).fetchone()
+    return row_to(Snapshot, row), insert_events(conn, [event])[0]
