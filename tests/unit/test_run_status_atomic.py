@@ -1,7 +1,7 @@
 """A run's status and the event that records it are one write: a process killed between the
 two leaves both or neither, for a status change and for the creation of a run alike.
 
-The child process writes through the real Store and is killed (``os._exit``, no clean-up, as
+The child process writes through the real store (the SQLite adapter) and is killed (``os._exit``, no clean-up, as
 ``kill -9`` would) on the writer thread right after the run's row is written and before its
 event is; the parent then opens the database as the next daemon would.
 """
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from devfactory.storage import Database
+from devfactory.storage import open_store
 
 CHILD = textwrap.dedent(
     """
@@ -23,12 +23,11 @@ CHILD = textwrap.dedent(
 
     from devfactory.protocol.enums import EventType, RunStatus, Severity
     from devfactory.protocol.runs import RunMetadata
-    from devfactory.storage import Store
-    from devfactory.storage.repositories.events import NewEvent
-    from devfactory.storage.repositories.runs import NewRun
+    from devfactory.storage import open_store
+    from devfactory.storage.ports import NewEvent, NewRun
 
     async def main(path: str, kill_during: str) -> None:
-        store = await Store.open(path)
+        store = await open_store(path)
         project = await store.projects.register(
             root_path="/w", name="w", slug="w", default_branch=None, current_branch=None
         )
@@ -68,15 +67,20 @@ CHILD = textwrap.dedent(
 
 
 async def runs_and_status_events(path: Path) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
-    db = await Database.open(path)
+    """What the next daemon finds, read through the ports: each run's status, oldest first, and
+    the status each ``run_status_changed`` event records."""
+    store = await open_store(path)
     try:
-        runs = await db.fetchall("SELECT id, status FROM agent_runs ORDER BY id")
-        events = await db.fetchall(
-            "SELECT run_id, json_extract(payload, '$.toStatus') FROM agent_events ORDER BY id"
-        )
+        project = await store.projects.by_root("/w")
+        assert project is not None
+        runs = await store.runs.list(project.id)
+        events = await store.events.list(project.id)
     finally:
-        await db.close()
-    return [tuple(r) for r in runs], [tuple(e) for e in events]
+        await store.close()
+    return (
+        [(run.id, run.status.value) for run in reversed(runs)],
+        [(event.run_id or 0, event.payload["toStatus"]) for event in events],
+    )
 
 
 @pytest.mark.parametrize(

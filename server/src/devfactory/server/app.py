@@ -120,5 +120,5 @@ class DevFactoryServer(LanguageServer):
     def shutdown(self) -> None:
         """Called by pygls when the connection ends (even without shutdown/exit)."""
         if (workspace := self.workspace_or_none) is not None:
-            workspace.store.db.stop_threads()
+            workspace.store.close_now()
         super().shutdown()  # type: ignore[no-untyped-call]

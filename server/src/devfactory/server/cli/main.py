@@ -19,6 +19,7 @@ CLIENT_COMMANDS = {
     ".run_commands": ("COMMANDS",),
     ".review_commands": ("COMMANDS",),
     ".demo": ("demo_command",),
+    ".adapter_commands": ("acp_command", "mcp_command"),
 }
 
 
@@ -58,7 +59,7 @@ def main() -> None:
 @click.option("--stdio", is_flag=True, default=True, help="Speak LSP over stdin/stdout (default).")
 def serve(stdio: bool) -> None:
     """Start the daemon as a language server on stdio (editors run this)."""
-    from .entry import serve
+    from .serve import serve
 
     serve()
 

@@ -20,7 +20,7 @@ from pygls.uris import to_fs_path
 from devfactory.protocol._base import NoParams
 from devfactory.protocol.methods import PROTOCOL_VERSION, Requests
 from devfactory.protocol.project import Health, Project, ProviderCheck
-from devfactory.storage import DatabaseError, Store
+from devfactory.storage import DatabaseError, open_store
 
 from .. import documents, rpc, services
 from ..app import DevFactoryServer
@@ -62,15 +62,16 @@ async def open_workspace(root: Path, init_options: object) -> tuple[Workspace, l
     paths.ensure()
     # The database and git at once: both are on the editor's start-up path.
     store, repository = await asyncio.gather(
-        Store.open(paths.database), registration.inspect(GitRunner(root)), return_exceptions=True
+        open_store(paths.database), registration.inspect(GitRunner(root)), return_exceptions=True
     )
-    if failures := [r for r in (store, repository) if isinstance(r, BaseException)]:
-        if isinstance(store, Store):
+    if isinstance(store, BaseException) or isinstance(repository, BaseException):
+        if not isinstance(store, BaseException):
             await store.close()
-        if isinstance(failures[0], DatabaseError | GitError):
-            raise Unavailable(str(failures[0])) from None
-        raise failures[0]
-    assert isinstance(store, Store) and isinstance(repository, registration.Repository)
+        failure = store if isinstance(store, BaseException) else repository
+        assert isinstance(failure, BaseException)
+        if isinstance(failure, DatabaseError | GitError):
+            raise Unavailable(str(failure)) from None
+        raise failure
     facts = (
         root.name,
         registration.slugify(root.name),
@@ -175,21 +176,17 @@ def setup(server: DevFactoryServer) -> None:
             from ..execution.sandbox import Sandbox
 
             sandbox = await Sandbox(state_dir=workspace.paths.state).info()
-        db = workspace.store.db
-        sqlite_version, vec_version = await db.versions()
-        problem = await db.check_writes()
-        if problem is None and (check := await db.scalar("PRAGMA quick_check")) != "ok":
-            problem = f"the integrity check failed: {check}"
+        status = await workspace.store.status()
         return Health(
             version=__version__,
             protocol_version=PROTOCOL_VERSION,
             python_version=platform.python_version(),
-            sqlite_version=sqlite_version,
-            sqlite_vec_version=vec_version,
-            database_ok=problem is None,
-            database_problem=problem,
+            sqlite_version=status.engine_version,
+            sqlite_vec_version=status.vector_version,
+            database_ok=status.problem is None,
+            database_problem=status.problem,
             database_path=str(workspace.paths.database),
-            schema_version=db.schema_version,
+            schema_version=status.schema_version,
             project_id=workspace.project.id,
             counts=await workspace.store.counts(workspace.project.id),
             sandbox=sandbox,

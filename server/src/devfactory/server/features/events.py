@@ -10,9 +10,6 @@ from devfactory.protocol.methods import Requests
 from .. import rpc, services
 from ..app import DevFactoryServer
 from ..context import Workspace
-from ..errors import InvalidParams
-
-MAX_REPLAY = 10_000
 
 
 async def start(server: DevFactoryServer, workspace: Workspace) -> AsyncIterator[services.EventBus]:
@@ -26,9 +23,6 @@ async def start(server: DevFactoryServer, workspace: Workspace) -> AsyncIterator
 def setup(server: DevFactoryServer) -> None:
     @rpc.request(server, Requests.EVENTS)
     async def events(params: EventsParams) -> EventList:
-        rpc.check_limit(params.limit, MAX_REPLAY)
-        if params.since < 0:
-            raise InvalidParams(f"since must be 0 or a previous event id, got {params.since}")
         workspace = await server.need(Workspace)
         found = await workspace.store.events.list(
             workspace.project.id, run_id=params.run_id, since=params.since, limit=params.limit + 1

@@ -90,7 +90,6 @@ def setup(server: DevFactoryServer) -> None:
 
     @rpc.request(server, Requests.GIT_LOG)
     async def log(params: GitLogParams) -> GitLog:
-        rpc.check_limit(params.limit, 10_000)
         workspace = await server.need(Workspace)
         found = await workspace.store.git_operations.list(
             workspace.project.id, params.run_id, params.limit

@@ -26,8 +26,6 @@ from .. import rpc, services
 from ..app import DevFactoryServer
 from ..context import Workspace
 
-MAX_LIST = 1000
-
 
 def own_runs_only(server: DevFactoryServer) -> bool:
     """Whether the client asked, with the ``experimental`` client capability
@@ -91,7 +89,6 @@ def setup(server: DevFactoryServer) -> None:
 
     @rpc.request(server, Requests.RUNS_LIST)
     async def list_runs(params: RunListParams) -> RunList:
-        rpc.check_limit(params.limit, MAX_LIST)
         runs = await server.need(services.RunManager)
         return RunList(runs=await runs.list_runs(params.status, params.limit))
 

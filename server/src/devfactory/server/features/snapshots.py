@@ -24,8 +24,6 @@ from .. import rpc, services
 from ..app import DevFactoryServer
 from ..context import Workspace
 
-MAX_LIST = 1000
-
 
 async def start(
     workspace: Workspace, events: services.EventBus
@@ -46,7 +44,6 @@ def setup(server: DevFactoryServer) -> None:
 
     @rpc.request(server, Requests.SNAPSHOTS_LIST)
     async def list_snapshots(params: SnapshotListParams) -> SnapshotList:
-        rpc.check_limit(params.limit, MAX_LIST)
         workspace = await server.need(Workspace)
         found = await workspace.store.snapshots.list(
             workspace.project.id, params.run_id, params.limit

@@ -15,7 +15,7 @@ import contextlib
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from devfactory.protocol.enums import (
     EventType,
@@ -58,6 +58,9 @@ from ..shielding import until_stored
 from ..wording import plural
 from .context import RunContext
 from .ports import RunRecord
+
+if TYPE_CHECKING:
+    from ..agents.mcp_tools import Ask, McpTools
 
 log = logging.getLogger(__name__)
 S = RunStatus
@@ -324,6 +327,7 @@ class RunWorker:
             rag=run.metadata.rag,
             search=context.search,
         )
+        mcp = self._mcp_tools(worktree, ask_user)
         loop = AgentLoop(
             handle=self,
             provider=ExhaustionPauser(provider, self),
@@ -331,11 +335,26 @@ class RunWorker:
             tools=toolbox,
             run_command=run_command if commands is not None else None,
             max_steps=run.metadata.max_steps or context.settings.max_steps,
+            extra_tools=mcp,
         )
         try:
+            if mcp is not None:
+                await mcp.start()
             return await loop.execute(task_prompt(run), loaded)
         except StepLimitReached as exc:
             raise RunFailed(str(exc)) from None
+        finally:
+            if mcp is not None:
+                await mcp.aclose()
+
+    def _mcp_tools(self, worktree: Path, ask: Ask) -> McpTools | None:
+        """The tools of the MCP servers in the settings, for this run (or None)."""
+        servers = self.context.settings.mcp.servers
+        if not servers:
+            return None
+        from ..agents.mcp_tools import McpTools  # the mcp SDK loads only when a run uses it
+
+        return McpTools(servers, cwd=worktree, emit=self.emit, ask=ask)
 
     async def _work_autonomously(
         self, run: Run, provider: AutonomousProvider, worktree: Path
