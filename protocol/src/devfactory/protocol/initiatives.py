@@ -8,6 +8,10 @@ initiative's integration branch, and the user reviews the work phase by phase.
 
 from __future__ import annotations
 
+from typing import Annotated
+
+import msgspec
+
 from ._base import Model, Params
 from .changes import Hunk
 from .enums import ChangeAction, DiffSide, InitiativeMode, InitiativeStatus, PhaseStatus
@@ -86,7 +90,8 @@ class InitiativeListParams(Params, kw_only=True):
     """Parameters of ``devfactory/initiatives/list``: newest first."""
 
     status: list[InitiativeStatus] | None = None
-    limit: int = 50
+    limit: Annotated[int, msgspec.Meta(ge=1, le=1000)] = 50
+    """Initiatives to return (newest first), 1 to 1000."""
 
 
 class InitiativeList(Model, kw_only=True):

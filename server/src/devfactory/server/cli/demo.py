@@ -141,12 +141,12 @@ def demo_command(where: Path | None, interactive: bool, factory: bool) -> None:
     from .timeline import Timeline
 
     folder = Path(tempfile.mkdtemp(prefix="devfactory-demo-")) if where is None else where
+    project = make_sample_project(folder.resolve())
     if factory:
         from .factory_demo import run_factory_demo
 
-        run_factory_demo(folder, interactive)
+        run_factory_demo(project, folder.resolve(), interactive)
         return
-    project = make_sample_project(folder.resolve())
     script = folder.resolve() / "demo-script.json"
     script.write_text(json.dumps(demo_script(), indent=1))
     console.print(f"Sample project: [bold]{project}[/] (add() subtracts, so its test fails)\n")

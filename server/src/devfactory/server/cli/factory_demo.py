@@ -111,17 +111,16 @@ def factory_script() -> dict[str, Any]:
     }
 
 
-def run_factory_demo(folder: Path, interactive: bool) -> None:
+def run_factory_demo(project: Path, folder: Path, interactive: bool) -> None:
+    """Drive an initiative on ``project`` (the demo's sample project, made in ``folder``)."""
     from rich.console import Console
 
-    from .demo import make_sample_project
     from .factory_render import initiative_tree
     from .factory_session import Driver
 
     console = Console(highlight=False)
-    project = make_sample_project(folder.resolve())
     (project / "devfactory.toml").write_text("max_concurrent_runs = 2\n[index]\nenabled = false\n")
-    script = folder.resolve() / "factory-script.json"
+    script = folder / "factory-script.json"
     script.write_text(json.dumps(factory_script(), indent=1))
     console.print(f"Sample project: [bold]{project}[/]\nGoal: [bold]{GOAL.splitlines()[1]}[/]\n")
     params = InitiativeCreateParams(

@@ -49,7 +49,7 @@ class ManagedRuns:
             self.attach(run.id, launch.tools)
         if launch.prepare is not None:
             assert run.branch_name is not None
-            worktree = await self.manager.worktrees.create(
+            worktree = await self.manager.context.worktrees.create(
                 run.id, run.branch_name, launch.base_commit
             )
             await launch.prepare(worktree)
@@ -67,7 +67,7 @@ class ManagedRuns:
             await self.manager.cancel(run_id)
 
     def worktree(self, run_id: int) -> Path:
-        return self.manager.worktrees.path_for(run_id)
+        return self.manager.context.worktrees.path_for(run_id)
 
     async def summary(self, run_id: int) -> str | None:
         run = await self.manager.get(run_id)
@@ -101,8 +101,8 @@ class ReviewedResult:
     def __init__(self, review: ReviewService) -> None:
         self.review = review
 
-    async def propose(self, run: Run, paths: list[str]) -> list[int]:
-        proposed = [await self.review.propose(run, path) for path in paths]
+    async def propose(self, run: Run, base_commit: str, paths: list[str]) -> list[int]:
+        proposed = [await self.review.propose(run, base_commit, path) for path in paths]
         return [change.id for change in proposed if change is not None]
 
     async def approve(self, run_id: int) -> ChangeDecisionResult:

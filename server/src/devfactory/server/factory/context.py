@@ -3,14 +3,11 @@ server or a bag of optional services; and the ports it reaches runs and review t
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
-
-import msgspec
+from typing import TYPE_CHECKING, Protocol
 
 from devfactory.protocol.changes import ChangeDecisionResult
 from devfactory.protocol.enums import AgentRole
@@ -24,15 +21,9 @@ if TYPE_CHECKING:
 
     from ..agents.loop import ExtraTools
     from ..events.bus import EventBus
+    from ..ports import Notify, Spawn
     from ..workspace.repository import WorkspaceRepository
     from ..workspace.snapshots import SnapshotService
-
-T = TypeVar("T")
-Notify = Callable[[str, msgspec.Struct], None]
-
-
-class Spawn(Protocol):
-    def __call__(self, coro: Coroutine[Any, Any, T], *, name: str) -> asyncio.Task[T]: ...
 
 
 @dataclass(frozen=True)
@@ -113,8 +104,9 @@ class Models(Protocol):
 class ResultReview(Protocol):
     """How an initiative's result reaches the user's files (implemented by review)."""
 
-    async def propose(self, run: Run, paths: list[str]) -> list[int]:
-        """Propose the run's changes of ``paths``; the ids of the proposed changes."""
+    async def propose(self, run: Run, base_commit: str, paths: list[str]) -> list[int]:
+        """Propose the run's changes of ``paths`` against ``base_commit``; the ids of the
+        proposed changes."""
         ...
 
     async def approve(self, run_id: int) -> ChangeDecisionResult:

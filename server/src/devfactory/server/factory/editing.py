@@ -14,7 +14,7 @@ from typing import Any
 from devfactory.protocol.enums import InitiativeStatus, PhaseStatus, TaskStatus
 from devfactory.protocol.initiatives import Initiative, Phase, PhaseCreateParams, PhaseUpdateParams
 from devfactory.protocol.tasks import Task, TaskCreateParams, TaskUpdateParams
-from devfactory.storage.repositories.factory_rows import NewPhase, NewTask
+from devfactory.storage.ports import NewPhase, NewTask
 
 from ..errors import InvalidParams, InvalidState
 from .model.graph import GraphError, check_edges, check_known

@@ -29,7 +29,7 @@ from devfactory.protocol.factory_events import MergeEvent, TaskCheckpoint
 from devfactory.protocol.initiatives import Initiative, Phase
 from devfactory.protocol.runs import Run
 from devfactory.protocol.tasks import Checkpoint, Task
-from devfactory.storage.repositories.factory_rows import InitiativeRun, NewTask
+from devfactory.storage.ports import InitiativeRun, NewTask
 
 from . import prompts
 from .context import FactoryContext, Launch

@@ -28,7 +28,7 @@ from devfactory.protocol.initiatives import (
     InitiativeTree,
 )
 from devfactory.storage.clock import now_iso
-from devfactory.storage.repositories.factory_rows import NewInitiative, NewPhase, NewTask
+from devfactory.storage.ports import NewInitiative, NewPhase, NewTask
 
 from ..errors import InvalidParams, InvalidState, Unavailable
 from ..project.registration import slugify
@@ -131,8 +131,6 @@ class InitiativeService:
     # -- reads ---------------------------------------------------------------------------------
 
     async def list(self, params: InitiativeListParams) -> list[Initiative]:
-        if not 1 <= params.limit <= 1000:
-            raise InvalidParams(f"limit must be between 1 and 1000, got {params.limit}")
         return await self.store.initiatives.list(
             self.context.project_id, params.status, params.limit
         )
@@ -175,7 +173,7 @@ class InitiativeService:
             base_snapshot_id=initiative.base_snapshot_id or 0,
         )
         if self.context.review is not None:
-            await self.context.review.propose(run, changed)
+            await self.context.review.propose(run, base, changed)
         initiative = await self.records.initiative_status(
             initiative,
             InitiativeStatus.PENDING_REVIEW,

@@ -27,7 +27,7 @@ from devfactory.protocol.initiatives import Initiative, PhaseCreateParams, Phase
 from devfactory.protocol.proposals import Proposal, ProposalAcceptParams, ProposalDismissParams
 from devfactory.protocol.tasks import TaskCreateParams, TaskUpdateParams
 from devfactory.storage.clock import now_iso
-from devfactory.storage.repositories.factory_rows import NewArtifact, NewProposal
+from devfactory.storage.ports import NewArtifact, NewProposal
 
 from ..errors import InvalidParams, InvalidState, NotFound
 from . import handoffs

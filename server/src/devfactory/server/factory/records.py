@@ -24,7 +24,7 @@ from devfactory.protocol.factory_events import InitiativeEvent, PhaseEvent, Task
 from devfactory.protocol.initiatives import Initiative, InitiativeChangedNotification, Phase
 from devfactory.protocol.methods import Notifications
 from devfactory.protocol.tasks import Task
-from devfactory.storage.repositories.factory_rows import NewInitiative, NewPhase, NewTask
+from devfactory.storage.ports import NewInitiative, NewPhase, NewTask
 
 from ..errors import InvalidState, NotFound
 from .context import FactoryContext

@@ -29,7 +29,7 @@ from devfactory.protocol.initiatives import (
 )
 from devfactory.protocol.tasks import Checkpoint, Task, TaskRespondParams
 from devfactory.storage.clock import now_iso
-from devfactory.storage.repositories.factory_rows import NewTask
+from devfactory.storage.ports import NewTask
 
 from ..errors import InvalidParams, InvalidState, NotFound
 from .orchestrator import Orchestrator

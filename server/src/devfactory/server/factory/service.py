@@ -7,7 +7,6 @@ task.
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from devfactory.protocol.enums import AgentRole, TaskCategory
@@ -42,19 +41,11 @@ class Factory:
         self.conversations = Conversations(context, self.records, self.proposals)
         self.execution.tools_for = self.tools_for
         self.orchestrator.phases_done = self.initiatives.phases_done
-        self._recovered = asyncio.Event()
 
     async def start(self) -> None:
-        """Pick up what a daemon that died left, then keep the initiatives moving."""
-        try:
-            await self.orchestrator.recover()
-        finally:
-            self._recovered.set()
-
-    async def ready(self) -> Factory:
-        """The factory once it has picked up after a dead daemon (requests wait for it)."""
-        await self._recovered.wait()
-        return self
+        """Pick up what a daemon that died left, then keep the initiatives moving (the
+        feature starts with it, so requests wait until it is done)."""
+        await self.orchestrator.recover()
 
     def on_event(self, event: Event) -> None:
         self.orchestrator.on_event(event)

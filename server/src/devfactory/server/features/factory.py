@@ -9,6 +9,8 @@ daemon that died left, then keeps them moving.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 from devfactory.protocol.initiatives import (
     Initiative,
     InitiativeApplied,
@@ -57,51 +59,51 @@ from devfactory.protocol.tasks import (
     TaskUpdateParams,
 )
 
-from .. import rpc
+from .. import rpc, services
 from ..app import DevFactoryServer
-from ..factory.adapters import ManagedRuns, ProviderModels, ReviewedResult
-from ..factory.context import FactoryContext
-from ..factory.service import Factory
-from ..services import Services
+from ..context import Workspace
+
+
+async def start(
+    server: DevFactoryServer,
+    workspace: Workspace,
+    events: services.EventBus,
+    snapshots: services.SnapshotService,
+    runs: services.RunManager,
+    review: services.ReviewService | None,
+) -> AsyncIterator[services.Factory]:
+    """The factory over the runs (a task's run), review (the result; without it nothing is
+    applied) and the event stream; it picks up what a daemon that died left before any
+    request reaches it."""
+    from ..factory.adapters import ManagedRuns, ProviderModels, ReviewedResult
+    from ..factory.context import FactoryContext
+
+    context = FactoryContext(
+        store=workspace.store,
+        project_id=workspace.project.id,
+        settings=workspace.settings,
+        root=workspace.root,
+        worktrees=workspace.paths.worktrees,
+        events=events,
+        notify=server.send,
+        spawn=server.run_task,
+        repo=snapshots.repo,
+        snapshots=snapshots,
+        runs=ManagedRuns(runs),
+        models=ProviderModels(workspace.settings, workspace.root, workspace.store),
+        review=None if review is None else ReviewedResult(review),
+    )
+    factory = services.Factory(context)
+    unsubscribe = events.subscribe(factory.on_event)
+    await factory.start()
+    yield factory
+    unsubscribe()
+    await factory.shutdown()
 
 
 def setup(server: DevFactoryServer) -> None:
-    async def start(services: Services) -> None:
-        assert services.events and services.runs and services.snapshots, "runs start first"
-        context = FactoryContext(
-            store=services.store,
-            project_id=services.project.id,
-            settings=services.settings,
-            root=services.root,
-            worktrees=services.paths.worktrees,
-            events=services.events,
-            notify=server.send,
-            spawn=server.run_task,
-            repo=services.snapshots.repo,
-            snapshots=services.snapshots,
-            runs=ManagedRuns(services.runs),
-            models=ProviderModels(services.settings, services.root, services.store),
-            review=None if services.review is None else ReviewedResult(services.review),
-        )
-        services.factory = Factory(context)
-        services.events.subscribe(services.factory.on_event)
-
-    async def resume(services: Services) -> None:
-        if services.factory is not None:
-            await services.factory.start()
-
-    async def stop(services: Services) -> None:
-        if services.factory is not None:
-            await services.factory.shutdown()
-
-    server.on_initialize.append(start)
-    server.on_initialized.append(resume)
-    server.on_shutdown.append(stop)
-
-    async def factory() -> Factory:
-        found = server.services.factory
-        assert found is not None
-        return await found.ready()
+    async def factory() -> services.Factory:
+        return await server.need(services.Factory)
 
     # -- initiatives ---------------------------------------------------------------------------
 
@@ -137,7 +139,7 @@ def setup(server: DevFactoryServer) -> None:
     async def artifacts(params: InitiativeIdParams) -> ArtifactList:
         f = await factory()
         initiative = await f.records.initiative(params.initiative_id)
-        found = await server.services.store.proposals.artifacts(initiative.id)
+        found = await f.context.store.proposals.artifacts(initiative.id)
         return ArtifactList(artifacts=found)
 
     # -- phases --------------------------------------------------------------------------------
@@ -223,7 +225,7 @@ def setup(server: DevFactoryServer) -> None:
     async def list_proposals(params: ProposalListParams) -> ProposalList:
         f = await factory()
         initiative = await f.records.initiative(params.initiative_id)
-        found = await server.services.store.proposals.list(initiative.id, params.status)
+        found = await f.context.store.proposals.list(initiative.id, params.status)
         return ProposalList(proposals=found)
 
     @rpc.request(server, Requests.PROPOSALS_ACCEPT)
@@ -249,7 +251,7 @@ def setup(server: DevFactoryServer) -> None:
     async def conversations(params: ConversationListParams) -> ConversationList:
         f = await factory()
         initiative = await f.records.initiative(params.initiative_id)
-        found = await server.services.store.conversations.list(initiative.id)
+        found = await f.context.store.conversations.list(initiative.id)
         return ConversationList(conversations=found)
 
     @rpc.request(server, Requests.CONVERSATIONS_ANSWER)
@@ -276,5 +278,5 @@ def setup(server: DevFactoryServer) -> None:
     async def list_chats(params: ChatListParams) -> ChatSessionList:
         f = await factory()
         initiative = await f.records.initiative(params.initiative_id)
-        found = await server.services.store.conversations.chats(initiative.id)
+        found = await f.context.store.conversations.chats(initiative.id)
         return ChatSessionList(sessions=found)

@@ -1,0 +1,100 @@
+"""The storage ports: what the server may ask of a database, whichever it is.
+
+Typed repository protocols, one per aggregate, gathered in :class:`Store`, and the rows they
+take and return. The server imports these (and ``devfactory.storage.open_store``), never an
+adapter; ``tests/unit/test_storage_contract.py`` holds every adapter to them.
+"""
+
+from __future__ import annotations
+
+from .accounts import ProviderAccountRepository
+from .factory import (
+    ConversationRepository,
+    InitiativeRepository,
+    InitiativeTaskRepository,
+    ProposalRepository,
+)
+from .factory_rows import (
+    EventFor,
+    InitiativeFields,
+    InitiativeRun,
+    NewArtifact,
+    NewInitiative,
+    NewPhase,
+    NewProposal,
+    NewTask,
+    PhaseFields,
+    ProposalFields,
+    TaskFields,
+)
+from .index import Bm25Weights, BufferIndex, IndexRepository, IndexWriter
+from .review import DocumentationRepository, ReviewRepository
+from .rows import (
+    ChunkRow,
+    FileState,
+    FileUpdate,
+    IndexBatch,
+    IndexCounts,
+    NewChunk,
+    NewEvent,
+    NewRun,
+    OpenCommand,
+    ProviderAccount,
+    RunFields,
+    StoreStatus,
+)
+from .runs import EventRepository, HitlRepository, RunRepository
+from .store import Store
+from .workspace import (
+    ChangeRepository,
+    CommandRepository,
+    GitOperationRepository,
+    ProjectRepository,
+    SnapshotRepository,
+)
+
+__all__ = [
+    "Bm25Weights",
+    "BufferIndex",
+    "ChangeRepository",
+    "ChunkRow",
+    "CommandRepository",
+    "ConversationRepository",
+    "DocumentationRepository",
+    "EventFor",
+    "EventRepository",
+    "FileState",
+    "FileUpdate",
+    "GitOperationRepository",
+    "HitlRepository",
+    "IndexBatch",
+    "IndexCounts",
+    "IndexRepository",
+    "IndexWriter",
+    "InitiativeFields",
+    "InitiativeRepository",
+    "InitiativeRun",
+    "InitiativeTaskRepository",
+    "NewArtifact",
+    "NewChunk",
+    "NewEvent",
+    "NewInitiative",
+    "NewPhase",
+    "NewProposal",
+    "NewRun",
+    "NewTask",
+    "OpenCommand",
+    "PhaseFields",
+    "ProjectRepository",
+    "ProposalFields",
+    "ProposalRepository",
+    "ProviderAccount",
+    "ProviderAccountRepository",
+    "ReviewRepository",
+    "RunFields",
+    "RunRepository",
+    "SnapshotRepository",
+    "Store",
+    "StoreStatus",
+    "TaskFields",
+]
