@@ -43,13 +43,12 @@ from devfactory.protocol.runs import Run, StreamNotification
 from devfactory.storage import StorageFull
 
 from ..agents.context import load_context
-from ..agents.loop import AgentLoop, ExtraTools, LoopResult, StepLimitReached
+from ..agents.loop import AgentLoop, ExtraTools, LoopResult, StepLimitReached, combined
 from ..agents.providers.base import (
     AllAccountsExhausted,
     AutonomousProvider,
     AutonomousTask,
     ProviderError,
-    ToolSpec,
     Usage,
 )
 from ..agents.roles import ROLES
@@ -447,30 +446,6 @@ class RunWorker:
         )
         await self.proposals.run_finishing(self.run, base, result.summary, sorted(changed))
         await self.proposals.run_completed(await self._move(S.COMPLETED))
-
-
-def combined(*tools: ExtraTools | None) -> ExtraTools | None:
-    """Several sources of extra tools (MCP servers, an initiative's) as one."""
-    present = [t for t in tools if t is not None]
-    if len(present) < 2:
-        return present[0] if present else None
-    return CombinedTools(present)
-
-
-class CombinedTools:
-    def __init__(self, sources: list[ExtraTools]) -> None:
-        self.sources = sources
-
-    @property
-    def specs(self) -> list[ToolSpec]:
-        return [spec for source in self.sources for spec in source.specs]
-
-    def handles(self, name: str) -> bool:
-        return any(source.handles(name) for source in self.sources)
-
-    async def call(self, name: str, arguments: dict[str, Any]) -> str:
-        source = next(s for s in self.sources if s.handles(name))
-        return await source.call(name, arguments)
 
 
 def task_prompt(run: Run) -> str:
