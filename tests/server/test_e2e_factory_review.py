@@ -170,6 +170,9 @@ async def test_an_initiative_reviewed_phase_by_phase(tmp_path: Path) -> None:
             for e in history
             if e.type is EventType.AI_MESSAGE
         )
+        assert "provider 'gpt-9' is not configured; known: " in await refused(
+            client, Requests.INITIATIVES_CREATE, InitiativeCreateParams(goal="x", provider="gpt-9")
+        )
         page, data, build, model_task, api, ui = planned_tree.proposals
         assert [p.target for p in (page, data, build)] == [
             ProposalTarget.PAGE,

@@ -32,6 +32,7 @@ from devfactory.storage.ports import NewInitiative, NewPhase, NewTask
 
 from ..errors import InvalidParams, InvalidState, Unavailable
 from ..project.registration import slugify
+from ..runs.lookup import configured_provider
 from .context import FactoryContext
 from .execution import TaskExecution
 from .records import FactoryRecords
@@ -55,11 +56,7 @@ class InitiativeService:
             raise InvalidParams("goal must not be empty: say what the initiative should achieve")
         if len(goal) > MAX_GOAL:
             raise InvalidParams(f"goal is {len(goal)} characters; the limit is {MAX_GOAL}")
-        settings = self.context.settings
-        provider = params.provider or settings.default_provider
-        if provider not in settings.providers:
-            known = ", ".join(sorted(settings.providers))
-            raise InvalidParams(f"provider {provider!r} is not configured; known: {known}")
+        provider = configured_provider(self.context.settings, params.provider)
         name = (params.name or goal.splitlines()[0]).strip()[:120]
         snapshot = await self.context.snapshots.create(
             SnapshotType.PRE_RUN, f"before initiative: {name}"

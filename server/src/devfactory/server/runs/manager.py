@@ -36,7 +36,7 @@ from devfactory.storage.ports import NewRun
 from ..errors import InvalidParams, InvalidState, NotFound
 from ..shielding import finish_despite_cancel, finish_then_cancel
 from ..workspace.worktrees import branch_name
-from .lookup import project_run
+from .lookup import configured_provider, project_run
 from .transitions import can_transition
 
 if TYPE_CHECKING:
@@ -173,10 +173,7 @@ class RunManager:
         if len(prompt) > MAX_PROMPT:
             raise InvalidParams(f"prompt is {len(prompt)} characters; the limit is {MAX_PROMPT}")
         settings = self.context.settings
-        provider = params.provider or settings.default_provider
-        if provider not in settings.providers:
-            known = ", ".join(sorted(settings.providers))
-            raise InvalidParams(f"provider {provider!r} is not configured; known: {known}")
+        provider = configured_provider(settings, params.provider)
         title = (params.title or prompt.splitlines()[0]).strip()[:120]
         metadata = msgspec.structs.replace(
             metadata or RunMetadata(),
