@@ -13,9 +13,13 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING, Any
 
+import msgspec
+
 from devfactory.protocol.enums import (
     RUN_CONTROLS,
+    AgentRole,
     EventType,
+    ExecutionMode,
     HitlStatus,
     RunControl,
     RunStatus,
@@ -32,12 +36,13 @@ from devfactory.storage.ports import NewRun
 from ..errors import InvalidParams, InvalidState, NotFound
 from ..shielding import finish_despite_cancel, finish_then_cancel
 from ..workspace.worktrees import branch_name
-from .lookup import project_run
+from .lookup import configured_provider, project_run
 from .transitions import can_transition
 
 if TYPE_CHECKING:
     from devfactory.storage import Store
 
+    from ..agents.loop import ExtraTools
     from ..ports import Spawn
     from .context import RunContext
     from .ownership import DaemonLock
@@ -64,6 +69,8 @@ class RunManager:
         self.spawn = spawn
         self.workers: dict[int, RunWorker] = {}
         """Live runs driven by this daemon."""
+        self.run_tools: dict[int, ExtraTools] = {}
+        """Tools a run gets on top of its role's (an initiative's task: the factory tools)."""
         self.own_runs_only = own_runs_only
         """The client is short-lived (the CLI): start only the runs it queues through this
         daemon, never ones queued by another client (they would die when it exits)."""
@@ -151,20 +158,28 @@ class RunManager:
 
     # -- controls ------------------------------------------------------------------------------
 
-    async def create(self, params: RunCreateParams, *, retry_of: Run | None = None) -> Run:
+    async def create(
+        self,
+        params: RunCreateParams,
+        *,
+        retry_of: Run | None = None,
+        metadata: RunMetadata | None = None,
+    ) -> Run:
+        """A new run (queued unless ``params.start`` is false); ``metadata`` carries what the
+        wire does not (an initiative's base commit)."""
         prompt = params.prompt.strip()
         if not prompt:
             raise InvalidParams("prompt must not be empty: describe the task for the agent")
         if len(prompt) > MAX_PROMPT:
             raise InvalidParams(f"prompt is {len(prompt)} characters; the limit is {MAX_PROMPT}")
         settings = self.context.settings
-        provider = params.provider or settings.default_provider
-        if provider not in settings.providers:
-            known = ", ".join(sorted(settings.providers))
-            raise InvalidParams(f"provider {provider!r} is not configured; known: {known}")
+        provider = configured_provider(settings, params.provider)
         title = (params.title or prompt.splitlines()[0]).strip()[:120]
-        metadata = RunMetadata(
-            rag=params.rag, safe_mode=params.safe_mode, max_steps=params.max_steps
+        metadata = msgspec.structs.replace(
+            metadata or RunMetadata(),
+            rag=params.rag,
+            safe_mode=params.safe_mode,
+            max_steps=params.max_steps,
         )
         if retry_of is not None:
             metadata.provider_session_id = retry_of.metadata.provider_session_id
@@ -183,6 +198,52 @@ class RunManager:
         )
         # From here on the run exists and is scheduled, even if the request is cancelled.
         return await finish_despite_cancel(self._insert(new))
+
+    async def adopt(
+        self,
+        *,
+        title: str,
+        prompt: str,
+        worktree: str,
+        branch: str,
+        base_snapshot_id: int,
+        metadata: RunMetadata,
+    ) -> Run:
+        """A completed run for work done elsewhere (an initiative's integration branch), so
+        review proposes and applies it like any run's. No agent ever drives it."""
+        events = self.context.events
+        settings = self.context.settings
+        new = NewRun(
+            project_id=self.context.project_id,
+            title=title[:120],
+            prompt=prompt,
+            status=S.COMPLETED,
+            agent=AgentRole.ARCHITECT.value,
+            provider=settings.default_provider,
+            model=None,
+            mode=ExecutionMode.REVIEW.value,
+            metadata=metadata,
+        )
+        event = events.new_event(
+            None,
+            EventType.RUN_STATUS_CHANGED,
+            "Run completed",
+            RunStatusChanged(from_status=None, to_status=S.COMPLETED, reason="adopted"),
+            message=title,
+            severity=Severity.SUCCESS,
+        )
+        written = await events.record(
+            lambda: self.store.runs.create_recorded(new, branch=lambda _: branch, event=event)
+        )
+        assert written is not None
+        now = now_iso()
+        return await self.update(
+            written[0].id,
+            worktree_path=worktree,
+            base_snapshot_id=base_snapshot_id,
+            started_at=now,
+            completed_at=now,
+        )
 
     async def _insert(self, new: NewRun) -> Run:
         events = self.context.events
@@ -351,12 +412,19 @@ class RunManager:
                 free -= 1
                 from .worker import RunWorker  # the agent loop loads with the first run
 
-                worker = RunWorker(claimed, self.context, self, self._worker_finished)
+                worker = RunWorker(
+                    claimed,
+                    self.context,
+                    self,
+                    self._worker_finished,
+                    extra_tools=self.run_tools.get(run.id),
+                )
                 self.workers[run.id] = worker
                 worker.task = self.spawn(worker.main(), name=f"run-{run.id}")
 
     def _worker_finished(self, worker: RunWorker) -> None:
         self.workers.pop(worker.run_id, None)
+        self.run_tools.pop(worker.run_id, None)
         if not self.shutting_down:
             self.spawn(self.schedule(), name="schedule")
 
