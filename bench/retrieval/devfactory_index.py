@@ -108,6 +108,12 @@ class DevFactoryIndex:
             "chunks": result.chunks,
         }
 
+    async def ready(self) -> None:
+        """A kept index: nothing to index, only its vectors to load for search."""
+        embedding = self.service.ensure_embedding()
+        if embedding is not None:
+            await embedding
+
     async def verify(self, tree: Mapping[str, TreeEntry]) -> None:
         """Raise unless the index holds exactly the tree's files, with their current bytes."""
         states = await self.store.rag.file_states(self.service.project_id)
