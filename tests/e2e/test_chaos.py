@@ -34,7 +34,7 @@ from devfactory.protocol.enums import EventType, RunStatus
 from devfactory.protocol.index import IndexRebuildParams
 from devfactory.protocol.methods import Requests
 from devfactory.protocol.snapshots import Snapshot, SnapshotCreateParams, SnapshotRestoreParams
-from devfactory.storage import Database
+from devfactory.storage.sqlite import Database
 from runs_support import (
     call,
     create_run,

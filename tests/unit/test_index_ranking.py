@@ -17,7 +17,7 @@ from devfactory.server.index.discovery import (
 from devfactory.server.index.fusion import rank_files, ranked_chunks
 from devfactory.server.index.ranking import QueryTraits
 from devfactory.storage import Store
-from devfactory.storage.repositories.rag import ChunkRow
+from devfactory.storage.ports import ChunkRow
 from index_support import make_index_service
 from support import make_git_repo
 

@@ -120,6 +120,8 @@ class EventType(StrEnum):
     CHANGE_REJECTED = "change_rejected"
     CHANGE_APPLIED = "change_applied"
     CHANGE_CONFLICT = "change_conflict"
+    MCP_TOOL_CALLED = "mcp_tool_called"
+    MCP_SERVER_FAILED = "mcp_server_failed"
     CHANGE_REVERTED = "change_reverted"
     RUN_STATUS_CHANGED = "run_status_changed"
     ERROR = "error"
@@ -212,15 +214,6 @@ class ReviewDecision(StrEnum):
     COMMENTED = "commented"
 
 
-class ArtifactKind(StrEnum):
-    """Kinds of context artifact a run produces or consumes."""
-
-    SPEC = "spec"
-    PLAN = "plan"
-    CODE = "code"
-    LOG = "log"
-
-
 class ProviderName(StrEnum):
     """Model providers the daemon can drive."""
 
@@ -229,15 +222,6 @@ class ProviderName(StrEnum):
     CLAUDE_CODE = "claude_code"
     LOCAL_SHELL = "local_shell"
     SCRIPTED = "scripted"
-
-
-class TaskStatus(StrEnum):
-    """State of a planned task inside a run."""
-
-    PENDING = "pending"
-    IN_PROGRESS = "in_progress"
-    DONE = "done"
-    BLOCKED = "blocked"
 
 
 class OutputStream(StrEnum):

@@ -6,7 +6,7 @@ Struct; ``decode_payload`` turns the JSON object of an event back into that Stru
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 
@@ -32,8 +32,10 @@ class EventsParams(Params, kw_only=True):
     """Parameters of ``devfactory/events``: replay events with ``id > since``, oldest first."""
 
     run_id: int | None = None
-    since: int = 0
-    limit: int = 1000
+    since: Annotated[int, msgspec.Meta(ge=0)] = 0
+    """0, or the id of an event already seen."""
+    limit: Annotated[int, msgspec.Meta(ge=1, le=10_000)] = 1000
+    """Events to return, 1 to 10000."""
 
 
 class EventList(Model, kw_only=True):
@@ -213,6 +215,26 @@ class ChangeEvent(Payload, kw_only=True):
     reason: str | None = None
 
 
+class McpToolCalled(Payload, kw_only=True):
+    """A run called (or was refused) a tool of an MCP server (``[mcp.servers.NAME]``)."""
+
+    server: str
+    tool: str
+    arguments: dict[str, Any] = {}
+    approval: str
+    """``auto`` (the server's autoApprove list), ``user`` (asked and allowed) or ``refused``."""
+    is_error: bool = False
+    result: str = ""
+    """What the model was given (truncated)."""
+
+
+class McpServerFailed(Payload, kw_only=True):
+    """An MCP server could not start, or stopped during the run: its tools are gone."""
+
+    server: str
+    message: str
+
+
 class RunStatusChanged(Payload, kw_only=True):
     from_status: RunStatus | None
     to_status: RunStatus
@@ -266,6 +288,8 @@ PAYLOAD_TYPES: dict[EventType, type[Payload]] = {
     EventType.CHANGE_REJECTED: ChangeEvent,
     EventType.CHANGE_APPLIED: ChangeEvent,
     EventType.CHANGE_CONFLICT: ChangeEvent,
+    EventType.MCP_TOOL_CALLED: McpToolCalled,
+    EventType.MCP_SERVER_FAILED: McpServerFailed,
     EventType.CHANGE_REVERTED: ChangeEvent,
     EventType.RUN_STATUS_CHANGED: RunStatusChanged,
     EventType.ERROR: ErrorPayload,

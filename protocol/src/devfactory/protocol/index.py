@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
+import msgspec
+
 from ._base import Model, Params
 from .enums import SearchGroupBy, SearchMode, SourceType
 
@@ -10,7 +14,7 @@ class SearchParams(Params, kw_only=True):
     """Parameters of ``devfactory/search``."""
 
     query: str
-    limit: int = 20
+    limit: Annotated[int, msgspec.Meta(ge=1, le=200)] = 20
     """Number of hits to return, 1 to 200 (files, with ``group_by`` ``file``)."""
     mode: SearchMode = SearchMode.HYBRID
     paths: list[str] | None = None
@@ -19,7 +23,7 @@ class SearchParams(Params, kw_only=True):
     group_by: SearchGroupBy = SearchGroupBy.CHUNK
     """``chunk``: ``hits`` holds chunks, best first. ``file``: ``files`` holds files, best
     first, each with its best chunks (``hits`` stays empty)."""
-    chunks_per_file: int = 3
+    chunks_per_file: Annotated[int, msgspec.Meta(ge=1, le=20)] = 3
     """With ``group_by`` ``file``: at most this many chunks under each file, 1 to 20."""
 
 

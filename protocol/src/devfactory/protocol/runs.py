@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import msgspec
 
 from ._base import Model, Params
@@ -69,7 +71,8 @@ class RunCreateParams(Params, kw_only=True):
     mode: ExecutionMode = ExecutionMode.REVIEW
     rag: bool = True
     safe_mode: bool = False
-    max_steps: int | None = None
+    max_steps: Annotated[int, msgspec.Meta(ge=1, le=500)] | None = None
+    """Tool steps the run may take, 1 to 500; defaults to the ``maxSteps`` setting."""
     start: bool = True
     """Queue the run at once (otherwise it stays a draft until ``devfactory/runs/start``)."""
 
@@ -84,7 +87,8 @@ class RunListParams(Params, kw_only=True):
     """Parameters of ``devfactory/runs/list``: newest first."""
 
     status: list[RunStatus] | None = None
-    limit: int = 50
+    limit: Annotated[int, msgspec.Meta(ge=1, le=1000)] = 50
+    """Runs to return, 1 to 1000."""
 
 
 class RunList(Model, kw_only=True):

@@ -136,7 +136,7 @@ class DevFactoryServer(LanguageServer):
     def shutdown(self) -> None:
         """Called by pygls when the connection ends (even without shutdown/exit)."""
         if self.services_or_none is not None:
-            self.services_or_none.store.db.stop_threads()
+            self.services_or_none.store.close_now()
         super().shutdown()  # type: ignore[no-untyped-call]
 
 

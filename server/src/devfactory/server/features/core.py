@@ -18,7 +18,7 @@ from pygls.uris import to_fs_path
 from devfactory.protocol._base import NoParams
 from devfactory.protocol.methods import PROTOCOL_VERSION, Requests
 from devfactory.protocol.project import Health, Project, ProviderCheck
-from devfactory.storage import DatabaseError, Store
+from devfactory.storage import DatabaseError, open_store
 
 from .. import documents, rpc
 from ..app import DevFactoryServer
@@ -62,7 +62,7 @@ async def open_services(root: Path, init_options: object) -> tuple[Services, lis
     paths = StatePaths(root)
     paths.ensure()
     try:
-        store = await Store.open(paths.database)
+        store = await open_store(paths.database)
     except DatabaseError as exc:
         raise Unavailable(str(exc)) from None
     git = GitRunner(root)
@@ -148,21 +148,17 @@ def setup(server: DevFactoryServer) -> None:
     @rpc.request(server, Requests.HEALTH)
     async def health(params: NoParams) -> Health:
         services = server.services
-        db = services.store.db
-        sqlite_version, vec_version = await db.versions()
-        problem = await db.check_writes()
-        if problem is None and (check := await db.scalar("PRAGMA quick_check")) != "ok":
-            problem = f"the integrity check failed: {check}"
+        status = await services.store.status()
         return Health(
             version=__version__,
             protocol_version=PROTOCOL_VERSION,
             python_version=platform.python_version(),
-            sqlite_version=sqlite_version,
-            sqlite_vec_version=vec_version,
-            database_ok=problem is None,
-            database_problem=problem,
+            sqlite_version=status.engine_version,
+            sqlite_vec_version=status.vector_version,
+            database_ok=status.problem is None,
+            database_problem=status.problem,
             database_path=str(services.paths.database),
-            schema_version=db.schema_version,
+            schema_version=status.schema_version,
             project_id=services.project.id,
             counts=await services.store.counts(services.project.id),
             sandbox=(

@@ -7,11 +7,8 @@ from devfactory.protocol.methods import Requests
 
 from .. import rpc
 from ..app import DevFactoryServer
-from ..errors import InvalidParams
 from ..events.bus import EventBus
 from ..services import Services
-
-MAX_REPLAY = 10_000
 
 
 def setup(server: DevFactoryServer) -> None:
@@ -29,10 +26,6 @@ def setup(server: DevFactoryServer) -> None:
 
     @rpc.request(server, Requests.EVENTS)
     async def events(params: EventsParams) -> EventList:
-        if not 1 <= params.limit <= MAX_REPLAY:
-            raise InvalidParams(f"limit must be between 1 and {MAX_REPLAY}, got {params.limit}")
-        if params.since < 0:
-            raise InvalidParams(f"since must be 0 or a previous event id, got {params.since}")
         services = server.services
         found = await services.store.events.list(
             services.project.id, run_id=params.run_id, since=params.since, limit=params.limit + 1

@@ -93,8 +93,6 @@ def setup(server: DevFactoryServer) -> None:
 
     @rpc.request(server, Requests.GIT_LOG)
     async def log(params: GitLogParams) -> GitLog:
-        if not 1 <= params.limit <= 10_000:
-            raise InvalidParams(f"limit must be between 1 and 10000, got {params.limit}")
         found = await services().store.git_operations.list(
             services().project.id, params.run_id, params.limit
         )

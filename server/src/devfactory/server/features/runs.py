@@ -30,18 +30,12 @@ from devfactory.protocol.snapshots import (
 
 from .. import rpc
 from ..app import DevFactoryServer
-from ..errors import InvalidParams
 from ..runs.manager import RunManager
 from ..runs.progress import RunProgress
 from ..services import Services
 from ..workspace.repository import WorkspaceRepository
 from ..workspace.snapshots import SnapshotService
 from ..workspace.worktrees import WorktreeManager
-
-
-def _check_limit(limit: int, maximum: int = 1000) -> None:
-    if not 1 <= limit <= maximum:
-        raise InvalidParams(f"limit must be between 1 and {maximum}, got {limit}")
 
 
 def setup(server: DevFactoryServer) -> None:
@@ -92,7 +86,6 @@ def setup(server: DevFactoryServer) -> None:
 
     @rpc.request(server, Requests.RUNS_LIST)
     async def list_runs(params: RunListParams) -> RunList:
-        _check_limit(params.limit)
         services = server.services
         found = await services.store.runs.list(services.project.id, params.status, params.limit)
         return RunList(runs=found)
@@ -139,7 +132,6 @@ def setup(server: DevFactoryServer) -> None:
 
     @rpc.request(server, Requests.SNAPSHOTS_LIST)
     async def list_snapshots(params: SnapshotListParams) -> SnapshotList:
-        _check_limit(params.limit)
         services = server.services
         found = await services.store.snapshots.list(
             services.project.id, params.run_id, params.limit

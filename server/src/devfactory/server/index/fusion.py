@@ -28,7 +28,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from devfactory.storage.repositories.rag import ChunkRow
+from devfactory.storage.ports import ChunkRow
 
 from .discovery import looks_like_changelog, looks_like_test, looks_vendored
 from .ranking import QueryTraits

@@ -25,7 +25,7 @@ from devfactory.protocol.hitl import HitlRequest, HitlRespondParams
 from devfactory.protocol.methods import Notifications
 from devfactory.protocol.runs import Run, RunChangedNotification, RunCreateParams, RunMetadata
 from devfactory.storage.clock import now_iso
-from devfactory.storage.repositories.runs import NewRun
+from devfactory.storage.ports import NewRun
 
 from ..errors import InvalidParams, InvalidState, NotFound
 from ..shielding import finish_despite_cancel, finish_then_cancel
@@ -176,8 +176,6 @@ class RunManager:
         if provider not in settings.providers:
             known = ", ".join(sorted(settings.providers))
             raise InvalidParams(f"provider {provider!r} is not configured; known: {known}")
-        if params.max_steps is not None and not 1 <= params.max_steps <= 500:
-            raise InvalidParams(f"maxSteps must be between 1 and 500, got {params.max_steps}")
         title = (params.title or prompt.splitlines()[0]).strip()[:120]
         metadata = RunMetadata(
             rag=params.rag, safe_mode=params.safe_mode, max_steps=params.max_steps

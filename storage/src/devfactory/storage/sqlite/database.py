@@ -1,0 +1,371 @@
+"""The SQLite database of one workspace: connections, pragmas, sqlite-vec and migrations.
+
+This machine's (and many macOS) Pythons cannot load SQLite extensions, so connections come
+from ``sqlean`` (a bundled modern SQLite with FTS5 and extension loading) and are handed to
+aiosqlite. Every write is one job on the single writer connection's thread, BEGIN to COMMIT:
+jobs queue on that thread, so concurrent runs never see SQLITE_BUSY, and a cancelled caller
+cannot leave the connection inside a transaction. A second connection serves reads (WAL lets
+them run alongside).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib.resources
+import importlib.util
+import logging
+import os
+import re
+import sqlite3
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import aiosqlite
+import sqlean
+
+from ..errors import DatabaseError, SchemaTooNewError, StorageFull, full_disk
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+BUSY_TIMEOUT_MS = 10_000
+CHECKPOINT_INTERVAL_S = 0.5
+WRITER_AUTOCHECKPOINT_PAGES = 10_000
+"""The writer checkpoints by itself only if the background checkpointer fell this far behind."""
+_MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+MAX_PAGES_VARIABLE = "DEVFACTORY_DB_MAX_PAGES"
+"""A ceiling on the database's size in pages for the daemon's writes (SQLite's
+``max_page_count``): tests fill it to see what a full disk does, with SQLite's own
+SQLITE_FULL."""
+SQLITE_FULL = 13
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    sql: str
+
+
+def load_migrations() -> list[Migration]:
+    """The numbered SQL files shipped in ``devfactory.storage.sqlite.migrations``, in order."""
+    folder = importlib.resources.files(__package__ or "devfactory.storage.sqlite") / "migrations"
+    found = []
+    for entry in folder.iterdir():
+        match = _MIGRATION_NAME.match(entry.name)
+        if match:
+            found.append(Migration(int(match.group(1)), entry.name, entry.read_text("utf-8")))
+    found.sort(key=lambda m: m.version)
+    for expected, migration in enumerate(found, start=1):
+        if migration.version != expected:
+            raise DatabaseError(
+                f"migration {migration.name} is out of sequence (expected {expected})"
+            )
+    return found
+
+
+def sqlite_vec_path() -> str:
+    """Path of the sqlite-vec loadable extension, found without importing its package.
+
+    (Importing ``sqlite_vec`` pulls in numpy, which costs ~0.4 s of start-up for nothing.)
+    """
+    spec = importlib.util.find_spec("sqlite_vec")
+    if spec is None or not spec.submodule_search_locations:
+        raise DatabaseError("sqlite-vec is not installed: pip install sqlite-vec")
+    return str(Path(next(iter(spec.submodule_search_locations))) / "vec0")
+
+
+def connect(path: str, *, readonly: bool = False) -> sqlite3.Connection:
+    target = f"file:{path}?mode=ro" if readonly else path
+    conn: sqlite3.Connection = sqlean.connect(
+        target,
+        uri=readonly,
+        isolation_level=None,  # autocommit; transactions are explicit BEGIN IMMEDIATE
+        check_same_thread=False,
+        timeout=BUSY_TIMEOUT_MS / 1000,
+    )
+    conn.row_factory = sqlean.Row
+    conn.enable_load_extension(True)
+    conn.load_extension(sqlite_vec_path())
+    conn.enable_load_extension(False)
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute("PRAGMA foreign_keys = ON")
+    return conn
+
+
+def migrate(conn: sqlite3.Connection, migrations: Sequence[Migration], path: str) -> int:
+    """Bring the schema up to date inside one transaction per migration; return the version."""
+    current = conn.execute("PRAGMA user_version").fetchone()[0]
+    latest = migrations[-1].version if migrations else 0
+    if current > latest:
+        raise SchemaTooNewError(
+            f"{path} has schema version {current}, but this DevFactory knows only up to "
+            f"{latest}. Upgrade DevFactory (pip install -U devfactory-server) or point it at "
+            "another workspace; the database was not changed."
+        )
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    for migration in migrations:
+        if migration.version <= current:
+            continue
+        log.info("applying migration %s", migration.name)
+        try:
+            version = f"PRAGMA user_version = {migration.version};"
+            conn.executescript(f"BEGIN IMMEDIATE;\n{migration.sql}\n;{version}\nCOMMIT;")
+        except sqlean.Error as exc:
+            if conn.in_transaction:
+                conn.rollback()
+            raise DatabaseError(f"migration {migration.name} failed: {exc}") from exc
+        current = migration.version
+    return int(current)
+
+
+def storage_full(exc: BaseException, path: str | None) -> StorageFull | None:
+    """``exc`` as a :class:`StorageFull` naming ``path``, if it means the disk is full
+    (SQLite's SQLITE_FULL included)."""
+    if isinstance(exc, sqlean.Error) and getattr(exc, "sqlite_errorcode", None) == SQLITE_FULL:
+        return StorageFull(path)
+    return full_disk(exc, path)
+
+
+def _unusable(path: str, exc: sqlean.DatabaseError) -> str:
+    """What to do about a database SQLite refuses to open."""
+    if isinstance(exc, sqlean.OperationalError):  # locked, unreadable: not the file's fault
+        return f"cannot open the workspace database {path}: {exc}"
+    return (
+        f"the workspace database {path} is damaged or is not a DevFactory database ({exc}): "
+        f"move it aside (mv {path} {path}.broken) and restart the daemon, which creates a "
+        "new one"
+    )
+
+
+async def _on_thread(conn: aiosqlite.Connection, fn: Callable[..., T], *args: Any) -> T:
+    """``fn(sqlite3_connection, *args)`` as one job on the connection's thread."""
+    result: T = await conn._execute(fn, conn._conn, *args)  # type: ignore[no-untyped-call]
+    return result
+
+
+def _read(conn: sqlite3.Connection, sql: str, params: Sequence[Any], one: bool) -> Any:
+    """One query from start to finish on the reader thread.
+
+    The statement is closed before anything else uses the connection: a cursor left open
+    between awaits would hold the reader's WAL snapshot, and a concurrent query would then miss
+    rows committed meanwhile (a run reading back the snapshot it had just inserted got None).
+    """
+    cursor = conn.execute(sql, params)
+    try:
+        return cursor.fetchone() if one else cursor.fetchall()
+    finally:
+        cursor.close()
+
+
+def select(conn: sqlite3.Connection, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+    """Every row of one query, its statement closed (see ``_read``)."""
+    rows: list[sqlite3.Row] = _read(conn, sql, params, False)
+    return rows
+
+
+def in_transaction(conn: sqlite3.Connection, fn: Callable[..., T], *args: Any) -> T:
+    """``fn(conn, *args)`` between BEGIN IMMEDIATE and COMMIT, on the calling thread.
+
+    Whatever fails, COMMIT included (a disk that fills as the WAL grows), rolls the whole
+    transaction back, so the connection is never left inside it.
+    """
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        result = fn(conn, *args)
+        conn.commit()
+    except BaseException:
+        if conn.in_transaction:
+            try:
+                conn.rollback()
+            except sqlean.Error:
+                log.exception("ROLLBACK failed; the writer may be stuck in a transaction")
+        raise
+    return result
+
+
+def _statement(conn: sqlite3.Connection, sql: str, params: Sequence[Any]) -> int:
+    """One statement; returns the last row id."""
+    last = conn.execute(sql, params).lastrowid
+    if last is None:
+        last = conn.execute("SELECT last_insert_rowid()").fetchone()[0]
+    return int(last or 0)
+
+
+def _changes(conn: sqlite3.Connection, sql: str, params: Sequence[Any]) -> int:
+    """One statement; returns how many rows it changed."""
+    return int(conn.execute(sql, params).rowcount)
+
+
+def _probe(conn: sqlite3.Connection) -> None:
+    """Take the database's write lock and give it back at once."""
+    if conn.in_transaction:
+        raise DatabaseError("the writer connection was left inside a transaction")
+    conn.execute("BEGIN IMMEDIATE")
+    conn.rollback()
+
+
+class Database:
+    """An open workspace database. Use :meth:`open`; close with :meth:`close`."""
+
+    def __init__(
+        self,
+        path: str,
+        writer: aiosqlite.Connection,
+        reader: aiosqlite.Connection,
+        version: int,
+        checkpointer: aiosqlite.Connection | None = None,
+    ) -> None:
+        self.path = path
+        self.schema_version = version
+        self._writer = writer
+        self._reader = reader
+        self._write_problem: str | None = None
+        """Why the last write failed for want of room, until a write succeeds again."""
+        self._checkpointer = checkpointer
+        """Its own connection and thread: copies the WAL into the database in the background."""
+        self._written = False
+        """Something was committed since the last checkpoint."""
+        self._checkpoints: asyncio.Task[None] | None = None
+        if checkpointer is not None:
+            self._checkpoints = asyncio.get_running_loop().create_task(
+                self._checkpoint_loop(), name="sqlite-checkpoints"
+            )
+
+    @classmethod
+    async def open(
+        cls, path: str | Path, migrations: Sequence[Migration] | None = None
+    ) -> Database:
+        """Open (creating and migrating as needed) the database at ``path``."""
+        path_text = str(path)
+        if path_text != ":memory:":
+            Path(path_text).parent.mkdir(parents=True, exist_ok=True)
+        plan = list(migrations) if migrations is not None else load_migrations()
+        writer = aiosqlite.Connection(lambda: connect(path_text), iter_chunk_size=256)
+        try:
+            await writer
+            version = await writer._execute(migrate, writer._conn, plan, path_text)  # type: ignore[no-untyped-call]
+        except sqlean.DatabaseError as exc:
+            await writer.close()
+            raise DatabaseError(_unusable(path_text, exc)) from exc
+        except BaseException:
+            await writer.close()
+            raise
+        if limit := os.environ.get(MAX_PAGES_VARIABLE):
+            await writer.execute(f"PRAGMA max_page_count = {int(limit)}")
+        if path_text == ":memory:":
+            return cls(path_text, writer, writer, version)
+        # Checkpoints run on their own connection, so a commit never waits for one (with the
+        # default, every ~1000th commit copied the WAL back and fsynced: a 10-50 ms stall).
+        await writer.execute(f"PRAGMA wal_autocheckpoint = {WRITER_AUTOCHECKPOINT_PAGES}")
+        reader = aiosqlite.Connection(lambda: connect(path_text), iter_chunk_size=256)
+        await reader
+        checkpointer = aiosqlite.Connection(lambda: connect(path_text), iter_chunk_size=256)
+        await checkpointer
+        return cls(path_text, writer, reader, version, checkpointer)
+
+    async def _checkpoint_loop(self) -> None:
+        assert self._checkpointer is not None
+        while True:
+            await asyncio.sleep(CHECKPOINT_INTERVAL_S)
+            if not self._written:
+                continue
+            self._written = False
+            try:
+                await self._checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            except sqlean.Error:
+                log.warning("WAL checkpoint failed; the writer will checkpoint", exc_info=True)
+
+    async def close(self) -> None:
+        if self._checkpoints is not None:
+            self._checkpoints.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._checkpoints
+        if self._checkpointer is not None:
+            await self._checkpointer.close()
+        if self._reader is not self._writer:
+            await self._reader.close()
+        await self._writer.close()  # after the writes queued before it
+
+    def stop_threads(self) -> None:
+        """Close without an event loop (process exit after the loop is gone).
+
+        aiosqlite's worker threads are not daemons: a database left open would keep the
+        process alive after the client hung up.
+        """
+        if self._checkpoints is not None:
+            self._checkpoints.cancel()
+        connections = [self._reader, self._writer, self._checkpointer]
+        for conn in {id(c): c for c in connections if c is not None}.values():
+            if conn._connection is not None:
+                conn.stop()
+
+    # -- writes --------------------------------------------------------------------------------
+
+    async def write(self, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(connection, *args)`` as one write transaction: one job on the writer thread.
+
+        Being one job is what makes a write safe to cancel: BEGIN to COMMIT (or ROLLBACK) runs
+        to its end whatever happens to the awaiting task, which at worst misses the result.
+        A full disk raises :class:`StorageFull`, with nothing of the write kept.
+        """
+        self._written = True
+        try:
+            result: T = await _on_thread(self._writer, in_transaction, fn, *args)
+        except (sqlean.Error, OSError) as exc:
+            if (full := storage_full(exc, self.path)) is None:
+                raise
+            self._write_problem = str(full)
+            raise full from exc
+        self._write_problem = None
+        return result
+
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """One write statement in its own transaction; returns ``lastrowid``."""
+        return await self.write(_statement, sql, params)
+
+    async def update(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """One write statement in its own transaction; returns how many rows it changed."""
+        return await self.write(_changes, sql, params)
+
+    async def check_writes(self) -> str | None:
+        """Why writes fail now, or None; cheap enough for every ``devfactory/health``.
+
+        Takes the write lock and gives it back on the writer thread (a writer stuck in a
+        transaction, or locked out, shows), and reports a disk that was full at the last write
+        until a write succeeds again.
+        """
+        try:
+            await _on_thread(self._writer, _probe)
+        except (sqlean.Error, DatabaseError) as exc:
+            return f"writes fail: {exc}"
+        return self._write_problem
+
+    # -- reads ---------------------------------------------------------------------------------
+
+    async def read(self, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(connection, *args)`` as one job on the reader thread (queries that a buffer
+        index or a worker process run on their own connections too)."""
+        return await _on_thread(self._reader, fn, *args)
+
+    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
+        row: sqlite3.Row | None = await _on_thread(self._reader, _read, sql, params, True)
+        return row
+
+    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        rows: list[sqlite3.Row] = await _on_thread(self._reader, _read, sql, params, False)
+        return rows
+
+    async def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        row = await self.fetchone(sql, params)
+        return None if row is None else row[0]
+
+    async def versions(self) -> tuple[str, str | None]:
+        """(SQLite version, sqlite-vec version)."""
+        row = await self.fetchone("SELECT sqlite_version(), vec_version()")
+        assert row is not None
+        return str(row[0]), row[1]

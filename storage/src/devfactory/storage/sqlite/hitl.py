@@ -1,0 +1,75 @@
+"""The ``hitl_requests`` table: questions runs ask the user."""
+
+from __future__ import annotations
+
+import builtins
+from typing import Any
+
+from devfactory.protocol.enums import HitlAction, HitlStatus
+from devfactory.protocol.hitl import HitlRequest
+
+from ..clock import now_iso
+from ..codec import dump, load, row_to
+from .database import Database
+
+
+def _request(row: Any) -> HitlRequest:
+    return row_to(HitlRequest, row, choices=load(row["choices"], builtins.list[str]))
+
+
+class SqliteHitlRepository:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def create(
+        self,
+        run_id: int,
+        question: str,
+        choices: builtins.list[str],
+        tool_call_id: str | None = None,
+    ) -> HitlRequest:
+        request_id = await self.db.execute(
+            "INSERT INTO hitl_requests (run_id, question, choices, tool_call_id, created_at)"
+            " VALUES (?,?,?,?,?)",
+            (run_id, question, dump(choices), tool_call_id, now_iso()),
+        )
+        request = await self.get(request_id)
+        assert request is not None
+        return request
+
+    async def get(self, request_id: int) -> HitlRequest | None:
+        row = await self.db.fetchone("SELECT * FROM hitl_requests WHERE id = ?", (request_id,))
+        return None if row is None else _request(row)
+
+    async def answer(self, request_id: int, action: HitlAction, text: str | None) -> HitlRequest:
+        await self.db.execute(
+            "UPDATE hitl_requests SET status = 'answered', response_action = ?,"
+            " response_text = ?, answered_at = ? WHERE id = ?",
+            (action.value, text, now_iso(), request_id),
+        )
+        request = await self.get(request_id)
+        assert request is not None
+        return request
+
+    async def cancel_pending(self, run_id: int) -> None:
+        await self.db.execute(
+            "UPDATE hitl_requests SET status = 'cancelled' WHERE run_id = ? AND status = 'pending'",
+            (run_id,),
+        )
+
+    async def list(
+        self, project_id: int, run_id: int | None = None, status: HitlStatus | None = None
+    ) -> builtins.list[HitlRequest]:
+        sql = (
+            "SELECT h.* FROM hitl_requests h JOIN agent_runs r ON r.id = h.run_id"
+            " WHERE r.project_id = ?"
+        )
+        params: builtins.list[Any] = [project_id]
+        if run_id is not None:
+            sql += " AND h.run_id = ?"
+            params.append(run_id)
+        if status is not None:
+            sql += " AND h.status = ?"
+            params.append(status.value)
+        rows = await self.db.fetchall(sql + " ORDER BY h.id", params)
+        return [_request(row) for row in rows]

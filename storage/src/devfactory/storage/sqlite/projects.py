@@ -1,0 +1,61 @@
+"""The ``projects`` table: one row per workspace root."""
+
+from __future__ import annotations
+
+from devfactory.protocol.project import LanguageStat, Project
+
+from ..clock import now_iso
+from ..codec import dump, load, row_to
+from .database import Database
+
+
+class SqliteProjectRepository:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    @staticmethod
+    def _project(row: object) -> Project:
+        return row_to(
+            Project,
+            row,
+            languages=load(row["languages"], list[LanguageStat]),  # type: ignore[index]
+            frameworks=load(row["frameworks"], list[str]),  # type: ignore[index]
+        )
+
+    async def register(
+        self,
+        *,
+        root_path: str,
+        name: str,
+        slug: str,
+        default_branch: str | None,
+        current_branch: str | None,
+    ) -> Project:
+        now = now_iso()
+        await self.db.execute(
+            "INSERT INTO projects (name, slug, root_path, default_branch, current_branch,"
+            " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (root_path) DO UPDATE SET name = excluded.name, slug = excluded.slug,"
+            " default_branch = excluded.default_branch, current_branch = excluded.current_branch,"
+            " updated_at = excluded.updated_at",
+            (name, slug, root_path, default_branch, current_branch, now, now),
+        )
+        project = await self._by_root(root_path)
+        assert project is not None
+        return project
+
+    async def set_detection(
+        self, project_id: int, languages: list[LanguageStat], frameworks: list[str]
+    ) -> None:
+        await self.db.execute(
+            "UPDATE projects SET languages = ?, frameworks = ?, updated_at = ? WHERE id = ?",
+            (dump(languages), dump(frameworks), now_iso(), project_id),
+        )
+
+    async def get(self, project_id: int) -> Project | None:
+        row = await self.db.fetchone("SELECT * FROM projects WHERE id = ?", (project_id,))
+        return None if row is None else self._project(row)
+
+    async def _by_root(self, root_path: str) -> Project | None:
+        row = await self.db.fetchone("SELECT * FROM projects WHERE root_path = ?", (root_path,))
+        return None if row is None else self._project(row)
