@@ -187,7 +187,7 @@ def parser() -> argparse.ArgumentParser:
         "--chunks",
         type=int,
         default=CHUNKS,
-        help=f"DevFactory hits per query ({CHUNKS}, hybrid's fusion depth; more deepens it)",
+        help=f"DevFactory files per query ({CHUNKS}; group_by file, the best chunks of each)",
     )
     run_cmd.add_argument(
         "--results", type=Path, help="JSON output (TASKS/results-QUERY-INDEX.json)"
