@@ -3,12 +3,16 @@ hand-made candidate lists for the rules, and a real index for the whole search."
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from devfactory.protocol.enums import SearchGroupBy, SearchMode
 from devfactory.protocol.index import SearchParams
+from devfactory.server.agents.context import RAG_CHUNKS_PER_FILE, RAG_FILES, load_context
+from devfactory.server.agents.tools import ToolBox
 from devfactory.server.index.discovery import (
     looks_like_changelog,
     looks_like_test,
@@ -246,5 +250,32 @@ async def test_search_ranks_files_and_groups_chunks_by_file(store: Store, tmp_pa
         assert grouped.all_hits() == [hit for f in grouped.files for hit in f.hits]
         docs = await service.search(SearchParams(query="proxy docs", mode=SearchMode.LEXICAL))
         assert docs.hits[0].path == "docs/proxies.md"
+    finally:
+        await service.stop()
+
+
+async def test_the_agent_tool_and_the_context_step_rank_files(store: Store, tmp_path: Path):
+    root = make_git_repo(tmp_path / "repo", CORPUS)
+    service = await make_index_service(store, root, tmp_path / "cache", embedder="none")
+    await service.rebuild()
+    events: list[Any] = []
+
+    async def emit(*args: Any) -> None:
+        events.append(args)
+
+    try:
+        tools = ToolBox(
+            run_id=1, worktree=root, emit=emit, on_file_changed=emit, search=service.search
+        )
+        listing = await tools.search_code(CHANGE, limit=2, group_by="file")
+        assert listing.startswith("# app/transport.py\napp/transport.py:2-4")
+        assert listing.count("\n# ") == 1  # two files
+        assert "app/transport.py:" in await tools.search_code(CHANGE, limit=1)
+        context = await load_context(
+            emit=emit, worktree=root, prompt=CHANGE, rag=True, search=service.search
+        )
+        shown = re.findall(r"^## ([^:]+):", context, flags=re.M)
+        assert shown[0] == "app/transport.py"
+        assert len(set(shown)) == RAG_FILES and len(shown) <= RAG_FILES * RAG_CHUNKS_PER_FILE
     finally:
         await service.stop()
