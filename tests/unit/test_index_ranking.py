@@ -19,7 +19,7 @@ from devfactory.server.index.discovery import (
     looks_vendored,
 )
 from devfactory.server.index.fusion import rank_files, ranked_chunks
-from devfactory.server.index.ranking import QueryTraits
+from devfactory.server.index.ranking import QueryTraits, snippet
 from devfactory.storage import Store
 from devfactory.storage.ports import ChunkRow
 from index_support import make_index_service
@@ -279,3 +279,13 @@ async def test_the_agent_tool_and_the_context_step_rank_files(store: Store, tmp_
         assert len(set(shown)) == RAG_FILES and len(shown) <= RAG_FILES * RAG_CHUNKS_PER_FILE
     finally:
         await service.stop()
+
+
+def test_a_long_chunk_shows_the_lines_around_its_best_match():
+    content = "\n".join([f"line {i}" for i in range(60)] + ["retry_delay = proxy_timeout"])
+    shown = snippet(content, QueryTraits(CHANGE), lines=20).split("\n")
+    assert len(shown) == 20 and shown[-1] == "retry_delay = proxy_timeout"
+    assert snippet(content, QueryTraits("nothing here"), lines=5) == "\n".join(
+        f"line {i}" for i in range(5)
+    )
+    assert snippet("short\nchunk", QueryTraits(CHANGE)) == "short\nchunk"

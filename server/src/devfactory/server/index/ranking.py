@@ -151,11 +151,13 @@ def snippet(content: str, traits: QueryTraits, lines: int = 20) -> str:
     text_lines = content.split("\n")
     if len(text_lines) <= lines:
         return content
-    wanted = traits.parts | traits.identifiers
+    lowered = content.lower()
+    # Only the query's words the chunk holds at all are looked for line by line: a commit
+    # message has dozens of words, a chunk a handful of them.
+    wanted = [word for word in traits.parts | traits.identifiers if word in lowered]
     best, best_hits = 0, -1
-    for index, line in enumerate(text_lines):
-        lowered = line.lower()
-        hits = sum(1 for word in wanted if word in lowered)
+    for index, line in enumerate(lowered.split("\n")):
+        hits = sum(1 for word in wanted if word in line)
         if hits > best_hits:
             best, best_hits = index, hits
     first = max(0, min(best - lines // 4, len(text_lines) - lines))
