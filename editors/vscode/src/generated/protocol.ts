@@ -103,6 +103,7 @@ export interface BlockRule {
 export interface Change {
   action: ChangeAction;
   afterHash: string | null;
+  baseCommit: string | null;
   beforeHash: string | null;
   createdAt: string;
   diffPath: string | null;
