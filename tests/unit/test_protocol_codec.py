@@ -93,6 +93,7 @@ def test_bad_params_name_the_field(raw: dict, message: str) -> None:
     [
         (Requests.SEARCH, SearchParams, {"query": "x", "limit": 0}, "limit must be between 1 and 200, got 0"),
         (Requests.SEARCH, SearchParams, {"query": "x", "limit": 201}, "limit must be between 1 and 200, got 201"),
+        (Requests.SEARCH, SearchParams, {"query": "x", "chunksPerFile": 0}, "chunksPerFile must be between 1 and 20, got 0"),
         (Requests.RUNS_CREATE, RunCreateParams, {"prompt": "x", "maxSteps": 501}, "maxSteps must be between 1 and 500, got 501"),
         (Requests.RUNS_LIST, RunListParams, {"limit": 1001}, "limit must be between 1 and 1000, got 1001"),
         (Requests.SNAPSHOTS_LIST, SnapshotListParams, {"limit": -3}, "limit must be between 1 and 1000, got -3"),
