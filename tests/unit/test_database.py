@@ -79,9 +79,9 @@ async def test_upgrade_drops_the_unused_tables_and_keeps_the_rest(tmp_path: Path
 async def test_upgrade_keeps_chunks_findable_and_marks_their_files_for_reindexing(
     tmp_path: Path,
 ) -> None:
-    """Migration 0005 rebuilds the FTS table (deletes that keep BM25's statistics exact)."""
+    """Migration 0006 rebuilds the FTS table (deletes that keep BM25's statistics exact)."""
     path = tmp_path / "d.db"
-    db = await Database.open(path, load_migrations()[:4])
+    db = await Database.open(path, load_migrations()[:5])
     await db.execute(
         "INSERT INTO projects (id, name, slug, root_path, created_at, updated_at)"
         " VALUES (1, 'w', 'w', '/w', 't', 't')"
