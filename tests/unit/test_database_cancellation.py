@@ -96,6 +96,7 @@ def _writes(
             project_id=project_id,
             run_id=run_id,
             path=f"p{n % 3}.py",
+            base_commit="0" * 40,
             action=ChangeAction.UPDATE,
             before_hash=None,
             after_hash=str(n),

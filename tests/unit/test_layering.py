@@ -64,7 +64,7 @@ def test_protocol_depends_on_msgspec_only() -> None:
 @pytest.mark.parametrize(
     ("source", "expected"),
     [
-        ("from devfactory.server.app import create_server", {"server"}),
+        ("from devfactory.server.features import create_server", {"server"}),
         ("import devfactory.storage.database", {"storage"}),
         ("from devfactory.protocol import RunStatus", {"protocol"}),
         ("from .database import Database", set()),
@@ -238,3 +238,93 @@ def test_the_storage_diagram_matches_the_code() -> None:
     assert rows - drawn == set(), "rows missing from the diagram"
     assert attributes - drawn == set(), "Store attributes missing from the diagram"
     assert modules - drawn == set(), "modules missing from the diagram"
+
+
+# -- no import cycles inside the server ------------------------------------------------------------
+
+SERVER_PACKAGE = "devfactory.server"
+
+
+def module_name(path: Path) -> str:
+    rel = path.relative_to(LAYERS["server"]).with_suffix("")
+    parts = [part for part in rel.parts if part != "__init__"]
+    return ".".join([SERVER_PACKAGE, *parts])
+
+
+def server_modules() -> dict[str, Path]:
+    return {module_name(path): path for path in sorted(LAYERS["server"].rglob("*.py"))}
+
+
+def imports_of(name: str, path: Path, known: set[str]) -> set[str]:
+    """The server modules ``name`` imports anywhere in its source: at the top, in functions and
+    under ``TYPE_CHECKING`` alike (a lazy import still ties the two modules together)."""
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names if alias.name in known}
+        elif isinstance(node, ast.ImportFrom):
+            parts = package.split(".")
+            base = parts[: len(parts) - node.level + 1] if node.level else []
+            target = ".".join([*base, *([node.module] if node.module else [])])
+            for alias in node.names:
+                if f"{target}.{alias.name}" in known:
+                    found.add(f"{target}.{alias.name}")
+                elif target in known:
+                    found.add(target)
+    return found - {name}
+
+
+def import_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected groups of more than one module (Tarjan's algorithm)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    groups: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for other in sorted(graph[node]):
+            if other not in index:
+                visit(other)
+                low[node] = min(low[node], low[other])
+            elif other in on_stack:
+                low[node] = min(low[node], index[other])
+        if low[node] == index[node]:
+            group = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                group.append(member)
+                if member == node:
+                    break
+            if len(group) > 1:
+                groups.append(sorted(group))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return groups
+
+
+def test_server_modules_import_each_other_without_cycles() -> None:
+    modules = server_modules()
+    known = set(modules)
+    graph = {name: imports_of(name, path, known) for name, path in modules.items()}
+    assert sum(len(targets) for targets in graph.values()) > 200  # the graph really was read
+    assert import_cycles(graph) == []
+
+
+@pytest.mark.parametrize(
+    ("graph", "expected"),
+    [
+        ({"a": {"b"}, "b": set()}, []),
+        ({"a": {"b"}, "b": {"a"}}, [["a", "b"]]),
+        ({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}, [["a", "b", "c"]]),
+    ],
+)
+def test_cycle_finder(graph: dict[str, set[str]], expected: list[list[str]]) -> None:
+    assert import_cycles(graph) == expected

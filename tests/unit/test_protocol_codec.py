@@ -19,6 +19,7 @@ from devfactory.protocol.events import (
 )
 from devfactory.protocol.git import GitLogParams
 from devfactory.protocol.index import SearchParams
+from devfactory.protocol.initiatives import InitiativeListParams
 from devfactory.protocol.methods import Requests
 from devfactory.protocol.runs import Run, RunCreateParams, RunListParams
 from devfactory.protocol.snapshots import SnapshotListParams
@@ -92,12 +93,14 @@ def test_bad_params_name_the_field(raw: dict, message: str) -> None:
     [
         (Requests.SEARCH, SearchParams, {"query": "x", "limit": 0}, "limit must be between 1 and 200, got 0"),
         (Requests.SEARCH, SearchParams, {"query": "x", "limit": 201}, "limit must be between 1 and 200, got 201"),
+        (Requests.SEARCH, SearchParams, {"query": "x", "chunksPerFile": 0}, "chunksPerFile must be between 1 and 20, got 0"),
         (Requests.RUNS_CREATE, RunCreateParams, {"prompt": "x", "maxSteps": 501}, "maxSteps must be between 1 and 500, got 501"),
         (Requests.RUNS_LIST, RunListParams, {"limit": 1001}, "limit must be between 1 and 1000, got 1001"),
         (Requests.SNAPSHOTS_LIST, SnapshotListParams, {"limit": -3}, "limit must be between 1 and 1000, got -3"),
         (Requests.EVENTS, EventsParams, {"limit": 10_001}, "limit must be between 1 and 10000, got 10001"),
         (Requests.EVENTS, EventsParams, {"since": -1}, "since must be 0 or more, got -1"),
         (Requests.GIT_LOG, GitLogParams, {"limit": 0}, "limit must be between 1 and 10000, got 0"),
+        (Requests.INITIATIVES_LIST, InitiativeListParams, {"limit": 0}, "limit must be between 1 and 1000, got 0"),
         (Requests.SEARCH, SearchParams, {"query": "x", "limit": "5"}, "Expected `int`, got `str` - at `$.limit`"),
     ],
 )  # fmt: skip
@@ -117,6 +120,7 @@ def test_out_of_range_params_say_the_range(
         (RunCreateParams, {"prompt": "x", "maxSteps": None}),
         (RunCreateParams, {"prompt": "x", "maxSteps": 1}),
         (EventsParams, {"since": 0, "limit": 10_000}),
+        (InitiativeListParams, {"limit": 1000}),
     ],
 )
 def test_params_at_their_bounds_are_accepted(params_type: type, raw: dict) -> None:

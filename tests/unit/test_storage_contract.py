@@ -28,7 +28,7 @@ from devfactory.protocol.enums import (
     Severity,
     SnapshotType,
 )
-from devfactory.protocol.events import TestCounts
+from devfactory.protocol.events import Event, TestCounts
 from devfactory.protocol.git import GitOperation
 from devfactory.protocol.hitl import HitlRequest
 from devfactory.protocol.project import LanguageStat, Project
@@ -139,6 +139,8 @@ async def test_projects_register_refresh_and_detect(any_store: Store) -> None:
         updated_at="t",
     )  # fmt: skip
     assert await any_store.projects.get(first.id + 100) is None
+    assert await any_store.projects.by_root("/w") == found
+    assert await any_store.projects.by_root("/elsewhere") is None
 
 
 # -- runs, events, questions --------------------------------------------------------------------
@@ -269,17 +271,25 @@ async def test_questions_are_asked_answered_and_cancelled(any_store: Store) -> N
 # -- the workspace ------------------------------------------------------------------------------
 
 
-async def test_snapshots_get_the_id_announced(any_store: Store) -> None:
+async def record_snapshot(
+    store: Store, project_id: int, run_id: int | None, snapshot_id: int, n: int
+) -> tuple[Snapshot, Event]:
+    return await store.snapshots.create_recorded(
+        snapshot_id=snapshot_id, project_id=project_id, run_id=run_id, type=SnapshotType.PRE_RUN,
+        description=f"s{n}", ref=f"refs/devfactory/snapshots/{snapshot_id}", commit_sha="c" * 40,
+        tree_sha="d" * 40, files_changed=n, event=event(project_id, run_id, f"snapshot {n}"),
+    )  # fmt: skip
+
+
+async def test_snapshots_get_the_id_announced_with_their_event(any_store: Store) -> None:
     project_id, run_id = await project_and_run(any_store)
     made = []
     for n, run in enumerate((run_id, None, run_id)):
         announced = await any_store.snapshots.next_id()
-        snapshot = await any_store.snapshots.create(
-            project_id=project_id, run_id=run, type=SnapshotType.PRE_RUN, description=f"s{n}",
-            ref=f"refs/devfactory/snapshots/{announced}", commit_sha="c" * 40,
-            tree_sha="d" * 40, files_changed=n,
-        )  # fmt: skip
+        snapshot, recorded = await record_snapshot(any_store, project_id, run, announced, n)
         assert snapshot.id == announced
+        assert (recorded.run_id, recorded.title) == (run, f"snapshot {n}")
+        assert (await any_store.events.list(project_id, since=recorded.id - 1)) == [recorded]
         made.append(snapshot)
     assert blank(made[0]) == Snapshot(
         id=made[0].id, project_id=project_id, run_id=run_id, type=SnapshotType.PRE_RUN,
@@ -293,12 +303,24 @@ async def test_snapshots_get_the_id_announced(any_store: Store) -> None:
     assert await any_store.snapshots.list(project_id, run_id) == [made[2], made[0]]
 
 
+async def test_a_snapshot_id_taken_meanwhile_writes_nothing(any_store: Store) -> None:
+    project_id, run_id = await project_and_run(any_store)
+    announced = await any_store.snapshots.next_id()
+    first, _ = await record_snapshot(any_store, project_id, run_id, announced, 0)
+    before = await any_store.events.latest_id(project_id)
+    with pytest.raises(DatabaseError):
+        await record_snapshot(any_store, project_id, run_id, announced, 1)
+    assert await any_store.snapshots.list(project_id) == [first]
+    assert await any_store.events.latest_id(project_id) == before
+
+
 HUNK = Hunk(index=0, old_start=1, old_lines=1, new_start=1, new_lines=2, header="@@ -1 +1,2 @@")
 
 
 async def propose(store: Store, project_id: int, run_id: int, path: str, after: str) -> Change:
     return await store.changes.upsert(
-        project_id=project_id, run_id=run_id, path=path, action=ChangeAction.UPDATE,
+        project_id=project_id, run_id=run_id, path=path, base_commit="a" * 40,
+        action=ChangeAction.UPDATE,
         before_hash="b", after_hash=after, diff="-a\n+b", diff_path=None, hunks=[HUNK],
         event_id=None,
     )  # fmt: skip
@@ -308,7 +330,7 @@ async def test_a_change_is_one_proposal_per_path_until_reviewed(any_store: Store
     project_id, run_id = await project_and_run(any_store)
     first = await propose(any_store, project_id, run_id, "a.py", "h1")
     assert blank(first) == Change(
-        id=first.id, run_id=run_id, project_id=project_id, path="a.py",
+        id=first.id, run_id=run_id, project_id=project_id, path="a.py", base_commit="a" * 40,
         action=ChangeAction.UPDATE, status=ChangeStatus.PROPOSED, before_hash="b",
         after_hash="h1", hunks=[HUNK], created_at="t", updated_at="t",
     )  # fmt: skip

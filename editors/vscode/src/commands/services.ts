@@ -1,6 +1,7 @@
 /** The objects commands work with (wired once in extension.ts) and how commands are registered. */
 import * as vscode from 'vscode';
 import type { DaemonClient } from '../client';
+import type { InitiativeStore } from '../model/initiativeStore';
 import type { RunStore } from '../model/runStore';
 import type { ReviewComments } from '../review/comments';
 import type { DiffProvider } from '../review/diff';
@@ -12,6 +13,7 @@ export interface Services {
   root: vscode.Uri;
   client: DaemonClient;
   store: RunStore;
+  initiatives: InitiativeStore;
   consoles: ConsoleManager;
   questions: QuestionPrompter;
   diffs: DiffProvider;

@@ -32,6 +32,14 @@ class RunMetadata(Model, kw_only=True):
     """Incremented each time review comments send the run back to work."""
     followup: str | None = None
     """The review feedback the current iteration addresses."""
+    initiative_id: int | None = None
+    """The initiative whose task (or result) the run is."""
+    base_commit: str | None = None
+    """The commit the run's worktree starts from, instead of a pre_run snapshot of the
+    workspace (an initiative's task starts on its integration branch)."""
+    proposes: bool = True
+    """False for an initiative's task runs: their work reaches the workspace through the
+    initiative's branch and phase review, not as changes of their own."""
 
 
 class Run(Model, kw_only=True):

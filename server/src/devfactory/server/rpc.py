@@ -13,18 +13,16 @@ import functools
 import os
 import re
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import msgspec
+from pygls.lsp.server import LanguageServer
 
 from devfactory.protocol.methods import REQUESTS
 from devfactory.storage import DatabaseError
 from devfactory.storage.errors import full_disk
 
 from .errors import InvalidParams, Unavailable
-
-if TYPE_CHECKING:
-    from .app import DevFactoryServer
 
 P = TypeVar("P")
 R = TypeVar("R")
@@ -102,7 +100,7 @@ def out_of_range(params_type: type[Any], raw: Any, error: str) -> str | None:
 
 
 def request(
-    server: DevFactoryServer, method: str
+    server: LanguageServer, method: str
 ) -> Callable[[Handler[Any, Any]], Handler[Any, Any]]:
     """Register ``fn`` as the handler of the ``devfactory/*`` request ``method``."""
     spec = REQUESTS[method]

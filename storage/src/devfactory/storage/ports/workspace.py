@@ -9,12 +9,12 @@ from typing import Protocol
 from devfactory.protocol.changes import Change, Hunk
 from devfactory.protocol.commands import CommandExecution
 from devfactory.protocol.enums import ChangeAction, ChangeStatus, SnapshotType
-from devfactory.protocol.events import TestCounts
+from devfactory.protocol.events import Event, TestCounts
 from devfactory.protocol.git import GitOperation
 from devfactory.protocol.project import LanguageStat, Project
 from devfactory.protocol.snapshots import Snapshot
 
-from .rows import OpenCommand
+from .rows import NewEvent, OpenCommand
 
 
 class ProjectRepository(Protocol):
@@ -38,6 +38,10 @@ class ProjectRepository(Protocol):
 
     async def get(self, project_id: int) -> Project | None: ...
 
+    async def by_root(self, root_path: str) -> Project | None:
+        """The project of ``root_path``: a daemon restarting finds it without a write."""
+        ...
+
 
 class SnapshotRepository(Protocol):
     """Snapshot records; the commits live in git under ``refs/devfactory/snapshots/<id>``."""
@@ -46,9 +50,10 @@ class SnapshotRepository(Protocol):
         """The id the next snapshot will get (its ref is named after it before it is stored)."""
         ...
 
-    async def create(
+    async def create_recorded(
         self,
         *,
+        snapshot_id: int,
         project_id: int,
         run_id: int | None,
         type: SnapshotType,
@@ -57,7 +62,12 @@ class SnapshotRepository(Protocol):
         commit_sha: str,
         tree_sha: str,
         files_changed: int,
-    ) -> Snapshot: ...
+        event: NewEvent,
+    ) -> tuple[Snapshot, Event]:
+        """Store snapshot ``snapshot_id`` (announced by :meth:`next_id`; if another took it
+        meanwhile, nothing is written and it fails) and the event that records it, in one
+        transaction."""
+        ...
 
     async def get(self, snapshot_id: int) -> Snapshot | None: ...
 
@@ -77,6 +87,7 @@ class ChangeRepository(Protocol):
         project_id: int,
         run_id: int,
         path: str,
+        base_commit: str,
         action: ChangeAction,
         before_hash: str | None,
         after_hash: str | None,
@@ -85,7 +96,8 @@ class ChangeRepository(Protocol):
         hunks: builtins.list[Hunk],
         event_id: int | None,
     ) -> Change:
-        """Record the run's current proposal for ``path``, replacing an unreviewed one."""
+        """Record the run's current proposal for ``path`` (compared with ``base_commit``, the
+        commit it was computed against), replacing an unreviewed one."""
         ...
 
     async def get(self, change_id: int) -> Change | None: ...

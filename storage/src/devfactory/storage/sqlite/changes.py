@@ -25,6 +25,7 @@ class SqliteChangeRepository:
         project_id: int,
         run_id: int,
         path: str,
+        base_commit: str,
         action: ChangeAction,
         before_hash: str | None,
         after_hash: str | None,
@@ -35,6 +36,7 @@ class SqliteChangeRepository:
     ) -> Change:
         now = now_iso()
         values = (
+            base_commit,
             action.value,
             before_hash,
             after_hash,
@@ -122,16 +124,17 @@ def _upsert(conn: sqlite3.Connection, values: tuple[Any, ...], keys: tuple[Any, 
     ).fetchone()
     if existing:
         conn.execute(
-            "UPDATE workspace_files SET action = ?, before_hash = ?, after_hash = ?,"
+            "UPDATE workspace_files SET base_commit = ?, action = ?, before_hash = ?,"
+            " after_hash = ?,"
             " diff = ?, diff_path = ?, hunks = ?, event_id = ?, updated_at = ?,"
             " status = 'proposed', reason = NULL WHERE id = ?",
             (*values, existing[0]),
         )
         return int(existing[0])
     cursor = conn.execute(
-        "INSERT INTO workspace_files (action, before_hash, after_hash, diff,"
+        "INSERT INTO workspace_files (base_commit, action, before_hash, after_hash, diff,"
         " diff_path, hunks, event_id, updated_at, project_id, run_id, path, status,"
-        " created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,'proposed',?)",
+        " created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,'proposed',?)",
         (*values, *keys),
     )
     return int(cursor.lastrowid or 0)

@@ -32,7 +32,7 @@ class SqliteProjectRepository:
             " updated_at = excluded.updated_at",
             (name, slug, root_path, default_branch, current_branch, now, now),
         )
-        project = await self._by_root(root_path)
+        project = await self.by_root(root_path)
         assert project is not None
         return project
 
@@ -48,6 +48,6 @@ class SqliteProjectRepository:
         row = await self.db.fetchone("SELECT * FROM projects WHERE id = ?", (project_id,))
         return None if row is None else records.project(row)
 
-    async def _by_root(self, root_path: str) -> Project | None:
+    async def by_root(self, root_path: str) -> Project | None:
         row = await self.db.fetchone("SELECT * FROM projects WHERE root_path = ?", (root_path,))
         return None if row is None else records.project(row)

@@ -12,6 +12,15 @@ all run for real; only the model's answers are fixed. A script is a file::
 The first turn answers the planning request. Each later turn answers one step of the tool
 loop, whatever the conversation says; text streams out in a few chunks as a real model's
 would. When the script runs out, the provider finishes the run.
+
+One script can play several agents (an initiative's analyst, architect and coders): its
+``conversations`` each have a ``match`` text, and a run follows the first conversation whose
+text occurs in what the run tells the model first (its task prompt)::
+
+    {"conversations": [
+        {"match": "Task 3: Add the API", "turns": [...]},
+        {"match": "Specify:", "turns": [...]}
+    ]}
 """
 
 from __future__ import annotations
@@ -22,6 +31,7 @@ from pathlib import Path
 import msgspec
 
 from .base import Message, ProviderUnavailable, TextCallback, ToolCall, ToolSpec, Turn, Usage
+from .request import Provider, ProviderRequest
 
 
 class ScriptedCall(msgspec.Struct, kw_only=True, rename="camel"):
@@ -40,8 +50,17 @@ class ScriptedTurn(msgspec.Struct, kw_only=True, rename="camel", forbid_unknown_
     directive or an answer to ask_user arrive in the next turn."""
 
 
-class Script(msgspec.Struct, kw_only=True, rename="camel", forbid_unknown_fields=True):
+class ScriptedConversation(
+    msgspec.Struct, kw_only=True, rename="camel", forbid_unknown_fields=True
+):
+    match: str
+    """Text the run's first messages contain (a task's title, a role's prompt)."""
     turns: list[ScriptedTurn]
+
+
+class Script(msgspec.Struct, kw_only=True, rename="camel", forbid_unknown_fields=True):
+    turns: list[ScriptedTurn] = []
+    conversations: list[ScriptedConversation] = []
 
 
 def load_script(path: Path) -> Script:
@@ -63,12 +82,29 @@ class ScriptedProvider:
 
     def __init__(self, script: Script, model: str | None = None) -> None:
         self.model = model
-        self._turns = list(script.turns)
+        self._script = script
+        self._turns: list[ScriptedTurn] | None = None if script.conversations else script.turns
         self._position = 0
+
+    def _pick(self, messages: list[Message]) -> list[ScriptedTurn]:
+        """The turns of the conversation this run plays (chosen on its first turn)."""
+        said = "\n".join(m.content for m in messages if m.role == "user")
+        for conversation in self._script.conversations:
+            if conversation.match in said:
+                return conversation.turns
+        if self._script.turns:
+            return self._script.turns
+        first = said.strip().splitlines()[:1] or [""]
+        raise ProviderUnavailable(
+            f"scripted provider: no conversation of {self.model} matches this run "
+            f"(it begins {first[0][:120]!r})"
+        )
 
     async def complete(
         self, messages: list[Message], tools: list[ToolSpec], on_text: TextCallback
     ) -> Turn:
+        if self._turns is None:
+            self._turns = self._pick(messages)
         if self._position >= len(self._turns):
             finish = ToolCall(
                 id=f"call_{self._position}",
@@ -99,3 +135,13 @@ class ScriptedProvider:
 
 def _chunks(text: str, size: int = 24) -> list[str]:
     return [text[i : i + size] for i in range(0, len(text), size)]
+
+
+def build(request: ProviderRequest) -> Provider:
+    """The script is the model argument (a path relative to the workspace) or the setting."""
+    script = request.model or request.config.script
+    if not script:
+        raise ProviderUnavailable(
+            "scripted: no script; pass its path as the model or set providers.scripted.script"
+        )
+    return ScriptedProvider(load_script(request.workspace / script), model=script)
