@@ -8,15 +8,21 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
+
 from devfactory.protocol.changes import Change, Hunk
 from devfactory.protocol.commands import CommandExecution
 from devfactory.protocol.events import Event, TestCounts
 from devfactory.protocol.git import GitOperation
 from devfactory.protocol.hitl import HitlRequest
+from devfactory.protocol.initiatives import Initiative, Phase
 from devfactory.protocol.project import LanguageStat, Project
+from devfactory.protocol.proposals import ContextArtifact, Proposal
 from devfactory.protocol.runs import Run, RunMetadata
+from devfactory.protocol.tasks import Checkpoint, Task
 
 from .codec import load, row_to
+from .ports.factory_rows import InitiativeRun
 from .ports.rows import NewEvent
 
 
@@ -71,3 +77,37 @@ def command(row: Any) -> CommandExecution:
 
 def git_operation(row: Any) -> GitOperation:
     return row_to(GitOperation, row, args=load(row["args"], list[str]))
+
+
+# -- the factory's ------------------------------------------------------------------------------
+
+
+def initiative(row: Any) -> Initiative:
+    return row_to(Initiative, row)
+
+
+def phase(row: Any) -> Phase:
+    return row_to(Phase, row, depends_on=load(row["depends_on"], list[int]))
+
+
+def task(row: Any, depends_on: list[int], run_ids: list[int]) -> Task:
+    """A task with its dependencies and runs, which live in tables of their own."""
+    checkpoint = load(row["checkpoint"], Checkpoint | None)  # type: ignore[arg-type]
+    return row_to(Task, row, depends_on=depends_on, run_ids=run_ids, checkpoint=checkpoint)
+
+
+def initiative_run(row: Any) -> InitiativeRun:
+    return row_to(InitiativeRun, row)
+
+
+def proposal(row: Any) -> Proposal:
+    return row_to(Proposal, row, metadata=load(row["metadata"], dict[str, Any]))
+
+
+def artifact(row: Any) -> ContextArtifact:
+    return row_to(ContextArtifact, row, content=load(row["content"], dict[str, Any]))
+
+
+def values_of(struct: msgspec.Struct, *leave_out: str) -> dict[str, Any]:
+    """A new record's fields by name, as an adapter's ``insert`` takes them."""
+    return {n: getattr(struct, n) for n in struct.__struct_fields__ if n not in leave_out}
