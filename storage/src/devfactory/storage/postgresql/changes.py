@@ -24,6 +24,7 @@ class PostgresChangeRepository:
         project_id: int,
         run_id: int,
         path: str,
+        base_commit: str,
         action: ChangeAction,
         before_hash: str | None,
         after_hash: str | None,
@@ -33,7 +34,16 @@ class PostgresChangeRepository:
         event_id: int | None,
     ) -> Change:
         now = now_iso()
-        values = (action.value, before_hash, after_hash, diff, diff_path, dump(hunks), event_id)
+        values = (
+            base_commit,
+            action.value,
+            before_hash,
+            after_hash,
+            diff,
+            diff_path,
+            dump(hunks),
+            event_id,
+        )
         return await self.db.write(_upsert, values, (project_id, run_id, path), now)
 
     async def get(self, change_id: int) -> Change | None:
@@ -105,7 +115,8 @@ async def _upsert(
     _, run_id, path = keys
     row = await (
         await conn.execute(
-            "UPDATE workspace_files SET action = %s, before_hash = %s, after_hash = %s,"
+            "UPDATE workspace_files SET base_commit = %s, action = %s, before_hash = %s,"
+            " after_hash = %s,"
             " diff = %s, diff_path = %s, hunks = %s, event_id = %s, updated_at = %s,"
             " status = 'proposed', reason = NULL"
             " WHERE id = (SELECT id FROM workspace_files WHERE run_id = %s AND path = %s"
@@ -117,9 +128,10 @@ async def _upsert(
     if row is None:
         row = await (
             await conn.execute(
-                "INSERT INTO workspace_files (action, before_hash, after_hash, diff, diff_path,"
-                " hunks, event_id, updated_at, project_id, run_id, path, status, created_at)"
-                " VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,'proposed',%s) RETURNING *",
+                "INSERT INTO workspace_files (base_commit, action, before_hash, after_hash, diff,"
+                " diff_path, hunks, event_id, updated_at, project_id, run_id, path, status,"
+                " created_at) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,'proposed',%s)"
+                " RETURNING *",
                 (*values, now, *keys, now),
             )
         ).fetchone()

@@ -45,3 +45,7 @@ class PostgresProjectRepository:
     async def get(self, project_id: int) -> Project | None:
         row = await self.db.fetchone("SELECT * FROM projects WHERE id = %s", (project_id,))
         return None if row is None else records.project(row)
+
+    async def by_root(self, root_path: str) -> Project | None:
+        row = await self.db.fetchone("SELECT * FROM projects WHERE root_path = %s", (root_path,))
+        return None if row is None else records.project(row)
