@@ -15,6 +15,7 @@ import pytest
 
 from devfactory.protocol.enums import EventType, Severity
 from devfactory.storage import DatabaseError, SchemaTooNewError, open_store, shown_location
+from devfactory.storage.migrations import load_migrations
 from devfactory.storage.ports import FileUpdate, IndexBatch, NewChunk, NewEvent
 from postgresql_support import postgres_server
 
@@ -115,8 +116,12 @@ async def test_a_database_migrated_by_a_newer_devfactory_is_left_untouched(
 async def test_daemons_opening_a_new_database_at_once_migrate_it_once(url: str) -> None:
     stores = await asyncio.gather(*(open_store(url) for _ in range(3)))
     try:
+        plan = load_migrations("devfactory.storage.postgresql")
         versions = {(await s.status()).schema_version for s in stores}
-        assert versions == {1}
+        assert versions == {plan[-1].version}
+        assert isinstance(stores[0], PostgresStore)
+        applied = await stores[0].db.fetchall("SELECT version FROM schema_migrations")
+        assert sorted(row["version"] for row in applied) == [m.version for m in plan]
     finally:
         for opened in stores:
             await opened.close()

@@ -23,9 +23,22 @@ class PostgresEventRepository:
         return await self.db.write(insert_events, events)
 
     async def list(
-        self, project_id: int, *, run_id: int | None = None, since: int = 0, limit: int = 1000
+        self,
+        project_id: int,
+        *,
+        run_id: int | None = None,
+        since: int = 0,
+        limit: int = 1000,
+        initiative_id: int | None = None,
     ) -> builtins.list[Event]:
-        if run_id is None:
+        if initiative_id is not None:  # the expression of the agent_events_initiative index
+            rows = await self.db.fetchall(
+                "SELECT * FROM agent_events WHERE project_id = %s"
+                " AND payload ->> 'initiativeId' = %s AND payload ->> 'initiativeId' IS NOT NULL"
+                " AND id > %s ORDER BY id LIMIT %s",
+                (project_id, str(initiative_id), since, limit),
+            )
+        elif run_id is None:
             rows = await self.db.fetchall(
                 "SELECT * FROM agent_events WHERE project_id = %s AND id > %s ORDER BY id LIMIT %s",
                 (project_id, since, limit),

@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 from ..ports.accounts import ProviderAccountRepository
+from ..ports.factory import (
+    ConversationRepository,
+    InitiativeRepository,
+    InitiativeTaskRepository,
+    ProposalRepository,
+)
 from ..ports.index import IndexRepository
 from ..ports.review import DocumentationRepository, ReviewRepository
 from ..ports.rows import StoreStatus
@@ -16,13 +22,17 @@ from ..ports.workspace import (
 )
 from .changes import PostgresChangeRepository
 from .commands import PostgresCommandRepository
+from .conversations import PostgresConversationRepository
 from .database import Database
 from .documentation import PostgresDocumentationRepository
 from .events import PostgresEventRepository
 from .git_operations import PostgresGitOperationRepository
 from .hitl import PostgresHitlRepository
 from .index import PostgresIndexRepository
+from .initiative_tasks import PostgresInitiativeTaskRepository
+from .initiatives import PostgresInitiativeRepository
 from .projects import PostgresProjectRepository
+from .proposals import PostgresProposalRepository
 from .providers import PostgresProviderAccountRepository
 from .reviews import PostgresReviewRepository
 from .runs import PostgresRunRepository
@@ -59,6 +69,10 @@ class PostgresStore:
         self.documentation: DocumentationRepository = PostgresDocumentationRepository(db)
         self.provider_accounts: ProviderAccountRepository = PostgresProviderAccountRepository(db)
         self.index: IndexRepository = PostgresIndexRepository(db)
+        self.initiatives: InitiativeRepository = PostgresInitiativeRepository(db)
+        self.tasks: InitiativeTaskRepository = PostgresInitiativeTaskRepository(db)
+        self.proposals: ProposalRepository = PostgresProposalRepository(db)
+        self.conversations: ConversationRepository = PostgresConversationRepository(db)
 
     @classmethod
     async def open(cls, url: str) -> PostgresStore:
