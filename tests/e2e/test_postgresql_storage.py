@@ -1,6 +1,7 @@
 """The daemon on a team's PostgreSQL database: ``devfactory demo`` with ``DEVFACTORY_STORAGE``
 runs the whole flow (plan, tools, commands, question, proposed change, approval) on it, and
-the database, not the workspace, holds what happened."""
+the database, not the workspace, holds what happened; ``demo --factory`` does the same for an
+initiative (phases, tasks, their runs, handoffs)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import subprocess
 from pathlib import Path
 
 from cli_support import DEVFACTORY, ENV
-from devfactory.protocol.enums import ChangeStatus, RunStatus
+from devfactory.protocol.enums import ChangeStatus, InitiativeStatus, RunStatus, TaskStatus
 from devfactory.storage import open_store
 from postgresql_support import postgres_server
 
@@ -56,3 +57,26 @@ async def test_demo_runs_on_postgresql_and_keeps_its_history_there(tmp_path: Pat
     assert reported["databasePath"] == url and reported["databaseOk"] is True
     assert reported["databaseEngine"] == "postgresql"
     assert reported["counts"]["runs"] == 1
+
+
+async def test_the_factory_demo_runs_on_postgresql(tmp_path: Path) -> None:
+    url = postgres_server().new_database()
+    done = devfactory_on(url, "demo", "--factory", "--dir", str(tmp_path / "demo"))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Initiative completed" in " ".join(done.stdout.split())
+    project_dir = tmp_path / "demo" / "calc"
+    assert (project_dir / "power.py").exists()
+    assert not (project_dir / ".devfactory" / "devfactory.db").exists(), "no SQLite file"
+
+    store = await open_store(url)
+    try:
+        (initiative,) = await store.initiatives.list(1)
+        assert initiative.status is InitiativeStatus.COMPLETED
+        tasks = await store.tasks.list(initiative.id)
+        assert tasks and all(t.status is TaskStatus.COMPLETED and t.run_ids for t in tasks)
+        assert await store.tasks.unhandled_runs(1) == []
+        assert await store.proposals.artifacts(initiative.id, "implementation_plan")
+        history = await store.events.list(1, initiative_id=initiative.id, limit=10_000)
+        assert history and [e.id for e in history] == sorted({e.id for e in history})
+    finally:
+        await store.close()
