@@ -10,13 +10,17 @@ import subprocess
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from devfactory.protocol.enums import EventType, Severity
+from devfactory.protocol.enums import AgentRole, EventType, InitiativeMode, Severity
+from devfactory.protocol.initiatives import Phase
+from devfactory.protocol.tasks import Task
 from devfactory.storage import DatabaseError, SchemaTooNewError, open_store, shown_location
 from devfactory.storage.migrations import load_migrations
 from devfactory.storage.ports import FileUpdate, IndexBatch, NewChunk, NewEvent
+from devfactory.storage.ports.factory_rows import NewInitiative, NewPhase, NewTask
 from postgresql_support import postgres_server
 
 psycopg = pytest.importorskip("psycopg", reason="psycopg is not installed")
@@ -24,6 +28,8 @@ psycopg = pytest.importorskip("psycopg", reason="psycopg is not installed")
 from devfactory.storage.postgresql import PostgresStore  # noqa: E402
 from devfactory.storage.postgresql.database import Connection  # noqa: E402
 from devfactory.storage.postgresql.events import insert_events  # noqa: E402
+from devfactory.storage.postgresql.initiative_tasks import insert_task  # noqa: E402
+from devfactory.storage.postgresql.initiatives import insert_phase  # noqa: E402
 from devfactory.storage.postgresql.tsquery import MatchSyntaxError, to_tsquery  # noqa: E402
 
 
@@ -54,6 +60,22 @@ async def project(store: PostgresStore) -> int:
     return registered.id
 
 
+async def one_waits_on_a_lock(url: str, waiter: asyncio.Task[Any]) -> None:
+    """Return once a statement of this database waits on a lock; fail if ``waiter`` ends
+    first (it went ahead without waiting)."""
+    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as watcher:
+        while True:
+            assert not waiter.done(), "it went ahead while the other write was open"
+            cursor = await watcher.execute(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+            row = await cursor.fetchone()
+            if row is not None and row[0] == 1:
+                return
+            await asyncio.sleep(0.01)
+
+
 async def test_event_ids_become_visible_in_order_across_connections(
     store: PostgresStore, url: str
 ) -> None:
@@ -73,23 +95,67 @@ async def test_event_ids_become_visible_in_order_across_connections(
     first = asyncio.create_task(store.db.write(slow_first))
     await first_holds.wait()
     second = asyncio.create_task(store.events.append([note(project_id, "second")]))
-    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as watcher:
-        while True:  # the second append waits on the first one's counter row
-            assert not second.done(), "a later batch committed while an earlier one was open"
-            cursor = await watcher.execute(
-                "SELECT count(*) FROM pg_stat_activity"
-                " WHERE datname = current_database() AND wait_event_type = 'Lock'"
-            )
-            row = await cursor.fetchone()
-            if row is not None and row[0] == 1:
-                break
-            await asyncio.sleep(0.01)
+    await one_waits_on_a_lock(url, second)  # on the first one's counter row
     assert await store.events.list(project_id) == [], "nothing is visible before its turn"
     release.set()
     first_ids = await first
     second_ids = [e.id for e in await second]
     assert first_ids == [1] and second_ids == [2]
     assert [e.title for e in await store.events.list(project_id)] == ["first", "second"]
+
+
+@pytest.mark.parametrize("kind", ["phase", "task"])
+async def test_phases_and_tasks_appended_at_once_get_positions_of_their_own(
+    store: PostgresStore, url: str, kind: str
+) -> None:
+    """An append reads the last position and takes the next: two at once under READ
+    COMMITTED would both read the same one. The parent's row is locked first, so the second
+    waits for the first to commit."""
+    project_id = await project(store)
+    initiative, _ = await store.initiatives.create(
+        NewInitiative(
+            project_id=project_id, name="i", goal="g", mode=InitiativeMode.YOLO, branch="df/i"
+        )
+    )
+    phase, _ = await store.initiatives.create_phase(
+        NewPhase(initiative_id=initiative.id, name="p0")
+    )
+
+    async def append(conn: Connection | None, name: str) -> int:
+        if kind == "phase":
+            new_phase = NewPhase(initiative_id=initiative.id, name=name)
+            made: Phase | Task = (
+                (await store.initiatives.create_phase(new_phase))[0]
+                if conn is None
+                else (await insert_phase(conn, new_phase, None))[0]
+            )
+        else:
+            new_task = NewTask(
+                initiative_id=initiative.id, phase_id=phase.id, title=name, agent=AgentRole.BACKEND
+            )
+            made = (
+                (await store.tasks.create(new_task))[0]
+                if conn is None
+                else (await insert_task(conn, new_task, None))[0]
+            )
+        return made.position
+
+    first_holds = asyncio.Event()
+    release = asyncio.Event()
+
+    async def slow_first(conn: Connection) -> int:
+        position = await append(conn, "first")
+        first_holds.set()
+        await release.wait()
+        return position
+
+    first = asyncio.create_task(store.db.write(slow_first))
+    await first_holds.wait()
+    second = asyncio.create_task(append(None, "second"))
+    await one_waits_on_a_lock(url, second)
+    release.set()
+    base = 1 if kind == "phase" else 0
+    assert (await first, await second) == (base, base + 1)
 
 
 async def test_text_postgresql_cannot_hold_is_stored_with_a_replacement_character(

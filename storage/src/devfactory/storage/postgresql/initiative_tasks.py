@@ -45,7 +45,7 @@ class PostgresInitiativeTaskRepository:
     async def create(
         self, new: NewTask, event: EventFor[Task] | None = None
     ) -> tuple[Task, Event | None]:
-        return await self.db.write(_create, new, event)
+        return await self.db.write(insert_task, new, event)
 
     async def get(self, task_id: int) -> Task | None:
         row = await self.db.fetchone(_TASKS + " WHERE t.id = %s", (task_id,))
@@ -100,7 +100,7 @@ class PostgresInitiativeTaskRepository:
 # -- functions run inside one transaction ---------------------------------------------------------
 
 
-async def _create(
+async def insert_task(
     conn: Connection, new: NewTask, event: EventFor[Task] | None
 ) -> tuple[Task, Event | None]:
     now = now_iso()

@@ -73,7 +73,7 @@ class PostgresInitiativeRepository:
     async def create_phase(
         self, new: NewPhase, event: EventFor[Phase] | None = None
     ) -> tuple[Phase, Event | None]:
-        return await self.db.write(_create_phase, new, event)
+        return await self.db.write(insert_phase, new, event)
 
     async def get_phase(self, phase_id: int) -> Phase | None:
         row = await self.db.fetchone("SELECT * FROM phases WHERE id = %s", (phase_id,))
@@ -150,7 +150,7 @@ async def _create_initiative(
     return await writes.recorded(conn, records.initiative(row), event)
 
 
-async def _create_phase(
+async def insert_phase(
     conn: Connection, new: NewPhase, event: EventFor[Phase] | None
 ) -> tuple[Phase, Event | None]:
     now = now_iso()
