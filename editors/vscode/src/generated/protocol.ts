@@ -89,6 +89,25 @@ export const AgentRole = {
 } as const;
 export type AgentRole = (typeof AgentRole)[keyof typeof AgentRole];
 
+/**
+ * What the agent is told and how much of it: project rules, attachments, the context
+ * window and the price table.
+ */
+export interface AgentSettings {
+  /** Characters of attached context (files, selections, @mentions) a message takes; larger attachments are cut and the model is told what was cut. */
+  attachmentMaxChars: number;
+  /** Compact the conversation when it fills this share of the model's context window: old tool outputs are shortened first, then older turns summarized. */
+  compactAt: number;
+  /** Context window of models the price table does not know. */
+  defaultContextWindow: number;
+  /** Project instructions for every run, after the rules files (AGENTS.md, CLAUDE.md, .clinerules...), so they take precedence. */
+  instructions: string;
+  /** Price and context window per model name, over the shipped table. */
+  models: Record<string, ModelSettings>;
+  /** Characters of rules files a prompt takes; the rest is cut, with a warning. */
+  rulesMaxChars: number;
+}
+
 export interface AiMessage {
   text: string;
 }
@@ -679,6 +698,23 @@ export interface LanguageStat {
   language: string;
 }
 
+/**
+ * What a model costs and how much it can read: one row of the price table.
+ *
+ * Prices are US dollars per million tokens. The daemon ships a table of current models
+ * (``docs/providers.md``); an entry here replaces the shipped row of the same name.
+ */
+export interface ModelSettings {
+  /** Price of a million input tokens read from the provider's cache (default: input). */
+  cachedInputUsd: number | null;
+  /** Tokens the model reads at most; conversations are compacted before. */
+  contextWindow: number | null;
+  /** Price of a million input tokens. */
+  inputUsd: number;
+  /** Price of a million output tokens. */
+  outputUsd: number;
+}
+
 /** A request that takes no parameters. */
 export type NoParams = Record<string, never>;
 
@@ -1042,6 +1078,8 @@ export interface SearchResult {
 
 /** Every setting of the daemon, with its default. */
 export interface Settings {
+  /** Project rules, attachments, context window and prices. */
+  agent: AgentSettings;
   /** Command execution. */
   commands: CommandSettings;
   /** Agent role of runs that name none. */
@@ -1167,6 +1205,7 @@ export interface TestEvent {
 
 /** Tokens and cost a provider reported for a run, summed over its turns. */
 export interface TokenUsage {
+  cachedInputTokens: number;
   costUsd: number | null;
   inputTokens: number;
   outputTokens: number;
@@ -1327,6 +1366,12 @@ export type NotificationMethod = keyof NotificationTypes;
 
 /** Keys (under `devfactory.`) of the daemon settings contributed to VS Code. */
 export const DAEMON_SETTING_KEYS = [
+  "agent.attachmentMaxChars",
+  "agent.compactAt",
+  "agent.defaultContextWindow",
+  "agent.instructions",
+  "agent.models",
+  "agent.rulesMaxChars",
   "commands.allow",
   "commands.allowUnsandboxed",
   "commands.defaultTimeoutS",

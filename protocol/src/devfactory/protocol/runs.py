@@ -13,7 +13,11 @@ class TokenUsage(Model, kw_only=True):
 
     input_tokens: int = 0
     output_tokens: int = 0
+    cached_input_tokens: int = 0
+    """Of ``input_tokens``, those the provider read from its prompt cache."""
     cost_usd: float | None = None
+    """US dollars, from the price table (``agent.models``) or as the provider reported it;
+    null when the model has no known price."""
 
 
 class RunMetadata(Model, kw_only=True):

@@ -19,7 +19,7 @@ CONFIG_FILE = "devfactory.toml"
 
 
 #: Settings whose keys are names chosen by the user (``claude_code``), not field names.
-_NAMED_MAPS = frozenset({"providers"})
+_NAMED_MAPS = frozenset({"providers", "models"})
 
 
 def _to_camel(data: Any, *, keep_keys: bool = False) -> Any:

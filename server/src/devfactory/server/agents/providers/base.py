@@ -50,8 +50,12 @@ class Message(msgspec.Struct, kw_only=True):
 
 class Usage(msgspec.Struct, kw_only=True):
     input_tokens: int = 0
+    """Prompt tokens, the cached ones included."""
     output_tokens: int = 0
+    cached_input_tokens: int = 0
+    """Of ``input_tokens``, those read from the provider's prompt cache (cheaper)."""
     cost_usd: float | None = None
+    """What the provider itself reported (claude_code); else the price table's answer."""
 
 
 class Turn(msgspec.Struct, kw_only=True):
