@@ -46,6 +46,8 @@ class Message(msgspec.Struct, kw_only=True):
     """For ``role == "tool"``: the call this message answers."""
     name: str | None = None
     """For ``role == "tool"``: the tool's name."""
+    compacted: bool = False
+    """A summary DevFactory wrote in place of earlier turns (agents/compaction.py)."""
 
 
 class Usage(msgspec.Struct, kw_only=True):
