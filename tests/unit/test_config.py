@@ -53,3 +53,21 @@ def test_broken_toml_is_reported(tmp_path: Path) -> None:
     settings, problems = load_settings(tmp_path, None)
     assert settings == Settings()
     assert "not valid TOML" in problems[0]
+
+
+def test_mcp_servers_keep_their_names_and_environment_variables(tmp_path: Path) -> None:
+    (tmp_path / "devfactory.toml").write_text(
+        "[mcp]\nallow_run_creation = true\n"
+        "[mcp.servers.issue_tracker]\ncommand = 'tracker-mcp'\nargs = ['--stdio']\n"
+        "allowed_tools = ['get_issue', 'list_issues']\nauto_approve = ['get_issue']\n"
+        "env = { TRACKER_API_URL = 'http://127.0.0.1:9', log_level = 'debug' }\n"
+    )
+    settings, problems = load_settings(tmp_path, None)
+    assert problems == []
+    assert settings.mcp.allow_run_creation is True
+    server = settings.mcp.servers["issue_tracker"]
+    assert server.command == "tracker-mcp"
+    assert server.args == ["--stdio"]
+    assert server.allowed_tools == ["get_issue", "list_issues"]
+    assert server.auto_approve == ["get_issue"]
+    assert server.env == {"TRACKER_API_URL": "http://127.0.0.1:9", "log_level": "debug"}

@@ -433,6 +433,8 @@ export const EventType = {
   GIT_BRANCH_CREATED: "git_branch_created",
   GIT_DIFF_CREATED: "git_diff_created",
   GIT_STATUS_CHECKED: "git_status_checked",
+  MCP_SERVER_FAILED: "mcp_server_failed",
+  MCP_TOOL_CALLED: "mcp_tool_called",
   PAUSED_FOR_INPUT: "paused_for_input",
   RAG_SEARCH_COMPLETED: "rag_search_completed",
   RAG_SEARCH_STARTED: "rag_search_started",
@@ -696,6 +698,46 @@ export interface LanguageStat {
   bytes: number;
   files: number;
   language: string;
+}
+
+/** An MCP server could not start, or stopped during the run: its tools are gone. */
+export interface McpServerFailed {
+  message: string;
+  server: string;
+}
+
+/** An MCP server whose tools runs may use: ``[mcp.servers.NAME]`` in devfactory.toml. */
+export interface McpServerSettings {
+  /** The server's tools offered to the model (default: every tool it lists). */
+  allowedTools: string[] | null;
+  /** Its arguments. */
+  args: string[];
+  /** Tools called without asking you; every other call is a question to you first. */
+  autoApprove: string[];
+  /** The program that starts the server (it speaks MCP on stdio). */
+  command: string;
+  /** Environment variables set for it (on top of a minimal environment). */
+  env: Record<string, string>;
+  /** Seconds the server may take to start, and each tool call. */
+  timeoutS: number;
+}
+
+/** The Model Context Protocol: servers runs use, and what ``devfactory mcp`` serves. */
+export interface McpSettings {
+  /** `devfactory mcp` also offers create_run (otherwise it is read-only). */
+  allowRunCreation: boolean;
+  /** MCP servers by name; their tools are offered to runs as mcp__NAME__TOOL. */
+  servers: Record<string, McpServerSettings>;
+}
+
+/** A run called (or was refused) a tool of an MCP server (``[mcp.servers.NAME]``). */
+export interface McpToolCalled {
+  approval: string;
+  arguments: Record<string, unknown>;
+  isError: boolean;
+  result: string;
+  server: string;
+  tool: string;
 }
 
 /**
@@ -1096,6 +1138,8 @@ export interface Settings {
   maxConcurrentRuns: number;
   /** Tool steps a run may take before it stops. */
   maxSteps: number;
+  /** Model Context Protocol servers and serving. */
+  mcp: McpSettings;
   /** Model providers by name (openai, anthropic, claude_code, local_shell...). */
   providers: Record<string, ProviderSettings>;
   /** How proposed changes show in editors. */
@@ -1331,6 +1375,8 @@ export interface EventPayloads {
   git_branch_created: GitBranchCreated;
   git_diff_created: GitDiffCreated;
   git_status_checked: GitStatusChecked;
+  mcp_server_failed: McpServerFailed;
+  mcp_tool_called: McpToolCalled;
   paused_for_input: PausedForInput;
   rag_search_completed: RagSearchCompleted;
   rag_search_started: RagSearchStarted;
@@ -1395,6 +1441,8 @@ export const DAEMON_SETTING_KEYS = [
   "logLevel",
   "maxConcurrentRuns",
   "maxSteps",
+  "mcp.allowRunCreation",
+  "mcp.servers",
   "providers",
   "review.diagnostics",
 ] as const;

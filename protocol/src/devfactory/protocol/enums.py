@@ -120,6 +120,8 @@ class EventType(StrEnum):
     CHANGE_REJECTED = "change_rejected"
     CHANGE_APPLIED = "change_applied"
     CHANGE_CONFLICT = "change_conflict"
+    MCP_TOOL_CALLED = "mcp_tool_called"
+    MCP_SERVER_FAILED = "mcp_server_failed"
     CHANGE_REVERTED = "change_reverted"
     RUN_STATUS_CHANGED = "run_status_changed"
     ERROR = "error"

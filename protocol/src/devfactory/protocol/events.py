@@ -213,6 +213,26 @@ class ChangeEvent(Payload, kw_only=True):
     reason: str | None = None
 
 
+class McpToolCalled(Payload, kw_only=True):
+    """A run called (or was refused) a tool of an MCP server (``[mcp.servers.NAME]``)."""
+
+    server: str
+    tool: str
+    arguments: dict[str, Any] = {}
+    approval: str
+    """``auto`` (the server's autoApprove list), ``user`` (asked and allowed) or ``refused``."""
+    is_error: bool = False
+    result: str = ""
+    """What the model was given (truncated)."""
+
+
+class McpServerFailed(Payload, kw_only=True):
+    """An MCP server could not start, or stopped during the run: its tools are gone."""
+
+    server: str
+    message: str
+
+
 class RunStatusChanged(Payload, kw_only=True):
     from_status: RunStatus | None
     to_status: RunStatus
@@ -266,6 +286,8 @@ PAYLOAD_TYPES: dict[EventType, type[Payload]] = {
     EventType.CHANGE_REJECTED: ChangeEvent,
     EventType.CHANGE_APPLIED: ChangeEvent,
     EventType.CHANGE_CONFLICT: ChangeEvent,
+    EventType.MCP_TOOL_CALLED: McpToolCalled,
+    EventType.MCP_SERVER_FAILED: McpServerFailed,
     EventType.CHANGE_REVERTED: ChangeEvent,
     EventType.RUN_STATUS_CHANGED: RunStatusChanged,
     EventType.ERROR: ErrorPayload,

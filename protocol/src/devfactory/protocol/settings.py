@@ -127,6 +127,40 @@ class CommandSettings(Section, kw_only=True):
     ] = None
 
 
+class McpServerSettings(Section, kw_only=True):
+    """An MCP server whose tools runs may use: ``[mcp.servers.NAME]`` in devfactory.toml."""
+
+    command: Annotated[str, doc("The program that starts the server (it speaks MCP on stdio).")]
+    args: Annotated[list[str], doc("Its arguments.")] = []
+    env: Annotated[
+        dict[str, str], doc("Environment variables set for it (on top of a minimal environment).")
+    ] = {}
+    allowed_tools: Annotated[
+        list[str] | None,
+        doc("The server's tools offered to the model (default: every tool it lists)."),
+    ] = None
+    auto_approve: Annotated[
+        list[str],
+        doc("Tools called without asking you; every other call is a question to you first."),
+    ] = []
+    timeout_s: Annotated[
+        float, doc("Seconds the server may take to start, and each tool call.", gt=0)
+    ] = 60.0
+
+
+class McpSettings(Section, kw_only=True):
+    """The Model Context Protocol: servers runs use, and what ``devfactory mcp`` serves."""
+
+    servers: Annotated[
+        dict[str, McpServerSettings],
+        doc("MCP servers by name; their tools are offered to runs as mcp__NAME__TOOL."),
+    ] = {}
+    allow_run_creation: Annotated[
+        bool,
+        doc("`devfactory mcp` also offers create_run (otherwise it is read-only)."),
+    ] = False
+
+
 class ReviewSettings(Section, kw_only=True):
     """How proposed changes show in editors."""
 
@@ -224,6 +258,9 @@ class Settings(Section, kw_only=True):
     )
     commands: Annotated[CommandSettings, doc("Command execution.")] = msgspec.field(
         default_factory=CommandSettings
+    )
+    mcp: Annotated[McpSettings, doc("Model Context Protocol servers and serving.")] = msgspec.field(
+        default_factory=McpSettings
     )
     review: Annotated[ReviewSettings, doc("How proposed changes show in editors.")] = msgspec.field(
         default_factory=ReviewSettings

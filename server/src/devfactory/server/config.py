@@ -18,8 +18,9 @@ from devfactory.protocol.settings import Settings
 CONFIG_FILE = "devfactory.toml"
 
 
-#: Settings whose keys are names chosen by the user (``claude_code``), not field names.
-_NAMED_MAPS = frozenset({"providers", "models"})
+#: Settings whose keys are names chosen by the user (``claude_code``, an MCP server's name, an
+#: environment variable, a model), not field names.
+_NAMED_MAPS = frozenset({"providers", "servers", "env", "models"})
 
 
 def _to_camel(data: Any, *, keep_keys: bool = False) -> Any:

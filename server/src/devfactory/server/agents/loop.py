@@ -53,6 +53,19 @@ class RunHandle(Protocol):
     async def add_usage(self, usage: Usage) -> None: ...
 
 
+class ExtraTools(Protocol):
+    """Tools from elsewhere (MCP servers: ``mcp_tools.McpTools``), offered next to ours."""
+
+    specs: list[ToolSpec]
+    """The tools offered now (a server that stopped has taken its tools away)."""
+
+    def handles(self, name: str) -> bool: ...
+
+    async def call(self, name: str, arguments: dict[str, Any]) -> str:
+        """Run the call (approval, recording included); the text the model reads."""
+        ...
+
+
 class StepLimitReached(RuntimeError):
     pass
 
@@ -79,8 +92,10 @@ class AgentLoop:
         tools: ToolBox,
         run_command: CommandRunner | None,
         max_steps: int,
+        extra_tools: ExtraTools | None = None,
     ) -> None:
         self.handle = handle
+        self.extra_tools = extra_tools
         self.provider = provider
         self.role = role
         self.tools = tools
@@ -116,7 +131,7 @@ class AgentLoop:
         for step in range(1, self.max_steps + 1):
             for directive in await handle.checkpoint(step):
                 messages.append(Message(role="user", content=f"Message from the user: {directive}"))
-            turn = await self._turn(messages, tools=self.specs)
+            turn = await self._turn(messages, tools=self.offered())
             messages.append(
                 Message(role="assistant", content=turn.text, tool_calls=turn.tool_calls)
             )
@@ -140,6 +155,10 @@ class AgentLoop:
                     Message(role="tool", content=result, tool_call_id=call.id, name=call.name)
                 )
         raise StepLimitReached(f"the step limit ({self.max_steps}) was reached before finish")
+
+    def offered(self) -> list[ToolSpec]:
+        """Our tools, then the extra ones still available."""
+        return self.specs + (self.extra_tools.specs if self.extra_tools is not None else [])
 
     async def _turn(
         self, messages: list[Message], tools: list[ToolSpec], record_text: bool = True
@@ -177,6 +196,10 @@ class AgentLoop:
     async def _call_tool(self, call: ToolCall) -> str:
         args = call.arguments
         try:
+            if self.extra_tools is not None and self.extra_tools.handles(call.name):
+                if MALFORMED_ARGUMENTS_KEY in args:
+                    raise ToolError(f"the arguments of {call.name} are not a JSON object")
+                return await self.extra_tools.call(call.name, args)
             spec = next((spec for spec in self.specs if spec.name == call.name), None)
             if spec is None:
                 raise ToolError(f"unknown or unavailable tool {call.name!r}")

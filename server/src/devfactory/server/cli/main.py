@@ -79,3 +79,8 @@ for command in REVIEW_COMMANDS:
 from .demo import demo_command  # noqa: E402
 
 main.add_command(demo_command)
+
+from .adapter_commands import acp_command, mcp_command  # noqa: E402
+
+main.add_command(acp_command)
+main.add_command(mcp_command)

@@ -306,6 +306,7 @@ class RunWorker:
             rag=run.metadata.rag,
             search=self._search(run),
         )
+        mcp = self._mcp_tools(worktree, ask_user)
         loop = AgentLoop(
             handle=self,
             provider=ExhaustionPauser(provider, self),
@@ -313,11 +314,26 @@ class RunWorker:
             tools=toolbox,
             run_command=run_command if commands is not None else None,
             max_steps=run.metadata.max_steps or self.services.settings.max_steps,
+            extra_tools=mcp,
         )
         try:
+            if mcp is not None:
+                await mcp.start()
             return await loop.execute(task_prompt(run), context)
         except StepLimitReached as exc:
             raise RunFailed(str(exc)) from None
+        finally:
+            if mcp is not None:
+                await mcp.aclose()
+
+    def _mcp_tools(self, worktree: Any, ask: Any) -> Any:
+        """The tools of the MCP servers in the settings, for this run (or None)."""
+        servers = self.services.settings.mcp.servers
+        if not servers:
+            return None
+        from ..agents.mcp_tools import McpTools  # the mcp SDK loads only when a run uses it
+
+        return McpTools(servers, cwd=worktree, emit=self.emit, ask=ask)
 
     async def _work_autonomously(
         self, run: Run, provider: AutonomousProvider, worktree: Any

@@ -1,0 +1,1 @@
+"""``devfactory acp``: the Agent Client Protocol agent over a DevFactory daemon."""

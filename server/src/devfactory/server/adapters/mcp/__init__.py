@@ -1,0 +1,1 @@
+"""``devfactory mcp``: the Model Context Protocol server over a DevFactory daemon."""
