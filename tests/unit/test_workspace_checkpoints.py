@@ -48,7 +48,7 @@ async def test_only_steps_that_change_the_worktree_are_checkpointed(setup) -> No
     (worktree / "made_by_a_command.txt").write_bytes(b"\x00binary\xff")
     second = await service.record(RUN, worktree, 4, base)
     assert second is not None and second[1] == ["made_by_a_command.txt"]
-    assert [c.step for c in await service.list(RUN)] == [2, 4]
+    assert [c.step for c in await service.all(RUN)] == [2, 4]
     parent = git(worktree, "rev-parse", f"{second[0].commit}^").strip()
     assert parent == first[0].commit  # a chain: each checkpoint stores only what changed
     assert git(worktree, "status", "--porcelain") != ""  # the worktree's own index untouched
@@ -72,11 +72,11 @@ async def test_rewind_restores_exact_bytes_and_forgets_later_checkpoints(setup) 
     assert files_of(worktree) == {**after_one, "debug.log": b"ignored by git: never checkpointed\n"}
     assert os.stat(worktree / "calc.py").st_mode & 0o777 == 0o755
     assert not (worktree / "sub").exists()
-    assert [c.step for c in await service.list(RUN)] == [1]
+    assert [c.step for c in await service.all(RUN)] == [1]
 
     await service.rewind(RUN, worktree, 0, base)  # step 0: as the run found it
     assert {k: v for k, v in files_of(worktree).items() if k != "debug.log"} == start
-    assert await service.list(RUN) == []
+    assert await service.all(RUN) == []
 
 
 async def test_rewind_never_writes_through_a_link_the_run_planted(setup, tmp_path: Path) -> None:

@@ -38,7 +38,7 @@ class CheckpointService:
     def __init__(self, repo: WorkspaceRepository) -> None:
         self.repo = repo
 
-    async def list(self, run_id: int) -> list[Checkpoint]:
+    async def all(self, run_id: int) -> list[Checkpoint]:
         """The run's checkpoints, by step."""
         listing = await self.repo.out(
             "for-each-ref",
@@ -56,7 +56,7 @@ class CheckpointService:
 
     async def at(self, run_id: int, step: int, base_commit: str) -> Checkpoint:
         """The worktree as it was after ``step``: the last checkpoint up to it, or the base."""
-        earlier = [c for c in await self.list(run_id) if c.step <= step]
+        earlier = [c for c in await self.all(run_id) if c.step <= step]
         if earlier:
             return earlier[-1]
         tree = await self.repo.out("rev-parse", f"{base_commit}^{{tree}}", audit=False)
@@ -105,7 +105,7 @@ class CheckpointService:
 
     async def drop(self, run_id: int, *, after: int = -1) -> None:
         """Delete the run's checkpoints of steps after ``after`` (all of them by default)."""
-        later = [c for c in await self.list(run_id) if c.step > after]
+        later = [c for c in await self.all(run_id) if c.step > after]
         if later:
             commands = "".join(f"delete {_prefix(run_id)}{c.step}\n" for c in later)
             await self.repo.run("update-ref", "--stdin", input=commands.encode(), audit=False)
