@@ -31,15 +31,18 @@ export const Requests = {
   PROJECT_INFO: "devfactory/project/info",
   PROJECT_MAP: "devfactory/project/map",
   PROJECT_PULL: "devfactory/project/pull",
+  PROJECT_RULES: "devfactory/project/rules",
   REVIEWS_SUBMIT: "devfactory/reviews/submit",
   RUNS_CANCEL: "devfactory/runs/cancel",
   RUNS_CREATE: "devfactory/runs/create",
   RUNS_DIRECTIVE: "devfactory/runs/directive",
   RUNS_GET: "devfactory/runs/get",
   RUNS_LIST: "devfactory/runs/list",
+  RUNS_MESSAGE: "devfactory/runs/message",
   RUNS_PAUSE: "devfactory/runs/pause",
   RUNS_RESUME: "devfactory/runs/resume",
   RUNS_RETRY: "devfactory/runs/retry",
+  RUNS_REWIND: "devfactory/runs/rewind",
   RUNS_START: "devfactory/runs/start",
   SEARCH: "devfactory/search",
   SNAPSHOTS_CREATE: "devfactory/snapshots/create",
@@ -112,10 +115,30 @@ export interface AiMessage {
   text: string;
 }
 
+/** Something attached to a message: a file, a selection, a symbol, the editor's problems. */
+export interface AttachmentRef {
+  chars: number;
+  endLine: number | null;
+  kind: string;
+  note: string;
+  path: string;
+  startLine: number | null;
+  truncated: boolean;
+}
+
 /** A built-in refusal no policy entry can lift. */
 export interface BlockRule {
   name: string;
   reason: string;
+}
+
+/** The run spent its ``maxCostUsd`` or ``maxTokens``: it pauses until resumed. */
+export interface BudgetReached {
+  costUsd: number | null;
+  maxCostUsd: number | null;
+  maxTokens: number | null;
+  reason: string;
+  tokens: number;
 }
 
 /** One file a run changed, compared with the run's base snapshot. */
@@ -233,6 +256,13 @@ export interface ChangesListParams {
   path?: string | null;
   runId?: number | null;
   status?: ChangeStatus | null;
+}
+
+/** A step changed the worktree; ``devfactory/runs/rewind`` can come back to it. */
+export interface CheckpointCreated {
+  commit: string;
+  files: string[];
+  step: number;
 }
 
 /** One command, run or refused, as recorded in ``command_executions``. */
@@ -362,10 +392,42 @@ export interface CommentResolveParams {
   resolved?: boolean;
 }
 
+/** The conversation neared the model's context window and was compacted. */
+export interface ContextCompacted {
+  contextWindow: number;
+  messages: number;
+  stage: string;
+  tokensAfter: number;
+  tokensBefore: number;
+}
+
+/** A problem the editor shows in the attached file (from any language server). */
+export interface ContextDiagnostic {
+  message: string;
+  range: Range;
+  severity?: string;
+  source?: string | null;
+}
+
+/** A file of the workspace attached to a message: whole, a selection, or its problems. */
+export interface ContextItem {
+  diagnostics?: ContextDiagnostic[];
+  range?: Range | null;
+  uri: string;
+}
+
 export interface ContextLoaded {
+  attachments: AttachmentRef[];
   files: string[];
   projectMap: boolean;
   rag: boolean;
+  rules: RulesFile[];
+}
+
+/** Rules files or attachments were cut to their budget (``agent.*MaxChars``). */
+export interface ContextTruncated {
+  details: string[];
+  what: string;
 }
 
 export interface DirectiveReceived {
@@ -412,16 +474,20 @@ export const EventType = {
   AI_CONTEXT_LOADED: "ai_context_loaded",
   AI_MESSAGE: "ai_message",
   AI_PLAN_CREATED: "ai_plan_created",
+  BUDGET_REACHED: "budget_reached",
   CHANGE_APPLIED: "change_applied",
   CHANGE_APPROVED: "change_approved",
   CHANGE_CONFLICT: "change_conflict",
   CHANGE_PROPOSED: "change_proposed",
   CHANGE_REJECTED: "change_rejected",
   CHANGE_REVERTED: "change_reverted",
+  CHECKPOINT_CREATED: "checkpoint_created",
   COMMAND_COMPLETED: "command_completed",
   COMMAND_FAILED: "command_failed",
   COMMAND_OUTPUT: "command_output",
   COMMAND_STARTED: "command_started",
+  CONTEXT_COMPACTED: "context_compacted",
+  CONTEXT_TRUNCATED: "context_truncated",
   DIRECTIVE_RECEIVED: "directive_received",
   DOCS_UPDATED: "docs_updated",
   ERROR: "error",
@@ -439,6 +505,7 @@ export const EventType = {
   RAG_SEARCH_COMPLETED: "rag_search_completed",
   RAG_SEARCH_STARTED: "rag_search_started",
   RESUMED: "resumed",
+  RUN_REWOUND: "run_rewound",
   RUN_STATUS_CHANGED: "run_status_changed",
   SNAPSHOT_CREATED: "snapshot_created",
   SNAPSHOT_RESTORED: "snapshot_restored",
@@ -774,6 +841,7 @@ export interface PausedForInput {
 }
 
 export interface PlanCreated {
+  awaitingApproval: boolean;
   plan: string;
   steps: string[];
 }
@@ -796,6 +864,12 @@ export interface PolicyEntry {
   sandbox: boolean;
   shell: boolean;
   timeoutS: number | null;
+}
+
+/** A place in a file: 0-based line and character (UTF-16 units, as LSP counts). */
+export interface Position {
+  character?: number;
+  line: number;
 }
 
 /** The workspace a daemon serves, registered on ``initialize``. */
@@ -835,6 +909,19 @@ export interface ProjectMapParams {
 export interface ProjectPullParams {
   branch?: string | null;
   remote?: string;
+}
+
+/** Result of ``devfactory/project/rules``: lowest precedence first. */
+export interface ProjectRules {
+  files: RulesFile[];
+  path: string | null;
+  text: string;
+  warnings: string[];
+}
+
+/** Parameters of ``devfactory/project/rules``. */
+export interface ProjectRulesParams {
+  path?: string | null;
 }
 
 /** Whether the default provider can take a run now, so the first one does not fail. */
@@ -886,6 +973,12 @@ export interface RagSearchCompleted {
 
 export interface RagSearchStarted {
   query: string;
+}
+
+/** From ``start`` to ``end`` (exclusive), as an LSP range. */
+export interface Range {
+  end: Position;
+  start: Position;
 }
 
 /** Parameters of ``devfactory/changes/requestChanges``: send open comments back to the run. */
@@ -941,6 +1034,15 @@ export interface RouteInfo {
   path: string;
 }
 
+/** One source of project instructions, as the agent reads it. */
+export interface RulesFile {
+  appliesTo: string | null;
+  chars: number;
+  kind: string;
+  path: string;
+  truncated: boolean;
+}
+
 /** One coding task, from prompt to proposed changes. */
 export interface Run {
   agent: AgentRole;
@@ -973,9 +1075,11 @@ export interface RunChangedNotification {
 export const RunControl = {
   CANCEL: "cancel",
   DIRECTIVE: "directive",
+  MESSAGE: "message",
   PAUSE: "pause",
   RESUME: "resume",
   RETRY: "retry",
+  REWIND: "rewind",
   START: "start",
 } as const;
 export type RunControl = (typeof RunControl)[keyof typeof RunControl];
@@ -983,9 +1087,13 @@ export type RunControl = (typeof RunControl)[keyof typeof RunControl];
 /** Parameters of ``devfactory/runs/create``. */
 export interface RunCreateParams {
   agent?: AgentRole;
+  context?: ContextItem[];
+  maxCostUsd?: number | null;
   maxSteps?: number | null;
+  maxTokens?: number | null;
   mode?: ExecutionMode;
   model?: string | null;
+  plan?: boolean;
   prompt: string;
   provider?: string | null;
   rag?: boolean;
@@ -1008,6 +1116,7 @@ export interface RunIdParams {
 /** Result of ``devfactory/runs/list``. */
 export interface RunList {
   runs: Run[];
+  totalUsage: TokenUsage;
 }
 
 /** Parameters of ``devfactory/runs/list``: newest first. */
@@ -1016,12 +1125,30 @@ export interface RunListParams {
   status?: RunStatus[] | null;
 }
 
+/**
+ * Parameters of ``devfactory/runs/message``: talk to the run.
+ *
+ * A running or paused run gets the text at its next step (a directive); a run waiting for
+ * an answer gets it as the answer; a completed, failed or cancelled run continues the same
+ * conversation in the same worktree, as its next iteration.
+ */
+export interface RunMessageParams {
+  context?: ContextItem[];
+  runId: number;
+  text: string;
+}
+
 /** Settings and bookkeeping of a run that are not first-class columns. */
 export interface RunMetadata {
   followup: string | null;
   iteration: number;
+  maxCostUsd: number | null;
   maxSteps: number | null;
+  maxTokens: number | null;
   pauseReason: string | null;
+  plan: string | null;
+  planApproved: boolean;
+  planMode: boolean;
   providerSessionId: string | null;
   rag: boolean;
   safeMode: boolean;
@@ -1035,6 +1162,26 @@ export interface RunReview {
   id: number;
   notes: string;
   runId: number;
+}
+
+/** Parameters of ``devfactory/runs/rewind``. */
+export interface RunRewindParams {
+  runId: number;
+  step: number;
+}
+
+/** Result of ``devfactory/runs/rewind``. */
+export interface RunRewindResult {
+  files: string[];
+  run: Run;
+  step: number;
+}
+
+export interface RunRewound {
+  commit: string;
+  files: string[];
+  messagesRemoved: number;
+  step: number;
 }
 
 /** Where a run is in its lifecycle. */
@@ -1256,6 +1403,7 @@ export interface TokenUsage {
 }
 
 export interface UserPrompt {
+  followUp: boolean;
   iteration: number;
   prompt: string;
 }
@@ -1311,6 +1459,8 @@ export interface RequestTypes {
   "devfactory/project/map": { params: ProjectMapParams; result: ProjectMap };
   /** Pull the workspace's branch. */
   "devfactory/project/pull": { params: ProjectPullParams; result: GitCommandResult };
+  /** The project rules files for a path. */
+  "devfactory/project/rules": { params: ProjectRulesParams; result: ProjectRules };
   /** Record a review of a run. */
   "devfactory/reviews/submit": { params: ReviewSubmitParams; result: RunReview };
   /** Cancel now (kills commands). */
@@ -1323,12 +1473,16 @@ export interface RequestTypes {
   "devfactory/runs/get": { params: RunIdParams; result: Run };
   /** Runs, newest first. */
   "devfactory/runs/list": { params: RunListParams; result: RunList };
+  /** Talk to a run: a directive, an answer or a follow-up. */
+  "devfactory/runs/message": { params: RunMessageParams; result: Run };
   /** Pause at the next step boundary. */
   "devfactory/runs/pause": { params: RunIdParams; result: Run };
   /** Resume a paused run. */
   "devfactory/runs/resume": { params: RunIdParams; result: Run };
   /** A new run retrying this one. */
   "devfactory/runs/retry": { params: RunIdParams; result: Run };
+  /** Rewind a run to an earlier step. */
+  "devfactory/runs/rewind": { params: RunRewindParams; result: RunRewindResult };
   /** Queue a draft run. */
   "devfactory/runs/start": { params: RunIdParams; result: Run };
   /** Search the workspace index. */
@@ -1354,16 +1508,20 @@ export interface EventPayloads {
   ai_context_loaded: ContextLoaded;
   ai_message: AiMessage;
   ai_plan_created: PlanCreated;
+  budget_reached: BudgetReached;
   change_applied: ChangeEvent;
   change_approved: ChangeEvent;
   change_conflict: ChangeEvent;
   change_proposed: ChangeEvent;
   change_rejected: ChangeEvent;
   change_reverted: ChangeEvent;
+  checkpoint_created: CheckpointCreated;
   command_completed: CommandFinished;
   command_failed: CommandFinished;
   command_output: CommandOutput;
   command_started: CommandStarted;
+  context_compacted: ContextCompacted;
+  context_truncated: ContextTruncated;
   directive_received: DirectiveReceived;
   docs_updated: DocsUpdated;
   error: ErrorPayload;
@@ -1381,6 +1539,7 @@ export interface EventPayloads {
   rag_search_completed: RagSearchCompleted;
   rag_search_started: RagSearchStarted;
   resumed: Resumed;
+  run_rewound: RunRewound;
   run_status_changed: RunStatusChanged;
   snapshot_created: SnapshotEvent;
   snapshot_restored: SnapshotEvent;
@@ -1392,14 +1551,14 @@ export interface EventPayloads {
 
 /** Which control each run status allows: the daemon refuses the others. */
 export const RUN_CONTROLS: Readonly<Record<RunStatus, readonly RunControl[]>> = {
-  cancelled: ["retry"],
-  completed: ["retry"],
+  cancelled: ["message", "retry", "rewind"],
+  completed: ["message", "retry", "rewind"],
   draft: ["cancel", "start"],
-  failed: ["retry"],
-  paused: ["cancel", "directive", "resume"],
+  failed: ["message", "retry", "rewind"],
+  paused: ["cancel", "directive", "message", "resume"],
   queued: ["cancel"],
-  running: ["cancel", "directive", "pause"],
-  waiting_for_user: ["cancel", "directive", "pause"],
+  running: ["cancel", "directive", "message", "pause"],
+  waiting_for_user: ["cancel", "directive", "message", "pause"],
 };
 
 /** Statuses a run never leaves by itself. */
