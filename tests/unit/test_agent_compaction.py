@@ -34,7 +34,7 @@ def conversation(
 
 
 def user_texts(messages: list[Message]) -> list[str]:
-    return [m.content for m in messages if m.role == "user" and not m.compacted]
+    return [m.content for m in messages if m.role == "user" and not m.summarized_turns]
 
 
 def test_a_conversation_that_fits_is_left_alone() -> None:
@@ -62,8 +62,8 @@ def test_older_turns_are_summarized_when_shortening_is_not_enough() -> None:
     assert steps[0] == CompactionStep("summary", before, estimate_tokens(compacted), 52)
     # The user's messages are all there, whole and in order; the directive splits the summary.
     assert user_texts(compacted) == user_texts(messages)
-    summaries = [m for m in compacted if m.compacted]
-    assert len(summaries) == 2
+    summaries = [m for m in compacted if m.summarized_turns]
+    assert [s.summarized_turns for s in summaries] == [10, 16]
     assert compacted[2] is summaries[0] and compacted[4] is summaries[1]
     assert '- You called read_file {"path": "f0.py"} -> line one of f0' in summaries[0].content
     assert compacted[-8:] == messages[-8:]
@@ -77,8 +77,8 @@ def test_a_second_compaction_folds_the_first_summary_in() -> None:
     longer = first + [m for i in range(30, 40) for m in turn(i, "y" * 200)]
     second, steps = compact(longer, limit=estimate_tokens(longer) // 2)
     assert [s.stage for s in steps] == ["summary"]
-    summaries = [m for m in second if m.compacted]
-    assert len(summaries) == 1
+    summaries = [m for m in second if m.summarized_turns]
+    assert len(summaries) == 1 and summaries[0].summarized_turns == 36  # 30 - 4, then 10 more
     assert "f0.py" in summaries[0].content and "f33.py" in summaries[0].content
 
 

@@ -3,13 +3,13 @@
 Pure functions over the message list. When a conversation nears the window, it is compacted
 in two stages, each only if the one before was not enough:
 
-1. old tool outputs (before the last few turns) are shortened to their beginning and end,
-   with a note saying how much was cut;
+1. tool outputs are shortened to their beginning and end, with a note saying how much was
+   cut, oldest first (the last ones only if the old ones were not enough);
 2. older turns (the assistant's messages and their tool results) are replaced by one summary
    of what was said and done: the calls made and the first line of each result.
 
-The system prompt, every user message and the last few turns are never touched: the user's
-words always reach the model whole. Tool calls and their results are summarized together, so
+The system prompt and every user message are never touched: the user's words always reach
+the model whole; the last few turns are never summarized. Tool calls and their results are summarized together, so
 the conversation stays valid for every API (no result without its call).
 """
 
@@ -63,17 +63,18 @@ def compact(
     if before <= limit:
         return messages, steps
     target = int(limit * TARGET)
-    recent = _recent_start(messages, keep_turns)
-    shortened, count = _shorten_tool_outputs(messages, recent, target)
+    shortened, count = _shorten_tool_outputs(messages, target)
     after = estimate_tokens(shortened)
     if count:
         steps.append(CompactionStep("tool_outputs", before, after, count))
     if after <= target:
         return shortened, steps
-    summarized, count = _summarize(shortened, recent)
-    if count:
-        steps.append(CompactionStep("summary", after, estimate_tokens(summarized), count))
-    return summarized, steps
+    summarized, count = _summarize(shortened, _recent_start(shortened, keep_turns))
+    smaller = estimate_tokens(summarized)
+    if count and smaller < after:
+        steps.append(CompactionStep("summary", after, smaller, count))
+        return summarized, steps
+    return shortened, steps
 
 
 def _recent_start(messages: list[Message], keep_turns: int) -> int:
@@ -84,14 +85,12 @@ def _recent_start(messages: list[Message], keep_turns: int) -> int:
     return assistants[-keep_turns]
 
 
-def _shorten_tool_outputs(
-    messages: list[Message], recent: int, target: int
-) -> tuple[list[Message], int]:
-    """Shorten old tool outputs, oldest first, until the conversation fits ``target``."""
+def _shorten_tool_outputs(messages: list[Message], target: int) -> tuple[list[Message], int]:
+    """Shorten tool outputs, oldest first, until the conversation fits ``target``."""
     result = list(messages)
     total = estimate_tokens(result)
     count = 0
-    for index in range(recent):
+    for index in range(len(result)):
         message = result[index]
         if message.role != "tool" or len(message.content) <= SHORTENED_HEAD + SHORTENED_TAIL:
             continue
@@ -126,12 +125,14 @@ def _summarize(messages: list[Message], recent: int) -> tuple[list[Message], int
     def flush() -> None:
         nonlocal count
         if stretch:
-            result.append(Message(role="user", content=summary(stretch), compacted=True))
+            turns = sum(m.role == "assistant" for m in stretch)
+            turns += sum(m.summarized_turns for m in stretch)
+            result.append(Message(role="user", content=summary(stretch), summarized_turns=turns))
             count += len(stretch)
             stretch.clear()
 
     for message in messages[:recent]:
-        if message.role in ("assistant", "tool") or message.compacted:
+        if message.role in ("assistant", "tool") or message.summarized_turns:
             stretch.append(message)
         else:
             flush()
@@ -145,7 +146,7 @@ def summary(messages: list[Message]) -> str:
     results = {m.tool_call_id: m.content for m in messages if m.role == "tool"}
     lines = ["[DevFactory summarized these earlier turns to fit the context window]"]
     for message in messages:
-        if message.compacted:
+        if message.summarized_turns:
             lines += message.content.splitlines()[1:]
             continue
         if message.role != "assistant":

@@ -31,6 +31,7 @@ from devfactory.protocol.context import RulesFile
 
 from ..config import CONFIG_FILE
 from ..safefs import FileTooLarge, PathRefused, SafeTree
+from .providers.base import Message
 
 MAX_RULES_FILE_BYTES = 512 * 1024
 """A rules file larger than this is refused whole (nobody writes instructions that long)."""
@@ -101,6 +102,42 @@ class RenderedRules:
     text: str
     files: list[RulesFile]
     warnings: list[str]
+
+
+class ScopedRules:
+    """Which scoped rules (nested AGENTS.md, Cursor globs) the model has been given, so each
+    reaches it once: in the system prompt for the paths known when the run starts, then as a
+    message when the agent first touches a path they cover."""
+
+    def __init__(self, catalog: RulesCatalog, max_chars: int) -> None:
+        self.catalog = catalog
+        self.max_chars = max_chars
+        self.delivered: set[str] = set()
+
+    def system_rules(self, paths: list[str]) -> RenderedRules:
+        """The rules for the project and for ``paths``, as the system prompt carries them."""
+        sources = self.catalog.for_paths(paths)
+        self.delivered |= {s.path for s in sources}
+        return render_rules(sources, self.max_chars)
+
+    def newly_applying(self, path: str) -> list[RulesSource]:
+        """The scoped rules that apply to ``path`` and have not been given yet."""
+        fresh = [s for s in self.catalog.scoped_for(path) if s.path not in self.delivered]
+        self.delivered |= {s.path for s in fresh}
+        return fresh
+
+
+def touched_paths(messages: list[Message]) -> list[str]:
+    """The files a conversation has worked on: tool calls' paths and attached files."""
+    found: list[str] = []
+    for message in messages:
+        found += message.paths
+        found += [
+            c.arguments["path"]
+            for c in message.tool_calls
+            if isinstance(c.arguments.get("path"), str)
+        ]
+    return list(dict.fromkeys(found))
 
 
 def discover_rules(tree: SafeTree, files: list[str], instructions: str = "") -> RulesCatalog:

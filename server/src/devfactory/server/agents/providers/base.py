@@ -46,8 +46,11 @@ class Message(msgspec.Struct, kw_only=True):
     """For ``role == "tool"``: the call this message answers."""
     name: str | None = None
     """For ``role == "tool"``: the tool's name."""
-    compacted: bool = False
-    """A summary DevFactory wrote in place of earlier turns (agents/compaction.py)."""
+    summarized_turns: int = 0
+    """Not 0: a summary DevFactory wrote in place of this many earlier assistant turns, to
+    fit the context window (agents/compaction.py)."""
+    paths: list[str] = []
+    """Files this (user) message attaches: the project rules scoped to them apply."""
 
 
 class Usage(msgspec.Struct, kw_only=True):

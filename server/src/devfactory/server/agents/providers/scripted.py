@@ -11,7 +11,9 @@ all run for real; only the model's answers are fixed. A script is a file::
 
 The first turn answers the planning request. Each later turn answers one step of the tool
 loop, whatever the conversation says; text streams out in a few chunks as a real model's
-would. When the script runs out, the provider finishes the run.
+would. Which turn comes next is read from the conversation (the assistant turns it already
+holds, summarized ones included), so a follow-up, a rewind or a restarted daemon goes on
+from the right place. When the script runs out, the provider finishes the run.
 """
 
 from __future__ import annotations
@@ -64,20 +66,21 @@ class ScriptedProvider:
     def __init__(self, script: Script, model: str | None = None) -> None:
         self.model = model
         self._turns = list(script.turns)
-        self._position = 0
 
     async def complete(
         self, messages: list[Message], tools: list[ToolSpec], on_text: TextCallback
     ) -> Turn:
-        if self._position >= len(self._turns):
+        position = sum(
+            (m.role == "assistant") + m.summarized_turns for m in messages
+        )  # the turns answered so far
+        if position >= len(self._turns):
             finish = ToolCall(
-                id=f"call_{self._position}",
+                id=f"call_{position}",
                 name="finish",
                 arguments={"summary": "The script has no more turns."},
             )
             return Turn(tool_calls=[finish], stop_reason="end_of_script")
-        turn = self._turns[self._position]
-        self._position += 1
+        turn = self._turns[position]
         if turn.delay_s:
             await asyncio.sleep(turn.delay_s)
         text = turn.text
@@ -87,7 +90,7 @@ class ScriptedProvider:
             on_text(chunk)
             await asyncio.sleep(0)
         calls = [
-            ToolCall(id=f"call_{self._position}_{i}", name=c.name, arguments=dict(c.arguments))
+            ToolCall(id=f"call_{position + 1}_{i}", name=c.name, arguments=dict(c.arguments))
             for i, c in enumerate(turn.tool_calls)
         ]
         usage = Usage(
