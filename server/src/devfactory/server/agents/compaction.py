@@ -9,8 +9,9 @@ in two stages, each only if the one before was not enough:
    of what was said and done: the calls made and the first line of each result.
 
 The system prompt and every user message are never touched: the user's words always reach
-the model whole; the last few turns are never summarized. Tool calls and their results are summarized together, so
-the conversation stays valid for every API (no result without its call).
+the model whole; the last few turns are never summarized. Tool calls and their results are
+summarized together, so the conversation stays valid for every API (no result without its
+call).
 """
 
 from __future__ import annotations
