@@ -680,6 +680,7 @@ export interface HitlRequest {
   choices: string[];
   createdAt: string;
   id: number;
+  kind: string;
   question: string;
   responseAction: HitlAction | null;
   responseText: string | null;
