@@ -44,6 +44,11 @@ M.EVENT_LABELS = {
   [T.RUN_STATUS_CHANGED] = 'status',
   [T.ERROR] = 'error',
   [T.FINAL_SUMMARY] = 'summary',
+  [T.CONTEXT_TRUNCATED] = 'cut',
+  [T.CONTEXT_COMPACTED] = 'compacted',
+  [T.CHECKPOINT_CREATED] = 'checkpoint',
+  [T.RUN_REWOUND] = 'rewound',
+  [T.BUDGET_REACHED] = 'budget',
 }
 
 --- Width of the event column in the console (the longest label fits).
