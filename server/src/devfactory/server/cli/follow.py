@@ -24,7 +24,8 @@ from devfactory.protocol.runs import Run, RunIdParams
 from .timeline import Timeline
 
 POLL_S = 0.25
-Answerer = Callable[[HitlRequest], Awaitable[str]]
+Answer = tuple[HitlAction, str | None]
+Answerer = Callable[[HitlRequest], Awaitable[Answer]]
 
 
 async def replay(client: DaemonClient, run_id: int, since: int = 0) -> list[Event]:
@@ -103,10 +104,10 @@ class LiveRun:
 
     async def _respond(self, request: HitlRequest) -> None:
         try:
-            text = await self.answer(request)
+            action, text = await self.answer(request)
             await self.client.call(
                 Requests.HITL_RESPOND,
-                HitlRespondParams(request_id=request.id, action=HitlAction.ANSWER, text=text),
+                HitlRespondParams(request_id=request.id, action=action, text=text),
             )
         except BaseException as exc:  # stop following: the caller cancels the run
             if not self._finished.done():
@@ -114,9 +115,12 @@ class LiveRun:
 
 
 def answerer(console: Console, *, automatic: bool) -> Answerer:
-    """Answers at the prompt, or (``--yes``) with the first choice, else "yes"."""
+    """Answers at the prompt, or (``--yes``) with the first choice, else "yes"; a plan is
+    approved, edited (in $EDITOR) or rejected (``--yes``: approved)."""
 
-    async def answer(request: HitlRequest) -> str:
+    async def answer(request: HitlRequest) -> Answer:
+        if request.kind == "plan":
+            return await decide_plan(console, request, automatic=automatic)
         choices = request.choices
         console.print(f"\n[bold magenta]?[/] [bold]{escape(request.question)}[/]")
         for number, choice in enumerate(choices, start=1):
@@ -124,21 +128,46 @@ def answerer(console: Console, *, automatic: bool) -> Answerer:
         if automatic:
             text = choices[0] if choices else "yes"
             console.print(f"  [dim]answered automatically:[/] {escape(text)}")
-            return text
-        try:
-            reply = (await prompt("Your answer", choices[0] if choices else None)).strip()
-            if not sys.stdin.isatty():
-                console.print(escape(reply))  # piped input is not echoed
-        except click.Abort:
-            raise click.ClickException(
-                "the run asked a question and there is no answer (stdin is closed); "
-                "pass --yes to answer with the first choice"
-            ) from None
+            return HitlAction.ANSWER, text
+        reply = await read_reply(console, "Your answer", choices[0] if choices else None)
         if reply.isdigit() and 1 <= int(reply) <= len(choices):
-            return choices[int(reply) - 1]
-        return reply
+            return HitlAction.ANSWER, choices[int(reply) - 1]
+        return HitlAction.ANSWER, reply
 
     return answer
+
+
+async def decide_plan(console: Console, request: HitlRequest, *, automatic: bool) -> Answer:
+    """Show the plan; approve it, edit it in $EDITOR, or reject it with feedback."""
+    console.print(f"\n[bold magenta]?[/] [bold]Run {request.run_id} proposes a plan:[/]")
+    console.print(escape(request.question))
+    if automatic:
+        console.print("  [dim]approved automatically[/]")
+        return HitlAction.APPROVE, None
+    choice = await read_reply(console, "approve, edit or reject", "approve")
+    if choice.startswith("e"):
+        edited = await asyncio.to_thread(click.edit, request.question, extension=".md")
+        if edited is not None and edited.strip() != request.question.strip():
+            return HitlAction.AMEND, edited.strip()
+        return HitlAction.APPROVE, None
+    if choice.startswith("r"):
+        feedback = await read_reply(console, "What should change? (empty: stop the run)", "")
+        return HitlAction.REJECT, feedback or None
+    return HitlAction.APPROVE, None
+
+
+async def read_reply(console: Console, text: str, default: str | None) -> str:
+    """A line typed at the prompt (echoed when piped); a closed stdin is a clear error."""
+    try:
+        reply = (await prompt(text, default)).strip()
+    except click.Abort:
+        raise click.ClickException(
+            "the run asked a question and there is no answer (stdin is closed); "
+            "pass --yes to answer with the first choice"
+        ) from None
+    if not sys.stdin.isatty():
+        console.print(escape(reply))  # piped input is not echoed
+    return reply
 
 
 async def prompt(text: str, default: str | None) -> str:

@@ -76,6 +76,11 @@ from .review_commands import COMMANDS as REVIEW_COMMANDS  # noqa: E402
 for command in REVIEW_COMMANDS:
     main.add_command(command)
 
+from .talk_commands import COMMANDS as TALK_COMMANDS  # noqa: E402
+
+for command in TALK_COMMANDS:
+    main.add_command(command)
+
 from .demo import demo_command  # noqa: E402
 
 main.add_command(demo_command)

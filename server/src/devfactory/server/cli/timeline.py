@@ -115,8 +115,10 @@ def runs_table(runs: list[Run]) -> Table:
     table.add_column("agent", no_wrap=True)
     table.add_column("provider", no_wrap=True, max_width=14, overflow="ellipsis")
     table.add_column("step", justify="right", no_wrap=True)
+    table.add_column("cost", justify="right", no_wrap=True)
     table.add_column("created", no_wrap=True)
     for run in runs:
+        cost = run.metadata.usage.cost_usd
         table.add_row(
             str(run.id),
             status_text(run.status),
@@ -124,6 +126,7 @@ def runs_table(runs: list[Run]) -> Table:
             run.agent.value,
             escape(run.provider),
             str(run.current_step),
+            "-" if cost is None else f"${cost:.4f}",
             run.created_at[5:16].replace("T", " "),
         )
     return table
