@@ -168,12 +168,14 @@ def live_events(client: DaemonClient, run_id: int | None = None, start: int = 0)
 
 
 def kinds(events: Iterable[Event]) -> list[str]:
-    """Event types, with the target status for run_status_changed (``status:running``)."""
+    """Event types, with the target status for run_status_changed (``status:running``); the
+    conversation's messages are left out (tests of the conversation read them)."""
     return [
         f"status:{e.payload['toStatus']}"
         if e.type is EventType.RUN_STATUS_CHANGED
         else e.type.value
         for e in events
+        if e.type is not EventType.CONVERSATION_MESSAGE_ADDED
     ]
 
 

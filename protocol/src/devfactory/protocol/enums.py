@@ -136,6 +136,7 @@ class EventType(StrEnum):
     CHECKPOINT_CREATED = "checkpoint_created"
     RUN_REWOUND = "run_rewound"
     BUDGET_REACHED = "budget_reached"
+    CONVERSATION_MESSAGE_ADDED = "conversation_message_added"
 
 
 class ChangeStatus(StrEnum):

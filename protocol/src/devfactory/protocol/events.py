@@ -156,6 +156,32 @@ class BudgetReached(Payload, kw_only=True):
     max_tokens: int | None = None
 
 
+class ConversationToolCall(Payload, kw_only=True):
+    id: str
+    name: str
+    arguments: dict[str, Any] = {}
+
+
+class ConversationMessageAdded(Payload, kw_only=True):
+    """One message of the run's conversation with the model, as the model was sent it.
+
+    The conversation is these events, replayed in order (a ``run_rewound`` cuts the messages
+    of later steps): a follow-up, a review iteration or a restarted daemon continues it.
+    """
+
+    step: int
+    """The step the message belongs to (0: before the first tool step)."""
+    role: str
+    """user, assistant or tool."""
+    content: str = ""
+    tool_calls: list[ConversationToolCall] = []
+    tool_call_id: str | None = None
+    name: str | None = None
+    """For a tool message: the tool's name."""
+    paths: list[str] = []
+    """Files a user message attaches."""
+
+
 class RagSearchStarted(Payload, kw_only=True):
     query: str
 
@@ -365,6 +391,7 @@ PAYLOAD_TYPES: dict[EventType, type[Payload]] = {
     EventType.CHECKPOINT_CREATED: CheckpointCreated,
     EventType.RUN_REWOUND: RunRewound,
     EventType.BUDGET_REACHED: BudgetReached,
+    EventType.CONVERSATION_MESSAGE_ADDED: ConversationMessageAdded,
 }
 
 

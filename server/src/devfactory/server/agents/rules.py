@@ -21,13 +21,15 @@ The whole text is cut to ``agent.rulesMaxChars``, the lowest precedence first.
 from __future__ import annotations
 
 import fnmatch
+import os
 import re
 import stat
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import msgspec
 
-from devfactory.protocol.context import RulesFile
+from devfactory.protocol.context import ProjectRules, RulesFile
 
 from ..config import CONFIG_FILE
 from ..safefs import FileTooLarge, PathRefused, SafeTree
@@ -172,6 +174,39 @@ def discover_rules(tree: SafeTree, files: list[str], instructions: str = "") -> 
     if instructions.strip():
         catalog.sources.append(RulesSource(CONFIG_FILE, "settings", instructions.strip()))
     return catalog
+
+
+_UNVISITED = frozenset({"node_modules", "__pycache__", "venv", "target", "dist", "build"})
+
+
+def nested_rules_files(root: Path) -> list[str]:
+    """The ``AGENTS.md`` files below ``root``'s top folder, found without following links
+    (hidden folders, ``.git`` and ``.devfactory`` included, are not visited). Blocking."""
+    found: list[str] = []
+    for folder, dirs, files in os.walk(root, followlinks=False):
+        dirs[:] = [d for d in dirs if not d.startswith(".") and d not in _UNVISITED]
+        rel = os.path.relpath(folder, root).replace(os.sep, "/")
+        if rel != "." and AGENTS in files:
+            found.append(f"{rel}/{AGENTS}")
+    return found
+
+
+def load_catalog(root: Path, instructions: str) -> RulesCatalog:
+    """Every rules source of the tree at ``root`` (the workspace or a run's worktree).
+    Blocking: call it from a worker thread."""
+    return discover_rules(SafeTree(root), nested_rules_files(root), instructions)
+
+
+def project_rules(catalog: RulesCatalog, path: str | None, max_chars: int) -> ProjectRules:
+    """``devfactory/project/rules``: what applies to ``path`` (None: to the whole project)."""
+    sources = catalog.for_paths([path] if path else [])
+    rendered = render_rules(sources, max_chars)
+    return ProjectRules(
+        path=path,
+        files=rendered.files,
+        text=rendered.text,
+        warnings=catalog.warnings + rendered.warnings,
+    )
 
 
 def render_rules(sources: list[RulesSource], max_chars: int) -> RenderedRules:

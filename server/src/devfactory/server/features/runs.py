@@ -8,6 +8,9 @@ runs once the client is ready. A working run shows as LSP work-done progress
 
 from __future__ import annotations
 
+import asyncio
+
+from devfactory.protocol.context import ProjectRules, ProjectRulesParams
 from devfactory.protocol.enums import SnapshotType
 from devfactory.protocol.hitl import HitlList, HitlListParams, HitlRequest, HitlRespondParams
 from devfactory.protocol.methods import Requests
@@ -18,6 +21,9 @@ from devfactory.protocol.runs import (
     RunIdParams,
     RunList,
     RunListParams,
+    RunMessageParams,
+    RunRewindParams,
+    RunRewindResult,
 )
 from devfactory.protocol.snapshots import (
     Snapshot,
@@ -29,11 +35,16 @@ from devfactory.protocol.snapshots import (
 )
 
 from .. import rpc
+from ..agents.attachments import AttachmentError, relative_path
+from ..agents.rules import load_catalog, project_rules
 from ..app import DevFactoryServer
 from ..errors import InvalidParams
 from ..runs.manager import RunManager
 from ..runs.progress import RunProgress
+from ..runs.talk import RunTalk
+from ..safefs import PathRefused, check_path
 from ..services import Services
+from ..workspace.checkpoints import CheckpointService
 from ..workspace.repository import WorkspaceRepository
 from ..workspace.snapshots import SnapshotService
 from ..workspace.worktrees import WorktreeManager
@@ -58,8 +69,11 @@ def setup(server: DevFactoryServer) -> None:
             services=services,
             snapshots=services.snapshots,
             worktrees=WorktreeManager(repo, services.paths),
+            checkpoints=CheckpointService(repo),
             lock=services.daemon,
         )
+        talk = RunTalk(services.runs, open_text)
+        talks.append(talk)
         await services.runs.recover()
         services.events.foreign_listeners.append(services.runs.on_foreign_event)
         progress = RunProgress(server, lambda work, name: server.run_task(work, name=name))
@@ -82,9 +96,38 @@ def setup(server: DevFactoryServer) -> None:
         assert manager is not None
         return manager
 
+    talks: list[RunTalk] = []
+
+    def open_text(rel: str) -> str | None:
+        """The text of an open editor buffer (what the user sees), by workspace path."""
+        uri = (server.services.root / rel).as_uri()
+        document = server.workspace.text_documents.get(uri)
+        return None if document is None else document.source
+
     @rpc.request(server, Requests.RUNS_CREATE)
     async def create(params: RunCreateParams) -> Run:
-        return await runs().create(params)
+        return await talks[-1].create(params)
+
+    @rpc.request(server, Requests.RUNS_MESSAGE)
+    async def message(params: RunMessageParams) -> Run:
+        return await talks[-1].message(params.run_id, params.text, params.context)
+
+    @rpc.request(server, Requests.RUNS_REWIND)
+    async def rewind(params: RunRewindParams) -> RunRewindResult:
+        return await talks[-1].rewind(params.run_id, params.step)
+
+    @rpc.request(server, Requests.PROJECT_RULES)
+    async def rules(params: ProjectRulesParams) -> ProjectRules:
+        services = server.services
+        path = None
+        if params.path:
+            try:
+                path = check_path(relative_path(params.path, services.root))
+            except (AttachmentError, PathRefused) as exc:
+                raise InvalidParams(f"path: {exc}") from None
+        agent = services.settings.agent
+        catalog = await asyncio.to_thread(load_catalog, services.root, agent.instructions)
+        return project_rules(catalog, path, agent.rules_max_chars)
 
     @rpc.request(server, Requests.RUNS_GET)
     async def get(params: RunIdParams) -> Run:
@@ -95,7 +138,9 @@ def setup(server: DevFactoryServer) -> None:
         _check_limit(params.limit)
         services = server.services
         found = await services.store.runs.list(services.project.id, params.status, params.limit)
-        return RunList(runs=found)
+        return RunList(
+            runs=found, total_usage=await services.store.runs.total_usage(services.project.id)
+        )
 
     @rpc.request(server, Requests.RUNS_START)
     async def start_run(params: RunIdParams) -> Run:

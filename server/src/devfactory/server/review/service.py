@@ -203,6 +203,15 @@ class ReviewService:
         if open_change is not None and open_change.status is not ChangeStatus.STALE:
             await self._set_status(open_change, ChangeStatus.STALE, message)
 
+    async def supersede_proposed(self, run: Run, reason: str) -> None:
+        """The run goes back to work: what it proposed so far is stale (its next finish
+        proposes the worktree afresh)."""
+        for change in await self.store.changes.list(
+            run.project_id, run_id=run.id, status=ChangeStatus.PROPOSED
+        ):
+            await self.store.changes.set_status(change.id, ChangeStatus.STALE, reason=reason)
+            await self.refresh_diagnostics(change.path)
+
     async def run_finishing(self, run: Run, summary: str, files: list[str]) -> None:
         """Before the run is marked completed: propose its CHANGELOG_AI.md entry."""
         await self.feedback.propose_changelog(run, summary, files)

@@ -20,7 +20,7 @@ from devfactory.protocol.enums import (
     Severity,
     statuses_allowing,
 )
-from devfactory.protocol.events import DirectiveReceived, Event, RunStatusChanged
+from devfactory.protocol.events import DirectiveReceived, Event, Payload, RunStatusChanged
 from devfactory.protocol.hitl import HitlRequest, HitlRespondParams
 from devfactory.protocol.methods import Notifications
 from devfactory.protocol.runs import Run, RunChangedNotification, RunCreateParams, RunMetadata
@@ -35,8 +35,10 @@ from .transitions import can_transition
 if TYPE_CHECKING:
     from devfactory.storage import Store
 
+    from ..agents.providers.base import Message
     from ..app import DevFactoryServer
     from ..services import Services
+    from ..workspace.checkpoints import CheckpointService
     from ..workspace.snapshots import SnapshotService
     from ..workspace.worktrees import WorktreeManager
     from .ownership import DaemonLock
@@ -71,12 +73,14 @@ class RunManager:
         services: Services,
         snapshots: SnapshotService,
         worktrees: WorktreeManager,
+        checkpoints: CheckpointService,
         lock: DaemonLock,
     ) -> None:
         self.server = server
         self.services = services
         self.snapshots = snapshots
         self.worktrees = worktrees
+        self.checkpoints = checkpoints
         self.lock = lock
         self.workers: dict[int, RunWorker] = {}
         """Live runs driven by this daemon."""
@@ -153,6 +157,20 @@ class RunManager:
         self.notify(updated)
         return updated
 
+    async def emit(
+        self,
+        run_id: int,
+        type: EventType,
+        title: str,
+        payload: Payload,
+        *,
+        message: str = "",
+        severity: Severity | None = None,
+    ) -> Event:
+        events = self.services.events
+        assert events is not None
+        return await events.emit(run_id, type, title, payload, message=message, severity=severity)
+
     def notify(self, run: Run) -> None:
         self.server.send(Notifications.RUN_CHANGED, RunChangedNotification(run=run))
 
@@ -165,7 +183,15 @@ class RunManager:
 
     # -- controls ------------------------------------------------------------------------------
 
-    async def create(self, params: RunCreateParams, *, retry_of: Run | None = None) -> Run:
+    async def create(
+        self,
+        params: RunCreateParams,
+        *,
+        retry_of: Run | None = None,
+        first_message: Message | None = None,
+    ) -> Run:
+        """Create the run; ``first_message`` (the task with its attachments) starts its
+        conversation before the run can start."""
         prompt = params.prompt.strip()
         if not prompt:
             raise InvalidParams("prompt must not be empty: describe the task for the agent")
@@ -180,7 +206,12 @@ class RunManager:
             raise InvalidParams(f"maxSteps must be between 1 and 500, got {params.max_steps}")
         title = (params.title or prompt.splitlines()[0]).strip()[:120]
         metadata = RunMetadata(
-            rag=params.rag, safe_mode=params.safe_mode, max_steps=params.max_steps
+            rag=params.rag,
+            safe_mode=params.safe_mode,
+            max_steps=params.max_steps,
+            plan_mode=params.plan,
+            max_cost_usd=params.max_cost_usd,
+            max_tokens=params.max_tokens,
         )
         if retry_of is not None:
             metadata.provider_session_id = retry_of.metadata.provider_session_id
@@ -198,9 +229,9 @@ class RunManager:
             retry_of=None if retry_of is None else retry_of.id,
         )
         # From here on the run exists and is scheduled, even if the request is cancelled.
-        return await finish_despite_cancel(self._insert(new))
+        return await finish_despite_cancel(self._insert(new, first_message))
 
-    async def _insert(self, new: NewRun) -> Run:
+    async def _insert(self, new: NewRun, first_message: Message | None) -> Run:
         events = self.services.events
         assert events is not None
         event = events.new_event(
@@ -218,6 +249,15 @@ class RunManager:
         assert written is not None
         run, _ = written
         self.notify(run)
+        if first_message is not None:
+            from .conversation import to_payload
+
+            await self.emit(
+                run.id,
+                EventType.CONVERSATION_MESSAGE_ADDED,
+                "User message",
+                to_payload(0, first_message),
+            )
         if run.status is S.QUEUED:
             self.queued_here.add(run.id)
             await self.schedule()
@@ -227,14 +267,14 @@ class RunManager:
         return await finish_despite_cancel(self._start(run_id))
 
     async def _start(self, run_id: int) -> Run:
-        _require(await self.get(run_id), RunControl.START)
+        require(await self.get(run_id), RunControl.START)
         await self.transition(run_id, S.QUEUED)
         await self.schedule()
         return await self.get(run_id)
 
     async def pause(self, run_id: int) -> Run:
         run = await self.get(run_id)
-        _require(run, RunControl.PAUSE)
+        require(run, RunControl.PAUSE)
         worker = _driven(run, self.workers.get(run_id))
         worker.request_pause()
         return run
@@ -244,7 +284,7 @@ class RunManager:
 
     async def _resume(self, run_id: int) -> Run:
         run = await self.get(run_id)
-        _require(run, RunControl.RESUME)
+        require(run, RunControl.RESUME)
         worker = _driven(run, self.workers.get(run_id))
         metadata = run.metadata
         metadata.pause_reason = None
@@ -258,7 +298,7 @@ class RunManager:
         return await finish_despite_cancel(self._cancel(run_id))
 
     async def _cancel(self, run_id: int) -> Run:
-        _require(await self.get(run_id), RunControl.CANCEL)
+        require(await self.get(run_id), RunControl.CANCEL)
         # Stop the worker first: it interrupts the model call or kills the command at once,
         # and what it records about that comes before the run's final status event.
         worker = self.workers.get(run_id)
@@ -271,7 +311,7 @@ class RunManager:
 
     async def retry(self, run_id: int) -> Run:
         run = await self.get(run_id)
-        _require(run, RunControl.RETRY)
+        require(run, RunControl.RETRY)
         params = RunCreateParams(
             prompt=run.prompt,
             title=run.title,
@@ -282,6 +322,9 @@ class RunManager:
             rag=run.metadata.rag,
             safe_mode=run.metadata.safe_mode,
             max_steps=run.metadata.max_steps,
+            plan=run.metadata.plan_mode,
+            max_cost_usd=run.metadata.max_cost_usd,
+            max_tokens=run.metadata.max_tokens,
         )
         return await self.create(params, retry_of=run)
 
@@ -289,7 +332,7 @@ class RunManager:
         run = await self.get(run_id)
         if not text.strip():
             raise InvalidParams("text must not be empty")
-        _require(run, RunControl.DIRECTIVE)
+        require(run, RunControl.DIRECTIVE)
         worker = _driven(run, self.workers.get(run_id))
         worker.directives.append(text.strip())
         await self.services.events.emit(  # type: ignore[union-attr]
@@ -388,7 +431,7 @@ class RunManager:
         )
 
 
-def _require(run: Run, control: RunControl) -> None:
+def require(run: Run, control: RunControl) -> None:
     """Refuse ``control`` unless ``RUN_CONTROLS`` allows it in the run's current status."""
     if control in RUN_CONTROLS[run.status]:
         return

@@ -17,14 +17,14 @@ from devfactory.protocol.changes import Change
 from devfactory.protocol.enums import (
     ChangeAction,
     EventType,
-    OutputStream,
+    HitlAction,
     RunStatus,
     Severity,
     SnapshotType,
 )
 from devfactory.protocol.events import (
-    AiMessage,
-    CommandOutput,
+    BudgetReached,
+    CheckpointCreated,
     ErrorPayload,
     FinalSummary,
     GitBranchCreated,
@@ -40,12 +40,13 @@ from devfactory.protocol.methods import Notifications
 from devfactory.protocol.runs import Run, StreamNotification
 from devfactory.storage import StorageFull
 
-from ..agents.context import load_context
 from ..agents.loop import AgentLoop, LoopResult, StepLimitReached
+from ..agents.planning import PlanDecision
+from ..agents.pricing import PriceTable
 from ..agents.providers.base import (
     AllAccountsExhausted,
     AutonomousProvider,
-    AutonomousTask,
+    Message,
     ProviderError,
     Usage,
 )
@@ -54,6 +55,10 @@ from ..agents.tools import ToolBox
 from ..safefs import protected_files
 from ..shielding import until_stored
 from ..wording import plural
+from .autonomous import work_autonomously
+from .budget import budget_reason
+from .chat import ChatSetup, prepare_chat
+from .conversation import to_payload
 
 if TYPE_CHECKING:
     from .manager import RunManager
@@ -76,6 +81,11 @@ class RunWorker:
         self._resumed = asyncio.Event()
         self._question: tuple[int, asyncio.Future[HitlRequest]] | None = None
         self._stopping = False
+        self._budget_noted = False
+        """The budget pause happened once: a resume lets the run go on past it."""
+        self.worktree: Any = None
+        self.base_commit = ""
+        """Where the run's worktree started: checkpoints and rewinds count from it."""
 
     @property
     def services(self) -> Any:
@@ -123,21 +133,91 @@ class RunWorker:
         total = run.metadata.usage
         total.input_tokens += usage.input_tokens
         total.output_tokens += usage.output_tokens
-        if usage.cost_usd is not None:
-            total.cost_usd = (total.cost_usd or 0.0) + usage.cost_usd
+        total.cached_input_tokens += usage.cached_input_tokens
+        cost = usage.cost_usd
+        if cost is None:
+            agent = self.services.settings.agent
+            cost = PriceTable(agent.models, agent.default_context_window).cost(run.model, usage)
+        if cost is not None:
+            total.cost_usd = (total.cost_usd or 0.0) + cost
         await self.manager.update(self.run_id, metadata=run.metadata)
 
     async def checkpoint(self, step: int) -> list[str]:
-        await self.manager.update(self.run_id, current_step=step)
+        run = await self.manager.update(self.run_id, current_step=step)
         if self._pause_requested:
             self._pause_requested = False
             await self.pause_until_resumed("paused by the user")
+        await self._check_budget(run)
         pending, self.directives = self.directives, []
         return pending
 
+    async def _check_budget(self, run: Run) -> None:
+        """Pause once the run has spent its budget (a resume lets it go on)."""
+        reason = budget_reason(run.metadata)
+        if reason is None or self._budget_noted:
+            return
+        self._budget_noted = True
+        usage, metadata = run.metadata.usage, run.metadata
+        await self.emit(
+            EventType.BUDGET_REACHED,
+            "Budget reached",
+            BudgetReached(
+                reason=reason,
+                cost_usd=usage.cost_usd,
+                max_cost_usd=metadata.max_cost_usd,
+                tokens=usage.input_tokens + usage.output_tokens,
+                max_tokens=metadata.max_tokens,
+            ),
+            message=reason,
+            severity=Severity.WARNING,
+        )
+        await self.pause_until_resumed(reason)
+
+    async def remember(self, step: int, message: Message) -> None:
+        await self.emit(
+            EventType.CONVERSATION_MESSAGE_ADDED,
+            f"{message.role.capitalize()} message",
+            to_payload(step, message),
+        )
+
+    async def step_done(self, step: int) -> None:
+        recorded = await self.manager.checkpoints.record(
+            self.run_id, self.worktree, step, self.base_commit
+        )
+        if recorded is None:
+            return
+        checkpoint, files = recorded
+        await self.emit(
+            EventType.CHECKPOINT_CREATED,
+            f"Checkpoint after step {step}",
+            CheckpointCreated(step=step, commit=checkpoint.commit, files=files),
+            message=", ".join(files[:5]) + (" ..." if len(files) > 5 else ""),
+        )
+
+    async def review_plan(self, plan: str, tool_call_id: str) -> PlanDecision:
+        answered = await self._wait_for_answer(plan, [], tool_call_id, kind="plan")
+        action = answered.response_action or HitlAction.ANSWER
+        return PlanDecision(action, answered.response_text or "")
+
+    async def plan_decided(self, plan: str, approved: bool) -> None:
+        run = await self.manager.get(self.run_id)
+        run.metadata.plan = plan
+        run.metadata.plan_approved = approved
+        await self.manager.update(self.run_id, metadata=run.metadata)
+
     async def ask(self, question: str, choices: list[str], tool_call_id: str | None) -> str:
+        answered = await self._wait_for_answer(question, choices, tool_call_id)
+        action = answered.response_action.value if answered.response_action else "answer"
+        text = answered.response_text or ""
+        return text if action == "answer" else f"{action}: {text}".strip()
+
+    async def _wait_for_answer(
+        self, question: str, choices: list[str], tool_call_id: str | None, kind: str = "question"
+    ) -> HitlRequest:
+        """Ask the user (a question, or a plan to approve) and wait: the run waits for the
+        user meanwhile."""
         store = self.services.store
-        request = await store.hitl.create(self.run_id, question, choices, tool_call_id)
+        request = await store.hitl.create(self.run_id, question, choices, tool_call_id, kind=kind)
         future: asyncio.Future[HitlRequest] = asyncio.get_running_loop().create_future()
         self._question = (request.id, future)
         try:
@@ -161,9 +241,7 @@ class RunWorker:
             message=answered.response_text or "",
         )
         await self.manager.transition(self.run_id, S.RUNNING)
-        action = answered.response_action.value if answered.response_action else "answer"
-        text = answered.response_text or ""
-        return text if action == "answer" else f"{action}: {text}".strip()
+        return answered
 
     async def pause_until_resumed(self, reason: str, wake_after: float | None = None) -> None:
         """Pause with ``reason`` and wait for a resume (or ``wake_after`` seconds)."""
@@ -187,17 +265,20 @@ class RunWorker:
             run = await self.manager.get(self.run_id)
             provider = await self._provider(run)  # a misconfigured provider fails before any work
             worktree, base = await self._prepare(run)
+            self.worktree, self.base_commit = worktree, base
             iteration = run.metadata.iteration
             # A later iteration's instructions are the review feedback: the console shows them.
+            # (A follow-up message was shown when it arrived.)
             feedback = run.metadata.followup if iteration > 1 else None
-            await self.emit(
-                EventType.USER_PROMPT,
-                f"Review feedback (iteration {iteration})" if feedback else "Task",
-                UserPrompt(prompt=run.prompt, iteration=iteration),
-                message=feedback or run.prompt,
-            )
+            if iteration == 1 or feedback:
+                await self.emit(
+                    EventType.USER_PROMPT,
+                    f"Review feedback (iteration {iteration})" if feedback else "Task",
+                    UserPrompt(prompt=run.prompt, iteration=iteration),
+                    message=feedback or run.prompt,
+                )
             if isinstance(provider, AutonomousProvider):
-                result = await self._work_autonomously(run, provider, worktree)
+                result = await work_autonomously(self, run, provider, worktree)
             else:
                 result = await self._work_with_tools(run, provider, worktree)
             await self._finish(run, worktree, base, result)
@@ -288,22 +369,36 @@ class RunWorker:
             protected=protected_files(self.services.root, self.services.settings),
         )
         commands = self.services.commands
+        checkpoints = self.manager.checkpoints
 
         async def ask_user(question: str, choices: list[str]) -> str:
             return await self.ask(question, choices, None)
 
-        async def run_command(command: str, timeout_s: float | None) -> str:
+        async def run_command(command: str, timeout_s: float | None, read_only: bool) -> str:
             current = await self.manager.get(run.id)
+            before = await checkpoints.tree(run.id, worktree) if read_only else None
             outcome = await commands.execute(
                 current, command, timeout_s=timeout_s, origin="agent", ask=ask_user
             )
-            return str(outcome.tool_result)
+            result = str(outcome.tool_result)
+            if before is not None and (
+                undone := await checkpoints.put_back(run.id, worktree, before)
+            ):
+                result += (
+                    "\n[plan mode: DevFactory put back what this command changed: "
+                    + ", ".join(undone[:10])
+                    + "]"
+                )
+            return result
 
-        context = await load_context(
-            emit=self.emit,
+        setup: ChatSetup = await prepare_chat(
+            handle=self,
+            run=run,
+            role=role,
             worktree=worktree,
-            prompt=run.prompt,
-            rag=run.metadata.rag,
+            settings=self.services.settings,
+            store=self.services.store,
+            project_id=self.services.project.id,
             search=self._search(run),
         )
         mcp = self._mcp_tools(worktree, ask_user)
@@ -314,12 +409,15 @@ class RunWorker:
             tools=toolbox,
             run_command=run_command if commands is not None else None,
             max_steps=run.metadata.max_steps or self.services.settings.max_steps,
+            system_prompt=setup.system_prompt,
+            rules=setup.rules,
+            limit=setup.limit,
             extra_tools=mcp,
         )
         try:
             if mcp is not None:
                 await mcp.start()
-            return await loop.execute(task_prompt(run), context)
+            return await loop.execute(setup.conversation)
         except StepLimitReached as exc:
             raise RunFailed(str(exc)) from None
         finally:
@@ -334,40 +432,6 @@ class RunWorker:
         from ..agents.mcp_tools import McpTools  # the mcp SDK loads only when a run uses it
 
         return McpTools(servers, cwd=worktree, emit=self.emit, ask=ask)
-
-    async def _work_autonomously(
-        self, run: Run, provider: AutonomousProvider, worktree: Any
-    ) -> LoopResult:
-        async def on_output(stream: str, text: str) -> None:
-            await self.emit(
-                EventType.COMMAND_OUTPUT,
-                f"{provider.name} output",
-                CommandOutput(stream=OutputStream(stream), text=text),
-                message=text,
-            )
-
-        async def on_message(text: str) -> None:
-            self.stream(text)
-            await self.emit(EventType.AI_MESSAGE, "Assistant", AiMessage(text=text), message=text)
-
-        cancel = asyncio.Event()
-        task = AutonomousTask(
-            run_id=run.id,
-            prompt=task_prompt(run),
-            worktree=worktree,
-            model=run.model,
-            resume_session_id=run.metadata.provider_session_id,
-        )
-        result = await provider.run_task(task, on_output, on_message, cancel)
-        current = await self.manager.get(run.id)
-        current.metadata.provider_session_id = result.session_id
-        await self.manager.update(run.id, metadata=current.metadata)
-        await self.add_usage(result.usage)
-        if result.exit_code not in (None, 0):
-            raise RunFailed(
-                f"{provider.name} exited with code {result.exit_code}: {result.summary}"
-            )
-        return LoopResult(summary=result.summary, plan="", steps=1)
 
     async def _propose(self, run: Run, path: str, action: ChangeAction) -> int | None:
         review = self.services.review
@@ -421,13 +485,6 @@ class RunWorker:
         await manager.transition(run.id, S.COMPLETED)
         if review is not None:
             await review.run_completed(await manager.get(run.id))
-
-
-def task_prompt(run: Run) -> str:
-    """The prompt of this iteration: the task, plus the review feedback that sent it back."""
-    if run.metadata.iteration > 1 and run.metadata.followup:
-        return f"{run.prompt}\n\n# Review feedback to address\n{run.metadata.followup}"
-    return run.prompt
 
 
 class ExhaustionPauser:

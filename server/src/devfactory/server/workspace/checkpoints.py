@@ -103,6 +103,18 @@ class CheckpointService:
         await self.drop(run_id, after=step)
         return target, files
 
+    async def tree(self, run_id: int, worktree: Path) -> str:
+        """The worktree's files now, as a git tree (to put them back after a read-only
+        command)."""
+        return await self.repo.tree_of(worktree, operation="checkpoint", run_id=run_id)
+
+    async def put_back(self, run_id: int, worktree: Path, tree: str) -> list[str]:
+        """Undo whatever changed the worktree since ``tree`` was taken; the paths put back."""
+        current = await self.tree(run_id, worktree)
+        if current == tree:
+            return []
+        return await put_tree(self.repo, worktree, current, tree)
+
     async def drop(self, run_id: int, *, after: int = -1) -> None:
         """Delete the run's checkpoints of steps after ``after`` (all of them by default)."""
         later = [c for c in await self.all(run_id) if c.step > after]
