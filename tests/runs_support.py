@@ -19,6 +19,7 @@ from typing import Any
 import pytest_lsp
 from pytest_lsp import ClientServerConfig
 
+from devfactory.protocol.client import DaemonClient as ProtocolClient
 from devfactory.protocol.enums import EventType, RunStatus
 from devfactory.protocol.events import Event, EventList, EventsParams
 from devfactory.protocol.methods import Notifications, Requests
@@ -226,3 +227,13 @@ async def until(predicate: Callable[[], bool], timeout: float = 20) -> None:
             await asyncio.sleep(0.05)
 
     await asyncio.wait_for(poll(), timeout)
+
+
+async def wait_until_ended(client: ProtocolClient, run_id: int, iteration: int = 1) -> Run:
+    """Poll ``devfactory/runs/get`` until the run has ended its ``iteration``."""
+    for _ in range(1200):  # a minute: generous on a loaded 2-core machine
+        run: Run = await client.call(Requests.RUNS_GET, {"runId": run_id})
+        if run.status.is_terminal and run.metadata.iteration == iteration:
+            return run
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"run {run_id} did not end: {run.status}")
