@@ -98,6 +98,9 @@ local function show(state, event)
     return
   end
   state.seen[event.id] = true
+  if format.HIDDEN[event.type] then
+    return
+  end
   if format.ENDS_STREAM[event.type] then
     clear_stream(state)
   end

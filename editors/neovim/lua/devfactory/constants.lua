@@ -128,6 +128,7 @@ M.EventType = {
   COMMAND_STARTED = 'command_started',
   CONTEXT_COMPACTED = 'context_compacted',
   CONTEXT_TRUNCATED = 'context_truncated',
+  CONVERSATION_MESSAGE_ADDED = 'conversation_message_added',
   DIRECTIVE_RECEIVED = 'directive_received',
   DOCS_UPDATED = 'docs_updated',
   ERROR = 'error',

@@ -84,6 +84,12 @@ M.FOLDED = {
 }
 
 --- Events that carry the whole text the model streamed before them.
+--- Events a console does not show: the conversation's messages (the model's text shows as
+--- ai_message, tool results as the tools' own events).
+M.HIDDEN = {
+  [T.CONVERSATION_MESSAGE_ADDED] = true,
+}
+
 M.ENDS_STREAM = {
   [T.AI_MESSAGE] = true,
   [T.AI_PLAN_CREATED] = true,

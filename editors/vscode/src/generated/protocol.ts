@@ -430,6 +430,28 @@ export interface ContextTruncated {
   what: string;
 }
 
+/**
+ * One message of the run's conversation with the model, as the model was sent it.
+ *
+ * The conversation is these events, replayed in order (a ``run_rewound`` cuts the messages
+ * of later steps): a follow-up, a review iteration or a restarted daemon continues it.
+ */
+export interface ConversationMessageAdded {
+  content: string;
+  name: string | null;
+  paths: string[];
+  role: string;
+  step: number;
+  toolCallId: string | null;
+  toolCalls: ConversationToolCall[];
+}
+
+export interface ConversationToolCall {
+  arguments: Record<string, unknown>;
+  id: string;
+  name: string;
+}
+
 export interface DirectiveReceived {
   text: string;
 }
@@ -488,6 +510,7 @@ export const EventType = {
   COMMAND_STARTED: "command_started",
   CONTEXT_COMPACTED: "context_compacted",
   CONTEXT_TRUNCATED: "context_truncated",
+  CONVERSATION_MESSAGE_ADDED: "conversation_message_added",
   DIRECTIVE_RECEIVED: "directive_received",
   DOCS_UPDATED: "docs_updated",
   ERROR: "error",
@@ -1523,6 +1546,7 @@ export interface EventPayloads {
   command_started: CommandStarted;
   context_compacted: ContextCompacted;
   context_truncated: ContextTruncated;
+  conversation_message_added: ConversationMessageAdded;
   directive_received: DirectiveReceived;
   docs_updated: DocsUpdated;
   error: ErrorPayload;

@@ -133,6 +133,9 @@ export function renderConsole(run: Run | undefined, runId: number, events: reado
     (payload['executionId'] as number | null | undefined) ?? String(payload['command'] ?? '');
 
   for (const event of events) {
+    // The conversation's messages: the model's text shows as ai_message, tool results as the
+    // tools' own events.
+    if (event.type === EventType.CONVERSATION_MESSAGE_ADDED) continue;
     const p = event.payload as Record<string, unknown>;
     if (event.type === EventType.COMMAND_OUTPUT) {
       const out = p as unknown as Payload<'command_output'>;

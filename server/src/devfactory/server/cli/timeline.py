@@ -67,6 +67,8 @@ class Timeline:
         self.console.print(escape(delta).replace("\n", "\n           [dim]│[/] "), end="")
 
     def event(self, event: Event) -> None:
+        if event.type is EventType.CONVERSATION_MESSAGE_ADDED:
+            return  # the model's text shows as ai_message, tool results as the tools' events
         shown_already = event.type in _TEXT_EVENTS and self._streamed.strip() == (
             event.message.strip()
         )

@@ -44,7 +44,6 @@ from ..agents.loop import AgentLoop, LoopResult, StepLimitReached
 from ..agents.planning import PlanDecision
 from ..agents.pricing import PriceTable
 from ..agents.providers.base import (
-    AllAccountsExhausted,
     AutonomousProvider,
     Message,
     ProviderError,
@@ -59,6 +58,7 @@ from .autonomous import work_autonomously
 from .budget import budget_reason
 from .chat import ChatSetup, prepare_chat
 from .conversation import to_payload
+from .exhaustion import ExhaustionPauser
 
 if TYPE_CHECKING:
     from .manager import RunManager
@@ -485,29 +485,3 @@ class RunWorker:
         await manager.transition(run.id, S.COMPLETED)
         if review is not None:
             await review.run_completed(await manager.get(run.id))
-
-
-class ExhaustionPauser:
-    """Wraps a chat provider: when every account is rate limited, the run pauses with the
-    reason (and wakes when the soonest account is rested, or on resume) instead of failing."""
-
-    def __init__(self, provider: Any, worker: RunWorker) -> None:
-        self.provider = provider
-        self.worker = worker
-        self.name = provider.name
-        self.model = provider.model
-
-    async def complete(self, messages: Any, tools: Any, on_text: Any) -> Any:
-        while True:
-            try:
-                return await self.provider.complete(messages, tools, on_text)
-            except AllAccountsExhausted as exc:
-                reason = f"every {self.name} account is rate limited: {exc}"
-                await self.worker.emit(
-                    EventType.ERROR,
-                    "Rate limited",
-                    ErrorPayload(message=reason),
-                    message=reason,
-                    severity=Severity.WARNING,
-                )
-                await self.worker.pause_until_resumed(reason, wake_after=exc.retry_after)
