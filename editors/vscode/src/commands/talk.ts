@@ -58,11 +58,11 @@ export function registerTalkCommands(s: Services): vscode.Disposable[] {
       if (runId === undefined) return undefined;
       const target = step ?? (await askStep());
       if (target === undefined) return undefined;
-      const confirm = await vscode.window.showWarningMessage(
-        `Rewind run #${runId} to ${target === 0 ? 'its start' : `step ${target}`}? Its worktree and conversation go back there; changes proposed later are withdrawn.`,
-        { modal: true },
-        'Rewind',
-      );
+      const where = target === 0 ? 'its start' : `step ${target}`;
+      const confirm = await vscode.window.showQuickPick(['Rewind', 'Cancel'], {
+        title: `Rewind run #${runId} to ${where}? Its worktree and conversation go back there; changes proposed later are withdrawn.`,
+        ignoreFocusOut: true,
+      });
       if (confirm !== 'Rewind') return undefined;
       const result: RunRewindResult = await s.client.request(Requests.RUNS_REWIND, { runId, step: target });
       s.store.applyRun(result.run);
