@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import sys
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 import click
@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from devfactory.protocol.client import DaemonClient
-from devfactory.protocol.enums import HitlAction
+from devfactory.protocol.enums import EventType, HitlAction
 from devfactory.protocol.events import Event, EventList, EventsParams
 from devfactory.protocol.hitl import HitlRequest, HitlRespondParams
 from devfactory.protocol.methods import Notifications, Requests
@@ -26,6 +26,8 @@ from .timeline import Timeline
 POLL_S = 0.25
 Answer = tuple[HitlAction, str | None]
 Answerer = Callable[[HitlRequest], Awaitable[Answer]]
+BudgetDecider = Callable[[str], Awaitable[bool]]
+"""Given why the run paused at its budget: whether it may go on past it."""
 
 
 async def replay(client: DaemonClient, run_id: int, since: int = 0) -> list[Event]:
@@ -48,10 +50,17 @@ class LiveRun:
     kept and shown once the id is known, so the run's first events are never missed.
     """
 
-    def __init__(self, client: DaemonClient, timeline: Timeline, answer: Answerer) -> None:
+    def __init__(
+        self,
+        client: DaemonClient,
+        timeline: Timeline,
+        answer: Answerer,
+        over_budget: BudgetDecider | None = None,
+    ) -> None:
         self.client = client
         self.timeline = timeline
         self.answer = answer
+        self.over_budget = over_budget
         self.run_id: int | None = None
         self.last_id = 0
         self._early: list[tuple[str, Any]] = []
@@ -83,12 +92,12 @@ class LiveRun:
             return
         if method == Notifications.EVENT and params.event.run_id == self.run_id:
             self._show(params.event)
+            if params.event.type is EventType.BUDGET_REACHED and self.over_budget is not None:
+                self._spawn(self._budget(params.event.message))
         elif method == Notifications.STREAM and params.run_id == self.run_id:
             self.timeline.stream(params.delta)
         elif method == Notifications.QUESTION and params.request.run_id == self.run_id:
-            task = asyncio.get_running_loop().create_task(self._respond(params.request))
-            self._questions.add(task)
-            task.add_done_callback(self._questions.discard)
+            self._spawn(self._respond(params.request))
         elif (
             method == Notifications.RUN_CHANGED
             and params.run.id == self.run_id
@@ -96,6 +105,23 @@ class LiveRun:
             and not self._finished.done()
         ):
             self._finished.set_result(params.run)
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._questions.add(task)
+        task.add_done_callback(self._questions.discard)
+
+    async def _budget(self, reason: str) -> None:
+        """The run paused at its budget: go on past it, or stop it (this daemon ends with
+        the command, so a paused run could not wait for a later resume)."""
+        assert self.over_budget is not None and self.run_id is not None
+        try:
+            go_on = await self.over_budget(reason)
+            method = Requests.RUNS_RESUME if go_on else Requests.RUNS_CANCEL
+            await self.client.call(method, RunIdParams(run_id=self.run_id))
+        except BaseException as exc:
+            if not self._finished.done():
+                self._finished.set_exception(exc)
 
     def _show(self, event: Event) -> None:
         if event.id > self.last_id:
@@ -135,6 +161,20 @@ def answerer(console: Console, *, automatic: bool) -> Answerer:
         return HitlAction.ANSWER, reply
 
     return answer
+
+
+def budget_decider(console: Console, *, automatic: bool) -> BudgetDecider:
+    """Asks whether to go on past the budget (``--yes`` never does: a budget is a limit)."""
+
+    async def decide(reason: str) -> bool:
+        console.print(f"\n[bold magenta]?[/] [bold]Budget reached:[/] {escape(reason)}")
+        if automatic:
+            console.print("  [dim]stopping the run at its budget[/]")
+            return False
+        reply = await read_reply(console, "Go on past the budget? (yes/no)", "no")
+        return reply.lower().startswith("y")
+
+    return decide
 
 
 async def decide_plan(console: Console, request: HitlRequest, *, automatic: bool) -> Answer:

@@ -28,7 +28,7 @@ from devfactory.protocol.methods import Requests
 from devfactory.protocol.runs import Run, RunCreateParams, RunIdParams, RunList, RunListParams
 
 from .client import connect, request, run_async
-from .follow import LiveRun, answerer, poll_run, replay
+from .follow import LiveRun, answerer, budget_decider, poll_run, replay
 from .timeline import Timeline, changes_table, runs_table, status_text
 
 console = Console(highlight=False)
@@ -38,7 +38,12 @@ async def start_run(
     client: DaemonClient, params: RunCreateParams, *, automatic: bool, timeline: Timeline
 ) -> Run:
     """Create the run and show it to its end; Ctrl+C (or an unanswered question) cancels it."""
-    live = LiveRun(client, timeline, answerer(console, automatic=automatic))
+    live = LiveRun(
+        client,
+        timeline,
+        answerer(console, automatic=automatic),
+        budget_decider(console, automatic=automatic),
+    )
     run: Run = await client.call(Requests.RUNS_CREATE, params)
     console.print(f"[bold]Run {run.id}[/]: {run.title}  [dim]({run.provider})[/]")
     live.follow(run.id)
@@ -82,7 +87,12 @@ async def follow_iteration(
     feedback) and follow that iteration to its end; None when the run was live and took it as
     a directive or an answer."""
     before: Run = await client.call(Requests.RUNS_GET, RunIdParams(run_id=run_id))
-    live = LiveRun(client, Timeline(console), answerer(console, automatic=automatic))
+    live = LiveRun(
+        client,
+        Timeline(console),
+        answerer(console, automatic=automatic),
+        budget_decider(console, automatic=automatic),
+    )
     live.last_id = max((e.id for e in await replay(client, run_id)), default=0)
     live.follow(run_id)
     run = await send()
