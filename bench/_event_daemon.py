@@ -12,22 +12,26 @@ from __future__ import annotations
 import asyncio
 import os
 import time
+from collections.abc import AsyncIterator
 
 from devfactory.protocol.enums import EventType, RunStatus
 from devfactory.protocol.events import CommandOutput
 from devfactory.protocol.runs import RunMetadata
-from devfactory.server.app import create_server
+from devfactory.server.app import DevFactoryServer
+from devfactory.server.context import Workspace
+from devfactory.server.events.bus import EventBus
+from devfactory.server.features import create_server
 from devfactory.server.logs import configure_startup_logging
-from devfactory.server.services import Services
+from devfactory.server.wiring import Feature
 
 
-async def storm(services: Services) -> None:
+async def storm(workspace: Workspace, bus: EventBus) -> None:
     runs, per_run = int(os.environ["BENCH_RUNS"]), int(os.environ["BENCH_EVENTS"])
     line = "x" * int(os.environ.get("BENCH_TEXT", "80"))
     ids = []
     for n in range(runs):
-        run = await services.store.runs.create(
-            project_id=services.project.id,
+        run = await workspace.store.runs.create(
+            project_id=workspace.project.id,
             title=f"bench {n}",
             prompt="bench",
             status=RunStatus.DRAFT,
@@ -38,8 +42,6 @@ async def storm(services: Services) -> None:
             metadata=RunMetadata(),
         )
         ids.append(run.id)
-    bus = services.events
-    assert bus is not None
 
     async def emit_all(run_id: int) -> None:
         for seq in range(per_run):
@@ -50,10 +52,16 @@ async def storm(services: Services) -> None:
     await asyncio.gather(*(emit_all(run_id) for run_id in ids))
 
 
+async def start(
+    server: DevFactoryServer, workspace: Workspace, events: EventBus
+) -> AsyncIterator[None]:
+    server.run_task(storm(workspace, events), name="storm")
+    yield
+
+
 def main() -> None:
     configure_startup_logging()  # as `devfactory serve` does
-    server = create_server()
-    server.on_initialized.append(storm)
+    server = create_server(extra=[Feature("storm", setup=lambda server: None, start=start)])
     server.start_io()
 
 

@@ -26,7 +26,7 @@ from devfactory.server.events.bus import EventBus
 from devfactory.server.execution.service import CommandService
 from devfactory.server.execution.verdict import evaluate
 from devfactory.server.paths import StatePaths
-from devfactory.storage import Store
+from devfactory.storage import Store, open_store
 
 from .common import git, median, ms, row
 
@@ -56,7 +56,7 @@ async def open_run(base: Path) -> tuple[Store, EventBus, StatePaths, Run]:
     paths.ensure()
     worktree = paths.worktrees / "run-1"
     git(root, "worktree", "add", "-q", "-b", "agent/run-1", str(worktree))
-    store = await Store.open(paths.database)
+    store = await open_store(paths.database)
     project = await store.projects.register(
         root_path=str(root),
         name="bench",

@@ -56,9 +56,9 @@ async def open_index_service(
     """
     from devfactory.protocol.settings import IndexSettings
     from devfactory.server.index.service import IndexService
-    from devfactory.storage import Store
+    from devfactory.storage import open_store
 
-    store = await Store.open(state / "db.sqlite")
+    store = await open_store(state / "db.sqlite")
     project = await store.projects.register(
         root_path=str(root),
         name=root.name,

@@ -35,9 +35,12 @@ import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .common import median, open_index_service, percentile, row
+
+if TYPE_CHECKING:
+    from devfactory.storage.ports import BufferIndex
 
 DJANGO = "django==5.2.8"
 ROOT = Path(__file__).resolve().parent
@@ -200,38 +203,39 @@ def score(rankings: Sequence[list[str]], answers: Sequence[str]) -> dict[str, fl
     }
 
 
-def whole_file_bm25(root: Path, queries: Sequence[str], limit: int = 50) -> list[list[str]]:
-    """The baseline: one FTS5 row per file, default tokenizer, BM25, same query words."""
-    import sqlean
-
+def whole_file_bm25(
+    buffers: BufferIndex, root: Path, queries: Sequence[str], limit: int = 50
+) -> list[list[str]]:
+    """The baseline: one full-text row per file (a buffer index of whole files), BM25 over
+    the content alone, same query words."""
     from devfactory.server.index.discovery import skip_by_name
     from devfactory.server.index.ranking import fts_expression
     from devfactory.server.project.files import list_workspace_files
+    from devfactory.storage.ports import FileUpdate, NewChunk
 
-    db = sqlean.connect(":memory:")
-    db.execute("CREATE VIRTUAL TABLE files USING fts5 (path UNINDEXED, content)")
-    rows = []
     for rel in list_workspace_files(root):
         if skip_by_name(rel):
             continue
         try:
-            rows.append((rel, (root / rel).read_text("utf-8")))
+            text = (root / rel).read_text("utf-8")
         except (UnicodeDecodeError, OSError):
             continue
-    db.executemany("INSERT INTO files VALUES (?, ?)", rows)
+        whole = NewChunk(None, None, None, 1, text.count("\n") + 1, text, "", "", "")
+        buffers.put(FileUpdate(rel, None, "code", len(text), 0, "", None, [whole]))
     rankings = []
     for query in queries:
         expression = fts_expression(query)
         found = (
-            db.execute(
-                "SELECT path FROM files WHERE files MATCH ? ORDER BY bm25(files) LIMIT ?",
-                (expression, limit),
-            ).fetchall()
+            buffers.lexical(f"content : ({expression})", limit, CONTENT_ONLY, None)
             if expression
             else []
         )
-        rankings.append([r[0] for r in found])
+        rankings.append([row.path for row in found])
     return rankings
+
+
+CONTENT_ONLY = (1.0, 0.0, 0.0, 0.0)
+"""BM25 weights of the baseline: the content column alone."""
 
 
 async def searches_and_quality(root: Path, state: Path) -> dict[str, Any]:
@@ -270,7 +274,9 @@ async def searches_and_quality(root: Path, state: Path) -> dict[str, Any]:
             result = await service.search(SearchParams(query=query, mode=mode, limit=50))
             rankings.append(file_ranking([hit.path for hit in result.hits]))
         quality[mode.value] = score(rankings, answers)
-    quality["whole-file BM25"] = score(whole_file_bm25(root, queries), answers)
+    buffers = store.index.open_buffers()
+    quality["whole-file BM25"] = score(whole_file_bm25(buffers, root, queries), answers)
+    buffers.close()
     out["quality"] = quality
 
     rng = random.Random(SEED)

@@ -26,7 +26,7 @@ from devfactory.protocol.events import CommandOutput, Event, EventList, EventsPa
 from devfactory.protocol.methods import Notifications, Requests
 from devfactory.protocol.runs import RunCreateParams, RunMetadata
 from devfactory.server.events.bus import EventBus
-from devfactory.storage import Store
+from devfactory.storage import open_store
 
 from .common import git, median, percentile, row
 
@@ -89,7 +89,7 @@ async def one_storm(workspace: Path) -> dict[str, float]:
 
 async def bus_in_process(folder: Path) -> dict[str, float]:
     """The same storm on an EventBus in this process with no client: persistence alone."""
-    store = await Store.open(folder / "bus.db")
+    store = await open_store(folder / "bus.db")
     project = await store.projects.register(
         root_path=str(folder), name="bench", slug="bench", default_branch=None, current_branch=None
     )

@@ -21,7 +21,7 @@ from devfactory.server.execution.service import CommandService
 from devfactory.server.paths import StatePaths
 from devfactory.server.workspace.repository import WorkspaceRepository
 from devfactory.server.workspace.snapshots import SnapshotService
-from devfactory.storage import Store
+from devfactory.storage import Store, open_store
 from support import git, make_git_repo
 
 SECRET = "sk-test-5f1c0ffee5ecret"
@@ -149,7 +149,7 @@ async def open_harness(base: Path, files: Mapping[str, str]) -> Harness:
     git(root, "worktree", "add", "-q", "-b", "agent/run-1", str(worktree))
     (worktree / "link_out").symlink_to(outside / "secret.txt")
     (worktree / "dirlink").symlink_to(outside / "dir")
-    store = await Store.open(paths.database)
+    store = await open_store(paths.database)
     project = await store.projects.register(
         root_path=str(root),
         name="workspace",

@@ -110,7 +110,7 @@ class DevFactoryIndex:
 
     async def verify(self, tree: Mapping[str, TreeEntry]) -> None:
         """Raise unless the index holds exactly the tree's files, with their current bytes."""
-        states = await self.store.rag.file_states(self.service.project_id)
+        states = await self.store.index.file_states(self.service.project_id)
         missing = sorted(set(tree) - set(states))
         extra = sorted(set(states) - set(tree))
         if missing or extra:

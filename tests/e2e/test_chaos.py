@@ -33,8 +33,9 @@ from devfactory.protocol.changes import ChangeDecisionParams
 from devfactory.protocol.enums import EventType, RunStatus
 from devfactory.protocol.index import IndexRebuildParams
 from devfactory.protocol.methods import Requests
+from devfactory.protocol.runs import RunListParams
 from devfactory.protocol.snapshots import Snapshot, SnapshotCreateParams, SnapshotRestoreParams
-from devfactory.storage import Database
+from devfactory.storage.sqlite import Database
 from runs_support import (
     call,
     create_run,
@@ -116,6 +117,9 @@ def strays(workspace: Path, keep: set[int]) -> set[int]:
 
 async def assert_sound(workspace: Path, daemon: DaemonClient, orphans: set[int], seed: int) -> None:
     where = f"(seed {seed})"
+    # The runs feature recovers a dead daemon's runs as it starts, in the background after
+    # initialize; a request that needs it waits for that, as an editor's first one would.
+    await daemon.call(Requests.RUNS_LIST, RunListParams())
     db = await Database.open(workspace / ".devfactory" / "devfactory.db")
     try:
         assert await db.scalar("PRAGMA integrity_check") == "ok", where

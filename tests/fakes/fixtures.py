@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from devfactory.storage import Store
+from devfactory.storage import Store, open_store
 
 from .anthropic_server import FakeAnthropic
 from .claude_cli import install_fake_claude
@@ -41,6 +41,6 @@ def fake_claude(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture
 async def accounts_store(tmp_path: Path) -> AsyncIterator[Store]:
     """A real workspace database, for the provider_accounts rows."""
-    store = await Store.open(tmp_path / "state.db")
+    store = await open_store(tmp_path / "state.db")
     yield store
     await store.close()

@@ -24,7 +24,7 @@ from devfactory.protocol.enums import EventType, RunStatus
 from devfactory.protocol.methods import Requests
 from devfactory.protocol.project import Health
 from devfactory.protocol.runs import Run, RunCreateParams, RunIdParams
-from devfactory.storage.database import MAX_PAGES_VARIABLE
+from devfactory.storage.sqlite.database import MAX_PAGES_VARIABLE
 from runs_support import (
     RUN_OPTIONS,
     call,
@@ -43,13 +43,16 @@ from support import make_git_repo
 HEADROOM_PAGES = 2000
 """Room for the daemon to start and a run to begin before the disk fills."""
 CHATTY = """\
-import time
+import pathlib, time
 
 def test_chatty():
-    for n in range(80):
+    for n in range(1200):  # until the test releases it (a minute at most)
         print(f"line {n} " + "x" * 2000, flush=True)
+        if pathlib.Path("release").exists():
+            break
         time.sleep(0.05)
 """
+"""Prints until the test has filled the disk and looked, so the disk is full while it runs."""
 
 
 def fill_disk(database: Path, ceiling: int) -> None:
@@ -101,6 +104,8 @@ async def test_a_full_disk_fails_clearly_and_the_daemon_recovers_when_space_is_f
 
         # The command ends while the disk is full: its end cannot be recorded, so the run
         # waits for room (it must not complete with its output half recorded).
+        working: Run = await daemon.call(Requests.RUNS_GET, RunIdParams(run_id=run.id))
+        (Path(working.worktree_path or "") / "release").touch()
         await until(lambda: processes_with("test_chatty.py") == [], timeout=60)
         waiting: Run = await daemon.call(Requests.RUNS_GET, RunIdParams(run_id=run.id))
         assert waiting.status is RunStatus.RUNNING

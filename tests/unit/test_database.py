@@ -10,9 +10,10 @@ import pytest
 
 from devfactory.protocol.enums import EventType, RunStatus, Severity
 from devfactory.protocol.runs import RunMetadata
-from devfactory.storage import Database, SchemaTooNewError, Store
-from devfactory.storage.database import DatabaseError, Migration, load_migrations
-from devfactory.storage.repositories.events import NewEvent
+from devfactory.storage import DatabaseError, SchemaTooNewError
+from devfactory.storage.ports import NewEvent
+from devfactory.storage.sqlite import Database, SqliteStore
+from devfactory.storage.sqlite.database import Migration, load_migrations
 
 
 async def test_opens_with_sqlite_vec_fts5_and_wal(tmp_path: Path) -> None:
@@ -39,9 +40,8 @@ async def test_fresh_database_has_the_whole_domain(tmp_path: Path) -> None:
     tables = {
         "projects", "agent_runs", "agent_events", "workspace_files", "snapshots",
         "command_executions", "git_operations", "documentation_updates", "run_reviews",
-        "review_comments", "hitl_requests", "context_artifacts", "tasks", "task_dependencies",
-        "rag_files", "rag_chunks", "rag_chunks_fts", "rag_chunk_vectors", "settings",
-        "provider_accounts",
+        "review_comments", "hitl_requests", "rag_files", "rag_chunks", "rag_chunks_fts",
+        "rag_chunk_vectors", "rag_meta", "provider_accounts",
     }  # fmt: skip
     indexes = {
         "agent_events_run", "agent_events_project_time", "workspace_files_run",
@@ -50,6 +50,30 @@ async def test_fresh_database_has_the_whole_domain(tmp_path: Path) -> None:
     }  # fmt: skip
     assert tables <= names
     assert indexes <= names
+    assert not names & DROPPED
+
+
+DROPPED = {"tasks", "task_dependencies", "context_artifacts", "settings"}
+"""Tables of the first schema that nothing used (migration 0003 drops them)."""
+
+
+async def test_upgrade_drops_the_unused_tables_and_keeps_the_rest(tmp_path: Path) -> None:
+    path = tmp_path / "d.db"
+    db = await Database.open(path, load_migrations()[:2])
+    await db.execute(
+        "INSERT INTO projects (name, slug, root_path, created_at, updated_at)"
+        " VALUES ('w', 'w', '/w', 't', 't')"
+    )
+    await db.execute("INSERT INTO settings (key, value, updated_at) VALUES ('k', '1', 't')")
+    await db.close()
+
+    db = await Database.open(path)
+    try:
+        names = {row[0] for row in await db.fetchall("SELECT name FROM sqlite_master")}
+        assert not names & DROPPED
+        assert await db.scalar("SELECT root_path FROM projects") == "/w"
+    finally:
+        await db.close()
 
 
 def _plan(*sqls: str) -> list[Migration]:
@@ -99,7 +123,7 @@ async def test_failing_migration_rolls_back_completely(tmp_path: Path) -> None:
 
 
 async def test_concurrent_writers_never_see_busy(tmp_path: Path) -> None:
-    store = await Store.open(tmp_path / "d.db")
+    store = await SqliteStore.open(tmp_path / "d.db")
     try:
         project = await store.projects.register(
             root_path="/w", name="w", slug="w", default_branch=None, current_branch=None
@@ -135,7 +159,7 @@ async def test_concurrent_writers_never_see_busy(tmp_path: Path) -> None:
 
 
 async def test_batch_insert_returns_consecutive_ids_in_order(tmp_path: Path) -> None:
-    store = await Store.open(tmp_path / "d.db")
+    store = await SqliteStore.open(tmp_path / "d.db")
     try:
         project = await store.projects.register(
             root_path="/w", name="w", slug="w", default_branch=None, current_branch=None

@@ -18,24 +18,23 @@ from pathlib import Path
 import pytest
 
 from devfactory.protocol.changes import Hunk
-from devfactory.protocol.enums import ChangeAction, EventType, RunStatus, Severity, TaskStatus
+from devfactory.protocol.enums import ChangeAction, EventType, RunStatus, Severity
 from devfactory.protocol.runs import RunMetadata
-from devfactory.storage import Store
-from devfactory.storage.repositories.events import NewEvent
-from devfactory.storage.repositories.rag import FileUpdate, IndexBatch
+from devfactory.storage.ports import FileUpdate, IndexBatch, NewEvent
+from devfactory.storage.sqlite import SqliteStore
 
 TURNS = 40
 """Event-loop turns to try cancelling after: enough to reach every await of one write."""
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    store = await Store.open(tmp_path / "d.db")
+async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
+    store = await SqliteStore.open(tmp_path / "d.db")
     yield store
     await store.close()
 
 
-async def _project_and_run(store: Store) -> tuple[int, int]:
+async def _project_and_run(store: SqliteStore) -> tuple[int, int]:
     project = await store.projects.register(
         root_path="/w", name="w", slug="w", default_branch=None, current_branch=None
     )
@@ -46,7 +45,9 @@ async def _project_and_run(store: Store) -> tuple[int, int]:
     return project.id, run.id
 
 
-def _writes(store: Store, project_id: int, run_id: int) -> dict[str, Callable[[int], Awaitable]]:
+def _writes(
+    store: SqliteStore, project_id: int, run_id: int
+) -> dict[str, Callable[[int], Awaitable]]:
     """One of each kind of write, parametrised by a counter so each call writes new values."""
 
     def event(n: int) -> NewEvent:
@@ -66,12 +67,36 @@ def _writes(store: Store, project_id: int, run_id: int) -> dict[str, Callable[[i
         "compare_and_set": lambda n: store.runs.update(
             run_id, expect_status=RunStatus.RUNNING, current_step=n
         ),
-        "execute": lambda n: store.tasks.set_status(n, TaskStatus.DONE),
-        "plan": lambda n: store.tasks.replace_plan(run_id, [f"step {n}", "next"]),
+        "execute": lambda n: store.git_operations.record(
+            project_id=project_id,
+            run_id=run_id,
+            operation="status",
+            args=[str(n)],
+            exit_code=0,
+            stdout="",
+            stderr="",
+            duration_ms=1.0,
+        ),
+        "transition": lambda n: store.runs.transition(
+            run_id,
+            expect_status=RunStatus.RUNNING,
+            event=NewEvent(
+                project_id,
+                run_id,
+                EventType.RUN_STATUS_CHANGED,
+                Severity.INFO,
+                f"t{n}",
+                "",
+                {},
+                "t",
+            ),
+            current_step=n,
+        ),
         "propose": lambda n: store.changes.upsert(
             project_id=project_id,
             run_id=run_id,
             path=f"p{n % 3}.py",
+            base_commit="0" * 40,
             action=ChangeAction.UPDATE,
             before_hash=None,
             after_hash=str(n),
@@ -81,16 +106,17 @@ def _writes(store: Store, project_id: int, run_id: int) -> dict[str, Callable[[i
             hunks=[Hunk(index=0, header="@@", old_start=1, old_lines=1, new_start=1, new_lines=1)],
         ),
         "events": lambda n: store.events.append([event(n), event(n)]),
-        "index": lambda n: store.rag.apply(project_id, indexed(n)),
-        "meta": lambda n: store.rag.set_meta(project_id, "k", str(n)),
+        "index": lambda n: store.index.apply(project_id, indexed(n)),
+        "meta": lambda n: store.index.set_meta(project_id, "k", str(n)),
     }
 
 
 @pytest.mark.parametrize(
-    "kind", ["update", "compare_and_set", "execute", "plan", "propose", "events", "index", "meta"]
+    "kind",
+    ["update", "compare_and_set", "execute", "transition", "propose", "events", "index", "meta"],
 )
 async def test_a_write_cancelled_at_any_point_leaves_the_writer_usable(
-    store: Store, kind: str
+    store: SqliteStore, kind: str
 ) -> None:
     project_id, run_id = await _project_and_run(store)
     write = _writes(store, project_id, run_id)[kind]
@@ -109,7 +135,7 @@ async def test_a_write_cancelled_at_any_point_leaves_the_writer_usable(
     assert cancelled_mid_flight > 1, "the cancellations landed while the writes were in flight"
 
 
-async def test_interleaved_cancellations_of_concurrent_writers(store: Store) -> None:
+async def test_interleaved_cancellations_of_concurrent_writers(store: SqliteStore) -> None:
     """Many writers at once, cancelled at random (seeded) moments: no write is half done."""
     project_id, run_id = await _project_and_run(store)
     writes = list(_writes(store, project_id, run_id).values())
@@ -125,12 +151,13 @@ async def test_interleaved_cancellations_of_concurrent_writers(store: Store) -> 
         await asyncio.gather(*tasks, return_exceptions=True)
         assert (await store.runs.update(run_id, current_step=round_)) is not None
     # Every batch of two events committed whole or not at all.
-    titles = [e.title for e in await store.events.list(project_id, run_id=run_id, limit=10_000)]
+    found = await store.events.list(project_id, run_id=run_id, limit=10_000)
+    titles = [e.title for e in found if e.type is EventType.AI_MESSAGE]
     assert all(titles.count(title) == 2 for title in titles), f"seed {seed}"
     assert await store.db.scalar("PRAGMA integrity_check") == "ok"
 
 
-async def test_the_health_probe_sees_a_writer_left_inside_a_transaction(store: Store) -> None:
+async def test_the_health_probe_sees_a_writer_left_inside_a_transaction(store: SqliteStore) -> None:
     """What a cancelled ``transaction()`` used to leave behind: health must say so."""
     assert await store.db.check_writes() is None
     await store.db._writer.execute("BEGIN IMMEDIATE")

@@ -17,20 +17,21 @@ from pathlib import Path
 import pytest
 
 from devfactory.protocol.enums import EventType, Severity
-from devfactory.storage import StorageFull, Store
-from devfactory.storage.database import MAX_PAGES_VARIABLE
-from devfactory.storage.repositories.events import NewEvent
+from devfactory.storage import StorageFull
+from devfactory.storage.ports import NewEvent
+from devfactory.storage.sqlite import SqliteStore
+from devfactory.storage.sqlite.database import MAX_PAGES_VARIABLE
 
 HEADROOM_PAGES = 64
 
 
 @pytest.fixture
-async def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Store]:
+async def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[SqliteStore]:
     path = tmp_path / "d.db"
-    await (await Store.open(path)).close()
+    await (await SqliteStore.open(path)).close()
     pages = sqlite3.connect(path).execute("PRAGMA page_count").fetchone()[0]
     monkeypatch.setenv(MAX_PAGES_VARIABLE, str(pages + HEADROOM_PAGES))
-    store = await Store.open(path)
+    store = await SqliteStore.open(path)
     yield store
     await store.close()
 
@@ -54,7 +55,9 @@ def free_space(path: Path) -> None:
         other.execute("DELETE FROM filler")
 
 
-async def test_a_full_disk_fails_writes_clearly_and_they_work_again_after(store: Store) -> None:
+async def test_a_full_disk_fails_writes_clearly_and_they_work_again_after(
+    store: SqliteStore,
+) -> None:
     path = Path(store.db.path)
     project = await store.projects.register(
         root_path="/w", name="w", slug="w", default_branch=None, current_branch=None
@@ -70,10 +73,10 @@ async def test_a_full_disk_fails_writes_clearly_and_they_work_again_after(store:
     message = f"the disk holding {path} is full; free space and retry"
     assert str(caught.value) == message
     assert await store.db.check_writes() == message, "health sees it"
-    assert await store.events.count(project.id) == 0, "nothing of the failed write was kept"
+    assert (await store.counts(project.id))["events"] == 0, "nothing of the failed write was kept"
 
     free_space(path)
     assert len(await store.events.append([event] * 40)) == 40
     assert await store.db.check_writes() is None
-    assert await store.events.count(project.id) == 40
+    assert (await store.counts(project.id))["events"] == 40
     assert await store.db.scalar("PRAGMA integrity_check") == "ok"

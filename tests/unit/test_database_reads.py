@@ -5,8 +5,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from devfactory.storage import Database
-from devfactory.storage.database import Migration
+from devfactory.storage.sqlite.database import Database, Migration
 
 MIGRATION_SQL = "CREATE TABLE items (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL);"
 

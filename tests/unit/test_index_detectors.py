@@ -10,7 +10,7 @@ from devfactory.protocol.project import FrameworkInfo, LanguageStat, RouteInfo
 from devfactory.server.project.detectors import detect_frameworks
 from devfactory.server.project.project_map import render_project_map, write_atomically
 from devfactory.server.project.symbol_rank import rank_symbols
-from devfactory.storage.repositories.rag import ChunkRow
+from devfactory.storage.ports import ChunkRow
 from support import write_files
 
 LARAVEL = {

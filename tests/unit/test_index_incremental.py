@@ -57,7 +57,7 @@ async def test_first_pass_indexes_text_and_skips_the_rest(store: Store, repo: Pa
         chunks=result.chunks,
         duration_ms=0,
     )
-    states = await store.rag.file_states(indexer.project_id)
+    states = await store.index.file_states(indexer.project_id)
     assert {path: state.skip_reason for path, state in states.items() if state.skip_reason} == {
         "logo.png": "binary",
         "data.bin": "binary",
@@ -71,7 +71,7 @@ async def test_unchanged_files_are_not_reread_and_same_content_is_not_reparsed(
 ):
     indexer = await make_indexer(store, repo)
     await indexer.sync()
-    chunk_ids = [row.id for row in await store.rag.all_chunks(indexer.project_id)]
+    chunk_ids = [row.id for row in await store.index.all_chunks(indexer.project_id)]
     parsed: list[str] = []
     real_chunk_file = worker.chunk_file
     monkeypatch.setattr(
@@ -85,14 +85,14 @@ async def test_unchanged_files_are_not_reread_and_same_content_is_not_reparsed(
     os.utime(views, ns=(0, 1_000_000_000))  # new mtime, same bytes: hashed, not parsed
     third = await indexer.sync()
     assert (third.files_indexed, third.files_unchanged, parsed) == (0, 8, [])
-    assert [row.id for row in await store.rag.all_chunks(indexer.project_id)] == chunk_ids
+    assert [row.id for row in await store.index.all_chunks(indexer.project_id)] == chunk_ids
     fourth = await indexer.sync()
     assert (fourth.files_unchanged, parsed) == (8, [])  # the new mtime was recorded
 
     views.write_text("def show_receipt(request):\n    return 2\n")
     fifth = await indexer.sync()
     assert (fifth.files_indexed, fifth.files_unchanged, parsed) == (1, 7, ["app/views.py"])
-    symbols = {row.symbol for row in await store.rag.all_chunks(indexer.project_id)}
+    symbols = {row.symbol for row in await store.index.all_chunks(indexer.project_id)}
     assert "app.views.show_receipt" in symbols
     assert "app.views.show_invoice" not in symbols
 
@@ -104,10 +104,10 @@ async def test_deleted_and_newly_ignored_files_leave_no_chunks(store: Store, rep
     write_files(repo, {".devfactoryignore": "README.md\n"})
     result = await indexer.sync()
     assert (result.files_removed, result.files_indexed) == (2, 1)  # + .devfactoryignore
-    paths = {row.path for row in await store.rag.all_chunks(indexer.project_id)}
+    paths = {row.path for row in await store.index.all_chunks(indexer.project_id)}
     assert paths == {"app/models.py", ".gitignore", ".devfactoryignore"}
     fts_rows = await store.db.scalar("SELECT count(*) FROM rag_chunks_fts")
-    assert fts_rows == len(await store.rag.all_chunks(indexer.project_id))
+    assert fts_rows == len(await store.index.all_chunks(indexer.project_id))
 
 
 async def test_targeted_updates_add_change_and_remove(store: Store, repo: Path):
@@ -117,7 +117,7 @@ async def test_targeted_updates_add_change_and_remove(store: Store, repo: Path):
     (repo / "app/models.py").unlink()
     result = await indexer.update_paths(["app/new.py", "app/models.py", "ignored/secret.py"])
     assert (result.files_indexed, result.files_removed) == (1, 1)
-    paths = {row.path for row in await store.rag.all_chunks(indexer.project_id)}
+    paths = {row.path for row in await store.index.all_chunks(indexer.project_id)}
     assert "app/new.py" in paths and "app/models.py" not in paths
     assert "ignored/secret.py" not in paths
 
@@ -125,7 +125,7 @@ async def test_targeted_updates_add_change_and_remove(store: Store, repo: Path):
 async def test_size_cap_and_full_rebuild(store: Store, repo: Path):
     indexer = await make_indexer(store, repo, max_file_bytes=40)
     result = await indexer.sync()
-    states = await store.rag.file_states(indexer.project_id)
+    states = await store.index.file_states(indexer.project_id)
     assert states["app/models.py"].skip_reason == "too_large"
     rebuilt = await indexer.sync(full=True)
     assert (rebuilt.files_indexed, rebuilt.files_skipped) == (
@@ -144,7 +144,7 @@ async def test_large_passes_parse_and_write_in_worker_processes(
     indexer = await make_indexer(store, root)
     result = await indexer.sync()
     assert (result.files_indexed, result.chunks) == (40, 40)
-    names = sorted(row.name or "" for row in await store.rag.all_chunks(indexer.project_id))
+    names = sorted(row.name or "" for row in await store.index.all_chunks(indexer.project_id))
     assert names == sorted(f"function_{i}" for i in range(40))
 
 

@@ -10,7 +10,7 @@ from lsprotocol import types
 from devfactory.protocol.enums import EventType, Severity
 from devfactory.protocol.events import Event, EventNotification
 from devfactory.protocol.methods import Notifications
-from devfactory.server.app import create_server
+from devfactory.server.features import create_server
 
 
 class Capture:

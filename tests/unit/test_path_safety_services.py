@@ -41,13 +41,13 @@ async def test_the_index_never_reads_through_a_tracked_link_out(store: Store, tm
     )
     await Indexer(store, project.id, root, IndexSettings()).sync()
 
-    states = await store.rag.file_states(project.id)
+    states = await store.index.file_states(project.id)
     assert {path: state.skip_reason for path, state in states.items()} == {
         "notes.md": None,
         "leak.md": "not_a_file",
         "vendor_docs": "not_a_file",
     }
-    chunks = await store.rag.all_chunks(project.id)
+    chunks = await store.index.all_chunks(project.id)
     assert [c.path for c in chunks] == ["notes.md"]
     assert not [c for c in chunks if "SECRET" in c.content]
 

@@ -12,11 +12,16 @@ from devfactory.protocol.enums import EventType, RunStatus, Severity
 from devfactory.protocol.events import (
     Event,
     EventNotification,
+    EventsParams,
     PlanCreated,
     decode_payload,
     encode_payload,
 )
-from devfactory.protocol.runs import Run, RunCreateParams
+from devfactory.protocol.git import GitLogParams
+from devfactory.protocol.index import SearchParams
+from devfactory.protocol.methods import Requests
+from devfactory.protocol.runs import Run, RunCreateParams, RunListParams
+from devfactory.protocol.snapshots import SnapshotListParams
 from devfactory.server.app import DevFactoryServer
 from devfactory.server.errors import InvalidParams
 from devfactory.server.rpc import decode_params
@@ -80,3 +85,39 @@ def test_bad_params_name_the_field(raw: dict, message: str) -> None:
         decode_params("devfactory/runs/create", RunCreateParams, raw)
     assert message in caught.value.message
     assert caught.value.message.startswith("invalid params for devfactory/runs/create: ")
+
+
+@pytest.mark.parametrize(
+    ("method", "params_type", "raw", "message"),
+    [
+        (Requests.SEARCH, SearchParams, {"query": "x", "limit": 0}, "limit must be between 1 and 200, got 0"),
+        (Requests.SEARCH, SearchParams, {"query": "x", "limit": 201}, "limit must be between 1 and 200, got 201"),
+        (Requests.RUNS_CREATE, RunCreateParams, {"prompt": "x", "maxSteps": 501}, "maxSteps must be between 1 and 500, got 501"),
+        (Requests.RUNS_LIST, RunListParams, {"limit": 1001}, "limit must be between 1 and 1000, got 1001"),
+        (Requests.SNAPSHOTS_LIST, SnapshotListParams, {"limit": -3}, "limit must be between 1 and 1000, got -3"),
+        (Requests.EVENTS, EventsParams, {"limit": 10_001}, "limit must be between 1 and 10000, got 10001"),
+        (Requests.EVENTS, EventsParams, {"since": -1}, "since must be 0 or more, got -1"),
+        (Requests.GIT_LOG, GitLogParams, {"limit": 0}, "limit must be between 1 and 10000, got 0"),
+        (Requests.SEARCH, SearchParams, {"query": "x", "limit": "5"}, "Expected `int`, got `str` - at `$.limit`"),
+    ],
+)  # fmt: skip
+def test_out_of_range_params_say_the_range(
+    method: str, params_type: type, raw: dict, message: str
+) -> None:
+    """The bounds are declared in the protocol types; the message gives the whole range."""
+    with pytest.raises(InvalidParams) as caught:
+        decode_params(method, params_type, raw)
+    assert caught.value.message == f"invalid params for {method}: {message}"
+
+
+@pytest.mark.parametrize(
+    ("params_type", "raw"),
+    [
+        (SearchParams, {"query": "x", "limit": 200}),
+        (RunCreateParams, {"prompt": "x", "maxSteps": None}),
+        (RunCreateParams, {"prompt": "x", "maxSteps": 1}),
+        (EventsParams, {"since": 0, "limit": 10_000}),
+    ],
+)
+def test_params_at_their_bounds_are_accepted(params_type: type, raw: dict) -> None:
+    decode_params("devfactory/x", params_type, raw)

@@ -18,7 +18,7 @@ from devfactory.server.agents.providers.local_shell import LocalShellProvider
 from devfactory.server.agents.providers.openai_provider import OpenAIProvider
 from devfactory.server.agents.providers.readiness import local_address
 from devfactory.server.agents.providers.redaction import redact
-from devfactory.server.agents.providers.registry import create_provider
+from devfactory.server.agents.providers.registry import BUILDERS, create_provider
 from devfactory.server.agents.providers.scripted import ScriptedProvider
 from devfactory.server.agents.providers.sdk import import_sdk
 from devfactory.storage import Store
@@ -66,6 +66,10 @@ BUILT = [
         "scripted", ProviderSettings(script="script.json"), None, ScriptedProvider, id="scripted"
     ),
 ]
+
+
+def test_every_default_provider_has_a_builder_in_the_one_registry():
+    assert set(Settings().providers) == set(BUILDERS)
 
 
 @pytest.mark.parametrize(("name", "config", "model", "kind"), BUILT)

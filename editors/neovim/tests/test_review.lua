@@ -230,6 +230,7 @@ h.test(':DevFactory changes lists the remaining proposed hunks in quickfix', fun
   -- The approve above answers once its edit is in the buffer and its outcome recorded; the
   -- list is rebuilt from change events, so wait for it to settle rather than read it once.
   local function listed()
+    vim.fn.setqflist({}, 'f') -- so the wait below sees this command's list, not the last one
     h.cmd('DevFactory changes')
     local items = h.wait(5000, function()
       local list = vim.fn.getqflist({ title = 1, items = 1 })

@@ -145,6 +145,7 @@ export interface BudgetReached {
 export interface Change {
   action: ChangeAction;
   afterHash: string | null;
+  baseCommit: string | null;
   beforeHash: string | null;
   createdAt: string;
   diffPath: string | null;

@@ -9,7 +9,6 @@ from __future__ import annotations
 from .enums import (
     RUN_CONTROLS,
     AgentRole,
-    ArtifactKind,
     ChangeAction,
     ChangeStatus,
     EventType,
@@ -24,7 +23,6 @@ from .enums import (
     Severity,
     SnapshotType,
     SourceType,
-    TaskStatus,
 )
 from .errors import RpcError
 from .methods import NOTIFICATIONS, PROTOCOL_VERSION, REQUESTS, Commands, Notifications, Requests
@@ -35,7 +33,6 @@ __all__ = [
     "REQUESTS",
     "RUN_CONTROLS",
     "AgentRole",
-    "ArtifactKind",
     "ChangeAction",
     "ChangeStatus",
     "Commands",
@@ -54,5 +51,4 @@ __all__ = [
     "Severity",
     "SnapshotType",
     "SourceType",
-    "TaskStatus",
 ]

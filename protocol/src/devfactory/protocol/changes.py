@@ -36,6 +36,9 @@ class Change(Model, kw_only=True):
     event_id: int | None = None
     reason: str | None = None
     """Why a change became conflict or stale."""
+    base_commit: str | None = None
+    """The commit the change compares with: the run's base snapshot (None only for changes
+    recorded before DevFactory kept it)."""
     created_at: str
     updated_at: str
 

@@ -216,15 +216,6 @@ class ReviewDecision(StrEnum):
     COMMENTED = "commented"
 
 
-class ArtifactKind(StrEnum):
-    """Kinds of context artifact a run produces or consumes."""
-
-    SPEC = "spec"
-    PLAN = "plan"
-    CODE = "code"
-    LOG = "log"
-
-
 class ProviderName(StrEnum):
     """Model providers the daemon can drive."""
 
@@ -233,15 +224,6 @@ class ProviderName(StrEnum):
     CLAUDE_CODE = "claude_code"
     LOCAL_SHELL = "local_shell"
     SCRIPTED = "scripted"
-
-
-class TaskStatus(StrEnum):
-    """State of a planned task inside a run."""
-
-    PENDING = "pending"
-    IN_PROGRESS = "in_progress"
-    DONE = "done"
-    BLOCKED = "blocked"
 
 
 class OutputStream(StrEnum):

@@ -6,7 +6,7 @@ Struct; ``decode_payload`` turns the JSON object of an event back into that Stru
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 
@@ -33,8 +33,10 @@ class EventsParams(Params, kw_only=True):
     """Parameters of ``devfactory/events``: replay events with ``id > since``, oldest first."""
 
     run_id: int | None = None
-    since: int = 0
-    limit: int = 1000
+    since: Annotated[int, msgspec.Meta(ge=0)] = 0
+    """0, or the id of an event already seen."""
+    limit: Annotated[int, msgspec.Meta(ge=1, le=10_000)] = 1000
+    """Events to return, 1 to 10000."""
 
 
 class EventList(Model, kw_only=True):

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
+import msgspec
+
 from ._base import Model, Params
 
 
@@ -24,7 +28,8 @@ class GitLogParams(Params, kw_only=True):
     """Parameters of ``devfactory/git/log``: newest first."""
 
     run_id: int | None = None
-    limit: int = 200
+    limit: Annotated[int, msgspec.Meta(ge=1, le=10_000)] = 200
+    """Operations to return, 1 to 10000."""
 
 
 class GitLog(Model, kw_only=True):

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
+import msgspec
+
 from ._base import Model, Params
 from .enums import SearchMode, SourceType
 
@@ -10,7 +14,7 @@ class SearchParams(Params, kw_only=True):
     """Parameters of ``devfactory/search``."""
 
     query: str
-    limit: int = 20
+    limit: Annotated[int, msgspec.Meta(ge=1, le=200)] = 20
     """Number of hits to return, 1 to 200."""
     mode: SearchMode = SearchMode.HYBRID
     paths: list[str] | None = None

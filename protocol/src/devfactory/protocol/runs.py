@@ -86,7 +86,8 @@ class RunCreateParams(Params, kw_only=True):
     mode: ExecutionMode = ExecutionMode.REVIEW
     rag: bool = True
     safe_mode: bool = False
-    max_steps: int | None = None
+    max_steps: Annotated[int, msgspec.Meta(ge=1, le=500)] | None = None
+    """Tool steps the run may take, 1 to 500; defaults to the ``maxSteps`` setting."""
     start: bool = True
     """Queue the run at once (otherwise it stays a draft until ``devfactory/runs/start``)."""
     context: list[ContextItem] = []
@@ -110,7 +111,8 @@ class RunListParams(Params, kw_only=True):
     """Parameters of ``devfactory/runs/list``: newest first."""
 
     status: list[RunStatus] | None = None
-    limit: int = 50
+    limit: Annotated[int, msgspec.Meta(ge=1, le=1000)] = 50
+    """Runs to return, 1 to 1000."""
 
 
 class RunList(Model, kw_only=True):

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
+import msgspec
+
 from ._base import Model, Params
 from .enums import SnapshotType
 
@@ -32,7 +36,8 @@ class SnapshotListParams(Params, kw_only=True):
     """Parameters of ``devfactory/snapshots/list``: newest first."""
 
     run_id: int | None = None
-    limit: int = 50
+    limit: Annotated[int, msgspec.Meta(ge=1, le=1000)] = 50
+    """Snapshots to return, 1 to 1000."""
 
 
 class SnapshotList(Model, kw_only=True):

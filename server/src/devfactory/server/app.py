@@ -1,8 +1,8 @@
-"""The DevFactory language server: a thin pygls server plus feature packages.
+"""The DevFactory language server: a thin pygls server; features attach to it.
 
-``create_server()`` builds it and lets each feature register its handlers and lifecycle hooks
-(esbonio's shape): nothing lives in module globals, so tests can build servers with parts
-switched off.
+``features.create_server()`` builds one and lets each feature register its handlers; the
+services they start are reached through :meth:`DevFactoryServer.need` (:mod:`.wiring`).
+Nothing lives in module globals, so tests can build servers with parts switched off.
 """
 
 from __future__ import annotations
@@ -11,8 +11,7 @@ import asyncio
 import logging
 import sys
 import threading
-import time
-from collections.abc import Awaitable, Callable, Coroutine, Iterable
+from collections.abc import Coroutine
 from typing import Any, BinaryIO, TypeVar, cast
 
 import msgspec
@@ -21,23 +20,22 @@ from pygls.exceptions import FeatureRequestError, JsonRpcException
 from pygls.io_ import StdoutWriter
 from pygls.lsp.server import LanguageServer
 
+from .context import Workspace
 from .documents import DocumentListener
-from .errors import Unavailable
 from .lsp_protocol import DevFactoryProtocol, converter_factory
-from .services import Services
 from .transport import read_frames
 from .version import __version__
+from .wiring import Wiring
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-Hook = Callable[[Services], Awaitable[None]]
 
 
 class DevFactoryServer(LanguageServer):
     """The daemon. Features attach to it through :mod:`devfactory.server.features`."""
 
-    def __init__(self) -> None:
+    def __init__(self, wiring: Wiring | None = None) -> None:
         super().__init__(
             "devfactory",
             __version__,
@@ -45,15 +43,8 @@ class DevFactoryServer(LanguageServer):
             converter_factory=converter_factory,
             text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
         )
-        self.services_or_none: Services | None = None
-        """Set by the core feature during ``initialize``."""
-        self.loop: asyncio.AbstractEventLoop | None = None
-        self.on_initialize: list[Hook] = []
-        """Run in order during ``initialize``, after the core services exist."""
-        self.on_initialized: list[Hook] = []
-        """Run in the background after ``initialized`` (indexing, watchers, recovery)."""
-        self.on_shutdown: list[Hook] = []
-        """Run in reverse order on ``shutdown``."""
+        self.wiring = wiring if wiring is not None else Wiring([])
+        """The features this daemon runs and their services (none: a bare server)."""
         self.document_listeners: list[DocumentListener] = []
         """Called on every didOpen/didChange/didSave/didClose (see :mod:`.documents`)."""
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -90,12 +81,19 @@ class DevFactoryServer(LanguageServer):
             trace = "".join(error.data.get("traceback", []))
         log.error("%s: %s\n%s", getattr(source, "__name__", source), error, trace)
 
+    async def need(self, kind: type[T]) -> T:
+        """The service of type ``kind`` (the open ``Workspace``, a feature's service), once it
+        has started; ``Unavailable`` saying why when this daemon does not have it."""
+        return await self.wiring.get(kind)
+
+    async def find(self, kind: type[T]) -> T | None:
+        """Like :meth:`need`, but None when it is not there (LSP features answer no result)."""
+        return await self.wiring.find(kind)
+
     @property
-    def services(self) -> Services:
-        """The workspace services; an error response before ``initialize``."""
-        if self.services_or_none is None:
-            raise Unavailable("the daemon has not been initialized: send initialize first")
-        return self.services_or_none
+    def workspace_or_none(self) -> Workspace | None:
+        """The open workspace, without waiting (None before initialize and after shutdown)."""
+        return self.wiring.base(Workspace)
 
     def run_task(self, coro: Coroutine[Any, Any, T], *, name: str) -> asyncio.Task[T]:
         """Start a background task that is kept alive and whose failure is logged."""
@@ -113,20 +111,6 @@ class DevFactoryServer(LanguageServer):
         """Send a ``devfactory/*`` notification to the client."""
         self.protocol.notify(method, params)
 
-    async def call_hooks(self, hooks: Iterable[Hook], stage: str) -> None:
-        """Run lifecycle hooks; one failing hook is logged and does not stop the others."""
-        services = self.services
-        for hook in hooks:
-            name = getattr(hook, "__qualname__", repr(hook))
-            started = time.perf_counter()
-            try:
-                await hook(services)
-            except Exception:
-                log.exception("%s hook %s failed", stage, name)
-            log.debug(
-                "%s hook %s took %.1f ms", stage, name, (time.perf_counter() - started) * 1000
-            )
-
     async def cancel_tasks(self) -> None:
         for task in list(self._tasks):
             task.cancel()
@@ -135,15 +119,6 @@ class DevFactoryServer(LanguageServer):
 
     def shutdown(self) -> None:
         """Called by pygls when the connection ends (even without shutdown/exit)."""
-        if self.services_or_none is not None:
-            self.services_or_none.store.db.stop_threads()
+        if (workspace := self.workspace_or_none) is not None:
+            workspace.store.close_now()
         super().shutdown()  # type: ignore[no-untyped-call]
-
-
-def create_server(features: Iterable[str] | None = None) -> DevFactoryServer:
-    """A server with the named features (all of them by default)."""
-    from .features import setup_features
-
-    server = DevFactoryServer()
-    setup_features(server, features)
-    return server

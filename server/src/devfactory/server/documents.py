@@ -3,8 +3,8 @@
 pygls allows one handler per LSP method, and several features care about documents (the
 index keeps unsaved buffers searchable, review re-maps diagnostics as the user types), so
 the core feature registers ``textDocument/didOpen|didChange|didSave|didClose`` once and
-calls every listener in ``server.document_listeners``; a failing listener is logged and the
-others still run.
+calls every listener in the server's ``document_listeners``; a failing listener is logged and
+the others still run.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from lsprotocol import types
+from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
 log = logging.getLogger(__name__)
@@ -54,11 +55,8 @@ async def dispatch(listeners: list[DocumentListener], event: DocumentEvent) -> N
             log.exception("document listener %s failed on %s", listener, event.kind)
 
 
-def register(server: object) -> None:
-    """Register the four document notifications on ``server`` (a DevFactoryServer)."""
-    from .app import DevFactoryServer
-
-    assert isinstance(server, DevFactoryServer)
+def register(server: LanguageServer, listeners: list[DocumentListener]) -> None:
+    """Register the four document notifications on ``server``, calling ``listeners``."""
 
     def text(uri: str) -> str | None:
         document = server.workspace.text_documents.get(uri)
@@ -68,7 +66,7 @@ def register(server: object) -> None:
         event = DocumentEvent(
             kind, uri, path_of(uri), None if kind is DocumentEventKind.CLOSED else text(uri)
         )
-        await dispatch(server.document_listeners, event)
+        await dispatch(listeners, event)
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     async def did_open(params: types.DidOpenTextDocumentParams) -> None:

@@ -3,17 +3,17 @@ warning up, to the client as ``window/logMessage``."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import logging.handlers
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
-if TYPE_CHECKING:
-    from .app import DevFactoryServer
+LogToClient = Callable[[types.LogMessageParams], None]
 
 _FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 _LSP_LEVELS = {
@@ -25,9 +25,11 @@ _LSP_LEVELS = {
 class ClientLogHandler(logging.Handler):
     """Forwards warnings and errors to the client; never recurses into itself."""
 
-    def __init__(self, server: DevFactoryServer) -> None:
+    def __init__(self, send: LogToClient, loop: asyncio.AbstractEventLoop) -> None:
         super().__init__(level=logging.WARNING)
-        self.server = server
+        self.send = send
+        """``window/logMessage`` to the client (called on the event loop's thread)."""
+        self.loop = loop
         self._local = threading.local()
 
     def emit(self, record: logging.LogRecord) -> None:
@@ -39,13 +41,12 @@ class ClientLogHandler(logging.Handler):
                 type=_LSP_LEVELS.get(record.levelno, types.MessageType.Error),
                 message=self.format(record),
             )
-            loop = self.server.loop
-            if loop is None or loop.is_closed():
+            if self.loop.is_closed():
                 return
             if threading.current_thread() is threading.main_thread():
-                self.server.window_log_message(message)
+                self.send(message)
             else:
-                loop.call_soon_threadsafe(self.server.window_log_message, message)
+                self.loop.call_soon_threadsafe(self.send, message)
         except Exception:  # a log line must never take the daemon down
             pass
         finally:
@@ -65,7 +66,7 @@ def configure_startup_logging(level: str = "INFO") -> None:
     logging.getLogger("pygls").setLevel(logging.WARNING)
 
 
-def attach_workspace_logging(log_file: Path, server: DevFactoryServer, level: str) -> None:
+def attach_workspace_logging(log_file: Path, send: LogToClient, level: str) -> None:
     """Once the workspace is known: a rotating log file plus warnings to the client."""
     root = logging.getLogger()
     log_file.parent.mkdir(parents=True, exist_ok=True)
@@ -74,7 +75,7 @@ def attach_workspace_logging(log_file: Path, server: DevFactoryServer, level: st
     )
     file_handler.setFormatter(logging.Formatter(_FORMAT))
     root.addHandler(file_handler)
-    client_handler = ClientLogHandler(server)
+    client_handler = ClientLogHandler(send, asyncio.get_running_loop())
     client_handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
     root.addHandler(client_handler)
     root.setLevel(level.upper())

@@ -11,19 +11,18 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import msgspec
+from pygls.lsp.server import LanguageServer
 
 from devfactory.protocol.methods import REQUESTS
 from devfactory.storage import DatabaseError
 from devfactory.storage.errors import full_disk
 
 from .errors import InvalidParams, Unavailable
-
-if TYPE_CHECKING:
-    from .app import DevFactoryServer
 
 P = TypeVar("P")
 R = TypeVar("R")
@@ -71,11 +70,37 @@ def decode_params(method: str, params_type: type[P], raw: Any) -> P:
         if "unknown field" in text:
             accepted = ", ".join(getattr(params_type, "__struct_encode_fields__", ()))
             hint = f"; accepted fields: {accepted or '(none)'}"
+        text = out_of_range(params_type, raw, text) or text
         raise InvalidParams(f"invalid params for {method}: {text}{hint}") from None
 
 
+_BOUND = re.compile(r"Expected `int` [<>]=? \S+ - at `\$\.(\w+)`")
+
+
+def out_of_range(params_type: type[Any], raw: Any, error: str) -> str | None:
+    """msgspec's "Expected `int` >= 1 - at `$.limit`" as "limit must be between 1 and 200,
+    got 0": the whole range the field's ``Meta`` allows, and the value sent."""
+    import msgspec.inspect
+
+    match = _BOUND.fullmatch(error)
+    if match is None or not isinstance(raw, dict):
+        return None
+    name = match.group(1)
+    info = msgspec.inspect.type_info(params_type)
+    assert isinstance(info, msgspec.inspect.StructType)
+    field = next(f for f in info.fields if f.encode_name == name)
+    choices = field.type.types if isinstance(field.type, msgspec.inspect.UnionType) else ()
+    bound = next(t for t in (field.type, *choices) if isinstance(t, msgspec.inspect.IntType))
+    got = raw.get(name)
+    if bound.ge is not None and bound.le is not None:
+        return f"{name} must be between {bound.ge} and {bound.le}, got {got}"
+    if bound.ge is not None:
+        return f"{name} must be {bound.ge} or more, got {got}"
+    return f"{name} must be {bound.le} or less, got {got}"
+
+
 def request(
-    server: DevFactoryServer, method: str
+    server: LanguageServer, method: str
 ) -> Callable[[Handler[Any, Any]], Handler[Any, Any]]:
     """Register ``fn`` as the handler of the ``devfactory/*`` request ``method``."""
     spec = REQUESTS[method]

@@ -1,22 +1,16 @@
-"""``Services``: what the daemon holds once ``initialize`` has named the workspace.
+"""The types of the services features provide, each imported when first named.
 
-Core services are set at construction; each feature fills its own slot during initialize
-(``events``, ``index``, ``runs``...), so handlers reach each other through one typed object
-instead of module globals.
+Features name what they need and provide as ``services.RunManager``, ``services.EventBus``...
+(in ``start`` signatures and in ``server.need(...)``). Looking a name up here imports its
+module then, not when the daemon starts: building the server and answering ``initialize``
+import none of the features' machinery (the index, the command executor, review, the agent
+loop), which loads once the features start, after the editor has its answer.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import TYPE_CHECKING
-
-from devfactory.protocol.project import Project
-from devfactory.protocol.settings import Settings
-from devfactory.storage import Store
-
-from .git.runner import GitResult, GitRunner
-from .paths import StatePaths
-from .runs.ownership import DaemonLock
+import importlib
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .events.bus import EventBus
@@ -26,48 +20,29 @@ if TYPE_CHECKING:
     from .runs.manager import RunManager
     from .workspace.snapshots import SnapshotService
 
+MODULES = {
+    "EventBus": "devfactory.server.events.bus",
+    "SnapshotService": "devfactory.server.workspace.snapshots",
+    "IndexService": "devfactory.server.index.service",
+    "CommandService": "devfactory.server.execution.service",
+    "ReviewService": "devfactory.server.review.service",
+    "RunManager": "devfactory.server.runs.manager",
+}
+"""Where each service type lives."""
 
-class Services:
-    def __init__(
-        self,
-        *,
-        paths: StatePaths,
-        settings: Settings,
-        store: Store,
-        project: Project,
-        is_git_repo: bool,
-        daemon: DaemonLock,
-    ) -> None:
-        self.paths = paths
-        self.settings = settings
-        self.store = store
-        self.project = project
-        self.is_git_repo = is_git_repo
-        """False when the workspace is not a git repository (snapshots use a private one)."""
-        self.daemon = daemon
-        """This daemon's identity in the workspace: who runs a run or a command, so the next
-        daemon can tell what one that died left behind."""
-        self.git = GitRunner(paths.root, on_finished=self.record_git)
-        """git in the workspace, every call recorded in the audit log."""
-        self.events: EventBus | None = None
-        self.snapshots: SnapshotService | None = None
-        self.runs: RunManager | None = None
-        self.review: ReviewService | None = None
-        self.commands: CommandService | None = None
-        self.index: IndexService | None = None
+__all__ = [
+    "CommandService",
+    "EventBus",
+    "IndexService",
+    "ReviewService",
+    "RunManager",
+    "SnapshotService",
+]
 
-    @property
-    def root(self) -> Path:
-        return self.paths.root
 
-    async def record_git(self, operation: str, result: GitResult, run_id: int | None) -> None:
-        await self.store.git_operations.record(
-            project_id=self.project.id,
-            run_id=run_id,
-            operation=operation,
-            args=result.args,
-            exit_code=result.exit_code,
-            stdout=result.stdout,
-            stderr=result.stderr,
-            duration_ms=result.duration_ms,
-        )
+def __getattr__(name: str) -> Any:
+    if name not in MODULES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    kind = getattr(importlib.import_module(MODULES[name]), name)
+    globals()[name] = kind  # looked up once
+    return kind

@@ -1,10 +1,6 @@
-"""The daemon's version, read from its distribution metadata."""
+"""The daemon's version: the one place it is written (the package's build reads it from here,
+see ``[tool.hatch.version]``), so start-up does not parse package metadata to learn it."""
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("devfactory-server")
-except PackageNotFoundError:  # running from a source tree without installing
-    __version__ = "0.0.0+local"
+__version__ = "0.1.0"

@@ -1,12 +1,21 @@
-"""DevFactory persistence: async SQLite (WAL, numbered migrations, FTS5, sqlite-vec).
+"""DevFactory persistence: storage ports (``devfactory.storage.ports``) and the SQLite adapter
+behind them (``devfactory.storage.sqlite``, WAL, numbered migrations, FTS5, sqlite-vec).
 
-Depends on ``devfactory.protocol`` only; repositories return its Structs.
+Depends on ``devfactory.protocol`` only; repositories return its Structs. The server opens a
+store with :func:`open_store` and uses it through the ports.
 """
 
 from __future__ import annotations
 
-from .database import Database
 from .errors import DatabaseError, SchemaTooNewError, StorageFull
-from .store import Store
+from .factory import open_index_writer, open_store
+from .ports import Store
 
-__all__ = ["Database", "DatabaseError", "SchemaTooNewError", "StorageFull", "Store"]
+__all__ = [
+    "DatabaseError",
+    "SchemaTooNewError",
+    "StorageFull",
+    "Store",
+    "open_index_writer",
+    "open_store",
+]

@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import errno
 
-import sqlean
-
-SQLITE_FULL = 13
-
 
 class DatabaseError(RuntimeError):
     """The database cannot be opened as it is; the message says what to do."""
@@ -30,11 +26,12 @@ class StorageFull(DatabaseError):
 
 
 def full_disk(exc: BaseException, path: str | None = None) -> StorageFull | None:
-    """``exc`` as a :class:`StorageFull` naming ``path``, if it means the disk is full."""
+    """``exc`` as a :class:`StorageFull` naming ``path``, if it means the disk is full.
+
+    Adapters turn their engine's own "full" errors into :class:`StorageFull` where they write.
+    """
     if isinstance(exc, StorageFull):
         return exc
-    if isinstance(exc, sqlean.Error) and getattr(exc, "sqlite_errorcode", None) == SQLITE_FULL:
-        return StorageFull(path)
     if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
         return StorageFull(exc.filename or path)
     return None

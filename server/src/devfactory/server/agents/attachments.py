@@ -21,6 +21,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from devfactory.protocol.context import ContextItem, Range
+from devfactory.storage.ports import ChunkRow
 
 from ..safefs import FileTooLarge, PathRefused, SafeTree, shown
 
@@ -49,6 +50,29 @@ ReadText = Callable[[str], Awaitable[str | None]]
 AttachmentError for a path the resolver refuses."""
 FindSymbol = Callable[[str], Awaitable[list[SymbolDefinition]]]
 """The definitions the index knows by this name (exact, or qualified ``module.name``)."""
+IndexSymbols = Callable[[str, int], Awaitable[list[ChunkRow]]]
+"""The index's definitions whose name contains a query (``IndexService.symbols``)."""
+
+
+def symbol_finder(symbols: IndexSymbols | None) -> FindSymbol:
+    """``@symbol`` lookups through the index: a definition named exactly so, or whose
+    qualified name ends with it (``@calc.add``); none without an index."""
+
+    async def find(name: str) -> list[SymbolDefinition]:
+        if symbols is None:
+            return []
+        short = name.rsplit(".", 1)[-1]
+        return [
+            SymbolDefinition(
+                row.symbol or row.name or short, row.path, row.start_line, row.end_line
+            )
+            for row in await symbols(short, 50)
+            if row.name == name
+            or row.symbol == name
+            or (row.name == short and (row.symbol or "").endswith(name))
+        ]
+
+    return find
 
 
 @dataclass(frozen=True)

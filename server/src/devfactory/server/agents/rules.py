@@ -197,7 +197,7 @@ def load_catalog(root: Path, instructions: str) -> RulesCatalog:
     return discover_rules(SafeTree(root), nested_rules_files(root), instructions)
 
 
-def project_rules(catalog: RulesCatalog, path: str | None, max_chars: int) -> ProjectRules:
+def rules_for(catalog: RulesCatalog, path: str | None, max_chars: int) -> ProjectRules:
     """``devfactory/project/rules``: what applies to ``path`` (None: to the whole project)."""
     sources = catalog.for_paths([path] if path else [])
     rendered = render_rules(sources, max_chars)

@@ -2,21 +2,55 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 from pathlib import Path
 
 import click
-import msgspec
-
-from devfactory.protocol.methods import Requests
-from devfactory.protocol.project import Health
 
 from ..version import __version__
-from .client import connect, run_async
 from .options import WORKSPACE
 
+#: Modules holding the terminal client's commands, with the names of their commands: loaded
+#: only when one of them runs (or help lists them), so ``devfactory serve`` (what editors
+#: start) imports none of them.
+CLIENT_COMMANDS = {
+    ".index_commands": ("index_command", "search_command", "map_command"),
+    ".run_commands": ("COMMANDS",),
+    ".review_commands": ("COMMANDS",),
+    ".talk_commands": ("COMMANDS",),
+    ".demo": ("demo_command",),
+    ".adapter_commands": ("acp_command", "mcp_command"),
+}
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+class Commands(click.Group):
+    """The ``devfactory`` group: its own commands, plus the client's, loaded on first use."""
+
+    loaded = False
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in self.commands:
+            self._load()
+        return super().get_command(ctx, name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        self._load()
+        return super().list_commands(ctx)
+
+    def _load(self) -> None:
+        if self.loaded:
+            return
+        self.loaded = True
+        for module_name, names in CLIENT_COMMANDS.items():
+            module = importlib.import_module(module_name, __package__)
+            for name in names:
+                found = getattr(module, name)
+                for command in found if isinstance(found, list) else [found]:
+                    self.add_command(command)
+
+
+@click.group(cls=Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="devfactory")
 def main() -> None:
     """DevFactory: an editor-native AI coding-agent daemon."""
@@ -26,12 +60,9 @@ def main() -> None:
 @click.option("--stdio", is_flag=True, default=True, help="Speak LSP over stdin/stdout (default).")
 def serve(stdio: bool) -> None:
     """Start the daemon as a language server on stdio (editors run this)."""
-    from ..logs import configure_startup_logging
+    from .serve import serve
 
-    configure_startup_logging()
-    from ..app import create_server
-
-    create_server().start_io()
+    serve()
 
 
 @main.command()
@@ -45,6 +76,12 @@ def version() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the raw JSON result.")
 def health(workspace: Path, as_json: bool) -> None:
     """Start a daemon for WORKSPACE and print its health."""
+    import msgspec
+
+    from devfactory.protocol.methods import Requests
+    from devfactory.protocol.project import Health
+
+    from .client import connect, run_async
 
     async def go() -> Health:
         async with connect(workspace) as client:
@@ -58,34 +95,3 @@ def health(workspace: Path, as_json: bool) -> None:
     from .render import render_health
 
     render_health(result)
-
-
-from .index_commands import index_command, map_command, search_command  # noqa: E402
-
-main.add_command(index_command)
-main.add_command(search_command)
-main.add_command(map_command)
-
-from .run_commands import COMMANDS as RUN_COMMANDS  # noqa: E402
-
-for command in RUN_COMMANDS:
-    main.add_command(command)
-
-from .review_commands import COMMANDS as REVIEW_COMMANDS  # noqa: E402
-
-for command in REVIEW_COMMANDS:
-    main.add_command(command)
-
-from .talk_commands import COMMANDS as TALK_COMMANDS  # noqa: E402
-
-for command in TALK_COMMANDS:
-    main.add_command(command)
-
-from .demo import demo_command  # noqa: E402
-
-main.add_command(demo_command)
-
-from .adapter_commands import acp_command, mcp_command  # noqa: E402
-
-main.add_command(acp_command)
-main.add_command(mcp_command)

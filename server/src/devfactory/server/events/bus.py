@@ -24,7 +24,7 @@ from devfactory.protocol.events import Event, EventNotification, Payload, encode
 from devfactory.protocol.methods import Notifications
 from devfactory.storage import Store
 from devfactory.storage.clock import now_iso
-from devfactory.storage.repositories.events import NewEvent
+from devfactory.storage.ports import NewEvent
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -78,10 +78,7 @@ class EventBus:
 
     async def start_tailing(self, interval: float = TAIL_INTERVAL_S) -> None:
         """Forward events other daemons commit from now on."""
-        latest = await self.store.db.scalar(
-            "SELECT max(id) FROM agent_events WHERE project_id = ?", (self.project_id,)
-        )
-        self._tail_cursor = int(latest or 0)
+        self._tail_cursor = await self.store.events.latest_id(self.project_id)
         self._tail = asyncio.get_running_loop().create_task(
             self._tail_loop(interval), name="events-tail"
         )

@@ -1,12 +1,13 @@
 """Commands in a run's worktree: ``devfactory/commands/run``, ``/list`` and ``/policy``.
 
-Creates the ``CommandService`` during initialize (the agent's ``run_command`` tool uses the
-same one), reports a policy that does not validate to the user, and stops every running
-command on shutdown.
+Provides the ``CommandService`` (the agent's ``run_command`` tool uses the same one): it
+first recovers the commands of a daemon that died, reports a policy that does not validate to
+the user, and stops every running command on shutdown.
 """
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from lsprotocol import types
@@ -23,74 +24,56 @@ from devfactory.protocol.enums import SnapshotType
 from devfactory.protocol.methods import Requests
 from devfactory.protocol.runs import Run
 
-from .. import rpc
+from .. import rpc, services
 from ..app import DevFactoryServer
-from ..errors import InvalidParams, InvalidState, NotFound
-from ..execution.service import CommandService
-from ..services import Services
+from ..context import Workspace
+from ..errors import InvalidParams, InvalidState
+
+
+async def start(
+    server: DevFactoryServer,
+    workspace: Workspace,
+    events: services.EventBus,
+    snapshots: services.SnapshotService | None,
+) -> AsyncIterator[services.CommandService]:
+    async def pre_command_snapshot(run: Run, description: str) -> object:
+        if snapshots is None or run.worktree_path is None:
+            raise RuntimeError("snapshots are not available in this daemon")
+        return await snapshots.create(
+            SnapshotType.PRE_COMMAND, description, run_id=run.id, worktree=Path(run.worktree_path)
+        )
+
+    commands = services.CommandService(
+        store=workspace.store,
+        events=events,
+        paths=workspace.paths,
+        project_id=workspace.project.id,
+        settings=workspace.settings.commands,
+        snapshot=pre_command_snapshot,
+        secret_names=[
+            name
+            for provider in workspace.settings.providers.values()
+            for name in provider.api_key_env
+        ],
+        owner=workspace.daemon.name,
+    )
+    await commands.recover(workspace.daemon)
+    for problem in commands.policy().problems:
+        server.window_show_message(
+            types.ShowMessageParams(type=types.MessageType.Error, message=problem)
+        )
+    server.run_task(warm_up(commands), name="commands-warm-up")
+    yield commands
+    await commands.close()
+
+
+async def warm_up(commands: services.CommandService) -> None:
+    """Probe bubblewrap and the pids cgroup now, not during the first command."""
+    await commands.sandbox_info()
+    await commands.process_limit()
 
 
 def setup(server: DevFactoryServer) -> None:
-    async def start(services: Services) -> None:
-        assert services.events is not None, "the events feature must start first"
-
-        async def pre_command_snapshot(run: Run, description: str) -> object:
-            if services.snapshots is None or run.worktree_path is None:
-                raise RuntimeError("snapshots are not available in this daemon")
-            return await services.snapshots.create(
-                SnapshotType.PRE_COMMAND,
-                description,
-                run_id=run.id,
-                worktree=Path(run.worktree_path),
-            )
-
-        services.commands = CommandService(
-            store=services.store,
-            events=services.events,
-            paths=services.paths,
-            project_id=services.project.id,
-            settings=services.settings.commands,
-            snapshot=pre_command_snapshot,
-            secret_names=[
-                name
-                for provider in services.settings.providers.values()
-                for name in provider.api_key_env
-            ],
-            owner=services.daemon.name,
-        )
-        await services.commands.recover(services.daemon)
-        for problem in services.commands.policy().problems:
-            server.window_show_message(
-                types.ShowMessageParams(type=types.MessageType.Error, message=problem)
-            )
-
-    async def warm_up(services: Services) -> None:
-        """Probe bubblewrap and the pids cgroup now, not during the first command."""
-        if services.commands is not None:
-            await services.commands.sandbox_info()
-            await services.commands.process_limit()
-
-    async def stop(services: Services) -> None:
-        if services.commands is not None:
-            await services.commands.close()
-
-    server.on_initialize.append(start)
-    server.on_initialized.append(warm_up)
-    server.on_shutdown.append(stop)
-
-    def commands() -> CommandService:
-        service = server.services.commands
-        if service is None:
-            raise InvalidState("command execution is not available in this daemon")
-        return service
-
-    async def get_run(run_id: int) -> Run:
-        services = server.services
-        run = await services.store.runs.get(run_id)
-        if run is None or run.project_id != services.project.id:
-            raise NotFound("run", run_id)
-        return run
-
     @rpc.request(server, Requests.COMMANDS_RUN)
     async def run_command(params: CommandRunParams) -> CommandExecution:
         if not params.command.strip():
@@ -99,22 +82,24 @@ def setup(server: DevFactoryServer) -> None:
             raise InvalidParams(
                 f"timeoutS must be a positive number of seconds, got {params.timeout_s}"
             )
-        run = await get_run(params.run_id)
+        run = await (await server.need(Workspace)).run(params.run_id)
         if not run.worktree_path or not Path(run.worktree_path).is_dir():
             raise InvalidState(
                 f"run {run.id} has no worktree yet; commands run in a run's worktree, which"
                 " is created when the run starts"
             )
-        outcome = await commands().execute(
+        commands = await server.need(services.CommandService)
+        outcome = await commands.execute(
             run, params.command, timeout_s=params.timeout_s, origin="user"
         )
         return outcome.execution
 
     @rpc.request(server, Requests.COMMANDS_LIST)
     async def list_commands(params: CommandListParams) -> CommandList:
-        run = await get_run(params.run_id)
-        return CommandList(executions=await commands().list(run.id))
+        run = await (await server.need(Workspace)).run(params.run_id)
+        commands = await server.need(services.CommandService)
+        return CommandList(executions=await commands.list(run.id))
 
     @rpc.request(server, Requests.COMMANDS_POLICY)
     async def policy(params: NoParams) -> CommandPolicy:
-        return await commands().policy_view()
+        return await (await server.need(services.CommandService)).policy_view()

@@ -1,7 +1,8 @@
 """The core feature: the LSP lifecycle, ``devfactory/health`` and ``devfactory/project/info``.
 
 ``initialize`` opens the workspace database, registers the project and answers quickly;
-anything slow (indexing, recovery) waits for ``initialized`` and runs in the background.
+the features start in the background after the response (:mod:`..wiring`), this one first
+(it detects the project's languages), and requests that need one wait for it.
 """
 
 from __future__ import annotations
@@ -10,29 +11,28 @@ import asyncio
 import logging
 import platform
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from lsprotocol import types
 from pygls.uris import to_fs_path
 
 from devfactory.protocol._base import NoParams
+from devfactory.protocol.context import ProjectRules, ProjectRulesParams
 from devfactory.protocol.methods import PROTOCOL_VERSION, Requests
 from devfactory.protocol.project import Health, Project, ProviderCheck
-from devfactory.storage import DatabaseError, Store
+from devfactory.storage import DatabaseError, open_store
 
-from .. import documents, rpc
+from .. import documents, rpc, services
 from ..app import DevFactoryServer
 from ..config import load_settings
-from ..errors import Unavailable
-from ..execution.sandbox import Sandbox
+from ..context import Workspace
+from ..errors import InvalidParams, Unavailable
 from ..git.runner import GitError, GitRunner
 from ..logs import attach_workspace_logging
 from ..paths import StatePaths
 from ..project import registration
-from ..project.files import list_workspace_files
-from ..project.languages import language_stats
 from ..runs.ownership import DaemonLock
-from ..services import Services
 from ..version import __version__
 
 log = logging.getLogger(__name__)
@@ -54,134 +54,172 @@ def workspace_root(params: types.InitializeParams) -> Path:
     return Path.cwd().resolve()
 
 
-async def open_services(root: Path, init_options: object) -> tuple[Services, list[str]]:
+async def open_workspace(root: Path, init_options: object) -> tuple[Workspace, list[str]]:
     """Open the workspace: state folder, database, project record."""
     if not root.is_dir():
         raise Unavailable(f"the workspace folder {root} does not exist")
     settings, problems = load_settings(root, init_options)
     paths = StatePaths(root)
     paths.ensure()
-    try:
-        store = await Store.open(paths.database)
-    except DatabaseError as exc:
-        raise Unavailable(str(exc)) from None
-    git = GitRunner(root)
-    try:
-        is_repo = await registration.is_git_worktree(git)
-        default_branch, current_branch = (
-            await registration.branches(git) if is_repo else (None, None)
-        )
-    except GitError as exc:
-        await store.close()
-        raise Unavailable(str(exc)) from None
-    project = await store.projects.register(
-        root_path=str(root),
-        name=root.name,
-        slug=registration.slugify(root.name),
-        default_branch=default_branch,
-        current_branch=current_branch,
+    # The database and git at once: both are on the editor's start-up path.
+    store, repository = await asyncio.gather(
+        open_store(paths.database), registration.inspect(GitRunner(root)), return_exceptions=True
     )
-    services = Services(
+    if isinstance(store, BaseException) or isinstance(repository, BaseException):
+        if not isinstance(store, BaseException):
+            await store.close()
+        failure = store if isinstance(store, BaseException) else repository
+        assert isinstance(failure, BaseException)
+        if isinstance(failure, DatabaseError | GitError):
+            raise Unavailable(str(failure)) from None
+        raise failure
+    facts = (
+        root.name,
+        registration.slugify(root.name),
+        repository.default_branch,
+        repository.current_branch,
+    )
+    # A restart finds the project as it left it: no write (a commit can wait on the disk).
+    project = await store.projects.by_root(str(root))
+    if project is None or facts != (
+        project.name,
+        project.slug,
+        project.default_branch,
+        project.current_branch,
+    ):
+        name, slug, default_branch, current_branch = facts
+        project = await store.projects.register(
+            root_path=str(root),
+            name=name,
+            slug=slug,
+            default_branch=default_branch,
+            current_branch=current_branch,
+        )
+    if repository.exclude is not None:
+        registration.exclude_state_dir(repository.exclude)
+    workspace = Workspace(
         paths=paths,
         settings=settings,
         store=store,
         project=project,
-        is_git_repo=is_repo,
+        is_git_repo=repository.is_worktree,
         daemon=DaemonLock(paths.state / "daemons"),
     )
-    if is_repo:
-        await registration.exclude_state_dir(git)
-    return services, problems
+    return workspace, problems
 
 
-async def detect_languages(services: Services) -> None:
+async def start(workspace: Workspace) -> AsyncIterator[Project]:
+    """The project, once its languages are detected (first thing after the response)."""
+    await detect_languages(workspace)
+    yield workspace.project
+
+
+async def detect_languages(workspace: Workspace) -> None:
+    from ..project.files import list_workspace_files
+    from ..project.languages import language_stats
+
     files = await asyncio.to_thread(
-        list_workspace_files, services.root, services.settings.index.exclude
+        list_workspace_files, workspace.root, workspace.settings.index.exclude
     )
-    stats = await asyncio.to_thread(language_stats, services.root, files)
-    await services.store.projects.set_detection(
-        services.project.id, stats, services.project.frameworks
+    stats = await asyncio.to_thread(language_stats, workspace.root, files)
+    await workspace.store.projects.set_detection(
+        workspace.project.id, stats, workspace.project.frameworks
     )
-    refreshed = await services.store.projects.get(services.project.id)
+    refreshed = await workspace.store.projects.get(workspace.project.id)
     if refreshed is not None:
-        services.project = refreshed
+        workspace.project = refreshed
 
 
 def setup(server: DevFactoryServer) -> None:
-    documents.register(server)
+    documents.register(server, server.document_listeners)
 
     @server.feature(types.INITIALIZE)
     async def on_initialize(params: types.InitializeParams) -> None:
-        server.loop = asyncio.get_running_loop()
         started = time.perf_counter()
         root = workspace_root(params)
-        services, problems = await open_services(root, params.initialization_options)
-        server.services_or_none = services
-        attach_workspace_logging(services.paths.log_file, server, services.settings.log_level)
-        log.info("serving %s (project %d)", root, services.project.id)
-        await detect_languages(services)
+        workspace, problems = await open_workspace(root, params.initialization_options)
+        attach_workspace_logging(
+            workspace.paths.log_file, server.window_log_message, workspace.settings.log_level
+        )
+        log.info("serving %s (project %d)", root, workspace.project.id)
         for problem in problems:
             server.window_show_message(
                 types.ShowMessageParams(type=types.MessageType.Warning, message=problem)
             )
-        await server.call_hooks(server.on_initialize, "initialize")
+        server.wiring.open(
+            {DevFactoryServer: server, Workspace: workspace},
+            spawn=lambda coro: server.run_task(coro, name="features"),
+        )
         log.info("initialized in %.0f ms", (time.perf_counter() - started) * 1000)
 
     @server.feature(types.INITIALIZED)
     async def on_initialized(params: types.InitializedParams) -> None:
-        if server.services_or_none is not None:
-            server.run_task(
-                server.call_hooks(server.on_initialized, "initialized"), name="initialized"
-            )
+        server.wiring.begin()
 
     @server.feature(types.SHUTDOWN)
     async def on_shutdown(params: None) -> None:
-        services = server.services_or_none
-        if services is None:
+        workspace = server.workspace_or_none
+        if workspace is None:
             return
-        await server.call_hooks(reversed(server.on_shutdown), "shutdown")
+        await server.wiring.stop()
         await server.cancel_tasks()
-        await services.store.close()
-        services.daemon.release()
-        server.services_or_none = None
+        await workspace.store.close()
+        workspace.daemon.release()
 
     @rpc.request(server, Requests.HEALTH)
     async def health(params: NoParams) -> Health:
-        services = server.services
-        db = services.store.db
-        sqlite_version, vec_version = await db.versions()
-        problem = await db.check_writes()
-        if problem is None and (check := await db.scalar("PRAGMA quick_check")) != "ok":
-            problem = f"the integrity check failed: {check}"
+        workspace = await server.need(Workspace)
+        commands = await server.find(services.CommandService)
+        index = await server.find(services.IndexService)
+        if commands is not None:
+            sandbox = await commands.sandbox_info()
+        else:  # a daemon without the commands feature: whether one would work here
+            from ..execution.sandbox import Sandbox
+
+            sandbox = await Sandbox(state_dir=workspace.paths.state).info()
+        status = await workspace.store.status()
         return Health(
             version=__version__,
             protocol_version=PROTOCOL_VERSION,
             python_version=platform.python_version(),
-            sqlite_version=sqlite_version,
-            sqlite_vec_version=vec_version,
-            database_ok=problem is None,
-            database_problem=problem,
-            database_path=str(services.paths.database),
-            schema_version=db.schema_version,
-            project_id=services.project.id,
-            counts=await services.store.counts(services.project.id),
-            sandbox=(
-                await services.commands.sandbox_info()
-                if services.commands is not None
-                else await Sandbox(state_dir=services.paths.state).info()
-            ),
-            log_path=str(services.paths.log_file),
-            embedder=services.index.embedder_label if services.index is not None else None,
-            provider=await provider_check(services),
+            sqlite_version=status.engine_version,
+            sqlite_vec_version=status.vector_version,
+            database_ok=status.problem is None,
+            database_problem=status.problem,
+            database_path=str(workspace.paths.database),
+            schema_version=status.schema_version,
+            project_id=workspace.project.id,
+            counts=await workspace.store.counts(workspace.project.id),
+            sandbox=sandbox,
+            log_path=str(workspace.paths.log_file),
+            embedder=index.embedder_label if index is not None else None,
+            provider=await provider_check(workspace),
         )
 
-    async def provider_check(services: Services) -> ProviderCheck | None:
-        if services.runs is None:
+    async def provider_check(workspace: Workspace) -> ProviderCheck | None:
+        if await server.find(services.RunManager) is None:
             return None
         from ..agents.providers.readiness import check_provider  # with the runs feature only
 
-        return await check_provider(services.settings, services.root, services.store)
+        return await check_provider(workspace.settings, workspace.root, workspace.store)
 
     @rpc.request(server, Requests.PROJECT_INFO)
     async def project_info(params: NoParams) -> Project:
-        return server.services.project
+        return await server.need(Project)
+
+    @rpc.request(server, Requests.PROJECT_RULES)
+    async def project_rules(params: ProjectRulesParams) -> ProjectRules:
+        from ..agents.attachments import AttachmentError, relative_path
+        from ..agents.rules import load_catalog, rules_for
+        from ..safefs import PathRefused, check_path
+
+        workspace = await server.need(Workspace)
+        path = None
+        if params.path:
+            try:
+                path = check_path(relative_path(params.path, workspace.root))
+            except (AttachmentError, PathRefused) as exc:
+                raise InvalidParams(f"path: {exc}") from None
+        agent = workspace.settings.agent
+        catalog = await asyncio.to_thread(load_catalog, workspace.root, agent.instructions)
+        return rules_for(catalog, path, agent.rules_max_chars)

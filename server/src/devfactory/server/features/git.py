@@ -25,32 +25,28 @@ from devfactory.protocol.runs import Run
 
 from .. import rpc
 from ..app import DevFactoryServer
+from ..context import Workspace
 from ..errors import InvalidParams, InvalidState, Refused, Unavailable
 from ..git.remotes import checked_branch, checked_remote, no_such_branch, pull_branch
 from ..git.runner import GitError, GitRunner
-from ..services import Services
 from ..workspace.repository import IDENTITY
 
 
 def setup(server: DevFactoryServer) -> None:
-    def services() -> Services:
-        return server.services
-
-    async def worktree_git(run_id: int) -> tuple[GitRunner, Run]:
-        runs = services().runs
-        assert runs is not None
-        run = await runs.get(run_id)
+    async def worktree_git(workspace: Workspace, run_id: int) -> tuple[GitRunner, Run]:
+        run = await workspace.run(run_id)
         if not run.worktree_path or not Path(run.worktree_path).is_dir():
             raise InvalidState(f"run {run_id} has no worktree yet (it is {run.status.value})")
-        return GitRunner(Path(run.worktree_path), on_finished=services().record_git), run
+        return GitRunner(Path(run.worktree_path), on_finished=workspace.record_git), run
 
     @rpc.request(server, Requests.GIT_COMMIT)
     async def commit(params: GitCommitParams) -> GitCommitResult:
-        git, run = await worktree_git(params.run_id)
+        workspace = await server.need(Workspace)
+        git, run = await worktree_git(workspace, params.run_id)
         message = params.message
         if not message:
-            events = await services().store.events.list(
-                services().project.id, run_id=run.id, limit=10_000
+            events = await workspace.store.events.list(
+                workspace.project.id, run_id=run.id, limit=10_000
             )
             summary = next(
                 (e.message for e in reversed(events) if e.type.value == "final_summary"), ""
@@ -69,9 +65,10 @@ def setup(server: DevFactoryServer) -> None:
 
     @rpc.request(server, Requests.GIT_PUSH)
     async def push(params: GitPushParams) -> GitPushResult:
-        remote = await checked_remote(services().git, params.remote)
-        git, _ = await worktree_git(params.run_id)
-        review = await services().store.reviews.latest(params.run_id)
+        workspace = await server.need(Workspace)
+        remote = await checked_remote(workspace.git, params.remote)
+        git, _ = await worktree_git(workspace, params.run_id)
+        review = await workspace.store.reviews.latest(params.run_id)
         if review is None or review.decision is not ReviewDecision.APPROVED:
             state = (
                 "has no review" if review is None else f"was reviewed as {review.decision.value}"
@@ -93,23 +90,23 @@ def setup(server: DevFactoryServer) -> None:
 
     @rpc.request(server, Requests.GIT_LOG)
     async def log(params: GitLogParams) -> GitLog:
-        if not 1 <= params.limit <= 10_000:
-            raise InvalidParams(f"limit must be between 1 and 10000, got {params.limit}")
-        found = await services().store.git_operations.list(
-            services().project.id, params.run_id, params.limit
+        workspace = await server.need(Workspace)
+        found = await workspace.store.git_operations.list(
+            workspace.project.id, params.run_id, params.limit
         )
         return GitLog(operations=found)
 
     @rpc.request(server, Requests.PROJECT_CLONE)
     async def clone(params: ProjectCloneParams) -> GitCommandResult:
+        workspace = await server.need(Workspace)
         target = Path(params.path).expanduser()
         if not target.is_absolute():
-            target = services().root / target
+            target = workspace.root / target
         if target.exists() and any(target.iterdir()):
             raise InvalidParams(f"path {target} exists and is not empty; choose a new folder")
         target.parent.mkdir(parents=True, exist_ok=True)
         try:
-            result = await services().git.run(
+            result = await workspace.git.run(
                 "clone", "--", params.repository_url, str(target), operation="clone"
             )
         except GitError as exc:
@@ -120,7 +117,8 @@ def setup(server: DevFactoryServer) -> None:
 
     @rpc.request(server, Requests.PROJECT_PULL)
     async def pull(params: ProjectPullParams) -> GitCommandResult:
-        git = services().git
+        workspace = await server.need(Workspace)
+        git = workspace.git
         remote = await checked_remote(git, params.remote)
         branch = await checked_branch(git, params.branch or await pull_branch(git, remote))
         try:
@@ -130,5 +128,5 @@ def setup(server: DevFactoryServer) -> None:
                 raise Unavailable(no_such_branch(remote, branch)) from None
             raise Unavailable(str(exc)) from None
         return GitCommandResult(
-            ok=True, path=str(services().root), output=(result.stderr + result.stdout).strip()
+            ok=True, path=str(workspace.root), output=(result.stderr + result.stdout).strip()
         )

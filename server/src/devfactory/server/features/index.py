@@ -2,13 +2,14 @@
 ``devfactory/index/rebuild``, ``devfactory/project/map`` and ``workspace/symbol``, plus the
 document listener that keeps saved files fresh and unsaved buffers searchable.
 
-``initialize`` only creates the service; the first pass runs in the background after
-``initialized`` so the editor is never kept waiting.
+Starting the feature only creates the service; the first pass runs in the background so the
+editor is never kept waiting.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from lsprotocol import types
@@ -25,13 +26,10 @@ from devfactory.protocol.index import (
 from devfactory.protocol.methods import Requests
 from devfactory.protocol.project import ProjectMap, ProjectMapParams
 
-from .. import rpc
+from .. import rpc, services
 from ..app import DevFactoryServer
+from ..context import Workspace
 from ..documents import DocumentEvent, DocumentEventKind
-from ..errors import Unavailable
-from ..index.progress import IndexProgress
-from ..index.service import IndexService
-from ..services import Services
 
 log = logging.getLogger(__name__)
 
@@ -50,71 +48,63 @@ SYMBOL_KINDS: dict[str, types.SymbolKind] = {
 }
 
 
+async def start(
+    server: DevFactoryServer, workspace: Workspace, events: services.EventBus | None
+) -> AsyncIterator[services.IndexService]:
+    from ..index.progress import IndexProgress
+
+    index = services.IndexService(
+        store=workspace.store,
+        project_id=workspace.project.id,
+        root=workspace.root,
+        settings=workspace.settings.index,
+        cache_dir=workspace.paths.state / "cache",
+        spawn=lambda coro: server.run_task(coro, name="index"),
+        progress=lambda title: IndexProgress(server, title),
+        events=lambda: events,
+    )
+    server.run_task(index.start(), name="index-start")
+    yield index
+    await index.stop()
+
+
 def setup(server: DevFactoryServer) -> None:
-    def index() -> IndexService:
-        service = server.services.index
-        if service is None:
-            raise Unavailable("the workspace index is not running (index feature switched off)")
-        return service
-
-    async def open_index(services: Services) -> None:
-        services.index = IndexService(
-            store=services.store,
-            project_id=services.project.id,
-            root=services.root,
-            settings=services.settings.index,
-            cache_dir=services.paths.state / "cache",
-            spawn=lambda coro: server.run_task(coro, name="index"),
-            progress=lambda title: IndexProgress(server, title),
-            events=lambda: services.events,
-        )
-
-    async def start_index(services: Services) -> None:
-        if services.index is not None:
-            server.run_task(services.index.start(), name="index-start")
-
-    async def stop_index(services: Services) -> None:
-        if services.index is not None:
-            await services.index.stop()
-
-    server.on_initialize.append(open_index)
-    server.on_initialized.append(start_index)
-    server.on_shutdown.append(stop_index)
     server.document_listeners.append(lambda event: on_document(server, event))
 
     @rpc.request(server, Requests.SEARCH)
     async def search(params: SearchParams) -> SearchResult:
-        return await index().search(params)
+        return await (await server.need(services.IndexService)).search(params)
 
     @rpc.request(server, Requests.INDEX_STATUS)
     async def status(params: NoParams) -> IndexStatus:
-        return await index().status()
+        return await (await server.need(services.IndexService)).status()
 
     @rpc.request(server, Requests.INDEX_REBUILD)
     async def rebuild(params: IndexRebuildParams) -> IndexRebuildResult:
-        return await index().rebuild(full=params.full, embed=params.embed)
+        index = await server.need(services.IndexService)
+        return await index.rebuild(full=params.full, embed=params.embed)
 
     @rpc.request(server, Requests.PROJECT_MAP)
     async def project_map(params: ProjectMapParams) -> ProjectMap:
-        service = index()
+        index = await server.need(services.IndexService)
         if params.write:
-            return await service.write_project_map(run_id=None)
-        return await service.project_map()
+            return await index.write_project_map(run_id=None)
+        return await index.project_map()
 
     @server.feature(types.WORKSPACE_SYMBOL)
     async def workspace_symbol(
         params: types.WorkspaceSymbolParams,
     ) -> list[types.SymbolInformation] | None:
-        services = server.services_or_none
-        if services is None or services.index is None:
+        index = await server.find(services.IndexService)
+        if index is None:
             return None
-        rows = await services.index.symbols(params.query.strip(), MAX_WORKSPACE_SYMBOLS)
+        rows = await index.symbols(params.query.strip(), MAX_WORKSPACE_SYMBOLS)
         return [
             types.SymbolInformation(
                 name=row.name or "",
                 kind=SYMBOL_KINDS.get(row.kind or "", types.SymbolKind.Object),
                 location=types.Location(
-                    uri=from_fs_path(str(services.root / row.path)) or "",
+                    uri=from_fs_path(str(index.root / row.path)) or "",
                     range=types.Range(
                         start=types.Position(line=row.start_line - 1, character=0),
                         end=types.Position(line=row.end_line - 1, character=0),
@@ -134,14 +124,12 @@ def _container(symbol: str | None, name: str | None) -> str | None:
 
 async def on_document(server: DevFactoryServer, event: DocumentEvent) -> None:
     """Saved files are re-indexed now; unsaved text is searchable through the overlay."""
-    services = server.services_or_none
-    if services is None or services.index is None or event.path is None:
+    if event.path is None or (service := await server.find(services.IndexService)) is None:
         return
     try:
-        path = Path(event.path).resolve().relative_to(services.root).as_posix()
+        path = Path(event.path).resolve().relative_to(service.root).as_posix()
     except ValueError:
         return  # a file outside the workspace
-    service = services.index
     if event.kind in (DocumentEventKind.OPENED, DocumentEventKind.CHANGED):
         if event.text is not None:
             service.buffer_changed(path, event.text)

@@ -15,7 +15,7 @@ from pathlib import PurePosixPath
 
 from tree_sitter import Node, QueryCursor
 
-from devfactory.storage.repositories.rag import NewChunk
+from devfactory.storage.ports import NewChunk
 
 from .grammars import CONTAINER_KINDS, Grammar, grammar_for
 from .subtokens import camel_subtokens, symbol_tokens

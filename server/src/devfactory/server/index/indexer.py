@@ -18,7 +18,7 @@ from pathlib import Path, PurePosixPath
 from devfactory.protocol.index import IndexRebuildResult
 from devfactory.protocol.settings import IndexSettings
 from devfactory.storage import Store
-from devfactory.storage.repositories.rag import FileState, FileUpdate, IndexBatch
+from devfactory.storage.ports import FileState, FileUpdate, IndexBatch
 
 from ..project.files import IGNORE_FILE, list_workspace_files
 from .discovery import classify, skip_by_name
@@ -55,12 +55,12 @@ class Indexer:
         """Bring the whole index up to date with the workspace."""
         started = time.perf_counter()
         if full:
-            await self.store.rag.clear(self.project_id)
+            await self.store.index.clear(self.project_id)
         files = await self._list()
-        states = await self.store.rag.file_states(self.project_id)
+        states = await self.store.index.file_states(self.project_id)
         jobs, named_skips, unchanged = await asyncio.to_thread(self._plan, files, states)
         removed = sorted(set(states) - set(files))
-        await self.store.rag.apply(self.project_id, IndexBatch((), removed=removed))
+        await self.store.index.apply(self.project_id, IndexBatch((), removed=removed))
         return await self._run(
             jobs,
             named_skips,
@@ -83,11 +83,11 @@ class Indexer:
             or any(path not in members and (self.root / path).exists() for path in wanted)
         ):
             members = frozenset(await self._list())  # a new file, or new ignore rules
-        states = await self.store.rag.file_states(self.project_id, wanted)
+        states = await self.store.index.file_states(self.project_id, wanted)
         present = [path for path in wanted if path in members]
         jobs, named_skips, unchanged = await asyncio.to_thread(self._plan, present, states)
         gone = [path for path in wanted if path not in members and path in states]
-        await self.store.rag.apply(self.project_id, IndexBatch((), removed=gone))
+        await self.store.index.apply(self.project_id, IndexBatch((), removed=gone))
         return await self._run(
             jobs, named_skips, started, seen=len(present), unchanged=unchanged, removed=len(gone)
         )
@@ -151,7 +151,7 @@ class Indexer:
         removed: int,
         progress: ProgressCallback | None = None,
     ) -> IndexRebuildResult:
-        chunks = await self.store.rag.apply(self.project_id, IndexBatch(named_skips))
+        chunks = await self.store.index.apply(self.project_id, IndexBatch(named_skips))
         totals = BatchSummary(
             files=0, unchanged=unchanged, removed=removed, skipped=len(named_skips), chunks=chunks
         )
@@ -199,7 +199,7 @@ class Indexer:
             max_workers=workers,
             mp_context=context,
             initializer=init_process,
-            initargs=(self.store.db.path, self.project_id, context.Lock(), os.getpid()),
+            initargs=(self.store.location, self.project_id, context.Lock(), os.getpid()),
         ) as executor:
             loop = asyncio.get_running_loop()
             tasks = [loop.run_in_executor(executor, index_batch, batch) for batch in batches]
@@ -210,7 +210,7 @@ class Indexer:
         """Parse in a thread, write through the daemon's writer connection."""
         for jobs in batches:
             batch, summary = to_batch(await asyncio.to_thread(process_batch, jobs))
-            yield summary._replace(chunks=await self.store.rag.apply(self.project_id, batch))
+            yield summary._replace(chunks=await self.store.index.apply(self.project_id, batch))
 
 
 def _add(a: BatchSummary, b: BatchSummary) -> BatchSummary:

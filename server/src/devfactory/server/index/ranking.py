@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from devfactory.storage.repositories.rag import ChunkRow
+from devfactory.storage.ports import ChunkRow
 
 from .discovery import looks_like_test
 from .subtokens import normalized, query_words, split_identifier

@@ -14,11 +14,12 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 import pathspec
+from msgspec.structs import replace
 
 from devfactory.protocol.enums import SearchMode, SourceType
 from devfactory.protocol.index import SearchHit, SearchParams, SearchResult
 from devfactory.storage import Store
-from devfactory.storage.repositories.rag import ChunkRow
+from devfactory.storage.ports import ChunkRow
 
 from ..errors import InvalidParams, Unavailable
 from .overlay import BufferOverlay
@@ -28,7 +29,6 @@ from .vectors import VectorCache
 if TYPE_CHECKING:
     from .embedders import Embedder
 
-MAX_LIMIT = 200
 MAX_QUERY_CHARS = 2_000
 #: Each ranked list hybrid search fuses holds this many candidates (at least).
 FUSION_CANDIDATES = 50
@@ -42,8 +42,6 @@ def validate(params: SearchParams, root: Path) -> list[str] | None:
         raise InvalidParams(
             f"query is {len(params.query)} characters long; shorten it to {MAX_QUERY_CHARS}"
         )
-    if not 1 <= params.limit <= MAX_LIMIT:
-        raise InvalidParams(f"limit must be between 1 and {MAX_LIMIT}, got {params.limit}")
     if params.paths is None:
         return None
     return [_relative_glob(pattern, root) for pattern in params.paths]
@@ -147,7 +145,7 @@ class SearchEngine:
         file_ids = None
         if globs is not None:
             if self._file_ids is None:
-                self._file_ids = await self.store.rag.file_ids(self.project_id)
+                self._file_ids = await self.store.index.file_ids(self.project_id)
             match = _matcher(globs)
             file_ids = [fid for path, fid in self._file_ids.items() if match(path)]
             allowed_overlay = frozenset(p for p in overlay_paths if match(p))
@@ -169,7 +167,7 @@ class SearchEngine:
         if expression is None:
             return []
         overlaid = self.overlay.paths
-        rows = await self.store.rag.lexical(
+        rows = await self.store.index.lexical(
             self.project_id,
             expression,
             depth + 4 * len(overlaid),
@@ -206,7 +204,7 @@ class SearchEngine:
         if file_ids is None and languages is None:
             rows = await self._nearest(vector, wanted)
         else:
-            rows = await self.store.rag.semantic(
+            rows = await self.store.index.semantic(
                 self.project_id, vector, wanted, file_ids=file_ids, languages=languages
             )
         if not overlaid:
@@ -221,15 +219,15 @@ class SearchEngine:
         once embedding finishes, so that query does not wait for it)."""
         async with self._vectors_loading:
             if not self.vectors.loaded or self.vectors.stale:
-                stored = await self.store.rag.all_vectors(self.project_id)
+                stored = await self.store.index.all_vectors(self.project_id)
                 await asyncio.to_thread(self.vectors.load, stored, dimensions)
 
     async def _nearest(self, vector: bytes, k: int) -> list[ChunkRow]:
         """Unfiltered nearest chunks, from the in-memory copy of the vectors."""
         await self.load_vectors(len(vector) // 4)
         candidates = self.vectors.nearest(vector, 2 * k + 16)  # room for deleted chunks
-        found = await self.store.rag.chunks_by_id(self.project_id, [i for i, _ in candidates])
-        nearest = [found[i]._replace(score=d) for i, d in candidates if i in found]
+        found = await self.store.index.chunks_by_id(self.project_id, [i for i, _ in candidates])
+        nearest = [replace(found[i], score=d) for i, d in candidates if i in found]
         return nearest[:k]
 
     async def _query_vector(self, embedder: Embedder, query: str) -> bytes:
@@ -254,7 +252,7 @@ class SearchEngine:
                 self.overlay.vectors[row.id] = vector
         query = np.frombuffer(query_vector, dtype=np.float32)
         return [
-            row._replace(score=1.0 - float(np.dot(self.overlay.vectors[row.id], query)))
+            replace(row, score=1.0 - float(np.dot(self.overlay.vectors[row.id], query)))
             for row in rows
         ]
 

@@ -26,7 +26,7 @@ from devfactory.protocol.project import ProjectMap
 from devfactory.protocol.settings import IndexSettings
 from devfactory.storage import Store
 from devfactory.storage.clock import now_iso
-from devfactory.storage.repositories.rag import ChunkRow
+from devfactory.storage.ports import ChunkRow
 
 from .embedders import Embedder, EmbedderUnavailable, WordLlamaEmbedder, make_embedder
 from .indexer import Indexer
@@ -92,7 +92,7 @@ class IndexService:
         self._progress = progress
         self._events = events
         self.indexer = Indexer(store, project_id, root, settings)
-        self.overlay = BufferOverlay()
+        self.overlay = BufferOverlay(store.index.open_buffers())
         self.embedder_error: str | None = None
         """Why the configured embedder is unusable (then search is lexical only)."""
         self.embedder: Embedder | None = None
@@ -167,7 +167,7 @@ class IndexService:
                 f"{result.files_indexed} indexed, {result.files_unchanged} unchanged,"
                 f" {result.files_removed} removed, {result.files_skipped} skipped"
             )
-            await self.store.rag.set_meta(self.project_id, META_LAST_INDEXED, now_iso())
+            await self.store.index.set_meta(self.project_id, META_LAST_INDEXED, now_iso())
         embedding = self.ensure_embedding()
         if embed and embedding is not None:
             await asyncio.shield(embedding)
@@ -203,9 +203,9 @@ class IndexService:
     async def _embed_pending(self) -> None:
         assert self.embedder is not None
         embedder = self.embedder
-        stored = await self.store.rag.get_meta(self.project_id, META_EMBEDDER)
+        stored = await self.store.index.get_meta(self.project_id, META_EMBEDDER)
         self._vectors_match = stored == embedder.name
-        counts = await self.store.rag.counts(self.project_id)
+        counts = await self.store.index.counts(self.project_id)
         total = counts.chunks - (counts.embedded_chunks if self._vectors_match else 0)
         if total == 0:
             self._vectors_match = True
@@ -221,7 +221,7 @@ class IndexService:
                 probe = await embedder.embed(["dimension probe"])
                 await self._switch_vectors(embedder, int(probe.shape[1]))
             while True:
-                batch = await self.store.rag.chunks_to_embed(self.project_id, EMBED_BATCH)
+                batch = await self.store.index.chunks_to_embed(self.project_id, EMBED_BATCH)
                 if not batch:
                     if not self._embed_again:
                         break
@@ -229,7 +229,7 @@ class IndexService:
                     continue
                 vectors = await embedder.embed([text for _, text in batch])
                 ids = [chunk_id for chunk_id, _ in batch]
-                await self.store.rag.store_vectors(
+                await self.store.index.store_vectors(
                     [(chunk_id, row.tobytes()) for chunk_id, row in zip(ids, vectors, strict=True)]
                 )
                 self.vectors.add(ids, vectors)
@@ -254,9 +254,9 @@ class IndexService:
     async def _switch_vectors(self, embedder: Embedder, dimensions: int) -> None:
         """The stored vectors come from another embedder: drop them all, re-embed."""
         log.info("embedder is now %s (%d-d): re-embedding every chunk", embedder.name, dimensions)
-        await self.store.rag.reset_vectors(self.project_id, dimensions)
+        await self.store.index.reset_vectors(self.project_id, dimensions)
         self.vectors.clear()
-        await self.store.rag.set_meta(self.project_id, META_EMBEDDER, embedder.name)
+        await self.store.index.set_meta(self.project_id, META_EMBEDDER, embedder.name)
         self._vectors_match = True
 
     def _search_embedder(self) -> Embedder | None:
@@ -270,10 +270,10 @@ class IndexService:
         return await self.engine.search(params)
 
     async def symbols(self, query: str, limit: int = 100) -> list[ChunkRow]:
-        return await self.store.rag.symbols(self.project_id, query, limit)
+        return await self.store.index.symbols(self.project_id, query, limit)
 
     async def status(self) -> IndexStatus:
-        counts = await self.store.rag.counts(self.project_id)
+        counts = await self.store.index.counts(self.project_id)
         return IndexStatus(
             state=self.state,
             files=counts.files,
@@ -281,7 +281,7 @@ class IndexService:
             embedded_chunks=counts.embedded_chunks if self._vectors_match else 0,
             skipped_files=counts.skipped_files,
             embedder=self.embedder_label,
-            last_indexed_at=await self.store.rag.get_meta(self.project_id, META_LAST_INDEXED),
+            last_indexed_at=await self.store.index.get_meta(self.project_id, META_LAST_INDEXED),
             watching=self.watcher is not None and self.watcher.running,
         )
 
@@ -331,7 +331,7 @@ class IndexService:
         from ..project.symbol_rank import rank_symbols
 
         async with self._pass_lock:  # rank over a finished pass, not a half-indexed workspace
-            chunks = await self.store.rag.all_chunks(self.project_id)
+            chunks = await self.store.index.all_chunks(self.project_id)
         listed = await asyncio.to_thread(list_workspace_files, self.root, self.settings.exclude)
         files = [path for path in listed if path != MAP_FILE]
         languages = await asyncio.to_thread(language_stats, self.root, files)

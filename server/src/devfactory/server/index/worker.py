@@ -1,8 +1,8 @@
 """Reading, hashing and chunking files: the unit of work of an indexing pass.
 
 Large passes run :func:`index_batch` in worker processes (tree-sitter holds the GIL while it
-parses), each writing its batches through a database connection of its own, so neither the
-chunks nor the parsing load ever reach the daemon's process. Small passes run
+parses), each writing its batches through an index writer of its own (``open_index_writer``),
+so neither the chunks nor the parsing load ever reach the daemon's process. Small passes run
 :func:`process_batch` in a thread and write through the daemon's writer.
 """
 
@@ -13,7 +13,6 @@ import ctypes
 import hashlib
 import os
 import signal
-import sqlite3
 import sys
 import threading
 import time
@@ -23,13 +22,8 @@ from pathlib import Path
 from stat import S_ISREG
 from typing import Any, NamedTuple
 
-from devfactory.storage.database import in_transaction
-from devfactory.storage.repositories.rag import (
-    FileUpdate,
-    IndexBatch,
-    apply_batch,
-    open_connection,
-)
+from devfactory.storage import open_index_writer
+from devfactory.storage.ports import FileUpdate, IndexBatch, IndexWriter
 
 from ..safefs import FileTooLarge, PathRefused, SafeTree
 from .chunker import chunk_file
@@ -179,32 +173,31 @@ def _watch_parent(parent: int) -> None:
     os._exit(1)
 
 
-_connection: sqlite3.Connection | None = None
-_project_id = 0
+_writer: IndexWriter | None = None
 _write_turn: AbstractContextManager[Any] = contextlib.nullcontext()
 
 
 def init_process(
-    database_path: str, project_id: int, write_turn: Any = None, daemon_pid: int | None = None
+    location: str, project_id: int, write_turn: Any = None, daemon_pid: int | None = None
 ) -> None:
-    """Worker-process initializer: die with the daemon, open a database connection of its own.
+    """Worker-process initializer: die with the daemon, open an index writer of its own on
+    the store at ``location`` (``Store.location``).
 
     ``write_turn`` is a lock the workers share: waiting on it wakes a worker the moment the
     other one commits, where SQLite's busy handler would poll with sleeps of up to 100 ms.
     """
-    global _connection, _project_id, _write_turn
+    global _writer, _write_turn
     if daemon_pid is not None:
         die_with(daemon_pid)
-    _connection = open_connection(database_path)
-    _project_id = project_id
+    _writer = open_index_writer(location, project_id)
     if write_turn is not None:
         _write_turn = write_turn
 
 
 def index_batch(jobs: list[FileJob]) -> BatchSummary:
     """In a worker process: process the files and write the result in one transaction."""
-    assert _connection is not None, "init_process() was not called"
+    assert _writer is not None, "init_process() was not called"
     batch, summary = to_batch(process_batch(jobs))
     with _write_turn:
-        chunks = in_transaction(_connection, apply_batch, _project_id, batch)
+        chunks = _writer.apply(batch)
     return summary._replace(chunks=chunks)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import unicodedata
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..git.runner import GitRunner
@@ -17,37 +19,64 @@ def slugify(text: str, max_length: int = 40) -> str:
     return slug[:max_length].rstrip("-") or "project"
 
 
-async def is_git_worktree(git: GitRunner) -> bool:
-    result = await git.run("rev-parse", "--is-inside-work-tree", check=False, audit=False)
-    if "dubious ownership" in result.stderr:
+@dataclass(frozen=True)
+class Repository:
+    """What ``initialize`` needs to know of the workspace's git repository."""
+
+    is_worktree: bool
+    """False when the folder is not in a git work tree (snapshots use a private one)."""
+    exclude: Path | None
+    """Its ``info/exclude`` file."""
+    default_branch: str | None
+    """origin's HEAD, else main or master, else the current branch."""
+    current_branch: str | None
+
+
+async def inspect(git: GitRunner) -> Repository:
+    """Ask git once, in three calls at the same time (this is on the editor's start-up path).
+
+    git's refusal of a repository owned by someone else ("dubious ownership") raises the
+    GitError that explains it."""
+    where, head, refs = await asyncio.gather(
+        git.run(
+            "rev-parse", "--is-inside-work-tree", "--git-path", "info/exclude",
+            check=False, audit=False,
+        ),
+        git.run("symbolic-ref", "--short", "-q", "HEAD", check=False, audit=False),
+        git.run(
+            "for-each-ref", "--format=%(refname) %(symref)", *_DEFAULT_BRANCH_REFS,
+            check=False, audit=False,
+        ),
+    )  # fmt: skip
+    if "dubious ownership" in where.stderr:
         await git.run("rev-parse", "--is-inside-work-tree")  # raises the explained GitError
-    return result.ok and result.stdout.strip() == "true"
-
-
-async def branches(git: GitRunner) -> tuple[str | None, str | None]:
-    """(default branch, current branch) of the repository, when there is one."""
-    current_result = await git.run(
-        "symbolic-ref", "--short", "-q", "HEAD", check=False, audit=False
+    lines = where.stdout.splitlines()
+    if not where.ok or not lines or lines[0] != "true":
+        return Repository(False, None, None, None)
+    exclude = Path(lines[1]) if len(lines) > 1 else Path(".git/info/exclude")
+    current = head.stdout.strip() or None
+    found = dict(line.partition(" ")[::2] for line in refs.stdout.splitlines())
+    return Repository(
+        True,
+        exclude if exclude.is_absolute() else git.cwd / exclude,
+        _default_branch(found) or current,
+        current,
     )
-    current = current_result.stdout.strip() or None
-    remote_head = await git.run(
-        "symbolic-ref", "--short", "-q", "refs/remotes/origin/HEAD", check=False, audit=False
-    )
-    if remote_head.ok and remote_head.stdout.strip():
-        return remote_head.stdout.strip().split("/", 1)[-1], current
-    for candidate in ("main", "master"):
-        found = await git.run(
-            "show-ref", "--verify", "-q", f"refs/heads/{candidate}", check=False, audit=False
-        )
-        if found.ok:
-            return candidate, current
-    return current, current
 
 
-async def exclude_state_dir(git: GitRunner) -> None:
-    """Add ``.devfactory/`` to ``.git/info/exclude`` (never to the user's .gitignore)."""
-    rel = await git.out("rev-parse", "--git-path", "info/exclude", audit=False)
-    exclude = Path(rel) if Path(rel).is_absolute() else git.cwd / rel
+_DEFAULT_BRANCH_REFS = ("refs/remotes/origin/HEAD", "refs/heads/main", "refs/heads/master")
+
+
+def _default_branch(refs: dict[str, str]) -> str | None:
+    """origin's HEAD (where it points), else main, else master (``refs``: name -> target)."""
+    if target := refs.get("refs/remotes/origin/HEAD"):
+        return target.removeprefix("refs/remotes/origin/")
+    return next((ref.rpartition("/")[2] for ref in _DEFAULT_BRANCH_REFS[1:] if ref in refs), None)
+
+
+def exclude_state_dir(exclude: Path) -> None:
+    """Add ``.devfactory/`` to the repository's ``info/exclude`` (never to the user's
+    .gitignore)."""
     entry = f"/{STATE_DIR_NAME}/"
     try:
         existing = exclude.read_text("utf-8").splitlines()

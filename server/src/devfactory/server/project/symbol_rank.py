@@ -13,7 +13,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from devfactory.storage.repositories.rag import ChunkRow
+from devfactory.storage.ports import ChunkRow
 
 from ..index.chunker import module_name
 

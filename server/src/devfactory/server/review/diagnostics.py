@@ -5,12 +5,13 @@ default, so proposals stay out of the Problems panel: the ``review.diagnostics``
 the lines it would change in the user's file — mapped through any edits the user made since
 the run started. Code actions on those lines approve or reject the hunk or the whole run, or
 show the diff, whatever the setting.
+
+Pure functions of the proposals and the user's text; the review service gathers both.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
@@ -18,12 +19,7 @@ from devfactory.protocol.changes import Change, Hunk
 from devfactory.protocol.enums import ChangeAction, ChangeStatus
 from devfactory.protocol.methods import Commands
 
-from ..safefs import FileTooLarge, PathRefused
 from . import hunks as hunkmath
-from .texts import MAX_REVIEW_BYTES
-
-if TYPE_CHECKING:
-    from .service import ReviewService
 
 SOURCE = "devfactory"
 
@@ -37,42 +33,24 @@ class HunkSite:
     run_title: str
 
 
-async def hunk_sites(service: ReviewService, path: str) -> list[HunkSite]:
-    """Where each open hunk of ``path`` sits in the user's current text."""
-    changes = await service.store.changes.list(
-        service.services.project.id, path=path, status=ChangeStatus.PROPOSED
-    )
-    if not changes:
-        return []
-    current = service.editor.open_text(service.root / path)
-    if current is None:
-        try:
-            data = service.tree.read(path, MAX_REVIEW_BYTES)
-        except (PathRefused, FileTooLarge):
-            return []  # applying it would be refused too: nothing to point at
-        if data is None:
-            return []  # a created file has no document yet
-        current = data.decode("utf-8", "replace")
+def sites_of(change: Change, before: str, current: str, run_title: str) -> list[HunkSite]:
+    """Where each open hunk of ``change`` sits in ``current``, the user's text now (``before``
+    is the text the run started from)."""
+    if change.action is ChangeAction.DELETE or not change.hunks:
+        end = max(len(current.splitlines()), 1)
+        whole = types.Range(start=types.Position(0, 0), end=types.Position(end, 0))
+        return [HunkSite(change, None, whole, run_title)]
     # An insertion after the last line is shown on the last line: editors have no line past it
     # (Neovim) or an empty one the cursor rarely visits (VS Code).
     last_line = max(len(current.splitlines()) - 1, 0)
     sites = []
-    for change in changes:
-        run = await service.services.runs.get(change.run_id)  # type: ignore[union-attr]
-        before, _ = await service.contents(change)
-        before_text = "" if before is None else before.decode("utf-8", "replace")
-        if change.action is ChangeAction.DELETE or not change.hunks:
-            end = max(len(current.splitlines()), 1)
-            whole = types.Range(start=types.Position(0, 0), end=types.Position(end, 0))
-            sites.append(HunkSite(change, None, whole, run.title))
+    for hunk in change.hunks:
+        if hunk.status is not ChangeStatus.PROPOSED:
             continue
-        for hunk in change.hunks:
-            if hunk.status is not ChangeStatus.PROPOSED:
-                continue
-            first = hunk.old_start - 1 if hunk.old_lines else hunk.old_start
-            start = min(hunkmath.map_line(before_text, current, max(first, 0)), last_line)
-            end = start + max(hunk.old_lines, 1)
-            sites.append(HunkSite(change, hunk, _range(start, end), run.title))
+        first = hunk.old_start - 1 if hunk.old_lines else hunk.old_start
+        start = min(hunkmath.map_line(before, current, max(first, 0)), last_line)
+        end = start + max(hunk.old_lines, 1)
+        sites.append(HunkSite(change, hunk, _range(start, end), run_title))
     return sites
 
 
@@ -107,8 +85,10 @@ SEVERITIES = {
 """``review.diagnostics`` -> the severity published (``off``: none)."""
 
 
-async def diagnostics_for(service: ReviewService, path: str) -> list[types.Diagnostic]:
-    severity = SEVERITIES.get(service.services.settings.review.diagnostics)
+def to_lsp_diagnostics(
+    sites: list[HunkSite], severity: types.DiagnosticSeverity | None
+) -> list[types.Diagnostic]:
+    """The diagnostics to publish (none when the setting is ``off``: ``severity`` None)."""
     if severity is None:
         return []
     return [
@@ -124,7 +104,7 @@ async def diagnostics_for(service: ReviewService, path: str) -> list[types.Diagn
                 "hunkIndex": None if site.hunk is None else site.hunk.index,
             },
         )
-        for site in await hunk_sites(service, path)
+        for site in sites
     ]
 
 
@@ -134,13 +114,12 @@ def _overlaps(a: types.Range, b: types.Range) -> bool:
     return (a.start.line < b_end and b.start.line < a_end) or a.start.line == b.start.line
 
 
-async def code_actions(
-    service: ReviewService, path: str, selection: types.Range
+def to_lsp_code_actions(
+    sites: list[HunkSite], selection: types.Range, severity: types.DiagnosticSeverity | None
 ) -> list[types.CodeAction]:
     actions: list[types.CodeAction] = []
     runs_seen: set[int] = set()
-    severity = SEVERITIES.get(service.services.settings.review.diagnostics)
-    for site in await hunk_sites(service, path):
+    for site in sites:
         if not _overlaps(site.range, selection):
             continue
         change = site.change

@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from lsprotocol import types
+from pygls.lsp.server import LanguageServer
 from pygls.uris import from_fs_path, to_fs_path
-
-if TYPE_CHECKING:
-    from ..app import DevFactoryServer
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +43,7 @@ def uri_of(path: Path) -> str:
 
 
 class LspEditor:
-    def __init__(self, server: DevFactoryServer) -> None:
+    def __init__(self, server: LanguageServer) -> None:
         self.server = server
 
     def _capabilities(self) -> types.WorkspaceClientCapabilities | None:

@@ -1,13 +1,13 @@
 """Review feedback: line comments, request-changes iterations, run reviews, the AI changelog.
 
 Comments on a change can go back to the run as its next instructions: a paused run gets them
-as a directive; a completed one starts another iteration on the same worktree, so review is a
-conversation, not just yes/no.
+as a directive; a completed one is sent back to work (the run manager's ``send_back``) for
+another iteration on the same worktree, so review is a conversation, not just yes/no.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from devfactory.protocol.changes import (
     ChangeCommentParams,
@@ -28,10 +28,22 @@ from ..safefs import FileTooLarge, PathRefused
 from . import changelog
 from .changelog import CHANGELOG
 from .files import as_text
+from .service import ReviewService
 from .texts import MAX_REVIEW_BYTES
 
-if TYPE_CHECKING:
-    from .service import ReviewService
+
+class RunControl(Protocol):
+    """What review feedback asks of runs (the run manager implements it)."""
+
+    async def get(self, run_id: int) -> Run: ...
+
+    async def directive(self, run_id: int, text: str) -> Run:
+        """Give a live run more instructions."""
+        ...
+
+    async def send_back(self, run_id: int, feedback: str) -> Run:
+        """Queue another iteration of a completed run, on ``feedback``."""
+        ...
 
 
 class Feedback:
@@ -63,10 +75,8 @@ class Feedback:
             raise NotFound("comment", params.comment_id)
         return comment
 
-    async def request_changes(self, params: RequestChangesParams) -> Run:
+    async def request_changes(self, params: RequestChangesParams, runs: RunControl) -> Run:
         """Send the run's open comments (and a note) back to it as its next instructions."""
-        runs = self.review.services.runs
-        assert runs is not None
         run = await runs.get(params.run_id)
         comments = await self.review.store.reviews.comments(
             run_id=run.id, change_id=None, include_resolved=False
@@ -86,24 +96,18 @@ class Feedback:
                 "paused run (retry a failed or cancelled one)"
             )
         await self.review.supersede_proposed(run, "superseded by a new iteration")
-        metadata = run.metadata
-        metadata.iteration += 1
-        metadata.followup = feedback
-        await runs.transition(
-            run.id, RunStatus.QUEUED, reason="review requested changes", metadata=metadata
-        )
+        queued = await runs.send_back(run.id, feedback)
         for comment in comments:
             await self.review.store.reviews.resolve(comment.id, True)
-        await runs.schedule()
-        return await runs.get(run.id)
+        return queued
 
     async def submit(self, params: ReviewSubmitParams) -> RunReview:
-        runs = self.review.services.runs
-        assert runs is not None
-        await runs.get(params.run_id)
+        await self.review.run(params.run_id)
         return await self.review.store.reviews.submit(params.run_id, params.decision, params.notes)
 
-    async def propose_changelog(self, run: Run, summary: str, files: list[str]) -> None:
+    async def propose_changelog(
+        self, run: Run, base_commit: str, summary: str, files: list[str]
+    ) -> None:
         """Put the run's entry on top of CHANGELOG_AI.md in its worktree and propose it."""
         if not run.worktree_path or not files:
             return
@@ -125,7 +129,7 @@ class Feedback:
         except PathRefused as exc:  # a link appeared since the read
             await self.review.not_proposed(run, None, str(exc))
             return
-        change = await self.review.propose(run, CHANGELOG)
+        change = await self.review.propose(run, base_commit, CHANGELOG)
         await self.review.store.documentation.record_update(
             project_id=run.project_id,
             run_id=run.id,
@@ -134,7 +138,7 @@ class Feedback:
             summary=summary[:500],
             change_id=None if change is None else change.id,
         )
-        await self.review.services.events.emit(  # type: ignore[union-attr]
+        await self.review.events.emit(
             run.id,
             EventType.DOCS_UPDATED,
             f"Proposed {CHANGELOG} entry",

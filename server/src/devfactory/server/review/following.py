@@ -9,21 +9,14 @@ old text they kept as rejected.
 
 from __future__ import annotations
 
-import contextlib
-from typing import TYPE_CHECKING
-
 from devfactory.protocol.changes import Change, ChangeProposedNotification
 from devfactory.protocol.enums import ChangeAction, ChangeStatus, EventType
 from devfactory.protocol.methods import Notifications
 
 from ..errors import InvalidState
-from ..safefs import FileTooLarge, PathRefused
 from . import hunks as hunkmath
 from .files import as_text, is_binary
-from .texts import MAX_REVIEW_BYTES
-
-if TYPE_CHECKING:
-    from .service import ReviewService
+from .service import ReviewService
 
 OPEN = ChangeStatus.PROPOSED
 APPLIED = ChangeStatus.APPLIED
@@ -32,6 +25,11 @@ APPLIED = ChangeStatus.APPLIED
 class TextFollower:
     def __init__(self, review: ReviewService) -> None:
         self.review = review
+
+    async def document_changed(self, path: str) -> None:
+        """The user edited or saved ``path``: follow the text, then re-map the diagnostics."""
+        await self.follow_text(path)
+        await self.review.refresh_diagnostics(path)
 
     async def follow_text(self, path: str) -> None:
         """Bring the hunk states of ``path`` in line with its text (see the module docstring)."""
@@ -59,7 +57,7 @@ class TextFollower:
                 await self.review.event(done, updated, [], "resolved by you")
             else:
                 updated = await self._resolve_hunks(change, *texts)
-        self.review.server.send(
+        self.review.notify(
             Notifications.CHANGE_PROPOSED, ChangeProposedNotification(change=updated)
         )
         await self.review.refresh_diagnostics(change.path)
@@ -92,17 +90,13 @@ class TextFollower:
         """(base, proposal, the user's text now) of a text change; None for binary files or a
         file that is gone."""
         before, after = await self.review.contents(change)
-        current = self.review.editor.open_text(self.review.root / change.path)
-        if current is None:
-            with contextlib.suppress(PathRefused, FileTooLarge):
-                data = self.review.tree.read(change.path, MAX_REVIEW_BYTES)
-                current = None if data is None else as_text(data)
+        current = self.review.current_text(change.path)
         if current is None or is_binary(before) or is_binary(after):
             return None
         return as_text(before), as_text(after), current
 
     async def _followed(self, path: str) -> list[Change]:
-        changes = await self.review.store.changes.list(self.review.services.project.id, path=path)
+        changes = await self.review.store.changes.list(self.review.project_id, path=path)
         return [
             c
             for c in changes
@@ -137,6 +131,6 @@ class TextFollower:
         if redone:
             reason = "the proposed text is back in the file"
             await self.review.event(EventType.CHANGE_APPLIED, updated, redone, reason)
-        self.review.server.send(
+        self.review.notify(
             Notifications.CHANGE_PROPOSED, ChangeProposedNotification(change=updated)
         )

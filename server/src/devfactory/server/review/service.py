@@ -6,6 +6,10 @@ the worktree's file through ``safefs.SafeTree``, without following links and up 
 applies the chosen hunks to the user's file (``applying.Applier``) behind a ``pre_apply``
 snapshot that makes every apply undoable with one restore. Decisions hold the workspace lock:
 two approvals of one run apply it once, and the second finds the changes decided.
+
+The service knows nothing of runs beyond their records: a run offers its changes through the
+runs' ``Proposals`` port (``proposals.py``), with the commit to compare against, which each
+change keeps (``base_commit``).
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ import stat
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from lsprotocol import types
 
 from devfactory.protocol.changes import (
     Change,
@@ -38,23 +44,25 @@ from devfactory.protocol.methods import Notifications
 from devfactory.protocol.runs import Run
 
 from ..errors import InvalidParams, InvalidState, NotFound
-from ..safefs import FileTooLarge, PathRefused, SafeTree, protected_files, shown
+from ..runs.lookup import project_run
+from ..safefs import FileTooLarge, PathRefused, SafeTree, shown
 from ..wording import plural
 from . import changelog
 from . import hunks as hunkmath
 from .applying import Applier, ApplyOutcome
 from .changelog import CHANGELOG
+from .diagnostics import SEVERITIES, HunkSite, sites_of, to_lsp_code_actions, to_lsp_diagnostics
 from .editor import Editor
-from .feedback import Feedback
 from .files import as_text, is_binary, sha256
-from .following import TextFollower
 from .texts import GITLINK_MODE, LINK_MODE, MAX_REVIEW_BYTES, ChangeTexts
 
 if TYPE_CHECKING:
+    from devfactory.protocol.settings import ReviewSettings
     from devfactory.storage import Store
 
-    from ..app import DevFactoryServer
-    from ..services import Services
+    from ..events.bus import EventBus
+    from ..ports import Notify
+    from ..workspace.snapshots import SnapshotService
 
 log = logging.getLogger(__name__)
 
@@ -64,44 +72,49 @@ OPEN = ChangeStatus.PROPOSED
 
 class ReviewService:
     def __init__(
-        self, *, server: DevFactoryServer, services: Services, texts: ChangeTexts, editor: Editor
+        self,
+        *,
+        store: Store,
+        project_id: int,
+        root: Path,
+        protected: frozenset[str],
+        settings: ReviewSettings,
+        events: EventBus,
+        snapshots: SnapshotService,
+        texts: ChangeTexts,
+        editor: Editor,
+        notify: Notify,
     ) -> None:
-        self.server = server
-        self.services = services
+        self.store = store
+        self.project_id = project_id
+        self.root = root
+        self.events = events
+        self.snapshots = snapshots
+        """Takes the pre_apply snapshot of every approval, and holds the workspace lock."""
         self.texts = texts
         self.editor = editor
-        self.feedback = Feedback(self)
-        self.following = TextFollower(self)
-        self.protected = protected_files(services.root, services.settings)
+        self.notify = notify
+        self.severity = SEVERITIES.get(settings.diagnostics)
+        """Of the diagnostic on each proposed hunk (None: the setting is off)."""
+        self.protected = protected
         """The files that configure DevFactory: never proposed, never applied."""
-        self.tree = SafeTree(services.root, self.protected)
+        self.tree = SafeTree(root, self.protected)
         """The user's workspace, as approvals write it."""
-        self.applier = Applier(
-            self.tree, services.root, editor, self.contents, {CHANGELOG: changelog.merge}
-        )
-
-    @property
-    def store(self) -> Store:
-        return self.services.store
-
-    @property
-    def root(self) -> Path:
-        return self.services.root
+        self.applier = Applier(self.tree, root, editor, self.contents, {CHANGELOG: changelog.merge})
 
     # -- proposing -----------------------------------------------------------------------------
 
-    async def propose(self, run: Run, path: str) -> Change | None:
-        """(Re)compute the change of ``path`` in the run's worktree against its base."""
-        if run.base_snapshot_id is None or run.worktree_path is None:
+    async def propose(self, run: Run, base_commit: str, path: str) -> Change | None:
+        """(Re)compute the change of ``path`` in the run's worktree against ``base_commit``."""
+        if run.worktree_path is None:
             return None
-        base = await self.services.snapshots.get(run.base_snapshot_id)  # type: ignore[union-attr]
-        existing = await self.store.changes.list(self.services.project.id, run_id=run.id, path=path)
+        existing = await self.store.changes.list(self.project_id, run_id=run.id, path=path)
         open_change = next(
             (c for c in existing if c.status in (OPEN, ChangeStatus.CONFLICT, ChangeStatus.STALE)),
             None,
         )
         try:
-            before, after = await self._versions(run, base.commit_sha, path)
+            before, after = await self._versions(run, base_commit, path)
         except (PathRefused, FileTooLarge) as exc:
             await self.not_proposed(run, open_change, str(exc))
             return None
@@ -138,7 +151,7 @@ class ReviewService:
             )
         )
         hunk_list = [] if binary else hunkmath.compute_hunks(before_text, after_text)
-        event = await self.services.events.emit(  # type: ignore[union-attr]
+        event = await self.events.emit(
             run.id,
             EventType.CHANGE_PROPOSED,
             f"Proposed {action.value} of {path}",
@@ -146,9 +159,10 @@ class ReviewService:
             message=plural(len(hunk_list), "hunk"),
         )
         change = await self.store.changes.upsert(
-            project_id=self.services.project.id,
+            project_id=self.project_id,
             run_id=run.id,
             path=path,
+            base_commit=base_commit,
             action=action,
             before_hash=sha256(before),
             after_hash=sha256(after),
@@ -161,7 +175,7 @@ class ReviewService:
         change = await self.store.changes.set_diff_path(
             change.id, str(self.texts.diff_file(change.id))
         )
-        self.server.send(Notifications.CHANGE_PROPOSED, ChangeProposedNotification(change=change))
+        self.notify(Notifications.CHANGE_PROPOSED, ChangeProposedNotification(change=change))
         await self.refresh_diagnostics(path)
         return change
 
@@ -192,7 +206,7 @@ class ReviewService:
     async def not_proposed(self, run: Run, open_change: Change | None, reason: str) -> None:
         """Tell the user why a file the run changed is not offered for review."""
         message = f"not proposed: {reason}; the file stays in the run's worktree"
-        await self.services.events.emit(  # type: ignore[union-attr]
+        await self.events.emit(
             run.id,
             EventType.ERROR,
             "Change not proposed",
@@ -212,11 +226,7 @@ class ReviewService:
             await self.store.changes.set_status(change.id, ChangeStatus.STALE, reason=reason)
             await self.refresh_diagnostics(change.path)
 
-    async def run_finishing(self, run: Run, summary: str, files: list[str]) -> None:
-        """Before the run is marked completed: propose its CHANGELOG_AI.md entry."""
-        await self.feedback.propose_changelog(run, summary, files)
-
-    async def run_completed(self, run: Run) -> None:
+    async def apply_completed(self, run: Run) -> None:
         """In yolo mode, apply everything as the run completes (behind a pre_apply snapshot)."""
         if run.mode is ExecutionMode.YOLO:
             with contextlib.suppress(InvalidState):  # the user decided every change already
@@ -224,21 +234,25 @@ class ReviewService:
 
     # -- reading -------------------------------------------------------------------------------
 
+    async def run(self, run_id: int) -> Run:
+        """A run of this workspace (NotFound otherwise)."""
+        return await project_run(self.store, self.project_id, run_id)
+
     async def get(self, change_id: int) -> Change:
         change = await self.store.changes.get(change_id)
-        if change is None or change.project_id != self.services.project.id:
+        if change is None or change.project_id != self.project_id:
             raise NotFound("change", change_id)
         return change
 
     async def list_changes(self, params: ChangesListParams) -> list[Change]:
         return await self.store.changes.list(
-            self.services.project.id, run_id=params.run_id, path=params.path, status=params.status
+            self.project_id, run_id=params.run_id, path=params.path, status=params.status
         )
 
     async def contents(self, change: Change) -> tuple[bytes | None, bytes | None]:
-        run = await self.services.runs.get(change.run_id)  # type: ignore[union-attr]
-        base = await self.services.snapshots.get(run.base_snapshot_id)  # type: ignore[union-attr,arg-type]
-        before = await self.texts.before(change.id, base.commit_sha, change.path)
+        if change.base_commit is None:
+            raise InvalidState(f"change {change.id} does not name the commit it was made against")
+        before = await self.texts.before(change.id, change.base_commit, change.path)
         return before, self.texts.after(change.id)
 
     async def diff(self, change_id: int) -> ChangeDiff:
@@ -257,8 +271,8 @@ class ReviewService:
         if (params.change_ids is None) == (params.run_id is None):
             raise InvalidParams("name the changes with either changeIds or runId (exactly one)")
         if params.run_id is not None:
-            await self.services.runs.get(params.run_id)  # type: ignore[union-attr]
-            every = await self.store.changes.list(self.services.project.id, run_id=params.run_id)
+            await self.run(params.run_id)
+            every = await self.store.changes.list(self.project_id, run_id=params.run_id)
             changes = [c for c in every if c.status in (OPEN, ChangeStatus.CONFLICT)]
             if every and not changes:
                 raise InvalidState(
@@ -282,8 +296,7 @@ class ReviewService:
 
     def deciding(self) -> contextlib.AbstractAsyncContextManager[None]:
         """One decision at a time per workspace, across daemons; targets are read inside."""
-        assert self.services.snapshots is not None
-        return self.services.snapshots.writing.hold()
+        return self.snapshots.writing.hold()
 
     async def reject(self, params: ChangeDecisionParams) -> ChangeDecisionResult:
         async with self.deciding():
@@ -317,8 +330,7 @@ class ReviewService:
         changes = await self._targets(params)
         if not changes:
             return ChangeDecisionResult(changes=[])
-        snapshots = self.services.snapshots
-        assert snapshots is not None
+        snapshots = self.snapshots
         run_ids = sorted({c.run_id for c in changes})
         pre_apply = await snapshots.create(
             SnapshotType.PRE_APPLY,
@@ -393,7 +405,7 @@ class ReviewService:
         self, type: EventType, change: Change, hunk_ids: list[int], reason: str | None
     ) -> None:
         verb = type.value.removeprefix("change_")
-        await self.services.events.emit(  # type: ignore[union-attr]
+        await self.events.emit(
             change.run_id,
             type,
             f"Change {change.id} {verb}: {change.path}",
@@ -407,13 +419,6 @@ class ReviewService:
             message=reason or "",
         )
 
-    # -- following the user's text -------------------------------------------------------------
-
-    async def document_changed(self, path: str) -> None:
-        """The user edited or saved ``path``: follow the text, then re-map the diagnostics."""
-        await self.following.follow_text(path)
-        await self.refresh_diagnostics(path)
-
     # -- diagnostics ---------------------------------------------------------------------------
 
     async def _refresh_paths(self, paths: Iterable[str]) -> None:
@@ -421,6 +426,37 @@ class ReviewService:
             await self.refresh_diagnostics(path)
 
     async def refresh_diagnostics(self, path: str) -> None:
-        from .diagnostics import diagnostics_for
+        sites = await self.hunk_sites(path)
+        self.editor.publish(self.root / path, to_lsp_diagnostics(sites, self.severity))
 
-        self.editor.publish(self.root / path, await diagnostics_for(self, path))
+    async def hunk_sites(self, path: str) -> list[HunkSite]:
+        """Where each open hunk of ``path`` sits in the user's current text."""
+        changes = await self.store.changes.list(
+            self.project_id, path=path, status=ChangeStatus.PROPOSED
+        )
+        if not changes or (current := self.current_text(path)) is None:
+            return []
+        titles: dict[int, str] = {}
+        sites = []
+        for change in changes:
+            if change.run_id not in titles:
+                titles[change.run_id] = (await self.run(change.run_id)).title
+            before, _ = await self.contents(change)
+            before_text = "" if before is None else before.decode("utf-8", "replace")
+            sites += sites_of(change, before_text, current, titles[change.run_id])
+        return sites
+
+    def current_text(self, path: str) -> str | None:
+        """The user's text of ``path``: the open buffer, else the file (None: nothing to point
+        at, as a created file without a document yet, or a file an apply would refuse too)."""
+        current = self.editor.open_text(self.root / path)
+        if current is not None:
+            return current
+        try:
+            data = self.tree.read(path, MAX_REVIEW_BYTES)
+        except (PathRefused, FileTooLarge):
+            return None
+        return None if data is None else data.decode("utf-8", "replace")
+
+    async def code_actions(self, path: str, selection: types.Range) -> list[types.CodeAction]:
+        return to_lsp_code_actions(await self.hunk_sites(path), selection, self.severity)

@@ -10,23 +10,31 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from devfactory.protocol.enums import EventType, OutputStream
 from devfactory.protocol.events import AiMessage, CommandOutput
 from devfactory.protocol.runs import Run
 
-from ..agents.loop import LoopResult
+from ..agents.loop import LoopResult, RunHandle
 from ..agents.providers.base import AutonomousProvider, AutonomousTask, Message, ProviderError
 from .chat import REVIEW_FEEDBACK, autonomous_prompt, awaits_review_feedback, task_prompt
+from .context import RunContext
 from .conversation import load_conversation
 
-if TYPE_CHECKING:
-    from .worker import RunWorker
+
+class AutonomousWorker(RunHandle, Protocol):
+    """What an autonomous run needs of its worker: the loop's handle, its context and its
+    record."""
+
+    context: RunContext
+    run: Run
+
+    async def update(self, **fields: Any) -> Run: ...
 
 
 async def work_autonomously(
-    worker: RunWorker, run: Run, provider: AutonomousProvider, worktree: Path
+    worker: AutonomousWorker, run: Run, provider: AutonomousProvider, worktree: Path
 ) -> LoopResult:
     async def on_output(stream: str, text: str) -> None:
         await worker.emit(
@@ -40,7 +48,7 @@ async def work_autonomously(
         worker.stream(text)
         await worker.emit(EventType.AI_MESSAGE, "Assistant", AiMessage(text=text), message=text)
 
-    store, project_id = worker.services.store, worker.services.project.id
+    store, project_id = worker.context.store, worker.context.project_id
     stored = await load_conversation(store, project_id, run.id)
     if not stored.messages:
         await worker.remember(0, Message(role="user", content=task_prompt(run)))
@@ -57,9 +65,9 @@ async def work_autonomously(
         resume_session_id=run.metadata.provider_session_id,
     )
     result = await provider.run_task(task, on_output, on_message, asyncio.Event())
-    current = await worker.manager.get(run.id)
-    current.metadata.provider_session_id = result.session_id
-    await worker.manager.update(run.id, metadata=current.metadata, current_step=step)
+    metadata = worker.run.metadata
+    metadata.provider_session_id = result.session_id
+    await worker.update(metadata=metadata, current_step=step)
     await worker.add_usage(result.usage)
     await worker.remember(step, Message(role="assistant", content=result.summary))
     await worker.step_done(step)

@@ -3,22 +3,29 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from devfactory.protocol.enums import EventType, Severity
-from devfactory.protocol.events import ErrorPayload
+from devfactory.protocol.events import ErrorPayload, Payload
 
 from ..agents.providers.base import AllAccountsExhausted
 
-if TYPE_CHECKING:
-    from .worker import RunWorker
+
+class Pausable(Protocol):
+    """What the pauser needs of the run's worker."""
+
+    async def emit(
+        self, type: EventType, title: str, payload: Payload, *, message: str = "", **kw: Any
+    ) -> Any: ...
+
+    async def pause_until_resumed(self, reason: str, wake_after: float | None = None) -> None: ...
 
 
 class ExhaustionPauser:
     """Wraps a chat provider: when every account is rate limited, the run pauses with the
     reason (and wakes when the soonest account is rested, or on resume) instead of failing."""
 
-    def __init__(self, provider: Any, worker: RunWorker) -> None:
+    def __init__(self, provider: Any, worker: Pausable) -> None:
         self.provider = provider
         self.worker = worker
         self.name = provider.name

@@ -2,7 +2,9 @@
 
 Every status change goes through :meth:`RunManager.transition`, the one choke point that
 checks the transition table, persists (compare-and-set, so two daemons never both claim a
-run), appends a ``run_status_changed`` event and notifies clients.
+run) together with its ``run_status_changed`` event in one transaction, and notifies clients;
+creation writes the run and its first status event in one transaction too. Sending a
+completed run back to work (what review's request-changes does) is :meth:`send_back`.
 """
 
 from __future__ import annotations
@@ -25,22 +27,20 @@ from devfactory.protocol.hitl import HitlRequest, HitlRespondParams
 from devfactory.protocol.methods import Notifications
 from devfactory.protocol.runs import Run, RunChangedNotification, RunCreateParams, RunMetadata
 from devfactory.storage.clock import now_iso
-from devfactory.storage.repositories.runs import NewRun
+from devfactory.storage.ports import NewRun
 
 from ..errors import InvalidParams, InvalidState, NotFound
 from ..shielding import finish_despite_cancel, finish_then_cancel
 from ..workspace.worktrees import branch_name
+from .lookup import project_run
 from .transitions import can_transition
 
 if TYPE_CHECKING:
     from devfactory.storage import Store
 
     from ..agents.providers.base import Message
-    from ..app import DevFactoryServer
-    from ..services import Services
-    from ..workspace.checkpoints import CheckpointService
-    from ..workspace.snapshots import SnapshotService
-    from ..workspace.worktrees import WorktreeManager
+    from ..ports import Spawn
+    from .context import RunContext
     from .ownership import DaemonLock
     from .worker import RunWorker
 
@@ -55,36 +55,17 @@ _STATUS_SEVERITY = {
 MAX_PROMPT = 100_000
 
 
-def own_runs_only(server: DevFactoryServer) -> bool:
-    """Whether the client asked, with the ``experimental`` client capability
-    ``{"devfactory": {"ownRunsOnly": true}}``, that this daemon start only the runs it queues."""
-    experimental = getattr(server.client_capabilities, "experimental", None)
-    if not isinstance(experimental, dict):
-        return False
-    options = experimental.get("devfactory")
-    return isinstance(options, dict) and options.get("ownRunsOnly") is True
-
-
 class RunManager:
     def __init__(
-        self,
-        *,
-        server: DevFactoryServer,
-        services: Services,
-        snapshots: SnapshotService,
-        worktrees: WorktreeManager,
-        checkpoints: CheckpointService,
-        lock: DaemonLock,
+        self, context: RunContext, *, lock: DaemonLock, spawn: Spawn, own_runs_only: bool = False
     ) -> None:
-        self.server = server
-        self.services = services
-        self.snapshots = snapshots
-        self.worktrees = worktrees
-        self.checkpoints = checkpoints
+        self.context = context
         self.lock = lock
+        """This daemon's identity: the owner it claims runs as, and how it tells dead ones."""
+        self.spawn = spawn
         self.workers: dict[int, RunWorker] = {}
         """Live runs driven by this daemon."""
-        self.own_runs_only = own_runs_only(server)
+        self.own_runs_only = own_runs_only
         """The client is short-lived (the CLI): start only the runs it queues through this
         daemon, never ones queued by another client (they would die when it exits)."""
         self.queued_here: set[int] = set()
@@ -95,15 +76,16 @@ class RunManager:
 
     @property
     def store(self) -> Store:
-        return self.services.store
+        return self.context.store
 
     # -- queries -------------------------------------------------------------------------------
 
     async def get(self, run_id: int) -> Run:
-        run = await self.store.runs.get(run_id)
-        if run is None or run.project_id != self.services.project.id:
-            raise NotFound("run", run_id)
-        return run
+        return await project_run(self.store, self.context.project_id, run_id)
+
+    async def list_runs(self, statuses: list[RunStatus] | None, limit: int) -> list[Run]:
+        """Newest first; crash recovery has run (no run claims a daemon that died)."""
+        return await self.store.runs.list(self.context.project_id, statuses, limit)
 
     # -- the choke point -----------------------------------------------------------------------
 
@@ -120,8 +102,7 @@ class RunManager:
     async def _transition(
         self, run_id: int, target: RunStatus, reason: str | None, fields: dict[str, Any]
     ) -> Run:
-        events = self.services.events
-        assert events is not None
+        events = self.context.events
         async with self._transitions:
             run = await self.get(run_id)
             if not can_transition(run.status, target):
@@ -167,15 +148,17 @@ class RunManager:
         message: str = "",
         severity: Severity | None = None,
     ) -> Event:
-        events = self.services.events
-        assert events is not None
-        return await events.emit(run_id, type, title, payload, message=message, severity=severity)
+        return await self.context.events.emit(
+            run_id, type, title, payload, message=message, severity=severity
+        )
 
     def notify(self, run: Run) -> None:
-        self.server.send(Notifications.RUN_CHANGED, RunChangedNotification(run=run))
+        self.context.notify(Notifications.RUN_CHANGED, RunChangedNotification(run=run))
 
     async def update(self, run_id: int, **fields: Any) -> Run:
         """Change non-status fields (step, metadata) and tell clients."""
+        if "status" in fields:
+            raise ValueError("a run's status changes through transition(), with its event")
         run = await self.store.runs.update(run_id, **fields)
         assert run is not None
         self.notify(run)
@@ -197,13 +180,11 @@ class RunManager:
             raise InvalidParams("prompt must not be empty: describe the task for the agent")
         if len(prompt) > MAX_PROMPT:
             raise InvalidParams(f"prompt is {len(prompt)} characters; the limit is {MAX_PROMPT}")
-        settings = self.services.settings
+        settings = self.context.settings
         provider = params.provider or settings.default_provider
         if provider not in settings.providers:
             known = ", ".join(sorted(settings.providers))
             raise InvalidParams(f"provider {provider!r} is not configured; known: {known}")
-        if params.max_steps is not None and not 1 <= params.max_steps <= 500:
-            raise InvalidParams(f"maxSteps must be between 1 and 500, got {params.max_steps}")
         title = (params.title or prompt.splitlines()[0]).strip()[:120]
         metadata = RunMetadata(
             rag=params.rag,
@@ -217,7 +198,7 @@ class RunManager:
             metadata.provider_session_id = retry_of.metadata.provider_session_id
         status = S.QUEUED if params.start else S.DRAFT
         new = NewRun(
-            project_id=self.services.project.id,
+            project_id=self.context.project_id,
             title=title,
             prompt=prompt,
             status=status,
@@ -232,8 +213,7 @@ class RunManager:
         return await finish_despite_cancel(self._insert(new, first_message))
 
     async def _insert(self, new: NewRun, first_message: Message | None) -> Run:
-        events = self.services.events
-        assert events is not None
+        events = self.context.events
         event = events.new_event(
             None,
             EventType.RUN_STATUS_CHANGED,
@@ -289,7 +269,7 @@ class RunManager:
         metadata = run.metadata
         metadata.pause_reason = None
         run = await self.transition(run_id, S.RUNNING, metadata=metadata)
-        worker.resume()
+        worker.resume(run)
         return run
 
     async def cancel(self, run_id: int) -> Run:
@@ -304,8 +284,8 @@ class RunManager:
         worker = self.workers.get(run_id)
         if worker is not None:
             await worker.stop()
-        if self.services.commands is not None:  # commands the user started in this run
-            await self.services.commands.kill_run(run_id)
+        if self.context.commands is not None:  # commands the user started in this run
+            await self.context.commands.kill_run(run_id)
         await self.store.hitl.cancel_pending(run_id)
         return await self.transition(run_id, S.CANCELLED, reason="cancelled by the user")
 
@@ -335,7 +315,7 @@ class RunManager:
         require(run, RunControl.DIRECTIVE)
         worker = _driven(run, self.workers.get(run_id))
         worker.directives.append(text.strip())
-        await self.services.events.emit(  # type: ignore[union-attr]
+        await self.context.events.emit(
             run_id,
             EventType.DIRECTIVE_RECEIVED,
             "Message from the user",
@@ -343,6 +323,23 @@ class RunManager:
             message=text.strip(),
         )
         return run
+
+    async def send_back(
+        self, run_id: int, feedback: str | None, *, reason: str = "review requested changes"
+    ) -> Run:
+        """Send a finished run back to work: its next iteration is queued on the same
+        worktree, with ``feedback`` (review's request-changes) in its prompt, or none (a
+        follow-up message, already in its conversation: ``talk.py``)."""
+        return await finish_despite_cancel(self._send_back(run_id, feedback, reason))
+
+    async def _send_back(self, run_id: int, feedback: str | None, reason: str) -> Run:
+        metadata = (await self.get(run_id)).metadata
+        metadata.iteration += 1
+        metadata.followup = feedback
+        metadata.pause_reason = None
+        await self.transition(run_id, S.QUEUED, reason=reason, metadata=metadata)
+        await self.schedule()
+        return await self.get(run_id)
 
     async def respond(self, params: HitlRespondParams) -> HitlRequest:
         return await finish_despite_cancel(self._respond(params))
@@ -366,7 +363,7 @@ class RunManager:
     def on_foreign_event(self, event: Event) -> None:
         """Another daemon changed a run's status: tell our client about the new record."""
         if event.type is EventType.RUN_STATUS_CHANGED and event.run_id is not None:
-            self.server.run_task(self._notify_fresh(event.run_id), name="foreign-run")
+            self.spawn(self._notify_fresh(event.run_id), name="foreign-run")
 
     async def _notify_fresh(self, run_id: int) -> None:
         run = await self.store.runs.get(run_id)
@@ -380,10 +377,10 @@ class RunManager:
         async with self._scheduling:
             if self.shutting_down:
                 return
-            free = self.services.settings.max_concurrent_runs - len(self.workers)
+            free = self.context.settings.max_concurrent_runs - len(self.workers)
             if free <= 0:
                 return
-            queued = await self.store.runs.queued(self.services.project.id)
+            queued = await self.store.runs.queued(self.context.project_id)
             if self.own_runs_only:
                 queued = [run for run in queued if run.id in self.queued_here]
             for run in queued:
@@ -396,20 +393,18 @@ class RunManager:
                 free -= 1
                 from .worker import RunWorker  # the agent loop loads with the first run
 
-                worker = RunWorker(self, claimed)
+                worker = RunWorker(claimed, self.context, self, self._worker_finished)
                 self.workers[run.id] = worker
-                worker.task = self.server.run_task(worker.main(), name=f"run-{run.id}")
+                worker.task = self.spawn(worker.main(), name=f"run-{run.id}")
 
-    def worker_finished(self, worker: RunWorker) -> None:
+    def _worker_finished(self, worker: RunWorker) -> None:
         self.workers.pop(worker.run_id, None)
         if not self.shutting_down:
-            self.server.run_task(self.schedule(), name="schedule")
+            self.spawn(self.schedule(), name="schedule")
 
     async def recover(self) -> None:
         """Runs whose daemon died (even under kill -9) must not claim to be running."""
-        stranded = await self.store.runs.list(
-            self.services.project.id, [S.RUNNING, S.PAUSED, S.WAITING_FOR_USER], limit=10_000
-        )
+        stranded = await self.list_runs([S.RUNNING, S.PAUSED, S.WAITING_FOR_USER], limit=10_000)
         for run in stranded:
             owner = await self.store.runs.owner(run.id)
             if self.lock.is_alive(owner):
@@ -427,7 +422,8 @@ class RunManager:
         """Stop every live run: they are marked failed as the daemon stops."""
         self.shutting_down = True
         await asyncio.gather(
-            *(w.stop() for w in list(self.workers.values())), return_exceptions=True
+            *(w.stop(daemon_stopping=True) for w in list(self.workers.values())),
+            return_exceptions=True,
         )
 
 

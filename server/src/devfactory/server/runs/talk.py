@@ -35,7 +35,7 @@ from devfactory.protocol.runs import Run, RunCreateParams, RunRewindResult
 from ..agents.attachments import (
     Attachment,
     AttachmentError,
-    SymbolDefinition,
+    FindSymbol,
     render,
     resolve_all,
     workspace_reader,
@@ -57,13 +57,13 @@ OpenText = Callable[[str], str | None]
 class RunTalk:
     """Messages to runs and rewinds; the manager owns the status machine."""
 
-    def __init__(self, manager: RunManager, open_text: OpenText = lambda rel: None) -> None:
+    def __init__(
+        self, manager: RunManager, *, open_text: OpenText, find_symbol: FindSymbol
+    ) -> None:
         self.manager = manager
+        self.context = manager.context
         self.open_text = open_text
-
-    @property
-    def _services(self):  # type: ignore[no-untyped-def]
-        return self.manager.services
+        self.find_symbol = find_symbol
 
     async def create(self, params: RunCreateParams) -> Run:
         """Create the run with its task message: the prompt and what it attaches (an
@@ -89,16 +89,13 @@ class RunTalk:
             return await self._answer(run, content)
         if not run.status.is_terminal:
             return await manager.directive(run_id, content.content)
-        stored = await load_conversation(manager.store, self._services.project.id, run_id)
-        metadata = run.metadata
-        metadata.iteration += 1
-        metadata.followup = None
-        metadata.pause_reason = None
+        stored = await load_conversation(manager.store, self.context.project_id, run_id)
+        iteration = run.metadata.iteration + 1
         await manager.emit(
             run_id,
             EventType.USER_PROMPT,
-            f"Follow-up (iteration {metadata.iteration})",
-            UserPrompt(prompt=text, iteration=metadata.iteration, follow_up=True),
+            f"Follow-up (iteration {iteration})",
+            UserPrompt(prompt=text, iteration=iteration, follow_up=True),
             message=text,
         )
         if attachments:
@@ -109,16 +106,13 @@ class RunTalk:
             "User message",
             to_payload(stored.next_step, content),
         )
-        if self._services.review is not None:
-            await self._services.review.supersede_proposed(run, "superseded by a follow-up")
-        await manager.transition(run_id, S.QUEUED, reason="a follow-up message", metadata=metadata)
-        await manager.schedule()
-        return await manager.get(run_id)
+        await self.context.proposals.superseded(run, "superseded by a follow-up")
+        return await manager.send_back(run_id, None, reason="a follow-up message")
 
     async def _answer(self, run: Run, content: Message) -> Run:
         """A waiting run's question (or plan) gets the message as its answer."""
         store = self.manager.store
-        pending = await store.hitl.list(self._services.project.id, run.id, HitlStatus.PENDING)
+        pending = await store.hitl.list(self.context.project_id, run.id, HitlStatus.PENDING)
         if not pending:
             raise InvalidState(f"run {run.id} waits for nothing any more; try again")
         await self.manager.respond(
@@ -138,15 +132,16 @@ class RunTalk:
             raise InvalidParams(
                 f"step must be between 0 and {run.current_step} (the run's last step), got {step}"
             )
-        base = await manager.snapshots.get(run.base_snapshot_id)
-        worktree = manager.worktrees.path_for(run_id)
+        context = self.context
+        base = await context.snapshots.get(run.base_snapshot_id)
+        worktree = context.worktrees.path_for(run_id)
         try:
-            checkpoint, files = await manager.checkpoints.rewind(
+            checkpoint, files = await context.checkpoints.rewind(
                 run_id, worktree, step, base.commit_sha
             )
         except RestoreRefused as exc:
             raise InvalidState(f"run {run_id} cannot be rewound: {exc}") from None
-        stored = await load_conversation(manager.store, self._services.project.id, run_id)
+        stored = await load_conversation(manager.store, context.project_id, run_id)
         await manager.emit(
             run_id,
             EventType.RUN_REWOUND,
@@ -160,43 +155,25 @@ class RunTalk:
             message=", ".join(files[:5]) or "no file changed",
         )
         run = await manager.update(run_id, current_step=step)
-        review = self._services.review
-        if review is not None:  # what the later steps proposed goes, what is left stays
-            for path in files:
-                await review.propose(run, path)
+        for path in files:  # what the later steps proposed goes, what is left stays
+            await context.proposals.propose(run, base.commit_sha, path)
         return RunRewindResult(run=run, step=step, files=files)
 
     # -- attachments ---------------------------------------------------------------------------
 
     async def _attachments(self, text: str, context: list[ContextItem]) -> list[Attachment]:
-        services = self._services
+        root = self.context.root
         try:
             return await resolve_all(
                 text,
                 context,
-                services.root,
-                workspace_reader(services.root, self.open_text),
-                self._find_symbol,
-                services.settings.agent.attachment_max_chars,
+                root,
+                workspace_reader(root, self.open_text),
+                self.find_symbol,
+                self.context.settings.agent.attachment_max_chars,
             )
         except AttachmentError as exc:
             raise InvalidParams(str(exc)) from None
-
-    async def _find_symbol(self, name: str) -> list[SymbolDefinition]:
-        index = self._services.index
-        if index is None:
-            return []
-        short = name.rsplit(".", 1)[-1]
-        rows = await index.symbols(short, limit=50)
-        return [
-            SymbolDefinition(
-                row.symbol or row.name or short, row.path, row.start_line, row.end_line
-            )
-            for row in rows
-            if row.name == name
-            or row.symbol == name
-            or (row.name == short and (row.symbol or "").endswith(name))
-        ]
 
     @staticmethod
     def _with(text: str, attachments: list[Attachment]) -> Message:

@@ -1,9 +1,11 @@
 """``RunWorker``: drives one run from its worktree to its final summary.
 
-The worker owns the run's live state (pause request, directives, the question it waits on)
-and implements the agent loop's ``RunHandle``. Status changes go through the manager's
-choke point; cancellation arrives as ``asyncio.CancelledError`` wherever the run is waiting
-(a model call, a command) and stops it at once.
+The worker owns the run's live state (its current record, pause request, directives, the
+question it waits on) and implements the agent loop's ``RunHandle``. It works with what its
+``RunContext`` hands it (events, snapshots, worktrees, commands, search, the proposals port);
+status changes go through the manager's choke point (``RunRecord``), and every write returns
+the record the worker keeps. Cancellation arrives as ``asyncio.CancelledError`` wherever the
+run is waiting (a model call, a command) and stops it at once.
 """
 
 from __future__ import annotations
@@ -11,11 +13,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from devfactory.protocol.changes import Change
 from devfactory.protocol.enums import (
-    ChangeAction,
     EventType,
     HitlAction,
     RunStatus,
@@ -43,12 +45,7 @@ from devfactory.storage import StorageFull
 from ..agents.loop import AgentLoop, LoopResult, StepLimitReached
 from ..agents.planning import PlanDecision
 from ..agents.pricing import PriceTable
-from ..agents.providers.base import (
-    AutonomousProvider,
-    Message,
-    ProviderError,
-    Usage,
-)
+from ..agents.providers.base import AutonomousProvider, Message, ProviderError, Usage
 from ..agents.roles import ROLES
 from ..agents.tools import ToolBox
 from ..safefs import protected_files
@@ -57,11 +54,13 @@ from ..wording import plural
 from .autonomous import work_autonomously
 from .budget import budget_reason
 from .chat import ChatSetup, prepare_chat
+from .context import RunContext
 from .conversation import to_payload
 from .exhaustion import ExhaustionPauser
+from .ports import RunRecord
 
 if TYPE_CHECKING:
-    from .manager import RunManager
+    from ..agents.mcp_tools import Ask, McpTools
 
 log = logging.getLogger(__name__)
 S = RunStatus
@@ -72,31 +71,39 @@ class RunFailed(Exception):
 
 
 class RunWorker:
-    def __init__(self, manager: RunManager, run: Run) -> None:
-        self.manager = manager
+    def __init__(
+        self,
+        run: Run,
+        context: RunContext,
+        record: RunRecord,
+        on_finished: Callable[[RunWorker], None],
+    ) -> None:
         self.run_id = run.id
+        self.run = run
+        """The run's record as of the worker's last write (or the manager's resume)."""
+        self.context = context
+        self.record = record
+        self.on_finished = on_finished
         self.task: asyncio.Task[None] | None = None
         self.directives: list[str] = []
         self._pause_requested = False
         self._resumed = asyncio.Event()
         self._question: tuple[int, asyncio.Future[HitlRequest]] | None = None
-        self._stopping = False
+        self._daemon_stopping = False
         self._budget_noted = False
         """The budget pause happened once: a resume lets the run go on past it."""
-        self.worktree: Any = None
+        self.worktree = Path()
         self.base_commit = ""
         """Where the run's worktree started: checkpoints and rewinds count from it."""
-
-    @property
-    def services(self) -> Any:
-        return self.manager.services
 
     # -- controls (called by the manager) ------------------------------------------------------
 
     def request_pause(self) -> None:
         self._pause_requested = True
 
-    def resume(self) -> None:
+    def resume(self, run: Run) -> None:
+        """The manager moved the paused run back to running (``run`` is its new record)."""
+        self.run = run
         self._resumed.set()
 
     def is_waiting_for(self, request_id: int) -> bool:
@@ -106,9 +113,11 @@ class RunWorker:
         if self._question is not None and not self._question[1].done():
             self._question[1].set_result(request)
 
-    async def stop(self) -> None:
-        """Cancel the run's task and wait for it to wind down (kills its processes)."""
-        self._stopping = True
+    async def stop(self, *, daemon_stopping: bool = False) -> None:
+        """Cancel the run's task and wait for it to wind down (kills its processes).
+
+        When the daemon stops, the run is marked failed (it cannot go on without it)."""
+        self._daemon_stopping = daemon_stopping
         if self.task is not None and not self.task.done():
             self.task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -119,45 +128,56 @@ class RunWorker:
     async def emit(
         self, type: EventType, title: str, payload: Payload, *, message: str = "", **kw: Any
     ) -> Any:
-        return await self.services.events.emit(
+        return await self.context.events.emit(
             self.run_id, type, title, payload, message=message, **kw
         )
 
     def stream(self, delta: str) -> None:
-        self.manager.server.send(
+        self.context.notify(
             Notifications.STREAM, StreamNotification(run_id=self.run_id, delta=delta)
         )
 
+    async def update(self, **fields: Any) -> Run:
+        """Change non-status fields of the run's record (and keep the new record)."""
+        self.run = await self.record.update(self.run_id, **fields)
+        return self.run
+
+    async def _move(self, target: RunStatus, **fields: Any) -> Run:
+        self.run = await self.record.transition(self.run_id, target, **fields)
+        return self.run
+
     async def add_usage(self, usage: Usage) -> None:
-        run = await self.manager.get(self.run_id)
-        total = run.metadata.usage
+        metadata = self.run.metadata
+        total = metadata.usage
         total.input_tokens += usage.input_tokens
         total.output_tokens += usage.output_tokens
         total.cached_input_tokens += usage.cached_input_tokens
         cost = usage.cost_usd
         if cost is None:
-            agent = self.services.settings.agent
-            cost = PriceTable(agent.models, agent.default_context_window).cost(run.model, usage)
+            agent = self.context.settings.agent
+            prices = PriceTable(agent.models, agent.default_context_window)
+            cost = prices.cost(self.run.model, usage)
         if cost is not None:
             total.cost_usd = (total.cost_usd or 0.0) + cost
-        await self.manager.update(self.run_id, metadata=run.metadata)
+        await self.update(metadata=metadata)
 
     async def checkpoint(self, step: int) -> list[str]:
-        run = await self.manager.update(self.run_id, current_step=step)
+        await self.update(current_step=step)
         if self._pause_requested:
             self._pause_requested = False
             await self.pause_until_resumed("paused by the user")
-        await self._check_budget(run)
+        await self._check_budget()
         pending, self.directives = self.directives, []
         return pending
 
-    async def _check_budget(self, run: Run) -> None:
+    async def _check_budget(self) -> None:
         """Pause once the run has spent its budget (a resume lets it go on)."""
-        reason = budget_reason(run.metadata)
+        metadata = self.run.metadata
+        reason = budget_reason(metadata)
         if reason is None or self._budget_noted:
             return
         self._budget_noted = True
-        usage, metadata = run.metadata.usage, run.metadata
+        usage = metadata.usage
         await self.emit(
             EventType.BUDGET_REACHED,
             "Budget reached",
@@ -181,7 +201,7 @@ class RunWorker:
         )
 
     async def step_done(self, step: int) -> None:
-        recorded = await self.manager.checkpoints.record(
+        recorded = await self.context.checkpoints.record(
             self.run_id, self.worktree, step, self.base_commit
         )
         if recorded is None:
@@ -196,14 +216,15 @@ class RunWorker:
 
     async def review_plan(self, plan: str, tool_call_id: str) -> PlanDecision:
         answered = await self._wait_for_answer(plan, [], tool_call_id, kind="plan")
-        action = answered.response_action or HitlAction.ANSWER
-        return PlanDecision(action, answered.response_text or "")
+        return PlanDecision(
+            answered.response_action or HitlAction.ANSWER, answered.response_text or ""
+        )
 
     async def plan_decided(self, plan: str, approved: bool) -> None:
-        run = await self.manager.get(self.run_id)
-        run.metadata.plan = plan
-        run.metadata.plan_approved = approved
-        await self.manager.update(self.run_id, metadata=run.metadata)
+        metadata = self.run.metadata
+        metadata.plan = plan
+        metadata.plan_approved = approved
+        await self.update(metadata=metadata)
 
     async def ask(self, question: str, choices: list[str], tool_call_id: str | None) -> str:
         answered = await self._wait_for_answer(question, choices, tool_call_id)
@@ -216,19 +237,19 @@ class RunWorker:
     ) -> HitlRequest:
         """Ask the user (a question, or a plan to approve) and wait: the run waits for the
         user meanwhile."""
-        store = self.services.store
+        store = self.context.store
         request = await store.hitl.create(self.run_id, question, choices, tool_call_id, kind=kind)
         future: asyncio.Future[HitlRequest] = asyncio.get_running_loop().create_future()
         self._question = (request.id, future)
         try:
-            await self.manager.transition(self.run_id, S.WAITING_FOR_USER)
+            await self._move(S.WAITING_FOR_USER)
             await self.emit(
                 EventType.PAUSED_FOR_INPUT,
                 "Question for you",
                 PausedForInput(request_id=request.id, question=question, choices=choices),
                 message=question,
             )
-            self.manager.server.send(Notifications.QUESTION, QuestionNotification(request=request))
+            self.context.notify(Notifications.QUESTION, QuestionNotification(request=request))
             answered = await future
         finally:
             self._question = None
@@ -240,29 +261,29 @@ class RunWorker:
             ),
             message=answered.response_text or "",
         )
-        await self.manager.transition(self.run_id, S.RUNNING)
+        await self._move(S.RUNNING)
         return answered
 
     async def pause_until_resumed(self, reason: str, wake_after: float | None = None) -> None:
         """Pause with ``reason`` and wait for a resume (or ``wake_after`` seconds)."""
-        run = await self.manager.get(self.run_id)
-        run.metadata.pause_reason = reason
+        metadata = self.run.metadata
+        metadata.pause_reason = reason
         self._resumed.clear()
-        await self.manager.transition(self.run_id, S.PAUSED, reason=reason, metadata=run.metadata)
+        await self._move(S.PAUSED, reason=reason, metadata=metadata)
         if wake_after is None:
             await self._resumed.wait()
             return
         try:
             await asyncio.wait_for(self._resumed.wait(), wake_after)
         except TimeoutError:
-            await self.manager.resume(self.run_id)
+            await self.record.resume(self.run_id)
 
     # -- the run -------------------------------------------------------------------------------
 
     async def main(self) -> None:
         provider: Any = None
+        run = self.run
         try:
-            run = await self.manager.get(self.run_id)
             provider = await self._provider(run)  # a misconfigured provider fails before any work
             worktree, base = await self._prepare(run)
             self.worktree, self.base_commit = worktree, base
@@ -280,10 +301,10 @@ class RunWorker:
             if isinstance(provider, AutonomousProvider):
                 result = await work_autonomously(self, run, provider, worktree)
             else:
-                result = await self._work_with_tools(run, provider, worktree)
-            await self._finish(run, worktree, base, result)
+                result = await self._work_with_tools(run, provider, worktree, base)
+            await self._finish(worktree, base, result)
         except asyncio.CancelledError:
-            if self._stopping and self.manager.shutting_down:
+            if self._daemon_stopping:
                 await self._fail("the DevFactory daemon stopped while the run was working")
         except (RunFailed, ProviderError, StorageFull) as exc:
             await self._fail(str(exc))
@@ -294,7 +315,7 @@ class RunWorker:
             if provider is not None and hasattr(provider, "aclose"):
                 with contextlib.suppress(Exception):
                     await provider.aclose()
-            self.manager.worker_finished(self)
+            self.on_finished(self)
 
     async def _fail(self, reason: str) -> None:
         """Say why, then mark the run failed: it must not stay ``running``. While the disk is
@@ -308,31 +329,32 @@ class RunWorker:
             log.warning("run %d: could not record why it failed", self.run_id, exc_info=True)
 
         async def mark_failed() -> None:
-            await self.services.store.hitl.cancel_pending(self.run_id)
-            run = await self.manager.get(self.run_id)
-            if not run.status.is_terminal:
-                await self.manager.transition(self.run_id, S.FAILED, reason=reason)
+            store = self.context.store
+            await store.hitl.cancel_pending(self.run_id)
+            current = await store.runs.get(self.run_id)  # the user may have cancelled it
+            if current is not None and not current.status.is_terminal:
+                await self._move(S.FAILED, reason=reason)
 
         try:
-            if self.manager.shutting_down:
+            if self._daemon_stopping:
                 await mark_failed()
             else:
                 await until_stored(mark_failed, f"marking run {self.run_id} failed")
         except Exception:
             log.exception("run %d could not be marked failed", self.run_id)
 
-    async def _prepare(self, run: Run) -> tuple[Any, str]:
+    async def _prepare(self, run: Run) -> tuple[Path, str]:
         """The pre_run snapshot and the worktree (reused by later iterations and retries)."""
-        manager = self.manager
+        snapshots, worktrees = self.context.snapshots, self.context.worktrees
         if run.base_snapshot_id is not None and run.worktree_path:
-            base = await manager.snapshots.get(run.base_snapshot_id)
-            return manager.worktrees.path_for(run.id), base.commit_sha
-        snapshot = await manager.snapshots.create(
+            base = await snapshots.get(run.base_snapshot_id)
+            return worktrees.path_for(run.id), base.commit_sha
+        snapshot = await snapshots.create(
             SnapshotType.PRE_RUN, f"before run {run.id}: {run.title}", run_id=run.id
         )
         assert run.branch_name is not None
-        worktree = await manager.worktrees.create(run.id, run.branch_name, snapshot.commit_sha)
-        await manager.update(run.id, worktree_path=str(worktree), base_snapshot_id=snapshot.id)
+        worktree = await worktrees.create(run.id, run.branch_name, snapshot.commit_sha)
+        await self.update(worktree_path=str(worktree), base_snapshot_id=snapshot.id)
         await self.emit(
             EventType.GIT_BRANCH_CREATED,
             f"Branch {run.branch_name}",
@@ -348,46 +370,42 @@ class RunWorker:
 
         return create_provider(
             run.provider,
-            self.services.settings,
+            self.context.settings,
             model=run.model,
-            workspace=self.services.root,
-            store=self.services.store,
+            workspace=self.context.root,
+            store=self.context.store,
         )
 
-    def _search(self, run: Run) -> Any:
-        index = getattr(self.services, "index", None)
-        return None if index is None else index.search
-
-    async def _work_with_tools(self, run: Run, provider: Any, worktree: Any) -> LoopResult:
+    async def _work_with_tools(
+        self, run: Run, provider: Any, worktree: Path, base: str
+    ) -> LoopResult:
+        context = self.context
         role = ROLES[run.agent]
         toolbox = ToolBox(
             run_id=run.id,
             worktree=worktree,
             emit=self.emit,
-            on_file_changed=lambda path, action: self._propose(run, path, action),
-            search=self._search(run),
-            protected=protected_files(self.services.root, self.services.settings),
+            on_file_changed=lambda path, action: self._propose(base, path),
+            search=context.search,
+            protected=protected_files(context.root, context.settings),
         )
-        commands = self.services.commands
-        checkpoints = self.manager.checkpoints
+        commands, checkpoints = context.commands, context.checkpoints
 
         async def ask_user(question: str, choices: list[str]) -> str:
             return await self.ask(question, choices, None)
 
         async def run_command(command: str, timeout_s: float | None, read_only: bool) -> str:
-            current = await self.manager.get(run.id)
+            assert commands is not None
             before = await checkpoints.tree(run.id, worktree) if read_only else None
             outcome = await commands.execute(
-                current, command, timeout_s=timeout_s, origin="agent", ask=ask_user
+                self.run, command, timeout_s=timeout_s, origin="agent", ask=ask_user
             )
             result = str(outcome.tool_result)
-            if before is not None and (
-                undone := await checkpoints.put_back(run.id, worktree, before)
-            ):
+            undone = [] if before is None else await checkpoints.put_back(run.id, worktree, before)
+            if undone:
+                put_back = ", ".join(undone[:10])
                 result += (
-                    "\n[plan mode: DevFactory put back what this command changed: "
-                    + ", ".join(undone[:10])
-                    + "]"
+                    f"\n[plan mode: DevFactory put back what this command changed: {put_back}]"
                 )
             return result
 
@@ -396,10 +414,10 @@ class RunWorker:
             run=run,
             role=role,
             worktree=worktree,
-            settings=self.services.settings,
-            store=self.services.store,
-            project_id=self.services.project.id,
-            search=self._search(run),
+            settings=context.settings,
+            store=context.store,
+            project_id=context.project_id,
+            search=context.search,
         )
         mcp = self._mcp_tools(worktree, ask_user)
         loop = AgentLoop(
@@ -408,7 +426,7 @@ class RunWorker:
             role=role,
             tools=toolbox,
             run_command=run_command if commands is not None else None,
-            max_steps=run.metadata.max_steps or self.services.settings.max_steps,
+            max_steps=run.metadata.max_steps or context.settings.max_steps,
             system_prompt=setup.system_prompt,
             rules=setup.rules,
             limit=setup.limit,
@@ -424,25 +442,22 @@ class RunWorker:
             if mcp is not None:
                 await mcp.aclose()
 
-    def _mcp_tools(self, worktree: Any, ask: Any) -> Any:
+    def _mcp_tools(self, worktree: Path, ask: Ask) -> McpTools | None:
         """The tools of the MCP servers in the settings, for this run (or None)."""
-        servers = self.services.settings.mcp.servers
+        servers = self.context.settings.mcp.servers
         if not servers:
             return None
         from ..agents.mcp_tools import McpTools  # the mcp SDK loads only when a run uses it
 
         return McpTools(servers, cwd=worktree, emit=self.emit, ask=ask)
 
-    async def _propose(self, run: Run, path: str, action: ChangeAction) -> int | None:
-        review = self.services.review
-        if review is None:
-            return None
-        change: Change | None = await review.propose(await self.manager.get(run.id), path)
+    async def _propose(self, base: str, path: str) -> int | None:
+        change = await self.context.proposals.propose(self.run, base, path)
         return None if change is None else change.id
 
-    async def _finish(self, run: Run, worktree: Any, base: str, result: LoopResult) -> None:
-        manager = self.manager
-        changed = await manager.worktrees.changed_paths(run.id, base)
+    async def _finish(self, worktree: Path, base: str, result: LoopResult) -> None:
+        context, run = self.context, self.run
+        changed = await context.worktrees.changed_paths(run.id, base)
         files_changed = plural(len(changed), "file") + " changed"
         await self.emit(
             EventType.GIT_STATUS_CHECKED,
@@ -450,21 +465,20 @@ class RunWorker:
             GitStatusChecked(changed_files=sorted(changed)),
         )
         for path in changed:
-            await self._propose(run, path, ChangeAction.UPDATE)
-        insertions, deletions = await manager.worktrees.line_counts(run.id, base, set(changed))
+            await self._propose(base, path)
+        insertions, deletions = await context.worktrees.line_counts(run.id, base, set(changed))
         await self.emit(
             EventType.GIT_DIFF_CREATED,
             files_changed,
             GitDiffCreated(files=sorted(changed), insertions=insertions, deletions=deletions),
             message=f"+{insertions} -{deletions}",
         )
-        await manager.snapshots.create(
+        await context.snapshots.create(
             SnapshotType.FINAL, f"run {run.id} result", run_id=run.id, worktree=worktree
         )
-        executions = await self.services.store.commands.list(run.id)
+        executions = await context.store.commands.list(run.id)
         tests = next((e.test_counts for e in reversed(executions) if e.test_counts), None)
-        current = await manager.get(run.id)
-        usage = current.metadata.usage
+        usage = self.run.metadata.usage
         await self.emit(
             EventType.FINAL_SUMMARY,
             "Summary",
@@ -479,9 +493,5 @@ class RunWorker:
             ),
             message=result.summary,
         )
-        review = self.services.review
-        if review is not None:
-            await review.run_finishing(await manager.get(run.id), result.summary, sorted(changed))
-        await manager.transition(run.id, S.COMPLETED)
-        if review is not None:
-            await review.run_completed(await manager.get(run.id))
+        await context.proposals.run_finishing(self.run, base, result.summary, sorted(changed))
+        await context.proposals.run_completed(await self._move(S.COMPLETED))

@@ -44,6 +44,8 @@ class WorkspaceRepository:
         self.git = GitRunner(paths.root, on_finished=audit)
         self._private_index = asyncio.Lock()
         """Our private repository's index is shared by every snapshot: one at a time."""
+        self._index_paths: dict[Path | None, Path] = {}
+        """Where the index of the workspace (None) and of each run's worktree is: asked once."""
 
     async def ensure(self) -> None:
         """Create the private repository on first use."""
@@ -143,9 +145,14 @@ class WorkspaceRepository:
         return result.stdout.strip() if result.ok else None
 
     async def index_path(self, cwd: Path | None = None) -> Path:
+        """The index file of the workspace's repository, or of the worktree at ``cwd``."""
+        known = self._index_paths.get(cwd)
+        if known is not None and known.parent.is_dir():  # a worktree made again may move
+            return known
         rel = await self.out("rev-parse", "--git-path", "index", cwd=cwd, audit=False)
-        path = Path(rel)
-        return path if path.is_absolute() else (cwd or self.paths.root) / path
+        path = Path(rel) if Path(rel).is_absolute() else (cwd or self.paths.root) / rel
+        self._index_paths[cwd] = path
+        return path
 
     @contextlib.asynccontextmanager
     async def snapshot_index(self, cwd: Path | None = None) -> AsyncIterator[dict[str, str]]:

@@ -49,38 +49,53 @@ class SnapshotService:
         run_id: int | None = None,
         worktree: Path | None = None,
     ) -> Snapshot:
-        """Snapshot the workspace (or a run's ``worktree``) and record it."""
+        """Snapshot the workspace (or a run's ``worktree``) and record it.
+
+        The git work a snapshot needs is what plain git would do (stage into a copy of the
+        index, write the tree, commit it, name it); what the daemon needs besides (HEAD, the
+        changed files, the next id) runs beside it, and the row and its event are one write.
+        """
         await self.repo.ensure()
-        head = await self.repo.head(worktree)
-        tree = await self.repo.tree_of(worktree, operation="snapshot", run_id=run_id)
-        changed = await self._changed_files(head, tree, worktree)
+        async with self.repo.snapshot_index(worktree) as env:
+            head, _ = await asyncio.gather(
+                self.repo.head(worktree),
+                self.repo.stage_all(env=env, cwd=worktree, operation="snapshot", run_id=run_id),
+            )
+            tree = await self.repo.out("write-tree", env=env, cwd=worktree, audit=False)
         parents = ["-p", head] if head else []
         async with self._naming:
-            snapshot_id = await self.store.snapshots.next_id()
+            snapshot_id, changed = await asyncio.gather(
+                self.store.snapshots.next_id(), self._changed_files(head, tree, worktree)
+            )
             ref = f"{SNAPSHOT_REF_PREFIX}{snapshot_id}"
             message = f"devfactory {type.value} snapshot {snapshot_id}: {description}".strip()
             commit = await self.repo.out(
                 "commit-tree", tree, *parents, "-m", message, cwd=worktree, audit=False
             )
             await self.repo.run("update-ref", ref, commit, cwd=worktree, audit=False)
-            snapshot = await self.store.snapshots.create(
-                project_id=self.project_id,
-                run_id=run_id,
-                type=type,
-                description=description,
-                ref=ref,
-                commit_sha=commit,
-                tree_sha=tree,
-                files_changed=len(changed),
+            event = self.events.new_event(
+                run_id,
+                EventType.SNAPSHOT_CREATED,
+                f"Snapshot {snapshot_id} ({type.value})",
+                SnapshotEvent(snapshot_id=snapshot_id, snapshot_type=type, ref=ref),
+                message=description,
             )
-        await self.events.emit(
-            run_id,
-            EventType.SNAPSHOT_CREATED,
-            f"Snapshot {snapshot.id} ({type.value})",
-            SnapshotEvent(snapshot_id=snapshot.id, snapshot_type=type, ref=ref),
-            message=description,
-        )
-        return snapshot
+            written = await self.events.record(
+                lambda: self.store.snapshots.create_recorded(
+                    snapshot_id=snapshot_id,
+                    project_id=self.project_id,
+                    run_id=run_id,
+                    type=type,
+                    description=description,
+                    ref=ref,
+                    commit_sha=commit,
+                    tree_sha=tree,
+                    files_changed=len(changed),
+                    event=event,
+                )
+            )
+        assert written is not None
+        return written[0]
 
     async def get(self, snapshot_id: int) -> Snapshot:
         snapshot = await self.store.snapshots.get(snapshot_id)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
-from devfactory.storage.repositories.providers import ProviderAccount, ProviderAccountRepository
+from devfactory.storage.ports import ProviderAccount, ProviderAccountRepository
 
 from .base import AllAccountsExhausted, ProviderUnavailable, RateLimited
 from .redaction import register_secret

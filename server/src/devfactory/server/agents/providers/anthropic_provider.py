@@ -14,6 +14,7 @@ from types import ModuleType
 from typing import Any
 
 from .base import Message, TextCallback, ToolCall, ToolSpec, Turn, Usage
+from .request import Provider, ProviderRequest
 from .sdk import parse_tool_arguments
 from .sdk_provider import SdkChatProvider
 
@@ -128,3 +129,10 @@ def to_anthropic_messages(messages: list[Message]) -> tuple[str, list[dict[str, 
         else:
             turns.append({"role": role, "content": blocks})
     return "\n\n".join(system), turns
+
+
+def build(request: ProviderRequest) -> Provider:
+    pool = request.pool(keyless=request.config.base_url is not None)
+    return AnthropicProvider(
+        name=request.name, model=request.required_model(), settings=request.config, pool=pool
+    )

@@ -30,6 +30,7 @@ from .accounts import Account, AccountPool
 from .base import AutonomousResult, AutonomousTask, MessageCallback, OutputCallback, Usage
 from .process import run_process
 from .redaction import redact
+from .request import Provider, ProviderRequest
 
 DEFAULT_EXTRA_ARGS = ["--permission-mode", "acceptEdits"]
 LINE_PREVIEW = 400
@@ -199,3 +200,13 @@ def _preview(value: Any) -> str:
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
     text = " ".join(text.split())
     return text if len(text) <= LINE_PREVIEW else text[: LINE_PREVIEW - 1] + "…"
+
+
+def build(request: ProviderRequest) -> Provider:
+    executable = request.executable(request.config.executable or "claude", "executable")
+    return ClaudeCodeProvider(
+        executable=executable,
+        model=request.model,
+        settings=request.config,
+        pool=request.pool(keyless=True),
+    )

@@ -23,6 +23,7 @@ from .base import (
 )
 from .process import run_process
 from .redaction import redact
+from .request import Provider, ProviderRequest
 
 SUMMARY_LINES = 15
 
@@ -84,3 +85,14 @@ class LocalShellProvider:
             summary="\n".join([f"{summary}; last output:", *tail]) if tail else summary,
             exit_code=exit_code,
         )
+
+
+def build(request: ProviderRequest) -> Provider:
+    command = list(request.config.command)
+    if not command:
+        raise ProviderUnavailable(
+            "local_shell: no command configured; set providers.local_shell.command to an argv "
+            'template such as ["aider", "--yes", "--message", "{prompt}"]'
+        )
+    command[0] = request.executable(command[0], "command")
+    return LocalShellProvider(command=command, model=request.model, settings=request.config)

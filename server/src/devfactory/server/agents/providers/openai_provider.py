@@ -15,6 +15,7 @@ from types import ModuleType
 from typing import Any
 
 from .base import Message, TextCallback, ToolCall, ToolSpec, Turn, Usage
+from .request import Provider, ProviderRequest
 from .sdk import parse_tool_arguments
 from .sdk_provider import SdkChatProvider
 
@@ -141,3 +142,11 @@ def to_openai_messages(messages: list[Message]) -> list[dict[str, Any]]:
         else:
             converted.append({"role": message.role, "content": message.content})
     return converted
+
+
+def build(request: ProviderRequest) -> Provider:
+    # A custom base_url is usually a local server (Ollama, vLLM...) that takes no key.
+    pool = request.pool(keyless=request.config.base_url is not None)
+    return OpenAIProvider(
+        name=request.name, model=request.required_model(), settings=request.config, pool=pool
+    )

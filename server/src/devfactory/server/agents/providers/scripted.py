@@ -24,6 +24,7 @@ from pathlib import Path
 import msgspec
 
 from .base import Message, ProviderUnavailable, TextCallback, ToolCall, ToolSpec, Turn, Usage
+from .request import Provider, ProviderRequest
 
 
 class ScriptedCall(msgspec.Struct, kw_only=True, rename="camel"):
@@ -102,3 +103,13 @@ class ScriptedProvider:
 
 def _chunks(text: str, size: int = 24) -> list[str]:
     return [text[i : i + size] for i in range(0, len(text), size)]
+
+
+def build(request: ProviderRequest) -> Provider:
+    """The script is the model argument (a path relative to the workspace) or the setting."""
+    script = request.model or request.config.script
+    if not script:
+        raise ProviderUnavailable(
+            "scripted: no script; pass its path as the model or set providers.scripted.script"
+        )
+    return ScriptedProvider(load_script(request.workspace / script), model=script)

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import builtins
-from typing import Any, NamedTuple
+from typing import Any
 
 from devfactory.protocol.commands import CommandExecution
 from devfactory.protocol.events import TestCounts
 
 from ..clock import now_iso
 from ..codec import dump, load, row_to
-from ..database import Database
+from ..ports.rows import OpenCommand
+from .database import Database
 
 
 def _execution(row: Any) -> CommandExecution:
@@ -22,17 +23,7 @@ def _execution(row: Any) -> CommandExecution:
     )
 
 
-class OpenCommand(NamedTuple):
-    """A command row without an end, and who may still be running it."""
-
-    id: int
-    run_id: int | None
-    command: str
-    owner: str | None
-    marker: str | None
-
-
-class CommandRepository:
+class SqliteCommandRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
 
@@ -51,11 +42,6 @@ class CommandRepository:
         owner: str | None = None,
         marker: str | None = None,
     ) -> CommandExecution:
-        """Record a command as it starts (or as it is refused, with ``was_blocked``).
-
-        ``owner`` names the daemon running it and ``marker`` is the token in its processes'
-        environment, so that if the daemon dies the next one can close the row and end them.
-        """
         now = now_iso()
         execution_id = await self.db.execute(
             "INSERT INTO command_executions (project_id, run_id, command, args, working_dir,"
@@ -116,8 +102,6 @@ class CommandRepository:
     async def abandon(
         self, execution_id: int, reason: str, *, was_killed: bool = False
     ) -> CommandExecution | None:
-        """Close the row of a command that will not finish by itself (it never started, or
-        its daemon died): no exit code, ``reason`` as its output. None if it was closed."""
         changed = await self.db.update(
             "UPDATE command_executions SET finished_at = ?, output_tail = ?, was_killed = ?"
             " WHERE id = ? AND finished_at IS NULL",
@@ -126,7 +110,6 @@ class CommandRepository:
         return await self.get(execution_id) if changed else None
 
     async def open(self, project_id: int) -> builtins.list[OpenCommand]:
-        """Commands whose row is not closed: running, or left so by a daemon that died."""
         rows = await self.db.fetchall(
             "SELECT id, run_id, command, owner, marker FROM command_executions"
             " WHERE project_id = ? AND finished_at IS NULL ORDER BY id",

@@ -9,7 +9,7 @@ from devfactory.protocol.git import GitOperation
 
 from ..clock import now_iso
 from ..codec import dump, load, row_to
-from ..database import Database
+from .database import Database
 
 _MAX_OUTPUT = 64 * 1024
 
@@ -18,7 +18,7 @@ def _operation(row: Any) -> GitOperation:
     return row_to(GitOperation, row, args=load(row["args"], builtins.list[str]))
 
 
-class GitOperationRepository:
+class SqliteGitOperationRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
 
@@ -34,7 +34,6 @@ class GitOperationRepository:
         stderr: str,
         duration_ms: float,
     ) -> int:
-        """Store one git invocation (outputs truncated to 64 KiB each)."""
         return await self.db.execute(
             "INSERT INTO git_operations (project_id, run_id, operation, args, exit_code, stdout,"
             " stderr, duration_ms, created_at) VALUES (?,?,?,?,?,?,?,?,?)",
@@ -54,7 +53,6 @@ class GitOperationRepository:
     async def list(
         self, project_id: int, run_id: int | None = None, limit: int = 200
     ) -> builtins.list[GitOperation]:
-        """Newest first."""
         if run_id is None:
             rows = await self.db.fetchall(
                 "SELECT * FROM git_operations WHERE project_id = ? ORDER BY id DESC LIMIT ?",

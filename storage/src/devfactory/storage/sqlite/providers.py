@@ -6,30 +6,19 @@ Only the *name* of the environment variable holding a key is stored, never the k
 from __future__ import annotations
 
 import builtins
-from typing import NamedTuple
 
 from ..clock import now_iso
-from ..database import Database
+from ..ports.rows import ProviderAccount
+from .database import Database
 
 
-class ProviderAccount(NamedTuple):
-    id: int
-    provider: str
-    name: str
-    api_key_env: str | None
-    base_url: str | None
-    exhausted_until: str | None
-    last_used_at: str | None
-
-
-class ProviderAccountRepository:
+class SqliteProviderAccountRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
 
     async def ensure(
         self, provider: str, name: str, api_key_env: str | None, base_url: str | None
     ) -> None:
-        """Register an account (idempotent)."""
         await self.db.execute(
             "INSERT INTO provider_accounts (provider, name, api_key_env, base_url, created_at)"
             " VALUES (?,?,?,?,?) ON CONFLICT (provider, name) DO UPDATE SET"
@@ -38,7 +27,6 @@ class ProviderAccountRepository:
         )
 
     async def list(self, provider: str) -> builtins.list[ProviderAccount]:
-        """Accounts of ``provider``, least recently used first (round-robin order)."""
         rows = await self.db.fetchall(
             "SELECT id, provider, name, api_key_env, base_url, exhausted_until, last_used_at"
             " FROM provider_accounts WHERE provider = ?"

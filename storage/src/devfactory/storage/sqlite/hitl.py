@@ -10,14 +10,14 @@ from devfactory.protocol.hitl import HitlRequest
 
 from ..clock import now_iso
 from ..codec import dump, load, row_to
-from ..database import Database
+from .database import Database
 
 
 def _request(row: Any) -> HitlRequest:
     return row_to(HitlRequest, row, choices=load(row["choices"], builtins.list[str]))
 
 
-class HitlRepository:
+class SqliteHitlRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
 
@@ -30,7 +30,6 @@ class HitlRepository:
         *,
         kind: str = "question",
     ) -> HitlRequest:
-        """``kind``: question, or plan (``question`` holds the plan to approve)."""
         request_id = await self.db.execute(
             "INSERT INTO hitl_requests (run_id, question, choices, tool_call_id, kind, created_at)"
             " VALUES (?,?,?,?,?,?)",
@@ -43,12 +42,6 @@ class HitlRepository:
     async def get(self, request_id: int) -> HitlRequest | None:
         row = await self.db.fetchone("SELECT * FROM hitl_requests WHERE id = ?", (request_id,))
         return None if row is None else _request(row)
-
-    async def tool_call_id(self, request_id: int) -> str | None:
-        value = await self.db.scalar(
-            "SELECT tool_call_id FROM hitl_requests WHERE id = ?", (request_id,)
-        )
-        return None if value is None else str(value)
 
     async def answer(self, request_id: int, action: HitlAction, text: str | None) -> HitlRequest:
         await self.db.execute(

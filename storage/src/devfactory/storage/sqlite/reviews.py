@@ -7,10 +7,10 @@ from devfactory.protocol.enums import ReviewDecision
 
 from ..clock import now_iso
 from ..codec import row_to
-from ..database import Database
+from .database import Database
 
 
-class ReviewRepository:
+class SqliteReviewRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import builtins
 import sqlite3
 from collections.abc import Callable, Iterable
-from typing import Any, NamedTuple
+from typing import Any, Unpack
+
+import msgspec
 
 from devfactory.protocol.enums import RunStatus
 from devfactory.protocol.events import Event
@@ -13,33 +15,18 @@ from devfactory.protocol.runs import Run, RunMetadata, TokenUsage
 
 from ..clock import now_iso
 from ..codec import dump, load, row_to
-from ..database import Database
-from .events import NewEvent, insert_events
+from ..ports.rows import NewEvent, NewRun, RunFields
+from .database import Database
+from .events import insert_events
 
-_UPDATABLE = frozenset(
-    {
-        "status",
-        "title",
-        "model",
-        "branch_name",
-        "worktree_path",
-        "base_snapshot_id",
-        "current_step",
-        "queued_at",
-        "started_at",
-        "completed_at",
-        "failed_reason",
-        "owner",
-        "metadata",
-    }
-)
+_UPDATABLE = frozenset(RunFields.__annotations__)
 
 
 def _run(row: Any) -> Run:
     return row_to(Run, row, metadata=load(row["metadata"], RunMetadata))
 
 
-class RunRepository:
+class SqliteRunRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
 
@@ -66,8 +53,6 @@ class RunRepository:
     async def create_recorded(
         self, new: NewRun, *, branch: Callable[[int], str], event: NewEvent
     ) -> tuple[Run, Event]:
-        """Insert a run, name its branch (``branch(run_id)``) and record its first event (for
-        the new run) in one transaction: a crash or a cancellation leaves all or nothing."""
         run, events = await self.db.write(_insert, new, branch, event)
         return run, events[0]
 
@@ -78,7 +63,6 @@ class RunRepository:
     async def list(
         self, project_id: int, statuses: Iterable[RunStatus] | None = None, limit: int = 50
     ) -> builtins.list[Run]:
-        """Newest first."""
         wanted = [s.value for s in statuses or ()]
         if wanted:
             marks = ",".join("?" * len(wanted))
@@ -95,7 +79,6 @@ class RunRepository:
         return [_run(row) for row in rows]
 
     async def total_usage(self, project_id: int) -> TokenUsage:
-        """Tokens and cost of every run of the project."""
         rows = await self.db.fetchall(
             "SELECT metadata FROM agent_runs WHERE project_id = ?", (project_id,)
         )
@@ -110,7 +93,6 @@ class RunRepository:
         return total
 
     async def queued(self, project_id: int) -> builtins.list[Run]:
-        """Queued runs, first in first out."""
         rows = await self.db.fetchall(
             "SELECT * FROM agent_runs WHERE project_id = ? AND status = 'queued'"
             " ORDER BY queued_at, id",
@@ -119,42 +101,20 @@ class RunRepository:
         return [_run(row) for row in rows]
 
     async def update(
-        self, run_id: int, *, expect_status: RunStatus | None = None, **fields: Any
+        self, run_id: int, *, expect_status: RunStatus | None = None, **fields: Unpack[RunFields]
     ) -> Run | None:
-        """Set columns of a run (``metadata`` takes a RunMetadata); returns the new record.
-
-        With ``expect_status`` the update is a compare-and-set: it happens only if the run is
-        still in that status (another daemon may have claimed it), else None is returned.
-        """
         found = await self.db.write(_update, run_id, expect_status, fields, None)
         return None if found is None else found[0]
 
     async def transition(
-        self, run_id: int, *, expect_status: RunStatus, event: NewEvent, **fields: Any
+        self, run_id: int, *, expect_status: RunStatus, event: NewEvent, **fields: Unpack[RunFields]
     ) -> tuple[Run, Event] | None:
-        """A compare-and-set :meth:`update` and the event that records it, in one transaction:
-        both are written, or neither (None: the run is no longer in ``expect_status``)."""
         found = await self.db.write(_update, run_id, expect_status, fields, event)
         return None if found is None else (found[0], found[1][0])
 
     async def owner(self, run_id: int) -> str | None:
         value = await self.db.scalar("SELECT owner FROM agent_runs WHERE id = ?", (run_id,))
         return None if value is None else str(value)
-
-
-class NewRun(NamedTuple):
-    """A run before it has an id."""
-
-    project_id: int
-    title: str
-    prompt: str
-    status: RunStatus
-    agent: str
-    provider: str
-    model: str | None
-    mode: str
-    metadata: RunMetadata
-    retry_of: int | None = None
 
 
 # -- functions run on the writer thread, inside one transaction ---------------------------------
@@ -188,7 +148,11 @@ def _insert(
     assert run_id is not None
     if branch is not None:
         conn.execute("UPDATE agent_runs SET branch_name = ? WHERE id = ?", (branch(run_id), run_id))
-    events = [] if event is None else insert_events(conn, [event._replace(run_id=run_id)])
+    events = (
+        []
+        if event is None
+        else insert_events(conn, [msgspec.structs.replace(event, run_id=run_id)])
+    )
     return _run(conn.execute("SELECT * FROM agent_runs WHERE id = ?", (run_id,)).fetchone()), events
 
 

@@ -11,14 +11,14 @@ from devfactory.protocol.enums import ChangeAction, ChangeStatus
 
 from ..clock import now_iso
 from ..codec import dump, load, row_to
-from ..database import Database
+from .database import Database
 
 
 def _change(row: Any) -> Change:
     return row_to(Change, row, hunks=load(row["hunks"], builtins.list[Hunk]))
 
 
-class ChangeRepository:
+class SqliteChangeRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
 
@@ -28,6 +28,7 @@ class ChangeRepository:
         project_id: int,
         run_id: int,
         path: str,
+        base_commit: str,
         action: ChangeAction,
         before_hash: str | None,
         after_hash: str | None,
@@ -36,9 +37,9 @@ class ChangeRepository:
         hunks: builtins.list[Hunk],
         event_id: int | None,
     ) -> Change:
-        """Record the run's current proposal for ``path``, replacing an unreviewed one."""
         now = now_iso()
         values = (
+            base_commit,
             action.value,
             before_hash,
             after_hash,
@@ -58,11 +59,6 @@ class ChangeRepository:
         row = await self.db.fetchone("SELECT * FROM workspace_files WHERE id = ?", (change_id,))
         return None if row is None else _change(row)
 
-    async def diff_text(self, change_id: int) -> str | None:
-        """The inline diff, if it was small enough to be stored inline."""
-        value = await self.db.scalar("SELECT diff FROM workspace_files WHERE id = ?", (change_id,))
-        return None if value is None else str(value)
-
     async def list(
         self,
         project_id: int,
@@ -81,7 +77,6 @@ class ChangeRepository:
         return [_change(row) for row in rows]
 
     async def paths(self, project_id: int) -> builtins.list[str]:
-        """Every path a change of the project touches."""
         rows = await self.db.fetchall(
             "SELECT DISTINCT path FROM workspace_files WHERE project_id = ?", (project_id,)
         )
@@ -132,16 +127,17 @@ def _upsert(conn: sqlite3.Connection, values: tuple[Any, ...], keys: tuple[Any, 
     ).fetchone()
     if existing:
         conn.execute(
-            "UPDATE workspace_files SET action = ?, before_hash = ?, after_hash = ?,"
+            "UPDATE workspace_files SET base_commit = ?, action = ?, before_hash = ?,"
+            " after_hash = ?,"
             " diff = ?, diff_path = ?, hunks = ?, event_id = ?, updated_at = ?,"
             " status = 'proposed', reason = NULL WHERE id = ?",
             (*values, existing[0]),
         )
         return int(existing[0])
     cursor = conn.execute(
-        "INSERT INTO workspace_files (action, before_hash, after_hash, diff,"
+        "INSERT INTO workspace_files (base_commit, action, before_hash, after_hash, diff,"
         " diff_path, hunks, event_id, updated_at, project_id, run_id, path, status,"
-        " created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,'proposed',?)",
+        " created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,'proposed',?)",
         (*values, *keys),
     )
     return int(cursor.lastrowid or 0)

@@ -6,10 +6,10 @@ from devfactory.protocol.project import LanguageStat, Project
 
 from ..clock import now_iso
 from ..codec import dump, load, row_to
-from ..database import Database
+from .database import Database
 
 
-class ProjectRepository:
+class SqliteProjectRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
 
@@ -31,7 +31,6 @@ class ProjectRepository:
         default_branch: str | None,
         current_branch: str | None,
     ) -> Project:
-        """Insert the project for ``root_path`` or refresh its name and branches."""
         now = now_iso()
         await self.db.execute(
             "INSERT INTO projects (name, slug, root_path, default_branch, current_branch,"

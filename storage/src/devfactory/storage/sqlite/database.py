@@ -26,7 +26,7 @@ from typing import Any, TypeVar
 import aiosqlite
 import sqlean
 
-from .errors import DatabaseError, SchemaTooNewError, full_disk
+from ..errors import DatabaseError, SchemaTooNewError, StorageFull, full_disk
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -40,7 +40,7 @@ MAX_PAGES_VARIABLE = "DEVFACTORY_DB_MAX_PAGES"
 """A ceiling on the database's size in pages for the daemon's writes (SQLite's
 ``max_page_count``): tests fill it to see what a full disk does, with SQLite's own
 SQLITE_FULL."""
-__all__ = ["Database", "DatabaseError", "Migration", "SchemaTooNewError", "in_transaction"]
+SQLITE_FULL = 13
 
 
 @dataclass(frozen=True)
@@ -51,8 +51,8 @@ class Migration:
 
 
 def load_migrations() -> list[Migration]:
-    """The numbered SQL files shipped in ``devfactory.storage.migrations``, in order."""
-    folder = importlib.resources.files("devfactory.storage") / "migrations"
+    """The numbered SQL files shipped in ``devfactory.storage.sqlite.migrations``, in order."""
+    folder = importlib.resources.files(__package__ or "devfactory.storage.sqlite") / "migrations"
     found = []
     for entry in folder.iterdir():
         match = _MIGRATION_NAME.match(entry.name)
@@ -78,7 +78,7 @@ def sqlite_vec_path() -> str:
     return str(Path(next(iter(spec.submodule_search_locations))) / "vec0")
 
 
-def _connect(path: str, *, readonly: bool = False) -> sqlite3.Connection:
+def connect(path: str, *, readonly: bool = False) -> sqlite3.Connection:
     target = f"file:{path}?mode=ro" if readonly else path
     conn: sqlite3.Connection = sqlean.connect(
         target,
@@ -96,7 +96,7 @@ def _connect(path: str, *, readonly: bool = False) -> sqlite3.Connection:
     return conn
 
 
-def _migrate(conn: sqlite3.Connection, migrations: Sequence[Migration], path: str) -> int:
+def migrate(conn: sqlite3.Connection, migrations: Sequence[Migration], path: str) -> int:
     """Bring the schema up to date inside one transaction per migration; return the version."""
     current = conn.execute("PRAGMA user_version").fetchone()[0]
     latest = migrations[-1].version if migrations else 0
@@ -121,6 +121,14 @@ def _migrate(conn: sqlite3.Connection, migrations: Sequence[Migration], path: st
             raise DatabaseError(f"migration {migration.name} failed: {exc}") from exc
         current = migration.version
     return int(current)
+
+
+def storage_full(exc: BaseException, path: str | None) -> StorageFull | None:
+    """``exc`` as a :class:`StorageFull` naming ``path``, if it means the disk is full
+    (SQLite's SQLITE_FULL included)."""
+    if isinstance(exc, sqlean.Error) and getattr(exc, "sqlite_errorcode", None) == SQLITE_FULL:
+        return StorageFull(path)
+    return full_disk(exc, path)
 
 
 def _unusable(path: str, exc: sqlean.DatabaseError) -> str:
@@ -152,6 +160,12 @@ def _read(conn: sqlite3.Connection, sql: str, params: Sequence[Any], one: bool) 
         return cursor.fetchone() if one else cursor.fetchall()
     finally:
         cursor.close()
+
+
+def select(conn: sqlite3.Connection, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+    """Every row of one query, its statement closed (see ``_read``)."""
+    rows: list[sqlite3.Row] = _read(conn, sql, params, False)
+    return rows
 
 
 def in_transaction(conn: sqlite3.Connection, fn: Callable[..., T], *args: Any) -> T:
@@ -231,10 +245,10 @@ class Database:
         if path_text != ":memory:":
             Path(path_text).parent.mkdir(parents=True, exist_ok=True)
         plan = list(migrations) if migrations is not None else load_migrations()
-        writer = aiosqlite.Connection(lambda: _connect(path_text), iter_chunk_size=256)
+        writer = aiosqlite.Connection(lambda: connect(path_text), iter_chunk_size=256)
         try:
             await writer
-            version = await writer._execute(_migrate, writer._conn, plan, path_text)  # type: ignore[no-untyped-call]
+            version = await writer._execute(migrate, writer._conn, plan, path_text)  # type: ignore[no-untyped-call]
         except sqlean.DatabaseError as exc:
             await writer.close()
             raise DatabaseError(_unusable(path_text, exc)) from exc
@@ -248,9 +262,9 @@ class Database:
         # Checkpoints run on their own connection, so a commit never waits for one (with the
         # default, every ~1000th commit copied the WAL back and fsynced: a 10-50 ms stall).
         await writer.execute(f"PRAGMA wal_autocheckpoint = {WRITER_AUTOCHECKPOINT_PAGES}")
-        reader = aiosqlite.Connection(lambda: _connect(path_text), iter_chunk_size=256)
+        reader = aiosqlite.Connection(lambda: connect(path_text), iter_chunk_size=256)
         await reader
-        checkpointer = aiosqlite.Connection(lambda: _connect(path_text), iter_chunk_size=256)
+        checkpointer = aiosqlite.Connection(lambda: connect(path_text), iter_chunk_size=256)
         await checkpointer
         return cls(path_text, writer, reader, version, checkpointer)
 
@@ -303,7 +317,7 @@ class Database:
         try:
             result: T = await _on_thread(self._writer, in_transaction, fn, *args)
         except (sqlean.Error, OSError) as exc:
-            if (full := full_disk(exc, self.path)) is None:
+            if (full := storage_full(exc, self.path)) is None:
                 raise
             self._write_problem = str(full)
             raise full from exc
@@ -332,6 +346,11 @@ class Database:
         return self._write_problem
 
     # -- reads ---------------------------------------------------------------------------------
+
+    async def read(self, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(connection, *args)`` as one job on the reader thread (queries that a buffer
+        index or a worker process run on their own connections too)."""
+        return await _on_thread(self._reader, fn, *args)
 
     async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
         row: sqlite3.Row | None = await _on_thread(self._reader, _read, sql, params, True)

@@ -5,38 +5,24 @@ from __future__ import annotations
 import builtins
 import sqlite3
 from collections.abc import Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
-from devfactory.protocol.enums import EventType, Severity
 from devfactory.protocol.events import Event
 
 from ..codec import dump, load, row_to
-from ..database import Database
-
-
-class NewEvent(NamedTuple):
-    """An event before it has an id."""
-
-    project_id: int
-    run_id: int | None
-    type: EventType
-    severity: Severity
-    title: str
-    message: str
-    payload: dict[str, Any]
-    created_at: str
+from ..ports.rows import NewEvent
+from .database import Database
 
 
 def _event(row: Any) -> Event:
     return row_to(Event, row, payload=load(row["payload"], dict[str, Any]))
 
 
-class EventRepository:
+class SqliteEventRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
 
     async def append(self, events: Sequence[NewEvent]) -> builtins.list[Event]:
-        """Commit a batch of events in one transaction; return them with their ids."""
         if not events:
             return []
         return await self.db.write(insert_events, events)
@@ -44,7 +30,6 @@ class EventRepository:
     async def list(
         self, project_id: int, *, run_id: int | None = None, since: int = 0, limit: int = 1000
     ) -> builtins.list[Event]:
-        """Events with ``id > since``, oldest first (one run's, or the whole project's)."""
         if run_id is None:
             rows = await self.db.fetchall(
                 "SELECT * FROM agent_events WHERE project_id = ? AND id > ? ORDER BY id LIMIT ?",
@@ -57,12 +42,11 @@ class EventRepository:
             )
         return [_event(row) for row in rows]
 
-    async def count(self, project_id: int) -> int:
-        return int(
-            await self.db.scalar(
-                "SELECT count(*) FROM agent_events WHERE project_id = ?", (project_id,)
-            )
+    async def latest_id(self, project_id: int) -> int:
+        latest = await self.db.scalar(
+            "SELECT max(id) FROM agent_events WHERE project_id = ?", (project_id,)
         )
+        return int(latest or 0)
 
 
 def insert_events(conn: sqlite3.Connection, events: Sequence[NewEvent]) -> builtins.list[Event]:

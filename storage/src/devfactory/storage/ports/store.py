@@ -1,0 +1,58 @@
+"""The ``Store`` port: every repository of one database, opened and closed together."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from .accounts import ProviderAccountRepository
+from .index import IndexRepository
+from .review import DocumentationRepository, ReviewRepository
+from .rows import StoreStatus
+from .runs import EventRepository, HitlRepository, RunRepository
+from .workspace import (
+    ChangeRepository,
+    CommandRepository,
+    GitOperationRepository,
+    ProjectRepository,
+    SnapshotRepository,
+)
+
+
+class Store(Protocol):
+    """Everything the daemon persists, one repository per aggregate (``open_store``)."""
+
+    projects: ProjectRepository
+    runs: RunRepository
+    events: EventRepository
+    hitl: HitlRepository
+    snapshots: SnapshotRepository
+    changes: ChangeRepository
+    commands: CommandRepository
+    git_operations: GitOperationRepository
+    reviews: ReviewRepository
+    documentation: DocumentationRepository
+    provider_accounts: ProviderAccountRepository
+    index: IndexRepository
+
+    @property
+    def location(self) -> str:
+        """Where the database is, in the form ``open_store`` and ``open_index_writer`` take."""
+        ...
+
+    async def status(self) -> StoreStatus:
+        """Versions, and whether writes work and the data is intact: cheap enough for every
+        ``devfactory/health``."""
+        ...
+
+    async def counts(self, project_id: int) -> dict[str, int]:
+        """Row counts per aggregate (runs, events, changes...), for ``devfactory/health``."""
+        ...
+
+    async def close(self) -> None:
+        """Finish the writes queued so far, then close."""
+        ...
+
+    def close_now(self) -> None:
+        """Close without an event loop (the process exits after the loop is gone), so no
+        thread of the store keeps the process alive."""
+        ...

@@ -1,1 +1,0 @@
-"""One repository per aggregate; each returns protocol Structs, never raw rows."""

@@ -1,0 +1,199 @@
+"""The index's writes and the queries every index connection shares, as functions of a
+connection: the store runs them on its writer or reader thread, a worker process on its own
+connection, the buffer index on its in-memory database. One SQL text for each.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from typing import Any
+
+from ..clock import now_iso
+from ..codec import dump
+from ..ports.rows import ChunkRow, FileUpdate, IndexBatch
+from .database import select
+
+VECTOR_TABLE = "rag_chunk_vectors"
+
+CHUNK_COLUMNS = (
+    "c.id, c.path, c.language, c.symbol, c.name, c.kind, c.start_line, c.end_line, c.content,"
+    " c.source_type"
+)
+
+
+def chunk_rows(rows: Sequence[sqlite3.Row]) -> list[ChunkRow]:
+    """Rows selected as ``CHUNK_COLUMNS, score``, as ChunkRows."""
+    return [ChunkRow(*row) for row in rows]
+
+
+def filter_sql(file_ids: Sequence[int] | None, languages: Sequence[str] | None) -> str:
+    sql = ""
+    if file_ids is not None:
+        sql += " AND c.file_id IN (SELECT value FROM json_each(?))"
+    if languages is not None:
+        sql += " AND c.language IN (SELECT value FROM json_each(?))"
+    return sql
+
+
+def filter_args(file_ids: Sequence[int] | None, languages: Sequence[str] | None) -> list[str]:
+    args = []
+    if file_ids is not None:
+        args.append(dump(list(file_ids)))
+    if languages is not None:
+        args.append(dump(list(languages)))
+    return args
+
+
+# -- reads -----------------------------------------------------------------------------------------
+
+
+def lexical(
+    conn: sqlite3.Connection,
+    project_id: int,
+    match: str,
+    limit: int,
+    weights: Sequence[float],
+    file_ids: Sequence[int] | None,
+    languages: Sequence[str] | None,
+) -> list[ChunkRow]:
+    """Chunks matching an FTS5 expression, best BM25 first (score = bm25, negative)."""
+    w = ", ".join(str(float(x)) for x in weights)
+    if file_ids is None and languages is None:
+        # Rank and cut inside FTS5, then read only the winners' rows (not every match's).
+        rows = select(
+            conn,
+            f"SELECT {CHUNK_COLUMNS}, f.score FROM ("
+            f" SELECT rowid, bm25(rag_chunks_fts, {w}) AS score FROM rag_chunks_fts"
+            "  WHERE rag_chunks_fts MATCH ? ORDER BY score LIMIT ?) AS f"
+            " JOIN rag_chunks c ON c.id = f.rowid WHERE c.project_id = ?"
+            " ORDER BY f.score",
+            (match, limit, project_id),
+        )
+        return chunk_rows(rows)
+    rows = select(
+        conn,
+        f"SELECT {CHUNK_COLUMNS}, f.score FROM ("
+        f" SELECT rowid, bm25(rag_chunks_fts, {w}) AS score FROM rag_chunks_fts"
+        "  WHERE rag_chunks_fts MATCH ?) AS f"
+        " JOIN rag_chunks c ON c.id = f.rowid"
+        f" WHERE c.project_id = ?{filter_sql(file_ids, languages)}"
+        " ORDER BY f.score LIMIT ?",
+        (match, project_id, *filter_args(file_ids, languages), limit),
+    )
+    return chunk_rows(rows)
+
+
+def all_chunks(conn: sqlite3.Connection, project_id: int) -> list[ChunkRow]:
+    """Every chunk of the project by path and line (score 0)."""
+    rows = select(
+        conn,
+        f"SELECT {CHUNK_COLUMNS}, 0.0 FROM rag_chunks c WHERE c.project_id = ?"
+        " ORDER BY c.path, c.start_line",
+        (project_id,),
+    )
+    return chunk_rows(rows)
+
+
+# -- writes (inside the caller's transaction) -----------------------------------------------------
+
+
+def apply_batch(conn: sqlite3.Connection, project_id: int, batch: IndexBatch) -> int:
+    """Write one batch; returns the number of chunks written."""
+    written = _write_files(conn, project_id, batch.updates, now_iso())
+    conn.executemany(
+        "UPDATE rag_files SET size = ?, mtime_ns = ? WHERE project_id = ? AND path = ?",
+        [(size, mtime, project_id, path) for path, size, mtime in batch.touched],
+    )
+    conn.executemany(
+        "DELETE FROM rag_files WHERE project_id = ? AND path = ?",
+        [(project_id, path) for path in batch.removed],
+    )
+    return written
+
+
+def _write_files(
+    conn: sqlite3.Connection, project_id: int, updates: Sequence[FileUpdate], stamp: str
+) -> int:
+    # Deleting the file rows cascades to their chunks; the trigger clears FTS and vectors.
+    conn.executemany(
+        "DELETE FROM rag_files WHERE project_id = ? AND path = ?",
+        [(project_id, update.path) for update in updates],
+    )
+    chunk_rows: list[tuple[Any, ...]] = []
+    fts_rows: list[tuple[str, str, str, str]] = []
+    for update in updates:
+        file_id = conn.execute(
+            "INSERT INTO rag_files (project_id, path, language, source_type, size, mtime_ns,"
+            " content_hash, skip_reason, indexed_at) VALUES (?,?,?,?,?,?,?,?,?)",
+            (
+                project_id,
+                update.path,
+                update.language,
+                update.source_type,
+                update.size,
+                update.mtime_ns,
+                update.content_hash,
+                update.skip_reason,
+                stamp,
+            ),
+        ).lastrowid
+        for c in update.chunks:
+            chunk_rows.append(
+                (
+                    project_id,
+                    file_id,
+                    update.path,
+                    update.language,
+                    c.symbol,
+                    c.name,
+                    c.kind,
+                    c.start_line,
+                    c.end_line,
+                    c.content,
+                    c.content_hash,
+                    update.source_type,
+                )
+            )
+            fts_rows.append((c.content, c.symbol_terms, update.path, c.subtokens))
+    if chunk_rows:
+        conn.executemany(
+            "INSERT INTO rag_chunks (project_id, file_id, path, language, symbol, name, kind,"
+            " start_line, end_line, content, content_hash, source_type)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            chunk_rows,
+        )
+        # AUTOINCREMENT inside one write transaction: the batch got consecutive ids.
+        last = int(conn.execute("SELECT last_insert_rowid()").fetchone()[0])
+        first = last - len(chunk_rows) + 1
+        conn.executemany(
+            "INSERT INTO rag_chunks_fts (rowid, content, symbol, path, subtokens)"
+            " VALUES (?,?,?,?,?)",
+            [(first + i, *row) for i, row in enumerate(fts_rows)],
+        )
+    return len(chunk_rows)
+
+
+def reset_vectors(conn: sqlite3.Connection, project_id: int, dimensions: int) -> None:
+    conn.execute(f"DROP TABLE IF EXISTS {VECTOR_TABLE}")
+    conn.execute(
+        f"CREATE VIRTUAL TABLE {VECTOR_TABLE} USING vec0"
+        f" (embedding float[{int(dimensions)}] distance_metric=cosine)"
+    )
+    conn.execute("UPDATE rag_chunks SET embedded = 0 WHERE project_id = ?", (project_id,))
+
+
+def store_vectors(conn: sqlite3.Connection, vectors: Sequence[tuple[int, bytes]]) -> None:
+    ids = [chunk_id for chunk_id, _ in vectors]
+    live = {
+        row[0]
+        for row in select(
+            conn,
+            "SELECT id FROM rag_chunks WHERE id IN (SELECT value FROM json_each(?))"
+            " AND embedded = 0",
+            (dump(ids),),
+        )
+    }
+    rows = [(chunk_id, blob) for chunk_id, blob in vectors if chunk_id in live]
+    conn.executemany(f"INSERT INTO {VECTOR_TABLE} (rowid, embedding) VALUES (?, ?)", rows)
+    conn.executemany("UPDATE rag_chunks SET embedded = 1 WHERE id = ?", [(row[0],) for row in rows])

@@ -1,0 +1,60 @@
+"""What initialize learns of the workspace's repository, in one round of git calls."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from devfactory.server.git.runner import GitRunner
+from devfactory.server.project.registration import Repository, exclude_state_dir, inspect
+from support import git, make_git_repo
+
+
+async def test_a_clone_defaults_to_origins_head_and_knows_its_exclude_file(tmp_path: Path):
+    origin = make_git_repo(tmp_path / "origin")
+    git(origin, "branch", "-m", "main", "trunk")
+    git(tmp_path, "clone", "-q", str(origin), "clone")
+    clone = tmp_path / "clone"
+    git(clone, "switch", "-q", "-c", "feature")
+    assert await inspect(GitRunner(clone)) == Repository(
+        True, clone / ".git" / "info" / "exclude", "trunk", "feature"
+    )
+
+
+async def test_without_a_remote_main_or_master_is_the_default(tmp_path: Path):
+    repo = make_git_repo(tmp_path / "ws")
+    git(repo, "branch", "-m", "main", "master")
+    git(repo, "switch", "-q", "-c", "work")
+    found = await inspect(GitRunner(repo))
+    assert (found.default_branch, found.current_branch) == ("master", "work")
+
+
+async def test_a_detached_head_or_a_new_repository(tmp_path: Path):
+    repo = make_git_repo(tmp_path / "ws")
+    git(repo, "branch", "-m", "main", "topic")
+    git(repo, "switch", "-q", "--detach")
+    found = await inspect(GitRunner(repo))
+    assert (found.default_branch, found.current_branch) == (None, None)
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    git(fresh, "init", "-q", "-b", "start")
+    found = await inspect(GitRunner(fresh))
+    assert (found.is_worktree, found.default_branch, found.current_branch) == (
+        True,
+        "start",
+        "start",
+    )
+
+
+async def test_a_plain_folder_is_no_repository(tmp_path: Path):
+    assert await inspect(GitRunner(tmp_path)) == Repository(False, None, None, None)
+
+
+def test_the_state_folder_is_excluded_once(tmp_path: Path):
+    exclude = tmp_path / "info" / "exclude"
+    exclude.parent.mkdir()
+    exclude.write_text("*.log")
+    exclude_state_dir(exclude)
+    exclude_state_dir(exclude)
+    assert exclude.read_text() == (
+        "*.log\n# DevFactory state (added by the devfactory daemon)\n/.devfactory/\n"
+    )
