@@ -4,12 +4,14 @@ to runs in every status."""
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import pytest
 from pygls.exceptions import JsonRpcException
 
-from devfactory.protocol.enums import EventType, HitlAction, RunStatus
+from devfactory.protocol.changes import ChangeList, ChangesListParams
+from devfactory.protocol.enums import ChangeStatus, EventType, HitlAction, RunStatus
 from devfactory.protocol.events import BudgetReached, CheckpointCreated, RunRewound, decode_payload
 from devfactory.protocol.hitl import HitlRespondParams
 from devfactory.protocol.methods import Notifications, Requests
@@ -133,6 +135,11 @@ async def test_rewind_restores_exact_bytes_of_every_step_including_a_command_s_f
     await daemon.call(Requests.RUNS_REWIND, RunRewindParams(run_id=run.id, step=1))
     assert not (worktree / "made.bin").exists(), "the command's file goes with its step"
     assert (worktree / "notes.txt").read_bytes() == b"one\r\n"
+    proposed: ChangeList = await daemon.call(
+        Requests.CHANGES_LIST, ChangesListParams(run_id=run.id, status=ChangeStatus.PROPOSED)
+    )
+    assert sorted(c.path for c in proposed.changes) == ["notes.txt"], "made.bin is withdrawn"
+    assert proposed.changes[0].after_hash == hashlib.sha256(b"one\r\n").hexdigest()
     rewound = of(await replay(daemon, run.id), EventType.RUN_REWOUND)
     assert [(r.step, r.messages_removed > 0) for r in rewound] == [(2, True), (1, True)]
     assert all(isinstance(r, RunRewound) for r in rewound)
