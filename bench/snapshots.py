@@ -6,7 +6,8 @@ untracked files. The daemon takes ``devfactory/snapshots/create`` repeatedly (ti
 client, so the request round trip is included); the baseline is the least plain git can do
 for the same result, timed in the same session: copy the index, ``git add -A`` into the copy,
 ``git write-tree``, ``git commit-tree`` and ``git update-ref``. ``git status`` is shown for
-reference. Medians of several runs, each after the first (warm page cache, as in an editor).
+reference. The three are interleaved, one of each per round, so a busy machine slows them
+alike; medians of the rounds after the first (warm page cache, as in an editor).
 """
 
 from __future__ import annotations
@@ -81,14 +82,17 @@ def git_status(root: Path) -> float:
     return time.perf_counter() - started
 
 
-async def daemon_snapshots(root: Path) -> list[float]:
-    times = []
+async def measure(root: Path, scratch: Path) -> dict[str, list[float]]:
+    """Each round: a daemon snapshot, the plain-git baseline, ``git status``; seconds."""
+    times: dict[str, list[float]] = {"ours": [], "plain": [], "status": []}
     async with DaemonClient.spawn(root, settings=SETTINGS) as client:
         for n in range(REPEATS + 1):
             started = time.perf_counter()
             await client.call(Requests.SNAPSHOTS_CREATE, SnapshotCreateParams(description=f"{n}"))
-            times.append(time.perf_counter() - started)
-    return times[1:]
+            times["ours"].append(time.perf_counter() - started)
+            times["plain"].append(plain_git(root, scratch))
+            times["status"].append(git_status(root))
+    return {name: values[1:] for name, values in times.items()}
 
 
 def main() -> None:
@@ -100,10 +104,8 @@ def main() -> None:
         size = sum(
             p.stat().st_size for p in root.rglob("*") if p.is_file() and ".git" not in p.parts
         )
-        scratch = Path(tmp) / "scratch-index"
-        plain = [plain_git(root, scratch) for _ in range(REPEATS + 1)][1:]
-        status = [git_status(root) for _ in range(REPEATS + 1)][1:]
-        ours = asyncio.run(daemon_snapshots(root))
+        times = asyncio.run(measure(root, Path(tmp) / "scratch-index"))
+        ours, plain, status = times["ours"], times["plain"], times["status"]
     print(
         f"{FILES} files, {size / 1e6:.0f} MB, 5 modified + 1 staged + 2 untracked; {os.cpu_count()} cores"
     )
