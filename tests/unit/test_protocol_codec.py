@@ -19,6 +19,7 @@ from devfactory.protocol.events import (
 )
 from devfactory.protocol.git import GitLogParams
 from devfactory.protocol.index import SearchParams
+from devfactory.protocol.initiatives import InitiativeListParams
 from devfactory.protocol.methods import Requests
 from devfactory.protocol.runs import Run, RunCreateParams, RunListParams
 from devfactory.protocol.snapshots import SnapshotListParams
@@ -98,6 +99,7 @@ def test_bad_params_name_the_field(raw: dict, message: str) -> None:
         (Requests.EVENTS, EventsParams, {"limit": 10_001}, "limit must be between 1 and 10000, got 10001"),
         (Requests.EVENTS, EventsParams, {"since": -1}, "since must be 0 or more, got -1"),
         (Requests.GIT_LOG, GitLogParams, {"limit": 0}, "limit must be between 1 and 10000, got 0"),
+        (Requests.INITIATIVES_LIST, InitiativeListParams, {"limit": 0}, "limit must be between 1 and 1000, got 0"),
         (Requests.SEARCH, SearchParams, {"query": "x", "limit": "5"}, "Expected `int`, got `str` - at `$.limit`"),
     ],
 )  # fmt: skip
@@ -117,6 +119,7 @@ def test_out_of_range_params_say_the_range(
         (RunCreateParams, {"prompt": "x", "maxSteps": None}),
         (RunCreateParams, {"prompt": "x", "maxSteps": 1}),
         (EventsParams, {"since": 0, "limit": 10_000}),
+        (InitiativeListParams, {"limit": 1000}),
     ],
 )
 def test_params_at_their_bounds_are_accepted(params_type: type, raw: dict) -> None:

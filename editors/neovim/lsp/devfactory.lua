@@ -56,6 +56,9 @@ return {
     ['devfactory/question'] = function(err, result, ctx)
       require('devfactory.questions').on_question(err, result, ctx)
     end,
+    ['devfactory/initiativeChanged'] = function(err, result, ctx)
+      require('devfactory.initiatives').on_changed(err, result, ctx)
+    end,
     --- Results of code-action commands (approve, reject...): errors worded like the
     --- :DevFactory commands' instead of Neovim's raw `code: message`.
     ['workspace/executeCommand'] = function(err, result, ctx)

@@ -4,11 +4,10 @@
  */
 import * as vscode from 'vscode';
 import { DaemonClient } from './client';
-import { registerReviewCommands } from './commands/review';
-import { registerRunCommands } from './commands/runs';
+import { registerCommands } from './commands';
 import type { Services } from './commands/services';
-import { registerWorkspaceCommands } from './commands/workspace';
 import { Commands, Notifications, Requests } from './generated/protocol';
+import { InitiativeStore } from './model/initiativeStore';
 import { RunStore } from './model/runStore';
 import { ReviewCodeLensProvider } from './review/codeLens';
 import { ReviewComments } from './review/comments';
@@ -17,6 +16,7 @@ import { InlineProposals } from './review/inline';
 import { affectsDaemon } from './settings';
 import { DaemonStatusBar } from './statusBar';
 import { ConsoleManager } from './views/console';
+import { InitiativesTreeProvider } from './views/initiativesTree';
 import { QuestionPrompter } from './views/questions';
 import { RunEndNotifier } from './views/runEnd';
 import { RunPrompt } from './views/runPrompt';
@@ -25,6 +25,7 @@ import { RunsTreeProvider } from './views/runsTree';
 /** What activate() returns: the wired objects, for other extensions and the integration tests. */
 export interface DevFactoryApi extends Services {
   tree: RunsTreeProvider;
+  initiativesTree: InitiativesTreeProvider;
   statusBar: DaemonStatusBar;
   inline: InlineProposals;
 }
@@ -46,6 +47,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<DevFac
         void s.store.applyEvent(event);
       },
       [Notifications.STREAM]: (note) => s.consoles.onStream(note),
+      [Notifications.INITIATIVE_CHANGED]: ({ initiative }) => void s.initiatives.reload(initiative.id),
     },
     {
       // The daemon's "Show diff" code action opens VS Code's diff editor here, client-side.
@@ -53,37 +55,32 @@ export async function activate(context: vscode.ExtensionContext): Promise<DevFac
         command === Commands.SHOW_DIFF ? s.diffs.open(Number(args[0])) : next(command, args),
     },
   );
-  s.store = new RunStore(s.client, (what, error) => s.client.output.warn(`could not load ${what}: ${String(error)}`));
+  const warn = (what: string, error: unknown) => s.client.output.warn(`could not load ${what}: ${String(error)}`);
+  s.store = new RunStore(s.client, warn);
+  s.initiatives = new InitiativeStore(s.client, warn);
   s.consoles = new ConsoleManager(s.client, s.store);
   s.questions = new QuestionPrompter(s.client, s.store);
   s.diffs = new DiffProvider(s.client, root);
   s.comments = new ReviewComments(s.client);
   s.runPrompt = new RunPrompt(context.workspaceState, () => s.client.request(Requests.HEALTH, {}).catch(() => s.client.health));
   s.tree = new RunsTreeProvider(s.store, root);
+  s.initiativesTree = new InitiativesTreeProvider(s.initiatives);
   s.statusBar = new DaemonStatusBar(s.client, s.store);
   s.inline = new InlineProposals(s.client, s.store, root);
   const lenses = new ReviewCodeLensProvider(s.store, root);
 
   context.subscriptions.push(
-    s.client,
-    s.store,
-    s.consoles,
-    s.diffs,
-    s.comments,
+    ...[s.client, s.store, s.initiatives, s.consoles, s.diffs, s.comments],
     s.diffs.onDidOpen((uri) => s.comments.load(uri).catch((error) => s.client.output.warn(`could not load comments: ${String(error)}`))),
-    s.tree,
-    s.statusBar,
-    s.inline,
-    lenses,
+    ...[s.tree, s.initiativesTree, s.statusBar, s.inline, lenses],
     new RunEndNotifier(s.store, { openConsole: (runId) => s.consoles.open(runId), openDiff: (changeId) => s.diffs.open(changeId) }),
     vscode.window.createTreeView('devfactory.runs', { treeDataProvider: s.tree, showCollapseAll: true }),
+    vscode.window.createTreeView('devfactory.initiatives', { treeDataProvider: s.initiativesTree, showCollapseAll: true }),
     vscode.languages.registerCodeLensProvider({ scheme: 'file' }, lenses),
-    ...registerRunCommands(s),
-    ...registerReviewCommands(s),
-    ...registerWorkspaceCommands(s),
+    ...registerCommands(s),
     s.client.onDidChangeState(async (state) => {
       if (state !== 'running') return;
-      await s.store.refresh();
+      await Promise.all([s.store.refresh(), s.initiatives.refresh()]);
       await s.consoles.catchUp();
       s.store.pendingQuestions().forEach((q) => s.questions.enqueue(q.id));
     }),

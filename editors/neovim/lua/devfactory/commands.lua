@@ -256,6 +256,26 @@ M.subcommands = {
       require('devfactory.snapshots').restore(fargs)
     end,
   },
+  plan = {
+    usage = 'plan [--mode=yolo|review] [--provider=..] [--model=..] [goal]',
+    run = function(fargs)
+      require('devfactory.initiatives').plan(fargs)
+    end,
+    complete = function(arglead)
+      if arglead:match('^%-%-mode=') then
+        return { '--mode=yolo', '--mode=review' }
+      end
+      return vim.tbl_map(function(option)
+        return ('--%s='):format(option)
+      end, require('devfactory.initiatives').PLAN_OPTIONS)
+    end,
+  },
+  initiatives = {
+    usage = 'initiatives',
+    run = function()
+      require('devfactory.initiatives').show()
+    end,
+  },
   health = {
     usage = 'health',
     run = function()

@@ -16,9 +16,15 @@ M.Requests = {
   CHANGES_REQUEST_CHANGES = 'devfactory/changes/requestChanges',
   CHANGES_RESOLVE = 'devfactory/changes/resolve',
   CHANGES_RESOLVE_COMMENT = 'devfactory/changes/resolveComment',
+  CHAT_GET = 'devfactory/chat/get',
+  CHAT_LIST = 'devfactory/chat/list',
+  CHAT_SEND = 'devfactory/chat/send',
+  CHAT_START = 'devfactory/chat/start',
   COMMANDS_LIST = 'devfactory/commands/list',
   COMMANDS_POLICY = 'devfactory/commands/policy',
   COMMANDS_RUN = 'devfactory/commands/run',
+  CONVERSATIONS_ANSWER = 'devfactory/conversations/answer',
+  CONVERSATIONS_LIST = 'devfactory/conversations/list',
   EVENTS = 'devfactory/events',
   GIT_COMMIT = 'devfactory/git/commit',
   GIT_LOG = 'devfactory/git/log',
@@ -28,11 +34,28 @@ M.Requests = {
   HITL_RESPOND = 'devfactory/hitl/respond',
   INDEX_REBUILD = 'devfactory/index/rebuild',
   INDEX_STATUS = 'devfactory/index/status',
+  INITIATIVES_APPLY = 'devfactory/initiatives/apply',
+  INITIATIVES_ARCHIVE = 'devfactory/initiatives/archive',
+  INITIATIVES_ARTIFACTS = 'devfactory/initiatives/artifacts',
+  INITIATIVES_CREATE = 'devfactory/initiatives/create',
+  INITIATIVES_GET = 'devfactory/initiatives/get',
+  INITIATIVES_LIST = 'devfactory/initiatives/list',
+  PHASES_APPROVE = 'devfactory/phases/approve',
+  PHASES_COMMENT = 'devfactory/phases/comment',
+  PHASES_COMMENTS = 'devfactory/phases/comments',
+  PHASES_CREATE = 'devfactory/phases/create',
+  PHASES_DIFF = 'devfactory/phases/diff',
+  PHASES_REQUEST_CHANGES = 'devfactory/phases/requestChanges',
+  PHASES_RESOLVE_COMMENT = 'devfactory/phases/resolveComment',
+  PHASES_UPDATE = 'devfactory/phases/update',
   PROJECT_CLONE = 'devfactory/project/clone',
   PROJECT_INFO = 'devfactory/project/info',
   PROJECT_MAP = 'devfactory/project/map',
   PROJECT_PULL = 'devfactory/project/pull',
   PROJECT_RULES = 'devfactory/project/rules',
+  PROPOSALS_ACCEPT = 'devfactory/proposals/accept',
+  PROPOSALS_DISMISS = 'devfactory/proposals/dismiss',
+  PROPOSALS_LIST = 'devfactory/proposals/list',
   REVIEWS_SUBMIT = 'devfactory/reviews/submit',
   RUNS_CANCEL = 'devfactory/runs/cancel',
   RUNS_CREATE = 'devfactory/runs/create',
@@ -49,12 +72,18 @@ M.Requests = {
   SNAPSHOTS_CREATE = 'devfactory/snapshots/create',
   SNAPSHOTS_LIST = 'devfactory/snapshots/list',
   SNAPSHOTS_RESTORE = 'devfactory/snapshots/restore',
+  TASKS_CREATE = 'devfactory/tasks/create',
+  TASKS_GET = 'devfactory/tasks/get',
+  TASKS_RESPOND = 'devfactory/tasks/respond',
+  TASKS_RETRY = 'devfactory/tasks/retry',
+  TASKS_UPDATE = 'devfactory/tasks/update',
 }
 
 --- Daemon -> client notifications.
 M.Notifications = {
   CHANGE_PROPOSED = 'devfactory/changeProposed',
   EVENT = 'devfactory/event',
+  INITIATIVE_CHANGED = 'devfactory/initiativeChanged',
   QUESTION = 'devfactory/question',
   RUN_CHANGED = 'devfactory/runChanged',
   STREAM = 'devfactory/stream',
@@ -82,6 +111,7 @@ M.ErrorCodes = {
 
 --- The specialist an agent run plays: each is a system prompt and a tool subset.
 M.AgentRole = {
+  ANALYST = 'analyst',
   ARCHITECT = 'architect',
   BACKEND = 'backend',
   DEVOPS = 'devops',
@@ -90,6 +120,14 @@ M.AgentRole = {
   IPHONE = 'iphone',
   QA = 'qa',
   RAG = 'rag',
+}
+
+--- Kinds of context artifact (typed handoff) an agent produces for others.
+M.ArtifactKind = {
+  CODE = 'code',
+  LOG = 'log',
+  PLAN = 'plan',
+  SPEC = 'spec',
 }
 
 --- What a change does to its file.
@@ -109,6 +147,19 @@ M.ChangeStatus = {
   STALE = 'stale',
 }
 
+--- An agent's question to another task's agent.
+M.ConversationStatus = {
+  ANSWERED = 'answered',
+  CANCELLED = 'cancelled',
+  PENDING = 'pending',
+}
+
+--- Which side of a diff a review comment is on.
+M.DiffSide = {
+  NEW = 'new',
+  OLD = 'old',
+}
+
 --- Every kind of step a run records.
 M.EventType = {
   AI_CONTEXT_LOADED = 'ai_context_loaded',
@@ -121,6 +172,7 @@ M.EventType = {
   CHANGE_PROPOSED = 'change_proposed',
   CHANGE_REJECTED = 'change_rejected',
   CHANGE_REVERTED = 'change_reverted',
+  CHAT_MESSAGE = 'chat_message',
   CHECKPOINT_CREATED = 'checkpoint_created',
   COMMAND_COMPLETED = 'command_completed',
   COMMAND_FAILED = 'command_failed',
@@ -128,6 +180,8 @@ M.EventType = {
   COMMAND_STARTED = 'command_started',
   CONTEXT_COMPACTED = 'context_compacted',
   CONTEXT_TRUNCATED = 'context_truncated',
+  CONVERSATION_ANSWERED = 'conversation_answered',
+  CONVERSATION_ASKED = 'conversation_asked',
   CONVERSATION_MESSAGE_ADDED = 'conversation_message_added',
   DIRECTIVE_RECEIVED = 'directive_received',
   DOCS_UPDATED = 'docs_updated',
@@ -140,9 +194,22 @@ M.EventType = {
   GIT_BRANCH_CREATED = 'git_branch_created',
   GIT_DIFF_CREATED = 'git_diff_created',
   GIT_STATUS_CHECKED = 'git_status_checked',
+  HANDOFF_CREATED = 'handoff_created',
+  HANDOFF_REJECTED = 'handoff_rejected',
+  INITIATIVE_CREATED = 'initiative_created',
+  INITIATIVE_STATUS_CHANGED = 'initiative_status_changed',
   MCP_SERVER_FAILED = 'mcp_server_failed',
   MCP_TOOL_CALLED = 'mcp_tool_called',
+  MERGE_COMPLETED = 'merge_completed',
+  MERGE_CONFLICT = 'merge_conflict',
   PAUSED_FOR_INPUT = 'paused_for_input',
+  PHASE_COMMENTED = 'phase_commented',
+  PHASE_CREATED = 'phase_created',
+  PHASE_STATUS_CHANGED = 'phase_status_changed',
+  PHASE_UPDATED = 'phase_updated',
+  PROPOSAL_ACCEPTED = 'proposal_accepted',
+  PROPOSAL_CREATED = 'proposal_created',
+  PROPOSAL_DISMISSED = 'proposal_dismissed',
   RAG_SEARCH_COMPLETED = 'rag_search_completed',
   RAG_SEARCH_STARTED = 'rag_search_started',
   RESUMED = 'resumed',
@@ -150,6 +217,10 @@ M.EventType = {
   RUN_STATUS_CHANGED = 'run_status_changed',
   SNAPSHOT_CREATED = 'snapshot_created',
   SNAPSHOT_RESTORED = 'snapshot_restored',
+  TASK_CHECKPOINT = 'task_checkpoint',
+  TASK_CREATED = 'task_created',
+  TASK_STATUS_CHANGED = 'task_status_changed',
+  TASK_UPDATED = 'task_updated',
   TEST_COMPLETED = 'test_completed',
   TEST_FAILED = 'test_failed',
   TEST_STARTED = 'test_started',
@@ -177,10 +248,52 @@ M.HitlStatus = {
   PENDING = 'pending',
 }
 
+--- How much of an initiative waits for the user.
+M.InitiativeMode = {
+  REVIEW_PER_PHASE = 'review_per_phase',
+  YOLO = 'yolo',
+}
+
+--- Where an initiative (a goal planned into phases and tasks) is.
+M.InitiativeStatus = {
+  ACTIVE = 'active',
+  ARCHIVED = 'archived',
+  COMPLETED = 'completed',
+  PENDING_REVIEW = 'pending_review',
+}
+
 --- Which stream a piece of command output came from.
 M.OutputStream = {
   STDERR = 'stderr',
   STDOUT = 'stdout',
+}
+
+--- Where a phase of an initiative is.
+M.PhaseStatus = {
+  APPROVED = 'approved',
+  BLOCKED = 'blocked',
+  COMPLETED = 'completed',
+  IN_PROGRESS = 'in_progress',
+  PENDING = 'pending',
+  PENDING_REVIEW = 'pending_review',
+}
+
+M.ProposalAction = {
+  CREATE = 'create',
+  UPDATE = 'update',
+}
+
+M.ProposalStatus = {
+  ACCEPTED = 'accepted',
+  DISMISSED = 'dismissed',
+  PENDING = 'pending',
+}
+
+--- What a proposal creates or updates.
+M.ProposalTarget = {
+  PAGE = 'page',
+  PHASE = 'phase',
+  TASK = 'task',
 }
 
 --- Model providers the daemon can drive.
@@ -259,6 +372,42 @@ M.SourceType = {
   CODE = 'code',
   CONFIG = 'config',
   DOC = 'doc',
+}
+
+--- What kind of work a task is.
+M.TaskCategory = {
+  DETAIL = 'detail',
+  DISCUSS = 'discuss',
+  EXECUTE = 'execute',
+  MERGE = 'merge',
+  PLAN = 'plan',
+  REFINE = 'refine',
+  RESEARCH = 'research',
+  REVIEW = 'review',
+  VERIFY = 'verify',
+}
+
+M.TaskPriority = {
+  HIGH = 'high',
+  LOW = 'low',
+  MEDIUM = 'medium',
+}
+
+--- Where a task of an initiative is.
+M.TaskStatus = {
+  BLOCKED = 'blocked',
+  COMPLETED = 'completed',
+  FAILED = 'failed',
+  IN_PROGRESS = 'in_progress',
+  PENDING = 'pending',
+}
+
+--- Who does a task: an agent (``auto``), or the user at a checkpoint.
+M.TaskType = {
+  AUTO = 'auto',
+  CHECKPOINT_DECISION = 'checkpoint:decision',
+  CHECKPOINT_HUMAN_ACTION = 'checkpoint:human-action',
+  CHECKPOINT_HUMAN_VERIFY = 'checkpoint:human-verify',
 }
 
 --- Which control each run status allows (RunControl values): the daemon refuses the

@@ -45,4 +45,31 @@ function M.input(opts)
   return text
 end
 
+--- Show `text` in the scratch buffer named `name` (read-only, reused by name), in the window
+--- before the current one, or a new split when there is none; returns the buffer.
+---@param name string
+---@param text string
+---@param filetype string
+---@return integer buf
+function M.show(name, text, filetype)
+  local buf = vim.fn.bufnr(name)
+  if buf == -1 then
+    buf = vim.api.nvim_create_buf(false, true)
+    vim.api.nvim_buf_set_name(buf, name)
+    vim.bo[buf].buftype = 'nofile'
+    vim.bo[buf].bufhidden = 'wipe'
+  end
+  vim.bo[buf].modifiable = true
+  vim.api.nvim_buf_set_lines(buf, 0, -1, false, vim.split(text, '\n', { plain = true }))
+  vim.bo[buf].modifiable = false
+  vim.bo[buf].filetype = filetype
+  local from = vim.api.nvim_get_current_win()
+  vim.cmd('wincmd p')
+  if vim.api.nvim_get_current_win() == from then
+    vim.cmd('aboveleft split')
+  end
+  vim.api.nvim_win_set_buf(0, buf)
+  return buf
+end
+
 return M

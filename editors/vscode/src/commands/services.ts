@@ -2,6 +2,7 @@
 import * as vscode from 'vscode';
 import type { DaemonClient } from '../client';
 import { type RunControl, RUN_CONTROLS } from '../generated/protocol';
+import type { InitiativeStore } from '../model/initiativeStore';
 import type { RunStore } from '../model/runStore';
 import type { ReviewComments } from '../review/comments';
 import type { DiffProvider } from '../review/diff';
@@ -17,6 +18,7 @@ export interface Services {
   root: vscode.Uri;
   client: DaemonClient;
   store: RunStore;
+  initiatives: InitiativeStore;
   consoles: ConsoleManager;
   questions: QuestionPrompter;
   diffs: DiffProvider;

@@ -15,9 +15,15 @@ export const Requests = {
   CHANGES_REQUEST_CHANGES: "devfactory/changes/requestChanges",
   CHANGES_RESOLVE: "devfactory/changes/resolve",
   CHANGES_RESOLVE_COMMENT: "devfactory/changes/resolveComment",
+  CHAT_GET: "devfactory/chat/get",
+  CHAT_LIST: "devfactory/chat/list",
+  CHAT_SEND: "devfactory/chat/send",
+  CHAT_START: "devfactory/chat/start",
   COMMANDS_LIST: "devfactory/commands/list",
   COMMANDS_POLICY: "devfactory/commands/policy",
   COMMANDS_RUN: "devfactory/commands/run",
+  CONVERSATIONS_ANSWER: "devfactory/conversations/answer",
+  CONVERSATIONS_LIST: "devfactory/conversations/list",
   EVENTS: "devfactory/events",
   GIT_COMMIT: "devfactory/git/commit",
   GIT_LOG: "devfactory/git/log",
@@ -27,11 +33,28 @@ export const Requests = {
   HITL_RESPOND: "devfactory/hitl/respond",
   INDEX_REBUILD: "devfactory/index/rebuild",
   INDEX_STATUS: "devfactory/index/status",
+  INITIATIVES_APPLY: "devfactory/initiatives/apply",
+  INITIATIVES_ARCHIVE: "devfactory/initiatives/archive",
+  INITIATIVES_ARTIFACTS: "devfactory/initiatives/artifacts",
+  INITIATIVES_CREATE: "devfactory/initiatives/create",
+  INITIATIVES_GET: "devfactory/initiatives/get",
+  INITIATIVES_LIST: "devfactory/initiatives/list",
+  PHASES_APPROVE: "devfactory/phases/approve",
+  PHASES_COMMENT: "devfactory/phases/comment",
+  PHASES_COMMENTS: "devfactory/phases/comments",
+  PHASES_CREATE: "devfactory/phases/create",
+  PHASES_DIFF: "devfactory/phases/diff",
+  PHASES_REQUEST_CHANGES: "devfactory/phases/requestChanges",
+  PHASES_RESOLVE_COMMENT: "devfactory/phases/resolveComment",
+  PHASES_UPDATE: "devfactory/phases/update",
   PROJECT_CLONE: "devfactory/project/clone",
   PROJECT_INFO: "devfactory/project/info",
   PROJECT_MAP: "devfactory/project/map",
   PROJECT_PULL: "devfactory/project/pull",
   PROJECT_RULES: "devfactory/project/rules",
+  PROPOSALS_ACCEPT: "devfactory/proposals/accept",
+  PROPOSALS_DISMISS: "devfactory/proposals/dismiss",
+  PROPOSALS_LIST: "devfactory/proposals/list",
   REVIEWS_SUBMIT: "devfactory/reviews/submit",
   RUNS_CANCEL: "devfactory/runs/cancel",
   RUNS_CREATE: "devfactory/runs/create",
@@ -48,12 +71,18 @@ export const Requests = {
   SNAPSHOTS_CREATE: "devfactory/snapshots/create",
   SNAPSHOTS_LIST: "devfactory/snapshots/list",
   SNAPSHOTS_RESTORE: "devfactory/snapshots/restore",
+  TASKS_CREATE: "devfactory/tasks/create",
+  TASKS_GET: "devfactory/tasks/get",
+  TASKS_RESPOND: "devfactory/tasks/respond",
+  TASKS_RETRY: "devfactory/tasks/retry",
+  TASKS_UPDATE: "devfactory/tasks/update",
 } as const;
 
 /** Daemon -> client notifications. */
 export const Notifications = {
   CHANGE_PROPOSED: "devfactory/changeProposed",
   EVENT: "devfactory/event",
+  INITIATIVE_CHANGED: "devfactory/initiativeChanged",
   QUESTION: "devfactory/question",
   RUN_CHANGED: "devfactory/runChanged",
   STREAM: "devfactory/stream",
@@ -81,6 +110,7 @@ export const ErrorCodes = {
 
 /** The specialist an agent run plays: each is a system prompt and a tool subset. */
 export const AgentRole = {
+  ANALYST: "analyst",
   ARCHITECT: "architect",
   BACKEND: "backend",
   DEVOPS: "devops",
@@ -113,6 +143,19 @@ export interface AgentSettings {
 
 export interface AiMessage {
   text: string;
+}
+
+/** Kinds of context artifact (typed handoff) an agent produces for others. */
+export const ArtifactKind = {
+  CODE: "code",
+  LOG: "log",
+  PLAN: "plan",
+  SPEC: "spec",
+} as const;
+export type ArtifactKind = (typeof ArtifactKind)[keyof typeof ArtifactKind];
+
+export interface ArtifactList {
+  artifacts: ContextArtifact[];
 }
 
 /** Something attached to a message: a file, a selection, a symbol, the editor's problems. */
@@ -259,6 +302,72 @@ export interface ChangesListParams {
   status?: ChangeStatus | null;
 }
 
+export interface ChatListParams {
+  initiativeId: number;
+}
+
+export interface ChatMessage {
+  createdAt: string;
+  role: string;
+  runId: number | null;
+  text: string;
+}
+
+export interface ChatMessageEvent {
+  initiativeId: number;
+  role: string;
+  sessionId: number;
+  text: string;
+}
+
+/** Parameters of ``devfactory/chat/send``: answered once the agent replied. */
+export interface ChatSendParams {
+  sessionId: number;
+  text: string;
+}
+
+/**
+ * A persistent conversation with an agent about a phase or task; the edits it suggests
+ * arrive as proposals.
+ */
+export interface ChatSession {
+  agent: AgentRole;
+  createdAt: string;
+  id: number;
+  initiativeId: number;
+  messages: ChatMessage[];
+  phaseId: number | null;
+  taskId: number | null;
+}
+
+export interface ChatSessionList {
+  sessions: ChatSession[];
+}
+
+export interface ChatSessionParams {
+  sessionId: number;
+}
+
+/**
+ * Parameters of ``devfactory/chat/start``: about a phase or a task (or the whole
+ * initiative when neither is given).
+ */
+export interface ChatStartParams {
+  agent?: AgentRole;
+  initiativeId: number;
+  phaseId?: number | null;
+  taskId?: number | null;
+}
+
+/** The question a checkpoint task asks the user, and the answer. */
+export interface Checkpoint {
+  action: HitlAction | null;
+  answeredAt: string | null;
+  choices: string[];
+  question: string;
+  text: string | null;
+}
+
 /** A step changed the worktree; ``devfactory/runs/rewind`` can come back to it. */
 export interface CheckpointCreated {
   commit: string;
@@ -393,6 +502,22 @@ export interface CommentResolveParams {
   resolved?: boolean;
 }
 
+/**
+ * A typed handoff: what one role's agent produced for the next (a specification, a
+ * plan), validated against its schema before anyone sees it.
+ */
+export interface ContextArtifact {
+  content: Record<string, unknown>;
+  createdAt: string;
+  id: number;
+  initiativeId: number;
+  kind: ArtifactKind;
+  name: string;
+  runId: number | null;
+  sourceRole: AgentRole;
+  taskId: number | null;
+}
+
 /** The conversation neared the model's context window and was compacted. */
 export interface ContextCompacted {
   contextWindow: number;
@@ -431,6 +556,47 @@ export interface ContextTruncated {
   what: string;
 }
 
+/** A question one task's agent asked another task's agent (tool ``ask_agent``). */
+export interface Conversation {
+  answer: string | null;
+  answerRunId: number | null;
+  answeredAt: string | null;
+  createdAt: string;
+  fromTaskId: number | null;
+  id: number;
+  initiativeId: number;
+  question: string;
+  status: ConversationStatus;
+  toTaskId: number;
+}
+
+/**
+ * Parameters of ``devfactory/conversations/answer``: the user answers in the asked
+ * agent's place.
+ */
+export interface ConversationAnswerParams {
+  conversationId: number;
+  text: string;
+}
+
+/** conversation_asked and conversation_answered. */
+export interface ConversationEvent {
+  answer: string | null;
+  conversationId: number;
+  fromTaskId: number | null;
+  initiativeId: number;
+  question: string;
+  toTaskId: number;
+}
+
+export interface ConversationList {
+  conversations: Conversation[];
+}
+
+export interface ConversationListParams {
+  initiativeId: number;
+}
+
 /**
  * One message of the run's conversation with the model, as the model was sent it.
  *
@@ -447,11 +613,26 @@ export interface ConversationMessageAdded {
   toolCalls: ConversationToolCall[];
 }
 
+/** An agent's question to another task's agent. */
+export const ConversationStatus = {
+  ANSWERED: "answered",
+  CANCELLED: "cancelled",
+  PENDING: "pending",
+} as const;
+export type ConversationStatus = (typeof ConversationStatus)[keyof typeof ConversationStatus];
+
 export interface ConversationToolCall {
   arguments: Record<string, unknown>;
   id: string;
   name: string;
 }
+
+/** Which side of a diff a review comment is on. */
+export const DiffSide = {
+  NEW: "new",
+  OLD: "old",
+} as const;
+export type DiffSide = (typeof DiffSide)[keyof typeof DiffSide];
 
 export interface DirectiveReceived {
   text: string;
@@ -504,6 +685,7 @@ export const EventType = {
   CHANGE_PROPOSED: "change_proposed",
   CHANGE_REJECTED: "change_rejected",
   CHANGE_REVERTED: "change_reverted",
+  CHAT_MESSAGE: "chat_message",
   CHECKPOINT_CREATED: "checkpoint_created",
   COMMAND_COMPLETED: "command_completed",
   COMMAND_FAILED: "command_failed",
@@ -511,6 +693,8 @@ export const EventType = {
   COMMAND_STARTED: "command_started",
   CONTEXT_COMPACTED: "context_compacted",
   CONTEXT_TRUNCATED: "context_truncated",
+  CONVERSATION_ANSWERED: "conversation_answered",
+  CONVERSATION_ASKED: "conversation_asked",
   CONVERSATION_MESSAGE_ADDED: "conversation_message_added",
   DIRECTIVE_RECEIVED: "directive_received",
   DOCS_UPDATED: "docs_updated",
@@ -523,9 +707,22 @@ export const EventType = {
   GIT_BRANCH_CREATED: "git_branch_created",
   GIT_DIFF_CREATED: "git_diff_created",
   GIT_STATUS_CHECKED: "git_status_checked",
+  HANDOFF_CREATED: "handoff_created",
+  HANDOFF_REJECTED: "handoff_rejected",
+  INITIATIVE_CREATED: "initiative_created",
+  INITIATIVE_STATUS_CHANGED: "initiative_status_changed",
   MCP_SERVER_FAILED: "mcp_server_failed",
   MCP_TOOL_CALLED: "mcp_tool_called",
+  MERGE_COMPLETED: "merge_completed",
+  MERGE_CONFLICT: "merge_conflict",
   PAUSED_FOR_INPUT: "paused_for_input",
+  PHASE_COMMENTED: "phase_commented",
+  PHASE_CREATED: "phase_created",
+  PHASE_STATUS_CHANGED: "phase_status_changed",
+  PHASE_UPDATED: "phase_updated",
+  PROPOSAL_ACCEPTED: "proposal_accepted",
+  PROPOSAL_CREATED: "proposal_created",
+  PROPOSAL_DISMISSED: "proposal_dismissed",
   RAG_SEARCH_COMPLETED: "rag_search_completed",
   RAG_SEARCH_STARTED: "rag_search_started",
   RESUMED: "resumed",
@@ -533,6 +730,10 @@ export const EventType = {
   RUN_STATUS_CHANGED: "run_status_changed",
   SNAPSHOT_CREATED: "snapshot_created",
   SNAPSHOT_RESTORED: "snapshot_restored",
+  TASK_CHECKPOINT: "task_checkpoint",
+  TASK_CREATED: "task_created",
+  TASK_STATUS_CHANGED: "task_status_changed",
+  TASK_UPDATED: "task_updated",
   TEST_COMPLETED: "test_completed",
   TEST_FAILED: "test_failed",
   TEST_STARTED: "test_started",
@@ -542,6 +743,7 @@ export type EventType = (typeof EventType)[keyof typeof EventType];
 
 /** Parameters of ``devfactory/events``: replay events with ``id > since``, oldest first. */
 export interface EventsParams {
+  initiativeId?: number | null;
   limit?: number;
   runId?: number | null;
   since?: number;
@@ -657,6 +859,19 @@ export interface GitPushResult {
 
 export interface GitStatusChecked {
   changedFiles: string[];
+}
+
+/**
+ * handoff_created (``artifact_id`` set) and handoff_rejected (``error`` set: sent back
+ * to the agent, which tries again).
+ */
+export interface HandoffEvent {
+  artifactId: number | null;
+  error: string | null;
+  initiativeId: number;
+  name: string;
+  sourceRole: AgentRole;
+  taskId: number | null;
 }
 
 /** Result of ``devfactory/health``: versions, database state and counts. */
@@ -785,6 +1000,105 @@ export interface IndexStatus {
   watching: boolean;
 }
 
+/** A goal planned into phases and tasks, worked on in ``branch``. */
+export interface Initiative {
+  baseCommit: string | null;
+  baseSnapshotId: number | null;
+  branch: string;
+  completedAt: string | null;
+  createdAt: string;
+  goal: string;
+  id: number;
+  mode: InitiativeMode;
+  model: string | null;
+  name: string;
+  projectId: number;
+  provider: string | null;
+  resultRunId: number | null;
+  status: InitiativeStatus;
+  updatedAt: string;
+}
+
+/** Result of ``devfactory/initiatives/apply``: the result applied to the workspace. */
+export interface InitiativeApplied {
+  applied: number[];
+  conflicts: number[];
+  initiative: Initiative;
+  runId: number;
+  snapshotId: number | null;
+}
+
+/**
+ * ``devfactory/initiativeChanged``: an initiative, or some of its phases or tasks,
+ * changed; only the changed records are sent.
+ */
+export interface InitiativeChangedNotification {
+  initiative: Initiative;
+  phases: Phase[];
+  tasks: Task[];
+}
+
+/** Parameters of ``devfactory/initiatives/create``. */
+export interface InitiativeCreateParams {
+  goal: string;
+  mode?: InitiativeMode;
+  model?: string | null;
+  name?: string | null;
+  plan?: boolean;
+  provider?: string | null;
+}
+
+/** initiative_created and initiative_status_changed. */
+export interface InitiativeEvent {
+  fromStatus: InitiativeStatus | null;
+  initiativeId: number;
+  name: string;
+  reason: string | null;
+  status: InitiativeStatus;
+}
+
+/** Parameters naming one initiative (get, archive, apply). */
+export interface InitiativeIdParams {
+  initiativeId: number;
+}
+
+export interface InitiativeList {
+  initiatives: Initiative[];
+}
+
+/** Parameters of ``devfactory/initiatives/list``: newest first. */
+export interface InitiativeListParams {
+  limit?: number;
+  status?: InitiativeStatus[] | null;
+}
+
+/** How much of an initiative waits for the user. */
+export const InitiativeMode = {
+  REVIEW_PER_PHASE: "review_per_phase",
+  YOLO: "yolo",
+} as const;
+export type InitiativeMode = (typeof InitiativeMode)[keyof typeof InitiativeMode];
+
+/** Where an initiative (a goal planned into phases and tasks) is. */
+export const InitiativeStatus = {
+  ACTIVE: "active",
+  ARCHIVED: "archived",
+  COMPLETED: "completed",
+  PENDING_REVIEW: "pending_review",
+} as const;
+export type InitiativeStatus = (typeof InitiativeStatus)[keyof typeof InitiativeStatus];
+
+/**
+ * Result of ``devfactory/initiatives/get``: the initiative, its phases and tasks in
+ * order, and the proposals that wait for the user.
+ */
+export interface InitiativeTree {
+  initiative: Initiative;
+  phases: Phase[];
+  proposals: Proposal[];
+  tasks: Task[];
+}
+
 /** How much of the workspace is written in one language. */
 export interface LanguageStat {
   bytes: number;
@@ -832,6 +1146,16 @@ export interface McpToolCalled {
   tool: string;
 }
 
+/** merge_completed and merge_conflict (``conflicts`` named, ``merge_task_id`` to fix). */
+export interface MergeEvent {
+  branch: string;
+  commit: string | null;
+  conflicts: string[];
+  initiativeId: number;
+  mergeTaskId: number | null;
+  taskId: number;
+}
+
 /**
  * What a model costs and how much it can read: one row of the price table.
  *
@@ -863,6 +1187,134 @@ export interface PausedForInput {
   choices: string[];
   question: string;
   requestId: number;
+}
+
+/**
+ * An ordered stage of an initiative; its tasks start once the phases it depends on are
+ * completed.
+ */
+export interface Phase {
+  baseCommit: string | null;
+  createdAt: string;
+  dependsOn: number[];
+  description: string;
+  id: number;
+  initiativeId: number;
+  name: string;
+  position: number;
+  revision: number;
+  status: PhaseStatus;
+  updatedAt: string;
+}
+
+export interface PhaseComment {
+  body: string;
+  createdAt: string;
+  id: number;
+  line: number;
+  path: string;
+  phaseId: number;
+  resolved: boolean;
+  side: DiffSide;
+}
+
+export interface PhaseCommentList {
+  comments: PhaseComment[];
+}
+
+/** Parameters of ``devfactory/phases/comment``: a comment on a line of the phase's diff. */
+export interface PhaseCommentParams {
+  body: string;
+  line: number;
+  path: string;
+  phaseId: number;
+  side?: DiffSide;
+}
+
+export interface PhaseCommentResolveParams {
+  commentId: number;
+}
+
+export interface PhaseCommented {
+  body: string;
+  commentId: number;
+  initiativeId: number;
+  line: number;
+  path: string;
+  phaseId: number;
+}
+
+export interface PhaseCommentsParams {
+  includeResolved?: boolean;
+  phaseId: number;
+}
+
+/** Parameters of ``devfactory/phases/create``: appended after the last phase. */
+export interface PhaseCreateParams {
+  dependsOn?: number[];
+  description?: string;
+  initiativeId: number;
+  name: string;
+}
+
+/** Result of ``devfactory/phases/diff``: what the phase's tasks changed together. */
+export interface PhaseDiff {
+  baseCommit: string;
+  files: PhaseFileDiff[];
+  headCommit: string;
+  phase: Phase;
+}
+
+/** phase_created, phase_updated and phase_status_changed. */
+export interface PhaseEvent {
+  fromStatus: PhaseStatus | null;
+  initiativeId: number;
+  name: string;
+  phaseId: number;
+  reason: string | null;
+  status: PhaseStatus;
+}
+
+/** One file of a phase's combined diff, cut into hunks as a run's changes are. */
+export interface PhaseFileDiff {
+  action: ChangeAction;
+  binary: boolean;
+  diff: string;
+  hunks: Hunk[];
+  path: string;
+}
+
+/** Parameters naming one phase (approve, diff, comments). */
+export interface PhaseIdParams {
+  phaseId: number;
+}
+
+/**
+ * Parameters of ``devfactory/phases/requestChanges``: the open comments (and ``note``)
+ * become revision tasks, and the phase goes back to work.
+ */
+export interface PhaseRequestChangesParams {
+  note?: string | null;
+  phaseId: number;
+}
+
+/** Where a phase of an initiative is. */
+export const PhaseStatus = {
+  APPROVED: "approved",
+  BLOCKED: "blocked",
+  COMPLETED: "completed",
+  IN_PROGRESS: "in_progress",
+  PENDING: "pending",
+  PENDING_REVIEW: "pending_review",
+} as const;
+export type PhaseStatus = (typeof PhaseStatus)[keyof typeof PhaseStatus];
+
+/** Parameters of ``devfactory/phases/update``: the fields given change. */
+export interface PhaseUpdateParams {
+  dependsOn?: number[] | null;
+  description?: string | null;
+  name?: string | null;
+  phaseId: number;
 }
 
 export interface PlanCreated {
@@ -948,6 +1400,84 @@ export interface ProjectRules {
 export interface ProjectRulesParams {
   path?: string | null;
 }
+
+/** A phase, task or page a planning agent suggests. */
+export interface Proposal {
+  action: ProposalAction;
+  chatSessionId: number | null;
+  content: string;
+  createdAt: string;
+  createdId: number | null;
+  decidedAt: string | null;
+  id: number;
+  initiativeId: number;
+  metadata: Record<string, unknown>;
+  phaseId: number | null;
+  sourceRunId: number | null;
+  status: ProposalStatus;
+  summary: string;
+  target: ProposalTarget;
+  taskId: number | null;
+  title: string;
+}
+
+/**
+ * Parameters of ``devfactory/proposals/accept``: the fields given are the user's edits,
+ * applied before the proposal becomes real.
+ */
+export interface ProposalAcceptParams {
+  content?: string | null;
+  metadata?: Record<string, unknown> | null;
+  proposalId: number;
+  summary?: string | null;
+  title?: string | null;
+}
+
+export const ProposalAction = {
+  CREATE: "create",
+  UPDATE: "update",
+} as const;
+export type ProposalAction = (typeof ProposalAction)[keyof typeof ProposalAction];
+
+export interface ProposalDismissParams {
+  proposalId: number;
+  reason?: string | null;
+}
+
+/** proposal_created, proposal_accepted and proposal_dismissed. */
+export interface ProposalEvent {
+  action: ProposalAction;
+  createdId: number | null;
+  initiativeId: number;
+  proposalId: number;
+  status: ProposalStatus;
+  target: ProposalTarget;
+  title: string;
+}
+
+export interface ProposalList {
+  proposals: Proposal[];
+}
+
+export interface ProposalListParams {
+  initiativeId: number;
+  status?: ProposalStatus | null;
+}
+
+export const ProposalStatus = {
+  ACCEPTED: "accepted",
+  DISMISSED: "dismissed",
+  PENDING: "pending",
+} as const;
+export type ProposalStatus = (typeof ProposalStatus)[keyof typeof ProposalStatus];
+
+/** What a proposal creates or updates. */
+export const ProposalTarget = {
+  PAGE: "page",
+  PHASE: "phase",
+  TASK: "task",
+} as const;
+export type ProposalTarget = (typeof ProposalTarget)[keyof typeof ProposalTarget];
 
 /** Whether the default provider can take a run now, so the first one does not fail. */
 export interface ProviderCheck {
@@ -1165,7 +1695,9 @@ export interface RunMessageParams {
 
 /** Settings and bookkeeping of a run that are not first-class columns. */
 export interface RunMetadata {
+  baseCommit: string | null;
   followup: string | null;
+  initiativeId: number | null;
   iteration: number;
   maxCostUsd: number | null;
   maxSteps: number | null;
@@ -1174,6 +1706,7 @@ export interface RunMetadata {
   plan: string | null;
   planApproved: boolean;
   planMode: boolean;
+  proposes: boolean;
   providerSessionId: string | null;
   rag: boolean;
   safeMode: boolean;
@@ -1403,6 +1936,138 @@ export interface StreamNotification {
   runId: number;
 }
 
+export interface Task {
+  agent: AgentRole;
+  category: TaskCategory;
+  checkpoint: Checkpoint | null;
+  createdAt: string;
+  dependsOn: number[];
+  description: string;
+  failedReason: string | null;
+  id: number;
+  initiativeId: number;
+  mergedCommit: string | null;
+  parentId: number | null;
+  phaseId: number;
+  position: number;
+  priority: TaskPriority;
+  runIds: number[];
+  status: TaskStatus;
+  summary: string | null;
+  title: string;
+  type: TaskType;
+  updatedAt: string;
+}
+
+/** What kind of work a task is. */
+export const TaskCategory = {
+  DETAIL: "detail",
+  DISCUSS: "discuss",
+  EXECUTE: "execute",
+  MERGE: "merge",
+  PLAN: "plan",
+  REFINE: "refine",
+  RESEARCH: "research",
+  REVIEW: "review",
+  VERIFY: "verify",
+} as const;
+export type TaskCategory = (typeof TaskCategory)[keyof typeof TaskCategory];
+
+/** A checkpoint task asks the user (answer with ``devfactory/tasks/respond``). */
+export interface TaskCheckpoint {
+  choices: string[];
+  initiativeId: number;
+  question: string;
+  taskId: number;
+}
+
+/** Parameters of ``devfactory/tasks/create``. */
+export interface TaskCreateParams {
+  agent?: AgentRole;
+  category?: TaskCategory;
+  dependsOn?: number[];
+  description?: string;
+  parentId?: number | null;
+  phaseId: number;
+  priority?: TaskPriority;
+  title: string;
+  type?: TaskType;
+}
+
+/** task_created, task_updated and task_status_changed. */
+export interface TaskEvent {
+  fromStatus: TaskStatus | null;
+  initiativeId: number;
+  phaseId: number;
+  reason: string | null;
+  status: TaskStatus;
+  taskId: number;
+  taskRunId: number | null;
+  title: string;
+}
+
+/** Parameters naming one task (get, retry). */
+export interface TaskIdParams {
+  taskId: number;
+}
+
+export interface TaskList {
+  tasks: Task[];
+}
+
+export const TaskPriority = {
+  HIGH: "high",
+  LOW: "low",
+  MEDIUM: "medium",
+} as const;
+export type TaskPriority = (typeof TaskPriority)[keyof typeof TaskPriority];
+
+/**
+ * Parameters of ``devfactory/tasks/respond``: the user's answer at a checkpoint.
+ *
+ * human-verify takes ``approve`` or ``reject`` (with a reason in ``text``); decision takes
+ * ``answer`` with one of the choices; human-action takes ``approve`` once the action is
+ * done.
+ */
+export interface TaskRespondParams {
+  action?: HitlAction;
+  taskId: number;
+  text?: string | null;
+}
+
+/** Where a task of an initiative is. */
+export const TaskStatus = {
+  BLOCKED: "blocked",
+  COMPLETED: "completed",
+  FAILED: "failed",
+  IN_PROGRESS: "in_progress",
+  PENDING: "pending",
+} as const;
+export type TaskStatus = (typeof TaskStatus)[keyof typeof TaskStatus];
+
+/** Who does a task: an agent (``auto``), or the user at a checkpoint. */
+export const TaskType = {
+  AUTO: "auto",
+  CHECKPOINT_DECISION: "checkpoint:decision",
+  CHECKPOINT_HUMAN_ACTION: "checkpoint:human-action",
+  CHECKPOINT_HUMAN_VERIFY: "checkpoint:human-verify",
+} as const;
+export type TaskType = (typeof TaskType)[keyof typeof TaskType];
+
+/**
+ * Parameters of ``devfactory/tasks/update``: the fields given change. A task that has
+ * started keeps its phase; a task cannot move into a completed phase.
+ */
+export interface TaskUpdateParams {
+  agent?: AgentRole | null;
+  dependsOn?: number[] | null;
+  description?: string | null;
+  phaseId?: number | null;
+  priority?: TaskPriority | null;
+  taskId: number;
+  title?: string | null;
+}
+
 /** Parsed summary of a test command. */
 export interface TestCounts {
   errors: number;
@@ -1452,12 +2117,24 @@ export interface RequestTypes {
   "devfactory/changes/resolve": { params: ChangeResolveParams; result: Change };
   /** Resolve a review comment. */
   "devfactory/changes/resolveComment": { params: CommentResolveParams; result: ReviewComment };
+  /** One chat session. */
+  "devfactory/chat/get": { params: ChatSessionParams; result: ChatSession };
+  /** An initiative's chats. */
+  "devfactory/chat/list": { params: ChatListParams; result: ChatSessionList };
+  /** Say something; get the reply. */
+  "devfactory/chat/send": { params: ChatSendParams; result: ChatSession };
+  /** Start refining a phase or task with an agent. */
+  "devfactory/chat/start": { params: ChatStartParams; result: ChatSession };
   /** A run's command executions. */
   "devfactory/commands/list": { params: CommandListParams; result: CommandList };
   /** The effective policy. */
   "devfactory/commands/policy": { params: NoParams; result: CommandPolicy };
   /** Run a command in a run's worktree. */
   "devfactory/commands/run": { params: CommandRunParams; result: CommandExecution };
+  /** Answer an agent's question yourself. */
+  "devfactory/conversations/answer": { params: ConversationAnswerParams; result: Conversation };
+  /** Agent-to-agent questions. */
+  "devfactory/conversations/list": { params: ConversationListParams; result: ConversationList };
   /** Replay persisted events. */
   "devfactory/events": { params: EventsParams; result: EventList };
   /** Commit a run's branch. */
@@ -1476,6 +2153,34 @@ export interface RequestTypes {
   "devfactory/index/rebuild": { params: IndexRebuildParams; result: IndexRebuildResult };
   /** State of the workspace index. */
   "devfactory/index/status": { params: NoParams; result: IndexStatus };
+  /** Apply a finished initiative's result. */
+  "devfactory/initiatives/apply": { params: InitiativeIdParams; result: InitiativeApplied };
+  /** Archive an initiative (its runs stop). */
+  "devfactory/initiatives/archive": { params: InitiativeIdParams; result: Initiative };
+  /** The typed handoffs of an initiative. */
+  "devfactory/initiatives/artifacts": { params: InitiativeIdParams; result: ArtifactList };
+  /** Plan a goal: specification, phases, tasks. */
+  "devfactory/initiatives/create": { params: InitiativeCreateParams; result: Initiative };
+  /** An initiative with its phases and tasks. */
+  "devfactory/initiatives/get": { params: InitiativeIdParams; result: InitiativeTree };
+  /** Initiatives, newest first. */
+  "devfactory/initiatives/list": { params: InitiativeListParams; result: InitiativeList };
+  /** Approve a phase's plan, or its reviewed work. */
+  "devfactory/phases/approve": { params: PhaseIdParams; result: Phase };
+  /** Comment on a line of a phase's diff. */
+  "devfactory/phases/comment": { params: PhaseCommentParams; result: PhaseComment };
+  /** A phase's review comments. */
+  "devfactory/phases/comments": { params: PhaseCommentsParams; result: PhaseCommentList };
+  /** Add a phase. */
+  "devfactory/phases/create": { params: PhaseCreateParams; result: Phase };
+  /** A phase's combined diff. */
+  "devfactory/phases/diff": { params: PhaseIdParams; result: PhaseDiff };
+  /** Send a phase back: revision tasks. */
+  "devfactory/phases/requestChanges": { params: PhaseRequestChangesParams; result: TaskList };
+  /** Resolve a phase review comment. */
+  "devfactory/phases/resolveComment": { params: PhaseCommentResolveParams; result: PhaseComment };
+  /** Edit a phase. */
+  "devfactory/phases/update": { params: PhaseUpdateParams; result: Phase };
   /** Clone a repository to a path. */
   "devfactory/project/clone": { params: ProjectCloneParams; result: GitCommandResult };
   /** The project this daemon serves. */
@@ -1486,6 +2191,12 @@ export interface RequestTypes {
   "devfactory/project/pull": { params: ProjectPullParams; result: GitCommandResult };
   /** The project rules files for a path. */
   "devfactory/project/rules": { params: ProjectRulesParams; result: ProjectRules };
+  /** Accept a proposal (with edits). */
+  "devfactory/proposals/accept": { params: ProposalAcceptParams; result: Proposal };
+  /** Dismiss a proposal. */
+  "devfactory/proposals/dismiss": { params: ProposalDismissParams; result: Proposal };
+  /** Proposals, pending by default. */
+  "devfactory/proposals/list": { params: ProposalListParams; result: ProposalList };
   /** Record a review of a run. */
   "devfactory/reviews/submit": { params: ReviewSubmitParams; result: RunReview };
   /** Cancel now (kills commands). */
@@ -1518,11 +2229,22 @@ export interface RequestTypes {
   "devfactory/snapshots/list": { params: SnapshotListParams; result: SnapshotList };
   /** Restore a snapshot (itself undoable). */
   "devfactory/snapshots/restore": { params: SnapshotRestoreParams; result: SnapshotRestoreResult };
+  /** Add a task to a phase. */
+  "devfactory/tasks/create": { params: TaskCreateParams; result: Task };
+  /** One task. */
+  "devfactory/tasks/get": { params: TaskIdParams; result: Task };
+  /** Answer a checkpoint task. */
+  "devfactory/tasks/respond": { params: TaskRespondParams; result: Task };
+  /** Run a failed task again. */
+  "devfactory/tasks/retry": { params: TaskIdParams; result: Task };
+  /** Edit or move a task. */
+  "devfactory/tasks/update": { params: TaskUpdateParams; result: Task };
 }
 
 export interface NotificationTypes {
   "devfactory/changeProposed": ChangeProposedNotification;
   "devfactory/event": EventNotification;
+  "devfactory/initiativeChanged": InitiativeChangedNotification;
   "devfactory/question": QuestionNotification;
   "devfactory/runChanged": RunChangedNotification;
   "devfactory/stream": StreamNotification;
@@ -1540,6 +2262,7 @@ export interface EventPayloads {
   change_proposed: ChangeEvent;
   change_rejected: ChangeEvent;
   change_reverted: ChangeEvent;
+  chat_message: ChatMessageEvent;
   checkpoint_created: CheckpointCreated;
   command_completed: CommandFinished;
   command_failed: CommandFinished;
@@ -1547,6 +2270,8 @@ export interface EventPayloads {
   command_started: CommandStarted;
   context_compacted: ContextCompacted;
   context_truncated: ContextTruncated;
+  conversation_answered: ConversationEvent;
+  conversation_asked: ConversationEvent;
   conversation_message_added: ConversationMessageAdded;
   directive_received: DirectiveReceived;
   docs_updated: DocsUpdated;
@@ -1559,9 +2284,22 @@ export interface EventPayloads {
   git_branch_created: GitBranchCreated;
   git_diff_created: GitDiffCreated;
   git_status_checked: GitStatusChecked;
+  handoff_created: HandoffEvent;
+  handoff_rejected: HandoffEvent;
+  initiative_created: InitiativeEvent;
+  initiative_status_changed: InitiativeEvent;
   mcp_server_failed: McpServerFailed;
   mcp_tool_called: McpToolCalled;
+  merge_completed: MergeEvent;
+  merge_conflict: MergeEvent;
   paused_for_input: PausedForInput;
+  phase_commented: PhaseCommented;
+  phase_created: PhaseEvent;
+  phase_status_changed: PhaseEvent;
+  phase_updated: PhaseEvent;
+  proposal_accepted: ProposalEvent;
+  proposal_created: ProposalEvent;
+  proposal_dismissed: ProposalEvent;
   rag_search_completed: RagSearchCompleted;
   rag_search_started: RagSearchStarted;
   resumed: Resumed;
@@ -1569,6 +2307,10 @@ export interface EventPayloads {
   run_status_changed: RunStatusChanged;
   snapshot_created: SnapshotEvent;
   snapshot_restored: SnapshotEvent;
+  task_checkpoint: TaskCheckpoint;
+  task_created: TaskEvent;
+  task_status_changed: TaskEvent;
+  task_updated: TaskEvent;
   test_completed: TestEvent;
   test_failed: TestEvent;
   test_started: TestEvent;

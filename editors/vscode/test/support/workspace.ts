@@ -149,6 +149,44 @@ export const STEPS_SCRIPT = script('Plan: two notes.', [
   [{ name: 'finish', arguments: { summary: 'two notes' } }],
 ]);
 
+const call = (name: string, args: Record<string, unknown>): ToolCall => ({ name, arguments: args });
+const agent = (match: string, ...calls: ToolCall[]) => ({ match, turns: [{ text: `1. ${match}` }, ...calls.map((c) => ({ toolCalls: [c] }))] });
+
+/**
+ * The factory scenario (goal "Notes"): the analyst's specification, the architect's plan of one
+ * phase ("Write") with two tasks, and their agents: "Write the notes" writes NOTES.md, "Polish
+ * the notes" STYLE.md. Each agent's turns are picked by what its run is told first.
+ */
+export const FACTORY_SCRIPT = JSON.stringify({
+  conversations: [
+    agent(
+      'Specify: Notes',
+      call('submit_handoff', {
+        schema: 'software_specification',
+        content: { core_idea: 'Notes in a file', requirements: ['a notes file'], user_stories: ['As a user I read NOTES.md'], high_level_features: ['notes'] },
+      }),
+      call('finish', { summary: 'Specified the notes' }),
+    ),
+    agent(
+      'Plan: Notes',
+      call('submit_handoff', {
+        schema: 'implementation_plan',
+        content: {
+          architecture: 'one file',
+          tech_stack: ['markdown'],
+          task_breakdown: [
+            { key: 'notes', title: 'Write the notes', phase: 'Write', agent: 'documentation' },
+            { key: 'polish', title: 'Polish the notes', phase: 'Write', agent: 'documentation' },
+          ],
+        },
+      }),
+      call('finish', { summary: 'Planned one phase' }),
+    ),
+    agent(': Write the notes\n\n# Initiative', call('write_file', { path: 'NOTES.md', content: '# Notes\n' }), call('finish', { summary: 'NOTES.md written' })),
+    agent(': Polish the notes\n\n# Initiative', call('write_file', { path: 'STYLE.md', content: 'Short lines.\n' }), call('finish', { summary: 'STYLE.md written' })),
+  ],
+});
+
 /** A workspace for the review scenarios: app.py, README.md and the scripts above. */
 export function reviewWorkspace(root?: string): string {
   return makeGitRepo(
@@ -162,6 +200,7 @@ export function reviewWorkspace(root?: string): string {
       'talk.json': TALK_SCRIPT,
       'plan.json': PLAN_SCRIPT,
       'steps.json': STEPS_SCRIPT,
+      'factory.json': FACTORY_SCRIPT,
     },
     root,
   );

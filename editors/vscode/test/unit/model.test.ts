@@ -1,5 +1,6 @@
 // The vscode-free logic of the extension: restart backoff, hunk anchors, daemon command and
-// start-up errors, settings forwarding, console rendering and the event log's dedupe.
+// start-up errors, settings forwarding, console rendering, the event log's dedupe and where a
+// phase diff's lines are.
 import assert from 'node:assert/strict';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +11,7 @@ import { clock, renderConsole } from '../../src/model/consoleText';
 import { checkProtocol, daemonCommand, missingDaemon } from '../../src/model/daemonCommand';
 import { EventLog } from '../../src/model/eventLog';
 import { hunkAnchorLine, hunkPlaces, inlineRows, parseHunkCode } from '../../src/model/hunks';
+import { phaseDiffText } from '../../src/model/phaseDiff';
 import { daemonInitOptions } from '../../src/model/settings';
 
 test('restart backoff doubles up to the cap and resets after a healthy run', () => {
@@ -163,4 +165,22 @@ test('console text: a multi-line plan or message shows once, its steps not again
   for (const line of [...plan.split('\n'), ...text.split('\n')]) {
     assert.equal(console.split(line).length - 1, 1, `${JSON.stringify(line)} once in:\n${console}`);
   }
+});
+
+test("a phase diff's lines map to the file lines they show", () => {
+  const diff = ['diff --git a/a.py b/a.py', '--- a/a.py', '+++ b/a.py', '@@ -1,3 +1,3 @@', ' one', '-two', '+TWO', ' three', '@@ -10 +10,2 @@', '+ten', ''].join('\n');
+  const shown = phaseDiffText([{ path: 'a.py', diff }, { path: 'b.py', diff: '@@ -0,0 +1 @@\n+new\n' }]);
+  assert.equal(shown.text.split('\n').length, 13);
+  assert.deepEqual(
+    [...shown.places],
+    [
+      [4, { path: 'a.py', line: 1, side: 'new' }],
+      [5, { path: 'a.py', line: 2, side: 'old' }],
+      [6, { path: 'a.py', line: 2, side: 'new' }],
+      [7, { path: 'a.py', line: 3, side: 'new' }],
+      [9, { path: 'a.py', line: 10, side: 'new' }],
+      [11, { path: 'b.py', line: 1, side: 'new' }],
+    ],
+  );
+  assert.equal(phaseDiffText([]).text, '(the phase changed nothing)\n');
 });

@@ -23,3 +23,7 @@ class Params(msgspec.Struct, kw_only=True, rename="camel", forbid_unknown_fields
 
 class NoParams(Params, kw_only=True):
     """A request that takes no parameters."""
+
+
+class Payload(msgspec.Struct, kw_only=True, rename="camel"):
+    """Base of the typed event payloads (``events.py``)."""

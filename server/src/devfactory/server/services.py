@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .events.bus import EventBus
     from .execution.service import CommandService
+    from .factory.service import Factory
     from .index.service import IndexService
     from .review.service import ReviewService
     from .runs.manager import RunManager
@@ -27,12 +28,14 @@ MODULES = {
     "CommandService": "devfactory.server.execution.service",
     "ReviewService": "devfactory.server.review.service",
     "RunManager": "devfactory.server.runs.manager",
+    "Factory": "devfactory.server.factory.service",
 }
 """Where each service type lives."""
 
 __all__ = [
     "CommandService",
     "EventBus",
+    "Factory",
     "IndexService",
     "ReviewService",
     "RunManager",

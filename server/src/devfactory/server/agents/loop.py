@@ -91,16 +91,43 @@ class RunHandle(Protocol):
 
 
 class ExtraTools(Protocol):
-    """Tools from elsewhere (MCP servers: ``mcp_tools.McpTools``), offered next to ours."""
+    """Tools from elsewhere (MCP servers: ``mcp_tools.McpTools``; an initiative's task: the
+    factory's), offered next to ours."""
 
-    specs: list[ToolSpec]
-    """The tools offered now (a server that stopped has taken its tools away)."""
+    @property
+    def specs(self) -> list[ToolSpec]:
+        """The tools offered now (a server that stopped has taken its tools away)."""
+        ...
 
     def handles(self, name: str) -> bool: ...
 
     async def call(self, name: str, arguments: dict[str, Any]) -> str:
         """Run the call (approval, recording included); the text the model reads."""
         ...
+
+
+def combined(*tools: ExtraTools | None) -> ExtraTools | None:
+    """Several sources of extra tools (MCP servers, an initiative's) as one."""
+    present = [t for t in tools if t is not None]
+    if len(present) < 2:
+        return present[0] if present else None
+    return CombinedTools(present)
+
+
+class CombinedTools:
+    def __init__(self, sources: list[ExtraTools]) -> None:
+        self.sources = sources
+
+    @property
+    def specs(self) -> list[ToolSpec]:
+        return [spec for source in self.sources for spec in source.specs]
+
+    def handles(self, name: str) -> bool:
+        return any(source.handles(name) for source in self.sources)
+
+    async def call(self, name: str, arguments: dict[str, Any]) -> str:
+        source = next(s for s in self.sources if s.handles(name))
+        return await source.call(name, arguments)
 
 
 class StepLimitReached(RuntimeError):

@@ -43,6 +43,12 @@ class Role:
 
 
 ROLES: dict[AgentRole, Role] = {
+    AgentRole.ANALYST: Role(
+        AgentRole.ANALYST,
+        "You turn goals into specifications: the core idea, requirements, user stories and "
+        "features, grounded in what the project already is. You read; you do not change code.",
+        READ_ONLY_TOOLS,
+    ),
     AgentRole.ARCHITECT: Role(
         AgentRole.ARCHITECT,
         "You design structure: modules, boundaries, data flow. You write specs and plans and "

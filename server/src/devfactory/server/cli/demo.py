@@ -130,13 +130,23 @@ async def index_first(client: DaemonClient) -> None:
     help="Make the sample project here (default: a new temporary folder).",
 )
 @click.option("--interactive", "-i", is_flag=True, help="Answer the agent's question yourself.")
-def demo_command(where: Path | None, interactive: bool) -> None:
+@click.option(
+    "--factory",
+    is_flag=True,
+    help="A whole initiative instead: specified, planned, run by role agents, reviewed.",
+)
+def demo_command(where: Path | None, interactive: bool, factory: bool) -> None:
     """Watch an agent fix a failing test in a sample project, then approve its change."""
     from .run_session import console, end_of, show_changes, start_run
     from .timeline import Timeline
 
     folder = Path(tempfile.mkdtemp(prefix="devfactory-demo-")) if where is None else where
     project = make_sample_project(folder.resolve())
+    if factory:
+        from .factory_demo import run_factory_demo
+
+        run_factory_demo(project, folder.resolve(), interactive)
+        return
     script = folder.resolve() / "demo-script.json"
     script.write_text(json.dumps(demo_script(), indent=1))
     console.print(f"Sample project: [bold]{project}[/] (add() subtracts, so its test fails)\n")

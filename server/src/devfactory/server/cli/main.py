@@ -19,6 +19,7 @@ CLIENT_COMMANDS = {
     ".run_commands": ("COMMANDS",),
     ".review_commands": ("COMMANDS",),
     ".talk_commands": ("COMMANDS",),
+    ".factory_commands": ("COMMANDS",),
     ".demo": ("demo_command",),
     ".adapter_commands": ("acp_command", "mcp_command"),
 }

@@ -25,6 +25,7 @@ FEATURES: tuple[str, ...] = (
     "review",
     "runs",
     "git",
+    "factory",
 )
 
 

@@ -25,7 +25,11 @@ def setup(server: DevFactoryServer) -> None:
     async def events(params: EventsParams) -> EventList:
         workspace = await server.need(Workspace)
         found = await workspace.store.events.list(
-            workspace.project.id, run_id=params.run_id, since=params.since, limit=params.limit + 1
+            workspace.project.id,
+            run_id=params.run_id,
+            initiative_id=params.initiative_id,
+            since=params.since,
+            limit=params.limit + 1,
         )
         page = found[: params.limit]
         return EventList(

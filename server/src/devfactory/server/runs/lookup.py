@@ -1,11 +1,13 @@
-"""Finding a run of this workspace by id: the check every request naming a run makes."""
+"""The checks every request naming a run, or the provider of a new one, makes: the run
+belongs to this workspace, the provider is configured."""
 
 from __future__ import annotations
 
 from devfactory.protocol.runs import Run
+from devfactory.protocol.settings import Settings
 from devfactory.storage import Store
 
-from ..errors import NotFound
+from ..errors import InvalidParams, NotFound
 
 
 async def project_run(store: Store, project_id: int, run_id: int) -> Run:
@@ -15,3 +17,13 @@ async def project_run(store: Store, project_id: int, run_id: int) -> Run:
     if run is None or run.project_id != project_id:
         raise NotFound("run", run_id)
     return run
+
+
+def configured_provider(settings: Settings, requested: str | None) -> str:
+    """``requested``, or the default provider, if the settings configure it; InvalidParams
+    naming the configured ones otherwise."""
+    provider = requested or settings.default_provider
+    if provider not in settings.providers:
+        known = ", ".join(sorted(settings.providers))
+        raise InvalidParams(f"provider {provider!r} is not configured; known: {known}")
+    return provider

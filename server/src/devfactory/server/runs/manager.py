@@ -13,16 +13,20 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING, Any
 
+import msgspec
+
 from devfactory.protocol.enums import (
     RUN_CONTROLS,
+    AgentRole,
     EventType,
+    ExecutionMode,
     HitlStatus,
     RunControl,
     RunStatus,
     Severity,
     statuses_allowing,
 )
-from devfactory.protocol.events import DirectiveReceived, Event, Payload, RunStatusChanged
+from devfactory.protocol.events import DirectiveReceived, Event, RunStatusChanged
 from devfactory.protocol.hitl import HitlRequest, HitlRespondParams
 from devfactory.protocol.methods import Notifications
 from devfactory.protocol.runs import Run, RunChangedNotification, RunCreateParams, RunMetadata
@@ -32,12 +36,13 @@ from devfactory.storage.ports import NewRun
 from ..errors import InvalidParams, InvalidState, NotFound
 from ..shielding import finish_despite_cancel, finish_then_cancel
 from ..workspace.worktrees import branch_name
-from .lookup import project_run
+from .lookup import configured_provider, project_run
 from .transitions import can_transition
 
 if TYPE_CHECKING:
     from devfactory.storage import Store
 
+    from ..agents.loop import ExtraTools
     from ..agents.providers.base import Message
     from ..ports import Spawn
     from .context import RunContext
@@ -65,6 +70,8 @@ class RunManager:
         self.spawn = spawn
         self.workers: dict[int, RunWorker] = {}
         """Live runs driven by this daemon."""
+        self.run_tools: dict[int, ExtraTools] = {}
+        """Tools a run gets on top of its role's (an initiative's task: the factory tools)."""
         self.own_runs_only = own_runs_only
         """The client is short-lived (the CLI): start only the runs it queues through this
         daemon, never ones queued by another client (they would die when it exits)."""
@@ -138,20 +145,6 @@ class RunManager:
         self.notify(updated)
         return updated
 
-    async def emit(
-        self,
-        run_id: int,
-        type: EventType,
-        title: str,
-        payload: Payload,
-        *,
-        message: str = "",
-        severity: Severity | None = None,
-    ) -> Event:
-        return await self.context.events.emit(
-            run_id, type, title, payload, message=message, severity=severity
-        )
-
     def notify(self, run: Run) -> None:
         self.context.notify(Notifications.RUN_CHANGED, RunChangedNotification(run=run))
 
@@ -171,22 +164,22 @@ class RunManager:
         params: RunCreateParams,
         *,
         retry_of: Run | None = None,
+        metadata: RunMetadata | None = None,
         first_message: Message | None = None,
     ) -> Run:
-        """Create the run; ``first_message`` (the task with its attachments) starts its
-        conversation before the run can start."""
+        """A new run (queued unless ``params.start`` is false); ``metadata`` carries what the
+        wire does not (an initiative's base commit); ``first_message`` (the task with its
+        attachments) starts its conversation before the run can start."""
         prompt = params.prompt.strip()
         if not prompt:
             raise InvalidParams("prompt must not be empty: describe the task for the agent")
         if len(prompt) > MAX_PROMPT:
             raise InvalidParams(f"prompt is {len(prompt)} characters; the limit is {MAX_PROMPT}")
         settings = self.context.settings
-        provider = params.provider or settings.default_provider
-        if provider not in settings.providers:
-            known = ", ".join(sorted(settings.providers))
-            raise InvalidParams(f"provider {provider!r} is not configured; known: {known}")
+        provider = configured_provider(settings, params.provider)
         title = (params.title or prompt.splitlines()[0]).strip()[:120]
-        metadata = RunMetadata(
+        metadata = msgspec.structs.replace(
+            metadata or RunMetadata(),
             rag=params.rag,
             safe_mode=params.safe_mode,
             max_steps=params.max_steps,
@@ -212,6 +205,52 @@ class RunManager:
         # From here on the run exists and is scheduled, even if the request is cancelled.
         return await finish_despite_cancel(self._insert(new, first_message))
 
+    async def adopt(
+        self,
+        *,
+        title: str,
+        prompt: str,
+        worktree: str,
+        branch: str,
+        base_snapshot_id: int,
+        metadata: RunMetadata,
+    ) -> Run:
+        """A completed run for work done elsewhere (an initiative's integration branch), so
+        review proposes and applies it like any run's. No agent ever drives it."""
+        events = self.context.events
+        settings = self.context.settings
+        new = NewRun(
+            project_id=self.context.project_id,
+            title=title[:120],
+            prompt=prompt,
+            status=S.COMPLETED,
+            agent=AgentRole.ARCHITECT.value,
+            provider=settings.default_provider,
+            model=None,
+            mode=ExecutionMode.REVIEW.value,
+            metadata=metadata,
+        )
+        event = events.new_event(
+            None,
+            EventType.RUN_STATUS_CHANGED,
+            "Run completed",
+            RunStatusChanged(from_status=None, to_status=S.COMPLETED, reason="adopted"),
+            message=title,
+            severity=Severity.SUCCESS,
+        )
+        written = await events.record(
+            lambda: self.store.runs.create_recorded(new, branch=lambda _: branch, event=event)
+        )
+        assert written is not None
+        now = now_iso()
+        return await self.update(
+            written[0].id,
+            worktree_path=worktree,
+            base_snapshot_id=base_snapshot_id,
+            started_at=now,
+            completed_at=now,
+        )
+
     async def _insert(self, new: NewRun, first_message: Message | None) -> Run:
         events = self.context.events
         event = events.new_event(
@@ -232,7 +271,7 @@ class RunManager:
         if first_message is not None:
             from .conversation import to_payload
 
-            await self.emit(
+            await self.context.events.emit(
                 run.id,
                 EventType.CONVERSATION_MESSAGE_ADDED,
                 "User message",
@@ -393,12 +432,19 @@ class RunManager:
                 free -= 1
                 from .worker import RunWorker  # the agent loop loads with the first run
 
-                worker = RunWorker(claimed, self.context, self, self._worker_finished)
+                worker = RunWorker(
+                    claimed,
+                    self.context,
+                    self,
+                    self._worker_finished,
+                    extra_tools=self.run_tools.get(run.id),
+                )
                 self.workers[run.id] = worker
                 worker.task = self.spawn(worker.main(), name=f"run-{run.id}")
 
     def _worker_finished(self, worker: RunWorker) -> None:
         self.workers.pop(worker.run_id, None)
+        self.run_tools.pop(worker.run_id, None)
         if not self.shutting_down:
             self.spawn(self.schedule(), name="schedule")
 

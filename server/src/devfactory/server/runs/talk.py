@@ -91,7 +91,7 @@ class RunTalk:
             return await manager.directive(run_id, content.content)
         stored = await load_conversation(manager.store, self.context.project_id, run_id)
         iteration = run.metadata.iteration + 1
-        await manager.emit(
+        await self.context.events.emit(
             run_id,
             EventType.USER_PROMPT,
             f"Follow-up (iteration {iteration})",
@@ -100,7 +100,7 @@ class RunTalk:
         )
         if attachments:
             await self._listed(run_id, attachments)
-        await manager.emit(
+        await self.context.events.emit(
             run_id,
             EventType.CONVERSATION_MESSAGE_ADDED,
             "User message",
@@ -142,7 +142,7 @@ class RunTalk:
         except RestoreRefused as exc:
             raise InvalidState(f"run {run_id} cannot be rewound: {exc}") from None
         stored = await load_conversation(manager.store, context.project_id, run_id)
-        await manager.emit(
+        await self.context.events.emit(
             run_id,
             EventType.RUN_REWOUND,
             f"Rewound to step {step}",
@@ -186,7 +186,7 @@ class RunTalk:
         )
 
     async def _listed(self, run_id: int, attachments: list[Attachment]) -> None:
-        await self.manager.emit(
+        await self.context.events.emit(
             run_id,
             EventType.AI_CONTEXT_LOADED,
             "Attached: " + ", ".join(a.label for a in attachments),
@@ -210,7 +210,7 @@ class RunTalk:
             details = [
                 f"{a.label}: {len(a.text)} of {a.original_chars} characters kept" for a in cut
             ]
-            await self.manager.emit(
+            await self.context.events.emit(
                 run_id,
                 EventType.CONTEXT_TRUNCATED,
                 "Attachments cut to agent.attachmentMaxChars",

@@ -42,7 +42,7 @@ from devfactory.protocol.methods import Notifications
 from devfactory.protocol.runs import Run, StreamNotification
 from devfactory.storage import StorageFull
 
-from ..agents.loop import AgentLoop, LoopResult, StepLimitReached
+from ..agents.loop import AgentLoop, ExtraTools, LoopResult, StepLimitReached, combined
 from ..agents.planning import PlanDecision
 from ..agents.pricing import PriceTable
 from ..agents.providers.base import AutonomousProvider, Message, ProviderError, Usage
@@ -57,7 +57,7 @@ from .chat import ChatSetup, prepare_chat
 from .context import RunContext
 from .conversation import to_payload
 from .exhaustion import ExhaustionPauser
-from .ports import RunRecord
+from .ports import NoProposals, Proposals, RunRecord
 
 if TYPE_CHECKING:
     from ..agents.mcp_tools import Ask, McpTools
@@ -77,6 +77,7 @@ class RunWorker:
         context: RunContext,
         record: RunRecord,
         on_finished: Callable[[RunWorker], None],
+        extra_tools: ExtraTools | None = None,
     ) -> None:
         self.run_id = run.id
         self.run = run
@@ -84,6 +85,11 @@ class RunWorker:
         self.context = context
         self.record = record
         self.on_finished = on_finished
+        self.extra_tools = extra_tools
+        """Tools on top of its role's (an initiative's task: the factory's)."""
+        self.proposals: Proposals = context.proposals if run.metadata.proposes else NoProposals()
+        """Where its changes go: review, unless its work goes elsewhere (an initiative's
+        task's branch is merged by the factory)."""
         self.task: asyncio.Task[None] | None = None
         self.directives: list[str] = []
         self._pause_requested = False
@@ -349,21 +355,26 @@ class RunWorker:
         if run.base_snapshot_id is not None and run.worktree_path:
             base = await snapshots.get(run.base_snapshot_id)
             return worktrees.path_for(run.id), base.commit_sha
+        if run.metadata.base_commit is not None:  # an initiative's task, on its branch
+            return await self._worktree(run, run.metadata.base_commit), run.metadata.base_commit
         snapshot = await snapshots.create(
             SnapshotType.PRE_RUN, f"before run {run.id}: {run.title}", run_id=run.id
         )
+        await self.update(base_snapshot_id=snapshot.id)
+        return await self._worktree(run, snapshot.commit_sha), snapshot.commit_sha
+
+    async def _worktree(self, run: Run, base: str) -> Path:
+        """The run's worktree on its branch at ``base`` (kept if it exists already)."""
         assert run.branch_name is not None
-        worktree = await worktrees.create(run.id, run.branch_name, snapshot.commit_sha)
-        await self.update(worktree_path=str(worktree), base_snapshot_id=snapshot.id)
+        worktree = await self.context.worktrees.create(run.id, run.branch_name, base)
+        await self.update(worktree_path=str(worktree))
         await self.emit(
             EventType.GIT_BRANCH_CREATED,
             f"Branch {run.branch_name}",
-            GitBranchCreated(
-                branch=run.branch_name, base=snapshot.commit_sha, worktree_path=str(worktree)
-            ),
+            GitBranchCreated(branch=run.branch_name, base=base, worktree_path=str(worktree)),
             message=f"worktree {worktree}",
         )
-        return worktree, snapshot.commit_sha
+        return worktree
 
     async def _provider(self, run: Run) -> Any:
         from ..agents.providers.registry import create_provider
@@ -420,6 +431,7 @@ class RunWorker:
             search=context.search,
         )
         mcp = self._mcp_tools(worktree, ask_user)
+        extra = combined(mcp, self.extra_tools)
         loop = AgentLoop(
             handle=self,
             provider=ExhaustionPauser(provider, self),
@@ -430,7 +442,7 @@ class RunWorker:
             system_prompt=setup.system_prompt,
             rules=setup.rules,
             limit=setup.limit,
-            extra_tools=mcp,
+            extra_tools=extra,
         )
         try:
             if mcp is not None:
@@ -452,7 +464,7 @@ class RunWorker:
         return McpTools(servers, cwd=worktree, emit=self.emit, ask=ask)
 
     async def _propose(self, base: str, path: str) -> int | None:
-        change = await self.context.proposals.propose(self.run, base, path)
+        change = await self.proposals.propose(self.run, base, path)
         return None if change is None else change.id
 
     async def _finish(self, worktree: Path, base: str, result: LoopResult) -> None:
@@ -493,5 +505,5 @@ class RunWorker:
             ),
             message=result.summary,
         )
-        await context.proposals.run_finishing(self.run, base, result.summary, sorted(changed))
-        await context.proposals.run_completed(await self._move(S.COMPLETED))
+        await self.proposals.run_finishing(self.run, base, result.summary, sorted(changed))
+        await self.proposals.run_completed(await self._move(S.COMPLETED))

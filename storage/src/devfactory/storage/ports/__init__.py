@@ -8,6 +8,25 @@ adapter; ``tests/unit/test_storage_contract.py`` holds every adapter to them.
 from __future__ import annotations
 
 from .accounts import ProviderAccountRepository
+from .factory import (
+    ConversationRepository,
+    InitiativeRepository,
+    InitiativeTaskRepository,
+    ProposalRepository,
+)
+from .factory_rows import (
+    EventFor,
+    InitiativeFields,
+    InitiativeRun,
+    NewArtifact,
+    NewInitiative,
+    NewPhase,
+    NewProposal,
+    NewTask,
+    PhaseFields,
+    ProposalFields,
+    TaskFields,
+)
 from .index import Bm25Weights, BufferIndex, IndexRepository, IndexWriter
 from .review import DocumentationRepository, ReviewRepository
 from .rows import (
@@ -40,7 +59,9 @@ __all__ = [
     "ChangeRepository",
     "ChunkRow",
     "CommandRepository",
+    "ConversationRepository",
     "DocumentationRepository",
+    "EventFor",
     "EventRepository",
     "FileState",
     "FileUpdate",
@@ -50,11 +71,23 @@ __all__ = [
     "IndexCounts",
     "IndexRepository",
     "IndexWriter",
+    "InitiativeFields",
+    "InitiativeRepository",
+    "InitiativeRun",
+    "InitiativeTaskRepository",
+    "NewArtifact",
     "NewChunk",
     "NewEvent",
+    "NewInitiative",
+    "NewPhase",
+    "NewProposal",
     "NewRun",
+    "NewTask",
     "OpenCommand",
+    "PhaseFields",
     "ProjectRepository",
+    "ProposalFields",
+    "ProposalRepository",
     "ProviderAccount",
     "ProviderAccountRepository",
     "ReviewRepository",
@@ -63,4 +96,5 @@ __all__ = [
     "SnapshotRepository",
     "Store",
     "StoreStatus",
+    "TaskFields",
 ]

@@ -85,9 +85,17 @@ class EventRepository(Protocol):
         ...
 
     async def list(
-        self, project_id: int, *, run_id: int | None = None, since: int = 0, limit: int = 1000
+        self,
+        project_id: int,
+        *,
+        run_id: int | None = None,
+        since: int = 0,
+        limit: int = 1000,
+        initiative_id: int | None = None,
     ) -> builtins.list[Event]:
-        """Events with ``id > since``, oldest first (one run's, or the whole project's)."""
+        """Events with ``id > since``, oldest first: one run's, one initiative's (the events
+        whose payload names it: ``initiative_*``, ``phase_*``, ``task_*``...), or the whole
+        project's."""
         ...
 
     async def latest_id(self, project_id: int) -> int:

@@ -5,6 +5,12 @@ from __future__ import annotations
 from typing import Protocol
 
 from .accounts import ProviderAccountRepository
+from .factory import (
+    ConversationRepository,
+    InitiativeRepository,
+    InitiativeTaskRepository,
+    ProposalRepository,
+)
 from .index import IndexRepository
 from .review import DocumentationRepository, ReviewRepository
 from .rows import StoreStatus
@@ -33,6 +39,11 @@ class Store(Protocol):
     documentation: DocumentationRepository
     provider_accounts: ProviderAccountRepository
     index: IndexRepository
+    initiatives: InitiativeRepository
+    tasks: InitiativeTaskRepository
+    """An initiative's tasks (the factory's), not a run's steps."""
+    proposals: ProposalRepository
+    conversations: ConversationRepository
 
     @property
     def location(self) -> str:

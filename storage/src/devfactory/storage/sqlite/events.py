@@ -28,9 +28,22 @@ class SqliteEventRepository:
         return await self.db.write(insert_events, events)
 
     async def list(
-        self, project_id: int, *, run_id: int | None = None, since: int = 0, limit: int = 1000
+        self,
+        project_id: int,
+        *,
+        run_id: int | None = None,
+        since: int = 0,
+        limit: int = 1000,
+        initiative_id: int | None = None,
     ) -> builtins.list[Event]:
-        if run_id is None:
+        if initiative_id is not None:  # the expression of the agent_events_initiative index
+            rows = await self.db.fetchall(
+                "SELECT * FROM agent_events WHERE json_extract(payload, '$.initiativeId') = ?"
+                " AND json_extract(payload, '$.initiativeId') IS NOT NULL AND id > ?"
+                " AND project_id = ? ORDER BY id LIMIT ?",
+                (initiative_id, since, project_id, limit),
+            )
+        elif run_id is None:
             rows = await self.db.fetchall(
                 "SELECT * FROM agent_events WHERE project_id = ? AND id > ? ORDER BY id LIMIT ?",
                 (project_id, since, limit),

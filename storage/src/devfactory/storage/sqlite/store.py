@@ -5,6 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..ports.accounts import ProviderAccountRepository
+from ..ports.factory import (
+    ConversationRepository,
+    InitiativeRepository,
+    InitiativeTaskRepository,
+    ProposalRepository,
+)
 from ..ports.index import IndexRepository
 from ..ports.review import DocumentationRepository, ReviewRepository
 from ..ports.rows import StoreStatus
@@ -18,13 +24,17 @@ from ..ports.workspace import (
 )
 from .changes import SqliteChangeRepository
 from .commands import SqliteCommandRepository
+from .conversations import SqliteConversationRepository
 from .database import Database
 from .documentation import SqliteDocumentationRepository
 from .events import SqliteEventRepository
 from .git_operations import SqliteGitOperationRepository
 from .hitl import SqliteHitlRepository
 from .index import SqliteIndexRepository
+from .initiative_tasks import SqliteInitiativeTaskRepository
+from .initiatives import SqliteInitiativeRepository
 from .projects import SqliteProjectRepository
+from .proposals import SqliteProposalRepository
 from .providers import SqliteProviderAccountRepository
 from .reviews import SqliteReviewRepository
 from .runs import SqliteRunRepository
@@ -60,6 +70,10 @@ class SqliteStore:
         self.documentation: DocumentationRepository = SqliteDocumentationRepository(db)
         self.provider_accounts: ProviderAccountRepository = SqliteProviderAccountRepository(db)
         self.index: IndexRepository = SqliteIndexRepository(db)
+        self.initiatives: InitiativeRepository = SqliteInitiativeRepository(db)
+        self.tasks: InitiativeTaskRepository = SqliteInitiativeTaskRepository(db)
+        self.proposals: ProposalRepository = SqliteProposalRepository(db)
+        self.conversations: ConversationRepository = SqliteConversationRepository(db)
 
     @classmethod
     async def open(cls, path: str | Path) -> SqliteStore:

@@ -14,6 +14,15 @@ loop, whatever the conversation says; text streams out in a few chunks as a real
 would. Which turn comes next is read from the conversation (the assistant turns it already
 holds, summarized ones included), so a follow-up, a rewind or a restarted daemon goes on
 from the right place. When the script runs out, the provider finishes the run.
+
+One script can play several agents (an initiative's analyst, architect and coders): its
+``conversations`` each have a ``match`` text, and a run follows the first conversation whose
+text occurs in what the run tells the model first (its task prompt)::
+
+    {"conversations": [
+        {"match": "Task 3: Add the API", "turns": [...]},
+        {"match": "Specify:", "turns": [...]}
+    ]}
 """
 
 from __future__ import annotations
@@ -43,8 +52,17 @@ class ScriptedTurn(msgspec.Struct, kw_only=True, rename="camel", forbid_unknown_
     directive or an answer to ask_user arrive in the next turn."""
 
 
-class Script(msgspec.Struct, kw_only=True, rename="camel", forbid_unknown_fields=True):
+class ScriptedConversation(
+    msgspec.Struct, kw_only=True, rename="camel", forbid_unknown_fields=True
+):
+    match: str
+    """Text the run's first messages contain (a task's title, a role's prompt)."""
     turns: list[ScriptedTurn]
+
+
+class Script(msgspec.Struct, kw_only=True, rename="camel", forbid_unknown_fields=True):
+    turns: list[ScriptedTurn] = []
+    conversations: list[ScriptedConversation] = []
 
 
 def load_script(path: Path) -> Script:
@@ -66,11 +84,28 @@ class ScriptedProvider:
 
     def __init__(self, script: Script, model: str | None = None) -> None:
         self.model = model
-        self._turns = list(script.turns)
+        self._script = script
+        self._turns: list[ScriptedTurn] | None = None if script.conversations else script.turns
+
+    def _pick(self, messages: list[Message]) -> list[ScriptedTurn]:
+        """The turns of the conversation this run plays (chosen on its first turn)."""
+        said = "\n".join(m.content for m in messages if m.role == "user")
+        for conversation in self._script.conversations:
+            if conversation.match in said:
+                return conversation.turns
+        if self._script.turns:
+            return self._script.turns
+        first = said.strip().splitlines()[:1] or [""]
+        raise ProviderUnavailable(
+            f"scripted provider: no conversation of {self.model} matches this run "
+            f"(it begins {first[0][:120]!r})"
+        )
 
     async def complete(
         self, messages: list[Message], tools: list[ToolSpec], on_text: TextCallback
     ) -> Turn:
+        if self._turns is None:
+            self._turns = self._pick(messages)
         position = sum(
             (m.role == "assistant") + m.summarized_turns for m in messages
         )  # the turns answered so far
