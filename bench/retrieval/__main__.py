@@ -90,7 +90,11 @@ def command_run(args: argparse.Namespace) -> None:
         index=args.index,
         fresh_check=not args.no_fresh_check,
         chunks=args.chunks,
+        indexes=args.keep_indexes or args.reuse_indexes,
+        reuse=args.reuse_indexes is not None,
     )
+    if options.reuse and args.index != "fresh":
+        raise SystemExit("--reuse-indexes: kept indexes are per task; leave --index fresh")
     environment = _environment()
     started = time.perf_counter()
     outcome = run(tasks, git_dirs, options)
@@ -183,12 +187,24 @@ def parser() -> argparse.ArgumentParser:
         "--chunks",
         type=int,
         default=CHUNKS,
-        help=f"DevFactory hits per query ({CHUNKS}, hybrid's fusion depth; more deepens it)",
+        help=f"DevFactory files per query ({CHUNKS}; group_by file, the best chunks of each)",
     )
     run_cmd.add_argument(
         "--results", type=Path, help="JSON output (TASKS/results-QUERY-INDEX.json)"
     )
     run_cmd.add_argument("--mirrors", type=Path, default=MIRRORS, help="where fetch puts git dirs")
+    kept = run_cmd.add_mutually_exclusive_group()
+    kept.add_argument(
+        "--keep-indexes",
+        type=Path,
+        help="keep each task's finished DevFactory index in this folder (TASK.sqlite)",
+    )
+    kept.add_argument(
+        "--reuse-indexes",
+        type=Path,
+        help="search the indexes kept by an earlier --keep-indexes run instead of indexing "
+        "(for ranking changes; index changes need new indexes)",
+    )
     run_cmd.add_argument(
         "--no-fresh-check",
         action="store_true",

@@ -4,14 +4,14 @@ The index of a checkout is brought up to date with ``rebuild(embed=True)``, the 
 daemon runs on start-up and on a watcher rescan (size and mtime decide what is re-read,
 content hashes what is re-chunked, new chunks are embedded), then checked against the tree:
 every file of the tree and nothing else, each indexed file's hash equal to its bytes on disk.
-By default every task gets an index built from scratch: FTS5's contentless-delete tables
-keep counting deleted rows in the statistics BM25 normalises by, so an index that has
-followed many checkouts ranks differently from a fresh one of the same tree (``run
---index incremental`` measures that). The embedder is the daemon's, behind a cache keyed by
-text, so a fresh index re-embeds only chunks new to the repository (WordLlama's vectors do not
-depend on the batch a text is in). Queries go through ``IndexService.search``, the method behind ``devfactory/search``, and
-chunk hits become a file ranking the way the daemon's results read: each file at the rank of
-its first chunk.
+By default every task gets an index built from scratch; ``run --index incremental`` moves one
+index per repository from checkout to checkout, as the daemon's index follows a working tree
+(the two agree since FTS5 deletions keep BM25's statistics exact; the run checks at each
+repository's last task). The embedder is the daemon's, behind a cache keyed by text, so a
+fresh index re-embeds only chunks new to the repository (WordLlama's vectors do not depend on
+the batch a text is in). Queries go through ``IndexService.search``, the method behind
+``devfactory/search``, grouped by file as an agent asks for files: the file ranking is the
+daemon's, each file with its best chunks.
 """
 
 from __future__ import annotations
@@ -27,9 +27,11 @@ from ..common import open_index_service
 from .corpus import TreeEntry
 
 MODES = ("lexical", "semantic", "hybrid")
-#: Chunks asked for per query: the depth hybrid search fuses by default (FUSION_CANDIDATES),
-#: so the first N hits of any smaller request are exactly these hits' first N.
+#: Files asked for per query (``group_by`` ``file``): recall@10 needs 10, the rest is for
+#: the analysis of where answers rank.
 CHUNKS = 50
+#: Chunks kept under each file (the analysis reads them).
+CHUNKS_PER_FILE = 3
 
 
 @dataclass(frozen=True)
@@ -108,6 +110,12 @@ class DevFactoryIndex:
             "chunks": result.chunks,
         }
 
+    async def ready(self) -> None:
+        """A kept index: nothing to index, only its vectors to load for search."""
+        embedding = self.service.ensure_embedding()
+        if embedding is not None:
+            await embedding
+
     async def verify(self, tree: Mapping[str, TreeEntry]) -> None:
         """Raise unless the index holds exactly the tree's files, with their current bytes."""
         states = await self.store.index.file_states(self.service.project_id)
@@ -124,15 +132,21 @@ class DevFactoryIndex:
                 raise RuntimeError(f"index holds stale content for {path}")
 
     async def search(self, query: str, mode: str, chunks: int = CHUNKS) -> Search:
-        from devfactory.protocol.enums import SearchMode
+        from devfactory.protocol.enums import SearchGroupBy, SearchMode
         from devfactory.protocol.index import SearchParams
 
-        params = SearchParams(query=query, mode=SearchMode(mode), limit=chunks)
+        params = SearchParams(
+            query=query,
+            mode=SearchMode(mode),
+            limit=chunks,
+            group_by=SearchGroupBy.FILE,
+            chunks_per_file=CHUNKS_PER_FILE,
+        )
         started = time.perf_counter()
         result = await self.service.search(params)
         seconds = time.perf_counter() - started
         hits = [
             ChunkHit(h.path, h.start_line, h.end_line, h.symbol, h.source_type.value, h.score)
-            for h in result.hits
+            for h in result.all_hits()
         ]
         return Search(hits, seconds)

@@ -52,6 +52,10 @@ class RunOptions:
     """With ``incremental``: answer each repository's last task from a fresh index too."""
     chunks: int = CHUNKS
     """Hits asked for per query (more than 50 also deepens hybrid's fusion)."""
+    indexes: Path | None = None
+    """Where each task's finished index is kept (``TASK.sqlite``), or read from."""
+    reuse: bool = False
+    """Search the kept index of each task instead of indexing (ranking changes only)."""
 
 
 class DevFactorySide:
@@ -72,19 +76,31 @@ class DevFactorySide:
         self, tree: dict[str, Any], query: str, modes: Sequence[str], result: dict[str, Any]
     ) -> None:
         """Bring the index to the checked-out tree, check it, and run the query in each mode."""
-        if self.options.index == "fresh":
+        kept = self.options.indexes / f"{result['id']}.sqlite" if self.options.indexes else None
+        if self.options.index == "fresh" or self.options.reuse:
             await self.close()
             shutil.rmtree(self.state, ignore_errors=True)
+        if self.options.reuse:
+            assert kept is not None, "reuse needs the folder of kept indexes"
+            self.state.mkdir(parents=True)
+            shutil.copyfile(kept, self.state / "db.sqlite")
         if self.index is None:
             self.index = await DevFactoryIndex.open(
                 self.checkout.root, self.state, self.cache, self.embedder
             )
-        update = await self.index.update()
-        await self.index.verify(tree)
-        self.updates.append(update)
-        result["prep_seconds"]["devfactory"] = update["seconds"]
+        if self.options.reuse:
+            await self.index.ready()
+        else:
+            update = await self.index.update()
+            await self.index.verify(tree)
+            self.updates.append(update)
+            result["prep_seconds"]["devfactory"] = update["seconds"]
         for mode in modes:
             _record(result, mode, await self.index.search(query, mode, self.options.chunks))
+        if kept is not None and not self.options.reuse:
+            await self.close()
+            kept.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(self.state / "db.sqlite", kept)
 
     async def fresh_check(self, task: Task) -> dict[str, Any]:
         """Answer ``task`` again from an index built from scratch; compare chunk by chunk."""

@@ -104,6 +104,10 @@ async def test_lists_the_read_only_tools_and_resources(mcp: Client) -> None:
 async def test_search_code_and_find_symbol_answer_from_the_index(mcp: Client) -> None:
     found = await until_found(mcp, "search_code", {"query": "add item to cart"}, "shop/cart.py")
     assert "Put quantity units of sku" in found
+    files = await until_found(
+        mcp, "search_code", {"query": "add item to cart", "group_by": "file"}, "# shop/cart.py"
+    )
+    assert files.startswith("# shop/cart.py\nshop/cart.py:")
     symbol = await until_found(mcp, "find_symbol", {"name": "add_item"}, "shop/cart.py:2")
     assert "Cart.add_item" in symbol
     assert "pricing" not in symbol

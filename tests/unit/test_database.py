@@ -76,6 +76,42 @@ async def test_upgrade_drops_the_unused_tables_and_keeps_the_rest(tmp_path: Path
         await db.close()
 
 
+async def test_upgrade_keeps_chunks_findable_and_marks_their_files_for_reindexing(
+    tmp_path: Path,
+) -> None:
+    """Migration 0006 rebuilds the FTS table (deletes that keep BM25's statistics exact)."""
+    path = tmp_path / "d.db"
+    db = await Database.open(path, load_migrations()[:5])
+    await db.execute(
+        "INSERT INTO projects (id, name, slug, root_path, created_at, updated_at)"
+        " VALUES (1, 'w', 'w', '/w', 't', 't')"
+    )
+    await db.execute(
+        "INSERT INTO rag_files (id, project_id, path, size, mtime_ns, content_hash, indexed_at)"
+        " VALUES (1, 1, 'billing.py', 10, 1, 'h', 't')"
+    )
+    await db.execute(
+        "INSERT INTO rag_chunks (id, project_id, file_id, path, start_line, end_line, content,"
+        " content_hash) VALUES (7, 1, 1, 'billing.py', 1, 2, 'def refund(): pass', 'c')"
+    )
+    await db.execute(
+        "INSERT INTO rag_chunks_fts (rowid, content, symbol, path, subtokens)"
+        " VALUES (7, 'def refund(): pass', 'refund', 'billing.py', '')"
+    )
+    await db.close()
+
+    db = await Database.open(path)
+    try:
+        match = "SELECT rowid FROM rag_chunks_fts WHERE rag_chunks_fts MATCH ?"
+        assert [tuple(r) for r in await db.fetchall(match, ("refund",))] == [(7,)]
+        assert tuple(await db.fetchone("SELECT size, content_hash FROM rag_files")) == (-1, "")
+        await db.execute("DELETE FROM rag_files")
+        assert await db.fetchall(match, ("refund OR billing",)) == []
+        assert await db.scalar("SELECT count(*) FROM rag_chunks_fts_docsize") == 0
+    finally:
+        await db.close()
+
+
 def _plan(*sqls: str) -> list[Migration]:
     return [Migration(i, f"{i:04d}_m.sql", sql) for i, sql in enumerate(sqls, start=1)]
 

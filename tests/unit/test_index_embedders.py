@@ -4,7 +4,6 @@ network at all, an OpenAI-compatible endpoint (a fake one on 127.0.0.1, driven b
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import re
@@ -24,8 +23,8 @@ from devfactory.protocol.index import SearchParams
 from devfactory.protocol.settings import IndexSettings
 from devfactory.server.errors import Unavailable
 from devfactory.server.index.embedders import EmbedderUnavailable, OpenAIEmbedder, make_embedder
-from devfactory.server.index.service import IndexService
 from devfactory.storage import Store
+from index_support import make_index_service
 from support import make_git_repo
 
 DIMS = 64
@@ -76,28 +75,6 @@ def embeddings_url() -> Iterator[str]:
     server.shutdown()
 
 
-async def make_service(store: Store, root: Path, cache: Path, **settings: Any) -> IndexService:
-    project = await store.projects.register(
-        root_path=str(root), name="repo", slug="repo", default_branch=None, current_branch=None
-    )
-    tasks: set[asyncio.Task[Any]] = set()
-
-    def spawn(coro: Any) -> asyncio.Task[Any]:
-        task = asyncio.get_running_loop().create_task(coro)
-        tasks.add(task)
-        task.add_done_callback(tasks.discard)
-        return task
-
-    return IndexService(
-        store=store,
-        project_id=project.id,
-        root=root,
-        settings=IndexSettings(watch=False, **settings),
-        cache_dir=cache,
-        spawn=spawn,
-    )
-
-
 FILES = {
     "billing.py": 'def refund(payment):\n    """Give the customer money back."""\n',
     "shipping.py": 'def ship(parcel):\n    """Send the parcel by truck."""\n',
@@ -128,7 +105,7 @@ async def test_switching_embedders_re_embeds_in_the_new_dimension(
     store: Store, tmp_path: Path, embeddings_url: str
 ):
     root = make_git_repo(tmp_path / "repo", FILES)
-    first = await make_service(
+    first = await make_index_service(
         store, root, tmp_path / "cache", embedder="openai", embedding_base_url=embeddings_url
     )
     await first.rebuild(embed=True)
@@ -140,7 +117,7 @@ async def test_switching_embedders_re_embeds_in_the_new_dimension(
     assert [hit.path for hit in result.hits] == ["shipping.py"]
     await first.stop()
 
-    second = await make_service(store, root, tmp_path / "cache", embedder="wordllama")
+    second = await make_index_service(store, root, tmp_path / "cache", embedder="wordllama")
     await second.rebuild(embed=True)
     status = await second.status()
     assert (status.embedded_chunks, status.embedder) == (2, "wordllama:l2_supercat:256")
@@ -154,7 +131,7 @@ async def test_switching_embedders_re_embeds_in_the_new_dimension(
 
 async def test_semantic_search_without_an_embedder_says_how_to_fix_it(store: Store, tmp_path: Path):
     root = make_git_repo(tmp_path / "repo", FILES)
-    service = await make_service(store, root, tmp_path / "cache", embedder="none")
+    service = await make_index_service(store, root, tmp_path / "cache", embedder="none")
     await service.rebuild()
     with pytest.raises(Unavailable, match="index.embedder is none"):
         await service.search(SearchParams(query="refund", mode=SearchMode.SEMANTIC))

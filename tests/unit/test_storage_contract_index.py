@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import struct
 from collections.abc import Sequence
+from pathlib import Path
 
 import pytest
 
@@ -18,6 +19,7 @@ from devfactory.storage.ports import (
     IndexCounts,
     NewChunk,
 )
+from storage_support import STORES
 
 WEIGHTS = (1.0, 3.0, 1.5, 0.5)
 
@@ -122,6 +124,56 @@ async def test_lexical_search_ranks_and_filters(any_store: Store) -> None:
         project_id, "refund OR parcel", 10, weights=WEIGHTS, languages=["ts"]
     )
     assert [row(c) for c in typescript] == [("ship.ts", "shipParcel", 1)]
+
+
+def scores(found: Sequence[ChunkRow]) -> list[tuple[str, str | None, float]]:
+    return [(c.path, c.name, round(c.score, 9)) for c in found]
+
+
+async def test_reindexing_leaves_the_ranking_of_a_fresh_index(
+    any_store: Store, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """BM25's statistics (rows, their lengths, the rows holding each term) count only the
+    chunks that exist: an index that has followed many edits ranks as one built afresh."""
+    project_id = await indexed(any_store)
+    moved = update("ship.ts", chunk("shipParcel", 1, "ship the parcel by truck"), language="ts")
+    for size in range(11, 16):  # a file re-indexed again and again; another gone and back
+        rewritten = update("billing.py", chunk("refund", 1, "refund " * size), size=size)
+        await any_store.index.apply(project_id, IndexBatch([rewritten], removed=["docs.md"]))
+        await any_store.index.apply(project_id, IndexBatch([moved]))
+        await any_store.index.apply(
+            project_id, IndexBatch([update("docs.md", chunk("intro", 1, "how a refund works"))])
+        )
+    fresh = await STORES[request.node.callspec.params["any_store"]](tmp_path / "fresh")
+    try:
+        fresh_id = await indexed(fresh)
+        await fresh.index.apply(fresh_id, IndexBatch([rewritten]))
+        await fresh.index.apply(
+            fresh_id, IndexBatch([update("docs.md", chunk("intro", 1, "how a refund works"))])
+        )
+        for query in ("refund", "parcel", "refund OR truck"):
+            assert scores(
+                await any_store.index.lexical(project_id, query, 10, weights=WEIGHTS)
+            ) == scores(await fresh.index.lexical(fresh_id, query, 10, weights=WEIGHTS)), query
+    finally:
+        await fresh.close()
+
+
+async def test_buffers_put_again_rank_as_put_once(any_store: Store) -> None:
+    """The buffer index replaces a buffer's chunks at every keystroke batch: its BM25
+    statistics follow, so a buffer edited many times ranks as one put once."""
+    edited, once = any_store.index.open_buffers(), any_store.index.open_buffers()
+    try:
+        for buffers, versions in ((edited, range(1, 8)), (once, range(7, 8))):
+            buffers.put(update("other.py", chunk("parcel", 1, "parcel by truck refund")))
+            for size in versions:
+                buffers.put(update("billing.py", chunk("refund", 1, "refund " * size)))
+        assert scores(edited.lexical("refund", 10, WEIGHTS, None)) == scores(
+            once.lexical("refund", 10, WEIGHTS, None)
+        )
+    finally:
+        edited.close()
+        once.close()
 
 
 async def test_symbols_exact_then_prefix_then_the_rest(any_store: Store) -> None:

@@ -27,9 +27,10 @@ def test_the_schema_describes_the_method(name: str):
         ("read_file", {"path": "a.py", "end_line": True}, "end_line must be integer"),
         ("ask_user", {"question": "?", "choices": [1]}, "choices[0] must be string"),
         ("finish", {}, "the arguments must contain ['summary'] properties"),
+        ("search_code", {"query": "x", "group_by": "dir"}, "group_by must be one of"),
     ],
 )
 def test_a_bad_argument_is_a_tool_error_naming_it(name: str, arguments: dict, message: str):
     with pytest.raises(ToolError) as caught:
         check_arguments(SPECS[name], arguments)
-    assert str(caught.value) == f"bad arguments for {name}: {message}"
+    assert str(caught.value).startswith(f"bad arguments for {name}: {message}")

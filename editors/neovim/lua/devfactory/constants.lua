@@ -342,6 +342,12 @@ M.SandboxSource = {
   SYSTEM = 'system',
 }
 
+--- How ``devfactory/search`` lists what it found.
+M.SearchGroupBy = {
+  CHUNK = 'chunk',
+  FILE = 'file',
+}
+
 --- How ``devfactory/search`` ranks chunks.
 M.SearchMode = {
   HYBRID = 'hybrid',

@@ -756,6 +756,15 @@ export const ExecutionMode = {
 } as const;
 export type ExecutionMode = (typeof ExecutionMode)[keyof typeof ExecutionMode];
 
+/** One ranked file (``group_by`` ``file``): its score and its best chunks, best first. */
+export interface FileHit {
+  hits: SearchHit[];
+  language: string | null;
+  path: string;
+  score: number;
+  sourceType: SourceType;
+}
+
 /** file_read, file_created, file_updated, file_deleted. */
 export interface FileTouched {
   bytes: number | null;
@@ -1777,6 +1786,13 @@ export const SandboxSource = {
 } as const;
 export type SandboxSource = (typeof SandboxSource)[keyof typeof SandboxSource];
 
+/** How ``devfactory/search`` lists what it found. */
+export const SearchGroupBy = {
+  CHUNK: "chunk",
+  FILE: "file",
+} as const;
+export type SearchGroupBy = (typeof SearchGroupBy)[keyof typeof SearchGroupBy];
+
 /** One ranked chunk. */
 export interface SearchHit {
   endLine: number;
@@ -1808,6 +1824,8 @@ export type SearchMode = (typeof SearchMode)[keyof typeof SearchMode];
 
 /** Parameters of ``devfactory/search``. */
 export interface SearchParams {
+  chunksPerFile?: number;
+  groupBy?: SearchGroupBy;
   languages?: string[] | null;
   limit?: number;
   mode?: SearchMode;
@@ -1817,6 +1835,7 @@ export interface SearchParams {
 
 /** Result of ``devfactory/search``. */
 export interface SearchResult {
+  files: FileHit[] | null;
   hits: SearchHit[];
   mode: SearchMode;
   query: string;

@@ -198,6 +198,15 @@ class SearchMode(StrEnum):
     HYBRID = "hybrid"
 
 
+class SearchGroupBy(StrEnum):
+    """How ``devfactory/search`` lists what it found."""
+
+    CHUNK = "chunk"
+    """One hit per chunk, best first."""
+    FILE = "file"
+    """One entry per file, best first, with the file's best chunks under it."""
+
+
 class SourceType(StrEnum):
     """What kind of file an indexed chunk comes from."""
 

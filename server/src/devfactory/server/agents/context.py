@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from devfactory.protocol.enums import EventType, SearchMode
+from devfactory.protocol.enums import EventType, SearchGroupBy, SearchMode
 from devfactory.protocol.events import (
     ContextLoaded,
     RagSearchCompleted,
@@ -21,7 +21,10 @@ from ..safefs import FileTooLarge, PathRefused, SafeTree
 MAP_FILE = "PROJECT_MAP.md"
 MAX_MAP_CHARS = 6_000
 MAX_MAP_BYTES = 1024 * 1024
-RAG_HITS = 6
+RAG_FILES = 4
+"""Files the context step shows: the ones the task most likely touches (file-first ranking,
+docs/benchmarks.md), not six windows of the one best file."""
+RAG_CHUNKS_PER_FILE = 2
 
 Emit = Callable[..., Awaitable[Any]]
 Search = Callable[[SearchParams], Awaitable[SearchResult]]
@@ -37,7 +40,7 @@ def hit_refs(result: SearchResult) -> list[SearchHitRef]:
             symbol=h.symbol,
             score=h.score,
         )
-        for h in result.hits
+        for h in result.all_hits()
     ]
 
 
@@ -61,7 +64,13 @@ async def load_context(
         )
         started = time.perf_counter()
         result = await search(
-            SearchParams(query=prompt[:500], limit=RAG_HITS, mode=SearchMode.HYBRID)
+            SearchParams(
+                query=prompt[:500],
+                limit=RAG_FILES,
+                mode=SearchMode.HYBRID,
+                group_by=SearchGroupBy.FILE,
+                chunks_per_file=RAG_CHUNKS_PER_FILE,
+            )
         )
         took = (time.perf_counter() - started) * 1000
         hits = hit_refs(result)
@@ -70,14 +79,15 @@ async def load_context(
             f"{len(hits)} relevant code locations",
             RagSearchCompleted(query=prompt, hits=hits, took_ms=took),
         )
-        if result.hits:
+        found = result.all_hits()
+        if found:
             sections.append(
                 "# Code that may be relevant\n"
                 + "\n\n".join(
-                    f"## {h.path}:{h.start_line}-{h.end_line}\n{h.snippet}" for h in result.hits
+                    f"## {h.path}:{h.start_line}-{h.end_line}\n{h.snippet}" for h in found
                 )
             )
-            files += [h.path for h in result.hits]
+            files += [h.path for h in found]
     await emit(
         EventType.AI_CONTEXT_LOADED,
         "Context loaded",

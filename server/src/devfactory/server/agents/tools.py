@@ -17,9 +17,15 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from devfactory.protocol.enums import ChangeAction, EventType, SearchMode, Severity
+from devfactory.protocol.enums import (
+    ChangeAction,
+    EventType,
+    SearchGroupBy,
+    SearchMode,
+    Severity,
+)
 from devfactory.protocol.events import ErrorPayload, FileTouched, RagSearchCompleted
-from devfactory.protocol.index import SearchParams
+from devfactory.protocol.index import SearchHit, SearchParams, SearchResult
 
 from ..project.files import list_workspace_files
 from ..safefs import FileTooLarge, PathRefused, SafeTree
@@ -76,9 +82,17 @@ SPECS: dict[str, ToolSpec] = {
         ),
         ToolSpec(
             name="search_code",
-            description="Search the codebase (hybrid lexical + semantic); returns ranked hits.",
+            description=(
+                "Search the codebase (hybrid lexical + semantic). group_by chunk (default): "
+                "ranked code locations; group_by file: ranked files, each with its best "
+                "locations (ask for files to find where a change goes)."
+            ),
             parameters=_schema(
-                {"query": {"type": "string"}, "limit": {"type": "integer", "minimum": 1}},
+                {
+                    "query": {"type": "string"},
+                    "limit": {"type": "integer", "minimum": 1},
+                    "group_by": {"type": "string", "enum": [g.value for g in SearchGroupBy]},
+                },
                 ["query"],
             ),
         ),
@@ -132,6 +146,12 @@ SPECS: dict[str, ToolSpec] = {
         ),
     ]
 }
+
+
+def _location(hit: SearchHit) -> str:
+    """A hit as the model reads it: where, which definition, then the snippet."""
+    symbol = f" ({hit.symbol})" if hit.symbol else ""
+    return f"{hit.path}:{hit.start_line}-{hit.end_line}{symbol}\n{hit.snippet}"
 
 
 class ToolError(Exception):
@@ -264,28 +284,36 @@ class ToolBox:
         await self._changed(rel, ChangeAction.DELETE, None)
         return f"deleted {path}"
 
-    async def search_code(self, query: str, limit: int = 8) -> str:
+    async def search_code(self, query: str, limit: int = 8, group_by: str = "chunk") -> str:
         if self.search is None:
             raise ToolError("code search is not available in this workspace (index disabled)")
         started = time.perf_counter()
-        result = await self.search(
-            SearchParams(query=query, limit=min(max(limit, 1), 50), mode=SearchMode.HYBRID)
+        result: SearchResult = await self.search(
+            SearchParams(
+                query=query,
+                limit=min(max(limit, 1), 50),
+                mode=SearchMode.HYBRID,
+                group_by=SearchGroupBy(group_by),
+                chunks_per_file=2,
+            )
         )
+        hits = result.all_hits()
         await self.emit(
             EventType.RAG_SEARCH_COMPLETED,
-            f"{len(result.hits)} results for {query!r}",
+            f"{len(hits)} results for {query!r}",
             RagSearchCompleted(
                 query=query,
                 hits=hit_refs(result),
                 took_ms=(time.perf_counter() - started) * 1000,
             ),
         )
-        if not result.hits:
+        if not hits:
             return "no results"
+        if result.files is None:
+            return "\n\n".join(_location(hit) for hit in hits)
         return "\n\n".join(
-            f"{hit.path}:{hit.start_line}-{hit.end_line}"
-            f"{f' ({hit.symbol})' if hit.symbol else ''}\n{hit.snippet}"
-            for hit in result.hits
+            f"# {file.path}\n" + "\n\n".join(_location(hit) for hit in file.hits)
+            for file in result.files
         )
 
     async def _changed(self, rel: str, action: ChangeAction, size: int | None) -> None:

@@ -190,13 +190,73 @@ def classify(path: str) -> tuple[str | None, SourceType]:
 
 @functools.lru_cache(maxsize=65_536)
 def looks_like_test(path: str) -> bool:
-    """Test code, which search ranks a little lower unless the query asks for tests."""
+    """Tests and their data, which search ranks lower unless the query asks for them."""
     pure = PurePosixPath(path)
     if any(part.lower() in _TEST_DIRS for part in pure.parts[:-1]):
         return True
     stem = pure.stem
-    return stem.lower().startswith("test_") or stem.endswith(_TEST_STEM_ENDINGS)
+    return (
+        pure.name == "conftest.py"
+        or stem.lower().startswith("test_")
+        or stem.endswith(_TEST_STEM_ENDINGS)
+    )
 
 
-_TEST_DIRS = frozenset({"test", "tests", "__tests__", "spec", "specs", "testing"})
+_TEST_DIRS = frozenset(
+    {
+        "test",
+        "tests",
+        "__tests__",
+        "spec",
+        "specs",
+        "testing",
+        "test-data",
+        "test_data",
+        "testdata",
+        "fixtures",
+        "__fixtures__",
+        "__snapshots__",
+        "__mocks__",
+    }
+)
 _TEST_STEM_ENDINGS = ("_test", "_tests", ".test", ".spec", "Test", "Tests", "Spec")
+
+
+@functools.lru_cache(maxsize=65_536)
+def looks_like_changelog(path: str) -> bool:
+    """A changelog, release notes or a news fragment: prose about changes, which reads like
+    the very request that asks for one but is rarely where the change is made."""
+    pure = PurePosixPath(path)
+    if any(part.lower() in _CHANGELOG_DIRS for part in pure.parts[:-1]):
+        return True
+    return pure.stem.lower().replace("-", "_") in _CHANGELOG_NAMES
+
+
+_CHANGELOG_NAMES = frozenset(
+    {"changelog", "changes", "history", "news", "releases", "release_notes", "whatsnew"}
+)
+_CHANGELOG_DIRS = frozenset(
+    {
+        "changelog",
+        "changelogs",
+        "changelog.d",
+        "newsfragments",
+        "release-notes",
+        "release_notes",
+        "releasenotes",
+        "whatsnew",
+    }
+)
+
+
+@functools.lru_cache(maxsize=65_536)
+def looks_vendored(path: str) -> bool:
+    """Third-party code kept under a name that says so (``_vendor/``, ``typeshed/``): indexed,
+    as it is read and sometimes patched, but ranked lower, since its dense runs of names match
+    any request that mentions them."""
+    return any(part.lower() in _SOFT_VENDORED_DIRS for part in PurePosixPath(path).parts[:-1])
+
+
+_SOFT_VENDORED_DIRS = frozenset(
+    {"_vendor", "vendored", "third-party", "3rdparty", "external", "extern", "typeshed"}
+)

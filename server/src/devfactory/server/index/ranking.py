@@ -1,31 +1,84 @@
-"""Turning a query into an FTS5 expression, and ranked lists into one: reciprocal-rank fusion
-with a boost for symbol-name hits and a small penalty for tests unless the query asks for them.
+"""What a query asks for: its FTS5 expression, the traits ranking reads from it (identifiers it
+names, whether it asks for tests or docs, whether it reads like a change to the code), and the
+snippet shown for a hit.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-from devfactory.storage.ports import ChunkRow
-
-from .discovery import looks_like_test
 from .subtokens import normalized, query_words, split_identifier
 
-RRF_K = 60
-LEXICAL_WEIGHT = 1.0
-SEMANTIC_WEIGHT = 0.25
-"""The bundled 256-d WordLlama model is a weaker ranker than BM25 on code (see
-docs/benchmarks.md): it breaks lexical ties and finds paraphrases, it does not lead."""
-SYMBOL_BOOST = 0.5
-"""Extra share of its score a chunk gets when its name is what the query names."""
 SYMBOL_QUERY_WORDS = 3
 """Only queries this short name a symbol by plain words ("parse url", "render"); in a longer
 query only identifier-shaped words (``parse_url``, ``parseUrl``) do: a sentence's "value" or
 "field" says nothing about functions that happen to be called that."""
-TEST_PENALTY = 0.75
+ASKING_WORDS = 8
+"""A query this short that names tests (or docs) asks for them ("tests for parse_url"); in a
+longer one, a commit-message-like request, "add a test" or "update the docs" is a side note to
+a change of the code."""
 #: BM25 column weights: content, symbol words, path, camelCase sub-tokens.
 BM25_WEIGHTS = (1.0, 3.0, 1.5, 0.5)
-_TEST_WORDS = ("test", "tests", "testing", "spec", "specs", "pytest", "unittest")
+
+_TEST_WORDS = frozenset({"test", "tests", "testing", "spec", "specs", "pytest", "unittest"})
+_DOC_WORDS = frozenset(
+    {
+        "doc",
+        "docs",
+        "documentation",
+        "readme",
+        "guide",
+        "tutorial",
+        "manual",
+        "faq",
+        "markdown",
+        "changelog",
+        "changelogs",
+    }
+)
+_CHANGELOG_WORDS = frozenset({"changelog", "changelogs", "whatsnew"})
+#: Words of a request to change code: "fix ...", "add support for ...", "rename ...".
+_CHANGE_WORDS = frozenset(
+    {
+        "add",
+        "adds",
+        "allow",
+        "avoid",
+        "bump",
+        "change",
+        "clean",
+        "cleanup",
+        "convert",
+        "deprecate",
+        "disable",
+        "drop",
+        "enable",
+        "ensure",
+        "error",
+        "fix",
+        "fixed",
+        "fixes",
+        "handle",
+        "ignore",
+        "implement",
+        "improve",
+        "make",
+        "move",
+        "optimize",
+        "prevent",
+        "raise",
+        "refactor",
+        "remove",
+        "rename",
+        "replace",
+        "return",
+        "revert",
+        "simplify",
+        "skip",
+        "speed",
+        "support",
+        "update",
+        "use",
+    }
+)
 
 
 def fts_expression(query: str) -> str | None:
@@ -50,43 +103,47 @@ class QueryTraits:
 
     def __init__(self, query: str) -> None:
         words = query_words(query)
+        lowered = {word.lower() for word in words}
         self.short = len(words) <= SYMBOL_QUERY_WORDS
         self.identifiers = {
             normalized(word) for word in words if self.short or len(split_identifier(word)) > 1
         }
         self.parts = {part for word in words for part in split_identifier(word)}
-        self.wants_tests = any(word.lower() in _TEST_WORDS for word in words)
+        asking = len(words) <= ASKING_WORDS
+        self.wants_tests = asking and bool(lowered & _TEST_WORDS)
+        """The query asks for tests: they are not ranked down."""
+        self.wants_docs = asking and bool(lowered & _DOC_WORDS)
+        """The query asks for documentation: it is not ranked down."""
+        self.wants_changelog = asking and bool(
+            lowered & _CHANGELOG_WORDS or {"release", "notes"} <= lowered
+        )
+        """The query asks for the changelog or release notes (ranked down otherwise)."""
+        self.changes_code = not self.wants_docs and (
+            len(words) > ASKING_WORDS
+            or bool(lowered & _CHANGE_WORDS)
+            or any(_identifier_shaped(word) for word in words)
+        )
+        """The query reads like a change to the code (a commit message, "fix parse_url"), or
+        names code: documentation ranks lower. A plain question ("how are proxies
+        configured") leaves docs where they rank."""
 
     def names_symbol(self, name: str | None) -> bool:
-        """The query names this definition: ``parse_url`` for ``parseUrl``, or all its parts."""
+        """The query names this definition: ``parse_url`` for ``parseUrl``, or all its parts;
+        and, when it asks for tests, ``test_parse_url`` for "tests for parse_url"."""
         if not name:
             return False
+        parts = split_identifier(name)
+        if self.wants_tests and len(parts) > 1 and parts[0] == "test":
+            parts = parts[1:]
+            name = "".join(parts)
         if normalized(name) in self.identifiers:
             return True
-        parts = split_identifier(name)
         return self.short and len(parts) > 1 and set(parts) <= self.parts
 
 
-def fuse(
-    lexical: Sequence[ChunkRow], semantic: Sequence[ChunkRow], traits: QueryTraits
-) -> list[tuple[ChunkRow, float]]:
-    """Reciprocal-rank fusion of two ranked lists, with the symbol boost and test penalty."""
-    scores: dict[int, float] = {}
-    rows: dict[int, ChunkRow] = {}
-    for weight, ranked in ((LEXICAL_WEIGHT, lexical), (SEMANTIC_WEIGHT, semantic)):
-        for rank, row in enumerate(ranked, start=1):
-            scores[row.id] = scores.get(row.id, 0.0) + weight / (RRF_K + rank)
-            rows.setdefault(row.id, row)
-    fused = []
-    for chunk_id, score in scores.items():
-        row = rows[chunk_id]
-        if traits.names_symbol(row.name):
-            score *= 1 + SYMBOL_BOOST
-        if not traits.wants_tests and looks_like_test(row.path):
-            score *= TEST_PENALTY
-        fused.append((row, score))
-    fused.sort(key=lambda item: (-item[1], item[0].path, item[0].start_line))
-    return fused
+def _identifier_shaped(word: str) -> bool:
+    """``parse_url``, ``parseUrl``, ``HTTPServer``: a name from code, not an English word."""
+    return "_" in word.strip("_") or len(split_identifier(word)) > 1
 
 
 def snippet(content: str, traits: QueryTraits, lines: int = 20) -> str:
@@ -94,11 +151,13 @@ def snippet(content: str, traits: QueryTraits, lines: int = 20) -> str:
     text_lines = content.split("\n")
     if len(text_lines) <= lines:
         return content
-    wanted = traits.parts | traits.identifiers
+    lowered = content.lower()
+    # Only the query's words the chunk holds at all are looked for line by line: a commit
+    # message has dozens of words, a chunk a handful of them.
+    wanted = [word for word in traits.parts | traits.identifiers if word in lowered]
     best, best_hits = 0, -1
-    for index, line in enumerate(text_lines):
-        lowered = line.lower()
-        hits = sum(1 for word in wanted if word in lowered)
+    for index, line in enumerate(lowered.split("\n")):
+        hits = sum(1 for word in wanted if word in line)
         if hits > best_hits:
             best, best_hits = index, hits
     first = max(0, min(best - lines // 4, len(text_lines) - lines))

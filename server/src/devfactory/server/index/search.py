@@ -1,5 +1,6 @@
-"""``devfactory/search``: lexical (FTS5 BM25), semantic (sqlite-vec) and hybrid (RRF) search
-over the on-disk index plus the overlay of unsaved buffers.
+"""``devfactory/search``: lexical (FTS5 BM25), semantic (sqlite-vec) and hybrid search over
+the on-disk index plus the overlay of unsaved buffers, files ranked first (:mod:`.fusion`),
+listed as chunks or grouped by file.
 
 Bad requests are refused with InvalidParams naming the field; filters (path globs, languages)
 are applied inside the queries, so a narrow filter never returns fewer hits than exist.
@@ -16,22 +17,25 @@ from typing import TYPE_CHECKING
 import pathspec
 from msgspec.structs import replace
 
-from devfactory.protocol.enums import SearchMode, SourceType
-from devfactory.protocol.index import SearchHit, SearchParams, SearchResult
+from devfactory.protocol.enums import SearchGroupBy, SearchMode, SourceType
+from devfactory.protocol.index import FileHit, SearchHit, SearchParams, SearchResult
 from devfactory.storage import Store
 from devfactory.storage.ports import ChunkRow
 
 from ..errors import InvalidParams, Unavailable
+from .fusion import RankedFile, rank_files, ranked_chunks
 from .overlay import BufferOverlay
-from .ranking import BM25_WEIGHTS, QueryTraits, fts_expression, fuse, snippet
+from .ranking import BM25_WEIGHTS, QueryTraits, fts_expression, snippet
 from .vectors import VectorCache
 
 if TYPE_CHECKING:
     from .embedders import Embedder
 
 MAX_QUERY_CHARS = 2_000
-#: Each ranked list hybrid search fuses holds this many candidates (at least).
-FUSION_CANDIDATES = 50
+LEXICAL_CANDIDATES = 200
+"""Chunks read from the lexical index per search (at least): files are ranked on several
+chunks each. FTS5 scores every match anyway, so the depth costs only the rows read."""
+SEMANTIC_CANDIDATES = 100
 
 
 def validate(params: SearchParams, root: Path) -> list[str] | None:
@@ -104,33 +108,39 @@ class SearchEngine:
         traits = QueryTraits(params.query)
         languages = [lang.lower() for lang in params.languages] if params.languages else None
         file_ids, allowed_overlay = await self._filters(globs, languages)
-        depth = (
-            max(params.limit, FUSION_CANDIDATES)
-            if params.mode is SearchMode.HYBRID
-            else (params.limit)
-        )
         lexical: list[ChunkRow] = []
         semantic: list[ChunkRow] = []
+        lexical_depth = max(params.limit, LEXICAL_CANDIDATES)
+        semantic_depth = max(params.limit, SEMANTIC_CANDIDATES)
         if params.mode is SearchMode.LEXICAL:
-            lexical = await self._lexical(params.query, depth, file_ids, languages, allowed_overlay)
+            lexical = await self._lexical(
+                params.query, lexical_depth, file_ids, languages, allowed_overlay
+            )
         elif params.mode is SearchMode.SEMANTIC:
-            semantic = await self._semantic(params, depth, file_ids, languages, allowed_overlay)
+            semantic = await self._semantic(
+                params, semantic_depth, file_ids, languages, allowed_overlay
+            )
         else:  # the query's vector is computed while SQLite ranks the lexical side
             lexical, semantic = await asyncio.gather(
-                self._lexical(params.query, depth, file_ids, languages, allowed_overlay),
-                self._semantic(params, depth, file_ids, languages, allowed_overlay),
+                self._lexical(params.query, lexical_depth, file_ids, languages, allowed_overlay),
+                self._semantic(params, semantic_depth, file_ids, languages, allowed_overlay),
             )
-        if params.mode is SearchMode.HYBRID:
-            ranked = fuse(lexical, semantic, traits)
-        elif params.mode is SearchMode.LEXICAL:
-            ranked = [(row, -row.score) for row in lexical]
+        files = rank_files(lexical, semantic, traits)
+        hits: list[SearchHit] = []
+        grouped: list[FileHit] | None = None
+        if params.group_by is SearchGroupBy.FILE:
+            grouped = [
+                self._file_hit(ranked, params.chunks_per_file, traits)
+                for ranked in files[: params.limit]
+            ]
         else:
-            ranked = [(row, 1.0 - row.score) for row in semantic]
-        hits = [self._hit(row, score, traits) for row, score in ranked[: params.limit]]
+            chunks = ranked_chunks(files)[: params.limit]
+            hits = [self._hit(row, score, traits) for row, score in chunks]
         return SearchResult(
             query=params.query,
             mode=params.mode,
             hits=hits,
+            files=grouped,
             took_ms=round((time.perf_counter() - started) * 1000, 2),
         )
 
@@ -255,6 +265,16 @@ class SearchEngine:
             replace(row, score=1.0 - float(np.dot(self.overlay.vectors[row.id], query)))
             for row in rows
         ]
+
+    def _file_hit(self, ranked: RankedFile, chunks: int, traits: QueryTraits) -> FileHit:
+        first = ranked.first
+        return FileHit(
+            path=ranked.path,
+            language=first.language,
+            source_type=SourceType(first.source_type),
+            score=round(ranked.score, 6),
+            hits=[self._hit(row, score, traits) for row, score in ranked.chunks[:chunks]],
+        )
 
     def _hit(self, row: ChunkRow, score: float, traits: QueryTraits) -> SearchHit:
         return SearchHit(

@@ -115,7 +115,8 @@ def apply_batch(conn: sqlite3.Connection, project_id: int, batch: IndexBatch) ->
 def _write_files(
     conn: sqlite3.Connection, project_id: int, updates: Sequence[FileUpdate], stamp: str
 ) -> int:
-    # Deleting the file rows cascades to their chunks; the trigger clears FTS and vectors.
+    # Deleting the file rows cascades to their chunks; the trigger takes their text out of the
+    # FTS table (so BM25's statistics follow) and their vectors out of the vector table.
     conn.executemany(
         "DELETE FROM rag_files WHERE project_id = ? AND path = ?",
         [(project_id, update.path) for update in updates],
@@ -153,14 +154,16 @@ def _write_files(
                     c.content,
                     c.content_hash,
                     update.source_type,
+                    c.symbol_terms,
+                    c.subtokens,
                 )
             )
             fts_rows.append((c.content, c.symbol_terms, update.path, c.subtokens))
     if chunk_rows:
         conn.executemany(
             "INSERT INTO rag_chunks (project_id, file_id, path, language, symbol, name, kind,"
-            " start_line, end_line, content, content_hash, source_type)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            " start_line, end_line, content, content_hash, source_type, symbol_terms, subtokens)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             chunk_rows,
         )
         # AUTOINCREMENT inside one write transaction: the batch got consecutive ids.

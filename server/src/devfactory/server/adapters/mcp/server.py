@@ -21,7 +21,7 @@ from mcp.server.mcpserver.exceptions import ResourceNotFoundError, ToolError
 from mcp.types import ToolAnnotations
 
 from devfactory.protocol.client import DaemonClient
-from devfactory.protocol.enums import AgentRole, ExecutionMode, RunStatus, SearchMode
+from devfactory.protocol.enums import AgentRole, ExecutionMode, RunStatus, SearchGroupBy, SearchMode
 from devfactory.protocol.errors import RpcError
 from devfactory.protocol.events import EventList, EventsParams
 from devfactory.protocol.index import SearchHit, SearchParams, SearchResult
@@ -91,14 +91,28 @@ def build_server(client: DaemonClient, *, allow_runs: bool = False) -> MCPServer
         limit: int = 10,
         mode: Literal["hybrid", "lexical", "semantic"] = "hybrid",
         paths: list[str] | None = None,
+        group_by: Literal["chunk", "file"] = "chunk",
     ) -> str:
         """Search the workspace's code and docs: hybrid lexical + semantic ranking, definitions
-        first. ``paths``: glob patterns a hit's path must match (e.g. ``src/**/*.py``)."""
+        first. ``paths``: glob patterns a hit's path must match (e.g. ``src/**/*.py``).
+        ``group_by`` ``file``: ``limit`` files, best first, each with its best locations (to
+        find the files a change needs)."""
         result: SearchResult = await call(
             Requests.SEARCH,
-            SearchParams(query=query, limit=limit, mode=SearchMode(mode), paths=paths),
+            SearchParams(
+                query=query,
+                limit=limit,
+                mode=SearchMode(mode),
+                paths=paths,
+                group_by=SearchGroupBy(group_by),
+                chunks_per_file=2,
+            ),
         )
-        return format_hits(result.hits)
+        if result.files is None:
+            return format_hits(result.hits)
+        if not result.files:
+            return "no results"
+        return "\n\n".join(f"# {file.path}\n{format_hits(file.hits)}" for file in result.files)
 
     @server.tool(annotations=READ_ONLY)
     async def find_symbol(name: str, limit: int = 10) -> str:
