@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from devfactory.protocol.client import DaemonClient
-from devfactory.protocol.enums import EventType, HitlAction
+from devfactory.protocol.enums import EventType, HitlAction, RunStatus
 from devfactory.protocol.events import Event, EventList, EventsParams
 from devfactory.protocol.hitl import HitlRequest, HitlRespondParams
 from devfactory.protocol.methods import Notifications, Requests
@@ -61,6 +61,8 @@ class LiveRun:
         self.timeline = timeline
         self.answer = answer
         self.over_budget = over_budget
+        self._budget_reason: str | None = None
+        """Why the run is pausing at its budget, until it has paused."""
         self.run_id: int | None = None
         self.last_id = 0
         self._early: list[tuple[str, Any]] = []
@@ -93,11 +95,19 @@ class LiveRun:
         if method == Notifications.EVENT and params.event.run_id == self.run_id:
             self._show(params.event)
             if params.event.type is EventType.BUDGET_REACHED and self.over_budget is not None:
-                self._spawn(self._budget(params.event.message))
+                self._budget_reason = params.event.message  # asked once the run has paused
         elif method == Notifications.STREAM and params.run_id == self.run_id:
             self.timeline.stream(params.delta)
         elif method == Notifications.QUESTION and params.request.run_id == self.run_id:
             self._spawn(self._respond(params.request))
+        elif (
+            method == Notifications.RUN_CHANGED
+            and params.run.id == self.run_id
+            and params.run.status is RunStatus.PAUSED
+            and self._budget_reason is not None
+        ):
+            reason, self._budget_reason = self._budget_reason, None
+            self._spawn(self._budget(reason))
         elif (
             method == Notifications.RUN_CHANGED
             and params.run.id == self.run_id
