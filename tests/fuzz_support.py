@@ -71,6 +71,11 @@ def valid_value(t: mi.Type) -> st.SearchStrategy[Any]:
         return st.dictionaries(valid_value(t.key_type), valid_value(t.value_type), max_size=3)
     if isinstance(t, mi.AnyType):
         return json_values
+    if isinstance(t, mi.StructType):  # nested params (context items and their ranges)
+        return st.fixed_dictionaries(
+            {f.encode_name: valid_value(f.type) for f in t.fields if f.required},
+            optional={f.encode_name: valid_value(f.type) for f in t.fields if not f.required},
+        )
     raise NotImplementedError(f"no strategy for {t!r}: teach fuzz_support about it")
 
 

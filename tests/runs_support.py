@@ -19,6 +19,7 @@ from typing import Any
 import pytest_lsp
 from pytest_lsp import ClientServerConfig
 
+from devfactory.protocol.client import DaemonClient as ProtocolClient
 from devfactory.protocol.enums import EventType, RunStatus
 from devfactory.protocol.events import Event, EventList, EventsParams
 from devfactory.protocol.methods import Notifications, Requests
@@ -168,12 +169,14 @@ def live_events(client: DaemonClient, run_id: int | None = None, start: int = 0)
 
 
 def kinds(events: Iterable[Event]) -> list[str]:
-    """Event types, with the target status for run_status_changed (``status:running``)."""
+    """Event types, with the target status for run_status_changed (``status:running``); the
+    conversation's messages are left out (tests of the conversation read them)."""
     return [
         f"status:{e.payload['toStatus']}"
         if e.type is EventType.RUN_STATUS_CHANGED
         else e.type.value
         for e in events
+        if e.type is not EventType.CONVERSATION_MESSAGE_ADDED
     ]
 
 
@@ -224,3 +227,13 @@ async def until(predicate: Callable[[], bool], timeout: float = 20) -> None:
             await asyncio.sleep(0.05)
 
     await asyncio.wait_for(poll(), timeout)
+
+
+async def wait_until_ended(client: ProtocolClient, run_id: int, iteration: int = 1) -> Run:
+    """Poll ``devfactory/runs/get`` until the run has ended its ``iteration``."""
+    for _ in range(1200):  # a minute: generous on a loaded 2-core machine
+        run: Run = await client.call(Requests.RUNS_GET, {"runId": run_id})
+        if run.status.is_terminal and run.metadata.iteration == iteration:
+            return run
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"run {run_id} did not end: {run.status}")

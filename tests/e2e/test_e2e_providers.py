@@ -6,7 +6,6 @@ and the real ``claude``/local-shell process handling against fake executables.
 
 from __future__ import annotations
 
-import asyncio
 import os
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ from fakes.claude_cli import install_fake_claude
 from fakes.openai_server import FakeOpenAI
 from fakes.replies import Reply, call, rate_limited
 from fakes.shell_agent import shell_agent_command
+from runs_support import wait_until_ended
 from support import SERVER_COMMAND, make_git_repo
 
 pytest_plugins = ["fakes.fixtures"]
@@ -178,12 +178,3 @@ async def test_request_changes_reaches_a_local_shell_agent(workspace: Path):
         assert run.status is RunStatus.COMPLETED, run.failed_reason
     note = (Path(run.worktree_path or "") / "AGENT.txt").read_text()
     assert note.startswith("write a note") and "sign it with your name" in note
-
-
-async def wait_until_ended(client: ProtocolClient, run_id: int, iteration: int = 1) -> Run:
-    for _ in range(1200):  # a minute: generous on a loaded 2-core machine
-        run: Run = await client.call(Requests.RUNS_GET, {"runId": run_id})
-        if run.status.is_terminal and run.metadata.iteration == iteration:
-            return run
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"run {run_id} did not end: {run.status}")

@@ -43,7 +43,11 @@ class FakeAnthropic(FakeModelServer):
             "content": [],
             "stop_reason": None,
             "stop_sequence": None,
-            "usage": {"input_tokens": reply.input_tokens, "output_tokens": 1},
+            "usage": {  # Anthropic counts cache reads apart from the other input tokens
+                "input_tokens": reply.input_tokens - reply.cached_input_tokens,
+                "cache_read_input_tokens": reply.cached_input_tokens,
+                "output_tokens": 1,
+            },
         }
         yield _event("message_start", {"message": message})
         index = 0

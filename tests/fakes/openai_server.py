@@ -66,6 +66,7 @@ class FakeOpenAI(FakeModelServer):
                 "prompt_tokens": reply.input_tokens,
                 "completion_tokens": reply.output_tokens,
                 "total_tokens": reply.input_tokens + reply.output_tokens,
+                "prompt_tokens_details": {"cached_tokens": reply.cached_input_tokens},
             }
             yield {
                 "data": {

@@ -46,6 +46,8 @@ class Reply:
     tool_calls: list[ToolCallReply] = field(default_factory=list)
     input_tokens: int = 11
     output_tokens: int = 7
+    cached_input_tokens: int = 0
+    """Of ``input_tokens``, those read from the prompt cache (reported the wire's way)."""
     chunk_size: int = 5
     """Text and tool arguments are split into deltas of this many characters."""
     delay_s: float = 0.0

@@ -70,6 +70,9 @@ async def test_a_second_daemon_sees_the_first_ones_live_run_and_leaves_it_alone(
                 HitlRespondParams(request_id=questions[0].request.id, text="yes"),
             )
             await wait_until(lambda: any(r.status is RunStatus.COMPLETED for r in runs))
+            # The tail forwards what the other daemon wrote last a moment later: wait for it.
+            last = (await editor.call(Requests.EVENTS, {"runId": run.id})).events[-1].id
+            await wait_until(lambda: any(n.event.id == last for n in events))
 
             forwarded = [n.event for n in events if n.event.run_id == run.id]
             ids = [e.id for e in forwarded]

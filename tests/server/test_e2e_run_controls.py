@@ -20,6 +20,8 @@ from devfactory.protocol.runs import (
     RunDirectiveParams,
     RunIdParams,
     RunListParams,
+    RunMessageParams,
+    RunRewindParams,
 )
 from runs_support import (
     RUN_OPTIONS,
@@ -92,8 +94,13 @@ async def runs(
 
 
 async def control(client: DaemonClient, name: RunControl, run_id: int) -> Run:
+    params: object
     if name is RunControl.DIRECTIVE:
-        params: object = RunDirectiveParams(run_id=run_id, text="also update the docs")
+        params = RunDirectiveParams(run_id=run_id, text="also update the docs")
+    elif name is RunControl.MESSAGE:
+        params = RunMessageParams(run_id=run_id, text="also update the docs")
+    elif name is RunControl.REWIND:
+        params = RunRewindParams(run_id=run_id, step=0)
     else:
         params = RunIdParams(run_id=run_id)
     run: Run = await client.call(f"devfactory/runs/{name}", params)

@@ -103,6 +103,7 @@ async def test_a_scripted_run_goes_from_prompt_to_summary(
         "ai_message",
         "file_read",
         "file_updated",
+        "checkpoint_created",
         "git_status_checked",
         "git_diff_created",
         "snapshot_created",
@@ -268,7 +269,9 @@ async def test_ask_user_waits_for_the_answer_and_the_model_reads_it(
         "status:running",
         "ai_message",
     ]
-    answer_turn = [e for e in events if e.type.value not in REVIEW_KINDS][plan + 5]
+    shown = [e for e in events if e.type.value not in REVIEW_KINDS]
+    said = [e for e in shown if e.type is not EventType.CONVERSATION_MESSAGE_ADDED]
+    answer_turn = said[plan + 5]
     assert answer_turn.message == "Noted.\n> no", "the answer reaches the next model turn"
     left: HitlList = await daemon.call(Requests.HITL_LIST, HitlListParams(run_id=run.id))
     assert left.requests == []

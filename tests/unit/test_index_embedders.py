@@ -22,7 +22,12 @@ from devfactory.protocol.enums import SearchMode
 from devfactory.protocol.index import SearchParams
 from devfactory.protocol.settings import IndexSettings
 from devfactory.server.errors import Unavailable
-from devfactory.server.index.embedders import EmbedderUnavailable, OpenAIEmbedder, make_embedder
+from devfactory.server.index.embedders import (
+    EmbedderUnavailable,
+    OpenAIEmbedder,
+    copy_atomically,
+    make_embedder,
+)
 from devfactory.storage import Store
 from index_support import make_index_service
 from support import make_git_repo
@@ -188,3 +193,30 @@ def test_vector_cache_grows_and_finds_nearest_first():
     assert nearest[0][1] < nearest[1][1]
     cache.clear()
     assert cache.nearest(unit(1, 0).tobytes(), 3) == []
+
+
+def test_a_tokenizer_being_copied_is_never_seen_half_written(tmp_path: Path) -> None:
+    """A daemon and its index worker load the same model cache at once: while one refreshes
+    the tokenizer copy, the other must read the whole file or the old one, never a prefix
+    (WordLlama then failed with "stream did not contain valid UTF-8")."""
+    source = tmp_path / "tokenizer.json"
+    source.write_text(json.dumps({"vocab": ["ü" * 64] * 20_000}))
+    expected = source.read_bytes()
+    target = tmp_path / "cache" / "tokenizer.json"
+    target.parent.mkdir()
+    copy_atomically(source, target)
+    done = threading.Event()
+
+    def refresh() -> None:
+        while not done.is_set():
+            copy_atomically(source, target)
+
+    writer = threading.Thread(target=refresh)
+    writer.start()
+    try:
+        torn = sum(target.read_bytes() != expected for _ in range(300))
+    finally:
+        done.set()
+        writer.join()
+    assert torn == 0
+    assert [p.name for p in target.parent.iterdir()] == ["tokenizer.json"]

@@ -146,6 +146,9 @@ OPERATIONS: list[tuple[str, Any, type[Exception], str]] = [
     ("link through a link", lambda t: t.symlink("ext/x", "y"), PathRefused, "ext"),
     ("resolve a link out", lambda t: t.resolve("leak.txt"), PathRefused, "points outside"),
     ("resolve through a link", lambda t: t.resolve("ext/secret.txt"), PathRefused, "outside"),
+    ("list a folder link", lambda t: t.list_dir("ext"), PathRefused, "ext is a symbolic link"),
+    ("list a file", lambda t: t.list_dir("src/app.py"), PathRefused, "not a folder"),
+    ("list inside .git", lambda t: t.list_dir(".git/hooks"), PathRefused, ".git"),
 ]
 
 
@@ -160,6 +163,14 @@ def test_every_operation_refuses_links_out_pipes_and_huge_files(
         operation(tree)
     assert sorted(p.name for p in outside.iterdir()) == ["secret.txt"]
     assert (outside / "secret.txt").read_text() == SECRET
+
+
+def test_listing_a_folder_names_its_regular_files_only(tree: SafeTree):
+    (tree.root / "src" / "b.md").write_text("b")
+    os.symlink("../leak.txt", tree.root / "src" / "link.md")
+    (tree.root / "src" / "sub").mkdir()
+    assert tree.list_dir("src") == ["app.py", "b.md"]
+    assert tree.list_dir("missing") is None
 
 
 def test_links_that_stay_inside_resolve_to_their_target(tree: SafeTree):

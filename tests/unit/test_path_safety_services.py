@@ -18,7 +18,6 @@ from devfactory.server.index.indexer import Indexer
 from devfactory.server.paths import StatePaths
 from devfactory.server.safefs import SafeTree
 from devfactory.server.workspace import restore as restore_module
-from devfactory.server.workspace import snapshots as snapshots_module
 from devfactory.server.workspace.repository import WorkspaceRepository
 from devfactory.server.workspace.restore import RestorePlan
 from devfactory.server.workspace.snapshots import SnapshotService
@@ -87,15 +86,16 @@ async def test_a_restore_that_fails_half_way_is_rolled_back_and_reported(
     edited = files_of(root)
 
     calls = []
+    real_commit = restore_module.commit
 
     def fail_after_the_first_removal(tree: SafeTree, plan: RestorePlan, staging: Path) -> None:
         calls.append(plan.files)
         if len(calls) == 1:  # the restore: remove c.txt, then the disk "fails"
             tree.delete(plan.removes[0])
             raise OSError(28, "No space left on device")
-        restore_module.commit(tree, plan, staging)  # the roll-back does its work
+        real_commit(tree, plan, staging)  # the roll-back does its work
 
-    monkeypatch.setattr(snapshots_module, "commit", fail_after_the_first_removal)
+    monkeypatch.setattr(restore_module, "commit", fail_after_the_first_removal)
     with pytest.raises(InvalidState, match="your files were put back as they were"):
         await service.restore(snapshot.id)
 

@@ -21,11 +21,12 @@ from devfactory.protocol.git import GitLogParams
 from devfactory.protocol.index import SearchParams
 from devfactory.protocol.initiatives import InitiativeListParams
 from devfactory.protocol.methods import Requests
+from devfactory.protocol.proposals import ProposalAcceptParams
 from devfactory.protocol.runs import Run, RunCreateParams, RunListParams
 from devfactory.protocol.snapshots import SnapshotListParams
 from devfactory.server.app import DevFactoryServer
 from devfactory.server.errors import InvalidParams
-from devfactory.server.rpc import decode_params
+from devfactory.server.rpc import MAX_NESTING, decode_params
 
 RUN = Run(
     id=3, project_id=1, title="t", prompt="p", status=RunStatus.RUNNING, agent="qa",
@@ -111,6 +112,26 @@ def test_out_of_range_params_say_the_range(
     with pytest.raises(InvalidParams) as caught:
         decode_params(method, params_type, raw)
     assert caught.value.message == f"invalid params for {method}: {message}"
+
+
+def nested(depth: int) -> object:
+    value: object = "deep"
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+def test_deep_nesting_is_refused_even_where_any_value_is_accepted() -> None:
+    """A free-form field (``metadata: dict[str, Any]``) takes any JSON, but not 800 levels of
+    it: the encoders and validators it later passes through would run out of stack."""
+    deep = {"proposalId": 1, "metadata": {"x": nested(MAX_NESTING)}}
+    with pytest.raises(InvalidParams) as caught:
+        decode_params(Requests.PROPOSALS_ACCEPT, ProposalAcceptParams, deep)
+    assert f"must not nest deeper than {MAX_NESTING} levels - at `$.metadata.x" in str(
+        caught.value.message
+    )
+    fine = {"proposalId": 1, "metadata": {"x": nested(MAX_NESTING - 2)}}
+    decode_params(Requests.PROPOSALS_ACCEPT, ProposalAcceptParams, fine)
 
 
 @pytest.mark.parametrize(

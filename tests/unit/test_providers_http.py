@@ -130,6 +130,7 @@ async def test_streams_text_then_returns_tool_calls_and_usage(
             tool_calls=[call("read_file", path="calc.py"), call("finish", summary="Fixed it.")],
             input_tokens=42,
             output_tokens=17,
+            cached_input_tokens=30,
         )
     )
     deltas: list[str] = []
@@ -144,7 +145,7 @@ async def test_streams_text_then_returns_tool_calls_and_usage(
                 id=f"{api.call_id_prefix}_1_1", name="finish", arguments={"summary": "Fixed it."}
             ),
         ],
-        usage=Usage(input_tokens=42, output_tokens=17),
+        usage=Usage(input_tokens=42, output_tokens=17, cached_input_tokens=30),
         stop_reason=api.tool_stop,
     )
     assert "".join(deltas) == text and len(deltas) == 8  # streamed, 5 characters at a time

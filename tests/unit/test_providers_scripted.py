@@ -24,10 +24,12 @@ def prompt(text: str) -> list[Message]:
 
 
 async def replies(provider: ScriptedProvider, first: str, turns: int) -> list[str]:
-    said = []
+    """The provider's answers as the conversation grows (it finds its turn there)."""
+    said, conversation = [], prompt(first)
     for _ in range(turns):
-        turn = await provider.complete(prompt(first), [], lambda _: None)
+        turn = await provider.complete(conversation, [], lambda _: None)
         said.append(turn.text or turn.tool_calls[0].name)
+        conversation.append(Message(role="assistant", content=turn.text))
     return said
 
 

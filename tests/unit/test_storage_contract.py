@@ -32,7 +32,7 @@ from devfactory.protocol.events import Event, TestCounts
 from devfactory.protocol.git import GitOperation
 from devfactory.protocol.hitl import HitlRequest
 from devfactory.protocol.project import LanguageStat, Project
-from devfactory.protocol.runs import RunMetadata
+from devfactory.protocol.runs import RunMetadata, TokenUsage
 from devfactory.protocol.snapshots import Snapshot
 from devfactory.storage import DatabaseError, Store, open_store
 from devfactory.storage.ports import NewEvent, NewRun, OpenCommand, ProviderAccount
@@ -266,6 +266,33 @@ async def test_questions_are_asked_answered_and_cancelled(any_store: Store) -> N
     assert [r.id for r in every] == [asked.id, pending.id]
     assert await any_store.hitl.list(project_id, run_id, HitlStatus.ANSWERED) == [answered]
     assert await any_store.hitl.list(project_id, run_id + 100) == []
+
+
+async def test_a_plan_to_approve_is_a_question_of_kind_plan(any_store: Store) -> None:
+    project_id, run_id = await project_and_run(any_store)
+    plan = await any_store.hitl.create(run_id, "1. Fix add()", [], "call-9", kind="plan")
+    assert (plan.kind, plan.question) == ("plan", "1. Fix add()")
+    assert [r.kind for r in await any_store.hitl.list(project_id, run_id)] == ["plan"]
+    asked = await any_store.hitl.create(run_id, "which?", [])
+    assert asked.kind == "question"
+
+
+async def test_the_project_s_usage_is_the_sum_of_its_runs(any_store: Store) -> None:
+    project_id, first = await project_and_run(any_store)
+    assert await any_store.runs.total_usage(project_id) == TokenUsage()
+    priced = RunMetadata(usage=TokenUsage(input_tokens=10, output_tokens=5, cost_usd=0.25))
+    await any_store.runs.update(first, metadata=priced)
+    second = await any_store.runs.create(
+        project_id=project_id, title="t", prompt="p", status=RunStatus.QUEUED, agent="qa",
+        provider="scripted", model="m", mode="review", metadata=RunMetadata(
+            usage=TokenUsage(input_tokens=1, output_tokens=2, cached_input_tokens=1)
+        ),
+    )  # fmt: skip
+    assert second.id != first
+    assert await any_store.runs.total_usage(project_id) == TokenUsage(
+        input_tokens=11, output_tokens=7, cached_input_tokens=1, cost_usd=0.25
+    )
+    assert await any_store.runs.total_usage(project_id + 100) == TokenUsage()
 
 
 # -- the workspace ------------------------------------------------------------------------------

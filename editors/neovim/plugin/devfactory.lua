@@ -8,6 +8,7 @@ vim.api.nvim_create_user_command('DevFactory', function(opts)
   require('devfactory.commands').dispatch(opts)
 end, {
   nargs = '*',
+  range = true, -- :'<,'>DevFactory ask
   desc = 'DevFactory: runs, console, review, initiatives, search, snapshots (:help devfactory)',
   complete = function(arglead, cmdline)
     return require('devfactory.commands').complete(arglead, cmdline)

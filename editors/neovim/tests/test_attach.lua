@@ -47,12 +47,12 @@ h.test(':DevFactory completes subcommands and options', function()
   h.eq('subcommand completion', names, vim.fn.getcompletion('DevFactory ', 'cmdline'))
   h.eq(
     'prefix completion',
-    { 'reject', 'resolve', 'resolved', 'restore', 'resume', 'retry', 'review', 'run', 'runs' },
+    { 'reject', 'resolve', 'resolved', 'restore', 'resume', 'retry', 'review', 'rewind', 'run', 'runs' },
     vim.fn.getcompletion('DevFactory r', 'cmdline')
   )
   h.eq(
     'run option names',
-    { '--agent=', '--provider=', '--model=', '--mode=' },
+    { '--agent=', '--provider=', '--model=', '--mode=', '--plan' },
     vim.fn.getcompletion('DevFactory run --', 'cmdline')
   )
   h.eq(

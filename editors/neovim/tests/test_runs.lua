@@ -57,6 +57,13 @@ if not client then
   h.finish()
 end
 
+--- The events a console shows (not the conversation's messages).
+local function shown(events)
+  return vim.tbl_filter(function(event)
+    return not require('devfactory.format').HIDDEN[event.type]
+  end, events)
+end
+
 --- Header lines of a console (one per event) and the streamed lines.
 local function console_lines(buf)
   local headers, streamed = {}, {}
@@ -133,11 +140,11 @@ h.test(':DevFactory run starts a run and the console replays, then follows it li
     { before = before, last = replay.events[#replay.events].id }
   )
   h.wait(3000, function()
-    return #console_lines(buf) == #replay.events
+    return #console_lines(buf) == #shown(replay.events)
   end)
   local headers, streamed = console_lines(buf)
   local expected = {}
-  for _, event in ipairs(replay.events) do
+  for _, event in ipairs(shown(replay.events)) do
     table.insert(expected, require('devfactory.format').event_lines(event).lines[1])
   end
   h.eq('one line per event, in order, none missing, none twice', expected, headers)
@@ -284,7 +291,7 @@ h.test('a console opened while events pour in shows each exactly once', function
   local replay = h.request(client, 'devfactory/events', { runId = id, since = 0, limit = 1000 })
   local expected = vim.tbl_map(function(event)
     return require('devfactory.format').event_lines(event).lines[1]
-  end, replay.events)
+  end, shown(replay.events))
   h.wait(3000, function()
     return #console_lines(buf) == #expected
   end)

@@ -56,13 +56,19 @@ local function complete_run_option(arglead)
       return ('--%s=%s'):format(name, v)
     end, values[name])
   end
-  return vim.tbl_map(function(option)
+  local options = vim.tbl_map(function(option)
     return ('--%s='):format(option)
   end, runs().RUN_OPTIONS)
+  return vim.list_extend(
+    options,
+    vim.tbl_map(function(flag)
+      return '--' .. flag
+    end, runs().RUN_FLAGS)
+  )
 end
 
 ---@class devfactory.Subcommand
----@field run fun(fargs: string[])
+---@field run fun(fargs: string[], opts: table)
 ---@field usage string
 ---@field complete? fun(arglead: string, position: integer): string[]
 
@@ -91,7 +97,7 @@ end
 ---@type table<string, devfactory.Subcommand>
 M.subcommands = {
   run = {
-    usage = 'run [--agent=..] [--provider=..] [--model=..] [--mode=review|yolo] [prompt]',
+    usage = 'run [--agent=..] [--provider=..] [--model=..] [--mode=review|yolo] [--plan] [prompt]',
     run = function(fargs)
       runs().create(fargs)
     end,
@@ -126,6 +132,26 @@ M.subcommands = {
       runs().directive(fargs)
     end,
     complete = runs_allowing(constants.RunControl.DIRECTIVE),
+  },
+  message = {
+    usage = 'message [run] [text]',
+    run = function(fargs)
+      require('devfactory.talk').message(fargs)
+    end,
+    complete = runs_allowing(constants.RunControl.MESSAGE),
+  },
+  ask = {
+    usage = "ask [question] (on a range: :'<,'>DevFactory ask)",
+    run = function(fargs, opts)
+      require('devfactory.talk').ask(fargs, opts)
+    end,
+  },
+  rewind = {
+    usage = 'rewind [run] {step}',
+    run = function(fargs)
+      require('devfactory.talk').rewind(fargs)
+    end,
+    complete = runs_allowing(constants.RunControl.REWIND),
   },
   answer = {
     usage = 'answer [run]',
@@ -265,8 +291,8 @@ function M.names()
   return names
 end
 
---- The `:DevFactory` command: dispatch to a subcommand.
----@param opts {fargs: string[]}
+--- The `:DevFactory` command: dispatch to a subcommand (with the command's range).
+---@param opts {fargs: string[], range?: integer, line1?: integer, line2?: integer}
 function M.dispatch(opts)
   local fargs = vim.deepcopy(opts.fargs)
   local name = table.remove(fargs, 1)
@@ -281,7 +307,7 @@ function M.dispatch(opts)
     )
     return
   end
-  async.run(subcommand.run, fargs)
+  async.run(subcommand.run, fargs, opts)
 end
 
 --- Completion of `:DevFactory ...`.

@@ -4,7 +4,7 @@
 --- `devfactory/events` from 0, then releases what was held: every event id shows exactly
 --- once, in order, with no gap between replay and live. Streamed model text
 --- (`devfactory/stream`) grows at the bottom until the persisted message replaces it. Command
---- output folds away.
+--- output folds away. `r` on a checkpoint line rewinds the run there.
 local async = require('devfactory.async')
 local constants = require('devfactory.constants')
 local events = require('devfactory.events')
@@ -98,6 +98,9 @@ local function show(state, event)
     return
   end
   state.seen[event.id] = true
+  if format.HIDDEN[event.type] then
+    return
+  end
   if format.ENDS_STREAM[event.type] then
     clear_stream(state)
   end
@@ -249,6 +252,26 @@ local function open_under_cursor(state)
   end
 end
 
+--- `r` on a checkpoint line (in a command coroutine): rewind the run to that step; on the
+--- header line, to its start.
+---@param state devfactory.Console
+local function rewind_under_cursor(state)
+  local row = vim.api.nvim_win_get_cursor(0)[1]
+  local event = state.line_events[row]
+  local step
+  if row == 1 then
+    step = 0
+  elseif event and event.type == constants.EventType.CHECKPOINT_CREATED then
+    step = event.payload.step
+  else
+    async.fail('put the cursor on a checkpoint line (or the header, for the start) to rewind')
+  end
+  local client = vim.lsp.get_client_by_id(state.client_id)
+  if client then
+    require('devfactory.talk').rewind_to(client, state.run_id, step)
+  end
+end
+
 ---@param client vim.lsp.Client
 ---@param run_id integer
 ---@return devfactory.Console
@@ -318,6 +341,9 @@ local function create(client, run_id)
   vim.keymap.set('n', '<CR>', function()
     async.run(open_under_cursor, state)
   end, { buffer = buf, desc = 'Open the diff or file of this event' })
+  vim.keymap.set('n', 'r', function()
+    async.run(rewind_under_cursor, state)
+  end, { buffer = buf, desc = 'Rewind the run to this checkpoint (the header: to its start)' })
   set_header(state, (events.runs[client.id] or {})[run_id])
   return state
 end

@@ -44,6 +44,11 @@ M.EVENT_LABELS = {
   [T.RUN_STATUS_CHANGED] = 'status',
   [T.ERROR] = 'error',
   [T.FINAL_SUMMARY] = 'summary',
+  [T.CONTEXT_TRUNCATED] = 'cut',
+  [T.CONTEXT_COMPACTED] = 'compacted',
+  [T.CHECKPOINT_CREATED] = 'checkpoint',
+  [T.RUN_REWOUND] = 'rewound',
+  [T.BUDGET_REACHED] = 'budget',
 }
 
 --- Width of the event column in the console (the longest label fits).
@@ -79,6 +84,12 @@ M.FOLDED = {
 }
 
 --- Events that carry the whole text the model streamed before them.
+--- Events a console does not show: the conversation's messages (the model's text shows as
+--- ai_message, tool results as the tools' own events).
+M.HIDDEN = {
+  [T.CONVERSATION_MESSAGE_ADDED] = true,
+}
+
 M.ENDS_STREAM = {
   [T.AI_MESSAGE] = true,
   [T.AI_PLAN_CREATED] = true,

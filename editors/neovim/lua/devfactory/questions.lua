@@ -1,5 +1,6 @@
 --- Questions a run asks (`devfactory/question`), answered with `vim.ui.select` (when the run
---- offers choices) or `vim.ui.input`, through `devfactory/hitl/respond`.
+--- offers choices) or `vim.ui.input`, through `devfactory/hitl/respond`; a plan to approve
+--- goes to `devfactory.talk`.
 ---
 --- Questions are asked one at a time, in arrival order. A dismissed question stays pending
 --- in the daemon; `:DevFactory answer [run]` asks it again.
@@ -20,6 +21,9 @@ local queued = {}
 ---@param request table HitlRequest
 ---@return boolean answered
 local function ask(client, request)
+  if request.kind == 'plan' then
+    return require('devfactory.talk').review_plan(client, request)
+  end
   local prompt = ('Run #%d asks: %s'):format(request.runId, request.question)
   local answer
   if type(request.choices) == 'table' and #request.choices > 0 then

@@ -14,6 +14,8 @@ local M = {}
 
 --- Options `:DevFactory run` accepts as `--name=value` before the prompt.
 M.RUN_OPTIONS = { 'agent', 'provider', 'model', 'mode' }
+--- Options it accepts as a bare `--name` (true).
+M.RUN_FLAGS = { 'plan' }
 
 ---@type table<integer, integer> client id -> the run the user worked with last
 M.current = {}
@@ -51,7 +53,10 @@ function M.parse_run_args(fargs)
   local options, words = {}, {}
   for _, arg in ipairs(fargs) do
     local name, value = arg:match('^%-%-([%w_]+)=(.*)$')
-    if name and #words == 0 then
+    local flag = arg:match('^%-%-([%w_]+)$')
+    if flag and #words == 0 and vim.list_contains(M.RUN_FLAGS, flag) then
+      options[flag] = true
+    elseif name and #words == 0 then
       if not vim.list_contains(M.RUN_OPTIONS, name) then
         async.fail(
           ('unknown option --%s for :DevFactory run (accepted: --%s)'):format(
@@ -144,8 +149,9 @@ local function check_provider(client, params)
   )
 end
 
---- `:DevFactory run [--agent=..] [--provider=..] [--model=..] [--mode=..] [prompt]`: the
---- options left out are those of the project's last run, then the `run` option's.
+--- `:DevFactory run [--agent=..] [--provider=..] [--model=..] [--mode=..] [--plan] [prompt]`:
+--- the options left out are those of the project's last run, then the `run` option's (plan
+--- mode is asked for each run, never remembered).
 ---@param fargs string[]
 ---@return table? run
 function M.create(fargs)
@@ -158,8 +164,11 @@ function M.create(fargs)
   end
   local client = rpc.client()
   local root = rpc.root(client) or vim.fn.getcwd()
+  local plan = options.plan
+  options.plan = nil
   local chosen = vim.tbl_extend('force', M.remembered(root), options)
   local params = vim.tbl_extend('force', config.options.run or {}, chosen)
+  params.plan = plan
   params.prompt = prompt
   params.start = true
   check_provider(client, params)

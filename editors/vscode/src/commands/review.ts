@@ -18,8 +18,7 @@ import {
 } from '../generated/protocol';
 import { diffTarget } from '../review/diff';
 import type { RunsNode } from '../views/runsTree';
-import { pickRun, type RunArg } from './runs';
-import { registerCommand, type Services } from './services';
+import { pickRun, registerCommand, type RunArg, type Services } from './services';
 
 /** A change as commands receive it: an id, a Runs view node, or a diff editor's resource. */
 type ChangeArg = RunsNode | number | vscode.Uri;

@@ -9,12 +9,10 @@ import {
   type Run,
   RunControl,
   type RunCreateParams,
-  RUN_CONTROLS,
 } from '../generated/protocol';
 import type { RunsNode } from '../views/runsTree';
-import { registerCommand, type Services } from './services';
-
-export type RunArg = RunsNode | number | undefined;
+import { pickRun, registerCommand, type RunArg, type Services } from './services';
+import { registerTalkCommands } from './talk';
 
 /** The run controls with a command of their own; which run allows which is RUN_CONTROLS'. */
 const CONTROLS = {
@@ -54,6 +52,7 @@ export function registerRunCommands(s: Services): vscode.Disposable[] {
       return requestId === undefined ? undefined : s.questions.ask(requestId);
     }),
     registerCommand('refreshRuns', () => s.store.refresh()),
+    ...registerTalkCommands(s),
   ];
 }
 
@@ -72,22 +71,6 @@ async function newRun(s: Services, given?: RunCreateParams): Promise<Run | undef
   s.store.applyRun(run);
   await s.consoles.open(run.id);
   return run;
-}
-
-/** The run a command is about: the one given, else one picked among those `control` applies to. */
-export async function pickRun(s: Services, arg: RunArg, control: RunControl | undefined, placeHolder: string): Promise<number | undefined> {
-  if (typeof arg === 'number') return arg;
-  if (arg && 'runId' in arg) return arg.runId;
-  const runs = s.store.allRuns().filter((r) => !control || RUN_CONTROLS[r.status].includes(control));
-  if (runs.length === 0) {
-    void vscode.window.showInformationMessage('DevFactory: no run to pick from.');
-    return undefined;
-  }
-  const picked = await vscode.window.showQuickPick(
-    runs.map((r) => ({ label: `#${r.id} ${r.title}`, description: r.status, runId: r.id })),
-    { placeHolder },
-  );
-  return picked?.runId;
 }
 
 async function pickQuestion(s: Services): Promise<number | undefined> {

@@ -1,6 +1,7 @@
 /** The objects commands work with (wired once in extension.ts) and how commands are registered. */
 import * as vscode from 'vscode';
 import type { DaemonClient } from '../client';
+import { type RunControl, RUN_CONTROLS } from '../generated/protocol';
 import type { InitiativeStore } from '../model/initiativeStore';
 import type { RunStore } from '../model/runStore';
 import type { ReviewComments } from '../review/comments';
@@ -8,6 +9,10 @@ import type { DiffProvider } from '../review/diff';
 import type { ConsoleManager } from '../views/console';
 import type { QuestionPrompter } from '../views/questions';
 import type { RunPrompt } from '../views/runPrompt';
+import type { RunsNode } from '../views/runsTree';
+
+/** What a run command is given: a Runs view node, a run id, or nothing (then it asks). */
+export type RunArg = RunsNode | number | undefined;
 
 export interface Services {
   root: vscode.Uri;
@@ -35,4 +40,20 @@ export function registerCommand(name: string, fn: (...args: never[]) => unknown)
       return undefined;
     }
   });
+}
+
+/** The run a command is about: the one given, else one picked among those `control` applies to. */
+export async function pickRun(s: Services, arg: RunArg, control: RunControl | undefined, placeHolder: string): Promise<number | undefined> {
+  if (typeof arg === 'number') return arg;
+  if (arg && 'runId' in arg) return arg.runId;
+  const runs = s.store.allRuns().filter((r) => !control || RUN_CONTROLS[r.status].includes(control));
+  if (runs.length === 0) {
+    void vscode.window.showInformationMessage('DevFactory: no run to pick from.');
+    return undefined;
+  }
+  const picked = await vscode.window.showQuickPick(
+    runs.map((r) => ({ label: `#${r.id} ${r.title}`, description: r.status, runId: r.id })),
+    { placeHolder },
+  );
+  return picked?.runId;
 }

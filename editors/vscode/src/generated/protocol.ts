@@ -51,6 +51,7 @@ export const Requests = {
   PROJECT_INFO: "devfactory/project/info",
   PROJECT_MAP: "devfactory/project/map",
   PROJECT_PULL: "devfactory/project/pull",
+  PROJECT_RULES: "devfactory/project/rules",
   PROPOSALS_ACCEPT: "devfactory/proposals/accept",
   PROPOSALS_DISMISS: "devfactory/proposals/dismiss",
   PROPOSALS_LIST: "devfactory/proposals/list",
@@ -60,9 +61,11 @@ export const Requests = {
   RUNS_DIRECTIVE: "devfactory/runs/directive",
   RUNS_GET: "devfactory/runs/get",
   RUNS_LIST: "devfactory/runs/list",
+  RUNS_MESSAGE: "devfactory/runs/message",
   RUNS_PAUSE: "devfactory/runs/pause",
   RUNS_RESUME: "devfactory/runs/resume",
   RUNS_RETRY: "devfactory/runs/retry",
+  RUNS_REWIND: "devfactory/runs/rewind",
   RUNS_START: "devfactory/runs/start",
   SEARCH: "devfactory/search",
   SNAPSHOTS_CREATE: "devfactory/snapshots/create",
@@ -119,6 +122,25 @@ export const AgentRole = {
 } as const;
 export type AgentRole = (typeof AgentRole)[keyof typeof AgentRole];
 
+/**
+ * What the agent is told and how much of it: project rules, attachments, the context
+ * window and the price table.
+ */
+export interface AgentSettings {
+  /** Characters of attached context (files, selections, @mentions) a message takes; larger attachments are cut and the model is told what was cut. */
+  attachmentMaxChars: number;
+  /** Compact the conversation when it fills this share of the model's context window: old tool outputs are shortened first, then older turns summarized. */
+  compactAt: number;
+  /** Context window of models the price table does not know. */
+  defaultContextWindow: number;
+  /** Project instructions for every run, after the rules files (AGENTS.md, CLAUDE.md, .clinerules...), so they take precedence. */
+  instructions: string;
+  /** Price and context window per model name, over the shipped table. */
+  models: Record<string, ModelSettings>;
+  /** Characters of rules files a prompt takes; the rest is cut, with a warning. */
+  rulesMaxChars: number;
+}
+
 export interface AiMessage {
   text: string;
 }
@@ -136,10 +158,30 @@ export interface ArtifactList {
   artifacts: ContextArtifact[];
 }
 
+/** Something attached to a message: a file, a selection, a symbol, the editor's problems. */
+export interface AttachmentRef {
+  chars: number;
+  endLine: number | null;
+  kind: string;
+  note: string;
+  path: string;
+  startLine: number | null;
+  truncated: boolean;
+}
+
 /** A built-in refusal no policy entry can lift. */
 export interface BlockRule {
   name: string;
   reason: string;
+}
+
+/** The run spent its ``maxCostUsd`` or ``maxTokens``: it pauses until resumed. */
+export interface BudgetReached {
+  costUsd: number | null;
+  maxCostUsd: number | null;
+  maxTokens: number | null;
+  reason: string;
+  tokens: number;
 }
 
 /** One file a run changed, compared with the run's base snapshot. */
@@ -326,6 +368,13 @@ export interface Checkpoint {
   text: string | null;
 }
 
+/** A step changed the worktree; ``devfactory/runs/rewind`` can come back to it. */
+export interface CheckpointCreated {
+  commit: string;
+  files: string[];
+  step: number;
+}
+
 /** One command, run or refused, as recorded in ``command_executions``. */
 export interface CommandExecution {
   args: string[];
@@ -469,10 +518,42 @@ export interface ContextArtifact {
   taskId: number | null;
 }
 
+/** The conversation neared the model's context window and was compacted. */
+export interface ContextCompacted {
+  contextWindow: number;
+  messages: number;
+  stage: string;
+  tokensAfter: number;
+  tokensBefore: number;
+}
+
+/** A problem the editor shows in the attached file (from any language server). */
+export interface ContextDiagnostic {
+  message: string;
+  range: Range;
+  severity?: string;
+  source?: string | null;
+}
+
+/** A file of the workspace attached to a message: whole, a selection, or its problems. */
+export interface ContextItem {
+  diagnostics?: ContextDiagnostic[];
+  range?: Range | null;
+  uri: string;
+}
+
 export interface ContextLoaded {
+  attachments: AttachmentRef[];
   files: string[];
   projectMap: boolean;
   rag: boolean;
+  rules: RulesFile[];
+}
+
+/** Rules files or attachments were cut to their budget (``agent.*MaxChars``). */
+export interface ContextTruncated {
+  details: string[];
+  what: string;
 }
 
 /** A question one task's agent asked another task's agent (tool ``ask_agent``). */
@@ -516,6 +597,22 @@ export interface ConversationListParams {
   initiativeId: number;
 }
 
+/**
+ * One message of the run's conversation with the model, as the model was sent it.
+ *
+ * The conversation is these events, replayed in order (a ``run_rewound`` cuts the messages
+ * of later steps): a follow-up, a review iteration or a restarted daemon continues it.
+ */
+export interface ConversationMessageAdded {
+  content: string;
+  name: string | null;
+  paths: string[];
+  role: string;
+  step: number;
+  toolCallId: string | null;
+  toolCalls: ConversationToolCall[];
+}
+
 /** An agent's question to another task's agent. */
 export const ConversationStatus = {
   ANSWERED: "answered",
@@ -523,6 +620,12 @@ export const ConversationStatus = {
   PENDING: "pending",
 } as const;
 export type ConversationStatus = (typeof ConversationStatus)[keyof typeof ConversationStatus];
+
+export interface ConversationToolCall {
+  arguments: Record<string, unknown>;
+  id: string;
+  name: string;
+}
 
 /** Which side of a diff a review comment is on. */
 export const DiffSide = {
@@ -575,6 +678,7 @@ export const EventType = {
   AI_CONTEXT_LOADED: "ai_context_loaded",
   AI_MESSAGE: "ai_message",
   AI_PLAN_CREATED: "ai_plan_created",
+  BUDGET_REACHED: "budget_reached",
   CHANGE_APPLIED: "change_applied",
   CHANGE_APPROVED: "change_approved",
   CHANGE_CONFLICT: "change_conflict",
@@ -582,12 +686,16 @@ export const EventType = {
   CHANGE_REJECTED: "change_rejected",
   CHANGE_REVERTED: "change_reverted",
   CHAT_MESSAGE: "chat_message",
+  CHECKPOINT_CREATED: "checkpoint_created",
   COMMAND_COMPLETED: "command_completed",
   COMMAND_FAILED: "command_failed",
   COMMAND_OUTPUT: "command_output",
   COMMAND_STARTED: "command_started",
+  CONTEXT_COMPACTED: "context_compacted",
+  CONTEXT_TRUNCATED: "context_truncated",
   CONVERSATION_ANSWERED: "conversation_answered",
   CONVERSATION_ASKED: "conversation_asked",
+  CONVERSATION_MESSAGE_ADDED: "conversation_message_added",
   DIRECTIVE_RECEIVED: "directive_received",
   DOCS_UPDATED: "docs_updated",
   ERROR: "error",
@@ -618,6 +726,7 @@ export const EventType = {
   RAG_SEARCH_COMPLETED: "rag_search_completed",
   RAG_SEARCH_STARTED: "rag_search_started",
   RESUMED: "resumed",
+  RUN_REWOUND: "run_rewound",
   RUN_STATUS_CHANGED: "run_status_changed",
   SNAPSHOT_CREATED: "snapshot_created",
   SNAPSHOT_RESTORED: "snapshot_restored",
@@ -820,6 +929,7 @@ export interface HitlRequest {
   choices: string[];
   createdAt: string;
   id: number;
+  kind: string;
   question: string;
   responseAction: HitlAction | null;
   responseText: string | null;
@@ -1056,6 +1166,23 @@ export interface MergeEvent {
   taskId: number;
 }
 
+/**
+ * What a model costs and how much it can read: one row of the price table.
+ *
+ * Prices are US dollars per million tokens. The daemon ships a table of current models
+ * (``docs/providers.md``); an entry here replaces the shipped row of the same name.
+ */
+export interface ModelSettings {
+  /** Price of a million input tokens read from the provider's cache (default: input). */
+  cachedInputUsd: number | null;
+  /** Tokens the model reads at most; conversations are compacted before. */
+  contextWindow: number | null;
+  /** Price of a million input tokens. */
+  inputUsd: number;
+  /** Price of a million output tokens. */
+  outputUsd: number;
+}
+
 /** A request that takes no parameters. */
 export type NoParams = Record<string, never>;
 
@@ -1201,6 +1328,7 @@ export interface PhaseUpdateParams {
 }
 
 export interface PlanCreated {
+  awaitingApproval: boolean;
   plan: string;
   steps: string[];
 }
@@ -1223,6 +1351,12 @@ export interface PolicyEntry {
   sandbox: boolean;
   shell: boolean;
   timeoutS: number | null;
+}
+
+/** A place in a file: 0-based line and character (UTF-16 units, as LSP counts). */
+export interface Position {
+  character?: number;
+  line: number;
 }
 
 /** The workspace a daemon serves, registered on ``initialize``. */
@@ -1262,6 +1396,19 @@ export interface ProjectMapParams {
 export interface ProjectPullParams {
   branch?: string | null;
   remote?: string;
+}
+
+/** Result of ``devfactory/project/rules``: lowest precedence first. */
+export interface ProjectRules {
+  files: RulesFile[];
+  path: string | null;
+  text: string;
+  warnings: string[];
+}
+
+/** Parameters of ``devfactory/project/rules``. */
+export interface ProjectRulesParams {
+  path?: string | null;
 }
 
 /** A phase, task or page a planning agent suggests. */
@@ -1393,6 +1540,12 @@ export interface RagSearchStarted {
   query: string;
 }
 
+/** From ``start`` to ``end`` (exclusive), as an LSP range. */
+export interface Range {
+  end: Position;
+  start: Position;
+}
+
 /** Parameters of ``devfactory/changes/requestChanges``: send open comments back to the run. */
 export interface RequestChangesParams {
   note?: string | null;
@@ -1446,6 +1599,15 @@ export interface RouteInfo {
   path: string;
 }
 
+/** One source of project instructions, as the agent reads it. */
+export interface RulesFile {
+  appliesTo: string | null;
+  chars: number;
+  kind: string;
+  path: string;
+  truncated: boolean;
+}
+
 /** One coding task, from prompt to proposed changes. */
 export interface Run {
   agent: AgentRole;
@@ -1478,9 +1640,11 @@ export interface RunChangedNotification {
 export const RunControl = {
   CANCEL: "cancel",
   DIRECTIVE: "directive",
+  MESSAGE: "message",
   PAUSE: "pause",
   RESUME: "resume",
   RETRY: "retry",
+  REWIND: "rewind",
   START: "start",
 } as const;
 export type RunControl = (typeof RunControl)[keyof typeof RunControl];
@@ -1488,9 +1652,13 @@ export type RunControl = (typeof RunControl)[keyof typeof RunControl];
 /** Parameters of ``devfactory/runs/create``. */
 export interface RunCreateParams {
   agent?: AgentRole;
+  context?: ContextItem[];
+  maxCostUsd?: number | null;
   maxSteps?: number | null;
+  maxTokens?: number | null;
   mode?: ExecutionMode;
   model?: string | null;
+  plan?: boolean;
   prompt: string;
   provider?: string | null;
   rag?: boolean;
@@ -1513,6 +1681,7 @@ export interface RunIdParams {
 /** Result of ``devfactory/runs/list``. */
 export interface RunList {
   runs: Run[];
+  totalUsage: TokenUsage;
 }
 
 /** Parameters of ``devfactory/runs/list``: newest first. */
@@ -1521,14 +1690,32 @@ export interface RunListParams {
   status?: RunStatus[] | null;
 }
 
+/**
+ * Parameters of ``devfactory/runs/message``: talk to the run.
+ *
+ * A running or paused run gets the text at its next step (a directive); a run waiting for
+ * an answer gets it as the answer; a completed, failed or cancelled run continues the same
+ * conversation in the same worktree, as its next iteration.
+ */
+export interface RunMessageParams {
+  context?: ContextItem[];
+  runId: number;
+  text: string;
+}
+
 /** Settings and bookkeeping of a run that are not first-class columns. */
 export interface RunMetadata {
   baseCommit: string | null;
   followup: string | null;
   initiativeId: number | null;
   iteration: number;
+  maxCostUsd: number | null;
   maxSteps: number | null;
+  maxTokens: number | null;
   pauseReason: string | null;
+  plan: string | null;
+  planApproved: boolean;
+  planMode: boolean;
   proposes: boolean;
   providerSessionId: string | null;
   rag: boolean;
@@ -1543,6 +1730,26 @@ export interface RunReview {
   id: number;
   notes: string;
   runId: number;
+}
+
+/** Parameters of ``devfactory/runs/rewind``. */
+export interface RunRewindParams {
+  runId: number;
+  step: number;
+}
+
+/** Result of ``devfactory/runs/rewind``. */
+export interface RunRewindResult {
+  files: string[];
+  run: Run;
+  step: number;
+}
+
+export interface RunRewound {
+  commit: string;
+  files: string[];
+  messagesRemoved: number;
+  step: number;
 }
 
 /** Where a run is in its lifecycle. */
@@ -1638,6 +1845,8 @@ export interface SearchResult {
 
 /** Every setting of the daemon, with its default. */
 export interface Settings {
+  /** Project rules, attachments, context window and prices. */
+  agent: AgentSettings;
   /** Command execution. */
   commands: CommandSettings;
   /** Agent role of runs that name none. */
@@ -1899,12 +2108,14 @@ export interface TestEvent {
 
 /** Tokens and cost a provider reported for a run, summed over its turns. */
 export interface TokenUsage {
+  cachedInputTokens: number;
   costUsd: number | null;
   inputTokens: number;
   outputTokens: number;
 }
 
 export interface UserPrompt {
+  followUp: boolean;
   iteration: number;
   prompt: string;
 }
@@ -2000,6 +2211,8 @@ export interface RequestTypes {
   "devfactory/project/map": { params: ProjectMapParams; result: ProjectMap };
   /** Pull the workspace's branch. */
   "devfactory/project/pull": { params: ProjectPullParams; result: GitCommandResult };
+  /** The project rules files for a path. */
+  "devfactory/project/rules": { params: ProjectRulesParams; result: ProjectRules };
   /** Accept a proposal (with edits). */
   "devfactory/proposals/accept": { params: ProposalAcceptParams; result: Proposal };
   /** Dismiss a proposal. */
@@ -2018,12 +2231,16 @@ export interface RequestTypes {
   "devfactory/runs/get": { params: RunIdParams; result: Run };
   /** Runs, newest first. */
   "devfactory/runs/list": { params: RunListParams; result: RunList };
+  /** Talk to a run: a directive, an answer or a follow-up. */
+  "devfactory/runs/message": { params: RunMessageParams; result: Run };
   /** Pause at the next step boundary. */
   "devfactory/runs/pause": { params: RunIdParams; result: Run };
   /** Resume a paused run. */
   "devfactory/runs/resume": { params: RunIdParams; result: Run };
   /** A new run retrying this one. */
   "devfactory/runs/retry": { params: RunIdParams; result: Run };
+  /** Rewind a run to an earlier step. */
+  "devfactory/runs/rewind": { params: RunRewindParams; result: RunRewindResult };
   /** Queue a draft run. */
   "devfactory/runs/start": { params: RunIdParams; result: Run };
   /** Search the workspace index. */
@@ -2060,6 +2277,7 @@ export interface EventPayloads {
   ai_context_loaded: ContextLoaded;
   ai_message: AiMessage;
   ai_plan_created: PlanCreated;
+  budget_reached: BudgetReached;
   change_applied: ChangeEvent;
   change_approved: ChangeEvent;
   change_conflict: ChangeEvent;
@@ -2067,12 +2285,16 @@ export interface EventPayloads {
   change_rejected: ChangeEvent;
   change_reverted: ChangeEvent;
   chat_message: ChatMessageEvent;
+  checkpoint_created: CheckpointCreated;
   command_completed: CommandFinished;
   command_failed: CommandFinished;
   command_output: CommandOutput;
   command_started: CommandStarted;
+  context_compacted: ContextCompacted;
+  context_truncated: ContextTruncated;
   conversation_answered: ConversationEvent;
   conversation_asked: ConversationEvent;
+  conversation_message_added: ConversationMessageAdded;
   directive_received: DirectiveReceived;
   docs_updated: DocsUpdated;
   error: ErrorPayload;
@@ -2103,6 +2325,7 @@ export interface EventPayloads {
   rag_search_completed: RagSearchCompleted;
   rag_search_started: RagSearchStarted;
   resumed: Resumed;
+  run_rewound: RunRewound;
   run_status_changed: RunStatusChanged;
   snapshot_created: SnapshotEvent;
   snapshot_restored: SnapshotEvent;
@@ -2118,14 +2341,14 @@ export interface EventPayloads {
 
 /** Which control each run status allows: the daemon refuses the others. */
 export const RUN_CONTROLS: Readonly<Record<RunStatus, readonly RunControl[]>> = {
-  cancelled: ["retry"],
-  completed: ["retry"],
+  cancelled: ["message", "retry", "rewind"],
+  completed: ["message", "retry", "rewind"],
   draft: ["cancel", "start"],
-  failed: ["retry"],
-  paused: ["cancel", "directive", "resume"],
+  failed: ["message", "retry", "rewind"],
+  paused: ["cancel", "directive", "message", "resume"],
   queued: ["cancel"],
-  running: ["cancel", "directive", "pause"],
-  waiting_for_user: ["cancel", "directive", "pause"],
+  running: ["cancel", "directive", "message", "pause"],
+  waiting_for_user: ["cancel", "directive", "message", "pause"],
 };
 
 /** Statuses a run never leaves by itself. */
@@ -2138,6 +2361,12 @@ export type NotificationMethod = keyof NotificationTypes;
 
 /** Keys (under `devfactory.`) of the daemon settings contributed to VS Code. */
 export const DAEMON_SETTING_KEYS = [
+  "agent.attachmentMaxChars",
+  "agent.compactAt",
+  "agent.defaultContextWindow",
+  "agent.instructions",
+  "agent.models",
+  "agent.rulesMaxChars",
   "commands.allow",
   "commands.allowUnsandboxed",
   "commands.defaultTimeoutS",

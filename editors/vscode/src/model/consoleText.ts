@@ -17,9 +17,16 @@ export interface FoldRange {
   end: number;
 }
 
+/** A line of the console where the run can be rewound: the step's checkpoint. */
+export interface RewindPoint {
+  line: number;
+  step: number;
+}
+
 export interface ConsoleText {
   text: string;
   folds: FoldRange[];
+  rewindPoints: RewindPoint[];
 }
 
 const LABELS: Record<Severity, string> = {
@@ -82,6 +89,31 @@ export function eventDetails(event: Event): string[] {
       lines.push(...[e.message, e.detail].filter((x): x is string => !!x).flatMap((x) => x.split('\n')));
       break;
     }
+    case EventType.AI_CONTEXT_LOADED: {
+      // What the prompt carries: the rules files and what the user attached.
+      const c = p as unknown as Payload<'ai_context_loaded'>;
+      for (const rule of c.rules ?? []) {
+        lines.push(`rules: ${rule.path}${rule.appliesTo ? ` (for ${rule.appliesTo})` : ''}${rule.truncated ? ' (cut)' : ''}`);
+      }
+      for (const a of c.attachments ?? []) {
+        const span = a.startLine && a.endLine ? `:${a.startLine}-${a.endLine}` : '';
+        lines.push(`attached: ${a.path}${span} (${a.note || a.kind})${a.truncated ? ' (cut)' : ''}`);
+      }
+      break;
+    }
+    case EventType.CONTEXT_TRUNCATED:
+      lines.push(...((p as unknown as Payload<'context_truncated'>).details ?? []));
+      break;
+    case EventType.CHECKPOINT_CREATED: {
+      const c = p as unknown as Payload<'checkpoint_created'>;
+      if (c.files?.length) lines.push(`files: ${c.files.join(', ')}`);
+      break;
+    }
+    case EventType.RUN_REWOUND: {
+      const r = p as unknown as Payload<'run_rewound'>;
+      if (r.files?.length) lines.push(`files put back: ${r.files.join(', ')}`);
+      break;
+    }
     default:
       break;
   }
@@ -95,11 +127,15 @@ export function eventDetails(event: Event): string[] {
 export function renderConsole(run: Run | undefined, runId: number, events: readonly Event[], streaming: string): ConsoleText {
   const lines: string[] = [runHeader(run, runId), ''];
   const folds: FoldRange[] = [];
+  const rewindPoints: RewindPoint[] = [{ line: 0, step: 0 }];
   const openCommands = new Map<number | string, FoldRange>();
   const commandKey = (payload: Record<string, unknown>): number | string =>
     (payload['executionId'] as number | null | undefined) ?? String(payload['command'] ?? '');
 
   for (const event of events) {
+    // The conversation's messages: the model's text shows as ai_message, tool results as the
+    // tools' own events.
+    if (event.type === EventType.CONVERSATION_MESSAGE_ADDED) continue;
     const p = event.payload as Record<string, unknown>;
     if (event.type === EventType.COMMAND_OUTPUT) {
       const out = p as unknown as Payload<'command_output'>;
@@ -111,6 +147,14 @@ export function renderConsole(run: Run | undefined, runId: number, events: reado
       continue;
     }
     lines.push(`${clock(event.createdAt)} ${LABELS[event.severity].padEnd(6)} ${event.title}`);
+    if (event.type === EventType.CHECKPOINT_CREATED) {
+      rewindPoints.push({ line: lines.length - 1, step: (p as unknown as Payload<'checkpoint_created'>).step });
+    }
+    if (event.type === EventType.RUN_REWOUND) {
+      // The checkpoints after the step it went back to are gone.
+      const step = (p as unknown as Payload<'run_rewound'>).step;
+      rewindPoints.splice(0, rewindPoints.length, ...rewindPoints.filter((r) => r.step <= step));
+    }
     if (event.type === EventType.COMMAND_STARTED) {
       openCommands.set(commandKey(p), { start: lines.length - 1, end: lines.length - 1 });
     }
@@ -129,5 +173,5 @@ export function renderConsole(run: Run | undefined, runId: number, events: reado
   if (streaming) {
     for (const line of streaming.split('\n')) lines.push(`${GUTTER}${STREAM_BAR}${line}`);
   }
-  return { text: lines.join('\n') + '\n', folds: folds.sort((a, b) => a.start - b.start) };
+  return { text: lines.join('\n') + '\n', folds: folds.sort((a, b) => a.start - b.start), rewindPoints };
 }

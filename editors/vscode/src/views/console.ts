@@ -2,10 +2,11 @@
  * Run consoles: a read-only virtual document per run (`devfactory-console:/run-<id>.dfconsole`)
  * that replays devfactory/events and then follows devfactory/event and devfactory/stream live;
  * its editor stays at the end while the user has not scrolled up (TailFollower).
- * The devfactory-console grammar colours severities; command output folds under its command.
+ * The devfactory-console grammar colours severities; command output folds under its command;
+ * each step that changed the worktree has a "Rewind to here" code lens.
  */
 import * as vscode from 'vscode';
-import type { Event, StreamNotification } from '../generated/protocol';
+import { type Event, RUN_CONTROLS, RunControl, type StreamNotification } from '../generated/protocol';
 import type { DaemonApi } from '../model/daemonApi';
 import { EventLog } from '../model/eventLog';
 import { renderConsole, type ConsoleText } from '../model/consoleText';
@@ -24,12 +25,16 @@ function runIdOf(uri: vscode.Uri): number | undefined {
   return match ? Number(match[1]) : undefined;
 }
 
-export class ConsoleManager implements vscode.TextDocumentContentProvider, vscode.FoldingRangeProvider, vscode.Disposable {
+export class ConsoleManager
+  implements vscode.TextDocumentContentProvider, vscode.FoldingRangeProvider, vscode.CodeLensProvider, vscode.Disposable
+{
   private readonly logs = new Map<number, EventLog>();
   private readonly rendered = new Map<number, ConsoleText>();
   private readonly pending = new Map<number, NodeJS.Timeout>();
   private readonly changed = new vscode.EventEmitter<vscode.Uri>();
   readonly onDidChange = this.changed.event;
+  private readonly lensesChanged = new vscode.EventEmitter<void>();
+  readonly onDidChangeCodeLenses = this.lensesChanged.event;
   private readonly disposables: vscode.Disposable[] = [];
   readonly tail = new TailFollower(CONSOLE_SCHEME);
 
@@ -41,6 +46,7 @@ export class ConsoleManager implements vscode.TextDocumentContentProvider, vscod
       this.tail,
       vscode.workspace.registerTextDocumentContentProvider(CONSOLE_SCHEME, this),
       vscode.languages.registerFoldingRangeProvider({ scheme: CONSOLE_SCHEME }, this),
+      vscode.languages.registerCodeLensProvider({ scheme: CONSOLE_SCHEME }, this),
       store.onDidChange(() => this.logs.forEach((_, runId) => this.schedule(runId))),
     );
   }
@@ -84,6 +90,21 @@ export class ConsoleManager implements vscode.TextDocumentContentProvider, vscod
     return (rendered?.folds ?? []).map((f) => new vscode.FoldingRange(f.start, f.end, vscode.FoldingRangeKind.Region));
   }
 
+  /** "Rewind to here" on each step that changed the worktree, while the run can rewind. */
+  provideCodeLenses(document: vscode.TextDocument): vscode.CodeLens[] {
+    const runId = runIdOf(document.uri);
+    const run = runId === undefined ? undefined : this.store.run(runId);
+    if (runId === undefined || !run || !RUN_CONTROLS[run.status].includes(RunControl.REWIND)) return [];
+    return (this.rendered.get(runId)?.rewindPoints ?? []).map(
+      ({ line, step }) =>
+        new vscode.CodeLens(new vscode.Range(line, 0, line, 0), {
+          title: step === 0 ? 'Rewind to the start' : `Rewind to here (step ${step})`,
+          command: 'devfactory.rewindRun',
+          arguments: [runId, step],
+        }),
+    );
+  }
+
   private log(runId: number): EventLog {
     let log = this.logs.get(runId);
     if (!log) {
@@ -109,6 +130,7 @@ export class ConsoleManager implements vscode.TextDocumentContentProvider, vscod
       setTimeout(() => {
         this.pending.delete(runId);
         this.changed.fire(consoleUri(runId));
+        this.lensesChanged.fire();
       }, REFRESH_MS),
     );
   }
@@ -117,5 +139,6 @@ export class ConsoleManager implements vscode.TextDocumentContentProvider, vscod
     this.pending.forEach(clearTimeout);
     this.disposables.forEach((d) => d.dispose());
     this.changed.dispose();
+    this.lensesChanged.dispose();
   }
 }

@@ -1,7 +1,9 @@
 /**
  * Questions a run asks (devfactory/question): a quick pick of its choices, or an input box, whose
- * answer goes to devfactory/hitl/respond. A dismissed question stays pending in the Runs view,
- * where clicking it asks again.
+ * answer goes to devfactory/hitl/respond. A plan to approve (kind `plan`) opens in a Markdown
+ * editor beside, where the user may edit it, with Approve (the plan as it stands there: edited
+ * means amended) or Reject (with feedback to revise it, or none to stop the run). A dismissed
+ * question stays pending in the Runs view, where clicking it asks again.
  */
 import * as vscode from 'vscode';
 import { HitlAction, type HitlRequest, Requests } from '../generated/protocol';
@@ -36,9 +38,11 @@ export class QuestionPrompter {
     if (!request || this.asking.has(requestId)) return undefined;
     this.asking.add(requestId);
     try {
-      const answer = await promptFor(request, this.store.run(request.runId)?.title);
+      const title = this.store.run(request.runId)?.title;
+      const answer = request.kind === 'plan' ? await planDecision(request, title) : await promptFor(request, title);
       if (answer === undefined) return undefined;
-      const answered = await this.api.request(Requests.HITL_RESPOND, { requestId, action: HitlAction.ANSWER, text: answer });
+      const { action, text } = typeof answer === 'string' ? { action: HitlAction.ANSWER, text: answer } : answer;
+      const answered = await this.api.request(Requests.HITL_RESPOND, { requestId, action, text });
       this.store.applyQuestion(answered);
       return answered;
     } catch (error) {
@@ -77,4 +81,24 @@ async function promptFor(request: HitlRequest, runTitle: string | undefined): Pr
     });
     pick.show();
   });
+}
+
+/** The plan in an editor beside, then Approve (as edited there) or Reject with feedback. */
+async function planDecision(request: HitlRequest, runTitle: string | undefined): Promise<{ action: HitlAction; text: string | null } | undefined> {
+  const plan = await vscode.workspace.openTextDocument({ language: 'markdown', content: request.question });
+  await vscode.window.showTextDocument(plan, { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true, preview: false });
+  const approve = { label: '$(check) Approve', description: 'act on the plan as it stands in the editor (your edits included)' };
+  const reject = { label: '$(close) Reject…', description: 'say what to change, or nothing to stop the run' };
+  const picked = await vscode.window.showQuickPick([approve, reject], {
+    title: `DevFactory run #${request.runId}${runTitle ? ` (${runTitle})` : ''} proposes a plan`,
+    placeHolder: 'Edit the plan in the editor beside if you like, then approve or reject it',
+    ignoreFocusOut: true,
+  });
+  if (picked === approve) {
+    const edited = plan.getText().trim();
+    return edited === request.question.trim() ? { action: HitlAction.APPROVE, text: null } : { action: HitlAction.AMEND, text: edited };
+  }
+  if (picked !== reject) return undefined;
+  const feedback = await vscode.window.showInputBox({ title: 'Reject the plan', prompt: 'What should change? (empty: stop the run)', ignoreFocusOut: true });
+  return feedback === undefined ? undefined : { action: HitlAction.REJECT, text: feedback.trim() || null };
 }

@@ -1,6 +1,6 @@
 /**
- * New Run as one prompt: an input box for the task, with the agent, provider, model and mode as
- * buttons in its title bar. It starts from the choices of the last run made here (the
+ * New Run as one prompt: an input box for the task, with the agent, provider, model, mode and
+ * plan-first as buttons in its title bar. It starts from the choices of the last run made here (the
  * workspace's memento), else the settings' defaults, and says in its prompt when the daemon's
  * health finds that the chosen provider cannot run (a key variable not set, a local server
  * down), before the run would fail on it.
@@ -17,9 +17,11 @@ export interface RunChoices {
   mode: ExecutionMode;
   /** Model (for `scripted`: the script) by provider; missing or empty: the provider's default. */
   models: Record<string, string>;
+  /** Plan mode: the agent explores read-only and acts once you approve its plan. */
+  plan: boolean;
 }
 
-type Choice = 'agent' | 'provider' | 'model' | 'mode';
+type Choice = 'agent' | 'provider' | 'model' | 'mode' | 'plan';
 
 export class RunPrompt {
   /** The input box while it is open (tests fill it in). */
@@ -39,6 +41,7 @@ export class RunPrompt {
       provider: remembered.provider ?? config.get<string>('defaultProvider') ?? ProviderName.OPENAI,
       mode: remembered.mode ?? (config.get<string>('defaultMode') as ExecutionMode) ?? ExecutionMode.REVIEW,
       models: remembered.models ?? {},
+      plan: remembered.plan ?? false,
     };
   }
 
@@ -54,7 +57,7 @@ export class RunPrompt {
         if (!value.trim()) continue;
         await this.memento.update(MEMENTO_KEY, choices);
         const model = choices.models[choices.provider]?.trim();
-        return { prompt: value.trim(), agent: choices.agent, provider: choices.provider, mode: choices.mode, model: model || null, start: true };
+        return { prompt: value.trim(), agent: choices.agent, provider: choices.provider, mode: choices.mode, model: model || null, plan: choices.plan, start: true };
       }
       await this.change(choices, answer.change);
     }
@@ -64,16 +67,17 @@ export class RunPrompt {
   private once(choices: RunChoices, value: string): Promise<{ value: string; change?: Choice } | undefined> {
     const box = vscode.window.createInputBox();
     const model = choices.models[choices.provider] || 'default model';
-    box.title = `DevFactory: New Run · ${choices.agent} · ${choices.provider} (${model}) · ${choices.mode}`;
+    box.title = `DevFactory: New Run · ${choices.agent} · ${choices.provider} (${model}) · ${choices.mode}${choices.plan ? ' · plan first' : ''}`;
     box.placeholder = 'What should the agent do?';
     box.value = value;
     box.ignoreFocusOut = true;
-    box.prompt = 'Enter starts the run; the buttons change the agent, provider, model and mode.';
+    box.prompt = 'Enter starts the run; the buttons change the agent, provider, model, mode and plan-first. @file and @symbol attach them.';
     const buttons: { button: vscode.QuickInputButton; change: Choice }[] = [
       { button: { iconPath: new vscode.ThemeIcon('person'), tooltip: `Agent: ${choices.agent}` }, change: 'agent' },
       { button: { iconPath: new vscode.ThemeIcon('server-environment'), tooltip: `Provider: ${choices.provider}` }, change: 'provider' },
       { button: { iconPath: new vscode.ThemeIcon('symbol-property'), tooltip: `Model: ${model}` }, change: 'model' },
       { button: { iconPath: new vscode.ThemeIcon(choices.mode === ExecutionMode.YOLO ? 'zap' : 'eye'), tooltip: `Mode: ${choices.mode}` }, change: 'mode' },
+      { button: { iconPath: new vscode.ThemeIcon(choices.plan ? 'checklist' : 'play'), tooltip: `Plan first: ${choices.plan ? 'on' : 'off'}` }, change: 'plan' },
     ];
     box.buttons = buttons.map((b) => b.button);
     void this.health().then((health) => {
@@ -100,6 +104,10 @@ export class RunPrompt {
   }
 
   private async change(choices: RunChoices, change: Choice): Promise<void> {
+    if (change === 'plan') {
+      choices.plan = !choices.plan;
+      return;
+    }
     if (change === 'model') {
       const model = await vscode.window.showInputBox({
         title: `Model for ${choices.provider}`,
@@ -110,7 +118,7 @@ export class RunPrompt {
       if (model !== undefined) choices.models = { ...choices.models, [choices.provider]: model.trim() };
       return;
     }
-    const values: Record<Exclude<Choice, 'model'>, string[]> = {
+    const values: Record<Exclude<Choice, 'model' | 'plan'>, string[]> = {
       agent: Object.values(AgentRole),
       provider: Object.values(ProviderName),
       mode: Object.values(ExecutionMode),

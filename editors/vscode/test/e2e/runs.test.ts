@@ -20,7 +20,7 @@ suite('DevFactory New Run prompt', () => {
     assert.equal(box.title, 'DevFactory: New Run · backend · openai (default model) · review');
     assert.deepEqual(
       box.buttons.map((b) => b.tooltip),
-      ['Agent: backend', 'Provider: openai', 'Model: default model', 'Mode: review'],
+      ['Agent: backend', 'Provider: openai', 'Model: default model', 'Mode: review', 'Plan first: off'],
     );
     const health = await api.client.request(Requests.HEALTH, {});
     assert.equal(health.provider?.name, 'openai');
@@ -51,7 +51,7 @@ suite('DevFactory run controls', () => {
     await vscode.commands.executeCommand('devfactory.pauseRun', run.id);
     await waitFor('paused', () => status() === RunStatus.PAUSED, 20_000);
     const item = api.tree.getTreeItem({ kind: 'run', runId: run.id });
-    assert.equal(item.contextValue, 'run.paused.can-cancel.can-directive.can-resume');
+    assert.equal(item.contextValue, 'run.paused.can-cancel.can-directive.can-message.can-resume');
     await vscode.commands.executeCommand('devfactory.resumeRun', { kind: 'run', runId: run.id });
     await waitFor('running again', () => status() === RunStatus.RUNNING);
   });
@@ -84,6 +84,8 @@ const RUN_MENU_REQUESTS = {
   'devfactory.cancelRun': Requests.RUNS_CANCEL,
   'devfactory.retryRun': Requests.RUNS_RETRY,
   'devfactory.sendDirective': Requests.RUNS_DIRECTIVE,
+  'devfactory.messageRun': Requests.RUNS_MESSAGE,
+  'devfactory.rewindRun': Requests.RUNS_REWIND,
 } as const;
 type RunMenuCommand = keyof typeof RUN_MENU_REQUESTS;
 
@@ -112,10 +114,13 @@ suite('DevFactory run controls follow the daemon', () => {
     const contextValue = api.tree.getTreeItem({ kind: 'run', runId }).contextValue ?? '';
     return menus.filter((m) => m.command in RUN_MENU_REQUESTS && whenHolds(m.when, contextValue)).map((m) => m.command as RunMenuCommand);
   };
-  const send = (command: RunMenuCommand, runId: number) =>
-    command === 'devfactory.sendDirective'
-      ? api.client.request(Requests.RUNS_DIRECTIVE, { runId, text: 'Mention the README too.' })
-      : api.client.request(RUN_MENU_REQUESTS[command], { runId });
+  const send = (command: RunMenuCommand, runId: number) => {
+    if (command === 'devfactory.sendDirective' || command === 'devfactory.messageRun') {
+      return api.client.request(RUN_MENU_REQUESTS[command], { runId, text: 'Mention the README too.' });
+    }
+    if (command === 'devfactory.rewindRun') return api.client.request(Requests.RUNS_REWIND, { runId, step: 0 });
+    return api.client.request(RUN_MENU_REQUESTS[command], { runId });
+  };
 
   /** Every control the view does not offer is refused by the daemon; every one it offers is accepted. */
   async function checkMenu(runId: number, status: RunStatus, accept: RunMenuCommand[]): Promise<void> {
@@ -139,6 +144,8 @@ suite('DevFactory run controls follow the daemon', () => {
     cancel: 'devfactory.cancelRun',
     retry: 'devfactory.retryRun',
     directive: 'devfactory.sendDirective',
+    message: 'devfactory.messageRun',
+    rewind: 'devfactory.rewindRun',
   };
 
   test('queued, running and paused runs offer exactly what the daemon accepts', async () => {

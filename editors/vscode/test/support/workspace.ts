@@ -123,6 +123,32 @@ export const LOOP_SCRIPT = script('Plan: name the project in the README.', [
   [{ name: 'finish', arguments: { summary: 'The README names the project.' } }],
 ]);
 
+/** Talking to runs: a turn to finish, then one that quotes the follow-up it was sent. */
+export const TALK_SCRIPT = JSON.stringify({
+  turns: [
+    { text: 'Plan: answer.' },
+    { toolCalls: [{ name: 'finish', arguments: { summary: 'first answer' } }] },
+    { text: 'Following up.', quoteLast: true },
+    { toolCalls: [{ name: 'finish', arguments: { summary: 'second answer' } }] },
+  ],
+});
+
+/** Plan mode: propose a plan, then (once approved) write hello.txt and finish. */
+export const PLAN_SCRIPT = JSON.stringify({
+  turns: [
+    { toolCalls: [{ name: 'propose_plan', arguments: { plan: '1. Say hello' } }] },
+    { toolCalls: [{ name: 'write_file', arguments: { path: 'hello.txt', content: 'hello\n' } }] },
+    { toolCalls: [{ name: 'finish', arguments: { summary: 'said hello' } }] },
+  ],
+});
+
+/** Two steps that each write notes.txt: two checkpoints to rewind to. */
+export const STEPS_SCRIPT = script('Plan: two notes.', [
+  [{ name: 'write_file', arguments: { path: 'notes.txt', content: 'one\n' } }],
+  [{ name: 'write_file', arguments: { path: 'notes.txt', content: 'two\n' } }],
+  [{ name: 'finish', arguments: { summary: 'two notes' } }],
+]);
+
 const call = (name: string, args: Record<string, unknown>): ToolCall => ({ name, arguments: args });
 const agent = (match: string, ...calls: ToolCall[]) => ({ match, turns: [{ text: `1. ${match}` }, ...calls.map((c) => ({ toolCalls: [c] }))] });
 
@@ -171,6 +197,9 @@ export function reviewWorkspace(root?: string): string {
       'slow.json': SLOW_SCRIPT,
       'chatty.json': CHATTY_SCRIPT,
       'loop.json': LOOP_SCRIPT,
+      'talk.json': TALK_SCRIPT,
+      'plan.json': PLAN_SCRIPT,
+      'steps.json': STEPS_SCRIPT,
       'factory.json': FACTORY_SCRIPT,
     },
     root,

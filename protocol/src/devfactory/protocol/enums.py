@@ -41,18 +41,23 @@ class RunControl(StrEnum):
     CANCEL = "cancel"
     RETRY = "retry"
     DIRECTIVE = "directive"
+    MESSAGE = "message"
+    """Talk to the run: a directive while it works, the answer to its question while it
+    waits, a follow-up turn of the same conversation once it has stopped."""
+    REWIND = "rewind"
+    """Put the worktree and the conversation back to an earlier step."""
 
 
 _C = RunControl
 RUN_CONTROLS: dict[RunStatus, frozenset[RunControl]] = {
     RunStatus.DRAFT: frozenset({_C.START, _C.CANCEL}),
     RunStatus.QUEUED: frozenset({_C.CANCEL}),
-    RunStatus.RUNNING: frozenset({_C.PAUSE, _C.CANCEL, _C.DIRECTIVE}),
-    RunStatus.PAUSED: frozenset({_C.RESUME, _C.CANCEL, _C.DIRECTIVE}),
-    RunStatus.WAITING_FOR_USER: frozenset({_C.PAUSE, _C.CANCEL, _C.DIRECTIVE}),
-    RunStatus.COMPLETED: frozenset({_C.RETRY}),
-    RunStatus.FAILED: frozenset({_C.RETRY}),
-    RunStatus.CANCELLED: frozenset({_C.RETRY}),
+    RunStatus.RUNNING: frozenset({_C.PAUSE, _C.CANCEL, _C.DIRECTIVE, _C.MESSAGE}),
+    RunStatus.PAUSED: frozenset({_C.RESUME, _C.CANCEL, _C.DIRECTIVE, _C.MESSAGE}),
+    RunStatus.WAITING_FOR_USER: frozenset({_C.PAUSE, _C.CANCEL, _C.DIRECTIVE, _C.MESSAGE}),
+    RunStatus.COMPLETED: frozenset({_C.RETRY, _C.MESSAGE, _C.REWIND}),
+    RunStatus.FAILED: frozenset({_C.RETRY, _C.MESSAGE, _C.REWIND}),
+    RunStatus.CANCELLED: frozenset({_C.RETRY, _C.MESSAGE, _C.REWIND}),
 }
 """The one table of which control each run status allows: the daemon enforces it and both
 editors offer exactly these (generated into TypeScript and Lua with the schema)."""
@@ -127,6 +132,12 @@ class EventType(StrEnum):
     RUN_STATUS_CHANGED = "run_status_changed"
     ERROR = "error"
     FINAL_SUMMARY = "final_summary"
+    CONTEXT_TRUNCATED = "context_truncated"
+    CONTEXT_COMPACTED = "context_compacted"
+    CHECKPOINT_CREATED = "checkpoint_created"
+    RUN_REWOUND = "run_rewound"
+    BUDGET_REACHED = "budget_reached"
+    CONVERSATION_MESSAGE_ADDED = "conversation_message_added"
     # The factory: initiatives, their phases and tasks (see ``factory.py``).
     INITIATIVE_CREATED = "initiative_created"
     INITIATIVE_STATUS_CHANGED = "initiative_status_changed"

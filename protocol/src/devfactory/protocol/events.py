@@ -13,6 +13,7 @@ import msgspec
 from . import factory_events as factory
 from ._base import Model, Params
 from ._base import Payload as Payload  # re-exported: every payload type's base
+from .context import RulesFile
 from .enums import ChangeAction, EventType, OutputStream, RunStatus, Severity, SnapshotType
 
 
@@ -84,12 +85,103 @@ class TestCounts(Payload, kw_only=True):
 class UserPrompt(Payload, kw_only=True):
     prompt: str
     iteration: int = 1
+    follow_up: bool = False
+    """A message that continues the run's conversation (``devfactory/runs/message``)."""
+
+
+class AttachmentRef(Payload, kw_only=True):
+    """Something attached to a message: a file, a selection, a symbol, the editor's problems."""
+
+    kind: str
+    """file, selection, symbol or diagnostics."""
+    path: str
+    start_line: int | None = None
+    end_line: int | None = None
+    note: str = ""
+    """How it came: ``@calc.add``, ``selected in the editor``..."""
+    chars: int = 0
+    truncated: bool = False
 
 
 class ContextLoaded(Payload, kw_only=True):
     files: list[str] = []
     rag: bool = False
     project_map: bool = False
+    rules: list[RulesFile] = []
+    """The project rules files the prompt carries (AGENTS.md, CLAUDE.md, .clinerules...)."""
+    attachments: list[AttachmentRef] = []
+
+
+class ContextTruncated(Payload, kw_only=True):
+    """Rules files or attachments were cut to their budget (``agent.*MaxChars``)."""
+
+    what: str
+    """rules or attachments."""
+    details: list[str] = []
+
+
+class ContextCompacted(Payload, kw_only=True):
+    """The conversation neared the model's context window and was compacted."""
+
+    stage: str
+    """``tool_outputs`` (old outputs shortened) or ``summary`` (older turns summarized)."""
+    tokens_before: int
+    tokens_after: int
+    messages: int
+    context_window: int
+
+
+class CheckpointCreated(Payload, kw_only=True):
+    """A step changed the worktree; ``devfactory/runs/rewind`` can come back to it."""
+
+    step: int
+    commit: str
+    files: list[str] = []
+
+
+class RunRewound(Payload, kw_only=True):
+    step: int
+    commit: str
+    files: list[str] = []
+    """Files written or deleted to put the worktree back."""
+    messages_removed: int = 0
+    """Messages of the conversation after the step, now gone."""
+
+
+class BudgetReached(Payload, kw_only=True):
+    """The run spent its ``maxCostUsd`` or ``maxTokens``: it pauses until resumed."""
+
+    reason: str
+    cost_usd: float | None = None
+    max_cost_usd: float | None = None
+    tokens: int = 0
+    max_tokens: int | None = None
+
+
+class ConversationToolCall(Payload, kw_only=True):
+    id: str
+    name: str
+    arguments: dict[str, Any] = {}
+
+
+class ConversationMessageAdded(Payload, kw_only=True):
+    """One message of the run's conversation with the model, as the model was sent it.
+
+    The conversation is these events, replayed in order (a ``run_rewound`` cuts the messages
+    of later steps): a follow-up, a review iteration or a restarted daemon continues it.
+    """
+
+    step: int
+    """The step the message belongs to (0: before the first tool step)."""
+    role: str
+    """user, assistant or tool."""
+    content: str = ""
+    tool_calls: list[ConversationToolCall] = []
+    tool_call_id: str | None = None
+    name: str | None = None
+    """For a tool message: the tool's name."""
+    paths: list[str] = []
+    """Files a user message attaches."""
 
 
 class RagSearchStarted(Payload, kw_only=True):
@@ -105,6 +197,8 @@ class RagSearchCompleted(Payload, kw_only=True):
 class PlanCreated(Payload, kw_only=True):
     plan: str
     steps: list[str] = []
+    awaiting_approval: bool = False
+    """Plan mode: the run waits for the user to approve, edit or reject the plan."""
 
 
 class AiMessage(Payload, kw_only=True):
@@ -294,6 +388,12 @@ PAYLOAD_TYPES: dict[EventType, type[Payload]] = {
     EventType.RUN_STATUS_CHANGED: RunStatusChanged,
     EventType.ERROR: ErrorPayload,
     EventType.FINAL_SUMMARY: FinalSummary,
+    EventType.CONTEXT_TRUNCATED: ContextTruncated,
+    EventType.CONTEXT_COMPACTED: ContextCompacted,
+    EventType.CHECKPOINT_CREATED: CheckpointCreated,
+    EventType.RUN_REWOUND: RunRewound,
+    EventType.BUDGET_REACHED: BudgetReached,
+    EventType.CONVERSATION_MESSAGE_ADDED: ConversationMessageAdded,
     **factory.PAYLOAD_TYPES,
 }
 

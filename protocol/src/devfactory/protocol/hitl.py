@@ -13,6 +13,10 @@ class HitlRequest(Model, kw_only=True):
     run_id: int
     question: str
     choices: list[str] = []
+    kind: str = "question"
+    """``question``, or ``plan``: ``question`` holds a plan (Markdown) to approve (action
+    approve), edit (amend, the edited plan as text) or reject (reject, with feedback to
+    revise it, or none to end the run)."""
     status: HitlStatus = HitlStatus.PENDING
     response_action: HitlAction | None = None
     response_text: str | None = None

@@ -12,6 +12,7 @@ from typing import Any, Final, NamedTuple
 from . import (
     changes,
     commands,
+    context,
     events,
     git,
     hitl,
@@ -42,6 +43,7 @@ class Requests:
     PROJECT_MAP: Final = "devfactory/project/map"
     PROJECT_CLONE: Final = "devfactory/project/clone"
     PROJECT_PULL: Final = "devfactory/project/pull"
+    PROJECT_RULES: Final = "devfactory/project/rules"
     SEARCH: Final = "devfactory/search"
     INDEX_STATUS: Final = "devfactory/index/status"
     INDEX_REBUILD: Final = "devfactory/index/rebuild"
@@ -54,6 +56,8 @@ class Requests:
     RUNS_CANCEL: Final = "devfactory/runs/cancel"
     RUNS_RETRY: Final = "devfactory/runs/retry"
     RUNS_DIRECTIVE: Final = "devfactory/runs/directive"
+    RUNS_MESSAGE: Final = "devfactory/runs/message"
+    RUNS_REWIND: Final = "devfactory/runs/rewind"
     EVENTS: Final = "devfactory/events"
     HITL_RESPOND: Final = "devfactory/hitl/respond"
     HITL_LIST: Final = "devfactory/hitl/list"
@@ -209,6 +213,9 @@ REQUESTS: Final[dict[str, RequestSpec]] = {
     R.PROJECT_PULL: RequestSpec(
         project.ProjectPullParams, project.GitCommandResult, "Pull the workspace's branch."
     ),
+    R.PROJECT_RULES: RequestSpec(
+        context.ProjectRulesParams, context.ProjectRules, "The project rules files for a path."
+    ),
     R.SEARCH: RequestSpec(index.SearchParams, index.SearchResult, "Search the workspace index."),
     R.INDEX_STATUS: RequestSpec(NoParams, index.IndexStatus, "State of the workspace index."),
     R.INDEX_REBUILD: RequestSpec(
@@ -224,6 +231,12 @@ REQUESTS: Final[dict[str, RequestSpec]] = {
     R.RUNS_RETRY: RequestSpec(runs.RunIdParams, runs.Run, "A new run retrying this one."),
     R.RUNS_DIRECTIVE: RequestSpec(
         runs.RunDirectiveParams, runs.Run, "Inject a user message into the agent's next turn."
+    ),
+    R.RUNS_MESSAGE: RequestSpec(
+        runs.RunMessageParams, runs.Run, "Talk to a run: a directive, an answer or a follow-up."
+    ),
+    R.RUNS_REWIND: RequestSpec(
+        runs.RunRewindParams, runs.RunRewindResult, "Rewind a run to an earlier step."
     ),
     R.EVENTS: RequestSpec(events.EventsParams, events.EventList, "Replay persisted events."),
     R.HITL_RESPOND: RequestSpec(

@@ -174,6 +174,65 @@ class ReviewSettings(Section, kw_only=True):
     ] = "hint"
 
 
+class ModelSettings(Section, kw_only=True):
+    """What a model costs and how much it can read: one row of the price table.
+
+    Prices are US dollars per million tokens. The daemon ships a table of current models
+    (``docs/providers.md``); an entry here replaces the shipped row of the same name.
+    """
+
+    input_usd: Annotated[float, doc("Price of a million input tokens.", ge=0)] = 0.0
+    cached_input_usd: Annotated[
+        Annotated[float, msgspec.Meta(ge=0)] | None,
+        doc("Price of a million input tokens read from the provider's cache (default: input)."),
+    ] = None
+    output_usd: Annotated[float, doc("Price of a million output tokens.", ge=0)] = 0.0
+    context_window: Annotated[
+        Annotated[int, msgspec.Meta(ge=1)] | None,
+        doc("Tokens the model reads at most; conversations are compacted before."),
+    ] = None
+
+
+class AgentSettings(Section, kw_only=True):
+    """What the agent is told and how much of it: project rules, attachments, the context
+    window and the price table."""
+
+    instructions: Annotated[
+        str,
+        doc(
+            "Project instructions for every run, after the rules files (AGENTS.md, CLAUDE.md, "
+            ".clinerules...), so they take precedence."
+        ),
+    ] = ""
+    rules_max_chars: Annotated[
+        int, doc("Characters of rules files a prompt takes; the rest is cut, with a warning.", ge=0)
+    ] = 32_000
+    attachment_max_chars: Annotated[
+        int,
+        doc(
+            "Characters of attached context (files, selections, @mentions) a message takes; "
+            "larger attachments are cut and the model is told what was cut.",
+            ge=0,
+        ),
+    ] = 48_000
+    compact_at: Annotated[
+        float,
+        doc(
+            "Compact the conversation when it fills this share of the model's context window: "
+            "old tool outputs are shortened first, then older turns summarized.",
+            gt=0,
+            le=1,
+        ),
+    ] = 0.8
+    default_context_window: Annotated[
+        int, doc("Context window of models the price table does not know.", ge=1024)
+    ] = 128_000
+    models: Annotated[
+        dict[str, ModelSettings],
+        doc("Price and context window per model name, over the shipped table."),
+    ] = {}
+
+
 class Settings(Section, kw_only=True):
     """Every setting of the daemon, with its default."""
 
@@ -206,6 +265,9 @@ class Settings(Section, kw_only=True):
     review: Annotated[ReviewSettings, doc("How proposed changes show in editors.")] = msgspec.field(
         default_factory=ReviewSettings
     )
+    agent: Annotated[
+        AgentSettings, doc("Project rules, attachments, context window and prices.")
+    ] = msgspec.field(default_factory=AgentSettings)
     log_level: Annotated[Literal["debug", "info", "warning", "error"], doc("Daemon log level.")] = (
         "info"
     )

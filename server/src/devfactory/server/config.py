@@ -23,8 +23,8 @@ for ``devfactory demo``) without editing each one's devfactory.toml."""
 
 
 #: Settings whose keys are names chosen by the user (``claude_code``, an MCP server's name, an
-#: environment variable), not field names.
-_NAMED_MAPS = frozenset({"providers", "servers", "env"})
+#: environment variable, a model), not field names.
+_NAMED_MAPS = frozenset({"providers", "servers", "env", "models"})
 
 
 def _to_camel(data: Any, *, keep_keys: bool = False) -> Any:

@@ -4,7 +4,8 @@ A handler is ``async def handler(params: SomeParams) -> SomeResult``; the method
 from the protocol registry. Params are validated with msgspec, so a bad request gets
 InvalidParams naming the field, and the result Struct is serialised by our converter. Values
 JSON allows but nothing downstream can hold (integers beyond 64 bits for SQLite, NUL for paths
-and C strings) are refused here, once, for every method.
+and C strings, nesting deep enough to exhaust a recursive encoder) are refused here, once, for
+every method.
 """
 
 from __future__ import annotations
@@ -36,12 +37,18 @@ _INJECTED_FAULTS = frozenset(filter(None, os.environ.get("DEVFACTORY_INJECT_FAUL
 INT_MIN, INT_MAX = -(2**63), 2**63 - 1
 """The integers SQLite (and every id, count and limit) can hold."""
 
+MAX_NESTING = 32
+"""Free-form values (metadata, handoff content) nest this deep at most: far beyond any real
+document, far below the recursion limit of the encoders and validators they pass through."""
+
 
 def refuse_unstorable(raw: Any) -> str | None:
     """Why ``raw`` holds a value no handler can store (with its path), or None."""
-    stack: list[tuple[Any, str]] = [(raw, "$")]
+    stack: list[tuple[Any, str, int]] = [(raw, "$", 0)]
     while stack:
-        value, path = stack.pop()
+        value, path, depth = stack.pop()
+        if depth > MAX_NESTING:
+            return f"values must not nest deeper than {MAX_NESTING} levels - at `{path}`"
         if isinstance(value, bool):
             continue
         if isinstance(value, int) and not INT_MIN <= value <= INT_MAX:
@@ -52,9 +59,9 @@ def refuse_unstorable(raw: Any) -> str | None:
             for key, item in value.items():
                 if "\0" in key:
                     return f"a field name must not contain NUL characters - at `{path}`"
-                stack.append((item, f"{path}.{key}"))
+                stack.append((item, f"{path}.{key}", depth + 1))
         elif isinstance(value, list):
-            stack.extend((item, f"{path}[{i}]") for i, item in enumerate(value))
+            stack.extend((item, f"{path}[{i}]", depth + 1) for i, item in enumerate(value))
     return None
 
 

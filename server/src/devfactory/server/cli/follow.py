@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import sys
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 import click
@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from devfactory.protocol.client import DaemonClient
-from devfactory.protocol.enums import HitlAction
+from devfactory.protocol.enums import EventType, HitlAction, RunStatus
 from devfactory.protocol.events import Event, EventList, EventsParams
 from devfactory.protocol.hitl import HitlRequest, HitlRespondParams
 from devfactory.protocol.methods import Notifications, Requests
@@ -24,7 +24,10 @@ from devfactory.protocol.runs import Run, RunIdParams
 from .timeline import Timeline
 
 POLL_S = 0.25
-Answerer = Callable[[HitlRequest], Awaitable[str]]
+Answer = tuple[HitlAction, str | None]
+Answerer = Callable[[HitlRequest], Awaitable[Answer]]
+BudgetDecider = Callable[[str], Awaitable[bool]]
+"""Given why the run paused at its budget: whether it may go on past it."""
 
 
 async def replay(client: DaemonClient, run_id: int, since: int = 0) -> list[Event]:
@@ -47,10 +50,19 @@ class LiveRun:
     kept and shown once the id is known, so the run's first events are never missed.
     """
 
-    def __init__(self, client: DaemonClient, timeline: Timeline, answer: Answerer) -> None:
+    def __init__(
+        self,
+        client: DaemonClient,
+        timeline: Timeline,
+        answer: Answerer,
+        over_budget: BudgetDecider | None = None,
+    ) -> None:
         self.client = client
         self.timeline = timeline
         self.answer = answer
+        self.over_budget = over_budget
+        self._budget_reason: str | None = None
+        """Why the run is pausing at its budget, until it has paused."""
         self.run_id: int | None = None
         self.last_id = 0
         self._early: list[tuple[str, Any]] = []
@@ -82,12 +94,20 @@ class LiveRun:
             return
         if method == Notifications.EVENT and params.event.run_id == self.run_id:
             self._show(params.event)
+            if params.event.type is EventType.BUDGET_REACHED and self.over_budget is not None:
+                self._budget_reason = params.event.message  # asked once the run has paused
         elif method == Notifications.STREAM and params.run_id == self.run_id:
             self.timeline.stream(params.delta)
         elif method == Notifications.QUESTION and params.request.run_id == self.run_id:
-            task = asyncio.get_running_loop().create_task(self._respond(params.request))
-            self._questions.add(task)
-            task.add_done_callback(self._questions.discard)
+            self._spawn(self._respond(params.request))
+        elif (
+            method == Notifications.RUN_CHANGED
+            and params.run.id == self.run_id
+            and params.run.status is RunStatus.PAUSED
+            and self._budget_reason is not None
+        ):
+            reason, self._budget_reason = self._budget_reason, None
+            self._spawn(self._budget(reason))
         elif (
             method == Notifications.RUN_CHANGED
             and params.run.id == self.run_id
@@ -96,6 +116,23 @@ class LiveRun:
         ):
             self._finished.set_result(params.run)
 
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._questions.add(task)
+        task.add_done_callback(self._questions.discard)
+
+    async def _budget(self, reason: str) -> None:
+        """The run paused at its budget: go on past it, or stop it (this daemon ends with
+        the command, so a paused run could not wait for a later resume)."""
+        assert self.over_budget is not None and self.run_id is not None
+        try:
+            go_on = await self.over_budget(reason)
+            method = Requests.RUNS_RESUME if go_on else Requests.RUNS_CANCEL
+            await self.client.call(method, RunIdParams(run_id=self.run_id))
+        except BaseException as exc:
+            if not self._finished.done():
+                self._finished.set_exception(exc)
+
     def _show(self, event: Event) -> None:
         if event.id > self.last_id:
             self.last_id = event.id
@@ -103,10 +140,10 @@ class LiveRun:
 
     async def _respond(self, request: HitlRequest) -> None:
         try:
-            text = await self.answer(request)
+            action, text = await self.answer(request)
             await self.client.call(
                 Requests.HITL_RESPOND,
-                HitlRespondParams(request_id=request.id, action=HitlAction.ANSWER, text=text),
+                HitlRespondParams(request_id=request.id, action=action, text=text),
             )
         except BaseException as exc:  # stop following: the caller cancels the run
             if not self._finished.done():
@@ -114,9 +151,12 @@ class LiveRun:
 
 
 def answerer(console: Console, *, automatic: bool) -> Answerer:
-    """Answers at the prompt, or (``--yes``) with the first choice, else "yes"."""
+    """Answers at the prompt, or (``--yes``) with the first choice, else "yes"; a plan is
+    approved, edited (in $EDITOR) or rejected (``--yes``: approved)."""
 
-    async def answer(request: HitlRequest) -> str:
+    async def answer(request: HitlRequest) -> Answer:
+        if request.kind == "plan":
+            return await decide_plan(console, request, automatic=automatic)
         choices = request.choices
         console.print(f"\n[bold magenta]?[/] [bold]{escape(request.question)}[/]")
         for number, choice in enumerate(choices, start=1):
@@ -124,21 +164,60 @@ def answerer(console: Console, *, automatic: bool) -> Answerer:
         if automatic:
             text = choices[0] if choices else "yes"
             console.print(f"  [dim]answered automatically:[/] {escape(text)}")
-            return text
-        try:
-            reply = (await prompt("Your answer", choices[0] if choices else None)).strip()
-            if not sys.stdin.isatty():
-                console.print(escape(reply))  # piped input is not echoed
-        except click.Abort:
-            raise click.ClickException(
-                "the run asked a question and there is no answer (stdin is closed); "
-                "pass --yes to answer with the first choice"
-            ) from None
+            return HitlAction.ANSWER, text
+        reply = await read_reply(console, "Your answer", choices[0] if choices else None)
         if reply.isdigit() and 1 <= int(reply) <= len(choices):
-            return choices[int(reply) - 1]
-        return reply
+            return HitlAction.ANSWER, choices[int(reply) - 1]
+        return HitlAction.ANSWER, reply
 
     return answer
+
+
+def budget_decider(console: Console, *, automatic: bool) -> BudgetDecider:
+    """Asks whether to go on past the budget (``--yes`` never does: a budget is a limit)."""
+
+    async def decide(reason: str) -> bool:
+        console.print(f"\n[bold magenta]?[/] [bold]Budget reached:[/] {escape(reason)}")
+        if automatic:
+            console.print("  [dim]stopping the run at its budget[/]")
+            return False
+        reply = await read_reply(console, "Go on past the budget? (yes/no)", "no")
+        return reply.lower().startswith("y")
+
+    return decide
+
+
+async def decide_plan(console: Console, request: HitlRequest, *, automatic: bool) -> Answer:
+    """Show the plan; approve it, edit it in $EDITOR, or reject it with feedback."""
+    console.print(f"\n[bold magenta]?[/] [bold]Run {request.run_id} proposes a plan:[/]")
+    console.print(escape(request.question))
+    if automatic:
+        console.print("  [dim]approved automatically[/]")
+        return HitlAction.APPROVE, None
+    choice = await read_reply(console, "approve, edit or reject", "approve")
+    if choice.startswith("e"):
+        edited = await asyncio.to_thread(click.edit, request.question, extension=".md")
+        if edited is not None and edited.strip() != request.question.strip():
+            return HitlAction.AMEND, edited.strip()
+        return HitlAction.APPROVE, None
+    if choice.startswith("r"):
+        feedback = await read_reply(console, "What should change? (empty: stop the run)", "")
+        return HitlAction.REJECT, feedback or None
+    return HitlAction.APPROVE, None
+
+
+async def read_reply(console: Console, text: str, default: str | None) -> str:
+    """A line typed at the prompt (echoed when piped); a closed stdin is a clear error."""
+    try:
+        reply = (await prompt(text, default)).strip()
+    except click.Abort:
+        raise click.ClickException(
+            "the run asked a question and there is no answer (stdin is closed); "
+            "pass --yes to answer with the first choice"
+        ) from None
+    if not sys.stdin.isatty():
+        console.print(escape(reply))  # piped input is not echoed
+    return reply
 
 
 async def prompt(text: str, default: str | None) -> str:

@@ -16,15 +16,13 @@ from devfactory.protocol.changes import (
     ReviewSubmitParams,
     RunReview,
 )
-from devfactory.protocol.enums import ReviewDecision, RunStatus
+from devfactory.protocol.enums import ReviewDecision
 from devfactory.protocol.git import GitCommitParams, GitCommitResult, GitPushParams, GitPushResult
 from devfactory.protocol.methods import Requests
-from devfactory.protocol.runs import Run, RunIdParams
+from devfactory.protocol.runs import Run
 
 from .client import connect, request, run_async
-from .follow import LiveRun, answerer, replay
-from .run_session import console, end_of, show_changes
-from .timeline import Timeline, status_text
+from .run_session import console, end_of, follow_iteration
 
 
 def add_comment(change_id: int, line: int, body: str, workspace: Path) -> None:
@@ -88,23 +86,15 @@ def request_changes(run_id: int, note: str, workspace: Path, *, automatic: bool)
 
     async def go() -> Run | None:
         async with connect(workspace) as client:
-            before: Run = await client.call(Requests.RUNS_GET, RunIdParams(run_id=run_id))
-            live = LiveRun(client, Timeline(console), answerer(console, automatic=automatic))
-            live.last_id = max((e.id for e in await replay(client, run_id)), default=0)
-            live.follow(run_id)
-            run: Run = await client.call(
-                Requests.CHANGES_REQUEST_CHANGES,
-                RequestChangesParams(run_id=run_id, note=note or None),
-            )
-            if before.status is not RunStatus.COMPLETED:
-                return None  # a live run got the feedback as a directive
-            console.print(
-                f"[bold]Run {run.id}[/], iteration {run.metadata.iteration}: "
-                f"{status_text(run.status)}"
-            )
-            finished = await live.finished()
-            await show_changes(client, finished, workspace)
-            return finished
+
+            async def send() -> Run:
+                run: Run = await client.call(
+                    Requests.CHANGES_REQUEST_CHANGES,
+                    RequestChangesParams(run_id=run_id, note=note or None),
+                )
+                return run
+
+            return await follow_iteration(client, run_id, workspace, send, automatic=automatic)
 
     finished = run_async(go)
     if finished is None:

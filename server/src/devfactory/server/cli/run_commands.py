@@ -45,6 +45,13 @@ def script_path(provider: str | None, model: str | None) -> str | None:
     show_default=True,
     help="review: changes wait for approve; yolo: applied when the run completes.",
 )
+@click.option(
+    "--plan", is_flag=True, help="Plan mode: read-only until you approve the agent's plan."
+)
+@click.option(
+    "--max-cost", type=click.FloatRange(min=0, min_open=True), help="Pause at this many USD."
+)
+@click.option("--max-tokens", type=click.IntRange(min=1), help="Pause at this many tokens.")
 @click.option("--yes", "-y", is_flag=True, help="Answer the agent's questions automatically.")
 @WORKSPACE
 def run_command(
@@ -53,12 +60,16 @@ def run_command(
     model: str | None,
     agent: str,
     mode: str,
+    plan: bool,
+    max_cost: float | None,
+    max_tokens: int | None,
     yes: bool,
     workspace: Path,
 ) -> None:
     """Run an agent on PROMPT in WORKSPACE and stream its timeline.
 
-    The run works in its own git worktree; its changes wait for your approval.
+    The run works in its own git worktree; its changes wait for your approval. @path and
+    @symbol in PROMPT attach that file or definition.
     """
     from .run_session import run_and_review
 
@@ -68,6 +79,9 @@ def run_command(
         model=script_path(provider, model),
         agent=AgentRole(agent),
         mode=ExecutionMode(mode),
+        plan=plan,
+        max_cost_usd=max_cost,
+        max_tokens=max_tokens,
     )
     run_and_review(params, workspace, automatic=yes)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import click
@@ -27,7 +28,7 @@ from devfactory.protocol.methods import Requests
 from devfactory.protocol.runs import Run, RunCreateParams, RunIdParams, RunList, RunListParams
 
 from .client import connect, request, run_async
-from .follow import LiveRun, answerer, poll_run, replay
+from .follow import LiveRun, answerer, budget_decider, poll_run, replay
 from .timeline import Timeline, changes_table, runs_table, status_text
 
 console = Console(highlight=False)
@@ -37,7 +38,12 @@ async def start_run(
     client: DaemonClient, params: RunCreateParams, *, automatic: bool, timeline: Timeline
 ) -> Run:
     """Create the run and show it to its end; Ctrl+C (or an unanswered question) cancels it."""
-    live = LiveRun(client, timeline, answerer(console, automatic=automatic))
+    live = LiveRun(
+        client,
+        timeline,
+        answerer(console, automatic=automatic),
+        budget_decider(console, automatic=automatic),
+    )
     run: Run = await client.call(Requests.RUNS_CREATE, params)
     console.print(f"[bold]Run {run.id}[/]: {run.title}  [dim]({run.provider})[/]")
     live.follow(run.id)
@@ -69,6 +75,37 @@ async def show_changes(client: DaemonClient, run: Run, workspace: Path) -> int:
     return len(found.changes)
 
 
+async def follow_iteration(
+    client: DaemonClient,
+    run_id: int,
+    workspace: Path,
+    send: Callable[[], Awaitable[Run]],
+    *,
+    automatic: bool,
+) -> Run | None:
+    """``send`` something that may start the run's next iteration (a follow-up, review
+    feedback) and follow that iteration to its end; None when the run was live and took it as
+    a directive or an answer."""
+    before: Run = await client.call(Requests.RUNS_GET, RunIdParams(run_id=run_id))
+    live = LiveRun(
+        client,
+        Timeline(console),
+        answerer(console, automatic=automatic),
+        budget_decider(console, automatic=automatic),
+    )
+    live.last_id = max((e.id for e in await replay(client, run_id)), default=0)
+    live.follow(run_id)
+    run = await send()
+    if not before.status.is_terminal:
+        return None
+    console.print(
+        f"[bold]Run {run.id}[/], iteration {run.metadata.iteration}: {status_text(run.status)}"
+    )
+    finished = await live.finished()
+    await show_changes(client, finished, workspace)
+    return finished
+
+
 def end_of(run: Run) -> None:
     """Say how the run ended; exit with status 1 unless it completed."""
     console.print(f"\nRun {run.id} {status_text(run.status)}")
@@ -95,6 +132,12 @@ def list_runs(workspace: Path, limit: int, as_json: bool) -> None:
         console.print('No runs yet: start one with [bold]devfactory run "…"[/]')
     else:
         console.print(runs_table(found.runs))
+        total = found.total_usage
+        cost = "no known price" if total.cost_usd is None else f"${total.cost_usd:.4f}"
+        console.print(
+            f"[dim]All runs of the project: {total.input_tokens + total.output_tokens} tokens, "
+            f"{cost}[/]"
+        )
 
 
 class JsonLines(Timeline):

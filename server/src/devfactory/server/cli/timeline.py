@@ -67,6 +67,8 @@ class Timeline:
         self.console.print(escape(delta).replace("\n", "\n           [dim]│[/] "), end="")
 
     def event(self, event: Event) -> None:
+        if event.type is EventType.CONVERSATION_MESSAGE_ADDED:
+            return  # the model's text shows as ai_message, tool results as the tools' events
         shown_already = event.type in _TEXT_EVENTS and self._streamed.strip() == (
             event.message.strip()
         )
@@ -115,8 +117,10 @@ def runs_table(runs: list[Run]) -> Table:
     table.add_column("agent", no_wrap=True)
     table.add_column("provider", no_wrap=True, max_width=14, overflow="ellipsis")
     table.add_column("step", justify="right", no_wrap=True)
+    table.add_column("cost", justify="right", no_wrap=True)
     table.add_column("created", no_wrap=True)
     for run in runs:
+        cost = run.metadata.usage.cost_usd
         table.add_row(
             str(run.id),
             status_text(run.status),
@@ -124,6 +128,7 @@ def runs_table(runs: list[Run]) -> Table:
             run.agent.value,
             escape(run.provider),
             str(run.current_step),
+            "-" if cost is None else f"${cost:.4f}",
             run.created_at[5:16].replace("T", " "),
         )
     return table

@@ -43,6 +43,7 @@ DEFAULT_SEVERITY: dict[EventType, Severity] = {
     EventType.PAUSED_FOR_INPUT: Severity.WARNING,
     EventType.COMMAND_OUTPUT: Severity.DEBUG,
     EventType.FILE_READ: Severity.DEBUG,
+    EventType.CONVERSATION_MESSAGE_ADDED: Severity.DEBUG,
     EventType.COMMAND_COMPLETED: Severity.SUCCESS,
     EventType.TEST_COMPLETED: Severity.SUCCESS,
     EventType.CHANGE_APPLIED: Severity.SUCCESS,

@@ -18,6 +18,7 @@ from lsprotocol import types
 from pygls.uris import to_fs_path
 
 from devfactory.protocol._base import NoParams
+from devfactory.protocol.context import ProjectRules, ProjectRulesParams
 from devfactory.protocol.methods import PROTOCOL_VERSION, Requests
 from devfactory.protocol.project import Health, Project, ProviderCheck
 from devfactory.storage import DatabaseError, open_store, shown_location
@@ -26,7 +27,7 @@ from .. import documents, rpc, services
 from ..app import DevFactoryServer
 from ..config import load_settings, storage_location
 from ..context import Workspace
-from ..errors import Unavailable
+from ..errors import InvalidParams, Unavailable
 from ..git.runner import GitError, GitRunner
 from ..logs import attach_workspace_logging
 from ..paths import StatePaths
@@ -208,3 +209,20 @@ def setup(server: DevFactoryServer) -> None:
     @rpc.request(server, Requests.PROJECT_INFO)
     async def project_info(params: NoParams) -> Project:
         return await server.need(Project)
+
+    @rpc.request(server, Requests.PROJECT_RULES)
+    async def project_rules(params: ProjectRulesParams) -> ProjectRules:
+        from ..agents.attachments import AttachmentError, relative_path
+        from ..agents.rules import load_catalog, rules_for
+        from ..safefs import PathRefused, check_path
+
+        workspace = await server.need(Workspace)
+        path = None
+        if params.path:
+            try:
+                path = check_path(relative_path(params.path, workspace.root))
+            except (AttachmentError, PathRefused) as exc:
+                raise InvalidParams(f"path: {exc}") from None
+        agent = workspace.settings.agent
+        catalog = await asyncio.to_thread(load_catalog, workspace.root, agent.instructions)
+        return rules_for(catalog, path, agent.rules_max_chars)

@@ -1,4 +1,5 @@
-"""Agent runs: ``devfactory/runs/*`` and ``devfactory/hitl/*``.
+"""Agent runs: ``devfactory/runs/*`` (``runs/message`` and ``runs/rewind`` through
+``runs/talk.py``) and ``devfactory/hitl/*``.
 
 Provides the ``RunManager``, wired to what runs work with: events, snapshots and worktrees,
 and when this daemon has them, command execution, the index's search and review (the
@@ -10,6 +11,7 @@ A working run shows as LSP work-done progress (``runs/progress.py``).
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 
 from devfactory.protocol.hitl import HitlList, HitlListParams, HitlRequest, HitlRespondParams
 from devfactory.protocol.methods import Requests
@@ -20,11 +22,17 @@ from devfactory.protocol.runs import (
     RunIdParams,
     RunList,
     RunListParams,
+    RunMessageParams,
+    RunRewindParams,
+    RunRewindResult,
 )
 
 from .. import rpc, services
 from ..app import DevFactoryServer
 from ..context import Workspace
+
+if TYPE_CHECKING:
+    from ..runs.talk import RunTalk
 
 
 def own_runs_only(server: DevFactoryServer) -> bool:
@@ -50,6 +58,7 @@ async def start(
     from ..runs.context import RunContext
     from ..runs.ports import NoProposals
     from ..runs.progress import RunProgress
+    from ..workspace.checkpoints import CheckpointService
     from ..workspace.worktrees import WorktreeManager
 
     context = RunContext(
@@ -61,6 +70,7 @@ async def start(
         notify=server.send,
         snapshots=snapshots,
         worktrees=WorktreeManager(snapshots.repo, workspace.paths),
+        checkpoints=CheckpointService(snapshots.repo),
         proposals=NoProposals() if review is None else ReviewProposals(review),
         commands=commands,
         search=None if index is None else index.search,
@@ -79,9 +89,36 @@ async def start(
 
 
 def setup(server: DevFactoryServer) -> None:
+    async def talk() -> RunTalk:
+        """Messages and rewinds, with attachments read as the editor shows them and
+        ``@symbol`` mentions found through the index (when this daemon has one)."""
+        from ..agents.attachments import symbol_finder
+        from ..runs.talk import RunTalk
+
+        manager = await server.need(services.RunManager)
+        index = await server.find(services.IndexService)
+
+        def open_text(rel: str) -> str | None:
+            document = server.workspace.text_documents.get((manager.context.root / rel).as_uri())
+            return None if document is None else document.source
+
+        return RunTalk(
+            manager,
+            open_text=open_text,
+            find_symbol=symbol_finder(index.symbols if index else None),
+        )
+
     @rpc.request(server, Requests.RUNS_CREATE)
     async def create(params: RunCreateParams) -> Run:
-        return await (await server.need(services.RunManager)).create(params)
+        return await (await talk()).create(params)
+
+    @rpc.request(server, Requests.RUNS_MESSAGE)
+    async def message(params: RunMessageParams) -> Run:
+        return await (await talk()).message(params.run_id, params.text, params.context)
+
+    @rpc.request(server, Requests.RUNS_REWIND)
+    async def rewind(params: RunRewindParams) -> RunRewindResult:
+        return await (await talk()).rewind(params.run_id, params.step)
 
     @rpc.request(server, Requests.RUNS_GET)
     async def get(params: RunIdParams) -> Run:
@@ -90,7 +127,10 @@ def setup(server: DevFactoryServer) -> None:
     @rpc.request(server, Requests.RUNS_LIST)
     async def list_runs(params: RunListParams) -> RunList:
         runs = await server.need(services.RunManager)
-        return RunList(runs=await runs.list_runs(params.status, params.limit))
+        return RunList(
+            runs=await runs.list_runs(params.status, params.limit),
+            total_usage=await runs.store.runs.total_usage(runs.context.project_id),
+        )
 
     @rpc.request(server, Requests.RUNS_START)
     async def start_run(params: RunIdParams) -> Run:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -47,6 +48,15 @@ class Embedder(Protocol):
     async def embed(self, texts: list[str]) -> np.ndarray: ...
 
 
+def copy_atomically(source: Path, target: Path) -> None:
+    """Copy under a private name, then rename: a daemon and its index worker load the same
+    cache at once, and a reader must never see a half-copied tokenizer."""
+    handle, partial = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    os.close(handle)
+    shutil.copyfile(source, partial)
+    os.replace(partial, target)
+
+
 class WordLlamaEmbedder:
     """The bundled offline default. Loading takes ~1 s, so it happens on first use."""
 
@@ -69,7 +79,7 @@ class WordLlamaEmbedder:
             for source in bundled.glob("*.json"):
                 copy = target / source.name
                 if not copy.exists() or copy.stat().st_size != source.stat().st_size:
-                    shutil.copyfile(source, copy)
+                    copy_atomically(source, copy)
             try:
                 self._model = WordLlama.load(
                     config=WORDLLAMA_CONFIG,

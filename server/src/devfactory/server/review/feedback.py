@@ -18,7 +18,7 @@ from devfactory.protocol.changes import (
     ReviewSubmitParams,
     RunReview,
 )
-from devfactory.protocol.enums import ChangeStatus, EventType, RunStatus
+from devfactory.protocol.enums import EventType, RunStatus
 from devfactory.protocol.events import DocsUpdated
 from devfactory.protocol.runs import Run
 from devfactory.storage.clock import now_iso
@@ -95,13 +95,7 @@ class Feedback:
                 f"run {run.id} is {run.status.value}; request changes on a completed, running or "
                 "paused run (retry a failed or cancelled one)"
             )
-        for change in await self.review.store.changes.list(
-            run.project_id, run_id=run.id, status=ChangeStatus.PROPOSED
-        ):
-            await self.review.store.changes.set_status(
-                change.id, ChangeStatus.STALE, reason="superseded by a new iteration"
-            )
-            await self.review.refresh_diagnostics(change.path)
+        await self.review.supersede_proposed(run, "superseded by a new iteration")
         queued = await runs.send_back(run.id, feedback)
         for comment in comments:
             await self.review.store.reviews.resolve(comment.id, True)

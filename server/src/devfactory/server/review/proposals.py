@@ -26,3 +26,6 @@ class ReviewProposals:
 
     async def run_completed(self, run: Run) -> None:
         await self.review.apply_completed(run)
+
+    async def superseded(self, run: Run, reason: str) -> None:
+        await self.review.supersede_proposed(run, reason)

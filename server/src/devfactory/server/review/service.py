@@ -217,6 +217,15 @@ class ReviewService:
         if open_change is not None and open_change.status is not ChangeStatus.STALE:
             await self._set_status(open_change, ChangeStatus.STALE, message)
 
+    async def supersede_proposed(self, run: Run, reason: str) -> None:
+        """The run goes back to work: what it proposed so far is stale (its next finish
+        proposes the worktree afresh)."""
+        for change in await self.store.changes.list(
+            run.project_id, run_id=run.id, status=ChangeStatus.PROPOSED
+        ):
+            await self.store.changes.set_status(change.id, ChangeStatus.STALE, reason=reason)
+            await self.refresh_diagnostics(change.path)
+
     async def apply_completed(self, run: Run) -> None:
         """In yolo mode, apply everything as the run completes (behind a pre_apply snapshot)."""
         if run.mode is ExecutionMode.YOLO:

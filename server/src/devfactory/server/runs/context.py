@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from ..events.bus import EventBus
     from ..execution.service import CommandService
     from ..ports import Notify
+    from ..workspace.checkpoints import CheckpointService
     from ..workspace.snapshots import SnapshotService
     from ..workspace.worktrees import WorktreeManager
 
@@ -32,6 +33,8 @@ class RunContext:
     notify: Notify
     snapshots: SnapshotService
     worktrees: WorktreeManager
+    checkpoints: CheckpointService
+    """Per-step checkpoints of runs' worktrees (rewind goes back to them)."""
     proposals: Proposals = field(default_factory=NoProposals)
     """Where a run's changes go for review."""
     commands: CommandService | None = None

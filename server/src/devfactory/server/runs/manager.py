@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from devfactory.storage import Store
 
     from ..agents.loop import ExtraTools
+    from ..agents.providers.base import Message
     from ..ports import Spawn
     from .context import RunContext
     from .ownership import DaemonLock
@@ -164,9 +165,11 @@ class RunManager:
         *,
         retry_of: Run | None = None,
         metadata: RunMetadata | None = None,
+        first_message: Message | None = None,
     ) -> Run:
         """A new run (queued unless ``params.start`` is false); ``metadata`` carries what the
-        wire does not (an initiative's base commit)."""
+        wire does not (an initiative's base commit); ``first_message`` (the task with its
+        attachments) starts its conversation before the run can start."""
         prompt = params.prompt.strip()
         if not prompt:
             raise InvalidParams("prompt must not be empty: describe the task for the agent")
@@ -180,6 +183,9 @@ class RunManager:
             rag=params.rag,
             safe_mode=params.safe_mode,
             max_steps=params.max_steps,
+            plan_mode=params.plan,
+            max_cost_usd=params.max_cost_usd,
+            max_tokens=params.max_tokens,
         )
         if retry_of is not None:
             metadata.provider_session_id = retry_of.metadata.provider_session_id
@@ -197,7 +203,7 @@ class RunManager:
             retry_of=None if retry_of is None else retry_of.id,
         )
         # From here on the run exists and is scheduled, even if the request is cancelled.
-        return await finish_despite_cancel(self._insert(new))
+        return await finish_despite_cancel(self._insert(new, first_message))
 
     async def adopt(
         self,
@@ -245,7 +251,7 @@ class RunManager:
             completed_at=now,
         )
 
-    async def _insert(self, new: NewRun) -> Run:
+    async def _insert(self, new: NewRun, first_message: Message | None) -> Run:
         events = self.context.events
         event = events.new_event(
             None,
@@ -262,6 +268,15 @@ class RunManager:
         assert written is not None
         run, _ = written
         self.notify(run)
+        if first_message is not None:
+            from .conversation import to_payload
+
+            await self.context.events.emit(
+                run.id,
+                EventType.CONVERSATION_MESSAGE_ADDED,
+                "User message",
+                to_payload(0, first_message),
+            )
         if run.status is S.QUEUED:
             self.queued_here.add(run.id)
             await self.schedule()
@@ -271,14 +286,14 @@ class RunManager:
         return await finish_despite_cancel(self._start(run_id))
 
     async def _start(self, run_id: int) -> Run:
-        _require(await self.get(run_id), RunControl.START)
+        require(await self.get(run_id), RunControl.START)
         await self.transition(run_id, S.QUEUED)
         await self.schedule()
         return await self.get(run_id)
 
     async def pause(self, run_id: int) -> Run:
         run = await self.get(run_id)
-        _require(run, RunControl.PAUSE)
+        require(run, RunControl.PAUSE)
         worker = _driven(run, self.workers.get(run_id))
         worker.request_pause()
         return run
@@ -288,7 +303,7 @@ class RunManager:
 
     async def _resume(self, run_id: int) -> Run:
         run = await self.get(run_id)
-        _require(run, RunControl.RESUME)
+        require(run, RunControl.RESUME)
         worker = _driven(run, self.workers.get(run_id))
         metadata = run.metadata
         metadata.pause_reason = None
@@ -302,7 +317,7 @@ class RunManager:
         return await finish_despite_cancel(self._cancel(run_id))
 
     async def _cancel(self, run_id: int) -> Run:
-        _require(await self.get(run_id), RunControl.CANCEL)
+        require(await self.get(run_id), RunControl.CANCEL)
         # Stop the worker first: it interrupts the model call or kills the command at once,
         # and what it records about that comes before the run's final status event.
         worker = self.workers.get(run_id)
@@ -315,7 +330,7 @@ class RunManager:
 
     async def retry(self, run_id: int) -> Run:
         run = await self.get(run_id)
-        _require(run, RunControl.RETRY)
+        require(run, RunControl.RETRY)
         params = RunCreateParams(
             prompt=run.prompt,
             title=run.title,
@@ -326,6 +341,9 @@ class RunManager:
             rag=run.metadata.rag,
             safe_mode=run.metadata.safe_mode,
             max_steps=run.metadata.max_steps,
+            plan=run.metadata.plan_mode,
+            max_cost_usd=run.metadata.max_cost_usd,
+            max_tokens=run.metadata.max_tokens,
         )
         return await self.create(params, retry_of=run)
 
@@ -333,7 +351,7 @@ class RunManager:
         run = await self.get(run_id)
         if not text.strip():
             raise InvalidParams("text must not be empty")
-        _require(run, RunControl.DIRECTIVE)
+        require(run, RunControl.DIRECTIVE)
         worker = _driven(run, self.workers.get(run_id))
         worker.directives.append(text.strip())
         await self.context.events.emit(
@@ -345,18 +363,20 @@ class RunManager:
         )
         return run
 
-    async def send_back(self, run_id: int, feedback: str) -> Run:
-        """Send a completed run back to work on ``feedback`` (review's request-changes): its
-        next iteration is queued on the same worktree, with the feedback in its prompt."""
-        return await finish_despite_cancel(self._send_back(run_id, feedback))
+    async def send_back(
+        self, run_id: int, feedback: str | None, *, reason: str = "review requested changes"
+    ) -> Run:
+        """Send a finished run back to work: its next iteration is queued on the same
+        worktree, with ``feedback`` (review's request-changes) in its prompt, or none (a
+        follow-up message, already in its conversation: ``talk.py``)."""
+        return await finish_despite_cancel(self._send_back(run_id, feedback, reason))
 
-    async def _send_back(self, run_id: int, feedback: str) -> Run:
+    async def _send_back(self, run_id: int, feedback: str | None, reason: str) -> Run:
         metadata = (await self.get(run_id)).metadata
         metadata.iteration += 1
         metadata.followup = feedback
-        await self.transition(
-            run_id, S.QUEUED, reason="review requested changes", metadata=metadata
-        )
+        metadata.pause_reason = None
+        await self.transition(run_id, S.QUEUED, reason=reason, metadata=metadata)
         await self.schedule()
         return await self.get(run_id)
 
@@ -453,7 +473,7 @@ class RunManager:
         )
 
 
-def _require(run: Run, control: RunControl) -> None:
+def require(run: Run, control: RunControl) -> None:
     """Refuse ``control`` unless ``RUN_CONTROLS`` allows it in the run's current status."""
     if control in RUN_CONTROLS[run.status]:
         return

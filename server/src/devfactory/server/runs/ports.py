@@ -30,6 +30,10 @@ class Proposals(Protocol):
         """The run completed (yolo mode applies its changes now)."""
         ...
 
+    async def superseded(self, run: Run, reason: str) -> None:
+        """The run goes back to work (a follow-up): what it proposed so far is stale."""
+        ...
+
 
 class NoProposals:
     """A daemon without review: a run's changes stay in its worktree and branch."""
@@ -43,6 +47,9 @@ class NoProposals:
         return None
 
     async def run_completed(self, run: Run) -> None:
+        return None
+
+    async def superseded(self, run: Run, reason: str) -> None:
         return None
 
 

@@ -13,10 +13,11 @@ ALLOWED: dict[RunStatus | None, frozenset[RunStatus]] = {
     S.RUNNING: frozenset({S.PAUSED, S.WAITING_FOR_USER, S.COMPLETED, S.FAILED, S.CANCELLED}),
     S.PAUSED: frozenset({S.RUNNING, S.CANCELLED, S.FAILED}),
     S.WAITING_FOR_USER: frozenset({S.RUNNING, S.CANCELLED, S.FAILED}),
-    # Review comments send a completed run back to work on the same worktree.
+    # Review comments and follow-up messages send a run back to work on the same worktree
+    # (a follow-up also continues a failed or cancelled run's conversation).
     S.COMPLETED: frozenset({S.QUEUED}),
-    S.FAILED: frozenset(),
-    S.CANCELLED: frozenset(),
+    S.FAILED: frozenset({S.QUEUED}),
+    S.CANCELLED: frozenset({S.QUEUED}),
 }
 
 

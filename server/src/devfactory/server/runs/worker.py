@@ -19,14 +19,14 @@ from typing import TYPE_CHECKING, Any
 
 from devfactory.protocol.enums import (
     EventType,
-    OutputStream,
+    HitlAction,
     RunStatus,
     Severity,
     SnapshotType,
 )
 from devfactory.protocol.events import (
-    AiMessage,
-    CommandOutput,
+    BudgetReached,
+    CheckpointCreated,
     ErrorPayload,
     FinalSummary,
     GitBranchCreated,
@@ -42,21 +42,21 @@ from devfactory.protocol.methods import Notifications
 from devfactory.protocol.runs import Run, StreamNotification
 from devfactory.storage import StorageFull
 
-from ..agents.context import load_context
 from ..agents.loop import AgentLoop, ExtraTools, LoopResult, StepLimitReached, combined
-from ..agents.providers.base import (
-    AllAccountsExhausted,
-    AutonomousProvider,
-    AutonomousTask,
-    ProviderError,
-    Usage,
-)
+from ..agents.planning import PlanDecision
+from ..agents.pricing import PriceTable
+from ..agents.providers.base import AutonomousProvider, Message, ProviderError, Usage
 from ..agents.roles import ROLES
 from ..agents.tools import ToolBox
 from ..safefs import protected_files
 from ..shielding import until_stored
 from ..wording import plural
+from .autonomous import work_autonomously
+from .budget import budget_reason
+from .chat import ChatSetup, prepare_chat
 from .context import RunContext
+from .conversation import to_payload
+from .exhaustion import ExhaustionPauser
 from .ports import NoProposals, Proposals, RunRecord
 
 if TYPE_CHECKING:
@@ -96,6 +96,11 @@ class RunWorker:
         self._resumed = asyncio.Event()
         self._question: tuple[int, asyncio.Future[HitlRequest]] | None = None
         self._daemon_stopping = False
+        self._budget_noted = False
+        """The budget pause happened once: a resume lets the run go on past it."""
+        self.worktree = Path()
+        self.base_commit = ""
+        """Where the run's worktree started: checkpoints and rewinds count from it."""
 
     # -- controls (called by the manager) ------------------------------------------------------
 
@@ -138,7 +143,8 @@ class RunWorker:
             Notifications.STREAM, StreamNotification(run_id=self.run_id, delta=delta)
         )
 
-    async def _update(self, **fields: Any) -> Run:
+    async def update(self, **fields: Any) -> Run:
+        """Change non-status fields of the run's record (and keep the new record)."""
         self.run = await self.record.update(self.run_id, **fields)
         return self.run
 
@@ -151,20 +157,94 @@ class RunWorker:
         total = metadata.usage
         total.input_tokens += usage.input_tokens
         total.output_tokens += usage.output_tokens
-        if usage.cost_usd is not None:
-            total.cost_usd = (total.cost_usd or 0.0) + usage.cost_usd
-        await self._update(metadata=metadata)
+        total.cached_input_tokens += usage.cached_input_tokens
+        cost = usage.cost_usd
+        if cost is None:
+            agent = self.context.settings.agent
+            prices = PriceTable(agent.models, agent.default_context_window)
+            cost = prices.cost(self.run.model, usage)
+        if cost is not None:
+            total.cost_usd = (total.cost_usd or 0.0) + cost
+        await self.update(metadata=metadata)
 
     async def checkpoint(self, step: int) -> list[str]:
-        await self._update(current_step=step)
+        await self.update(current_step=step)
         if self._pause_requested:
             self._pause_requested = False
             await self.pause_until_resumed("paused by the user")
+        await self._check_budget()
         pending, self.directives = self.directives, []
         return pending
 
+    async def _check_budget(self) -> None:
+        """Pause once the run has spent its budget (a resume lets it go on)."""
+        metadata = self.run.metadata
+        reason = budget_reason(metadata)
+        if reason is None or self._budget_noted:
+            return
+        self._budget_noted = True
+        usage = metadata.usage
+        await self.emit(
+            EventType.BUDGET_REACHED,
+            "Budget reached",
+            BudgetReached(
+                reason=reason,
+                cost_usd=usage.cost_usd,
+                max_cost_usd=metadata.max_cost_usd,
+                tokens=usage.input_tokens + usage.output_tokens,
+                max_tokens=metadata.max_tokens,
+            ),
+            message=reason,
+            severity=Severity.WARNING,
+        )
+        await self.pause_until_resumed(reason)
+
+    async def remember(self, step: int, message: Message) -> None:
+        await self.emit(
+            EventType.CONVERSATION_MESSAGE_ADDED,
+            f"{message.role.capitalize()} message",
+            to_payload(step, message),
+        )
+
+    async def step_done(self, step: int) -> None:
+        recorded = await self.context.checkpoints.record(
+            self.run_id, self.worktree, step, self.base_commit
+        )
+        if recorded is None:
+            return
+        checkpoint, files = recorded
+        await self.emit(
+            EventType.CHECKPOINT_CREATED,
+            f"Checkpoint after step {step}",
+            CheckpointCreated(step=step, commit=checkpoint.commit, files=files),
+            message=", ".join(files[:5]) + (" ..." if len(files) > 5 else ""),
+        )
+
+    async def review_plan(self, plan: str, tool_call_id: str) -> PlanDecision:
+        answered = await self._wait_for_answer(plan, [], tool_call_id, kind="plan")
+        return PlanDecision(
+            answered.response_action or HitlAction.ANSWER, answered.response_text or ""
+        )
+
+    async def plan_decided(self, plan: str, approved: bool) -> None:
+        metadata = self.run.metadata
+        metadata.plan = plan
+        metadata.plan_approved = approved
+        await self.update(metadata=metadata)
+
     async def ask(self, question: str, choices: list[str], tool_call_id: str | None) -> str:
-        request = await self.context.store.hitl.create(self.run_id, question, choices, tool_call_id)
+        answered = await self._wait_for_answer(question, choices, tool_call_id)
+        action = answered.response_action.value if answered.response_action else "answer"
+        text = answered.response_text or ""
+        return text if action == "answer" else f"{action}: {text}".strip()
+
+    async def _wait_for_answer(
+        self, question: str, choices: list[str], tool_call_id: str | None, kind: str = "question"
+    ) -> HitlRequest:
+        """Ask the user (a question, or a plan to approve) and wait: the run waits for the
+        user meanwhile."""
+        store = self.context.store
+        request = await store.hitl.create(self.run_id, question, choices, tool_call_id, kind=kind)
         future: asyncio.Future[HitlRequest] = asyncio.get_running_loop().create_future()
         self._question = (request.id, future)
         try:
@@ -188,9 +268,7 @@ class RunWorker:
             message=answered.response_text or "",
         )
         await self._move(S.RUNNING)
-        action = answered.response_action.value if answered.response_action else "answer"
-        text = answered.response_text or ""
-        return text if action == "answer" else f"{action}: {text}".strip()
+        return answered
 
     async def pause_until_resumed(self, reason: str, wake_after: float | None = None) -> None:
         """Pause with ``reason`` and wait for a resume (or ``wake_after`` seconds)."""
@@ -214,17 +292,20 @@ class RunWorker:
         try:
             provider = await self._provider(run)  # a misconfigured provider fails before any work
             worktree, base = await self._prepare(run)
+            self.worktree, self.base_commit = worktree, base
             iteration = run.metadata.iteration
             # A later iteration's instructions are the review feedback: the console shows them.
+            # (A follow-up message was shown when it arrived.)
             feedback = run.metadata.followup if iteration > 1 else None
-            await self.emit(
-                EventType.USER_PROMPT,
-                f"Review feedback (iteration {iteration})" if feedback else "Task",
-                UserPrompt(prompt=run.prompt, iteration=iteration),
-                message=feedback or run.prompt,
-            )
+            if iteration == 1 or feedback:
+                await self.emit(
+                    EventType.USER_PROMPT,
+                    f"Review feedback (iteration {iteration})" if feedback else "Task",
+                    UserPrompt(prompt=run.prompt, iteration=iteration),
+                    message=feedback or run.prompt,
+                )
             if isinstance(provider, AutonomousProvider):
-                result = await self._work_autonomously(run, provider, worktree)
+                result = await work_autonomously(self, run, provider, worktree)
             else:
                 result = await self._work_with_tools(run, provider, worktree, base)
             await self._finish(worktree, base, result)
@@ -279,14 +360,14 @@ class RunWorker:
         snapshot = await snapshots.create(
             SnapshotType.PRE_RUN, f"before run {run.id}: {run.title}", run_id=run.id
         )
-        await self._update(base_snapshot_id=snapshot.id)
+        await self.update(base_snapshot_id=snapshot.id)
         return await self._worktree(run, snapshot.commit_sha), snapshot.commit_sha
 
     async def _worktree(self, run: Run, base: str) -> Path:
         """The run's worktree on its branch at ``base`` (kept if it exists already)."""
         assert run.branch_name is not None
         worktree = await self.context.worktrees.create(run.id, run.branch_name, base)
-        await self._update(worktree_path=str(worktree))
+        await self.update(worktree_path=str(worktree))
         await self.emit(
             EventType.GIT_BRANCH_CREATED,
             f"Branch {run.branch_name}",
@@ -319,23 +400,34 @@ class RunWorker:
             search=context.search,
             protected=protected_files(context.root, context.settings),
         )
-        commands = context.commands
+        commands, checkpoints = context.commands, context.checkpoints
 
         async def ask_user(question: str, choices: list[str]) -> str:
             return await self.ask(question, choices, None)
 
-        async def run_command(command: str, timeout_s: float | None) -> str:
+        async def run_command(command: str, timeout_s: float | None, read_only: bool) -> str:
             assert commands is not None
+            before = await checkpoints.tree(run.id, worktree) if read_only else None
             outcome = await commands.execute(
                 self.run, command, timeout_s=timeout_s, origin="agent", ask=ask_user
             )
-            return str(outcome.tool_result)
+            result = str(outcome.tool_result)
+            undone = [] if before is None else await checkpoints.put_back(run.id, worktree, before)
+            if undone:
+                put_back = ", ".join(undone[:10])
+                result += (
+                    f"\n[plan mode: DevFactory put back what this command changed: {put_back}]"
+                )
+            return result
 
-        loaded = await load_context(
-            emit=self.emit,
+        setup: ChatSetup = await prepare_chat(
+            handle=self,
+            run=run,
+            role=role,
             worktree=worktree,
-            prompt=run.prompt,
-            rag=run.metadata.rag,
+            settings=context.settings,
+            store=context.store,
+            project_id=context.project_id,
             search=context.search,
         )
         mcp = self._mcp_tools(worktree, ask_user)
@@ -347,12 +439,15 @@ class RunWorker:
             tools=toolbox,
             run_command=run_command if commands is not None else None,
             max_steps=run.metadata.max_steps or context.settings.max_steps,
+            system_prompt=setup.system_prompt,
+            rules=setup.rules,
+            limit=setup.limit,
             extra_tools=extra,
         )
         try:
             if mcp is not None:
                 await mcp.start()
-            return await loop.execute(task_prompt(run), loaded)
+            return await loop.execute(setup.conversation)
         except StepLimitReached as exc:
             raise RunFailed(str(exc)) from None
         finally:
@@ -367,40 +462,6 @@ class RunWorker:
         from ..agents.mcp_tools import McpTools  # the mcp SDK loads only when a run uses it
 
         return McpTools(servers, cwd=worktree, emit=self.emit, ask=ask)
-
-    async def _work_autonomously(
-        self, run: Run, provider: AutonomousProvider, worktree: Path
-    ) -> LoopResult:
-        async def on_output(stream: str, text: str) -> None:
-            await self.emit(
-                EventType.COMMAND_OUTPUT,
-                f"{provider.name} output",
-                CommandOutput(stream=OutputStream(stream), text=text),
-                message=text,
-            )
-
-        async def on_message(text: str) -> None:
-            self.stream(text)
-            await self.emit(EventType.AI_MESSAGE, "Assistant", AiMessage(text=text), message=text)
-
-        cancel = asyncio.Event()
-        task = AutonomousTask(
-            run_id=run.id,
-            prompt=task_prompt(run),
-            worktree=worktree,
-            model=run.model,
-            resume_session_id=run.metadata.provider_session_id,
-        )
-        result = await provider.run_task(task, on_output, on_message, cancel)
-        metadata = self.run.metadata
-        metadata.provider_session_id = result.session_id
-        await self._update(metadata=metadata)
-        await self.add_usage(result.usage)
-        if result.exit_code not in (None, 0):
-            raise RunFailed(
-                f"{provider.name} exited with code {result.exit_code}: {result.summary}"
-            )
-        return LoopResult(summary=result.summary, plan="", steps=1)
 
     async def _propose(self, base: str, path: str) -> int | None:
         change = await self.proposals.propose(self.run, base, path)
@@ -446,36 +507,3 @@ class RunWorker:
         )
         await self.proposals.run_finishing(self.run, base, result.summary, sorted(changed))
         await self.proposals.run_completed(await self._move(S.COMPLETED))
-
-
-def task_prompt(run: Run) -> str:
-    """The prompt of this iteration: the task, plus the review feedback that sent it back."""
-    if run.metadata.iteration > 1 and run.metadata.followup:
-        return f"{run.prompt}\n\n# Review feedback to address\n{run.metadata.followup}"
-    return run.prompt
-
-
-class ExhaustionPauser:
-    """Wraps a chat provider: when every account is rate limited, the run pauses with the
-    reason (and wakes when the soonest account is rested, or on resume) instead of failing."""
-
-    def __init__(self, provider: Any, worker: RunWorker) -> None:
-        self.provider = provider
-        self.worker = worker
-        self.name = provider.name
-        self.model = provider.model
-
-    async def complete(self, messages: Any, tools: Any, on_text: Any) -> Any:
-        while True:
-            try:
-                return await self.provider.complete(messages, tools, on_text)
-            except AllAccountsExhausted as exc:
-                reason = f"every {self.name} account is rate limited: {exc}"
-                await self.worker.emit(
-                    EventType.ERROR,
-                    "Rate limited",
-                    ErrorPayload(message=reason),
-                    message=reason,
-                    severity=Severity.WARNING,
-                )
-                await self.worker.pause_until_resumed(reason, wake_after=exc.retry_after)

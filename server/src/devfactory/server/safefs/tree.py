@@ -128,6 +128,21 @@ class SafeTree:
             raise FileTooLarge(rel, len(data), limit)
         return data
 
+    def list_dir(self, rel: str) -> list[str] | None:
+        """The names of the regular files directly in folder ``rel``, sorted; None when there
+        is no such folder. Links, folders and devices in it are left out (never followed)."""
+        parts = self._parts(rel)
+        try:
+            with self._parent([*parts, "."], create=False) as fd:
+                names = os.listdir(fd)
+                return sorted(
+                    name
+                    for name in names
+                    if (info := _lstat_at(fd, name)) is not None and stat.S_ISREG(info.st_mode)
+                )
+        except FileNotFoundError:
+            return None
+
     # -- writing -------------------------------------------------------------------------------
 
     def write(self, rel: str, data: bytes, *, mode: int | None = None) -> None:

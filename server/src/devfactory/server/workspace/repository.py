@@ -128,6 +128,15 @@ class WorkspaceRepository:
             raise GitError(result, cwd or self.paths.root)
         return excluded
 
+    async def tree_of(
+        self, cwd: Path | None = None, *, operation: str, run_id: int | None = None
+    ) -> str:
+        """The tree object of the files as they are now (modified, staged and untracked ones,
+        not ignored ones), written without touching anyone's index."""
+        async with self.snapshot_index(cwd) as env:
+            await self.stage_all(env=env, cwd=cwd, operation=operation, run_id=run_id)
+            return await self.out("write-tree", env=env, cwd=cwd, audit=False)
+
     async def head(self, cwd: Path | None = None) -> str | None:
         """The commit HEAD points at, or None in a repository without commits."""
         result = await self.run(

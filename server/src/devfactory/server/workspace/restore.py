@@ -12,8 +12,10 @@ followed) and the moves into place run, through ``SafeTree``.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import stat
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -181,3 +183,24 @@ def commit(tree: SafeTree, plan: RestorePlan, staging: Path) -> None:
             tree.symlink(entry.path, os.readlink(staged))
         else:
             tree.install(entry.path, staged)
+
+
+async def put_tree(
+    repo: WorkspaceRepository, root: Path, current_tree: str, target_tree: str
+) -> list[str]:
+    """Make the files under ``root`` (the workspace or a run's worktree), which are
+    ``current_tree`` now, be ``target_tree``; returns the paths written or deleted.
+
+    RestoreRefused: nothing was changed. HalfRestored: some entries were, roll back.
+    """
+    tree = SafeTree(root)
+    plan = await plan_restore(repo, tree, current_tree, target_tree)
+    await asyncio.to_thread(check_plan, tree, plan)
+    repo.paths.state.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="restore-", dir=repo.paths.state) as staging:
+        await stage(repo, target_tree, plan, Path(staging))
+        try:
+            await asyncio.to_thread(commit, tree, plan, Path(staging))
+        except Exception as exc:
+            raise HalfRestored(exc) from exc
+    return plan.files

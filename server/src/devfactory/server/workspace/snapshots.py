@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import tempfile
 from pathlib import Path
 
 from devfactory.protocol.enums import EventType, SnapshotType
@@ -21,10 +20,9 @@ from devfactory.storage import Store
 
 from ..errors import InvalidState, NotFound
 from ..events.bus import EventBus
-from ..safefs import SafeTree
 from .lock import WorkspaceLock
 from .repository import SNAPSHOT_REF_PREFIX, WorkspaceRepository
-from .restore import HalfRestored, RestoreRefused, check_plan, commit, plan_restore, stage
+from .restore import HalfRestored, RestoreRefused, put_tree
 
 log = logging.getLogger(__name__)
 
@@ -144,17 +142,7 @@ class SnapshotService:
         return target, safety, files
 
     async def _restore_tree(self, target_tree: str, current_tree: str) -> list[str]:
-        tree = SafeTree(self.repo.paths.root)
-        plan = await plan_restore(self.repo, tree, current_tree, target_tree)
-        await asyncio.to_thread(check_plan, tree, plan)
-        self.repo.paths.state.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(prefix="restore-", dir=self.repo.paths.state) as staging:
-            await stage(self.repo, target_tree, plan, Path(staging))
-            try:
-                await asyncio.to_thread(commit, tree, plan, Path(staging))
-            except Exception as exc:
-                raise HalfRestored(exc) from exc
-        return plan.files
+        return await put_tree(self.repo, self.repo.paths.root, current_tree, target_tree)
 
     async def _roll_back(self, safety: Snapshot, failure: BaseException) -> str:
         """Put back the safety snapshot's files after a restore failed half-way."""

@@ -9,7 +9,7 @@ from typing import Protocol, Unpack
 from devfactory.protocol.enums import HitlAction, HitlStatus, RunStatus
 from devfactory.protocol.events import Event
 from devfactory.protocol.hitl import HitlRequest
-from devfactory.protocol.runs import Run, RunMetadata
+from devfactory.protocol.runs import Run, RunMetadata, TokenUsage
 
 from .rows import NewEvent, NewRun, RunFields
 
@@ -45,6 +45,10 @@ class RunRepository(Protocol):
         self, project_id: int, statuses: Iterable[RunStatus] | None = None, limit: int = 50
     ) -> builtins.list[Run]:
         """Newest first; all statuses when ``statuses`` is empty or None."""
+        ...
+
+    async def total_usage(self, project_id: int) -> TokenUsage:
+        """Tokens and cost of every run of the project (``cost_usd`` null when none had one)."""
         ...
 
     async def queued(self, project_id: int) -> builtins.list[Run]:
@@ -108,7 +112,11 @@ class HitlRepository(Protocol):
         question: str,
         choices: builtins.list[str],
         tool_call_id: str | None = None,
-    ) -> HitlRequest: ...
+        *,
+        kind: str = "question",
+    ) -> HitlRequest:
+        """``kind``: question, or plan (``question`` holds a plan to approve, edit or reject)."""
+        ...
 
     async def get(self, request_id: int) -> HitlRequest | None: ...
 

@@ -24,11 +24,13 @@ class SqliteHitlRepository:
         question: str,
         choices: builtins.list[str],
         tool_call_id: str | None = None,
+        *,
+        kind: str = "question",
     ) -> HitlRequest:
         request_id = await self.db.execute(
-            "INSERT INTO hitl_requests (run_id, question, choices, tool_call_id, created_at)"
-            " VALUES (?,?,?,?,?)",
-            (run_id, question, dump(choices), tool_call_id, now_iso()),
+            "INSERT INTO hitl_requests (run_id, question, choices, tool_call_id, kind, created_at)"
+            " VALUES (?,?,?,?,?,?)",
+            (run_id, question, dump(choices), tool_call_id, kind, now_iso()),
         )
         request = await self.get(request_id)
         assert request is not None

@@ -11,7 +11,7 @@ import msgspec
 
 from devfactory.protocol.enums import RunStatus
 from devfactory.protocol.events import Event
-from devfactory.protocol.runs import Run, RunMetadata
+from devfactory.protocol.runs import Run, RunMetadata, TokenUsage
 
 from .. import records
 from ..clock import now_iso
@@ -74,6 +74,20 @@ class SqliteRunRepository:
                 (project_id, limit),
             )
         return [records.run(row) for row in rows]
+
+    async def total_usage(self, project_id: int) -> TokenUsage:
+        rows = await self.db.fetchall(
+            "SELECT metadata FROM agent_runs WHERE project_id = ?", (project_id,)
+        )
+        total = TokenUsage()
+        for row in rows:
+            usage = load(row["metadata"], RunMetadata).usage
+            total.input_tokens += usage.input_tokens
+            total.output_tokens += usage.output_tokens
+            total.cached_input_tokens += usage.cached_input_tokens
+            if usage.cost_usd is not None:
+                total.cost_usd = (total.cost_usd or 0.0) + usage.cost_usd
+        return total
 
     async def queued(self, project_id: int) -> builtins.list[Run]:
         rows = await self.db.fetchall(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from devfactory.protocol.client import DaemonClient
+from devfactory.protocol.enums import EventType
 from devfactory.protocol.events import Event
 from devfactory.protocol.methods import Requests
 from devfactory.protocol.runs import Run, RunIdParams
@@ -27,7 +28,8 @@ def event_line(event: Event) -> str:
 
 
 async def timeline_markdown(client: DaemonClient, run_id: int) -> str:
-    """The run's header and every persisted event, oldest first."""
+    """The run's header and every persisted event, oldest first (the conversation's messages
+    aside: the model's text is there as ai_message, tool results as the tools' events)."""
     run: Run = await client.call(Requests.RUNS_GET, RunIdParams(run_id=run_id))
     events = await replay(client, run_id)
     header = [
@@ -47,4 +49,5 @@ async def timeline_markdown(client: DaemonClient, run_id: int) -> str:
         "## Timeline",
         "",
     ]
-    return "\n".join(header + [event_line(event) for event in events]) + "\n"
+    shown = [e for e in events if e.type is not EventType.CONVERSATION_MESSAGE_ADDED]
+    return "\n".join(header + [event_line(event) for event in shown]) + "\n"

@@ -64,12 +64,13 @@ async def _collect(stream: Any, on_text: TextCallback) -> Turn:
     """Assemble one turn from the raw stream events, streaming text as it comes."""
     text: list[str] = []
     tool_blocks: dict[int, tuple[str, str, list[str]]] = {}
-    input_tokens = output_tokens = 0
+    input_tokens = output_tokens = cached_tokens = 0
     stop_reason: str | None = None
     async for event in stream:
         kind = event.type
         if kind == "message_start":
             input_tokens = _input_tokens(event.message.usage)
+            cached_tokens = getattr(event.message.usage, "cache_read_input_tokens", None) or 0
         elif kind == "content_block_start" and event.content_block.type == "tool_use":
             block = event.content_block
             tool_blocks[event.index] = (block.id, block.name, [])
@@ -88,7 +89,9 @@ async def _collect(stream: Any, on_text: TextCallback) -> Turn:
         ToolCall(id=call_id, name=name, arguments=parse_tool_arguments("".join(pieces)))
         for _, (call_id, name, pieces) in sorted(tool_blocks.items())
     ]
-    usage = Usage(input_tokens=input_tokens, output_tokens=output_tokens)
+    usage = Usage(
+        input_tokens=input_tokens, output_tokens=output_tokens, cached_input_tokens=cached_tokens
+    )
     return Turn(text="".join(text), tool_calls=calls, usage=usage, stop_reason=stop_reason)
 
 

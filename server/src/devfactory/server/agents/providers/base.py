@@ -46,12 +46,21 @@ class Message(msgspec.Struct, kw_only=True):
     """For ``role == "tool"``: the call this message answers."""
     name: str | None = None
     """For ``role == "tool"``: the tool's name."""
+    summarized_turns: int = 0
+    """Not 0: a summary DevFactory wrote in place of this many earlier assistant turns, to
+    fit the context window (agents/compaction.py)."""
+    paths: list[str] = []
+    """Files this (user) message attaches: the project rules scoped to them apply."""
 
 
 class Usage(msgspec.Struct, kw_only=True):
     input_tokens: int = 0
+    """Prompt tokens, the cached ones included."""
     output_tokens: int = 0
+    cached_input_tokens: int = 0
+    """Of ``input_tokens``, those read from the provider's prompt cache (cheaper)."""
     cost_usd: float | None = None
+    """What the provider itself reported (claude_code); else the price table's answer."""
 
 
 class Turn(msgspec.Struct, kw_only=True):

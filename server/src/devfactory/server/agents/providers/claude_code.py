@@ -40,6 +40,9 @@ LINE_PREVIEW = 400
 class ClaudeCodeProvider:
     """An AutonomousProvider driving the ``claude`` CLI."""
 
+    resumes_sessions = True
+    """A follow-up resumes the CLI's own session (``--resume``): it gets only the new message."""
+
     def __init__(
         self,
         *,

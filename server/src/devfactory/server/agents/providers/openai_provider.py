@@ -67,9 +67,11 @@ async def _collect(stream: Any, on_text: TextCallback) -> Turn:
     stop_reason: str | None = None
     async for chunk in stream:
         if chunk.usage is not None:
+            details = getattr(chunk.usage, "prompt_tokens_details", None)
             usage = Usage(
                 input_tokens=chunk.usage.prompt_tokens or 0,
                 output_tokens=chunk.usage.completion_tokens or 0,
+                cached_input_tokens=getattr(details, "cached_tokens", None) or 0,
             )
         for choice in (chunk.choices or [])[:1]:
             delta = choice.delta

@@ -11,7 +11,9 @@ all run for real; only the model's answers are fixed. A script is a file::
 
 The first turn answers the planning request. Each later turn answers one step of the tool
 loop, whatever the conversation says; text streams out in a few chunks as a real model's
-would. When the script runs out, the provider finishes the run.
+would. Which turn comes next is read from the conversation (the assistant turns it already
+holds, summarized ones included), so a follow-up, a rewind or a restarted daemon goes on
+from the right place. When the script runs out, the provider finishes the run.
 
 One script can play several agents (an initiative's analyst, architect and coders): its
 ``conversations`` each have a ``match`` text, and a run follows the first conversation whose
@@ -84,7 +86,6 @@ class ScriptedProvider:
         self.model = model
         self._script = script
         self._turns: list[ScriptedTurn] | None = None if script.conversations else script.turns
-        self._position = 0
 
     def _pick(self, messages: list[Message]) -> list[ScriptedTurn]:
         """The turns of the conversation this run plays (chosen on its first turn)."""
@@ -105,15 +106,17 @@ class ScriptedProvider:
     ) -> Turn:
         if self._turns is None:
             self._turns = self._pick(messages)
-        if self._position >= len(self._turns):
+        position = sum(
+            (m.role == "assistant") + m.summarized_turns for m in messages
+        )  # the turns answered so far
+        if position >= len(self._turns):
             finish = ToolCall(
-                id=f"call_{self._position}",
+                id=f"call_{position}",
                 name="finish",
                 arguments={"summary": "The script has no more turns."},
             )
             return Turn(tool_calls=[finish], stop_reason="end_of_script")
-        turn = self._turns[self._position]
-        self._position += 1
+        turn = self._turns[position]
         if turn.delay_s:
             await asyncio.sleep(turn.delay_s)
         text = turn.text
@@ -123,7 +126,7 @@ class ScriptedProvider:
             on_text(chunk)
             await asyncio.sleep(0)
         calls = [
-            ToolCall(id=f"call_{self._position}_{i}", name=c.name, arguments=dict(c.arguments))
+            ToolCall(id=f"call_{position + 1}_{i}", name=c.name, arguments=dict(c.arguments))
             for i, c in enumerate(turn.tool_calls)
         ]
         usage = Usage(
