@@ -15,7 +15,7 @@ from devfactory.protocol.runs import Run, RunMetadata, TokenUsage
 
 from .. import records
 from ..clock import now_iso
-from ..codec import dump
+from ..codec import dump, load
 from ..ports.rows import NewEvent, NewRun, RunFields
 from .database import Database
 from .events import insert_events
