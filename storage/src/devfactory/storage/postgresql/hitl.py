@@ -24,11 +24,13 @@ class PostgresHitlRepository:
         question: str,
         choices: builtins.list[str],
         tool_call_id: str | None = None,
+        *,
+        kind: str = "question",
     ) -> HitlRequest:
         row = await self.db.returning(
-            "INSERT INTO hitl_requests (run_id, question, choices, tool_call_id, created_at)"
-            " VALUES (%s,%s,%s,%s,%s) RETURNING *",
-            (run_id, question, dump(choices), tool_call_id, now_iso()),
+            "INSERT INTO hitl_requests (run_id, question, choices, tool_call_id, kind, created_at)"
+            " VALUES (%s,%s,%s,%s,%s,%s) RETURNING *",
+            (run_id, question, dump(choices), tool_call_id, kind, now_iso()),
         )
         return records.question(row)
 

@@ -10,16 +10,29 @@ import msgspec
 
 from devfactory.protocol.enums import RunStatus
 from devfactory.protocol.events import Event
-from devfactory.protocol.runs import Run, RunMetadata
+from devfactory.protocol.runs import Run, RunMetadata, TokenUsage
 
 from .. import records
 from ..clock import now_iso
+from ..codec import row_to
 from ..ports.rows import NewEvent, NewRun, RunFields
 from .database import Connection, Database
 from .events import insert_events
 from .pgcodec import dump
 
 _UPDATABLE = frozenset(RunFields.__annotations__)
+_TOTAL_USAGE = (
+    "SELECT"
+    " coalesce(sum((metadata -> 'usage' ->> 'inputTokens')::bigint), 0)::bigint"
+    "  AS input_tokens,"
+    " coalesce(sum((metadata -> 'usage' ->> 'outputTokens')::bigint), 0)::bigint"
+    "  AS output_tokens,"
+    " coalesce(sum((metadata -> 'usage' ->> 'cachedInputTokens')::bigint), 0)::bigint"
+    "  AS cached_input_tokens,"
+    " sum((metadata -> 'usage' ->> 'costUsd')::float8) AS cost_usd"
+    " FROM agent_runs WHERE project_id = %s"
+)
+"""Every run's usage summed in the database (``cost_usd`` null when no run had one)."""
 
 
 class PostgresRunRepository:
@@ -72,6 +85,10 @@ class PostgresRunRepository:
                 (project_id, limit),
             )
         return [records.run(row) for row in rows]
+
+    async def total_usage(self, project_id: int) -> TokenUsage:
+        row = await self.db.fetchone(_TOTAL_USAGE, (project_id,))
+        return row_to(TokenUsage, row)
 
     async def queued(self, project_id: int) -> builtins.list[Run]:
         rows = await self.db.fetchall(
