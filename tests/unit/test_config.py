@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from devfactory.protocol.settings import Settings
-from devfactory.server.config import load_settings
+from devfactory.server.config import STORAGE_VARIABLE, load_settings, storage_location
 
 
 def test_defaults_when_nothing_is_configured(tmp_path: Path) -> None:
@@ -71,3 +73,16 @@ def test_mcp_servers_keep_their_names_and_environment_variables(tmp_path: Path) 
     assert server.allowed_tools == ["get_issue", "list_issues"]
     assert server.auto_approve == ["get_issue"]
     assert server.env == {"TRACKER_API_URL": "http://127.0.0.1:9", "log_level": "debug"}
+
+
+def test_storage_is_the_workspace_file_unless_toml_or_the_environment_names_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    own = tmp_path / ".devfactory" / "devfactory.db"
+    monkeypatch.delenv(STORAGE_VARIABLE, raising=False)
+    assert storage_location(load_settings(tmp_path, None)[0], own) == own
+    (tmp_path / "devfactory.toml").write_text('storage = "postgresql://me@db/team"\n')
+    settings, problems = load_settings(tmp_path, None)
+    assert problems == [] and storage_location(settings, own) == "postgresql://me@db/team"
+    monkeypatch.setenv(STORAGE_VARIABLE, "postgresql://me@other/team")
+    assert storage_location(settings, own) == "postgresql://me@other/team"

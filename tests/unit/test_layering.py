@@ -85,7 +85,16 @@ PUBLIC_STORAGE = {
 }
 """Modules of ``devfactory.storage`` other code may import (besides the package itself and
 what its ``__all__`` names): the ports, the timestamp format and the errors."""
-DATABASE_DRIVERS = {"sqlite3", "sqlean", "aiosqlite", "sqlite_vec", "psycopg", "asyncpg"}
+DATABASE_DRIVERS = {
+    "sqlite3",
+    "sqlean",
+    "aiosqlite",
+    "sqlite_vec",
+    "psycopg",
+    "psycopg_pool",
+    "psycopg_binary",
+    "asyncpg",
+}
 SQL = re.compile(
     r"(?-i:\bSELECT\b.+\bFROM\b)|\b(insert\s+(or\s+\w+\s+)?into|delete\s+from|update\s+\w+\s+set"
     r"|(create|drop)\s+(virtual\s+|unique\s+|temp\s+)?(table|index|trigger|view)"
@@ -161,7 +170,8 @@ def test_ports_know_no_adapter() -> None:
             for alias in node.names
         }
         assert {m for m in imported if m.split(".")[0] in DATABASE_DRIVERS} == set(), path
-        assert {m for m in imported if m == "sqlite" or ".sqlite" in m} == set(), path
+        adapters = {m for m in imported for a in ("sqlite", "postgresql") if m == a or f".{a}" in m}
+        assert adapters == set(), path
 
 
 def test_importing_storage_loads_no_driver() -> None:
@@ -186,6 +196,8 @@ def test_importing_storage_loads_no_driver() -> None:
         ("import sqlean", 1),
         ("from aiosqlite import Connection", 1),
         ("from devfactory.storage.sqlite import SqliteStore", 1),
+        ("from devfactory.storage.postgresql import PostgresStore", 1),
+        ("import psycopg", 1),
         ("from devfactory.storage.sqlite.database import Database", 1),
         ("from devfactory.storage.codec import dump", 1),
         ("from devfactory.storage import open_store, Store", 0),
@@ -200,7 +212,7 @@ def test_leak_checker_sees_drivers_adapters_and_sql(source: str, expected: int) 
 
 def test_the_storage_diagram_matches_the_code() -> None:
     """docs/architecture.md draws every port, every Store attribute and every module of the
-    ports and the SQLite adapter; a port or a module added later must be drawn too."""
+    ports and the adapters; a port or a module added later must be drawn too."""
     import inspect
 
     from devfactory.storage import ports
@@ -217,7 +229,7 @@ def test_the_storage_diagram_matches_the_code() -> None:
     attributes = set(ports.Store.__annotations__) | {"location", "status", "counts", "close"}
     modules = {
         f"{path.name}/" if path.is_dir() else path.name
-        for package in ("ports", "sqlite")
+        for package in ("ports", "sqlite", "postgresql")
         for path in (LAYERS["storage"] / package).iterdir()
         if path.name not in ("__pycache__", "__init__.py")
     }

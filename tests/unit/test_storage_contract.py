@@ -106,7 +106,7 @@ async def test_close_now_ends_every_thread_of_the_store(adapter: str, tmp_path: 
     assert [thread for thread in started if thread.is_alive()] == []
 
 
-@pytest.mark.parametrize("location", ["postgresql://db/devfactory", "sqlite://host/x.db"])
+@pytest.mark.parametrize("location", ["mysql://db/devfactory", "sqlite://host/x.db"])
 async def test_an_unknown_location_is_refused_by_name(location: str) -> None:
     with pytest.raises(DatabaseError, match="sqlite:///path"):
         await open_store(location)

@@ -886,6 +886,7 @@ export interface HandoffEvent {
 /** Result of ``devfactory/health``: versions, database state and counts. */
 export interface Health {
   counts: Record<string, number>;
+  databaseEngine: string;
   databaseOk: boolean;
   databasePath: string;
   databaseProblem: string | null;
@@ -1868,6 +1869,8 @@ export interface Settings {
   providers: Record<string, ProviderSettings>;
   /** How proposed changes show in editors. */
   review: ReviewSettings;
+  /** Where the daemon keeps its state: unset, the workspace's own SQLite file (.devfactory/devfactory.db); a postgresql://user@host/database URL, a database shared by a team (needs devfactory-storage[postgresql]; keep the password out of the URL, in ~/.pgpass or PGPASSWORD). The DEVFACTORY_STORAGE environment variable, when set, wins over this setting. */
+  storage: string | null;
 }
 
 /** How an event should be shown. */
@@ -2391,4 +2394,5 @@ export const DAEMON_SETTING_KEYS = [
   "mcp.servers",
   "providers",
   "review.diagnostics",
+  "storage",
 ] as const;

@@ -67,6 +67,9 @@ class Health(Model, kw_only=True):
     """Why ``database_ok`` is false: writes fail (a full disk, a stuck writer) or the integrity
     check found damage."""
     database_path: str
+    database_engine: str = "sqlite"
+    """sqlite or postgresql: ``sqlite_version`` is then the engine's version and
+    ``sqlite_vec_version`` its vector extension's (sqlite-vec, or pgvector when installed)."""
     schema_version: int
     project_id: int | None
     counts: dict[str, int] = {}

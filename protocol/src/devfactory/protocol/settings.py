@@ -271,3 +271,13 @@ class Settings(Section, kw_only=True):
     log_level: Annotated[Literal["debug", "info", "warning", "error"], doc("Daemon log level.")] = (
         "info"
     )
+    storage: Annotated[
+        str | None,
+        doc(
+            "Where the daemon keeps its state: unset, the workspace's own SQLite file "
+            "(.devfactory/devfactory.db); a postgresql://user@host/database URL, a database "
+            "shared by a team (needs devfactory-storage[postgresql]; keep the password out of "
+            "the URL, in ~/.pgpass or PGPASSWORD). The DEVFACTORY_STORAGE environment "
+            "variable, when set, wins over this setting."
+        ),
+    ] = None

@@ -6,6 +6,7 @@ reported (naming the field) and left out, so the daemon still starts, on what is
 
 from __future__ import annotations
 
+import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -16,6 +17,9 @@ import msgspec
 from devfactory.protocol.settings import Settings
 
 CONFIG_FILE = "devfactory.toml"
+STORAGE_VARIABLE = "DEVFACTORY_STORAGE"
+"""Names the store, over the ``storage`` setting: a team's database for every workspace (and
+for ``devfactory demo``) without editing each one's devfactory.toml."""
 
 
 #: Settings whose keys are names chosen by the user (``claude_code``, an MCP server's name, an
@@ -83,3 +87,9 @@ def load_settings(root: Path, init_options: Any) -> tuple[Settings, list[str]]:
             continue
         merged = candidate
     return msgspec.convert(merged, Settings), problems
+
+
+def storage_location(settings: Settings, workspace_database: Path) -> str | Path:
+    """Where the store lives: ``DEVFACTORY_STORAGE``, else the ``storage`` setting, else the
+    workspace's own SQLite file."""
+    return os.environ.get(STORAGE_VARIABLE) or settings.storage or workspace_database

@@ -1,5 +1,6 @@
-"""DevFactory persistence: storage ports (``devfactory.storage.ports``) and the SQLite adapter
-behind them (``devfactory.storage.sqlite``, WAL, numbered migrations, FTS5, sqlite-vec).
+"""DevFactory persistence: storage ports (``devfactory.storage.ports``) and the adapters behind
+them: SQLite (``devfactory.storage.sqlite``, WAL, numbered migrations, FTS5, sqlite-vec), the
+default, and PostgreSQL (``devfactory.storage.postgresql``, psycopg 3, an optional extra).
 
 Depends on ``devfactory.protocol`` only; repositories return its Structs. The server opens a
 store with :func:`open_store` and uses it through the ports.
@@ -8,7 +9,7 @@ store with :func:`open_store` and uses it through the ports.
 from __future__ import annotations
 
 from .errors import DatabaseError, SchemaTooNewError, StorageFull
-from .factory import open_index_writer, open_store
+from .factory import open_index_writer, open_store, shown_location
 from .ports import Store
 
 __all__ = [
@@ -18,4 +19,5 @@ __all__ = [
     "Store",
     "open_index_writer",
     "open_store",
+    "shown_location",
 ]

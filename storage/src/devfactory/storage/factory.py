@@ -1,20 +1,37 @@
 """Opening a store: the one place that picks an adapter for a database location.
 
-A location is a file path (or ``:memory:``) or a URL; ``sqlite:///path`` names a SQLite
-file too. The adapter is imported only when a store is opened, so importing the ports (the
-CLI, the protocol tools) stays light.
+A location is a file path (or ``:memory:``) or a URL: ``sqlite:///path`` names a SQLite file
+too, ``postgresql://`` (or ``postgres://``) a PostgreSQL database shared by a team. The
+adapter is imported only when a store is opened, so importing the ports (the CLI, the
+protocol tools) stays light and loads no database driver.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from .errors import DatabaseError
 from .ports.index import IndexWriter
 from .ports.store import Store
 
-SUPPORTED = "a file path or a sqlite:///path URL"
+SUPPORTED = "a file path, a sqlite:///path URL or a postgresql://user@host/database URL"
+POSTGRESQL_SCHEMES = ("postgresql", "postgres")
+
+
+def is_postgresql(location: str | Path) -> bool:
+    """Whether ``location`` names a PostgreSQL database."""
+    return urlsplit(str(location)).scheme in POSTGRESQL_SCHEMES and "://" in str(location)
+
+
+def shown_location(location: str | Path) -> str:
+    """``location`` as shown to people and logs: a URL's password hidden."""
+    text = str(location)
+    parts = urlsplit(text)
+    if "://" not in text or parts.password is None:
+        return text
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host}"))
 
 
 def sqlite_path(location: str | Path) -> str:
@@ -24,15 +41,28 @@ def sqlite_path(location: str | Path) -> str:
         return text
     url = urlsplit(text)
     if url.scheme != "sqlite" or url.netloc:
-        raise DatabaseError(
-            f"cannot open the database {text!r}: DevFactory stores its data in SQLite, "
-            f"so give {SUPPORTED}"
-        )
+        raise DatabaseError(f"cannot open the database {text!r}: give {SUPPORTED}")
     return unquote(url.path)
+
+
+def _postgresql() -> object:
+    try:
+        from . import postgresql
+    except ImportError as exc:
+        raise DatabaseError(
+            f"PostgreSQL storage needs psycopg ({exc}): "
+            "pip install 'devfactory-storage[postgresql]'"
+        ) from None
+    return postgresql
 
 
 async def open_store(location: str | Path) -> Store:
     """Open (creating and migrating as needed) the store at ``location``."""
+    if is_postgresql(location):
+        _postgresql()
+        from .postgresql import PostgresStore
+
+        return await PostgresStore.open(str(location))
     path = sqlite_path(location)
     from .sqlite import SqliteStore
 
@@ -42,6 +72,11 @@ async def open_store(location: str | Path) -> Store:
 def open_index_writer(location: str, project_id: int) -> IndexWriter:
     """A synchronous index writer with a connection of its own, for a worker process;
     ``location`` is the daemon's ``Store.location``."""
+    if is_postgresql(location):
+        _postgresql()
+        from .postgresql import PostgresIndexWriter
+
+        return PostgresIndexWriter(location, project_id)
     path = sqlite_path(location)
     from .sqlite import SqliteIndexWriter
 

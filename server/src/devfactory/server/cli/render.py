@@ -28,8 +28,12 @@ def render_health(health: Health) -> None:
     table.add_row(
         "database", f"{db_state}  {health.database_path} (schema {health.schema_version})"
     )
-    table.add_row("sqlite", health.sqlite_version)
-    table.add_row("sqlite-vec", health.sqlite_vec_version or "[red]not loaded[/]")
+    if health.database_engine == "postgresql":
+        table.add_row("postgresql", health.sqlite_version)
+        table.add_row("pgvector", health.sqlite_vec_version or "none (distances in SQL)")
+    else:
+        table.add_row("sqlite", health.sqlite_version)
+        table.add_row("sqlite-vec", health.sqlite_vec_version or "[red]not loaded[/]")
     table.add_row("python", health.python_version)
     table.add_row("project id", str(health.project_id))
     table.add_row("sandbox", sandbox_text(health.sandbox))

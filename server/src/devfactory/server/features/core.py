@@ -21,11 +21,11 @@ from devfactory.protocol._base import NoParams
 from devfactory.protocol.context import ProjectRules, ProjectRulesParams
 from devfactory.protocol.methods import PROTOCOL_VERSION, Requests
 from devfactory.protocol.project import Health, Project, ProviderCheck
-from devfactory.storage import DatabaseError, open_store
+from devfactory.storage import DatabaseError, open_store, shown_location
 
 from .. import documents, rpc, services
 from ..app import DevFactoryServer
-from ..config import load_settings
+from ..config import load_settings, storage_location
 from ..context import Workspace
 from ..errors import InvalidParams, Unavailable
 from ..git.runner import GitError, GitRunner
@@ -63,7 +63,9 @@ async def open_workspace(root: Path, init_options: object) -> tuple[Workspace, l
     paths.ensure()
     # The database and git at once: both are on the editor's start-up path.
     store, repository = await asyncio.gather(
-        open_store(paths.database), registration.inspect(GitRunner(root)), return_exceptions=True
+        open_store(storage_location(settings, paths.database)),
+        registration.inspect(GitRunner(root)),
+        return_exceptions=True,
     )
     if isinstance(store, BaseException) or isinstance(repository, BaseException):
         if not isinstance(store, BaseException):
@@ -186,7 +188,8 @@ def setup(server: DevFactoryServer) -> None:
             sqlite_vec_version=status.vector_version,
             database_ok=status.problem is None,
             database_problem=status.problem,
-            database_path=str(workspace.paths.database),
+            database_path=shown_location(workspace.store.location),
+            database_engine=status.engine,
             schema_version=status.schema_version,
             project_id=workspace.project.id,
             counts=await workspace.store.counts(workspace.project.id),

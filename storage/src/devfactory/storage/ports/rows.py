@@ -27,6 +27,8 @@ class StoreStatus(Struct, frozen=True):
     """The last migration applied."""
     problem: str | None
     """Why writes fail or the integrity check does not pass; None when all is well."""
+    engine: str = "sqlite"
+    """The database engine: ``sqlite`` or ``postgresql``."""
 
 
 # -- runs and events -----------------------------------------------------------------------------

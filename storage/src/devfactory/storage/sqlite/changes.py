@@ -9,13 +9,10 @@ from typing import Any
 from devfactory.protocol.changes import Change, Hunk
 from devfactory.protocol.enums import ChangeAction, ChangeStatus
 
+from .. import records
 from ..clock import now_iso
-from ..codec import dump, load, row_to
+from ..codec import dump
 from .database import Database
-
-
-def _change(row: Any) -> Change:
-    return row_to(Change, row, hunks=load(row["hunks"], builtins.list[Hunk]))
 
 
 class SqliteChangeRepository:
@@ -57,7 +54,7 @@ class SqliteChangeRepository:
 
     async def get(self, change_id: int) -> Change | None:
         row = await self.db.fetchone("SELECT * FROM workspace_files WHERE id = ?", (change_id,))
-        return None if row is None else _change(row)
+        return None if row is None else records.change(row)
 
     async def list(
         self,
@@ -74,7 +71,7 @@ class SqliteChangeRepository:
                 sql += f" AND {column} = ?"
                 params.append(getattr(value, "value", value))
         rows = await self.db.fetchall(sql + " ORDER BY id", params)
-        return [_change(row) for row in rows]
+        return [records.change(row) for row in rows]
 
     async def paths(self, project_id: int) -> builtins.list[str]:
         rows = await self.db.fetchall(

@@ -3,24 +3,15 @@
 from __future__ import annotations
 
 import builtins
-from typing import Any
 
 from devfactory.protocol.commands import CommandExecution
 from devfactory.protocol.events import TestCounts
 
+from .. import records
 from ..clock import now_iso
-from ..codec import dump, load, row_to
+from ..codec import dump
 from ..ports.rows import OpenCommand
 from .database import Database
-
-
-def _execution(row: Any) -> CommandExecution:
-    return row_to(
-        CommandExecution,
-        row,
-        args=load(row["args"], builtins.list[str]),
-        test_counts=load(row["test_counts"], TestCounts | None),  # type: ignore[arg-type]
-    )
 
 
 class SqliteCommandRepository:
@@ -121,11 +112,11 @@ class SqliteCommandRepository:
         row = await self.db.fetchone(
             "SELECT * FROM command_executions WHERE id = ?", (execution_id,)
         )
-        return None if row is None else _execution(row)
+        return None if row is None else records.command(row)
 
     async def list(self, run_id: int) -> builtins.list[CommandExecution]:
         rows = await self.db.fetchall(
             "SELECT * FROM command_executions WHERE run_id = ? ORDER BY started_at, id",
             (run_id,),
         )
-        return [_execution(row) for row in rows]
+        return [records.command(row) for row in rows]

@@ -12,14 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib.resources
 import importlib.util
 import logging
 import os
-import re
 import sqlite3
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -27,6 +24,8 @@ import aiosqlite
 import sqlean
 
 from ..errors import DatabaseError, SchemaTooNewError, StorageFull, full_disk
+from ..migrations import Migration, too_new
+from ..migrations import load_migrations as numbered_migrations
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -35,7 +34,6 @@ BUSY_TIMEOUT_MS = 10_000
 CHECKPOINT_INTERVAL_S = 0.5
 WRITER_AUTOCHECKPOINT_PAGES = 10_000
 """The writer checkpoints by itself only if the background checkpointer fell this far behind."""
-_MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 MAX_PAGES_VARIABLE = "DEVFACTORY_DB_MAX_PAGES"
 """A ceiling on the database's size in pages for the daemon's writes (SQLite's
 ``max_page_count``): tests fill it to see what a full disk does, with SQLite's own
@@ -43,28 +41,9 @@ SQLITE_FULL."""
 SQLITE_FULL = 13
 
 
-@dataclass(frozen=True)
-class Migration:
-    version: int
-    name: str
-    sql: str
-
-
 def load_migrations() -> list[Migration]:
     """The numbered SQL files shipped in ``devfactory.storage.sqlite.migrations``, in order."""
-    folder = importlib.resources.files(__package__ or "devfactory.storage.sqlite") / "migrations"
-    found = []
-    for entry in folder.iterdir():
-        match = _MIGRATION_NAME.match(entry.name)
-        if match:
-            found.append(Migration(int(match.group(1)), entry.name, entry.read_text("utf-8")))
-    found.sort(key=lambda m: m.version)
-    for expected, migration in enumerate(found, start=1):
-        if migration.version != expected:
-            raise DatabaseError(
-                f"migration {migration.name} is out of sequence (expected {expected})"
-            )
-    return found
+    return numbered_migrations(__package__ or "devfactory.storage.sqlite")
 
 
 def sqlite_vec_path() -> str:
@@ -101,11 +80,7 @@ def migrate(conn: sqlite3.Connection, migrations: Sequence[Migration], path: str
     current = conn.execute("PRAGMA user_version").fetchone()[0]
     latest = migrations[-1].version if migrations else 0
     if current > latest:
-        raise SchemaTooNewError(
-            f"{path} has schema version {current}, but this DevFactory knows only up to "
-            f"{latest}. Upgrade DevFactory (pip install -U devfactory-server) or point it at "
-            "another workspace; the database was not changed."
-        )
+        raise SchemaTooNewError(too_new(path, current, latest))
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = NORMAL")
     for migration in migrations:

@@ -5,17 +5,13 @@ from __future__ import annotations
 import builtins
 import sqlite3
 from collections.abc import Sequence
-from typing import Any
 
 from devfactory.protocol.events import Event
 
-from ..codec import dump, load, row_to
+from .. import records
+from ..codec import dump
 from ..ports.rows import NewEvent
 from .database import Database
-
-
-def _event(row: Any) -> Event:
-    return row_to(Event, row, payload=load(row["payload"], dict[str, Any]))
 
 
 class SqliteEventRepository:
@@ -53,7 +49,7 @@ class SqliteEventRepository:
                 "SELECT * FROM agent_events WHERE run_id = ? AND id > ? ORDER BY id LIMIT ?",
                 (run_id, since, limit),
             )
-        return [_event(row) for row in rows]
+        return [records.event(row) for row in rows]
 
     async def latest_id(self, project_id: int) -> int:
         latest = await self.db.scalar(
@@ -86,17 +82,4 @@ def insert_events(conn: sqlite3.Connection, events: Sequence[NewEvent]) -> built
         ],
     )
     first = int(conn.execute("SELECT last_insert_rowid()").fetchone()[0]) - len(events) + 1
-    return [
-        Event(
-            id=first + n,
-            project_id=e.project_id,
-            run_id=e.run_id,
-            type=e.type,
-            severity=e.severity,
-            title=e.title,
-            message=e.message,
-            payload=e.payload,
-            created_at=e.created_at,
-        )
-        for n, e in enumerate(events)
-    ]
+    return [records.recorded(e, first + n) for n, e in enumerate(events)]

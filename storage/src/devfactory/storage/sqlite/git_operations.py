@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import builtins
-from typing import Any
 
 from devfactory.protocol.git import GitOperation
 
+from .. import records
 from ..clock import now_iso
-from ..codec import dump, load, row_to
+from ..codec import dump
 from .database import Database
 
 _MAX_OUTPUT = 64 * 1024
-
-
-def _operation(row: Any) -> GitOperation:
-    return row_to(GitOperation, row, args=load(row["args"], builtins.list[str]))
 
 
 class SqliteGitOperationRepository:
@@ -63,4 +59,4 @@ class SqliteGitOperationRepository:
                 "SELECT * FROM git_operations WHERE run_id = ? ORDER BY id DESC LIMIT ?",
                 (run_id, limit),
             )
-        return [_operation(row) for row in rows]
+        return [records.git_operation(row) for row in rows]

@@ -8,13 +8,10 @@ from typing import Any
 from devfactory.protocol.enums import HitlAction, HitlStatus
 from devfactory.protocol.hitl import HitlRequest
 
+from .. import records
 from ..clock import now_iso
-from ..codec import dump, load, row_to
+from ..codec import dump
 from .database import Database
-
-
-def _request(row: Any) -> HitlRequest:
-    return row_to(HitlRequest, row, choices=load(row["choices"], builtins.list[str]))
 
 
 class SqliteHitlRepository:
@@ -41,7 +38,7 @@ class SqliteHitlRepository:
 
     async def get(self, request_id: int) -> HitlRequest | None:
         row = await self.db.fetchone("SELECT * FROM hitl_requests WHERE id = ?", (request_id,))
-        return None if row is None else _request(row)
+        return None if row is None else records.question(row)
 
     async def answer(self, request_id: int, action: HitlAction, text: str | None) -> HitlRequest:
         await self.db.execute(
@@ -74,4 +71,4 @@ class SqliteHitlRepository:
             sql += " AND h.status = ?"
             params.append(status.value)
         rows = await self.db.fetchall(sql + " ORDER BY h.id", params)
-        return [_request(row) for row in rows]
+        return [records.question(row) for row in rows]

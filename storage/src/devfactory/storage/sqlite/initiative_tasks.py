@@ -10,21 +10,15 @@ from typing import Any, Unpack
 
 from devfactory.protocol.enums import TaskStatus
 from devfactory.protocol.events import Event
-from devfactory.protocol.tasks import Checkpoint, Task
+from devfactory.protocol.tasks import Task
 
+from .. import records
 from ..clock import now_iso
-from ..codec import load, row_to
 from ..ports.factory_rows import EventFor, InitiativeRun, NewTask, TaskFields
-from . import records
+from . import writes
 from .database import Database
 
 _TASK_RUNS = "SELECT task_id, run_id FROM initiative_runs WHERE"
-
-
-def _task(row: Any, depends_on: builtins.list[int], run_ids: builtins.list[int]) -> Task:
-    text = row["checkpoint"]
-    checkpoint = None if text is None else load(text, Checkpoint)
-    return row_to(Task, row, depends_on=depends_on, run_ids=run_ids, checkpoint=checkpoint)
 
 
 def _read_task(conn: sqlite3.Connection, task_id: int) -> Task:
@@ -35,11 +29,7 @@ def _read_task(conn: sqlite3.Connection, task_id: int) -> Task:
         (task_id,),
     ).fetchall()
     runs = conn.execute(_TASK_RUNS + " task_id = ? ORDER BY run_id", (task_id,)).fetchall()
-    return _task(row, [d[0] for d in deps], [r[1] for r in runs])
-
-
-def _run(row: Any) -> InitiativeRun:
-    return row_to(InitiativeRun, row)
+    return records.task(row, [d[0] for d in deps], [r[1] for r in runs])
 
 
 class SqliteInitiativeTaskRepository:
@@ -61,7 +51,7 @@ class SqliteInitiativeTaskRepository:
             (task_id,),
         )
         runs = await self.db.fetchall(_TASK_RUNS + " task_id = ? ORDER BY run_id", (task_id,))
-        return _task(row, [d[0] for d in deps], [r[1] for r in runs])
+        return records.task(row, [d[0] for d in deps], [r[1] for r in runs])
 
     async def list(self, initiative_id: int) -> builtins.list[Task]:
         deps: dict[int, builtins.list[int]] = defaultdict(list)
@@ -82,7 +72,7 @@ class SqliteInitiativeTaskRepository:
             " WHERE t.initiative_id = ? ORDER BY p.position, t.position, t.id",
             (initiative_id,),
         )
-        return [_task(row, deps[row["id"]], runs[row["id"]]) for row in rows]
+        return [records.task(row, deps[row["id"]], runs[row["id"]]) for row in rows]
 
     async def update(
         self,
@@ -104,7 +94,7 @@ class SqliteInitiativeTaskRepository:
 
     async def run(self, run_id: int) -> InitiativeRun | None:
         row = await self.db.fetchone("SELECT * FROM initiative_runs WHERE run_id = ?", (run_id,))
-        return None if row is None else _run(row)
+        return None if row is None else records.initiative_run(row)
 
     async def unhandled_runs(self, project_id: int) -> builtins.list[InitiativeRun]:
         rows = await self.db.fetchall(
@@ -112,7 +102,7 @@ class SqliteInitiativeTaskRepository:
             " WHERE i.project_id = ? AND r.handled = 0 ORDER BY r.run_id",
             (project_id,),
         )
-        return [_run(row) for row in rows]
+        return [records.initiative_run(row) for row in rows]
 
     async def mark_handled(self, run_id: int) -> bool:
         changed = await self.db.write(_mark_handled, run_id)
@@ -130,7 +120,7 @@ def _create(
         "SELECT max(position) FROM initiative_tasks WHERE phase_id = ?", (new.phase_id,)
     ).fetchone()[0]
     values = records.values_of(new, "depends_on")
-    task_id = records.insert(
+    task_id = writes.insert(
         conn,
         "initiative_tasks",
         {
@@ -142,7 +132,7 @@ def _create(
         },
     )
     _set_dependencies(conn, task_id, new.depends_on)
-    return records.recorded(conn, _read_task(conn, task_id), event)
+    return writes.recorded(conn, _read_task(conn, task_id), event)
 
 
 def _update(
@@ -154,11 +144,11 @@ def _update(
 ) -> tuple[Task, Event | None] | None:
     depends_on = fields.pop("depends_on", None)
     changed = {**fields, "updated_at": now_iso()}
-    if not records.update(conn, "initiative_tasks", task_id, changed, expect_status):
+    if not writes.update(conn, "initiative_tasks", task_id, changed, expect_status):
         return None
     if depends_on is not None:
         _set_dependencies(conn, task_id, depends_on)
-    return records.recorded(conn, _read_task(conn, task_id), event)
+    return writes.recorded(conn, _read_task(conn, task_id), event)
 
 
 def _set_dependencies(conn: sqlite3.Connection, task_id: int, depends_on: list[int]) -> None:

@@ -1,41 +1,34 @@
 """The ``initiatives``, ``phases`` and ``phase_comments`` tables: an initiative and its plan's
 stages. Writes that change what clients see take the event that records them, written in the
-same transaction (``records.recorded``)."""
+same transaction (``writes.recorded``)."""
 
 from __future__ import annotations
 
 import builtins
 import sqlite3
 from collections.abc import Iterable
-from typing import Any, Unpack
+from typing import Unpack
 
 from devfactory.protocol.enums import DiffSide, InitiativeStatus, PhaseStatus
 from devfactory.protocol.events import Event
 from devfactory.protocol.initiatives import Initiative, Phase, PhaseComment
 
+from .. import records
 from ..clock import now_iso
-from ..codec import load, row_to
+from ..codec import row_to
 from ..ports.factory_rows import EventFor, InitiativeFields, NewInitiative, NewPhase, PhaseFields
-from . import records
+from . import writes
 from .database import Database
 
 
-def _initiative(row: Any) -> Initiative:
-    return row_to(Initiative, row)
-
-
-def _phase(row: Any) -> Phase:
-    return row_to(Phase, row, depends_on=load(row["depends_on"], builtins.list[int]))
-
-
 def _read_initiative(conn: sqlite3.Connection, initiative_id: int) -> Initiative:
-    return _initiative(
+    return records.initiative(
         conn.execute("SELECT * FROM initiatives WHERE id = ?", (initiative_id,)).fetchone()
     )
 
 
 def _read_phase(conn: sqlite3.Connection, phase_id: int) -> Phase:
-    return _phase(conn.execute("SELECT * FROM phases WHERE id = ?", (phase_id,)).fetchone())
+    return records.phase(conn.execute("SELECT * FROM phases WHERE id = ?", (phase_id,)).fetchone())
 
 
 class SqliteInitiativeRepository:
@@ -51,7 +44,7 @@ class SqliteInitiativeRepository:
 
     async def get(self, initiative_id: int) -> Initiative | None:
         row = await self.db.fetchone("SELECT * FROM initiatives WHERE id = ?", (initiative_id,))
-        return None if row is None else _initiative(row)
+        return None if row is None else records.initiative(row)
 
     async def list(
         self,
@@ -66,7 +59,7 @@ class SqliteInitiativeRepository:
         rows = await self.db.fetchall(
             sql + " ORDER BY id DESC LIMIT ?", (project_id, *wanted, limit)
         )
-        return [_initiative(row) for row in rows]
+        return [records.initiative(row) for row in rows]
 
     async def update(
         self,
@@ -77,7 +70,7 @@ class SqliteInitiativeRepository:
         **fields: Unpack[InitiativeFields],
     ) -> tuple[Initiative, Event | None] | None:
         return await self.db.write(
-            records.update_recorded,
+            writes.update_recorded,
             "initiatives",
             _read_initiative,
             initiative_id,
@@ -95,14 +88,14 @@ class SqliteInitiativeRepository:
 
     async def get_phase(self, phase_id: int) -> Phase | None:
         row = await self.db.fetchone("SELECT * FROM phases WHERE id = ?", (phase_id,))
-        return None if row is None else _phase(row)
+        return None if row is None else records.phase(row)
 
     async def phases(self, initiative_id: int) -> builtins.list[Phase]:
         rows = await self.db.fetchall(
             "SELECT * FROM phases WHERE initiative_id = ? ORDER BY position, id",
             (initiative_id,),
         )
-        return [_phase(row) for row in rows]
+        return [records.phase(row) for row in rows]
 
     async def update_phase(
         self,
@@ -113,7 +106,7 @@ class SqliteInitiativeRepository:
         **fields: Unpack[PhaseFields],
     ) -> tuple[Phase, Event | None] | None:
         return await self.db.write(
-            records.update_recorded, "phases", _read_phase, phase_id, expect_status, fields, event
+            writes.update_recorded, "phases", _read_phase, phase_id, expect_status, fields, event
         )
 
     # -- phase review comments -----------------------------------------------------------------
@@ -159,10 +152,10 @@ def _create_initiative(
 ) -> tuple[Initiative, Event | None]:
     now = now_iso()
     values = records.values_of(new)
-    initiative_id = records.insert(
+    initiative_id = writes.insert(
         conn, "initiatives", {**values, "created_at": now, "updated_at": now}
     )
-    return records.recorded(conn, _read_initiative(conn, initiative_id), event)
+    return writes.recorded(conn, _read_initiative(conn, initiative_id), event)
 
 
 def _create_phase(
@@ -173,7 +166,7 @@ def _create_phase(
         "SELECT max(position) FROM phases WHERE initiative_id = ?", (new.initiative_id,)
     ).fetchone()[0]
     values = records.values_of(new)
-    phase_id = records.insert(
+    phase_id = writes.insert(
         conn,
         "phases",
         {
@@ -183,4 +176,4 @@ def _create_phase(
             "updated_at": now,
         },
     )
-    return records.recorded(conn, _read_phase(conn, phase_id), event)
+    return writes.recorded(conn, _read_phase(conn, phase_id), event)

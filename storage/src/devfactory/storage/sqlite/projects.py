@@ -4,23 +4,15 @@ from __future__ import annotations
 
 from devfactory.protocol.project import LanguageStat, Project
 
+from .. import records
 from ..clock import now_iso
-from ..codec import dump, load, row_to
+from ..codec import dump
 from .database import Database
 
 
 class SqliteProjectRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
-
-    @staticmethod
-    def _project(row: object) -> Project:
-        return row_to(
-            Project,
-            row,
-            languages=load(row["languages"], list[LanguageStat]),  # type: ignore[index]
-            frameworks=load(row["frameworks"], list[str]),  # type: ignore[index]
-        )
 
     async def register(
         self,
@@ -54,8 +46,8 @@ class SqliteProjectRepository:
 
     async def get(self, project_id: int) -> Project | None:
         row = await self.db.fetchone("SELECT * FROM projects WHERE id = ?", (project_id,))
-        return None if row is None else self._project(row)
+        return None if row is None else records.project(row)
 
     async def by_root(self, root_path: str) -> Project | None:
         row = await self.db.fetchone("SELECT * FROM projects WHERE root_path = ?", (root_path,))
-        return None if row is None else self._project(row)
+        return None if row is None else records.project(row)

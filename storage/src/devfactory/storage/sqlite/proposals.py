@@ -11,25 +11,17 @@ from devfactory.protocol.enums import ProposalStatus
 from devfactory.protocol.events import Event
 from devfactory.protocol.proposals import ContextArtifact, Proposal
 
+from .. import records
 from ..clock import now_iso
-from ..codec import load, row_to
 from ..ports.factory_rows import EventFor, NewArtifact, NewProposal, ProposalFields
-from . import records
+from . import writes
 from .database import Database
 
 
-def _proposal(row: Any) -> Proposal:
-    return row_to(Proposal, row, metadata=load(row["metadata"], dict[str, Any]))
-
-
 def _read_proposal(conn: sqlite3.Connection, proposal_id: int) -> Proposal:
-    return _proposal(
+    return records.proposal(
         conn.execute("SELECT * FROM proposals WHERE id = ?", (proposal_id,)).fetchone()
     )
-
-
-def _artifact(row: Any) -> ContextArtifact:
-    return row_to(ContextArtifact, row, content=load(row["content"], dict[str, Any]))
 
 
 class SqliteProposalRepository:
@@ -43,7 +35,7 @@ class SqliteProposalRepository:
 
     async def get(self, proposal_id: int) -> Proposal | None:
         row = await self.db.fetchone("SELECT * FROM proposals WHERE id = ?", (proposal_id,))
-        return None if row is None else _proposal(row)
+        return None if row is None else records.proposal(row)
 
     async def list(
         self, initiative_id: int, status: ProposalStatus | None = None
@@ -54,7 +46,7 @@ class SqliteProposalRepository:
             sql += " AND status = ?"
             params.append(status.value)
         rows = await self.db.fetchall(sql + " ORDER BY id", params)
-        return [_proposal(row) for row in rows]
+        return [records.proposal(row) for row in rows]
 
     async def update(
         self,
@@ -65,7 +57,7 @@ class SqliteProposalRepository:
         **fields: Unpack[ProposalFields],
     ) -> tuple[Proposal, Event | None] | None:
         return await self.db.write(
-            records.update_recorded,
+            writes.update_recorded,
             "proposals",
             _read_proposal,
             proposal_id,
@@ -91,25 +83,25 @@ class SqliteProposalRepository:
             sql += " AND name = ?"
             params.append(name)
         rows = await self.db.fetchall(sql + " ORDER BY id", params)
-        return [_artifact(row) for row in rows]
+        return [records.artifact(row) for row in rows]
 
 
 def _create(
     conn: sqlite3.Connection, new: NewProposal, event: EventFor[Proposal] | None
 ) -> tuple[Proposal, Event | None]:
     values = records.values_of(new)
-    proposal_id = records.insert(
+    proposal_id = writes.insert(
         conn,
         "proposals",
         {**values, "status": ProposalStatus.PENDING, "created_at": now_iso()},
     )
-    return records.recorded(conn, _read_proposal(conn, proposal_id), event)
+    return writes.recorded(conn, _read_proposal(conn, proposal_id), event)
 
 
 def _add_artifact(
     conn: sqlite3.Connection, new: NewArtifact, event: EventFor[ContextArtifact] | None
 ) -> tuple[ContextArtifact, Event | None]:
     values = records.values_of(new)
-    artifact_id = records.insert(conn, "initiative_artifacts", {**values, "created_at": now_iso()})
+    artifact_id = writes.insert(conn, "initiative_artifacts", {**values, "created_at": now_iso()})
     row = conn.execute("SELECT * FROM initiative_artifacts WHERE id = ?", (artifact_id,))
-    return records.recorded(conn, _artifact(row.fetchone()), event)
+    return writes.recorded(conn, records.artifact(row.fetchone()), event)

@@ -13,17 +13,14 @@ from devfactory.protocol.enums import RunStatus
 from devfactory.protocol.events import Event
 from devfactory.protocol.runs import Run, RunMetadata, TokenUsage
 
+from .. import records
 from ..clock import now_iso
-from ..codec import dump, load, row_to
+from ..codec import dump, load
 from ..ports.rows import NewEvent, NewRun, RunFields
 from .database import Database
 from .events import insert_events
 
 _UPDATABLE = frozenset(RunFields.__annotations__)
-
-
-def _run(row: Any) -> Run:
-    return row_to(Run, row, metadata=load(row["metadata"], RunMetadata))
 
 
 class SqliteRunRepository:
@@ -58,7 +55,7 @@ class SqliteRunRepository:
 
     async def get(self, run_id: int) -> Run | None:
         row = await self.db.fetchone("SELECT * FROM agent_runs WHERE id = ?", (run_id,))
-        return None if row is None else _run(row)
+        return None if row is None else records.run(row)
 
     async def list(
         self, project_id: int, statuses: Iterable[RunStatus] | None = None, limit: int = 50
@@ -76,7 +73,7 @@ class SqliteRunRepository:
                 "SELECT * FROM agent_runs WHERE project_id = ? ORDER BY id DESC LIMIT ?",
                 (project_id, limit),
             )
-        return [_run(row) for row in rows]
+        return [records.run(row) for row in rows]
 
     async def total_usage(self, project_id: int) -> TokenUsage:
         rows = await self.db.fetchall(
@@ -98,7 +95,7 @@ class SqliteRunRepository:
             " ORDER BY queued_at, id",
             (project_id,),
         )
-        return [_run(row) for row in rows]
+        return [records.run(row) for row in rows]
 
     async def update(
         self, run_id: int, *, expect_status: RunStatus | None = None, **fields: Unpack[RunFields]
@@ -153,7 +150,9 @@ def _insert(
         if event is None
         else insert_events(conn, [msgspec.structs.replace(event, run_id=run_id)])
     )
-    return _run(conn.execute("SELECT * FROM agent_runs WHERE id = ?", (run_id,)).fetchone()), events
+    return records.run(
+        conn.execute("SELECT * FROM agent_runs WHERE id = ?", (run_id,)).fetchone()
+    ), events
 
 
 def _update(
@@ -181,4 +180,4 @@ def _update(
     row = conn.execute("SELECT * FROM agent_runs WHERE id = ?", (run_id,)).fetchone()
     if row is None:
         return None
-    return _run(row), [] if event is None else insert_events(conn, [event])
+    return records.run(row), [] if event is None else insert_events(conn, [event])

@@ -1,4 +1,4 @@
-"""Row writes shared by the factory's repositories: insert or compare-and-set update a row
+"""SQLite's row writes shared by the factory's repositories: insert or compare-and-set update a row
 from named values, and record the write's event in the same transaction."""
 
 from __future__ import annotations
@@ -29,11 +29,6 @@ def column(value: Any) -> Any:
     if isinstance(value, (msgspec.Struct, list, dict)):
         return dump(value)
     return value
-
-
-def values_of(struct: msgspec.Struct, *leave_out: str) -> dict[str, Any]:
-    """A new record's fields by name, as :func:`insert` takes them."""
-    return {n: getattr(struct, n) for n in struct.__struct_fields__ if n not in leave_out}
 
 
 def insert(conn: sqlite3.Connection, table: str, values: Mapping[str, Any]) -> int:
