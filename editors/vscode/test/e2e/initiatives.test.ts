@@ -30,7 +30,9 @@ suite('DevFactory Initiatives view', () => {
       model: 'factory.json',
     }))!;
     assert.equal(initiative.branch, 'df/notes');
-    await waitFor('the plan', () => tree()?.proposals.length === 4, 60_000);
+    // The plan's proposals are written before the Planning phase is marked completed.
+    const planned = () => tree()?.proposals.length === 4 && tree()?.phases.find((p) => p.name === 'Planning')?.status === PhaseStatus.COMPLETED;
+    await waitFor('the plan', planned, 60_000);
     const root = api.initiativesTree.getChildren().find((n) => n.kind === 'initiative' && n.initiativeId === initiative.id)!;
     assert.equal(item(root).label, 'Notes');
     assert.match(String(item(root).description), /^active · review per phase · df\/notes$/);
