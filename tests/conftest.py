@@ -4,24 +4,19 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-import pytest_lsp
+import pytest_asyncio
 from hypothesis import settings
-from pytest_lsp import ClientServerConfig
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from support import (
-    CLIENT_PROFILES,
-    SERVER_COMMAND,
-    DaemonClient,
-    initialize_params,
-    make_client,
-    make_git_repo,
-)
+from devfactory.server.config import STORAGE_VARIABLE
+from postgresql_support import postgres_server
+from runs_support import start_daemon, stop_daemon
+from support import CLIENT_PROFILES, DaemonClient, make_git_repo
 
 # Property tests: new examples on every local run, the same ones on every CI run (CI=true).
 # No deadline: an example's time is mostly a real daemon's, which a busy machine stretches.
@@ -45,18 +40,43 @@ def init_options() -> dict[str, object]:
     return {}
 
 
-@pytest_lsp.fixture(
-    config=ClientServerConfig(server_command=SERVER_COMMAND, client_factory=make_client),
-    params=CLIENT_PROFILES,
-)
+DATABASES = ["sqlite", "postgresql"]
+"""The engines a test marked ``both_databases`` runs on."""
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Tests marked ``both_databases`` run once per engine (``scope="module"`` where the
+    module's tests share one daemon, so each engine gets its own)."""
+    marker = metafunc.definition.get_closest_marker("both_databases")
+    if marker is not None:
+        scope = marker.kwargs.get("scope", "function")
+        metafunc.parametrize("database", DATABASES, indirect=True, scope=scope)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def database(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The engine of the store every daemon and CLI the test starts uses: the workspace's own
+    SQLite file, or (for ``both_databases`` tests) a new PostgreSQL database, named to them
+    by ``DEVFACTORY_STORAGE``: one per test, or per module with ``scope="module"``. Skips, or
+    fails in CI, where there is no PostgreSQL."""
+    engine: str = getattr(request, "param", "sqlite")
+    with pytest.MonkeyPatch.context() as patch:
+        if engine == "postgresql":
+            patch.setenv(STORAGE_VARIABLE, postgres_server().new_database(migrated=True))
+        else:
+            patch.delenv(STORAGE_VARIABLE, raising=False)
+        yield engine
+
+
+@pytest_asyncio.fixture(params=CLIENT_PROFILES)
 async def daemon(
-    lsp_client: DaemonClient,
     request: pytest.FixtureRequest,
+    database: str,
     workspace: Path,
     init_options: dict[str, object],
-) -> AsyncIterator[None]:
+) -> AsyncIterator[DaemonClient]:
     """The real daemon process, initialized on ``workspace`` by a VS Code-like and a
     Neovim-like client."""
-    await lsp_client.initialize_session(initialize_params(workspace, request.param, init_options))
-    yield
-    await lsp_client.shutdown_session()
+    client = await start_daemon(workspace, init_options, profile=request.param)
+    yield client
+    await stop_daemon(client)

@@ -16,8 +16,7 @@ from collections.abc import AsyncIterator, Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-import pytest_lsp
-from pytest_lsp import ClientServerConfig
+import pytest_asyncio
 
 from devfactory.protocol.client import DaemonClient as ProtocolClient
 from devfactory.protocol.enums import EventType, RunStatus
@@ -38,19 +37,15 @@ def shared_daemon(options: dict[str, object]) -> Callable[..., Any]:
 
     Runs behave the same for every client profile (tests/server/test_e2e_core.py covers both),
     so run modules share one VS Code-like daemon, on the module's ``workspace`` fixture, and
-    keep their tests apart by run id. Use with ``pytest.mark.asyncio(loop_scope="module")``.
+    keep their tests apart by run id. Use with ``pytest.mark.asyncio(loop_scope="module")``
+    (and ``pytest.mark.both_databases(scope="module")`` to run the module on both engines).
     """
 
-    @pytest_lsp.fixture(
-        scope="module",
-        config=ClientServerConfig(server_command=SERVER_COMMAND, client_factory=make_client),
-    )
-    async def daemon(lsp_client: DaemonClient, workspace: Path) -> AsyncIterator[None]:
-        await lsp_client.initialize_session(
-            initialize_params(workspace, "visual-studio-code", options)
-        )
-        yield
-        await lsp_client.shutdown_session()
+    @pytest_asyncio.fixture(scope="module", loop_scope="module")
+    async def daemon(database: str, workspace: Path) -> AsyncIterator[DaemonClient]:
+        client = await start_daemon(workspace, options)
+        yield client
+        await stop_daemon(client)
 
     return daemon
 
@@ -185,12 +180,17 @@ def statuses(events: Iterable[Event]) -> list[str]:
 
 
 async def start_daemon(
-    workspace: Path, options: dict[str, object], env: dict[str, str] | None = None
+    workspace: Path,
+    options: object,
+    env: dict[str, str] | None = None,
+    profile: str = "visual-studio-code",
 ) -> DaemonClient:
-    """A daemon of the test's own (to kill or restart), initialized on ``workspace``."""
+    """A daemon of the test's own (to kill or restart), initialized on ``workspace``; it stores
+    where the ``database`` fixture says (``DEVFACTORY_STORAGE``, inherited unless ``env``
+    replaces the environment)."""
     client = make_client()
     await client.start_io(*SERVER_COMMAND, env=env)
-    await client.initialize_session(initialize_params(workspace, options=options))
+    await client.initialize_session(initialize_params(workspace, profile, options))
     return client
 
 

@@ -147,6 +147,7 @@ async def refused(client: DaemonClient, method: str, params: object) -> str:
     return str(caught.value.message)
 
 
+@pytest.mark.both_databases
 async def test_an_initiative_reviewed_phase_by_phase(tmp_path: Path) -> None:
     workspace = make_git_repo(tmp_path / "project", {"README.md": "# todo\n"})
     model = script(tmp_path / "scripts")

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from devfactory.protocol.enums import (
     EventType,
     InitiativeMode,
@@ -71,6 +73,7 @@ def script(folder: Path) -> Path:
     )
 
 
+@pytest.mark.both_databases
 async def test_a_yolo_initiative_runs_to_an_applied_result(tmp_path: Path) -> None:
     workspace = make_git_repo(tmp_path / "project", {"README.md": "# todo\n"})
     model = script(tmp_path / "scripts")

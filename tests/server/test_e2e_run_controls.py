@@ -38,7 +38,10 @@ from runs_support import (
 from support import DaemonClient, make_git_repo
 
 S = RunStatus
-pytestmark = pytest.mark.asyncio(loop_scope="module")
+pytestmark = [
+    pytest.mark.asyncio(loop_scope="module"),
+    pytest.mark.both_databases(scope="module"),
+]
 
 CONTROLS = list(RunControl)
 ILLEGAL = [
@@ -50,8 +53,8 @@ ILLEGAL = [
 
 
 @pytest.fixture(scope="module")
-def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_git_repo(tmp_path_factory.mktemp("controls") / "project")
+def workspace(tmp_path_factory: pytest.TempPathFactory, database: str) -> Path:
+    return make_git_repo(tmp_path_factory.mktemp(f"controls-{database}") / "project")
 
 
 daemon = shared_daemon({**RUN_OPTIONS, "maxConcurrentRuns": 3})

@@ -45,12 +45,15 @@ REVIEW_KINDS = {"change_proposed", "docs_updated"}
 """Added by the review feature when it is present; the run's own sequence is the rest."""
 
 
-pytestmark = pytest.mark.asyncio(loop_scope="module")
+pytestmark = [
+    pytest.mark.asyncio(loop_scope="module"),
+    pytest.mark.both_databases(scope="module"),
+]
 
 
 @pytest.fixture(scope="module")
-def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("runs") / "project"
+def workspace(tmp_path_factory: pytest.TempPathFactory, database: str) -> Path:
+    root = tmp_path_factory.mktemp(f"runs-{database}") / "project"
     return make_git_repo(root, {"calc.py": CALC, "README.md": "# calc\n"})
 
 

@@ -33,15 +33,18 @@ from runs_support import (
 )
 from support import DaemonClient, git, make_git_repo, write_files
 
-pytestmark = pytest.mark.asyncio(loop_scope="module")
+pytestmark = [
+    pytest.mark.asyncio(loop_scope="module"),
+    pytest.mark.both_databases(scope="module"),
+]
 
 BINARY = bytes(range(256)) * 4
 
 
 @pytest.fixture(scope="module")
-def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def workspace(tmp_path_factory: pytest.TempPathFactory, database: str) -> Path:
     root = make_git_repo(
-        tmp_path_factory.mktemp("snapshots") / "project",
+        tmp_path_factory.mktemp(f"snapshots-{database}") / "project",
         {
             ".gitignore": "*.log\n",
             "a.txt": "alpha\n",
