@@ -11,7 +11,12 @@ from support import git, make_git_repo
 
 DEVFACTORY = str(Path(sys.executable).with_name("devfactory"))
 CALC = "def add(a, b):\n    return a - b\n"
-ENV = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1"}
+
+
+def cli_env() -> dict[str, str]:
+    """A ``devfactory`` command's environment: the test's (where the ``database`` fixture
+    may have set ``DEVFACTORY_STORAGE``), wide and without colour for stable output."""
+    return {**os.environ, "COLUMNS": "200", "NO_COLOR": "1"}
 
 
 def devfactory(
@@ -23,7 +28,7 @@ def devfactory(
         input=input,
         capture_output=True,
         text=True,
-        env=ENV,
+        env=cli_env(),
         cwd=cwd,
         timeout=90,
         check=False,

@@ -53,6 +53,19 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("database", DATABASES, indirect=True, scope=scope)
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """PostgreSQL runs with the VS Code-like profile only: a client profile changes what the
+    editor is sent, never what is stored, and SQLite covers both profiles."""
+    kept, dropped = [], []
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        on_postgresql = params.get("database") == "postgresql"
+        (dropped if on_postgresql and params.get("daemon") == "neovim" else kept).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
 @pytest.fixture(autouse=True, scope="module")
 def database(request: pytest.FixtureRequest) -> Iterator[str]:
     """The engine of the store every daemon and CLI the test starts uses: the workspace's own

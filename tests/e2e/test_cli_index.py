@@ -4,17 +4,14 @@ starting a real daemon on a real git repository."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from cli_support import DEVFACTORY, cli_env
 from support import make_git_repo
 
-DEVFACTORY = str(Path(sys.executable).with_name("devfactory"))
-ENV = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1"}
 FILES = {
     "billing/invoices.py": (
         "def compute_invoice_total(items):\n"
@@ -31,7 +28,7 @@ FILES = {
 
 def devfactory(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [DEVFACTORY, *args], capture_output=True, text=True, cwd=cwd, env=ENV, timeout=120
+        [DEVFACTORY, *args], capture_output=True, text=True, cwd=cwd, env=cli_env(), timeout=120
     )
 
 

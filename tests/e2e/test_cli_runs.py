@@ -15,7 +15,7 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from cli_support import CALC, DEVFACTORY, ENV, calc_workspace, devfactory
+from cli_support import CALC, DEVFACTORY, calc_workspace, cli_env, devfactory
 from devfactory.protocol.client import DaemonClient as ProtocolClient
 from devfactory.protocol.enums import ChangeStatus, RunStatus
 from devfactory.protocol.events import Event
@@ -130,6 +130,7 @@ def test_a_run_that_does_not_complete_exits_1_with_the_reason(
         assert "Cancelling run 1" in done.stdout
 
 
+@pytest.mark.both_databases
 async def test_events_follow_tracks_a_run_another_daemon_drives(workspace: Path, tmp_path: Path):
     steps = [turn("", call("read_file", path="calc.py"), delay_s=0.3) for _ in range(8)]
     script = write_script(tmp_path, "slow", [turn("1. Read"), *steps, finish()])
@@ -150,7 +151,7 @@ async def test_events_follow_tracks_a_run_another_daemon_drives(workspace: Path,
             str(workspace),
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
-            env=ENV,
+            env=cli_env(),
         )
         out, err = await asyncio.wait_for(follower.communicate(), 60)
         assert follower.returncode == 0, err.decode()

@@ -9,7 +9,7 @@ import json
 import subprocess
 from pathlib import Path
 
-from cli_support import DEVFACTORY, ENV
+from cli_support import DEVFACTORY, cli_env
 from devfactory.protocol.enums import ChangeStatus, InitiativeStatus, RunStatus, TaskStatus
 from devfactory.storage import open_store
 from postgresql_support import postgres_server
@@ -20,7 +20,7 @@ def devfactory_on(url: str, *args: str) -> subprocess.CompletedProcess[str]:
         [DEVFACTORY, *args],
         capture_output=True,
         text=True,
-        env={**ENV, "DEVFACTORY_STORAGE": url},
+        env={**cli_env(), "DEVFACTORY_STORAGE": url},
         timeout=90,
         check=False,
     )

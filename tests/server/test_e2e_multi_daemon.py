@@ -6,6 +6,8 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from devfactory.protocol.client import DaemonClient as ProtocolClient
 from devfactory.protocol.enums import EventType, RunStatus
 from devfactory.protocol.events import EventNotification
@@ -23,6 +25,7 @@ async def wait_until(predicate: Any, timeout: float = 15) -> None:
     await asyncio.wait_for(poll(), timeout)
 
 
+@pytest.mark.both_databases
 async def test_a_second_daemon_sees_the_first_ones_live_run_and_leaves_it_alone(tmp_path: Path):
     root = make_git_repo(tmp_path / "ws", {"a.py": "x = 1\n"})
     write_script(

@@ -80,6 +80,7 @@ async def app_change(client: DaemonClient, run: Run):
     return changes.changes[0]
 
 
+@pytest.mark.both_databases
 async def test_proposed_hunks_are_diagnostics_with_code_actions_and_approve_applies_in_the_buffer(
     daemon: DaemonClient, workspace: Path
 ):
@@ -261,6 +262,7 @@ async def test_a_conflict_settled_in_the_file_is_resolved_hunk_by_hunk(
     ]
 
 
+@pytest.mark.both_databases
 async def test_approve_for_a_closed_file_writes_it_atomically(
     daemon: DaemonClient, workspace: Path
 ):
@@ -276,6 +278,7 @@ async def test_approve_for_a_closed_file_writes_it_atomically(
     assert leftovers == []
 
 
+@pytest.mark.both_databases
 async def test_restore_after_apply_gives_back_the_exact_pre_apply_bytes(
     daemon: DaemonClient, workspace: Path
 ):
@@ -317,6 +320,7 @@ async def test_overlapping_user_edit_is_a_conflict_and_the_users_text_is_kept(
     assert (workspace / "app.py").read_text() == users
 
 
+@pytest.mark.both_databases
 async def test_reject_leaves_the_file_untouched(daemon: DaemonClient, workspace: Path):
     run = await completed_run(daemon)
     uri = daemon.open_document(workspace / "app.py")
@@ -330,6 +334,7 @@ async def test_reject_leaves_the_file_untouched(daemon: DaemonClient, workspace:
     assert again.changes == []
 
 
+@pytest.mark.both_databases
 async def test_yolo_applies_when_the_run_completes(daemon: DaemonClient, workspace: Path):
     run = await completed_run(daemon, mode="yolo")
 
@@ -365,6 +370,7 @@ async def test_changelog_entry_is_proposed_as_a_change(daemon: DaemonClient, wor
     assert EventType.DOCS_UPDATED in [e.type for e in events.events]
 
 
+@pytest.mark.both_databases
 async def test_changelog_entries_of_two_runs_merge_instead_of_conflicting(
     daemon: DaemonClient, workspace: Path
 ):
@@ -386,6 +392,7 @@ async def test_changelog_entries_of_two_runs_merge_instead_of_conflicting(
     assert text.startswith("# AI changelog\n")
 
 
+@pytest.mark.both_databases
 async def test_request_changes_starts_another_iteration_on_the_same_worktree(
     daemon: DaemonClient, workspace: Path
 ):

@@ -6,6 +6,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import pytest
+
 from devfactory.protocol.enums import RunStatus
 from devfactory.protocol.methods import Requests
 from devfactory.protocol.runs import Run, RunIdParams
@@ -34,6 +36,7 @@ async def start_daemon(workspace: Path, *, own_runs_only: bool) -> DaemonClient:
     return client
 
 
+@pytest.mark.both_databases
 async def test_a_cli_daemon_leaves_the_editors_queued_runs_alone(tmp_path: Path):
     workspace = make_git_repo(tmp_path / "project")
     slow = write_script(tmp_path, "slow", [turn("1. Think", delay_s=600)])
