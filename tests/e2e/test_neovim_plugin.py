@@ -25,7 +25,9 @@ from devfactory.protocol.schema import ENUMS, ERROR_CODES
 
 ROOT = Path(__file__).resolve().parents[2]
 PLUGIN = ROOT / "editors" / "neovim"
-LUA_TESTS = sorted((PLUGIN / "tests").glob("test_*.lua"))
+HEALTH_TEST = PLUGIN / "tests" / "test_health.lua"
+LUA_TESTS = sorted(set((PLUGIN / "tests").glob("test_*.lua")) - {HEALTH_TEST})
+"""Every Lua test file but the health one, which runs on both database engines."""
 BIN = Path(sys.executable).parent
 NVIM = BIN / "nvim"
 TIMEOUT_S = 120
@@ -48,15 +50,26 @@ def run_nvim(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.mark.timeout(TIMEOUT_S + 30)
-@pytest.mark.parametrize("lua_test", LUA_TESTS, ids=[path.stem for path in LUA_TESTS])
-def test_lua_file(lua_test: Path) -> None:
+def check_lua_test(lua_test: Path) -> None:
     completed = run_nvim("-l", str(lua_test))
     output = completed.stdout + completed.stderr
     summary = SUMMARY.findall(output)
     if completed.returncode != 0 or not summary or summary[-1][1] != "0":
         pytest.fail(f"{lua_test.name} exited {completed.returncode}:\n{output}", pytrace=False)
     assert int(summary[-1][0]) > 0, f"{lua_test.name} ran no check:\n{output}"
+
+
+@pytest.mark.timeout(TIMEOUT_S + 30)
+@pytest.mark.parametrize("lua_test", LUA_TESTS, ids=[path.stem for path in LUA_TESTS])
+def test_lua_file(lua_test: Path) -> None:
+    check_lua_test(lua_test)
+
+
+@pytest.mark.timeout(TIMEOUT_S + 30)
+@pytest.mark.both_databases
+def test_health(database: str) -> None:
+    """checkhealth names the engine the daemon reports (``databaseEngine``)."""
+    check_lua_test(HEALTH_TEST)
 
 
 def lua_constants(scratch: Path) -> dict[str, object]:

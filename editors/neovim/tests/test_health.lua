@@ -1,5 +1,7 @@
 -- :checkhealth devfactory, with the daemon attached and with none running yet (it then asks
--- `devfactory health` about the current project), and with a missing executable.
+-- `devfactory health` about the current project), and with a missing executable. It names the
+-- engine the daemon reports: the workspace's SQLite file, or the PostgreSQL database named by
+-- DEVFACTORY_STORAGE (tests/e2e/test_neovim_plugin.py runs this file on both).
 package.path = vim.fs.dirname(debug.getinfo(1, 'S').source:sub(2)) .. '/?.lua;' .. package.path
 local h = require('helpers')
 
@@ -26,6 +28,17 @@ local function has(text, pattern)
   return text:find(pattern) ~= nil
 end
 
+local storage = vim.env.DEVFACTORY_STORAGE
+--- The database line's pattern, and the vector extension's lines (found or not).
+local database, vectors
+if storage then
+  database = vim.pesc(storage) .. ' %(schema %d+, PostgreSQL %d+[%d.]*'
+  vectors = { '%- ✅ OK pgvector [%d.]+', 'pgvector is not installed: vector distances' }
+else
+  database = vim.pesc(root) .. '/%.devfactory/devfactory%.db %(schema %d+, SQLite 3%.[%d.]+%)'
+  vectors = { '%- ✅ OK sqlite%-vec v?[%d.]+', 'WARNING sqlite%-vec is not loaded' }
+end
+
 h.test('before any daemon runs, checkhealth asks the CLI about the project', function()
   require('devfactory').setup(h.options({ enable = false }))
   local lines, text = checkhealth()
@@ -40,19 +53,10 @@ h.test('before any daemon runs, checkhealth asks the CLI about the project', fun
     has(text, 'no daemon attached; asked `devfactory health` about ' .. vim.pesc(root)),
     lines
   )
+  h.check('the database and its engine', has(text, '%- ✅ OK database: ' .. database), lines)
   h.check(
-    'the database is OK',
-    has(
-      text,
-      '%- ✅ OK database: '
-        .. vim.pesc(root)
-        .. '/%.devfactory/devfactory%.db %(schema %d+, SQLite 3%.[%d.]+%)'
-    ),
-    lines
-  )
-  h.check(
-    'sqlite-vec is reported',
-    has(text, '%- ✅ OK sqlite%-vec v?[%d.]+') or has(text, 'WARNING sqlite%-vec is not loaded'),
+    'its vector extension is reported',
+    has(text, vectors[1]) or has(text, vectors[2]),
     lines
   )
   h.check('the sandbox is reported', has(text, 'command sandbox'), lines)
@@ -75,7 +79,7 @@ h.test('with the daemon attached, checkhealth asks it over LSP', function()
     has(text, '%- ✅ OK daemon [%w%.%+]+, protocol 1, Python 3%.'),
     lines
   )
-  h.check('the database is OK', has(text, '%- ✅ OK database: '), lines)
+  h.check('the database and its engine', has(text, '%- ✅ OK database: ' .. database), lines)
   h.check('no errors', not has(text, 'ERROR'), lines)
   h.cmd('DevFactory health')
   h.check(':DevFactory health opens the same report', vim.bo.filetype == 'checkhealth')

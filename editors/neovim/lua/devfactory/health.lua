@@ -1,11 +1,22 @@
 --- `:checkhealth devfactory`: Neovim, the daemon executable, and the daemon's own health
---- (`devfactory/health`: database, sqlite-vec, sandbox, whether the default provider can run,
---- log file).
+--- (`devfactory/health`: the database and the engine it names, its vector extension, sandbox,
+--- whether the default provider can run, log file).
 local constants = require('devfactory.constants')
 
 local M = {}
 
 local TIMEOUT_MS = 15000
+
+--- The engines `databaseEngine` names: how to call them and their vector extension, and what
+--- a missing extension means when it is not a problem.
+local ENGINES = {
+  sqlite = { name = 'SQLite', vectors = 'sqlite-vec' },
+  postgresql = {
+    name = 'PostgreSQL',
+    vectors = 'pgvector',
+    missing_ok = 'pgvector is not installed: vector distances are computed in SQL (same results)',
+  },
+}
 
 ---@return table? health, string? problem
 local function health_from_client(client)
@@ -111,11 +122,14 @@ local function check_daemon(health)
       { 'Update the plugin and the daemon from the same DevFactory checkout' }
     )
   end
+  local engine = ENGINES[health.databaseEngine]
+    or { name = tostring(health.databaseEngine), vectors = 'vector extension' }
   if health.databaseOk then
     vim.health.ok(
-      ('database: %s (schema %d, SQLite %s)'):format(
+      ('database: %s (schema %d, %s %s)'):format(
         health.databasePath,
         health.schemaVersion,
+        engine.name,
         health.sqliteVersion
       )
     )
@@ -124,10 +138,14 @@ local function check_daemon(health)
       ('database %s: %s'):format(tostring(health.databasePath), health.databaseProblem or 'check failed')
     )
   end
-  if health.sqliteVecVersion then
-    vim.health.ok('sqlite-vec ' .. health.sqliteVecVersion)
+  if type(health.sqliteVecVersion) == 'string' then
+    vim.health.ok(engine.vectors .. ' ' .. health.sqliteVecVersion)
+  elseif engine.missing_ok then
+    vim.health.info(engine.missing_ok)
   else
-    vim.health.warn('sqlite-vec is not loaded: semantic search is off (lexical search still works)')
+    vim.health.warn(
+      engine.vectors .. ' is not loaded: semantic search is off (lexical search still works)'
+    )
   end
   local sandbox = health.sandbox or {}
   if sandbox.active then

@@ -3,15 +3,9 @@
  * Restart Daemon and Show Daemon Log.
  */
 import * as vscode from 'vscode';
-import { Requests, type SandboxInfo, type SearchHit } from '../generated/protocol';
+import { Requests, type SearchHit } from '../generated/protocol';
+import { healthDetail } from '../model/healthText';
 import { registerCommand, type Services } from './services';
-
-/** `bundled bwrap 0.11.0 (/path/to/bwrap)`, or `off (why)`. */
-function sandboxText(sandbox: SandboxInfo): string {
-  if (!sandbox.active) return `off (${sandbox.reason})`;
-  const which = [sandbox.source, 'bwrap', sandbox.version].filter(Boolean).join(' ');
-  return `${which} (${sandbox.tool})`;
-}
 
 export function registerWorkspaceCommands(s: Services): vscode.Disposable[] {
   return [
@@ -52,16 +46,7 @@ export function registerWorkspaceCommands(s: Services): vscode.Disposable[] {
     }),
     registerCommand('showHealth', async () => {
       const health = await s.client.request(Requests.HEALTH, {});
-      const counts = Object.entries(health.counts).map(([k, v]) => `${k}: ${v}`).join(', ');
-      const detail = [
-        `daemon ${health.version}, protocol ${health.protocolVersion}, Python ${health.pythonVersion}`,
-        `SQLite ${health.sqliteVersion}, sqlite-vec ${health.sqliteVecVersion ?? 'missing'}`,
-        `database ${health.databaseOk ? 'ok' : `FAILED (${health.databaseProblem})`}: ${health.databasePath}`,
-        `sandbox: ${sandboxText(health.sandbox)}`,
-        health.provider && `provider ${health.provider.name}: ${health.provider.ready ? 'ready' : `cannot run: ${health.provider.problem}`}`,
-        counts && `counts: ${counts}`,
-        `log: ${health.logPath}`,
-      ].filter(Boolean).join('\n');
+      const detail = healthDetail(health);
       void vscode.window.showInformationMessage('DevFactory daemon health', { modal: true, detail });
       return health;
     }),

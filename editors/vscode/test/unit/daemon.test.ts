@@ -5,6 +5,7 @@ import { rmSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { PROTOCOL_VERSION, Requests } from '../../src/generated/protocol';
 import { checkProtocol } from '../../src/model/daemonCommand';
+import { engineText } from '../../src/model/healthText';
 import { daemonInitOptions } from '../../src/model/settings';
 import { TestDaemon } from '../support/daemon';
 import { makeGitRepo } from '../support/workspace';
@@ -29,6 +30,7 @@ test('the daemon identifies itself and speaks this extension protocol', async ()
   assert.equal(health.protocolVersion, PROTOCOL_VERSION);
   assert.equal(checkProtocol(health.protocolVersion, health.version), undefined);
   assert.equal(health.databaseOk, true);
+  assert.match(engineText(health), /^SQLite 3\.[\d.]+, sqlite-vec /);
 });
 
 test('forwarded settings are accepted without a warning', async () => {

@@ -1,15 +1,16 @@
 // The vscode-free logic of the extension: restart backoff, hunk anchors, daemon command and
-// start-up errors, settings forwarding, console rendering, the event log's dedupe and where a
-// phase diff's lines are.
+// start-up errors, settings forwarding, console rendering, the event log's dedupe, where a
+// phase diff's lines are and the health report's database engine.
 import assert from 'node:assert/strict';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { type Event, type Hunk, PROTOCOL_VERSION } from '../../src/generated/protocol';
+import { type Event, type Health, type Hunk, PROTOCOL_VERSION } from '../../src/generated/protocol';
 import { RestartBackoff } from '../../src/model/backoff';
 import { clock, renderConsole } from '../../src/model/consoleText';
 import { checkProtocol, daemonCommand, missingDaemon } from '../../src/model/daemonCommand';
 import { EventLog } from '../../src/model/eventLog';
+import { healthDetail } from '../../src/model/healthText';
 import { hunkAnchorLine, hunkPlaces, inlineRows, parseHunkCode } from '../../src/model/hunks';
 import { phaseDiffText } from '../../src/model/phaseDiff';
 import { daemonInitOptions } from '../../src/model/settings';
@@ -183,4 +184,23 @@ test("a phase diff's lines map to the file lines they show", () => {
     ],
   );
   assert.equal(phaseDiffText([]).text, '(the phase changed nothing)\n');
+});
+
+test('the health report names the engine the daemon reports, and its vector extension', () => {
+  const health = (engine: string, version: string, vectors: string | null, path: string): Health => ({
+    counts: { runs: 2 }, databaseEngine: engine, databaseOk: true, databasePath: path, databaseProblem: null,
+    embedder: null, logPath: '/w/.devfactory/logs/daemon.log', projectId: 1, protocolVersion: PROTOCOL_VERSION,
+    provider: null, pythonVersion: '3.11.7', sandbox: { active: false, reason: 'no bwrap', source: null, tool: null, version: null },
+    schemaVersion: 4, sqliteVecVersion: vectors, sqliteVersion: version, version: '0.1.0',
+  });
+  const lines = (h: Health) => healthDetail(h).split('\n').slice(1, 3);
+  assert.deepEqual(lines(health('sqlite', '3.45.1', 'v0.1.6', '/w/.devfactory/devfactory.db')), [
+    'SQLite 3.45.1, sqlite-vec v0.1.6',
+    'database ok: /w/.devfactory/devfactory.db',
+  ]);
+  assert.deepEqual(lines(health('postgresql', '15.14', null, 'postgresql://team@db/devfactory')), [
+    'PostgreSQL 15.14, pgvector none (distances in SQL)',
+    'database ok: postgresql://team@db/devfactory',
+  ]);
+  assert.equal(lines(health('postgresql', '16.4', '0.7.4', 'postgresql://db/x'))[0], 'PostgreSQL 16.4, pgvector 0.7.4');
 });
