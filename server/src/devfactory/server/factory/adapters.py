@@ -50,7 +50,7 @@ class ManagedRuns:
         if launch.prepare is not None:
             assert run.branch_name is not None
             worktree = await self.manager.context.worktrees.create(
-                run.id, run.branch_name, launch.base_commit
+                run.id, run.branch_name, launch.base_commit, owner=run.created_at
             )
             await launch.prepare(worktree)
         return await self.manager.start(run.id)

@@ -364,9 +364,17 @@ class RunWorker:
         return await self._worktree(run, snapshot.commit_sha), snapshot.commit_sha
 
     async def _worktree(self, run: Run, base: str) -> Path:
-        """The run's worktree on its branch at ``base`` (kept if it exists already)."""
+        """The run's worktree on its branch at ``base`` (kept if it exists already).
+
+        A run prepared for the first time has no checkpoints: any under its id are another
+        database's run 1 (the workspace changed stores), and would pass for this run's.
+        """
         assert run.branch_name is not None
-        worktree = await self.context.worktrees.create(run.id, run.branch_name, base)
+        if run.worktree_path is None:
+            await self.context.checkpoints.drop(run.id)
+        worktree = await self.context.worktrees.create(
+            run.id, run.branch_name, base, owner=run.created_at
+        )
         await self.update(worktree_path=str(worktree))
         await self.emit(
             EventType.GIT_BRANCH_CREATED,

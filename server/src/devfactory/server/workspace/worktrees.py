@@ -30,17 +30,28 @@ class WorktreeManager:
     def path_for(self, run_id: int) -> Path:
         return self.paths.worktrees / f"run-{run_id}"
 
-    async def create(self, run_id: int, branch: str, base_commit: str) -> Path:
+    async def create(
+        self, run_id: int, branch: str, base_commit: str, owner: str | None = None
+    ) -> Path:
         """Check ``base_commit`` out into the run's worktree on ``branch`` (idempotent).
 
         One at a time: git keeps worktree bookkeeping in shared files under ``.git/worktrees``.
         ``--force`` reclaims the name of a worktree whose folder was deleted (no ``prune``,
         which could drop a worktree another process is creating right now).
+
+        ``owner`` tells the run from another database's run with the same id (pass its
+        creation time): a workspace that moved to another store (SQLite to PostgreSQL, a
+        deleted database) keeps the old runs' worktrees, and the new run 1 must not start in
+        the old run 1's work. Such a leftover is moved aside, its files kept.
         """
         path = self.path_for(run_id)
         async with self._creating:
             if (path / ".git").exists():
-                return path
+                found = self._owner_file(run_id)
+                recorded = found.read_text() if found.exists() else None
+                if owner is None or recorded in (None, owner):  # None: made before owners
+                    return path
+                await self._move_aside(run_id, recorded)
             path.parent.mkdir(parents=True, exist_ok=True)
             await self.repo.run(
                 "worktree",
@@ -54,7 +65,27 @@ class WorktreeManager:
                 operation="worktree",
                 run_id=run_id,
             )
+            if owner is not None:
+                self._owner_file(run_id).write_text(owner)
         return path
+
+    def _owner_file(self, run_id: int) -> Path:
+        return self.paths.worktrees / f".run-{run_id}.owner"
+
+    async def _move_aside(self, run_id: int, recorded: str) -> None:
+        """Move another run's worktree to ``run-<id>.stale-<n>``, detached so that its branch
+        name is free for the new run (its commits stay reachable from the moved worktree)."""
+        path = self.path_for(run_id)
+        n = 1
+        while (aside := path.with_name(f"{path.name}.stale-{n}")).exists():
+            n += 1
+        log.warning("run %d: %s belongs to another run (%s); moved to %s", run_id, path,
+                    recorded, aside)  # fmt: skip
+        await self.repo.run("worktree", "move", str(path), str(aside),
+                            operation="worktree", run_id=run_id)  # fmt: skip
+        await self.repo.run("checkout", "-q", "--detach", cwd=aside,
+                            operation="worktree", run_id=run_id)  # fmt: skip
+        self._owner_file(run_id).unlink()
 
     async def changed_paths(self, run_id: int, base_commit: str) -> dict[str, str]:
         """Files of the run's worktree that differ from ``base_commit``: path -> A/M/D.
