@@ -1,9 +1,11 @@
-"""A run's worktree: reused by the run that made it, never by another database's run 1."""
+"""Worktrees of runs and initiatives: reused by the run or initiative that made them, never
+by another database's with the same id."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from devfactory.server.factory.merging import IntegrationBranch
 from devfactory.server.paths import StatePaths
 from devfactory.server.workspace.repository import WorkspaceRepository
 from devfactory.server.workspace.worktrees import WorktreeManager
@@ -48,3 +50,24 @@ async def test_another_databases_run_with_the_same_id_starts_clean(tmp_path: Pat
     assert (aside / "calc.py").read_text() == "a + b\n"
     assert git(aside, "rev-parse", "HEAD").strip() == kept
     assert await worktrees.create(1, BRANCH, base, owner="2026-12-02T08:00:00+00:00") == new
+
+
+async def test_another_databases_initiative_with_the_same_id_gets_its_own_worktree(
+    tmp_path: Path,
+) -> None:
+    """Initiative 1 of a new store (its branch numbered past the old one's) must not merge
+    into the old initiative 1's integration worktree."""
+    root = make_git_repo(tmp_path / "ws", {"todo.py": "\n"})
+    base = git(root, "rev-parse", "HEAD").strip()
+    repo = manager(root).repo
+    path = root / ".devfactory" / "worktrees" / "initiative-1"
+    await IntegrationBranch(repo, path, "df/todo").ensure(base)
+    (path / "todo.py").write_text("the old initiative's work\n")
+
+    await IntegrationBranch(repo, path, "df/todo-2").ensure(base)
+    assert git(path, "branch", "--show-current").strip() == "df/todo-2"
+    assert (path / "todo.py").read_text() == "\n"
+    aside = path.with_name("initiative-1.stale-1")
+    assert (aside / "todo.py").read_text() == "the old initiative's work\n"
+    await IntegrationBranch(repo, path, "df/todo-2").ensure(base)  # its own: kept
+    assert git(path, "branch", "--show-current").strip() == "df/todo-2"

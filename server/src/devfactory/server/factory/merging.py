@@ -9,12 +9,15 @@ is what makes a crash between "merged" and "recorded as merged" harmless.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..project.files import is_build_junk
 from ..workspace.repository import IDENTITY, WorkspaceRepository
+from ..workspace.worktrees import move_aside
 
+log = logging.getLogger(__name__)
 MERGE_OPERATION = "merge"
 
 
@@ -36,9 +39,17 @@ class IntegrationBranch:
         self.branch = branch
 
     async def ensure(self, base_commit: str) -> None:
-        """Create the branch at ``base_commit`` and check it out here (once)."""
+        """Create the branch at ``base_commit`` and check it out here (once).
+
+        A worktree here on another branch is another database's initiative with the same id
+        (the workspace changed stores; branch names are never reused): it is moved aside.
+        """
         if (self.path / ".git").exists():
-            return
+            current = await self.repo.out("branch", "--show-current", cwd=self.path, audit=False)
+            if current == self.branch:
+                return
+            aside = await move_aside(self.repo, self.path)
+            log.warning("%s was on %s, not %s; moved to %s", self.path, current, self.branch, aside)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         exists = await self.repo.run(
             "rev-parse", "-q", "--verify", f"refs/heads/{self.branch}", check=False, audit=False

@@ -21,6 +21,18 @@ def branch_name(run_id: int, title: str) -> str:
     return f"agent/run-{run_id}-{slugify(title, max_length=32)}"
 
 
+async def move_aside(repo: WorkspaceRepository, path: Path, run_id: int | None = None) -> Path:
+    """Move the worktree at ``path``, left there by another database's run or initiative with
+    the same id, to ``<name>.stale-<n>``, detached so that its branch is free; its files and
+    commits stay. Returns where it went."""
+    n = 1
+    while (aside := path.with_name(f"{path.name}.stale-{n}")).exists():
+        n += 1
+    await repo.run("worktree", "move", str(path), str(aside), operation="worktree", run_id=run_id)
+    await repo.run("checkout", "-q", "--detach", cwd=aside, operation="worktree", run_id=run_id)
+    return aside
+
+
 class WorktreeManager:
     def __init__(self, repo: WorkspaceRepository, paths: StatePaths) -> None:
         self.repo = repo
@@ -73,18 +85,10 @@ class WorktreeManager:
         return self.paths.worktrees / f".run-{run_id}.owner"
 
     async def _move_aside(self, run_id: int, recorded: str) -> None:
-        """Move another run's worktree to ``run-<id>.stale-<n>``, detached so that its branch
-        name is free for the new run (its commits stay reachable from the moved worktree)."""
         path = self.path_for(run_id)
-        n = 1
-        while (aside := path.with_name(f"{path.name}.stale-{n}")).exists():
-            n += 1
-        log.warning("run %d: %s belongs to another run (%s); moved to %s", run_id, path,
+        aside = await move_aside(self.repo, path, run_id=run_id)
+        log.warning("run %d: %s belonged to another run (%s); moved to %s", run_id, path,
                     recorded, aside)  # fmt: skip
-        await self.repo.run("worktree", "move", str(path), str(aside),
-                            operation="worktree", run_id=run_id)  # fmt: skip
-        await self.repo.run("checkout", "-q", "--detach", cwd=aside,
-                            operation="worktree", run_id=run_id)  # fmt: skip
         self._owner_file(run_id).unlink()
 
     async def changed_paths(self, run_id: int, base_commit: str) -> dict[str, str]:
