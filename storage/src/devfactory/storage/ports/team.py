@@ -1,0 +1,47 @@
+"""Ports of team mode, which only a shared database (PostgreSQL) offers: run leases that
+fence stale workers, the queue that hands runs to workers, and proposed changes as stored
+patches. A store without them (SQLite) has None in their place."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+
+class LeaseRepository(Protocol):
+    """Who drives a run, until when, and the epoch (fencing token) its writes must carry."""
+
+    async def acquire(self, run_id: int, owner: str, seconds: float) -> int | None:
+        """Take the lease for ``seconds`` if it is free, expired or ``owner``'s: the new epoch
+        (from then on every write of this process for the run checks it), else None."""
+        ...
+
+    async def renew(self, run_id: int, epoch: int, seconds: float) -> bool:
+        """Extend the lease; False when another worker has taken it since."""
+        ...
+
+    async def holds(self, run_id: int, epoch: int) -> bool:
+        """Whether ``epoch`` is still the run's lease."""
+        ...
+
+    async def release(self, run_id: int, epoch: int) -> None:
+        """Give the lease up; the process's writes for the run are no longer fenced."""
+        ...
+
+
+class RunQueue(Protocol):
+    """Hands queued runs to workers: a run's job is enqueued in the transaction that makes
+    it queued."""
+
+    async def enable(self) -> None: ...
+
+
+class PatchRepository(Protocol):
+    """The two versions a proposed change compares and its diff, kept with the change."""
+
+    async def save(
+        self, change_id: int, before: bytes | None, after: bytes | None, diff: str
+    ) -> None: ...
+
+    async def get(self, change_id: int) -> tuple[bytes | None, bytes | None, str] | None:
+        """(before, after, diff), or None when the change has no stored patch."""
+        ...
