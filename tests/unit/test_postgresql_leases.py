@@ -16,8 +16,8 @@ from postgresql_support import postgres_server
 
 pytest.importorskip("psycopg", reason="psycopg is not installed")
 
-from devfactory.storage.postgresql import PostgresStore  # noqa: E402
-from devfactory.storage.postgresql.jobs import RUN_QUEUE, RUN_TASK  # noqa: E402
+from devfactory.storage.postgresql import PostgresStore
+from devfactory.storage.postgresql.jobs import RUN_TASK, run_queue
 
 
 @pytest.fixture
@@ -110,6 +110,6 @@ async def test_a_queued_run_commits_with_its_job(store: PostgresStore) -> None:
         " ORDER BY id"
     )
     assert [(j["task_name"], j["queue_name"], j["run"]) for j in jobs] == [
-        (RUN_TASK, RUN_QUEUE, run_id),
-        (RUN_TASK, RUN_QUEUE, draft),
+        (RUN_TASK, run_queue(project_id), run_id),
+        (RUN_TASK, run_queue(project_id), draft),
     ]

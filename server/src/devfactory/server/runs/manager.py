@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from ..ports import Spawn
     from .context import RunContext
     from .ownership import DaemonLock
+    from .segment import Segment
     from .worker import RunWorker
 
 log = logging.getLogger(__name__)
@@ -84,6 +85,12 @@ class RunManager:
     @property
     def store(self) -> Store:
         return self.context.store
+
+    @property
+    def dispatching(self) -> bool:
+        """Team workers execute this project's runs (``team.workers`` on a store with a run
+        queue): queued runs are theirs, not this daemon's, and leases replace crash recovery."""
+        return self.context.settings.team.workers and self.store.run_queue is not None
 
     # -- queries -------------------------------------------------------------------------------
 
@@ -414,7 +421,7 @@ class RunManager:
     async def schedule(self) -> None:
         """Start queued runs, first in first out, while fewer than N runs are live here."""
         async with self._scheduling:
-            if self.shutting_down:
+            if self.shutting_down or self.dispatching:
                 return
             free = self.context.settings.max_concurrent_runs - len(self.workers)
             if free <= 0:
@@ -442,6 +449,15 @@ class RunManager:
                 self.workers[run.id] = worker
                 worker.task = self.spawn(worker.main(), name=f"run-{run.id}")
 
+    def drive(self, run: Run, segment: Segment) -> RunWorker:
+        """Drive ``run`` here as a team worker's segment (the worker holds its lease)."""
+        from .worker import RunWorker
+
+        worker = RunWorker(run, self.context, self, self._worker_finished, segment=segment)
+        self.workers[run.id] = worker
+        worker.task = self.spawn(worker.main(), name=f"run-{run.id}")
+        return worker
+
     def _worker_finished(self, worker: RunWorker) -> None:
         self.workers.pop(worker.run_id, None)
         self.run_tools.pop(worker.run_id, None)
@@ -449,7 +465,10 @@ class RunManager:
             self.spawn(self.schedule(), name="schedule")
 
     async def recover(self) -> None:
-        """Runs whose daemon died (even under kill -9) must not claim to be running."""
+        """Runs whose daemon died (even under kill -9) must not claim to be running (team
+        workers' runs: their leases expire and another worker takes them over)."""
+        if self.dispatching:
+            return
         stranded = await self.list_runs([S.RUNNING, S.PAUSED, S.WAITING_FOR_USER], limit=10_000)
         for run in stranded:
             owner = await self.store.runs.owner(run.id)

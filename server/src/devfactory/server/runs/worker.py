@@ -40,7 +40,7 @@ from devfactory.protocol.events import (
 from devfactory.protocol.hitl import HitlRequest, QuestionNotification
 from devfactory.protocol.methods import Notifications
 from devfactory.protocol.runs import Run, StreamNotification
-from devfactory.storage import StorageFull
+from devfactory.storage import LeaseLost, StorageFull
 
 from ..agents.loop import AgentLoop, ExtraTools, LoopResult, StepLimitReached, combined
 from ..agents.planning import PlanDecision
@@ -58,6 +58,7 @@ from .context import RunContext
 from .conversation import to_payload
 from .exhaustion import ExhaustionPauser
 from .ports import NoProposals, Proposals, RunRecord
+from .segment import Segment
 
 if TYPE_CHECKING:
     from ..agents.mcp_tools import Ask, McpTools
@@ -78,6 +79,7 @@ class RunWorker:
         record: RunRecord,
         on_finished: Callable[[RunWorker], None],
         extra_tools: ExtraTools | None = None,
+        segment: Segment | None = None,
     ) -> None:
         self.run_id = run.id
         self.run = run
@@ -87,6 +89,8 @@ class RunWorker:
         self.on_finished = on_finished
         self.extra_tools = extra_tools
         """Tools on top of its role's (an initiative's task: the factory's)."""
+        self.segment = segment
+        """Set when a team worker drives the run under a lease (None: this daemon does)."""
         self.proposals: Proposals = context.proposals if run.metadata.proposes else NoProposals()
         """Where its changes go: review, unless its work goes elsewhere (an initiative's
         task's branch is merged by the factory)."""
@@ -297,7 +301,8 @@ class RunWorker:
             # A later iteration's instructions are the review feedback: the console shows them.
             # (A follow-up message was shown when it arrived.)
             feedback = run.metadata.followup if iteration > 1 else None
-            if iteration == 1 or feedback:
+            taken_over = self.segment is not None and self.segment.resumed
+            if (iteration == 1 or feedback) and not taken_over:
                 await self.emit(
                     EventType.USER_PROMPT,
                     f"Review feedback (iteration {iteration})" if feedback else "Task",
@@ -309,6 +314,8 @@ class RunWorker:
             else:
                 result = await self._work_with_tools(run, provider, worktree, base)
             await self._finish(worktree, base, result)
+        except LeaseLost as exc:  # another worker drives the run now: write nothing more
+            log.warning("%s", exc)
         except asyncio.CancelledError:
             if self._daemon_stopping:
                 await self._fail("the DevFactory daemon stopped while the run was working")
@@ -354,7 +361,13 @@ class RunWorker:
         snapshots, worktrees = self.context.snapshots, self.context.worktrees
         if run.base_snapshot_id is not None and run.worktree_path:
             base = await snapshots.get(run.base_snapshot_id)
-            return worktrees.path_for(run.id), base.commit_sha
+            worktree = worktrees.path_for(run.id)
+            if self.segment is not None and not worktree.is_dir():
+                raise RunFailed(
+                    f"the run's worktree ({run.worktree_path}) is not on this machine: its work "
+                    "so far stays where it ran; retry the run to start it afresh here"
+                )
+            return worktree, base.commit_sha
         if run.metadata.base_commit is not None:  # an initiative's task, on its branch
             return await self._worktree(run, run.metadata.base_commit), run.metadata.base_commit
         snapshot = await snapshots.create(
@@ -399,6 +412,7 @@ class RunWorker:
             on_file_changed=lambda path, action: self._propose(base, path),
             search=context.search,
             protected=protected_files(context.root, context.settings),
+            guard=None if self.segment is None else self.segment.guard,
         )
         commands, checkpoints = context.commands, context.checkpoints
 
@@ -407,6 +421,8 @@ class RunWorker:
 
         async def run_command(command: str, timeout_s: float | None, read_only: bool) -> str:
             assert commands is not None
+            if self.segment is not None:
+                await self.segment.guard()
             before = await checkpoints.tree(run.id, worktree) if read_only else None
             outcome = await commands.execute(
                 self.run, command, timeout_s=timeout_s, origin="agent", ask=ask_user

@@ -68,9 +68,10 @@ class Database:
         self.fences: Fences = {}
         """Runs this process holds the lease of, with its epoch: every write for them checks
         that the epoch is still the run's, else raises ``LeaseLost`` (``leases.py``)."""
-        self.on_queued: list[Callable[[Connection, int], Awaitable[None]]] = []
-        """Called inside the transaction that makes a run queued (with the connection and the
-        run's id): team mode enqueues the run's job there, so both commit together."""
+        self.on_queued: list[Callable[[Connection, int, int], Awaitable[None]]] = []
+        """Called inside the transaction that makes a run queued (with the connection, the
+        project's id and the run's): team mode enqueues the run's job there, so both commit
+        together."""
 
     @classmethod
     async def open(cls, url: str, migrations: Sequence[Migration] | None = None) -> Database:

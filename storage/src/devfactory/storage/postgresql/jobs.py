@@ -21,7 +21,6 @@ log = logging.getLogger(__name__)
 
 RUN_TASK = "devfactory.run_segment"
 """The task of a run's segment; its one argument is ``run_id``."""
-RUN_QUEUE = "devfactory_runs"
 SCHEMA_LOCK = 0x0DEF_AC71
 """Advisory lock held while procrastinate's schema is created (daemons and workers at once)."""
 
@@ -30,6 +29,11 @@ def job_app(url: str) -> procrastinate.App:
     """procrastinate's app over the team's database (open it to run a worker; deferring
     inside our own transaction needs no pool)."""
     return procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=url))
+
+
+def run_queue(project_id: int) -> str:
+    """The queue of one project's runs: a worker serves the project its clone is of."""
+    return f"devfactory_runs_{project_id}"
 
 
 def run_lock(run_id: int) -> str:
@@ -52,12 +56,12 @@ class PostgresRunQueue:
             self.db.on_queued.append(self.enqueue)
             self.enabled = True
 
-    async def enqueue(self, conn: Connection, run_id: int) -> None:
+    async def enqueue(self, conn: Connection, project_id: int, run_id: int) -> None:
         """Enqueue the run's next segment on ``conn`` (inside the caller's transaction); a
         segment already waiting for the run is enough."""
         deferrer = self.app.configure_task(
             RUN_TASK,
-            queue=RUN_QUEUE,
+            queue=run_queue(project_id),
             lock=run_lock(run_id),
             queueing_lock=run_lock(run_id),
             connection=conn,

@@ -34,7 +34,8 @@ _TOTAL_USAGE = (
     " FROM agent_runs WHERE project_id = %s"
 )
 """Every run's usage summed in the database (``cost_usd`` null when no run had one)."""
-QueuedHook = Callable[[Connection, int], Awaitable[None]]
+QueuedHook = Callable[[Connection, int, int], Awaitable[None]]
+"""Called with (connection, project id, run id) in the transaction that queues a run."""
 
 
 class PostgresRunRepository:
@@ -170,7 +171,7 @@ async def _insert(
     )
     if new.status is RunStatus.QUEUED:
         for hook in on_queued:
-            await hook(conn, run_id)
+            await hook(conn, new.project_id, run_id)
     return records.run(row), events
 
 
@@ -210,7 +211,7 @@ async def _update(
     events = [] if event is None else await insert_events(conn, [event])
     if fields.get("status") is RunStatus.QUEUED:
         for hook in on_queued:
-            await hook(conn, run_id)
+            await hook(conn, int(row["project_id"]), run_id)
     return records.run(row), events
 
 

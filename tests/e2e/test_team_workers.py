@@ -1,0 +1,201 @@
+"""Team workers on a real PostgreSQL: a run started in an editor's daemon executes on one of
+two ``devfactory worker`` processes; that worker is killed with SIGKILL mid-run, the other
+takes the run over (stalled job retried, lease expired, epoch 2) and finishes it; the run's
+events replay without a gap or a duplicate and match what the editor saw live; a writer with
+the old epoch is refused; and the change the worker proposed is approved from the editor's
+daemon, in another clone, and applied there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from cli_support import CALC, DEVFACTORY, ENV
+from devfactory.protocol.changes import ChangeDecisionResult, ChangeList
+from devfactory.protocol.enums import ChangeStatus, EventType, RunStatus, Severity
+from devfactory.protocol.methods import Requests
+from devfactory.storage import LeaseLost
+from devfactory.storage.ports import NewEvent
+from postgresql_support import postgres_server
+from runs_support import (
+    RUN_OPTIONS,
+    call,
+    create_run,
+    finish,
+    kinds,
+    live_events,
+    replay,
+    start_daemon,
+    stop_daemon,
+    turn,
+    write_script,
+)
+from support import git, make_git_repo
+
+pytest.importorskip("psycopg", reason="psycopg is not installed")
+
+from devfactory.storage.postgresql import PostgresStore
+
+FIXED = "def add(a, b):\n    return a + b\n"
+LEASE_S = 3
+
+
+def team_clone(origin: Path, folder: Path) -> Path:
+    git(origin.parent, "clone", "-q", str(origin), str(folder))
+    git(folder, "config", "user.name", "Test")
+    git(folder, "config", "user.email", "test@example.invalid")
+    return folder
+
+
+@contextlib.contextmanager
+def workers(clone: Path, logs: Path, count: int) -> Iterator[list[subprocess.Popen[bytes]]]:
+    started = []
+    try:
+        for n in range(count):
+            log = (logs / f"worker-{n}.log").open("wb")
+            started.append(
+                subprocess.Popen(
+                    [
+                        DEVFACTORY,
+                        "worker",
+                        "-w",
+                        str(clone),
+                        "--slots",
+                        "1",
+                        "--lease-seconds",
+                        str(LEASE_S),
+                    ],
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    env=ENV,
+                )
+            )
+        yield started
+    finally:
+        for process in started:
+            if process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(30)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+
+
+async def poll(store: PostgresStore, sql: str, params: tuple[object, ...], timeout: float = 90):
+    """The first row ``sql`` returns, waiting for one."""
+    for _ in range(int(timeout * 10)):
+        row = await store.db.fetchone(sql, params)
+        if row is not None:
+            return row
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"no row for {sql} {params}")
+
+
+async def test_a_killed_workers_run_finishes_on_another_and_applies_in_another_clone(
+    tmp_path: Path,
+) -> None:
+    url = postgres_server().new_database()
+    origin = make_git_repo(tmp_path / "origin", {"calc.py": CALC})
+    (origin / "devfactory.toml").write_text(
+        f'storage = "{url}"\n[index]\nenabled = false\n[team]\nproject = "calc"\nworkers = true\n'
+    )
+    git(origin, "add", "devfactory.toml")
+    git(origin, "commit", "-qm", "team settings")
+    machine_a = team_clone(origin, tmp_path / "worker-machine")
+    editor_clone = team_clone(origin, tmp_path / "laptop")
+    gate = tmp_path / "go-on"
+    script = write_script(
+        tmp_path / "scripts",
+        "fix",
+        [
+            turn("1. Fix add()"),
+            turn("", call("write_file", path="calc.py", content=FIXED)),
+            {**turn("Checking the fix"), "waitForFile": str(gate)},
+            finish("Fixed add()."),
+        ],
+    )
+    store = await PostgresStore.open(url)
+    editor = await start_daemon(editor_clone, RUN_OPTIONS)
+    try:
+        with workers(machine_a, tmp_path, 2) as processes:
+            run = await create_run(editor, script)
+            assert run.status is RunStatus.QUEUED, "the daemon hands it to the workers"
+
+            # The run works on a worker, which proposed its change and now waits on the gate.
+            await poll(
+                store,
+                "SELECT 1 FROM agent_events WHERE run_id = %s AND type = %s",
+                (run.id, EventType.CHANGE_PROPOSED.value),
+            )
+            held = await store.db.fetchone(
+                "SELECT lease_owner, lease_epoch, status FROM agent_runs WHERE id = %s", (run.id,)
+            )
+            assert held is not None and held["lease_epoch"] == 1 and held["status"] == "running"
+            victim = int(str(held["lease_owner"]).rsplit(":", 1)[1])
+            assert victim in {p.pid for p in processes}
+            os.kill(victim, signal.SIGKILL)
+            gate.touch()
+
+            finished = await poll(
+                store,
+                "SELECT lease_epoch, owner FROM agent_runs WHERE id = %s AND status = 'completed'",
+                (run.id,),
+            )
+            survivor = next(p.pid for p in processes if p.pid != victim)
+            assert finished["lease_epoch"] >= 2
+            assert str(finished["owner"]).endswith(f":{survivor}")
+
+        # One run, numbered 1..n per run, each event once, as the editor saw them live.
+        seqs = await store.db.fetchall(
+            "SELECT run_seq FROM agent_events WHERE run_id = %s ORDER BY id", (run.id,)
+        )
+        assert [r["run_seq"] for r in seqs] == list(range(1, len(seqs) + 1))
+        replayed = await replay(editor, run.id)
+        ids = [e.id for e in replayed]
+        assert ids == sorted(set(ids)) and len(ids) == len(seqs)
+        for _ in range(100):  # the daemon forwards what workers commit as it tails the table
+            if [e.id for e in live_events(editor, run.id)] == ids:
+                break
+            await asyncio.sleep(0.1)
+        assert [e.id for e in live_events(editor, run.id)] == ids
+        happened = kinds(replayed)
+        assert happened.count("user_prompt") == 1, "the takeover did not repeat the task"
+        assert happened.count("final_summary") == 1
+        assert happened[-1] == "status:completed"
+
+        # A writer still holding epoch 1 (the killed worker, had it lived) is refused.
+        stale = await PostgresStore.open(url)
+        try:
+            stale.db.fences[run.id] = 1
+            late = NewEvent(
+                project_id=run.project_id, run_id=run.id, type=EventType.AI_MESSAGE,
+                severity=Severity.INFO, title="late", message="", payload={},
+                created_at="2026-01-01T00:00:00.000Z",
+            )  # fmt: skip
+            with pytest.raises(LeaseLost):
+                await stale.events.append([late])
+        finally:
+            await stale.close()
+
+        # The worker's change, approved on the laptop, applies to the laptop's clone.
+        listed: ChangeList = await editor.call(Requests.CHANGES_LIST, {"runId": run.id})
+        (change,) = [c for c in listed.changes if c.path == "calc.py"]
+        assert change.status is ChangeStatus.PROPOSED
+        result: ChangeDecisionResult = await editor.call(
+            Requests.CHANGES_APPROVE, {"changeIds": [change.id]}
+        )
+        assert result.applied == [change.id] and result.snapshot_id is not None
+        assert (editor_clone / "calc.py").read_text() == FIXED
+        assert (machine_a / "calc.py").read_text() == CALC, "the worker's clone is untouched"
+    finally:
+        await stop_daemon(editor)
+        await store.close()
