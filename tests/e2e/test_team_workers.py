@@ -20,8 +20,10 @@ import pytest
 
 from cli_support import CALC, DEVFACTORY, ENV
 from devfactory.protocol.changes import ChangeDecisionResult, ChangeList
-from devfactory.protocol.enums import ChangeStatus, EventType, RunStatus, Severity
+from devfactory.protocol.enums import ChangeStatus, EventType, HitlAction, RunStatus, Severity
+from devfactory.protocol.hitl import HitlList, HitlRespondParams
 from devfactory.protocol.methods import Requests
+from devfactory.protocol.runs import RunIdParams
 from devfactory.storage import LeaseLost
 from devfactory.storage.ports import NewEvent
 from postgresql_support import postgres_server
@@ -46,6 +48,17 @@ from devfactory.storage.postgresql import PostgresStore
 
 FIXED = "def add(a, b):\n    return a + b\n"
 LEASE_S = 3
+
+
+def team_origin(folder: Path, url: str) -> Path:
+    """A repository whose settings name the team's database, project and workers."""
+    origin = make_git_repo(folder, {"calc.py": CALC})
+    (origin / "devfactory.toml").write_text(
+        f'storage = "{url}"\n[index]\nenabled = false\n[team]\nproject = "calc"\nworkers = true\n'
+    )
+    git(origin, "add", "devfactory.toml")
+    git(origin, "commit", "-qm", "team settings")
+    return origin
 
 
 def team_clone(origin: Path, folder: Path) -> Path:
@@ -196,6 +209,71 @@ async def test_a_killed_workers_run_finishes_on_another_and_applies_in_another_c
         assert result.applied == [change.id] and result.snapshot_id is not None
         assert (editor_clone / "calc.py").read_text() == FIXED
         assert (machine_a / "calc.py").read_text() == CALC, "the worker's clone is untouched"
+    finally:
+        await stop_daemon(editor)
+        await store.close()
+
+
+async def test_a_run_that_asks_and_pauses_executes_in_segments(tmp_path: Path) -> None:
+    url = postgres_server().new_database()
+    origin = team_origin(tmp_path / "origin", url)
+    machine = team_clone(origin, tmp_path / "worker-machine")
+    laptop = team_clone(origin, tmp_path / "laptop")
+    gate = tmp_path / "step-done"
+    script = write_script(
+        tmp_path / "scripts",
+        "ask",
+        [
+            turn("1. Ask for the name"),
+            turn("", call("ask_user", question="Which name?")),
+            turn("Got:", quote_last=True),
+            {**turn("", call("list_files")), "waitForFile": str(gate)},
+            finish("Named it."),
+        ],
+    )
+    store = await PostgresStore.open(url)
+    editor = await start_daemon(laptop, RUN_OPTIONS)
+    try:
+        with workers(machine, tmp_path, 1):
+            run = await create_run(editor, script)
+            lease_free = (
+                "SELECT 1 FROM agent_runs WHERE id = %s AND status = %s AND lease_owner IS NULL"
+            )
+            await poll(store, lease_free, (run.id, "waiting_for_user"))
+            questions: HitlList = await editor.call(Requests.HITL_LIST, {"runId": run.id})
+            (question,) = questions.requests
+            await editor.call(
+                Requests.HITL_RESPOND,
+                HitlRespondParams(request_id=question.id, action=HitlAction.ANSWER, text="calc"),
+            )
+            # The next segment goes on; pause it while its step waits on the gate.
+            await poll(store, "SELECT 1 FROM agent_runs WHERE id = %s AND status = 'running'"
+                       " AND lease_owner IS NOT NULL", (run.id,))  # fmt: skip
+            await editor.call(Requests.RUNS_PAUSE, RunIdParams(run_id=run.id))
+            await poll(store, "SELECT 1 FROM agent_runs WHERE id = %s AND NOT pause_requested",
+                       (run.id,))  # fmt: skip
+            gate.touch()
+            await poll(store, lease_free, (run.id, "paused"))
+            await editor.call(Requests.RUNS_RESUME, RunIdParams(run_id=run.id))
+            await poll(store, "SELECT 1 FROM agent_runs WHERE id = %s AND status = 'completed'",
+                       (run.id,))  # fmt: skip
+
+        jobs = await store.db.fetchall(
+            "SELECT status FROM procrastinate_jobs WHERE args ->> 'run_id' = %s ORDER BY id",
+            (str(run.id),),
+        )
+        assert [j["status"] for j in jobs] == ["succeeded"] * 3, "three segments, one job each"
+        replayed = await replay(editor, run.id)
+        assert [e.id for e in replayed] == sorted({e.id for e in replayed})
+        assert [s for s in kinds(replayed) if s.startswith("status:")] == [
+            "status:queued", "status:running", "status:waiting_for_user", "status:queued",
+            "status:running", "status:paused", "status:queued", "status:running",
+            "status:completed",
+        ]  # fmt: skip
+        said = [e.payload.get("content") for e in replayed
+                if e.type is EventType.CONVERSATION_MESSAGE_ADDED]  # fmt: skip
+        assert "Got:\n> calc" in said, "the answer reached the model in the next segment"
+        assert kinds(replayed).count("user_prompt") == 1
     finally:
         await stop_daemon(editor)
         await store.close()

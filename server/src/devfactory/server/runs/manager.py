@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from ..agents.loop import ExtraTools
     from ..agents.providers.base import Message
     from ..ports import Spawn
+    from ..team.control import RemoteRuns
     from .context import RunContext
     from .ownership import DaemonLock
     from .segment import Segment
@@ -298,9 +299,21 @@ class RunManager:
         await self.schedule()
         return await self.get(run_id)
 
+    @property
+    def remote(self) -> RemoteRuns | None:
+        """Controls of runs team workers drive (None: this daemon drives every run)."""
+        leases = self.store.leases
+        if not self.dispatching or leases is None:
+            return None
+        from ..team.control import RemoteRuns
+
+        return RemoteRuns(self, leases)
+
     async def pause(self, run_id: int) -> Run:
         run = await self.get(run_id)
         require(run, RunControl.PAUSE)
+        if run_id not in self.workers and (remote := self.remote) is not None:
+            return await remote.pause(run)
         worker = _driven(run, self.workers.get(run_id))
         worker.request_pause()
         return run
@@ -311,6 +324,8 @@ class RunManager:
     async def _resume(self, run_id: int) -> Run:
         run = await self.get(run_id)
         require(run, RunControl.RESUME)
+        if run_id not in self.workers and (remote := self.remote) is not None:
+            return await remote.resume(run)
         worker = _driven(run, self.workers.get(run_id))
         metadata = run.metadata
         metadata.pause_reason = None
@@ -330,6 +345,8 @@ class RunManager:
         worker = self.workers.get(run_id)
         if worker is not None:
             await worker.stop()
+        elif (remote := self.remote) is not None:
+            await remote.cancel(run_id)  # the worker driving it is fenced off
         if self.context.commands is not None:  # commands the user started in this run
             await self.context.commands.kill_run(run_id)
         await self.store.hitl.cancel_pending(run_id)
@@ -398,6 +415,8 @@ class RunManager:
         if request.status is not HitlStatus.PENDING:
             raise InvalidState(f"question {request.id} is already {request.status.value}")
         worker = self.workers.get(run.id)
+        if worker is None and (remote := self.remote) is not None:
+            return await remote.respond(request, params)
         if worker is None or not worker.is_waiting_for(request.id):
             raise InvalidState(
                 f"run {run.id} is {run.status.value} and no longer waits for question {request.id}"

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from devfactory.protocol.enums import (
     EventType,
     HitlAction,
+    HitlStatus,
     RunStatus,
     Severity,
     SnapshotType,
@@ -58,13 +59,14 @@ from .context import RunContext
 from .conversation import to_payload
 from .exhaustion import ExhaustionPauser
 from .ports import NoProposals, Proposals, RunRecord
-from .segment import Segment
+from .segment import Segment, SegmentEnded, answer_text, ends_segment, prompted
 
 if TYPE_CHECKING:
     from ..agents.mcp_tools import Ask, McpTools
 
 log = logging.getLogger(__name__)
 S = RunStatus
+ANSWER_POLL_S = 0.5
 
 
 class RunFailed(Exception):
@@ -237,10 +239,7 @@ class RunWorker:
         await self.update(metadata=metadata)
 
     async def ask(self, question: str, choices: list[str], tool_call_id: str | None) -> str:
-        answered = await self._wait_for_answer(question, choices, tool_call_id)
-        action = answered.response_action.value if answered.response_action else "answer"
-        text = answered.response_text or ""
-        return text if action == "answer" else f"{action}: {text}".strip()
+        return answer_text(await self._wait_for_answer(question, choices, tool_call_id))
 
     async def _wait_for_answer(
         self, question: str, choices: list[str], tool_call_id: str | None, kind: str = "question"
@@ -260,7 +259,9 @@ class RunWorker:
                 message=question,
             )
             self.context.notify(Notifications.QUESTION, QuestionNotification(request=request))
-            answered = await future
+            if self.segment is not None and ends_segment(kind, tool_call_id):
+                raise SegmentEnded(f"waiting for the answer to question {request.id}")
+            answered = await (future if self.segment is None else self._answered(request.id))
         finally:
             self._question = None
         await self.emit(
@@ -274,12 +275,24 @@ class RunWorker:
         await self._move(S.RUNNING)
         return answered
 
+    async def _answered(self, request_id: int) -> HitlRequest:
+        """The answer to a question a team worker waits for in its segment: it is given on
+        another machine, and arrives through the database."""
+        while True:
+            request = await self.context.store.hitl.get(request_id)
+            if request is not None and request.status is not HitlStatus.PENDING:
+                return request
+            await asyncio.sleep(ANSWER_POLL_S)
+
     async def pause_until_resumed(self, reason: str, wake_after: float | None = None) -> None:
-        """Pause with ``reason`` and wait for a resume (or ``wake_after`` seconds)."""
+        """Pause with ``reason`` and wait for a resume (or ``wake_after`` seconds); a team
+        worker's segment ends at the pause instead (the resume enqueues the next one)."""
         metadata = self.run.metadata
         metadata.pause_reason = reason
         self._resumed.clear()
         await self._move(S.PAUSED, reason=reason, metadata=metadata)
+        if self.segment is not None and wake_after is None:
+            raise SegmentEnded(f"paused: {reason}")
         if wake_after is None:
             await self._resumed.wait()
             return
@@ -301,8 +314,11 @@ class RunWorker:
             # A later iteration's instructions are the review feedback: the console shows them.
             # (A follow-up message was shown when it arrived.)
             feedback = run.metadata.followup if iteration > 1 else None
-            taken_over = self.segment is not None and self.segment.resumed
-            if (iteration == 1 or feedback) and not taken_over:
+            going_on = self.segment is not None and await prompted(
+                self.context.store, run.project_id, run.id, iteration
+            )  # a later segment of this iteration
+            self._budget_noted = going_on and budget_reason(run.metadata) is not None
+            if (iteration == 1 or feedback) and not going_on:
                 await self.emit(
                     EventType.USER_PROMPT,
                     f"Review feedback (iteration {iteration})" if feedback else "Task",
@@ -316,6 +332,8 @@ class RunWorker:
             await self._finish(worktree, base, result)
         except LeaseLost as exc:  # another worker drives the run now: write nothing more
             log.warning("%s", exc)
+        except SegmentEnded as ended:
+            log.info("run %d: segment ended, %s", self.run_id, ended)
         except asyncio.CancelledError:
             if self._daemon_stopping:
                 await self._fail("the DevFactory daemon stopped while the run was working")

@@ -64,7 +64,7 @@ class SegmentRunner:
                 if not await self.leases.holds(run_id, epoch):
                     raise LeaseLost(run_id, epoch)
 
-            worker = self.manager.drive(run, Segment(resumed=resumed, guard=guard))
+            worker = self.manager.drive(run, Segment(guard=guard))
             renewing = asyncio.create_task(self._renew(run_id, epoch, worker), name="lease")
             assert worker.task is not None
             await asyncio.wait({worker.task})  # however it ends (a stop cancels it)
@@ -95,6 +95,8 @@ class SegmentRunner:
         while True:
             await asyncio.sleep(self.lease_s / 3)
             held = await self.leases.renew(run_id, epoch, self.lease_s)
+            if held and await self.leases.take_pause_request(run_id):
+                worker.request_pause()
             run = await self.manager.store.runs.get(run_id)
             if not held or run is None or run.status.is_terminal:
                 why = "its lease was taken over" if not held else "it ended elsewhere"

@@ -27,6 +27,18 @@ class LeaseRepository(Protocol):
         """Give the lease up; the process's writes for the run are no longer fenced."""
         ...
 
+    async def revoke(self, run_id: int) -> None:
+        """Fence the holder now (the run was cancelled elsewhere): its next write fails."""
+        ...
+
+    async def request_pause(self, run_id: int) -> None:
+        """Ask the worker driving the run to pause it (at its next step)."""
+        ...
+
+    async def take_pause_request(self, run_id: int) -> bool:
+        """Whether a pause was asked for since the last call (consumes the request)."""
+        ...
+
 
 class RunQueue(Protocol):
     """Hands queued runs to workers: a run's job is enqueued in the transaction that makes

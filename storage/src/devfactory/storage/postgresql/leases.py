@@ -55,3 +55,25 @@ class PostgresLeaseRepository:
             " WHERE id = %s AND lease_epoch = %s",
             (run_id, epoch),
         )
+
+    async def revoke(self, run_id: int) -> None:
+        """Fence whoever holds the lease (the user cancelled the run): the epoch moves on and
+        the lease is free, so the holder's next write is refused."""
+        await self.db.execute(
+            "UPDATE agent_runs SET lease_epoch = lease_epoch + 1, lease_owner = NULL,"
+            " lease_expires_at = NULL WHERE id = %s",
+            (run_id,),
+        )
+
+    async def request_pause(self, run_id: int) -> None:
+        await self.db.execute(
+            "UPDATE agent_runs SET pause_requested = true WHERE id = %s", (run_id,)
+        )
+
+    async def take_pause_request(self, run_id: int) -> bool:
+        """Whether a pause was requested since the last call (the request is consumed)."""
+        changed = await self.db.execute(
+            "UPDATE agent_runs SET pause_requested = false WHERE id = %s AND pause_requested",
+            (run_id,),
+        )
+        return changed == 1

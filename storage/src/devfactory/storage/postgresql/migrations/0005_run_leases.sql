@@ -11,7 +11,8 @@ ALTER TABLE agent_runs
     ADD COLUMN lease_epoch      BIGINT NOT NULL DEFAULT 0,
     ADD COLUMN lease_owner      TEXT,
     ADD COLUMN lease_expires_at TIMESTAMPTZ,
-    ADD COLUMN event_seq        BIGINT NOT NULL DEFAULT 0;
+    ADD COLUMN event_seq        BIGINT NOT NULL DEFAULT 0,
+    ADD COLUMN pause_requested  BOOLEAN NOT NULL DEFAULT false;  -- by a user, elsewhere
 
 ALTER TABLE agent_events ADD COLUMN run_seq BIGINT;
 UPDATE agent_events AS e SET run_seq = numbered.seq
