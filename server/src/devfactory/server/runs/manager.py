@@ -45,9 +45,9 @@ if TYPE_CHECKING:
     from ..agents.loop import ExtraTools
     from ..agents.providers.base import Message
     from ..ports import Spawn
-    from ..team.control import RemoteRuns
     from .context import RunContext
     from .ownership import DaemonLock
+    from .remote import RemoteRuns
     from .segment import Segment
     from .worker import RunWorker
 
@@ -305,9 +305,9 @@ class RunManager:
         leases = self.store.leases
         if not self.dispatching or leases is None:
             return None
-        from ..team.control import RemoteRuns
+        from .remote import RemoteRuns
 
-        return RemoteRuns(self, leases)
+        return RemoteRuns(self.context, self, leases)
 
     async def pause(self, run_id: int) -> Run:
         run = await self.get(run_id)

@@ -11,13 +11,11 @@ once the dead worker's has expired and goes on from the run's stored conversatio
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import os
 import socket
 from pathlib import Path
-from typing import Any
 
 from lsprotocol import types
 
@@ -51,8 +49,6 @@ def worker_name() -> str:
 async def run_worker(root: Path, *, slots: int, lease_s: float) -> None:
     """Serve the team's run queue from the workspace at ``root`` until stopped (SIGINT or
     SIGTERM: running segments are given ``lease_s`` to finish, then handed back)."""
-    from devfactory.storage.postgresql.jobs import RUN_TASK, job_app, run_queue
-
     from ..features import create_server
 
     server = create_server(FEATURES)
@@ -69,27 +65,10 @@ async def run_worker(root: Path, *, slots: int, lease_s: float) -> None:
         manager = await server.need(services.RunManager)
         name = worker_name()
         runner = SegmentRunner(manager, store.leases, name=name, lease_s=lease_s)
-        app = job_app(store.location)
-        queue = run_queue(workspace.project.id)
-
-        @app.task(name=RUN_TASK, queue=queue)
-        async def run_segment(run_id: int) -> None:
-            await runner.execute(run_id)
-
-        async with app.open_async():
-            server.run_task(_retry_stalled(app, queue, lease_s), name="stalled-jobs")
-            log.info(
-                "worker %s serving project %d with %d slots", name, workspace.project.id, slots
-            )
-            await app.run_worker_async(
-                queues=[queue],
-                concurrency=slots,
-                name=name,
-                update_heartbeat_interval=lease_s / 3,
-                stalled_worker_timeout=lease_s,
-                fetch_job_polling_interval=min(5.0, lease_s / 2),
-                shutdown_graceful_timeout=lease_s,
-            )
+        log.info("worker %s serving project %d, %d slots", name, workspace.project.id, slots)
+        await store.run_queue.serve(
+            workspace.project.id, runner.execute, slots=slots, lease_s=lease_s, name=name
+        )
     finally:
         await server.wiring.stop()
         await server.cancel_tasks()
@@ -114,18 +93,3 @@ async def _initialize(server: DevFactoryServer, root: Path) -> None:
     with contextlib.suppress(StopIteration):
         steps.send(None)
     server.wiring.begin()
-
-
-async def _retry_stalled(app: Any, queue: str, lease_s: float) -> None:
-    """Hand the jobs of workers that stopped sending heartbeats back to the queue."""
-    while True:
-        await asyncio.sleep(lease_s / 2)
-        try:
-            stalled = await app.job_manager.get_stalled_jobs(
-                queue=queue, seconds_since_heartbeat=lease_s
-            )
-            for job in stalled:
-                log.warning("job %s of a stalled worker: retrying it", job.id)
-                await app.job_manager.retry_job(job)
-        except Exception:
-            log.exception("could not retry stalled jobs; trying again")

@@ -4,6 +4,7 @@ patches. A store without them (SQLite) has None in their place."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 
@@ -44,7 +45,22 @@ class RunQueue(Protocol):
     """Hands queued runs to workers: a run's job is enqueued in the transaction that makes
     it queued."""
 
-    async def enable(self) -> None: ...
+    async def enable(self) -> None:
+        """From now on a run that becomes queued is enqueued in the same transaction."""
+        ...
+
+    async def serve(
+        self,
+        project_id: int,
+        execute: Callable[[int], Awaitable[None]],
+        *,
+        slots: int,
+        lease_s: float,
+        name: str,
+    ) -> None:
+        """Be a worker: ``execute(run_id)`` the project's run segments, ``slots`` at once,
+        until stopped; the jobs of workers that stopped ``lease_s`` ago are taken over."""
+        ...
 
 
 class PatchRepository(Protocol):

@@ -9,7 +9,9 @@ segment of a run waiting at a time, its ``lock`` runs a run's segments one after
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 
 import procrastinate
 from procrastinate.exceptions import AlreadyEnqueued
@@ -71,6 +73,53 @@ class PostgresRunQueue:
                 await deferrer.defer_async(run_id=run_id)
         except AlreadyEnqueued:
             log.debug("run %d has a segment waiting already", run_id)
+
+    async def serve(
+        self,
+        project_id: int,
+        execute: Callable[[int], Awaitable[None]],
+        *,
+        slots: int,
+        lease_s: float,
+        name: str,
+    ) -> None:
+        """Execute the project's run segments (``execute(run_id)``), ``slots`` at once, until
+        SIGINT or SIGTERM. The worker's heartbeat shows it alive; the jobs of workers whose
+        heartbeat stopped ``lease_s`` ago are retried (a dead worker's run goes on here)."""
+        queue = run_queue(project_id)
+
+        @self.app.task(name=RUN_TASK, queue=queue)
+        async def run_segment(run_id: int) -> None:
+            await execute(run_id)
+
+        async with self.app.open_async():
+            retrying = asyncio.create_task(self._retry_stalled(queue, lease_s), name="stalled")
+            try:
+                await self.app.run_worker_async(
+                    queues=[queue],
+                    concurrency=slots,
+                    name=name,
+                    update_heartbeat_interval=lease_s / 3,
+                    stalled_worker_timeout=lease_s,
+                    fetch_job_polling_interval=min(5.0, lease_s / 2),
+                    shutdown_graceful_timeout=lease_s,
+                )
+            finally:
+                retrying.cancel()
+
+    async def _retry_stalled(self, queue: str, lease_s: float) -> None:
+        """Hand the jobs of workers that stopped sending heartbeats back to the queue."""
+        jobs = self.app.job_manager
+        while True:
+            await asyncio.sleep(lease_s / 2)
+            try:
+                for job in await jobs.get_stalled_jobs(
+                    queue=queue, seconds_since_heartbeat=lease_s
+                ):
+                    log.warning("job %s of a stalled worker: retrying it", job.id)
+                    await jobs.retry_job(job)
+            except Exception:
+                log.exception("could not retry stalled jobs; trying again")
 
 
 async def _ensure_schema(conn: Connection) -> None:

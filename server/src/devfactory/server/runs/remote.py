@@ -12,8 +12,6 @@ next write is refused and it stops.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from devfactory.protocol.enums import EventType, RunStatus
 from devfactory.protocol.events import Resumed
 from devfactory.protocol.hitl import HitlRequest, HitlRespondParams
@@ -21,19 +19,20 @@ from devfactory.protocol.runs import Run
 from devfactory.storage.ports import LeaseRepository
 
 from ..agents.providers.base import Message
-from ..runs.conversation import load_conversation, to_payload
-from ..runs.segment import answer_text
-
-if TYPE_CHECKING:
-    from ..runs.manager import RunManager
+from .context import RunContext
+from .conversation import load_conversation, to_payload
+from .lookup import project_run
+from .ports import RunRecord
+from .segment import answer_text
 
 S = RunStatus
 ASK_USER = "ask_user"
 
 
 class RemoteRuns:
-    def __init__(self, manager: RunManager, leases: LeaseRepository) -> None:
-        self.manager = manager
+    def __init__(self, context: RunContext, record: RunRecord, leases: LeaseRepository) -> None:
+        self.context = context
+        self.record = record
         self.leases = leases
 
     async def pause(self, run: Run) -> Run:
@@ -43,20 +42,20 @@ class RemoteRuns:
     async def resume(self, run: Run) -> Run:
         metadata = run.metadata
         metadata.pause_reason = None
-        return await self.manager.transition(run.id, S.QUEUED, reason="resumed", metadata=metadata)
+        return await self.record.transition(run.id, S.QUEUED, reason="resumed", metadata=metadata)
 
     async def cancel(self, run_id: int) -> None:
         await self.leases.revoke(run_id)
 
     async def respond(self, request: HitlRequest, params: HitlRespondParams) -> HitlRequest:
-        manager = self.manager
-        answered = await manager.store.hitl.answer(request.id, params.action, params.text)
-        run = await manager.get(request.run_id)
+        store = self.context.store
+        answered = await store.hitl.answer(request.id, params.action, params.text)
+        run = await project_run(store, self.context.project_id, request.run_id)
         step_and_call = await self._asked(run, request)
         if run.status is not S.WAITING_FOR_USER or step_and_call is None:
             return answered  # the worker waits for it in its segment, and reads it
         step, call_id = step_and_call
-        events = manager.context.events
+        events = self.context.events
         result = Message(
             role="tool", content=answer_text(answered), tool_call_id=call_id, name=ASK_USER
         )
@@ -70,13 +69,13 @@ class RemoteRuns:
                     text=answered.response_text),
             message=answered.response_text or "",
         )  # fmt: skip
-        await manager.transition(run.id, S.QUEUED, reason="answered")
+        await self.record.transition(run.id, S.QUEUED, reason="answered")
         return answered
 
     async def _asked(self, run: Run, request: HitlRequest) -> tuple[int, str] | None:
         """(step, tool call id) of the ``ask_user`` call that asked ``request``, if the run's
         segment ended on it (the call still has no result)."""
-        stored = await load_conversation(self.manager.store, run.project_id, run.id)
+        stored = await load_conversation(self.context.store, run.project_id, run.id)
         answered = {m.tool_call_id for _, m in stored.messages if m.role == "tool"}
         for step, message in reversed(stored.messages):
             if message.role != "assistant":
