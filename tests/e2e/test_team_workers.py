@@ -277,3 +277,38 @@ async def test_a_run_that_asks_and_pauses_executes_in_segments(tmp_path: Path) -
     finally:
         await stop_daemon(editor)
         await store.close()
+
+
+async def test_a_cancel_fences_the_worker_off_and_frees_its_slot(tmp_path: Path) -> None:
+    url = postgres_server().new_database()
+    origin = team_origin(tmp_path / "origin", url)
+    machine = team_clone(origin, tmp_path / "worker-machine")
+    laptop = team_clone(origin, tmp_path / "laptop")
+    never = tmp_path / "never"
+    stuck = write_script(
+        tmp_path / "scripts", "stuck", [turn("1. Wait"), {**turn("..."), "waitForFile": str(never)}]
+    )
+    quick = write_script(tmp_path / "scripts", "quick", [turn("1. Go"), finish()])
+    store = await PostgresStore.open(url)
+    editor = await start_daemon(laptop, RUN_OPTIONS)
+    try:
+        with workers(machine, tmp_path, 1):
+            run = await create_run(editor, stuck)
+            await poll(store, "SELECT 1 FROM agent_runs WHERE id = %s AND status = 'running'",
+                       (run.id,))  # fmt: skip
+            await editor.call(Requests.RUNS_CANCEL, RunIdParams(run_id=run.id))
+            fenced = await store.db.fetchone(
+                "SELECT status, lease_epoch FROM agent_runs WHERE id = %s", (run.id,)
+            )
+            assert fenced is not None
+            assert (fenced["status"], fenced["lease_epoch"]) == ("cancelled", 2)
+
+            # The one slot is free again: the next run completes on the same worker.
+            after = await create_run(editor, quick)
+            await poll(store, "SELECT 1 FROM agent_runs WHERE id = %s AND status = 'completed'",
+                       (after.id,))  # fmt: skip
+        replayed = await replay(editor, run.id)
+        assert kinds(replayed)[-1] == "status:cancelled", "the worker wrote nothing after it"
+    finally:
+        await stop_daemon(editor)
+        await store.close()
