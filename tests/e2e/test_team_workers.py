@@ -13,7 +13,8 @@ import contextlib
 import os
 import signal
 import subprocess
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -40,7 +41,7 @@ from runs_support import (
     turn,
     write_script,
 )
-from support import git, make_git_repo
+from support import DaemonClient, git, make_git_repo
 
 pytest.importorskip("psycopg", reason="psycopg is not installed")
 
@@ -66,6 +67,31 @@ def team_clone(origin: Path, folder: Path) -> Path:
     git(folder, "config", "user.name", "Test")
     git(folder, "config", "user.email", "test@example.invalid")
     return folder
+
+
+@dataclass
+class Team:
+    """A team's database, a worker machine's clone and a laptop's clone with its daemon."""
+
+    store: PostgresStore
+    machine: Path
+    laptop: Path
+    editor: DaemonClient
+
+
+@contextlib.asynccontextmanager
+async def team_of(tmp_path: Path) -> AsyncIterator[Team]:
+    url = postgres_server().new_database()
+    origin = team_origin(tmp_path / "origin", url)
+    machine = team_clone(origin, tmp_path / "worker-machine")
+    laptop = team_clone(origin, tmp_path / "laptop")
+    store = await PostgresStore.open(url)
+    editor = await start_daemon(laptop, RUN_OPTIONS)
+    try:
+        yield Team(store, machine, laptop, editor)
+    finally:
+        await stop_daemon(editor)
+        await store.close()
 
 
 @contextlib.contextmanager
@@ -103,7 +129,9 @@ def workers(clone: Path, logs: Path, count: int) -> Iterator[list[subprocess.Pop
                     process.wait()
 
 
-async def poll(store: PostgresStore, sql: str, params: tuple[object, ...], timeout: float = 90):
+async def poll(
+    store: PostgresStore, sql: str, params: tuple[object, ...], timeout: float = 90
+) -> dict[str, object]:
     """The first row ``sql`` returns, waiting for one."""
     for _ in range(int(timeout * 10)):
         row = await store.db.fetchone(sql, params)
@@ -116,15 +144,6 @@ async def poll(store: PostgresStore, sql: str, params: tuple[object, ...], timeo
 async def test_a_killed_workers_run_finishes_on_another_and_applies_in_another_clone(
     tmp_path: Path,
 ) -> None:
-    url = postgres_server().new_database()
-    origin = make_git_repo(tmp_path / "origin", {"calc.py": CALC})
-    (origin / "devfactory.toml").write_text(
-        f'storage = "{url}"\n[index]\nenabled = false\n[team]\nproject = "calc"\nworkers = true\n'
-    )
-    git(origin, "add", "devfactory.toml")
-    git(origin, "commit", "-qm", "team settings")
-    machine_a = team_clone(origin, tmp_path / "worker-machine")
-    editor_clone = team_clone(origin, tmp_path / "laptop")
     gate = tmp_path / "go-on"
     script = write_script(
         tmp_path / "scripts",
@@ -136,10 +155,9 @@ async def test_a_killed_workers_run_finishes_on_another_and_applies_in_another_c
             finish("Fixed add()."),
         ],
     )
-    store = await PostgresStore.open(url)
-    editor = await start_daemon(editor_clone, RUN_OPTIONS)
-    try:
-        with workers(machine_a, tmp_path, 2) as processes:
+    async with team_of(tmp_path) as team:
+        store, editor, machine, laptop = team.store, team.editor, team.machine, team.laptop
+        with workers(machine, tmp_path, 2) as processes:
             run = await create_run(editor, script)
             assert run.status is RunStatus.QUEUED, "the daemon hands it to the workers"
 
@@ -186,7 +204,7 @@ async def test_a_killed_workers_run_finishes_on_another_and_applies_in_another_c
         assert happened[-1] == "status:completed"
 
         # A writer still holding epoch 1 (the killed worker, had it lived) is refused.
-        stale = await PostgresStore.open(url)
+        stale = await PostgresStore.open(store.location)
         try:
             stale.db.fences[run.id] = 1
             late = NewEvent(
@@ -207,18 +225,11 @@ async def test_a_killed_workers_run_finishes_on_another_and_applies_in_another_c
             Requests.CHANGES_APPROVE, {"changeIds": [change.id]}
         )
         assert result.applied == [change.id] and result.snapshot_id is not None
-        assert (editor_clone / "calc.py").read_text() == FIXED
-        assert (machine_a / "calc.py").read_text() == CALC, "the worker's clone is untouched"
-    finally:
-        await stop_daemon(editor)
-        await store.close()
+        assert (laptop / "calc.py").read_text() == FIXED
+        assert (machine / "calc.py").read_text() == CALC, "the worker's clone is untouched"
 
 
 async def test_a_run_that_asks_and_pauses_executes_in_segments(tmp_path: Path) -> None:
-    url = postgres_server().new_database()
-    origin = team_origin(tmp_path / "origin", url)
-    machine = team_clone(origin, tmp_path / "worker-machine")
-    laptop = team_clone(origin, tmp_path / "laptop")
     gate = tmp_path / "step-done"
     script = write_script(
         tmp_path / "scripts",
@@ -231,9 +242,8 @@ async def test_a_run_that_asks_and_pauses_executes_in_segments(tmp_path: Path) -
             finish("Named it."),
         ],
     )
-    store = await PostgresStore.open(url)
-    editor = await start_daemon(laptop, RUN_OPTIONS)
-    try:
+    async with team_of(tmp_path) as team:
+        store, editor, machine = team.store, team.editor, team.machine
         with workers(machine, tmp_path, 1):
             run = await create_run(editor, script)
             lease_free = (
@@ -274,24 +284,16 @@ async def test_a_run_that_asks_and_pauses_executes_in_segments(tmp_path: Path) -
                 if e.type is EventType.CONVERSATION_MESSAGE_ADDED]  # fmt: skip
         assert "Got:\n> calc" in said, "the answer reached the model in the next segment"
         assert kinds(replayed).count("user_prompt") == 1
-    finally:
-        await stop_daemon(editor)
-        await store.close()
 
 
 async def test_a_cancel_fences_the_worker_off_and_frees_its_slot(tmp_path: Path) -> None:
-    url = postgres_server().new_database()
-    origin = team_origin(tmp_path / "origin", url)
-    machine = team_clone(origin, tmp_path / "worker-machine")
-    laptop = team_clone(origin, tmp_path / "laptop")
     never = tmp_path / "never"
     stuck = write_script(
         tmp_path / "scripts", "stuck", [turn("1. Wait"), {**turn("..."), "waitForFile": str(never)}]
     )
     quick = write_script(tmp_path / "scripts", "quick", [turn("1. Go"), finish()])
-    store = await PostgresStore.open(url)
-    editor = await start_daemon(laptop, RUN_OPTIONS)
-    try:
+    async with team_of(tmp_path) as team:
+        store, editor, machine = team.store, team.editor, team.machine
         with workers(machine, tmp_path, 1):
             run = await create_run(editor, stuck)
             await poll(store, "SELECT 1 FROM agent_runs WHERE id = %s AND status = 'running'",
@@ -309,6 +311,3 @@ async def test_a_cancel_fences_the_worker_off_and_frees_its_slot(tmp_path: Path)
                        (after.id,))  # fmt: skip
         replayed = await replay(editor, run.id)
         assert kinds(replayed)[-1] == "status:cancelled", "the worker wrote nothing after it"
-    finally:
-        await stop_daemon(editor)
-        await store.close()
