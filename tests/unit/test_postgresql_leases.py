@@ -32,13 +32,15 @@ async def store(url: str) -> AsyncIterator[PostgresStore]:
     await opened.close()
 
 
-async def new_run(store: PostgresStore, status: RunStatus = RunStatus.DRAFT) -> tuple[int, int]:
+async def new_run(
+    store: PostgresStore, status: RunStatus = RunStatus.DRAFT, metadata: RunMetadata | None = None
+) -> tuple[int, int]:
     project = await store.projects.register(
         root_path="team:acme", name="w", slug="w", default_branch=None, current_branch=None
     )
     run = await store.runs.create(
         project_id=project.id, title="t", prompt="p", status=status, agent="backend",
-        provider="scripted", model=None, mode="review", metadata=RunMetadata(),
+        provider="scripted", model=None, mode="review", metadata=metadata or RunMetadata(),
     )  # fmt: skip
     return project.id, run.id
 
@@ -100,8 +102,10 @@ async def test_each_run_numbers_its_events_without_a_gap(store: PostgresStore) -
 
 async def test_a_queued_run_commits_with_its_job(store: PostgresStore) -> None:
     assert store.run_queue is not None
-    await store.run_queue.enable()
+    await store.run_queue.enable(lambda run: run.metadata.initiative_id is None)
     project_id, run_id = await new_run(store, RunStatus.QUEUED)
+    await new_run(store, RunStatus.QUEUED, RunMetadata(initiative_id=3))  # not the workers'
+
     _, draft = await new_run(store, RunStatus.DRAFT)
     await store.runs.update(draft, status=RunStatus.QUEUED)
     await store.runs.update(draft, status=RunStatus.QUEUED)  # one waiting segment is enough

@@ -106,7 +106,9 @@ async def open_workspace(root: Path, init_options: object) -> tuple[Workspace, l
                 "runs execute in this daemon"
             )
         else:
-            await store.run_queue.enable()
+            from ..runs.segment import for_workers
+
+            await store.run_queue.enable(for_workers)
     if repository.exclude is not None:
         registration.exclude_state_dir(repository.exclude)
     workspace = Workspace(

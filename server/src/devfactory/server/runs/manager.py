@@ -37,6 +37,7 @@ from ..errors import InvalidParams, InvalidState, NotFound
 from ..shielding import finish_despite_cancel, finish_then_cancel
 from ..workspace.worktrees import branch_name
 from .lookup import configured_provider, project_run
+from .segment import for_workers
 from .transitions import can_transition
 
 if TYPE_CHECKING:
@@ -92,6 +93,10 @@ class RunManager:
         """Team workers execute this project's runs (``team.workers`` on a store with a run
         queue): queued runs are theirs, not this daemon's, and leases replace crash recovery."""
         return self.context.settings.team.workers and self.store.run_queue is not None
+
+    def on_workers(self, run: Run) -> bool:
+        """Whether a team worker executes ``run`` (not this daemon, nor another one)."""
+        return self.dispatching and for_workers(run)
 
     # -- queries -------------------------------------------------------------------------------
 
@@ -312,7 +317,7 @@ class RunManager:
     async def pause(self, run_id: int) -> Run:
         run = await self.get(run_id)
         require(run, RunControl.PAUSE)
-        if run_id not in self.workers and (remote := self.remote) is not None:
+        if self.on_workers(run) and (remote := self.remote) is not None:
             return await remote.pause(run)
         worker = _driven(run, self.workers.get(run_id))
         worker.request_pause()
@@ -324,7 +329,7 @@ class RunManager:
     async def _resume(self, run_id: int) -> Run:
         run = await self.get(run_id)
         require(run, RunControl.RESUME)
-        if run_id not in self.workers and (remote := self.remote) is not None:
+        if self.on_workers(run) and (remote := self.remote) is not None:
             return await remote.resume(run)
         worker = _driven(run, self.workers.get(run_id))
         metadata = run.metadata
@@ -339,13 +344,14 @@ class RunManager:
         return await finish_despite_cancel(self._cancel(run_id))
 
     async def _cancel(self, run_id: int) -> Run:
-        require(await self.get(run_id), RunControl.CANCEL)
+        run = await self.get(run_id)
+        require(run, RunControl.CANCEL)
         # Stop the worker first: it interrupts the model call or kills the command at once,
         # and what it records about that comes before the run's final status event.
         worker = self.workers.get(run_id)
         if worker is not None:
             await worker.stop()
-        elif (remote := self.remote) is not None:
+        elif self.on_workers(run) and (remote := self.remote) is not None:
             await remote.cancel(run_id)  # the worker driving it is fenced off
         if self.context.commands is not None:  # commands the user started in this run
             await self.context.commands.kill_run(run_id)
@@ -415,7 +421,7 @@ class RunManager:
         if request.status is not HitlStatus.PENDING:
             raise InvalidState(f"question {request.id} is already {request.status.value}")
         worker = self.workers.get(run.id)
-        if worker is None and (remote := self.remote) is not None:
+        if worker is None and self.on_workers(run) and (remote := self.remote) is not None:
             return await remote.respond(request, params)
         if worker is None or not worker.is_waiting_for(request.id):
             raise InvalidState(
@@ -440,7 +446,7 @@ class RunManager:
     async def schedule(self) -> None:
         """Start queued runs, first in first out, while fewer than N runs are live here."""
         async with self._scheduling:
-            if self.shutting_down or self.dispatching:
+            if self.shutting_down:
                 return
             free = self.context.settings.max_concurrent_runs - len(self.workers)
             if free <= 0:
@@ -448,6 +454,7 @@ class RunManager:
             queued = await self.store.runs.queued(self.context.project_id)
             if self.own_runs_only:
                 queued = [run for run in queued if run.id in self.queued_here]
+            queued = [run for run in queued if not self.on_workers(run)]
             for run in queued:
                 if free <= 0:
                     break
@@ -486,10 +493,10 @@ class RunManager:
     async def recover(self) -> None:
         """Runs whose daemon died (even under kill -9) must not claim to be running (team
         workers' runs: their leases expire and another worker takes them over)."""
-        if self.dispatching:
-            return
         stranded = await self.list_runs([S.RUNNING, S.PAUSED, S.WAITING_FOR_USER], limit=10_000)
         for run in stranded:
+            if self.on_workers(run):
+                continue
             owner = await self.store.runs.owner(run.id)
             if self.lock.is_alive(owner):
                 continue

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from devfactory.protocol.enums import EventType
 from devfactory.protocol.hitl import HitlRequest
+from devfactory.protocol.runs import Run
 from devfactory.storage import Store
 
 PAGE = 1000
@@ -52,3 +53,10 @@ async def prompted(store: Store, project_id: int, run_id: int, iteration: int) -
         if len(events) < PAGE:
             return False
         since = events[-1].id
+
+
+def for_workers(run: Run) -> bool:
+    """Whether team workers execute ``run``: every run but an initiative's task, which stays
+    with the daemon that schedules the initiative (its tools and its worktree's preparation
+    are that daemon's)."""
+    return run.metadata.initiative_id is None

@@ -77,12 +77,12 @@ async def run_worker(root: Path, *, slots: int, lease_s: float) -> None:
 
 
 async def _initialize(server: DevFactoryServer, root: Path) -> None:
-    """Initialize the daemon as an editor would (pygls' own initialize, then ours), with
-    ``team.workers`` on whatever the clone's settings say: a worker takes jobs, never runs
-    queued runs of its own accord."""
+    """Initialize the daemon as an editor would (pygls' own initialize, then ours), as a team
+    worker (``features/runs.py``) with ``team.workers`` on whatever the clone's settings say:
+    it takes jobs, never starts or recovers runs of its own accord."""
     uri = root.as_uri()
     params = types.InitializeParams(
-        capabilities=types.ClientCapabilities(),
+        capabilities=types.ClientCapabilities(experimental={"devfactory": {"teamWorker": True}}),
         root_uri=uri,
         workspace_folders=[types.WorkspaceFolder(uri=uri, name=root.name)],
         initialization_options={"team": {"workers": True}},

@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
+from devfactory.protocol.runs import Run
+
 
 class LeaseRepository(Protocol):
     """Who drives a run, until when, and the epoch (fencing token) its writes must carry."""
@@ -45,8 +47,9 @@ class RunQueue(Protocol):
     """Hands queued runs to workers: a run's job is enqueued in the transaction that makes
     it queued."""
 
-    async def enable(self) -> None:
-        """From now on a run that becomes queued is enqueued in the same transaction."""
+    async def enable(self, accepts: Callable[[Run], bool]) -> None:
+        """From now on a run that becomes queued, if ``accepts`` it, is enqueued for the
+        workers in the same transaction."""
         ...
 
     async def serve(

@@ -19,6 +19,8 @@ from psycopg import AsyncConnection
 from psycopg.rows import DictRow, dict_row
 from psycopg_pool import AsyncConnectionPool
 
+from devfactory.protocol.runs import Run
+
 from ..errors import DatabaseError, SchemaTooNewError, StorageFull
 from ..factory import shown_location
 from ..migrations import Migration, load_migrations, too_new
@@ -68,10 +70,9 @@ class Database:
         self.fences: Fences = {}
         """Runs this process holds the lease of, with its epoch: every write for them checks
         that the epoch is still the run's, else raises ``LeaseLost`` (``leases.py``)."""
-        self.on_queued: list[Callable[[Connection, int, int], Awaitable[None]]] = []
-        """Called inside the transaction that makes a run queued (with the connection, the
-        project's id and the run's): team mode enqueues the run's job there, so both commit
-        together."""
+        self.on_queued: list[Callable[[Connection, Run], Awaitable[None]]] = []
+        """Called inside the transaction that makes a run queued (with the connection and the
+        run): team mode enqueues the run's job there, so both commit together."""
 
     @classmethod
     async def open(cls, url: str, migrations: Sequence[Migration] | None = None) -> Database:

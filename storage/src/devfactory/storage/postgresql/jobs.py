@@ -17,6 +17,8 @@ import procrastinate
 from procrastinate.exceptions import AlreadyEnqueued
 from procrastinate.schema import SchemaManager
 
+from devfactory.protocol.runs import Run
+
 from .database import Connection, Database
 
 log = logging.getLogger(__name__)
@@ -48,15 +50,20 @@ class PostgresRunQueue:
     def __init__(self, db: Database) -> None:
         self.db = db
         self.app = job_app(db.url)
-        self.enabled = False
+        self.accepts: Callable[[Run], bool] | None = None
+        """Which queued runs are the workers' (None: not enabled)."""
 
-    async def enable(self) -> None:
-        """From now on a run that becomes queued is enqueued for the workers (creating
+    async def enable(self, accepts: Callable[[Run], bool]) -> None:
+        """From now on a queued run that ``accepts`` is enqueued for the workers (creating
         procrastinate's tables first if the database has none)."""
         await self.db.write(_ensure_schema)
-        if not self.enabled:
-            self.db.on_queued.append(self.enqueue)
-            self.enabled = True
+        if self.accepts is None:
+            self.db.on_queued.append(self._queued)
+        self.accepts = accepts
+
+    async def _queued(self, conn: Connection, run: Run) -> None:
+        if self.accepts is not None and self.accepts(run):
+            await self.enqueue(conn, run.project_id, run.id)
 
     async def enqueue(self, conn: Connection, project_id: int, run_id: int) -> None:
         """Enqueue the run's next segment on ``conn`` (inside the caller's transaction); a

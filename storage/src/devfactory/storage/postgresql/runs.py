@@ -34,8 +34,8 @@ _TOTAL_USAGE = (
     " FROM agent_runs WHERE project_id = %s"
 )
 """Every run's usage summed in the database (``cost_usd`` null when no run had one)."""
-QueuedHook = Callable[[Connection, int, int], Awaitable[None]]
-"""Called with (connection, project id, run id) in the transaction that queues a run."""
+QueuedHook = Callable[[Connection, Run], Awaitable[None]]
+"""Called with the connection and the run in the transaction that queues it."""
 
 
 class PostgresRunRepository:
@@ -169,10 +169,11 @@ async def _insert(
         if event is None
         else await insert_events(conn, [msgspec.structs.replace(event, run_id=run_id)])
     )
-    if new.status is RunStatus.QUEUED:
+    run = records.run(row)
+    if run.status is RunStatus.QUEUED:
         for hook in on_queued:
-            await hook(conn, new.project_id, run_id)
-    return records.run(row), events
+            await hook(conn, run)
+    return run, events
 
 
 async def _update(
@@ -209,10 +210,11 @@ async def _update(
             raise LeaseLost(run_id, epoch)
         return None
     events = [] if event is None else await insert_events(conn, [event])
+    run = records.run(row)
     if fields.get("status") is RunStatus.QUEUED:
         for hook in on_queued:
-            await hook(conn, int(row["project_id"]), run_id)
-    return records.run(row), events
+            await hook(conn, run)
+    return run, events
 
 
 async def _lease_moved(conn: Connection, run_id: int, epoch: int) -> bool:
