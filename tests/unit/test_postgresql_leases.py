@@ -4,6 +4,7 @@ events are numbered per run without a gap, and a queued run's job commits with i
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
@@ -117,3 +118,33 @@ async def test_a_queued_run_commits_with_its_job(store: PostgresStore) -> None:
         (RUN_TASK, run_queue(project_id), run_id),
         (RUN_TASK, run_queue(project_id), draft),
     ]
+
+
+async def test_a_fenced_run_does_not_sink_the_other_runs_events_in_its_batch(
+    store: PostgresStore,
+) -> None:
+    """A worker's event bus writes its runs' events in batches: the run whose lease was taken
+    over is refused, the other runs in the same batch are written."""
+    from devfactory.protocol.events import AiMessage
+    from devfactory.server.events.bus import EventBus
+
+    project_id, lost = await new_run(store)
+    _, kept = await new_run(store)
+    assert store.leases is not None
+    await store.leases.acquire(lost, "me", 60)
+    await store.leases.acquire(kept, "me", 60)
+    await store.db.execute("UPDATE agent_runs SET lease_epoch = lease_epoch + 1 WHERE id = %s",
+                           (lost,))  # fmt: skip
+    bus = EventBus(store, project_id, lambda method, params: None)
+    bus.start()
+    try:
+        said = [
+            bus.emit(run_id, EventType.AI_MESSAGE, f"{run_id}", AiMessage(text="hi"))
+            for run_id in (lost, kept, kept)
+        ]
+        results = await asyncio.gather(*said, return_exceptions=True)
+    finally:
+        await bus.stop()
+    assert isinstance(results[0], LeaseLost)
+    assert [e.title for e in results[1:] if not isinstance(e, BaseException)] == [str(kept)] * 2
+    assert await run_seqs(store, lost) == [] and await run_seqs(store, kept) == [1, 2]
