@@ -141,9 +141,12 @@ async def poll(
     raise AssertionError(f"no row for {sql} {params}")
 
 
-async def test_a_killed_workers_run_finishes_on_another_and_applies_in_another_clone(
-    tmp_path: Path,
+@pytest.mark.parametrize("stop", [signal.SIGKILL, signal.SIGTERM], ids=["kill-9", "sigterm"])
+async def test_a_stopped_workers_run_finishes_on_another_and_applies_in_another_clone(
+    tmp_path: Path, stop: signal.Signals
 ) -> None:
+    """SIGKILL: its heartbeat stops, its job is retried as stalled once its lease expired.
+    SIGTERM: it stops the segment after a grace period and hands the run back to the queue."""
     gate = tmp_path / "go-on"
     script = write_script(
         tmp_path / "scripts",
@@ -172,8 +175,9 @@ async def test_a_killed_workers_run_finishes_on_another_and_applies_in_another_c
             )
             assert held is not None and held["lease_epoch"] == 1 and held["status"] == "running"
             victim = int(str(held["lease_owner"]).rsplit(":", 1)[1])
-            assert victim in {p.pid for p in processes}
-            os.kill(victim, signal.SIGKILL)
+            (stopped,) = [p for p in processes if p.pid == victim]
+            os.kill(victim, stop)
+            await asyncio.to_thread(stopped.wait, 60)  # gone before the run may go on
             gate.touch()
 
             finished = await poll(

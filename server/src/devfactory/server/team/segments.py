@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from devfactory.protocol.enums import RunStatus
 from devfactory.storage import LeaseLost
-from devfactory.storage.ports import LeaseRepository
+from devfactory.storage.ports import LeaseRepository, RunQueue
 
 from ..runs.segment import Segment
 
@@ -32,10 +32,18 @@ S = RunStatus
 
 class SegmentRunner:
     def __init__(
-        self, manager: RunManager, leases: LeaseRepository, *, name: str, lease_s: float
+        self,
+        manager: RunManager,
+        leases: LeaseRepository,
+        queue: RunQueue,
+        *,
+        name: str,
+        lease_s: float,
     ) -> None:
         self.manager = manager
         self.leases = leases
+        self.queue = queue
+        """Where a segment this worker cannot finish (it is stopping) is handed back."""
         self.name = name
         """This worker's identity in leases and the runs' ``owner`` (host and pid)."""
         self.lease_s = lease_s
@@ -43,7 +51,16 @@ class SegmentRunner:
         runs over this long after its last renewal."""
 
     async def execute(self, run_id: int) -> None:
-        """Drive the run's next segment, if it still has one to do."""
+        """Drive the run's next segment, if it still has one to do. If this worker stops
+        first (SIGTERM), the segment is handed back to the queue: another worker goes on."""
+        try:
+            await self._segment(run_id)
+        except asyncio.CancelledError:
+            await self.queue.hand_back(self.manager.context.project_id, run_id)
+            log.info("run %d: handed back to the queue", run_id)
+            raise
+
+    async def _segment(self, run_id: int) -> None:
         epoch = await self._acquire(run_id)
         if epoch is None:
             return

@@ -64,7 +64,7 @@ async def run_worker(root: Path, *, slots: int, lease_s: float) -> None:
             )
         manager = await server.need(services.RunManager)
         name = worker_name()
-        runner = SegmentRunner(manager, store.leases, name=name, lease_s=lease_s)
+        runner = SegmentRunner(manager, store.leases, store.run_queue, name=name, lease_s=lease_s)
         log.info("worker %s serving project %d, %d slots", name, workspace.project.id, slots)
         await store.run_queue.serve(
             workspace.project.id, runner.execute, slots=slots, lease_s=lease_s, name=name

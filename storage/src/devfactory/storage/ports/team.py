@@ -52,6 +52,10 @@ class RunQueue(Protocol):
         workers in the same transaction."""
         ...
 
+    async def hand_back(self, project_id: int, run_id: int) -> None:
+        """Queue the run's next segment again: this worker stops before the run did."""
+        ...
+
     async def serve(
         self,
         project_id: int,

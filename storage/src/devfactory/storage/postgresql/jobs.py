@@ -65,6 +65,9 @@ class PostgresRunQueue:
         if self.accepts is not None and self.accepts(run):
             await self.enqueue(conn, run.project_id, run.id)
 
+    async def hand_back(self, project_id: int, run_id: int) -> None:
+        await self.db.write(self.enqueue, project_id, run_id)
+
     async def enqueue(self, conn: Connection, project_id: int, run_id: int) -> None:
         """Enqueue the run's next segment on ``conn`` (inside the caller's transaction); a
         segment already waiting for the run is enough."""
