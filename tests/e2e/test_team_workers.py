@@ -315,3 +315,13 @@ async def test_a_cancel_fences_the_worker_off_and_frees_its_slot(tmp_path: Path)
                        (after.id,))  # fmt: skip
         replayed = await replay(editor, run.id)
         assert kinds(replayed)[-1] == "status:cancelled", "the worker wrote nothing after it"
+
+
+def test_a_worker_needs_the_teams_database(tmp_path: Path) -> None:
+    workspace = make_git_repo(tmp_path / "solo", {"calc.py": CALC})
+    done = subprocess.run(
+        [DEVFACTORY, "worker", "-w", str(workspace)],
+        capture_output=True, text=True, env=ENV, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert "a worker needs the team's PostgreSQL storage" in done.stderr
