@@ -48,11 +48,12 @@ class PostgresLeaseRepository:
         return current is not None and int(current) == epoch
 
     async def release(self, run_id: int, epoch: int) -> None:
-        """Give the lease up (the segment ended); the epoch stays, so it never repeats."""
+        """Give the lease up (the segment ended; a pause asked of it is moot); the epoch
+        stays, so it never repeats."""
         self.db.fences.pop(run_id, None)
         await self.db.execute(
-            "UPDATE agent_runs SET lease_owner = NULL, lease_expires_at = NULL"
-            " WHERE id = %s AND lease_epoch = %s",
+            "UPDATE agent_runs SET lease_owner = NULL, lease_expires_at = NULL,"
+            " pause_requested = false WHERE id = %s AND lease_epoch = %s",
             (run_id, epoch),
         )
 
