@@ -15,7 +15,7 @@ PAGE = 1000
 
 @dataclass(frozen=True)
 class Segment:
-    """A run driven by a team worker, one segment at a time (``team/segments.py``)."""
+    """A run driven by a team worker, one segment at a time (``team/runner.py``)."""
 
     guard: Callable[[], Awaitable[None]]
     """Awaited before each write to the worktree and each command: raises ``LeaseLost`` once

@@ -23,7 +23,7 @@ from .. import services
 from ..app import DevFactoryServer
 from ..context import Workspace
 from ..errors import Unavailable
-from .segments import SegmentRunner
+from .runner import SegmentRunner
 
 log = logging.getLogger(__name__)
 
