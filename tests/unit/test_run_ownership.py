@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from devfactory.server.runs.ownership import DaemonLock
+from devfactory.server.runs.ownership import HOST, DaemonLock
 
 HOLD_LOCK = """
 import sys, time
@@ -42,6 +42,17 @@ def test_another_live_daemon_is_alive_until_it_releases(tmp_path: Path):
 def test_an_unknown_owner_is_dead(tmp_path: Path):
     lock = DaemonLock(tmp_path)
     assert not lock.is_alive("4242-deadbeef")
+    assert not lock.is_alive(f"4242-deadbeef@{HOST}")
+    lock.release()
+
+
+def test_another_machines_daemon_is_not_ours_to_judge(tmp_path: Path):
+    """On a team's database a project's runs are shared across machines: a daemon must not
+    fail the runs of a daemon elsewhere, whose lock file it cannot see."""
+    lock = DaemonLock(tmp_path)
+    assert lock.name.endswith(f"@{HOST}")
+    assert lock.is_alive("4242-deadbeef@another-machine")
+    assert DaemonLock.pid_of("4242-deadbeef@another-machine") == "4242"
     lock.release()
 
 

@@ -29,6 +29,8 @@ S = RunStatus
         (S.RUNNING, S.WAITING_FOR_USER, True),
         (S.RUNNING, S.COMPLETED, True),
         (S.PAUSED, S.RUNNING, True),  # resume
+        (S.PAUSED, S.QUEUED, True),  # resume a team worker's run: its next segment
+        (S.WAITING_FOR_USER, S.QUEUED, True),  # answered, on a team worker
         (S.PAUSED, S.PAUSED, False),
         (S.PAUSED, S.COMPLETED, False),  # only a running run finishes
         (S.WAITING_FOR_USER, S.RUNNING, True),  # answered

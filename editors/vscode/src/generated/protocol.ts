@@ -1871,6 +1871,8 @@ export interface Settings {
   review: ReviewSettings;
   /** Where the daemon keeps its state: unset, the workspace's own SQLite file (.devfactory/devfactory.db); a postgresql://user@host/database URL, a database shared by a team (needs devfactory-storage[postgresql]; keep the password out of the URL, in ~/.pgpass or PGPASSWORD). The DEVFACTORY_STORAGE environment variable, when set, wins over this setting. */
   storage: string | null;
+  /** Team mode: the shared project and its workers. */
+  team: TeamSettings;
 }
 
 /** How an event should be shown. */
@@ -2088,6 +2090,14 @@ export interface TaskUpdateParams {
   priority?: TaskPriority | null;
   taskId: number;
   title?: string | null;
+}
+
+/** Team mode: one project shared by several machines on a team's PostgreSQL database. */
+export interface TeamSettings {
+  /** The team's name for this project, the same on every machine: the shared database knows the project by it (unset: by the workspace's folder, which differs per machine). */
+  project: string | null;
+  /** Runs execute on team workers (`devfactory worker`, on any machine with a clone) instead of in this daemon: starting a run enqueues it. Needs PostgreSQL storage. */
+  workers: boolean;
 }
 
 /** Parsed summary of a test command. */
@@ -2395,4 +2405,6 @@ export const DAEMON_SETTING_KEYS = [
   "providers",
   "review.diagnostics",
   "storage",
+  "team.project",
+  "team.workers",
 ] as const;

@@ -233,6 +233,26 @@ class AgentSettings(Section, kw_only=True):
     ] = {}
 
 
+class TeamSettings(Section, kw_only=True):
+    """Team mode: one project shared by several machines on a team's PostgreSQL database."""
+
+    project: Annotated[
+        Annotated[str, msgspec.Meta(min_length=1, max_length=200)] | None,
+        doc(
+            "The team's name for this project, the same on every machine: the shared database "
+            "knows the project by it (unset: by the workspace's folder, which differs per "
+            "machine)."
+        ),
+    ] = None
+    workers: Annotated[
+        bool,
+        doc(
+            "Runs execute on team workers (`devfactory worker`, on any machine with a clone) "
+            "instead of in this daemon: starting a run enqueues it. Needs PostgreSQL storage."
+        ),
+    ] = False
+
+
 class Settings(Section, kw_only=True):
     """Every setting of the daemon, with its default."""
 
@@ -281,3 +301,6 @@ class Settings(Section, kw_only=True):
             "variable, when set, wins over this setting."
         ),
     ] = None
+    team: Annotated[TeamSettings, doc("Team mode: the shared project and its workers.")] = (
+        msgspec.field(default_factory=TeamSettings)
+    )

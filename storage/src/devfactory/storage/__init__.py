@@ -8,12 +8,13 @@ store with :func:`open_store` and uses it through the ports.
 
 from __future__ import annotations
 
-from .errors import DatabaseError, SchemaTooNewError, StorageFull
+from .errors import DatabaseError, LeaseLost, SchemaTooNewError, StorageFull
 from .factory import open_index_writer, open_store, shown_location
 from .ports import Store
 
 __all__ = [
     "DatabaseError",
+    "LeaseLost",
     "SchemaTooNewError",
     "StorageFull",
     "Store",

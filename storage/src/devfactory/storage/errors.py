@@ -35,3 +35,16 @@ def full_disk(exc: BaseException, path: str | None = None) -> StorageFull | None
     if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
         return StorageFull(exc.filename or path)
     return None
+
+
+class LeaseLost(DatabaseError):
+    """A worker wrote for a run whose lease another worker has taken since (a higher epoch):
+    nothing was written, and this worker must stop driving the run."""
+
+    def __init__(self, run_id: int, epoch: int) -> None:
+        super().__init__(
+            f"run {run_id} was taken over by another worker (this worker's lease epoch {epoch}"
+            " is stale); nothing was written and this worker stops driving it"
+        )
+        self.run_id = run_id
+        self.epoch = epoch

@@ -173,6 +173,7 @@ class ToolBox:
         on_file_changed: ChangeHook,
         search: Callable[[SearchParams], Awaitable[Any]] | None,
         protected: frozenset[str] = frozenset(),
+        guard: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.run_id = run_id
         self.worktree = worktree
@@ -181,6 +182,9 @@ class ToolBox:
         self.emit = emit
         self.on_file_changed = on_file_changed
         self.search = search
+        self.guard = guard
+        """Awaited before every write to the worktree: a team worker checks that it still holds
+        the run's lease (it raises ``LeaseLost`` once another worker took the run over)."""
         self.files_changed: dict[str, ChangeAction] = {}
 
     async def resolve(self, rel: str) -> str:
@@ -250,6 +254,7 @@ class ToolBox:
         rel = await self.resolve(path)
         existed = await self._safely(lambda: self.tree.lstat(rel)) is not None
         data = content.encode()
+        await self._guarded()
         await self._safely(lambda: self.tree.write(rel, data))
         action = ChangeAction.UPDATE if existed else ChangeAction.CREATE
         await self._changed(rel, action, len(data))
@@ -273,16 +278,22 @@ class ToolBox:
                 f"the search text matches {count} times in {path}; include more context"
             )
         data = text.replace(search, replace, 1).encode()
+        await self._guarded()
         await self._safely(lambda: self.tree.write(rel, data))
         await self._changed(rel, ChangeAction.UPDATE, len(data))
         return f"edited {path}"
 
     async def delete_file(self, path: str) -> str:
         rel = await self.resolve(path)
+        await self._guarded()
         if not await self._safely(lambda: self.tree.delete(rel)):
             raise ToolError(f"{path} does not exist")
         await self._changed(rel, ChangeAction.DELETE, None)
         return f"deleted {path}"
+
+    async def _guarded(self) -> None:
+        if self.guard is not None:
+            await self.guard()
 
     async def search_code(self, query: str, limit: int = 8, group_by: str = "chunk") -> str:
         if self.search is None:

@@ -22,7 +22,7 @@ from typing import TypeVar
 from devfactory.protocol.enums import EventType, Severity
 from devfactory.protocol.events import Event, EventNotification, Payload, encode_payload
 from devfactory.protocol.methods import Notifications
-from devfactory.storage import Store
+from devfactory.storage import LeaseLost, Store
 from devfactory.storage.clock import now_iso
 from devfactory.storage.ports import NewEvent
 
@@ -194,6 +194,14 @@ class EventBus:
             async with self._delivering:
                 try:
                     events = await self.store.events.append([new for new, _ in batch])
+                except LeaseLost as exc:  # refuse that run's events only; the others go on
+                    log.warning("%s", exc)
+                    for new, future in batch:
+                        if new.run_id == exc.run_id and not future.done():
+                            future.set_exception(exc)
+                    self._pending[:0] = [(n, f) for n, f in batch if n.run_id != exc.run_id]
+                    self._wake.set()
+                    continue
                 except Exception as exc:
                     log.exception("could not persist %d events", len(batch))
                     for _, future in batch:

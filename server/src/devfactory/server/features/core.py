@@ -75,14 +75,16 @@ async def open_workspace(root: Path, init_options: object) -> tuple[Workspace, l
         if isinstance(failure, DatabaseError | GitError):
             raise Unavailable(str(failure)) from None
         raise failure
+    name = settings.team.project or root.name
     facts = (
-        root.name,
-        registration.slugify(root.name),
+        name,
+        registration.slugify(name),
         repository.default_branch,
         repository.current_branch,
     )
     # A restart finds the project as it left it: no write (a commit can wait on the disk).
-    project = await store.projects.by_root(str(root))
+    key = registration.project_key(root, settings.team.project)
+    project = await store.projects.by_root(key)
     if project is None or facts != (
         project.name,
         project.slug,
@@ -91,12 +93,22 @@ async def open_workspace(root: Path, init_options: object) -> tuple[Workspace, l
     ):
         name, slug, default_branch, current_branch = facts
         project = await store.projects.register(
-            root_path=str(root),
+            root_path=key,
             name=name,
             slug=slug,
             default_branch=default_branch,
             current_branch=current_branch,
         )
+    if settings.team.workers:
+        if store.run_queue is None:
+            problems.append(
+                "team.workers needs a PostgreSQL storage (the workers' queue is in it); "
+                "runs execute in this daemon"
+            )
+        else:
+            from ..runs.segment import for_workers
+
+            await store.run_queue.enable(for_workers)
     if repository.exclude is not None:
         registration.exclude_state_dir(repository.exclude)
     workspace = Workspace(

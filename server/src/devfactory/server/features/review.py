@@ -91,7 +91,7 @@ async def start(
         settings=workspace.settings.review,
         events=events,
         snapshots=snapshots,
-        texts=ChangeTexts(snapshots.repo, workspace.paths.diffs),
+        texts=ChangeTexts(snapshots.repo, workspace.paths.diffs, workspace.store.patches),
         editor=LspEditor(server),
         notify=server.send,
     )
@@ -189,7 +189,7 @@ def setup(server: DevFactoryServer) -> None:
     async def show_diff_command(*args: Any) -> bool:
         service = await server.need(services.ReviewService)
         change = await service.get(_int_argument(args, 0, "changeId"))
-        diff_file = service.texts.diff_file(change.id)
+        diff_file = await service.texts.local_diff_file(change.id)
         result = await server.window_show_document_async(
             types.ShowDocumentParams(uri=diff_file.as_uri(), take_focus=True)
         )

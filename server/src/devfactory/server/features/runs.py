@@ -35,14 +35,16 @@ if TYPE_CHECKING:
     from ..runs.talk import RunTalk
 
 
-def own_runs_only(server: DevFactoryServer) -> bool:
-    """Whether the client asked, with the ``experimental`` client capability
-    ``{"devfactory": {"ownRunsOnly": true}}``, that this daemon start only the runs it queues."""
+def client_option(server: DevFactoryServer, name: str) -> bool:
+    """Whether the client set ``{"devfactory": {name: true}}`` in its ``experimental``
+    capabilities: ``ownRunsOnly`` (start only the runs this daemon queues: the CLI), or
+    ``teamWorker`` (a ``devfactory worker``: it drives the segments it is given, starts
+    nothing of its own accord and leaves other daemons' runs to them)."""
     experimental = getattr(server.client_capabilities, "experimental", None)
     if not isinstance(experimental, dict):
         return False
     options = experimental.get("devfactory")
-    return isinstance(options, dict) and options.get("ownRunsOnly") is True
+    return isinstance(options, dict) and options.get(name) is True
 
 
 async def start(
@@ -75,10 +77,15 @@ async def start(
         commands=commands,
         search=None if index is None else index.search,
     )
+    team_worker = client_option(server, "teamWorker")
     manager = services.RunManager(
-        context, lock=workspace.daemon, spawn=server.run_task, own_runs_only=own_runs_only(server)
+        context,
+        lock=workspace.daemon,
+        spawn=server.run_task,
+        own_runs_only=team_worker or client_option(server, "ownRunsOnly"),
     )
-    await manager.recover()
+    if not team_worker:
+        await manager.recover()
     events.foreign_listeners.append(manager.on_foreign_event)
     progress = RunProgress(server, lambda work, name: server.run_task(work, name=name))
     unsubscribe = events.subscribe(progress.on_event)

@@ -19,6 +19,15 @@ def slugify(text: str, max_length: int = 40) -> str:
     return slug[:max_length].rstrip("-") or "project"
 
 
+TEAM_PREFIX = "team:"
+
+
+def project_key(root: Path, team_project: str | None) -> str:
+    """What the database knows the project by: the team's name for it when one is set (the
+    same on every machine of the team), else the workspace's folder."""
+    return f"{TEAM_PREFIX}{team_project}" if team_project else str(root)
+
+
 @dataclass(frozen=True)
 class Repository:
     """What ``initialize`` needs to know of the workspace's git repository."""

@@ -171,7 +171,7 @@ class ReviewService:
             hunks=hunk_list,
             event_id=event.id,
         )
-        self.texts.save(change.id, before, after, diff)
+        await self.texts.keep(change.id, before, after, diff)
         change = await self.store.changes.set_diff_path(
             change.id, str(self.texts.diff_file(change.id))
         )
@@ -252,15 +252,14 @@ class ReviewService:
     async def contents(self, change: Change) -> tuple[bytes | None, bytes | None]:
         if change.base_commit is None:
             raise InvalidState(f"change {change.id} does not name the commit it was made against")
-        before = await self.texts.before(change.id, change.base_commit, change.path)
-        return before, self.texts.after(change.id)
+        return await self.texts.versions(change.id, change.base_commit, change.path)
 
     async def diff(self, change_id: int) -> ChangeDiff:
         change = await self.get(change_id)
         before, after = await self.contents(change)
         return ChangeDiff(
             change=change,
-            diff=self.texts.diff(change.id),
+            diff=await self.texts.diff_text(change.id),
             before=None if before is None else as_text(before),
             after=None if after is None else as_text(after),
         )

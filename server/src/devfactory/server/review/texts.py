@@ -1,13 +1,18 @@
 """The two versions of a change: the run's base (from git) and its proposal (kept on disk).
 
 The proposal is saved under ``.devfactory/diffs/`` when the change is proposed, because the
-run may keep editing its worktree; what the user approves is what they were shown.
+run may keep editing its worktree; what the user approves is what they were shown. On a
+team's database both versions and the diff are stored with the change too (a stored patch),
+and read from there first: a worker's change is reviewed and approved on the user's machine,
+which has neither the worker's base commit nor its diffs folder.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+
+from devfactory.storage.ports import PatchRepository
 
 from ..workspace.repository import WorkspaceRepository
 
@@ -35,9 +40,13 @@ class BaseEntry:
 class ChangeTexts:
     """Stores and reads the before/after content and the diff of each change."""
 
-    def __init__(self, repo: WorkspaceRepository, folder: Path) -> None:
+    def __init__(
+        self, repo: WorkspaceRepository, folder: Path, patches: PatchRepository | None = None
+    ) -> None:
         self.repo = repo
         self.folder = folder
+        self.patches = patches
+        """Stored patches (a team's database), else None: the versions stay in ``folder``."""
         self._before: dict[int, bytes | None] = {}
 
     def diff_file(self, change_id: int) -> Path:
@@ -73,6 +82,36 @@ class ChangeTexts:
             "cat-file", "blob", f"{base_commit}:{path}", check=False, audit=False
         )
         return result.stdout_bytes if result.ok else None
+
+    async def keep(
+        self, change_id: int, before: bytes | None, after: bytes | None, diff: str
+    ) -> None:
+        """Keep what the change proposes: on disk, and as a stored patch where there are."""
+        self.save(change_id, before, after, diff)
+        if self.patches is not None:
+            await self.patches.save(change_id, before, after, diff)
+
+    async def versions(
+        self, change_id: int, base_commit: str, path: str
+    ) -> tuple[bytes | None, bytes | None]:
+        """(base, proposal): the stored patch's, else this machine's."""
+        if self.patches is not None and (stored := await self.patches.get(change_id)):
+            return stored[0], stored[1]
+        return await self.before(change_id, base_commit, path), self.after(change_id)
+
+    async def local_diff_file(self, change_id: int) -> Path:
+        """The diff as a file of this machine, for the editor to open (written from the
+        stored patch when the change was proposed elsewhere)."""
+        path = self.diff_file(change_id)
+        if not path.exists() and self.patches is not None:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            path.write_text(await self.diff_text(change_id), encoding="utf-8")
+        return path
+
+    async def diff_text(self, change_id: int) -> str:
+        if self.patches is not None and (stored := await self.patches.get(change_id)):
+            return stored[2]
+        return self.diff(change_id)
 
     def save(self, change_id: int, before: bytes | None, after: bytes | None, diff: str) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)

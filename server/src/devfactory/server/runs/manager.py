@@ -37,6 +37,7 @@ from ..errors import InvalidParams, InvalidState, NotFound
 from ..shielding import finish_despite_cancel, finish_then_cancel
 from ..workspace.worktrees import branch_name
 from .lookup import configured_provider, project_run
+from .segment import for_workers
 from .transitions import can_transition
 
 if TYPE_CHECKING:
@@ -47,6 +48,8 @@ if TYPE_CHECKING:
     from ..ports import Spawn
     from .context import RunContext
     from .ownership import DaemonLock
+    from .remote import RemoteRuns
+    from .segment import Segment
     from .worker import RunWorker
 
 log = logging.getLogger(__name__)
@@ -84,6 +87,16 @@ class RunManager:
     @property
     def store(self) -> Store:
         return self.context.store
+
+    @property
+    def dispatching(self) -> bool:
+        """Team workers execute this project's runs (``team.workers`` on a store with a run
+        queue): queued runs are theirs, not this daemon's, and leases replace crash recovery."""
+        return self.context.settings.team.workers and self.store.run_queue is not None
+
+    def on_workers(self, run: Run) -> bool:
+        """Whether a team worker executes ``run`` (not this daemon, nor another one)."""
+        return self.dispatching and for_workers(run)
 
     # -- queries -------------------------------------------------------------------------------
 
@@ -291,9 +304,21 @@ class RunManager:
         await self.schedule()
         return await self.get(run_id)
 
+    @property
+    def remote(self) -> RemoteRuns | None:
+        """Controls of runs team workers drive (None: this daemon drives every run)."""
+        leases = self.store.leases
+        if not self.dispatching or leases is None:
+            return None
+        from .remote import RemoteRuns
+
+        return RemoteRuns(self.context, self, leases)
+
     async def pause(self, run_id: int) -> Run:
         run = await self.get(run_id)
         require(run, RunControl.PAUSE)
+        if self.on_workers(run) and (remote := self.remote) is not None:
+            return await remote.pause(run)
         worker = _driven(run, self.workers.get(run_id))
         worker.request_pause()
         return run
@@ -304,6 +329,8 @@ class RunManager:
     async def _resume(self, run_id: int) -> Run:
         run = await self.get(run_id)
         require(run, RunControl.RESUME)
+        if self.on_workers(run) and (remote := self.remote) is not None:
+            return await remote.resume(run)
         worker = _driven(run, self.workers.get(run_id))
         metadata = run.metadata
         metadata.pause_reason = None
@@ -317,12 +344,15 @@ class RunManager:
         return await finish_despite_cancel(self._cancel(run_id))
 
     async def _cancel(self, run_id: int) -> Run:
-        require(await self.get(run_id), RunControl.CANCEL)
+        run = await self.get(run_id)
+        require(run, RunControl.CANCEL)
         # Stop the worker first: it interrupts the model call or kills the command at once,
         # and what it records about that comes before the run's final status event.
         worker = self.workers.get(run_id)
         if worker is not None:
             await worker.stop()
+        elif self.on_workers(run) and (remote := self.remote) is not None:
+            await remote.cancel(run_id)  # the worker driving it is fenced off
         if self.context.commands is not None:  # commands the user started in this run
             await self.context.commands.kill_run(run_id)
         await self.store.hitl.cancel_pending(run_id)
@@ -391,6 +421,8 @@ class RunManager:
         if request.status is not HitlStatus.PENDING:
             raise InvalidState(f"question {request.id} is already {request.status.value}")
         worker = self.workers.get(run.id)
+        if worker is None and self.on_workers(run) and (remote := self.remote) is not None:
+            return await remote.respond(request, params)
         if worker is None or not worker.is_waiting_for(request.id):
             raise InvalidState(
                 f"run {run.id} is {run.status.value} and no longer waits for question {request.id}"
@@ -422,6 +454,7 @@ class RunManager:
             queued = await self.store.runs.queued(self.context.project_id)
             if self.own_runs_only:
                 queued = [run for run in queued if run.id in self.queued_here]
+            queued = [run for run in queued if not self.on_workers(run)]
             for run in queued:
                 if free <= 0:
                     break
@@ -442,6 +475,15 @@ class RunManager:
                 self.workers[run.id] = worker
                 worker.task = self.spawn(worker.main(), name=f"run-{run.id}")
 
+    def drive(self, run: Run, segment: Segment) -> RunWorker:
+        """Drive ``run`` here as a team worker's segment (the worker holds its lease)."""
+        from .worker import RunWorker
+
+        worker = RunWorker(run, self.context, self, self._worker_finished, segment=segment)
+        self.workers[run.id] = worker
+        worker.task = self.spawn(worker.main(), name=f"run-{run.id}")
+        return worker
+
     def _worker_finished(self, worker: RunWorker) -> None:
         self.workers.pop(worker.run_id, None)
         self.run_tools.pop(worker.run_id, None)
@@ -449,9 +491,12 @@ class RunManager:
             self.spawn(self.schedule(), name="schedule")
 
     async def recover(self) -> None:
-        """Runs whose daemon died (even under kill -9) must not claim to be running."""
+        """Runs whose daemon died (even under kill -9) must not claim to be running (team
+        workers' runs: their leases expire and another worker takes them over)."""
         stranded = await self.list_runs([S.RUNNING, S.PAUSED, S.WAITING_FOR_USER], limit=10_000)
         for run in stranded:
+            if self.on_workers(run):
+                continue
             owner = await self.store.runs.owner(run.id)
             if self.lock.is_alive(owner):
                 continue

@@ -3,6 +3,8 @@
 Each daemon holds an exclusive lock on its own file under ``.devfactory/daemons/`` for its
 whole life. The kernel releases the lock when the process dies, even under ``kill -9``, so
 "the owner's lock can be taken" means "the owner is gone" — with no PID-reuse ambiguity.
+A name carries its machine: on a team's database, a daemon judges only its own machine's
+daemons (another machine's recovers its runs itself when it restarts).
 """
 
 from __future__ import annotations
@@ -11,14 +13,17 @@ import contextlib
 import fcntl
 import os
 import secrets
+import socket
 from pathlib import Path
+
+HOST = socket.gethostname()
 
 
 class DaemonLock:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         folder.mkdir(parents=True, exist_ok=True)
-        self.name = f"{os.getpid()}-{secrets.token_hex(4)}"
+        self.name = f"{os.getpid()}-{secrets.token_hex(4)}@{HOST}"
         self._fd = os.open(folder / f"{self.name}.lock", os.O_CREAT | os.O_RDWR, 0o600)
         fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
 
@@ -35,6 +40,8 @@ class DaemonLock:
             return False
         if owner == self.name:
             return True
+        if "@" in owner and owner.rsplit("@", 1)[1] != HOST:
+            return True  # another machine's daemon: not ours to judge
         path = self.folder / f"{owner}.lock"
         try:
             fd = os.open(path, os.O_RDWR)

@@ -11,8 +11,10 @@ ALLOWED: dict[RunStatus | None, frozenset[RunStatus]] = {
     S.DRAFT: frozenset({S.QUEUED, S.CANCELLED}),
     S.QUEUED: frozenset({S.RUNNING, S.CANCELLED, S.FAILED}),
     S.RUNNING: frozenset({S.PAUSED, S.WAITING_FOR_USER, S.COMPLETED, S.FAILED, S.CANCELLED}),
-    S.PAUSED: frozenset({S.RUNNING, S.CANCELLED, S.FAILED}),
-    S.WAITING_FOR_USER: frozenset({S.RUNNING, S.CANCELLED, S.FAILED}),
+    # A team worker's run that paused or asked ends its segment there: the resume or the
+    # answer queues it for the next segment, on whichever worker takes it.
+    S.PAUSED: frozenset({S.RUNNING, S.QUEUED, S.CANCELLED, S.FAILED}),
+    S.WAITING_FOR_USER: frozenset({S.RUNNING, S.QUEUED, S.CANCELLED, S.FAILED}),
     # Review comments and follow-up messages send a run back to work on the same worktree
     # (a follow-up also continues a failed or cancelled run's conversation).
     S.COMPLETED: frozenset({S.QUEUED}),

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from devfactory.protocol.enums import (
     EventType,
     HitlAction,
+    HitlStatus,
     RunStatus,
     Severity,
     SnapshotType,
@@ -40,7 +41,7 @@ from devfactory.protocol.events import (
 from devfactory.protocol.hitl import HitlRequest, QuestionNotification
 from devfactory.protocol.methods import Notifications
 from devfactory.protocol.runs import Run, StreamNotification
-from devfactory.storage import StorageFull
+from devfactory.storage import LeaseLost, StorageFull
 
 from ..agents.loop import AgentLoop, ExtraTools, LoopResult, StepLimitReached, combined
 from ..agents.planning import PlanDecision
@@ -58,12 +59,14 @@ from .context import RunContext
 from .conversation import to_payload
 from .exhaustion import ExhaustionPauser
 from .ports import NoProposals, Proposals, RunRecord
+from .segment import Segment, SegmentEnded, answer_text, ends_segment, prompted
 
 if TYPE_CHECKING:
     from ..agents.mcp_tools import Ask, McpTools
 
 log = logging.getLogger(__name__)
 S = RunStatus
+ANSWER_POLL_S = 0.5
 
 
 class RunFailed(Exception):
@@ -78,6 +81,7 @@ class RunWorker:
         record: RunRecord,
         on_finished: Callable[[RunWorker], None],
         extra_tools: ExtraTools | None = None,
+        segment: Segment | None = None,
     ) -> None:
         self.run_id = run.id
         self.run = run
@@ -87,6 +91,8 @@ class RunWorker:
         self.on_finished = on_finished
         self.extra_tools = extra_tools
         """Tools on top of its role's (an initiative's task: the factory's)."""
+        self.segment = segment
+        """Set when a team worker drives the run under a lease (None: this daemon does)."""
         self.proposals: Proposals = context.proposals if run.metadata.proposes else NoProposals()
         """Where its changes go: review, unless its work goes elsewhere (an initiative's
         task's branch is merged by the factory)."""
@@ -233,10 +239,7 @@ class RunWorker:
         await self.update(metadata=metadata)
 
     async def ask(self, question: str, choices: list[str], tool_call_id: str | None) -> str:
-        answered = await self._wait_for_answer(question, choices, tool_call_id)
-        action = answered.response_action.value if answered.response_action else "answer"
-        text = answered.response_text or ""
-        return text if action == "answer" else f"{action}: {text}".strip()
+        return answer_text(await self._wait_for_answer(question, choices, tool_call_id))
 
     async def _wait_for_answer(
         self, question: str, choices: list[str], tool_call_id: str | None, kind: str = "question"
@@ -256,7 +259,9 @@ class RunWorker:
                 message=question,
             )
             self.context.notify(Notifications.QUESTION, QuestionNotification(request=request))
-            answered = await future
+            if self.segment is not None and ends_segment(kind, tool_call_id):
+                raise SegmentEnded(f"waiting for the answer to question {request.id}")
+            answered = await (future if self.segment is None else self._answered(request.id))
         finally:
             self._question = None
         await self.emit(
@@ -270,12 +275,24 @@ class RunWorker:
         await self._move(S.RUNNING)
         return answered
 
+    async def _answered(self, request_id: int) -> HitlRequest:
+        """The answer to a question a team worker waits for in its segment: it is given on
+        another machine, and arrives through the database."""
+        while True:
+            request = await self.context.store.hitl.get(request_id)
+            if request is not None and request.status is not HitlStatus.PENDING:
+                return request
+            await asyncio.sleep(ANSWER_POLL_S)
+
     async def pause_until_resumed(self, reason: str, wake_after: float | None = None) -> None:
-        """Pause with ``reason`` and wait for a resume (or ``wake_after`` seconds)."""
+        """Pause with ``reason`` and wait for a resume (or ``wake_after`` seconds); a team
+        worker's segment ends at the pause instead (the resume enqueues the next one)."""
         metadata = self.run.metadata
         metadata.pause_reason = reason
         self._resumed.clear()
         await self._move(S.PAUSED, reason=reason, metadata=metadata)
+        if self.segment is not None and wake_after is None:
+            raise SegmentEnded(f"paused: {reason}")
         if wake_after is None:
             await self._resumed.wait()
             return
@@ -297,7 +314,11 @@ class RunWorker:
             # A later iteration's instructions are the review feedback: the console shows them.
             # (A follow-up message was shown when it arrived.)
             feedback = run.metadata.followup if iteration > 1 else None
-            if iteration == 1 or feedback:
+            going_on = self.segment is not None and await prompted(
+                self.context.store, run.project_id, run.id, iteration
+            )  # a later segment of this iteration
+            self._budget_noted = going_on and budget_reason(run.metadata) is not None
+            if (iteration == 1 or feedback) and not going_on:
                 await self.emit(
                     EventType.USER_PROMPT,
                     f"Review feedback (iteration {iteration})" if feedback else "Task",
@@ -309,6 +330,10 @@ class RunWorker:
             else:
                 result = await self._work_with_tools(run, provider, worktree, base)
             await self._finish(worktree, base, result)
+        except LeaseLost as exc:  # another worker drives the run now: write nothing more
+            log.warning("%s", exc)
+        except SegmentEnded as ended:
+            log.info("run %d: segment ended, %s", self.run_id, ended)
         except asyncio.CancelledError:
             if self._daemon_stopping:
                 await self._fail("the DevFactory daemon stopped while the run was working")
@@ -354,7 +379,13 @@ class RunWorker:
         snapshots, worktrees = self.context.snapshots, self.context.worktrees
         if run.base_snapshot_id is not None and run.worktree_path:
             base = await snapshots.get(run.base_snapshot_id)
-            return worktrees.path_for(run.id), base.commit_sha
+            worktree = worktrees.path_for(run.id)
+            if self.segment is not None and not worktree.is_dir():
+                raise RunFailed(
+                    f"the run's worktree ({run.worktree_path}) is not on this machine: its work "
+                    "so far stays where it ran; retry the run to start it afresh here"
+                )
+            return worktree, base.commit_sha
         if run.metadata.base_commit is not None:  # an initiative's task, on its branch
             return await self._worktree(run, run.metadata.base_commit), run.metadata.base_commit
         snapshot = await snapshots.create(
@@ -407,6 +438,7 @@ class RunWorker:
             on_file_changed=lambda path, action: self._propose(base, path),
             search=context.search,
             protected=protected_files(context.root, context.settings),
+            guard=None if self.segment is None else self.segment.guard,
         )
         commands, checkpoints = context.commands, context.checkpoints
 
@@ -415,6 +447,8 @@ class RunWorker:
 
         async def run_command(command: str, timeout_s: float | None, read_only: bool) -> str:
             assert commands is not None
+            if self.segment is not None:
+                await self.segment.guard()
             before = await checkpoints.tree(run.id, worktree) if read_only else None
             outcome = await commands.execute(
                 self.run, command, timeout_s=timeout_s, origin="agent", ask=ask_user

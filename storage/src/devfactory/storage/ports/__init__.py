@@ -45,6 +45,7 @@ from .rows import (
 )
 from .runs import EventRepository, HitlRepository, RunRepository
 from .store import Store
+from .team import LeaseRepository, PatchRepository, RunQueue
 from .workspace import (
     ChangeRepository,
     CommandRepository,
@@ -75,6 +76,7 @@ __all__ = [
     "InitiativeRepository",
     "InitiativeRun",
     "InitiativeTaskRepository",
+    "LeaseRepository",
     "NewArtifact",
     "NewChunk",
     "NewEvent",
@@ -84,6 +86,7 @@ __all__ = [
     "NewRun",
     "NewTask",
     "OpenCommand",
+    "PatchRepository",
     "PhaseFields",
     "ProjectRepository",
     "ProposalFields",
@@ -92,6 +95,7 @@ __all__ = [
     "ProviderAccountRepository",
     "ReviewRepository",
     "RunFields",
+    "RunQueue",
     "RunRepository",
     "SnapshotRepository",
     "Store",

@@ -15,6 +15,7 @@ from .index import IndexRepository
 from .review import DocumentationRepository, ReviewRepository
 from .rows import StoreStatus
 from .runs import EventRepository, HitlRepository, RunRepository
+from .team import LeaseRepository, PatchRepository, RunQueue
 from .workspace import (
     ChangeRepository,
     CommandRepository,
@@ -44,6 +45,12 @@ class Store(Protocol):
     """An initiative's tasks (the factory's), not a run's steps."""
     proposals: ProposalRepository
     conversations: ConversationRepository
+    leases: LeaseRepository | None
+    """Run leases for team workers (None: a single machine's store)."""
+    run_queue: RunQueue | None
+    """Hands runs to team workers (None: runs execute in the daemon)."""
+    patches: PatchRepository | None
+    """Proposed changes as stored patches (None: they stay in the workspace's files)."""
 
     @property
     def location(self) -> str:

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from contextvars import ContextVar
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import psycopg
 from psycopg import AsyncConnection
 from psycopg.rows import DictRow, dict_row
 from psycopg_pool import AsyncConnectionPool
+
+from devfactory.protocol.runs import Run
 
 from ..errors import DatabaseError, SchemaTooNewError, StorageFull
 from ..factory import shown_location
@@ -34,6 +37,12 @@ MIGRATIONS_LOCK = 0x0DEF_AC70
 """Advisory lock held while migrating: daemons and workers opening one database at once
 migrate it once."""
 POOL_MAX = 8
+
+Fences = dict[int, int]
+"""Lease epochs by run id: the runs this process drives under a lease (team workers)."""
+FENCES: ContextVar[Fences] = ContextVar("devfactory_fences", default={})  # noqa: B039 (never mutated)
+"""The fences of the database whose write transaction runs now (set by ``Database.write``),
+for the statements that check them (``events.insert_events``, ``runs._update``)."""
 
 
 def storage_full(exc: psycopg.Error, url: str) -> StorageFull | None:
@@ -58,6 +67,12 @@ class Database:
         """pgvector's version when ``CREATE EXTENSION vector`` worked, else None."""
         self.vector_problem: str | None = None
         """Why pgvector is not used (distances are then computed in SQL)."""
+        self.fences: Fences = {}
+        """Runs this process holds the lease of, with its epoch: every write for them checks
+        that the epoch is still the run's, else raises ``LeaseLost`` (``leases.py``)."""
+        self.on_queued: list[Callable[[Connection, Run], Awaitable[None]]] = []
+        """Called inside the transaction that makes a run queued (with the connection and the
+        run): team mode enqueues the run's job there, so both commit together."""
 
     @classmethod
     async def open(cls, url: str, migrations: Sequence[Migration] | None = None) -> Database:
@@ -117,11 +132,14 @@ class Database:
 
         A full disk on the server raises :class:`StorageFull`.
         """
+        fenced = FENCES.set(self.fences)
         try:
             async with self._pool.connection() as conn, conn.transaction():
                 return await fn(conn, *args, **kwargs)
         except psycopg.errors.DiskFull as exc:
             raise StorageFull(shown_location(self.url)) from exc
+        finally:
+            FENCES.reset(fenced)
 
     async def execute(self, sql: str, params: Params = ()) -> int:
         """One write statement; returns how many rows it changed."""

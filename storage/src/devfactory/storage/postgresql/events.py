@@ -1,4 +1,5 @@
-"""The ``agent_events`` table: append-only, ids numbered per project in commit order."""
+"""The ``agent_events`` table: append-only, ids numbered per project in commit order, and each
+run's events numbered per run under the run's lease (migration 0005)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ from collections.abc import Sequence
 from devfactory.protocol.events import Event
 
 from .. import records
+from ..errors import LeaseLost
 from ..ports.rows import NewEvent
-from .database import Connection, Database
+from .database import FENCES, Connection, Database
 from .pgcodec import dump
 
 
@@ -60,13 +62,24 @@ class PostgresEventRepository:
 async def insert_events(conn: Connection, events: Sequence[NewEvent]) -> builtins.list[Event]:
     """Insert events inside the caller's transaction; return them with their ids.
 
-    Each project's ids are taken from its ``event_counters`` row, whose lock this transaction
-    then holds until it ends: the next appender waits, so ids become visible in order (see the
-    migration). Projects are locked in id order, so two batches never wait on each other.
+    A run's events are numbered per run (``run_seq``) first, by the statement that checks the
+    run's lease when this process holds one (``FENCES``): a worker that lost the run gets
+    ``LeaseLost`` and writes nothing. Then each project's ids are taken from its
+    ``event_counters`` row. The locks are taken runs first, then projects, each in id order
+    (as a run's status change does: its row, then its event), so two writers never wait on
+    each other; they are held until the transaction ends, so ids become visible in order.
     """
+    fences = FENCES.get()
+    per_run: dict[int, int] = {}
     counts: dict[int, int] = {}
     for event in events:
         counts[event.project_id] = counts.get(event.project_id, 0) + 1
+        if event.run_id is not None:
+            per_run[event.run_id] = per_run.get(event.run_id, 0) + 1
+    next_seq = {
+        run_id: await _take_run_seq(conn, run_id, per_run[run_id], fences.get(run_id))
+        for run_id in sorted(per_run)
+    }
     next_id: dict[int, int] = {}
     for project_id in sorted(counts):
         row = await (
@@ -79,19 +92,27 @@ async def insert_events(conn: Connection, events: Sequence[NewEvent]) -> builtin
         ).fetchone()
         assert row is not None
         next_id[project_id] = int(row["last_id"]) - counts[project_id] + 1
-    stored = []
-    for e in events:
-        stored.append(records.recorded(e, next_id[e.project_id]))
-        next_id[e.project_id] += 1
+    stored: builtins.list[Event] = []
+    rows: builtins.list[tuple[Event, int | None]] = []
+    for new in events:
+        recorded = records.recorded(new, next_id[new.project_id])
+        next_id[new.project_id] += 1
+        seq = None
+        if new.run_id is not None:
+            seq = next_seq[new.run_id]
+            next_seq[new.run_id] += 1
+        stored.append(recorded)
+        rows.append((recorded, seq))
     async with conn.cursor() as cursor:
         await cursor.executemany(
-            "INSERT INTO agent_events (project_id, id, run_id, type, severity, title, message,"
-            " payload, created_at) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s)",
+            "INSERT INTO agent_events (project_id, id, run_id, run_seq, type, severity, title,"
+            " message, payload, created_at) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)",
             [
                 (
                     e.project_id,
                     e.id,
                     e.run_id,
+                    seq,
                     e.type.value,
                     e.severity.value,
                     e.title,
@@ -99,7 +120,29 @@ async def insert_events(conn: Connection, events: Sequence[NewEvent]) -> builtin
                     dump(e.payload),
                     e.created_at,
                 )
-                for e in stored
+                for e, seq in rows
             ],
         )
     return stored
+
+
+async def _take_run_seq(conn: Connection, run_id: int, count: int, epoch: int | None) -> int:
+    """The first of ``count`` numbers in the run's event sequence; with ``epoch`` (this
+    process's lease of the run), only while the run's lease is still that epoch."""
+    if epoch is None:
+        cursor = await conn.execute(
+            "UPDATE agent_runs SET event_seq = event_seq + %s WHERE id = %s RETURNING event_seq",
+            (count, run_id),
+        )
+    else:
+        cursor = await conn.execute(
+            "UPDATE agent_runs SET event_seq = event_seq + %s WHERE id = %s AND lease_epoch = %s"
+            " RETURNING event_seq",
+            (count, run_id, epoch),
+        )
+    row = await cursor.fetchone()
+    if row is None:
+        if epoch is not None:
+            raise LeaseLost(run_id, epoch)
+        return 1  # no such run: the foreign key refuses the insert with its own error
+    return int(row["event_seq"]) - count + 1

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any, Unpack
 
 import msgspec
@@ -15,8 +15,9 @@ from devfactory.protocol.runs import Run, RunMetadata, TokenUsage
 from .. import records
 from ..clock import now_iso
 from ..codec import row_to
+from ..errors import LeaseLost
 from ..ports.rows import NewEvent, NewRun, RunFields
-from .database import Connection, Database
+from .database import FENCES, Connection, Database
 from .events import insert_events
 from .pgcodec import dump
 
@@ -33,6 +34,8 @@ _TOTAL_USAGE = (
     " FROM agent_runs WHERE project_id = %s"
 )
 """Every run's usage summed in the database (``cost_usd`` null when no run had one)."""
+QueuedHook = Callable[[Connection, Run], Awaitable[None]]
+"""Called with the connection and the run in the transaction that queues it."""
 
 
 class PostgresRunRepository:
@@ -56,13 +59,13 @@ class PostgresRunRepository:
         new = NewRun(
             project_id, title, prompt, status, agent, provider, model, mode, metadata, retry_of
         )
-        run, _ = await self.db.write(_insert, new, None, None)
+        run, _ = await self.db.write(_insert, new, None, None, self.db.on_queued)
         return run
 
     async def create_recorded(
         self, new: NewRun, *, branch: Callable[[int], str], event: NewEvent
     ) -> tuple[Run, Event]:
-        run, events = await self.db.write(_insert, new, branch, event)
+        run, events = await self.db.write(_insert, new, branch, event, self.db.on_queued)
         return run, events[0]
 
     async def get(self, run_id: int) -> Run | None:
@@ -101,13 +104,17 @@ class PostgresRunRepository:
     async def update(
         self, run_id: int, *, expect_status: RunStatus | None = None, **fields: Unpack[RunFields]
     ) -> Run | None:
-        found = await self.db.write(_update, run_id, expect_status, dict(fields), None)
+        found = await self.db.write(
+            _update, run_id, expect_status, dict(fields), None, self.db.on_queued
+        )
         return None if found is None else found[0]
 
     async def transition(
         self, run_id: int, *, expect_status: RunStatus, event: NewEvent, **fields: Unpack[RunFields]
     ) -> tuple[Run, Event] | None:
-        found = await self.db.write(_update, run_id, expect_status, dict(fields), event)
+        found = await self.db.write(
+            _update, run_id, expect_status, dict(fields), event, self.db.on_queued
+        )
         return None if found is None else (found[0], found[1][0])
 
     async def owner(self, run_id: int) -> str | None:
@@ -123,6 +130,7 @@ async def _insert(
     new: NewRun,
     branch: Callable[[int], str] | None,
     event: NewEvent | None,
+    on_queued: Sequence[QueuedHook],
 ) -> tuple[Run, builtins.list[Event]]:
     now = now_iso()
     row = await (
@@ -161,7 +169,11 @@ async def _insert(
         if event is None
         else await insert_events(conn, [msgspec.structs.replace(event, run_id=run_id)])
     )
-    return records.run(row), events
+    run = records.run(row)
+    if run.status is RunStatus.QUEUED:
+        for hook in on_queued:
+            await hook(conn, run)
+    return run, events
 
 
 async def _update(
@@ -170,7 +182,10 @@ async def _update(
     expect_status: RunStatus | None,
     fields: dict[str, Any],
     event: NewEvent | None,
+    on_queued: Sequence[QueuedHook],
 ) -> tuple[Run, builtins.list[Event]] | None:
+    """Compare-and-set ``fields``; a worker holding the run's lease writes only while the
+    lease is still its epoch (``LeaseLost`` otherwise)."""
     unknown = set(fields) - _UPDATABLE
     if unknown:
         raise ValueError(f"not updatable: {sorted(unknown)}")
@@ -185,7 +200,24 @@ async def _update(
     if expect_status is not None:
         sql += " AND status = %s"
         params.append(expect_status.value)
+    epoch = FENCES.get().get(run_id)
+    if epoch is not None:
+        sql += " AND lease_epoch = %s"
+        params.append(epoch)
     row = await (await conn.execute(sql + " RETURNING *", params)).fetchone()
     if row is None:
+        if epoch is not None and await _lease_moved(conn, run_id, epoch):
+            raise LeaseLost(run_id, epoch)
         return None
-    return records.run(row), [] if event is None else await insert_events(conn, [event])
+    events = [] if event is None else await insert_events(conn, [event])
+    run = records.run(row)
+    if fields.get("status") is RunStatus.QUEUED:
+        for hook in on_queued:
+            await hook(conn, run)
+    return run, events
+
+
+async def _lease_moved(conn: Connection, run_id: int, epoch: int) -> bool:
+    cursor = await conn.execute("SELECT lease_epoch FROM agent_runs WHERE id = %s", (run_id,))
+    row = await cursor.fetchone()
+    return row is not None and int(row["lease_epoch"]) != epoch

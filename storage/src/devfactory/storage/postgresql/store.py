@@ -13,6 +13,7 @@ from ..ports.index import IndexRepository
 from ..ports.review import DocumentationRepository, ReviewRepository
 from ..ports.rows import StoreStatus
 from ..ports.runs import EventRepository, HitlRepository, RunRepository
+from ..ports.team import LeaseRepository, PatchRepository, RunQueue
 from ..ports.workspace import (
     ChangeRepository,
     CommandRepository,
@@ -31,6 +32,9 @@ from .hitl import PostgresHitlRepository
 from .index import PostgresIndexRepository
 from .initiative_tasks import PostgresInitiativeTaskRepository
 from .initiatives import PostgresInitiativeRepository
+from .jobs import PostgresRunQueue
+from .leases import PostgresLeaseRepository
+from .patches import PostgresPatchRepository
 from .projects import PostgresProjectRepository
 from .proposals import PostgresProposalRepository
 from .providers import PostgresProviderAccountRepository
@@ -73,6 +77,9 @@ class PostgresStore:
         self.tasks: InitiativeTaskRepository = PostgresInitiativeTaskRepository(db)
         self.proposals: ProposalRepository = PostgresProposalRepository(db)
         self.conversations: ConversationRepository = PostgresConversationRepository(db)
+        self.leases: LeaseRepository | None = PostgresLeaseRepository(db)
+        self.run_queue: RunQueue | None = PostgresRunQueue(db)
+        self.patches: PatchRepository | None = PostgresPatchRepository(db)
 
     @classmethod
     async def open(cls, url: str) -> PostgresStore:

@@ -15,6 +15,7 @@ from ..ports.index import IndexRepository
 from ..ports.review import DocumentationRepository, ReviewRepository
 from ..ports.rows import StoreStatus
 from ..ports.runs import EventRepository, HitlRepository, RunRepository
+from ..ports.team import LeaseRepository, PatchRepository, RunQueue
 from ..ports.workspace import (
     ChangeRepository,
     CommandRepository,
@@ -74,6 +75,9 @@ class SqliteStore:
         self.tasks: InitiativeTaskRepository = SqliteInitiativeTaskRepository(db)
         self.proposals: ProposalRepository = SqliteProposalRepository(db)
         self.conversations: ConversationRepository = SqliteConversationRepository(db)
+        self.leases: LeaseRepository | None = None  # one machine: runs execute in the daemon
+        self.run_queue: RunQueue | None = None
+        self.patches: PatchRepository | None = None  # changes' versions stay in .devfactory/
 
     @classmethod
     async def open(cls, path: str | Path) -> SqliteStore:

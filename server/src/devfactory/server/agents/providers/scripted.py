@@ -46,6 +46,9 @@ class ScriptedTurn(msgspec.Struct, kw_only=True, rename="camel", forbid_unknown_
     tool_calls: list[ScriptedCall] = []
     delay_s: float = 0.0
     """Think this long before answering (lets tests pause or cancel mid-turn)."""
+    wait_for_file: str | None = None
+    """Answer only once this file exists (lets tests hold a run mid-turn, e.g. to kill the
+    worker running it, then let the one that takes it over go on)."""
     quote_last: bool = False
     """Append the last message the model received (a user message or a tool result) to
     ``text``, so the recorded answer shows what reached the model: tests use it to see a
@@ -119,6 +122,10 @@ class ScriptedProvider:
         turn = self._turns[position]
         if turn.delay_s:
             await asyncio.sleep(turn.delay_s)
+        while turn.wait_for_file is not None:  # made by another process: no event to wait on
+            if Path(turn.wait_for_file).exists():
+                break
+            await asyncio.sleep(0.05)
         text = turn.text
         if turn.quote_last and messages:
             text = f"{text}\n> {messages[-1].content}".strip()

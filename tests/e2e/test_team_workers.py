@@ -1,0 +1,327 @@
+"""Team workers on a real PostgreSQL: a run started in an editor's daemon executes on one of
+two ``devfactory worker`` processes; that worker is killed with SIGKILL mid-run, the other
+takes the run over (stalled job retried, lease expired, epoch 2) and finishes it; the run's
+events replay without a gap or a duplicate and match what the editor saw live; a writer with
+the old epoch is refused; and the change the worker proposed is approved from the editor's
+daemon, in another clone, and applied there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import subprocess
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from cli_support import CALC, DEVFACTORY, ENV
+from devfactory.protocol.changes import ChangeDecisionResult, ChangeList
+from devfactory.protocol.enums import ChangeStatus, EventType, HitlAction, RunStatus, Severity
+from devfactory.protocol.hitl import HitlList, HitlRespondParams
+from devfactory.protocol.methods import Requests
+from devfactory.protocol.runs import RunIdParams
+from devfactory.storage import LeaseLost
+from devfactory.storage.ports import NewEvent
+from postgresql_support import postgres_server
+from runs_support import (
+    RUN_OPTIONS,
+    call,
+    create_run,
+    finish,
+    kinds,
+    live_events,
+    replay,
+    start_daemon,
+    stop_daemon,
+    turn,
+    write_script,
+)
+from support import DaemonClient, git, make_git_repo
+
+pytest.importorskip("psycopg", reason="psycopg is not installed")
+
+from devfactory.storage.postgresql import PostgresStore
+
+FIXED = "def add(a, b):\n    return a + b\n"
+LEASE_S = 3
+
+
+def team_origin(folder: Path, url: str) -> Path:
+    """A repository whose settings name the team's database, project and workers."""
+    origin = make_git_repo(folder, {"calc.py": CALC})
+    (origin / "devfactory.toml").write_text(
+        f'storage = "{url}"\n[index]\nenabled = false\n[team]\nproject = "calc"\nworkers = true\n'
+    )
+    git(origin, "add", "devfactory.toml")
+    git(origin, "commit", "-qm", "team settings")
+    return origin
+
+
+def team_clone(origin: Path, folder: Path) -> Path:
+    git(origin.parent, "clone", "-q", str(origin), str(folder))
+    git(folder, "config", "user.name", "Test")
+    git(folder, "config", "user.email", "test@example.invalid")
+    return folder
+
+
+@dataclass
+class Team:
+    """A team's database, a worker machine's clone and a laptop's clone with its daemon."""
+
+    store: PostgresStore
+    machine: Path
+    laptop: Path
+    editor: DaemonClient
+
+
+@contextlib.asynccontextmanager
+async def team_of(tmp_path: Path) -> AsyncIterator[Team]:
+    url = postgres_server().new_database()
+    origin = team_origin(tmp_path / "origin", url)
+    machine = team_clone(origin, tmp_path / "worker-machine")
+    laptop = team_clone(origin, tmp_path / "laptop")
+    store = await PostgresStore.open(url)
+    editor = await start_daemon(laptop, RUN_OPTIONS)
+    try:
+        yield Team(store, machine, laptop, editor)
+    finally:
+        await stop_daemon(editor)
+        await store.close()
+
+
+@contextlib.contextmanager
+def workers(clone: Path, logs: Path, count: int) -> Iterator[list[subprocess.Popen[bytes]]]:
+    started = []
+    try:
+        for n in range(count):
+            log = (logs / f"worker-{n}.log").open("wb")
+            started.append(
+                subprocess.Popen(
+                    [
+                        DEVFACTORY,
+                        "worker",
+                        "-w",
+                        str(clone),
+                        "--slots",
+                        "1",
+                        "--lease-seconds",
+                        str(LEASE_S),
+                    ],
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    env=ENV,
+                )
+            )
+        yield started
+    finally:
+        for process in started:
+            if process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(30)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+
+
+async def poll(
+    store: PostgresStore, sql: str, params: tuple[object, ...], timeout: float = 90
+) -> dict[str, object]:
+    """The first row ``sql`` returns, waiting for one."""
+    for _ in range(int(timeout * 10)):
+        row = await store.db.fetchone(sql, params)
+        if row is not None:
+            return row
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"no row for {sql} {params}")
+
+
+@pytest.mark.parametrize("stop", [signal.SIGKILL, signal.SIGTERM], ids=["kill-9", "sigterm"])
+async def test_a_stopped_workers_run_finishes_on_another_and_applies_in_another_clone(
+    tmp_path: Path, stop: signal.Signals
+) -> None:
+    """SIGKILL: its heartbeat stops, its job is retried as stalled once its lease expired.
+    SIGTERM: it stops the segment after a grace period and hands the run back to the queue."""
+    gate = tmp_path / "go-on"
+    script = write_script(
+        tmp_path / "scripts",
+        "fix",
+        [
+            turn("1. Fix add()"),
+            turn("", call("write_file", path="calc.py", content=FIXED)),
+            {**turn("Checking the fix"), "waitForFile": str(gate)},
+            finish("Fixed add()."),
+        ],
+    )
+    async with team_of(tmp_path) as team:
+        store, editor, machine, laptop = team.store, team.editor, team.machine, team.laptop
+        with workers(machine, tmp_path, 2) as processes:
+            run = await create_run(editor, script)
+            assert run.status is RunStatus.QUEUED, "the daemon hands it to the workers"
+
+            # The run works on a worker, which proposed its change and now waits on the gate.
+            await poll(
+                store,
+                "SELECT 1 FROM agent_events WHERE run_id = %s AND type = %s",
+                (run.id, EventType.CHANGE_PROPOSED.value),
+            )
+            held = await store.db.fetchone(
+                "SELECT lease_owner, lease_epoch, status FROM agent_runs WHERE id = %s", (run.id,)
+            )
+            assert held is not None and held["lease_epoch"] == 1 and held["status"] == "running"
+            victim = int(str(held["lease_owner"]).rsplit(":", 1)[1])
+            (stopped,) = [p for p in processes if p.pid == victim]
+            os.kill(victim, stop)
+            await asyncio.to_thread(stopped.wait, 60)  # gone before the run may go on
+            gate.touch()
+
+            finished = await poll(
+                store,
+                "SELECT lease_epoch, owner FROM agent_runs WHERE id = %s AND status = 'completed'",
+                (run.id,),
+            )
+            survivor = next(p.pid for p in processes if p.pid != victim)
+            assert finished["lease_epoch"] >= 2
+            assert str(finished["owner"]).endswith(f":{survivor}")
+
+        # One run, numbered 1..n per run, each event once, as the editor saw them live.
+        seqs = await store.db.fetchall(
+            "SELECT run_seq FROM agent_events WHERE run_id = %s ORDER BY id", (run.id,)
+        )
+        assert [r["run_seq"] for r in seqs] == list(range(1, len(seqs) + 1))
+        replayed = await replay(editor, run.id)
+        ids = [e.id for e in replayed]
+        assert ids == sorted(set(ids)) and len(ids) == len(seqs)
+        for _ in range(100):  # the daemon forwards what workers commit as it tails the table
+            if [e.id for e in live_events(editor, run.id)] == ids:
+                break
+            await asyncio.sleep(0.1)
+        assert [e.id for e in live_events(editor, run.id)] == ids
+        happened = kinds(replayed)
+        assert happened.count("user_prompt") == 1, "the takeover did not repeat the task"
+        assert happened.count("final_summary") == 1
+        assert happened[-1] == "status:completed"
+
+        # A writer still holding epoch 1 (the killed worker, had it lived) is refused.
+        stale = await PostgresStore.open(store.location)
+        try:
+            stale.db.fences[run.id] = 1
+            late = NewEvent(
+                project_id=run.project_id, run_id=run.id, type=EventType.AI_MESSAGE,
+                severity=Severity.INFO, title="late", message="", payload={},
+                created_at="2026-01-01T00:00:00.000Z",
+            )  # fmt: skip
+            with pytest.raises(LeaseLost):
+                await stale.events.append([late])
+        finally:
+            await stale.close()
+
+        # The worker's change, approved on the laptop, applies to the laptop's clone.
+        listed: ChangeList = await editor.call(Requests.CHANGES_LIST, {"runId": run.id})
+        (change,) = [c for c in listed.changes if c.path == "calc.py"]
+        assert change.status is ChangeStatus.PROPOSED
+        result: ChangeDecisionResult = await editor.call(
+            Requests.CHANGES_APPROVE, {"changeIds": [change.id]}
+        )
+        assert result.applied == [change.id] and result.snapshot_id is not None
+        assert (laptop / "calc.py").read_text() == FIXED
+        assert (machine / "calc.py").read_text() == CALC, "the worker's clone is untouched"
+
+
+async def test_a_run_that_asks_and_pauses_executes_in_segments(tmp_path: Path) -> None:
+    gate = tmp_path / "step-done"
+    script = write_script(
+        tmp_path / "scripts",
+        "ask",
+        [
+            turn("1. Ask for the name"),
+            turn("", call("ask_user", question="Which name?")),
+            turn("Got:", quote_last=True),
+            {**turn("", call("list_files")), "waitForFile": str(gate)},
+            finish("Named it."),
+        ],
+    )
+    async with team_of(tmp_path) as team:
+        store, editor, machine = team.store, team.editor, team.machine
+        with workers(machine, tmp_path, 1):
+            run = await create_run(editor, script)
+            lease_free = (
+                "SELECT 1 FROM agent_runs WHERE id = %s AND status = %s AND lease_owner IS NULL"
+            )
+            await poll(store, lease_free, (run.id, "waiting_for_user"))
+            questions: HitlList = await editor.call(Requests.HITL_LIST, {"runId": run.id})
+            (question,) = questions.requests
+            await editor.call(
+                Requests.HITL_RESPOND,
+                HitlRespondParams(request_id=question.id, action=HitlAction.ANSWER, text="calc"),
+            )
+            # The next segment goes on; pause it while its step waits on the gate.
+            await poll(store, "SELECT 1 FROM agent_runs WHERE id = %s AND status = 'running'"
+                       " AND lease_owner IS NOT NULL", (run.id,))  # fmt: skip
+            await editor.call(Requests.RUNS_PAUSE, RunIdParams(run_id=run.id))
+            await poll(store, "SELECT 1 FROM agent_runs WHERE id = %s AND NOT pause_requested",
+                       (run.id,))  # fmt: skip
+            gate.touch()
+            await poll(store, lease_free, (run.id, "paused"))
+            await editor.call(Requests.RUNS_RESUME, RunIdParams(run_id=run.id))
+            await poll(store, "SELECT 1 FROM agent_runs WHERE id = %s AND status = 'completed'",
+                       (run.id,))  # fmt: skip
+
+        jobs = await store.db.fetchall(
+            "SELECT status FROM procrastinate_jobs WHERE args ->> 'run_id' = %s ORDER BY id",
+            (str(run.id),),
+        )
+        assert [j["status"] for j in jobs] == ["succeeded"] * 3, "three segments, one job each"
+        replayed = await replay(editor, run.id)
+        assert [e.id for e in replayed] == sorted({e.id for e in replayed})
+        assert [s for s in kinds(replayed) if s.startswith("status:")] == [
+            "status:queued", "status:running", "status:waiting_for_user", "status:queued",
+            "status:running", "status:paused", "status:queued", "status:running",
+            "status:completed",
+        ]  # fmt: skip
+        said = [e.payload.get("content") for e in replayed
+                if e.type is EventType.CONVERSATION_MESSAGE_ADDED]  # fmt: skip
+        assert "Got:\n> calc" in said, "the answer reached the model in the next segment"
+        assert kinds(replayed).count("user_prompt") == 1
+
+
+async def test_a_cancel_fences_the_worker_off_and_frees_its_slot(tmp_path: Path) -> None:
+    never = tmp_path / "never"
+    stuck = write_script(
+        tmp_path / "scripts", "stuck", [turn("1. Wait"), {**turn("..."), "waitForFile": str(never)}]
+    )
+    quick = write_script(tmp_path / "scripts", "quick", [turn("1. Go"), finish()])
+    async with team_of(tmp_path) as team:
+        store, editor, machine = team.store, team.editor, team.machine
+        with workers(machine, tmp_path, 1):
+            run = await create_run(editor, stuck)
+            await poll(store, "SELECT 1 FROM agent_runs WHERE id = %s AND status = 'running'",
+                       (run.id,))  # fmt: skip
+            await editor.call(Requests.RUNS_CANCEL, RunIdParams(run_id=run.id))
+            fenced = await store.db.fetchone(
+                "SELECT status, lease_epoch FROM agent_runs WHERE id = %s", (run.id,)
+            )
+            assert fenced is not None
+            assert (fenced["status"], fenced["lease_epoch"]) == ("cancelled", 2)
+
+            # The one slot is free again: the next run completes on the same worker.
+            after = await create_run(editor, quick)
+            await poll(store, "SELECT 1 FROM agent_runs WHERE id = %s AND status = 'completed'",
+                       (after.id,))  # fmt: skip
+        replayed = await replay(editor, run.id)
+        assert kinds(replayed)[-1] == "status:cancelled", "the worker wrote nothing after it"
+
+
+def test_a_worker_needs_the_teams_database(tmp_path: Path) -> None:
+    workspace = make_git_repo(tmp_path / "solo", {"calc.py": CALC})
+    done = subprocess.run(
+        [DEVFACTORY, "worker", "-w", str(workspace)],
+        capture_output=True, text=True, env=ENV, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert "a worker needs the team's PostgreSQL storage" in done.stderr
