@@ -35,3 +35,7 @@ def full_disk(exc: BaseException, path: str | None = None) -> StorageFull | None
     if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
         return StorageFull(exc.filename or path)
     return None
+
+
+class AlreadyExists(DatabaseError):
+    """A record with that name already exists; the message names it."""

@@ -45,6 +45,14 @@ from .rows import (
 )
 from .runs import EventRepository, HitlRepository, RunRepository
 from .store import Store
+from .team import (
+    ApiToken,
+    ApiTokenRepository,
+    AuditEntry,
+    AuditRepository,
+    TeamKey,
+    TeamKeyRepository,
+)
 from .workspace import (
     ChangeRepository,
     CommandRepository,
@@ -54,6 +62,10 @@ from .workspace import (
 )
 
 __all__ = [
+    "ApiToken",
+    "ApiTokenRepository",
+    "AuditEntry",
+    "AuditRepository",
     "Bm25Weights",
     "BufferIndex",
     "ChangeRepository",
@@ -97,4 +109,6 @@ __all__ = [
     "Store",
     "StoreStatus",
     "TaskFields",
+    "TeamKey",
+    "TeamKeyRepository",
 ]

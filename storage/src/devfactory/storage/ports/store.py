@@ -15,6 +15,7 @@ from .index import IndexRepository
 from .review import DocumentationRepository, ReviewRepository
 from .rows import StoreStatus
 from .runs import EventRepository, HitlRepository, RunRepository
+from .team import ApiTokenRepository, AuditRepository, TeamKeyRepository
 from .workspace import (
     ChangeRepository,
     CommandRepository,
@@ -44,6 +45,11 @@ class Store(Protocol):
     """An initiative's tasks (the factory's), not a run's steps."""
     proposals: ProposalRepository
     conversations: ConversationRepository
+    api_tokens: ApiTokenRepository
+    """Team mode's API tokens (their hashes)."""
+    audit: AuditRepository
+    team_keys: TeamKeyRepository
+    """Provider keys stored for the team, encrypted."""
 
     @property
     def location(self) -> str:

@@ -13,6 +13,7 @@ from ..ports.index import IndexRepository
 from ..ports.review import DocumentationRepository, ReviewRepository
 from ..ports.rows import StoreStatus
 from ..ports.runs import EventRepository, HitlRepository, RunRepository
+from ..ports.team import ApiTokenRepository, AuditRepository, TeamKeyRepository
 from ..ports.workspace import (
     ChangeRepository,
     CommandRepository,
@@ -37,6 +38,7 @@ from .providers import PostgresProviderAccountRepository
 from .reviews import PostgresReviewRepository
 from .runs import PostgresRunRepository
 from .snapshots import PostgresSnapshotRepository
+from .team import PostgresApiTokenRepository, PostgresAuditRepository, PostgresTeamKeyRepository
 
 _COUNTED = (
     "SELECT"
@@ -73,6 +75,9 @@ class PostgresStore:
         self.tasks: InitiativeTaskRepository = PostgresInitiativeTaskRepository(db)
         self.proposals: ProposalRepository = PostgresProposalRepository(db)
         self.conversations: ConversationRepository = PostgresConversationRepository(db)
+        self.api_tokens: ApiTokenRepository = PostgresApiTokenRepository(db)
+        self.audit: AuditRepository = PostgresAuditRepository(db)
+        self.team_keys: TeamKeyRepository = PostgresTeamKeyRepository(db)
 
     @classmethod
     async def open(cls, url: str) -> PostgresStore:

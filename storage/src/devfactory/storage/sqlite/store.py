@@ -15,6 +15,7 @@ from ..ports.index import IndexRepository
 from ..ports.review import DocumentationRepository, ReviewRepository
 from ..ports.rows import StoreStatus
 from ..ports.runs import EventRepository, HitlRepository, RunRepository
+from ..ports.team import ApiTokenRepository, AuditRepository, TeamKeyRepository
 from ..ports.workspace import (
     ChangeRepository,
     CommandRepository,
@@ -39,6 +40,7 @@ from .providers import SqliteProviderAccountRepository
 from .reviews import SqliteReviewRepository
 from .runs import SqliteRunRepository
 from .snapshots import SqliteSnapshotRepository
+from .team import SqliteApiTokenRepository, SqliteAuditRepository, SqliteTeamKeyRepository
 
 _COUNTED = {
     "runs": "agent_runs",
@@ -74,6 +76,9 @@ class SqliteStore:
         self.tasks: InitiativeTaskRepository = SqliteInitiativeTaskRepository(db)
         self.proposals: ProposalRepository = SqliteProposalRepository(db)
         self.conversations: ConversationRepository = SqliteConversationRepository(db)
+        self.api_tokens: ApiTokenRepository = SqliteApiTokenRepository(db)
+        self.audit: AuditRepository = SqliteAuditRepository(db)
+        self.team_keys: TeamKeyRepository = SqliteTeamKeyRepository(db)
 
     @classmethod
     async def open(cls, path: str | Path) -> SqliteStore:
