@@ -1871,6 +1871,8 @@ export interface Settings {
   review: ReviewSettings;
   /** Where the daemon keeps its state: unset, the workspace's own SQLite file (.devfactory/devfactory.db); a postgresql://user@host/database URL, a database shared by a team (needs devfactory-storage[postgresql]; keep the password out of the URL, in ~/.pgpass or PGPASSWORD). The DEVFACTORY_STORAGE environment variable, when set, wins over this setting. */
   storage: string | null;
+  /** Team mode: the gateway to bridge to. */
+  team: TeamSettings;
 }
 
 /** How an event should be shown. */
@@ -2088,6 +2090,16 @@ export interface TaskUpdateParams {
   priority?: TaskPriority | null;
   taskId: number;
   title?: string | null;
+}
+
+/** Team mode (``[team]`` in devfactory.toml): the gateway this daemon bridges to. */
+export interface TeamSettings {
+  /** A PEM file of the CA that signed the gateway's certificate, if not a public one. */
+  caFile: string | null;
+  /** A team gateway's wss:// URL: runs, events and changes are then served by the gateway (the editor keeps talking to this daemon). The token comes from DEVFACTORY_TOKEN or tokenFile, never from this file. */
+  gateway: string | null;
+  /** A file holding the API token for the gateway (default ~/.config/devfactory/token); DEVFACTORY_TOKEN wins over it. */
+  tokenFile: string | null;
 }
 
 /** Parsed summary of a test command. */
@@ -2395,4 +2407,7 @@ export const DAEMON_SETTING_KEYS = [
   "providers",
   "review.diagnostics",
   "storage",
+  "team.caFile",
+  "team.gateway",
+  "team.tokenFile",
 ] as const;

@@ -233,6 +233,30 @@ class AgentSettings(Section, kw_only=True):
     ] = {}
 
 
+class TeamSettings(Section, kw_only=True):
+    """Team mode (``[team]`` in devfactory.toml): the gateway this daemon bridges to."""
+
+    gateway: Annotated[
+        str | None,
+        doc(
+            "A team gateway's wss:// URL: runs, events and changes are then served by the "
+            "gateway (the editor keeps talking to this daemon). The token comes from "
+            "DEVFACTORY_TOKEN or tokenFile, never from this file."
+        ),
+    ] = None
+    token_file: Annotated[
+        str | None,
+        doc(
+            "A file holding the API token for the gateway (default "
+            "~/.config/devfactory/token); DEVFACTORY_TOKEN wins over it."
+        ),
+    ] = None
+    ca_file: Annotated[
+        str | None,
+        doc("A PEM file of the CA that signed the gateway's certificate, if not a public one."),
+    ] = None
+
+
 class Settings(Section, kw_only=True):
     """Every setting of the daemon, with its default."""
 
@@ -281,3 +305,6 @@ class Settings(Section, kw_only=True):
             "variable, when set, wins over this setting."
         ),
     ] = None
+    team: Annotated[TeamSettings, doc("Team mode: the gateway to bridge to.")] = msgspec.field(
+        default_factory=TeamSettings
+    )

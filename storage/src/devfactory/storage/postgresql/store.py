@@ -61,7 +61,8 @@ class PostgresStore:
         self.db = db
         self.projects: ProjectRepository = PostgresProjectRepository(db)
         self.runs: RunRepository = PostgresRunRepository(db)
-        self.events: EventRepository = PostgresEventRepository(db)
+        self._events = PostgresEventRepository(db)
+        self.events: EventRepository = self._events
         self.hitl: HitlRepository = PostgresHitlRepository(db)
         self.snapshots: SnapshotRepository = PostgresSnapshotRepository(db)
         self.changes: ChangeRepository = PostgresChangeRepository(db)
@@ -104,6 +105,7 @@ class PostgresStore:
         return {name: int(value) for name, value in row.items()}
 
     async def close(self) -> None:
+        await self._events.wakeups.close()
         await self.db.close()
 
     def close_now(self) -> None:
