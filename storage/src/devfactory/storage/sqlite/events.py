@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-
 import builtins
 import sqlite3
 from collections.abc import Sequence
