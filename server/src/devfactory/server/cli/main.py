@@ -22,6 +22,7 @@ CLIENT_COMMANDS = {
     ".factory_commands": ("COMMANDS",),
     ".demo": ("demo_command",),
     ".adapter_commands": ("acp_command", "mcp_command"),
+    ".team_commands": ("COMMANDS",),
 }
 
 
