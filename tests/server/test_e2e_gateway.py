@@ -126,7 +126,7 @@ async def test_an_approve_without_the_ability_is_refused_by_name_and_audited(
     client = await team.client(team.token("no-approve", "runs:create", "runs:control"))
     try:
         with pytest.raises(RpcError) as refused:
-            await client.request(Requests.CHANGES_APPROVE, {"changeId": 1})
+            await client.request(Requests.CHANGES_APPROVE, {"changeIds": [1]})
         listed = await client.request(Requests.RUNS_LIST, {})  # reads need any valid token
     finally:
         await client.close()

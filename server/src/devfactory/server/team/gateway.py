@@ -104,6 +104,12 @@ class Gateway:
         if "error" in answer:
             raise RuntimeError(f"cannot open {root}: {answer['error']['message']}")
         gateway = cls(server, server.wiring.base(Workspace))  # type: ignore[arg-type]
+        if gateway.workspace.settings.team.gateway is not None:
+            await gateway.close()
+            raise RuntimeError(
+                f"{root}'s devfactory.toml names a gateway ([team] gateway): a gateway serves "
+                "its workspace itself; remove the setting on the gateway's machine"
+            )
         protocol.set_writer(gateway._broadcast, include_headers=False)
         protocol.handle_frame(b'{"jsonrpc": "2.0", "method": "initialized", "params": {}}')
         log.info("gateway serving %s (project %d)", root, gateway.workspace.project.id)
