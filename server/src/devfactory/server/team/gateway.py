@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any, cast
 
@@ -29,6 +29,7 @@ from ..app import DevFactoryServer
 from ..context import Workspace
 from ..errors import Refused
 from ..lsp_protocol import DevFactoryProtocol
+from ..wiring import Feature
 from .authority import Authority
 
 log = logging.getLogger(__name__)
@@ -85,12 +86,15 @@ class Gateway:
         self._broadcast = _Broadcast()
 
     @classmethod
-    async def open(cls, root: Path, features: list[str] | None = None) -> Gateway:
-        """Build the daemon and initialize it on ``root`` as an editor would (an
-        ``initialize`` request with no client capabilities, then ``initialized``)."""
+    async def open(
+        cls, root: Path, features: list[str] | None = None, extra: Sequence[Feature] = ()
+    ) -> Gateway:
+        """Build the daemon (``features``, all by default, plus ``extra`` ones: a benchmark's)
+        and initialize it on ``root`` as an editor would (an ``initialize`` request with no
+        client capabilities, then ``initialized``)."""
         from ..features import create_server
 
-        server = create_server(features)
+        server = create_server(features, extra=extra)
         protocol = cast(DevFactoryProtocol, server.protocol)
         answers: asyncio.Queue[bytes] = asyncio.Queue()
         protocol.set_writer(_Capture(answers), include_headers=False)
