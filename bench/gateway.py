@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from devfactory.protocol.client import DaemonClient
-from devfactory.protocol.events import Event, EventList, EventsParams
+from devfactory.protocol.events import Event
 from devfactory.protocol.methods import Notifications, Requests
 from devfactory.protocol.runs import RunCreateParams
 from devfactory.server.cli.client import daemon_command
@@ -44,8 +44,10 @@ STARTS = 12
 TOML = 'default_provider = "scripted"\n[index]\nenabled = false\nwatch = false\n'
 
 
+sys.path.insert(0, str(ROOT / "tests"))  # the tests' PostgreSQL and certificate helpers
+
+
 def new_database() -> str:
-    sys.path.insert(0, str(ROOT / "tests"))
     from postgresql_support import postgres_server
 
     if base := os.environ.get("DEVFACTORY_BENCH_POSTGRESQL"):
@@ -62,18 +64,6 @@ def workspace(folder: Path) -> Path:
     git(folder, "add", "-A")
     git(folder, "commit", "-qm", "init")
     return folder
-
-
-def certificate(folder: Path) -> tuple[Path, Path, Path]:
-    import trustme
-
-    ca = trustme.CA()
-    issued = ca.issue_cert("127.0.0.1")
-    paths = folder / "ca.pem", folder / "cert.pem", folder / "key.pem"
-    ca.cert_pem.write_to_path(str(paths[0]))
-    issued.private_key_and_cert_chain_pem.write_to_path(str(paths[1]))
-    issued.private_key_pem.write_to_path(str(paths[2]))
-    return paths
 
 
 async def token(url: str) -> str:
@@ -136,14 +126,7 @@ async def storm_gateway(folder: Path, url: str, tls: tuple[Path, Path, Path]) ->
     ):
         c.on_notification(on)
         await asyncio.wait_for(done.wait(), 300)
-        persisted: list[Event] = []
-        since = 0
-        while True:
-            page: EventList = await c.call(Requests.EVENTS, EventsParams(since=since, limit=10_000))
-            persisted += page.events
-            since = page.last_id
-            if not page.has_more:
-                break
+        persisted = await runs_events.replay_all(c)
     return storm_stats(received, persisted)
 
 
@@ -214,6 +197,8 @@ def show(name: str, results: list[dict[str, float]]) -> dict[str, float]:
 
 
 async def session(tmp: Path) -> None:
+    from gateway_support import certificate
+
     tls = certificate(tmp)
     print(f"load average at start: {os.getloadavg()}")
     stdio, gateway = [], []

@@ -11,7 +11,10 @@ import subprocess
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import pytest
+import pytest_asyncio
 import trustme
 
 from cli_support import DEVFACTORY, ENV
@@ -72,6 +75,20 @@ def certificate(folder: Path) -> tuple[Path, Path, Path]:
     issued.private_key_and_cert_chain_pem.write_to_path(str(paths[1]))
     issued.private_key_pem.write_to_path(str(paths[2]))
     return paths
+
+
+def gateway_on_both_databases() -> Any:
+    """A module-scoped ``team`` fixture: one gateway per database engine for a module's tests
+    (use with ``pytest.mark.asyncio(loop_scope="module")``)."""
+
+    @pytest_asyncio.fixture(scope="module", loop_scope="module", params=["sqlite", "postgresql"])
+    async def team(
+        request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+    ) -> AsyncIterator[RunningGateway]:
+        async with gateway(tmp_path_factory.mktemp("gateway"), request.param) as running:
+            yield running
+
+    return team
 
 
 @contextlib.asynccontextmanager

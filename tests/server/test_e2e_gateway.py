@@ -10,12 +10,10 @@ bounded as on stdio.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import pytest_asyncio
 
 from devfactory.protocol import errors as codes
 from devfactory.protocol.client import DaemonClient
@@ -26,18 +24,13 @@ from devfactory.protocol.methods import Notifications, Requests
 from devfactory.protocol.runs import Run, RunCreateParams
 from devfactory.server.team.gateway_client import GatewayClient
 from devfactory.storage import open_store
-from gateway_support import RunningGateway, gateway
+from gateway_support import RunningGateway, gateway_on_both_databases
 from runs_support import RUN_OPTIONS, call, finish, kinds, turn, write_script
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 
-@pytest_asyncio.fixture(scope="module", loop_scope="module", params=["sqlite", "postgresql"])
-async def team(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[RunningGateway]:
-    async with gateway(tmp_path_factory.mktemp("gateway"), request.param) as running:
-        yield running
+team = gateway_on_both_databases()
 
 
 def collect(client: GatewayClient) -> list[Event]:

@@ -5,12 +5,10 @@ and changes are the gateway's, and the gateway's live events reach the editor.""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import pytest_asyncio
 
 from devfactory.protocol import errors as codes
 from devfactory.protocol.changes import ChangeList
@@ -20,19 +18,14 @@ from devfactory.protocol.events import Event, EventList, EventNotification
 from devfactory.protocol.methods import Notifications, Requests
 from devfactory.protocol.project import Project
 from devfactory.protocol.runs import Run, RunCreateParams, RunList
-from gateway_support import TEAM_TOML, RunningGateway, gateway
+from gateway_support import TEAM_TOML, RunningGateway, gateway_on_both_databases
 from runs_support import call, finish, turn, write_script
 from support import make_git_repo
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 
-@pytest_asyncio.fixture(scope="module", loop_scope="module", params=["sqlite", "postgresql"])
-async def team(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[RunningGateway]:
-    async with gateway(tmp_path_factory.mktemp("gateway"), request.param) as running:
-        yield running
+team = gateway_on_both_databases()
 
 
 def developer_workspace(folder: Path, team: RunningGateway) -> Path:

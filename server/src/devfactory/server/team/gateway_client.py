@@ -20,12 +20,10 @@ import msgspec
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from devfactory.protocol.errors import RpcError
-from devfactory.protocol.methods import NOTIFICATIONS, REQUESTS
+from devfactory.protocol.client import NotificationHandler, notify, settle
+from devfactory.protocol.methods import REQUESTS
 
 from ..transport import MAX_MESSAGE_BYTES
-
-NotificationHandler = Callable[[str, Any], None]
 
 _encoder = msgspec.json.Encoder()
 _decoder = msgspec.json.Decoder()
@@ -121,18 +119,7 @@ class GatewayClient:
             self._pending.clear()
 
     def _dispatch(self, message: dict[str, Any]) -> None:
-        if "method" not in message:
-            future = self._pending.pop(message.get("id", -1), None)
-            if future is None or future.done():
-                return
-            if "error" in message:
-                error = message["error"]
-                future.set_exception(RpcError(error["code"], error["message"], error.get("data")))
-            else:
-                future.set_result(message.get("result"))
-            return
-        method, params = message["method"], message.get("params")
-        if method in NOTIFICATIONS and isinstance(params, dict):
-            params = msgspec.convert(params, NOTIFICATIONS[method])
-        for handler in list(self._handlers):
-            handler(method, params)
+        if "method" in message:
+            notify(self._handlers, message["method"], message.get("params"))
+        else:
+            settle(self._pending, message)
