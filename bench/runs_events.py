@@ -19,6 +19,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from devfactory.protocol.client import DaemonClient
 from devfactory.protocol.enums import EventType, RunStatus
@@ -36,6 +37,20 @@ EVENTS_PER_RUN = 2_500
 REPEATS = 3
 STEPS = 100
 SETTINGS = {"index": {"enabled": False, "watch": False}}
+
+
+async def replay_all(client: Any) -> list[Event]:
+    """Every event of the project, through ``devfactory/events`` pages."""
+    persisted: list[Event] = []
+    since = 0
+    while True:
+        page: EventList = await client.call(
+            Requests.EVENTS, EventsParams(since=since, limit=10_000)
+        )
+        persisted += page.events
+        since = page.last_id
+        if not page.has_more:
+            return persisted
 
 
 async def one_storm(workspace: Path) -> dict[str, float]:
@@ -59,14 +74,7 @@ async def one_storm(workspace: Path) -> dict[str, float]:
     async with DaemonClient.spawn(workspace, command=command, settings=SETTINGS, env=env) as c:
         c.on_notification(on_notification)
         await asyncio.wait_for(done.wait(), 300)
-        persisted: list[Event] = []
-        since = 0
-        while True:
-            page: EventList = await c.call(Requests.EVENTS, EventsParams(since=since, limit=10_000))
-            persisted += page.events
-            since = page.last_id
-            if not page.has_more:
-                break
+        persisted = await replay_all(c)
 
     events = [event for _, event in received]
     assert events == persisted, "the client got exactly the persisted events, in id order"

@@ -285,3 +285,38 @@ def test_fts5_expressions_become_tsquery(match: str, tsquery: str | None) -> Non
 def test_a_broken_expression_is_refused_with_where(match: str) -> None:
     with pytest.raises(MatchSyntaxError, match="a"):
         to_tsquery(match)
+
+
+async def test_a_batch_of_events_sends_one_wake_up_at_commit(
+    store: PostgresStore, url: str
+) -> None:
+    """LISTEN/NOTIFY is a wake-up per batch, not a message per event: three events appended
+    together are one notification, and it names the project."""
+    project_id = await project(store)
+    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as listener:
+        await listener.execute("LISTEN devfactory_events")
+        await store.events.append([note(project_id, str(n)) for n in range(3)])
+        await store.db.execute("SELECT pg_notify('devfactory_events', 'end')")
+        payloads = []
+        async for notice in listener.notifies():
+            if notice.payload == "end":
+                break
+            payloads.append(notice.payload)
+    assert payloads == [str(project_id)]
+
+
+async def test_a_reader_of_another_connection_is_woken_by_an_append(
+    store: PostgresStore, url: str
+) -> None:
+    project_id = await project(store)
+    reader = await open_store(url)
+    try:
+        woken = False
+        while not woken:  # the first rounds may append before the reader listens
+            waiting = asyncio.create_task(reader.events.wait_for_events(project_id, 5))
+            await asyncio.sleep(0.05)
+            await store.events.append([note(project_id, "wake")])
+            woken = await waiting
+        assert [e.title for e in await reader.events.list(project_id)][-1] == "wake"
+    finally:
+        await reader.close()

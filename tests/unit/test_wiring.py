@@ -205,6 +205,7 @@ def test_the_daemon_wires_every_feature_in_dependency_order():
         "runs",
         "git",
         "factory",
+        "team",
     ]
     assert set(FEATURES) == {f.name for f in wiring.chosen}
     server = create_server(["index", "runs"])

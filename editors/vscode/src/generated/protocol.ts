@@ -1871,7 +1871,7 @@ export interface Settings {
   review: ReviewSettings;
   /** Where the daemon keeps its state: unset, the workspace's own SQLite file (.devfactory/devfactory.db); a postgresql://user@host/database URL, a database shared by a team (needs devfactory-storage[postgresql]; keep the password out of the URL, in ~/.pgpass or PGPASSWORD). The DEVFACTORY_STORAGE environment variable, when set, wins over this setting. */
   storage: string | null;
-  /** Team mode: the shared project and its workers. */
+  /** Team mode: the shared project, its workers and the gateway to bridge to. */
   team: TeamSettings;
 }
 
@@ -2092,10 +2092,19 @@ export interface TaskUpdateParams {
   title?: string | null;
 }
 
-/** Team mode: one project shared by several machines on a team's PostgreSQL database. */
+/**
+ * Team mode (``[team]`` in devfactory.toml): one project shared by several machines on a
+ * team's PostgreSQL database, its workers, and the gateway this daemon bridges to.
+ */
 export interface TeamSettings {
+  /** A PEM file of the CA that signed the gateway's certificate, if not a public one. */
+  caFile: string | null;
+  /** A team gateway's wss:// URL: runs, events and changes are then served by the gateway (the editor keeps talking to this daemon). The token comes from DEVFACTORY_TOKEN or tokenFile, never from this file. */
+  gateway: string | null;
   /** The team's name for this project, the same on every machine: the shared database knows the project by it (unset: by the workspace's folder, which differs per machine). */
   project: string | null;
+  /** A file holding the API token for the gateway (default ~/.config/devfactory/token); DEVFACTORY_TOKEN wins over it. */
+  tokenFile: string | null;
   /** Runs execute on team workers (`devfactory worker`, on any machine with a clone) instead of in this daemon: starting a run enqueues it. Needs PostgreSQL storage. */
   workers: boolean;
 }
@@ -2405,6 +2414,9 @@ export const DAEMON_SETTING_KEYS = [
   "providers",
   "review.diagnostics",
   "storage",
+  "team.caFile",
+  "team.gateway",
   "team.project",
+  "team.tokenFile",
   "team.workers",
 ] as const;

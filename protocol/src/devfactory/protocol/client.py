@@ -240,14 +240,7 @@ class DaemonClient:
 
     async def _dispatch(self, message: dict[str, Any]) -> None:
         if "method" not in message:
-            future = self._pending.pop(message.get("id", -1), None)
-            if future is None or future.done():
-                return
-            if "error" in message:
-                error = message["error"]
-                future.set_exception(RpcError(error["code"], error["message"], error.get("data")))
-            else:
-                future.set_result(message.get("result"))
+            settle(self._pending, message)
             return
         method, params = message["method"], message.get("params")
         if "id" in message:
@@ -255,10 +248,7 @@ class DaemonClient:
             self._answering.add(task)
             task.add_done_callback(self._answering.discard)
             return
-        if method in NOTIFICATIONS and isinstance(params, dict):
-            params = msgspec.convert(params, NOTIFICATIONS[method])
-        for handler in list(self._notification_handlers):
-            handler(method, params)
+        notify(self._notification_handlers, method, params)
 
     async def _answer(self, msg_id: int | str, method: str, params: Any) -> None:
         try:
@@ -278,3 +268,23 @@ class DaemonClient:
             await self._send(
                 {"jsonrpc": "2.0", "id": msg_id, "error": {"code": -32603, "message": str(exc)}}
             )
+
+
+def settle(pending: dict[Any, asyncio.Future[Any]], response: dict[str, Any]) -> None:
+    """Resolve the request ``response`` answers: its result, or RpcError."""
+    future = pending.pop(response.get("id", -1), None)
+    if future is None or future.done():
+        return
+    if "error" in response:
+        error = response["error"]
+        future.set_exception(RpcError(error["code"], error["message"], error.get("data")))
+    else:
+        future.set_result(response.get("result"))
+
+
+def notify(handlers: Sequence[NotificationHandler], method: str, params: Any) -> None:
+    """Call each handler with the notification, typed when the protocol knows the method."""
+    if method in NOTIFICATIONS and isinstance(params, dict):
+        params = msgspec.convert(params, NOTIFICATIONS[method])
+    for handler in list(handlers):
+        handler(method, params)

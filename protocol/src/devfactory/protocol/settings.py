@@ -234,7 +234,8 @@ class AgentSettings(Section, kw_only=True):
 
 
 class TeamSettings(Section, kw_only=True):
-    """Team mode: one project shared by several machines on a team's PostgreSQL database."""
+    """Team mode (``[team]`` in devfactory.toml): one project shared by several machines on a
+    team's PostgreSQL database, its workers, and the gateway this daemon bridges to."""
 
     project: Annotated[
         Annotated[str, msgspec.Meta(min_length=1, max_length=200)] | None,
@@ -251,6 +252,25 @@ class TeamSettings(Section, kw_only=True):
             "instead of in this daemon: starting a run enqueues it. Needs PostgreSQL storage."
         ),
     ] = False
+    gateway: Annotated[
+        str | None,
+        doc(
+            "A team gateway's wss:// URL: runs, events and changes are then served by the "
+            "gateway (the editor keeps talking to this daemon). The token comes from "
+            "DEVFACTORY_TOKEN or tokenFile, never from this file."
+        ),
+    ] = None
+    token_file: Annotated[
+        str | None,
+        doc(
+            "A file holding the API token for the gateway (default "
+            "~/.config/devfactory/token); DEVFACTORY_TOKEN wins over it."
+        ),
+    ] = None
+    ca_file: Annotated[
+        str | None,
+        doc("A PEM file of the CA that signed the gateway's certificate, if not a public one."),
+    ] = None
 
 
 class Settings(Section, kw_only=True):
@@ -301,6 +321,7 @@ class Settings(Section, kw_only=True):
             "variable, when set, wins over this setting."
         ),
     ] = None
-    team: Annotated[TeamSettings, doc("Team mode: the shared project and its workers.")] = (
-        msgspec.field(default_factory=TeamSettings)
-    )
+    team: Annotated[
+        TeamSettings,
+        doc("Team mode: the shared project, its workers and the gateway to bridge to."),
+    ] = msgspec.field(default_factory=TeamSettings)

@@ -14,7 +14,7 @@ import functools
 import os
 import re
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import msgspec
 from pygls.lsp.server import LanguageServer
@@ -23,7 +23,12 @@ from devfactory.protocol.methods import REQUESTS
 from devfactory.storage import DatabaseError
 from devfactory.storage.errors import full_disk
 
+from . import services
 from .errors import InvalidParams, Unavailable
+from .team.scope import BRIDGED
+
+if TYPE_CHECKING:
+    from .team.bridge import GatewayBridge
 
 P = TypeVar("P")
 R = TypeVar("R")
@@ -106,6 +111,16 @@ def out_of_range(params_type: type[Any], raw: Any, error: str) -> str | None:
     return f"{name} must be {bound.le} or less, got {got}"
 
 
+async def _bridge(server: LanguageServer) -> GatewayBridge | None:
+    """The bridge to the team's gateway, when this daemon has one configured."""
+    from .app import DevFactoryServer
+
+    if not isinstance(server, DevFactoryServer):
+        return None
+    bridge = await server.find(services.GatewayBridge)
+    return bridge if bridge is not None and bridge.enabled else None
+
+
 def request(
     server: LanguageServer, method: str
 ) -> Callable[[Handler[Any, Any]], Handler[Any, Any]]:
@@ -116,6 +131,8 @@ def request(
         @functools.wraps(fn)
         async def handler(raw: Any) -> Any:
             params = decode_params(method, spec.params, raw)
+            if method in BRIDGED and (bridge := await _bridge(server)) is not None:
+                return await bridge.forward(method, raw)
             if method in _INJECTED_FAULTS:
                 raise RuntimeError(f"fault injected into {method} (DEVFACTORY_INJECT_FAULT)")
             try:

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from .index.service import IndexService
     from .review.service import ReviewService
     from .runs.manager import RunManager
+    from .team.bridge import GatewayBridge
     from .workspace.snapshots import SnapshotService
 
 MODULES = {
@@ -29,6 +30,7 @@ MODULES = {
     "ReviewService": "devfactory.server.review.service",
     "RunManager": "devfactory.server.runs.manager",
     "Factory": "devfactory.server.factory.service",
+    "GatewayBridge": "devfactory.server.team.bridge",
 }
 """Where each service type lives."""
 
@@ -36,6 +38,7 @@ __all__ = [
     "CommandService",
     "EventBus",
     "Factory",
+    "GatewayBridge",
     "IndexService",
     "ReviewService",
     "RunManager",

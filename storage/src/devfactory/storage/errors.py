@@ -48,3 +48,7 @@ class LeaseLost(DatabaseError):
         )
         self.run_id = run_id
         self.epoch = epoch
+
+
+class AlreadyExists(DatabaseError):
+    """A record with that name already exists; the message names it."""

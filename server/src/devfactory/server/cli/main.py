@@ -23,6 +23,7 @@ CLIENT_COMMANDS = {
     ".demo": ("demo_command",),
     ".adapter_commands": ("acp_command", "mcp_command"),
     ".worker_command": ("worker_command",),
+    ".team_commands": ("COMMANDS",),
 }
 
 

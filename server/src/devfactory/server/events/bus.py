@@ -6,9 +6,10 @@ events a second. Notifications leave in id order, after their batch committed, s
 that replays with ``devfactory/events`` and then follows ``devfactory/event`` sees no gap and
 no duplicate.
 
-Several daemons may serve one workspace (an editor's and a CLI's): each also tails the
-events table for events the others committed and forwards them, so every attached client
-sees every run.
+Several daemons may serve one workspace (an editor's and a CLI's, a team's gateway and its
+workers): each also tails the events table for events the others committed and forwards
+them, so every attached client sees every run. On PostgreSQL the tail is woken by a
+NOTIFY sent once per committed batch, so it forwards at once instead of at its next poll.
 """
 
 from __future__ import annotations
@@ -85,7 +86,9 @@ class EventBus:
 
     async def _tail_loop(self, interval: float) -> None:
         while True:
-            await asyncio.sleep(interval)
+            # PostgreSQL wakes us once per batch another process commits (LISTEN/NOTIFY);
+            # SQLite has no such thing, and this is a sleep.
+            await self.store.events.wait_for_events(self.project_id, interval)
             async with self._delivering:
                 try:
                     found = await self.store.events.list(

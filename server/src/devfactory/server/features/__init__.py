@@ -26,6 +26,7 @@ FEATURES: tuple[str, ...] = (
     "runs",
     "git",
     "factory",
+    "team",
 )
 
 

@@ -416,14 +416,21 @@ class RunWorker:
         return worktree
 
     async def _provider(self, run: Run) -> Any:
+        from ..agents.providers.base import ProviderUnavailable
         from ..agents.providers.registry import create_provider
+        from ..team.keys import TeamKeyError, TeamKeys
 
+        try:
+            team_key = await TeamKeys(self.context.store).get(run.provider)
+        except TeamKeyError as exc:
+            raise ProviderUnavailable(f"{run.provider}: {exc}") from None
         return create_provider(
             run.provider,
             self.context.settings,
             model=run.model,
             workspace=self.context.root,
             store=self.context.store,
+            team_key=team_key,
         )
 
     async def _work_with_tools(

@@ -7,6 +7,14 @@ adapter; ``tests/unit/test_storage_contract.py`` holds every adapter to them.
 
 from __future__ import annotations
 
+from .access import (
+    ApiToken,
+    ApiTokenRepository,
+    AuditEntry,
+    AuditRepository,
+    TeamKey,
+    TeamKeyRepository,
+)
 from .accounts import ProviderAccountRepository
 from .factory import (
     ConversationRepository,
@@ -55,6 +63,10 @@ from .workspace import (
 )
 
 __all__ = [
+    "ApiToken",
+    "ApiTokenRepository",
+    "AuditEntry",
+    "AuditRepository",
     "Bm25Weights",
     "BufferIndex",
     "ChangeRepository",
@@ -101,4 +113,6 @@ __all__ = [
     "Store",
     "StoreStatus",
     "TaskFields",
+    "TeamKey",
+    "TeamKeyRepository",
 ]

@@ -98,6 +98,12 @@ class EventRepository(Protocol):
         project's."""
         ...
 
+    async def wait_for_events(self, project_id: int, timeout: float) -> bool:
+        """Wait until events of ``project_id`` may have been committed by another connection
+        (PostgreSQL: a LISTEN/NOTIFY wake-up, once per appended batch), at most ``timeout``
+        seconds; whether it was woken. The events table stays the record: read it after."""
+        ...
+
     async def latest_id(self, project_id: int) -> int:
         """The id of the project's newest event, 0 if it has none."""
         ...

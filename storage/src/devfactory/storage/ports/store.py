@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from .access import ApiTokenRepository, AuditRepository, TeamKeyRepository
 from .accounts import ProviderAccountRepository
 from .factory import (
     ConversationRepository,
@@ -51,6 +52,11 @@ class Store(Protocol):
     """Hands runs to team workers (None: runs execute in the daemon)."""
     patches: PatchRepository | None
     """Proposed changes as stored patches (None: they stay in the workspace's files)."""
+    api_tokens: ApiTokenRepository
+    """Team mode's API tokens (their hashes)."""
+    audit: AuditRepository
+    team_keys: TeamKeyRepository
+    """Provider keys stored for the team, encrypted."""
 
     @property
     def location(self) -> str:

@@ -13,11 +13,13 @@ from ..errors import LeaseLost
 from ..ports.rows import NewEvent
 from .database import FENCES, Connection, Database
 from .pgcodec import dump
+from .wakeups import CHANNEL, EventWakeups
 
 
 class PostgresEventRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
+        self.wakeups = EventWakeups(db.url)
 
     async def append(self, events: Sequence[NewEvent]) -> builtins.list[Event]:
         if not events:
@@ -51,6 +53,9 @@ class PostgresEventRepository:
                 (run_id, since, limit),
             )
         return [records.event(row) for row in rows]
+
+    async def wait_for_events(self, project_id: int, timeout: float) -> bool:
+        return await self.wakeups.wait(project_id, timeout)
 
     async def latest_id(self, project_id: int) -> int:
         latest = await self.db.scalar(
@@ -92,6 +97,8 @@ async def insert_events(conn: Connection, events: Sequence[NewEvent]) -> builtin
         ).fetchone()
         assert row is not None
         next_id[project_id] = int(row["last_id"]) - counts[project_id] + 1
+    for project_id in sorted(counts):  # one wake-up per project and batch, sent at commit
+        await conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, str(project_id)))
     stored: builtins.list[Event] = []
     rows: builtins.list[tuple[Event, int | None]] = []
     for new in events:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..ports.access import ApiTokenRepository, AuditRepository, TeamKeyRepository
 from ..ports.accounts import ProviderAccountRepository
 from ..ports.factory import (
     ConversationRepository,
@@ -41,6 +42,7 @@ from .providers import PostgresProviderAccountRepository
 from .reviews import PostgresReviewRepository
 from .runs import PostgresRunRepository
 from .snapshots import PostgresSnapshotRepository
+from .team import PostgresApiTokenRepository, PostgresAuditRepository, PostgresTeamKeyRepository
 
 _COUNTED = (
     "SELECT"
@@ -63,7 +65,8 @@ class PostgresStore:
         self.db = db
         self.projects: ProjectRepository = PostgresProjectRepository(db)
         self.runs: RunRepository = PostgresRunRepository(db)
-        self.events: EventRepository = PostgresEventRepository(db)
+        self._events = PostgresEventRepository(db)
+        self.events: EventRepository = self._events
         self.hitl: HitlRepository = PostgresHitlRepository(db)
         self.snapshots: SnapshotRepository = PostgresSnapshotRepository(db)
         self.changes: ChangeRepository = PostgresChangeRepository(db)
@@ -80,6 +83,9 @@ class PostgresStore:
         self.leases: LeaseRepository | None = PostgresLeaseRepository(db)
         self.run_queue: RunQueue | None = PostgresRunQueue(db)
         self.patches: PatchRepository | None = PostgresPatchRepository(db)
+        self.api_tokens: ApiTokenRepository = PostgresApiTokenRepository(db)
+        self.audit: AuditRepository = PostgresAuditRepository(db)
+        self.team_keys: TeamKeyRepository = PostgresTeamKeyRepository(db)
 
     @classmethod
     async def open(cls, url: str) -> PostgresStore:
@@ -106,6 +112,7 @@ class PostgresStore:
         return {name: int(value) for name, value in row.items()}
 
     async def close(self) -> None:
+        await self._events.wakeups.close()
         await self.db.close()
 
     def close_now(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import builtins
 import sqlite3
 from collections.abc import Sequence
@@ -50,6 +51,11 @@ class SqliteEventRepository:
                 (run_id, since, limit),
             )
         return [records.event(row) for row in rows]
+
+    async def wait_for_events(self, project_id: int, timeout: float) -> bool:
+        """SQLite has no notifications: readers poll at their interval."""
+        await asyncio.sleep(timeout)
+        return False
 
     async def latest_id(self, project_id: int) -> int:
         latest = await self.db.scalar(

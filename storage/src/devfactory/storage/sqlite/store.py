@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..ports.access import ApiTokenRepository, AuditRepository, TeamKeyRepository
 from ..ports.accounts import ProviderAccountRepository
 from ..ports.factory import (
     ConversationRepository,
@@ -40,6 +41,7 @@ from .providers import SqliteProviderAccountRepository
 from .reviews import SqliteReviewRepository
 from .runs import SqliteRunRepository
 from .snapshots import SqliteSnapshotRepository
+from .team import SqliteApiTokenRepository, SqliteAuditRepository, SqliteTeamKeyRepository
 
 _COUNTED = {
     "runs": "agent_runs",
@@ -78,6 +80,9 @@ class SqliteStore:
         self.leases: LeaseRepository | None = None  # one machine: runs execute in the daemon
         self.run_queue: RunQueue | None = None
         self.patches: PatchRepository | None = None  # changes' versions stay in .devfactory/
+        self.api_tokens: ApiTokenRepository = SqliteApiTokenRepository(db)
+        self.audit: AuditRepository = SqliteAuditRepository(db)
+        self.team_keys: TeamKeyRepository = SqliteTeamKeyRepository(db)
 
     @classmethod
     async def open(cls, path: str | Path) -> SqliteStore:

@@ -39,11 +39,18 @@ def _redact_every_configured_key(settings: Settings) -> None:
 
 
 def create_provider(
-    name: str, settings: Settings, *, model: str | None, workspace: Path, store: Store
+    name: str,
+    settings: Settings,
+    *,
+    model: str | None,
+    workspace: Path,
+    store: Store,
+    team_key: str | None = None,
 ) -> Provider:
     """The provider ``name`` as configured in ``settings.providers``.
 
-    ``model`` overrides ``providers.<name>.model`` (for ``scripted`` it is the script path).
+    ``model`` overrides ``providers.<name>.model`` (for ``scripted`` it is the script path);
+    ``team_key`` is the key stored for the team, decrypted (an account after the variables').
     """
     _redact_every_configured_key(settings)
     builder = BUILDERS.get(name)
@@ -52,4 +59,4 @@ def create_provider(
             f"unknown provider {name!r}; choose one of: {', '.join(BUILDERS)}"
         )
     config = settings.providers.get(name) or Settings().providers.get(name) or ProviderSettings()
-    return builder(ProviderRequest(name, config, model, workspace, store))
+    return builder(ProviderRequest(name, config, model, workspace, store, team_key))

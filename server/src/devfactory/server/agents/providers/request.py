@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -18,13 +19,25 @@ Build = Callable[["ProviderRequest"], Provider]
 the setting or variable to set."""
 
 
+TEAM_ACCOUNT = "team key"
+"""The account name of a key stored for the team (``devfactory team set-key``)."""
+
+
 class ProviderRequest:
-    """The provider's name and settings, the model, where the run works, the store."""
+    """The provider's name and settings, the model, where the run works, the store, and the
+    key stored for the team (decrypted, in memory only), if there is one."""
 
     def __init__(
-        self, name: str, config: ProviderSettings, model: str | None, workspace: Path, store: Store
+        self,
+        name: str,
+        config: ProviderSettings,
+        model: str | None,
+        workspace: Path,
+        store: Store,
+        team_key: str | None = None,
     ) -> None:
         self.name = name
+        self.team_key = team_key
         self.config = config
         self.model = model or config.model
         self.workspace = workspace
@@ -38,13 +51,20 @@ class ProviderRequest:
         return self.model
 
     def pool(self, *, keyless: bool) -> AccountPool:
-        """The accounts (keys) of this provider, rotated on rate limits."""
+        """The accounts (keys) of this provider, rotated on rate limits: its variables', then
+        the team's key."""
+        variables = list(self.config.api_key_env)
+        environ: dict[str, str] = dict(os.environ)
+        if self.team_key:
+            variables.append(TEAM_ACCOUNT)
+            environ[TEAM_ACCOUNT] = self.team_key
         return AccountPool(
             self.name,
-            self.config.api_key_env,
+            variables,
             self.store.provider_accounts,
             base_url=self.config.base_url,
             keyless=keyless,
+            environ=environ,
         )
 
     def executable(self, program: str, setting: str) -> str:

@@ -1,0 +1,166 @@
+"""Team mode's commands: ``devfactory gateway``, ``devfactory token ...``, ``devfactory team ...``.
+
+``token`` and ``team`` act on the workspace's store directly (the team's database when
+``storage``/``DEVFACTORY_STORAGE`` names one); no daemon is started for them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TypeVar
+
+import click
+
+from .options import WORKSPACE
+
+T = TypeVar("T")
+
+
+def _with_store(workspace: Path, work: Callable[..., Awaitable[T]]) -> T:
+    """``work(store)`` on the workspace's store; storage errors as one clear line."""
+    from devfactory.storage import DatabaseError, open_store
+
+    from ..config import load_settings, storage_location
+    from ..paths import StatePaths
+
+    async def go() -> T:
+        settings, _ = load_settings(workspace.resolve(), None)
+        paths = StatePaths(workspace.resolve())
+        paths.ensure()
+        store = await open_store(storage_location(settings, paths.database))
+        try:
+            return await work(store)
+        finally:
+            await store.close()
+
+    try:
+        return asyncio.run(go())
+    except (DatabaseError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@click.command("gateway")
+@WORKSPACE
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8443, show_default=True, help="Port (0: any free port).")
+@click.option("--cert", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="TLS certificate chain (PEM).")  # fmt: skip
+@click.option("--key", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The certificate's private key (PEM).")  # fmt: skip
+@click.option("--insecure-no-tls", is_flag=True,
+              help="Plain ws://, behind a TLS-terminating proxy on this host.")  # fmt: skip
+def gateway_command(
+    workspace: Path, host: str, port: int, cert: Path | None, key: Path | None,
+    insecure_no_tls: bool,
+) -> None:  # fmt: skip
+    """Serve WORKSPACE's devfactory/* methods over WebSocket with TLS, to token holders."""
+    if (cert is None or key is None) and not insecure_no_tls:
+        raise click.UsageError("give --cert and --key (TLS), or --insecure-no-tls")
+    from ..logs import configure_startup_logging
+    from ..team.gateway import Gateway
+    from ..team.gateway_serve import GatewayServer, tls_context
+
+    configure_startup_logging()
+
+    async def serve() -> None:
+        tls = None if cert is None or key is None else tls_context(cert, key)
+        gateway = await Gateway.open(workspace)
+        server = GatewayServer(gateway)
+        bound = await server.start(host, port, tls)
+        scheme = "wss" if tls is not None else "ws"
+        click.echo(f"devfactory gateway listening on {scheme}://{host}:{bound}", err=True)
+        sys.stderr.flush()
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await server.close()
+            await gateway.close()
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve())
+
+
+@click.group("token")
+def token_group() -> None:
+    """API tokens for the gateway: create (shown once), list, revoke."""
+
+
+@token_group.command("create")
+@WORKSPACE
+@click.option("--name", required=True, help="Who or what holds it (ci, alice-laptop).")
+@click.option("--ability", "abilities", multiple=True,
+              help="runs:create, runs:control, changes:approve, git:push, admin.")  # fmt: skip
+def token_create(workspace: Path, name: str, abilities: tuple[str, ...]) -> None:
+    """Create a token and print it, once: only its hash is stored."""
+    from ..team.authority import Authority
+
+    secret, record = _with_store(workspace, lambda s: Authority(s).create(name, list(abilities)))
+    click.echo(secret)
+    shown = ", ".join(record.abilities) or "read-only"
+    click.echo(f"token {record.name!r} ({shown}); it is not shown again", err=True)
+
+
+@token_group.command("list")
+@WORKSPACE
+def token_list(workspace: Path) -> None:
+    """List tokens: name, hint, abilities, last use, revocation."""
+    for token in _with_store(workspace, lambda s: s.api_tokens.list()):
+        state = f"revoked {token.revoked_at}" if token.revoked_at else "live"
+        used = token.last_used_at or "never used"
+        abilities = ",".join(token.abilities) or "read-only"
+        click.echo(f"{token.name}\t{token.hint}…\t{abilities}\t{used}\t{state}")
+
+
+@token_group.command("revoke")
+@WORKSPACE
+@click.argument("name")
+def token_revoke(workspace: Path, name: str) -> None:
+    """Revoke the live token called NAME (refused from its next request on)."""
+    if not _with_store(workspace, lambda s: s.api_tokens.revoke(name)):
+        raise click.ClickException(f"no live token is called {name!r} (devfactory token list)")
+    click.echo(f"revoked {name!r}")
+
+
+@click.group("team")
+def team_group() -> None:
+    """Team settings kept in the team's database: provider keys (encrypted)."""
+
+
+@team_group.command("set-key")
+@WORKSPACE
+@click.argument("provider")
+def team_set_key(workspace: Path, provider: str) -> None:
+    """Store PROVIDER's API key for the team, encrypted (read from stdin or a prompt)."""
+    from ..team.keys import TeamKeyError, TeamKeys
+
+    secret = (
+        click.prompt(f"{provider} API key", hide_input=True)
+        if sys.stdin.isatty()
+        else sys.stdin.read()
+    )
+    keys: list[TeamKeys] = []
+
+    async def store_key(store: object) -> None:
+        keys.append(TeamKeys(store))  # type: ignore[arg-type]
+        await keys[0].set(provider, secret)
+
+    try:
+        _with_store(workspace, store_key)
+    except TeamKeyError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"stored the {provider} key, encrypted with {keys[0].key_file}")
+
+
+@team_group.command("keys")
+@WORKSPACE
+def team_keys(workspace: Path) -> None:
+    """List the providers whose key the team stored (never the keys)."""
+    for key in _with_store(workspace, lambda s: s.team_keys.list()):
+        click.echo(f"{key.provider}\tset {key.updated_at}")
+
+
+COMMANDS = [gateway_command, token_group, team_group]

@@ -1,0 +1,117 @@
+"""Team mode's tables on PostgreSQL: ``api_tokens``, ``audit_log`` and ``team_keys``."""
+
+from __future__ import annotations
+
+import builtins
+from typing import Any
+
+import psycopg
+
+from ..clock import now_iso
+from ..codec import load, row_to
+from ..errors import AlreadyExists
+from ..ports.access import ApiToken, AuditEntry, TeamKey
+from .database import Database
+from .pgcodec import dump
+
+_TOKEN = "SELECT id, name, hint, abilities, created_at, last_used_at, revoked_at FROM api_tokens"
+
+
+def _token(row: Any) -> ApiToken:
+    return row_to(ApiToken, row, abilities=load(row["abilities"], list[str]))
+
+
+class PostgresApiTokenRepository:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def create(self, name: str, hint: str, digest: str, abilities: list[str]) -> ApiToken:
+        try:
+            row = await self.db.returning(
+                "INSERT INTO api_tokens (name, hint, digest, abilities, created_at)"
+                " VALUES (%s,%s,%s,%s,%s)"
+                " RETURNING id, name, hint, abilities, created_at, last_used_at, revoked_at",
+                (name, hint, digest, dump(abilities), now_iso()),
+            )
+        except psycopg.errors.UniqueViolation:
+            raise AlreadyExists(f"a live token is already called {name!r}") from None
+        return _token(row)
+
+    async def by_digest(self, digest: str) -> tuple[ApiToken, str] | None:
+        row = await self.db.fetchone(
+            f"{_TOKEN.replace(' FROM', ', digest FROM')} WHERE digest = %s", (digest,)
+        )
+        return None if row is None else (_token(row), row["digest"])
+
+    async def list(self) -> builtins.list[ApiToken]:
+        return [_token(row) for row in await self.db.fetchall(f"{_TOKEN} ORDER BY id")]
+
+    async def revoke(self, name: str) -> bool:
+        changed = await self.db.execute(
+            "UPDATE api_tokens SET revoked_at = %s WHERE name = %s AND revoked_at IS NULL",
+            (now_iso(), name),
+        )
+        return changed > 0
+
+    async def mark_used(self, token_id: int) -> None:
+        await self.db.execute(
+            "UPDATE api_tokens SET last_used_at = %s WHERE id = %s", (now_iso(), token_id)
+        )
+
+
+class PostgresAuditRepository:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def record(
+        self,
+        *,
+        token_id: int | None,
+        token_name: str,
+        method: str,
+        ability: str,
+        allowed: bool,
+        reason: str = "",
+    ) -> None:
+        await self.db.execute(
+            "INSERT INTO audit_log (token_id, token_name, method, ability, allowed, reason,"
+            " created_at) VALUES (%s,%s,%s,%s,%s,%s,%s)",
+            (token_id, token_name, method, ability, allowed, reason, now_iso()),
+        )
+
+    async def list(self, limit: int = 100) -> builtins.list[AuditEntry]:
+        rows = await self.db.fetchall(
+            "SELECT id, token_id, token_name, method, ability, allowed, reason, created_at"
+            " FROM audit_log ORDER BY id DESC LIMIT %s",
+            (limit,),
+        )
+        return [row_to(AuditEntry, row) for row in rows]
+
+
+class PostgresTeamKeyRepository:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def put(self, provider: str, ciphertext: bytes) -> None:
+        await self.db.execute(
+            "INSERT INTO team_keys (provider, ciphertext, updated_at) VALUES (%s,%s,%s)"
+            " ON CONFLICT (provider) DO UPDATE SET ciphertext = excluded.ciphertext,"
+            " updated_at = excluded.updated_at",
+            (provider, ciphertext, now_iso()),
+        )
+
+    async def get(self, provider: str) -> TeamKey | None:
+        row = await self.db.fetchone(
+            "SELECT provider, ciphertext, updated_at FROM team_keys WHERE provider = %s",
+            (provider,),
+        )
+        return None if row is None else row_to(TeamKey, row, ciphertext=bytes(row["ciphertext"]))
+
+    async def list(self) -> builtins.list[TeamKey]:
+        rows = await self.db.fetchall(
+            "SELECT provider, ciphertext, updated_at FROM team_keys ORDER BY provider"
+        )
+        return [row_to(TeamKey, row, ciphertext=bytes(row["ciphertext"])) for row in rows]
+
+    async def delete(self, provider: str) -> bool:
+        return await self.db.execute("DELETE FROM team_keys WHERE provider = %s", (provider,)) > 0

@@ -1,0 +1,193 @@
+"""``devfactory gateway`` end to end: a real gateway process over wss:// (a certificate made
+for the test), on SQLite and on PostgreSQL, with tokens made by ``devfactory token create``.
+
+Two clients see the same live events of one run (and the same as a replay: no gap, no
+duplicate); an approve without ``changes:approve`` is refused by name and audited; a revoked
+token is refused on its open connection and at the next handshake; frames and nesting are
+bounded as on stdio.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from devfactory.protocol import errors as codes
+from devfactory.protocol.client import DaemonClient
+from devfactory.protocol.enums import EventType
+from devfactory.protocol.errors import RpcError
+from devfactory.protocol.events import Event, EventList, EventNotification
+from devfactory.protocol.methods import Notifications, Requests
+from devfactory.protocol.runs import Run, RunCreateParams
+from devfactory.server.team.gateway_client import GatewayClient
+from devfactory.storage import open_store
+from gateway_support import RunningGateway, gateway_on_both_databases
+from runs_support import RUN_OPTIONS, call, finish, kinds, turn, write_script
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+
+team = gateway_on_both_databases()
+
+
+def collect(client: GatewayClient) -> list[Event]:
+    """Every live event the client is sent, from now on."""
+    seen: list[Event] = []
+
+    def on(method: str, params: Any) -> None:
+        if method == Notifications.EVENT and isinstance(params, EventNotification):
+            seen.append(params.event)
+
+    client.on_notification(on)
+    return seen
+
+
+def of_run(events: list[Event], run_id: int) -> list[Event]:
+    return [e for e in events if e.run_id == run_id]
+
+
+def completed(event: Event) -> bool:
+    return event.type == EventType.RUN_STATUS_CHANGED and event.payload["toStatus"] == "completed"
+
+
+async def ended(events: list[Event], run_id: int) -> None:
+    """Until the run's last event (its status becoming completed) has arrived."""
+    while not any(completed(e) for e in of_run(events, run_id)):
+        await asyncio.sleep(0.02)
+
+
+SCRIPT = [
+    turn("Reading first", call("read_file", path="app.py")),
+    turn("Changing it", call("write_file", path="app.py", content="VALUE = 2\n")),
+    finish("value changed"),
+]
+
+
+async def test_two_clients_see_the_same_live_events_of_one_run(
+    team: RunningGateway, tmp_path: Path
+) -> None:
+    script = write_script(tmp_path, "two", SCRIPT)
+    creator = await team.client(team.token("creator-two", "runs:create"))
+    watcher = await team.client(team.token("watcher-two"))
+    live = {"creator": collect(creator), "watcher": collect(watcher)}
+    try:
+        run: Run = await creator.call(
+            Requests.RUNS_CREATE,
+            RunCreateParams(prompt="change the value", provider="scripted", model=str(script)),
+        )
+        for events in live.values():
+            await asyncio.wait_for(ended(events, run.id), 60)
+        replay: EventList = await watcher.call(Requests.EVENTS, {"runId": run.id, "limit": 1000})
+    finally:
+        await creator.close()
+        await watcher.close()
+    # Both were attached before the run existed: each saw all of it, once, in order.
+    assert of_run(live["creator"], run.id) == replay.events
+    assert of_run(live["watcher"], run.id) == replay.events
+    assert completed(replay.events[-1]) and EventType.FINAL_SUMMARY in kinds(replay.events)
+
+
+async def test_a_run_of_another_process_reaches_the_gateways_clients(
+    team: RunningGateway, tmp_path: Path
+) -> None:
+    """A daemon of its own (a worker's, a developer's) on the same database: its events
+    reach the gateway's clients through the events table (woken by NOTIFY on PostgreSQL)."""
+    script = write_script(tmp_path, "elsewhere", SCRIPT)
+    watcher = await team.client(team.token("watcher-elsewhere"))
+    live = collect(watcher)
+    try:
+        async with DaemonClient.spawn(
+            team.workspace, env=team.env, settings=RUN_OPTIONS, own_runs_only=True
+        ) as daemon:
+            run: Run = await daemon.call(
+                Requests.RUNS_CREATE,
+                RunCreateParams(prompt="elsewhere", provider="scripted", model=str(script)),
+            )
+            await asyncio.wait_for(ended(live, run.id), 60)
+        replay: EventList = await watcher.call(Requests.EVENTS, {"runId": run.id, "limit": 1000})
+    finally:
+        await watcher.close()
+    assert of_run(live, run.id) == replay.events
+
+
+async def test_an_approve_without_the_ability_is_refused_by_name_and_audited(
+    team: RunningGateway,
+) -> None:
+    client = await team.client(team.token("no-approve", "runs:create", "runs:control"))
+    try:
+        with pytest.raises(RpcError) as refused:
+            await client.request(Requests.CHANGES_APPROVE, {"changeIds": [1]})
+        listed = await client.request(Requests.RUNS_LIST, {})  # reads need any valid token
+    finally:
+        await client.close()
+    assert refused.value.code == codes.REFUSED
+    assert "lacks the 'changes:approve' ability" in refused.value.message
+    assert isinstance(listed, dict)
+    store = await open_store(team.storage)
+    try:
+        audit = await store.audit.list()
+    finally:
+        await store.close()
+    entry = next(e for e in audit if e.token_name == "no-approve")
+    assert (entry.method, entry.ability, entry.allowed) == (
+        Requests.CHANGES_APPROVE, "changes:approve", False,
+    )  # fmt: skip
+
+
+async def test_a_revoked_token_is_refused_on_its_connection_and_at_the_next(
+    team: RunningGateway,
+) -> None:
+    token = team.token("leaving", "admin")
+    client = await team.client(token)
+    try:
+        await client.request(Requests.RUNS_LIST, {})
+        revoked = team.devfactory("token", "revoke", "leaving")
+        assert revoked.returncode == 0, revoked.stderr
+        with pytest.raises(RpcError, match="'leaving' was revoked"):
+            await client.request(Requests.RUNS_LIST, {})
+    finally:
+        await client.close()
+    with pytest.raises(ConnectionError, match="'leaving' was revoked"):
+        await team.client(token)
+    listed = team.devfactory("token", "list")
+    assert "leaving" in listed.stdout and "revoked" in listed.stdout
+    assert token not in listed.stdout
+
+
+@pytest.mark.parametrize(
+    ("token", "reason"),
+    [
+        ("", "Authorization: Bearer"),
+        ("dft_" + "a" * 36, "checksum"),
+        ("ghp_0123", "starts with 'dft_'"),
+    ],
+)
+async def test_a_missing_or_mistyped_token_is_refused_at_the_handshake(
+    team: RunningGateway, token: str, reason: str
+) -> None:
+    with pytest.raises(ConnectionError, match=reason):
+        await team.client(token)
+
+
+async def test_methods_outside_the_protocol_and_deep_params_are_refused(
+    team: RunningGateway,
+) -> None:
+    client = await team.client(team.token("prober"))
+    deep: dict[str, Any] = {}
+    for _ in range(40):
+        deep = {"x": deep}
+    try:
+        with pytest.raises(RpcError) as lsp:
+            await client.request("textDocument/hover", {})
+        with pytest.raises(RpcError) as nested:
+            await client.request(Requests.RUNS_LIST, {"metadata": deep})
+        with pytest.raises(RpcError) as invalid:
+            await client.request(Requests.RUNS_GET, {"runId": "one"})
+    finally:
+        await client.close()
+    assert lsp.value.code == codes.METHOD_NOT_FOUND
+    assert nested.value.code == codes.INVALID_PARAMS and "nest" in nested.value.message
+    assert invalid.value.code == codes.INVALID_PARAMS and "runId" in invalid.value.message
