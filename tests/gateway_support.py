@@ -17,7 +17,7 @@ import pytest
 import pytest_asyncio
 import trustme
 
-from cli_support import DEVFACTORY, ENV
+from cli_support import DEVFACTORY, cli_env
 from devfactory.server.team.gateway_client import GatewayClient
 from postgresql_support import postgres_server
 from support import make_git_repo
@@ -61,8 +61,8 @@ def storage_env(engine: str, folder: Path) -> tuple[dict[str, str], str]:
     """The commands' environment and the store's location for ``engine``."""
     if engine == "postgresql":
         url = postgres_server().new_database()
-        return {**ENV, "DEVFACTORY_STORAGE": url}, url
-    env = {k: v for k, v in ENV.items() if k != "DEVFACTORY_STORAGE"}
+        return {**cli_env(), "DEVFACTORY_STORAGE": url}, url
+    env = {k: v for k, v in cli_env().items() if k != "DEVFACTORY_STORAGE"}
     return env, str(folder / ".devfactory" / "devfactory.db")
 
 

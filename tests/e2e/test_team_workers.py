@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from cli_support import CALC, DEVFACTORY, ENV
+from cli_support import CALC, DEVFACTORY, cli_env
 from devfactory.protocol.changes import ChangeDecisionResult, ChangeList
 from devfactory.protocol.enums import ChangeStatus, EventType, HitlAction, RunStatus, Severity
 from devfactory.protocol.hitl import HitlList, HitlRespondParams
@@ -114,7 +114,7 @@ def workers(clone: Path, logs: Path, count: int) -> Iterator[list[subprocess.Pop
                     ],
                     stdout=log,
                     stderr=subprocess.STDOUT,
-                    env=ENV,
+                    env=cli_env(),
                 )
             )
         yield started
@@ -321,7 +321,7 @@ def test_a_worker_needs_the_teams_database(tmp_path: Path) -> None:
     workspace = make_git_repo(tmp_path / "solo", {"calc.py": CALC})
     done = subprocess.run(
         [DEVFACTORY, "worker", "-w", str(workspace)],
-        capture_output=True, text=True, env=ENV, timeout=60, check=False,
+        capture_output=True, text=True, env=cli_env(), timeout=60, check=False,
     )  # fmt: skip
     assert done.returncode == 1
     assert "a worker needs the team's PostgreSQL storage" in done.stderr
