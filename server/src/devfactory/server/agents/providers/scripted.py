@@ -46,6 +46,9 @@ class ScriptedTurn(msgspec.Struct, kw_only=True, rename="camel", forbid_unknown_
     tool_calls: list[ScriptedCall] = []
     delay_s: float = 0.0
     """Think this long before answering (lets tests pause or cancel mid-turn)."""
+    wait_for: str | None = None
+    """Think until this file exists, then answer: a test that must act while the model is
+    thinking creates it when it has acted (a delay would race a loaded machine)."""
     quote_last: bool = False
     """Append the last message the model received (a user message or a tool result) to
     ``text``, so the recorded answer shows what reached the model: tests use it to see a
@@ -119,6 +122,8 @@ class ScriptedProvider:
         turn = self._turns[position]
         if turn.delay_s:
             await asyncio.sleep(turn.delay_s)
+        if turn.wait_for is not None:
+            await _until_exists(Path(turn.wait_for))
         text = turn.text
         if turn.quote_last and messages:
             text = f"{text}\n> {messages[-1].content}".strip()
@@ -134,6 +139,12 @@ class ScriptedProvider:
             output_tokens=len(text) // 4,
         )
         return Turn(text=text, tool_calls=calls, usage=usage, stop_reason="scripted")
+
+
+async def _until_exists(path: Path) -> None:
+    """Return once ``path`` exists (polled: the file comes from another process)."""
+    while not path.exists():
+        await asyncio.sleep(0.02)
 
 
 def _chunks(text: str, size: int = 24) -> list[str]:
