@@ -56,10 +56,22 @@ def call(name: str, **arguments: object) -> dict[str, object]:
 
 
 def turn(
-    text: str = "", *calls: dict[str, object], delay_s: float = 0, quote_last: bool = False
+    text: str = "",
+    *calls: dict[str, object],
+    delay_s: float = 0,
+    quote_last: bool = False,
+    wait_for_file: Path | None = None,
 ) -> dict[str, object]:
-    """One scripted model turn."""
-    return {"text": text, "toolCalls": list(calls), "delayS": delay_s, "quoteLast": quote_last}
+    """One scripted model turn; with ``wait_for_file``, the model thinks until that file exists."""
+    answer: dict[str, object] = {
+        "text": text,
+        "toolCalls": list(calls),
+        "delayS": delay_s,
+        "quoteLast": quote_last,
+    }
+    if wait_for_file is not None:
+        answer["waitForFile"] = str(wait_for_file)
+    return answer
 
 
 def finish(summary: str = "done") -> dict[str, object]:

@@ -154,7 +154,7 @@ async def test_a_stopped_workers_run_finishes_on_another_and_applies_in_another_
         [
             turn("1. Fix add()"),
             turn("", call("write_file", path="calc.py", content=FIXED)),
-            {**turn("Checking the fix"), "waitForFile": str(gate)},
+            turn("Checking the fix", wait_for_file=gate),
             finish("Fixed add()."),
         ],
     )
@@ -242,7 +242,7 @@ async def test_a_run_that_asks_and_pauses_executes_in_segments(tmp_path: Path) -
             turn("1. Ask for the name"),
             turn("", call("ask_user", question="Which name?")),
             turn("Got:", quote_last=True),
-            {**turn("", call("list_files")), "waitForFile": str(gate)},
+            turn("", call("list_files"), wait_for_file=gate),
             finish("Named it."),
         ],
     )
@@ -293,7 +293,7 @@ async def test_a_run_that_asks_and_pauses_executes_in_segments(tmp_path: Path) -
 async def test_a_cancel_fences_the_worker_off_and_frees_its_slot(tmp_path: Path) -> None:
     never = tmp_path / "never"
     stuck = write_script(
-        tmp_path / "scripts", "stuck", [turn("1. Wait"), {**turn("..."), "waitForFile": str(never)}]
+        tmp_path / "scripts", "stuck", [turn("1. Wait"), turn("...", wait_for_file=never)]
     )
     quick = write_script(tmp_path / "scripts", "quick", [turn("1. Go"), finish()])
     async with team_of(tmp_path) as team:

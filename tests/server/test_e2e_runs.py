@@ -171,19 +171,21 @@ async def test_a_working_run_is_lsp_progress_from_start_to_finish(
 async def test_pause_takes_effect_at_the_next_step_boundary_and_resume_continues(
     daemon: DaemonClient, scripts: Path
 ):
+    thought = scripts / "pause.thought"
     script = write_script(
         scripts,
         "pause",
-        [PLAN, turn("", call("read_file", path="calc.py"), delay_s=1), finish()],
+        [PLAN, turn("", call("read_file", path="calc.py"), wait_for_file=thought), finish()],
     )
     run = await create_run(daemon, script)
-    # Step 1 began (the step boundary is behind) and the model thinks for a second: the
-    # pause waits for the step to end.
+    # Step 1 began (the step boundary is behind) and the model thinks until the pause was
+    # asked for: the pause waits for the step to end.
     await daemon.notes.wait_for(
         Notifications.RUN_CHANGED, lambda n: n.run.id == run.id and n.run.current_step == 1
     )
     answered: Run = await daemon.call(Requests.RUNS_PAUSE, RunIdParams(run_id=run.id))
     assert answered.status is S.RUNNING
+    thought.touch()
 
     paused = await wait_status(daemon, run.id, S.PAUSED)
     assert paused.current_step == 2

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
+
 import msgspec
 import pytest
 
@@ -52,3 +55,15 @@ async def test_a_run_no_conversation_matches_fails_naming_its_prompt() -> None:
         "scripted provider: no conversation of factory.json matches this run "
         "(it begins 'Task 9: UI')"
     )
+
+
+async def test_a_turn_that_waits_for_a_file_answers_once_it_exists(tmp_path: Path) -> None:
+    gate = tmp_path / "go"
+    script = msgspec.convert({"turns": [{"text": "done", "waitForFile": str(gate)}]}, Script)
+    answer = asyncio.create_task(
+        ScriptedProvider(script).complete(prompt("go"), [], lambda _: None)
+    )
+    await asyncio.sleep(0.2)
+    assert not answer.done(), "the model is still thinking"
+    gate.touch()
+    assert (await asyncio.wait_for(answer, 10)).text == "done"
