@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import signal
 import sys
 from collections.abc import Awaitable, Callable
@@ -84,8 +83,10 @@ def gateway_command(
             await server.close()
             await gateway.close()
 
-    with contextlib.suppress(KeyboardInterrupt):
+    try:
         asyncio.run(serve())
+    except (RuntimeError, OSError) as exc:  # the workspace, the port, the certificate
+        raise click.ClickException(str(exc)) from None
 
 
 @click.group("token")
