@@ -125,6 +125,7 @@ async def gateway(folder: Path, engine: str) -> AsyncIterator[RunningGateway]:
             except TimeoutError:
                 process.kill()
                 await process.wait()
+            assert process.returncode == 0, "the gateway closes cleanly on SIGTERM"
         drain.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await drain
