@@ -29,7 +29,6 @@ from devfactory.protocol.project import ProjectMap, ProjectMapParams
 from .client import connect, run_async
 from .options import WORKSPACE
 
-
 ONE_SHOT: dict[str, Any] = {"index": {"watch": False}}
 """Settings of a daemon started for one command: it is gone before a change to the workspace
 could matter, so it does not watch the tree (watchdog's walk and the inotify events of the
