@@ -171,31 +171,18 @@ def test_wordllama_loads_and_embeds_with_no_network(tmp_path: Path):
     assert completed.stdout.strip() == "(2, 256) ['l2_supercat_tokenizer_config.json']"
 
 
-def unit(*values: float) -> Any:
-    import numpy as np
-
-    vector = np.asarray(values, dtype=np.float32)
-    return vector / np.linalg.norm(vector)
-
-
-def pages_of(rows: list[tuple[int, bytes]], size: int) -> Any:
-    """A ``pages(after_id)`` reader over ``rows`` (sorted by id), ``size`` rows a page."""
-
-    async def pages(after_id: int) -> list[tuple[int, bytes]]:
-        return [row for row in rows if row[0] > after_id][:size]
-
-    return pages
-
-
-async def test_vector_cache_grows_and_finds_nearest_first():
+def test_vector_cache_grows_and_finds_nearest_first():
     import numpy as np
 
     from devfactory.server.index.vectors import VectorCache
 
+    def unit(*values: float) -> np.ndarray:
+        vector = np.asarray(values, dtype=np.float32)
+        return vector / np.linalg.norm(vector)
+
     cache = VectorCache()
     cache.add([1], unit(1, 0)[None, :])  # not loaded yet: ignored
-    stored = [(10, unit(1, 0).tobytes()), (11, unit(0, 1).tobytes())]
-    await cache.load(pages_of(stored, 1), 2, 2)
+    cache.load([(10, unit(1, 0).tobytes()), (11, unit(0, 1).tobytes())], 2)
     assert not cache.stale
     appended = np.tile(unit(1, 1), (1080, 1))
     appended[0] = unit(1, 0.5)
@@ -206,24 +193,6 @@ async def test_vector_cache_grows_and_finds_nearest_first():
     assert nearest[0][1] < nearest[1][1]
     cache.clear()
     assert cache.nearest(unit(1, 0).tobytes(), 3) == []
-
-
-async def test_chunks_embedded_while_the_copy_loads_are_kept_once():
-    """The embedding loop appends while the pages are read: a chunk whose page was already
-    read must not be lost, and one the pages also hold must not appear twice."""
-    from devfactory.server.index.vectors import VectorCache
-
-    cache = VectorCache()
-    stored = [(i, unit(1, i).tobytes()) for i in range(1, 7)]
-
-    async def pages(after_id: int) -> list[tuple[int, bytes]]:
-        if after_id == 2:  # meanwhile: 1 (read already), 5 (not yet) and 7 (in no page)
-            cache.add([1, 5, 7], unit(1, 1)[None, :].repeat(3, axis=0))
-        return await pages_of(stored, 2)(after_id)
-
-    await cache.load(pages, 6, 2)
-    found = [chunk_id for chunk_id, _ in cache.nearest(unit(1, 3).tobytes(), 10)]
-    assert sorted(found) == [1, 2, 3, 4, 5, 6, 7]
 
 
 def test_a_tokenizer_being_copied_is_never_seen_half_written(tmp_path: Path) -> None:

@@ -36,8 +36,6 @@ LEXICAL_CANDIDATES = 200
 """Chunks read from the lexical index per search (at least): files are ranked on several
 chunks each. FTS5 scores every match anyway, so the depth costs only the rows read."""
 SEMANTIC_CANDIDATES = 100
-VECTOR_PAGE = 4_096
-"""Vectors read per query while loading the in-memory copy (4 MB of 256-d blobs)."""
 
 
 def validate(params: SearchParams, root: Path) -> list[str] | None:
@@ -227,18 +225,12 @@ class SearchEngine:
         return rows[:depth]
 
     async def load_vectors(self, dimensions: int) -> None:
-        """Bring the in-memory copy of the vectors up to date (on the first query: 0.3 s for
-        Django's 61k vectors)."""
+        """Bring the in-memory copy of the vectors up to date (on the first unfiltered semantic
+        query, not when embedding ends: the copy would sit beside the model at the peak)."""
         async with self._vectors_loading:
             if not self.vectors.loaded or self.vectors.stale:
-                counts = await self.store.index.counts(self.project_id)
-
-                async def page(after_id: int) -> list[tuple[int, bytes]]:
-                    return await self.store.index.all_vectors(
-                        self.project_id, after_id=after_id, limit=VECTOR_PAGE
-                    )
-
-                await self.vectors.load(page, counts.embedded_chunks, dimensions)
+                stored = await self.store.index.all_vectors(self.project_id)
+                await asyncio.to_thread(self.vectors.load, stored, dimensions)
 
     async def _nearest(self, vector: bytes, k: int) -> list[ChunkRow]:
         """Unfiltered nearest chunks, from the in-memory copy of the vectors."""

@@ -4,14 +4,13 @@ The vectors live in the sqlite-vec ``vec0`` table (persisted, and scanned direct
 queries). A brute-force ``vec0`` KNN over Django's 61k chunks costs ~40 ms here, most of it
 per-row overhead; one matrix product over the same vectors in memory takes a few. The copy is
 loaded on the first query (not when embedding ends: a large workspace's copy would sit beside
-the model at the peak), a page of rows at a time into an array sized up front, grows as chunks
-are embedded, and is rebuilt once enough of it may belong to deleted chunks (ids that no longer
-exist are simply not found when hits are read).
+the model at the peak), grows as chunks are embedded, and is rebuilt once enough of it may
+belong to deleted chunks (ids that no longer exist are simply not found when hits are read).
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -28,8 +27,6 @@ class VectorCache:
         self._matrix: np.ndarray | None = None
         self._size = 0
         self._appended = 0
-        self._during_load: list[tuple[Sequence[int], np.ndarray]] | None = None
-        """Chunks embedded while :meth:`load` reads the pages (``None`` when not loading)."""
 
     @property
     def loaded(self) -> bool:
@@ -42,45 +39,21 @@ class VectorCache:
     def clear(self) -> None:
         self._ids, self._matrix, self._size, self._appended = None, None, 0, 0
 
-    async def load(
-        self,
-        pages: Callable[[int], Awaitable[Sequence[tuple[int, bytes]]]],
-        capacity: int,
-        dimensions: int,
-    ) -> None:
-        """Replace the copy with the rows ``pages(after_id)`` returns, page by page (each
-        ``(chunk id, float32 blob)``, by id, empty at the end); ``capacity`` rows expected.
-
-        Chunks embedded meanwhile (:meth:`add`) are kept: the pages may have passed them.
-        """
+    def load(self, rows: Sequence[tuple[int, bytes]], dimensions: int) -> None:
+        """Replace the copy with ``(chunk id, float32 blob)`` rows."""
         import numpy as np
 
-        fresh = VectorCache()
-        fresh._ids = np.empty(max(capacity, 1), dtype=np.int64)
-        fresh._matrix = np.empty((max(capacity, 1), dimensions), dtype=np.float32)
-        self._during_load = []
-        try:
-            after = 0
-            while rows := await pages(after):
-                matrix = np.frombuffer(b"".join(blob for _, blob in rows), dtype=np.float32)
-                fresh.add([row[0] for row in rows], matrix.reshape(len(rows), dimensions))
-                after = rows[-1][0]
-            during, self._during_load = self._during_load, None
-        finally:
-            self._during_load = None
-        fresh._appended = 0
-        for ids, vectors in during:
-            new = ~np.isin(np.asarray(ids), fresh._ids[: fresh._size])
-            fresh.add([i for i, keep in zip(ids, new, strict=True) if keep], vectors[new])
-        self._ids, self._matrix = fresh._ids, fresh._matrix
-        self._size, self._appended = fresh._size, fresh._appended
+        self._ids = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
+        self._matrix = np.empty((len(rows), dimensions), dtype=np.float32)
+        for index, (_, blob) in enumerate(rows):  # row by row: no second copy of everything
+            self._matrix[index] = np.frombuffer(blob, dtype=np.float32)
+        self._size = len(rows)
+        self._appended = 0
 
     def add(self, ids: Sequence[int], vectors: np.ndarray) -> None:
         """Append freshly embedded chunks (ignored until the copy is loaded)."""
         import numpy as np
 
-        if self._during_load is not None:
-            self._during_load.append((ids, vectors))
         if self._matrix is None or self._ids is None or not len(ids):
             return
         needed = self._size + len(ids)

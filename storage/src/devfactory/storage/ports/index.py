@@ -57,11 +57,8 @@ class IndexRepository(Protocol):
         deleted meanwhile."""
         ...
 
-    async def all_vectors(
-        self, project_id: int, *, after_id: int = 0, limit: int | None = None
-    ) -> list[tuple[int, bytes]]:
-        """(chunk id, float32 blob) of the embedded chunks with ids above ``after_id``, by id,
-        at most ``limit`` of them (a page: a large index's vectors are read a page at a time)."""
+    async def all_vectors(self, project_id: int) -> list[tuple[int, bytes]]:
+        """(chunk id, float32 blob) of every embedded chunk."""
         ...
 
     async def lexical(

@@ -128,14 +128,11 @@ class PostgresIndexRepository:
         if vectors:
             await self.db.write(_store_vectors, vectors)
 
-    async def all_vectors(
-        self, project_id: int, *, after_id: int = 0, limit: int | None = None
-    ) -> list[tuple[int, bytes]]:
+    async def all_vectors(self, project_id: int) -> list[tuple[int, bytes]]:
         rows = await self.db.fetchall(
             "SELECT v.chunk_id, v.embedding FROM rag_chunk_vectors v"
-            " JOIN rag_chunks c ON c.id = v.chunk_id WHERE c.project_id = %s AND c.id > %s"
-            " ORDER BY c.id LIMIT %s",
-            (project_id, after_id, limit),
+            " JOIN rag_chunks c ON c.id = v.chunk_id WHERE c.project_id = %s",
+            (project_id,),
         )
         return [(row["chunk_id"], blob(row["embedding"])) for row in rows]
 

@@ -97,14 +97,11 @@ class SqliteIndexRepository:
         if vectors:
             await self.db.write(index_sql.store_vectors, vectors)
 
-    async def all_vectors(
-        self, project_id: int, *, after_id: int = 0, limit: int | None = None
-    ) -> list[tuple[int, bytes]]:
+    async def all_vectors(self, project_id: int) -> list[tuple[int, bytes]]:
         rows = await self.db.fetchall(
             f"SELECT v.rowid, v.embedding FROM {VECTOR_TABLE} v"
-            " JOIN rag_chunks c ON c.id = v.rowid WHERE c.project_id = ? AND c.id > ?"
-            " ORDER BY c.id LIMIT ?",
-            (project_id, after_id, -1 if limit is None else limit),
+            " JOIN rag_chunks c ON c.id = v.rowid WHERE c.project_id = ?",
+            (project_id,),
         )
         return [(row[0], row[1]) for row in rows]
 
