@@ -202,7 +202,7 @@ def parser() -> argparse.ArgumentParser:
         "--chunks",
         type=int,
         default=CHUNKS,
-        help=f"DevFactory files per query ({CHUNKS}; group_by file, the best chunks of each)",
+        help=f"DevFactory files per query ({CHUNKS}; group_by file, each with its best chunk)",
     )
     run_cmd.add_argument(
         "--results", type=Path, help="JSON output (TASKS/results-QUERY-INDEX.json)"
