@@ -48,7 +48,13 @@ def command_mine(args: argparse.Namespace) -> None:
     for spec in args.repos.split(","):
         repo, _, rev = spec.strip().partition("@")
         started = time.perf_counter()
-        result = mine(repo, mirror_of(repo, args.mirrors), rev or "HEAD", args.per_repo)
+        result = mine(
+            repo,
+            mirror_of(repo, args.mirrors),
+            rev or "HEAD",
+            args.per_repo,
+            held_out=args.held_out,
+        )
         summary = result.summary()
         print(
             f"{repo}: {summary['tasks']} tasks from {summary['commits_scanned']} commits"
@@ -62,8 +68,10 @@ def command_mine(args: argparse.Namespace) -> None:
         "max_answers": MAX_ANSWERS,
         "min_subject_words": MIN_SUBJECT_WORDS,
         "max_query_chars": MAX_QUERY_CHARS,
+        "held_out": args.held_out,
     }
-    print(f"tasks written to {write_tasks(args.out, mined, rules)}")
+    out = args.out or CACHE / ("held-out" if args.held_out else "tasks")
+    print(f"tasks written to {write_tasks(out, mined, rules)}")
 
 
 def command_run(args: argparse.Namespace) -> None:
@@ -159,7 +167,14 @@ def parser() -> argparse.ArgumentParser:
         "--repos", required=True, help="owner/name[@rev],... (rev defaults to the snapshot's HEAD)"
     )
     mine_cmd.add_argument("--per-repo", type=int, default=50, help="tasks per repository (50)")
-    mine_cmd.add_argument("--out", type=Path, default=CACHE / "tasks", help="folder for the tasks")
+    mine_cmd.add_argument(
+        "--out", type=Path, help="folder for the tasks (tasks/, or held-out/ with --held-out)"
+    )
+    mine_cmd.add_argument(
+        "--held-out",
+        action="store_true",
+        help="the independent check: only pallets/*, psf/*, pytest-dev/* (kept out of tuning)",
+    )
     mine_cmd.add_argument("--mirrors", type=Path, default=MIRRORS, help="where fetch puts git dirs")
     mine_cmd.set_defaults(handler=command_mine)
 
@@ -187,7 +202,7 @@ def parser() -> argparse.ArgumentParser:
         "--chunks",
         type=int,
         default=CHUNKS,
-        help=f"DevFactory files per query ({CHUNKS}; group_by file, the best chunks of each)",
+        help=f"DevFactory files per query ({CHUNKS}; group_by file, each with its best chunk)",
     )
     run_cmd.add_argument(
         "--results", type=Path, help="JSON output (TASKS/results-QUERY-INDEX.json)"

@@ -30,8 +30,10 @@ MODES = ("lexical", "semantic", "hybrid")
 #: Files asked for per query (``group_by`` ``file``): recall@10 needs 10, the rest is for
 #: the analysis of where answers rank.
 CHUNKS = 50
-#: Chunks kept under each file (the analysis reads them).
-CHUNKS_PER_FILE = 3
+#: Chunks kept under each file: the file ranking does not depend on it, and each chunk costs a
+#: snippet (3 under each of 50 files made the timing mostly snippet building; an agent's
+#: context step asks for 4 files with 2 chunks each).
+CHUNKS_PER_FILE = 1
 
 
 @dataclass(frozen=True)

@@ -174,13 +174,23 @@ class MinedRepo:
         }
 
 
-def mine(repo: str, git_dir: Path, rev: str = "HEAD", limit: int = 60) -> MinedRepo:
-    """The ``limit`` newest qualifying commits of ``repo`` reachable from ``rev``."""
+def mine(
+    repo: str, git_dir: Path, rev: str = "HEAD", limit: int = 60, *, held_out: bool = False
+) -> MinedRepo:
+    """The ``limit`` newest qualifying commits of ``repo`` reachable from ``rev``.
+
+    ``held_out`` mines the independent check: only the reserved owners' repositories, which
+    the tuning set never holds."""
     owner = repo.split("/", 1)[0].lower()
-    if owner in RESERVED_OWNERS:
+    if held_out and owner not in RESERVED_OWNERS:
+        raise SystemExit(
+            f"{repo}: the held-out check mines only {', '.join(sorted(RESERVED_OWNERS))}/* "
+            "repositories; mine others without --held-out"
+        )
+    if not held_out and owner in RESERVED_OWNERS:
         raise SystemExit(
             f"{repo}: {owner}/* repositories are reserved for an independent check; "
-            "mine other repositories"
+            "mine other repositories (or these with --held-out, into their own folder)"
         )
     head = subprocess.run(
         ["git", f"--git-dir={git_dir}", "rev-parse", "--verify", f"{rev}^{{commit}}"],

@@ -79,6 +79,49 @@ def test_search_modes_limits_and_errors(repo: Path):
     assert "'fuzzy' is not one of 'lexical', 'semantic', 'hybrid'" in unknown.stderr
 
 
+def test_search_grouped_by_file(repo: Path):
+    """--group-by file lists files best first, each with its best chunks under it."""
+    found = devfactory(
+        "search", "compute invoice total", "-m", "lexical", "--group-by", "file",
+        "--chunks-per-file", "1", "--json", cwd=repo,
+    )  # fmt: skip
+    assert found.returncode == 0, found.stderr
+    files = json.loads(found.stdout)
+    assert [file["path"] for file in files] == ["billing/invoices.py", "tests/test_invoices.py"]
+    assert files[0] == {
+        "path": "billing/invoices.py",
+        "language": "python",
+        "source_type": "code",
+        "score": files[0]["score"],
+        "hits": [
+            {
+                "path": "billing/invoices.py",
+                "start_line": 1,
+                "end_line": 3,
+                "symbol": "billing.invoices.compute_invoice_total",
+                "kind": "function",
+                "language": "python",
+                "score": files[0]["score"],
+                "snippet": FILES["billing/invoices.py"].rstrip("\n"),
+            }
+        ],
+    }
+    assert [len(file["hits"]) for file in files] == [1, 1]
+
+    text = devfactory("search", "invoice total", "-m", "lexical", "--group-by", "file", cwd=repo)
+    assert text.returncode == 0, text.stderr
+    lines = text.stdout.splitlines()
+    assert lines[0].startswith(" 1. billing/invoices.py  ")
+    assert lines[1].startswith(
+        "      billing/invoices.py:1-3  billing.invoices.compute_invoice_total"
+    )
+    assert lines[-1].startswith("2 files, lexical, ")
+
+    too_many = devfactory("search", "x", "--group-by", "file", "--chunks-per-file", "50", cwd=repo)
+    assert too_many.returncode == 2  # refused by the CLI, naming the option
+    assert "--chunks-per-file" in too_many.stderr
+
+
 def test_map_writes_the_project_map(repo: Path):
     mapped = devfactory("map", cwd=repo)
     assert mapped.returncode == 0, mapped.stderr

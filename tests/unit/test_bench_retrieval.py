@@ -221,6 +221,14 @@ def test_reserved_repositories_are_refused(history: tuple[Path, dict[str, str]])
         mine("pallets/flask", repo / ".git")
 
 
+def test_the_held_out_check_mines_only_reserved_repositories(history: tuple[Path, dict[str, str]]):
+    repo, shas = history
+    held_out = mine("pallets/flask", repo / ".git", limit=1, held_out=True)
+    assert [task.commit for task in held_out.tasks] == [shas["side"]]
+    with pytest.raises(SystemExit, match="only pallets, psf, pytest-dev"):
+        mine("acme/billing", repo / ".git", held_out=True)
+
+
 def test_tasks_round_trip_through_their_files(history: tuple[Path, dict[str, str]], tmp_path):
     repo, _ = history
     mined = mine("acme/billing", repo / ".git", limit=10)

@@ -15,11 +15,13 @@ from typing import Any
 import click
 import msgspec
 
-from devfactory.protocol.enums import SearchMode
+from devfactory.protocol.enums import SearchGroupBy, SearchMode
 from devfactory.protocol.index import (
+    FileHit,
     IndexRebuildParams,
     IndexRebuildResult,
     IndexStatus,
+    SearchHit,
     SearchParams,
     SearchResult,
 )
@@ -132,15 +134,33 @@ def index_command(directory: Path, full: bool, no_embed: bool) -> None:
     default=SearchMode.HYBRID.value,
     show_default=True,
 )
-@click.option("--limit", "-n", type=int, default=10, show_default=True, help="1 to 200 hits.")
+@click.option(
+    "--limit", "-n", type=int, default=10, show_default=True, help="1 to 200 hits (or files)."
+)
+@click.option(
+    "--group-by",
+    type=click.Choice([group.value for group in SearchGroupBy]),
+    default=SearchGroupBy.CHUNK.value,
+    show_default=True,
+    help="file: the best files first, each with its best chunks under it.",
+)
+@click.option(
+    "--chunks-per-file",
+    type=click.IntRange(1, 20),
+    default=3,
+    show_default=True,
+    help="With --group-by file: chunks under each file.",
+)
 @click.option("--path", "paths", multiple=True, help="Only paths matching this glob (repeat).")
 @click.option("--language", "languages", multiple=True, help="Only this language (repeat).")
-@click.option("--json", "as_json", is_flag=True, help="Print the hits as a JSON list.")
+@click.option("--json", "as_json", is_flag=True, help="Print the hits (or files) as JSON.")
 def search_command(
     query: str,
     workspace: Path,
     mode: str,
     limit: int,
+    group_by: str,
+    chunks_per_file: int,
     paths: tuple[str, ...],
     languages: tuple[str, ...],
     as_json: bool,
@@ -152,6 +172,8 @@ def search_command(
         mode=SearchMode(mode),
         paths=list(paths) or None,
         languages=list(languages) or None,
+        group_by=SearchGroupBy(group_by),
+        chunks_per_file=chunks_per_file,
     )
 
     async def go() -> SearchResult:
@@ -162,33 +184,68 @@ def search_command(
 
     result = run_async(go)
     if as_json:
-        hits = [
-            {
-                "path": hit.path,
-                "start_line": hit.start_line,
-                "end_line": hit.end_line,
-                "symbol": hit.symbol,
-                "kind": hit.kind,
-                "language": hit.language,
-                "score": hit.score,
-                "snippet": hit.snippet,
-            }
-            for hit in result.hits
-        ]
-        click.echo(json.dumps(hits, indent=2))
+        found: list[Any] = (
+            [_file_json(file) for file in result.files]
+            if result.files is not None
+            else [_hit_json(hit) for hit in result.hits]
+        )
+        click.echo(json.dumps(found, indent=2))
         return
     stdout = _console()
+    if result.files is not None:
+        _print_files(stdout, result)
+        return
     if not result.hits:
         stdout.print(f"no hits for {query!r}")
         return
     for rank, hit in enumerate(result.hits, start=1):
-        where = f"{hit.path}:{hit.start_line}-{hit.end_line}"
+        stdout.print(f"[bold]{rank:>2}.[/] {_hit_line(hit)}", highlight=False, soft_wrap=True)
+    stdout.print(f"[dim]{len(result.hits)} hits, {result.mode}, {result.took_ms:.1f} ms[/]")
+
+
+def _print_files(stdout: Any, result: SearchResult) -> None:
+    """Files best first, each with its chunks indented under it."""
+    files = result.files or []
+    if not files:
+        stdout.print(f"no files for {result.query!r}")
+        return
+    for rank, file in enumerate(files, start=1):
         stdout.print(
-            f"[bold]{rank:>2}.[/] [cyan]{where}[/]  {hit.symbol or ''}  [dim]{hit.score:.4f}[/]",
+            f"[bold]{rank:>2}.[/] [cyan]{file.path}[/]  [dim]{file.score:.4f}[/]",
             highlight=False,
             soft_wrap=True,
         )
-    stdout.print(f"[dim]{len(result.hits)} hits, {result.mode}, {result.took_ms:.1f} ms[/]")
+        for hit in file.hits:
+            stdout.print(f"      {_hit_line(hit)}", highlight=False, soft_wrap=True)
+    stdout.print(f"[dim]{len(files)} files, {result.mode}, {result.took_ms:.1f} ms[/]")
+
+
+def _hit_line(hit: SearchHit) -> str:
+    where = f"{hit.path}:{hit.start_line}-{hit.end_line}"
+    return f"[cyan]{where}[/]  {hit.symbol or ''}  [dim]{hit.score:.4f}[/]"
+
+
+def _hit_json(hit: SearchHit) -> dict[str, Any]:
+    return {
+        "path": hit.path,
+        "start_line": hit.start_line,
+        "end_line": hit.end_line,
+        "symbol": hit.symbol,
+        "kind": hit.kind,
+        "language": hit.language,
+        "score": hit.score,
+        "snippet": hit.snippet,
+    }
+
+
+def _file_json(file: FileHit) -> dict[str, Any]:
+    return {
+        "path": file.path,
+        "language": file.language,
+        "source_type": file.source_type.value,
+        "score": file.score,
+        "hits": [_hit_json(hit) for hit in file.hits],
+    }
 
 
 @click.command("map")
