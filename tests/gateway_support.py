@@ -138,6 +138,7 @@ async def serve_gateway(
             except TimeoutError:
                 process.kill()
                 await process.wait()
+            assert process.returncode == 0, "the gateway closes cleanly on SIGTERM"
         drain.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await drain

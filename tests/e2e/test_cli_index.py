@@ -86,3 +86,26 @@ def test_map_writes_the_project_map(repo: Path):
     text = (repo / "PROJECT_MAP.md").read_text()
     assert text.startswith("# Project map: shop\n")
     assert "`billing.invoices.compute_invoice_total` (function, line 1)" in text
+
+
+@pytest.mark.parametrize(("settings", "watching"), [(None, True), ("one-shot", False)])
+async def test_a_daemon_started_for_one_command_does_not_watch(
+    repo: Path, settings: str | None, watching: bool
+) -> None:
+    """The CLI's daemon is gone with its command: watching the tree is work nobody sees."""
+    import asyncio
+
+    from devfactory.protocol.index import IndexRebuildParams
+    from devfactory.protocol.methods import Requests
+    from devfactory.server.cli.client import connect
+    from devfactory.server.cli.index_commands import ONE_SHOT
+
+    async with connect(repo, ONE_SHOT if settings else None) as client:
+        await client.call(Requests.INDEX_REBUILD, IndexRebuildParams(embed=False))
+        seen = []
+        for _ in range(30):  # the watcher starts once the first pass is done
+            seen.append((await client.call(Requests.INDEX_STATUS)).watching)
+            if seen[-1]:
+                break
+            await asyncio.sleep(0.1)
+    assert seen[-1] is watching

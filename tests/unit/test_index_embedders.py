@@ -220,3 +220,63 @@ def test_a_tokenizer_being_copied_is_never_seen_half_written(tmp_path: Path) -> 
         writer.join()
     assert torn == 0
     assert [p.name for p in target.parent.iterdir()] == ["tokenizer.json"]
+
+
+TOKENIZER_TEXTS = [
+    "def parse_url(raw):\n    return urlsplit(raw)",
+    "class Meta:\n\t\tordering = ['-created']\n",
+    "        if x:\n            return  None  \n",
+    "  leading and trailing spaces  ",
+    "a <s> strikethrough</s> in a template",
+    "\u2581already\u2581marked \u2581\u2581",
+    "日本語のテキスト 🙂 naïve café",
+    "\n\n\t",
+    " ",
+    "",
+]
+
+
+@pytest.fixture(scope="module")
+def wordllama(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    from devfactory.server.index.embedders import WordLlamaEmbedder
+
+    embedder = WordLlamaEmbedder(tmp_path_factory.mktemp("cache"))
+    embedder.load()
+    return embedder
+
+
+@pytest.mark.parametrize("text", TOKENIZER_TEXTS)
+def test_word_pieces_give_the_tokenizers_own_ids(wordllama: Any, text: str) -> None:
+    from devfactory.server.index.wordpieces import WordPieces
+
+    tokenizer = wordllama.load().tokenizer
+    assert WordPieces.fits(tokenizer)
+    pieces = WordPieces(tokenizer)
+    expected = tokenizer.encode(text, add_special_tokens=False).ids
+    assert pieces.ids(text) == expected
+    assert pieces.ids(text) == expected  # from the cache
+
+
+def test_wordllama_vectors_are_the_models_own_means(wordllama: Any) -> None:
+    import numpy as np
+
+    model = wordllama.load()
+    texts = [text for text in TOKENIZER_TEXTS if text]
+    vectors = wordllama.embed_sync(texts)
+    model.tokenizer.enable_padding()
+    try:
+        expected = model.embed(texts, norm=True, batch_size=4)
+    finally:
+        model.tokenizer.no_padding()
+    assert vectors.dtype == np.float32
+    np.testing.assert_allclose(vectors, expected, atol=1e-5)
+
+
+def test_a_text_with_no_tokens_embeds_as_zeros_not_nan(wordllama: Any) -> None:
+    """WordLlama divides by a zero norm there: one NaN vector makes every similarity NaN."""
+    import numpy as np
+
+    vectors = wordllama.embed_sync(["", "send the parcel"])
+    assert not np.isnan(vectors).any()
+    assert not vectors[0].any()
+    assert abs(float(np.linalg.norm(vectors[1])) - 1.0) < 1e-5

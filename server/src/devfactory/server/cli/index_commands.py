@@ -29,6 +29,11 @@ from devfactory.protocol.project import ProjectMap, ProjectMapParams
 from .client import connect, run_async
 from .options import WORKSPACE
 
+ONE_SHOT: dict[str, Any] = {"index": {"watch": False}}
+"""Settings of a daemon started for one command: it is gone before a change to the workspace
+could matter, so it does not watch the tree (watchdog's walk and the inotify events of the
+index's own writes cost ~2 s of CPU on Django, beside the pass)."""
+
 
 def _console(*, stderr: bool = False) -> Any:
     from rich.console import Console
@@ -102,7 +107,7 @@ def index_command(directory: Path, full: bool, no_embed: bool) -> None:
     """Index DIRECTORY (default: here) for search, with a progress bar."""
 
     async def go() -> tuple[IndexRebuildResult, IndexStatus]:
-        async with connect(directory) as client:
+        async with connect(directory, ONE_SHOT) as client:
             result = await _refresh(client, embed=not no_embed, full=full)
             status: IndexStatus = await client.call(Requests.INDEX_STATUS)
             return result, status
@@ -150,7 +155,7 @@ def search_command(
     )
 
     async def go() -> SearchResult:
-        async with connect(workspace) as client:
+        async with connect(workspace, ONE_SHOT) as client:
             await _refresh(client, embed=params.mode is not SearchMode.LEXICAL)
             result: SearchResult = await client.call(Requests.SEARCH, params)
             return result
@@ -194,7 +199,7 @@ def map_command(workspace: Path, print_it: bool, as_json: bool) -> None:
     """Write PROJECT_MAP.md: frameworks, entry points, routes, models, key symbols."""
 
     async def go() -> ProjectMap:
-        async with connect(workspace) as client:
+        async with connect(workspace, ONE_SHOT) as client:
             await _refresh(client, embed=False)
             result: ProjectMap = await client.call(
                 Requests.PROJECT_MAP, ProjectMapParams(write=True)

@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import signal
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -74,14 +74,19 @@ def gateway_command(
         scheme = "wss" if tls is not None else "ws"
         click.echo(f"devfactory gateway listening on {scheme}://{host}:{bound}", err=True)
         sys.stderr.flush()
+        stop = asyncio.Event()
+        for signum in (signal.SIGTERM, signal.SIGINT):  # finish writes, close cleanly
+            asyncio.get_running_loop().add_signal_handler(signum, stop.set)
         try:
-            await asyncio.Event().wait()
+            await stop.wait()
         finally:
             await server.close()
             await gateway.close()
 
-    with contextlib.suppress(KeyboardInterrupt):
+    try:
         asyncio.run(serve())
+    except (RuntimeError, OSError) as exc:  # the workspace, the port, the certificate
+        raise click.ClickException(str(exc)) from None
 
 
 @click.group("token")

@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from devfactory.protocol.settings import IndexSettings
 
+from .wordpieces import WordPieces
+
 if TYPE_CHECKING:
     import numpy as np
 
@@ -28,8 +30,6 @@ WORDLLAMA_DIM = 256
 #: Characters of a chunk worth embedding: its symbol, signature and docstring come first, and
 #: WordLlama averages token vectors, so more text only blurs it (and costs memory).
 MAX_EMBED_CHARS = 1_500
-#: Texts per WordLlama forward pass: its padded (texts x tokens x 256) array stays ~10 MB.
-WORDLLAMA_BATCH = 16
 DEFAULT_OPENAI_MODEL = "text-embedding-3-small"
 
 
@@ -66,6 +66,7 @@ class WordLlamaEmbedder:
         self.name = f"wordllama:{WORDLLAMA_CONFIG}:{WORDLLAMA_DIM}"
         self._cache_dir = cache_dir
         self._model: Any = None
+        self._pieces: WordPieces | None = None
 
     def load(self) -> Any:
         """Load the model from the wheel's own files; raises if anything would be fetched."""
@@ -87,6 +88,9 @@ class WordLlamaEmbedder:
                     cache_dir=self._cache_dir,
                     disable_download=True,
                 )
+                self._model.tokenizer.no_padding()  # embed_sync pools texts of any length
+                if WordPieces.fits(self._model.tokenizer):
+                    self._pieces = WordPieces(self._model.tokenizer)
             except FileNotFoundError as exc:
                 raise EmbedderUnavailable(
                     f"the WordLlama files are missing from the wordllama package ({exc}); "
@@ -96,13 +100,32 @@ class WordLlamaEmbedder:
         return self._model
 
     def embed_sync(self, texts: list[str]) -> np.ndarray:
+        """Mean of each text's token vectors, unit length (zero for a text with no tokens).
+
+        What ``WordLlama.embed`` computes, for a fraction of the work: it pads 16 texts to
+        the longest (a chunk's token count varies tenfold) and multiplies the padded
+        (texts x tokens x 256) array by the mask; here each text's own tokens are summed, and
+        tokenized word by word (:mod:`.wordpieces`) when the tokenizer allows it.
+        """
         import numpy as np
 
         model = self.load()
-        vectors = model.embed(
-            [text[:MAX_EMBED_CHARS] for text in texts], norm=True, batch_size=WORDLLAMA_BATCH
-        )
-        return np.ascontiguousarray(vectors, dtype=np.float32)
+        table = model.embedding
+        clipped = [text[:MAX_EMBED_CHARS] for text in texts]
+        if self._pieces is not None:
+            token_ids = [self._pieces.ids(text) for text in clipped]
+        else:
+            encodings = model.tokenizer.encode_batch(clipped, add_special_tokens=False)
+            token_ids = [encoding.ids for encoding in encodings]
+        vectors = np.zeros((len(texts), table.shape[1]), dtype=np.float32)
+        last = table.shape[0] - 1
+        for row, ids in enumerate(token_ids):
+            if ids:
+                rows = np.clip(np.asarray(ids, dtype=np.intp), 0, last)
+                vectors[row] = table[rows].sum(axis=0) / len(ids)
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        vectors /= np.where(norms == 0, 1.0, norms)
+        return vectors
 
     async def embed(self, texts: list[str]) -> np.ndarray:
         return await asyncio.to_thread(self.embed_sync, texts)

@@ -225,8 +225,8 @@ class SearchEngine:
         return rows[:depth]
 
     async def load_vectors(self, dimensions: int) -> None:
-        """Bring the in-memory copy of the vectors up to date (done ahead of the first query
-        once embedding finishes, so that query does not wait for it)."""
+        """Bring the in-memory copy of the vectors up to date (on the first unfiltered semantic
+        query, not when embedding ends: the copy would sit beside the model at the peak)."""
         async with self._vectors_loading:
             if not self.vectors.loaded or self.vectors.stale:
                 stored = await self.store.index.all_vectors(self.project_id)

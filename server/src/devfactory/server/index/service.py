@@ -209,7 +209,6 @@ class IndexService:
         total = counts.chunks - (counts.embedded_chunks if self._vectors_match else 0)
         if total == 0:
             self._vectors_match = True
-            await self._warm_vectors(embedder)
             return
         progress = self._progress("Embedding chunks")
         await progress.start(f"{total} chunks with {embedder.name}")
@@ -244,12 +243,6 @@ class IndexService:
             if self.state == "embedding":
                 self.state = "idle"
             progress.finish(f"{done} chunks embedded")
-        await self._warm_vectors(embedder)
-
-    async def _warm_vectors(self, embedder: Embedder) -> None:
-        """Load the in-memory vectors now rather than on the first semantic query."""
-        if self._vectors_match and embedder.dimensions:
-            await self.engine.load_vectors(embedder.dimensions)
 
     async def _switch_vectors(self, embedder: Embedder, dimensions: int) -> None:
         """The stored vectors come from another embedder: drop them all, re-embed."""

@@ -3,7 +3,8 @@
 The vectors live in the sqlite-vec ``vec0`` table (persisted, and scanned directly for filtered
 queries). A brute-force ``vec0`` KNN over Django's 61k chunks costs ~40 ms here, most of it
 per-row overhead; one matrix product over the same vectors in memory takes a few. The copy is
-loaded on the first query, grows as chunks are embedded, and is rebuilt once enough of it may
+loaded on the first query (not when embedding ends: a large workspace's copy would sit beside
+the model at the peak), grows as chunks are embedded, and is rebuilt once enough of it may
 belong to deleted chunks (ids that no longer exist are simply not found when hits are read).
 """
 

@@ -107,7 +107,9 @@ class Gateway:
             log.info("%s", answer.get("params"))  # window/showMessage of bad settings
         if "error" in answer:
             raise RuntimeError(f"cannot open {root}: {answer['error']['message']}")
-        gateway = cls(server, server.wiring.base(Workspace))  # type: ignore[arg-type]
+        workspace = server.wiring.base(Workspace)
+        assert workspace is not None  # initialize answered without an error
+        gateway = cls(server, workspace)
         if gateway.workspace.settings.team.gateway is not None:
             await gateway.close()
             raise RuntimeError(
