@@ -18,6 +18,9 @@ import pytest_asyncio
 import trustme
 
 from cli_support import DEVFACTORY, cli_env
+from devfactory.protocol.enums import EventType
+from devfactory.protocol.events import Event, EventNotification
+from devfactory.protocol.methods import Notifications
 from devfactory.server.team.gateway_client import GatewayClient
 from postgresql_support import postgres_server
 from support import make_git_repo
@@ -98,6 +101,16 @@ async def gateway(folder: Path, engine: str) -> AsyncIterator[RunningGateway]:
         folder / "ws", {"app.py": "VALUE = 1\n", "devfactory.toml": TEAM_TOML}
     )
     env, storage = storage_env(engine, workspace)
+    async with serve_gateway(workspace, folder, env, storage) as running:
+        yield running
+
+
+@contextlib.asynccontextmanager
+async def serve_gateway(
+    workspace: Path, folder: Path, env: dict[str, str], storage: str
+) -> AsyncIterator[RunningGateway]:
+    """A ``devfactory gateway`` process on ``workspace`` (its store at ``storage``, its
+    certificate under ``folder``), until the block ends."""
     ca, cert, key = certificate(folder)
     process = await asyncio.create_subprocess_exec(
         DEVFACTORY, "gateway", "--workspace", str(workspace), "--port", "0",
@@ -129,3 +142,29 @@ async def gateway(folder: Path, engine: str) -> AsyncIterator[RunningGateway]:
         drain.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await drain
+
+
+def collect(client: GatewayClient) -> list[Event]:
+    """Every live event the client is sent, from now on."""
+    seen: list[Event] = []
+
+    def on(method: str, params: Any) -> None:
+        if method == Notifications.EVENT and isinstance(params, EventNotification):
+            seen.append(params.event)
+
+    client.on_notification(on)
+    return seen
+
+
+def of_run(events: list[Event], run_id: int) -> list[Event]:
+    return [e for e in events if e.run_id == run_id]
+
+
+def completed(event: Event) -> bool:
+    return event.type == EventType.RUN_STATUS_CHANGED and event.payload["toStatus"] == "completed"
+
+
+async def ended(events: list[Event], run_id: int) -> None:
+    """Until the run's last event (its status becoming completed) has arrived."""
+    while not any(completed(e) for e in of_run(events, run_id)):
+        await asyncio.sleep(0.02)

@@ -23,6 +23,7 @@ from devfactory.protocol.enums import EventType, RunStatus
 from devfactory.protocol.events import Event, EventList, EventsParams
 from devfactory.protocol.methods import Notifications, Requests
 from devfactory.protocol.runs import Run, RunCreateParams
+from devfactory.server.team.gateway_client import GatewayClient
 from support import SERVER_COMMAND, DaemonClient, initialize_params, make_client
 
 RUN_OPTIONS: dict[str, object] = {
@@ -152,7 +153,10 @@ async def wait_event(
 
 
 async def replay(
-    client: DaemonClient, run_id: int | None = None, since: int = 0, page: int = 1000
+    client: DaemonClient | GatewayClient,
+    run_id: int | None = None,
+    since: int = 0,
+    page: int = 1000,
 ) -> list[Event]:
     """Every persisted event (of one run, or of the project) after ``since``, page by page."""
     events: list[Event] = []

@@ -13,7 +13,7 @@ import contextlib
 import os
 import signal
 import subprocess
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,32 +41,14 @@ from runs_support import (
     turn,
     write_script,
 )
-from support import DaemonClient, git, make_git_repo
+from support import DaemonClient, make_git_repo
+from team_support import poll, team_clone, team_origin, workers
 
 pytest.importorskip("psycopg", reason="psycopg is not installed")
 
 from devfactory.storage.postgresql import PostgresStore
 
 FIXED = "def add(a, b):\n    return a + b\n"
-LEASE_S = 3
-
-
-def team_origin(folder: Path, url: str) -> Path:
-    """A repository whose settings name the team's database, project and workers."""
-    origin = make_git_repo(folder, {"calc.py": CALC})
-    (origin / "devfactory.toml").write_text(
-        f'storage = "{url}"\n[index]\nenabled = false\n[team]\nproject = "calc"\nworkers = true\n'
-    )
-    git(origin, "add", "devfactory.toml")
-    git(origin, "commit", "-qm", "team settings")
-    return origin
-
-
-def team_clone(origin: Path, folder: Path) -> Path:
-    git(origin.parent, "clone", "-q", str(origin), str(folder))
-    git(folder, "config", "user.name", "Test")
-    git(folder, "config", "user.email", "test@example.invalid")
-    return folder
 
 
 @dataclass
@@ -92,53 +74,6 @@ async def team_of(tmp_path: Path) -> AsyncIterator[Team]:
     finally:
         await stop_daemon(editor)
         await store.close()
-
-
-@contextlib.contextmanager
-def workers(clone: Path, logs: Path, count: int) -> Iterator[list[subprocess.Popen[bytes]]]:
-    started = []
-    try:
-        for n in range(count):
-            log = (logs / f"worker-{n}.log").open("wb")
-            started.append(
-                subprocess.Popen(
-                    [
-                        DEVFACTORY,
-                        "worker",
-                        "-w",
-                        str(clone),
-                        "--slots",
-                        "1",
-                        "--lease-seconds",
-                        str(LEASE_S),
-                    ],
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    env=cli_env(),
-                )
-            )
-        yield started
-    finally:
-        for process in started:
-            if process.poll() is None:
-                process.terminate()
-                try:
-                    process.wait(30)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
-
-
-async def poll(
-    store: PostgresStore, sql: str, params: tuple[object, ...], timeout: float = 90
-) -> dict[str, object]:
-    """The first row ``sql`` returns, waiting for one."""
-    for _ in range(int(timeout * 10)):
-        row = await store.db.fetchone(sql, params)
-        if row is not None:
-            return row
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"no row for {sql} {params}")
 
 
 @pytest.mark.parametrize("stop", [signal.SIGKILL, signal.SIGTERM], ids=["kill-9", "sigterm"])

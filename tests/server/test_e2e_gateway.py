@@ -19,44 +19,24 @@ from devfactory.protocol import errors as codes
 from devfactory.protocol.client import DaemonClient
 from devfactory.protocol.enums import EventType
 from devfactory.protocol.errors import RpcError
-from devfactory.protocol.events import Event, EventList, EventNotification
-from devfactory.protocol.methods import Notifications, Requests
+from devfactory.protocol.events import EventList
+from devfactory.protocol.methods import Requests
 from devfactory.protocol.runs import Run, RunCreateParams
-from devfactory.server.team.gateway_client import GatewayClient
 from devfactory.storage import open_store
-from gateway_support import RunningGateway, gateway_on_both_databases
+from gateway_support import (
+    RunningGateway,
+    collect,
+    completed,
+    ended,
+    gateway_on_both_databases,
+    of_run,
+)
 from runs_support import RUN_OPTIONS, call, finish, kinds, turn, write_script
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 
 team = gateway_on_both_databases()
-
-
-def collect(client: GatewayClient) -> list[Event]:
-    """Every live event the client is sent, from now on."""
-    seen: list[Event] = []
-
-    def on(method: str, params: Any) -> None:
-        if method == Notifications.EVENT and isinstance(params, EventNotification):
-            seen.append(params.event)
-
-    client.on_notification(on)
-    return seen
-
-
-def of_run(events: list[Event], run_id: int) -> list[Event]:
-    return [e for e in events if e.run_id == run_id]
-
-
-def completed(event: Event) -> bool:
-    return event.type == EventType.RUN_STATUS_CHANGED and event.payload["toStatus"] == "completed"
-
-
-async def ended(events: list[Event], run_id: int) -> None:
-    """Until the run's last event (its status becoming completed) has arrived."""
-    while not any(completed(e) for e in of_run(events, run_id)):
-        await asyncio.sleep(0.02)
 
 
 SCRIPT = [

@@ -8,7 +8,6 @@ import asyncio
 import struct
 import subprocess
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +20,8 @@ from devfactory.storage import DatabaseError, SchemaTooNewError, open_store, sho
 from devfactory.storage.migrations import load_migrations
 from devfactory.storage.ports import FileUpdate, IndexBatch, NewChunk, NewEvent
 from devfactory.storage.ports.factory_rows import NewInitiative, NewPhase, NewTask
-from postgresql_support import postgres_server
+from postgresql_fixtures import store as store
+from postgresql_fixtures import url as url
 
 psycopg = pytest.importorskip("psycopg", reason="psycopg is not installed")
 
@@ -31,18 +31,6 @@ from devfactory.storage.postgresql.events import insert_events  # noqa: E402
 from devfactory.storage.postgresql.initiative_tasks import insert_task  # noqa: E402
 from devfactory.storage.postgresql.initiatives import insert_phase  # noqa: E402
 from devfactory.storage.postgresql.tsquery import MatchSyntaxError, to_tsquery  # noqa: E402
-
-
-@pytest.fixture
-async def url() -> str:
-    return postgres_server().new_database()
-
-
-@pytest.fixture
-async def store(url: str) -> AsyncIterator[PostgresStore]:
-    opened = await PostgresStore.open(url)
-    yield opened
-    await opened.close()
 
 
 def note(project_id: int, title: str, **text: str) -> NewEvent:

@@ -5,7 +5,6 @@ events are numbered per run without a gap, and a queued run's job commits with i
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import pytest
 
@@ -13,24 +12,13 @@ from devfactory.protocol.enums import EventType, RunStatus, Severity
 from devfactory.protocol.runs import RunMetadata
 from devfactory.storage import LeaseLost
 from devfactory.storage.ports import NewEvent
-from postgresql_support import postgres_server
+from postgresql_fixtures import store as store
+from postgresql_fixtures import url as url
 
 pytest.importorskip("psycopg", reason="psycopg is not installed")
 
 from devfactory.storage.postgresql import PostgresStore
 from devfactory.storage.postgresql.jobs import RUN_TASK, run_queue
-
-
-@pytest.fixture
-async def url() -> str:
-    return postgres_server().new_database()
-
-
-@pytest.fixture
-async def store(url: str) -> AsyncIterator[PostgresStore]:
-    opened = await PostgresStore.open(url)
-    yield opened
-    await opened.close()
 
 
 async def new_run(

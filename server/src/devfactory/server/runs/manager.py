@@ -13,13 +13,9 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING, Any
 
-import msgspec
-
 from devfactory.protocol.enums import (
     RUN_CONTROLS,
-    AgentRole,
     EventType,
-    ExecutionMode,
     HitlStatus,
     RunControl,
     RunStatus,
@@ -36,7 +32,8 @@ from devfactory.storage.ports import NewRun
 from ..errors import InvalidParams, InvalidState, NotFound
 from ..shielding import finish_despite_cancel, finish_then_cancel
 from ..workspace.worktrees import branch_name
-from .lookup import configured_provider, project_run
+from .lookup import project_run
+from .new_runs import adopted_run, requested_run
 from .segment import for_workers
 from .transitions import can_transition
 
@@ -60,7 +57,6 @@ _STATUS_SEVERITY = {
     S.FAILED: Severity.ERROR,
     S.CANCELLED: Severity.WARNING,
 }
-MAX_PROMPT = 100_000
 
 
 class RunManager:
@@ -183,37 +179,12 @@ class RunManager:
         """A new run (queued unless ``params.start`` is false); ``metadata`` carries what the
         wire does not (an initiative's base commit); ``first_message`` (the task with its
         attachments) starts its conversation before the run can start."""
-        prompt = params.prompt.strip()
-        if not prompt:
-            raise InvalidParams("prompt must not be empty: describe the task for the agent")
-        if len(prompt) > MAX_PROMPT:
-            raise InvalidParams(f"prompt is {len(prompt)} characters; the limit is {MAX_PROMPT}")
-        settings = self.context.settings
-        provider = configured_provider(settings, params.provider)
-        title = (params.title or prompt.splitlines()[0]).strip()[:120]
-        metadata = msgspec.structs.replace(
-            metadata or RunMetadata(),
-            rag=params.rag,
-            safe_mode=params.safe_mode,
-            max_steps=params.max_steps,
-            plan_mode=params.plan,
-            max_cost_usd=params.max_cost_usd,
-            max_tokens=params.max_tokens,
-        )
-        if retry_of is not None:
-            metadata.provider_session_id = retry_of.metadata.provider_session_id
-        status = S.QUEUED if params.start else S.DRAFT
-        new = NewRun(
-            project_id=self.context.project_id,
-            title=title,
-            prompt=prompt,
-            status=status,
-            agent=params.agent.value,
-            provider=provider,
-            model=params.model or settings.providers[provider].model,
-            mode=params.mode.value,
+        new = requested_run(
+            params,
+            self.context.settings,
+            self.context.project_id,
+            retry_of=retry_of,
             metadata=metadata,
-            retry_of=None if retry_of is None else retry_of.id,
         )
         # From here on the run exists and is scheduled, even if the request is cancelled.
         return await finish_despite_cancel(self._insert(new, first_message))
@@ -231,18 +202,7 @@ class RunManager:
         """A completed run for work done elsewhere (an initiative's integration branch), so
         review proposes and applies it like any run's. No agent ever drives it."""
         events = self.context.events
-        settings = self.context.settings
-        new = NewRun(
-            project_id=self.context.project_id,
-            title=title[:120],
-            prompt=prompt,
-            status=S.COMPLETED,
-            agent=AgentRole.ARCHITECT.value,
-            provider=settings.default_provider,
-            model=None,
-            mode=ExecutionMode.REVIEW.value,
-            metadata=metadata,
-        )
+        new = adopted_run(title, prompt, metadata, self.context.settings, self.context.project_id)
         event = events.new_event(
             None,
             EventType.RUN_STATUS_CHANGED,

@@ -30,7 +30,6 @@ from devfactory.protocol.events import (
     CheckpointCreated,
     ErrorPayload,
     FinalSummary,
-    GitBranchCreated,
     GitDiffCreated,
     GitStatusChecked,
     PausedForInput,
@@ -59,6 +58,7 @@ from .context import RunContext
 from .conversation import to_payload
 from .exhaustion import ExhaustionPauser
 from .ports import NoProposals, Proposals, RunRecord
+from .preparation import RunFailed, prepare, provider_for
 from .segment import Segment, SegmentEnded, answer_text, ends_segment, prompted
 
 if TYPE_CHECKING:
@@ -67,10 +67,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 S = RunStatus
 ANSWER_POLL_S = 0.5
-
-
-class RunFailed(Exception):
-    """The run cannot continue; the message becomes its failed_reason."""
 
 
 class RunWorker:
@@ -307,8 +303,8 @@ class RunWorker:
         provider: Any = None
         run = self.run
         try:
-            provider = await self._provider(run)  # a misconfigured provider fails before any work
-            worktree, base = await self._prepare(run)
+            provider = await provider_for(self.context, run)  # fails before any work if unset
+            worktree, base = await prepare(self, run)
             self.worktree, self.base_commit = worktree, base
             iteration = run.metadata.iteration
             # A later iteration's instructions are the review feedback: the console shows them.
@@ -373,65 +369,6 @@ class RunWorker:
                 await until_stored(mark_failed, f"marking run {self.run_id} failed")
         except Exception:
             log.exception("run %d could not be marked failed", self.run_id)
-
-    async def _prepare(self, run: Run) -> tuple[Path, str]:
-        """The pre_run snapshot and the worktree (reused by later iterations and retries)."""
-        snapshots, worktrees = self.context.snapshots, self.context.worktrees
-        if run.base_snapshot_id is not None and run.worktree_path:
-            base = await snapshots.get(run.base_snapshot_id)
-            worktree = worktrees.path_for(run.id)
-            if self.segment is not None and not worktree.is_dir():
-                raise RunFailed(
-                    f"the run's worktree ({run.worktree_path}) is not on this machine: its work "
-                    "so far stays where it ran; retry the run to start it afresh here"
-                )
-            return worktree, base.commit_sha
-        if run.metadata.base_commit is not None:  # an initiative's task, on its branch
-            return await self._worktree(run, run.metadata.base_commit), run.metadata.base_commit
-        snapshot = await snapshots.create(
-            SnapshotType.PRE_RUN, f"before run {run.id}: {run.title}", run_id=run.id
-        )
-        await self.update(base_snapshot_id=snapshot.id)
-        return await self._worktree(run, snapshot.commit_sha), snapshot.commit_sha
-
-    async def _worktree(self, run: Run, base: str) -> Path:
-        """The run's worktree on its branch at ``base`` (kept if it exists already).
-
-        A run prepared for the first time has no checkpoints: any under its id are another
-        database's run 1 (the workspace changed stores), and would pass for this run's.
-        """
-        assert run.branch_name is not None
-        if run.worktree_path is None:
-            await self.context.checkpoints.drop(run.id)
-        worktree = await self.context.worktrees.create(
-            run.id, run.branch_name, base, owner=run.created_at
-        )
-        await self.update(worktree_path=str(worktree))
-        await self.emit(
-            EventType.GIT_BRANCH_CREATED,
-            f"Branch {run.branch_name}",
-            GitBranchCreated(branch=run.branch_name, base=base, worktree_path=str(worktree)),
-            message=f"worktree {worktree}",
-        )
-        return worktree
-
-    async def _provider(self, run: Run) -> Any:
-        from ..agents.providers.base import ProviderUnavailable
-        from ..agents.providers.registry import create_provider
-        from ..team.keys import TeamKeyError, TeamKeys
-
-        try:
-            team_key = await TeamKeys(self.context.store).get(run.provider)
-        except TeamKeyError as exc:
-            raise ProviderUnavailable(f"{run.provider}: {exc}") from None
-        return create_provider(
-            run.provider,
-            self.context.settings,
-            model=run.model,
-            workspace=self.context.root,
-            store=self.context.store,
-            team_key=team_key,
-        )
 
     async def _work_with_tools(
         self, run: Run, provider: Any, worktree: Path, base: str

@@ -1,0 +1,84 @@
+"""What a run needs before its agent works: its provider (with the team's key, when the team
+stores one), the pre_run snapshot and the worktree on the run's branch (reused by later
+iterations, retries and segments)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from devfactory.protocol.enums import EventType, SnapshotType
+from devfactory.protocol.events import GitBranchCreated
+from devfactory.protocol.runs import Run
+
+if TYPE_CHECKING:
+    from .context import RunContext
+    from .worker import RunWorker
+
+
+class RunFailed(Exception):
+    """The run cannot continue; the message becomes its failed_reason."""
+
+
+async def provider_for(context: RunContext, run: Run) -> Any:
+    """The run's model provider; ProviderUnavailable when it cannot be made."""
+    from ..agents.providers.base import ProviderUnavailable
+    from ..agents.providers.registry import create_provider
+    from ..team.keys import TeamKeyError, TeamKeys
+
+    try:
+        team_key = await TeamKeys(context.store).get(run.provider)
+    except TeamKeyError as exc:
+        raise ProviderUnavailable(f"{run.provider}: {exc}") from None
+    return create_provider(
+        run.provider,
+        context.settings,
+        model=run.model,
+        workspace=context.root,
+        store=context.store,
+        team_key=team_key,
+    )
+
+
+async def prepare(worker: RunWorker, run: Run) -> tuple[Path, str]:
+    """The run's worktree and base commit: the pre_run snapshot and the worktree made the
+    first time, found again later."""
+    snapshots, worktrees = worker.context.snapshots, worker.context.worktrees
+    if run.base_snapshot_id is not None and run.worktree_path:
+        base = await snapshots.get(run.base_snapshot_id)
+        worktree = worktrees.path_for(run.id)
+        if worker.segment is not None and not worktree.is_dir():
+            raise RunFailed(
+                f"the run's worktree ({run.worktree_path}) is not on this machine: its work "
+                "so far stays where it ran; retry the run to start it afresh here"
+            )
+        return worktree, base.commit_sha
+    if run.metadata.base_commit is not None:  # an initiative's task, on its branch
+        return await _worktree(worker, run, run.metadata.base_commit), run.metadata.base_commit
+    snapshot = await snapshots.create(
+        SnapshotType.PRE_RUN, f"before run {run.id}: {run.title}", run_id=run.id
+    )
+    await worker.update(base_snapshot_id=snapshot.id)
+    return await _worktree(worker, run, snapshot.commit_sha), snapshot.commit_sha
+
+
+async def _worktree(worker: RunWorker, run: Run, base: str) -> Path:
+    """The run's worktree on its branch at ``base`` (kept if it exists already).
+
+    A run prepared for the first time has no checkpoints: any under its id are another
+    database's run 1 (the workspace changed stores), and would pass for this run's.
+    """
+    assert run.branch_name is not None
+    if run.worktree_path is None:
+        await worker.context.checkpoints.drop(run.id)
+    worktree = await worker.context.worktrees.create(
+        run.id, run.branch_name, base, owner=run.created_at
+    )
+    await worker.update(worktree_path=str(worktree))
+    await worker.emit(
+        EventType.GIT_BRANCH_CREATED,
+        f"Branch {run.branch_name}",
+        GitBranchCreated(branch=run.branch_name, base=base, worktree_path=str(worktree)),
+        message=f"worktree {worktree}",
+    )
+    return worktree
