@@ -5,15 +5,28 @@ iterations, retries and segments)."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from devfactory.protocol.enums import EventType, SnapshotType
-from devfactory.protocol.events import GitBranchCreated
+from devfactory.protocol.events import GitBranchCreated, Payload
 from devfactory.protocol.runs import Run
 
 if TYPE_CHECKING:
     from .context import RunContext
-    from .worker import RunWorker
+    from .segment import Segment
+
+
+class PreparingRun(Protocol):
+    """What preparing needs of the run's worker (the worker itself, without importing it)."""
+
+    context: RunContext
+    segment: Segment | None
+
+    async def update(self, **fields: Any) -> Run: ...
+
+    async def emit(
+        self, type: EventType, title: str, payload: Payload, *, message: str = "", **kw: Any
+    ) -> Any: ...
 
 
 class RunFailed(Exception):
@@ -40,7 +53,7 @@ async def provider_for(context: RunContext, run: Run) -> Any:
     )
 
 
-async def prepare(worker: RunWorker, run: Run) -> tuple[Path, str]:
+async def prepare(worker: PreparingRun, run: Run) -> tuple[Path, str]:
     """The run's worktree and base commit: the pre_run snapshot and the worktree made the
     first time, found again later."""
     snapshots, worktrees = worker.context.snapshots, worker.context.worktrees
@@ -62,7 +75,7 @@ async def prepare(worker: RunWorker, run: Run) -> tuple[Path, str]:
     return await _worktree(worker, run, snapshot.commit_sha), snapshot.commit_sha
 
 
-async def _worktree(worker: RunWorker, run: Run, base: str) -> Path:
+async def _worktree(worker: PreparingRun, run: Run, base: str) -> Path:
     """The run's worktree on its branch at ``base`` (kept if it exists already).
 
     A run prepared for the first time has no checkpoints: any under its id are another
