@@ -11,6 +11,8 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -29,30 +31,47 @@ HEADROOM_PAGES = 64
 async def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[SqliteStore]:
     path = tmp_path / "d.db"
     await (await SqliteStore.open(path)).close()
-    pages = sqlite3.connect(path).execute("PRAGMA page_count").fetchone()[0]
+    with contextlib.closing(sqlite3.connect(path)) as probe:  # no store is open yet
+        pages = probe.execute("PRAGMA page_count").fetchone()[0]
     monkeypatch.setenv(MAX_PAGES_VARIABLE, str(pages + HEADROOM_PAGES))
     store = await SqliteStore.open(path)
     yield store
     await store.close()
 
 
+FILL = """
+import contextlib, sqlite3, sys
+with contextlib.closing(sqlite3.connect(sys.argv[1], timeout=30, isolation_level=None)) as other:
+    other.execute(f"PRAGMA max_page_count = {int(sys.argv[2])}")
+    other.execute("CREATE TABLE IF NOT EXISTS filler (data BLOB)")
+    with contextlib.suppress(sqlite3.OperationalError):  # "database or disk is full"
+        while True:
+            other.execute("INSERT INTO filler VALUES (zeroblob(1000))")
+"""
+FREE = """
+import contextlib, sqlite3, sys
+with contextlib.closing(sqlite3.connect(sys.argv[1], timeout=30, isolation_level=None)) as other:
+    other.execute("DELETE FROM filler")
+"""
+
+
+def another_program(script: str, *args: object) -> None:
+    """Run ``script`` in its own process, as another program would be.
+
+    Not in this one: the daemon's SQLite (sqlean) and Python's own are two libraries, and POSIX
+    locks belong to a process, so closing the other library's connection would drop the
+    daemon's locks on the file too (its WAL then looks unused and is reset under it).
+    """
+    subprocess.run([sys.executable, "-c", script, *map(str, args)], check=True, timeout=60)
+
+
 def fill_disk(path: Path) -> None:
     """Another program takes every page the daemon may still use (its rows, its disk space)."""
-    with sqlite3.connect(path, isolation_level=None) as other:
-        other.execute(f"PRAGMA max_page_count = {limit_of(path)}")
-        other.execute("CREATE TABLE IF NOT EXISTS filler (data BLOB)")
-        with contextlib.suppress(sqlite3.OperationalError):  # "database or disk is full"
-            while True:
-                other.execute("INSERT INTO filler VALUES (zeroblob(1000))")
-
-
-def limit_of(path: Path) -> int:
-    return int(os.environ[MAX_PAGES_VARIABLE])
+    another_program(FILL, path, os.environ[MAX_PAGES_VARIABLE])
 
 
 def free_space(path: Path) -> None:
-    with sqlite3.connect(path) as other:
-        other.execute("DELETE FROM filler")
+    another_program(FREE, path)
 
 
 async def test_a_full_disk_fails_writes_clearly_and_they_work_again_after(
