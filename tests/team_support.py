@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cli_support import CALC, DEVFACTORY, cli_env
+from devfactory.protocol.enums import EventType
 from support import git, make_git_repo
 
 if TYPE_CHECKING:
@@ -86,3 +88,28 @@ async def poll(
             return row
         await asyncio.sleep(0.1)
     raise AssertionError(f"no row for {sql} {params}")
+
+
+async def stop_lease_holder(
+    store: PostgresStore,
+    run_id: int,
+    processes: list[subprocess.Popen[bytes]],
+    signal_number: int,
+) -> tuple[dict[str, object], int]:
+    """Once the run proposed its change (its worker then waits on the script's gate), stop the
+    worker holding its lease and wait until it is gone. The run's lease row as it was held
+    (``lease_owner``, ``lease_epoch``, ``status``) and the stopped worker's pid."""
+    await poll(
+        store,
+        "SELECT 1 FROM agent_events WHERE run_id = %s AND type = %s",
+        (run_id, EventType.CHANGE_PROPOSED.value),
+    )
+    held = await store.db.fetchone(
+        "SELECT lease_owner, lease_epoch, status FROM agent_runs WHERE id = %s", (run_id,)
+    )
+    assert held is not None
+    victim = int(str(held["lease_owner"]).rsplit(":", 1)[1])
+    (stopped,) = [p for p in processes if p.pid == victim]
+    os.kill(victim, signal_number)
+    await asyncio.to_thread(stopped.wait, 60)  # gone before the run may go on
+    return held, victim

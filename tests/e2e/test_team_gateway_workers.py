@@ -11,7 +11,6 @@ to the gateway's clone.
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 from pathlib import Path
 
@@ -20,7 +19,7 @@ import pytest
 from cli_support import CALC, cli_env
 from devfactory.protocol import errors as codes
 from devfactory.protocol.changes import ChangeDecisionResult, ChangeList
-from devfactory.protocol.enums import ChangeStatus, EventType, RunStatus
+from devfactory.protocol.enums import ChangeStatus, RunStatus
 from devfactory.protocol.errors import RpcError
 from devfactory.protocol.events import Event
 from devfactory.protocol.methods import Requests
@@ -28,7 +27,7 @@ from devfactory.protocol.runs import Run, RunCreateParams
 from gateway_support import collect, ended, of_run, serve_gateway
 from postgresql_support import postgres_server
 from runs_support import call, finish, kinds, replay, turn, write_script
-from team_support import poll, team_clone, team_origin, workers
+from team_support import stop_lease_holder, team_clone, team_origin, workers
 
 pytest.importorskip("psycopg", reason="psycopg is not installed")
 
@@ -76,19 +75,7 @@ async def test_a_run_through_the_gateway_survives_its_worker_and_is_approved_by_
                     assert run.status is RunStatus.QUEUED, "the gateway hands it to the workers"
 
                     # A worker proposed the change and waits on the gate: kill it there.
-                    await poll(
-                        store,
-                        "SELECT 1 FROM agent_events WHERE run_id = %s AND type = %s",
-                        (run.id, EventType.CHANGE_PROPOSED.value),
-                    )
-                    held = await store.db.fetchone(
-                        "SELECT lease_owner FROM agent_runs WHERE id = %s", (run.id,)
-                    )
-                    assert held is not None
-                    victim = int(str(held["lease_owner"]).rsplit(":", 1)[1])
-                    (killed,) = [p for p in processes if p.pid == victim]
-                    os.kill(victim, signal.SIGKILL)
-                    await asyncio.to_thread(killed.wait, 60)
+                    _, victim = await stop_lease_holder(store, run.id, processes, signal.SIGKILL)
                     gate.touch()
 
                     for events in live.values():

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import signal
 import subprocess
 from collections.abc import AsyncIterator
@@ -42,7 +41,7 @@ from runs_support import (
     write_script,
 )
 from support import DaemonClient, make_git_repo
-from team_support import poll, team_clone, team_origin, workers
+from team_support import poll, stop_lease_holder, team_clone, team_origin, workers
 
 pytest.importorskip("psycopg", reason="psycopg is not installed")
 
@@ -100,19 +99,8 @@ async def test_a_stopped_workers_run_finishes_on_another_and_applies_in_another_
             assert run.status is RunStatus.QUEUED, "the daemon hands it to the workers"
 
             # The run works on a worker, which proposed its change and now waits on the gate.
-            await poll(
-                store,
-                "SELECT 1 FROM agent_events WHERE run_id = %s AND type = %s",
-                (run.id, EventType.CHANGE_PROPOSED.value),
-            )
-            held = await store.db.fetchone(
-                "SELECT lease_owner, lease_epoch, status FROM agent_runs WHERE id = %s", (run.id,)
-            )
-            assert held is not None and held["lease_epoch"] == 1 and held["status"] == "running"
-            victim = int(str(held["lease_owner"]).rsplit(":", 1)[1])
-            (stopped,) = [p for p in processes if p.pid == victim]
-            os.kill(victim, stop)
-            await asyncio.to_thread(stopped.wait, 60)  # gone before the run may go on
+            held, victim = await stop_lease_holder(store, run.id, processes, stop)
+            assert held["lease_epoch"] == 1 and held["status"] == "running"
             gate.touch()
 
             finished = await poll(
