@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -52,6 +53,26 @@ async def test_only_steps_that_change_the_worktree_are_checkpointed(setup) -> No
     parent = git(worktree, "rev-parse", f"{second[0].commit}^").strip()
     assert parent == first[0].commit  # a chain: each checkpoint stores only what changed
     assert git(worktree, "status", "--porcelain") != ""  # the worktree's own index untouched
+
+
+async def test_a_write_in_the_second_the_index_was_written_is_seen(setup) -> None:
+    """Git trusts a file whose stat matches its index entry unless the entry is as new as
+    the index file (racy git). The scratch index must keep the seed's time, or a same-size
+    write in the second of the checkout goes unseen, as in a fast run's first steps."""
+    service, worktree, base = setup
+    git(worktree, "config", "core.trustctime", "false")  # this test forges mtimes, not ctimes
+    calc, past = worktree / "calc.py", time.time() - 100
+    os.utime(calc, (past, past))
+    git(worktree, "update-index", "--refresh")  # the entry now holds that second
+    index = Path(
+        git(worktree, "rev-parse", "--path-format=absolute", "--git-path", "index").strip()
+    )
+    os.utime(index, (past, past))  # ...and so does the index: written in the same second
+    calc.write_text("def add(a, b):\n    return a + b\n")  # the same size
+    os.utime(calc, (past, past))  # within that second
+    first = await service.record(RUN, worktree, 1, base)
+    assert first is not None and first[1] == ["calc.py"]
+    assert await service.record(RUN, worktree, 2, base) is None
 
 
 async def test_rewind_restores_exact_bytes_and_forgets_later_checkpoints(setup) -> None:

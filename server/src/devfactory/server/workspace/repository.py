@@ -171,12 +171,16 @@ class WorkspaceRepository:
 
     @contextlib.asynccontextmanager
     async def scratch_index(self, seed: Path | None = None) -> AsyncIterator[dict[str, str]]:
-        """A temporary index file (a copy of ``seed`` when given), deleted afterwards."""
+        """A temporary index file (a copy of ``seed`` when given), deleted afterwards.
+
+        The copy keeps the seed's modification time: git trusts an entry whose stat matches
+        the file unless the entry is as new as the index file itself, so a copy dated now
+        would hide a same-size write made in the second the seed was written."""
         handle, scratch = tempfile.mkstemp(prefix="devfactory-index-", dir=self.paths.state)
         os.close(handle)
         try:
             if seed is not None and seed.exists():
-                shutil.copyfile(seed, scratch)
+                shutil.copy2(seed, scratch)
             else:
                 os.unlink(scratch)
             yield {"GIT_INDEX_FILE": scratch}
