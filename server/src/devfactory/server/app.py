@@ -22,6 +22,7 @@ from pygls.lsp.server import LanguageServer
 
 from .context import Workspace
 from .documents import DocumentListener
+from .event_loop import run_service
 from .lsp_protocol import DevFactoryProtocol, converter_factory
 from .transport import read_frames
 from .version import __version__
@@ -63,7 +64,7 @@ class DevFactoryServer(LanguageServer):
             on_bad_frame=protocol.reject_frame,
         )
         try:
-            asyncio.run(frames)
+            run_service(frames)
         except BrokenPipeError:
             log.error("the connection to the client is lost; shutting down")
         except (KeyboardInterrupt, SystemExit):

@@ -6,13 +6,13 @@ child daemon. The SDKs they are built on load only when one of them runs.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import sys
 from pathlib import Path
 
 import click
 
+from ..event_loop import run_service
 from .options import WORKSPACE
 
 
@@ -38,7 +38,7 @@ def mcp_command(workspace: Path, allow_runs: bool) -> None:
 
     settings, _ = load_settings(workspace.resolve(), None)
     allowed = allow_runs or settings.mcp.allow_run_creation
-    asyncio.run(serve(workspace.resolve(), allow_runs=allowed))
+    run_service(serve(workspace.resolve(), allow_runs=allowed))
 
 
 @click.command("acp")
@@ -50,4 +50,4 @@ def acp_command() -> None:
     _log_to_stderr()
     from ..adapters.acp.agent import serve
 
-    asyncio.run(serve())
+    run_service(serve())

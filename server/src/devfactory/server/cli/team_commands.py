@@ -15,6 +15,7 @@ from typing import TypeVar
 
 import click
 
+from ..event_loop import run_service
 from .options import WORKSPACE
 
 T = TypeVar("T")
@@ -84,7 +85,7 @@ def gateway_command(
             await gateway.close()
 
     try:
-        asyncio.run(serve())
+        run_service(serve())
     except (RuntimeError, OSError) as exc:  # the workspace, the port, the certificate
         raise click.ClickException(str(exc)) from None
 

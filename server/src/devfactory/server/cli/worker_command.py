@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from pathlib import Path
 
 import click
 
+from ..event_loop import run_service
 from .options import WORKSPACE
 
 
@@ -35,7 +35,7 @@ def worker_command(workspace: Path, slots: int, lease_seconds: float) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("pygls").setLevel(logging.WARNING)
     try:
-        asyncio.run(run_worker(workspace.resolve(), slots=slots, lease_s=lease_seconds))
+        run_service(run_worker(workspace.resolve(), slots=slots, lease_s=lease_seconds))
     except Unavailable as exc:
         raise click.ClickException(str(exc)) from None
     except KeyboardInterrupt:
