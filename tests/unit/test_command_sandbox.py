@@ -4,6 +4,7 @@ health, one warning per run, commands still governed by the policy)."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import subprocess
@@ -95,6 +96,20 @@ async def test_a_broken_system_bwrap_falls_back_to_the_bundled_one(
         SandboxSource.BUNDLED,
         bundled(),
     )
+
+
+async def test_closing_stops_a_probe_still_running_and_its_bwrap(tmp_path: Path) -> None:
+    started = tmp_path / "started"
+    slow = executable(tmp_path / "bwrap", f"echo $$ > {started}; exec sleep 60")
+    sandbox = Sandbox(state_dir=tmp_path, executable=slow)
+    waiting = asyncio.ensure_future(sandbox.info())
+    while not started.exists() or not started.read_text().strip():
+        await asyncio.sleep(0.01)
+    await asyncio.wait_for(sandbox.close(), 10)
+    with pytest.raises(ProcessLookupError):  # killed and reaped, not left running
+        os.kill(int(started.read_text()), 0)
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
 
 
 async def test_without_any_bwrap_the_sandbox_says_why(

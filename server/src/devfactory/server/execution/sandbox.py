@@ -99,9 +99,11 @@ async def _output(argv: Sequence[str]) -> tuple[int | None, str]:
     try:
         stdout, stderr = await asyncio.wait_for(process.communicate(), PROBE_TIMEOUT_S)
     except TimeoutError:
-        process.kill()
-        await process.wait()
         return None, f"no answer within {PROBE_TIMEOUT_S:g}s"
+    finally:
+        if process.returncode is None:  # no answer in time, or the probe was stopped
+            process.kill()
+            await process.wait()
     text = (stderr or stdout).decode("utf-8", "replace").strip()
     return process.returncode, text
 
@@ -141,6 +143,13 @@ class Sandbox:
         if self._probe is None:
             self._probe = asyncio.get_running_loop().create_task(self._run_probe())
         return await asyncio.shield(self._probe)
+
+    async def close(self) -> None:
+        """Stop a probe still running (daemon shutdown): its bwrap is killed, not left behind
+        for the event loop's own teardown to cancel mid-spawn."""
+        if self._probe is not None and not self._probe.done():
+            self._probe.cancel()
+            await asyncio.gather(self._probe, return_exceptions=True)
 
     async def _run_probe(self) -> SandboxInfo:
         if platform.system() != "Linux":

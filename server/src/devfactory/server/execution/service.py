@@ -255,6 +255,7 @@ class CommandService:
             await asyncio.gather(*self._cleanups, return_exceptions=True)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._idle.wait(), 5.0)  # let them record their end
+        await self.sandbox.close()
 
     # --- steps -----------------------------------------------------------------------------
 
