@@ -126,6 +126,28 @@ async def test_lexical_search_ranks_and_filters(any_store: Store) -> None:
     assert [row(c) for c in typescript] == [("ship.ts", "shipParcel", 1)]
 
 
+async def test_common_words_score_what_the_rare_ones_find(any_store: Store) -> None:
+    project_id = await indexed(any_store)
+    found = await any_store.index.lexical(project_id, "parcel", 10, weights=WEIGHTS, also="refund")
+    whole = await any_store.index.lexical(project_id, "parcel OR refund", 10, weights=WEIGHTS)
+    assert {c.path for c in found} == {"ship.ts", "docs.md"}, "refund alone finds nothing"
+    assert scores(found) == [s for s in scores(whole) if s[0] != "billing.py"]
+    assert found[0].path == "docs.md", "refund adds to the score of what parcel found"
+    ids = await any_store.index.file_ids(project_id)
+    narrowed = await any_store.index.lexical(
+        project_id, "parcel", 10, weights=WEIGHTS, also="refund", file_ids=[ids["docs.md"]]
+    )
+    assert scores(narrowed) == scores(found)[:1]
+
+
+async def test_word_counts(any_store: Store) -> None:
+    project_id = await indexed(any_store)
+    assert await any_store.index.word_counts(project_id, ["refund", "parcel", "absent"]) == (
+        4,
+        {"refund": 3, "parcel": 2, "absent": 0},
+    )
+
+
 def scores(found: Sequence[ChunkRow]) -> list[tuple[str, str | None, float]]:
     return [(c.path, c.name, round(c.score, 9)) for c in found]
 

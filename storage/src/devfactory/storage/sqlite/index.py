@@ -114,12 +114,18 @@ class SqliteIndexRepository:
         limit: int,
         *,
         weights: Bm25Weights,
+        also: str | None = None,
         file_ids: Sequence[int] | None = None,
         languages: Sequence[str] | None = None,
     ) -> list[ChunkRow]:
         return await self.db.read(
-            index_sql.lexical, project_id, match, limit, weights, file_ids, languages
+            index_sql.lexical, project_id, match, limit, weights, file_ids, languages, also
         )
+
+    async def word_counts(
+        self, project_id: int, words: Sequence[str]
+    ) -> tuple[int, dict[str, int]]:
+        return await self.db.read(index_sql.word_counts, words)
 
     async def semantic(
         self,
