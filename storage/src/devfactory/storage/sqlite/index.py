@@ -146,9 +146,11 @@ class SqliteIndexRepository:
         return chunk_rows(rows)
 
     async def chunks_by_id(self, project_id: int, ids: Sequence[int]) -> dict[int, ChunkRow]:
+        # `+c.project_id`: look the ids up by key; on the project's index SQLite's planner
+        # walked every chunk of the project (89 ms for 216 ids at 246k chunks).
         rows = await self.db.fetchall(
             f"SELECT {CHUNK_COLUMNS}, 0.0 FROM rag_chunks c"
-            " WHERE c.id IN (SELECT value FROM json_each(?)) AND c.project_id = ?",
+            " WHERE c.id IN (SELECT value FROM json_each(?)) AND +c.project_id = ?",
             (dump(list(ids)), project_id),
         )
         return {row.id: row for row in chunk_rows(rows)}
