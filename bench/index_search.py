@@ -49,6 +49,7 @@ RESULTS = ROOT / ".results"
 SCALES = (1, 2, 4)
 COLD_REPEATS = {1: 3, 2: 2, 4: 2}
 SEARCH_QUERIES = 200
+SCALE_QUERIES = 120
 QUALITY_QUERIES = 500
 INCREMENTAL_EDITS = 40
 SEED = 7
@@ -118,9 +119,39 @@ async def _embed(root: Path, state: Path) -> dict[str, Any]:
     return {"seconds": seconds, "chunks": status.embedded_chunks}
 
 
+async def _search(root: Path, state: Path) -> dict[str, Any]:
+    """Latency on an index already built and embedded under ``state`` (the 4x copy: its
+    queries come from ``copy0``), SCALE_QUERIES per mode, after one warm-up query that loads
+    the vectors; ``root`` must be spelled as when the index was built."""
+    from devfactory.protocol.enums import SearchMode
+    from devfactory.protocol.index import SearchParams
+
+    store, service = await open_index_service(root, state, "wordllama")
+    embedding = service.ensure_embedding()
+    if embedding is not None:
+        await embedding
+    source = root / "copy0" if (root / "copy0").is_dir() else root
+    queries = [query for query, _ in quality_set(source, SCALE_QUERIES)]
+    out: dict[str, Any] = {"queries": len(queries)}
+    for mode in SearchMode:
+        await service.search(SearchParams(query="warm up", mode=mode, limit=10))
+        times = []
+        for query in queries:
+            started = time.perf_counter()
+            await service.search(SearchParams(query=query, mode=mode, limit=10))
+            times.append(time.perf_counter() - started)
+        out[mode.value] = {
+            "p50_ms": percentile(times, 50) * 1000,
+            "p95_ms": percentile(times, 95) * 1000,
+        }
+    await service.stop()
+    await store.close()
+    return out
+
+
 def child_main(kind: str, root: str, state: str) -> None:
     """``python -m bench.index_search --child KIND ROOT STATE``: one run, JSON on stdout."""
-    action = {"cold": _cold, "embed": _embed}[kind]
+    action = {"cold": _cold, "embed": _embed, "search": _search}[kind]
     result = asyncio.run(action(Path(root), Path(state)))
     result["rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     result["worker_rss_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024

@@ -253,8 +253,8 @@ def test_word_pieces_give_the_tokenizers_own_ids(wordllama: Any, text: str) -> N
     assert WordPieces.fits(tokenizer)
     pieces = WordPieces(tokenizer)
     expected = tokenizer.encode(text, add_special_tokens=False).ids
-    assert pieces.ids(text) == expected
-    assert pieces.ids(text) == expected  # from the cache
+    assert list(pieces.ids(text)) == expected
+    assert list(pieces.ids(text)) == expected  # from the cache
 
 
 def test_wordllama_vectors_are_the_models_own_means(wordllama: Any) -> None:
