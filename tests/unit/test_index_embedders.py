@@ -302,3 +302,27 @@ async def test_wordllama_embeds_on_one_thread_of_its_own(tmp_path: Path) -> None
     await asyncio.gather(*(embedder.embed(["x"]) for _ in range(8)))
     assert len(threads) == 1
     assert threading.get_ident() not in threads
+
+
+def test_vector_cache_measures_a_large_index_through_sign_bits():
+    """Past EXACT_ROWS the rows are ranked by their sign bits first and only PREFILTER_ROWS of
+    them measured: on a fixed random corpus the nearest ten are still the exact ones, with
+    their exact distances, appended rows included."""
+    import numpy as np
+
+    from devfactory.server.index import vectors as vectors_module
+    from devfactory.server.index.vectors import VectorCache
+
+    rng = np.random.default_rng(7)
+    rows = rng.standard_normal((vectors_module.EXACT_ROWS + 100, 64)).astype(np.float32)
+    rows /= np.linalg.norm(rows, axis=1, keepdims=True)
+    cache = VectorCache()
+    cache.load([(i, row.tobytes()) for i, row in enumerate(rows[:-100])], 64)
+    cache.add(list(range(len(rows) - 100, len(rows))), rows[-100:])
+    query = rows[-1] + 0.3 * rows[5]  # near an appended row and a loaded one
+    query /= np.linalg.norm(query)
+    exact = np.argsort(-(rows @ query), kind="stable")[:10]
+    nearest = cache.nearest(query.tobytes(), 10)
+    assert [chunk_id for chunk_id, _ in nearest] == list(exact)
+    np.testing.assert_allclose([d for _, d in nearest], 1.0 - rows[exact] @ query, rtol=1e-6)
+    assert len(cache._prefilter(query)) == vectors_module.PREFILTER_ROWS
