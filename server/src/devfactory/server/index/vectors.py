@@ -59,7 +59,10 @@ class VectorCache:
         self._matrix = np.empty((len(rows), dimensions), dtype=np.float32)
         for index, (_, blob) in enumerate(rows):  # row by row: no second copy of everything
             self._matrix[index] = np.frombuffer(blob, dtype=np.float32)
-        self._signs = np.packbits(self._matrix > 0, axis=1)
+        self._signs = np.empty((len(rows), (dimensions + 7) // 8), dtype=np.uint8)
+        for start in range(0, len(rows), 65_536):  # in blocks: no 1-byte-per-bit temporary
+            block = slice(start, start + 65_536)
+            self._signs[block] = np.packbits(self._matrix[block] > 0, axis=1)
         self._size = len(rows)
         self._appended = 0
 
