@@ -183,7 +183,7 @@ def test_vector_cache_grows_and_finds_nearest_first():
 
     cache = VectorCache()
     cache.add([1], unit(1, 0)[None, :])  # not loaded yet: ignored
-    cache.load([(10, unit(1, 0).tobytes()), (11, unit(0, 1).tobytes())], 2)
+    cache.load([10, 11], bytearray(unit(1, 0).tobytes() + unit(0, 1).tobytes()), 2)
     assert not cache.stale
     appended = np.tile(unit(1, 1), (1080, 1))
     appended[0] = unit(1, 0.5)
@@ -317,7 +317,7 @@ def test_vector_cache_measures_a_large_index_through_sign_bits():
     rows = rng.standard_normal((vectors_module.EXACT_ROWS + 100, 64)).astype(np.float32)
     rows /= np.linalg.norm(rows, axis=1, keepdims=True)
     cache = VectorCache()
-    cache.load([(i, row.tobytes()) for i, row in enumerate(rows[:-100])], 64)
+    cache.load(list(range(len(rows) - 100)), bytearray(rows[:-100].tobytes()), 64)
     cache.add(list(range(len(rows) - 100, len(rows))), rows[-100:])
     query = rows[-1] + 0.3 * rows[5]  # near an appended row and a loaded one
     query /= np.linalg.norm(query)

@@ -228,7 +228,9 @@ async def test_vectors_are_stored_searched_and_reset(any_store: Store) -> None:
     project_id, ids = await embedded(any_store)
     assert await any_store.index.chunks_to_embed(project_id, 10) == []
     assert (await any_store.index.counts(project_id)).embedded_chunks == 4
-    stored = dict(await any_store.index.all_vectors(project_id))
+    chunk_ids, vectors = await any_store.index.all_vectors(project_id)
+    stored = {i: bytes(vectors[12 * n : 12 * n + 12]) for n, i in enumerate(chunk_ids)}
+    assert len(vectors) == 12 * len(chunk_ids) == 48
     assert stored[ids["shipParcel"]] == vector(0, 1, 0)
     nearest = await any_store.index.semantic(project_id, vector(1, 0, 0), 2)
     assert [c.name for c in nearest] == ["refund", "refund_all"]
@@ -239,7 +241,7 @@ async def test_vectors_are_stored_searched_and_reset(any_store: Store) -> None:
     await any_store.index.store_vectors([(10**9, vector(1, 1, 1))])  # deleted meanwhile: skipped
     await any_store.index.reset_vectors(project_id, 2)
     assert len(await any_store.index.chunks_to_embed(project_id, 10)) == 4
-    assert await any_store.index.all_vectors(project_id) == []
+    assert await any_store.index.all_vectors(project_id) == ([], bytearray())
 
 
 async def test_buffers_are_ranked_like_the_store(any_store: Store) -> None:

@@ -255,8 +255,8 @@ class SearchEngine:
         query, not when embedding ends: the copy would sit beside the model at the peak)."""
         async with self._vectors_loading:
             if not self.vectors.loaded or self.vectors.stale:
-                stored = await self.store.index.all_vectors(self.project_id)
-                await asyncio.to_thread(self.vectors.load, stored, dimensions)
+                ids, stored = await self.store.index.all_vectors(self.project_id)
+                await asyncio.to_thread(self.vectors.load, ids, stored, dimensions)
 
     async def _nearest(self, vector: bytes, k: int) -> list[ChunkRow]:
         """Unfiltered nearest chunks, from the in-memory copy of the vectors."""

@@ -51,19 +51,18 @@ class VectorCache:
         self._ids, self._matrix, self._signs = None, None, None
         self._size, self._appended = 0, 0
 
-    def load(self, rows: Sequence[tuple[int, bytes]], dimensions: int) -> None:
-        """Replace the copy with ``(chunk id, float32 blob)`` rows."""
+    def load(self, ids: Sequence[int], vectors: bytearray, dimensions: int) -> None:
+        """Replace the copy with these chunks' float32 vectors, end to end in one buffer (the
+        matrix is that buffer: no second copy)."""
         import numpy as np
 
-        self._ids = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
-        self._matrix = np.empty((len(rows), dimensions), dtype=np.float32)
-        for index, (_, blob) in enumerate(rows):  # row by row: no second copy of everything
-            self._matrix[index] = np.frombuffer(blob, dtype=np.float32)
-        self._signs = np.empty((len(rows), (dimensions + 7) // 8), dtype=np.uint8)
-        for start in range(0, len(rows), 65_536):  # in blocks: no 1-byte-per-bit temporary
+        self._ids = np.asarray(ids, dtype=np.int64)
+        self._matrix = np.frombuffer(vectors, dtype=np.float32).reshape(len(ids), dimensions)
+        self._signs = np.empty((len(ids), (dimensions + 7) // 8), dtype=np.uint8)
+        for start in range(0, len(ids), 65_536):  # in blocks: no 1-byte-per-bit temporary
             block = slice(start, start + 65_536)
             self._signs[block] = np.packbits(self._matrix[block] > 0, axis=1)
-        self._size = len(rows)
+        self._size = len(ids)
         self._appended = 0
 
     def add(self, ids: Sequence[int], vectors: np.ndarray) -> None:

@@ -128,13 +128,16 @@ class PostgresIndexRepository:
         if vectors:
             await self.db.write(_store_vectors, vectors)
 
-    async def all_vectors(self, project_id: int) -> list[tuple[int, bytes]]:
+    async def all_vectors(self, project_id: int) -> tuple[list[int], bytearray]:
         rows = await self.db.fetchall(
             "SELECT v.chunk_id, v.embedding FROM rag_chunk_vectors v"
             " JOIN rag_chunks c ON c.id = v.chunk_id WHERE c.project_id = %s",
             (project_id,),
         )
-        return [(row["chunk_id"], blob(row["embedding"])) for row in rows]
+        vectors = bytearray()
+        for row in rows:
+            vectors += blob(row["embedding"])
+        return [row["chunk_id"] for row in rows], vectors
 
     # -- search --------------------------------------------------------------------------------
 

@@ -97,13 +97,8 @@ class SqliteIndexRepository:
         if vectors:
             await self.db.write(index_sql.store_vectors, vectors)
 
-    async def all_vectors(self, project_id: int) -> list[tuple[int, bytes]]:
-        rows = await self.db.fetchall(
-            f"SELECT v.rowid, v.embedding FROM {VECTOR_TABLE} v"
-            " JOIN rag_chunks c ON c.id = v.rowid WHERE c.project_id = ?",
-            (project_id,),
-        )
-        return [(row[0], row[1]) for row in rows]
+    async def all_vectors(self, project_id: int) -> tuple[list[int], bytearray]:
+        return await self.db.read(index_sql.all_vectors, project_id)
 
     # -- search --------------------------------------------------------------------------------
 

@@ -104,6 +104,32 @@ def lexical(
     return chunk_rows(rows)
 
 
+def all_vectors(conn: sqlite3.Connection, project_id: int) -> tuple[list[int], bytearray]:
+    """Every embedded chunk's id and its vector, copied row by row into one buffer sized from
+    the count of embedded chunks (grown or cut if a write came in between)."""
+    expected = conn.execute(
+        "SELECT count(*) FROM rag_chunks WHERE project_id = ? AND embedded = 1", (project_id,)
+    ).fetchone()[0]
+    ids: list[int] = []
+    vectors = bytearray()
+    end = 0
+    for chunk_id, blob in conn.execute(
+        f"SELECT v.rowid, v.embedding FROM {VECTOR_TABLE} v"
+        " JOIN rag_chunks c ON c.id = v.rowid WHERE c.project_id = ?",
+        (project_id,),
+    ):
+        if not vectors:
+            vectors = bytearray(int(expected) * len(blob))
+        if end + len(blob) <= len(vectors):
+            vectors[end : end + len(blob)] = blob
+        else:
+            vectors += blob
+        end += len(blob)
+        ids.append(chunk_id)
+    del vectors[end:]
+    return ids, vectors
+
+
 VOCABULARY = "temp.rag_chunks_vocab"
 """FTS5's own count of the rows holding each term (a temp table of the connection: nothing
 in the schema, nothing to migrate)."""
