@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any
 from .common import median, open_index_service, percentile, row
 
 if TYPE_CHECKING:
+    from devfactory.protocol.enums import SearchMode
     from devfactory.storage.ports import BufferIndex
 
 DJANGO = "django==5.2.8"
@@ -49,6 +50,7 @@ RESULTS = ROOT / ".results"
 SCALES = (1, 2, 4)
 COLD_REPEATS = {1: 3, 2: 2, 4: 2}
 SEARCH_QUERIES = 200
+SCALE_QUERIES = 120
 QUALITY_QUERIES = 500
 INCREMENTAL_EDITS = 40
 SEED = 7
@@ -118,9 +120,43 @@ async def _embed(root: Path, state: Path) -> dict[str, Any]:
     return {"seconds": seconds, "chunks": status.embedded_chunks}
 
 
+async def latency(service: Any, queries: Sequence[str], mode: SearchMode) -> dict[str, float]:
+    """p50 and p95 of ``service.search`` over ``queries`` in one mode, limit 10."""
+    from devfactory.protocol.index import SearchParams
+
+    times = []
+    for query in queries:
+        started = time.perf_counter()
+        await service.search(SearchParams(query=query, mode=mode, limit=10))
+        times.append(time.perf_counter() - started)
+    return {"p50_ms": percentile(times, 50) * 1000, "p95_ms": percentile(times, 95) * 1000}
+
+
+async def _search(root: Path, state: Path) -> dict[str, Any]:
+    """Latency on an index already built and embedded under ``state`` (the 4x copy: its
+    queries come from ``copy0``), SCALE_QUERIES per mode, after one warm-up query that loads
+    the vectors; ``root`` must be spelled as when the index was built."""
+    from devfactory.protocol.enums import SearchMode
+    from devfactory.protocol.index import SearchParams
+
+    store, service = await open_index_service(root, state, "wordllama")
+    embedding = service.ensure_embedding()
+    if embedding is not None:
+        await embedding
+    source = root / "copy0" if (root / "copy0").is_dir() else root
+    queries = [query for query, _ in quality_set(source, SCALE_QUERIES)]
+    out: dict[str, Any] = {"queries": len(queries)}
+    for mode in SearchMode:
+        await service.search(SearchParams(query="warm up", mode=mode, limit=10))
+        out[mode.value] = await latency(service, queries, mode)
+    await service.stop()
+    await store.close()
+    return out
+
+
 def child_main(kind: str, root: str, state: str) -> None:
     """``python -m bench.index_search --child KIND ROOT STATE``: one run, JSON on stdout."""
-    action = {"cold": _cold, "embed": _embed}[kind]
+    action = {"cold": _cold, "embed": _embed, "search": _search}[kind]
     result = asyncio.run(action(Path(root), Path(state)))
     result["rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     result["worker_rss_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
@@ -254,18 +290,10 @@ async def searches_and_quality(root: Path, state: Path) -> dict[str, Any]:
 
     for mode in SearchMode:  # warm-up: caches, the model, SQLite pages
         await service.search(SearchParams(query=queries[0], mode=mode, limit=10))
-    latency: dict[str, dict[str, float]] = {}
+    latencies: dict[str, dict[str, float]] = {}
     for mode in SearchMode:
-        times = []
-        for query in queries[:SEARCH_QUERIES]:
-            started = time.perf_counter()
-            await service.search(SearchParams(query=query, mode=mode, limit=10))
-            times.append(time.perf_counter() - started)
-        latency[mode.value] = {
-            "p50_ms": percentile(times, 50) * 1000,
-            "p95_ms": percentile(times, 95) * 1000,
-        }
-    out["search"] = latency
+        latencies[mode.value] = await latency(service, queries[:SEARCH_QUERIES], mode)
+    out["search"] = latencies
 
     quality: dict[str, dict[str, float]] = {}
     for mode in SearchMode:

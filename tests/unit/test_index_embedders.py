@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -182,7 +183,7 @@ def test_vector_cache_grows_and_finds_nearest_first():
 
     cache = VectorCache()
     cache.add([1], unit(1, 0)[None, :])  # not loaded yet: ignored
-    cache.load([(10, unit(1, 0).tobytes()), (11, unit(0, 1).tobytes())], 2)
+    cache.load([10, 11], bytearray(unit(1, 0).tobytes() + unit(0, 1).tobytes()), 2)
     assert not cache.stale
     appended = np.tile(unit(1, 1), (1080, 1))
     appended[0] = unit(1, 0.5)
@@ -253,8 +254,8 @@ def test_word_pieces_give_the_tokenizers_own_ids(wordllama: Any, text: str) -> N
     assert WordPieces.fits(tokenizer)
     pieces = WordPieces(tokenizer)
     expected = tokenizer.encode(text, add_special_tokens=False).ids
-    assert pieces.ids(text) == expected
-    assert pieces.ids(text) == expected  # from the cache
+    assert list(pieces.ids(text)) == expected
+    assert list(pieces.ids(text)) == expected  # from the cache
 
 
 def test_wordllama_vectors_are_the_models_own_means(wordllama: Any) -> None:
@@ -280,3 +281,48 @@ def test_a_text_with_no_tokens_embeds_as_zeros_not_nan(wordllama: Any) -> None:
     assert not np.isnan(vectors).any()
     assert not vectors[0].any()
     assert abs(float(np.linalg.norm(vectors[1])) - 1.0) < 1e-5
+
+
+async def test_wordllama_embeds_on_one_thread_of_its_own(tmp_path: Path) -> None:
+    """Every thread that allocates keeps a malloc arena: the default pool's threads each held
+    their own while a workspace embedded (~20 MB more resident at 250k chunks)."""
+    import asyncio
+
+    from devfactory.server.index.embedders import WordLlamaEmbedder
+
+    embedder = WordLlamaEmbedder(tmp_path)
+    threads: set[int] = set()
+
+    def record(texts: list[str]) -> Any:
+        threads.add(threading.get_ident())
+        time.sleep(0.01)  # long enough for a pool to hand the next call to another thread
+        return texts
+
+    embedder.embed_sync = record  # type: ignore[method-assign]  # where it runs, not what
+    await asyncio.gather(*(embedder.embed(["x"]) for _ in range(8)))
+    assert len(threads) == 1
+    assert threading.get_ident() not in threads
+
+
+def test_vector_cache_measures_a_large_index_through_sign_bits():
+    """Past EXACT_ROWS the rows are ranked by their sign bits first and only PREFILTER_ROWS of
+    them measured: on a fixed random corpus the nearest ten are still the exact ones, with
+    their exact distances, appended rows included."""
+    import numpy as np
+
+    from devfactory.server.index import vectors as vectors_module
+    from devfactory.server.index.vectors import VectorCache
+
+    rng = np.random.default_rng(7)
+    rows = rng.standard_normal((vectors_module.EXACT_ROWS + 100, 64)).astype(np.float32)
+    rows /= np.linalg.norm(rows, axis=1, keepdims=True)
+    cache = VectorCache()
+    cache.load(list(range(len(rows) - 100)), bytearray(rows[:-100].tobytes()), 64)
+    cache.add(list(range(len(rows) - 100, len(rows))), rows[-100:])
+    query = rows[-1] + 0.3 * rows[5]  # near an appended row and a loaded one
+    query /= np.linalg.norm(query)
+    exact = np.argsort(-(rows @ query), kind="stable")[:10]
+    nearest = cache.nearest(query.tobytes(), 10)
+    assert [chunk_id for chunk_id, _ in nearest] == list(exact)
+    np.testing.assert_allclose([d for _, d in nearest], 1.0 - rows[exact] @ query, rtol=1e-6)
+    assert len(cache._prefilter(query)) == vectors_module.PREFILTER_ROWS

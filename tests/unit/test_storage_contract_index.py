@@ -126,6 +126,28 @@ async def test_lexical_search_ranks_and_filters(any_store: Store) -> None:
     assert [row(c) for c in typescript] == [("ship.ts", "shipParcel", 1)]
 
 
+async def test_common_words_score_what_the_rare_ones_find(any_store: Store) -> None:
+    project_id = await indexed(any_store)
+    found = await any_store.index.lexical(project_id, "parcel", 10, weights=WEIGHTS, also="refund")
+    whole = await any_store.index.lexical(project_id, "parcel OR refund", 10, weights=WEIGHTS)
+    assert {c.path for c in found} == {"ship.ts", "docs.md"}, "refund alone finds nothing"
+    assert scores(found) == [s for s in scores(whole) if s[0] != "billing.py"]
+    assert found[0].path == "docs.md", "refund adds to the score of what parcel found"
+    ids = await any_store.index.file_ids(project_id)
+    narrowed = await any_store.index.lexical(
+        project_id, "parcel", 10, weights=WEIGHTS, also="refund", file_ids=[ids["docs.md"]]
+    )
+    assert scores(narrowed) == scores(found)[:1]
+
+
+async def test_word_counts(any_store: Store) -> None:
+    project_id = await indexed(any_store)
+    assert await any_store.index.word_counts(project_id, ["refund", "parcel", "absent"]) == (
+        4,
+        {"refund": 3, "parcel": 2, "absent": 0},
+    )
+
+
 def scores(found: Sequence[ChunkRow]) -> list[tuple[str, str | None, float]]:
     return [(c.path, c.name, round(c.score, 9)) for c in found]
 
@@ -206,7 +228,9 @@ async def test_vectors_are_stored_searched_and_reset(any_store: Store) -> None:
     project_id, ids = await embedded(any_store)
     assert await any_store.index.chunks_to_embed(project_id, 10) == []
     assert (await any_store.index.counts(project_id)).embedded_chunks == 4
-    stored = dict(await any_store.index.all_vectors(project_id))
+    chunk_ids, vectors = await any_store.index.all_vectors(project_id)
+    stored = {i: bytes(vectors[12 * n : 12 * n + 12]) for n, i in enumerate(chunk_ids)}
+    assert len(vectors) == 12 * len(chunk_ids) == 48
     assert stored[ids["shipParcel"]] == vector(0, 1, 0)
     nearest = await any_store.index.semantic(project_id, vector(1, 0, 0), 2)
     assert [c.name for c in nearest] == ["refund", "refund_all"]
@@ -217,7 +241,7 @@ async def test_vectors_are_stored_searched_and_reset(any_store: Store) -> None:
     await any_store.index.store_vectors([(10**9, vector(1, 1, 1))])  # deleted meanwhile: skipped
     await any_store.index.reset_vectors(project_id, 2)
     assert len(await any_store.index.chunks_to_embed(project_id, 10)) == 4
-    assert await any_store.index.all_vectors(project_id) == []
+    assert await any_store.index.all_vectors(project_id) == ([], bytearray())
 
 
 async def test_buffers_are_ranked_like_the_store(any_store: Store) -> None:

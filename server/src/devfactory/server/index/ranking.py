@@ -5,6 +5,9 @@ snippet shown for a hit.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import NamedTuple
+
 from .subtokens import normalized, query_words, split_identifier
 
 SYMBOL_QUERY_WORDS = 3
@@ -81,8 +84,31 @@ _CHANGE_WORDS = frozenset(
 )
 
 
-def fts_expression(query: str) -> str | None:
-    """An FTS5 OR-expression over the query's words (``None`` when nothing is searchable).
+COMMON_SHARE = 0.01
+"""A query word held by more than this share of the chunks is common: it adds to the score of
+the chunks the query's rarer words find, and finds none itself."""
+COMMON_FLOOR = 1_000
+"""... and by more than this many: below it, scoring every chunk that holds the word is cheap."""
+
+
+class QueryTerm(NamedTuple):
+    expression: str
+    """The term as FTS5 syntax: a quoted word or phrase, or an OR-group of them."""
+    word: str | None
+    """The single indexed word it stands for; None for a phrase or a group (never common)."""
+
+
+class LexicalQuery(NamedTuple):
+    """An FTS5 query split in two (the storage port's ``match`` and ``also``)."""
+
+    match: str
+    """The rarer words: the chunks they find are the candidates."""
+    also: str | None
+    """The common words: they add to a candidate's score, and find nothing by themselves."""
+
+
+def query_terms(query: str) -> list[QueryTerm]:
+    """The query's words as FTS5 terms.
 
     ``parse_url`` becomes the phrase "parse url" (unicode61 splits at underscores), and
     ``parseUrl`` matches either its lower-cased whole or its parts as a phrase.
@@ -92,10 +118,48 @@ def fts_expression(query: str) -> str | None:
         parts = split_identifier(word)
         lowered = word.lower()
         if "_" not in word and len(parts) > 1:
-            terms.append(f'("{lowered}" OR "{" ".join(parts)}")')
+            terms.append(QueryTerm(f'("{lowered}" OR "{" ".join(parts)}")', None))
         else:
-            terms.append(f'"{lowered}"')
-    return " OR ".join(terms) if terms else None
+            single = "_" not in word and len(parts) == 1
+            terms.append(QueryTerm(f'"{lowered}"', lowered if single else None))
+    return terms
+
+
+def fts_expression(query: str) -> str | None:
+    """An FTS5 OR-expression over the query's words (``None`` when nothing is searchable)."""
+    terms = query_terms(query)
+    return " OR ".join(term.expression for term in terms) if terms else None
+
+
+def common_words_split(
+    terms: Sequence[QueryTerm], counts: Mapping[str, int], total: int
+) -> LexicalQuery | None:
+    """Split the terms into the rarer ones, which find the candidates, and the common ones,
+    which only score them (``counts``: how many of ``total`` chunks hold each word).
+
+    A sentence's common words ("return", "value", "model") each match a large share of a big
+    index, and FTS5 scores every chunk an OR-query matches before it keeps the best: at 250k
+    chunks that is most of the index. A chunk holding only common words scores low (their IDF
+    is small), so it is not a candidate; the candidates' scores are the whole query's. When
+    every word is common, the rarest one finds the candidates.
+    """
+    if not terms:
+        return None
+    cutoff = max(COMMON_SHARE * total, COMMON_FLOOR)
+
+    def count(term: QueryTerm) -> int:
+        return -1 if term.word is None else counts.get(term.word, 0)
+
+    common = [term for term in terms if count(term) > cutoff]
+    rare = [term for term in terms if count(term) <= cutoff]
+    if not rare:
+        rarest = min(common, key=count)
+        rare = [term for term in common if term.word == rarest.word]
+        common = [term for term in common if term.word != rarest.word]
+    return LexicalQuery(
+        " OR ".join(term.expression for term in rare),
+        " OR ".join(term.expression for term in common) or None,
+    )
 
 
 class QueryTraits:

@@ -25,7 +25,7 @@ from devfactory.storage.ports import ChunkRow
 from ..errors import InvalidParams, Unavailable
 from .fusion import RankedFile, rank_files, ranked_chunks
 from .overlay import BufferOverlay
-from .ranking import BM25_WEIGHTS, QueryTraits, fts_expression, snippet
+from .ranking import BM25_WEIGHTS, QueryTerm, QueryTraits, common_words_split, query_terms, snippet
 from .vectors import VectorCache
 
 if TYPE_CHECKING:
@@ -36,6 +36,7 @@ LEXICAL_CANDIDATES = 200
 """Chunks read from the lexical index per search (at least): files are ranked on several
 chunks each. FTS5 scores every match anyway, so the depth costs only the rows read."""
 SEMANTIC_CANDIDATES = 100
+MAX_CACHED_WORDS = 50_000
 
 
 def validate(params: SearchParams, root: Path) -> list[str] | None:
@@ -97,10 +98,18 @@ class SearchEngine:
         self._vectors_loading = asyncio.Lock()
         self._file_ids: dict[str, int] | None = None
         self._query_vectors: dict[str, bytes] = {}
+        self._counts: dict[str, int] = {}
+        """How many chunks hold each word looked up (common words find no candidates)."""
+        self._total: int | None = None
+        """Chunks indexed when the counts were taken."""
 
-    def invalidate(self) -> None:
-        """The set of indexed files changed (a pass or an update ran)."""
+    def invalidate(self, *, counts: bool = False) -> None:
+        """The set of indexed files changed (a pass or an update ran); ``counts``: so may have
+        the words' counts (a pass, not a saved file)."""
         self._file_ids = None
+        if counts:
+            self._counts.clear()
+            self._total = None
 
     async def search(self, params: SearchParams) -> SearchResult:
         started = time.perf_counter()
@@ -173,24 +182,41 @@ class SearchEngine:
         languages: list[str] | None,
         allowed_overlay: frozenset[str] | None,
     ) -> list[ChunkRow]:
-        expression = fts_expression(query)
-        if expression is None:
+        terms = query_terms(query)
+        total, counts = await self._word_counts(terms)
+        split = common_words_split(terms, counts, total)
+        if split is None:
             return []
         overlaid = self.overlay.paths
         rows = await self.store.index.lexical(
             self.project_id,
-            expression,
+            split.match,
             depth + 4 * len(overlaid),
             weights=BM25_WEIGHTS,
+            also=split.also,
             file_ids=file_ids,
             languages=languages,
         )
         if not overlaid:
             return rows[:depth]
         rows = [row for row in rows if row.path not in overlaid]
-        rows += self.overlay.lexical(expression, depth, BM25_WEIGHTS, allowed_overlay)
+        everything = " OR ".join(term.expression for term in terms)  # a few buffers: all of it
+        rows += self.overlay.lexical(everything, depth, BM25_WEIGHTS, allowed_overlay)
         rows.sort(key=lambda row: row.score)
         return rows[:depth]
+
+    async def _word_counts(self, terms: Sequence[QueryTerm]) -> tuple[int, dict[str, int]]:
+        """(chunks indexed, chunks holding each of the terms' words), cached: a word's share
+        moves little between passes, and counting a common one reads its whole posting list."""
+        words = {term.word for term in terms if term.word is not None}
+        missing = [word for word in words if word not in self._counts]
+        if missing or self._total is None:
+            if len(self._counts) > MAX_CACHED_WORDS:
+                self._counts.clear()
+            total, counts = await self.store.index.word_counts(self.project_id, missing)
+            self._total = total
+            self._counts.update(counts)
+        return self._total, {word: self._counts[word] for word in words}
 
     async def _semantic(
         self,
@@ -229,13 +255,14 @@ class SearchEngine:
         query, not when embedding ends: the copy would sit beside the model at the peak)."""
         async with self._vectors_loading:
             if not self.vectors.loaded or self.vectors.stale:
-                stored = await self.store.index.all_vectors(self.project_id)
-                await asyncio.to_thread(self.vectors.load, stored, dimensions)
+                ids, stored = await self.store.index.all_vectors(self.project_id)
+                await asyncio.to_thread(self.vectors.load, ids, stored, dimensions)
 
     async def _nearest(self, vector: bytes, k: int) -> list[ChunkRow]:
         """Unfiltered nearest chunks, from the in-memory copy of the vectors."""
         await self.load_vectors(len(vector) // 4)
-        candidates = self.vectors.nearest(vector, 2 * k + 16)  # room for deleted chunks
+        # Off the event loop: at 250k chunks the product reads 250 MB (tens of ms).
+        candidates = await asyncio.to_thread(self.vectors.nearest, vector, 2 * k + 16)
         found = await self.store.index.chunks_by_id(self.project_id, [i for i, _ in candidates])
         nearest = [replace(found[i], score=d) for i, d in candidates if i in found]
         return nearest[:k]

@@ -162,7 +162,7 @@ class IndexService:
                 result = await self.indexer.sync(full=full, progress=progress.report)
             finally:
                 self.state = "idle"
-                self.engine.invalidate()
+                self.engine.invalidate(counts=True)
             progress.finish(
                 f"{result.files_indexed} indexed, {result.files_unchanged} unchanged,"
                 f" {result.files_removed} removed, {result.files_skipped} skipped"

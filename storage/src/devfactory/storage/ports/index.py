@@ -57,8 +57,10 @@ class IndexRepository(Protocol):
         deleted meanwhile."""
         ...
 
-    async def all_vectors(self, project_id: int) -> list[tuple[int, bytes]]:
-        """(chunk id, float32 blob) of every embedded chunk."""
+    async def all_vectors(self, project_id: int) -> tuple[list[int], bytearray]:
+        """Every embedded chunk's id, and their float32 vectors end to end in the same order:
+        one buffer the caller can use as it is (250 MB at 250k chunks of 256 dimensions, which
+        a list of blobs held a second time while the caller copied them out)."""
         ...
 
     async def lexical(
@@ -68,11 +70,24 @@ class IndexRepository(Protocol):
         limit: int,
         *,
         weights: Bm25Weights,
+        also: str | None = None,
         file_ids: Sequence[int] | None = None,
         languages: Sequence[str] | None = None,
     ) -> list[ChunkRow]:
         """Chunks matching a full-text expression (FTS5 syntax), best first (score = BM25,
-        negative); filtered by file ids and languages when given."""
+        negative); filtered by file ids and languages when given.
+
+        ``also`` (an expression too) adds to the score of the chunks ``match`` finds, as if
+        the two were one OR-query, and finds no chunk by itself: a query's common words.
+        """
+        ...
+
+    async def word_counts(
+        self, project_id: int, words: Sequence[str]
+    ) -> tuple[int, dict[str, int]]:
+        """(chunks indexed, how many of them hold each of these lower-case words): what tells
+        a query's common words from its rare ones. Over the project's chunks, or the whole
+        store's where that is what the engine counts cheaply (SQLite's FTS5 vocabulary)."""
         ...
 
     async def semantic(

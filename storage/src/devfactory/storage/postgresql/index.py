@@ -128,13 +128,16 @@ class PostgresIndexRepository:
         if vectors:
             await self.db.write(_store_vectors, vectors)
 
-    async def all_vectors(self, project_id: int) -> list[tuple[int, bytes]]:
+    async def all_vectors(self, project_id: int) -> tuple[list[int], bytearray]:
         rows = await self.db.fetchall(
             "SELECT v.chunk_id, v.embedding FROM rag_chunk_vectors v"
             " JOIN rag_chunks c ON c.id = v.chunk_id WHERE c.project_id = %s",
             (project_id,),
         )
-        return [(row["chunk_id"], blob(row["embedding"])) for row in rows]
+        vectors = bytearray()
+        for row in rows:
+            vectors += blob(row["embedding"])
+        return [row["chunk_id"] for row in rows], vectors
 
     # -- search --------------------------------------------------------------------------------
 
@@ -145,13 +148,30 @@ class PostgresIndexRepository:
         limit: int,
         *,
         weights: Bm25Weights,
+        also: str | None = None,
         file_ids: Sequence[int] | None = None,
         languages: Sequence[str] | None = None,
     ) -> list[ChunkRow]:
-        statement = index_sql.lexical(project_id, match, limit, weights, file_ids, languages)
+        statement = index_sql.lexical(project_id, match, limit, weights, file_ids, languages, also)
         if statement is None:
             return []
         return chunk_rows(await self.db.fetchall(*statement))
+
+    async def word_counts(
+        self, project_id: int, words: Sequence[str]
+    ) -> tuple[int, dict[str, int]]:
+        distinct = list(dict.fromkeys(words))
+        rows = await self.db.fetchall(
+            "SELECT w.word, (SELECT count(*) FROM rag_chunks c WHERE c.project_id = %(project)s"
+            "  AND c.search @@ plainto_tsquery('simple', w.word)) AS chunks"
+            " FROM unnest(%(words)s::text[]) AS w(word)",
+            {"project": project_id, "words": distinct},
+        )
+        total = await self.db.fetchone(
+            "SELECT count(*) AS total FROM rag_chunks WHERE project_id = %s", (project_id,)
+        )
+        assert total is not None
+        return int(total["total"]), {row["word"]: int(row["chunks"]) for row in rows}
 
     async def semantic(
         self,

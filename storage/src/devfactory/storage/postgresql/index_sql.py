@@ -61,28 +61,33 @@ def lexical(
     weights: Bm25Weights,
     file_ids: Sequence[int] | None,
     languages: Sequence[str] | None,
+    also: str | None = None,
 ) -> Statement | None:
     """Chunks matching an FTS5 expression, best first (score = -ts_rank, so lower is better
-    as with BM25); None when the expression has no word to look for.
+    as with BM25); None when the expression has no word to look for. ``also`` ranks the
+    chunks found as if OR-ed to ``match`` and finds none itself.
 
     The four columns' weights go to ts_rank as D, C, B, A (subtokens, path, symbol, content),
     scaled to at most 1 as it requires: the ranking is the same.
     """
-    query = to_tsquery(match)
-    if query is None:
+    found = to_tsquery(match)
+    if found is None:
         return None
+    scored = to_tsquery(also) if also is not None else None
+    query = found if scored is None else f"({found}) | ({scored})"
     content, symbol, path, subtokens = weights
     top = max(max(weights), 1e-9)
     ranked = [subtokens / top, path / top, symbol / top, content / top]
     return (
         f"SELECT {CHUNK_COLUMNS}, -ts_rank(%(weights)s::real[], c.search, q.query, 1) AS score"
         " FROM rag_chunks c, to_tsquery('simple', %(query)s) AS q(query)"
-        " WHERE c.project_id = %(project)s AND c.search @@ q.query"
+        " WHERE c.project_id = %(project)s AND c.search @@ to_tsquery('simple', %(found)s)"
         f"{filter_sql(file_ids, languages)}"
         " ORDER BY score, c.id LIMIT %(limit)s",
         {
             "weights": ranked,
             "query": query,
+            "found": found,
             "project": project_id,
             "limit": limit,
             **filter_args(file_ids, languages),

@@ -97,13 +97,8 @@ class SqliteIndexRepository:
         if vectors:
             await self.db.write(index_sql.store_vectors, vectors)
 
-    async def all_vectors(self, project_id: int) -> list[tuple[int, bytes]]:
-        rows = await self.db.fetchall(
-            f"SELECT v.rowid, v.embedding FROM {VECTOR_TABLE} v"
-            " JOIN rag_chunks c ON c.id = v.rowid WHERE c.project_id = ?",
-            (project_id,),
-        )
-        return [(row[0], row[1]) for row in rows]
+    async def all_vectors(self, project_id: int) -> tuple[list[int], bytearray]:
+        return await self.db.read(index_sql.all_vectors, project_id)
 
     # -- search --------------------------------------------------------------------------------
 
@@ -114,12 +109,18 @@ class SqliteIndexRepository:
         limit: int,
         *,
         weights: Bm25Weights,
+        also: str | None = None,
         file_ids: Sequence[int] | None = None,
         languages: Sequence[str] | None = None,
     ) -> list[ChunkRow]:
         return await self.db.read(
-            index_sql.lexical, project_id, match, limit, weights, file_ids, languages
+            index_sql.lexical, project_id, match, limit, weights, file_ids, languages, also
         )
+
+    async def word_counts(
+        self, project_id: int, words: Sequence[str]
+    ) -> tuple[int, dict[str, int]]:
+        return await self.db.read(index_sql.word_counts, words)
 
     async def semantic(
         self,
@@ -140,9 +141,11 @@ class SqliteIndexRepository:
         return chunk_rows(rows)
 
     async def chunks_by_id(self, project_id: int, ids: Sequence[int]) -> dict[int, ChunkRow]:
+        # `+c.project_id`: look the ids up by key; on the project's index SQLite's planner
+        # walked every chunk of the project (89 ms for 216 ids at 246k chunks).
         rows = await self.db.fetchall(
             f"SELECT {CHUNK_COLUMNS}, 0.0 FROM rag_chunks c"
-            " WHERE c.id IN (SELECT value FROM json_each(?)) AND c.project_id = ?",
+            " WHERE c.id IN (SELECT value FROM json_each(?)) AND +c.project_id = ?",
             (dump(list(ids)), project_id),
         )
         return {row.id: row for row in chunk_rows(rows)}

@@ -56,32 +56,97 @@ def lexical(
     weights: Sequence[float],
     file_ids: Sequence[int] | None,
     languages: Sequence[str] | None,
+    also: str | None = None,
 ) -> list[ChunkRow]:
-    """Chunks matching an FTS5 expression, best BM25 first (score = bm25, negative)."""
-    w = ", ".join(str(float(x)) for x in weights)
-    if file_ids is None and languages is None:
-        # Rank and cut inside FTS5, then read only the winners' rows (not every match's).
-        rows = select(
-            conn,
-            f"SELECT {CHUNK_COLUMNS}, f.score FROM ("
-            f" SELECT rowid, bm25(rag_chunks_fts, {w}) AS score FROM rag_chunks_fts"
-            "  WHERE rag_chunks_fts MATCH ? ORDER BY score LIMIT ?) AS f"
-            " JOIN rag_chunks c ON c.id = f.rowid WHERE c.project_id = ?"
-            " ORDER BY f.score",
-            (match, limit, project_id),
+    """Chunks matching an FTS5 expression, best BM25 first (score = bm25, negative).
+
+    With ``also``, the candidates are the chunks ``match`` finds, scored by ``match OR also``:
+    the best ``limit`` of those holding an ``also`` term (``match AND also``, scored whole) and
+    the best ``limit`` of all of them scored by ``match`` alone, each chunk at its better score.
+    That is exact: a chunk's ``match``-only score is its whole score when it holds no ``also``
+    term and is lower otherwise, so a chunk the first list misses scores below its ``limit``
+    chunks. FTS5 then never scores the chunks only ``also`` finds (reading a common word's
+    whole posting list once, for its IDF, costs far less than scoring each of its chunks).
+    """
+    filtered = file_ids is not None or languages is not None
+    args: list[Any] = []
+
+    def ranked(expression: str) -> str:
+        """Best ``limit`` (rowid, score) rows matching ``expression``."""
+        bm25 = f"SELECT rowid, bm25(rag_chunks_fts, {w}) AS score FROM rag_chunks_fts"
+        if not filtered:  # rank and cut inside FTS5, then read only the winners' rows
+            args.extend((expression, limit))
+            return f"{bm25} WHERE rag_chunks_fts MATCH ? ORDER BY score LIMIT ?"
+        args.extend((expression, project_id, *filter_args(file_ids, languages), limit))
+        return (
+            f"SELECT f.rowid, f.score FROM ({bm25} WHERE rag_chunks_fts MATCH ?) AS f"
+            " JOIN rag_chunks c ON c.id = f.rowid"
+            f" WHERE c.project_id = ?{filter_sql(file_ids, languages)}"
+            " ORDER BY f.score LIMIT ?"
         )
-        return chunk_rows(rows)
+
+    w = ", ".join(str(float(x)) for x in weights)
+    if also is None:
+        best = ranked(match)
+    else:
+        both, alone = ranked(f"({match}) AND ({also})"), ranked(match)
+        best = (
+            f"SELECT rowid, min(score) AS score FROM (SELECT * FROM ({both})"
+            f" UNION ALL SELECT * FROM ({alone})) GROUP BY rowid ORDER BY score LIMIT ?"
+        )
+        args.append(limit)
     rows = select(
         conn,
-        f"SELECT {CHUNK_COLUMNS}, f.score FROM ("
-        f" SELECT rowid, bm25(rag_chunks_fts, {w}) AS score FROM rag_chunks_fts"
-        "  WHERE rag_chunks_fts MATCH ?) AS f"
-        " JOIN rag_chunks c ON c.id = f.rowid"
-        f" WHERE c.project_id = ?{filter_sql(file_ids, languages)}"
-        " ORDER BY f.score LIMIT ?",
-        (match, project_id, *filter_args(file_ids, languages), limit),
+        f"SELECT {CHUNK_COLUMNS}, f.score FROM ({best}) AS f"
+        " JOIN rag_chunks c ON c.id = f.rowid WHERE c.project_id = ? ORDER BY f.score",
+        (*args, project_id),
     )
     return chunk_rows(rows)
+
+
+def all_vectors(conn: sqlite3.Connection, project_id: int) -> tuple[list[int], bytearray]:
+    """Every embedded chunk's id and its vector, copied row by row into one buffer sized from
+    the count of embedded chunks (grown or cut if a write came in between)."""
+    expected = conn.execute(
+        "SELECT count(*) FROM rag_chunks WHERE project_id = ? AND embedded = 1", (project_id,)
+    ).fetchone()[0]
+    ids: list[int] = []
+    vectors = bytearray()
+    end = 0
+    for chunk_id, blob in conn.execute(
+        f"SELECT v.rowid, v.embedding FROM {VECTOR_TABLE} v"
+        " JOIN rag_chunks c ON c.id = v.rowid WHERE c.project_id = ?",
+        (project_id,),
+    ):
+        if not vectors:
+            vectors = bytearray(int(expected) * len(blob))
+        if end + len(blob) <= len(vectors):
+            vectors[end : end + len(blob)] = blob
+        else:
+            vectors += blob
+        end += len(blob)
+        ids.append(chunk_id)
+    del vectors[end:]
+    return ids, vectors
+
+
+VOCABULARY = "temp.rag_chunks_vocab"
+"""FTS5's own count of the rows holding each term (a temp table of the connection: nothing
+in the schema, nothing to migrate)."""
+
+
+def word_counts(conn: sqlite3.Connection, words: Sequence[str]) -> tuple[int, dict[str, int]]:
+    """(rows in the FTS5 table, rows holding each word), over the whole store."""
+    conn.execute(
+        f"CREATE VIRTUAL TABLE IF NOT EXISTS {VOCABULARY}"
+        " USING fts5vocab(main, 'rag_chunks_fts', 'row')"
+    )
+    total = int(conn.execute("SELECT count(*) FROM rag_chunks").fetchone()[0])
+    counts = {}
+    for word in dict.fromkeys(words):  # one lookup per term: the vocabulary seeks on `term =`
+        found = conn.execute(f"SELECT doc FROM {VOCABULARY} WHERE term = ?", (word,)).fetchone()
+        counts[word] = int(found[0]) if found else 0
+    return total, counts
 
 
 def all_chunks(conn: sqlite3.Connection, project_id: int) -> list[ChunkRow]:

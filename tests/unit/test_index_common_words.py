@@ -1,0 +1,77 @@
+"""A query's common words score the chunks its rarer words find, and find none themselves."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from devfactory.protocol.enums import SearchMode
+from devfactory.protocol.index import SearchParams
+from devfactory.server.index.overlay import BufferOverlay
+from devfactory.server.index.ranking import LexicalQuery, common_words_split, query_terms
+from devfactory.server.index.search import SearchEngine
+from devfactory.server.index.vectors import VectorCache
+from devfactory.storage import Store
+from devfactory.storage.ports import FileUpdate, IndexBatch, NewChunk
+
+COUNTS = {"return": 40_000, "value": 9_000, "model": 2_500, "cache": 800, "ttl": 30}
+
+
+@pytest.mark.parametrize(
+    ("query", "total", "split"),
+    [
+        # 1% of 200k chunks is 2,000: return, value and model are common there.
+        ("return the cache ttl value", 200_000, ('"cache" OR "ttl"', '"return" OR "value"')),
+        ("return model value ttl", 200_000, ('"ttl"', '"return" OR "model" OR "value"')),
+        # Every word common: the rarest finds the candidates.
+        ("return the model value", 200_000, ('"model"', '"return" OR "value"')),
+        # At 1M chunks, 1% is 10,000: value is no longer common.
+        ("return the value", 1_000_000, ('"value"', '"return"')),
+        # Below the floor of 1,000 chunks nothing is common, whatever its share.
+        ("cache ttl", 20_000, ('"cache" OR "ttl"', None)),
+        # Identifiers are never common: their words are a phrase, or a group.
+        ("return model_cache", 200_000, ('"model_cache"', '"return"')),
+        ("return modelCache", 200_000, ('("modelcache" OR "model cache")', '"return"')),
+        ("the of", 200_000, None),
+    ],
+)
+def test_common_words_only_score(query: str, total: int, split: tuple[str, str | None] | None):
+    expected = None if split is None else LexicalQuery(*split)
+    assert common_words_split(query_terms(query), COUNTS, total) == expected
+
+
+def chunks(path: str, texts: list[str]) -> FileUpdate:
+    return FileUpdate(
+        path=path, language="python", source_type="code", size=1, mtime_ns=1,
+        content_hash=path, skip_reason=None,
+        chunks=[
+            NewChunk(None, None, None, n, n, text, f"{path}-{n}", "", "")
+            for n, text in enumerate(texts, start=1)
+        ],
+    )  # fmt: skip
+
+
+async def test_chunks_holding_only_common_words_are_not_candidates(store: Store, tmp_path: Path):
+    """1,200 chunks say "return": a search for "return refund" scores the refund chunks with
+    it and leaves the rest unscored (a plain OR-query returned them as hits)."""
+    project = await store.projects.register(
+        root_path=str(tmp_path), name="w", slug="w", default_branch=None, current_branch=None
+    )
+    batch = IndexBatch(
+        [
+            chunks("filler.py", [f"return filler_{n}" for n in range(1_200)]),
+            chunks("billing.py", ["def refund(): return money", "refund later"]),
+        ]
+    )
+    await store.index.apply(project.id, batch)
+    overlay = BufferOverlay(store.index.open_buffers())
+    engine = SearchEngine(store, project.id, tmp_path, overlay, lambda: None, VectorCache())
+    result = await engine.search(
+        SearchParams(query="return refund", mode=SearchMode.LEXICAL, limit=5)
+    )
+    overlay.close()
+    assert sorted((hit.path, hit.start_line) for hit in result.hits) == [
+        ("billing.py", 1),
+        ("billing.py", 2),
+    ]
