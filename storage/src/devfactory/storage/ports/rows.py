@@ -170,6 +170,13 @@ class ChunkRow(Struct, frozen=True):
     score: float
 
 
+class FileMatch(Struct, frozen=True):
+    """A file matched by the whole-file lexical index, with its score (lower is better)."""
+
+    path: str
+    score: float
+
+
 class IndexCounts(Struct, frozen=True):
     files: int
     skipped_files: int
