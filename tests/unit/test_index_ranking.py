@@ -8,11 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from msgspec.structs import replace
 
 from devfactory.protocol.enums import SearchGroupBy, SearchMode
 from devfactory.protocol.index import SearchParams
 from devfactory.server.agents.context import RAG_CHUNKS_PER_FILE, RAG_FILES, load_context
 from devfactory.server.agents.tools import ToolBox
+from devfactory.server.index import search
 from devfactory.server.index.discovery import (
     looks_like_changelog,
     looks_like_test,
@@ -21,7 +23,7 @@ from devfactory.server.index.discovery import (
 from devfactory.server.index.fusion import rank_files, ranked_chunks
 from devfactory.server.index.ranking import QueryTraits, snippet
 from devfactory.storage import Store
-from devfactory.storage.ports import ChunkRow
+from devfactory.storage.ports import ChunkRow, FileMatch
 from index_support import make_index_service
 from support import make_git_repo
 
@@ -138,6 +140,48 @@ def test_semantic_evidence_breaks_a_lexical_tie_and_finds_what_lexical_missed():
     assert order("proxy pool", [], semantic) == ["b.py", "c.py"]
 
 
+def whole(path: str, score: float, source_type: str = "code") -> FileMatch:
+    return FileMatch(path=path, source_type=source_type, score=score)
+
+
+def test_whole_file_bm25_lifts_a_module_about_the_query_over_a_big_one_mentioning_it():
+    """Chunk evidence favours the big module (several matching chunks); whole-file BM25, with
+    its length normalisation across files, puts the small module about the query first."""
+    lexical = [
+        chunk(1, "big.py", -9.0, start=1),
+        chunk(2, "big.py", -8.0, start=300),
+        chunk(3, "small.py", -8.5),
+        chunk(4, "other.py", -3.0),
+    ]
+    whole_files = [
+        whole("small.py", -12.0),
+        whole("other.py", -7.0),
+        whole("unchunked.py", -6.5),  # ranked, though it has no candidate chunk to show
+        whole("big.py", -6.0),
+    ]
+    assert order(CHANGE, lexical) == ["big.py", "small.py", "other.py"]
+    files = rank_files(lexical, [], QueryTraits(CHANGE), whole_files)
+    assert [ranked.path for ranked in files] == ["small.py", "big.py", "other.py"]
+
+
+def test_whole_file_evidence_weighs_tests_and_docs_like_their_chunks():
+    """A test file's whole-file match counts less (unless the query asks for tests), so code
+    that matches a little less well comes before it in the whole-file ranking."""
+    lexical = [chunk(1, "tests/test_pool.py", -10.2), chunk(2, "pool.py", -5.0)]
+    whole_files = [
+        whole("tests/test_pool.py", -10.0),
+        whole("pool.py", -9.0),
+        whole("filler0.py", -8.0),
+        whole("filler1.py", -7.5),
+        whole("filler2.py", -7.0),
+    ]
+    assert order(CHANGE, lexical)[0] == "tests/test_pool.py"
+    change = rank_files(lexical, [], QueryTraits(CHANGE), whole_files)
+    assert [ranked.path for ranked in change] == ["pool.py", "tests/test_pool.py"]
+    asked = rank_files(lexical, [], QueryTraits("tests for pool"), whole_files)
+    assert [ranked.path for ranked in asked] == ["tests/test_pool.py", "pool.py"]
+
+
 def test_chunks_follow_their_file_and_interleave_below_its_first():
     lexical = [
         chunk(1, "a.py", -10.0, start=1),
@@ -250,6 +294,29 @@ async def test_search_ranks_files_and_groups_chunks_by_file(store: Store, tmp_pa
         assert grouped.all_hits() == [hit for f in grouped.files for hit in f.hits]
         docs = await service.search(SearchParams(query="proxy docs", mode=SearchMode.LEXICAL))
         assert docs.hits[0].path == "docs/proxies.md"
+    finally:
+        await service.stop()
+
+
+async def test_a_file_found_only_by_the_whole_file_index_is_ranked_with_its_chunks(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """None of small.py's chunks is among the (here tiny) lexical candidates, all big.py's;
+    the whole-file index finds small.py, and the search reads its chunks to rank and show."""
+    monkeypatch.setattr(search, "LEXICAL_CANDIDATES", 1)
+    big = "".join(
+        f"def retry_{n}():\n    return proxy_retry(proxy, retry, delay)\n\n" for n in range(8)
+    )
+    files = {"app/big.py": big, "app/small.py": "def wait():\n    return delay\n"}
+    root = make_git_repo(tmp_path / "repo", files)
+    service = await make_index_service(store, root, tmp_path / "cache", embedder="none")
+    await service.rebuild()
+    try:
+        params = SearchParams(query="proxy retry delay", mode=SearchMode.LEXICAL, limit=2)
+        found = await service.search(replace(params, group_by=SearchGroupBy.FILE))
+        assert found.files is not None
+        assert [f.path for f in found.files] == ["app/big.py", "app/small.py"]
+        assert found.files[1].hits[0].symbol == "app.small.wait"
     finally:
         await service.stop()
 

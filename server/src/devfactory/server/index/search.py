@@ -20,7 +20,7 @@ from msgspec.structs import replace
 from devfactory.protocol.enums import SearchGroupBy, SearchMode, SourceType
 from devfactory.protocol.index import FileHit, SearchHit, SearchParams, SearchResult
 from devfactory.storage import Store
-from devfactory.storage.ports import ChunkRow
+from devfactory.storage.ports import ChunkRow, FileMatch
 
 from ..errors import InvalidParams, Unavailable
 from .fusion import RankedFile, rank_files, ranked_chunks
@@ -36,6 +36,11 @@ LEXICAL_CANDIDATES = 200
 """Chunks read from the lexical index per search (at least): files are ranked on several
 chunks each. FTS5 scores every match anyway, so the depth costs only the rows read."""
 SEMANTIC_CANDIDATES = 100
+WHOLE_FILE_CANDIDATES = 50
+"""Files read from the whole-file lexical index per search (its ranks beyond are noise)."""
+WHOLE_FILE_CHUNKS = 10
+"""The whole-file index's best files whose chunks are read when none of theirs came among the
+lexical candidates (a big file matching in many places, each one weakly)."""
 
 
 def validate(params: SearchParams, root: Path) -> list[str] | None:
@@ -112,20 +117,24 @@ class SearchEngine:
         semantic: list[ChunkRow] = []
         lexical_depth = max(params.limit, LEXICAL_CANDIDATES)
         semantic_depth = max(params.limit, SEMANTIC_CANDIDATES)
+        whole_files: list[FileMatch] = []
         if params.mode is SearchMode.LEXICAL:
-            lexical = await self._lexical(
-                params.query, lexical_depth, file_ids, languages, allowed_overlay
+            lexical, whole_files = await asyncio.gather(
+                self._lexical(params.query, lexical_depth, file_ids, languages, allowed_overlay),
+                self._whole_files(params.query, file_ids, languages),
             )
         elif params.mode is SearchMode.SEMANTIC:
             semantic = await self._semantic(
                 params, semantic_depth, file_ids, languages, allowed_overlay
             )
         else:  # the query's vector is computed while SQLite ranks the lexical side
-            lexical, semantic = await asyncio.gather(
+            lexical, semantic, whole_files = await asyncio.gather(
                 self._lexical(params.query, lexical_depth, file_ids, languages, allowed_overlay),
                 self._semantic(params, semantic_depth, file_ids, languages, allowed_overlay),
+                self._whole_files(params.query, file_ids, languages),
             )
-        files = rank_files(lexical, semantic, traits)
+        lexical += await self._chunks_of_whole_files(params.query, lexical, whole_files)
+        files = rank_files(lexical, semantic, traits, whole_files)
         hits: list[SearchHit] = []
         grouped: list[FileHit] | None = None
         if params.group_by is SearchGroupBy.FILE:
@@ -191,6 +200,41 @@ class SearchEngine:
         rows += self.overlay.lexical(expression, depth, BM25_WEIGHTS, allowed_overlay)
         rows.sort(key=lambda row: row.score)
         return rows[:depth]
+
+    async def _whole_files(
+        self, query: str, file_ids: list[int] | None, languages: list[str] | None
+    ) -> list[FileMatch]:
+        """The best files by whole-file BM25 (not the overlaid ones: their text on disk is
+        not what the editor holds)."""
+        expression = fts_expression(query)
+        if expression is None:
+            return []
+        overlaid = self.overlay.paths
+        found = await self.store.index.file_lexical(
+            self.project_id,
+            expression,
+            WHOLE_FILE_CANDIDATES + len(overlaid),
+            file_ids=file_ids,
+            languages=languages,
+        )
+        return [match for match in found if match.path not in overlaid][:WHOLE_FILE_CANDIDATES]
+
+    async def _chunks_of_whole_files(
+        self, query: str, lexical: list[ChunkRow], whole_files: list[FileMatch]
+    ) -> list[ChunkRow]:
+        """Lexical chunks of the whole-file index's best files that have none among the
+        candidates, so they can be ranked (and shown) too."""
+        have = {row.path for row in lexical}
+        missing = [m.path for m in whole_files[:WHOLE_FILE_CHUNKS] if m.path not in have]
+        expression = fts_expression(query)
+        if not missing or expression is None:
+            return []
+        if self._file_ids is None:
+            self._file_ids = await self.store.index.file_ids(self.project_id)
+        ids = [self._file_ids[path] for path in missing if path in self._file_ids]
+        return await self.store.index.lexical(
+            self.project_id, expression, 3 * len(ids), weights=BM25_WEIGHTS, file_ids=ids
+        )
 
     async def _semantic(
         self,

@@ -174,6 +174,7 @@ class FileMatch(Struct, frozen=True):
     """A file matched by the whole-file lexical index, with its score (lower is better)."""
 
     path: str
+    source_type: str
     score: float
 
 

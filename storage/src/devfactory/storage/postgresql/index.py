@@ -166,7 +166,7 @@ class PostgresIndexRepository:
         if statement is None:
             return []
         rows = await self.db.fetchall(*statement)
-        return [FileMatch(row["path"], float(row["score"])) for row in rows]
+        return [FileMatch(**{**row, "score": float(row["score"])}) for row in rows]
 
     async def semantic(
         self,

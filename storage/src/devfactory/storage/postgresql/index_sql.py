@@ -106,7 +106,7 @@ def file_lexical(
     if query is None:
         return None
     return (
-        "SELECT c.path, -ts_rank(c.search, q.query, 1) AS score"
+        "SELECT c.path, c.source_type, -ts_rank(c.search, q.query, 1) AS score"
         " FROM rag_files c, to_tsquery('simple', %(query)s) AS q(query)"
         " WHERE c.project_id = %(project)s AND c.search @@ q.query"
         f"{filter_sql(file_ids, languages, 'c.id')}"

@@ -99,7 +99,7 @@ def file_lexical(
     if file_ids is None and languages is None:
         rows = select(
             conn,
-            "SELECT c.path, m.score FROM ("
+            "SELECT c.path, c.source_type, m.score FROM ("
             " SELECT rowid, bm25(rag_files_fts) AS score FROM rag_files_fts"
             "  WHERE rag_files_fts MATCH ? ORDER BY score LIMIT ?) AS m"
             " JOIN rag_files c ON c.id = m.rowid WHERE c.project_id = ? ORDER BY m.score, c.path",
@@ -108,7 +108,7 @@ def file_lexical(
     else:
         rows = select(
             conn,
-            "SELECT c.path, m.score FROM ("
+            "SELECT c.path, c.source_type, m.score FROM ("
             " SELECT rowid, bm25(rag_files_fts) AS score FROM rag_files_fts"
             "  WHERE rag_files_fts MATCH ?) AS m"
             " JOIN rag_files c ON c.id = m.rowid"
@@ -116,7 +116,7 @@ def file_lexical(
             " ORDER BY m.score, c.path LIMIT ?",
             (match, project_id, *filter_args(file_ids, languages), limit),
         )
-    return [FileMatch(row[0], row[1]) for row in rows]
+    return [FileMatch(*row) for row in rows]
 
 
 def file_text(chunks: Sequence[NewChunk]) -> str:
