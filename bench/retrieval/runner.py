@@ -101,7 +101,9 @@ class DevFactorySide:
 
     async def fresh_check(self, task: Task) -> dict[str, Any]:
         """Answer ``task`` again from an index built from scratch; compare chunk by chunk."""
-        self.index = await self._open()  # closed after each task when its index is kept
+        if self.index is None:  # closed after each task when its index is kept
+            await (await self._open()).ready()
+        assert self.index is not None
         query = getattr(task, self.options.query)
         scratch = Path(tempfile.mkdtemp(prefix="devfactory-retrieval-fresh-"))
         try:
