@@ -8,13 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from msgspec.structs import replace
 
 from devfactory.protocol.enums import SearchGroupBy, SearchMode
 from devfactory.protocol.index import SearchParams
 from devfactory.server.agents.context import RAG_CHUNKS_PER_FILE, RAG_FILES, load_context
 from devfactory.server.agents.tools import ToolBox
-from devfactory.server.index import search
 from devfactory.server.index.discovery import (
     looks_like_changelog,
     looks_like_test,
@@ -164,22 +162,36 @@ def test_whole_file_bm25_lifts_a_module_about_the_query_over_a_big_one_mentionin
     assert [ranked.path for ranked in files] == ["small.py", "big.py", "other.py"]
 
 
-def test_whole_file_evidence_weighs_tests_and_docs_like_their_chunks():
-    """A test file's whole-file match counts less (unless the query asks for tests), so code
-    that matches a little less well comes before it in the whole-file ranking."""
-    lexical = [chunk(1, "tests/test_pool.py", -10.2), chunk(2, "pool.py", -5.0)]
-    whole_files = [
-        whole("tests/test_pool.py", -10.0),
-        whole("pool.py", -9.0),
-        whole("filler0.py", -8.0),
-        whole("filler1.py", -7.5),
-        whole("filler2.py", -7.0),
+TEST, DOC, CODE = "tests/test_pool.py", "docs/pool.md", "pool.py"
+KINDS = {TEST: "code", DOC: "doc", CODE: "code"}
+
+
+@pytest.mark.parametrize(
+    ("query", "ahead", "whole_order", "first"),
+    [
+        (CHANGE, TEST, [TEST, CODE], CODE),  # the test's whole-file match does not count
+        ("tests for the pool", CODE, [TEST, CODE], TEST),
+        ("pool docs", CODE, [DOC, CODE], DOC),
+        ("pool changelog", DOC, [DOC, CODE], CODE),  # asks for entries, not the docs
+    ],
+)
+def test_whole_file_evidence_is_for_code_and_for_tests_or_docs_when_asked_for(
+    query: str, ahead: str, whole_order: list[str], first: str
+):
+    """Whole, a test or a doc matches a request for a change by repeating its words: only
+    code gets the whole-file evidence, tests and docs too when the query asks for them."""
+    behind = CODE if ahead != CODE else first
+    lexical = [
+        chunk(1, ahead, -10.2, source_type=KINDS[ahead]),
+        chunk(2, behind, -5.0, source_type=KINDS[behind]),
     ]
-    assert order(CHANGE, lexical)[0] == "tests/test_pool.py"
-    change = rank_files(lexical, [], QueryTraits(CHANGE), whole_files)
-    assert [ranked.path for ranked in change] == ["pool.py", "tests/test_pool.py"]
-    asked = rank_files(lexical, [], QueryTraits("tests for pool"), whole_files)
-    assert [ranked.path for ranked in asked] == ["tests/test_pool.py", "pool.py"]
+    assert order(query, lexical)[0] == ahead
+    top, last = whole_order
+    whole_files = [whole(top, -10.0, KINDS[top])]
+    whole_files += [whole(f"filler{n}.py", -9.0 + n / 2) for n in range(3)]
+    whole_files += [whole(last, -7.0, KINDS[last])]
+    ranked = rank_files(lexical, [], QueryTraits(query), whole_files)
+    assert ranked[0].path == first
 
 
 def test_chunks_follow_their_file_and_interleave_below_its_first():
@@ -294,29 +306,6 @@ async def test_search_ranks_files_and_groups_chunks_by_file(store: Store, tmp_pa
         assert grouped.all_hits() == [hit for f in grouped.files for hit in f.hits]
         docs = await service.search(SearchParams(query="proxy docs", mode=SearchMode.LEXICAL))
         assert docs.hits[0].path == "docs/proxies.md"
-    finally:
-        await service.stop()
-
-
-async def test_a_file_found_only_by_the_whole_file_index_is_ranked_with_its_chunks(
-    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-):
-    """None of small.py's chunks is among the (here tiny) lexical candidates, all big.py's;
-    the whole-file index finds small.py, and the search reads its chunks to rank and show."""
-    monkeypatch.setattr(search, "LEXICAL_CANDIDATES", 1)
-    big = "".join(
-        f"def retry_{n}():\n    return proxy_retry(proxy, retry, delay)\n\n" for n in range(8)
-    )
-    files = {"app/big.py": big, "app/small.py": "def wait():\n    return delay\n"}
-    root = make_git_repo(tmp_path / "repo", files)
-    service = await make_index_service(store, root, tmp_path / "cache", embedder="none")
-    await service.rebuild()
-    try:
-        params = SearchParams(query="proxy retry delay", mode=SearchMode.LEXICAL, limit=2)
-        found = await service.search(replace(params, group_by=SearchGroupBy.FILE))
-        assert found.files is not None
-        assert [f.path for f in found.files] == ["app/big.py", "app/small.py"]
-        assert found.files[1].hits[0].symbol == "app.small.wait"
     finally:
         await service.stop()
 

@@ -10,9 +10,11 @@ answered by files, so files are ranked first and chunks follow their file:
    less), so a file that matches in several places beats one lucky window, and a file with
    dozens of weak matches does not beat one strong definition;
 3. semantic evidence of a file: its nearest chunk's similarity, weighted;
-4. whole-file evidence: the file's own BM25 over all its text (one document per file, with
-   BM25's length normalisation across files), weighted by the file's kind, so a small module
-   that is about the query is not buried under big modules that mention it in many places;
+4. whole-file evidence of a code file (not a test; tests and docs only when the query asks for
+   them, docs not for the changelog): its own BM25 over all its text (one document per file, with BM25's length normalisation across
+   files), so a small module that is about the query is not buried under big modules that
+   mention it in many places (docs, config and tests are ranked by their chunks alone: whole,
+   they rank high for the wrong reasons, a changelog for every word of a commit message);
 5. reciprocal-rank fusion of the three file rankings, semantic at a small weight (the
    bundled embedder is a weaker ranker than BM25 on code: docs/benchmarks.md);
 6. the file's kind: docs rank lower for a request that reads like a change to the code (unless
@@ -44,8 +46,9 @@ SEMANTIC_WEIGHT = 0.1
 """Of a file's rank by nearest chunk; the bundled 256-d WordLlama model breaks ties and finds
 paraphrases, it does not lead (a sweep of 0-1 on the benchmark: 0.05-0.15 best)."""
 WHOLE_FILE_WEIGHT = 0.5
-"""Of a file's rank by its whole-file BM25: a second lexical opinion, at half the chunks'
-(an offline sweep on the benchmark's recorded candidates: 0.35-0.5 best)."""
+"""Of a code file's rank by its whole-file BM25: a second lexical opinion, at half the
+chunks' (0.35 ranks a little better overall on the benchmark, 0.5 keeps every repository
+ahead of whole-file BM25 there: docs/benchmarks.md)."""
 CHUNK_DECAY = 0.3
 """A file's n-th best lexical chunk counts CHUNK_DECAY ** n of its score."""
 CHUNKS_PER_FILE = 5
@@ -173,14 +176,17 @@ def _lexical_evidence(lexical: Sequence[ChunkRow], strength: dict[int, float]) -
 
 
 def _whole_file_evidence(files: Sequence[FileMatch], traits: QueryTraits) -> dict[str, float]:
-    """Path -> its whole-file BM25, weighted like its chunks (tests) and by its kind."""
-    penalty = 1.0 if traits.wants_tests else TEST_PENALTY
-    return {
-        match.path: -match.score
-        * file_prior(match.path, match.source_type, traits)
-        * (penalty if looks_like_test(match.path) else 1.0)
-        for match in files
-    }
+    """Path -> its whole-file BM25, for code that is not a test (and for tests or docs when
+    the query asks for them)."""
+    return {match.path: -match.score for match in files if _whole_file_counts(match, traits)}
+
+
+def _whole_file_counts(match: FileMatch, traits: QueryTraits) -> bool:
+    if looks_like_test(match.path):
+        return traits.wants_tests
+    if match.source_type == "doc":  # a changelog query asks for entries, which chunks find
+        return traits.wants_docs and not traits.wants_changelog
+    return match.source_type == "code"
 
 
 def _semantic_evidence(

@@ -38,9 +38,6 @@ chunks each. FTS5 scores every match anyway, so the depth costs only the rows re
 SEMANTIC_CANDIDATES = 100
 WHOLE_FILE_CANDIDATES = 50
 """Files read from the whole-file lexical index per search (its ranks beyond are noise)."""
-WHOLE_FILE_CHUNKS = 10
-"""The whole-file index's best files whose chunks are read when none of theirs came among the
-lexical candidates (a big file matching in many places, each one weakly)."""
 
 
 def validate(params: SearchParams, root: Path) -> list[str] | None:
@@ -133,7 +130,6 @@ class SearchEngine:
                 self._semantic(params, semantic_depth, file_ids, languages, allowed_overlay),
                 self._whole_files(params.query, file_ids, languages),
             )
-        lexical += await self._chunks_of_whole_files(params.query, lexical, whole_files)
         files = rank_files(lexical, semantic, traits, whole_files)
         hits: list[SearchHit] = []
         grouped: list[FileHit] | None = None
@@ -218,23 +214,6 @@ class SearchEngine:
             languages=languages,
         )
         return [match for match in found if match.path not in overlaid][:WHOLE_FILE_CANDIDATES]
-
-    async def _chunks_of_whole_files(
-        self, query: str, lexical: list[ChunkRow], whole_files: list[FileMatch]
-    ) -> list[ChunkRow]:
-        """Lexical chunks of the whole-file index's best files that have none among the
-        candidates, so they can be ranked (and shown) too."""
-        have = {row.path for row in lexical}
-        missing = [m.path for m in whole_files[:WHOLE_FILE_CHUNKS] if m.path not in have]
-        expression = fts_expression(query)
-        if not missing or expression is None:
-            return []
-        if self._file_ids is None:
-            self._file_ids = await self.store.index.file_ids(self.project_id)
-        ids = [self._file_ids[path] for path in missing if path in self._file_ids]
-        return await self.store.index.lexical(
-            self.project_id, expression, 3 * len(ids), weights=BM25_WEIGHTS, file_ids=ids
-        )
 
     async def _semantic(
         self,
