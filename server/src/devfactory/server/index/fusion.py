@@ -11,10 +11,11 @@ answered by files, so files are ranked first and chunks follow their file:
    dozens of weak matches does not beat one strong definition;
 3. semantic evidence of a file: its nearest chunk's similarity, weighted;
 4. whole-file evidence of a code file (not a test; tests and docs only when the query asks for
-   them, docs not for the changelog): its own BM25 over all its text (one document per file, with BM25's length normalisation across
-   files), so a small module that is about the query is not buried under big modules that
-   mention it in many places (docs, config and tests are ranked by their chunks alone: whole,
-   they rank high for the wrong reasons, a changelog for every word of a commit message);
+   them, docs not for the changelog): its own BM25 over all its text (one document per file,
+   with BM25's length normalisation across files), so a small module that is about the query
+   is not buried under big modules that mention it in many places (docs, config and tests are
+   ranked by their chunks alone: whole, they rank high for the wrong reasons, a changelog for
+   every word of a commit message);
 5. reciprocal-rank fusion of the three file rankings, semantic at a small weight (the
    bundled embedder is a weaker ranker than BM25 on code: docs/benchmarks.md);
 6. the file's kind: docs rank lower for a request that reads like a change to the code (unless
