@@ -84,19 +84,16 @@ class DevFactorySide:
             assert kept is not None, "reuse needs the folder of kept indexes"
             self.state.mkdir(parents=True)
             shutil.copyfile(kept, self.state / "db.sqlite")
-        if self.index is None:
-            self.index = await DevFactoryIndex.open(
-                self.checkout.root, self.state, self.cache, self.embedder
-            )
+        index = await self._open()
         if self.options.reuse:
-            await self.index.ready()
+            await index.ready()
         else:
-            update = await self.index.update()
-            await self.index.verify(tree)
+            update = await index.update()
+            await index.verify(tree)
             self.updates.append(update)
             result["prep_seconds"]["devfactory"] = update["seconds"]
         for mode in modes:
-            _record(result, mode, await self.index.search(query, mode, self.options.chunks))
+            _record(result, mode, await index.search(query, mode, self.options.chunks))
         if kept is not None and not self.options.reuse:
             await self.close()
             kept.parent.mkdir(parents=True, exist_ok=True)
@@ -104,6 +101,8 @@ class DevFactorySide:
 
     async def fresh_check(self, task: Task) -> dict[str, Any]:
         """Answer ``task`` again from an index built from scratch; compare chunk by chunk."""
+        if self.index is None:  # closed after each task when its index is kept
+            await (await self._open()).ready()
         assert self.index is not None
         query = getattr(task, self.options.query)
         scratch = Path(tempfile.mkdtemp(prefix="devfactory-retrieval-fresh-"))
@@ -121,6 +120,13 @@ class DevFactorySide:
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
         return {"task": task.id, "cold_index_seconds": update["seconds"], "identical": same}
+
+    async def _open(self) -> DevFactoryIndex:
+        if self.index is None:
+            self.index = await DevFactoryIndex.open(
+                self.checkout.root, self.state, self.cache, self.embedder
+            )
+        return self.index
 
     async def close(self) -> None:
         if self.index is not None:

@@ -112,6 +112,47 @@ async def test_upgrade_keeps_chunks_findable_and_marks_their_files_for_reindexin
         await db.close()
 
 
+async def test_upgrade_indexes_whole_files_from_their_chunks(tmp_path: Path) -> None:
+    """Migration 0009 fills the whole-file FTS table from the chunks already there, and the
+    delete triggers (a file's, a project's) take exactly that text out again."""
+    path = tmp_path / "d.db"
+    db = await Database.open(path, load_migrations()[:8])
+    await db.execute(
+        "INSERT INTO projects (id, name, slug, root_path, created_at, updated_at)"
+        " VALUES (1, 'w', 'w', '/w', 't', 't')"
+    )
+    await db.execute(
+        "INSERT INTO rag_files (id, project_id, path, size, mtime_ns, content_hash, indexed_at)"
+        " VALUES (1, 1, 'billing.py', 10, 1, 'h', 't'), (2, 1, 'ship.py', 10, 1, 'h', 't')"
+    )
+    await db.execute(
+        "INSERT INTO rag_chunks (id, project_id, file_id, path, start_line, end_line, content,"
+        " content_hash, subtokens) VALUES (7, 1, 1, 'billing.py', 1, 2, 'def refund(): pass',"
+        " 'c', ''), (8, 1, 1, 'billing.py', 3, 4, 'def payBack(): pass', 'd', 'pay back'),"
+        " (9, 1, 2, 'ship.py', 1, 2, 'def ship(): pass', 'e', '')"
+    )
+    await db.execute(
+        "INSERT INTO rag_chunks_fts (rowid, content, symbol, path, subtokens)"
+        " SELECT id, content, symbol_terms, path, subtokens FROM rag_chunks"
+    )
+    await db.close()
+
+    db = await Database.open(path)
+    try:
+        match = "SELECT rowid FROM rag_files_fts WHERE rag_files_fts MATCH ?"
+        assert [tuple(r) for r in await db.fetchall(match, ("refund AND back",))] == [(1,)]
+        await db.execute("DELETE FROM rag_files WHERE id = 1")
+        assert await db.fetchall(match, ("refund OR back",)) == []
+        assert await db.scalar("SELECT count(*) FROM rag_files_fts_docsize") == 1
+        await db.execute("DELETE FROM projects")
+        assert await db.fetchall(match, ("ship OR pass",)) == []
+        assert await db.scalar("SELECT count(*) FROM rag_files_fts_docsize") == 0
+        totals = await db.scalar("SELECT block FROM rag_files_fts_data WHERE id = 1")
+        assert totals == bytes(len(totals)), "no row nor token left in BM25's totals"
+    finally:
+        await db.close()
+
+
 def _plan(*sqls: str) -> list[Migration]:
     return [Migration(i, f"{i:04d}_m.sql", sql) for i, sql in enumerate(sqls, start=1)]
 

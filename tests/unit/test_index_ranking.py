@@ -21,7 +21,7 @@ from devfactory.server.index.discovery import (
 from devfactory.server.index.fusion import rank_files, ranked_chunks
 from devfactory.server.index.ranking import QueryTraits, snippet
 from devfactory.storage import Store
-from devfactory.storage.ports import ChunkRow
+from devfactory.storage.ports import ChunkRow, FileMatch
 from index_support import make_index_service
 from support import make_git_repo
 
@@ -136,6 +136,62 @@ def test_semantic_evidence_breaks_a_lexical_tie_and_finds_what_lexical_missed():
     semantic = [chunk(2, "b.py", 0.2), chunk(3, "c.py", 0.3)]
     assert order("proxy pool", lexical, semantic) == ["b.py", "a.py", "c.py"]
     assert order("proxy pool", [], semantic) == ["b.py", "c.py"]
+
+
+def whole(path: str, score: float, source_type: str = "code") -> FileMatch:
+    return FileMatch(path=path, source_type=source_type, score=score)
+
+
+def test_whole_file_bm25_lifts_a_module_about_the_query_over_a_big_one_mentioning_it():
+    """Chunk evidence favours the big module (several matching chunks); whole-file BM25, with
+    its length normalisation across files, puts the small module about the query first."""
+    lexical = [
+        chunk(1, "big.py", -9.0, start=1),
+        chunk(2, "big.py", -8.0, start=300),
+        chunk(3, "small.py", -8.5),
+        chunk(4, "other.py", -3.0),
+    ]
+    whole_files = [
+        whole("small.py", -12.0),
+        whole("other.py", -7.0),
+        whole("unchunked.py", -6.5),  # ranked, though it has no candidate chunk to show
+        whole("big.py", -6.0),
+    ]
+    assert order(CHANGE, lexical) == ["big.py", "small.py", "other.py"]
+    files = rank_files(lexical, [], QueryTraits(CHANGE), whole_files)
+    assert [ranked.path for ranked in files] == ["small.py", "big.py", "other.py"]
+
+
+TEST, DOC, CODE = "tests/test_pool.py", "docs/pool.md", "pool.py"
+KINDS = {TEST: "code", DOC: "doc", CODE: "code"}
+
+
+@pytest.mark.parametrize(
+    ("query", "ahead", "whole_order", "first"),
+    [
+        (CHANGE, TEST, [TEST, CODE], CODE),  # the test's whole-file match does not count
+        ("tests for the pool", CODE, [TEST, CODE], TEST),
+        ("pool docs", CODE, [DOC, CODE], DOC),
+        ("pool changelog", DOC, [DOC, CODE], CODE),  # asks for entries, not the docs
+    ],
+)
+def test_whole_file_evidence_is_for_code_and_for_tests_or_docs_when_asked_for(
+    query: str, ahead: str, whole_order: list[str], first: str
+):
+    """Whole, a test or a doc matches a request for a change by repeating its words: only
+    code gets the whole-file evidence, tests and docs too when the query asks for them."""
+    behind = CODE if ahead != CODE else first
+    lexical = [
+        chunk(1, ahead, -10.2, source_type=KINDS[ahead]),
+        chunk(2, behind, -5.0, source_type=KINDS[behind]),
+    ]
+    assert order(query, lexical)[0] == ahead
+    top, last = whole_order
+    whole_files = [whole(top, -10.0, KINDS[top])]
+    whole_files += [whole(f"filler{n}.py", -9.0 + n / 2) for n in range(3)]
+    whole_files += [whole(last, -7.0, KINDS[last])]
+    ranked = rank_files(lexical, [], QueryTraits(query), whole_files)
+    assert ranked[0].path == first
 
 
 def test_chunks_follow_their_file_and_interleave_below_its_first():

@@ -13,6 +13,7 @@ import pytest
 from devfactory.storage import Store, open_index_writer
 from devfactory.storage.ports import (
     ChunkRow,
+    FileMatch,
     FileState,
     FileUpdate,
     IndexBatch,
@@ -177,6 +178,73 @@ async def test_reindexing_leaves_the_ranking_of_a_fresh_index(
             assert scores(
                 await any_store.index.lexical(project_id, query, 10, weights=WEIGHTS)
             ) == scores(await fresh.index.lexical(fresh_id, query, 10, weights=WEIGHTS)), query
+    finally:
+        await fresh.close()
+
+
+async def test_whole_files_rank_by_all_their_text_and_filter(any_store: Store) -> None:
+    """One document per file: a file matching in two chunks outranks one matching once, terms
+    from different chunks of a file match it together, and skipped files are not there."""
+    project_id = await indexed(any_store)
+    found = await any_store.index.file_lexical(project_id, "refund", 10)
+    assert [f.path for f in found] == ["billing.py", "docs.md"]
+    assert found[0].score < found[1].score < 0
+    across = await any_store.index.file_lexical(project_id, "money AND every", 10)
+    assert [f.path for f in across] == ["billing.py"]
+    assert await any_store.index.lexical(project_id, "money AND every", 10, weights=WEIGHTS) == []
+    shorter_first = await any_store.index.file_lexical(project_id, "parcel", 10)
+    assert [f.path for f in shorter_first] == ["ship.ts", "docs.md"]
+    assert len(await any_store.index.file_lexical(project_id, "refund OR parcel", 1)) == 1
+    ids = await any_store.index.file_ids(project_id)
+    only_docs = await any_store.index.file_lexical(
+        project_id, "refund OR parcel", 10, file_ids=[ids["docs.md"]]
+    )
+    assert [f.path for f in only_docs] == ["docs.md"]
+    typescript = await any_store.index.file_lexical(
+        project_id, "refund OR parcel", 10, languages=["ts"]
+    )
+    assert [f.path for f in typescript] == ["ship.ts"]
+
+
+def file_scores(found: Sequence[FileMatch]) -> list[tuple[str, float]]:
+    return [(f.path, round(f.score, 9)) for f in found]
+
+
+async def test_reindexing_leaves_the_file_ranking_of_a_fresh_index(
+    any_store: Store, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """The whole-file index's statistics (files, their lengths, the files holding each term)
+    count only the files that exist, whether re-indexed, removed or cleared."""
+    project_id = await indexed(any_store)
+    moved = update("ship.ts", chunk("shipParcel", 1, "ship the parcel by truck"), language="ts")
+    for size in range(11, 16):  # a file re-indexed again and again; another gone and back
+        rewritten = update(
+            "billing.py",
+            chunk("refund", 1, "refund " * size),
+            chunk("refundAll", 3, "refund all parcels"),
+            size=size,
+        )
+        await any_store.index.apply(project_id, IndexBatch([rewritten], removed=["docs.md"]))
+        await any_store.index.apply(project_id, IndexBatch([moved]))
+        await any_store.index.apply(
+            project_id, IndexBatch([update("docs.md", chunk("intro", 1, "how a refund works"))])
+        )
+    other = await any_store.projects.register(
+        root_path="/o", name="o", slug="o", default_branch=None, current_branch=None
+    )
+    await any_store.index.apply(other.id, IndexBatch([update("x.py", chunk("x", 1, "refund"))]))
+    await any_store.index.clear(other.id)
+    fresh = await STORES[request.node.callspec.params["any_store"]](tmp_path / "fresh")
+    try:
+        fresh_id = await indexed(fresh)
+        await fresh.index.apply(fresh_id, IndexBatch([rewritten]))
+        await fresh.index.apply(
+            fresh_id, IndexBatch([update("docs.md", chunk("intro", 1, "how a refund works"))])
+        )
+        for query in ("refund", "parcel", "refund OR truck", "all"):
+            assert file_scores(
+                await any_store.index.file_lexical(project_id, query, 10)
+            ) == file_scores(await fresh.index.file_lexical(fresh_id, query, 10)), query
     finally:
         await fresh.close()
 

@@ -10,9 +10,15 @@ answered by files, so files are ranked first and chunks follow their file:
    less), so a file that matches in several places beats one lucky window, and a file with
    dozens of weak matches does not beat one strong definition;
 3. semantic evidence of a file: its nearest chunk's similarity, weighted;
-4. reciprocal-rank fusion of the two file rankings, semantic at a quarter-ish weight (the
+4. whole-file evidence of a code file (not a test; tests and docs only when the query asks for
+   them, docs not for the changelog): its own BM25 over all its text (one document per file,
+   with BM25's length normalisation across files), so a small module that is about the query
+   is not buried under big modules that mention it in many places (docs, config and tests are
+   ranked by their chunks alone: whole, they rank high for the wrong reasons, a changelog for
+   every word of a commit message);
+5. reciprocal-rank fusion of the three file rankings, semantic at a small weight (the
    bundled embedder is a weaker ranker than BM25 on code: docs/benchmarks.md);
-5. the file's kind: docs rank lower for a request that reads like a change to the code (unless
+6. the file's kind: docs rank lower for a request that reads like a change to the code (unless
    the query asks for docs), changelogs and news fragments always (unless asked for), vendored
    code (``typeshed/``, ``_vendor/``) a little.
 
@@ -28,18 +34,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from devfactory.storage.ports import ChunkRow
+from devfactory.storage.ports import ChunkRow, FileMatch
 
 from .discovery import looks_like_changelog, looks_like_test, looks_vendored
 from .ranking import QueryTraits
 
 FILE_RRF_K = 10
-"""Reciprocal-rank constant for fusing the two file rankings: small, so the first files of
+"""Reciprocal-rank constant for fusing the file rankings: small, so the first files of
 each list count much more than the tenth."""
 LEXICAL_WEIGHT = 1.0
 SEMANTIC_WEIGHT = 0.1
 """Of a file's rank by nearest chunk; the bundled 256-d WordLlama model breaks ties and finds
 paraphrases, it does not lead (a sweep of 0-1 on the benchmark: 0.05-0.15 best)."""
+WHOLE_FILE_WEIGHT = 0.5
+"""Of a code file's rank by its whole-file BM25: a second lexical opinion, at half the
+chunks' (0.35 ranks a little better overall on the benchmark, 0.5 keeps every repository
+ahead of whole-file BM25 there: docs/benchmarks.md)."""
 CHUNK_DECAY = 0.3
 """A file's n-th best lexical chunk counts CHUNK_DECAY ** n of its score."""
 CHUNKS_PER_FILE = 5
@@ -91,12 +101,16 @@ def file_prior(path: str, source_type: str, traits: QueryTraits) -> float:
 
 
 def rank_files(
-    lexical: Sequence[ChunkRow], semantic: Sequence[ChunkRow], traits: QueryTraits
+    lexical: Sequence[ChunkRow],
+    semantic: Sequence[ChunkRow],
+    traits: QueryTraits,
+    whole_files: Sequence[FileMatch] = (),
 ) -> list[RankedFile]:
     """Files best first, each with its chunks best first.
 
     ``lexical`` holds BM25 scores (negative, best first), ``semantic`` cosine distances
-    (best first); either may be empty (a lexical or semantic search).
+    (best first), ``whole_files`` whole-file BM25 scores (negative); any may be empty (a
+    lexical or semantic search). Only files with a chunk among the candidates are ranked.
     """
     rows: dict[int, ChunkRow] = {}
     weights: dict[int, float] = {}
@@ -110,6 +124,7 @@ def rank_files(
     for weight, evidence in (
         (LEXICAL_WEIGHT, _lexical_evidence(lexical, lexical_strength)),
         (SEMANTIC_WEIGHT, _semantic_evidence(semantic, semantic_strength)),
+        (WHOLE_FILE_WEIGHT, _whole_file_evidence(whole_files, traits)),
     ):
         ordered = sorted(evidence, key=lambda path: (-evidence[path], path))
         for rank, path in enumerate(ordered, start=1):
@@ -159,6 +174,20 @@ def _lexical_evidence(lexical: Sequence[ChunkRow], strength: dict[int, float]) -
             score * CHUNK_DECAY**index for index, score in enumerate(scores[:CHUNKS_PER_FILE])
         )
     return evidence
+
+
+def _whole_file_evidence(files: Sequence[FileMatch], traits: QueryTraits) -> dict[str, float]:
+    """Path -> its whole-file BM25, for code that is not a test (and for tests or docs when
+    the query asks for them)."""
+    return {match.path: -match.score for match in files if _whole_file_counts(match, traits)}
+
+
+def _whole_file_counts(match: FileMatch, traits: QueryTraits) -> bool:
+    if looks_like_test(match.path):
+        return traits.wants_tests
+    if match.source_type == "doc":  # a changelog query asks for entries, which chunks find
+        return traits.wants_docs and not traits.wants_changelog
+    return match.source_type == "code"
 
 
 def _semantic_evidence(

@@ -20,12 +20,20 @@ from msgspec.structs import replace
 from devfactory.protocol.enums import SearchGroupBy, SearchMode, SourceType
 from devfactory.protocol.index import FileHit, SearchHit, SearchParams, SearchResult
 from devfactory.storage import Store
-from devfactory.storage.ports import ChunkRow
+from devfactory.storage.ports import ChunkRow, FileMatch
 
 from ..errors import InvalidParams, Unavailable
 from .fusion import RankedFile, rank_files, ranked_chunks
 from .overlay import BufferOverlay
-from .ranking import BM25_WEIGHTS, QueryTerm, QueryTraits, common_words_split, query_terms, snippet
+from .ranking import (
+    BM25_WEIGHTS,
+    QueryTerm,
+    QueryTraits,
+    common_words_split,
+    fts_expression,
+    query_terms,
+    snippet,
+)
 from .vectors import VectorCache
 
 if TYPE_CHECKING:
@@ -37,6 +45,8 @@ LEXICAL_CANDIDATES = 200
 chunks each. FTS5 scores every match anyway, so the depth costs only the rows read."""
 SEMANTIC_CANDIDATES = 100
 MAX_CACHED_WORDS = 50_000
+WHOLE_FILE_CANDIDATES = 50
+"""Files read from the whole-file lexical index per search (its ranks beyond are noise)."""
 
 
 def validate(params: SearchParams, root: Path) -> list[str] | None:
@@ -121,20 +131,23 @@ class SearchEngine:
         semantic: list[ChunkRow] = []
         lexical_depth = max(params.limit, LEXICAL_CANDIDATES)
         semantic_depth = max(params.limit, SEMANTIC_CANDIDATES)
+        whole_files: list[FileMatch] = []
         if params.mode is SearchMode.LEXICAL:
-            lexical = await self._lexical(
-                params.query, lexical_depth, file_ids, languages, allowed_overlay
+            lexical, whole_files = await asyncio.gather(
+                self._lexical(params.query, lexical_depth, file_ids, languages, allowed_overlay),
+                self._whole_files(params.query, file_ids, languages),
             )
         elif params.mode is SearchMode.SEMANTIC:
             semantic = await self._semantic(
                 params, semantic_depth, file_ids, languages, allowed_overlay
             )
         else:  # the query's vector is computed while SQLite ranks the lexical side
-            lexical, semantic = await asyncio.gather(
+            lexical, semantic, whole_files = await asyncio.gather(
                 self._lexical(params.query, lexical_depth, file_ids, languages, allowed_overlay),
                 self._semantic(params, semantic_depth, file_ids, languages, allowed_overlay),
+                self._whole_files(params.query, file_ids, languages),
             )
-        files = rank_files(lexical, semantic, traits)
+        files = rank_files(lexical, semantic, traits, whole_files)
         hits: list[SearchHit] = []
         grouped: list[FileHit] | None = None
         if params.group_by is SearchGroupBy.FILE:
@@ -217,6 +230,24 @@ class SearchEngine:
             self._total = total
             self._counts.update(counts)
         return self._total, {word: self._counts[word] for word in words}
+
+    async def _whole_files(
+        self, query: str, file_ids: list[int] | None, languages: list[str] | None
+    ) -> list[FileMatch]:
+        """The best files by whole-file BM25 (not the overlaid ones: their text on disk is
+        not what the editor holds)."""
+        expression = fts_expression(query)
+        if expression is None:
+            return []
+        overlaid = self.overlay.paths
+        found = await self.store.index.file_lexical(
+            self.project_id,
+            expression,
+            WHOLE_FILE_CANDIDATES + len(overlaid),
+            file_ids=file_ids,
+            languages=languages,
+        )
+        return [match for match in found if match.path not in overlaid][:WHOLE_FILE_CANDIDATES]
 
     async def _semantic(
         self,

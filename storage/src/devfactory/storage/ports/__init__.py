@@ -39,6 +39,7 @@ from .index import Bm25Weights, BufferIndex, IndexRepository, IndexWriter
 from .review import DocumentationRepository, ReviewRepository
 from .rows import (
     ChunkRow,
+    FileMatch,
     FileState,
     FileUpdate,
     IndexBatch,
@@ -76,6 +77,7 @@ __all__ = [
     "DocumentationRepository",
     "EventFor",
     "EventRepository",
+    "FileMatch",
     "FileState",
     "FileUpdate",
     "GitOperationRepository",

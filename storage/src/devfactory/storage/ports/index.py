@@ -1,5 +1,5 @@
-"""Ports of the workspace index: files, chunks, their lexical and vector search, and the
-unsaved buffers searched beside them.
+"""Ports of the workspace index: files, chunks, their lexical and vector search, a whole-file
+lexical search, and the unsaved buffers searched beside them.
 
 Scores follow the adapter's engine (BM25 for lexical, cosine distance for semantic; lower is
 better): the buffer index a store opens ranks with the same engine, so their hits merge.
@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from .rows import ChunkRow, FileState, FileUpdate, IndexBatch, IndexCounts
+from .rows import ChunkRow, FileMatch, FileState, FileUpdate, IndexBatch, IndexCounts
 
 Bm25Weights = tuple[float, float, float, float]
 """Weights of the lexical columns: content, symbol, path, subtokens."""
@@ -88,6 +88,23 @@ class IndexRepository(Protocol):
         """(chunks indexed, how many of them hold each of these lower-case words): what tells
         a query's common words from its rare ones. Over the project's chunks, or the whole
         store's where that is what the engine counts cheaply (SQLite's FTS5 vocabulary)."""
+        ...
+
+    async def file_lexical(
+        self,
+        project_id: int,
+        match: str,
+        limit: int,
+        *,
+        file_ids: Sequence[int] | None = None,
+        languages: Sequence[str] | None = None,
+    ) -> list[FileMatch]:
+        """Files whose whole text (their chunks' content and identifier sub-tokens, one
+        document per file) matches a full-text expression, best first, ranked by the engine's
+        lexical score over whole files (BM25 on SQLite); filtered like :meth:`lexical`.
+
+        The statistics count only the files that exist: re-indexing and deleting files leaves
+        the ranking a fresh index of the same files would give."""
         ...
 
     async def semantic(

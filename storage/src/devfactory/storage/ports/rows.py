@@ -170,6 +170,14 @@ class ChunkRow(Struct, frozen=True):
     score: float
 
 
+class FileMatch(Struct, frozen=True):
+    """A file matched by the whole-file lexical index, with its score (lower is better)."""
+
+    path: str
+    source_type: str
+    score: float
+
+
 class IndexCounts(Struct, frozen=True):
     files: int
     skipped_files: int

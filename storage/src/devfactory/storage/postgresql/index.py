@@ -1,10 +1,10 @@
-"""The workspace index tables: ``rag_files``, ``rag_chunks`` (with their tsvector),
+"""The workspace index tables: ``rag_files`` and ``rag_chunks`` (with their tsvectors),
 ``rag_chunk_vectors`` and ``rag_meta``.
 
-Lexical search is PostgreSQL full text over the identifier-split words (``index_sql``); names
-are found through a pg_trgm index; vectors are float32 ``real[]`` measured by pgvector's
-cosine operator where the extension is installed, by SQL elsewhere (every candidate is
-measured either way, as the port asks).
+Lexical search is PostgreSQL full text over the identifier-split words (``index_sql``), of
+chunks and of whole files; names are found through a pg_trgm index; vectors are float32
+``real[]`` measured by pgvector's cosine operator where the extension is installed, by SQL
+elsewhere (every candidate is measured either way, as the port asks).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from array import array
 from collections.abc import Sequence
 
 from ..ports.index import Bm25Weights, BufferIndex
-from ..ports.rows import ChunkRow, FileState, IndexBatch, IndexCounts
+from ..ports.rows import ChunkRow, FileMatch, FileState, IndexBatch, IndexCounts
 from . import index_sql
 from .buffers import PostgresBufferIndex
 from .database import Connection, Database
@@ -172,6 +172,21 @@ class PostgresIndexRepository:
         )
         assert total is not None
         return int(total["total"]), {row["word"]: int(row["chunks"]) for row in rows}
+
+    async def file_lexical(
+        self,
+        project_id: int,
+        match: str,
+        limit: int,
+        *,
+        file_ids: Sequence[int] | None = None,
+        languages: Sequence[str] | None = None,
+    ) -> list[FileMatch]:
+        statement = index_sql.file_lexical(project_id, match, limit, file_ids, languages)
+        if statement is None:
+            return []
+        rows = await self.db.fetchall(*statement)
+        return [FileMatch(**{**row, "score": float(row["score"])}) for row in rows]
 
     async def semantic(
         self,

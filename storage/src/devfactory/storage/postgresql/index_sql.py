@@ -13,7 +13,7 @@ from typing import Any
 
 from ..clock import now_iso
 from ..ports.index import Bm25Weights
-from ..ports.rows import ChunkRow, IndexBatch
+from ..ports.rows import ChunkRow, FileUpdate, IndexBatch
 from .database import Params
 from .pgcodec import dump
 from .tsquery import to_tsquery, words
@@ -31,10 +31,13 @@ def chunk_rows(rows: Sequence[Mapping[str, Any]]) -> list[ChunkRow]:
     return [ChunkRow(**{**row, "score": float(row["score"])}) for row in rows]
 
 
-def filter_sql(file_ids: Sequence[int] | None, languages: Sequence[str] | None) -> str:
+def filter_sql(
+    file_ids: Sequence[int] | None, languages: Sequence[str] | None, file_id: str = "c.file_id"
+) -> str:
+    """The filters' SQL over ``c`` (a chunk, or a file with ``file_id="c.id"``)."""
     sql = ""
     if file_ids is not None:
-        sql += " AND c.file_id = ANY(%(file_ids)s)"
+        sql += f" AND {file_id} = ANY(%(file_ids)s)"
     if languages is not None:
         sql += " AND c.language = ANY(%(languages)s)"
     return sql
@@ -92,6 +95,40 @@ def lexical(
             "limit": limit,
             **filter_args(file_ids, languages),
         },
+    )
+
+
+def file_lexical(
+    project_id: int,
+    match: str,
+    limit: int,
+    file_ids: Sequence[int] | None,
+    languages: Sequence[str] | None,
+) -> Statement | None:
+    """Files whose words match an FTS5 expression, best first (score = -ts_rank, normalised
+    by the log of the file's length as the chunks' is); None when it has no word."""
+    query = to_tsquery(match)
+    if query is None:
+        return None
+    return (
+        "SELECT c.path, c.source_type, -ts_rank(c.search, q.query, 1) AS score"
+        " FROM rag_files c, to_tsquery('simple', %(query)s) AS q(query)"
+        " WHERE c.project_id = %(project)s AND c.search @@ q.query"
+        f"{filter_sql(file_ids, languages, 'c.id')}"
+        " ORDER BY score, c.path LIMIT %(limit)s",
+        {
+            "query": query,
+            "project": project_id,
+            "limit": limit,
+            **filter_args(file_ids, languages),
+        },
+    )
+
+
+def file_words(update: FileUpdate) -> str:
+    """A file's words in the whole-file index: its chunks' content and sub-tokens, in order."""
+    return " ".join(
+        word for c in update.chunks for text in (c.content, c.subtokens) for word in words(text)
     )
 
 
@@ -156,18 +193,19 @@ def apply_batch(project_id: int, batch: IndexBatch) -> tuple[list[Statement], in
                 "content_hash": u.content_hash,
                 "skip_reason": u.skip_reason,
                 "n": n,
+                "words": file_words(u),
             }
             for n, u in enumerate(batch.updates)
         ]
         statements.append(
             (
                 "WITH f AS (INSERT INTO rag_files (project_id, path, language, source_type, size,"
-                "  mtime_ns, content_hash, skip_reason, indexed_at)"
+                "  mtime_ns, content_hash, skip_reason, indexed_at, search)"
                 "  SELECT %(project)s, f.path, f.language, f.source_type, f.size, f.mtime_ns,"
-                "  f.content_hash, f.skip_reason, %(stamp)s"
+                "  f.content_hash, f.skip_reason, %(stamp)s, to_tsvector('simple', f.words)"
                 "  FROM jsonb_to_recordset(%(files)s::jsonb) AS f(path text, language text,"
                 "  source_type text, size bigint, mtime_ns bigint, content_hash text,"
-                "  skip_reason text, n int) ORDER BY f.n"
+                "  skip_reason text, n int, words text) ORDER BY f.n"
                 "  RETURNING id, path, language, source_type)"
                 " INSERT INTO rag_chunks (project_id, file_id, path, language, symbol, name, kind,"
                 " start_line, end_line, content, content_hash, source_type, search)"

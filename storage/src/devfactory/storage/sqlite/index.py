@@ -1,5 +1,5 @@
-"""The workspace index tables: ``rag_files``, ``rag_chunks``, ``rag_chunks_fts`` (FTS5),
-``rag_chunk_vectors`` (sqlite-vec) and ``rag_meta``.
+"""The workspace index tables: ``rag_files``, ``rag_chunks``, ``rag_chunks_fts`` and
+``rag_files_fts`` (FTS5), ``rag_chunk_vectors`` (sqlite-vec) and ``rag_meta``.
 
 Bulk writes (a batch of re-parsed files, a batch of vectors) run as one function on the writer
 thread through :meth:`Database.write`, so indexing costs one thread hop per batch, not one
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from ..codec import dump
 from ..ports.index import Bm25Weights, BufferIndex
-from ..ports.rows import ChunkRow, FileState, IndexBatch, IndexCounts
+from ..ports.rows import ChunkRow, FileMatch, FileState, IndexBatch, IndexCounts
 from . import index_sql
 from .buffers import SqliteBufferIndex
 from .database import Database
@@ -121,6 +121,19 @@ class SqliteIndexRepository:
         self, project_id: int, words: Sequence[str]
     ) -> tuple[int, dict[str, int]]:
         return await self.db.read(index_sql.word_counts, words)
+
+    async def file_lexical(
+        self,
+        project_id: int,
+        match: str,
+        limit: int,
+        *,
+        file_ids: Sequence[int] | None = None,
+        languages: Sequence[str] | None = None,
+    ) -> list[FileMatch]:
+        return await self.db.read(
+            index_sql.file_lexical, project_id, match, limit, file_ids, languages
+        )
 
     async def semantic(
         self,

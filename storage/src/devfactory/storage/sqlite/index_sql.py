@@ -11,7 +11,7 @@ from typing import Any
 
 from ..clock import now_iso
 from ..codec import dump
-from ..ports.rows import ChunkRow, FileUpdate, IndexBatch
+from ..ports.rows import ChunkRow, FileMatch, FileUpdate, IndexBatch, NewChunk
 from .database import select
 
 VECTOR_TABLE = "rag_chunk_vectors"
@@ -27,10 +27,13 @@ def chunk_rows(rows: Sequence[sqlite3.Row]) -> list[ChunkRow]:
     return [ChunkRow(*row) for row in rows]
 
 
-def filter_sql(file_ids: Sequence[int] | None, languages: Sequence[str] | None) -> str:
+def filter_sql(
+    file_ids: Sequence[int] | None, languages: Sequence[str] | None, file_id: str = "c.file_id"
+) -> str:
+    """The filters' SQL over ``c`` (a chunk, or a file with ``file_id="c.id"``)."""
     sql = ""
     if file_ids is not None:
-        sql += " AND c.file_id IN (SELECT value FROM json_each(?))"
+        sql += f" AND {file_id} IN (SELECT value FROM json_each(?))"
     if languages is not None:
         sql += " AND c.language IN (SELECT value FROM json_each(?))"
     return sql
@@ -149,6 +152,44 @@ def word_counts(conn: sqlite3.Connection, words: Sequence[str]) -> tuple[int, di
     return total, counts
 
 
+def file_lexical(
+    conn: sqlite3.Connection,
+    project_id: int,
+    match: str,
+    limit: int,
+    file_ids: Sequence[int] | None,
+    languages: Sequence[str] | None,
+) -> list[FileMatch]:
+    """Files whose whole text matches an FTS5 expression, best BM25 first (negative)."""
+    if file_ids is None and languages is None:
+        rows = select(
+            conn,
+            "SELECT c.path, c.source_type, m.score FROM ("
+            " SELECT rowid, bm25(rag_files_fts) AS score FROM rag_files_fts"
+            "  WHERE rag_files_fts MATCH ? ORDER BY score LIMIT ?) AS m"
+            " JOIN rag_files c ON c.id = m.rowid WHERE c.project_id = ? ORDER BY m.score, c.path",
+            (match, limit, project_id),
+        )
+    else:
+        rows = select(
+            conn,
+            "SELECT c.path, c.source_type, m.score FROM ("
+            " SELECT rowid, bm25(rag_files_fts) AS score FROM rag_files_fts"
+            "  WHERE rag_files_fts MATCH ?) AS m"
+            " JOIN rag_files c ON c.id = m.rowid"
+            f" WHERE c.project_id = ?{filter_sql(file_ids, languages, 'c.id')}"
+            " ORDER BY m.score, c.path LIMIT ?",
+            (match, project_id, *filter_args(file_ids, languages), limit),
+        )
+    return [FileMatch(*row) for row in rows]
+
+
+def file_text(chunks: Sequence[NewChunk]) -> str:
+    """A file's text in the whole-file index: its chunks' content and sub-tokens, in order.
+    The delete trigger of migration 0009 rebuilds the same string from ``rag_chunks``."""
+    return "\n".join(f"{c.content}\n{c.subtokens}" for c in chunks)
+
+
 def all_chunks(conn: sqlite3.Connection, project_id: int) -> list[ChunkRow]:
     """Every chunk of the project by path and line (score 0)."""
     rows = select(
@@ -180,14 +221,16 @@ def apply_batch(conn: sqlite3.Connection, project_id: int, batch: IndexBatch) ->
 def _write_files(
     conn: sqlite3.Connection, project_id: int, updates: Sequence[FileUpdate], stamp: str
 ) -> int:
-    # Deleting the file rows cascades to their chunks; the trigger takes their text out of the
-    # FTS table (so BM25's statistics follow) and their vectors out of the vector table.
+    # Deleting the file rows cascades to their chunks; the triggers take the file's and the
+    # chunks' text out of the FTS tables (so BM25's statistics follow) and their vectors out of
+    # the vector table.
     conn.executemany(
         "DELETE FROM rag_files WHERE project_id = ? AND path = ?",
         [(project_id, update.path) for update in updates],
     )
     chunk_rows: list[tuple[Any, ...]] = []
     fts_rows: list[tuple[str, str, str, str]] = []
+    file_rows: list[tuple[int, str]] = []
     for update in updates:
         file_id = conn.execute(
             "INSERT INTO rag_files (project_id, path, language, source_type, size, mtime_ns,"
@@ -204,6 +247,8 @@ def _write_files(
                 stamp,
             ),
         ).lastrowid
+        if update.chunks:
+            file_rows.append((int(file_id or 0), file_text(update.chunks)))
         for c in update.chunks:
             chunk_rows.append(
                 (
@@ -239,6 +284,7 @@ def _write_files(
             " VALUES (?,?,?,?,?)",
             [(first + i, *row) for i, row in enumerate(fts_rows)],
         )
+        conn.executemany("INSERT INTO rag_files_fts (rowid, content) VALUES (?,?)", file_rows)
     return len(chunk_rows)
 
 

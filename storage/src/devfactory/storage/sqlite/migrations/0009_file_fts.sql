@@ -1,0 +1,28 @@
+-- Whole-file lexical index: one FTS5 row per file (rowid = rag_files.id), so BM25 can rank
+-- files by all their text, with its own length normalisation and document frequencies, beside
+-- the chunks' table. A file's text is its chunks' content and camelCase sub-tokens in chunk
+-- order (what the indexer wrote for them), so the table is contentless and nothing is stored
+-- twice: the delete trigger rebuilds the text from the chunks before they cascade away and
+-- hands it to FTS5, which takes the file out of BM25's statistics exactly (see 0006).
+CREATE VIRTUAL TABLE rag_files_fts USING fts5 (
+    content,
+    content = '',
+    tokenize = 'unicode61 remove_diacritics 2'
+);
+
+CREATE TRIGGER rag_files_deleted BEFORE DELETE ON rag_files BEGIN
+    INSERT INTO rag_files_fts (rag_files_fts, rowid, content)
+        SELECT 'delete', old.id,
+            group_concat(content || char(10) || subtokens, char(10) ORDER BY id)
+        FROM rag_chunks WHERE file_id = old.id HAVING count(*) > 0;
+END;
+
+-- A project's files go before its chunks would cascade away on their own (the file trigger
+-- needs them).
+CREATE TRIGGER projects_deleted_rag_files BEFORE DELETE ON projects BEGIN
+    DELETE FROM rag_files WHERE project_id = old.id;
+END;
+
+INSERT INTO rag_files_fts (rowid, content)
+    SELECT file_id, group_concat(content || char(10) || subtokens, char(10) ORDER BY id)
+    FROM rag_chunks GROUP BY file_id;
