@@ -210,6 +210,19 @@ def file_scores(found: Sequence[FileMatch]) -> list[tuple[str, float]]:
     return [(f.path, round(f.score, 9)) for f in found]
 
 
+async def test_common_words_score_the_files_the_rare_ones_find(any_store: Store) -> None:
+    project_id = await indexed(any_store)
+    found = await any_store.index.file_lexical(project_id, "parcel", 10, also="refund")
+    whole = await any_store.index.file_lexical(project_id, "parcel OR refund", 10)
+    assert file_scores(found) == [s for s in file_scores(whole) if s[0] != "billing.py"]
+    assert found[0].path == "docs.md", "refund adds to the score of what parcel found"
+    ids = await any_store.index.file_ids(project_id)
+    narrowed = await any_store.index.file_lexical(
+        project_id, "parcel", 10, also="refund", file_ids=[ids["docs.md"]]
+    )
+    assert file_scores(narrowed) == file_scores(found)[:1]
+
+
 async def test_reindexing_leaves_the_file_ranking_of_a_fresh_index(
     any_store: Store, request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:

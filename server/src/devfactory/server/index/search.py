@@ -27,10 +27,10 @@ from .fusion import RankedFile, rank_files, ranked_chunks
 from .overlay import BufferOverlay
 from .ranking import (
     BM25_WEIGHTS,
+    LexicalQuery,
     QueryTerm,
     QueryTraits,
     common_words_split,
-    fts_expression,
     query_terms,
     snippet,
 )
@@ -132,10 +132,12 @@ class SearchEngine:
         lexical_depth = max(params.limit, LEXICAL_CANDIDATES)
         semantic_depth = max(params.limit, SEMANTIC_CANDIDATES)
         whole_files: list[FileMatch] = []
+        terms = query_terms(params.query)
+        split = None if params.mode is SearchMode.SEMANTIC else await self._split(terms)
         if params.mode is SearchMode.LEXICAL:
             lexical, whole_files = await asyncio.gather(
-                self._lexical(params.query, lexical_depth, file_ids, languages, allowed_overlay),
-                self._whole_files(params.query, file_ids, languages),
+                self._lexical(terms, split, lexical_depth, file_ids, languages, allowed_overlay),
+                self._whole_files(split, file_ids, languages),
             )
         elif params.mode is SearchMode.SEMANTIC:
             semantic = await self._semantic(
@@ -143,9 +145,9 @@ class SearchEngine:
             )
         else:  # the query's vector is computed while SQLite ranks the lexical side
             lexical, semantic, whole_files = await asyncio.gather(
-                self._lexical(params.query, lexical_depth, file_ids, languages, allowed_overlay),
+                self._lexical(terms, split, lexical_depth, file_ids, languages, allowed_overlay),
                 self._semantic(params, semantic_depth, file_ids, languages, allowed_overlay),
-                self._whole_files(params.query, file_ids, languages),
+                self._whole_files(split, file_ids, languages),
             )
         files = rank_files(lexical, semantic, traits, whole_files)
         hits: list[SearchHit] = []
@@ -187,17 +189,21 @@ class SearchEngine:
             allowed_overlay = frozenset(p for p in allowed_overlay if classify(p)[0] in languages)
         return file_ids, allowed_overlay
 
+    async def _split(self, terms: Sequence[QueryTerm]) -> LexicalQuery | None:
+        """The query's terms as the rare ones that find the candidates and the common ones
+        that only score them (for the chunks and the whole files alike)."""
+        total, counts = await self._word_counts(terms)
+        return common_words_split(terms, counts, total)
+
     async def _lexical(
         self,
-        query: str,
+        terms: Sequence[QueryTerm],
+        split: LexicalQuery | None,
         depth: int,
         file_ids: list[int] | None,
         languages: list[str] | None,
         allowed_overlay: frozenset[str] | None,
     ) -> list[ChunkRow]:
-        terms = query_terms(query)
-        total, counts = await self._word_counts(terms)
-        split = common_words_split(terms, counts, total)
         if split is None:
             return []
         overlaid = self.overlay.paths
@@ -232,18 +238,18 @@ class SearchEngine:
         return self._total, {word: self._counts[word] for word in words}
 
     async def _whole_files(
-        self, query: str, file_ids: list[int] | None, languages: list[str] | None
+        self, split: LexicalQuery | None, file_ids: list[int] | None, languages: list[str] | None
     ) -> list[FileMatch]:
         """The best files by whole-file BM25 (not the overlaid ones: their text on disk is
         not what the editor holds)."""
-        expression = fts_expression(query)
-        if expression is None:
+        if split is None:
             return []
         overlaid = self.overlay.paths
         found = await self.store.index.file_lexical(
             self.project_id,
-            expression,
+            split.match,
             WHOLE_FILE_CANDIDATES + len(overlaid),
+            also=split.also,
             file_ids=file_ids,
             languages=languages,
         )

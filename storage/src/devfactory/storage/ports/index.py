@@ -96,12 +96,14 @@ class IndexRepository(Protocol):
         match: str,
         limit: int,
         *,
+        also: str | None = None,
         file_ids: Sequence[int] | None = None,
         languages: Sequence[str] | None = None,
     ) -> list[FileMatch]:
         """Files whose whole text (their chunks' content and identifier sub-tokens, one
         document per file) matches a full-text expression, best first, ranked by the engine's
-        lexical score over whole files (BM25 on SQLite); filtered like :meth:`lexical`.
+        lexical score over whole files (BM25 on SQLite); ``also`` and the filters as for
+        :meth:`lexical`.
 
         The statistics count only the files that exist: re-indexing and deleting files leaves
         the ranking a fresh index of the same files would give."""

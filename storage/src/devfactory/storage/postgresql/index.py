@@ -179,10 +179,11 @@ class PostgresIndexRepository:
         match: str,
         limit: int,
         *,
+        also: str | None = None,
         file_ids: Sequence[int] | None = None,
         languages: Sequence[str] | None = None,
     ) -> list[FileMatch]:
-        statement = index_sql.file_lexical(project_id, match, limit, file_ids, languages)
+        statement = index_sql.file_lexical(project_id, match, limit, file_ids, languages, also)
         if statement is None:
             return []
         rows = await self.db.fetchall(*statement)

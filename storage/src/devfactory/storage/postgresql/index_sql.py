@@ -73,11 +73,10 @@ def lexical(
     The four columns' weights go to ts_rank as D, C, B, A (subtokens, path, symbol, content),
     scaled to at most 1 as it requires: the ranking is the same.
     """
-    found = to_tsquery(match)
-    if found is None:
+    queries = _found_and_scored(match, also)
+    if queries is None:
         return None
-    scored = to_tsquery(also) if also is not None else None
-    query = found if scored is None else f"({found}) | ({scored})"
+    found, query = queries
     content, symbol, path, subtokens = weights
     top = max(max(weights), 1e-9)
     ranked = [subtokens / top, path / top, symbol / top, content / top]
@@ -104,25 +103,39 @@ def file_lexical(
     limit: int,
     file_ids: Sequence[int] | None,
     languages: Sequence[str] | None,
+    also: str | None = None,
 ) -> Statement | None:
     """Files whose words match an FTS5 expression, best first (score = -ts_rank, normalised
-    by the log of the file's length as the chunks' is); None when it has no word."""
-    query = to_tsquery(match)
-    if query is None:
+    by the log of the file's length as the chunks' is); None when it has no word. ``also``
+    ranks the files found as if OR-ed to ``match`` and finds none itself."""
+    queries = _found_and_scored(match, also)
+    if queries is None:
         return None
+    found, query = queries
     return (
         "SELECT c.path, c.source_type, -ts_rank(c.search, q.query, 1) AS score"
         " FROM rag_files c, to_tsquery('simple', %(query)s) AS q(query)"
-        " WHERE c.project_id = %(project)s AND c.search @@ q.query"
+        " WHERE c.project_id = %(project)s AND c.search @@ to_tsquery('simple', %(found)s)"
         f"{filter_sql(file_ids, languages, 'c.id')}"
         " ORDER BY score, c.path LIMIT %(limit)s",
         {
             "query": query,
+            "found": found,
             "project": project_id,
             "limit": limit,
             **filter_args(file_ids, languages),
         },
     )
+
+
+def _found_and_scored(match: str, also: str | None) -> tuple[str, str] | None:
+    """(the tsquery that finds the rows, the one that scores them) for ``match`` and its
+    scoring-only ``also``; None when ``match`` has no word."""
+    found = to_tsquery(match)
+    if found is None:
+        return None
+    scored = to_tsquery(also) if also is not None else None
+    return found, found if scored is None else f"({found}) | ({scored})"
 
 
 def file_words(update: FileUpdate) -> str:

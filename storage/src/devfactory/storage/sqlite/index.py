@@ -128,11 +128,12 @@ class SqliteIndexRepository:
         match: str,
         limit: int,
         *,
+        also: str | None = None,
         file_ids: Sequence[int] | None = None,
         languages: Sequence[str] | None = None,
     ) -> list[FileMatch]:
         return await self.db.read(
-            index_sql.file_lexical, project_id, match, limit, file_ids, languages
+            index_sql.file_lexical, project_id, match, limit, file_ids, languages, also
         )
 
     async def semantic(

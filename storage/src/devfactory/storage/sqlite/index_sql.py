@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..clock import now_iso
 from ..codec import dump
@@ -51,6 +51,61 @@ def filter_args(file_ids: Sequence[int] | None, languages: Sequence[str] | None)
 # -- reads -----------------------------------------------------------------------------------------
 
 
+class _Ranked(NamedTuple):
+    fts: str
+    """The FTS5 table, and its ``bm25()`` call (with the columns' weights)."""
+    bm25: str
+    rows: str
+    """The table whose ``id`` is the FTS5 rowid (it has ``project_id`` and the filters' columns)."""
+    file_id: str
+    """The filters' file id column in ``rows`` (as ``c``)."""
+
+
+def best_matches(
+    table: _Ranked,
+    project_id: int,
+    match: str,
+    also: str | None,
+    limit: int,
+    file_ids: Sequence[int] | None,
+    languages: Sequence[str] | None,
+) -> tuple[str, list[Any]]:
+    """The best ``limit`` (rowid, score) rows of ``table`` for ``match``, as SQL and arguments.
+
+    With ``also``, the candidates are the rows ``match`` finds, scored by ``match OR also``:
+    the best ``limit`` of those holding an ``also`` term (``match AND also``, scored whole) and
+    the best ``limit`` of all of them scored by ``match`` alone, each row at its better score.
+    That is exact: a row's ``match``-only score is its whole score when it holds no ``also``
+    term and is lower otherwise, so a row the first list misses scores below its ``limit``
+    rows. FTS5 then never scores the rows only ``also`` finds (reading a common word's whole
+    posting list once, for its IDF, costs far less than scoring each of its rows).
+    """
+    filtered = file_ids is not None or languages is not None
+    args: list[Any] = []
+
+    def ranked(expression: str) -> str:
+        bm25 = f"SELECT rowid, {table.bm25} AS score FROM {table.fts}"
+        if not filtered:  # rank and cut inside FTS5, then read only the winners' rows
+            args.extend((expression, limit))
+            return f"{bm25} WHERE {table.fts} MATCH ? ORDER BY score LIMIT ?"
+        args.extend((expression, project_id, *filter_args(file_ids, languages), limit))
+        return (
+            f"SELECT f.rowid, f.score FROM ({bm25} WHERE {table.fts} MATCH ?) AS f"
+            f" JOIN {table.rows} c ON c.id = f.rowid"
+            f" WHERE c.project_id = ?{filter_sql(file_ids, languages, table.file_id)}"
+            " ORDER BY f.score LIMIT ?"
+        )
+
+    if also is None:
+        return ranked(match), args
+    both, alone = ranked(f"({match}) AND ({also})"), ranked(match)
+    args.append(limit)
+    return (
+        f"SELECT rowid, min(score) AS score FROM (SELECT * FROM ({both})"
+        f" UNION ALL SELECT * FROM ({alone})) GROUP BY rowid ORDER BY score LIMIT ?"
+    ), args
+
+
 def lexical(
     conn: sqlite3.Connection,
     project_id: int,
@@ -61,43 +116,11 @@ def lexical(
     languages: Sequence[str] | None,
     also: str | None = None,
 ) -> list[ChunkRow]:
-    """Chunks matching an FTS5 expression, best BM25 first (score = bm25, negative).
-
-    With ``also``, the candidates are the chunks ``match`` finds, scored by ``match OR also``:
-    the best ``limit`` of those holding an ``also`` term (``match AND also``, scored whole) and
-    the best ``limit`` of all of them scored by ``match`` alone, each chunk at its better score.
-    That is exact: a chunk's ``match``-only score is its whole score when it holds no ``also``
-    term and is lower otherwise, so a chunk the first list misses scores below its ``limit``
-    chunks. FTS5 then never scores the chunks only ``also`` finds (reading a common word's
-    whole posting list once, for its IDF, costs far less than scoring each of its chunks).
-    """
-    filtered = file_ids is not None or languages is not None
-    args: list[Any] = []
-
-    def ranked(expression: str) -> str:
-        """Best ``limit`` (rowid, score) rows matching ``expression``."""
-        bm25 = f"SELECT rowid, bm25(rag_chunks_fts, {w}) AS score FROM rag_chunks_fts"
-        if not filtered:  # rank and cut inside FTS5, then read only the winners' rows
-            args.extend((expression, limit))
-            return f"{bm25} WHERE rag_chunks_fts MATCH ? ORDER BY score LIMIT ?"
-        args.extend((expression, project_id, *filter_args(file_ids, languages), limit))
-        return (
-            f"SELECT f.rowid, f.score FROM ({bm25} WHERE rag_chunks_fts MATCH ?) AS f"
-            " JOIN rag_chunks c ON c.id = f.rowid"
-            f" WHERE c.project_id = ?{filter_sql(file_ids, languages)}"
-            " ORDER BY f.score LIMIT ?"
-        )
-
+    """Chunks matching an FTS5 expression, best BM25 first (score = bm25, negative); ``also``
+    scores them and finds none (:func:`best_matches`)."""
     w = ", ".join(str(float(x)) for x in weights)
-    if also is None:
-        best = ranked(match)
-    else:
-        both, alone = ranked(f"({match}) AND ({also})"), ranked(match)
-        best = (
-            f"SELECT rowid, min(score) AS score FROM (SELECT * FROM ({both})"
-            f" UNION ALL SELECT * FROM ({alone})) GROUP BY rowid ORDER BY score LIMIT ?"
-        )
-        args.append(limit)
+    chunks = _Ranked("rag_chunks_fts", f"bm25(rag_chunks_fts, {w})", "rag_chunks", "c.file_id")
+    best, args = best_matches(chunks, project_id, match, also, limit, file_ids, languages)
     rows = select(
         conn,
         f"SELECT {CHUNK_COLUMNS}, f.score FROM ({best}) AS f"
@@ -159,28 +182,18 @@ def file_lexical(
     limit: int,
     file_ids: Sequence[int] | None,
     languages: Sequence[str] | None,
+    also: str | None = None,
 ) -> list[FileMatch]:
-    """Files whose whole text matches an FTS5 expression, best BM25 first (negative)."""
-    if file_ids is None and languages is None:
-        rows = select(
-            conn,
-            "SELECT c.path, c.source_type, m.score FROM ("
-            " SELECT rowid, bm25(rag_files_fts) AS score FROM rag_files_fts"
-            "  WHERE rag_files_fts MATCH ? ORDER BY score LIMIT ?) AS m"
-            " JOIN rag_files c ON c.id = m.rowid WHERE c.project_id = ? ORDER BY m.score, c.path",
-            (match, limit, project_id),
-        )
-    else:
-        rows = select(
-            conn,
-            "SELECT c.path, c.source_type, m.score FROM ("
-            " SELECT rowid, bm25(rag_files_fts) AS score FROM rag_files_fts"
-            "  WHERE rag_files_fts MATCH ?) AS m"
-            " JOIN rag_files c ON c.id = m.rowid"
-            f" WHERE c.project_id = ?{filter_sql(file_ids, languages, 'c.id')}"
-            " ORDER BY m.score, c.path LIMIT ?",
-            (match, project_id, *filter_args(file_ids, languages), limit),
-        )
+    """Files whose whole text matches an FTS5 expression, best BM25 first (negative); ``also``
+    scores them and finds none (:func:`best_matches`)."""
+    files = _Ranked("rag_files_fts", "bm25(rag_files_fts)", "rag_files", "c.id")
+    best, args = best_matches(files, project_id, match, also, limit, file_ids, languages)
+    rows = select(
+        conn,
+        f"SELECT c.path, c.source_type, m.score FROM ({best}) AS m"
+        " JOIN rag_files c ON c.id = m.rowid WHERE c.project_id = ? ORDER BY m.score, c.path",
+        (*args, project_id),
+    )
     return [FileMatch(*row) for row in rows]
 
 
