@@ -45,12 +45,13 @@ async def test_fresh_database_has_the_whole_domain(tmp_path: Path) -> None:
     }  # fmt: skip
     indexes = {
         "agent_events_run", "agent_events_project_time", "workspace_files_run",
-        "workspace_files_project_path", "rag_chunks_project_source", "rag_chunks_hash",
+        "workspace_files_project_path", "rag_chunks_project_source",
         "agent_runs_project_status", "command_executions_run",
     }  # fmt: skip
     assert tables <= names
     assert indexes <= names
     assert not names & DROPPED
+    assert "rag_chunks_hash" not in names  # no query used it; it cost every chunk write
 
 
 DROPPED = {"tasks", "task_dependencies", "context_artifacts", "settings"}
