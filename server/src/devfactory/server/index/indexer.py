@@ -202,7 +202,7 @@ class Indexer:
     def _workers(self, new_files: int) -> Iterator[ProcessPoolExecutor | None]:
         """Worker processes, started now, for a pass with ``new_files`` files to parse (None
         when that pass is small enough for a thread, or the machine has one core)."""
-        if new_files < PROCESS_POOL_THRESHOLD or (os.cpu_count() or 1) < 2:
+        if new_files < PROCESS_POOL_THRESHOLD or _worker_count() < 2:
             yield None
             return
         from concurrent.futures.process import BrokenProcessPool
