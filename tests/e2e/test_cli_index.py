@@ -152,3 +152,33 @@ async def test_a_daemon_started_for_one_command_does_not_watch(
                 break
             await asyncio.sleep(0.1)
     assert seen[-1] is watching
+
+
+async def test_a_daemon_started_for_one_command_makes_one_pass(repo: Path) -> None:
+    """The command's own pass does the work: the daemon made no start-up pass before it
+    (which left the command's pass to find every file unchanged, a second walk for nothing)."""
+    from devfactory.protocol.index import IndexRebuildParams
+    from devfactory.protocol.methods import Requests
+    from devfactory.server.cli.client import connect
+    from devfactory.server.cli.index_commands import ONE_SHOT
+
+    async with connect(repo, ONE_SHOT) as client:
+        result = await client.call(Requests.INDEX_REBUILD, IndexRebuildParams(embed=False))
+    assert (result.files_indexed, result.files_unchanged, result.chunks) == (3, 0, 4)
+
+
+def test_index_without_embeddings_embeds_nothing(repo: Path, tmp_path: Path):
+    """--no-embed: no embedding starts in the background of the command's daemon."""
+    import sqlite3
+
+    indexed = devfactory("index", "--no-embed", str(repo), cwd=tmp_path)
+    assert indexed.returncode == 0, indexed.stderr
+    assert indexed.stdout.startswith("3 files indexed (0 skipped) into 4 chunks; up to date in")
+    assert "Embedding" not in indexed.stderr
+    db = sqlite3.connect(repo / ".devfactory" / "devfactory.db")
+    try:
+        embedded = db.execute("SELECT count(*) FROM rag_chunks WHERE embedded = 1").fetchone()
+        models = db.execute("SELECT value FROM rag_meta WHERE key = 'embedder'").fetchall()
+    finally:
+        db.close()
+    assert (embedded[0], models) == (0, [])

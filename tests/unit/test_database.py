@@ -10,8 +10,8 @@ import pytest
 
 from devfactory.protocol.enums import EventType, RunStatus, Severity
 from devfactory.protocol.runs import RunMetadata
-from devfactory.storage import DatabaseError, SchemaTooNewError
-from devfactory.storage.ports import NewEvent
+from devfactory.storage import DatabaseError, SchemaTooNewError, open_index_writer
+from devfactory.storage.ports import FileUpdate, IndexBatch, IndexWriter, NewChunk, NewEvent
 from devfactory.storage.sqlite import Database, SqliteStore
 from devfactory.storage.sqlite.database import Migration, load_migrations
 
@@ -45,12 +45,13 @@ async def test_fresh_database_has_the_whole_domain(tmp_path: Path) -> None:
     }  # fmt: skip
     indexes = {
         "agent_events_run", "agent_events_project_time", "workspace_files_run",
-        "workspace_files_project_path", "rag_chunks_project_source", "rag_chunks_hash",
+        "workspace_files_project_path", "rag_chunks_project_source",
         "agent_runs_project_status", "command_executions_run",
     }  # fmt: skip
     assert tables <= names
     assert indexes <= names
     assert not names & DROPPED
+    assert "rag_chunks_hash" not in names  # no query used it; it cost every chunk write
 
 
 DROPPED = {"tasks", "task_dependencies", "context_artifacts", "settings"}
@@ -250,4 +251,66 @@ async def test_batch_insert_returns_consecutive_ids_in_order(tmp_path: Path) -> 
         assert [e.id for e in events] == [e.id for e in stored]
         assert [e.title for e in stored] == [str(n) for n in range(100)]
     finally:
+        await store.close()
+
+
+async def _project_with_a_writer(path: Path) -> tuple[SqliteStore, IndexWriter]:
+    store = await SqliteStore.open(path)
+    project = await store.projects.register(
+        root_path="/w", name="w", slug="w", default_branch=None, current_branch=None
+    )
+    return store, open_index_writer(str(path), project.id)
+
+
+def _big_file(path: str, megabytes: float) -> IndexBatch:
+    """One file whose chunks hold ``megabytes`` of distinct text."""
+    lines = [f"def f{i}(): return {i} * {i}" for i in range(int(megabytes * 40_000))]
+    chunks = [
+        NewChunk(
+            symbol=f"m.f{start}",
+            name=f"f{start}",
+            kind="function",
+            start_line=start + 1,
+            end_line=start + 100,
+            content="\n".join(lines[start : start + 100]),
+            content_hash=str(start),
+            symbol_terms="",
+            subtokens="",
+        )
+        for start in range(0, len(lines), 100)
+    ]
+    return IndexBatch([FileUpdate(path, "python", "code", 1, 1, "h", None, chunks)])
+
+
+async def test_an_index_worker_leaves_checkpoints_to_the_daemon(tmp_path: Path) -> None:
+    """A worker's commit never copies the WAL into the database itself (with its fsyncs, while
+    the other worker waits for the write turn), even past SQLite's default 1,000 pages."""
+    path = tmp_path / "d.db"
+    store, writer = await _project_with_a_writer(path)
+    await store.close()
+    before = path.stat().st_size
+    try:
+        writer.apply(_big_file("big.py", 6))
+        assert path.stat().st_size == before  # still in the WAL
+    finally:
+        writer.close()
+
+
+async def _grown_past(path: Path, size: int) -> bool:
+    for _ in range(200):  # the checkpointer wakes every half second
+        if path.stat().st_size > size:
+            return True
+        await asyncio.sleep(0.05)
+    return False
+
+
+async def test_the_daemon_checkpoints_what_index_workers_commit(tmp_path: Path) -> None:
+    path = tmp_path / "d.db"
+    store, writer = await _project_with_a_writer(path)
+    try:
+        assert await _grown_past(path, 4096)  # the schema and the project, checkpointed
+        writer.apply(_big_file("small.py", 0.5))
+        assert await _grown_past(path, 500_000)
+    finally:
+        writer.close()
         await store.close()

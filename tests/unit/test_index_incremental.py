@@ -162,3 +162,29 @@ async def test_broken_worker_processes_fall_back_to_a_thread(
     indexer = await make_indexer(store, root)
     result = await indexer.sync()
     assert (result.files_indexed, result.chunks) == (12, 12)
+
+
+async def test_worker_processes_start_while_a_big_pass_is_planned(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """Their start-up (a Python process importing tree-sitter) overlaps the planning (a stat
+    of every file) instead of following it."""
+    import multiprocessing
+
+    if (os.cpu_count() or 1) < 2:
+        pytest.skip("one core: passes parse in a thread")
+    files = {f"pkg/m{i}.py": f"def function_{i}():\n    return {i}\n" for i in range(12)}
+    root = make_git_repo(tmp_path / "many", files)
+    monkeypatch.setattr(indexer_module, "PROCESS_POOL_THRESHOLD", 10)
+    indexer = await make_indexer(store, root)
+    plan = indexer._plan
+    workers_while_planning: list[int] = []
+
+    def watched_plan(*args: object) -> object:
+        workers_while_planning.append(len(multiprocessing.active_children()))
+        return plan(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(indexer, "_plan", watched_plan)
+    result = await indexer.sync()
+    assert (result.files_indexed, result.chunks) == (12, 12)
+    assert workers_while_planning[0] >= 1

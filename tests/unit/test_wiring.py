@@ -145,6 +145,27 @@ async def test_the_accessor_waits_for_a_feature_and_says_why_one_is_missing(capl
         await wiring.get(Runs)
 
 
+async def test_a_feature_starts_as_soon_as_what_it_needs_has_started():
+    """A slow start (core's language detection) holds up only the features needing it."""
+    import asyncio
+
+    release = asyncio.Event()
+
+    async def start_slow(base: Base) -> AsyncIterator[Runs]:
+        await release.wait()
+        yield Runs()
+
+    wiring = Wiring([feature("slow", start_slow), BUS, INDEX])
+    wiring.open({Base: Base()}, spawn=_spawn)
+    index = await asyncio.wait_for(wiring.get(Index), timeout=30)  # not behind "slow"
+    assert isinstance(index, Index)
+    release.set()
+    assert isinstance(await wiring.get(Runs), Runs)
+    stopped.clear()
+    await wiring.stop()
+    assert stopped == ["index", "bus"]
+
+
 async def test_a_feature_that_fails_to_start_is_reported_and_its_dependants_skipped(caplog):
     wiring = Wiring([feature("broken", start_broken), RUNS])
     wiring.open({Base: Base()}, spawn=_spawn)

@@ -994,6 +994,8 @@ export interface IndexSettings {
   exclude: string[];
   /** Files larger than this are not indexed. */
   maxFileBytes: number;
+  /** Bring the index up to date as soon as the daemon starts (a daemon started for one CLI command asks for its own pass instead). */
+  passOnStart: boolean;
   /** Re-index files changed outside the editor (git checkout, formatters). */
   watch: boolean;
 }
@@ -2405,6 +2407,7 @@ export const DAEMON_SETTING_KEYS = [
   "index.enabled",
   "index.exclude",
   "index.maxFileBytes",
+  "index.passOnStart",
   "index.watch",
   "logLevel",
   "maxConcurrentRuns",

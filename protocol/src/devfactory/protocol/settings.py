@@ -72,6 +72,13 @@ class IndexSettings(Section, kw_only=True):
     watch: Annotated[
         bool, doc("Re-index files changed outside the editor (git checkout, formatters).")
     ] = True
+    pass_on_start: Annotated[
+        bool,
+        doc(
+            "Bring the index up to date as soon as the daemon starts (a daemon started for one"
+            " CLI command asks for its own pass instead)."
+        ),
+    ] = True
     max_file_bytes: Annotated[int, doc("Files larger than this are not indexed.", ge=1)] = 1_000_000
     embedder: Annotated[
         Literal["wordllama", "openai", "none"],

@@ -6,8 +6,9 @@ service once ``initialize`` has opened the workspace. ``start``'s parameters are
 by type (``X | None``: used when some feature provides it); what it yields is what it
 provides; the code after its ``yield`` runs on shutdown. From these declarations the wiring
 computes a small dependency graph when the features start: a feature whose requirement
-nothing provides is skipped with a log line (its requests answer why), the others start in
-dependency order (catalogue order between independent ones) and stop in reverse.
+nothing provides is skipped with a log line (its requests answer why), each of the others
+starts as soon as what it needs has started (independent ones side by side), and they stop in
+the reverse of the order they started in.
 
 Features start in the background after the initialize response (``begin``), so the editor is
 not kept waiting, and their types are resolved only then (``services`` imports each on first
@@ -210,11 +211,20 @@ class Wiring:
             return None
 
     async def _start_all(self) -> None:
-        for feature in self.features:
-            try:
-                await self._start(feature)
-            finally:
-                self._started[feature.name].set()
+        await asyncio.gather(*(self._start_when_ready(feature) for feature in self.features))
+
+    async def _start_when_ready(self, feature: Feature) -> None:
+        """Start ``feature`` as soon as the features it needs have started: a slow start
+        (``core`` lists and stats every file to detect the languages) holds up only the
+        features that need what it provides, not the index's first pass."""
+        try:
+            for need in feature.needs:
+                provider = self.catalogue.get(need.kind)
+                if provider is not None and provider != feature.name and provider in self._started:
+                    await self._started[provider].wait()
+            await self._start(feature)
+        finally:
+            self._started[feature.name].set()
 
     async def _start(self, feature: Feature) -> None:
         services = self._services

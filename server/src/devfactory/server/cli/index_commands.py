@@ -31,10 +31,19 @@ from devfactory.protocol.project import ProjectMap, ProjectMapParams
 from .client import connect, run_async
 from .options import WORKSPACE
 
-ONE_SHOT: dict[str, Any] = {"index": {"watch": False}}
+ONE_SHOT: dict[str, Any] = {"index": {"watch": False, "passOnStart": False}}
 """Settings of a daemon started for one command: it is gone before a change to the workspace
 could matter, so it does not watch the tree (watchdog's walk and the inotify events of the
-index's own writes cost ~2 s of CPU on Django, beside the pass)."""
+index's own writes cost ~2 s of CPU on Django, beside the pass), and it leaves the pass to the
+command (one pass, not the start-up pass and then the command's)."""
+
+
+def one_shot(*, embed: bool) -> dict[str, Any]:
+    """``ONE_SHOT``, without an embedder when the command needs no embeddings: nothing is
+    embedded in the background (the model's load and its CPU) for a daemon about to exit."""
+    if embed:
+        return ONE_SHOT
+    return {"index": {**ONE_SHOT["index"], "embedder": "none"}}
 
 
 def _console(*, stderr: bool = False) -> Any:
@@ -109,16 +118,17 @@ def index_command(directory: Path, full: bool, no_embed: bool) -> None:
     """Index DIRECTORY (default: here) for search, with a progress bar."""
 
     async def go() -> tuple[IndexRebuildResult, IndexStatus]:
-        async with connect(directory, ONE_SHOT) as client:
+        async with connect(directory, one_shot(embed=not no_embed)) as client:
             result = await _refresh(client, embed=not no_embed, full=full)
             status: IndexStatus = await client.call(Requests.INDEX_STATUS)
             return result, status
 
     result, status = run_async(go)
+    embedded = "" if no_embed else f", {status.embedded_chunks} embedded with {status.embedder}"
     _console().print(
         f"[bold]{status.files}[/] files indexed ({status.skipped_files} skipped) into"
-        f" [bold]{status.chunks}[/] chunks, {status.embedded_chunks} embedded with"
-        f" {status.embedder}; up to date in {result.duration_ms / 1000:.2f} s",
+        f" [bold]{status.chunks}[/] chunks{embedded}; up to date in"
+        f" {result.duration_ms / 1000:.2f} s",
         soft_wrap=True,
         highlight=False,
     )
@@ -176,9 +186,11 @@ def search_command(
         chunks_per_file=chunks_per_file,
     )
 
+    embed = params.mode is not SearchMode.LEXICAL
+
     async def go() -> SearchResult:
-        async with connect(workspace, ONE_SHOT) as client:
-            await _refresh(client, embed=params.mode is not SearchMode.LEXICAL)
+        async with connect(workspace, one_shot(embed=embed)) as client:
+            await _refresh(client, embed=embed)
             result: SearchResult = await client.call(Requests.SEARCH, params)
             return result
 
@@ -256,7 +268,7 @@ def map_command(workspace: Path, print_it: bool, as_json: bool) -> None:
     """Write PROJECT_MAP.md: frameworks, entry points, routes, models, key symbols."""
 
     async def go() -> ProjectMap:
-        async with connect(workspace, ONE_SHOT) as client:
+        async with connect(workspace, one_shot(embed=False)) as client:
             await _refresh(client, embed=False)
             result: ProjectMap = await client.call(
                 Requests.PROJECT_MAP, ProjectMapParams(write=True)

@@ -9,11 +9,13 @@ results are written in batches, one writer-thread hop per batch, while workers k
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import time
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 from devfactory.protocol.index import IndexRebuildResult
 from devfactory.protocol.settings import IndexSettings
@@ -23,6 +25,9 @@ from devfactory.storage.ports import FileState, FileUpdate, IndexBatch
 from ..project.files import IGNORE_FILE, list_workspace_files
 from .discovery import classify, skip_by_name
 from .worker import BatchSummary, FileJob, index_batch, init_process, process_batch, to_batch
+
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
 
 log = logging.getLogger(__name__)
 
@@ -58,18 +63,22 @@ class Indexer:
             await self.store.index.clear(self.project_id)
         files = await self._list()
         states = await self.store.index.file_states(self.project_id)
-        jobs, named_skips, unchanged = await asyncio.to_thread(self._plan, files, states)
-        removed = sorted(set(states) - set(files))
-        await self.store.index.apply(self.project_id, IndexBatch((), removed=removed))
-        return await self._run(
-            jobs,
-            named_skips,
-            started,
-            seen=len(files),
-            unchanged=unchanged,
-            removed=len(removed),
-            progress=progress,
-        )
+        # Many new files: the worker processes start (~0.5 s each, in parallel) while the
+        # files are planned, not after.
+        with self._workers(len(files) - len(states.keys() & set(files))) as pool:
+            jobs, named_skips, unchanged = await asyncio.to_thread(self._plan, files, states)
+            removed = sorted(set(states) - set(files))
+            await self.store.index.apply(self.project_id, IndexBatch((), removed=removed))
+            return await self._run(
+                jobs,
+                named_skips,
+                started,
+                seen=len(files),
+                unchanged=unchanged,
+                removed=len(removed),
+                progress=progress,
+                pool=pool,
+            )
 
     async def update_paths(self, paths: Iterable[str]) -> IndexRebuildResult:
         """Re-index just these paths (saved or changed on disk); drop the ones that are gone
@@ -150,6 +159,7 @@ class Indexer:
         unchanged: int,
         removed: int,
         progress: ProgressCallback | None = None,
+        pool: ProcessPoolExecutor | None = None,
     ) -> IndexRebuildResult:
         chunks = await self.store.index.apply(self.project_id, IndexBatch(named_skips))
         totals = BatchSummary(
@@ -159,12 +169,12 @@ class Indexer:
         if progress is not None:
             progress(0, total)
         batches = [jobs[i : i + JOBS_PER_TASK] for i in range(0, total, JOBS_PER_TASK)]
-        if total >= PROCESS_POOL_THRESHOLD and (os.cpu_count() or 1) > 1:
+        if pool is not None or (total >= PROCESS_POOL_THRESHOLD and _worker_count() > 1):
             from concurrent.futures.process import BrokenProcessPool  # with multiprocessing
 
             start = totals
             try:
-                async for summary in self._in_processes(batches):
+                async for summary in self._in_processes(batches, pool):
                     totals = _add(totals, summary)
                     if progress is not None:
                         progress(totals.files, total)
@@ -188,19 +198,38 @@ class Indexer:
             duration_ms=round((time.perf_counter() - started) * 1000, 1),
         )
 
-    async def _in_processes(self, batches: list[list[FileJob]]) -> AsyncIterator[BatchSummary]:
-        """Worker processes parse and write; the daemon only hears how many."""
+    @contextlib.contextmanager
+    def _workers(self, new_files: int) -> Iterator[ProcessPoolExecutor | None]:
+        """Worker processes, started now, for a pass with ``new_files`` files to parse (None
+        when that pass is small enough for a thread, or the machine has one core)."""
+        if new_files < PROCESS_POOL_THRESHOLD or _worker_count() < 2:
+            yield None
+            return
+        from concurrent.futures.process import BrokenProcessPool
+
+        with self._pool() as pool:
+            with contextlib.suppress(BrokenProcessPool):  # then the pass falls back to a thread
+                for _ in range(_worker_count()):  # a submit spawns a process while none is idle
+                    pool.submit(os.getpid)
+            yield pool
+
+    def _pool(self) -> ProcessPoolExecutor:
         import multiprocessing  # only big passes need it (start-up stays light)
         from concurrent.futures import ProcessPoolExecutor
 
-        workers = min(os.cpu_count() or 1, MAX_WORKERS)
         context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(
-            max_workers=workers,
+        return ProcessPoolExecutor(
+            max_workers=_worker_count(),
             mp_context=context,
             initializer=init_process,
             initargs=(self.store.location, self.project_id, context.Lock(), os.getpid()),
-        ) as executor:
+        )
+
+    async def _in_processes(
+        self, batches: list[list[FileJob]], pool: ProcessPoolExecutor | None
+    ) -> AsyncIterator[BatchSummary]:
+        """Worker processes parse and write; the daemon only hears how many."""
+        with contextlib.nullcontext(pool) if pool is not None else self._pool() as executor:
             loop = asyncio.get_running_loop()
             tasks = [loop.run_in_executor(executor, index_batch, batch) for batch in batches]
             for next_done in asyncio.as_completed(tasks):
@@ -211,6 +240,10 @@ class Indexer:
         for jobs in batches:
             batch, summary = to_batch(await asyncio.to_thread(process_batch, jobs))
             yield summary._replace(chunks=await self.store.index.apply(self.project_id, batch))
+
+
+def _worker_count() -> int:
+    return min(os.cpu_count() or 1, MAX_WORKERS)
 
 
 def _add(a: BatchSummary, b: BatchSummary) -> BatchSummary:

@@ -1,6 +1,7 @@
 """``IndexService``: the workspace index's lifecycle, owned by the index feature.
 
-It runs the first pass in the background after ``initialized``, keeps the index fresh from
+It runs the first pass in the background after ``initialized`` (unless ``index.pass_on_start``
+is off: a daemon started for one CLI command asks for its own), keeps the index fresh from
 ``didSave`` and the file watcher, embeds new chunks in the background, and answers searches.
 Passes are serialised by one lock; the embedding loop runs beside them. Other features (agent
 runs) reach it as ``services.index`` and call :meth:`search` and :meth:`write_project_map`.
@@ -123,7 +124,8 @@ class IndexService:
         """The first pass, then watching and embedding (run in the background)."""
         if not self.settings.enabled:
             return
-        await self.rebuild()
+        if self.settings.pass_on_start:
+            await self.rebuild()
         if self.settings.watch and self.watcher is None:
             from .watcher import WorkspaceWatcher  # watchdog loads only once watching starts
 

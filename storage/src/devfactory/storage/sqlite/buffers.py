@@ -13,7 +13,15 @@ from ..codec import dump
 from ..ports.index import Bm25Weights
 from ..ports.rows import ChunkRow, FileUpdate, IndexBatch
 from . import index_sql
-from .database import connect, in_transaction, load_migrations, migrate, select, storage_full
+from .database import (
+    WRITER_AUTOCHECKPOINT_PAGES,
+    connect,
+    in_transaction,
+    load_migrations,
+    migrate,
+    select,
+    storage_full,
+)
 
 
 class SqliteBufferIndex:
@@ -100,7 +108,8 @@ class SqliteIndexWriter:
     """A connection of its own for a worker process that writes index batches itself.
 
     Like the daemon's writer it syncs at checkpoints, not at every commit (WAL, NORMAL), and
-    it gets a larger page cache for the FTS5 segment merges of a big pass.
+    leaves checkpoints to the daemon's checkpointer; it gets a larger page cache for the FTS5
+    segment merges of a big pass.
     """
 
     def __init__(self, path: str, project_id: int) -> None:
@@ -108,6 +117,7 @@ class SqliteIndexWriter:
         self._project_id = project_id
         self._conn = connect(path)
         self._conn.execute("PRAGMA synchronous = NORMAL")
+        self._conn.execute(f"PRAGMA wal_autocheckpoint = {WRITER_AUTOCHECKPOINT_PAGES}")
         self._conn.execute("PRAGMA cache_size = -65536")
 
     def apply(self, batch: IndexBatch) -> int:
