@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -28,6 +30,21 @@ async def test_opens_with_sqlite_vec_fts5_and_wal(tmp_path: Path) -> None:
         assert db.schema_version == len(load_migrations())
     finally:
         await db.close()
+
+
+async def test_the_schema_opens_in_older_sqlite_tools(tmp_path: Path) -> None:
+    """People inspect .devfactory/devfactory.db with their system's sqlite3 (Debian's is 3.40,
+    as is Python's own here): no statement in the schema may need a newer SQLite to parse."""
+    db = await Database.open(tmp_path / "d.db")
+    await db.close()
+    program = (
+        "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]);"
+        " print(sqlite3.sqlite_version, len(c.execute('SELECT sql FROM sqlite_master').fetchall()))"
+    )
+    read = subprocess.run(  # a process of its own: see test_database_full (POSIX locks)
+        [sys.executable, "-c", program, str(tmp_path / "d.db")], capture_output=True, text=True
+    )
+    assert read.returncode == 0, read.stderr
 
 
 async def test_fresh_database_has_the_whole_domain(tmp_path: Path) -> None:

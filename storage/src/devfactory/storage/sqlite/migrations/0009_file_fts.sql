@@ -10,11 +10,17 @@ CREATE VIRTUAL TABLE rag_files_fts USING fts5 (
     tokenize = 'unicode61 remove_diacritics 2'
 );
 
+-- The chunks are concatenated from a subquery in id order, not with group_concat(... ORDER
+-- BY): that form needs SQLite 3.44, and the schema must stay readable by older sqlite3 tools
+-- (Debian's 3.40 cannot even open a database whose schema holds it).
 CREATE TRIGGER rag_files_deleted BEFORE DELETE ON rag_files BEGIN
     INSERT INTO rag_files_fts (rag_files_fts, rowid, content)
-        SELECT 'delete', old.id,
-            group_concat(content || char(10) || subtokens, char(10) ORDER BY id)
-        FROM rag_chunks WHERE file_id = old.id HAVING count(*) > 0;
+        SELECT 'delete', old.id, group_concat(text, char(10))
+        FROM (
+            SELECT content || char(10) || subtokens AS text FROM rag_chunks
+            WHERE file_id = old.id ORDER BY id
+        )
+        HAVING count(*) > 0;
 END;
 
 -- A project's files go before its chunks would cascade away on their own (the file trigger
@@ -24,5 +30,10 @@ CREATE TRIGGER projects_deleted_rag_files BEFORE DELETE ON projects BEGIN
 END;
 
 INSERT INTO rag_files_fts (rowid, content)
-    SELECT file_id, group_concat(content || char(10) || subtokens, char(10) ORDER BY id)
-    FROM rag_chunks GROUP BY file_id;
+    SELECT f.id, (
+        SELECT group_concat(text, char(10)) FROM (
+            SELECT content || char(10) || subtokens AS text FROM rag_chunks
+            WHERE file_id = f.id ORDER BY id
+        )
+    ) AS text
+    FROM rag_files f WHERE text IS NOT NULL;
