@@ -41,8 +41,11 @@ async def test_the_schema_opens_in_older_sqlite_tools(tmp_path: Path) -> None:
         "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]);"
         " print(sqlite3.sqlite_version, len(c.execute('SELECT sql FROM sqlite_master').fetchall()))"
     )
-    read = subprocess.run(  # a process of its own: see test_database_full (POSIX locks)
-        [sys.executable, "-c", program, str(tmp_path / "d.db")], capture_output=True, text=True
+    read = await asyncio.to_thread(  # a process of its own: see test_database_full (locks)
+        subprocess.run,
+        [sys.executable, "-c", program, str(tmp_path / "d.db")],
+        capture_output=True,
+        text=True,
     )
     assert read.returncode == 0, read.stderr
 
