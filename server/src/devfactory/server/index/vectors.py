@@ -25,7 +25,8 @@ if TYPE_CHECKING:
 #: (their chunks may have replaced others, whose rows linger until then).
 RELOAD_SHARE = 0.3
 EXACT_ROWS = 65_536
-"""Up to this many rows every query is exact (the product costs a few ms)."""
+"""Up to this many rows loaded from the database every query is exact (the product costs a
+few ms)."""
 PREFILTER_ROWS = 8_192
 """Rows measured exactly after the sign-bit ranking, beyond EXACT_ROWS."""
 
@@ -90,7 +91,10 @@ class VectorCache:
         if self._matrix is None or self._ids is None or self._signs is None or self._size == 0:
             return []
         vector = np.frombuffer(query, dtype=np.float32)
-        rows = self._prefilter(vector) if self._size > EXACT_ROWS else None
+        # Counted at the last load (all live then): rows appended since may have replaced
+        # others, and an index re-indexed file by file must rank as a fresh one does.
+        loaded = self._size - self._appended
+        rows = self._prefilter(vector) if loaded > EXACT_ROWS else None
         matrix = self._matrix[: self._size] if rows is None else self._matrix[rows]
         similarity = matrix @ vector
         k = min(k, len(similarity))
