@@ -45,6 +45,7 @@ LEXICAL_CANDIDATES = 200
 chunks each. FTS5 scores every match anyway, so the depth costs only the rows read."""
 SEMANTIC_CANDIDATES = 100
 MAX_CACHED_WORDS = 50_000
+"""Words whose chunk counts are kept between searches (the cache starts over past it)."""
 WHOLE_FILE_CANDIDATES = 50
 """Files read from the whole-file lexical index per search (its ranks beyond are noise)."""
 
@@ -132,22 +133,20 @@ class SearchEngine:
         lexical_depth = max(params.limit, LEXICAL_CANDIDATES)
         semantic_depth = max(params.limit, SEMANTIC_CANDIDATES)
         whole_files: list[FileMatch] = []
-        terms = query_terms(params.query)
-        split = None if params.mode is SearchMode.SEMANTIC else await self._split(terms)
         if params.mode is SearchMode.LEXICAL:
-            lexical, whole_files = await asyncio.gather(
-                self._lexical(terms, split, lexical_depth, file_ids, languages, allowed_overlay),
-                self._whole_files(split, file_ids, languages),
+            lexical, whole_files = await self._lexical_side(
+                params.query, lexical_depth, file_ids, languages, allowed_overlay
             )
         elif params.mode is SearchMode.SEMANTIC:
             semantic = await self._semantic(
                 params, semantic_depth, file_ids, languages, allowed_overlay
             )
         else:  # the query's vector is computed while SQLite ranks the lexical side
-            lexical, semantic, whole_files = await asyncio.gather(
-                self._lexical(terms, split, lexical_depth, file_ids, languages, allowed_overlay),
+            (lexical, whole_files), semantic = await asyncio.gather(
+                self._lexical_side(
+                    params.query, lexical_depth, file_ids, languages, allowed_overlay
+                ),
                 self._semantic(params, semantic_depth, file_ids, languages, allowed_overlay),
-                self._whole_files(split, file_ids, languages),
             )
         files = rank_files(lexical, semantic, traits, whole_files)
         hits: list[SearchHit] = []
@@ -189,11 +188,23 @@ class SearchEngine:
             allowed_overlay = frozenset(p for p in allowed_overlay if classify(p)[0] in languages)
         return file_ids, allowed_overlay
 
-    async def _split(self, terms: Sequence[QueryTerm]) -> LexicalQuery | None:
-        """The query's terms as the rare ones that find the candidates and the common ones
-        that only score them (for the chunks and the whole files alike)."""
+    async def _lexical_side(
+        self,
+        query: str,
+        depth: int,
+        file_ids: list[int] | None,
+        languages: list[str] | None,
+        allowed_overlay: frozenset[str] | None,
+    ) -> tuple[list[ChunkRow], list[FileMatch]]:
+        """The best chunks and the best whole files, both found by the query's rarer terms
+        and scored by all of them (its common words find nothing by themselves)."""
+        terms = query_terms(query)
         total, counts = await self._word_counts(terms)
-        return common_words_split(terms, counts, total)
+        split = common_words_split(terms, counts, total)
+        return await asyncio.gather(
+            self._lexical(terms, split, depth, file_ids, languages, allowed_overlay),
+            self._whole_files(split, file_ids, languages),
+        )
 
     async def _lexical(
         self,
