@@ -16,6 +16,7 @@ is enough on any Linux that allows user namespaces. Each is proven by running a 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import platform
 import re
@@ -51,6 +52,8 @@ HIDDEN_HOME_ENTRIES = (
 )
 TMPFS_BYTES = 1 << 30
 PROBE_TIMEOUT_S = 10.0
+KILL_WAIT_S = 1.0
+"""How long a killed probe is waited for before the probe gives up on it."""
 PROBE = ["/bin/sh", "-c", "exit 0"]
 """What the probe runs in a sandbox: an absolute path, so it does not depend on ``PATH``."""
 
@@ -103,7 +106,10 @@ async def _output(argv: Sequence[str]) -> tuple[int | None, str]:
     finally:
         if process.returncode is None:  # no answer in time, or the probe was stopped
             process.kill()
-            await process.wait()
+            # Bounded: asyncio's wait() also waits for the pipes to close, which a process the
+            # sandbox started may hold open after bwrap is gone (then the watcher reaps it).
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(process.wait(), KILL_WAIT_S)
     text = (stderr or stdout).decode("utf-8", "replace").strip()
     return process.returncode, text
 
