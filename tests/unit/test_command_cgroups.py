@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 
 import pytest
 
@@ -16,11 +17,24 @@ from devfactory.server.execution.cgroups import PidsController
 
 
 @pytest.fixture
-def controller() -> PidsController:
-    found = PidsController.detect()
-    if found is None:
+def controller() -> Iterator[PidsController]:
+    """A controller over a folder of this test's own.
+
+    Every daemon that starts cleans the shared folder, and the cgroups this test forges look
+    stale to them (their owner is dead): a daemon started by a test running beside this one
+    removed them before the test could, and the test waited forever.
+    """
+    shared = PidsController.detect()
+    if shared is None:
         pytest.skip("no writable pids cgroup controller here")
-    return found
+    base = shared.base / f"{os.getpid()}-tests"  # a live owner: other daemons leave it alone
+    base.mkdir()
+    if (shared.base / "cgroup.subtree_control").is_file():  # cgroup v2 delegates per level
+        (base / "cgroup.subtree_control").write_text("+pids")
+    try:
+        yield PidsController(base)
+    finally:
+        base.rmdir()
 
 
 def dead_pid() -> int:
@@ -42,6 +56,7 @@ def test_the_cgroups_of_dead_daemons_go_and_what_ran_in_them_ends(
     )
     try:
         while not busy.pids():
+            assert orphan.poll() is None, "the orphan could not join its cgroup"
             time.sleep(0.01)  # until it joined the cgroup
         removed = controller.remove_stale()
         assert sorted(removed) == sorted([empty.path.name, busy.path.name])
