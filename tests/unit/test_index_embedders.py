@@ -328,6 +328,26 @@ def test_vector_cache_measures_a_large_index_through_sign_bits():
     assert len(cache._prefilter(query)) == vectors_module.PREFILTER_ROWS
 
 
+@pytest.mark.parametrize("dimensions", [64, 40])  # whole 8-byte words of sign bits, or not
+def test_the_sign_bit_prefilter_keeps_the_rows_that_differ_least(dimensions: int):
+    """The prefilter's rows are exactly the PREFILTER_ROWS with the fewest differing sign bits,
+    ties to the earlier row, as a plain sort over every row finds them."""
+    import numpy as np
+
+    from devfactory.server.index import vectors as vectors_module
+    from devfactory.server.index.vectors import VectorCache
+
+    rng = np.random.default_rng(3)
+    rows = rng.standard_normal((vectors_module.EXACT_ROWS + 500, dimensions)).astype(np.float32)
+    cache = VectorCache()
+    cache.load(list(range(len(rows))), bytearray(rows.tobytes()), dimensions)
+    for _ in range(2):  # the second query reuses the first one's buffers
+        query = rng.standard_normal(dimensions).astype(np.float32)
+        differing = ((rows > 0) != (query > 0)).sum(axis=1)
+        expected = np.sort(np.argsort(differing, kind="stable")[: vectors_module.PREFILTER_ROWS])
+        np.testing.assert_array_equal(cache._prefilter(query), expected)
+
+
 def test_vector_cache_stays_exact_when_appends_carry_it_past_the_limit():
     """Rows appended since the last load may be replacements: an index re-indexed file by
     file must rank as a fresh one of the same size does, exactly."""
