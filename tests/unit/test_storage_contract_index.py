@@ -141,12 +141,14 @@ async def test_common_words_score_what_the_rare_ones_find(any_store: Store) -> N
     assert scores(narrowed) == scores(found)[:1]
 
 
-async def test_word_counts(any_store: Store) -> None:
+async def test_common_words(any_store: Store) -> None:
+    """The words more than ``floor`` chunks hold, with their counts, and only those."""
     project_id = await indexed(any_store)
-    assert await any_store.index.word_counts(project_id, ["refund", "parcel", "absent"]) == (
-        4,
-        {"refund": 3, "parcel": 2, "absent": 0},
-    )
+    total, common = await any_store.index.common_words(project_id, 1)
+    assert (total, common["refund"], common["parcel"]) == (4, 3, 2)
+    assert "truck" not in common and min(common.values()) == 2
+    total, common = await any_store.index.common_words(project_id, 2)
+    assert "refund" in common and "parcel" not in common
 
 
 def scores(found: Sequence[ChunkRow]) -> list[tuple[str, str | None, float]]:

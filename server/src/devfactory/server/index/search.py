@@ -27,6 +27,7 @@ from .fusion import RankedFile, rank_files, ranked_chunks
 from .overlay import BufferOverlay
 from .ranking import (
     BM25_WEIGHTS,
+    COMMON_FLOOR,
     LexicalQuery,
     QueryTerm,
     QueryTraits,
@@ -44,8 +45,6 @@ LEXICAL_CANDIDATES = 200
 """Chunks read from the lexical index per search (at least): files are ranked on several
 chunks each. FTS5 scores every match anyway, so the depth costs only the rows read."""
 SEMANTIC_CANDIDATES = 100
-MAX_CACHED_WORDS = 50_000
-"""Words whose chunk counts are kept between searches (the cache starts over past it)."""
 WHOLE_FILE_CANDIDATES = 50
 """Files read from the whole-file lexical index per search (its ranks beyond are noise)."""
 
@@ -109,18 +108,17 @@ class SearchEngine:
         self._vectors_loading = asyncio.Lock()
         self._file_ids: dict[str, int] | None = None
         self._query_vectors: dict[str, bytes] = {}
-        self._counts: dict[str, int] = {}
-        """How many chunks hold each word looked up (common words find no candidates)."""
-        self._total: int | None = None
-        """Chunks indexed when the counts were taken."""
+        self._common_words: asyncio.Future[tuple[int, dict[str, int]]] | None = None
+        """(chunks indexed, the words more than COMMON_FLOOR of them hold): read on the first
+        search after each pass. Looking up each query word instead read its whole posting
+        list, a few ms a query at 250k chunks; a word's share moves little between passes."""
 
     def invalidate(self, *, counts: bool = False) -> None:
         """The set of indexed files changed (a pass or an update ran); ``counts``: so may have
         the words' counts (a pass, not a saved file)."""
         self._file_ids = None
         if counts:
-            self._counts.clear()
-            self._total = None
+            self._common_words = None
 
     async def search(self, params: SearchParams) -> SearchResult:
         started = time.perf_counter()
@@ -236,17 +234,20 @@ class SearchEngine:
         return rows[:depth]
 
     async def _word_counts(self, terms: Sequence[QueryTerm]) -> tuple[int, dict[str, int]]:
-        """(chunks indexed, chunks holding each of the terms' words), cached: a word's share
-        moves little between passes, and counting a common one reads its whole posting list."""
-        words = {term.word for term in terms if term.word is not None}
-        missing = [word for word in words if word not in self._counts]
-        if missing or self._total is None:
-            if len(self._counts) > MAX_CACHED_WORDS:
-                self._counts.clear()
-            total, counts = await self.store.index.word_counts(self.project_id, missing)
-            self._total = total
-            self._counts.update(counts)
-        return self._total, {word: self._counts[word] for word in words}
+        """(chunks indexed, chunks holding each of the terms' words; 0 for those held by
+        COMMON_FLOOR or fewer, never common)."""
+        loading = self._common_words
+        if loading is None:
+            loading = self._common_words = asyncio.ensure_future(
+                self.store.index.common_words(self.project_id, COMMON_FLOOR)
+            )
+        try:
+            total, common = await asyncio.shield(loading)
+        except Exception:
+            if self._common_words is loading:
+                self._common_words = None  # the next search tries again
+            raise
+        return total, {term.word: common.get(term.word, 0) for term in terms if term.word}
 
     async def _whole_files(
         self, split: LexicalQuery | None, file_ids: list[int] | None, languages: list[str] | None

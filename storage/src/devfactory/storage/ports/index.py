@@ -82,12 +82,11 @@ class IndexRepository(Protocol):
         """
         ...
 
-    async def word_counts(
-        self, project_id: int, words: Sequence[str]
-    ) -> tuple[int, dict[str, int]]:
-        """(chunks indexed, how many of them hold each of these lower-case words): what tells
-        a query's common words from its rare ones. Over the project's chunks, or the whole
-        store's where that is what the engine counts cheaply (SQLite's FTS5 vocabulary)."""
+    async def common_words(self, project_id: int, floor: int) -> tuple[int, dict[str, int]]:
+        """(chunks indexed, every lower-case word more than ``floor`` of them hold, with how
+        many): what tells a query's common words from its rare ones. Over the project's
+        chunks, or the whole store's where that is what the engine counts cheaply (SQLite's
+        FTS5 vocabulary). One scan of the vocabulary, for a search engine to keep per pass."""
         ...
 
     async def file_lexical(

@@ -157,21 +157,18 @@ class PostgresIndexRepository:
             return []
         return chunk_rows(await self.db.fetchall(*statement))
 
-    async def word_counts(
-        self, project_id: int, words: Sequence[str]
-    ) -> tuple[int, dict[str, int]]:
-        distinct = list(dict.fromkeys(words))
+    async def common_words(self, project_id: int, floor: int) -> tuple[int, dict[str, int]]:
         rows = await self.db.fetchall(
-            "SELECT w.word, (SELECT count(*) FROM rag_chunks c WHERE c.project_id = %(project)s"
-            "  AND c.search @@ plainto_tsquery('simple', w.word)) AS chunks"
-            " FROM unnest(%(words)s::text[]) AS w(word)",
-            {"project": project_id, "words": distinct},
+            "SELECT word, ndoc FROM ts_stat(format("
+            "'SELECT search FROM rag_chunks WHERE project_id = %%s', %(project)s::bigint))"
+            " WHERE ndoc > %(floor)s",
+            {"project": project_id, "floor": floor},
         )
         total = await self.db.fetchone(
             "SELECT count(*) AS total FROM rag_chunks WHERE project_id = %s", (project_id,)
         )
         assert total is not None
-        return int(total["total"]), {row["word"]: int(row["chunks"]) for row in rows}
+        return int(total["total"]), {row["word"]: int(row["ndoc"]) for row in rows}
 
     async def file_lexical(
         self,

@@ -4,8 +4,8 @@ This machine's (and many macOS) Pythons cannot load SQLite extensions, so connec
 from ``sqlean`` (a bundled modern SQLite with FTS5 and extension loading) and are handed to
 aiosqlite. Every write is one job on the single writer connection's thread, BEGIN to COMMIT:
 jobs queue on that thread, so concurrent runs never see SQLITE_BUSY, and a cancelled caller
-cannot leave the connection inside a transaction. A second connection serves reads (WAL lets
-them run alongside).
+cannot leave the connection inside a transaction. Two more connections serve reads (WAL lets
+them run alongside the writer and each other).
 """
 
 from __future__ import annotations
@@ -42,6 +42,9 @@ MAX_PAGES_VARIABLE = "DEVFACTORY_DB_MAX_PAGES"
 ``max_page_count``): tests fill it to see what a full disk does, with SQLite's own
 SQLITE_FULL."""
 SQLITE_FULL = 13
+READERS = 2
+"""Reader connections, each on a thread of its own: a search's chunk, whole-file and vector
+queries run at once (SQLite releases the GIL while it steps), as do reads of concurrent runs."""
 
 
 def load_migrations() -> list[Migration]:
@@ -127,7 +130,7 @@ async def _on_thread(conn: aiosqlite.Connection, fn: Callable[..., T], *args: An
 
 
 def _read(conn: sqlite3.Connection, sql: str, params: Sequence[Any], one: bool) -> Any:
-    """One query from start to finish on the reader thread.
+    """One query from start to finish on a reader thread.
 
     The statement is closed before anything else uses the connection: a cursor left open
     between awaits would hold the reader's WAL snapshot, and a concurrent query would then miss
@@ -196,6 +199,22 @@ def _probe(conn: sqlite3.Connection) -> None:
     conn.rollback()
 
 
+class _Readers:
+    """Reader connections; each read goes to the one with the fewest reads in flight."""
+
+    def __init__(self, connections: Sequence[aiosqlite.Connection]) -> None:
+        self.connections = list(connections)
+        self._in_flight = [0] * len(self.connections)
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        index = min(range(len(self.connections)), key=self._in_flight.__getitem__)
+        self._in_flight[index] += 1
+        try:
+            return await _on_thread(self.connections[index], fn, *args)
+        finally:
+            self._in_flight[index] -= 1
+
+
 class Database:
     """An open workspace database. Use :meth:`open`; close with :meth:`close`."""
 
@@ -203,14 +222,14 @@ class Database:
         self,
         path: str,
         writer: aiosqlite.Connection,
-        reader: aiosqlite.Connection,
+        readers: Sequence[aiosqlite.Connection],
         version: int,
         checkpointer: aiosqlite.Connection | None = None,
     ) -> None:
         self.path = path
         self.schema_version = version
         self._writer = writer
-        self._reader = reader
+        self._readers = _Readers(readers)
         self._write_problem: str | None = None
         """Why the last write failed for want of room, until a write succeeds again."""
         self._checkpointer = checkpointer
@@ -247,15 +266,19 @@ class Database:
         if limit := os.environ.get(MAX_PAGES_VARIABLE):
             await writer.execute(f"PRAGMA max_page_count = {int(limit)}")
         if path_text == ":memory:":
-            return cls(path_text, writer, writer, version)
+            return cls(path_text, writer, [writer], version)
         # Checkpoints run on their own connection, so a commit never waits for one (with the
         # default, every ~1000th commit copied the WAL back and fsynced: a 10-50 ms stall).
         await writer.execute(f"PRAGMA wal_autocheckpoint = {WRITER_AUTOCHECKPOINT_PAGES}")
-        reader = aiosqlite.Connection(lambda: connect(path_text), iter_chunk_size=256)
-        await reader
+        readers = [
+            aiosqlite.Connection(lambda: connect(path_text), iter_chunk_size=256)
+            for _ in range(READERS)
+        ]
+        for reader in readers:
+            await reader
         checkpointer = aiosqlite.Connection(lambda: connect(path_text), iter_chunk_size=256)
         await checkpointer
-        return cls(path_text, writer, reader, version, checkpointer)
+        return cls(path_text, writer, readers, version, checkpointer)
 
     async def _checkpoint_loop(self) -> None:
         assert self._checkpointer is not None
@@ -275,8 +298,9 @@ class Database:
                 await self._checkpoints
         if self._checkpointer is not None:
             await self._checkpointer.close()
-        if self._reader is not self._writer:
-            await self._reader.close()
+        for reader in self._readers.connections:
+            if reader is not self._writer:
+                await reader.close()
         await self._writer.close()  # after the writes queued before it
 
     def stop_threads(self) -> None:
@@ -287,7 +311,7 @@ class Database:
         """
         if self._checkpoints is not None:
             self._checkpoints.cancel()
-        connections = [self._reader, self._writer, self._checkpointer]
+        connections = [*self._readers.connections, self._writer, self._checkpointer]
         for conn in {id(c): c for c in connections if c is not None}.values():
             if conn._connection is not None:
                 conn.stop()
@@ -335,16 +359,16 @@ class Database:
     # -- reads ---------------------------------------------------------------------------------
 
     async def read(self, fn: Callable[..., T], *args: Any) -> T:
-        """``fn(connection, *args)`` as one job on the reader thread (queries that a buffer
+        """``fn(connection, *args)`` as one job on a reader thread (queries that a buffer
         index or a worker process run on their own connections too)."""
-        return await _on_thread(self._reader, fn, *args)
+        return await self._readers.run(fn, *args)
 
     async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
-        row: sqlite3.Row | None = await _on_thread(self._reader, _read, sql, params, True)
+        row: sqlite3.Row | None = await self._readers.run(_read, sql, params, True)
         return row
 
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
-        rows: list[sqlite3.Row] = await _on_thread(self._reader, _read, sql, params, False)
+        rows: list[sqlite3.Row] = await self._readers.run(_read, sql, params, False)
         return rows
 
     async def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:

@@ -3,12 +3,15 @@
 
 Bulk writes (a batch of re-parsed files, a batch of vectors) run as one function on the writer
 thread through :meth:`Database.write`, so indexing costs one thread hop per batch, not one
-per row. Reads are small async queries on the reader connection.
+per row. Reads are small async queries on the reader connections; a search's two rankings
+(:func:`.index_sql.scored_expressions`) run on two at once.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
+from operator import attrgetter
 
 from ..codec import dump
 from ..ports.index import Bm25Weights, BufferIndex
@@ -113,14 +116,16 @@ class SqliteIndexRepository:
         file_ids: Sequence[int] | None = None,
         languages: Sequence[str] | None = None,
     ) -> list[ChunkRow]:
-        return await self.db.read(
-            index_sql.lexical, project_id, match, limit, weights, file_ids, languages, also
+        found = await asyncio.gather(
+            *(
+                self.db.read(index_sql.lexical, project_id, e, limit, weights, file_ids, languages)
+                for e in index_sql.scored_expressions(match, also)
+            )
         )
+        return index_sql.best_of(found, limit, key=attrgetter("id"))
 
-    async def word_counts(
-        self, project_id: int, words: Sequence[str]
-    ) -> tuple[int, dict[str, int]]:
-        return await self.db.read(index_sql.word_counts, words)
+    async def common_words(self, project_id: int, floor: int) -> tuple[int, dict[str, int]]:
+        return await self.db.read(index_sql.common_words, floor)
 
     async def file_lexical(
         self,
@@ -132,9 +137,13 @@ class SqliteIndexRepository:
         file_ids: Sequence[int] | None = None,
         languages: Sequence[str] | None = None,
     ) -> list[FileMatch]:
-        return await self.db.read(
-            index_sql.file_lexical, project_id, match, limit, file_ids, languages, also
+        found = await asyncio.gather(
+            *(
+                self.db.read(index_sql.file_lexical, project_id, e, limit, file_ids, languages)
+                for e in index_sql.scored_expressions(match, also)
+            )
         )
+        return index_sql.best_of(found, limit, key=attrgetter("path"))
 
     async def semantic(
         self,
