@@ -29,6 +29,7 @@ from devfactory.protocol.enums import EventType, OutputStream, Severity
 from devfactory.protocol.events import CommandOutput, ErrorPayload, decode_payload
 from devfactory.protocol.settings import CommandSettings
 from devfactory.server.execution.output import EVENT_BYTES, READ_BYTES
+from devfactory.server.execution.runner import STOPPED_WITH_RUN
 from devfactory.server.execution.service import CommandService
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -161,6 +162,22 @@ async def test_kill_run_stops_the_runs_commands(harness: Harness, service: Comma
     outcome = await task
     assert outcome.execution.was_killed
     assert "stopped" in outcome.tool_result
+    assert processes_with(tok) == []
+
+
+async def test_a_stop_between_the_request_and_the_call_ends_the_command(
+    harness: Harness, service: CommandService
+):
+    """The user's Stop reached the daemon after the command's request but ran first (each
+    reads the run from the database first): the command still never runs on."""
+    tok = token()
+    stops = service.stops(harness.run.id)  # the request arrives
+    assert await service.kill_run(harness.run.id) == 0  # the Stop, with nothing running yet
+    outcome = await service.execute(
+        harness.run, f'bash -c "{sleeper(tok)}"', timeout_s=30, stops_seen=stops
+    )
+    assert outcome.execution.was_killed and outcome.execution.finished_at is not None
+    assert STOPPED_WITH_RUN in outcome.tool_result, outcome.tool_result
     assert processes_with(tok) == []
 
 

@@ -190,14 +190,17 @@ class CommandService:
         timeout_s: float | None = None,
         origin: str = "agent",
         ask: Ask | None = None,
+        stops_seen: int | None = None,
     ) -> CommandOutcome:
         """Run ``command`` in ``run``'s worktree, or refuse it; never raises for a bad command.
 
         ``timeout_s`` can shorten the policy's timeout, not extend it. ``ask`` puts a question
         to the run's user (the consent to run code without the sandbox); without it, such a
-        command is refused.
+        command is refused. ``stops_seen``: the run's :meth:`stops` when the request for the
+        command arrived (a Stop since then ends it, even one that came before this call);
+        by default, now.
         """
-        kills = self._kills.get(run.id, 0)  # before any await: a Stop from now on counts
+        kills = self.stops(run.id) if stops_seen is None else stops_seen
 
         def stopped_since() -> bool:
             return self._kills.get(run.id, 0) != kills
@@ -237,6 +240,12 @@ class CommandService:
 
     async def list(self, run_id: int) -> list[CommandExecution]:
         return await self.store.commands.list(run_id)
+
+    def stops(self, run_id: int) -> int:
+        """How many times :meth:`kill_run` has stopped the run's commands: taken when a request
+        for a command arrives, before anything it awaits, so a Stop that follows the request
+        ends the command whichever of the two reaches the database first."""
+        return self._kills.get(run_id, 0)
 
     async def kill_run(self, run_id: int) -> int:
         """Stop every command of the run (as a timeout would), including those still on their

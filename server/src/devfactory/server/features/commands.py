@@ -82,15 +82,16 @@ def setup(server: DevFactoryServer) -> None:
             raise InvalidParams(
                 f"timeoutS must be a positive number of seconds, got {params.timeout_s}"
             )
+        commands = await server.need(services.CommandService)
+        stops = commands.stops(params.run_id)  # a Stop sent after this request ends the command
         run = await (await server.need(Workspace)).run(params.run_id)
         if not run.worktree_path or not Path(run.worktree_path).is_dir():
             raise InvalidState(
                 f"run {run.id} has no worktree yet; commands run in a run's worktree, which"
                 " is created when the run starts"
             )
-        commands = await server.need(services.CommandService)
         outcome = await commands.execute(
-            run, params.command, timeout_s=params.timeout_s, origin="user"
+            run, params.command, timeout_s=params.timeout_s, origin="user", stops_seen=stops
         )
         return outcome.execution
 
