@@ -32,6 +32,20 @@ async def test_opens_with_sqlite_vec_fts5_and_wal(tmp_path: Path) -> None:
         await db.close()
 
 
+async def test_a_cancelled_close_still_ends_every_connection_thread(tmp_path: Path) -> None:
+    """A daemon whose shutdown request was cancelled half way through closing its store (the
+    editor hung up) stayed alive forever, waiting for the threads of the connections left."""
+    db = await Database.open(tmp_path / "d.db")
+    threads = [c._thread for c in (db._writer, db._checkpointer, *db._readers.connections)]
+    closing = asyncio.create_task(db.close())
+    while not closing.done():  # cancelled at its first await, or the next one
+        await asyncio.sleep(0)
+        closing.cancel()
+    for thread in threads:
+        await asyncio.to_thread(thread.join, 5)
+    assert [thread.is_alive() for thread in threads] == [False] * len(threads)
+
+
 async def test_the_schema_opens_in_older_sqlite_tools(tmp_path: Path) -> None:
     """People inspect .devfactory/devfactory.db with their system's sqlite3 (Debian's is 3.40,
     as is Python's own here): no statement in the schema may need a newer SQLite to parse."""

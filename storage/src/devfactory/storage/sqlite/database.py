@@ -11,7 +11,6 @@ them run alongside the writer and each other).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import importlib.util
 import logging
 import os
@@ -292,16 +291,24 @@ class Database:
             self._seen_version = version
 
     async def close(self) -> None:
-        if self._checkpoints is not None:
-            self._checkpoints.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._checkpoints
-        if self._checkpointer is not None:
-            await self._checkpointer.close()
-        for reader in self._readers.connections:
-            if reader is not self._writer:
-                await reader.close()
-        await self._writer.close()  # after the writes queued before it
+        """Close every connection, the writer after the writes queued before it.
+
+        A close that is itself cancelled (the client hung up during its shutdown request)
+        still stops every connection's thread: they are not daemons, and one left running
+        kept the process alive after its client was gone.
+        """
+        try:
+            if self._checkpoints is not None:
+                self._checkpoints.cancel()
+                await asyncio.wait([self._checkpoints])
+            if self._checkpointer is not None:
+                await self._checkpointer.close()
+            for reader in self._readers.connections:
+                if reader is not self._writer:
+                    await reader.close()
+            await self._writer.close()
+        finally:
+            self.stop_threads()
 
     def stop_threads(self) -> None:
         """Close without an event loop (process exit after the loop is gone).
