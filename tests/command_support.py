@@ -215,6 +215,15 @@ def outside_state(harness: Harness, token: str) -> dict[str, object]:
     }
 
 
+def alive(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie waiting to be reaped does not)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
+
+
 def processes_with(marker: str) -> list[int]:
     """Live pids whose command line mentions ``marker`` (any pid namespace)."""
     found = []

@@ -10,7 +10,7 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 
-from command_support import processes_with
+from command_support import alive, processes_with
 from devfactory.protocol.commands import CommandList, CommandListParams
 from devfactory.protocol.enums import EventType, RunStatus
 from devfactory.protocol.methods import Requests
@@ -107,14 +107,6 @@ def index_workers(daemon_pid: int) -> list[int]:
         except (OSError, IndexError, ValueError):
             continue
     return found
-
-
-def alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return False
-    return state != "Z"
 
 
 async def test_index_workers_die_with_the_daemon(tmp_path: Path):

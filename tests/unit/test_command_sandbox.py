@@ -17,6 +17,7 @@ import pytest_asyncio
 from command_support import (
     UNSANDBOXED_DETAIL,
     Harness,
+    alive,
     close_harness,
     open_harness,
     require,
@@ -98,16 +99,29 @@ async def test_a_broken_system_bwrap_falls_back_to_the_bundled_one(
     )
 
 
-async def test_closing_stops_a_probe_still_running_and_its_bwrap(tmp_path: Path) -> None:
+async def test_closing_stops_a_probe_still_running_its_bwrap_and_what_it_started(
+    tmp_path: Path,
+) -> None:
+    """bwrap killed alone while it set the sandbox up left the sandbox's first process (its
+    child) waiting forever: a daemon closed in its first moments leaked one each time."""
     started = tmp_path / "started"
-    slow = executable(tmp_path / "bwrap", f"echo $$ > {started}; exec sleep 60")
+    slow = executable(
+        tmp_path / "bwrap",
+        f"sleep 60 & echo $$ $! > {started}.part; mv {started}.part {started}; wait",
+    )
     sandbox = Sandbox(state_dir=tmp_path, executable=slow)
     waiting = asyncio.ensure_future(sandbox.info())
-    while not started.exists() or not started.read_text().strip():
+    while not started.exists():
         await asyncio.sleep(0.01)
     await asyncio.wait_for(sandbox.close(), 10)
+    bwrap, child = (int(pid) for pid in started.read_text().split())
     with pytest.raises(ProcessLookupError):  # killed and reaped, not left running
-        os.kill(int(started.read_text()), 0)
+        os.kill(bwrap, 0)
+    for _ in range(100):  # the child is reaped by init
+        if not alive(child):
+            break
+        await asyncio.sleep(0.02)
+    assert not alive(child), "what bwrap started is killed with it"
     with pytest.raises(asyncio.CancelledError):
         await waiting
 

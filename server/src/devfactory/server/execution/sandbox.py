@@ -21,6 +21,7 @@ import os
 import platform
 import re
 import shutil
+import signal
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -96,6 +97,7 @@ async def _output(argv: Sequence[str]) -> tuple[int | None, str]:
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
+            start_new_session=True,  # a process group of its own, killed whole
         )
     except OSError as exc:
         return None, str(exc)
@@ -105,7 +107,10 @@ async def _output(argv: Sequence[str]) -> tuple[int | None, str]:
         return None, f"no answer within {PROBE_TIMEOUT_S:g}s"
     finally:
         if process.returncode is None:  # no answer in time, or the probe was stopped
-            process.kill()
+            # The whole group: bwrap killed alone while it set the sandbox up left the
+            # sandbox's first process (pid 1 of its namespace) waiting forever for it.
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
             # Bounded: asyncio's wait() also waits for the pipes to close, which a process the
             # sandbox started may hold open after bwrap is gone (then the watcher reaps it).
             with contextlib.suppress(TimeoutError):
