@@ -112,6 +112,7 @@ async def test_a_run_through_the_gateway_survives_its_worker_and_is_approved_by_
                 result: ChangeDecisionResult = await bob.call(
                     Requests.CHANGES_APPROVE, {"changeIds": [change.id]}
                 )
+                on_approve = (hub / "calc.py").read_text()  # to tell apart a write undone later
             finally:
                 await alice.close()
                 await bob.close()
@@ -123,7 +124,10 @@ async def test_a_run_through_the_gateway_survives_its_worker_and_is_approved_by_
             (Requests.CHANGES_APPROVE, "changes:approve", False),
         }
         assert result.applied == [change.id] and result.snapshot_id is not None
-        assert (hub / "calc.py").read_text() == FIXED, "applied on the gateway's clone"
+        assert (hub / "calc.py").read_text() == FIXED, (
+            f"applied on the gateway's clone (just after the approve it held {on_approve!r};"
+            f" the decision: {result})"
+        )
         assert (machine / "calc.py").read_text() == CALC, "the workers' clone is untouched"
     finally:
         await store.close()
