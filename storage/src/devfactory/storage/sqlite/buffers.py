@@ -86,7 +86,9 @@ class SqliteBufferIndex:
                 (dump(sorted(paths)),),
             )
             file_ids = [row[0] for row in found]
-        rows = index_sql.lexical(conn, self._project_id, match, limit, weights, file_ids, None)
+        rows = index_sql.lexical(
+            conn, self._project_id, match, limit, file_ids, None, weights=weights
+        )
         return _outward(rows)
 
     def chunks(self) -> list[ChunkRow]:

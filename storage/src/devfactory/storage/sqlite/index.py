@@ -10,7 +10,8 @@ per row. Reads are small async queries on the reader connections; a search's two
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
 from operator import attrgetter
 
 from ..codec import dump
@@ -19,7 +20,7 @@ from ..ports.rows import ChunkRow, FileMatch, FileState, IndexBatch, IndexCounts
 from . import index_sql
 from .buffers import SqliteBufferIndex
 from .database import Database
-from .index_sql import CHUNK_COLUMNS, VECTOR_TABLE, chunk_rows, filter_args, filter_sql
+from .index_sql import CHUNK_COLUMNS, VECTOR_TABLE, R, chunk_rows, filter_args, filter_sql
 
 
 class SqliteIndexRepository:
@@ -116,12 +117,8 @@ class SqliteIndexRepository:
         file_ids: Sequence[int] | None = None,
         languages: Sequence[str] | None = None,
     ) -> list[ChunkRow]:
-        found = await asyncio.gather(
-            *(
-                self.db.read(index_sql.lexical, project_id, e, limit, weights, file_ids, languages)
-                for e in index_sql.scored_expressions(match, also)
-            )
-        )
+        rank = functools.partial(index_sql.lexical, weights=weights)
+        found = await self._rankings(rank, project_id, match, also, limit, file_ids, languages)
         return index_sql.best_of(found, limit, key=attrgetter("id"))
 
     async def common_words(self, project_id: int, floor: int) -> tuple[int, dict[str, int]]:
@@ -137,13 +134,29 @@ class SqliteIndexRepository:
         file_ids: Sequence[int] | None = None,
         languages: Sequence[str] | None = None,
     ) -> list[FileMatch]:
-        found = await asyncio.gather(
-            *(
-                self.db.read(index_sql.file_lexical, project_id, e, limit, file_ids, languages)
-                for e in index_sql.scored_expressions(match, also)
-            )
+        found = await self._rankings(
+            index_sql.file_lexical, project_id, match, also, limit, file_ids, languages
         )
         return index_sql.best_of(found, limit, key=attrgetter("path"))
+
+    async def _rankings(
+        self,
+        rank: Callable[..., list[R]],
+        project_id: int,
+        match: str,
+        also: str | None,
+        limit: int,
+        file_ids: Sequence[int] | None,
+        languages: Sequence[str] | None,
+    ) -> list[list[R]]:
+        """``rank``'s rows for each of :func:`.index_sql.scored_expressions`, on the readers at
+        once."""
+        return await asyncio.gather(
+            *(
+                self.db.read(rank, project_id, expression, limit, file_ids, languages)
+                for expression in index_sql.scored_expressions(match, also)
+            )
+        )
 
     async def semantic(
         self,

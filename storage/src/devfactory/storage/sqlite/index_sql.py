@@ -116,9 +116,10 @@ def lexical(
     project_id: int,
     expression: str,
     limit: int,
-    weights: Sequence[float],
     file_ids: Sequence[int] | None,
     languages: Sequence[str] | None,
+    *,
+    weights: Sequence[float],
 ) -> list[ChunkRow]:
     """Chunks matching an FTS5 expression, best BM25 first (score = bm25, negative)."""
     w = ", ".join(str(float(x)) for x in weights)
