@@ -38,7 +38,7 @@ export class TestDaemon implements DaemonApi {
   readonly received: Received[] = [];
   readonly messages: ShowMessageParams[] = [];
   private waiters: Array<() => void> = [];
-  private readonly listeners: Array<(note: Received) => void> = [];
+  private listeners: Array<(note: Received) => void> = [];
   initializeResult: InitializeResult | undefined;
 
   private constructor(
@@ -113,7 +113,13 @@ export class TestDaemon implements DaemonApi {
     });
   }
 
+  /** Call no listener again: a test's teardown stops reacting before it stops the daemon. */
+  mute(): void {
+    this.listeners = [];
+  }
+
   async stop(): Promise<void> {
+    this.mute();
     try {
       await this.connection.sendRequest(ShutdownRequest.type);
       await this.connection.sendNotification(ExitNotification.type);

@@ -13,6 +13,8 @@ import { reviewWorkspace } from '../support/workspace';
 let workspace: string;
 let daemon: TestDaemon;
 let store: InitiativeStore;
+/** Reloads still in flight: the daemon stops only after they end (else they fail against it). */
+const reloading = new Set<Promise<unknown>>();
 
 before(async () => {
   workspace = reviewWorkspace();
@@ -20,11 +22,16 @@ before(async () => {
   store = new InitiativeStore(daemon, (what, error) => {
     throw new Error(`could not load ${what}: ${String(error)}`);
   });
-  daemon.on(Notifications.INITIATIVE_CHANGED, ({ initiative }) => void store.reload(initiative.id));
+  daemon.on(Notifications.INITIATIVE_CHANGED, ({ initiative }) => {
+    const reload = store.reload(initiative.id).finally(() => reloading.delete(reload));
+    reloading.add(reload);
+  });
   await store.refresh();
 });
 
 after(async () => {
+  daemon.mute();
+  await Promise.all(reloading);
   await daemon.stop();
   rmSync(workspace, { recursive: true, force: true });
 });
