@@ -20,6 +20,7 @@ from command_support import (
     alive,
     close_harness,
     open_harness,
+    processes_with,
     require,
     require_sandbox,
 )
@@ -124,6 +125,28 @@ async def test_closing_stops_a_probe_still_running_its_bwrap_and_what_it_started
     assert not alive(child), "what bwrap started is killed with it"
     with pytest.raises(asyncio.CancelledError):
         await waiting
+
+
+async def test_a_probe_stopped_at_any_moment_of_its_start_leaves_nothing_running(
+    tmp_path: Path,
+) -> None:
+    """A daemon may close at any moment of its probe, also while the probe's process is being
+    spawned (asyncio then killed bwrap alone, and the sandbox's first process slept forever)."""
+    fake = tmp_path / "bwrap"
+    marker = str(fake)
+    executable(fake, "sh -c 'sleep 60; :' \"$0\" & wait")
+    for step in range(30):
+        sandbox = Sandbox(state_dir=tmp_path, executable=marker)
+        waiting = asyncio.ensure_future(sandbox.info())
+        await asyncio.sleep(step * 0.002)
+        await asyncio.wait_for(sandbox.close(), 10)
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+    for _ in range(250):  # killed processes are reaped by their parents or by init
+        if not processes_with(marker):
+            break
+        await asyncio.sleep(0.02)
+    assert processes_with(marker) == [], "a stopped probe left its processes running"
 
 
 async def test_without_any_bwrap_the_sandbox_says_why(

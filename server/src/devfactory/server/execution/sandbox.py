@@ -22,7 +22,9 @@ import platform
 import re
 import shutil
 import signal
+import subprocess
 import tempfile
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -90,33 +92,68 @@ def source_of(executable: str) -> SandboxSource:
 
 
 async def _output(argv: Sequence[str]) -> tuple[int | None, str]:
-    """Exit code and stderr (else stdout) of a short probe; (None, why) when it cannot run."""
+    """Exit code and stderr (else stdout) of a short probe; (None, why) when it cannot run.
+
+    The probe runs in a thread, not through asyncio's subprocesses: a task cancelled inside
+    ``create_subprocess_exec`` lets asyncio kill bwrap alone (or hang, CPython gh-125502), and
+    bwrap killed while it sets the sandbox up leaves the sandbox's first process (pid 1 of its
+    namespace) waiting forever for it. Here a stopped probe always ends as a whole group.
+    """
+    probe = _Probe(argv)
+    running = asyncio.get_running_loop().run_in_executor(None, probe.run)
     try:
-        process = await asyncio.create_subprocess_exec(
-            *argv,
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-            start_new_session=True,  # a process group of its own, killed whole
-        )
-    except OSError as exc:
-        return None, str(exc)
-    try:
-        stdout, stderr = await asyncio.wait_for(process.communicate(), PROBE_TIMEOUT_S)
-    except TimeoutError:
-        return None, f"no answer within {PROBE_TIMEOUT_S:g}s"
-    finally:
-        if process.returncode is None:  # no answer in time, or the probe was stopped
-            # The whole group: bwrap killed alone while it set the sandbox up left the
-            # sandbox's first process (pid 1 of its namespace) waiting forever for it.
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            # Bounded: asyncio's wait() also waits for the pipes to close, which a process the
-            # sandbox started may hold open after bwrap is gone (then the watcher reaps it).
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(process.wait(), KILL_WAIT_S)
-    text = (stderr or stdout).decode("utf-8", "replace").strip()
-    return process.returncode, text
+        return await asyncio.shield(running)
+    except asyncio.CancelledError:
+        probe.stop()
+        await asyncio.wait([running], timeout=KILL_WAIT_S + 1)  # killed and reaped
+        raise
+
+
+class _Probe:
+    """One probe process in a group of its own; :meth:`stop` (any thread) kills the group, even
+    when it comes before the process has started."""
+
+    def __init__(self, argv: Sequence[str]) -> None:
+        self.argv = list(argv)
+        self._lock = threading.Lock()
+        self._process: subprocess.Popen[bytes] | None = None
+        self._stopped = False
+
+    def run(self) -> tuple[int | None, str]:
+        with self._lock:
+            if self._stopped:
+                return None, "stopped"
+            try:
+                self._process = process = subprocess.Popen(
+                    self.argv,
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    start_new_session=True,
+                )
+            except OSError as exc:
+                return None, str(exc)
+        try:
+            stdout, stderr = process.communicate(timeout=PROBE_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            return None, f"no answer within {PROBE_TIMEOUT_S:g}s"
+        finally:
+            if process.poll() is None:  # no answer in time, or the probe was stopped
+                self.stop()
+                # Bounded: a process the sandbox started outside the group may hold the pipes.
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    process.wait(KILL_WAIT_S)
+        if self._stopped:
+            return None, "stopped"
+        text = (stderr or stdout).decode("utf-8", "replace").strip()
+        return process.returncode, text
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stopped = True
+            if self._process is not None and self._process.returncode is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self._process.pid, signal.SIGKILL)
 
 
 def git_dirs(worktree: str) -> list[str]:
