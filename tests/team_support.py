@@ -46,6 +46,7 @@ def workers(clone: Path, logs: Path, count: int) -> Iterator[list[subprocess.Pop
     """``count`` ``devfactory worker`` processes on ``clone`` (one run slot each, logging
     under ``logs``), stopped when the block ends."""
     started = []
+    failed = False
     try:
         for n in range(count):
             log = (logs / f"worker-{n}.log").open("wb")
@@ -67,6 +68,9 @@ def workers(clone: Path, logs: Path, count: int) -> Iterator[list[subprocess.Pop
                 )
             )
         yield started
+    except BaseException:
+        failed = True
+        raise
     finally:
         for process in started:
             if process.poll() is None:
@@ -76,6 +80,11 @@ def workers(clone: Path, logs: Path, count: int) -> Iterator[list[subprocess.Pop
                 except subprocess.TimeoutExpired:
                     process.kill()
                     process.wait()
+        if failed:  # what each worker did, in the failed test's captured output
+            for n, process in enumerate(started):
+                text = (logs / f"worker-{n}.log").read_text("utf-8", "replace")
+                tail = "\n".join(text.splitlines()[-80:])
+                print(f"--- worker {n} (pid {process.pid}, exit {process.returncode}):\n{tail}")
 
 
 async def poll(
