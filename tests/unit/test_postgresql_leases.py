@@ -136,3 +136,40 @@ async def test_a_fenced_run_does_not_sink_the_other_runs_events_in_its_batch(
     assert isinstance(results[0], LeaseLost)
     assert [e.title for e in results[1:] if not isinstance(e, BaseException)] == [str(kept)] * 2
     assert await run_seqs(store, lost) == [] and await run_seqs(store, kept) == [1, 2]
+
+
+async def test_a_segment_handed_back_while_another_worker_retried_its_job_still_waits(
+    store: PostgresStore,
+) -> None:
+    """A stopping worker sends no heartbeat: another may take it for stalled and retry its job
+    while it winds down. Its own end of that job then overwrote the retried job, and the
+    segment it handed back had found that job still waiting: nothing was left to run."""
+    queue = store.run_queue
+    assert queue is not None
+    await queue.enable(lambda run: True)
+    project_id, run_id = await new_run(store, RunStatus.QUEUED)
+    retried = asyncio.Event()
+
+    async def execute(run: int) -> None:
+        jobs = queue.app.job_manager
+        (job,) = await jobs.get_stalled_jobs(queue=run_queue(project_id), seconds_since_heartbeat=0)
+        await jobs.retry_job(job)  # what another worker's stalled check does
+        retried.set()
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:  # the worker stops: hand the segment back
+            await queue.hand_back(project_id, run)
+            raise
+
+    serving = asyncio.create_task(
+        queue.serve(project_id, execute, slots=1, lease_s=1.5, name="stopping")
+    )
+    await asyncio.wait_for(retried.wait(), 30)
+    serving.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await serving
+    waiting = await store.db.fetchall(
+        "SELECT id FROM procrastinate_jobs WHERE status = 'todo' AND (args ->> 'run_id')::int = %s",
+        (run_id,),
+    )
+    assert len(waiting) == 1, "the run's next segment waits for a worker"

@@ -52,6 +52,9 @@ class PostgresRunQueue:
         self.app = job_app(db.url)
         self.accepts: Callable[[Run], bool] | None = None
         """Which queued runs are the workers' (None: not enabled)."""
+        self._handed_back: set[tuple[int, int]] | None = None
+        """While this process is a worker: the runs (project, run) its stopping segments
+        handed back, enqueued once the worker has stopped."""
 
     async def enable(self, accepts: Callable[[Run], bool]) -> None:
         """From now on a queued run that ``accepts`` is enqueued for the workers (creating
@@ -66,6 +69,9 @@ class PostgresRunQueue:
             await self.enqueue(conn, run.project_id, run.id)
 
     async def hand_back(self, project_id: int, run_id: int) -> None:
+        if self._handed_back is not None:  # a worker's segment, stopping: see serve()
+            self._handed_back.add((project_id, run_id))
+            return
         await self.db.write(self.enqueue, project_id, run_id)
 
     async def enqueue(self, conn: Connection, project_id: int, run_id: int) -> None:
@@ -102,6 +108,8 @@ class PostgresRunQueue:
         async def run_segment(run_id: int) -> None:
             await execute(run_id)
 
+        handed_back: set[tuple[int, int]] = set()
+        self._handed_back = handed_back
         async with self.app.open_async():
             retrying = asyncio.create_task(self._retry_stalled(queue, lease_s), name="stalled")
             try:
@@ -112,10 +120,18 @@ class PostgresRunQueue:
                     update_heartbeat_interval=lease_s / 3,
                     stalled_worker_timeout=lease_s,
                     fetch_job_polling_interval=min(5.0, lease_s / 2),
-                    shutdown_graceful_timeout=lease_s,
+                    # procrastinate stops the heartbeat when the worker stops: the grace must
+                    # end before the other workers would count this one as stalled.
+                    shutdown_graceful_timeout=lease_s / 3,
                 )
             finally:
                 retrying.cancel()
+                self._handed_back = None
+                # Only now, with every aborted job's end written: a job another worker retried
+                # meanwhile (it took this one for stalled) was just ended by that write, and
+                # a segment enqueued from inside the job would have found it still waiting.
+                for handed_project, run_id in sorted(handed_back):
+                    await self.db.write(self.enqueue, handed_project, run_id)
 
     async def _retry_stalled(self, queue: str, lease_s: float) -> None:
         """Hand the jobs of workers that stopped sending heartbeats back to the queue."""
