@@ -278,6 +278,24 @@ async def test_approve_for_a_closed_file_writes_it_atomically(
     assert leftovers == []
 
 
+async def test_a_change_whose_proposal_was_not_kept_is_refused_not_applied_as_nothing(
+    daemon: DaemonClient, workspace: Path
+):
+    """A run stopped between recording a change and keeping its texts (a worker killed
+    there) left a change with nothing to read: approving it wrote the file back unchanged
+    and reported it applied."""
+    run = await completed_run(daemon)
+    change = await app_change(daemon, run)
+    (kept,) = workspace.glob(f".devfactory/**/change-{change.id}.after")
+    kept.unlink()
+    result: ChangeDecisionResult = await daemon.call(
+        Requests.CHANGES_APPROVE, {"changeIds": [change.id]}
+    )
+    assert result.applied == [] and result.conflicts == [change.id]
+    assert "not available here" in (result.changes[0].reason or "")
+    assert (workspace / "app.py").read_text() == ORIGINAL
+
+
 @pytest.mark.both_databases
 async def test_restore_after_apply_gives_back_the_exact_pre_apply_bytes(
     daemon: DaemonClient, workspace: Path

@@ -21,7 +21,7 @@ from devfactory.protocol.enums import ChangeAction, ChangeStatus
 from ..safefs import SafeTree
 from . import hunks as hunkmath
 from .editor import Editor, uri_of
-from .files import as_text, is_binary, merge_three_way
+from .files import as_text, is_binary, merge_three_way, sha256
 from .texts import MAX_REVIEW_BYTES
 
 Contents = Callable[[Change], Awaitable[tuple[bytes | None, bytes | None]]]
@@ -64,6 +64,12 @@ class Applier:
         rel = self.tree.check(change.path)  # the database may have been edited: check again
         on_disk = self.tree.read(rel, MAX_REVIEW_BYTES)  # refuses links on the way
         before, after = await self.contents(change)
+        if sha256(before) != change.before_hash or sha256(after) != change.after_hash:
+            return ApplyOutcome(
+                ChangeStatus.CONFLICT,
+                "the proposed file is not available here (its run stopped before keeping it);"
+                " nothing was written",
+            )
         open_text = self.editor.open_text(self.root / rel)
         current = open_text.encode() if open_text is not None else on_disk
         previously = {h.index for h in change.hunks if h.status is ChangeStatus.APPLIED}

@@ -122,8 +122,11 @@ class ReviewService:
             open_change is not None
             and open_change.status is OPEN
             and open_change.after_hash == sha256(after)
-        ):
-            return open_change  # already proposed as it is
+        ):  # already proposed as it is; kept, unless its proposer stopped before keeping it
+            if not await self.texts.kept(open_change.id):
+                diff = _diff_of(path, open_change.action, before, after)
+                await self.texts.keep(open_change.id, before, after, diff)
+            return open_change
         if before == after:
             if open_change is not None:  # the run reverted its own edit
                 await self._set_status(
@@ -138,19 +141,8 @@ class ReviewService:
             else ChangeAction.UPDATE
         )
         binary = is_binary(before) or is_binary(after)
-        before_text, after_text = as_text(before), as_text(after)
-        diff = (
-            f"Binary file {path} differs\n"
-            if binary
-            else hunkmath.unified_diff(
-                before_text,
-                after_text,
-                path,
-                created=action is ChangeAction.CREATE,
-                deleted=action is ChangeAction.DELETE,
-            )
-        )
-        hunk_list = [] if binary else hunkmath.compute_hunks(before_text, after_text)
+        diff = _diff_of(path, action, before, after)
+        hunk_list = [] if binary else hunkmath.compute_hunks(as_text(before), as_text(after))
         event = await self.events.emit(
             run.id,
             EventType.CHANGE_PROPOSED,
@@ -459,3 +451,16 @@ class ReviewService:
 
     async def code_actions(self, path: str, selection: types.Range) -> list[types.CodeAction]:
         return to_lsp_code_actions(await self.hunk_sites(path), selection, self.severity)
+
+
+def _diff_of(path: str, action: ChangeAction, before: bytes | None, after: bytes | None) -> str:
+    """The unified diff a change shows (one line for a binary file)."""
+    if is_binary(before) or is_binary(after):
+        return f"Binary file {path} differs\n"
+    return hunkmath.unified_diff(
+        as_text(before),
+        as_text(after),
+        path,
+        created=action is ChangeAction.CREATE,
+        deleted=action is ChangeAction.DELETE,
+    )

@@ -91,6 +91,13 @@ class ChangeTexts:
         if self.patches is not None:
             await self.patches.save(change_id, before, after, diff)
 
+    async def kept(self, change_id: int) -> bool:
+        """Whether the change's texts are where approvers read them: the stored patch where
+        there are stored patches, else this machine's files."""
+        if self.patches is not None:
+            return await self.patches.get(change_id) is not None
+        return self.diff_file(change_id).exists()
+
     async def versions(
         self, change_id: int, base_commit: str, path: str
     ) -> tuple[bytes | None, bytes | None]:
