@@ -152,20 +152,7 @@ async def test_a_stopped_workers_run_finishes_on_another_and_applies_in_another_
             Requests.CHANGES_APPROVE, {"changeIds": [change.id]}
         )
         assert result.applied == [change.id] and result.snapshot_id is not None
-        on_approve = (laptop / "calc.py").read_text()
-        if on_approve != FIXED:  # what was applied, and what git saw (it failed in 2 of 8 runs)
-            shown = await editor.call(Requests.CHANGES_DIFF, {"changeId": change.id})
-            status = subprocess.run(
-                ["git", "status", "--short"],
-                cwd=laptop,
-                capture_output=True,
-                text=True,
-                check=False,
-            ).stdout
-            pytest.fail(
-                f"the laptop's calc.py is {on_approve!r} after the approve: {result}; the"
-                f" change's versions {shown.before!r} -> {shown.after!r}; git status {status!r}"
-            )
+        assert (laptop / "calc.py").read_text() == FIXED, f"approved: {result}"
         assert (machine / "calc.py").read_text() == CALC, "the worker's clone is untouched"
 
 
