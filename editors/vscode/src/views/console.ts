@@ -56,6 +56,10 @@ export class ConsoleManager
     const log = this.log(runId);
     await log.replay(this.api);
     const document = await vscode.workspace.openTextDocument(consoleUri(runId));
+    // VS Code drops a change fired while the document was being opened (it had no document
+    // for the uri yet): what arrived between its read of the content and now would show only
+    // with the next event, and a run waiting for the user sends none.
+    this.schedule(runId);
     const editor = await vscode.window.showTextDocument(document, { preview: false });
     this.tail.start(editor);
     return editor;

@@ -60,10 +60,16 @@ suite('DevFactory extension', () => {
     const consoleDoc = () =>
       vscode.workspace.textDocuments.find((d) => d.uri.scheme === 'devfactory-console' && d.uri.path === `/run-${run.id}.dfconsole`);
     assert.equal((await waitFor('the console document', consoleDoc)).languageId, 'devfactory-console');
-    await waitFor('the plan and the question in the console', () => {
-      const text = consoleDoc()?.getText() ?? '';
-      return /Plan: change greet\(\)/.test(text) && /\? Also update the docs\?/.test(text);
-    });
+    await waitFor(
+      'the plan and the question in the console',
+      () => {
+        const text = consoleDoc()?.getText() ?? '';
+        return /Plan: change greet\(\)/.test(text) && /\? Also update the docs\?/.test(text);
+      },
+      30_000,
+      // It timed out in 2 fresh-clone runs: the document, and what the console would render now.
+      () => `the document:\n${consoleDoc()?.getText()}\nthe console's own text:\n${api.consoles.text(run.id)}`,
+    );
   });
 
   test('the question is answered through its quick pick', async () => {

@@ -1,12 +1,20 @@
 import type { DevFactoryApi } from '../../src/extension';
 
-/** Poll `check` until it returns something truthy (the extension host has no better hook). */
-export async function waitFor<T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
+/**
+ * Poll `check` until it returns something truthy (the extension host has no better hook); on a
+ * timeout the error ends with `detail()`, what the test saw instead.
+ */
+export async function waitFor<T>(
+  what: string,
+  check: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs = 30_000,
+  detail?: () => string,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
     if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${detail ? `; instead:\n${detail()}` : ''}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
