@@ -23,7 +23,7 @@ from devfactory.protocol.changes import ChangeDecisionResult, ChangeList
 from devfactory.protocol.enums import ChangeStatus, EventType, HitlAction, RunStatus, Severity
 from devfactory.protocol.hitl import HitlList, HitlRespondParams
 from devfactory.protocol.methods import Requests
-from devfactory.protocol.runs import RunIdParams
+from devfactory.protocol.runs import RunDirectiveParams, RunIdParams
 from devfactory.storage import LeaseLost
 from devfactory.storage.ports import NewEvent
 from postgresql_support import postgres_server
@@ -239,6 +239,43 @@ async def test_a_cancel_fences_the_worker_off_and_frees_its_slot(tmp_path: Path)
         replayed = await replay(editor, run.id)
         assert kinds(replayed)[-1] == "status:cancelled", "the worker wrote nothing after it"
 
+
+
+async def test_a_directive_sent_from_the_editor_reaches_the_run_on_its_worker(
+    tmp_path: Path,
+) -> None:
+    gate = tmp_path / "go-on"
+    script = write_script(
+        tmp_path / "scripts",
+        "directive",
+        [
+            turn("1. Work"),
+            turn("Thinking", wait_for_file=gate),
+            turn("On it.", quote_last=True),
+            finish("Done."),
+        ],
+    )
+    async with team_of(tmp_path) as team:
+        store, editor, machine = team.store, team.editor, team.machine
+        with workers(machine, tmp_path, 1):
+            run = await create_run(editor, script)
+            await poll(store, "SELECT 1 FROM agent_runs WHERE id = %s AND status = 'running'"
+                       " AND lease_owner IS NOT NULL", (run.id,))  # fmt: skip
+            # The editor's daemon does not drive the run: the worker takes the message as it
+            # renews the lease, while the model still thinks.
+            await editor.call(
+                Requests.RUNS_DIRECTIVE, RunDirectiveParams(run_id=run.id, text="Use type hints")
+            )
+            await poll(store, "SELECT 1 FROM agent_runs WHERE id = %s"
+                       " AND pending_directives = '[]'::jsonb", (run.id,))  # fmt: skip
+            gate.touch()
+            await poll(store, "SELECT 1 FROM agent_runs WHERE id = %s AND status = 'completed'",
+                       (run.id,))  # fmt: skip
+        replayed = await replay(editor, run.id)
+        (received,) = [e for e in replayed if e.type is EventType.DIRECTIVE_RECEIVED]
+        assert received.message == "Use type hints"
+        said = [e.message for e in replayed if e.type is EventType.AI_MESSAGE]
+        assert "On it.\n> Message from the user: Use type hints" in said
 
 def test_a_worker_needs_the_teams_database(tmp_path: Path) -> None:
     workspace = make_git_repo(tmp_path / "solo", {"calc.py": CALC})

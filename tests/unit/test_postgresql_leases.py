@@ -173,3 +173,16 @@ async def test_a_segment_handed_back_while_another_worker_retried_its_job_still_
         (run_id,),
     )
     assert len(waiting) == 1, "the run's next segment waits for a worker"
+
+
+async def test_directives_to_a_run_on_a_worker_are_taken_once_in_order(
+    store: PostgresStore,
+) -> None:
+    _, run_id = await new_run(store, RunStatus.RUNNING)
+    leases = store.leases
+    assert leases is not None
+    assert await leases.take_directives(run_id) == []
+    await leases.send_directive(run_id, "Use type hints")
+    await leases.send_directive(run_id, 'Keep "quotes" and ]brackets[')
+    assert await leases.take_directives(run_id) == ["Use type hints", 'Keep "quotes" and ]brackets[']
+    assert await leases.take_directives(run_id) == [], "taken once"

@@ -342,8 +342,10 @@ class RunManager:
         if not text.strip():
             raise InvalidParams("text must not be empty")
         require(run, RunControl.DIRECTIVE)
-        worker = _driven(run, self.workers.get(run_id))
-        worker.directives.append(text.strip())
+        if self.on_workers(run) and (remote := self.remote) is not None:
+            await remote.directive(run, text.strip())
+        else:
+            _driven(run, self.workers.get(run_id)).directives.append(text.strip())
         await self.context.events.emit(
             run_id,
             EventType.DIRECTIVE_RECEIVED,

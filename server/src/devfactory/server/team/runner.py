@@ -3,8 +3,9 @@
 A segment takes the run's lease (its epoch moves on: the fencing token), claims the run
 (queued -> running) or takes it over (a worker that was killed left it running), drives it
 through the ``RunManager`` until it stops, and gives the lease up. While it works, the lease is
-renewed; if the renewal finds another epoch (this worker stalled past its lease and another
-took the run over), or the run was cancelled meanwhile, the run's task is stopped at once.
+renewed and the user's pause requests and directives are read; if the renewal finds another
+epoch (this worker stalled past its lease and another took the run over), or the run was
+cancelled meanwhile, the run's task is stopped at once.
 Every event and status write of the run, every worktree write and every command checks the
 epoch in the database too, so nothing a stale worker does lands after the takeover.
 """
@@ -82,6 +83,7 @@ class SegmentRunner:
                     raise LeaseLost(run_id, epoch)
 
             worker = self.manager.drive(run, Segment(guard=guard))
+            worker.directives += await self.leases.take_directives(run_id)  # sent in between
             renewing = asyncio.create_task(self._renew(run_id, epoch, worker), name="lease")
             assert worker.task is not None
             await asyncio.wait({worker.task})  # however it ends (a stop cancels it)
@@ -114,6 +116,8 @@ class SegmentRunner:
             held = await self.leases.renew(run_id, epoch, self.lease_s)
             if held and await self.leases.take_pause_request(run_id):
                 worker.request_pause()
+            if held:
+                worker.directives += await self.leases.take_directives(run_id)
             run = await self.manager.store.runs.get(run_id)
             if not held or run is None or run.status.is_terminal:
                 why = "its lease was taken over" if not held else "it ended elsewhere"

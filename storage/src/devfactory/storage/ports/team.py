@@ -42,6 +42,14 @@ class LeaseRepository(Protocol):
         """Whether a pause was asked for since the last call (consumes the request)."""
         ...
 
+    async def send_directive(self, run_id: int, text: str) -> None:
+        """Pass a message from the user to the worker driving the run."""
+        ...
+
+    async def take_directives(self, run_id: int) -> list[str]:
+        """The messages sent to the run since the last call, oldest first (consumed)."""
+        ...
+
 
 class RunQueue(Protocol):
     """Hands queued runs to workers: a run's job is enqueued in the transaction that makes

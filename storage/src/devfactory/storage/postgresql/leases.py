@@ -78,3 +78,24 @@ class PostgresLeaseRepository:
             (run_id,),
         )
         return changed == 1
+
+    async def send_directive(self, run_id: int, text: str) -> None:
+        await self.db.execute(
+            "UPDATE agent_runs SET pending_directives = pending_directives || to_jsonb(%s::text)"
+            " WHERE id = %s",
+            (text, run_id),
+        )
+
+    async def take_directives(self, run_id: int) -> list[str]:
+        """The messages sent to the run since the last call, oldest first (they are consumed)."""
+        rows = await self.db.fetchall(
+            "WITH taken AS (SELECT pending_directives AS texts FROM agent_runs"
+            "  WHERE id = %s AND pending_directives <> '[]'::jsonb FOR UPDATE),"
+            " cleared AS (UPDATE agent_runs SET pending_directives = '[]'::jsonb FROM taken"
+            "  WHERE agent_runs.id = %s RETURNING taken.texts)"
+            " SELECT t.text FROM cleared,"
+            "  jsonb_array_elements_text(cleared.texts) WITH ORDINALITY AS t(text, n)"
+            " ORDER BY t.n",
+            (run_id, run_id),
+        )
+        return [str(row["text"]) for row in rows]
