@@ -240,7 +240,6 @@ async def test_a_cancel_fences_the_worker_off_and_frees_its_slot(tmp_path: Path)
         assert kinds(replayed)[-1] == "status:cancelled", "the worker wrote nothing after it"
 
 
-
 async def test_a_directive_sent_from_the_editor_reaches_the_run_on_its_worker(
     tmp_path: Path,
 ) -> None:
@@ -276,6 +275,7 @@ async def test_a_directive_sent_from_the_editor_reaches_the_run_on_its_worker(
         assert received.message == "Use type hints"
         said = [e.message for e in replayed if e.type is EventType.AI_MESSAGE]
         assert "On it.\n> Message from the user: Use type hints" in said
+
 
 def test_a_worker_needs_the_teams_database(tmp_path: Path) -> None:
     workspace = make_git_repo(tmp_path / "solo", {"calc.py": CALC})

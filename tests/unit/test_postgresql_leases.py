@@ -184,5 +184,8 @@ async def test_directives_to_a_run_on_a_worker_are_taken_once_in_order(
     assert await leases.take_directives(run_id) == []
     await leases.send_directive(run_id, "Use type hints")
     await leases.send_directive(run_id, 'Keep "quotes" and ]brackets[')
-    assert await leases.take_directives(run_id) == ["Use type hints", 'Keep "quotes" and ]brackets[']
+    assert await leases.take_directives(run_id) == [
+        "Use type hints",
+        'Keep "quotes" and ]brackets[',
+    ]
     assert await leases.take_directives(run_id) == [], "taken once"

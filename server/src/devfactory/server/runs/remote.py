@@ -3,11 +3,12 @@
 The daemon has no ``RunWorker`` for such a run; it acts through the database. A pause is a
 request the worker reads as it renews the run's lease (the worker pauses at its next step and
 its segment ends); a directive is read the same way, and at the start of the next segment. A
-resume queues the run again: its next segment is a job, committed with the status. An answer to the model's ``ask_user`` question is recorded as that tool call's
-result in the run's conversation, and the run is queued for its next segment, which goes on
-from there; other questions (a plan, a command to allow) are waited for by the worker, which
-reads the answer from the database. A cancel moves the lease's epoch on first, so the worker's
-next write is refused and it stops.
+resume queues the run again: its next segment is a job, committed with the status. An answer
+to the model's ``ask_user`` question is recorded as that tool call's result in the run's
+conversation, and the run is queued for its next segment, which goes on from there; other
+questions (a plan, a command to allow) are waited for by the worker, which reads the answer
+from the database. A cancel moves the lease's epoch on first, so the worker's next write is
+refused and it stops.
 """
 
 from __future__ import annotations
