@@ -249,7 +249,7 @@ async def test_a_directive_sent_from_the_editor_reaches_the_run_on_its_worker(
         "directive",
         [
             turn("1. Work"),
-            turn("Thinking", wait_for_file=gate),
+            turn("Thinking", quote_last=True, wait_for_file=gate),
             turn("On it.", quote_last=True),
             finish("Done."),
         ],
@@ -260,13 +260,11 @@ async def test_a_directive_sent_from_the_editor_reaches_the_run_on_its_worker(
             run = await create_run(editor, script)
             await poll(store, "SELECT 1 FROM agent_runs WHERE id = %s AND status = 'running'"
                        " AND lease_owner IS NOT NULL", (run.id,))  # fmt: skip
-            # The editor's daemon does not drive the run: the worker takes the message as it
-            # renews the lease, while the model still thinks.
+            # The editor's daemon does not drive the run: the worker takes the message at the
+            # run's next step, before the model's next turn.
             await editor.call(
                 Requests.RUNS_DIRECTIVE, RunDirectiveParams(run_id=run.id, text="Use type hints")
             )
-            await poll(store, "SELECT 1 FROM agent_runs WHERE id = %s"
-                       " AND pending_directives = '[]'::jsonb", (run.id,))  # fmt: skip
             gate.touch()
             await poll(store, "SELECT 1 FROM agent_runs WHERE id = %s AND status = 'completed'",
                        (run.id,))  # fmt: skip
@@ -274,7 +272,12 @@ async def test_a_directive_sent_from_the_editor_reaches_the_run_on_its_worker(
         (received,) = [e for e in replayed if e.type is EventType.DIRECTIVE_RECEIVED]
         assert received.message == "Use type hints"
         said = [e.message for e in replayed if e.type is EventType.AI_MESSAGE]
-        assert "On it.\n> Message from the user: Use type hints" in said
+        quoted = [m for m in said if m.endswith("\n> Message from the user: Use type hints")]
+        assert len(quoted) == 1, f"the model's turns quote what they were last told: {said}"
+        taken = await store.db.scalar(
+            "SELECT pending_directives = '[]'::jsonb FROM agent_runs WHERE id = %s", (run.id,)
+        )
+        assert taken, "the message was taken"
 
 
 def test_a_worker_needs_the_teams_database(tmp_path: Path) -> None:

@@ -2,7 +2,7 @@
 
 The daemon has no ``RunWorker`` for such a run; it acts through the database. A pause is a
 request the worker reads as it renews the run's lease (the worker pauses at its next step and
-its segment ends); a directive is read the same way, and at the start of the next segment. A
+its segment ends); a directive is kept with the run, and the worker reads it at its next step. A
 resume queues the run again: its next segment is a job, committed with the status. An answer
 to the model's ``ask_user`` question is recorded as that tool call's result in the run's
 conversation, and the run is queued for its next segment, which goes on from there; other

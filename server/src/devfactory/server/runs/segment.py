@@ -20,6 +20,8 @@ class Segment:
     guard: Callable[[], Awaitable[None]]
     """Awaited before each write to the worktree and each command: raises ``LeaseLost`` once
     another worker holds the run's lease."""
+    directives: Callable[[], Awaitable[list[str]]]
+    """Awaited at each step: the user's messages sent to the run from any daemon since."""
 
 
 class SegmentEnded(Exception):

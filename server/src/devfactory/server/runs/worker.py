@@ -175,6 +175,8 @@ class RunWorker:
             self._pause_requested = False
             await self.pause_until_resumed("paused by the user")
         await self._check_budget()
+        if self.segment is not None:
+            self.directives += await self.segment.directives()
         pending, self.directives = self.directives, []
         return pending
 

@@ -3,11 +3,11 @@
 A segment takes the run's lease (its epoch moves on: the fencing token), claims the run
 (queued -> running) or takes it over (a worker that was killed left it running), drives it
 through the ``RunManager`` until it stops, and gives the lease up. While it works, the lease is
-renewed and the user's pause requests and directives are read; if the renewal finds another
-epoch (this worker stalled past its lease and another took the run over), or the run was
-cancelled meanwhile, the run's task is stopped at once.
-Every event and status write of the run, every worktree write and every command checks the
-epoch in the database too, so nothing a stale worker does lands after the takeover.
+renewed and the user's pause requests are read (the user's directives at each step); if the
+renewal finds another epoch (this worker stalled past its lease and another took the run over),
+or the run was cancelled meanwhile, the run's task is stopped at once. Every event and status
+write of the run, every worktree write and every command checks the epoch in the database too,
+so nothing a stale worker does lands after the takeover.
 """
 
 from __future__ import annotations
@@ -82,8 +82,8 @@ class SegmentRunner:
                 if not await self.leases.holds(run_id, epoch):
                     raise LeaseLost(run_id, epoch)
 
-            worker = self.manager.drive(run, Segment(guard=guard))
-            worker.directives += await self.leases.take_directives(run_id)  # sent in between
+            segment = Segment(guard=guard, directives=lambda: self.leases.take_directives(run_id))
+            worker = self.manager.drive(run, segment)
             renewing = asyncio.create_task(self._renew(run_id, epoch, worker), name="lease")
             assert worker.task is not None
             await asyncio.wait({worker.task})  # however it ends (a stop cancels it)
@@ -116,8 +116,6 @@ class SegmentRunner:
             held = await self.leases.renew(run_id, epoch, self.lease_s)
             if held and await self.leases.take_pause_request(run_id):
                 worker.request_pause()
-            if held:
-                worker.directives += await self.leases.take_directives(run_id)
             run = await self.manager.store.runs.get(run_id)
             if not held or run is None or run.status.is_terminal:
                 why = "its lease was taken over" if not held else "it ended elsewhere"
