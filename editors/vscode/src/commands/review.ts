@@ -7,7 +7,6 @@
  */
 import * as vscode from 'vscode';
 import {
-  type Change,
   ChangeStatus,
   type ChangeDecisionParams,
   type ChangeDecisionResult,
@@ -38,14 +37,14 @@ export function registerReviewCommands(s: Services): vscode.Disposable[] {
     }),
     registerCommand('openDiff', (arg: ChangeArg) => s.diffs.open(changeIdOf(arg))),
     registerCommand('resolveConflict', (arg: ChangeArg) => s.diffs.openMerge(changeIdOf(arg))),
-    registerCommand('markResolved', (arg: ChangeArg) => markResolved(s, changeIdOf(arg))),
-    vscode.workspace.onDidSaveTextDocument((document) => {
-      const changeId = s.diffs.settledBy(document);
-      if (changeId !== undefined && s.store.change(changeId)?.status === ChangeStatus.CONFLICT) {
-        markResolved(s, changeId).catch((error: unknown) =>
-          vscode.window.showErrorMessage(`DevFactory: could not resolve ${document.uri.fsPath}: ${String(error)}`),
-        );
-      }
+    registerCommand('markResolved', async (arg: ChangeArg) => {
+      const change = await s.client.request(Requests.CHANGES_RESOLVE, { changeId: changeIdOf(arg) });
+      s.store.applyChange(change);
+      const kept = change.hunks.filter((h) => h.status === ChangeStatus.REJECTED).length;
+      void vscode.window.showInformationMessage(
+        `DevFactory: ${change.path} resolved${kept ? ` (${kept} hunk${kept === 1 ? '' : 's'} kept as yours)` : ''}.`,
+      );
+      return change;
     }),
     registerCommand('addComment', (reply: vscode.CommentReply) => s.comments.add(reply)),
     registerCommand('resolveComments', (thread: vscode.CommentThread) => s.comments.resolve(thread)),
@@ -64,18 +63,6 @@ export function registerReviewCommands(s: Services): vscode.Disposable[] {
     }),
     registerCommand('pushRun', (arg: RunArg, remote?: string) => pushRun(s, arg, remote)),
   ];
-}
-
-/** Settle a conflict from the user's file as it is now (hunks that match the run's are applied,
- * the others are kept as yours). */
-async function markResolved(s: Services, changeId: number): Promise<Change> {
-  const change = await s.client.request(Requests.CHANGES_RESOLVE, { changeId });
-  s.store.applyChange(change);
-  const kept = change.hunks.filter((h) => h.status === ChangeStatus.REJECTED).length;
-  void vscode.window.showInformationMessage(
-    `DevFactory: ${change.path} resolved${kept ? ` (${kept} hunk${kept === 1 ? '' : 's'} kept as yours)` : ''}.`,
-  );
-  return change;
 }
 
 function changeIdOf(arg: ChangeArg): number {

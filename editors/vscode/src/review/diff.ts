@@ -3,8 +3,7 @@
  * proposes, the latter served from devfactory/changes/diff by a TextDocumentContentProvider
  * (`devfactory-diff:/<path>?change=<id>&side=before|after`). The diff editor's title offers
  * Approve and Reject (package.json's `editor/title` menu, on this scheme). A conflict opens in
- * the merge editor (base, yours, the run's) with your file as the result; saving that result
- * without conflict markers (Complete Merge) settles the conflict, as Mark Resolved does.
+ * the merge editor (base, yours, the run's) with your file as the result.
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
@@ -14,9 +13,6 @@ import type { DaemonApi } from '../model/daemonApi';
 export const DIFF_SCHEME = 'devfactory-diff';
 
 type Side = 'before' | 'after' | 'yours';
-
-/** A line git's or the merge editor's conflict markers start (`<<<<<<<`, `=======`, `>>>>>>>`). */
-const CONFLICT_MARKER = /^(<{7}|={7}|>{7})( |$)/m;
 
 /** The change and side a `devfactory-diff:` URI shows, or undefined for any other URI. */
 export function diffTarget(uri: vscode.Uri): { changeId: number; side: Side } | undefined {
@@ -31,8 +27,6 @@ export class DiffProvider implements vscode.TextDocumentContentProvider, vscode.
   private readonly diffs = new Map<number, ChangeDiff>();
   /** The user's text of a conflicted file when its merge editor opened (its left input). */
   private readonly yours = new Map<number, string>();
-  /** Conflicts opened in the merge editor and not yet settled: the result file's URI -> change. */
-  private readonly merging = new Map<string, number>();
   private readonly changed = new vscode.EventEmitter<vscode.Uri>();
   readonly onDidChange = this.changed.event;
   private readonly registration: vscode.Disposable;
@@ -72,7 +66,6 @@ export class DiffProvider implements vscode.TextDocumentContentProvider, vscode.
     const output = vscode.Uri.joinPath(this.root, change.path);
     const document = await vscode.workspace.openTextDocument(output);
     this.yours.set(changeId, document.getText());
-    this.merging.set(output.toString(), changeId);
     const sides = (['before', 'yours', 'after'] as const).map((side) => this.uri(change.path, changeId, side));
     sides.forEach((uri) => this.changed.fire(uri));
     await vscode.commands.executeCommand('_open.mergeEditor', {
@@ -81,18 +74,6 @@ export class DiffProvider implements vscode.TextDocumentContentProvider, vscode.
       input2: { uri: sides[2], title: `Run #${change.runId}`, description: 'what the run proposes', detail: change.path },
       output,
     });
-  }
-
-  /**
-   * The conflict a saved file settles: the change whose merge editor wrote into it, once the
-   * file holds no conflict marker any more (Complete Merge saves the result). Asked once: the
-   * change is then no longer waiting for its merge.
-   */
-  settledBy(document: vscode.TextDocument): number | undefined {
-    const changeId = this.merging.get(document.uri.toString());
-    if (changeId === undefined || CONFLICT_MARKER.test(document.getText())) return undefined;
-    this.merging.delete(document.uri.toString());
-    return changeId;
   }
 
   provideTextDocumentContent(uri: vscode.Uri): string {

@@ -4,8 +4,7 @@
  * sends the comment back with Request Changes (the run works a second iteration and the thread
  * shows resolved), commits the run's branch, is refused a push until Submit Review approves
  * the run, then pushes to a bare remote; the diff editor's title Approve takes a change; a
- * conflict opens in the merge editor, and saving its result without conflict markers settles it
- * from the file (as Mark Resolved does).
+ * conflict opens in the merge editor and Mark Resolved settles it from the file.
  * Needs the daemon's review (changes/comment|comments|requestChanges, reviews/submit) and git
  * (git/commit|push) features.
  */
@@ -97,7 +96,7 @@ suite('DevFactory review loop', () => {
     await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
   });
 
-  test('a conflict opens in the merge editor, and saving the merged file settles it', async () => {
+  test('a conflict opens in the merge editor, and Mark Resolved settles it from your file', async () => {
     const readmeUri = vscode.Uri.joinPath(api.root, 'README.md');
     const document = await vscode.workspace.openTextDocument(readmeUri);
     const edit = new vscode.WorkspaceEdit();
@@ -119,23 +118,13 @@ suite('DevFactory review loop', () => {
     assert.equal(merge.result?.toString(), readmeUri.toString());
     await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
 
-    // Saved half way, conflict markers still in it: the conflict waits.
-    const halfWay = new vscode.WorkspaceEdit();
-    halfWay.replace(readmeUri, document.lineAt(0).range, '<<<<<<< Yours\n# My sample\n=======\n# DevFactory sample\n>>>>>>> Run');
-    assert.ok(await vscode.workspace.applyEdit(halfWay));
-    const merged = await vscode.workspace.openTextDocument(readmeUri);
-    assert.ok(await merged.save());
-    await api.client.request(Requests.CHANGES_LIST, { runId: run.id }); // a round trip to the daemon
-    assert.equal(api.store.change(readme.id)?.status, ChangeStatus.CONFLICT);
-
-    // The user takes the run's title and saves, as Complete Merge does: the conflict settles
-    // from the file, as Mark Resolved would.
+    // The user takes the run's title in their file, then marks the conflict resolved.
     const take = new vscode.WorkspaceEdit();
-    take.replace(readmeUri, new vscode.Range(0, 0, 5, 0), '# DevFactory sample\n');
-    assert.ok(await vscode.workspace.applyEdit(take));
-    assert.ok(await merged.save());
-    await waitFor('the conflict settled', () => api.store.change(readme.id)?.status === ChangeStatus.APPLIED, 30_000, () =>
-      JSON.stringify(api.store.change(readme.id)),
-    );
+    take.replace(readmeUri, document.lineAt(0).range, '# DevFactory sample');
+    await vscode.workspace.applyEdit(take);
+    const resolved = await vscode.commands.executeCommand<Change>('devfactory.markResolved', readme.id);
+    assert.equal(resolved?.status, ChangeStatus.APPLIED);
+    assert.equal(api.store.change(readme.id)?.status, ChangeStatus.APPLIED);
+    await document.save();
   });
 });
