@@ -95,7 +95,7 @@ class ChangeTexts:
         """Whether the change's texts are where approvers read them: the stored patch where
         there are stored patches, else this machine's files."""
         if self.patches is not None:
-            return await self.patches.get(change_id) is not None
+            return await self.patches.has(change_id)
         return self.diff_file(change_id).exists()
 
     async def versions(

@@ -88,3 +88,7 @@ class PatchRepository(Protocol):
     async def get(self, change_id: int) -> tuple[bytes | None, bytes | None, str] | None:
         """(before, after, diff), or None when the change has no stored patch."""
         ...
+
+    async def has(self, change_id: int) -> bool:
+        """Whether the change has a stored patch (without reading it)."""
+        ...

@@ -19,6 +19,12 @@ class PostgresPatchRepository:
             (change_id, before, after, diff),
         )
 
+    async def has(self, change_id: int) -> bool:
+        found = await self.db.scalar(
+            "SELECT EXISTS (SELECT 1 FROM change_patches WHERE change_id = %s)", (change_id,)
+        )
+        return bool(found)
+
     async def get(self, change_id: int) -> tuple[bytes | None, bytes | None, str] | None:
         row = await self.db.fetchone(
             "SELECT before, after, diff FROM change_patches WHERE change_id = %s", (change_id,)
