@@ -105,6 +105,9 @@ async def test_a_full_disk_fails_clearly_and_the_daemon_recovers_when_space_is_f
         # The command ends while the disk is full: its end cannot be recorded, so the run
         # waits for room (it must not complete with its output half recorded).
         working: Run = await daemon.call(Requests.RUNS_GET, RunIdParams(run_id=run.id))
+        # Full again just before it ends: pages the daemon freed since the first fill (its own
+        # deletes) had let the command's end be recorded, and the run completed (2 CI runs).
+        fill_disk(database, ceiling)
         (Path(working.worktree_path or "") / "release").touch()
         await until(lambda: processes_with("test_chatty.py") == [], timeout=60)
         waiting: Run = await daemon.call(Requests.RUNS_GET, RunIdParams(run_id=run.id))
