@@ -33,10 +33,10 @@ FIXED = "def add(a, b):\n    return a + b\n"
 FIX = call("edit_file", path="calc.py", search="a - b", replace="a + b")
 
 
-def workspace_with(tmp_path: Path, turns: Iterable[dict[str, object]]) -> Path:
-    """A git project whose scripted provider plays ``turns``."""
+def workspace_with(tmp_path: Path, turns: Iterable[dict[str, object]], calc: str = CALC) -> Path:
+    """A git project (``calc.py`` holding ``calc``) whose scripted provider plays ``turns``."""
     script = write_script(tmp_path / "scripts", "model", turns)
-    root = make_git_repo(tmp_path / "project", {"calc.py": CALC})
+    root = make_git_repo(tmp_path / "project", {"calc.py": calc})
     (root / "devfactory.toml").write_text(
         'default_provider = "scripted"\n[index]\nenabled = false\n'
         f"[providers.scripted]\nscript = {json.dumps(str(script))}\n"
@@ -168,6 +168,34 @@ async def test_yolo_mode_applies_without_asking(tmp_path: Path) -> None:
     assert any(c.get("title") == "Applied: calc.py" for c in applied.values())
 
 
+async def test_the_editor_gets_the_file_as_applied_with_the_users_saved_edits(
+    tmp_path: Path,
+) -> None:
+    calc = "import math\n\n\n" + CALC
+    root = workspace_with(
+        tmp_path,
+        [
+            turn("1. Fix add()"),
+            turn("", FIX),
+            turn("", call("ask_user", question="Done?", choices=["Yes", "No"])),
+            finish("Fixed."),
+        ],
+        calc,
+    )
+
+    def save_an_edit_then_answer() -> str:  # saved while the run works
+        (root / "calc.py").write_text(calc.replace("import math", "import math  # for later"))
+        return "Yes"
+
+    editor = FakeEditor(answers=[save_an_edit_then_answer, "Apply"])
+    async with acp_agent(editor, root) as conn:
+        session = await conn.new_session(cwd=str(root), mcp_servers=[])
+        await conn.prompt(session_id=session.session_id, prompt=[text_block("Fix")])
+    merged = "import math  # for later\n\n\n" + FIXED
+    assert (root / "calc.py").read_text() == merged
+    assert editor.writes == {str(root / "calc.py"): merged}  # not the run's text alone
+
+
 async def test_unsaved_edits_in_the_editor_are_not_overwritten(tmp_path: Path) -> None:
     root = workspace_with(tmp_path, [turn("1. Fix add()"), turn("", FIX), finish("Fixed.")])
     editor = FakeEditor(answers=["Apply"])
@@ -179,6 +207,78 @@ async def test_unsaved_edits_in_the_editor_are_not_overwritten(tmp_path: Path) -
     change = next(c for i, c in tool_calls(editor).items() if i.startswith("change-"))
     assert change["title"] == "Not applied: calc.py has unsaved edits in the editor"
     assert change["status"] == "failed"
+
+
+THREE = (
+    "def add(a, b):\n    return a - b  # add\n\n\n"
+    "def sub(a, b):\n    return a + b  # sub\n\n\n"
+    "def mul(a, b):\n    return a / b  # mul\n"
+)
+"""Three functions, three bugs: a run fixing them proposes one change of three hunks."""
+ONLY_ADD_FIXED = THREE.replace("a - b  # add", "a + b  # add")
+
+
+async def test_a_change_is_decided_hunk_by_hunk(tmp_path: Path) -> None:
+    fixes = [
+        call("edit_file", path="calc.py", search=f"{old}  # {name}", replace=f"{new}  # {name}")
+        for old, new, name in (
+            ("a - b", "a + b", "add"),
+            ("a + b", "a - b", "sub"),
+            ("a / b", "a * b", "mul"),
+        )
+    ]
+    root = workspace_with(
+        tmp_path,
+        [turn("1. Fix all three"), *(turn("", fix) for fix in fixes), finish("Fixed.")],
+        THREE,
+    )
+    # Hunk by hunk: apply the first, reject the second, dismiss the third; then the changelog.
+    editor = FakeEditor(
+        answers=["Review each hunk", "Apply this hunk", "Reject this hunk", None, "Reject"]
+    )
+    async with acp_agent(editor, root) as conn:
+        session = await conn.new_session(cwd=str(root), mcp_servers=[])
+        response = await conn.prompt(session_id=session.session_id, prompt=[text_block("Fix")])
+
+    assert response.stop_reason == "end_turn"
+    assert (root / "calc.py").read_text() == ONLY_ADD_FIXED
+    assert editor.writes == {str(root / "calc.py"): ONLY_ADD_FIXED}  # the file as applied
+    change, first, second, third = editor.permissions[:4]
+    assert [(o.name, o.kind) for o in change[1]] == [
+        ("Apply", "allow_once"),
+        ("Always apply (yolo mode for this session)", "allow_always"),
+        ("Review each hunk", "allow_once"),
+        ("Reject", "reject_once"),
+    ]
+    assert [p[0].title for p in (first, second, third)] == [
+        "Apply hunk 1 of 3 to calc.py (line 2)?",
+        "Apply hunk 2 of 3 to calc.py (line 6)?",
+        "Apply hunk 3 of 3 to calc.py (line 10)?",
+    ]
+    (diff,) = first[0].content or []
+    assert isinstance(diff, FileEditToolCallContent)
+    assert (diff.old_text, diff.new_text) == (THREE, ONLY_ADD_FIXED)  # that hunk alone
+    assert [(o.name, o.kind) for o in first[1]] == [
+        ("Apply this hunk", "allow_once"),
+        ("Reject this hunk", "reject_once"),
+    ]
+    calls = tool_calls(editor)
+    summary = "Applied hunk 1; rejected hunk 2; hunk 3 left for review: calc.py"
+    assert calls["change-1"]["title"] == summary
+    assert calls["change-1"]["status"] == "completed"
+    assert "devfactory approve" in calls["change-1"]["content"][-1]["content"]["text"]
+    assert [calls[f"change-1-hunk-{i}"]["title"] for i in range(3)] == [
+        "Applied hunk 1: calc.py",
+        "Rejected hunk 2: calc.py",
+        "Hunk 3 left for review: calc.py",
+    ]
+
+    # The third hunk is still open for the editor or `devfactory approve`; a replay of the
+    # session tells the same story from the daemon's events.
+    replayed = FakeEditor()
+    async with acp_agent(replayed, root) as conn:
+        await conn.load_session(cwd=str(root), session_id=session.session_id, mcp_servers=[])
+    assert tool_calls(replayed)["change-1"]["title"] == summary
 
 
 async def test_cancel_stops_the_run_mid_turn(tmp_path: Path) -> None:

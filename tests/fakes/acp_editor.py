@@ -13,6 +13,7 @@ and records ``fs/write_text_file``::
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,9 +29,12 @@ from acp.schema import (
     WriteTextFileResponse,
 )
 
+Answer = str | None | Callable[[], str | None]
+"""An option's name or id, None to dismiss, or what the user does before answering."""
+
 
 class FakeEditor:
-    def __init__(self, answers: list[str | None] | None = None, *, fs: bool = True) -> None:
+    def __init__(self, answers: list[Answer] | None = None, *, fs: bool = True) -> None:
         self.answers = list(answers or [])
         self.capabilities = ClientCapabilities(
             fs=FileSystemCapabilities(read_text_file=fs, write_text_file=fs), terminal=False
@@ -64,6 +68,8 @@ class FakeEditor:
     ) -> RequestPermissionResponse:
         self.permissions.append((tool_call, options))
         answer = self.answers.pop(0) if self.answers else None
+        if callable(answer):  # the user does something while the request waits, then answers
+            answer = answer()
         if answer is None:
             return RequestPermissionResponse(outcome=DeniedOutcome(outcome="cancelled"))
         option = next(o for o in options if answer in (o.name, o.option_id))

@@ -18,10 +18,14 @@ from urllib.parse import unquote, urlparse
 from acp.interfaces import Client
 from acp.schema import ClientCapabilities
 
+from ...safefs import FileTooLarge, PathRefused, SafeTree
+
 log = logging.getLogger(__name__)
 
 MAX_ATTACHED = 200_000
 """Characters of an attached file put in the prompt."""
+MAX_SHOWN = 16 * 1024 * 1024
+"""Bytes of an applied file given to the editor's buffer (a larger one is left to reload)."""
 
 
 class EditorFiles:
@@ -92,9 +96,20 @@ class EditorFiles:
             return False  # a new file, or not text: nothing of the user's to lose
         return editor != disk
 
-    async def show_applied(self, rel: str, text: str) -> None:
-        """Give the editor the text just applied, so its buffer (and edit tracking) has it."""
+    async def show_applied(self, rel: str) -> None:
+        """Give the editor the file as just applied (the whole change or some hunks, merged
+        with the user's saved edits), so its buffer and edit tracking have it."""
         if not self.can_write:
+            return
+        try:
+            data = SafeTree(self.root).read(rel, MAX_SHOWN)  # never through a link
+        except (OSError, PathRefused, FileTooLarge):
+            return
+        if data is None:  # deleted by the change
+            return
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
             return
         try:
             await self.conn.write_text_file(

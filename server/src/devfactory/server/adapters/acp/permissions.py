@@ -54,6 +54,7 @@ def question_answer(request: HitlRequest, outcome: Any) -> str:
 APPLY: Final = "apply"
 APPLY_ALL: Final = "apply_all"
 REJECT: Final = "reject"
+BY_HUNK: Final = "by_hunk"
 CHANGE_OPTIONS: Final = [
     PermissionOption(option_id=APPLY, name="Apply", kind="allow_once"),
     PermissionOption(
@@ -62,6 +63,26 @@ CHANGE_OPTIONS: Final = [
     PermissionOption(option_id=REJECT, name="Reject", kind="reject_once"),
 ]
 """Deciding one proposed change; a dismissed request leaves it proposed, to decide later."""
+_BY_HUNK_OPTION: Final = PermissionOption(
+    option_id=BY_HUNK, name="Review each hunk", kind="allow_once"
+)
+
+
+def change_options(open_hunks: int) -> list[PermissionOption]:
+    """The options for a change with ``open_hunks`` undecided hunks: with two or more, the
+    user may also decide them one by one (ACP asks per tool call, not per hunk)."""
+    if open_hunks < 2:
+        return CHANGE_OPTIONS
+    return [*CHANGE_OPTIONS[:2], _BY_HUNK_OPTION, CHANGE_OPTIONS[2]]
+
+
+APPLY_HUNK: Final = "apply_hunk"
+REJECT_HUNK: Final = "reject_hunk"
+HUNK_OPTIONS: Final = [
+    PermissionOption(option_id=APPLY_HUNK, name="Apply this hunk", kind="allow_once"),
+    PermissionOption(option_id=REJECT_HUNK, name="Reject this hunk", kind="reject_once"),
+]
+"""Deciding one hunk; a dismissed request leaves the hunk proposed."""
 
 
 def chosen(outcome: Any) -> str | None:

@@ -4,7 +4,8 @@ A turn creates the session's run (or sends a completed one back to work with the
 prompt), streams the run's steps as ``session/update`` while it works, turns its questions
 into ``session/request_permission``, and ends when the run does: then each proposed change
 is offered with its diff, and the ones the user keeps are applied through
-``devfactory/changes/approve`` (a ``pre_apply`` snapshot first, so undoable). In yolo mode
+``devfactory/changes/approve`` (a ``pre_apply`` snapshot first, so undoable); a change of
+several hunks may be decided hunk by hunk, each asked with its own diff. In yolo mode
 they are applied without asking, through the same path.
 """
 
@@ -15,7 +16,7 @@ import contextlib
 import logging
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Final, NamedTuple
 
 from acp import RequestError, update_tool_call
 from acp.helpers import update_current_mode
@@ -23,6 +24,7 @@ from acp.interfaces import Client
 from acp.schema import (
     ClientCapabilities,
     EmbeddedResourceContentBlock,
+    PermissionOption,
     ResourceContentBlock,
     StopReason,
     TextContentBlock,
@@ -38,6 +40,7 @@ from devfactory.protocol.changes import (
     ChangeDiffParams,
     ChangeList,
     ChangesListParams,
+    Hunk,
     RequestChangesParams,
 )
 from devfactory.protocol.client import DaemonClient
@@ -52,14 +55,25 @@ from .files import EditorFiles
 from .permissions import (
     APPLY,
     APPLY_ALL,
-    CHANGE_OPTIONS,
+    APPLY_HUNK,
+    BY_HUNK,
+    HUNK_OPTIONS,
     REJECT,
+    REJECT_HUNK,
+    change_options,
     chosen,
     question_answer,
     question_options,
 )
 from .store import SessionRecord, SessionStore, Turn
-from .updates import CHANGE_KINDS, RunUpdates, Update, change_call_id, text_content
+from .updates import (
+    CHANGE_KINDS,
+    RunUpdates,
+    Update,
+    change_call_id,
+    hunks_title,
+    text_content,
+)
 
 log = logging.getLogger(__name__)
 N = Notifications
@@ -268,26 +282,89 @@ class AcpSession:
             if decision == APPLY_ALL:
                 await self.set_mode(ExecutionMode.YOLO, announce=True)
             if decision in (APPLY, APPLY_ALL):
-                await self._apply(change, updates)
+                applied = await self._apply(change)
+                title = _APPLIED_TITLES[applied.state].format(what=change.path)
+                await self._report(change, updates, title, ok=applied.ok, note=applied.note)
             elif decision == REJECT:
-                await self.daemon.call(
-                    Requests.CHANGES_REJECT, ChangeDecisionParams(change_ids=[change.id])
-                )
+                await self._reject(change)
                 await self._report(change, updates, f"Rejected: {change.path}", ok=True)
+            elif decision == BY_HUNK:
+                await self._decide_hunks(run, change, updates)
             elif not self.cancelled:
                 await self._report(
-                    change,
-                    updates,
-                    f"Left for review: {change.path}",
-                    ok=True,
-                    note=f"Decide later with `devfactory approve {run.id}` or in the editor.",
+                    change, updates, f"Left for review: {change.path}", ok=True, note=_later(run)
                 )
 
     async def _ask_change(self, change: Change, updates: RunUpdates) -> str | None:
         diff = await self._diff(change.id)
         content = None if diff is None else [updates.diff_content(diff)]
-        call_id = change_call_id(change.id)
-        title = f"Apply the change to {change.path}?"
+        open_hunks = len(_open_hunks(change)) if diff is not None else 0
+        return await self._ask_decision(
+            change_call_id(change.id),
+            f"Apply the change to {change.path}?",
+            change,
+            updates,
+            content,
+            change_options(open_hunks),
+        )
+
+    async def _decide_hunks(self, run: Run, change: Change, updates: RunUpdates) -> None:
+        """Each open hunk asked on its own (a tool call showing its diff alone), then the kept
+        ones applied and the refused ones rejected through the daemon's per-hunk decisions."""
+        diff = await self._diff(change.id)
+        hunks = _open_hunks(change)
+        calls = {h.index: f"{change_call_id(change.id)}-hunk-{h.index}" for h in hunks}
+        kept: list[int] = []
+        refused: list[int] = []
+        total = len(change.hunks)
+        for hunk in hunks:
+            if self.cancelled or diff is None:
+                break
+            decision = await self._ask_decision(
+                calls[hunk.index],
+                f"Apply hunk {hunk.index + 1} of {total} to {change.path} (line {hunk.new_start})?",
+                change,
+                updates,
+                [updates.hunk_content(diff, hunk.index)],
+                HUNK_OPTIONS,
+            )
+            if decision == APPLY_HUNK:
+                kept.append(hunk.index)
+            elif decision == REJECT_HUNK:
+                refused.append(hunk.index)
+        applied = _Applied("applied", "")
+        if kept:
+            applied = await self._apply(change, kept)
+        if refused:
+            await self._reject(change, refused)
+        left = [h.index for h in hunks if h.index not in kept and h.index not in refused]
+        outcomes = {applied.state: kept, "rejected": refused, "left": left}
+        for outcome, indexes in outcomes.items():
+            for index in indexes:
+                await self.send(
+                    updates.call(
+                        calls[index],
+                        hunks_title(change.path, {outcome: [index]}),
+                        CHANGE_KINDS[change.action],
+                        status="completed" if outcome in _SETTLED else "failed",
+                    )
+                )
+        notes = [applied.note] if applied.note else []
+        if left and not self.cancelled:
+            notes.append(_later(run))
+        title = hunks_title(change.path, outcomes)
+        await self._report(change, updates, title, ok=applied.ok, note=" ".join(notes))
+
+    async def _ask_decision(
+        self,
+        call_id: str,
+        title: str,
+        change: Change,
+        updates: RunUpdates,
+        content: list[Any] | None,
+        options: list[PermissionOption],
+    ) -> str | None:
+        """A pending tool call for a decision and the permission request that asks it."""
         kind = CHANGE_KINDS[change.action]
         location = [updates.location(change.path)]
         await self.send(
@@ -300,40 +377,31 @@ class AcpSession:
         )
         try:
             response = await self.conn.request_permission(
-                session_id=self.id, tool_call=tool_call, options=CHANGE_OPTIONS
+                session_id=self.id, tool_call=tool_call, options=options
             )
         except Exception:
             log.warning("session %s: request_permission failed", self.id, exc_info=True)
             return None
         return chosen(response.outcome)
 
-    async def _apply(self, change: Change, updates: RunUpdates) -> None:
+    async def _apply(self, change: Change, hunks: list[int] | None = None) -> _Applied:
+        """Apply the change (or only ``hunks``) through the daemon's approve path, then give
+        the editor the file as it now is on disk (merged with the user's saved edits)."""
         if await self.files.has_unsaved_edits(change.path):
-            await self._report(
-                change,
-                updates,
-                f"Not applied: {change.path} has unsaved edits in the editor",
-                ok=False,
-                note="Save or discard them, then apply with `devfactory approve`.",
-            )
-            return
+            return _Applied("unsaved", UNSAVED_NOTE)
         result: ChangeDecisionResult = await self.daemon.call(
-            Requests.CHANGES_APPROVE, ChangeDecisionParams(change_ids=[change.id])
+            Requests.CHANGES_APPROVE, ChangeDecisionParams(change_ids=[change.id], hunks=hunks)
         )
         if change.id not in result.applied:
-            await self._report(
-                change,
-                updates,
-                f"Conflict: {change.path}",
-                ok=False,
-                note="The file changed since the run started; your edits were kept.",
-            )
-            return
+            return _Applied("conflict", CONFLICT_NOTE)
+        await self.files.show_applied(change.path)
         undo = f"Snapshot {result.snapshot_id} undoes this apply." if result.snapshot_id else ""
-        await self._report(change, updates, f"Applied: {change.path}", ok=True, note=undo)
-        diff = await self._diff(change.id)
-        if diff is not None and diff.after is not None:
-            await self.files.show_applied(change.path, diff.after)
+        return _Applied("applied", undo)
+
+    async def _reject(self, change: Change, hunks: list[int] | None = None) -> None:
+        await self.daemon.call(
+            Requests.CHANGES_REJECT, ChangeDecisionParams(change_ids=[change.id], hunks=hunks)
+        )
 
     async def _report(
         self, change: Change, updates: RunUpdates, title: str, *, ok: bool, note: str = ""
@@ -348,3 +416,35 @@ class AcpSession:
                 content=content,
             )
         )
+
+
+class _Applied(NamedTuple):
+    """What an apply did: ``applied``, ``unsaved`` (the editor holds unsaved edits: nothing
+    written) or ``conflict`` (the daemon kept the user's file); and a note for the user."""
+
+    state: str
+    note: str
+
+    @property
+    def ok(self) -> bool:
+        return self.state == "applied"
+
+
+UNSAVED_NOTE: Final = "Save or discard them, then apply with `devfactory approve`."
+CONFLICT_NOTE: Final = "The file changed since the run started; your edits were kept."
+_APPLIED_TITLES: Final = {
+    "applied": "Applied: {what}",
+    "unsaved": "Not applied: {what} has unsaved edits in the editor",
+    "conflict": "Conflict: {what}",
+}
+_SETTLED: Final = frozenset({"applied", "rejected", "left"})
+"""Outcomes of a hunk that are not failures (conflict and unsaved are)."""
+
+
+def _later(run: Run) -> str:
+    """Where a change left undecided is decided afterwards."""
+    return f"Decide later with `devfactory approve {run.id}` or in the editor."
+
+
+def _open_hunks(change: Change) -> list[Hunk]:
+    return [hunk for hunk in change.hunks if hunk.status is ChangeStatus.PROPOSED]

@@ -11,9 +11,9 @@ summary a message.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from acp import (
     plan_entry,
@@ -52,6 +52,8 @@ from devfactory.protocol.events import (
     decode_payload,
 )
 
+from ...review.hunks import apply_hunks
+
 Update = Any
 """One ``session/update`` payload (an ``acp.schema`` model)."""
 DiffOf = Callable[[int], Awaitable[ChangeDiff | None]]
@@ -68,10 +70,44 @@ CHANGE_STATUS_TITLES = {
     EventType.CHANGE_REJECTED: "Rejected",
     EventType.CHANGE_CONFLICT: "Conflict (your edits kept)",
 }
+_DECIDED_OUTCOMES = {
+    EventType.CHANGE_APPLIED: "applied",
+    EventType.CHANGE_REJECTED: "rejected",
+    EventType.CHANGE_CONFLICT: "conflict",
+}
 
 
 def change_call_id(change_id: int) -> str:
     return f"change-{change_id}"
+
+
+HUNK_OUTCOMES: Final = {
+    "applied": "applied {}",
+    "conflict": "conflict applying {} (your edits kept)",
+    "unsaved": "{} not applied (unsaved edits in the editor)",
+    "rejected": "rejected {}",
+    "left": "{} left for review",
+}
+"""How each outcome of a per-hunk decision reads in a title."""
+
+
+def hunk_numbers(indexes: Sequence[int]) -> str:
+    """``[0, 2]`` -> "hunks 1 and 3"; ``[1]`` -> "hunk 2" (as the user counts them)."""
+    numbers = [str(index + 1) for index in sorted(indexes)]
+    if len(numbers) == 1:
+        return f"hunk {numbers[0]}"
+    return f"hunks {', '.join(numbers[:-1])} and {numbers[-1]}"
+
+
+def hunks_title(path: str, outcomes: Mapping[str, Sequence[int]]) -> str:
+    """A change decided hunk by hunk: "Applied hunk 1; rejected hunk 2: calc.py"."""
+    parts = [
+        words.format(hunk_numbers(outcomes[outcome]))
+        for outcome, words in HUNK_OUTCOMES.items()
+        if outcomes.get(outcome)
+    ]
+    text = "; ".join(parts)
+    return f"{text[:1].upper()}{text[1:]}: {path}"
 
 
 def text_content(text: str) -> Any:
@@ -90,6 +126,10 @@ class RunUpdates:
         self.plan: list[PlanEntry] = []
         self._started: set[str] = set()
         self._output: dict[str, str] = {}
+        self._hunk_counts: dict[str, int] = {}
+        """Hunks of the latest change proposed to each path."""
+        self._decided: dict[str, dict[str, list[int]]] = {}
+        """The hunks of each path's latest change by outcome (applied, rejected, conflict)."""
         self._prompt_of: Callable[[int, int], str | None] = lambda run_id, iteration: None
 
     def with_prompts(self, prompt_of: Callable[[int, int], str | None]) -> RunUpdates:
@@ -205,15 +245,38 @@ class RunUpdates:
             str(self.root / diff.change.path), diff.after or "", old_text=diff.before
         )
 
+    def hunk_content(self, diff: ChangeDiff, index: int) -> Any:
+        """One hunk of a text change as ACP diff content: the base with only that hunk."""
+        before = diff.before or ""
+        return tool_diff_content(
+            str(self.root / diff.change.path),
+            apply_hunks(before, diff.after or "", [index]),
+            old_text=diff.before,
+        )
+
+    async def _change_proposed(self, event: Event, payload: ChangeEvent) -> list[Update]:
+        """Nothing to show (the file_* event did), but how many hunks the change has."""
+        self._hunk_counts[payload.path] = len(payload.hunks or [])
+        self._decided.pop(payload.path, None)  # proposed again: undecided again
+        return []
+
     async def _change_decided(self, event: Event, payload: ChangeEvent) -> list[Update]:
-        title = CHANGE_STATUS_TITLES.get(event.type)
-        if title is None:  # change_proposed (the file_* event carries it), change_approved
-            return []
+        title = CHANGE_STATUS_TITLES[event.type]
         failed = event.type is EventType.CHANGE_CONFLICT
+        outcome = _DECIDED_OUTCOMES[event.type]
+        decided = self._decided.setdefault(payload.path, {})
+        decided[outcome] = sorted({*decided.get(outcome, []), *(payload.hunks or [])})
+        known = range(self._hunk_counts.get(payload.path, 0))
+        left = [i for i in known if not any(i in hunks for hunks in decided.values())]
+        if len(decided) > 1 or left:  # decided hunk by hunk
+            title = hunks_title(payload.path, {**decided, "left": left})
+            failed = "conflict" in decided
+        else:
+            title = f"{title}: {payload.path}"
         return [
             self.call(
                 change_call_id(payload.change_id),
-                f"{title}: {payload.path}",
+                title,
                 CHANGE_KINDS[payload.action],
                 status="failed" if failed else "completed",
                 locations=[self.location(payload.path)],
@@ -319,6 +382,7 @@ _HANDLERS: dict[EventType, Handler] = {
     E.FILE_CREATED: RunUpdates._file_changed,
     E.FILE_UPDATED: RunUpdates._file_changed,
     E.FILE_DELETED: RunUpdates._file_changed,
+    E.CHANGE_PROPOSED: RunUpdates._change_proposed,
     E.CHANGE_APPLIED: RunUpdates._change_decided,
     E.CHANGE_REJECTED: RunUpdates._change_decided,
     E.CHANGE_CONFLICT: RunUpdates._change_decided,
