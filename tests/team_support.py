@@ -104,14 +104,16 @@ async def stop_lease_holder(
     run_id: int,
     processes: list[subprocess.Popen[bytes]],
     signal_number: int,
+    after: EventType = EventType.CHANGE_PROPOSED,
 ) -> tuple[dict[str, object], int]:
-    """Once the run proposed its change (its worker then waits on the script's gate), stop the
-    worker holding its lease and wait until it is gone. The run's lease row as it was held
+    """Once the run recorded ``after`` (proposing its change; ``file_updated`` once the
+    proposal is stored too), while its worker waits on the script's gate, stop the worker
+    holding its lease and wait until it is gone. The run's lease row as it was held
     (``lease_owner``, ``lease_epoch``, ``status``) and the stopped worker's pid."""
     await poll(
         store,
         "SELECT 1 FROM agent_events WHERE run_id = %s AND type = %s",
-        (run_id, EventType.CHANGE_PROPOSED.value),
+        (run_id, after.value),
     )
     held = await store.db.fetchone(
         "SELECT lease_owner, lease_epoch, status FROM agent_runs WHERE id = %s", (run_id,)

@@ -3,7 +3,9 @@ two ``devfactory worker`` processes; that worker is killed with SIGKILL mid-run,
 takes the run over (stalled job retried, lease expired, epoch 2) and finishes it; the run's
 events replay without a gap or a duplicate and match what the editor saw live; a writer with
 the old epoch is refused; and the change the worker proposed is approved from the editor's
-daemon, in another clone, and applied there.
+daemon, in another clone, and applied there. A run taken over by a worker on another clone
+goes on from a worktree made again there (its base tree and what it proposed), or fails
+saying what that clone lacks.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from cli_support import CALC, DEVFACTORY, cli_env
-from devfactory.protocol.changes import ChangeDecisionResult, ChangeList
+from devfactory.protocol.changes import ChangeDecisionResult, ChangeDiff, ChangeList
 from devfactory.protocol.enums import ChangeStatus, EventType, HitlAction, RunStatus, Severity
 from devfactory.protocol.hitl import HitlList, HitlRespondParams
 from devfactory.protocol.methods import Requests
@@ -154,6 +156,92 @@ async def test_a_stopped_workers_run_finishes_on_another_and_applies_in_another_
         assert result.applied == [change.id] and result.snapshot_id is not None
         assert (laptop / "calc.py").read_text() == FIXED, f"approved: {result}"
         assert (machine / "calc.py").read_text() == CALC, "the worker's clone is untouched"
+
+
+CHECKED = FIXED.replace("a + b", "a + b  # checked")
+
+
+def taken_over_script(tmp_path: Path, gate: Path) -> Path:
+    """Writes calc.py, waits on ``gate`` (the worker is stopped there), then edits what it
+    wrote: the edit finds its text only in a worktree that holds the run's work so far."""
+    return write_script(
+        tmp_path / "scripts",
+        "fix-then-check",
+        [
+            turn("1. Fix add()\n2. Mark it checked"),
+            turn("", call("write_file", path="calc.py", content=FIXED)),
+            turn("Checking the fix", wait_for_file=gate),
+            turn("", call("edit_file", path="calc.py", search="a + b", replace="a + b  # checked")),
+            finish("Fixed and checked add()."),
+        ],
+    )
+
+
+async def test_a_run_taken_over_on_another_machine_goes_on_from_its_work(
+    tmp_path: Path,
+) -> None:
+    gate = tmp_path / "go-on"
+    script = taken_over_script(tmp_path, gate)
+    async with team_of(tmp_path) as team:
+        store, editor, machine = team.store, team.editor, team.machine
+        other = team_clone(tmp_path / "origin", tmp_path / "other-machine")
+        with workers(machine, tmp_path, 1) as first:
+            run = await create_run(editor, script)
+            await stop_lease_holder(store, run.id, first, signal.SIGKILL, EventType.FILE_UPDATED)
+        (tmp_path / "other").mkdir()
+        with workers(other, tmp_path / "other", 1) as second:
+            gate.touch()
+            finished = await poll(
+                store,
+                "SELECT owner FROM agent_runs WHERE id = %s AND status = 'completed'",
+                (run.id,),
+            )
+            assert str(finished["owner"]).endswith(f":{second[0].pid}")
+
+        replayed = await replay(editor, run.id)
+        assert kinds(replayed).count("user_prompt") == 1, "the takeover did not repeat the task"
+        made_again = [e for e in replayed if "made again" in e.message]
+        assert len(made_again) == 1, "its base was made again on the other machine"
+        listed: ChangeList = await editor.call(Requests.CHANGES_LIST, {"runId": run.id})
+        (change,) = [c for c in listed.changes if c.path == "calc.py"]
+        diff: ChangeDiff = await editor.call(Requests.CHANGES_DIFF, {"changeId": change.id})
+        assert (diff.before, diff.after) == (CALC, CHECKED), "the edit found the first write"
+        assert (other / "calc.py").read_text() == CALC, "the other clone's files are untouched"
+
+
+@pytest.mark.parametrize("missing", ["base", "proposal"])
+async def test_a_run_the_other_machine_cannot_make_again_fails_clearly(
+    tmp_path: Path, missing: str
+) -> None:
+    """Its base holds a file only the first machine had, or what it wrote was never stored
+    (the worker stopped in between): the run fails, saying why, rather than go on without it."""
+    gate = tmp_path / "go-on"
+    script = taken_over_script(tmp_path, gate)
+    async with team_of(tmp_path) as team:
+        store, editor, machine = team.store, team.editor, team.machine
+        other = team_clone(tmp_path / "origin", tmp_path / "other-machine")
+        if missing == "base":
+            (machine / "notes.txt").write_text("only on the first machine\n")  # in its base
+        with workers(machine, tmp_path, 1) as first:
+            run = await create_run(editor, script)
+            await stop_lease_holder(store, run.id, first, signal.SIGKILL, EventType.FILE_UPDATED)
+        if missing == "proposal":
+            await store.db.execute("DELETE FROM change_patches")
+        (tmp_path / "other").mkdir()
+        with workers(other, tmp_path / "other", 1):
+            gate.touch()
+            failed = await poll(
+                store,
+                "SELECT failed_reason FROM agent_runs WHERE id = %s AND status = 'failed'",
+                (run.id,),
+            )
+        reason = str(failed["failed_reason"])
+        expected = {
+            "base": "is not on this machine, and this clone lacks its base",
+            "proposal": "is not on this machine, and what it changed so far is not all stored",
+        }
+        assert expected[missing] in reason, reason
+        assert "retry the run to start it afresh here" in reason
 
 
 async def test_a_run_that_asks_and_pauses_executes_in_segments(tmp_path: Path) -> None:

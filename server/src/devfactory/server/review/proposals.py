@@ -29,3 +29,6 @@ class ReviewProposals:
 
     async def superseded(self, run: Run, reason: str) -> None:
         await self.review.supersede_proposed(run, reason)
+
+    async def proposed_files(self, run: Run) -> list[tuple[str, bytes | None]] | None:
+        return await self.review.proposed_files(run)

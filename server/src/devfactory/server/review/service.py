@@ -70,6 +70,21 @@ INLINE_DIFF_LIMIT = 64 * 1024
 OPEN = ChangeStatus.PROPOSED
 
 
+RUN_REVERTED = "the run reverted this change"
+NOT_PROPOSED = "not proposed: "
+"""The reasons of a stale change whose file the run set back to its base, and of one it
+changed past what can be proposed (the worktree then holds what was never stored)."""
+_CHANGING_EVENTS = frozenset(
+    {
+        EventType.CHANGE_PROPOSED,
+        EventType.FILE_CREATED,
+        EventType.FILE_UPDATED,
+        EventType.FILE_DELETED,
+    }
+)
+"""A run's events that name a file it changed (their payload's ``path``)."""
+
+
 class ReviewService:
     def __init__(
         self,
@@ -129,9 +144,7 @@ class ReviewService:
             return open_change
         if before == after:
             if open_change is not None:  # the run reverted its own edit
-                await self._set_status(
-                    open_change, ChangeStatus.STALE, "the run reverted this change"
-                )
+                await self._set_status(open_change, ChangeStatus.STALE, RUN_REVERTED)
             return None
         action = (
             ChangeAction.CREATE
@@ -197,7 +210,7 @@ class ReviewService:
 
     async def not_proposed(self, run: Run, open_change: Change | None, reason: str) -> None:
         """Tell the user why a file the run changed is not offered for review."""
-        message = f"not proposed: {reason}; the file stays in the run's worktree"
+        message = f"{NOT_PROPOSED}{reason}; the file stays in the run's worktree"
         await self.events.emit(
             run.id,
             EventType.ERROR,
@@ -240,6 +253,36 @@ class ReviewService:
         return await self.store.changes.list(
             self.project_id, run_id=params.run_id, path=params.path, status=params.status
         )
+
+    async def proposed_files(self, run: Run) -> list[tuple[str, bytes | None]] | None:
+        """Each path the run changed, as it last proposed it (None: deleted), whatever was
+        decided about it since (the run's worktree still holds it); None when a path it
+        changed has no stored proposal (a worker stopped between writing the file and storing
+        what it proposed, or a file too large to propose)."""
+        files: list[tuple[str, bytes | None]] = []
+        changes = await self.store.changes.list(self.project_id, run_id=run.id)
+        for change in changes:
+            stale = change.status is ChangeStatus.STALE
+            if stale and change.reason == RUN_REVERTED:
+                continue  # the file is as in the run's base
+            if stale and (change.reason or "").startswith(NOT_PROPOSED):
+                return None  # the worktree holds what was not stored
+            if change.base_commit is None or not await self.texts.kept(change.id):
+                return None
+            _, after = await self.contents(change)
+            files.append((change.path, after))
+        if await self._changed_paths(run) - {change.path for change in changes}:
+            return None
+        return files
+
+    async def _changed_paths(self, run: Run) -> set[str]:
+        """Every path the run's events say it changed or proposed."""
+        paths: set[str] = set()
+        since = 0
+        while events := await self.store.events.list(self.project_id, run_id=run.id, since=since):
+            paths.update(e.payload["path"] for e in events if e.type in _CHANGING_EVENTS)
+            since = events[-1].id
+        return paths
 
     async def contents(self, change: Change) -> tuple[bytes | None, bytes | None]:
         if change.base_commit is None:

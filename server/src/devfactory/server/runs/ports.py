@@ -34,6 +34,12 @@ class Proposals(Protocol):
         """The run goes back to work (a follow-up): what it proposed so far is stale."""
         ...
 
+    async def proposed_files(self, run: Run) -> list[tuple[str, bytes | None]] | None:
+        """Each path the run changed, as it last proposed it (None: deleted); None when
+        they are not all known (not stored): what a worktree made again elsewhere holds
+        beyond the run's base."""
+        ...
+
 
 class NoProposals:
     """A daemon without review: a run's changes stay in its worktree and branch."""
@@ -51,6 +57,9 @@ class NoProposals:
 
     async def superseded(self, run: Run, reason: str) -> None:
         return None
+
+    async def proposed_files(self, run: Run) -> list[tuple[str, bytes | None]] | None:
+        return None  # nothing was proposed: the run's work is only in its worktree
 
 
 class RunRecord(Protocol):

@@ -10,6 +10,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 from devfactory.protocol.enums import EventType, SnapshotType
 from devfactory.protocol.events import GitBranchCreated, Payload
 from devfactory.protocol.runs import Run
+from devfactory.protocol.snapshots import Snapshot
+
+from ..safefs import PathRefused, SafeTree
 
 if TYPE_CHECKING:
     from .context import RunContext
@@ -61,10 +64,7 @@ async def prepare(worker: PreparingRun, run: Run) -> tuple[Path, str]:
         base = await snapshots.get(run.base_snapshot_id)
         worktree = worktrees.path_for(run.id)
         if worker.segment is not None and not worktree.is_dir():
-            raise RunFailed(
-                f"the run's worktree ({run.worktree_path}) is not on this machine: its work "
-                "so far stays where it ran; retry the run to start it afresh here"
-            )
+            return await _made_again(worker, run, base)
         return worktree, base.commit_sha
     if run.metadata.base_commit is not None:  # an initiative's task, on its branch
         return await _worktree(worker, run, run.metadata.base_commit), run.metadata.base_commit
@@ -95,3 +95,45 @@ async def _worktree(worker: PreparingRun, run: Run, base: str) -> Path:
         message=f"worktree {worktree}",
     )
     return worktree
+
+
+async def _made_again(worker: PreparingRun, run: Run, base: Snapshot) -> tuple[Path, str]:
+    """A run taken over from another machine (a worker there stopped): its worktree made
+    again here, from the same base tree and the files it proposed so far (stored with the
+    team's changes), so its next segment goes on where the last one stopped.
+
+    The base must be a tree this clone holds: the run started from a commit both machines
+    have, not from changes only the other one had.
+    """
+    context = worker.context
+    gone = f"the run's worktree ({run.worktree_path}) is not on this machine"
+    if not await context.snapshots.has_tree(base.tree_sha):
+        raise RunFailed(
+            f"{gone}, and this clone lacks its base (snapshot {base.id}, tree "
+            f"{base.tree_sha[:12]}: the run started from changes not committed and shared "
+            "here); retry the run to start it afresh here"
+        )
+    files = await context.proposals.proposed_files(run)
+    if files is None:
+        raise RunFailed(
+            f"{gone}, and what it changed so far is not all stored with its changes; "
+            "retry the run to start it afresh here"
+        )
+    snapshot = await context.snapshots.of_tree(
+        base.tree_sha,
+        SnapshotType.PRE_RUN,
+        f"before run {run.id}: {run.title} (its base, made again on this machine)",
+        run_id=run.id,
+    )
+    await worker.update(base_snapshot_id=snapshot.id)
+    worktree = await _worktree(worker, run, snapshot.commit_sha)
+    tree = SafeTree(worktree)
+    try:
+        for path, content in files:
+            if content is None:
+                tree.delete(path)
+            else:
+                tree.write(path, content)
+    except (OSError, PathRefused) as exc:
+        raise RunFailed(f"{gone}, and making it again here failed: {exc}") from None
+    return worktree, snapshot.commit_sha

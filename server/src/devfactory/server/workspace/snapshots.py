@@ -62,6 +62,45 @@ class SnapshotService:
                 self.repo.stage_all(env=env, cwd=worktree, operation="snapshot", run_id=run_id),
             )
             tree = await self.repo.out("write-tree", env=env, cwd=worktree, audit=False)
+        return await self._record(tree, head, type, description, run_id, worktree)
+
+    async def has_tree(self, tree: str) -> bool:
+        """Whether this clone holds the tree ``tree`` and every folder and file in it."""
+        listing = await self.repo.run("ls-tree", "-r", "-z", tree, check=False, audit=False)
+        if not listing.ok:  # the tree or one of its folders is missing
+            return False
+        entries = [
+            meta.split()
+            for meta, _, _ in (
+                record.partition(b"\t") for record in listing.stdout_bytes.split(b"\0") if record
+            )
+        ]
+        objects = [name for mode, _, name in entries if mode != b"160000"]  # not submodules
+        if not objects:
+            return True
+        found = await self.repo.run(
+            "cat-file", "--batch-check", check=False, audit=False, input=b"\n".join(objects) + b"\n"
+        )
+        return found.ok and b" missing" not in found.stdout_bytes
+
+    async def of_tree(
+        self, tree: str, type: SnapshotType, description: str = "", *, run_id: int | None = None
+    ) -> Snapshot:
+        """Record a snapshot of ``tree``, a tree this clone holds (:meth:`has_tree`), on top
+        of HEAD: a snapshot taken elsewhere, made again here."""
+        await self.repo.ensure()
+        return await self._record(tree, await self.repo.head(), type, description, run_id, None)
+
+    async def _record(
+        self,
+        tree: str,
+        head: str | None,
+        type: SnapshotType,
+        description: str,
+        run_id: int | None,
+        worktree: Path | None,
+    ) -> Snapshot:
+        """Commit ``tree`` on ``head``, name it, store its row and its event in one write."""
         parents = ["-p", head] if head else []
         async with self._naming:
             snapshot_id, changed = await asyncio.gather(
