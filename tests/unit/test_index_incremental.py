@@ -140,12 +140,19 @@ async def test_large_passes_parse_and_write_in_worker_processes(
     files = {f"pkg/m{i}.py": f"def function_{i}():\n    return {i}\n" for i in range(40)}
     root = make_git_repo(tmp_path / "many", files)
     monkeypatch.setattr(indexer_module, "PROCESS_POOL_THRESHOLD", 10)
-    monkeypatch.setattr(indexer_module, "JOBS_PER_TASK", 8)
     indexer = await make_indexer(store, root)
     result = await indexer.sync()
     assert (result.files_indexed, result.chunks) == (40, 40)
     names = sorted(row.name or "" for row in await store.index.all_chunks(indexer.project_id))
     assert names == sorted(f"function_{i}" for i in range(40))
+
+
+@pytest.mark.parametrize(("files", "size"), [(5414, 256), (300, 38), (40, 5), (3, 1), (0, 1)])
+def test_batches_are_large_but_spread_over_every_worker(
+    files: int, size: int, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setattr(indexer_module, "_worker_count", lambda: 2)
+    assert indexer_module.batch_size(files) == size
 
 
 def _failing_worker_start(database_path: str, project_id: int, write_turn: object) -> None:

@@ -37,7 +37,14 @@ IGNORE_FILES = frozenset({".gitignore", IGNORE_FILE})
 #: Passes with at least this many files to parse use worker processes.
 PROCESS_POOL_THRESHOLD = 200
 MAX_WORKERS = 8
-JOBS_PER_TASK = 64
+MAX_JOBS_PER_TASK = 256
+"""Files a worker reads, chunks and writes in one transaction. Fewer, larger transactions
+cost a little less (FTS5 flushes and merges its segments once per commit, and the workers
+hand the write turn to each other less often): a cold pass of 4x Django 0.95x the wall time
+of 64 a batch, 1x Django the same (docs/benchmarks.md)."""
+TASKS_PER_WORKER = 4
+"""At least this many batches per worker process, so a pass of a few hundred files still
+spreads over every worker and none waits long on the last batch."""
 
 ProgressCallback = Callable[[int, int], None]
 """``(files done, files to do)``."""
@@ -168,7 +175,8 @@ class Indexer:
         total = len(jobs)
         if progress is not None:
             progress(0, total)
-        batches = [jobs[i : i + JOBS_PER_TASK] for i in range(0, total, JOBS_PER_TASK)]
+        size = batch_size(total)
+        batches = [jobs[i : i + size] for i in range(0, total, size)]
         if pool is not None or (total >= PROCESS_POOL_THRESHOLD and _worker_count() > 1):
             from concurrent.futures.process import BrokenProcessPool  # with multiprocessing
 
@@ -240,6 +248,13 @@ class Indexer:
         for jobs in batches:
             batch, summary = to_batch(await asyncio.to_thread(process_batch, jobs))
             yield summary._replace(chunks=await self.store.index.apply(self.project_id, batch))
+
+
+def batch_size(files: int) -> int:
+    """Files per batch for a pass of ``files``: large batches, but enough of them for every
+    worker (a small pass, in a thread, gets the same size)."""
+    spread = -(-files // (_worker_count() * TASKS_PER_WORKER))  # ceiling division
+    return max(1, min(MAX_JOBS_PER_TASK, spread))
 
 
 def _worker_count() -> int:
