@@ -280,7 +280,11 @@ class ReviewService:
         paths: set[str] = set()
         since = 0
         while events := await self.store.events.list(self.project_id, run_id=run.id, since=since):
-            paths.update(e.payload["path"] for e in events if e.type in _CHANGING_EVENTS)
+            paths.update(
+                str(e.payload["path"])
+                for e in events
+                if e.type in _CHANGING_EVENTS and e.payload.get("path")
+            )
             since = events[-1].id
         return paths
 
