@@ -20,6 +20,8 @@ export class InitiativeStore {
   private readonly trees = new Map<number, InitiativeTree>();
   /** Per initiative, how many reloads were asked for: only the latest one's answer is kept. */
   private readonly generations = new Map<number, number>();
+  /** Per initiative, the latest reload: an older one answers with its result. */
+  private readonly latest = new Map<number, Promise<InitiativeTree | undefined>>();
   private readonly changed = new Emitter<void>();
   /** Fires after any update (the view refreshes from it). */
   readonly onDidChange: Listenable<void> = this.changed.event;
@@ -42,13 +44,24 @@ export class InitiativeStore {
     this.changed.fire();
   }
 
-  /** Read one initiative's tree again (its notification carries no proposals). */
-  async reload(initiativeId: number): Promise<InitiativeTree | undefined> {
+  /**
+   * Read one initiative's tree again (its notification carries no proposals). When it
+   * resolves, the store holds a tree read after the call: a reload overtaken by a newer one
+   * (a notification's, while a command's was in flight) waits for that one's answer instead
+   * of returning the tree from before.
+   */
+  reload(initiativeId: number): Promise<InitiativeTree | undefined> {
     const generation = (this.generations.get(initiativeId) ?? 0) + 1;
     this.generations.set(initiativeId, generation);
+    const loading = this.load(initiativeId, generation);
+    this.latest.set(initiativeId, loading);
+    return loading;
+  }
+
+  private async load(initiativeId: number, generation: number): Promise<InitiativeTree | undefined> {
     try {
       const tree = await this.api.request(Requests.INITIATIVES_GET, { initiativeId });
-      if (this.generations.get(initiativeId) !== generation) return this.trees.get(initiativeId);
+      if (this.generations.get(initiativeId) !== generation) return await this.latest.get(initiativeId);
       this.trees.set(initiativeId, tree);
       this.changed.fire();
       return tree;
