@@ -66,22 +66,10 @@ class SnapshotService:
 
     async def has_tree(self, tree: str) -> bool:
         """Whether this clone holds the tree ``tree`` and every folder and file in it."""
-        listing = await self.repo.run("ls-tree", "-r", "-z", tree, check=False, audit=False)
-        if not listing.ok:  # the tree or one of its folders is missing
-            return False
-        entries = [
-            meta.split()
-            for meta, _, _ in (
-                record.partition(b"\t") for record in listing.stdout_bytes.split(b"\0") if record
-            )
-        ]
-        objects = [name for mode, _, name in entries if mode != b"160000"]  # not submodules
-        if not objects:
-            return True
-        found = await self.repo.run(
-            "cat-file", "--batch-check", check=False, audit=False, input=b"\n".join(objects) + b"\n"
+        listed = await self.repo.run(
+            "rev-list", "--objects", "--missing=print", tree, check=False, audit=False
         )
-        return found.ok and b" missing" not in found.stdout_bytes
+        return listed.ok and not any(line.startswith("?") for line in listed.stdout.splitlines())
 
     async def of_tree(
         self, tree: str, type: SnapshotType, description: str = "", *, run_id: int | None = None
