@@ -17,10 +17,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from acp.schema import ClientCapabilities, FileSystemCapabilities
 
 from devfactory.protocol.settings import CommandSettings, Settings
+from devfactory.server.adapters.acp.files import EditorFiles
 from devfactory.server.project.files import is_build_junk
 from devfactory.server.runs.ownership import pid_alive
+from devfactory.server.runs.preparation import write_back
 from devfactory.server.safefs import (
     FileTooLarge,
     PathRefused,
@@ -29,6 +32,7 @@ from devfactory.server.safefs import (
     protected_files,
 )
 from devfactory.server.workspace.lock import WorkspaceLock
+from fakes.acp_editor import FakeEditor
 
 SECRET = "top secret\n"
 PROTECTED = frozenset({"devfactory.toml", "tools/policy.toml"})
@@ -290,3 +294,87 @@ def test_temp_files_of_dead_writers_are_removed_and_live_ones_kept(tmp_path: Pat
     )
     assert (root / "src" / "app.py").read_bytes() == b"new\n"
     assert beyond_link.exists()
+
+
+# -- paths from the database: a taken-over run's files, the file ACP shows the editor ---------
+# A run taken over on another machine gets its proposed files written back into its new
+# worktree (``runs.preparation.write_back``); the ACP adapter gives the editor the file it just
+# applied (``EditorFiles.show_applied``). Both take paths the database holds, as whoever edits
+# the team's database would name them.
+
+
+@pytest.fixture
+def worktree(tmp_path: Path, outside: Path) -> Path:
+    root = tmp_path / "worktree"
+    (root / "pkg").mkdir(parents=True)
+    (root / "pkg" / "old.py").write_text("old = 1\n")
+    (root / "vendor" / ".git").mkdir(parents=True)  # a nested repository
+    os.symlink(outside, root / "ext")  # a folder link pointing out
+    os.symlink(outside / "secret.txt", root / "leak.txt")  # a file link pointing out
+    return root
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {
+        str(path.relative_to(folder)): path.read_bytes()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file() and not path.is_symlink()
+    }
+
+
+@pytest.mark.parametrize(
+    ("hostile", "reason"),
+    [
+        ("ext/planted.txt", "ext"),
+        ("leak.txt", "symbolic link"),
+        ("../planted.txt", "outside the project"),
+        ("vendor/.git/hooks/post-checkout", ".git"),
+        (".git/hooks/post-checkout", ".git"),
+        (".devfactory/devfactory.db", ".devfactory"),
+        ("devfactory.toml", "configures DevFactory"),
+    ],
+)
+def test_a_taken_over_run_writes_back_no_hostile_path(
+    worktree: Path, outside: Path, hostile: str, reason: str
+) -> None:
+    before, secret_before = snapshot(worktree), snapshot(outside)
+    tree = SafeTree(worktree, protected_files(worktree, Settings()))
+    files: list[tuple[str, bytes | None]] = [("pkg/new.py", b"new = 1\n"), (hostile, b"x")]
+    with pytest.raises(PathRefused, match=reason):
+        write_back(tree, files)
+    assert snapshot(outside) == secret_before, "nothing written or changed outside"
+    if not hostile.startswith(("ext/", "leak")):  # refused by name: before any write
+        assert snapshot(worktree) == before
+    assert (outside / "secret.txt").read_text() == SECRET
+    assert not (worktree.parent / "planted.txt").exists()
+
+
+def test_a_taken_over_run_writes_back_its_files_and_deletions(worktree: Path) -> None:
+    tree = SafeTree(worktree, protected_files(worktree, Settings()))
+    write_back(tree, [("pkg/new.py", b"new = 1\n"), ("pkg/old.py", None), ("a/b/c.txt", b"c")])
+    assert (worktree / "pkg" / "new.py").read_bytes() == b"new = 1\n"
+    assert not (worktree / "pkg" / "old.py").exists()
+    assert (worktree / "a" / "b" / "c.txt").read_bytes() == b"c"
+
+
+def editor_files(root: Path, editor: FakeEditor) -> EditorFiles:
+    capabilities = ClientCapabilities(
+        fs=FileSystemCapabilities(read_text_file=True, write_text_file=True)
+    )
+    return EditorFiles(root, "session", editor, capabilities)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("hostile", ["leak.txt", "ext/secret.txt", "vendor/.git/config"])
+async def test_acp_never_shows_the_editor_a_file_through_a_link_or_inside_git(
+    worktree: Path, hostile: str
+) -> None:
+    (worktree / "vendor" / ".git" / "config").write_text("[core]\n")
+    editor = FakeEditor()
+    await editor_files(worktree, editor).show_applied(hostile)
+    assert editor.writes == {}
+
+
+async def test_acp_shows_the_editor_the_file_as_applied(worktree: Path) -> None:
+    editor = FakeEditor()
+    await editor_files(worktree, editor).show_applied("pkg/old.py")
+    assert editor.writes == {str(worktree / "pkg" / "old.py"): "old = 1\n"}

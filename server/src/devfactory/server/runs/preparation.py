@@ -12,7 +12,7 @@ from devfactory.protocol.events import GitBranchCreated, Payload
 from devfactory.protocol.runs import Run
 from devfactory.protocol.snapshots import Snapshot
 
-from ..safefs import PathRefused, SafeTree
+from ..safefs import PathRefused, SafeTree, protected_files
 
 if TYPE_CHECKING:
     from .context import RunContext
@@ -127,13 +127,22 @@ async def _made_again(worker: PreparingRun, run: Run, base: Snapshot) -> tuple[P
     )
     await worker.update(base_snapshot_id=snapshot.id)
     worktree = await _worktree(worker, run, snapshot.commit_sha)
-    tree = SafeTree(worktree)
     try:
-        for path, content in files:
-            if content is None:
-                tree.delete(path)
-            else:
-                tree.write(path, content)
+        write_back(SafeTree(worktree, protected_files(context.root, context.settings)), files)
     except (OSError, PathRefused) as exc:
         raise RunFailed(f"{gone}, and making it again here failed: {exc}") from None
     return worktree, snapshot.commit_sha
+
+
+def write_back(worktree: SafeTree, files: list[tuple[str, bytes | None]]) -> None:
+    """Put the files a run proposed into its worktree (None: deleted), through the same
+    path rules as the agent's tools: their paths come from the database, so a link on the way,
+    ``..``, ``.git``, ``.devfactory/`` or DevFactory's settings are refused (PathRefused)
+    before anything is written."""
+    for path, _ in files:
+        worktree.check(path)
+    for path, content in files:
+        if content is None:
+            worktree.delete(path)
+        else:
+            worktree.write(path, content)
