@@ -88,7 +88,6 @@ async def test_fresh_database_has_the_whole_domain(tmp_path: Path) -> None:
     assert "rag_chunks_hash" not in names  # no query used it; it cost every chunk write
 
 
-
 async def test_the_lexical_tables_merge_their_segments_sixteen_at_a_time(tmp_path: Path) -> None:
     """FTS5 keeps its settings in the table's own ``_config`` shadow table: a migration that
     recreated one of them would quietly bring back the default merge of 4 (a cold index of a
@@ -100,6 +99,7 @@ async def test_the_lexical_tables_merge_their_segments_sixteen_at_a_time(tmp_pat
             assert automerge == 16, table
     finally:
         await db.close()
+
 
 DROPPED = {"tasks", "task_dependencies", "context_artifacts", "settings"}
 """Tables of the first schema that nothing used (migration 0003 drops them)."""
