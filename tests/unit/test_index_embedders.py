@@ -246,6 +246,40 @@ def wordllama(tmp_path_factory: pytest.TempPathFactory) -> Any:
     return embedder
 
 
+def test_loads_asked_for_at_once_load_the_model_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The daemon warms the model up on one thread while the first embedding asks for it on
+    another: each used to load a copy of its own (seen twice in a daemon's log)."""
+    from wordllama import WordLlama
+
+    from devfactory.server.index.embedders import WordLlamaEmbedder
+
+    loads = []
+    real_load = WordLlama.load
+
+    def counted_load(*args: Any, **kwargs: Any) -> Any:
+        loads.append(threading.current_thread().name)
+        return real_load(*args, **kwargs)
+
+    monkeypatch.setattr(WordLlama, "load", counted_load)
+    embedder = WordLlamaEmbedder(tmp_path)
+    together = threading.Barrier(3)
+    models: list[Any] = []
+
+    def load() -> None:
+        together.wait()
+        models.append(embedder.load())
+
+    threads = [threading.Thread(target=load) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(loads) == 1, loads
+    assert len(models) == 3 and all(model is models[0] for model in models)
+
+
 @pytest.mark.parametrize("text", TOKENIZER_TEXTS)
 def test_word_pieces_give_the_tokenizers_own_ids(wordllama: Any, text: str) -> None:
     from devfactory.server.index.wordpieces import WordPieces

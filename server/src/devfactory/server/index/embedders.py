@@ -15,6 +15,7 @@ import asyncio
 import os
 import shutil
 import tempfile
+import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -70,9 +71,20 @@ class WordLlamaEmbedder:
         self._model: Any = None
         self._pieces: WordPieces | None = None
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="wordllama")
+        self._loading = threading.Lock()
+        """The daemon warms the model up while the first embedding or query may ask for it:
+        without the lock each loaded its own copy (twice the CPU and memory, for nothing)."""
 
     def load(self) -> Any:
         """Load the model from the wheel's own files; raises if anything would be fetched."""
+        with self._loading:
+            return self._load()
+
+    async def warm_up(self) -> None:
+        """Load the model on the thread that embeds (see :meth:`embed`), ahead of its use."""
+        await asyncio.get_running_loop().run_in_executor(self._thread, self.load)
+
+    def _load(self) -> Any:
         if self._model is None:
             import wordllama
             from wordllama import WordLlama

@@ -133,7 +133,7 @@ class IndexService:
             self.watcher.start()
         if isinstance(self.embedder, WordLlamaEmbedder):
             # Load the model now, so the first semantic query does not pay for it (~1 s).
-            await asyncio.to_thread(self.embedder.load)
+            await self.embedder.warm_up()
 
     async def stop(self) -> None:
         if self._buffer_timer is not None:
