@@ -11,8 +11,10 @@ every method.
 from __future__ import annotations
 
 import functools
+import logging
 import os
 import re
+import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -42,6 +44,11 @@ _INJECTED_FAULTS = frozenset(filter(None, os.environ.get("DEVFACTORY_INJECT_FAUL
 INT_MIN, INT_MAX = -(2**63), 2**63 - 1
 """The integers SQLite (and every id, count and limit) can hold."""
 
+log = logging.getLogger(__name__)
+
+SLOW_REQUEST_S = 1.0
+"""A request answered later than this is logged with its time: the log then says what kept an
+editor waiting (a test that failed on a late answer prints the log)."""
 MAX_NESTING = 32
 """Free-form values (metadata, handoff content) nest this deep at most: far beyond any real
 document, far below the recursion limit of the encoders and validators they pass through."""
@@ -135,12 +142,16 @@ def request(
                 return await bridge.forward(method, raw)
             if method in _INJECTED_FAULTS:
                 raise RuntimeError(f"fault injected into {method} (DEVFACTORY_INJECT_FAULT)")
+            started = time.perf_counter()
             try:
                 return await fn(params)
             except (DatabaseError, OSError) as exc:
                 if (full := full_disk(exc)) is None:
                     raise
                 raise Unavailable(str(full)) from None  # the user can fix it: say how
+            finally:
+                if (took := time.perf_counter() - started) > SLOW_REQUEST_S:
+                    log.info("%s answered in %.1f s", method, took)
 
         server.feature(method)(handler)
         return fn
