@@ -77,6 +77,22 @@ function H.test(name, fn)
 end
 
 --- Stop every client, remove the temporary folders, print the closing line and exit.
+local DAEMON_LOG_LINES = 80
+
+--- The end of each daemon log under the test's folders, printed when a check failed: the
+--- folders are deleted next, and a failure seen once in CI must say what the daemon did.
+function H.print_daemon_logs()
+  for _, dir in ipairs(temp_dirs) do
+    for _, log in ipairs(vim.fn.glob(dir .. '/.devfactory/logs/*.log', true, true)) do
+      local lines = vim.fn.readfile(log)
+      print(('# %s (last %d of %d lines)'):format(log, math.min(#lines, DAEMON_LOG_LINES), #lines))
+      for _, line in ipairs(vim.list_slice(lines, math.max(1, #lines - DAEMON_LOG_LINES + 1))) do
+        print('#   ' .. line)
+      end
+    end
+  end
+end
+
 function H.finish()
   for _, client in ipairs(vim.lsp.get_clients()) do
     client:stop()
@@ -86,6 +102,9 @@ function H.finish()
   end, 20)
   for _, client in ipairs(vim.lsp.get_clients()) do
     client:stop(true)
+  end
+  if H.failed > 0 then
+    H.print_daemon_logs()
   end
   for _, dir in ipairs(temp_dirs) do
     vim.fn.delete(dir, 'rf')

@@ -87,7 +87,7 @@ end)
 h.test('a search without hits says so', function()
   local before = #notes
   h.cmd('DevFactory search zqxjv')
-  h.wait(10000, function()
+  h.wait(20000, function()
     return #notes > before
   end)
   local since = vim.list_slice(notes, before + 1)
