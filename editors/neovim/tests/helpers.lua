@@ -76,7 +76,6 @@ function H.test(name, fn)
   end
 end
 
---- Stop every client, remove the temporary folders, print the closing line and exit.
 local DAEMON_LOG_LINES = 80
 
 --- The end of each daemon log under the test's folders, printed when a check failed: the
@@ -93,6 +92,7 @@ function H.print_daemon_logs()
   end
 end
 
+--- Stop every client, remove the temporary folders, print the closing line and exit.
 function H.finish()
   for _, client in ipairs(vim.lsp.get_clients()) do
     client:stop()
