@@ -1,9 +1,11 @@
 """Splitting a file into chunks: definitions for code, windows of lines for everything else.
 
-Code is parsed with tree-sitter; every definition (function, class, method...) becomes a chunk
-named by its symbol path (``module.Class.method``). A definition's own lines exclude its nested
-definitions, which are chunks of their own; what lies between definitions (imports, constants)
-becomes ``module`` chunks. Long pieces are cut into overlapping windows so no chunk is huge.
+Python's definitions are read from its lines (``python_outline``), other code is parsed with
+tree-sitter (and Python the outline cannot be sure of); every definition (function, class,
+method...) becomes a chunk named by its symbol path (``module.Class.method``). A definition's
+own lines exclude its nested definitions, which are chunks of their own; what lies between
+definitions (imports, constants) becomes ``module`` chunks. Long pieces are cut into
+overlapping windows so no chunk is huge.
 """
 
 from __future__ import annotations
@@ -12,12 +14,14 @@ import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import PurePosixPath
+from typing import NamedTuple
 
-from tree_sitter import Node, QueryCursor
+from tree_sitter import QueryCursor
 
 from devfactory.storage.ports import NewChunk
 
 from .grammars import CONTAINER_KINDS, Grammar, grammar_for
+from .python_outline import FoundDefinition, python_definitions
 from .subtokens import camel_subtokens, symbol_tokens
 
 MAX_CHUNK_LINES = 150
@@ -56,22 +60,37 @@ def module_name(path: str) -> str:
 def chunk_file(path: str, language: str | None, text: str) -> list[NewChunk]:
     """The chunks of one file's text."""
     lines = text.split("\n")
-    grammar = grammar_for(language)
-    if grammar is None:
-        return _text_chunks(lines, heading=language == "markdown")
+    outline = python_definitions(text, lines) if language == "python" else None
+    if outline is not None:
+        found = [Spanned(d.start, d.end + 1, d) for d in outline]
+    else:
+        grammar = grammar_for(language)
+        if grammar is None:
+            return _text_chunks(lines, heading=language == "markdown")
+        found = _parsed_definitions(text, grammar)
     module = module_name(path)
-    tree = grammar.parser.parse(text.encode("utf-8"))
-    definitions = _definitions(tree.root_node, grammar, module)
     chunks: list[NewChunk] = []
-    root = _Definition(0, len(lines) - 1, module, "", "module", definitions)
+    root = _Definition(0, len(lines) - 1, module, "", "module", _nested(found, module))
     _emit(root, lines, chunks, is_root=True)
     chunks.sort(key=lambda c: (c.start_line, c.end_line))
     return chunks
 
 
-def _definitions(root_node: Node, grammar: Grammar, module: str) -> list[_Definition]:
+class Spanned(NamedTuple):
+    """A definition and where it lies, in any unit that orders and nests definitions: bytes
+    for tree-sitter (two can share a row), rows for the Python outline."""
+
+    start: int
+    end: int
+    """Exclusive."""
+    definition: FoundDefinition
+
+
+def _parsed_definitions(text: str, grammar: Grammar) -> list[Spanned]:
+    """The definitions tree-sitter finds."""
     spec = grammar.spec
-    found: dict[tuple[int, int], tuple[int, int, str, str]] = {}
+    root_node = grammar.parser.parse(text.encode("utf-8")).root_node
+    found: dict[tuple[int, int], FoundDefinition] = {}
     for _, captures in QueryCursor(grammar.query).matches(root_node):
         node = captures["def"][0]
         name_node = captures["name"][0]
@@ -86,12 +105,19 @@ def _definitions(root_node: Node, grammar: Grammar, module: str) -> list[_Defini
         if node.end_point.column == 0 and end > start:
             end -= 1
         name = (name_node.text or b"").decode("utf-8", "replace")
-        found.setdefault((node.start_byte, node.end_byte), (start, end, name, kind))
-    ordered = sorted(found.items(), key=lambda item: (item[0][0], -item[0][1]))
+        found.setdefault((node.start_byte, node.end_byte), FoundDefinition(start, end, name, kind))
+    return [Spanned(*span, definition) for span, definition in found.items()]
+
+
+def _nested(found: list[Spanned], module: str) -> list[_Definition]:
+    """Definitions as a tree, named by symbol path; a function inside a class-like definition
+    is a method."""
     top: list[_Definition] = []
-    stack: list[tuple[int, _Definition]] = []  # (end byte, definition)
-    for (start_byte, end_byte), (start, end, name, kind) in ordered:
-        while stack and start_byte >= stack[-1][0]:
+    stack: list[tuple[int, _Definition]] = []  # (end of span, definition)
+    for span_start, span_end, (start, end, name, kind) in sorted(
+        found, key=lambda spanned: (spanned.start, -spanned.end)
+    ):
+        while stack and span_start >= stack[-1][0]:
             stack.pop()
         parent_def = stack[-1][1] if stack else None
         if parent_def is not None and kind == "function" and parent_def.kind in CONTAINER_KINDS:
@@ -101,7 +127,7 @@ def _definitions(root_node: Node, grammar: Grammar, module: str) -> list[_Defini
         prefix = parent_def.symbol if parent_def is not None else module
         definition = _Definition(start, end, f"{prefix}.{name}" if prefix else name, name, kind, [])
         (parent_def.children if parent_def is not None else top).append(definition)
-        stack.append((end_byte, definition))
+        stack.append((span_end, definition))
     return top
 
 
