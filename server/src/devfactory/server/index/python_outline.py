@@ -10,11 +10,11 @@ while they are indented at least as deep as its body, as tree-sitter-python's sc
 
 Whatever this reading cannot be sure of (indentation with tabs or form feeds, a string or a
 bracket left open, a closing bracket without its opening one) returns ``None``, and the caller
-parses with tree-sitter. Checked against tree-sitter on every ``.py`` file of Django 5.2.8,
-CPython 3.11's standard library and this project's installed packages (24,700 files): the same
-chunks, byte for byte, but in one file, where tree-sitter takes lines dedented inside brackets
-for the end of a block (CPython's ``test_compile.py``, which tests that on purpose); the
-outline reads them as Python does.
+parses with tree-sitter. Checked against tree-sitter on Django 5.2.8, CPython 3.11's standard
+library and this project's installed packages (24,700 Python files): the same chunks, byte for
+byte, but in one file, where tree-sitter takes lines dedented inside brackets for the end of a
+block (CPython's ``test_compile.py``, which tests that on purpose); the outline reads them as
+Python does.
 """
 
 from __future__ import annotations
