@@ -24,7 +24,7 @@ from devfactory.protocol.index import (
 )
 from devfactory.protocol.methods import Requests
 from devfactory.protocol.project import Health, ProjectMap, ProjectMapParams
-from support import DaemonClient, make_git_repo
+from support import DaemonClient, git, make_git_repo
 
 FILES = {
     "app/billing.py": (
@@ -277,6 +277,47 @@ async def test_unsaved_buffers_are_searchable_until_closed(daemon: DaemonClient,
         return result.hits == []
 
     await eventually(closed)
+
+
+def open_buffer(client: DaemonClient, path: Path, text: str) -> None:
+    client.text_document_did_open(
+        types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(
+                uri=path.as_uri(), language_id="plaintext", version=1, text=text
+            )
+        )
+    )
+
+
+@LEXICAL_ONLY
+async def test_buffers_of_files_the_index_leaves_out_are_never_searchable(
+    init_options: object, daemon: DaemonClient, workspace: Path
+):
+    """An editor shows what the user opens; the agent searches the index. A secret in an
+    ignored ``.env``, git's own files, a vendored copy or a lock file must not reach search
+    results because its buffer is open."""
+    (workspace / ".gitignore").write_text(".env\n")
+    git(workspace, "add", ".gitignore")
+    git(workspace, "commit", "-q", "-m", "ignore .env")
+    (workspace / ".env").write_text("STRIPE_KEY=sk_live_hunter2\n")
+    (workspace / "node_modules/left-pad").mkdir(parents=True)
+    await ready(daemon)
+    left_out = {
+        ".env": "STRIPE_KEY=sk_live_hunter2 zanzibar_quokka\n",
+        ".git/config": "[remote]\n  url = https://token@example.invalid zanzibar_quokka\n",
+        ".git/COMMIT_EDITMSG": "zanzibar_quokka\n",
+        "node_modules/left-pad/index.js": "// zanzibar_quokka\n",
+        "poetry.lock": "# zanzibar_quokka\n",
+    }
+    for name, text in left_out.items():
+        open_buffer(daemon, workspace / name, text)
+    open_buffer(
+        daemon, workspace / "app/billing.py", "# zanzibar_quokka\n" + FILES["app/billing.py"]
+    )
+
+    result = await search(daemon, "zanzibar_quokka", mode=SearchMode.LEXICAL)
+    assert top_paths(result) == ["app/billing.py"]
+    assert (await search(daemon, "sk_live_hunter2", mode=SearchMode.LEXICAL)).hits == []
 
 
 @LEXICAL_ONLY

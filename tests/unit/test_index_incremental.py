@@ -195,3 +195,26 @@ async def test_worker_processes_start_while_a_big_pass_is_planned(
     result = await indexer.sync()
     assert (result.files_indexed, result.chunks) == (12, 12)
     assert workers_while_planning[0] >= 1
+
+
+async def test_indexable_paths_are_those_a_pass_reads_and_outsiders_are_listed_for_once(
+    store: Store, repo: Path, monkeypatch: pytest.MonkeyPatch
+):
+    indexer = await make_indexer(store, repo)
+    await indexer.sync()
+    listings: list[Path] = []
+    real_list = indexer_module.list_workspace_files
+
+    def counted(root: Path, excludes: object) -> list[str]:
+        listings.append(root)
+        return real_list(root, excludes)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(indexer_module, "list_workspace_files", counted)
+    asked = ["app/models.py", "ignored/secret.py", ".git/config", "node_modules/lib/index.js"]
+    assert await indexer.indexable(asked) == {"app/models.py"}
+    assert await indexer.indexable(asked) == {"app/models.py"}
+    assert len(listings) == 1  # an outsider asked about again does not list again
+
+    (repo / "app/new.py").write_text("def fresh():\n    pass\n")
+    assert await indexer.indexable(["app/new.py"]) == {"app/new.py"}  # new: listed again
+    assert len(listings) == 2

@@ -13,7 +13,7 @@ import contextlib
 import logging
 import os
 import time
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Iterable, Iterator, Sequence
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
@@ -60,6 +60,8 @@ class Indexer:
         self.settings = settings
         self._members: frozenset[str] | None = None
         """The workspace's files as of the last listing: saves of known files skip git."""
+        self._outsiders: set[str] = set()
+        """Paths asked about since the last listing that were not in it (see indexable)."""
 
     async def sync(
         self, *, full: bool = False, progress: ProgressCallback | None = None
@@ -108,9 +110,20 @@ class Indexer:
             jobs, named_skips, started, seen=len(present), unchanged=unchanged, removed=len(gone)
         )
 
+    async def indexable(self, paths: Collection[str]) -> frozenset[str]:
+        """Those of ``paths`` a pass would read: files of the workspace (not ignored, not
+        under ``.git``...) that no rule skips by name. A path the last listing lacks is
+        listed for once (it may be new); asked again, it stays out until the next listing."""
+        members = self._members
+        if members is None or any(p not in members and p not in self._outsiders for p in paths):
+            members = frozenset(await self._list())
+        self._outsiders.update(path for path in paths if path not in members)
+        return frozenset(p for p in paths if p in members and skip_by_name(p) is None)
+
     async def _list(self) -> list[str]:
         files = await asyncio.to_thread(list_workspace_files, self.root, self.settings.exclude)
         self._members = frozenset(files)
+        self._outsiders = set()
         return files
 
     def _plan(

@@ -27,11 +27,12 @@ from devfactory.protocol.project import ProjectMap
 from devfactory.protocol.settings import IndexSettings
 from devfactory.storage import Store
 from devfactory.storage.clock import now_iso
-from devfactory.storage.ports import ChunkRow
+from devfactory.storage.ports import ChunkRow, FileUpdate
 
+from ..safefs import FileTooLarge, PathRefused, SafeTree
 from .embedders import Embedder, EmbedderUnavailable, WordLlamaEmbedder, make_embedder
 from .indexer import Indexer
-from .overlay import BufferOverlay
+from .overlay import BufferOverlay, chunk_buffer
 from .search import SearchEngine
 from .vectors import VectorCache
 
@@ -117,6 +118,11 @@ class IndexService:
         self._pending_buffers: dict[str, str] = {}
         """Buffer texts not chunked yet (path -> text), see :meth:`buffer_changed`."""
         self._buffer_timer: asyncio.TimerHandle | None = None
+        self._buffer_flush = asyncio.Lock()
+        self._buffer_events = 0
+        self._buffer_stamps: dict[str, int] = {}
+        """Path -> the number of the last change to its buffer; a chunking that finishes
+        after a newer change (or the close) of its buffer is thrown away."""
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -261,7 +267,7 @@ class IndexService:
 
     async def search(self, params: SearchParams) -> SearchResult:
         """Search the index (and unsaved buffers). Raises InvalidParams for bad params."""
-        self._flush_buffers()
+        await self._flush_buffers()
         return await self.engine.search(params)
 
     async def symbols(self, query: str, limit: int = 100) -> list[ChunkRow]:
@@ -289,30 +295,57 @@ class IndexService:
         been quiet for a moment, or right away when a search comes first.
         """
         self._pending_buffers[path] = text
+        self._stamp(path)
         if self._buffer_timer is not None:
             self._buffer_timer.cancel()
         self._buffer_timer = asyncio.get_running_loop().call_later(
-            BUFFER_QUIET_S, self._flush_buffers
+            BUFFER_QUIET_S, lambda: self._spawn(self._flush_buffers())
         )
 
     def buffer_closed(self, path: str) -> None:
         self._pending_buffers.pop(path, None)
+        self._stamp(path)
         self.overlay.drop(path)
 
-    def _flush_buffers(self) -> None:
-        if self._buffer_timer is not None:
-            self._buffer_timer.cancel()
-            self._buffer_timer = None
-        pending, self._pending_buffers = self._pending_buffers, {}
-        for path, text in pending.items():
-            try:
-                on_disk = (self.root / path).read_text("utf-8")
-            except (OSError, UnicodeDecodeError):
-                on_disk = None
-            if text == on_disk:
-                self.overlay.drop(path)
-            else:
-                self.overlay.put(path, text)
+    def _stamp(self, path: str) -> None:
+        self._buffer_events += 1
+        self._buffer_stamps[path] = self._buffer_events
+
+    async def _flush_buffers(self) -> None:
+        """Chunk the buffers changed since the last flush, off the event loop, into the
+        overlay; a buffer equal to its file on disk, or of a file no pass would index, is
+        dropped from it."""
+        async with self._buffer_flush:  # a search waits for the flush under way
+            if self._buffer_timer is not None:
+                self._buffer_timer.cancel()
+                self._buffer_timer = None
+            pending, self._pending_buffers = self._pending_buffers, {}
+            if not pending:
+                return
+            stamps = {path: self._buffer_stamps[path] for path in pending}
+            indexable = await self.indexer.indexable(pending)
+            updates = await asyncio.to_thread(
+                lambda: {path: self._buffer_update(path, pending[path]) for path in indexable}
+            )
+            for path in pending:
+                if self._buffer_stamps.get(path) != stamps[path]:
+                    continue  # changed again or closed meanwhile: that event decides
+                update = updates.get(path)
+                if update is None:
+                    self.overlay.drop(path)
+                else:
+                    self.overlay.put(update)
+
+    def _buffer_update(self, path: str, text: str) -> FileUpdate | None:
+        """``text`` chunked for the overlay; None when the file on disk holds the same."""
+        limit = self.settings.max_file_bytes
+        try:
+            on_disk = SafeTree(self.root).read(path, limit)
+        except (PathRefused, FileTooLarge, OSError):
+            on_disk = None
+        if on_disk is not None and on_disk == text.encode("utf-8", "surrogatepass"):
+            return None
+        return chunk_buffer(path, text, limit)
 
     # -- project map ---------------------------------------------------------------------------
 
