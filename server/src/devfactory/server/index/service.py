@@ -144,6 +144,8 @@ class IndexService:
     async def stop(self) -> None:
         if self._buffer_timer is not None:
             self._buffer_timer.cancel()
+        async with self._buffer_flush:  # a flush under way ends before the overlay closes
+            self._pending_buffers.clear()
         if self.watcher is not None:
             await asyncio.to_thread(self.watcher.stop)
             self.watcher = None
