@@ -71,6 +71,7 @@ TRICKY = {
     "one-liners": "def f(): return 1\n    # deeper, after a one-line body\nclass E(Exception): pass\n",
     "crlf": "class A:\r\n    def f(self):\r\n        pass\r\n    # c\r\n\r\nx = 1\r\n",
     "no final newline": "def f():\n    pass\n    # last",
+    "byte-order mark": "\ufeffclass A:\n    def m(self):\n        pass\n",
     "comment at the end of the file": "class A:\n    def f(self):\n        pass\n        # f\n    # A\n",
 }
 

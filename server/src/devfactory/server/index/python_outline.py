@@ -66,9 +66,10 @@ def python_definitions(text: str, lines: list[str]) -> list[FoundDefinition] | N
                     end = row
             found[block.index] = found[block.index]._replace(end=end)
 
+    first_line = lines[0].removeprefix("\ufeff")  # a byte-order mark indents nothing
     for position in range(len(starts) - 1):
         row = starts[position]
-        line = lines[row]
+        line = lines[row] if row else first_line
         stripped = line.lstrip(" ")
         if not stripped or stripped.isspace():
             continue
