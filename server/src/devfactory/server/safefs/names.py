@@ -43,6 +43,8 @@ def shown(path: str) -> str:
 
 
 def _bad_character(path: str) -> str | None:
+    if path.isascii() and path.isprintable() and "\\" not in path:
+        return None  # no printable ASCII character is in a refused category: skip the loop
     for char in path:
         if char == "\\":
             return "a backslash (use / between folders)"
