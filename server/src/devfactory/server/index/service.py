@@ -121,8 +121,8 @@ class IndexService:
         self._buffer_flush = asyncio.Lock()
         self._buffer_events = 0
         self._buffer_stamps: dict[str, int] = {}
-        """Path -> the number of the last change to its buffer; a chunking that finishes
-        after a newer change (or the close) of its buffer is thrown away."""
+        """Open path -> the number of the last change to its buffer (numbers never repeat): a
+        chunking that finishes after a newer change, or the close, of its buffer is dropped."""
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -297,7 +297,8 @@ class IndexService:
         been quiet for a moment, or right away when a search comes first.
         """
         self._pending_buffers[path] = text
-        self._stamp(path)
+        self._buffer_events += 1
+        self._buffer_stamps[path] = self._buffer_events
         if self._buffer_timer is not None:
             self._buffer_timer.cancel()
         self._buffer_timer = asyncio.get_running_loop().call_later(
@@ -306,12 +307,8 @@ class IndexService:
 
     def buffer_closed(self, path: str) -> None:
         self._pending_buffers.pop(path, None)
-        self._stamp(path)
+        self._buffer_stamps.pop(path, None)
         self.overlay.drop(path)
-
-    def _stamp(self, path: str) -> None:
-        self._buffer_events += 1
-        self._buffer_stamps[path] = self._buffer_events
 
     async def _flush_buffers(self) -> None:
         """Chunk the buffers changed since the last flush, off the event loop, into the
