@@ -4,8 +4,9 @@ editor did meanwhile."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
@@ -31,8 +32,15 @@ async def service(store: Store, tmp_path: Path) -> AsyncIterator[IndexService]:
     await index.stop()
 
 
-def held(service: IndexService, monkeypatch: pytest.MonkeyPatch) -> tuple[threading.Event, ...]:
-    """Chunking waits for the returned ``release``; ``started`` is set once it waits."""
+async def search_while_chunking(
+    service: IndexService,
+    monkeypatch: pytest.MonkeyPatch,
+    text: str,
+    query: str,
+    meanwhile: Callable[[], None],
+) -> list[str]:
+    """Open ``text`` as app.py's buffer and search ``query``; while the search's flush is
+    chunking the buffer, do ``meanwhile``. Returns that search's hits."""
     started, release = threading.Event(), threading.Event()
     real = service._buffer_update
 
@@ -42,31 +50,32 @@ def held(service: IndexService, monkeypatch: pytest.MonkeyPatch) -> tuple[thread
         return real(path, text)
 
     monkeypatch.setattr(service, "_buffer_update", slow)
-    return started, release
+    service.buffer_changed("app.py", text)
+    searching = asyncio.create_task(hit_paths(service, query))
+    await asyncio.to_thread(started.wait, 10)
+    meanwhile()
+    release.set()
+    return await searching
 
 
 async def test_a_buffer_closed_while_it_is_chunked_stays_out_of_search(
     service: IndexService, monkeypatch: pytest.MonkeyPatch
 ):
-    started, release = held(service, monkeypatch)
-    service.buffer_changed("app.py", "def quokka_zanzibar():\n    pass\n")
-    searching = asyncio.create_task(hit_paths(service, "quokka_zanzibar"))
-    await asyncio.to_thread(started.wait, 10)
-    service.buffer_closed("app.py")
-    release.set()
-    assert await searching == []
+    close = functools.partial(service.buffer_closed, "app.py")
+    text = "def quokka_zanzibar():\n    pass\n"
+    assert await search_while_chunking(service, monkeypatch, text, "quokka_zanzibar", close) == []
     assert await hit_paths(service, "quokka_zanzibar") == []
 
 
 async def test_a_buffer_changed_while_it_is_chunked_ends_with_its_last_text(
     service: IndexService, monkeypatch: pytest.MonkeyPatch
 ):
-    started, release = held(service, monkeypatch)
-    service.buffer_changed("app.py", "def first_draft_wombat():\n    pass\n")
-    searching = asyncio.create_task(hit_paths(service, "first_draft_wombat"))
-    await asyncio.to_thread(started.wait, 10)
-    service.buffer_changed("app.py", "def second_draft_wombat():\n    pass\n")
-    release.set()
-    assert await searching == []
+    redraft = functools.partial(
+        service.buffer_changed, "app.py", "def second_draft_wombat():\n    pass\n"
+    )
+    text = "def first_draft_wombat():\n    pass\n"
+    assert (
+        await search_while_chunking(service, monkeypatch, text, "first_draft_wombat", redraft) == []
+    )
     assert await hit_paths(service, "second_draft_wombat") == ["app.py"]
     assert await hit_paths(service, "first_draft_wombat") == []
