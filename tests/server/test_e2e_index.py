@@ -289,6 +289,21 @@ def open_buffer(client: DaemonClient, path: Path, text: str) -> None:
     )
 
 
+async def hits_once_handled(client: DaemonClient, workspace: Path, word: str) -> list[str]:
+    """Open app/billing.py's buffer with ``word`` in it, wait until a search finds it (the
+    buffers opened before it were handled by then), and return the paths ``word`` hits."""
+    open_buffer(client, workspace / "app/billing.py", f"# {word}\n" + FILES["app/billing.py"])
+
+    async def paths() -> list[str]:
+        return top_paths(await search(client, word, mode=SearchMode.LEXICAL))
+
+    async def indexed_buffer_found() -> bool:
+        return "app/billing.py" in await paths()
+
+    await eventually(indexed_buffer_found)
+    return await paths()
+
+
 @LEXICAL_ONLY
 async def test_buffers_of_files_the_index_leaves_out_are_never_searchable(
     init_options: object, daemon: DaemonClient, workspace: Path
@@ -311,19 +326,26 @@ async def test_buffers_of_files_the_index_leaves_out_are_never_searchable(
     }
     for name, text in left_out.items():
         open_buffer(daemon, workspace / name, text)
-    open_buffer(
-        daemon, workspace / "app/billing.py", "# zanzibar_quokka\n" + FILES["app/billing.py"]
-    )
-
-    async def quokka_paths() -> list[str]:
-        return top_paths(await search(daemon, "zanzibar_quokka", mode=SearchMode.LEXICAL))
-
-    async def indexed_buffer_found() -> bool:  # opened last: the others were handled before
-        return "app/billing.py" in await quokka_paths()
-
-    await eventually(indexed_buffer_found)
-    assert await quokka_paths() == ["app/billing.py"]
+    assert await hits_once_handled(daemon, workspace, "zanzibar_quokka") == ["app/billing.py"]
     assert (await search(daemon, "sk_live_hunter2", mode=SearchMode.LEXICAL)).hits == []
+
+
+@LEXICAL_ONLY
+async def test_buffers_reached_through_links_or_a_nested_git_stay_out_of_search(
+    init_options: object, daemon: DaemonClient, workspace: Path, tmp_path: Path
+):
+    """What a hostile run could leave in the workspace for the user to open: links to a file
+    outside it and into ``.git``, and a nested repository's own ``.git``."""
+    outside = tmp_path / "outside.txt"
+    outside.write_text("private\n")
+    (workspace / "notes.txt").symlink_to(outside)
+    (workspace / "remote.cfg").symlink_to(workspace / ".git/config")
+    (workspace / "vendor/lib/.git").mkdir(parents=True)
+    (workspace / "vendor/lib/.git/config").write_text("[core]\n")
+    await ready(daemon)
+    for name in ("notes.txt", "remote.cfg", "vendor/lib/.git/config"):
+        open_buffer(daemon, workspace / name, "wallaby_marmot token\n")
+    assert await hits_once_handled(daemon, workspace, "wallaby_marmot") == ["app/billing.py"]
 
 
 @LEXICAL_ONLY
