@@ -39,7 +39,7 @@ from runs_support import (
     wait_status,
     write_script,
 )
-from support import DaemonClient, initialize_params, make_client, make_git_repo
+from support import DaemonClient, git, initialize_params, make_client, make_git_repo
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -131,6 +131,66 @@ async def answer_when_asked(daemon: DaemonClient, run: Run, plant: Any) -> Run:
     note = await daemon.notes.wait_for(Notifications.QUESTION, lambda n: n.request.run_id == run.id)
     await daemon.call(Requests.HITL_RESPOND, HitlRespondParams(request_id=note.request.id))
     return await wait_finished(daemon, run.id)
+
+
+def plant_nested_repository(folder: Path, config: dict[str, str], marker: Path) -> None:
+    """A repository with a commit and a changed file, as a run's command could leave one,
+    whose ``config`` runs a program that leaves ``marker``."""
+    folder.mkdir(parents=True)
+    (folder / "f.txt").write_text("x\n")
+    (folder / ".gitattributes").write_text("* filter=leak\n")
+    git(folder, "init", "-q")
+    git(folder, "add", "-A")
+    git(folder, "-c", "user.name=a", "-c", "user.email=a@b.invalid", "commit", "-qm", "x")
+    for key, value in config.items():
+        git(folder, "config", key, value.replace("MARKER", str(marker)))
+    (folder / "f.txt").write_text("changed\n")
+
+
+async def test_no_nested_repository_config_or_user_hook_runs_on_a_runs_files(
+    daemon: DaemonClient, workspace: Path, tmp_path: Path
+):
+    """A nested repository's config is whoever wrote it: once it was a gitlink in the index,
+    every ``git add`` of the worktree ran its fsmonitor or clean filter as the user, outside
+    the sandbox. Nor does the user's commit hook run on the run's files when the daemon
+    commits them (the pre-commit framework would run the worktree's own config)."""
+    marker = tmp_path / "ran"
+    hooks = workspace / ".git" / "hooks"
+    hooks.mkdir(exist_ok=True)
+
+    def plant(worktree: Path) -> None:
+        fsmonitor = {"core.fsmonitor": "touch MARKER-fsmonitor; false"}
+        plant_nested_repository(worktree / "vendor" / "lib", fsmonitor, marker)
+        leak = {"filter.leak.clean": "sh -c 'touch MARKER-filter; cat'"}
+        plant_nested_repository(worktree / "deep" / "er" / "pkg", leak, marker)
+
+    script = [
+        turn("1. Write"),
+        turn("", call("write_file", path="kept.txt", content="kept\n")),
+        turn("", call("ask_user", question="Carry on?")),
+        finish("wrote"),
+    ]
+    run = await create_run(daemon, write_script(tmp_path, "nested-config", script))
+    done = await answer_when_asked(daemon, run, plant)
+    assert done.status is RunStatus.COMPLETED, done.failed_reason
+    changes = await changes_of(daemon, run.id)
+    assert "kept.txt" in changes
+    assert not [path for path in changes if path.startswith(("vendor", "deep"))]
+    for hook in ("pre-commit", "post-commit"):
+        (hooks / hook).write_text(f"#!/bin/sh\ntouch {marker}-{hook}\n")
+        (hooks / hook).chmod(0o755)
+    try:
+        await daemon.call(Requests.GIT_COMMIT, {"runId": done.id})
+        with pytest.raises(JsonRpcException, match="nothing to commit"):
+            await daemon.call(Requests.GIT_COMMIT, {"runId": done.id})
+    finally:
+        for hook in ("pre-commit", "post-commit"):
+            (hooks / hook).unlink()
+    worktree = Path(done.worktree_path or "")
+    committed = git(worktree, "show", "--name-only", "--format=", "HEAD").split()
+    assert "kept.txt" in committed
+    assert not [path for path in committed if path.startswith(("vendor", "deep"))]
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("ran")) == []
 
 
 async def test_proposals_never_read_through_links_or_whole_huge_files(

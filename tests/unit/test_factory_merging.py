@@ -5,13 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from devfactory.server.factory.merging import (
-    IntegrationBranch,
-    begin_merge,
-    commit_worktree,
-)
+from devfactory.server.factory.merging import IntegrationBranch, begin_merge
 from devfactory.server.paths import StatePaths
 from devfactory.server.workspace.repository import WorkspaceRepository
+from devfactory.server.workspace.worktrees import commit_worktree
 from support import git, make_git_repo
 
 

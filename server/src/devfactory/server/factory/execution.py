@@ -31,10 +31,11 @@ from devfactory.protocol.runs import Run
 from devfactory.protocol.tasks import Checkpoint, Task
 from devfactory.storage.ports import InitiativeRun, NewTask
 
+from ..workspace.worktrees import commit_worktree
 from . import prompts
 from .context import FactoryContext, Launch
 from .handoffs import SCHEMAS
-from .merging import IntegrationBranch, begin_merge, commit_worktree
+from .merging import IntegrationBranch, begin_merge
 from .records import FactoryRecords
 
 if TYPE_CHECKING:

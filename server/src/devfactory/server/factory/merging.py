@@ -13,7 +13,6 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..project.files import is_build_junk
 from ..workspace.repository import IDENTITY, WorkspaceRepository
 from ..workspace.worktrees import move_aside
 
@@ -115,38 +114,6 @@ async def unmerged_paths(repo: WorkspaceRepository, worktree: Path) -> list[str]
         "diff", "--name-only", "--diff-filter=U", "-z", cwd=worktree, audit=False
     )
     return sorted(p for p in listing.split("\0") if p)
-
-
-async def commit_worktree(
-    repo: WorkspaceRepository, worktree: Path, message: str, *, run_id: int | None = None
-) -> str:
-    """Commit everything a run left in its worktree on its branch (build junk left out);
-    returns the branch's head, which is unchanged when there was nothing to commit. A merge
-    a merge task resolved is committed as that merge."""
-    await repo.stage_all(cwd=worktree)
-    added = await repo.out(
-        "diff", "--cached", "--name-only", "--diff-filter=A", "-z", cwd=worktree, audit=False
-    )
-    junk = [p for p in added.split("\0") if p and is_build_junk(p)]
-    if junk:
-        await repo.run("rm", "-q", "--cached", "--", *junk, cwd=worktree, audit=False)
-    merging = await repo.run(
-        "rev-parse", "-q", "--verify", "MERGE_HEAD", cwd=worktree, check=False, audit=False
-    )
-    staged = await repo.run("diff", "--cached", "--quiet", cwd=worktree, check=False, audit=False)
-    if not staged.ok or merging.ok:
-        await repo.run(
-            "commit",
-            "-q",
-            "--no-verify",
-            "-m",
-            message,
-            cwd=worktree,
-            env=IDENTITY,
-            operation="commit",
-            run_id=run_id,
-        )
-    return await repo.out("rev-parse", "HEAD", cwd=worktree, audit=False)
 
 
 async def begin_merge(repo: WorkspaceRepository, worktree: Path, branch: str) -> list[str]:

@@ -23,13 +23,13 @@ from devfactory.protocol.methods import Requests
 from devfactory.protocol.project import GitCommandResult, ProjectCloneParams, ProjectPullParams
 from devfactory.protocol.runs import Run
 
-from .. import rpc
+from .. import rpc, services
 from ..app import DevFactoryServer
 from ..context import Workspace
 from ..errors import InvalidParams, InvalidState, Refused, Unavailable
 from ..git.remotes import checked_branch, checked_remote, no_such_branch, pull_branch
 from ..git.runner import GitError, GitRunner
-from ..workspace.repository import IDENTITY
+from ..workspace.worktrees import commit_worktree
 
 
 def setup(server: DevFactoryServer) -> None:
@@ -52,14 +52,12 @@ def setup(server: DevFactoryServer) -> None:
                 (e.message for e in reversed(events) if e.type.value == "final_summary"), ""
             )
             message = f"{run.title}\n\n{summary}".strip() + f"\n\nDevFactory run {run.id}"
-        await git.run("add", "-A", operation="commit", run_id=run.id)
-        status = await git.run("status", "--porcelain", operation="status", run_id=run.id)
-        if not status.stdout.strip():
+        repo = (await server.need(services.SnapshotService)).repo
+        worktree = Path(run.worktree_path or "")
+        head = await git.out("rev-parse", "HEAD", audit=False)
+        sha = await commit_worktree(repo, worktree, message, run_id=run.id)
+        if sha == head:
             raise InvalidState(f"run {run.id} has nothing to commit")
-        await git.run(
-            "commit", "-q", "-m", message, operation="commit", run_id=run.id, env=IDENTITY
-        )
-        sha = await git.out("rev-parse", "HEAD", audit=False)
         branch = await git.out("symbolic-ref", "--short", "HEAD", audit=False)
         return GitCommitResult(branch=branch, commit_sha=sha)
 

@@ -11,19 +11,26 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import re
 import shutil
 import tempfile
 from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 
-from ..git.runner import AuditHook, GitError, GitResult, GitRunner
+from ..git.runner import AuditHook, GitResult, GitRunner
 from ..paths import STATE_DIR_NAME, StatePaths
 
 SNAPSHOT_REF_PREFIX = "refs/devfactory/snapshots/"
-_NO_COMMIT = re.compile(r"^error: '(.+)/' does not have a commit checked out$", re.M)
-"""How ``git add`` names a nested repository it cannot add (one without commits)."""
-MAX_NESTED_REPOSITORIES = 100
+GITLINK_MODE = "160000"
+IN_WORKTREE = {
+    "GIT_CONFIG_COUNT": "2",
+    "GIT_CONFIG_KEY_0": "core.hooksPath",
+    "GIT_CONFIG_VALUE_0": "/dev/null",
+    "GIT_CONFIG_KEY_1": "core.fsmonitor",
+    "GIT_CONFIG_VALUE_1": "false",
+}
+"""Git's settings in a worktree the agent wrote: none of the user's hooks runs on its files
+(the pre-commit framework would run the commands of the worktree's own config, outside the
+sandbox), and no fsmonitor, in git or in any git it starts."""
 IDENTITY = {
     "GIT_AUTHOR_NAME": "DevFactory",
     "GIT_AUTHOR_EMAIL": "devfactory@localhost",
@@ -76,6 +83,7 @@ class WorkspaceRepository:
             # A worktree finds its repository through its own .git file.
             merged.pop("GIT_DIR", None)
             merged.pop("GIT_WORK_TREE", None)
+            merged |= IN_WORKTREE
         return await runner.run(
             *args,
             operation=operation,
@@ -98,35 +106,53 @@ class WorkspaceRepository:
         operation: str | None = None,
         run_id: int | None = None,
     ) -> list[str]:
-        """``git add -A`` of the whole tree; returns the nested repositories it left out.
+        """``git add -A`` of the whole tree but its nested repositories; returns the untracked
+        ones (a run's command made them: its work there is not proposed).
 
-        A folder holding a repository of its own without a commit (a command's ``git init``)
-        makes ``git add -A`` fail outright; such folders are excluded and named, so one stray
-        ``git init`` cannot break every later snapshot. Nested repositories with commits are
-        staged by git as gitlinks, which review refuses to propose.
+        Git never enters a nested repository on our behalf: its config is whoever wrote it, a
+        run's command as easily as the user. Once such a folder is a gitlink in the index, each
+        ``git add`` asks the nested repository whether it changed (a ``git status`` inside it),
+        which runs its ``core.fsmonitor`` or clean filters as the user, outside the sandbox. So
+        nested repositories are left out of the add, and so are the gitlinks already in the
+        index (a project's submodules), which git would ask the same way.
         """
-        excluded: list[str] = []
-        while True:
-            pathspec = [".", *(f":(exclude,literal){path}" for path in excluded)]
-            result = await self.run(
-                "add",
-                "-A",
-                "--",
-                *pathspec,
-                env=env,
-                cwd=cwd,
-                operation=operation,
-                run_id=run_id,
-                check=False,
-                audit=operation is not None,
-            )
-            nested = _NO_COMMIT.findall(result.stderr)
-            if result.ok or not nested or len(excluded) >= MAX_NESTED_REPOSITORIES:
-                break
-            excluded.extend(path for path in nested if path not in excluded)
-        if not result.ok:
-            raise GitError(result, cwd or self.paths.root)
-        return excluded
+        untracked = await self._untracked_repositories(env, cwd)
+        left_out = sorted(untracked | await self._gitlinks(env, cwd))
+        pathspec = "\0".join([".", *(f":(exclude,literal){path}" for path in left_out)])
+        await self.run(
+            "add",
+            "-A",
+            "--pathspec-from-file=-",
+            "--pathspec-file-nul",
+            input=pathspec.encode("utf-8", "surrogateescape"),
+            env=env,
+            cwd=cwd,
+            operation=operation,
+            run_id=run_id,
+            audit=operation is not None,
+        )
+        return sorted(untracked)
+
+    async def _untracked_repositories(
+        self, env: Mapping[str, str] | None, cwd: Path | None
+    ) -> set[str]:
+        """Untracked folders holding a repository of their own (a ``.git`` folder or file):
+        git lists them as ``folder/`` without looking inside, config included."""
+        listing = await self._listing(env, cwd, "--others", "--exclude-standard")
+        return {entry.rstrip("/") for entry in listing if entry.endswith("/")}
+
+    async def _gitlinks(self, env: Mapping[str, str] | None, cwd: Path | None) -> set[str]:
+        """The index's gitlinks (submodules, or nested repositories staged before)."""
+        listing = await self._listing(env, cwd, "--stage")
+        return {
+            entry.split("\t", 1)[1] for entry in listing if entry.startswith(f"{GITLINK_MODE} ")
+        }
+
+    async def _listing(
+        self, env: Mapping[str, str] | None, cwd: Path | None, *args: str
+    ) -> list[str]:
+        found = await self.run("ls-files", "-z", *args, env=env, cwd=cwd, audit=False)
+        return [e for e in found.stdout_bytes.decode("utf-8", "surrogateescape").split("\0") if e]
 
     async def tree_of(
         self, cwd: Path | None = None, *, operation: str, run_id: int | None = None

@@ -12,7 +12,7 @@ from pathlib import Path
 from ..paths import StatePaths
 from ..project.files import is_build_junk
 from ..project.registration import slugify
-from .repository import WorkspaceRepository
+from .repository import IDENTITY, WorkspaceRepository
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +31,39 @@ async def move_aside(repo: WorkspaceRepository, path: Path, run_id: int | None =
     await repo.run("worktree", "move", str(path), str(aside), operation="worktree", run_id=run_id)
     await repo.run("checkout", "-q", "--detach", cwd=aside, operation="worktree", run_id=run_id)
     return aside
+
+
+async def commit_worktree(
+    repo: WorkspaceRepository, worktree: Path, message: str, *, run_id: int | None = None
+) -> str:
+    """Commit everything a run left in its worktree on its branch (build junk and nested
+    repositories left out, no hooks: :meth:`WorkspaceRepository.run`); returns the branch's
+    head, which is unchanged when there was nothing to commit. A merge a merge task resolved
+    is committed as that merge."""
+    await repo.stage_all(cwd=worktree)
+    added = await repo.out(
+        "diff", "--cached", "--name-only", "--diff-filter=A", "-z", cwd=worktree, audit=False
+    )
+    junk = [p for p in added.split("\0") if p and is_build_junk(p)]
+    if junk:
+        await repo.run("rm", "-q", "--cached", "--", *junk, cwd=worktree, audit=False)
+    merging = await repo.run(
+        "rev-parse", "-q", "--verify", "MERGE_HEAD", cwd=worktree, check=False, audit=False
+    )
+    staged = await repo.run("diff", "--cached", "--quiet", cwd=worktree, check=False, audit=False)
+    if not staged.ok or merging.ok:
+        await repo.run(
+            "commit",
+            "-q",
+            "--no-verify",
+            "-m",
+            message,
+            cwd=worktree,
+            env=IDENTITY,
+            operation="commit",
+            run_id=run_id,
+        )
+    return await repo.out("rev-parse", "HEAD", cwd=worktree, audit=False)
 
 
 class WorktreeManager:
