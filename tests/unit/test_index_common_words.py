@@ -33,6 +33,9 @@ COUNTS = {"return": 40_000, "value": 9_000, "model": 2_500, "cache": 800, "ttl":
         # Identifiers are never common: their words are a phrase, or a group.
         ("return model_cache", 200_000, ('"model_cache"', '"return"')),
         ("return modelCache", 200_000, ('("modelcache" OR "model cache")', '"return"')),
+        # Underscores only around a word leave that word, which may be common.
+        ("__return__ _cache", 200_000, ('"cache"', '"return"')),
+        ("__model__ value", 200_000, ('"model"', '"value"')),
         ("the of", 200_000, None),
     ],
 )

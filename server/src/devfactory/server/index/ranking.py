@@ -111,10 +111,14 @@ def query_terms(query: str) -> list[QueryTerm]:
     """The query's words as FTS5 terms.
 
     ``parse_url`` becomes the phrase "parse url" (unicode61 splits at underscores), and
-    ``parseUrl`` matches either its lower-cased whole or its parts as a phrase.
+    ``parseUrl`` matches either its lower-cased whole or its parts as a phrase. Underscores
+    only around a word (``__init__``, ``_cache``) leave the one indexed word it stands for,
+    which may be common: as a phrase it would always find candidates, every ``__init__``.
     """
     terms = []
-    for word in query_words(query):
+    for written in query_words(query):
+        bare = written.strip("_")
+        word = bare if bare and "_" not in bare else written
         parts = split_identifier(word)
         lowered = word.lower()
         if "_" not in word and len(parts) > 1:
