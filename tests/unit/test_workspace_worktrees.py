@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from devfactory.server.factory.merging import IntegrationBranch
+from devfactory.server.git.runner import GitError
 from devfactory.server.paths import StatePaths
 from devfactory.server.workspace.repository import WorkspaceRepository
 from devfactory.server.workspace.worktrees import WorktreeManager
@@ -71,3 +74,27 @@ async def test_another_databases_initiative_with_the_same_id_gets_its_own_worktr
     assert (aside / "todo.py").read_text() == "the old initiative's work\n"
     await IntegrationBranch(repo, path, "df/todo-2").ensure(base)  # its own: kept
     assert git(path, "branch", "--show-current").strip() == "df/todo-2"
+
+
+async def test_a_rewritten_git_file_never_points_the_daemons_git_elsewhere(
+    tmp_path: Path,
+) -> None:
+    """A command (with no sandbox to keep ``.git`` read-only) points the worktree's ``.git``
+    file at a repository whose config it wrote: the daemon's git still works on the run's own
+    repository, and never runs that config."""
+    root = make_git_repo(tmp_path / "ws", {"calc.py": "a - b\n"})
+    base = git(root, "rev-parse", "HEAD").strip()
+    worktrees = manager(root)
+    path = await worktrees.create(1, BRANCH, base)
+    (path / "calc.py").write_text("a + b\n")
+    marker = tmp_path / "ran"
+    evil = path / "evil"
+    git(tmp_path, "init", "-q", str(evil))
+    git(evil, "config", "core.fsmonitor", f"touch {marker}; false")
+    (path / ".git").write_text(f"gitdir: {evil / '.git'}\n")
+
+    assert await worktrees.changed_paths(1, base) == {"calc.py": "M"}
+    assert await worktrees.repo.tree_of(path, operation="snapshot")
+    assert not marker.exists()
+    with pytest.raises(GitError, match="is not one of its worktrees"):
+        await worktrees.repo.run("status", cwd=evil)

@@ -28,21 +28,22 @@ from ..app import DevFactoryServer
 from ..context import Workspace
 from ..errors import InvalidParams, InvalidState, Refused, Unavailable
 from ..git.remotes import checked_branch, checked_remote, no_such_branch, pull_branch
-from ..git.runner import GitError, GitRunner
+from ..git.runner import GitError
+from ..workspace.repository import WorkspaceRepository
 from ..workspace.worktrees import commit_worktree
 
 
 def setup(server: DevFactoryServer) -> None:
-    async def worktree_git(workspace: Workspace, run_id: int) -> tuple[GitRunner, Run]:
+    async def worktree_of(run_id: int) -> tuple[Workspace, WorkspaceRepository, Run]:
+        workspace = await server.need(Workspace)
         run = await workspace.run(run_id)
         if not run.worktree_path or not Path(run.worktree_path).is_dir():
-            raise InvalidState(f"run {run_id} has no worktree yet (it is {run.status.value})")
-        return GitRunner(Path(run.worktree_path), on_finished=workspace.record_git), run
+            raise InvalidState(f"run {run.id} has no worktree yet (it is {run.status.value})")
+        return workspace, (await server.need(services.SnapshotService)).repo, run
 
     @rpc.request(server, Requests.GIT_COMMIT)
     async def commit(params: GitCommitParams) -> GitCommitResult:
-        workspace = await server.need(Workspace)
-        git, run = await worktree_git(workspace, params.run_id)
+        workspace, repo, run = await worktree_of(params.run_id)
         message = params.message
         if not message:
             events = await workspace.store.events.list(
@@ -52,20 +53,18 @@ def setup(server: DevFactoryServer) -> None:
                 (e.message for e in reversed(events) if e.type.value == "final_summary"), ""
             )
             message = f"{run.title}\n\n{summary}".strip() + f"\n\nDevFactory run {run.id}"
-        repo = (await server.need(services.SnapshotService)).repo
         worktree = Path(run.worktree_path or "")
-        head = await git.out("rev-parse", "HEAD", audit=False)
+        head = await repo.out("rev-parse", "HEAD", cwd=worktree, audit=False)
         sha = await commit_worktree(repo, worktree, message, run_id=run.id)
         if sha == head:
             raise InvalidState(f"run {run.id} has nothing to commit")
-        branch = await git.out("symbolic-ref", "--short", "HEAD", audit=False)
+        branch = await repo.out("symbolic-ref", "--short", "HEAD", cwd=worktree, audit=False)
         return GitCommitResult(branch=branch, commit_sha=sha)
 
     @rpc.request(server, Requests.GIT_PUSH)
     async def push(params: GitPushParams) -> GitPushResult:
-        workspace = await server.need(Workspace)
+        workspace, repo, run = await worktree_of(params.run_id)
         remote = await checked_remote(workspace.git, params.remote)
-        git, _ = await worktree_git(workspace, params.run_id)
         review = await workspace.store.reviews.latest(params.run_id)
         if review is None or review.decision is not ReviewDecision.APPROVED:
             state = (
@@ -75,10 +74,11 @@ def setup(server: DevFactoryServer) -> None:
                 f"run {params.run_id} {state}: pushing needs an approved review "
                 "(devfactory/reviews/submit with decision approved)"
             )
-        branch = await git.out("symbolic-ref", "--short", "HEAD", audit=False)
-        try:
-            result = await git.run(
-                "push", "--", remote, f"{branch}:{branch}", operation="push", run_id=params.run_id
+        worktree = Path(run.worktree_path or "")
+        branch = await repo.out("symbolic-ref", "--short", "HEAD", cwd=worktree, audit=False)
+        try:  # from the workspace: the branch is the repository's, and the user's hooks run
+            result = await workspace.git.run(
+                "push", "--", remote, f"{branch}:{branch}", operation="push", run_id=run.id
             )
         except GitError as exc:
             raise Unavailable(str(exc)) from None

@@ -16,7 +16,7 @@ import tempfile
 from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 
-from ..git.runner import AuditHook, GitResult, GitRunner
+from ..git.runner import AuditHook, GitError, GitResult, GitRunner
 from ..paths import STATE_DIR_NAME, StatePaths
 
 SNAPSHOT_REF_PREFIX = "refs/devfactory/snapshots/"
@@ -51,6 +51,9 @@ class WorkspaceRepository:
         self.git = GitRunner(paths.root, on_finished=audit)
         self._private_index = asyncio.Lock()
         """Our private repository's index is shared by every snapshot: one at a time."""
+        self._common: Path | None = None
+        self._worktree_git_dirs: dict[str, Path] = {}
+        """Each worktree's administrative folder, by the worktree's real path."""
         self._index_paths: dict[Path | None, Path] = {}
         """Where the index of the workspace (None) and of each run's worktree is: asked once."""
 
@@ -80,10 +83,8 @@ class WorkspaceRepository:
         merged = {**self._env, **(env or {})}
         runner = self.git if cwd is None else GitRunner(cwd, on_finished=self.git.on_finished)
         if cwd is not None:
-            # A worktree finds its repository through its own .git file.
-            merged.pop("GIT_DIR", None)
-            merged.pop("GIT_WORK_TREE", None)
-            merged |= IN_WORKTREE
+            git_dir = await self.worktree_git_dir(cwd)
+            merged |= {"GIT_DIR": str(git_dir), "GIT_WORK_TREE": str(cwd), **IN_WORKTREE}
         return await runner.run(
             *args,
             operation=operation,
@@ -93,6 +94,39 @@ class WorkspaceRepository:
             input=input,
             audit=audit,
         )
+
+    async def worktree_git_dir(self, worktree: Path) -> Path:
+        """The administrative folder of the worktree at ``worktree``, found from the
+        repository's side (its ``worktrees/*/gitdir`` files), never through the worktree's own
+        ``.git`` file: a command can rewrite that to point git at a repository whose config it
+        wrote (``core.fsmonitor``), which the daemon's git would then run as the user."""
+        common = await self._common_dir()
+        where = os.path.realpath(worktree)
+        known = self._worktree_git_dirs.get(where)
+        for admin in ([known] if known else []) + sorted((common / "worktrees").glob("*")):
+            try:
+                pointer = (admin / "gitdir").read_text().strip()
+            except OSError:
+                continue
+            if os.path.realpath(os.path.dirname(pointer)) == where:
+                self._worktree_git_dirs[where] = admin
+                return admin
+        raise GitError(
+            GitResult(
+                ["worktree", "list"], 128, b"", f"{worktree} is not one of its worktrees", 0.0
+            ),
+            worktree,
+        )
+
+    async def _common_dir(self) -> Path:
+        """The repository's own folder (``.git``, or our private repository)."""
+        if self._common is None:
+            if self.private:
+                self._common = self.paths.private_git_dir
+            else:
+                found = Path(await self.out("rev-parse", "--git-common-dir", audit=False))
+                self._common = found if found.is_absolute() else self.paths.root / found
+        return self._common
 
     async def out(self, *args: str, **kwargs: object) -> str:
         result = await self.run(*args, **kwargs)  # type: ignore[arg-type]
