@@ -5,10 +5,13 @@ health, one warning per run, commands still governed by the policy)."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import re
+import shutil
 import subprocess
-from collections.abc import AsyncIterator
+import tempfile
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -33,7 +36,8 @@ from devfactory.protocol.settings import CommandSettings
 from devfactory.server.execution import sandbox as sandbox_module
 from devfactory.server.execution.consent import ALLOW_ONCE, ALLOW_RUN, CHOICES, REFUSE
 from devfactory.server.execution.sandbox import TMPFS_BYTES, Sandbox, bundled_bwrap
-from devfactory.server.paths import StatePaths
+from devfactory.server.paths import KEY_FILE_VARIABLE, StatePaths, team_token_file
+from devfactory.storage import database_files
 
 
 @pytest_asyncio.fixture
@@ -243,8 +247,12 @@ async def test_without_the_sandbox_project_code_runs_only_with_consent(harness: 
 
 
 @pytest.mark.parametrize("network", [False, True])
-async def test_the_bubblewrap_command_line(harness: Harness, network: bool) -> None:
+async def test_the_bubblewrap_command_line(
+    harness: Harness, network: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
     home = harness.outside / "home"
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))  # not this machine's
+    monkeypatch.delenv(KEY_FILE_VARIABLE, raising=False)
     (home / ".ssh").mkdir(parents=True)
     (home / ".netrc").write_text("machine x password y\n")
     state = StatePaths(harness.root).state
@@ -290,3 +298,69 @@ async def test_the_worktrees_git_link_stays_read_only(harness: Harness) -> None:
     assert "Read-only file system" in outcome.tool_result
     assert (harness.worktree / ".git").read_text().startswith("gitdir: ")
     assert "evil" not in (harness.worktree / ".git").read_text()
+
+
+def daemon_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
+    """The daemon's own secrets, planted where a fake user's environment puts them: the config
+    folder (token, team key) under XDG_CONFIG_HOME, a team key named by its variable, a token
+    file and a SQLite store the settings put elsewhere, the ~/.pgpass of a team's store."""
+    config = tmp_path / "xdg" / "devfactory"
+    config.mkdir(parents=True)
+    files = {
+        "token": config / "token",
+        "team key": config / "team.key",
+        "named team key": tmp_path / "keys" / "team.key",
+        "token file": tmp_path / "tokens" / "gateway",
+        "store": tmp_path / "db" / "team.db",
+        "store's wal": tmp_path / "db" / "team.db-wal",
+        "PostgreSQL password": tmp_path / "home" / ".pgpass",
+    }
+    for name, path in files.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(f"secret {name}\n")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setenv(KEY_FILE_VARIABLE, str(files["named team key"]))
+    return files
+
+
+def daemon_sandbox(tmp_path: Path, files: dict[str, Path], executable: str) -> Sandbox:
+    """A sandbox made as the commands feature makes it, for the settings that moved the token
+    file and the store."""
+    private = [team_token_file(str(files["token file"])), *database_files(str(files["store"]))]
+    return Sandbox(state_dir=tmp_path / "state", executable=executable, private=private)
+
+
+def test_the_daemons_own_secrets_are_hidden(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sandbox bound all of / read-only but hid only other tools' credentials: the team
+    token and the key that decrypts the team's provider keys stayed readable to tests."""
+    files = daemon_files(tmp_path, monkeypatch)
+    sandbox = daemon_sandbox(tmp_path, files, "/usr/bin/bwrap")
+    argv = sandbox.wrap(["pytest"], worktree=str(tmp_path / "wt"), network=False)
+    pairs = list(itertools.pairwise(argv))
+    assert ("--tmpfs", str(tmp_path / "xdg" / "devfactory")) in pairs
+    for name in ("named team key", "token file", "store", "store's wal", "PostgreSQL password"):
+        assert ("/dev/null", str(files[name])) in pairs, name
+
+
+@pytest.fixture
+def outside_tmp() -> Iterator[Path]:
+    """A folder outside /tmp (the sandbox has a private /tmp, which would hide it anyway)."""
+    folder = Path(tempfile.mkdtemp(prefix="devfactory-test-", dir="/var/tmp"))
+    yield folder
+    shutil.rmtree(folder)
+
+
+def test_a_sandboxed_command_cannot_read_the_daemons_secrets(
+    outside_tmp: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files = daemon_files(outside_tmp, monkeypatch)
+    sandbox = daemon_sandbox(tmp_path, files, bundled())
+    worktree = os.path.realpath(tmp_path)
+    for name, path in files.items():
+        assert path.read_text() == f"secret {name}\n"
+        argv = sandbox.wrap(["/bin/cat", str(path)], worktree=worktree, network=False)
+        read = subprocess.run(argv, capture_output=True, text=True, check=False)
+        assert read.stdout == "", f"the {name} is readable in the sandbox"

@@ -3,13 +3,24 @@ JUnit XML report."""
 
 from __future__ import annotations
 
+import asyncio
+import itertools
+import os
+import threading
+import time
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
+import pytest_asyncio
 
+from command_support import Harness, close_harness, open_harness
 from devfactory.protocol.events import TestCounts as Counts
+from devfactory.protocol.settings import CommandSettings
 from devfactory.server.execution.testresults import (
+    MAX_JUNIT_BYTES,
     junit_report,
+    parse_junit,
     parse_summary,
     read_junit,
     recognise,
@@ -160,10 +171,8 @@ JUNIT = """<?xml version="1.0" encoding="utf-8"?>
 """
 
 
-def test_read_junit_counts_each_testcase(tmp_path: Path) -> None:
-    report = tmp_path / "report.xml"
-    report.write_text(JUNIT)
-    assert read_junit(str(report)) == counts(passed=2, failed=1, errors=1, skipped=1)
+def test_parse_junit_counts_each_testcase() -> None:
+    assert parse_junit(JUNIT.encode()) == counts(passed=2, failed=1, errors=1, skipped=1)
 
 
 @pytest.mark.parametrize(
@@ -174,7 +183,140 @@ def test_read_junit_counts_each_testcase(tmp_path: Path) -> None:
     ],
     ids=["entities refused", "malformed"],
 )
-def test_read_junit_refuses_what_it_should_not_parse(tmp_path: Path, content: str) -> None:
-    report = tmp_path / "report.xml"
-    report.write_text(content)
-    assert read_junit(str(report)) is None
+def test_parse_junit_refuses_what_it_should_not_parse(content: str) -> None:
+    assert parse_junit(content.encode()) is None
+
+
+REPORTS: dict[str, Callable[[Path, Path], object]] = {
+    "a report": lambda report, outside: report.write_text(JUNIT),
+    "a link inside": lambda report, outside: (
+        (report.parent / "real.xml").write_text(JUNIT),
+        report.symlink_to("real.xml"),
+    ),
+    "a FIFO": lambda report, outside: os.mkfifo(report),
+    "a link out": lambda report, outside: report.symlink_to(outside),
+    "a link to a FIFO": lambda report, outside: (
+        os.mkfifo(report.parent / "pipe"),
+        report.symlink_to("pipe"),
+    ),
+    "a report over the limit": lambda report, outside: report.write_bytes(
+        JUNIT.encode().ljust(MAX_JUNIT_BYTES + 1)
+    ),
+    "nothing": lambda report, outside: None,
+}
+
+
+@pytest.mark.parametrize(
+    ("kind", "declared", "read"),
+    [
+        ("a report", "report.xml", True),
+        ("a report", "{worktree}/report.xml", True),
+        ("a report", "../worktree/report.xml", True),
+        ("a link inside", "report.xml", True),
+        ("a FIFO", "report.xml", False),
+        ("a link out", "report.xml", False),
+        ("a link to a FIFO", "report.xml", False),
+        ("a report over the limit", "report.xml", False),
+        ("nothing", "report.xml", False),
+        ("a report", "{outside}", False),
+    ],
+)
+def test_read_junit_reads_only_a_regular_report_in_the_worktree(
+    tmp_path: Path, kind: str, declared: str, read: bool
+) -> None:
+    """What the command left at the report path is untrusted: it is read only when it is a
+    regular file of a sane size inside the worktree, and never blocks (a FIFO)."""
+    worktree = tmp_path / "worktree"
+    worktree.mkdir()
+    outside = tmp_path / "outside.xml"
+    outside.write_text(JUNIT)
+    REPORTS[kind](worktree / "report.xml", outside)
+    path = declared.format(worktree=worktree, outside=outside)
+    found: list[Counts | None] = []
+    reader = threading.Thread(
+        target=lambda: found.append(read_junit(str(worktree), path, 0)), daemon=True
+    )
+    reader.start()
+    reader.join(5)
+    assert found == [counts(passed=2, failed=1, errors=1, skipped=1) if read else None]
+
+
+def test_read_junit_skips_a_report_older_than_the_command(tmp_path: Path) -> None:
+    (tmp_path / "report.xml").write_text(JUNIT)
+    assert read_junit(str(tmp_path), "report.xml", since=time.time() + 60) is None
+
+
+CONFTEST = """import os, pathlib
+
+def pytest_unconfigure(config):
+    # After pytest wrote report.xml: put {kind} in its place.
+    report = pathlib.Path("report.xml")
+    report.unlink()
+    {plant}
+"""
+PLANTS = {
+    "a FIFO": "os.mkfifo(report)",
+    "a link out": "report.symlink_to({outside!r})",
+}
+
+
+@pytest_asyncio.fixture
+async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
+    h = await open_harness(tmp_path, {"test_one.py": "def test_one():\n    assert True\n"})
+    yield h
+    await close_harness(h)
+
+
+def free_the_fifo(path: Path, stop: threading.Event) -> None:
+    """Three seconds after the FIFO appears, open it for writing whenever a reader waits on it,
+    so a daemon blocked in open() comes back (and the test fails instead of hanging)."""
+    while not path.is_fifo():
+        if stop.wait(0.05):
+            return
+    if stop.wait(3):
+        return
+    while not stop.wait(0.05):
+        try:
+            os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK))
+        except OSError:  # not a FIFO yet, or no reader waiting
+            continue
+
+
+@pytest.mark.parametrize("kind", PLANTS)
+async def test_a_hostile_report_neither_blocks_the_daemon_nor_is_read(
+    harness: Harness, kind: str
+) -> None:
+    """A test run (a conftest.py the agent wrote) leaves a FIFO or a link out where its JUnit
+    report goes: opening the FIFO blocked the event loop, and every run and request with it."""
+    outside = harness.outside / "report.xml"
+    outside.write_text(JUNIT)
+    plant = PLANTS[kind].format(outside=str(outside))
+    (harness.worktree / "conftest.py").write_text(CONFTEST.format(kind=kind, plant=plant))
+    service = harness.service(CommandSettings(allow_unsandboxed=True))
+    stop = threading.Event()
+    freer = threading.Thread(
+        target=free_the_fifo, args=(harness.worktree / "report.xml", stop), daemon=True
+    )
+    freer.start()
+    loop = asyncio.get_running_loop()
+    ticks = [loop.time()]
+
+    async def tick() -> None:
+        while True:
+            await asyncio.sleep(0.02)
+            ticks.append(loop.time())
+
+    ticking = asyncio.ensure_future(tick())
+    try:
+        outcome = await service.execute(
+            harness.run, "python3 -m pytest -q -p no:cacheprovider --junitxml=report.xml"
+        )
+    finally:
+        ticking.cancel()
+        stop.set()
+        freer.join()
+    assert outcome.execution.exit_code == 0, outcome.tool_result
+    longest = max(b - a for a, b in itertools.pairwise(ticks))
+    assert longest < 1.0, f"the event loop stood still for {longest:.1f}s"
+    # Counted from pytest's own summary, not from the report outside (2 passed there).
+    assert outcome.execution.test_counts == counts(passed=1)

@@ -1,11 +1,31 @@
-"""Where the daemon keeps its state: ``<workspace>/.devfactory/``."""
+"""Where the daemon keeps its state: ``<workspace>/.devfactory/``, and the user's own files
+(team token and key) under ``$XDG_CONFIG_HOME/devfactory/``."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 STATE_DIR_NAME = ".devfactory"
+KEY_FILE_VARIABLE = "DEVFACTORY_TEAM_KEY_FILE"
+
+
+def user_config_dir() -> Path:
+    """The user's DevFactory folder: the default home of the team token and the team key."""
+    return Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config") / "devfactory"
+
+
+def team_key_file() -> Path:
+    """The Fernet key that opens the team's stored provider keys."""
+    if explicit := os.environ.get(KEY_FILE_VARIABLE):
+        return Path(explicit)
+    return user_config_dir() / "team.key"
+
+
+def team_token_file(setting: str | None) -> Path:
+    """The gateway API token's file: the ``team.token_file`` setting, else the default."""
+    return Path(setting).expanduser() if setting else user_config_dir() / "token"
 
 
 @dataclass(frozen=True)

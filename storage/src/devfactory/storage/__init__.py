@@ -9,7 +9,7 @@ store with :func:`open_store` and uses it through the ports.
 from __future__ import annotations
 
 from .errors import DatabaseError, LeaseLost, SchemaTooNewError, StorageFull
-from .factory import open_index_writer, open_store, shown_location
+from .factory import database_files, open_index_writer, open_store, shown_location
 from .ports import Store
 
 __all__ = [
@@ -18,6 +18,7 @@ __all__ = [
     "SchemaTooNewError",
     "StorageFull",
     "Store",
+    "database_files",
     "open_index_writer",
     "open_store",
     "shown_location",

@@ -45,6 +45,17 @@ def sqlite_path(location: str | Path) -> str:
     return unquote(url.path)
 
 
+def database_files(location: str | Path) -> list[Path]:
+    """The files a SQLite store at ``location`` keeps its data in (the database, its WAL,
+    shared memory and rollback journal); none for PostgreSQL or ``:memory:``."""
+    if is_postgresql(location):
+        return []
+    path = sqlite_path(location)
+    if path == ":memory:":
+        return []
+    return [Path(path + suffix) for suffix in ("", "-wal", "-shm", "-journal")]
+
+
 def _postgresql() -> object:
     try:
         from . import postgresql

@@ -9,7 +9,6 @@ and still records the result before the cancellation propagates.
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -32,7 +31,6 @@ from ..events.bus import EventBus
 from ..shielding import finish_despite_cancel, until_stored
 from .cgroups import CommandCgroup
 from .output import OutputCapture
-from .pathguard import is_within
 from .processes import CommandProcess
 from .report import counts_text, run_result, short
 from .testresults import junit_report, parse_summary, read_junit, recognise
@@ -211,7 +209,7 @@ class CommandRun:
             output_bytes = capture.total_bytes()
             counts = None
             if self.framework is not None:
-                counts = self._junit_counts()
+                counts = await asyncio.to_thread(self._junit_counts)
                 if counts is None:
                     text = capture.summary_text()
                     counts = await asyncio.to_thread(parse_summary, self.framework, text)
@@ -311,12 +309,7 @@ class CommandRun:
         )
         if declared is None:
             return None
-        path = os.path.realpath(os.path.join(worktree, declared))
-        try:
-            fresh = is_within(path, worktree) and os.path.getmtime(path) >= self.started_wall - 1
-        except OSError:
-            return None
-        return read_junit(path) if fresh else None
+        return read_junit(worktree, declared, since=self.started_wall - 1)
 
     async def _stopped_before_start(self) -> CommandOutcome:
         finished = await self._finish_row(

@@ -1,9 +1,11 @@
 """The OS sandbox: bubblewrap with no network and a read-only filesystem except the worktree.
 
 Inside, ``/`` is mounted read-only, ``/tmp`` is a private tmpfs, the daemon's state folder
-(database, logs, other runs' worktrees) and credential folders of the home directory (``.ssh``,
-``.aws``, ...) are hidden, and only the run's worktree is writable — except its ``.git``, which
-stays read-only so a command cannot plant hooks or repoint git for the daemon's later calls.
+(database, logs, other runs' worktrees), its own secrets (the config folder with the team token
+and the key that opens the team's provider keys, wherever the environment or the settings put
+them) and credential folders of the home directory (``.ssh``, ``.aws``, ...) are hidden, and
+only the run's worktree is writable — except its ``.git``, which stays read-only so a command
+cannot plant hooks or repoint git for the daemon's later calls.
 The network namespace is private unless the policy entry asks for ``network``. The child gets
 its own pid namespace and dies with the daemon; as root, every capability is dropped so a
 command cannot remount its way out.
@@ -25,13 +27,15 @@ import signal
 import subprocess
 import tempfile
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import msgspec
 
 from devfactory.protocol.enums import SandboxSource
 from devfactory.protocol.project import SandboxInfo
+
+from ..paths import team_key_file, user_config_dir
 
 #: Credential stores under the home directory that commands never see.
 HIDDEN_HOME_ENTRIES = (
@@ -48,6 +52,7 @@ HIDDEN_HOME_ENTRIES = (
     ".local/share/keyrings",
     ".terraform.d",
     ".netrc",
+    ".pgpass",
     ".git-credentials",
     ".npmrc",
     ".pypirc",
@@ -172,11 +177,33 @@ def git_dirs(worktree: str) -> list[str]:
     return [d for d in found if os.path.isdir(d)]
 
 
+def hiding(paths: Iterable[str]) -> list[str]:
+    """bwrap flags that hide each path that exists: a folder under an empty tmpfs, a file under
+    /dev/null. Links are resolved, so the target is hidden whatever name reaches it; a path
+    inside a folder hidden before it needs nothing more."""
+    flags: list[str] = []
+    folders: list[str] = []
+    for path in map(os.path.realpath, paths):
+        if any(path == folder or path.startswith(folder + os.sep) for folder in folders):
+            continue
+        if os.path.isdir(path):
+            flags += ["--tmpfs", path]
+            folders.append(path)
+        elif os.path.exists(path):
+            flags += ["--ro-bind", "/dev/null", path]
+    return flags
+
+
 class Sandbox:
     """bubblewrap on this machine: probed once, then used to wrap each command's argv."""
 
     def __init__(
-        self, *, state_dir: Path, executable: str | None = None, home: str | None = None
+        self,
+        *,
+        state_dir: Path,
+        executable: str | None = None,
+        home: str | None = None,
+        private: Iterable[Path] = (),
     ) -> None:
         self.state_dir = str(state_dir.resolve())
         self.executable = executable
@@ -184,6 +211,9 @@ class Sandbox:
         self._given = executable
         self.home = home if home is not None else os.path.expanduser("~")
         """Whose credential folders are hidden."""
+        self.private = list(private)
+        """The daemon's files that its settings may put anywhere (a token file, a SQLite
+        store): hidden like its config folder."""
         self._probe: asyncio.Task[SandboxInfo] | None = None
 
     async def info(self) -> SandboxInfo:
@@ -264,14 +294,13 @@ class Sandbox:
             "--proc", "/proc",
             "--size", str(TMPFS_BYTES), "--tmpfs", "/tmp",
         ]  # fmt: skip
-        if os.path.isdir(self.state_dir):
-            flags += ["--tmpfs", self.state_dir]
-        for entry in HIDDEN_HOME_ENTRIES:
-            path = os.path.join(self.home, entry)
-            if os.path.isdir(path):
-                flags += ["--tmpfs", path]
-            elif os.path.lexists(path):
-                flags += ["--ro-bind", "/dev/null", path]
+        flags += hiding(
+            [
+                self.state_dir,
+                *(os.path.join(self.home, entry) for entry in HIDDEN_HOME_ENTRIES),
+                *map(str, (user_config_dir(), team_key_file(), *self.private)),
+            ]
+        )
         for gitdir in git_dirs(worktree):
             flags += ["--ro-bind", gitdir, gitdir]
         flags += ["--bind", worktree, worktree]

@@ -8,12 +8,16 @@ runner's own summary at the end of its output: pytest, jest, vitest, mocha, PHPU
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from devfactory.protocol.events import TestCounts
+
+from ..safefs import FileTooLarge, PathRefused, SafeTree
 
 MAX_JUNIT_BYTES = 50 * 1024 * 1024
 _PYTHON = re.compile(r"^python[0-9.]*$")
@@ -62,31 +66,44 @@ def junit_report(argv: Sequence[str]) -> str | None:
     return None
 
 
-def read_junit(path: str) -> TestCounts | None:
-    """Counts from a JUnit XML report: one per ``<testcase>``; None if it cannot be read."""
+def read_junit(worktree: str, declared: str, since: float) -> TestCounts | None:
+    """Counts from the JUnit report at ``declared`` (in ``worktree``) if it changed since
+    ``since``; None otherwise. The command that wrote it is untrusted: the report is read
+    through :class:`SafeTree`, so a link out of the worktree, a FIFO (whose open() would block
+    the daemon) or a file over the size limit is never read."""
+    tree = SafeTree(Path(worktree))
+    rel = os.path.relpath(os.path.join(worktree, declared), worktree)
     try:
-        if os.path.getsize(path) > MAX_JUNIT_BYTES:
+        clean = tree.resolve(rel)
+        info = tree.lstat(clean)
+        if info is None or info.st_mtime < since:
             return None
-        with open(path, "rb") as handle:
-            head = handle.read(4096)
-            if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
-                return None  # no entity expansion from a file a command wrote
-            handle.seek(0)
-            counts = TestCounts()
-            for _, element in ET.iterparse(handle, events=("end",)):
-                if element.tag != "testcase":
-                    continue
-                outcomes = {child.tag for child in element}
-                if "error" in outcomes:
-                    counts.errors += 1
-                elif "failure" in outcomes:
-                    counts.failed += 1
-                elif "skipped" in outcomes:
-                    counts.skipped += 1
-                else:
-                    counts.passed += 1
-                element.clear()
-    except (OSError, ET.ParseError):
+        data = tree.read(clean, MAX_JUNIT_BYTES)
+    except (OSError, PathRefused, FileTooLarge):
+        return None
+    return parse_junit(data) if data is not None else None
+
+
+def parse_junit(data: bytes) -> TestCounts | None:
+    """Counts from a JUnit XML report: one per ``<testcase>``; None if it does not parse."""
+    if b"<!DOCTYPE" in data[:4096] or b"<!ENTITY" in data[:4096]:
+        return None  # no entity expansion from a file a command wrote
+    counts = TestCounts()
+    try:
+        for _, element in ET.iterparse(io.BytesIO(data), events=("end",)):
+            if element.tag != "testcase":
+                continue
+            outcomes = {child.tag for child in element}
+            if "error" in outcomes:
+                counts.errors += 1
+            elif "failure" in outcomes:
+                counts.failed += 1
+            elif "skipped" in outcomes:
+                counts.skipped += 1
+            else:
+                counts.passed += 1
+            element.clear()
+    except ET.ParseError:
         return None
     return counts
 

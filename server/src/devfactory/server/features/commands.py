@@ -23,11 +23,14 @@ from devfactory.protocol.commands import (
 from devfactory.protocol.enums import SnapshotType
 from devfactory.protocol.methods import Requests
 from devfactory.protocol.runs import Run
+from devfactory.storage import database_files
 
 from .. import rpc, services
 from ..app import DevFactoryServer
 from ..context import Workspace
 from ..errors import InvalidParams, InvalidState
+from ..execution.sandbox import Sandbox
+from ..paths import team_token_file
 
 
 async def start(
@@ -56,6 +59,13 @@ async def start(
             for name in provider.api_key_env
         ],
         owner=workspace.daemon.name,
+        sandbox=Sandbox(
+            state_dir=workspace.paths.state,
+            private=[
+                team_token_file(workspace.settings.team.token_file),
+                *database_files(workspace.store.location),
+            ],
+        ),
     )
     await commands.recover(workspace.daemon)
     for problem in commands.policy().problems:

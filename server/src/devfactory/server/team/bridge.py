@@ -18,7 +18,6 @@ import logging
 import os
 import stat
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pygls.exceptions import JsonRpcException
@@ -27,6 +26,7 @@ from devfactory.protocol.errors import RpcError
 from devfactory.protocol.settings import TeamSettings
 
 from ..errors import Unavailable
+from ..paths import team_token_file
 
 if TYPE_CHECKING:
     from .gateway_client import GatewayClient
@@ -39,17 +39,12 @@ Relay = Callable[[str, Any], None]
 """Sends a gateway notification on to the editor."""
 
 
-def default_token_file() -> Path:
-    config = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
-    return config / "devfactory" / "token"
-
-
 def read_token(settings: TeamSettings) -> str:
     """The API token: ``DEVFACTORY_TOKEN``, else the token file (which only its owner may
     read); Unavailable saying where to put one."""
     if token := os.environ.get(TOKEN_VARIABLE, "").strip():
         return token
-    path = Path(settings.token_file).expanduser() if settings.token_file else default_token_file()
+    path = team_token_file(settings.token_file)
     try:
         mode = stat.S_IMODE(path.stat().st_mode)
     except FileNotFoundError:

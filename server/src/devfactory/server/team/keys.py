@@ -17,18 +17,11 @@ from cryptography.fernet import Fernet, InvalidToken
 
 from devfactory.storage import Store
 
-KEY_FILE_VARIABLE = "DEVFACTORY_TEAM_KEY_FILE"
+from ..paths import KEY_FILE_VARIABLE, team_key_file
 
 
 class TeamKeyError(RuntimeError):
     """The team key file or a stored key cannot be used; the message says what to do."""
-
-
-def key_file_path() -> Path:
-    if explicit := os.environ.get(KEY_FILE_VARIABLE):
-        return Path(explicit)
-    config = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
-    return config / "devfactory" / "team.key"
 
 
 def load_fernet(path: Path, *, create: bool) -> Fernet:
@@ -62,7 +55,7 @@ class TeamKeys:
 
     def __init__(self, store: Store, key_file: Path | None = None) -> None:
         self.store = store
-        self.key_file = key_file or key_file_path()
+        self.key_file = key_file or team_key_file()
 
     async def set(self, provider: str, secret: str) -> None:
         if not secret.strip():
