@@ -29,8 +29,8 @@ from .texts import MAX_REVIEW_BYTES
 Contents = Callable[[Change], Awaitable[tuple[bytes | None, bytes | None]]]
 """(base, proposal) bytes of a change."""
 
-Merger = Callable[[str, str], str]
-"""(the file as it is now, the whole proposal) -> the file to write."""
+Merger = Callable[[str, str, int], str]
+"""(the file as it is now, the whole proposal, the proposing run) -> the file to write."""
 
 
 class ApplyOutcome:
@@ -123,7 +123,7 @@ class Applier:
                 )
             merger = self.mergers.get(rel)
             if merger is not None and whole:
-                merged_text = merger(as_text(current), as_text(target)).encode()
+                merged_text = merger(as_text(current), as_text(target), change.run_id).encode()
                 if merged_text == current:
                     return ApplyOutcome(ChangeStatus.STALE, "the file already has this content")
                 return await self._write(rel, current, merged_text, open_text is not None)
