@@ -26,19 +26,28 @@ def test_a_later_iteration_replaces_the_runs_entry() -> None:
 def test_runs_from_the_same_state_merge_newest_first() -> None:
     applied = with_entry(None, entry(1, "one"))
     second = with_entry(None, entry(2, "two"))
-    assert merge(applied, second) == f"{HEADER}\n{entry(2, 'two')}\n{entry(1, 'one')}"
+    assert merge(applied, second, 2) == f"{HEADER}\n{entry(2, 'two')}\n{entry(1, 'one')}"
 
 
 def test_merge_keeps_the_users_text_and_takes_the_runs_newer_entry() -> None:
     edited = f"# Our AI log\n\nHand-written notes.\n\n## Notes\n\nkept\n\n{entry(1, 'one')}"
     proposal = with_entry(with_entry(None, entry(1, "one")), entry(1, "one, again"))
-    assert merge(edited, proposal) == (
+    assert merge(edited, proposal, 1) == (
         f"# Our AI log\n\nHand-written notes.\n\n## Notes\n\nkept\n\n{entry(1, 'one, again')}"
     )
 
 
 def test_a_summary_with_headings_stays_in_its_entry() -> None:
     noisy = entry(3, "## Details\n\nmore")
-    assert merge(with_entry(None, noisy), with_entry(None, entry(4, "four"))) == (
+    assert merge(with_entry(None, noisy), with_entry(None, entry(4, "four")), 4) == (
         f"{HEADER}\n{entry(4, 'four')}\n{noisy}"
     )
+
+
+def test_merge_takes_only_the_proposing_runs_entry_and_keeps_the_users_others() -> None:
+    """The proposal is the run's worktree copy: older entries as the run started with them (or
+    as its agent rewrote them). The user fixed run 3's entry and deleted run 4's since."""
+    base = with_entry(with_entry(None, entry(3, "three, wrong")), entry(4, "four"))
+    users = with_entry(None, entry(3, "three, fixed"))
+    proposal = with_entry(base.replace("three, wrong", "three, by the agent"), entry(5, "five"))
+    assert merge(users, proposal, 5) == f"{HEADER}\n{entry(5, 'five')}\n{entry(3, 'three, fixed')}"

@@ -3,8 +3,10 @@
 Through the open buffer (``workspace/applyEdit``, so the edit lands in its undo history) when
 the editor can, else by an atomic write. If the user edited the file since the run started, a
 three-way merge is applied when clean; otherwise the change is a conflict and nothing is
-written. The path is checked again and resolved in the workspace through ``SafeTree``: a link
-on the way or a path edited in the database is refused, never written through.
+written. A file that is binary or not UTF-8 has no text to merge without losing bytes: it is
+replaced whole, only while it is as the run found it, and never through the buffer. The path is
+checked again and resolved in the workspace through ``SafeTree``: a link on the way or a path
+edited in the database is refused, never written through.
 """
 
 from __future__ import annotations
@@ -27,8 +29,8 @@ from .texts import MAX_REVIEW_BYTES
 Contents = Callable[[Change], Awaitable[tuple[bytes | None, bytes | None]]]
 """(base, proposal) bytes of a change."""
 
-Merger = Callable[[str, str], str]
-"""(the file as it is now, the whole proposal) -> the file to write."""
+Merger = Callable[[str, str, int], str]
+"""(the file as it is now, the whole proposal, the proposing run) -> the file to write."""
 
 
 class ApplyOutcome:
@@ -71,8 +73,16 @@ class Applier:
                 " nothing was written",
             )
         open_text = self.editor.open_text(self.root / rel)
+        whole_only = is_binary(before) or is_binary(after)
+        if whole_only and open_text is not None:
+            return ApplyOutcome(
+                ChangeStatus.CONFLICT,
+                "the file is binary or not UTF-8 and open in your editor, which holds it as text"
+                " in an encoding unknown here; close it and approve again",
+            )
         current = open_text.encode() if open_text is not None else on_disk
         previously = {h.index for h in change.hunks if h.status is ChangeStatus.APPLIED}
+        whole = previously | chosen == {h.index for h in change.hunks}
         if change.action is ChangeAction.DELETE:
             expected = before
             if current is None:
@@ -82,7 +92,12 @@ class Applier:
                     ChangeStatus.CONFLICT, "you edited a file the run deletes; nothing was deleted"
                 )
             return await self._delete(rel, open_text is not None)
-        if is_binary(before) or is_binary(after) or not change.hunks:
+        if whole_only or not change.hunks:
+            if not whole:  # hunks of a non-UTF-8 file proposed before it was reviewed whole
+                return ApplyOutcome(
+                    ChangeStatus.CONFLICT,
+                    "the file is not UTF-8 and is applied whole: approve all of it",
+                )
             expected, target = before, after
         else:
             expected = hunkmath.apply_hunks(as_text(before), as_text(after), previously).encode()
@@ -99,18 +114,19 @@ class Applier:
             return ApplyOutcome(ChangeStatus.STALE, "the file already has this content")
         if current is None and expected is not None:
             return ApplyOutcome(ChangeStatus.STALE, "the file no longer exists")
-        merger = self.mergers.get(rel)
-        whole = previously | chosen == {h.index for h in change.hunks}
-        if current is not None and current != expected and merger is not None and whole:
-            merged_text = merger(as_text(current), as_text(target)).encode()
-            if merged_text == current:
-                return ApplyOutcome(ChangeStatus.STALE, "the file already has this content")
-            return await self._write(rel, current, merged_text, open_text is not None)
         if current is not None and current != expected:
-            if is_binary(current) or is_binary(target):
+            if whole_only or is_binary(current) or is_binary(target):  # bytes text would lose
                 return ApplyOutcome(
-                    ChangeStatus.CONFLICT, "the binary file changed since the run started"
+                    ChangeStatus.CONFLICT,
+                    "the binary or non-UTF-8 file changed since the run started;"
+                    " nothing was written",
                 )
+            merger = self.mergers.get(rel)
+            if merger is not None and whole:
+                merged_text = merger(as_text(current), as_text(target), change.run_id).encode()
+                if merged_text == current:
+                    return ApplyOutcome(ChangeStatus.STALE, "the file already has this content")
+                return await self._write(rel, current, merged_text, open_text is not None)
             merged, clean = await merge_three_way(
                 as_text(current), as_text(expected), as_text(target)
             )
@@ -139,6 +155,7 @@ class Applier:
             )
         if (
             current is None
+            and not is_binary(target)  # the editor takes text
             and self.editor.can_apply_edits()
             and self.editor.supports_resource_operation(types.ResourceOperationKind.Create)
         ):

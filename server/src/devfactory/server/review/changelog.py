@@ -2,8 +2,9 @@
 
 A run proposes the file with its entry on top. Runs started from the same state all propose
 their entry at the same place, so a three-way merge of the second approval would conflict;
-instead the proposal's entries merge into the file as it is now (``merge``): new entries go on
-top, an entry of the same run replaces the older one, the rest of the file is kept.
+instead the run's own entry merges into the file as it is now (``merge``): on top, replacing
+the run's older one. The rest of the proposal is the run's copy of older entries, as the run
+started with them or as its agent rewrote them, so the user's file keeps its own.
 """
 
 from __future__ import annotations
@@ -47,10 +48,8 @@ def with_entry(text: str | None, entry: str) -> str:
     return render(head, [entry, *(e for e in entries if _key(e) != _key(entry))])
 
 
-def merge(current: str, proposal: str) -> str:
-    """The proposal's entries merged into the file as it is now (see the module docstring)."""
-    head, entries = split(current)
-    proposed = {_key(e): e for e in split(proposal)[1]}
-    known = {_key(e) for e in entries}
-    fresh = [e for key, e in proposed.items() if key not in known]
-    return render(head, fresh + [proposed.get(_key(e), e) for e in entries])
+def merge(current: str, proposal: str, run_id: int) -> str:
+    """The file as it is now with run ``run_id``'s entry from its proposal (see the module
+    docstring); unchanged if the proposal has none."""
+    own = next((e for e in split(proposal)[1] if _key(e) == run_id), None)
+    return current if own is None else with_entry(current, own)

@@ -14,11 +14,23 @@ def sha256(data: bytes | None) -> str | None:
 
 
 def as_text(data: bytes | None) -> str:
+    """The text of ``data``; lossless only where ``is_binary`` is false, so fit to write back
+    only there (elsewhere each byte that is not UTF-8 becomes U+FFFD)."""
     return "" if data is None else data.decode("utf-8", "replace")
 
 
 def is_binary(data: bytes | None) -> bool:
-    return data is not None and b"\0" in data[:8192]
+    """Whether ``data`` is reviewed and applied whole, never as text: a NUL in the first 8 KiB,
+    or not UTF-8 (Latin-1, say), whose text would change every such byte when written back."""
+    if data is None:
+        return False
+    if b"\0" in data[:8192]:
+        return True
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return True
+    return False
 
 
 async def merge_three_way(ours: str, base: str, theirs: str) -> tuple[str, bool]:

@@ -501,7 +501,7 @@ class ReviewService:
 
 
 def _diff_of(path: str, action: ChangeAction, before: bytes | None, after: bytes | None) -> str:
-    """The unified diff a change shows (one line for a binary file)."""
+    """The unified diff a change shows (one line for a binary or non-UTF-8 file)."""
     if is_binary(before) or is_binary(after):
         return f"Binary file {path} differs\n"
     return hunkmath.unified_diff(
