@@ -78,7 +78,7 @@ DEFAULT_ENTRIES: tuple[PolicyEntry, ...] = (
     _test("go", ["test *", "vet *", "build *"], "Go toolchain"),
     _test("cargo", ["test", "test *", "check", "check *", "clippy", "clippy *"], "Cargo"),
     # git, read-only: no output files, no external diff programs (nor their abbreviations)
-    _read("git", _GIT_READS, ["--output*", "-o", "--ext*", "--textc*"]),
+    _read("git", _GIT_READS, ["--output*", "--ext*", "--textc*"]),
     _read("git", ["rev-parse *", "ls-files", "ls-files *", "blame *", "branch", "branch --list*"]),
     # Read tools
     *(_read(tool) for tool in ("ls", "cat", "head", "wc", "grep", "pwd", "echo", "stat")),

@@ -69,6 +69,8 @@ def _sort(args: list[str]) -> str | None:
         args,
         lambda w: long_option(w, "--compress-program", 4),
         "runs a program to compress temporary files",
+    ) or _first(
+        args, lambda w: short_option(w, "o") or long_option(w, "--output", 3), "writes a file"
     )
 
 

@@ -1,0 +1,93 @@
+"""The verdict of the real ``evaluate()`` under the default policy on hostile command strings.
+
+Without the sandbox (always on macOS) a command the policy deems read-only runs without asking
+the user, so these checks are the only protection there: each case names what must be refused
+(the rule, and words the reason must contain) or that it stays allowed and read-only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from devfactory.protocol.commands import PolicyEntry
+from devfactory.protocol.settings import CommandSettings
+from devfactory.server.execution.policy import Policy, PolicyLoader
+from devfactory.server.execution.verdict import evaluate
+
+DEFAULT = PolicyLoader._policy(CommandSettings(), "default")
+NAIVE = PolicyLoader._policy(
+    CommandSettings(allow=[PolicyEntry(program="sort", read_only=True)]), "settings"
+)
+"""A user entry marking sort read-only without the default's deny list."""
+
+
+@dataclass(frozen=True)
+class Case:
+    command: str
+    rule: str | None
+    """The refusal rule; None: allowed, and read-only (runs without consent in safe mode)."""
+    says: tuple[str, ...] = ()
+    """Words the refusal must contain."""
+    safe: bool = True
+    policy: Policy = DEFAULT
+
+
+@pytest.fixture
+def worktree(tmp_path: Path) -> str:
+    """A run worktree: a ``.git`` pointer file, a few files, and a sibling outside it."""
+    root = tmp_path / "wt"
+    (root / "src").mkdir(parents=True)
+    (root / ".git").write_text("gitdir: /elsewhere/.git/worktrees/run-1\n")
+    for name in ("README.md", "ptr", "src/app.py"):
+        (root / name).write_text("x\n")
+    (tmp_path / "outside").mkdir()
+    return str(root)
+
+
+def check(case: Case, worktree: str) -> None:
+    command = case.command.format(outside=str(Path(worktree).parent / "outside"))
+    verdict = evaluate(command, case.policy, worktree, safe_mode=case.safe)
+    if case.rule is None:
+        assert verdict.allowed, verdict.refusal
+        assert verdict.runs_code is None, verdict.runs_code
+        return
+    assert verdict.rule == case.rule, verdict.refusal or "allowed"
+    for words in case.says:
+        assert words in (verdict.refusal or "")
+
+
+CLUSTERS = [
+    Case("sort -uo{outside}/x README.md", "outside_worktree", ("`-uo", "points outside")),
+    Case("sort -uo={outside}/x README.md", "outside_worktree", ("points outside",)),
+    Case("ruff check -qo{outside}/x .", "outside_worktree", ("points outside",), safe=False),
+    Case("file -bf{outside}/secret", "outside_worktree", ("`-bf",)),
+    Case("grep -if/etc/passwd README.md", "outside_worktree", ("/etc/passwd",)),
+    Case("sort -uo out.txt README.md", "not_allowed", ("uses `-uo`",)),
+    Case("sort -uo out.txt README.md ", "safe_mode", ("`-uo` writes",), policy=NAIVE),
+    Case("sort --out=x README.md", "safe_mode", ("`--out=x` writes",), policy=NAIVE),
+    Case("sort --outp=out.txt README.md", "not_allowed", ("`--outp=out.txt`",)),
+    Case("ruff check -qoout.txt .", "not_allowed", ("uses `-qoout.txt`",), safe=False),
+    Case("tree -ao out.txt", "not_allowed", ("uses `-ao`",)),
+    Case("tail -qf README.md", "not_allowed", ("uses `-qf`",)),
+    Case("rg -iz pattern", "not_allowed", ("uses `-iz`",)),
+    Case("file -bC", "not_allowed", ("uses `-bC`",)),
+    Case("sort -u" + "u" * 40 + "o{outside}/x README.md", "outside_worktree", ("too long",)),
+    # Everyday commands stay allowed.
+    Case("sort -rn README.md", None),
+    Case("sort README.md", None),
+    Case("grep -rn foo .", None),
+    Case("grep -C3 foo README.md", None),
+    Case("git status -uno", None),
+    Case("ls -la src", None),
+    Case("tail -n5 README.md", None),
+    Case("rg foo", None),
+]
+
+
+@pytest.mark.parametrize("case", CLUSTERS, ids=[c.command[:50] for c in CLUSTERS])
+def test_clustered_short_options_are_read_as_getopt_reads_them(case: Case, worktree: str):
+    """``-uo/x`` is ``-u -o /x``: every letter of a cluster may take the rest as its value."""
+    check(case, worktree)
