@@ -91,3 +91,37 @@ CLUSTERS = [
 def test_clustered_short_options_are_read_as_getopt_reads_them(case: Case, worktree: str):
     """``-uo/x`` is ``-u -o /x``: every letter of a cluster may take the rest as its value."""
     check(case, worktree)
+
+
+GIT_FILE = [
+    Case("uniq ptr .git", "delete_worktree", ("`.git`", "the worktree's .git")),
+    Case("sort -uo.git ptr", "delete_worktree", ("`-uo.git`", "the worktree's .git")),
+    Case("sort -o .git ptr", "delete_worktree", ("the worktree's .git",)),
+    Case("tree -o./.git", "delete_worktree", ("the worktree's .git",)),
+    Case("grep --exclude-dir=.git foo .", "delete_worktree", ("the worktree's .git",)),
+    Case("cat .git", "delete_worktree", ("the worktree's .git",)),
+    Case("uniq ptr out.txt", "safe_mode", ("`uniq` writes its second operand",)),
+    Case("uniq -c - out.txt", "safe_mode", ("`uniq` writes its second operand",)),
+    Case("uniq -- -c out.txt", "safe_mode", ("`uniq` writes its second operand",)),
+    Case("uniq -cf ptr out.txt", "safe_mode", ("`uniq` writes its second operand",)),
+    # Everyday commands stay allowed.
+    Case("uniq ptr", None),
+    Case("uniq -c -f 1 ptr", None),
+    Case("uniq --skip-fields 2 -w 3 ptr", None),
+    Case("find . -name x", None),
+    Case("ls -a", None),
+]
+
+
+@pytest.mark.parametrize("case", GIT_FILE, ids=[c.command for c in GIT_FILE])
+def test_no_command_names_the_worktrees_git(case: Case, worktree: str) -> None:
+    """A read tool's output file could overwrite the ``.git`` pointer, and the daemon's next git
+    call would follow an attacker's ``gitdir:`` (and run its core.fsmonitor)."""
+    check(case, worktree)
+
+
+def test_the_worktrees_git_is_found_by_identity_not_spelling(worktree: str) -> None:
+    """On a case-insensitive filesystem (macOS by default) ``.GIT`` is ``.git``."""
+    Path(worktree, "GIT-ALIAS").hardlink_to(Path(worktree, ".git"))
+    verdict = evaluate("uniq ptr GIT-ALIAS", DEFAULT, worktree, safe_mode=False)
+    assert verdict.rule == "delete_worktree", verdict.refusal

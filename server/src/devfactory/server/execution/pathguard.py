@@ -102,6 +102,9 @@ def find_escape(tokens: Iterable[str], worktree: str) -> str | None:
     return None
 
 
+GIT = "the worktree's .git"
+
+
 def names_worktree_core(token: str, worktree: str) -> str | None:
     """What ``token`` would destroy if deleted or moved: the worktree, an ancestor, or .git."""
     real = resolve_argument(token, worktree)
@@ -109,10 +112,30 @@ def names_worktree_core(token: str, worktree: str) -> str | None:
         return None
     if real == worktree or is_within(worktree, real):
         return "the worktree itself" if real == worktree else f"{real}, which contains the worktree"
+    if _inside_git(real, worktree):
+        return GIT
+    return None
+
+
+def _inside_git(real: str, worktree: str) -> bool:
+    """``real`` is the worktree's .git or inside it, by spelling or by identity: on a
+    case-insensitive filesystem (macOS by default) ``.GIT`` is ``.git``, and so is a hard link."""
     git = os.path.join(worktree, ".git")
     if is_within(real, git):
-        return "the worktree's .git"
-    return None
+        return True
+    try:
+        git_stat = os.lstat(git)
+    except OSError:
+        return False
+    path = real
+    while is_within(path, worktree) and path != worktree:
+        try:
+            if os.path.samestat(os.lstat(path), git_stat):
+                return True
+        except OSError:
+            pass
+        path = os.path.dirname(path)
+    return False
 
 
 def real_worktree(path: str | Path) -> str:

@@ -74,6 +74,26 @@ def _sort(args: list[str]) -> str | None:
     )
 
 
+UNIQ_VALUES = frozenset({"-f", "-s", "-w", "--skip-fields", "--skip-chars", "--check-chars"})
+"""uniq options whose value is the next word; any other word is counted as an operand."""
+
+
+def _uniq(args: list[str]) -> str | None:
+    """``uniq INPUT OUTPUT`` writes OUTPUT: read-only with at most one operand."""
+    operands, i = 0, 0
+    while i < len(args):
+        word = args[i]
+        if word == "--":
+            operands += len(args) - i - 1
+            break
+        if word in UNIQ_VALUES:
+            i += 1
+        elif word == "-" or not word.startswith("-"):
+            operands += 1
+        i += 1
+    return "`uniq` writes its second operand (an output file)" if operands > 1 else None
+
+
 FIND_RUNS = frozenset({"-exec", "-execdir", "-ok", "-okdir"})
 FIND_WRITES = frozenset({"-delete", "-fls", "-fprint", "-fprint0", "-fprintf"})
 
@@ -223,6 +243,7 @@ def _rg(args: list[str]) -> str | None:
 OPTIONS: dict[str, Check] = {
     "rg": _rg,
     "sort": _sort,
+    "uniq": _uniq,
     "find": _find,
     "git": _git,
     "tar": _tar,
