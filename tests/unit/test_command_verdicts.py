@@ -125,3 +125,44 @@ def test_the_worktrees_git_is_found_by_identity_not_spelling(worktree: str) -> N
     Path(worktree, "GIT-ALIAS").hardlink_to(Path(worktree, ".git"))
     verdict = evaluate("uniq ptr GIT-ALIAS", DEFAULT, worktree, safe_mode=False)
     assert verdict.rule == "delete_worktree", verdict.refusal
+
+
+FOLLOW = [
+    *(
+        Case(command, "not_allowed", (f"uses `{flag}`",))
+        for command, flag in [
+            ("grep -R SECRET .", "-R"),
+            ("grep -inR SECRET .", "-inR"),
+            ("grep --dereference-recursive SECRET .", "--dereference-recursive"),
+            ("grep --derefer SECRET .", "--derefer"),
+            ("rg -L SECRET", "-L"),
+            ("rg -aL SECRET", "-aL"),
+            ("rg --follow SECRET", "--follow"),
+            ("find -L . -type f", "-L"),
+            ("find . -follow -type f", "-follow"),
+            ("du -aL .", "-aL"),
+            ("du --dereference .", "--dereference"),
+            ("tree -al", "-al"),
+            ("ls -RL src", "-RL"),
+            ("ls -R --dereference src", "--dereference"),
+        ]
+    ),
+    Case("diff -r src src", "not_allowed", ("`diff --no-dereference *`",)),
+    Case("diff src src", "not_allowed", ("`diff --no-dereference *`",)),
+    # Everyday commands stay allowed.
+    Case("grep -rn foo .", None),
+    Case("rg -n foo src", None),
+    Case("find . -name x -type f", None),
+    Case("du -sh src", None),
+    Case("du --dereference-args src", None),
+    Case("tree -L 2 src", None),
+    Case("ls -lR src", None),
+    Case("diff --no-dereference -ru src src", None),
+]
+
+
+@pytest.mark.parametrize("case", FOLLOW, ids=[c.command for c in FOLLOW])
+def test_recursive_reads_do_not_follow_links_out_of_the_worktree(case: Case, worktree: str):
+    """The path checks see arguments, not the links a tool finds while walking: a committed
+    ``docs -> ~/.ssh`` or ``p -> /proc`` is read by any tool that follows it."""
+    check(case, worktree)

@@ -80,14 +80,24 @@ DEFAULT_ENTRIES: tuple[PolicyEntry, ...] = (
     # git, read-only: no output files, no external diff programs (nor their abbreviations)
     _read("git", _GIT_READS, ["--output*", "--ext*", "--textc*"]),
     _read("git", ["rev-parse *", "ls-files", "ls-files *", "blame *", "branch", "branch --list*"]),
-    # Read tools
-    *(_read(tool) for tool in ("ls", "cat", "head", "wc", "grep", "pwd", "echo", "stat")),
+    # Read tools. The path checks see arguments, not the links a tool finds while walking, so
+    # no option that follows symlinks (grep -R, rg -L, find -L, du -L, tree -l, ls -L), and
+    # diff, which follows them by default, only with --no-dereference first.
+    *(_read(tool) for tool in ("cat", "head", "wc", "pwd", "echo", "stat")),
+    _read("ls", [], ["-L", "--dereference"]),
+    _read("grep", [], ["-R", "--der*"]),
     _read("file", [], ["-C", "--compile"]),
-    *(_read(tool) for tool in ("du", "diff", "uniq", "basename", "dirname", "realpath")),
+    _read("du", [], ["-L", "--dereference"]),
+    _read("diff", ["--no-dereference", "--no-dereference *"]),
+    *(_read(tool) for tool in ("uniq", "basename", "dirname", "realpath")),
     _read("tail", [], ["-f", "-F", "--follow*"]),
-    _read("rg", [], ["--pre*", "--search-zip", "-z"]),
-    _read("find", [], ["-exec", "-execdir", "-ok", "-okdir", "-delete", "-fprint*", "-fls"]),
-    _read("tree", [], ["-o*"]),
+    _read("rg", [], ["--pre*", "--search-zip", "-z", "-L", "--follow"]),
+    _read(
+        "find",
+        [],
+        ["-exec", "-execdir", "-ok", "-okdir", "-delete", "-fprint*", "-fls", "-L", "-follow"],
+    ),
+    _read("tree", [], ["-o*", "-l"]),
     _read("sort", [], ["-o*", "--o*", "--co*"]),  # --output, --compress-program
 )
 """In order: the first matching entry decides (user entries come before these)."""
