@@ -166,3 +166,23 @@ def test_recursive_reads_do_not_follow_links_out_of_the_worktree(case: Case, wor
     """The path checks see arguments, not the links a tool finds while walking: a committed
     ``docs -> ~/.ssh`` or ``p -> /proc`` is read by any tool that follows it."""
     check(case, worktree)
+
+
+RUFF = [
+    Case("ruff check .", "safe_mode", ("`ruff check .` is not read-only",)),
+    Case("ruff check app.py", "safe_mode", ("`ruff check app.py` is not read-only",)),
+    # Everyday commands stay allowed (outside safe mode: sandboxed, or with consent).
+    Case("ruff --version", None),
+]
+
+
+@pytest.mark.parametrize("case", RUFF, ids=[c.command for c in RUFF])
+def test_ruff_check_is_not_read_only(case: Case, worktree: str) -> None:
+    """ruff obeys the project's configuration: ``fix = true`` rewrites files, ``cache-dir``
+    writes anywhere and ``extend`` reads any file (its parse errors quote it)."""
+    check(case, worktree)
+
+
+def test_ruff_check_runs_outside_safe_mode(worktree: str) -> None:
+    verdict = evaluate("ruff check .", DEFAULT, worktree, safe_mode=False)
+    assert verdict.allowed and verdict.runs_code is not None

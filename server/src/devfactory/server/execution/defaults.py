@@ -3,8 +3,9 @@
 Nothing here runs through a shell, needs the network or leaves the worktree. ``read_only``
 marks tools that neither write the project's files (caches aside) nor run code from the project
 or the network: only those run in safe mode. Type checkers and linters that load plugins or
-JavaScript configuration from the project (mypy, eslint, tsc from node_modules) are not
-read-only. Formatters and ``--fix`` are ``destructive``: the worktree is snapshotted first.
+configuration from the project (mypy, eslint, tsc from node_modules; ruff, whose configuration
+can make it fix files, write its cache anywhere or read any file) are not read-only.
+Formatters and ``--fix`` are ``destructive``: the worktree is snapshotted first.
 """
 
 from __future__ import annotations
@@ -54,7 +55,13 @@ DEFAULT_ENTRIES: tuple[PolicyEntry, ...] = (
         destructive=True,
         description="formatting and autofixes (snapshot first)",
     ),
-    _read("ruff", ["check", "check *", "--version"], ["--output-file*", "-o*", "--add-noqa*"]),
+    _read("ruff", ["--version"]),
+    _check(
+        "ruff",
+        ["check", "check *"],
+        ["--output-file*", "-o*", "--add-noqa*"],
+        "lint (obeys the project's configuration: fix = true, cache-dir, extend)",
+    ),
     _check("mypy", [], _NO_INSTALL, "type checking (loads the project's mypy plugins)"),
     *(
         _check(python, ["-m mypy", "-m mypy *"], _NO_INSTALL, "type checking")
