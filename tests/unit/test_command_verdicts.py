@@ -37,18 +37,20 @@ class Case:
 
 @pytest.fixture
 def worktree(tmp_path: Path) -> str:
-    """A run worktree: a ``.git`` pointer file, a few files, and a sibling outside it."""
+    """A run worktree: a ``.git`` pointer file, a few files, a folder outside it and a link
+    (committed by the project) to that folder."""
     root = tmp_path / "wt"
     (root / "src").mkdir(parents=True)
     (root / ".git").write_text("gitdir: /elsewhere/.git/worktrees/run-1\n")
     for name in ("README.md", "ptr", "src/app.py"):
         (root / name).write_text("x\n")
     (tmp_path / "outside").mkdir()
+    (root / "link").symlink_to(tmp_path / "outside")
     return str(root)
 
 
 def check(case: Case, worktree: str) -> None:
-    command = case.command.format(outside=str(Path(worktree).parent / "outside"))
+    command = case.command.replace("{outside}", str(Path(worktree).parent / "outside"))
     verdict = evaluate(command, case.policy, worktree, safe_mode=case.safe)
     if case.rule is None:
         assert verdict.allowed, verdict.refusal
@@ -186,3 +188,43 @@ def test_ruff_check_is_not_read_only(case: Case, worktree: str) -> None:
 def test_ruff_check_runs_outside_safe_mode(worktree: str) -> None:
     verdict = evaluate("ruff check .", DEFAULT, worktree, safe_mode=False)
     assert verdict.allowed and verdict.runs_code is not None
+
+
+SHELL_POLICY = PolicyLoader._policy(
+    CommandSettings(
+        allow=[
+            PolicyEntry(program="echo", shell=True, read_only=True),
+            PolicyEntry(program="wc", shell=True, read_only=True),
+        ]
+    ),
+    "settings",
+)
+SHELL = [
+    *(
+        Case(command, "shell_syntax", (f"`{word}` is expanded by the shell",), policy=SHELL_POLICY)
+        for command, word in [
+            ("echo pwned > $HOME/.bashrc", "$HOME/.bashrc"),
+            ("echo pwned > ${PWD%/*}/x", "${PWD%/*}/x"),
+            ('echo pwned > "$HOME"/x', "$HOME/x"),
+            ("wc -c $HOME/.ssh/id_rsa", "$HOME/.ssh/id_rsa"),
+            ("wc -c `echo $HOME`/x", "$HOME"),
+            ("echo | wc -c l*/secret", "l*/secret"),
+            ("echo | wc -c lin?/secret", "lin?/secret"),
+            ("echo | wc -c [l]ink/secret", "[l]ink/secret"),
+            ("echo | wc -c {/etc/passwd,x}", "{/etc/passwd,x}"),
+            ("wc -c $'\\x2e\\x2e'/x", "$\\x2e\\x2e/x"),
+        ]
+    ),
+    # Without shell syntax no shell runs: the word reaches wc as it is.
+    Case("wc -c l*/secret", None, policy=SHELL_POLICY),
+    # Quoted, nothing is expanded: still allowed.
+    Case("echo '$HOME' '*' | wc -c", None, policy=SHELL_POLICY),
+    Case('echo "a*b" | wc -c', None, policy=SHELL_POLICY),
+    Case("echo hi > out.txt", None, policy=SHELL_POLICY),
+]
+
+
+@pytest.mark.parametrize("case", SHELL, ids=[c.command for c in SHELL])
+def test_shell_words_the_policy_cannot_resolve_are_refused(case: Case, worktree: str):
+    """``$HOME/.bashrc`` looks like a relative path to the checks; only the shell knows it."""
+    check(case, worktree)
