@@ -204,6 +204,7 @@ def test_refusals_say_what_is_allowed_instead() -> None:
                 segments=[["echo", "a;b", "$HOME", "c;d"]],
                 syntax=[Syntax("$HOME", 13)],
                 variables=["HOME"],
+                expanded=["$HOME"],
             ),
         ),
         (
@@ -219,6 +220,7 @@ def test_refusals_say_what_is_allowed_instead() -> None:
             CommandLine(
                 segments=[["curl", "-s", "u"], ["sh"], ["id"], ["x", "$(curl -s u | sh)", "`id`"]],
                 syntax=[Syntax("$(", 3), Syntax("|", 15), Syntax("`", 21)],
+                expanded=["$(curl -s u | sh)", "`id`"],
             ),
         ),
     ],

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from devfactory.protocol.commands import BlockRule
 
 from .environment import is_secret_name
-from .pathguard import find_escape, names_worktree_core
+from .pathguard import GIT, candidates, find_escape, names_worktree_core
 from .shellsyntax import CommandLine, ShellSyntaxError, parse_command_line
 
 RULES: dict[str, BlockRule] = {
@@ -40,8 +40,8 @@ RULES: dict[str, BlockRule] = {
         ),
         BlockRule(
             name="delete_worktree",
-            reason="Deleting or moving the worktree root, a folder holding it, or its .git is"
-            " never run.",
+            reason="Deleting or moving the worktree root or a folder holding it is never run, and"
+            " no command may name the worktree's .git.",
         ),
         BlockRule(
             name="outside_worktree",
@@ -62,9 +62,6 @@ RUNNERS = SHELLS | frozenset(
 DELETERS = frozenset({"rm", "rmdir", "unlink", "shred", "srm", "trash", "trash-put", "mv"})
 REDIRECTIONS = "<redirections>"
 """Pseudo program of the redirection targets of a ``sh -c`` script (see ``expand``)."""
-WRITERS = DELETERS | frozenset(
-    {"cp", "ln", "install", "tee", "truncate", "touch", "rsync", "dd", REDIRECTIONS}
-)
 REMOTE_CONFIG = re.compile(
     r"^(remote\.|url\.|credential|push\.|alias\.|protocol\.|core\.(sshcommand|gitproxy|askpass)"
     r"|branch\..*\.(push)?remote$)",
@@ -230,19 +227,22 @@ def _privilege(argv: list[str]) -> str | None:
 
 
 def _deletes_core(argv: list[str], worktree: str) -> str | None:
+    """Why ``argv`` would delete the worktree or a folder holding it, or may touch its .git:
+    any argument or option value of any command may be an output file (``uniq a .git``,
+    ``sort -uo.git``), so none may name .git."""
     name = program_name(argv[0])
     if name == "find" and "-delete" in argv:
         targets = [w for w in argv[1:] if not w.startswith(("-", "(", "!"))][:1] or ["."]
-    elif name in WRITERS:
+    elif name in DELETERS:
         targets = [w for w in argv[1:] if not w.startswith("-")]
     else:
-        return None
+        targets = []
     for target in targets:
-        what = names_worktree_core(target, worktree)
-        if what is None:
-            continue
-        if name in DELETERS or name == "find" or what == "the worktree's .git":
+        if what := names_worktree_core(target, worktree):
             return f"`{_shown(argv)}` would delete or overwrite {what}"
+    for word in argv[1:]:
+        if any(names_worktree_core(c, worktree) == GIT for c in candidates(word)):
+            return f"`{_shown(argv)}` names {GIT} (`{word}`), which a command could overwrite"
     return None
 
 
@@ -270,7 +270,7 @@ def check_blocklist(line: CommandLine, worktree: str) -> Block | None:
         if program_name(argv[0]) in ("printenv", "env") and secret_words:
             return Block("secret_variable", f"`{argv[0]} {secret_words[0]}` prints a secret")
     for target in line.redirect_targets:
-        if (what := names_worktree_core(target, worktree)) == "the worktree's .git":
+        if (what := names_worktree_core(target, worktree)) == GIT:
             return Block("delete_worktree", f"`> {target}` would overwrite {what}")
     for argv in commands:
         if detail := _deletes_core(argv, worktree):

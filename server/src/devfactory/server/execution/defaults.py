@@ -3,8 +3,9 @@
 Nothing here runs through a shell, needs the network or leaves the worktree. ``read_only``
 marks tools that neither write the project's files (caches aside) nor run code from the project
 or the network: only those run in safe mode. Type checkers and linters that load plugins or
-JavaScript configuration from the project (mypy, eslint, tsc from node_modules) are not
-read-only. Formatters and ``--fix`` are ``destructive``: the worktree is snapshotted first.
+configuration from the project (mypy, eslint, tsc from node_modules; ruff, whose configuration
+can make it fix files, write its cache anywhere or read any file) are not read-only.
+Formatters and ``--fix`` are ``destructive``: the worktree is snapshotted first.
 """
 
 from __future__ import annotations
@@ -54,7 +55,13 @@ DEFAULT_ENTRIES: tuple[PolicyEntry, ...] = (
         destructive=True,
         description="formatting and autofixes (snapshot first)",
     ),
-    _read("ruff", ["check", "check *", "--version"], ["--output-file*", "-o*", "--add-noqa*"]),
+    _read("ruff", ["--version"]),
+    _check(
+        "ruff",
+        ["check", "check *"],
+        ["--output-file*", "-o*", "--add-noqa*"],
+        "lint (obeys the project's configuration: fix = true, cache-dir, extend)",
+    ),
     _check("mypy", [], _NO_INSTALL, "type checking (loads the project's mypy plugins)"),
     *(
         _check(python, ["-m mypy", "-m mypy *"], _NO_INSTALL, "type checking")
@@ -78,16 +85,26 @@ DEFAULT_ENTRIES: tuple[PolicyEntry, ...] = (
     _test("go", ["test *", "vet *", "build *"], "Go toolchain"),
     _test("cargo", ["test", "test *", "check", "check *", "clippy", "clippy *"], "Cargo"),
     # git, read-only: no output files, no external diff programs (nor their abbreviations)
-    _read("git", _GIT_READS, ["--output*", "-o", "--ext*", "--textc*"]),
+    _read("git", _GIT_READS, ["--output*", "--ext*", "--textc*"]),
     _read("git", ["rev-parse *", "ls-files", "ls-files *", "blame *", "branch", "branch --list*"]),
-    # Read tools
-    *(_read(tool) for tool in ("ls", "cat", "head", "wc", "grep", "pwd", "echo", "stat")),
+    # Read tools. The path checks see arguments, not the links a tool finds while walking, so
+    # no option that follows symlinks (grep -R, rg -L, find -L, du -L, tree -l, ls -L), and
+    # diff, which follows them by default, only with --no-dereference first.
+    *(_read(tool) for tool in ("cat", "head", "wc", "pwd", "echo", "stat")),
+    _read("ls", [], ["-L", "--dereference"]),
+    _read("grep", [], ["-R", "--der*"]),
     _read("file", [], ["-C", "--compile"]),
-    *(_read(tool) for tool in ("du", "diff", "uniq", "basename", "dirname", "realpath")),
+    _read("du", [], ["-L", "--dereference"]),
+    _read("diff", ["--no-dereference", "--no-dereference *"]),
+    *(_read(tool) for tool in ("uniq", "basename", "dirname", "realpath")),
     _read("tail", [], ["-f", "-F", "--follow*"]),
-    _read("rg", [], ["--pre*", "--search-zip", "-z"]),
-    _read("find", [], ["-exec", "-execdir", "-ok", "-okdir", "-delete", "-fprint*", "-fls"]),
-    _read("tree", [], ["-o*"]),
+    _read("rg", [], ["--pre*", "--search-zip", "-z", "-L", "--follow"]),
+    _read(
+        "find",
+        [],
+        ["-exec", "-execdir", "-ok", "-okdir", "-delete", "-fprint*", "-fls", "-L", "-follow"],
+    ),
+    _read("tree", [], ["-o*", "-l"]),
     _read("sort", [], ["-o*", "--o*", "--co*"]),  # --output, --compress-program
 )
 """In order: the first matching entry decides (user entries come before these)."""

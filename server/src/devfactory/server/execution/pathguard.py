@@ -3,7 +3,8 @@
 Any argument that names a path (absolute, ``~``, containing ``/`` or ``..``, or an existing
 entry of the worktree) is resolved with symlinks followed; one that lands outside the worktree
 is refused, so ``cat ../../secrets``, ``touch /etc/x`` and a worktree symlink to ``~/.ssh`` all
-stop before anything runs. Option values (``--out=/x``, ``-o/x``) are checked the same way.
+stop before anything runs. Option values (``--out=/x``, ``-o/x``, ``-uo/x``) are checked the
+same way.
 """
 
 from __future__ import annotations
@@ -22,16 +23,43 @@ def is_within(path: str, root: str) -> bool:
     return path == root or path.startswith(root.rstrip("/") + "/")
 
 
-def _candidates(token: str) -> list[str]:
-    """The token and, for ``--opt=value``, ``-Xvalue`` or ``NAME=value``, the value too."""
+MAX_CLUSTER = 32
+"""Letters of a short-option cluster whose values are checked when a path follows them; longer
+ones are refused (resolving every split of a 16 KB path would stall the daemon)."""
+_VALUE_START = "/~.="
+
+
+def _cluster(token: str) -> str:
+    """The letters of a short-option cluster before anything that starts a path."""
+    end = next((i for i, c in enumerate(token[1:], 1) if c in _VALUE_START), len(token))
+    return token[1:end]
+
+
+def candidates(token: str) -> list[str]:
+    """The token and every value it may carry: ``--opt=value``, ``NAME=value``, and for a
+    cluster of short options the rest after each letter, since getopt lets any letter take
+    it (``-uo/x`` is ``-u -o /x``; clap also reads ``-o=/x``)."""
     found = [token]
-    if token.startswith("--") and "=" in token:
+    if token.startswith("--"):
+        if "=" in token:
+            found.append(token.split("=", 1)[1])
+    elif token.startswith("-"):
+        letters = len(_cluster(token))
+        for i in range(1, 1 + (min(letters, MAX_CLUSTER) if "/" in token else letters)):
+            value = token[i + 1 :]
+            found += [value, value[1:]] if value.startswith("=") else [value]
+    elif "=" in token:
         found.append(token.split("=", 1)[1])
-    elif token.startswith("-") and len(token) > 2 and token[2] in "/~.":
-        found.append(token[2:])
-    elif "=" in token and not token.startswith("-"):
-        found.append(token.split("=", 1)[1])
-    return found
+    return [value for value in found if value]
+
+
+def _long_cluster(token: str) -> bool:
+    return (
+        token.startswith("-")
+        and not token.startswith("--")
+        and "/" in token
+        and len(_cluster(token)) > MAX_CLUSTER
+    )
 
 
 def resolve_argument(token: str, worktree: str) -> str | None:
@@ -55,7 +83,12 @@ def resolve_argument(token: str, worktree: str) -> str | None:
 def find_escape(tokens: Iterable[str], worktree: str) -> str | None:
     """A sentence naming the first argument that points outside ``worktree`` (a real path)."""
     for token in tokens:
-        for candidate in _candidates(token):
+        if _long_cluster(token):
+            return (
+                f"`{token[:40]}...` is too long a cluster of short options to check;"
+                " pass them separately"
+            )
+        for candidate in candidates(token):
             real = resolve_argument(candidate, worktree)
             if real is None or real in HARMLESS_OUTSIDE or is_within(real, worktree):
                 continue
@@ -69,6 +102,9 @@ def find_escape(tokens: Iterable[str], worktree: str) -> str | None:
     return None
 
 
+GIT = "the worktree's .git"
+
+
 def names_worktree_core(token: str, worktree: str) -> str | None:
     """What ``token`` would destroy if deleted or moved: the worktree, an ancestor, or .git."""
     real = resolve_argument(token, worktree)
@@ -76,10 +112,30 @@ def names_worktree_core(token: str, worktree: str) -> str | None:
         return None
     if real == worktree or is_within(worktree, real):
         return "the worktree itself" if real == worktree else f"{real}, which contains the worktree"
+    if _inside_git(real, worktree):
+        return GIT
+    return None
+
+
+def _inside_git(real: str, worktree: str) -> bool:
+    """``real`` is the worktree's .git or inside it, by spelling or by identity: on a
+    case-insensitive filesystem (macOS by default) ``.GIT`` is ``.git``, and so is a hard link."""
     git = os.path.join(worktree, ".git")
     if is_within(real, git):
-        return "the worktree's .git"
-    return None
+        return True
+    try:
+        git_stat = os.lstat(git)
+    except OSError:
+        return False
+    path = real
+    while is_within(path, worktree) and path != worktree:
+        try:
+            if os.path.samestat(os.lstat(path), git_stat):
+                return True
+        except OSError:
+            pass
+        path = os.path.dirname(path)
+    return False
 
 
 def real_worktree(path: str | Path) -> str:

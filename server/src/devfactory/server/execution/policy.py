@@ -29,6 +29,7 @@ from ..paths import StatePaths
 from .blocklist import PRIVILEGE_PROGRAMS, program_name
 from .defaults import DEFAULT_ENTRIES
 from .environment import is_secret_name
+from .runscode import short_option
 
 POLICY_FILE_NAME = "commands.toml"
 
@@ -79,11 +80,20 @@ def _args_match(entry: PolicyEntry, argv: Sequence[str]) -> bool:
     return not entry.args or any(fnmatch.fnmatchcase(joined, p) for p in entry.args)
 
 
-def _denied(entry: PolicyEntry, argv: Sequence[str]) -> str | None:
-    return next(
-        (a for a in argv[1:] for p in entry.deny if fnmatch.fnmatchcase(a, p)),
-        None,
+_SHORT = re.compile(r"-([A-Za-z0-9])\*?")
+
+
+def _deny_matches(pattern: str, word: str) -> bool:
+    """A short-option pattern (``-o``, ``-o*``) also matches a cluster holding its letter
+    (``-uo/x``), since getopt reads that as ``-u -o /x``."""
+    short = _SHORT.fullmatch(pattern)
+    return fnmatch.fnmatchcase(word, pattern) or (
+        short is not None and short_option(word, short.group(1))
     )
+
+
+def _denied(entry: PolicyEntry, argv: Sequence[str]) -> str | None:
+    return next((a for a in argv[1:] for p in entry.deny if _deny_matches(p, a)), None)
 
 
 def entry_allows(entry: PolicyEntry, argv: Sequence[str]) -> bool:

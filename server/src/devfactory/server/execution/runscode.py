@@ -69,7 +69,29 @@ def _sort(args: list[str]) -> str | None:
         args,
         lambda w: long_option(w, "--compress-program", 4),
         "runs a program to compress temporary files",
+    ) or _first(
+        args, lambda w: short_option(w, "o") or long_option(w, "--output", 3), "writes a file"
     )
+
+
+UNIQ_VALUES = frozenset({"-f", "-s", "-w", "--skip-fields", "--skip-chars", "--check-chars"})
+"""uniq options whose value is the next word; any other word is counted as an operand."""
+
+
+def _uniq(args: list[str]) -> str | None:
+    """``uniq INPUT OUTPUT`` writes OUTPUT: read-only with at most one operand."""
+    operands, i = 0, 0
+    while i < len(args):
+        word = args[i]
+        if word == "--":
+            operands += len(args) - i - 1
+            break
+        if word in UNIQ_VALUES:
+            i += 1
+        elif word == "-" or not word.startswith("-"):
+            operands += 1
+        i += 1
+    return "`uniq` writes its second operand (an output file)" if operands > 1 else None
 
 
 FIND_RUNS = frozenset({"-exec", "-execdir", "-ok", "-okdir"})
@@ -221,6 +243,7 @@ def _rg(args: list[str]) -> str | None:
 OPTIONS: dict[str, Check] = {
     "rg": _rg,
     "sort": _sort,
+    "uniq": _uniq,
     "find": _find,
     "git": _git,
     "tar": _tar,

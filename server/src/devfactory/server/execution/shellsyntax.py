@@ -23,6 +23,8 @@ _OPERATORS = sorted(
 )
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _SPECIAL_PARAMETERS = frozenset("@*#?$!-0123456789")
+_PATTERN = frozenset("*?[{")
+"""Unquoted, these make the shell expand a word: globs and (bash) brace expansion."""
 
 
 class ShellSyntaxError(ValueError):
@@ -48,12 +50,16 @@ class CommandLine:
     redirect_targets: list[str] = field(default_factory=list)
     variables: list[str] = field(default_factory=list)
     """Names of the parameters it expands (``$HOME``, ``${OPENAI_API_KEY:-x}``)."""
+    expanded: list[str] = field(default_factory=list)
+    """Words (arguments, redirection targets) only the shell can spell out: with an unquoted
+    or double-quoted expansion, or an unquoted glob or brace (``$HOME/x``, ``l*/x``)."""
 
     def merge(self, nested: CommandLine) -> None:
         self.segments.extend(nested.segments)
         self.syntax.extend(nested.syntax)
         self.redirect_targets.extend(nested.redirect_targets)
         self.variables.extend(nested.variables)
+        self.expanded.extend(nested.expanded)
 
 
 def parse_command_line(text: str) -> CommandLine:
@@ -121,6 +127,7 @@ class _Scanner:
         self.out = CommandLine()
         self.words: list[str] = []
         self.word: list[str] | None = None
+        self.word_expands = False
         self.redirect_pending = False
 
     def scan(self) -> CommandLine:
@@ -170,11 +177,18 @@ class _Scanner:
             self.word = []
         self.word.append(chars)
 
+    def _expansion(self, chars: str) -> None:
+        self._add(chars)
+        self.word_expands = True
+
     def _end_word(self) -> None:
         if self.word is None:
             return
         word = "".join(self.word)
         self.word = None
+        if self.word_expands:
+            self.out.expanded.append(word)
+            self.word_expands = False
         if self.redirect_pending:
             self.out.redirect_targets.append(word)
             self.redirect_pending = False
@@ -220,7 +234,7 @@ class _Scanner:
             end = _closing_paren(text, i + 2)
             self._syntax("$(", i)
             self._nested(text[i + 2 : end], i + 2)
-            self._add(text[i : end + 1])
+            self._expansion(text[i : end + 1])
             return end + 1
         if nxt == "{":
             end = text.find("}", i + 2)
@@ -230,20 +244,20 @@ class _Scanner:
             name_start = i + 3 if text[i + 2 : i + 3] in ("#", "!") else i + 2
             if match := _NAME.match(text, name_start):
                 self.out.variables.append(match.group())
-            self._add(text[i : end + 1])
+            self._expansion(text[i : end + 1])
             return end + 1
         if match := _NAME.match(text, i + 1):
             self._syntax("$" + match.group(), i)
             self.out.variables.append(match.group())
-            self._add("$" + match.group())
+            self._expansion("$" + match.group())
             return match.end()
         if nxt and nxt in _SPECIAL_PARAMETERS:
             self._syntax("$" + nxt, i)
-            self._add("$" + nxt)
+            self._expansion("$" + nxt)
             return i + 2
         if nxt in ("'", '"'):
             self._syntax("$" + nxt, i)
-            self._add("$")
+            self._expansion("$")
             return i + 1
         self._add("$")
         return i + 1
@@ -252,20 +266,20 @@ class _Scanner:
         end = _closing_backtick(self.text, i + 1)
         self._syntax("`", i)
         self._nested(self.text[i + 1 : end], i + 1)
-        self._add(self.text[i : end + 1])
+        self._expansion(self.text[i : end + 1])
         return end + 1
 
     def _operator_or_char(self, i: int) -> int:
         text = self.text
         op = next((op for op in _OPERATORS if text.startswith(op, i)), None)
         if op is None:
-            self._add(text[i])
+            (self._expansion if text[i] in _PATTERN else self._add)(text[i])
             return i + 1
         self._syntax("newline" if op == "\n" else op, i)
         if op in ("<(", ">("):
             end = _closing_paren(text, i + 2)
             self._nested(text[i + 2 : end], i + 2)
-            self._add(text[i : end + 1])
+            self._expansion(text[i : end + 1])
             return end + 1
         if op in _REDIRECTS:
             # ``2>`` : digits glued to the operator name a file descriptor, not an argument.

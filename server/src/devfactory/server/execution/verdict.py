@@ -150,6 +150,14 @@ def _shell_verdict(command: str, text: str, line: CommandLine, policy: Policy) -
         entries.append(entry)
     if not entries:
         return _refuse(command, "invalid", "the command contains no program to run")
+    if line.expanded:
+        return _refuse(
+            command,
+            "shell_syntax",
+            f"`{line.expanded[0]}` is expanded by the shell (a variable, substitution, glob or"
+            " brace), so the policy cannot check which paths it names before it runs; write"
+            " the words out literally",
+        )
     return Verdict(
         command=command,
         argv=(SHELL, "-c", text),
