@@ -9,6 +9,7 @@ import itertools
 import os
 import re
 import shutil
+import socket
 import subprocess
 import tempfile
 from collections.abc import AsyncIterator, Iterator
@@ -272,6 +273,7 @@ async def test_the_bubblewrap_command_line(
         "--dev", "/dev",
         "--proc", "/proc",
         "--size", str(TMPFS_BYTES), "--tmpfs", "/tmp",
+        "--tmpfs", "/run",
         "--tmpfs", os.path.realpath(state),
         "--tmpfs", str(home / ".ssh"),
         "--ro-bind", "/dev/null", str(home / ".netrc"),
@@ -364,3 +366,44 @@ def test_a_sandboxed_command_cannot_read_the_daemons_secrets(
         argv = sandbox.wrap(["/bin/cat", str(path)], worktree=worktree, network=False)
         read = subprocess.run(argv, capture_output=True, text=True, check=False)
         assert read.stdout == "", f"the {name} is readable in the sandbox"
+
+
+@pytest.mark.skipif(not os.access("/run", os.W_OK), reason="needs a socket under /run")
+def test_no_host_socket_under_run_is_reachable_in_the_sandbox(tmp_path: Path) -> None:
+    """A socket in a read-only mount still connects: Docker's, D-Bus's or an agent's under
+    /run would have let a test run commands (or sign) outside the sandbox."""
+    path = f"/run/devfactory-test-{os.getpid()}.sock"
+    with socket.socket(socket.AF_UNIX) as server:
+        server.bind(path)
+        try:
+            server.listen()
+            probe = f"test -S {path} && echo reachable || echo hidden"
+            for network in (False, True):
+                argv = Sandbox(state_dir=tmp_path / "state", executable=bundled()).wrap(
+                    ["/bin/sh", "-c", probe], worktree=os.path.realpath(tmp_path), network=network
+                )
+                done = subprocess.run(argv, capture_output=True, text=True, check=False)
+                assert done.stdout == "hidden\n", done.stderr
+        finally:
+            os.unlink(path)
+
+
+@pytest.mark.skipif(not os.access("/run", os.W_OK), reason="needs a folder under /run")
+def test_a_command_with_the_network_keeps_a_resolver_file_under_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """systemd-resolved links /etc/resolv.conf into /run: hiding /run must not take name
+    resolution from the commands the policy gives the network."""
+    folder = Path(tempfile.mkdtemp(prefix="devfactory-test-", dir="/run"))
+    try:
+        (folder / "resolv.conf").write_text("nameserver 127.0.0.53\n")
+        (tmp_path / "resolv.conf").symlink_to(folder / "resolv.conf")
+        monkeypatch.setattr(sandbox_module, "RESOLVER", str(tmp_path / "resolv.conf"))
+        sandbox = Sandbox(state_dir=tmp_path / "state", executable="/usr/bin/bwrap")
+        target = str(folder / "resolv.conf")
+        for network in (True, False):
+            argv = sandbox.wrap(["pip"], worktree=str(tmp_path / "wt"), network=network)
+            bound = ("--ro-bind", target) in list(itertools.pairwise(argv))
+            assert bound is network
+    finally:
+        shutil.rmtree(folder)

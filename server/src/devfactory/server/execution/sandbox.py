@@ -1,6 +1,7 @@
 """The OS sandbox: bubblewrap with no network and a read-only filesystem except the worktree.
 
-Inside, ``/`` is mounted read-only, ``/tmp`` is a private tmpfs, the daemon's state folder
+Inside, ``/`` is mounted read-only, ``/tmp`` and ``/run`` are private tmpfs (no host socket
+is reachable), the daemon's state folder
 (database, logs, other runs' worktrees), its own secrets (the config folder with the team token
 and the key that opens the team's provider keys, wherever the environment or the settings put
 them) and credential folders of the home directory (``.ssh``, ``.aws``, ...) are hidden, and
@@ -58,12 +59,33 @@ HIDDEN_HOME_ENTRIES = (
     ".pypirc",
     ".vault-token",
 )
+RUNTIME_DIRS = ("/run", "/var/run")
+"""Where the host keeps its sockets: Docker's, D-Bus's (``systemd-run --user``), the session's
+ssh and gpg agents under ``/run/user``. A socket in a read-only mount still connects, and each
+of these runs commands or signs outside the sandbox, so the folders are replaced by empty
+ones (``/var/run`` is usually a link to ``/run``)."""
+RESOLVER = "/etc/resolv.conf"
 TMPFS_BYTES = 1 << 30
 PROBE_TIMEOUT_S = 10.0
 KILL_WAIT_S = 1.0
 """How long a killed probe is waited for before the probe gives up on it."""
 PROBE = ["/bin/sh", "-c", "exit 0"]
 """What the probe runs in a sandbox: an absolute path, so it does not depend on ``PATH``."""
+
+
+def runtime_hiding(network: bool) -> list[str]:
+    """bwrap flags replacing :data:`RUNTIME_DIRS` with empty folders, keeping the resolver
+    file when the command has the network (``/etc/resolv.conf`` links into ``/run`` under
+    systemd-resolved, NetworkManager and resolvconf)."""
+    flags: list[str] = []
+    for folder in RUNTIME_DIRS:
+        if os.path.isdir(folder) and not os.path.islink(folder):
+            flags += ["--tmpfs", folder]
+    resolver = os.path.realpath(RESOLVER)
+    inside = resolver.startswith(tuple(f"{folder}/" for folder in RUNTIME_DIRS))
+    if network and flags and inside and os.path.isfile(resolver):
+        flags += ["--ro-bind", resolver, resolver]
+    return flags
 
 
 def bundled_bwrap() -> str | None:
@@ -294,6 +316,7 @@ class Sandbox:
             "--proc", "/proc",
             "--size", str(TMPFS_BYTES), "--tmpfs", "/tmp",
         ]  # fmt: skip
+        flags += runtime_hiding(network)
         flags += hiding(
             [
                 self.state_dir,
