@@ -133,6 +133,23 @@ async def answer_when_asked(daemon: DaemonClient, run: Run, plant: Any) -> Run:
     return await wait_finished(daemon, run.id)
 
 
+async def write_while_planting(
+    daemon: DaemonClient, tmp_path: Path, plant: Any, written: str = "kept.txt"
+) -> tuple[Run, dict[str, Change]]:
+    """A run that writes ``written``, lets ``plant`` play a command while it waits for an
+    answer, and completes; returns it with its changes."""
+    script = [
+        turn("1. Write"),
+        turn("", call("write_file", path=written, content="written\n")),
+        turn("", call("ask_user", question="Carry on?")),
+        finish("wrote"),
+    ]
+    run = await create_run(daemon, write_script(tmp_path, "planted", script))
+    done = await answer_when_asked(daemon, run, plant)
+    assert done.status is RunStatus.COMPLETED, done.failed_reason
+    return done, await changes_of(daemon, run.id)
+
+
 def plant_nested_repository(folder: Path, config: dict[str, str], marker: Path) -> None:
     """A repository with a commit and a changed file, as a run's command could leave one,
     whose ``config`` runs a program that leaves ``marker``."""
@@ -164,16 +181,7 @@ async def test_no_nested_repository_config_or_user_hook_runs_on_a_runs_files(
         leak = {"filter.leak.clean": "sh -c 'touch MARKER-filter; cat'"}
         plant_nested_repository(worktree / "deep" / "er" / "pkg", leak, marker)
 
-    script = [
-        turn("1. Write"),
-        turn("", call("write_file", path="kept.txt", content="kept\n")),
-        turn("", call("ask_user", question="Carry on?")),
-        finish("wrote"),
-    ]
-    run = await create_run(daemon, write_script(tmp_path, "nested-config", script))
-    done = await answer_when_asked(daemon, run, plant)
-    assert done.status is RunStatus.COMPLETED, done.failed_reason
-    changes = await changes_of(daemon, run.id)
+    done, changes = await write_while_planting(daemon, tmp_path, plant)
     assert "kept.txt" in changes
     assert not [path for path in changes if path.startswith(("vendor", "deep"))]
     for hook in ("pre-commit", "post-commit"):
@@ -209,17 +217,7 @@ async def test_proposals_never_read_through_links_or_whole_huge_files(
         (worktree / "__pycache__" / "app.cpython-311.pyc").write_bytes(b"\x00junk")
         (worktree / "odd\u202ename.txt").write_text("x")
 
-    script = [
-        turn("1. Take notes"),
-        turn("", call("write_file", path="notes.txt", content="my notes\n")),
-        turn("", call("ask_user", question="Carry on?")),
-        finish("notes"),
-    ]
-    run = await create_run(daemon, write_script(tmp_path, "links", script))
-    done = await answer_when_asked(daemon, run, plant)
-    assert done.status is RunStatus.COMPLETED, done.failed_reason
-
-    changes = await changes_of(daemon, run.id)
+    run, changes = await write_while_planting(daemon, tmp_path, plant, "notes.txt")
     assert {path: c.status for path, c in changes.items()} == {"notes.txt": ChangeStatus.STALE}
     not_proposed = warnings(await replay(daemon, run.id), "Change not proposed")
     for expected in (
@@ -333,15 +331,6 @@ async def test_a_nested_repository_a_command_made_never_breaks_the_run_or_snapsh
             git_init = ["git", "init", "-q", str(worktree / nested)]
             assert os.spawnvp(os.P_WAIT, "git", git_init) == 0
 
-    script = [
-        turn("1. Write"),
-        turn("", call("write_file", path="kept.txt", content="kept\n")),
-        turn("", call("ask_user", question="Carry on?")),
-        finish("wrote"),
-    ]
-    run = await create_run(daemon, write_script(tmp_path, "nested", script))
-    done = await answer_when_asked(daemon, run, plant)
-    assert done.status is RunStatus.COMPLETED, done.failed_reason
-    changes = await changes_of(daemon, run.id)
+    _, changes = await write_while_planting(daemon, tmp_path, plant)
     assert "kept.txt" in changes
     assert not [path for path in changes if path.startswith(("sub", "deep"))]
