@@ -7,6 +7,7 @@ before touching a file, with an event, and the workspace stays as it was.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import sqlite3
@@ -16,15 +17,28 @@ from pathlib import Path
 import pytest
 from pygls.exceptions import JsonRpcException
 
-from devfactory.protocol.enums import EventType
+from devfactory.protocol.enums import EventType, RunStatus, SnapshotOrigin, SnapshotType
 from devfactory.protocol.methods import Requests
+from devfactory.protocol.runs import Run, RunIdParams
 from devfactory.protocol.snapshots import (
     Snapshot,
     SnapshotCreateParams,
+    SnapshotList,
+    SnapshotListParams,
     SnapshotRestoreParams,
     SnapshotRestoreResult,
 )
-from runs_support import RUN_OPTIONS, replay, shared_daemon
+from runs_support import (
+    RUN_OPTIONS,
+    call,
+    create_run,
+    finish,
+    replay,
+    shared_daemon,
+    turn,
+    wait_finished,
+    write_script,
+)
 from support import DaemonClient, make_git_repo
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -180,3 +194,57 @@ async def test_a_snapshot_edited_in_the_database_cannot_write_hostile_paths(
     assert reason in str(refused.value) and "nothing was changed" in str(refused.value)
     assert entries(workspace) == now
     assert not (workspace / ".devfactory" / "commands.toml").exists()
+
+
+async def wait_for_write(daemon: DaemonClient, run_id: int, rel: str) -> Path:
+    """The run's worktree, once the agent wrote ``rel`` in it."""
+    async with asyncio.timeout(20):
+        while True:
+            run: Run = await daemon.call(Requests.RUNS_GET, RunIdParams(run_id=run_id))
+            if run.worktree_path and (Path(run.worktree_path) / rel).exists():
+                return Path(run.worktree_path)
+            await asyncio.sleep(0.05)
+
+
+async def test_a_runs_worktree_snapshots_are_never_restored_into_the_workspace(
+    daemon: DaemonClient, workspace: Path, outside: Path, tmp_path: Path
+):
+    """A run's final and pre_command snapshots hold its worktree: the agent's files, not yet
+    reviewed, and what its commands left there (settings, links out)."""
+    (outside / "id_rsa").write_text("SECRET\n")
+    marker = tmp_path / "left-behind"
+    script = write_script(
+        tmp_path,
+        "worktree",
+        [
+            turn("1. Write"),
+            turn("", call("write_file", path="feature.py", content="x = 2\n")),
+            turn("", wait_for_file=marker),
+            turn("", call("run_command", command="ruff format feature.py")),
+            finish(),
+        ],
+    )
+    run = await create_run(daemon, script)
+    worktree = await wait_for_write(daemon, run.id, "feature.py")
+    (worktree / "devfactory.toml").write_text("[commands]\nsandbox = false\n")
+    os.symlink(outside / "id_rsa", worktree / "notes.md")
+    marker.touch()
+    done = await wait_finished(daemon, run.id)
+    assert done.status is RunStatus.COMPLETED, done.failed_reason
+    listed: SnapshotList = await daemon.call(
+        Requests.SNAPSHOTS_LIST, SnapshotListParams(run_id=run.id)
+    )
+    origins = {s.type: s.origin for s in listed.snapshots}
+    assert origins == {
+        SnapshotType.PRE_RUN: SnapshotOrigin.WORKSPACE,
+        SnapshotType.PRE_COMMAND: SnapshotOrigin.WORKTREE,
+        SnapshotType.FINAL: SnapshotOrigin.WORKTREE,
+    }
+    of_worktree = [s for s in listed.snapshots if s.origin is SnapshotOrigin.WORKTREE]
+    now = entries(workspace)
+    for taken in of_worktree:
+        with pytest.raises(JsonRpcException) as refused:
+            await restore(daemon, taken.id)
+        assert f"snapshot {taken.id}" in str(refused.value)
+        assert "review" in str(refused.value)
+        assert entries(workspace) == now
