@@ -105,8 +105,8 @@ async def test_links_files_and_folders_change_places_without_touching_outside(
         (outside / name).mkdir()
         (outside / name / "x.txt").write_text(f"outside {name}\n")
     before_outside = entries(outside)
-    # The snapshot: a is a link out, b and c are folders.
-    os.symlink(outside / "a", workspace / "a")
+    # The snapshot: a is a link to c, b and c are folders.
+    os.symlink("c", workspace / "a")
     for name in ("b", "c"):
         (workspace / name).mkdir()
         (workspace / name / "x.txt").write_text(f"inside {name}\n")
@@ -120,16 +120,20 @@ async def test_links_files_and_folders_change_places_without_touching_outside(
     os.symlink(outside / "b", workspace / "b")
     remove(workspace / "c")
     (workspace / "c").write_text("c is a file now\n")
-    changed = entries(workspace)
 
     result = await restore(daemon, taken.id)
     assert result.files == ["a", "a/x.txt", "b", "b/x.txt", "c", "c/x.txt"]
     assert entries(workspace) == snapped
     assert entries(outside) == before_outside, "a restore never deletes through a link"
 
-    await restore(daemon, result.safety.id)  # and back: the reverse of every type change
-    assert entries(workspace) == changed
+    # And back would make b a link out of the workspace again: a restore never writes one.
+    with pytest.raises(JsonRpcException, match="b links outside the project"):
+        await restore(daemon, result.safety.id)
+    assert entries(workspace) == snapped
     assert entries(outside) == before_outside
+    remove(workspace / "a")  # the next tests start without these
+    remove(workspace / "b")
+    remove(workspace / "c")
 
 
 async def test_files_git_ignores_in_the_way_stop_the_restore_before_any_change(
@@ -173,6 +177,7 @@ def _git_in(workspace: Path, args: list[str], data: bytes) -> str:
     ("path", "reason"),
     [
         (".devfactory/commands.toml", "is inside .devfactory/"),
+        ("devfactory.toml", "configures DevFactory"),
         ("sub/.git/config", "is inside .git"),
         ("sub/.GIT/hooks/post-checkout", "is inside .git"),
         ("report\u202etxt.exe", "U+202E"),

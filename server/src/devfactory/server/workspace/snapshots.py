@@ -35,11 +35,14 @@ class SnapshotService:
         store: Store,
         events: EventBus,
         project_id: int,
+        protected: frozenset[str],
     ) -> None:
         self.repo = repo
         self.store = store
         self.events = events
         self.project_id = project_id
+        self.protected = protected
+        """The files that configure DevFactory (``safefs.protected_files``): never restored."""
         self._naming = asyncio.Lock()
         """Held from choosing a snapshot's id to storing it: the ref is named after the id,
         so two snapshots taken at once (two runs starting) must not pick the same one."""
@@ -184,7 +187,9 @@ class SnapshotService:
         return target, safety, files
 
     async def _restore_tree(self, target_tree: str, current_tree: str) -> list[str]:
-        return await put_tree(self.repo, self.repo.paths.root, current_tree, target_tree)
+        return await put_tree(
+            self.repo, self.repo.paths.root, current_tree, target_tree, self.protected
+        )
 
     async def _roll_back(self, safety: Snapshot, failure: BaseException) -> str:
         """Put back the safety snapshot's files after a restore failed half-way."""
