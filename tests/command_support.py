@@ -173,7 +173,7 @@ async def open_harness(base: Path, files: Mapping[str, str]) -> Harness:
     bus = EventBus(store, project.id, lambda method, note: events.append(note.event))
     bus.start()
     snapshots = SnapshotService(
-        WorkspaceRepository(paths, private=False, audit=None), store, bus, project.id
+        WorkspaceRepository(paths, private=False, audit=None), store, bus, project.id, frozenset()
     )
     return Harness(root, worktree, outside, store, bus, snapshots, run, events)
 

@@ -7,6 +7,7 @@ before touching a file, with an event, and the workspace stays as it was.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import sqlite3
@@ -16,15 +17,28 @@ from pathlib import Path
 import pytest
 from pygls.exceptions import JsonRpcException
 
-from devfactory.protocol.enums import EventType
+from devfactory.protocol.enums import EventType, RunStatus, SnapshotOrigin, SnapshotType
 from devfactory.protocol.methods import Requests
+from devfactory.protocol.runs import Run, RunIdParams
 from devfactory.protocol.snapshots import (
     Snapshot,
     SnapshotCreateParams,
+    SnapshotList,
+    SnapshotListParams,
     SnapshotRestoreParams,
     SnapshotRestoreResult,
 )
-from runs_support import RUN_OPTIONS, replay, shared_daemon
+from runs_support import (
+    RUN_OPTIONS,
+    call,
+    create_run,
+    finish,
+    replay,
+    shared_daemon,
+    turn,
+    wait_finished,
+    write_script,
+)
 from support import DaemonClient, make_git_repo
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -91,8 +105,8 @@ async def test_links_files_and_folders_change_places_without_touching_outside(
         (outside / name).mkdir()
         (outside / name / "x.txt").write_text(f"outside {name}\n")
     before_outside = entries(outside)
-    # The snapshot: a is a link out, b and c are folders.
-    os.symlink(outside / "a", workspace / "a")
+    # The snapshot: a is a link to c, b and c are folders.
+    os.symlink("c", workspace / "a")
     for name in ("b", "c"):
         (workspace / name).mkdir()
         (workspace / name / "x.txt").write_text(f"inside {name}\n")
@@ -106,16 +120,20 @@ async def test_links_files_and_folders_change_places_without_touching_outside(
     os.symlink(outside / "b", workspace / "b")
     remove(workspace / "c")
     (workspace / "c").write_text("c is a file now\n")
-    changed = entries(workspace)
 
     result = await restore(daemon, taken.id)
     assert result.files == ["a", "a/x.txt", "b", "b/x.txt", "c", "c/x.txt"]
     assert entries(workspace) == snapped
     assert entries(outside) == before_outside, "a restore never deletes through a link"
 
-    await restore(daemon, result.safety.id)  # and back: the reverse of every type change
-    assert entries(workspace) == changed
+    # And back would make b a link out of the workspace again: a restore never writes one.
+    with pytest.raises(JsonRpcException, match="b links outside the project"):
+        await restore(daemon, result.safety.id)
+    assert entries(workspace) == snapped
     assert entries(outside) == before_outside
+    remove(workspace / "a")  # the next tests start without these
+    remove(workspace / "b")
+    remove(workspace / "c")
 
 
 async def test_files_git_ignores_in_the_way_stop_the_restore_before_any_change(
@@ -159,6 +177,7 @@ def _git_in(workspace: Path, args: list[str], data: bytes) -> str:
     ("path", "reason"),
     [
         (".devfactory/commands.toml", "is inside .devfactory/"),
+        ("devfactory.toml", "configures DevFactory"),
         ("sub/.git/config", "is inside .git"),
         ("sub/.GIT/hooks/post-checkout", "is inside .git"),
         ("report\u202etxt.exe", "U+202E"),
@@ -180,3 +199,57 @@ async def test_a_snapshot_edited_in_the_database_cannot_write_hostile_paths(
     assert reason in str(refused.value) and "nothing was changed" in str(refused.value)
     assert entries(workspace) == now
     assert not (workspace / ".devfactory" / "commands.toml").exists()
+
+
+async def wait_for_write(daemon: DaemonClient, run_id: int, rel: str) -> Path:
+    """The run's worktree, once the agent wrote ``rel`` in it."""
+    async with asyncio.timeout(20):
+        while True:
+            run: Run = await daemon.call(Requests.RUNS_GET, RunIdParams(run_id=run_id))
+            if run.worktree_path and (Path(run.worktree_path) / rel).exists():
+                return Path(run.worktree_path)
+            await asyncio.sleep(0.05)
+
+
+async def test_a_runs_worktree_snapshots_are_never_restored_into_the_workspace(
+    daemon: DaemonClient, workspace: Path, outside: Path, tmp_path: Path
+):
+    """A run's final and pre_command snapshots hold its worktree: the agent's files, not yet
+    reviewed, and what its commands left there (settings, links out)."""
+    (outside / "id_rsa").write_text("SECRET\n")
+    marker = tmp_path / "left-behind"
+    script = write_script(
+        tmp_path,
+        "worktree",
+        [
+            turn("1. Write"),
+            turn("", call("write_file", path="feature.py", content="x = 2\n")),
+            turn("", wait_for_file=marker),
+            turn("", call("run_command", command="ruff format feature.py")),
+            finish(),
+        ],
+    )
+    run = await create_run(daemon, script)
+    worktree = await wait_for_write(daemon, run.id, "feature.py")
+    (worktree / "devfactory.toml").write_text("[commands]\nsandbox = false\n")
+    os.symlink(outside / "id_rsa", worktree / "notes.md")
+    marker.touch()
+    done = await wait_finished(daemon, run.id)
+    assert done.status is RunStatus.COMPLETED, done.failed_reason
+    listed: SnapshotList = await daemon.call(
+        Requests.SNAPSHOTS_LIST, SnapshotListParams(run_id=run.id)
+    )
+    origins = {s.type: s.origin for s in listed.snapshots}
+    assert origins == {
+        SnapshotType.PRE_RUN: SnapshotOrigin.WORKSPACE,
+        SnapshotType.PRE_COMMAND: SnapshotOrigin.WORKTREE,
+        SnapshotType.FINAL: SnapshotOrigin.WORKTREE,
+    }
+    of_worktree = [s for s in listed.snapshots if s.origin is SnapshotOrigin.WORKTREE]
+    now = entries(workspace)
+    for taken in of_worktree:
+        with pytest.raises(JsonRpcException) as refused:
+            await restore(daemon, taken.id)
+        assert f"snapshot {taken.id}" in str(refused.value)
+        assert "review" in str(refused.value)
+        assert entries(workspace) == now

@@ -201,6 +201,46 @@ async def test_upgrade_indexes_whole_files_from_their_chunks(tmp_path: Path) -> 
         await db.close()
 
 
+async def test_upgrade_marks_the_snapshots_of_runs_worktrees(tmp_path: Path) -> None:
+    """Migration 0012: rows from before the origin column are classified by what made them;
+    a final snapshot is the workspace's only when review took it after applying changes."""
+    path = tmp_path / "d.db"
+    db = await Database.open(path, load_migrations()[:11])
+    await db.execute(
+        "INSERT INTO projects (id, name, slug, root_path, created_at, updated_at)"
+        " VALUES (1, 'w', 'w', '/w', 't', 't')"
+    )
+    rows = [
+        (1, "pre_run", "before run 1: fix"),
+        (2, "pre_command", "before `ruff format`"),
+        (3, "final", "run 1 result"),
+        (4, "pre_apply", "before applying changes of run 1"),
+        (5, "final", "after applying changes 4, 5"),
+        (6, "manual", ""),
+    ]
+    for snapshot_id, kind, description in rows:
+        await db.execute(
+            "INSERT INTO snapshots (id, project_id, type, description, ref, commit_sha,"
+            " tree_sha, created_at) VALUES (?, 1, ?, ?, 'r', 'c', 't', 't')",
+            (snapshot_id, kind, description),
+        )
+    await db.close()
+
+    db = await Database.open(path)
+    try:
+        found = await db.fetchall("SELECT id, origin FROM snapshots ORDER BY id")
+        assert [tuple(row) for row in found] == [
+            (1, "workspace"),
+            (2, "worktree"),
+            (3, "worktree"),
+            (4, "workspace"),
+            (5, "workspace"),
+            (6, "workspace"),
+        ]
+    finally:
+        await db.close()
+
+
 def _plan(*sqls: str) -> list[Migration]:
     return [Migration(i, f"{i:04d}_m.sql", sql) for i, sql in enumerate(sqls, start=1)]
 

@@ -148,6 +148,15 @@ OPERATIONS: list[tuple[str, Any, type[Exception], str]] = [
     ("delete a folder", lambda t: t.delete("src"), PathRefused, "a folder"),
     ("lstat through a link", lambda t: t.lstat("ext/secret.txt"), PathRefused, "ext"),
     ("link through a link", lambda t: t.symlink("ext/x", "y"), PathRefused, "ext"),
+    ("link out", lambda t: t.symlink("new", "/etc/passwd"), PathRefused, "links outside"),
+    ("link climbing out", lambda t: t.symlink("src/new", "../../x"), PathRefused, "outside"),
+    ("link into .git", lambda t: t.symlink("new", "src/../.git/config"), PathRefused, ".git"),
+    (
+        "link to a protected file",
+        lambda t: t.symlink("n", "devfactory.toml"),
+        PathRefused,
+        "config",
+    ),
     ("resolve a link out", lambda t: t.resolve("leak.txt"), PathRefused, "points outside"),
     ("resolve through a link", lambda t: t.resolve("ext/secret.txt"), PathRefused, "outside"),
     ("list a folder link", lambda t: t.list_dir("ext"), PathRefused, "ext is a symbolic link"),
@@ -180,6 +189,13 @@ def test_listing_a_folder_names_its_regular_files_only(tree: SafeTree):
 def test_links_that_stay_inside_resolve_to_their_target(tree: SafeTree):
     assert tree.resolve("alias.py") == "src/app.py"
     assert tree.read(tree.resolve("alias.py"), 100) == b"x = 1\n"
+
+
+def test_links_that_stay_inside_are_written_as_they_are(tree: SafeTree):
+    tree.symlink("src/up.py", "../alias.py")
+    tree.symlink("src/same.py", "./app.py")
+    assert os.readlink(tree.root / "src" / "up.py") == "../alias.py"
+    assert (tree.root / "src" / "same.py").read_text() == "x = 1\n"
 
 
 def test_a_link_into_git_or_devfactory_is_refused_like_the_path(tree: SafeTree):

@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 
 from devfactory.protocol.enums import EventType, SnapshotType
-from devfactory.protocol.settings import IndexSettings
+from devfactory.protocol.settings import IndexSettings, Settings
 from devfactory.server.errors import InvalidState
 from devfactory.server.events.bus import EventBus
 from devfactory.server.index.indexer import Indexer
 from devfactory.server.paths import StatePaths
-from devfactory.server.safefs import SafeTree
+from devfactory.server.safefs import SafeTree, protected_files
 from devfactory.server.workspace import restore as restore_module
 from devfactory.server.workspace.repository import WorkspaceRepository
 from devfactory.server.workspace.restore import RestorePlan
@@ -63,7 +63,7 @@ async def snapshots(store: Store, tmp_path: Path) -> AsyncIterator[tuple[Snapsho
     paths = StatePaths(root)
     paths.ensure()
     repo = WorkspaceRepository(paths, private=False, audit=None)
-    yield SnapshotService(repo, store, events, project.id), root
+    yield SnapshotService(repo, store, events, project.id, protected_files(root, Settings())), root
     await events.stop()
 
 

@@ -26,6 +26,7 @@ from devfactory.protocol.enums import (
     ReviewDecision,
     RunStatus,
     Severity,
+    SnapshotOrigin,
     SnapshotType,
 )
 from devfactory.protocol.events import Event, TestCounts
@@ -303,6 +304,7 @@ async def record_snapshot(
 ) -> tuple[Snapshot, Event]:
     return await store.snapshots.create_recorded(
         snapshot_id=snapshot_id, project_id=project_id, run_id=run_id, type=SnapshotType.PRE_RUN,
+        origin=SnapshotOrigin.WORKTREE if n % 2 else SnapshotOrigin.WORKSPACE,
         description=f"s{n}", ref=f"refs/devfactory/snapshots/{snapshot_id}", commit_sha="c" * 40,
         tree_sha="d" * 40, files_changed=n, event=event(project_id, run_id, f"snapshot {n}"),
     )  # fmt: skip
@@ -320,10 +322,11 @@ async def test_snapshots_get_the_id_announced_with_their_event(any_store: Store)
         made.append(snapshot)
     assert blank(made[0]) == Snapshot(
         id=made[0].id, project_id=project_id, run_id=run_id, type=SnapshotType.PRE_RUN,
-        description="s0", ref=f"refs/devfactory/snapshots/{made[0].id}", commit_sha="c" * 40,
+        origin=SnapshotOrigin.WORKSPACE, description="s0", ref=f"refs/devfactory/snapshots/{made[0].id}", commit_sha="c" * 40,
         tree_sha="d" * 40, files_changed=0, created_at="t",
     )  # fmt: skip
     assert await any_store.snapshots.get(made[1].id) == made[1]
+    assert made[1].origin is SnapshotOrigin.WORKTREE
     assert await any_store.snapshots.get(made[-1].id + 100) is None
     assert await any_store.snapshots.list(project_id) == made[::-1]
     assert await any_store.snapshots.list(project_id, limit=1) == [made[-1]]

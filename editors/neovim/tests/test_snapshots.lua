@@ -58,6 +58,36 @@ h.test('snapshot, change, restore from the picker, then undo the restore', funct
   h.eq('and the buffer follows', { 'second' }, h.lines(buf))
 end)
 
+h.test("the picker leaves out a run's worktree snapshots", function()
+  local rpc = require('devfactory.rpc')
+  local real_call = rpc.call
+  rpc.call = function(method, params, opts)
+    local list, on = real_call(method, params, opts)
+    table.insert(list.snapshots, 1, {
+      id = 999,
+      type = 'final',
+      origin = 'worktree',
+      description = 'run 9 result',
+      runId = 9,
+    })
+    return list, on
+  end
+  local offered
+  vim.ui.select = function(items, opts, on_choice)
+    offered = vim.tbl_map(opts.format_item, items)
+    on_choice(nil, nil)
+  end
+  h.cmd('DevFactory snapshots')
+  h.wait(5000, function()
+    return offered ~= nil
+  end)
+  rpc.call = real_call
+  h.check('workspace snapshots are offered', #offered > 0, offered)
+  h.check('the worktree snapshot is not', #vim.tbl_filter(function(item)
+    return item:find('run 9 result', 1, true) ~= nil
+  end, offered) == 0, offered)
+end)
+
 h.test('restore needs an id', function()
   local before = #notes
   h.cmd('DevFactory restore')

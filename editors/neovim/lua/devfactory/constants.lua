@@ -364,6 +364,12 @@ M.Severity = {
   WARNING = 'warning',
 }
 
+--- Which files a snapshot holds: only the workspace's are ever restored into it.
+M.SnapshotOrigin = {
+  WORKSPACE = 'workspace',
+  WORKTREE = 'worktree',
+}
+
 --- Why a snapshot was taken.
 M.SnapshotType = {
   FINAL = 'final',

@@ -58,14 +58,18 @@ function M.restore(fargs)
   restore(rpc.client(), id --[[@as integer]])
 end
 
---- `:DevFactory snapshots`: pick a snapshot (newest first) to restore.
+--- `:DevFactory snapshots`: pick a snapshot of the workspace (newest first) to restore. A run's
+--- worktree snapshots hold unreviewed files, which reach the workspace through review only.
 function M.pick()
   local list, client = rpc.call(R.SNAPSHOTS_LIST, { limit = 50 })
-  if #list.snapshots == 0 then
+  local snapshots = vim.tbl_filter(function(snapshot)
+    return snapshot.origin == constants.SnapshotOrigin.WORKSPACE
+  end, list.snapshots)
+  if #snapshots == 0 then
     ui.info('no snapshots yet: :DevFactory snapshot takes one')
     return
   end
-  local snapshot = ui.select(list.snapshots, {
+  local snapshot = ui.select(snapshots, {
     prompt = 'Restore which snapshot?',
     format_item = M.describe,
     kind = 'devfactory.snapshot',

@@ -3,7 +3,7 @@
  * Restart Daemon and Show Daemon Log.
  */
 import * as vscode from 'vscode';
-import { Requests, type SearchHit } from '../generated/protocol';
+import { Requests, SnapshotOrigin, type SearchHit } from '../generated/protocol';
 import { healthDetail } from '../model/healthText';
 import { registerCommand, type Services } from './services';
 
@@ -18,7 +18,9 @@ export function registerWorkspaceCommands(s: Services): vscode.Disposable[] {
       return snapshot;
     }),
     registerCommand('restoreSnapshot', async () => {
-      const { snapshots } = await s.client.request(Requests.SNAPSHOTS_LIST, { limit: 50 });
+      const listed = await s.client.request(Requests.SNAPSHOTS_LIST, { limit: 50 });
+      // A run's worktree snapshots hold unreviewed files: they reach the workspace through review only.
+      const snapshots = listed.snapshots.filter((snap) => snap.origin === SnapshotOrigin.WORKSPACE);
       const picked = await vscode.window.showQuickPick(
         snapshots.map((snap) => ({ label: `#${snap.id} ${snap.description || snap.type}`, description: `${snap.type} · ${snap.createdAt}`, id: snap.id })),
         { placeHolder: snapshots.length ? 'Restore which snapshot?' : 'No snapshots yet' },

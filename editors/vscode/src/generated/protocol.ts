@@ -1894,6 +1894,7 @@ export interface Snapshot {
   description: string;
   filesChanged: number;
   id: number;
+  origin: SnapshotOrigin;
   projectId: number;
   ref: string;
   runId: number | null;
@@ -1925,6 +1926,13 @@ export interface SnapshotListParams {
   limit?: number;
   runId?: number | null;
 }
+
+/** Which files a snapshot holds: only the workspace's are ever restored into it. */
+export const SnapshotOrigin = {
+  WORKSPACE: "workspace",
+  WORKTREE: "worktree",
+} as const;
+export type SnapshotOrigin = (typeof SnapshotOrigin)[keyof typeof SnapshotOrigin];
 
 /** Parameters of ``devfactory/snapshots/restore``. */
 export interface SnapshotRestoreParams {

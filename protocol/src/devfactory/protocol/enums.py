@@ -190,6 +190,16 @@ class SnapshotType(StrEnum):
     FINAL = "final"
 
 
+class SnapshotOrigin(StrEnum):
+    """Which files a snapshot holds: only the workspace's are ever restored into it."""
+
+    WORKSPACE = "workspace"
+    """The user's workspace."""
+    WORKTREE = "worktree"
+    """A run's worktree: the agent's files, unreviewed (they reach the workspace only through
+    review)."""
+
+
 class SearchMode(StrEnum):
     """How ``devfactory/search`` ranks chunks."""
 

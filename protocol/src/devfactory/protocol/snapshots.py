@@ -7,7 +7,7 @@ from typing import Annotated
 import msgspec
 
 from ._base import Model, Params
-from .enums import SnapshotType
+from .enums import SnapshotOrigin, SnapshotType
 
 
 class Snapshot(Model, kw_only=True):
@@ -17,6 +17,9 @@ class Snapshot(Model, kw_only=True):
     project_id: int
     run_id: int | None = None
     type: SnapshotType
+    origin: SnapshotOrigin
+    """Whose files: a run's final and pre_command snapshots hold its worktree, and
+    ``devfactory/snapshots/restore`` refuses them."""
     description: str = ""
     ref: str
     commit_sha: str

@@ -28,12 +28,19 @@ from ..context import Workspace
 async def start(
     workspace: Workspace, events: services.EventBus
 ) -> AsyncIterator[services.SnapshotService]:
+    from ..safefs import protected_files
     from ..workspace.repository import WorkspaceRepository
 
     repo = WorkspaceRepository(
         workspace.paths, private=not workspace.is_git_repo, audit=workspace.record_git
     )
-    yield services.SnapshotService(repo, workspace.store, events, workspace.project.id)
+    yield services.SnapshotService(
+        repo,
+        workspace.store,
+        events,
+        workspace.project.id,
+        protected_files(workspace.root, workspace.settings),
+    )
 
 
 def setup(server: DevFactoryServer) -> None:

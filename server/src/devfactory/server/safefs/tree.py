@@ -185,8 +185,33 @@ class SafeTree:
         self.write(rel, staged.read_bytes(), mode=info.st_mode & 0o7777)
         staged.unlink()
 
+    def check_link(self, rel: str, target: str) -> None:
+        """PathRefused unless the link ``rel`` -> ``target`` leads to a path the rules allow,
+        read from the link's folder: a link written here never leads out of the tree (nor
+        into ``.git``, ``.devfactory/`` or the protected files), wherever the link came from.
+
+        Judged on the text, so an absolute target is refused even when it names a path inside.
+        """
+        *reached, _ = self._parts(rel)
+        out = PathRefused(f"{shown(rel)} links outside the project (to {shown(target)})")
+        if target.startswith("/"):
+            raise out
+        for part in target.split("/"):
+            if part == "..":
+                if not reached:
+                    raise out
+                reached.pop()
+            elif part not in ("", "."):
+                reached.append(part)
+        try:
+            self.check("/".join(reached))
+        except PathRefused as exc:
+            raise PathRefused(f"{shown(rel)} links to {shown(target)}: {exc}") from None
+
     def symlink(self, rel: str, target: str) -> None:
-        """Make ``rel`` a link to ``target`` (replacing a file or link there, atomically)."""
+        """Make ``rel`` a link to ``target`` (replacing a file or link there, atomically);
+        PathRefused for a target :meth:`check_link` refuses."""
+        self.check_link(rel, target)
         parts = self._parts(rel)
         with self._parent(parts, create=True) as parent:
             self._replaceable(parent, rel, parts[-1], link_ok=True)

@@ -6,8 +6,9 @@ file, link, folder) and entries to write. It is checked whole before anything ch
 path against the path rules, every folder on the way (a file or link where the snapshot needs
 a folder must be one the plan removes; files git ignores in a folder that must become a file
 stop the restore). The contents are then checked out into a staging folder under
-``.devfactory/``; only then do the removals (deepest first; a link is unlinked, never
-followed) and the moves into place run, through ``SafeTree``.
+``.devfactory/`` and every link among them checked (none may lead out of the tree); only then
+do the removals (deepest first; a link is unlinked, never followed) and the moves into place
+run, through ``SafeTree``.
 """
 
 from __future__ import annotations
@@ -172,6 +173,17 @@ async def stage(
         )
 
 
+def check_links(tree: SafeTree, plan: RestorePlan, staging: Path) -> None:
+    """RestoreRefused for a staged link that leads out of the tree (or into what the path
+    rules refuse): checked before anything changes, not half-way through the moves."""
+    for entry in plan.writes:
+        if entry.is_link:
+            try:
+                tree.check_link(entry.path, os.readlink(staging / entry.path))
+            except PathRefused as exc:
+                raise RestoreRefused(f"restores never write such a link: {exc}") from None
+
+
 def commit(tree: SafeTree, plan: RestorePlan, staging: Path) -> None:
     """Remove, then move the staged entries into place; nothing here follows a link."""
     for path in sorted(plan.removes, key=lambda p: p.count("/"), reverse=True):
@@ -186,19 +198,26 @@ def commit(tree: SafeTree, plan: RestorePlan, staging: Path) -> None:
 
 
 async def put_tree(
-    repo: WorkspaceRepository, root: Path, current_tree: str, target_tree: str
+    repo: WorkspaceRepository,
+    root: Path,
+    current_tree: str,
+    target_tree: str,
+    protected: frozenset[str] = frozenset(),
 ) -> list[str]:
     """Make the files under ``root`` (the workspace or a run's worktree), which are
     ``current_tree`` now, be ``target_tree``; returns the paths written or deleted.
 
+    ``protected``: files never written or deleted (``safefs.protected_files``): the
+    workspace's settings. A worktree's copy configures nothing, and rewinding may put it back.
     RestoreRefused: nothing was changed. HalfRestored: some entries were, roll back.
     """
-    tree = SafeTree(root)
+    tree = SafeTree(root, protected)
     plan = await plan_restore(repo, tree, current_tree, target_tree)
     await asyncio.to_thread(check_plan, tree, plan)
     repo.paths.state.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="restore-", dir=repo.paths.state) as staging:
         await stage(repo, target_tree, plan, Path(staging))
+        check_links(tree, plan, Path(staging))
         try:
             await asyncio.to_thread(commit, tree, plan, Path(staging))
         except Exception as exc:

@@ -3,8 +3,9 @@
 A snapshot records the files exactly as they are — modified, staged and untracked (not
 ignored) ones included — without touching the user's index, branches, stash or files: the
 tree is written from a scratch index seeded from the real one, so only changed files are
-hashed. Restoring first takes a new snapshot, so a restore is itself undoable; how it writes
-the files is ``restore.py``'s job.
+hashed. A run's snapshots of its worktree (final, pre_command) hold the agent's files before
+review, so only snapshots of the workspace are restored into it. Restoring first takes a new
+snapshot, so a restore is itself undoable; how it writes the files is ``restore.py``'s job.
 """
 
 from __future__ import annotations
@@ -13,12 +14,12 @@ import asyncio
 import logging
 from pathlib import Path
 
-from devfactory.protocol.enums import EventType, SnapshotType
+from devfactory.protocol.enums import EventType, SnapshotOrigin, SnapshotType
 from devfactory.protocol.events import ErrorPayload, SnapshotEvent
 from devfactory.protocol.snapshots import Snapshot
 from devfactory.storage import Store
 
-from ..errors import InvalidState, NotFound
+from ..errors import InvalidState, NotFound, Refused
 from ..events.bus import EventBus
 from .lock import WorkspaceLock
 from .repository import SNAPSHOT_REF_PREFIX, WorkspaceRepository
@@ -29,12 +30,19 @@ log = logging.getLogger(__name__)
 
 class SnapshotService:
     def __init__(
-        self, repo: WorkspaceRepository, store: Store, events: EventBus, project_id: int
+        self,
+        repo: WorkspaceRepository,
+        store: Store,
+        events: EventBus,
+        project_id: int,
+        protected: frozenset[str],
     ) -> None:
         self.repo = repo
         self.store = store
         self.events = events
         self.project_id = project_id
+        self.protected = protected
+        """The files that configure DevFactory (``safefs.protected_files``): never restored."""
         self._naming = asyncio.Lock()
         """Held from choosing a snapshot's id to storing it: the ref is named after the id,
         so two snapshots taken at once (two runs starting) must not pick the same one."""
@@ -90,6 +98,7 @@ class SnapshotService:
     ) -> Snapshot:
         """Commit ``tree`` on ``head``, name it, store its row and its event in one write."""
         parents = ["-p", head] if head else []
+        origin = SnapshotOrigin.WORKSPACE if worktree is None else SnapshotOrigin.WORKTREE
         async with self._naming:
             snapshot_id, changed = await asyncio.gather(
                 self.store.snapshots.next_id(), self._changed_files(head, tree, worktree)
@@ -113,6 +122,7 @@ class SnapshotService:
                     project_id=self.project_id,
                     run_id=run_id,
                     type=type,
+                    origin=origin,
                     description=description,
                     ref=ref,
                     commit_sha=commit,
@@ -138,6 +148,14 @@ class SnapshotService:
         fails half-way is rolled back to the safety snapshot. Both are reported as an event.
         """
         target = await self.get(snapshot_id)
+        if target.origin is not SnapshotOrigin.WORKSPACE:
+            run = "the run" if target.run_id is None else f"run {target.run_id}"
+            raise Refused(
+                f"snapshot {target.id} ({target.type.value}) holds the worktree of {run}: the"
+                " agent's files before review, not your workspace's, so it is never restored"
+                f" into the workspace. Review {run}'s proposed changes and approve the ones"
+                " you want instead"
+            )
         async with self.writing.hold():
             safety = await self.create(
                 SnapshotType.MANUAL, f"before restoring snapshot {snapshot_id}"
@@ -169,7 +187,9 @@ class SnapshotService:
         return target, safety, files
 
     async def _restore_tree(self, target_tree: str, current_tree: str) -> list[str]:
-        return await put_tree(self.repo, self.repo.paths.root, current_tree, target_tree)
+        return await put_tree(
+            self.repo, self.repo.paths.root, current_tree, target_tree, self.protected
+        )
 
     async def _roll_back(self, safety: Snapshot, failure: BaseException) -> str:
         """Put back the safety snapshot's files after a restore failed half-way."""

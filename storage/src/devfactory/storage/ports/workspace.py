@@ -8,7 +8,7 @@ from typing import Protocol
 
 from devfactory.protocol.changes import Change, Hunk
 from devfactory.protocol.commands import CommandExecution
-from devfactory.protocol.enums import ChangeAction, ChangeStatus, SnapshotType
+from devfactory.protocol.enums import ChangeAction, ChangeStatus, SnapshotOrigin, SnapshotType
 from devfactory.protocol.events import Event, TestCounts
 from devfactory.protocol.git import GitOperation
 from devfactory.protocol.project import LanguageStat, Project
@@ -57,6 +57,7 @@ class SnapshotRepository(Protocol):
         project_id: int,
         run_id: int | None,
         type: SnapshotType,
+        origin: SnapshotOrigin,
         description: str,
         ref: str,
         commit_sha: str,

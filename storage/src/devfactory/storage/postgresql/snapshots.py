@@ -5,7 +5,7 @@ from __future__ import annotations
 import builtins
 from typing import Any
 
-from devfactory.protocol.enums import SnapshotType
+from devfactory.protocol.enums import SnapshotOrigin, SnapshotType
 from devfactory.protocol.events import Event
 from devfactory.protocol.snapshots import Snapshot
 
@@ -37,6 +37,7 @@ class PostgresSnapshotRepository:
         project_id: int,
         run_id: int | None,
         type: SnapshotType,
+        origin: SnapshotOrigin,
         description: str,
         ref: str,
         commit_sha: str,
@@ -44,8 +45,10 @@ class PostgresSnapshotRepository:
         files_changed: int,
         event: NewEvent,
     ) -> tuple[Snapshot, Event]:
-        values = (snapshot_id, project_id, run_id, type.value, description, ref, commit_sha)
-        return await self.db.write(_insert, (*values, tree_sha, files_changed, now_iso()), event)
+        values = (snapshot_id, project_id, run_id, type.value, origin.value, description, ref)
+        return await self.db.write(
+            _insert, (*values, commit_sha, tree_sha, files_changed, now_iso()), event
+        )
 
     async def get(self, snapshot_id: int) -> Snapshot | None:
         row = await self.db.fetchone("SELECT * FROM snapshots WHERE id = %s", (snapshot_id,))
@@ -72,8 +75,9 @@ async def _insert(
 ) -> tuple[Snapshot, Event]:
     row = await (
         await conn.execute(
-            "INSERT INTO snapshots (id, project_id, run_id, type, description, ref, commit_sha,"
-            " tree_sha, files_changed, created_at) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)"
+            "INSERT INTO snapshots (id, project_id, run_id, type, origin, description, ref,"
+            " commit_sha, tree_sha, files_changed, created_at)"
+            " VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)"
             " ON CONFLICT (id) DO NOTHING RETURNING *",
             values,
         )

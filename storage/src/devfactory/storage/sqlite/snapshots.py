@@ -6,7 +6,7 @@ import builtins
 import sqlite3
 from typing import Any
 
-from devfactory.protocol.enums import SnapshotType
+from devfactory.protocol.enums import SnapshotOrigin, SnapshotType
 from devfactory.protocol.events import Event
 from devfactory.protocol.snapshots import Snapshot
 
@@ -33,6 +33,7 @@ class SqliteSnapshotRepository:
         project_id: int,
         run_id: int | None,
         type: SnapshotType,
+        origin: SnapshotOrigin,
         description: str,
         ref: str,
         commit_sha: str,
@@ -40,8 +41,10 @@ class SqliteSnapshotRepository:
         files_changed: int,
         event: NewEvent,
     ) -> tuple[Snapshot, Event]:
-        values = (snapshot_id, project_id, run_id, type.value, description, ref, commit_sha)
-        return await self.db.write(_insert, (*values, tree_sha, files_changed, now_iso()), event)
+        values = (snapshot_id, project_id, run_id, type.value, origin.value, description, ref)
+        return await self.db.write(
+            _insert, (*values, commit_sha, tree_sha, files_changed, now_iso()), event
+        )
 
     async def get(self, snapshot_id: int) -> Snapshot | None:
         row = await self.db.fetchone("SELECT * FROM snapshots WHERE id = ?", (snapshot_id,))
@@ -67,8 +70,8 @@ def _insert(
     conn: sqlite3.Connection, values: tuple[Any, ...], event: NewEvent
 ) -> tuple[Snapshot, Event]:
     inserted = conn.execute(
-        "INSERT INTO snapshots (id, project_id, run_id, type, description, ref, commit_sha,"
-        " tree_sha, files_changed, created_at) VALUES (?,?,?,?,?,?,?,?,?,?)"
+        "INSERT INTO snapshots (id, project_id, run_id, type, origin, description, ref,"
+        " commit_sha, tree_sha, files_changed, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
         " ON CONFLICT (id) DO NOTHING",
         values,
     )
