@@ -8,6 +8,7 @@ run another daemon drives); answers come from the prompt, or from ``--yes``.
 from __future__ import annotations
 
 import asyncio
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -17,10 +18,11 @@ import pytest
 
 from cli_support import CALC, DEVFACTORY, calc_workspace, cli_env, devfactory
 from devfactory.protocol.client import DaemonClient as ProtocolClient
-from devfactory.protocol.enums import ChangeStatus, RunStatus
+from devfactory.protocol.enums import ChangeStatus, RunStatus, SnapshotOrigin, SnapshotType
 from devfactory.protocol.events import Event
 from devfactory.protocol.methods import Requests
 from devfactory.protocol.runs import Run, RunCreateParams, RunIdParams
+from devfactory.protocol.snapshots import Snapshot
 from runs_support import RUN_OPTIONS, call, finish, turn, write_script
 from support import SERVER_COMMAND, git
 
@@ -106,6 +108,46 @@ def test_reject_leaves_the_files_and_yes_answers_with_the_first_choice(
     assert ChangeStatus.REJECTED.value in rejected.stdout
     assert (workspace / "calc.py").read_text() == CALC
     assert git(workspace, "status", "--porcelain") == ""
+
+
+def test_restore_undoes_an_apply_and_refuses_a_runs_worktree(workspace: Path, tmp_path: Path):
+    """``approve`` names the snapshot that undoes it; ``restore`` acts on it from the terminal
+    and names the snapshot that undoes the restore; a run's own result is never restored."""
+    script = write_script(tmp_path, "fix", [turn("1. Fix"), turn("", FIX), finish("fixed")])
+    assert (
+        devfactory("run", "Fix add", "--model", str(script), "-w", str(workspace)).returncode == 0
+    )
+    approved = devfactory("approve", "1", "-w", str(workspace))
+    undo = re.search(r"Snapshot (\d+) undoes this apply", approved.stdout)
+    assert undo, approved.stdout
+    fixed = CALC.replace("a - b", "a + b")
+    assert (workspace / "calc.py").read_text() == fixed
+
+    restored = devfactory("restore", undo[1], "-w", str(workspace))
+    assert restored.returncode == 0, restored.stderr
+    assert "Restored 2 files from snapshot" in restored.stdout  # the fix and its changelog
+    assert "  calc.py\n" in restored.stdout and "  CHANGELOG_AI.md\n" in restored.stdout
+    assert (workspace / "calc.py").read_text() == CALC
+    again = re.search(r"Snapshot (\d+) undoes this restore: devfactory restore \1", restored.stdout)
+    assert again, restored.stdout
+    assert devfactory("restore", again[1], "-w", str(workspace)).returncode == 0
+    assert (workspace / "calc.py").read_text() == fixed
+
+    listed = devfactory("snapshots", "--json", "-w", str(workspace))
+    snapshots = msgspec.json.decode(listed.stdout, type=list[Snapshot])
+    result = next(s for s in snapshots if s.origin is SnapshotOrigin.WORKTREE)
+    assert (result.type, result.run_id) == (SnapshotType.FINAL, 1)  # the run's own result
+    assert "(run's worktree)" in devfactory("snapshots", "-w", str(workspace)).stdout
+    refused = devfactory("restore", str(result.id), "-w", str(workspace))
+    assert refused.returncode == 1 and "Error:" in refused.stderr, refused.stderr
+    assert (workspace / "calc.py").read_text() == fixed
+
+    taken = devfactory("snapshot", "before my edit", "-w", str(workspace))
+    manual = re.search(r"Snapshot (\d+) taken", taken.stdout)
+    assert manual, taken.stdout + taken.stderr
+    (workspace / "calc.py").write_text("broken\n")
+    assert devfactory("restore", manual[1], "-w", str(workspace)).returncode == 0
+    assert (workspace / "calc.py").read_text() == fixed
 
 
 @pytest.mark.parametrize(

@@ -18,6 +18,7 @@ CLIENT_COMMANDS = {
     ".index_commands": ("index_command", "search_command", "map_command"),
     ".run_commands": ("COMMANDS",),
     ".review_commands": ("COMMANDS",),
+    ".snapshot_commands": ("COMMANDS",),
     ".talk_commands": ("COMMANDS",),
     ".factory_commands": ("COMMANDS",),
     ".demo": ("demo_command",),
