@@ -36,7 +36,7 @@ from devfactory.protocol.runs import Run
 from devfactory.protocol.settings import CommandSettings
 from devfactory.server.execution import sandbox as sandbox_module
 from devfactory.server.execution.consent import ALLOW_ONCE, ALLOW_RUN, CHOICES, REFUSE
-from devfactory.server.execution.sandbox import TMPFS_BYTES, Sandbox, bundled_bwrap
+from devfactory.server.execution.sandbox import TMPFS_BYTES, Sandbox, bundled_bwrap, git_dirs
 from devfactory.server.paths import KEY_FILE_VARIABLE, StatePaths, team_token_file
 from devfactory.storage import database_files
 
@@ -407,3 +407,20 @@ def test_a_command_with_the_network_keeps_a_resolver_file_under_run(
             assert bound is network
     finally:
         shutil.rmtree(folder)
+
+
+async def test_a_git_file_naming_a_hidden_folder_shows_nothing_again(harness: Harness) -> None:
+    """The git directories are bound read-only over what the sandbox hides: a ``.git`` file
+    rewritten to name ``~/.ssh`` (which has no way back to the worktree) binds none."""
+    home = harness.outside / "home"
+    (home / ".ssh").mkdir(parents=True)
+    sandbox = Sandbox(
+        state_dir=harness.outside / "state", executable="/usr/bin/bwrap", home=str(home)
+    )
+    worktree = os.path.realpath(harness.worktree)
+    assert git_dirs(worktree)  # the run's own: bound
+    (harness.worktree / ".git").write_text(f"gitdir: {home / '.ssh'}\n")
+    pairs = list(itertools.pairwise(sandbox.wrap(["cat", "x"], worktree=worktree, network=False)))
+    assert ("--tmpfs", str(home / ".ssh")) in pairs
+    assert ("--ro-bind", str(home / ".ssh")) not in pairs
+    assert git_dirs(worktree) == []

@@ -184,7 +184,11 @@ class _Probe:
 
 
 def git_dirs(worktree: str) -> list[str]:
-    """The git directories a linked worktree needs (its gitdir and the common dir)."""
+    """The git directories a linked worktree needs (its gitdir and the common dir), when the
+    repository agrees with the worktree's ``.git`` file: the gitdir's own ``gitdir`` file
+    points back at the worktree, and the common dir holds it under ``worktrees/``. They are
+    bound read-only over whatever the sandbox hides, so a ``.git`` file a command rewrote to
+    name ``~/.ssh`` would otherwise show it again; then none is bound, and git fails."""
     dot_git = Path(worktree, ".git")
     if not dot_git.is_file():
         return []
@@ -192,11 +196,14 @@ def git_dirs(worktree: str) -> list[str]:
     if not match:
         return []
     gitdir = Path(worktree, match.group(1)).resolve()
-    found = [str(gitdir)]
-    commondir = gitdir / "commondir"
-    if commondir.is_file():
-        found.insert(0, str((gitdir / commondir.read_text().strip()).resolve()))
-    return [d for d in found if os.path.isdir(d)]
+    try:
+        back = (gitdir / "gitdir").read_text("utf-8", "replace").strip()
+        common = (gitdir / (gitdir / "commondir").read_text().strip()).resolve()
+    except OSError:
+        return []
+    if Path(back).parent.resolve() != Path(worktree).resolve() or gitdir.parent.parent != common:
+        return []
+    return [str(common), str(gitdir)]
 
 
 def hiding(paths: Iterable[str]) -> list[str]:
