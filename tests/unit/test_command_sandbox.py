@@ -36,9 +36,11 @@ from devfactory.protocol.runs import Run
 from devfactory.protocol.settings import CommandSettings
 from devfactory.server.execution import sandbox as sandbox_module
 from devfactory.server.execution.consent import ALLOW_ONCE, ALLOW_RUN, CHOICES, REFUSE
+from devfactory.server.execution.gitconfig import HIDDEN, without_credentials
 from devfactory.server.execution.sandbox import TMPFS_BYTES, Sandbox, bundled_bwrap, git_dirs
 from devfactory.server.paths import KEY_FILE_VARIABLE, StatePaths, team_token_file
 from devfactory.storage import database_files
+from support import git
 
 
 @pytest_asyncio.fixture
@@ -424,3 +426,47 @@ async def test_a_git_file_naming_a_hidden_folder_shows_nothing_again(harness: Ha
     assert ("--tmpfs", str(home / ".ssh")) in pairs
     assert ("--ro-bind", str(home / ".ssh")) not in pairs
     assert git_dirs(worktree) == []
+
+
+@pytest.mark.parametrize(
+    ("written", "seen"),
+    [
+        (
+            '[remote "origin"]\n\turl = https://bob:ghp_SECRET@github.com/x/y.git\n',
+            '[remote "origin"]\n\turl = https://github.com/x/y.git\n',
+        ),
+        ("\turl = https://ghp_SECRET@host/r.git\n", "\turl = https://host/r.git\n"),
+        (
+            '[url "https://u:SECRET@github.com/"]\n\tinsteadOf = https://github.com/\n',
+            '[url "https://github.com/"]\n\tinsteadOf = https://github.com/\n',
+        ),
+        (
+            '[http "https://github.com/"]\n\textraheader = AUTHORIZATION: basic SECRET\n',
+            f'[http "https://github.com/"]\n\textraheader = {HIDDEN}\n',
+        ),
+        ("\tExtraHeader=Bearer SECRET\n", f"\tExtraHeader= {HIDDEN}\n"),
+        ("[core]\n\tbare = false\n\turl = git@github.com:x/y.git\n", None),
+    ],
+)
+def test_git_config_credentials_are_taken_out(written: str, seen: str | None) -> None:
+    assert without_credentials(written) == (written if seen is None else seen)
+
+
+def test_a_sandboxed_command_reads_no_credential_from_git_config(
+    harness: Harness, outside_tmp: Path
+) -> None:
+    """The repository's git directory is visible (read-only) in the sandbox, so a token in a
+    remote's URL was readable by any test; git itself still works there."""
+    git(harness.root, "remote", "add", "origin", "https://bob:ghp_SECRET@github.com/x/y.git")
+    (outside_tmp / ".gitconfig").write_text("[http]\n\textraheader = Bearer ghp_GLOBAL\n")
+    sandbox = Sandbox(
+        state_dir=harness.root / ".devfactory", executable=bundled(), home=str(outside_tmp)
+    )
+    worktree = os.path.realpath(harness.worktree)
+    config = os.path.realpath(harness.root / ".git" / "config")
+    script = f"cat {config} {outside_tmp}/.gitconfig; git remote get-url origin; git status -s"
+    argv = sandbox.wrap(["/bin/sh", "-c", script], worktree=worktree, network=False)
+    done = subprocess.run(argv, capture_output=True, text=True, check=False)
+    assert "https://github.com/x/y.git" in done.stdout, done.stderr
+    assert "ghp_" not in done.stdout + done.stderr
+    assert done.returncode == 0, done.stderr

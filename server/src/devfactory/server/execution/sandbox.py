@@ -37,6 +37,7 @@ from devfactory.protocol.enums import SandboxSource
 from devfactory.protocol.project import SandboxInfo
 
 from ..paths import team_key_file, user_config_dir
+from .gitconfig import credential_free_binds
 
 #: Credential stores under the home directory that commands never see.
 HIDDEN_HOME_ENTRIES = (
@@ -331,8 +332,15 @@ class Sandbox:
                 *map(str, (user_config_dir(), team_key_file(), *self.private)),
             ]
         )
-        for gitdir in git_dirs(worktree):
+        gitdirs = git_dirs(worktree)
+        for gitdir in gitdirs:
             flags += ["--ro-bind", gitdir, gitdir]
+        configs = [
+            os.path.join(self.home, ".gitconfig"),
+            str(user_config_dir().parent / "git" / "config"),
+        ]
+        configs += [os.path.join(gitdirs[0], "config")] if gitdirs else []
+        flags += credential_free_binds(configs, os.path.join(self.state_dir, "sandbox"))
         flags += ["--bind", worktree, worktree]
         dot_git = os.path.join(worktree, ".git")
         if os.path.lexists(dot_git):
