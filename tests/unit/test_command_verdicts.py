@@ -228,3 +228,29 @@ SHELL = [
 def test_shell_words_the_policy_cannot_resolve_are_refused(case: Case, worktree: str):
     """``$HOME/.bashrc`` looks like a relative path to the checks; only the shell knows it."""
     check(case, worktree)
+
+
+LISTED = [
+    *(
+        Case(command, "not_allowed", (f"uses `{flag}`",))
+        for command, flag in [
+            ("sort --files0-from=names", "--files0-from=names"),
+            ("wc --files0-from names", "--files0-from"),
+            ("du --files0-from=names", "--files0-from=names"),
+            ("file -f names", "-f"),
+            ("file --files-from names", "--files-from"),
+            ("rg --hostname-bin=./x.sh --hyperlink-format=default foo", "--hostname-bin=./x.sh"),
+        ]
+    ),
+    # Everyday commands stay allowed.
+    Case("wc -l README.md", None),
+    Case("file README.md", None),
+    Case("sort -u ptr", None),
+]
+
+
+@pytest.mark.parametrize("case", LISTED, ids=[c.command for c in LISTED])
+def test_no_read_tool_reads_names_or_runs_programs_from_a_file(case: Case, worktree: str):
+    """The path checks see the command's words, not the names a file lists (``sort
+    --files0-from`` prints each listed file) nor a program ripgrep 14 runs for its hostname."""
+    check(case, worktree)

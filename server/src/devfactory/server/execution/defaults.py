@@ -90,21 +90,22 @@ DEFAULT_ENTRIES: tuple[PolicyEntry, ...] = (
     # Read tools. The path checks see arguments, not the links a tool finds while walking, so
     # no option that follows symlinks (grep -R, rg -L, find -L, du -L, tree -l, ls -L), and
     # diff, which follows them by default, only with --no-dereference first.
-    *(_read(tool) for tool in ("cat", "head", "wc", "pwd", "echo", "stat")),
+    *(_read(tool) for tool in ("cat", "head", "pwd", "echo", "stat")),
+    _read("wc", [], ["--files0*"]),  # nor the names a file lists, which no path check sees
     _read("ls", [], ["-L", "--dereference"]),
     _read("grep", [], ["-R", "--der*"]),
-    _read("file", [], ["-C", "--compile"]),
-    _read("du", [], ["-L", "--dereference"]),
+    _read("file", [], ["-C", "--compile", "-f", "--files-from*"]),
+    _read("du", [], ["-L", "--dereference", "--files0*"]),
     _read("diff", ["--no-dereference", "--no-dereference *"]),
     *(_read(tool) for tool in ("uniq", "basename", "dirname", "realpath")),
     _read("tail", [], ["-f", "-F", "--follow*"]),
-    _read("rg", [], ["--pre*", "--search-zip", "-z", "-L", "--follow"]),
+    _read("rg", [], ["--pre*", "--search-zip", "-z", "-L", "--follow", "--hostname-bin*"]),
     _read(
         "find",
         [],
         ["-exec", "-execdir", "-ok", "-okdir", "-delete", "-fprint*", "-fls", "-L", "-follow"],
     ),
     _read("tree", [], ["-o*", "-l"]),
-    _read("sort", [], ["-o*", "--o*", "--co*"]),  # --output, --compress-program
+    _read("sort", [], ["-o*", "--o*", "--co*", "--files0*"]),  # --output, --compress-program
 )
 """In order: the first matching entry decides (user entries come before these)."""
