@@ -110,6 +110,22 @@ def test_reject_leaves_the_files_and_yes_answers_with_the_first_choice(
     assert git(workspace, "status", "--porcelain") == ""
 
 
+def test_approve_exits_1_when_a_change_is_left_in_conflict(workspace: Path, tmp_path: Path):
+    """The user changed the file since the run read it: their edit is kept, the command says
+    where the run's version is and exits 1 (it printed "resolve them in the editor", exit 0)."""
+    script = write_script(tmp_path, "fix", [turn("1. Fix"), turn("", FIX), finish("fixed")])
+    assert (
+        devfactory("run", "Fix add", "--model", str(script), "-w", str(workspace)).returncode == 0
+    )
+    mine = CALC.replace("a - b", "b - a")
+    (workspace / "calc.py").write_text(mine)
+    approved = devfactory("approve", "1", "-w", str(workspace))
+    assert approved.returncode == 1, approved.stdout + approved.stderr
+    assert "in conflict" in approved.stdout and "  calc.py" in approved.stdout
+    assert ".devfactory/worktrees/run-1" in approved.stdout.replace("\n", "")
+    assert (workspace / "calc.py").read_text() == mine
+
+
 def test_restore_undoes_an_apply_and_refuses_a_runs_worktree(workspace: Path, tmp_path: Path):
     """``approve`` names the snapshot that undoes it; ``restore`` acts on it from the terminal
     and names the snapshot that undoes the restore; a run's own result is never restored."""

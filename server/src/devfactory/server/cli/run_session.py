@@ -172,19 +172,32 @@ def show_events(run_id: int, workspace: Path, *, follow: bool, as_json: bool) ->
 
 
 def decide(method: str, verb: str, run_id: int, comment: str | None, workspace: Path) -> None:
-    result: ChangeDecisionResult = request(
-        workspace, method, ChangeDecisionParams(run_id=run_id, comment=comment)
-    )
+    """Approve or reject every proposed change of a run; exits 1 when one is left in conflict
+    (the user's file changed since the run read it), naming where the run's version is."""
+
+    async def go() -> tuple[ChangeDecisionResult, Run]:
+        async with connect(workspace) as client:
+            params = ChangeDecisionParams(run_id=run_id, comment=comment)
+            result: ChangeDecisionResult = await client.call(method, params)
+            run: Run = await client.call(Requests.RUNS_GET, RunIdParams(run_id=run_id))
+            return result, run
+
+    result, run = run_async(go)
     if not result.changes:
         console.print(f"Run {run_id} has no proposed changes to {verb}.")
         return
     console.print(changes_table(result.changes))
     if result.applied:
         console.print(f"[green]{len(result.applied)} applied[/] to {workspace.resolve()}")
-    if result.conflicts:
-        console.print(
-            f"[yellow]{len(result.conflicts)} in conflict[/]: your edits were kept; "
-            "resolve them in the editor"
-        )
     if result.snapshot_id is not None:
         console.print(f"[dim]Snapshot {result.snapshot_id} undoes this apply.[/]")
+    if result.conflicts:
+        conflicted = [c.path for c in result.changes if c.id in result.conflicts]
+        console.print(
+            f"[yellow]{len(conflicted)} in conflict[/]: you changed these files since the run"
+            f" read them, and your edits were kept. The run's versions are in {run.worktree_path}:"
+            f" merge them by hand, or drop them with devfactory reject {run_id}."
+        )
+        for path in conflicted:
+            console.print(f"  {path}", markup=False)
+        raise SystemExit(1)
