@@ -63,8 +63,8 @@ def setup(server: DevFactoryServer) -> None:
 
     @rpc.request(server, Requests.GIT_PUSH)
     async def push(params: GitPushParams) -> GitPushResult:
+        remote = await checked_remote((await server.need(Workspace)).git, params.remote)
         workspace, repo, run = await worktree_of(params.run_id)
-        remote = await checked_remote(workspace.git, params.remote)
         review = await workspace.store.reviews.latest(params.run_id)
         if review is None or review.decision is not ReviewDecision.APPROVED:
             state = (
