@@ -18,7 +18,14 @@ from devfactory.protocol.client import DaemonClient as ProtocolClient
 from devfactory.protocol.errors import RpcError
 from devfactory.protocol.methods import Requests
 from devfactory.protocol.project import Health, Project
-from support import SERVER_COMMAND, DaemonClient, initialize_params, make_client, make_git_repo
+from support import (
+    SERVER_COMMAND,
+    DaemonClient,
+    git,
+    initialize_params,
+    make_client,
+    make_git_repo,
+)
 
 
 async def test_health_reports_versions_database_and_project(daemon: DaemonClient, workspace: Path):
@@ -167,6 +174,26 @@ async def test_a_workspace_git_refuses_is_explained(tmp_path: Path):
         async with ProtocolClient.spawn(root, command=SERVER_COMMAND, env=env):
             pass
     assert "dubious ownership" in caught.value.message
+
+
+def git_folder(tmp_path: Path, kind: str) -> Path:
+    """A bare repository, a work tree's ``.git`` folder, or a folder inside one."""
+    if kind == "bare":
+        git(tmp_path, "init", "-q", "--bare", "repo.git")
+        return tmp_path / "repo.git"
+    git_dir = make_git_repo(tmp_path / "repo") / ".git"
+    return git_dir / "hooks" if kind == "hooks" else git_dir
+
+
+@pytest.mark.parametrize("kind", ["bare", "dotgit", "hooks"])
+async def test_a_git_folder_is_refused_as_a_workspace(tmp_path: Path, kind: str):
+    """A repository's own folder holds its config (remote URLs with tokens) and hooks:
+    initialize refuses it, and writes nothing there."""
+    root = git_folder(tmp_path, kind)
+    with pytest.raises(RpcError, match="is inside a git repository's own folder"):
+        async with ProtocolClient.spawn(root, command=SERVER_COMMAND):
+            pass
+    assert not (root / ".devfactory").exists()
 
 
 def test_rpc_error_string_is_the_message():

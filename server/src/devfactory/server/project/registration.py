@@ -41,14 +41,22 @@ class Repository:
     current_branch: str | None
 
 
+class NotAWorkspace(Exception):
+    """The folder must not be opened as a workspace; the message says what to open."""
+
+
 async def inspect(git: GitRunner) -> Repository:
     """Ask git once, in three calls at the same time (this is on the editor's start-up path).
 
     git's refusal of a repository owned by someone else ("dubious ownership") raises the
-    GitError that explains it."""
+    GitError that explains it. A repository's own folder (a bare repository, a ``.git``
+    folder or one inside it) raises NotAWorkspace: it holds the repository's config (remote
+    URLs with tokens) and hooks, which must not be indexed, shown to a model or written
+    into."""
     where, head, refs = await asyncio.gather(
         git.run(
-            "rev-parse", "--is-inside-work-tree", "--git-path", "info/exclude",
+            "rev-parse", "--is-inside-work-tree", "--is-inside-git-dir",
+            "--git-path", "info/exclude",
             check=False, audit=False,
         ),
         git.run("symbolic-ref", "--short", "-q", "HEAD", check=False, audit=False),
@@ -60,9 +68,14 @@ async def inspect(git: GitRunner) -> Repository:
     if "dubious ownership" in where.stderr:
         await git.run("rev-parse", "--is-inside-work-tree")  # raises the explained GitError
     lines = where.stdout.splitlines()
+    if ".git" in git.cwd.parts or (where.ok and lines[1:2] == ["true"]):
+        raise NotAWorkspace(
+            f"{git.cwd} is inside a git repository's own folder (its config, hooks and "
+            "objects), not its work tree: open the repository's working folder instead"
+        )
     if not where.ok or not lines or lines[0] != "true":
         return Repository(False, None, None, None)
-    exclude = Path(lines[1]) if len(lines) > 1 else Path(".git/info/exclude")
+    exclude = Path(lines[2]) if len(lines) > 2 else Path(".git/info/exclude")
     current = head.stdout.strip() or None
     found = dict(line.partition(" ")[::2] for line in refs.stdout.splitlines())
     return Repository(
