@@ -6,7 +6,7 @@ import asyncio
 import re
 import unicodedata
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from ..git.runner import GitRunner
 from ..paths import STATE_DIR_NAME
@@ -39,6 +39,8 @@ class Repository:
     default_branch: str | None
     """origin's HEAD, else main or master, else the current branch."""
     current_branch: str | None
+    prefix: str = ""
+    """The workspace's folder inside the repository (``pkg/``), empty at its top."""
 
 
 class NotAWorkspace(Exception):
@@ -55,7 +57,7 @@ async def inspect(git: GitRunner) -> Repository:
     into."""
     where, head, refs = await asyncio.gather(
         git.run(
-            "rev-parse", "--is-inside-work-tree", "--is-inside-git-dir",
+            "rev-parse", "--is-inside-work-tree", "--is-inside-git-dir", "--show-prefix",
             "--git-path", "info/exclude",
             check=False, audit=False,
         ),
@@ -75,7 +77,7 @@ async def inspect(git: GitRunner) -> Repository:
         )
     if not where.ok or not lines or lines[0] != "true":
         return Repository(False, None, None, None)
-    exclude = Path(lines[2]) if len(lines) > 2 else Path(".git/info/exclude")
+    exclude = Path(lines[3]) if len(lines) > 3 else Path(".git/info/exclude")
     current = head.stdout.strip() or None
     found = dict(line.partition(" ")[::2] for line in refs.stdout.splitlines())
     return Repository(
@@ -83,6 +85,21 @@ async def inspect(git: GitRunner) -> Repository:
         exclude if exclude.is_absolute() else git.cwd / exclude,
         _default_branch(found) or current,
         current,
+        lines[2] if len(lines) > 2 else "",
+    )
+
+
+def subfolder_refusal(root: Path, prefix: str) -> str | None:
+    """Why snapshots, runs and reviews are off in ``root``, the folder ``prefix`` of a
+    repository (None at its top): a run's worktree is the whole repository, and the paths of
+    its changes would not be the workspace's, so its edits could not be applied."""
+    if not prefix:
+        return None
+    top = root.parents[len(PurePosixPath(prefix).parts) - 1]
+    return (
+        f"{root} is the folder {prefix} of the git repository {top}: runs, snapshots and "
+        f"reviews need the whole repository, so they are off here (search works); "
+        f"open {top} instead to use them"
     )
 
 
