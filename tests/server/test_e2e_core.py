@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import socket
 import sys
 from collections.abc import AsyncIterator
@@ -12,13 +13,22 @@ from pathlib import Path
 import msgspec
 import pytest
 from lsprotocol import types
-from pygls.exceptions import JsonRpcInvalidParams, JsonRpcMethodNotFound
+from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams, JsonRpcMethodNotFound
 
 from devfactory.protocol.client import DaemonClient as ProtocolClient
 from devfactory.protocol.errors import RpcError
 from devfactory.protocol.methods import Requests
 from devfactory.protocol.project import Health, Project
-from support import SERVER_COMMAND, DaemonClient, initialize_params, make_client, make_git_repo
+from devfactory.protocol.runs import RunCreateParams
+from devfactory.protocol.snapshots import SnapshotCreateParams
+from support import (
+    SERVER_COMMAND,
+    DaemonClient,
+    git,
+    initialize_params,
+    make_client,
+    make_git_repo,
+)
 
 
 async def test_health_reports_versions_database_and_project(daemon: DaemonClient, workspace: Path):
@@ -167,6 +177,51 @@ async def test_a_workspace_git_refuses_is_explained(tmp_path: Path):
         async with ProtocolClient.spawn(root, command=SERVER_COMMAND, env=env):
             pass
     assert "dubious ownership" in caught.value.message
+
+
+def git_folder(tmp_path: Path, kind: str) -> Path:
+    """A bare repository, a work tree's ``.git`` folder, or a folder inside one."""
+    if kind == "bare":
+        git(tmp_path, "init", "-q", "--bare", "repo.git")
+        return tmp_path / "repo.git"
+    git_dir = make_git_repo(tmp_path / "repo") / ".git"
+    return git_dir / "hooks" if kind == "hooks" else git_dir
+
+
+@pytest.mark.parametrize("kind", ["bare", "dotgit", "hooks"])
+async def test_a_git_folder_is_refused_as_a_workspace(tmp_path: Path, kind: str):
+    """A repository's own folder holds its config (remote URLs with tokens) and hooks:
+    initialize refuses it, and writes nothing there."""
+    root = git_folder(tmp_path, kind)
+    with pytest.raises(RpcError, match="is inside a git repository's own folder"):
+        async with ProtocolClient.spawn(root, command=SERVER_COMMAND):
+            pass
+    assert not (root / ".devfactory").exists()
+
+
+async def test_a_repository_subfolder_refuses_runs_and_names_the_repository(tmp_path: Path):
+    """Runs, snapshots and reviews work on the whole repository: in a subfolder they are
+    refused with the folder to open instead (the agent's edits would otherwise be lost)."""
+    top = make_git_repo(tmp_path / "repo", {"pkg/a.py": "def foo():\n    return 1\n"})
+    client = make_client()
+    await client.start_io(*SERVER_COMMAND)
+    await client.initialize_session(
+        initialize_params(top / "pkg", options={"index": {"enabled": False}})
+    )
+    try:
+        refusal = re.escape(f"open {top} instead")
+        run = RunCreateParams(prompt="Fix", provider="scripted", model="none.json")
+        with pytest.raises(JsonRpcException, match=refusal):
+            await client.call(Requests.RUNS_CREATE, run)
+        with pytest.raises(JsonRpcException, match=refusal):
+            await client.call(Requests.SNAPSHOTS_CREATE, SnapshotCreateParams())
+        assert (await client.call(Requests.HEALTH)).database_ok
+    finally:  # a daemon told nothing would keep the test waiting for it to exit
+        await client.shutdown_session()
+        await client.stop()
+    warnings = [m.message for m in client.messages if m.type == types.MessageType.Warning]
+    assert any(f"open {top} instead" in w for w in warnings)
+    assert git(top, "branch", "--list", "agent/*") == ""
 
 
 def test_rpc_error_string_is_the_message():

@@ -5,7 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from devfactory.server.git.runner import GitRunner
-from devfactory.server.project.registration import Repository, exclude_state_dir, inspect
+from devfactory.server.project.registration import (
+    Repository,
+    exclude_state_dir,
+    inspect,
+    subfolder_refusal,
+)
 from support import git, make_git_repo
 
 
@@ -47,6 +52,14 @@ async def test_a_detached_head_or_a_new_repository(tmp_path: Path):
 
 async def test_a_plain_folder_is_no_repository(tmp_path: Path):
     assert await inspect(GitRunner(tmp_path)) == Repository(False, None, None, None)
+
+
+async def test_a_subfolder_knows_its_prefix_and_names_the_folder_to_open(tmp_path: Path):
+    top = make_git_repo(tmp_path / "ws", {"a/b/c.py": "x = 1\n"})
+    found = await inspect(GitRunner(top / "a" / "b"))
+    assert (found.is_worktree, found.prefix) == (True, "a/b/")
+    assert f"open {top} instead" in (subfolder_refusal(top / "a" / "b", found.prefix) or "")
+    assert subfolder_refusal(top, (await inspect(GitRunner(top))).prefix) is None
 
 
 def test_the_state_folder_is_excluded_once(tmp_path: Path):

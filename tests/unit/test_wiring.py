@@ -172,12 +172,31 @@ async def test_a_feature_that_fails_to_start_is_reported_and_its_dependants_skip
     with caplog.at_level(logging.WARNING), pytest.raises(Unavailable) as caught:
         await wiring.get(Runs)
     assert str(caught.value.message) == (
-        "the runs feature did not start: the broken feature it needs did not start"
+        "the runs feature did not start: the broken feature it needs did not start: "
+        "no database (see the daemon log)"
     )
     with pytest.raises(Unavailable, match="the broken feature did not start: no database"):
         await wiring.get(Bus)
     assert "the broken feature failed to start" in caplog.text
     assert await wiring.find(Bus) is None
+
+
+async def start_refusing(base: Base) -> AsyncIterator[Bus]:
+    raise Unavailable("not in a subfolder: open /repo")
+    yield Bus()  # pragma: no cover - never reached
+
+
+async def test_a_feature_that_refuses_to_start_says_why_without_a_traceback(caplog):
+    wiring = Wiring([feature("refusing", start_refusing), RUNS])
+    wiring.open({Base: Base()}, spawn=_spawn)
+    with caplog.at_level(logging.WARNING), pytest.raises(Unavailable) as caught:
+        await wiring.get(Runs)
+    assert caught.value.message == (
+        "the runs feature did not start: the refusing feature it needs did not start: "
+        "not in a subfolder: open /repo"
+    )
+    assert "the refusing feature is off: not in a subfolder" in caplog.text
+    assert "Traceback" not in caplog.text
 
 
 async def test_one_feature_failing_to_stop_does_not_keep_the_others_running(caplog):

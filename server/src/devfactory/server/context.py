@@ -29,6 +29,7 @@ class Workspace:
         store: Store,
         project: Project,
         is_git_repo: bool,
+        snapshots_refused: str | None,
         daemon: DaemonLock,
     ) -> None:
         self.paths = paths
@@ -37,6 +38,9 @@ class Workspace:
         self.project = project
         self.is_git_repo = is_git_repo
         """False when the workspace is not a git repository (snapshots use a private one)."""
+        self.snapshots_refused = snapshots_refused
+        """Why the workspace has no snapshots, and so no runs or reviews (a folder inside a
+        repository); None when it has them."""
         self.daemon = daemon
         """This daemon's identity in the workspace: who runs a run or a command, so the next
         daemon can tell what one that died left behind."""

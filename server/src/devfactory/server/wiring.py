@@ -238,7 +238,10 @@ class Wiring:
                 arguments[need.parameter] = None
             else:
                 provider = self.catalogue.get(need.kind, "?")
-                self._failed[feature.name] = f"the {provider} feature it needs did not start"
+                why = self._failed.get(provider)
+                self._failed[feature.name] = f"the {provider} feature it needs did not start" + (
+                    f": {why}" if why else ""
+                )
                 log.warning(
                     "the %s feature is skipped: %s", feature.name, self._failed[feature.name]
                 )
@@ -247,6 +250,10 @@ class Wiring:
         running = feature.start(**arguments)
         try:
             service = await anext(running)
+        except Unavailable as exc:  # a refusal that explains itself: no traceback
+            log.warning("the %s feature is off: %s", feature.name, exc.message)
+            self._failed[feature.name] = str(exc.message)
+            return
         except Exception as exc:
             log.exception("the %s feature failed to start", feature.name)
             self._failed[feature.name] = f"{exc} (see the daemon log)"

@@ -59,22 +59,16 @@ async def open_workspace(root: Path, init_options: object) -> tuple[Workspace, l
     if not root.is_dir():
         raise Unavailable(f"the workspace folder {root} does not exist")
     settings, problems = load_settings(root, init_options)
+    try:  # before anything is written there: the folder may be a repository's own
+        repository = await registration.inspect(GitRunner(root))
+    except (GitError, registration.NotAWorkspace) as exc:
+        raise Unavailable(str(exc)) from None
     paths = StatePaths(root)
     paths.ensure()
-    # The database and git at once: both are on the editor's start-up path.
-    store, repository = await asyncio.gather(
-        open_store(storage_location(settings, paths.database)),
-        registration.inspect(GitRunner(root)),
-        return_exceptions=True,
-    )
-    if isinstance(store, BaseException) or isinstance(repository, BaseException):
-        if not isinstance(store, BaseException):
-            await store.close()
-        failure = store if isinstance(store, BaseException) else repository
-        assert isinstance(failure, BaseException)
-        if isinstance(failure, DatabaseError | GitError):
-            raise Unavailable(str(failure)) from None
-        raise failure
+    try:
+        store = await open_store(storage_location(settings, paths.database))
+    except DatabaseError as exc:
+        raise Unavailable(str(exc)) from None
     name = settings.team.project or root.name
     facts = (
         name,
@@ -111,12 +105,16 @@ async def open_workspace(root: Path, init_options: object) -> tuple[Workspace, l
             await store.run_queue.enable(for_workers)
     if repository.exclude is not None:
         registration.exclude_state_dir(repository.exclude)
+    refused = registration.subfolder_refusal(root, repository.prefix)
+    if refused is not None:
+        problems.append(refused)
     workspace = Workspace(
         paths=paths,
         settings=settings,
         store=store,
         project=project,
         is_git_repo=repository.is_worktree,
+        snapshots_refused=refused,
         daemon=DaemonLock(paths.state / "daemons"),
     )
     return workspace, problems

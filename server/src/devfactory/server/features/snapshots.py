@@ -2,7 +2,8 @@
 
 Provides the ``SnapshotService`` that runs (pre_run, final), commands (pre_command) and review
 (pre_apply) take their snapshots with, over the workspace's repository (its own git
-repository, or a private one when the folder is not a repository).
+repository, or a private one when the folder is not a repository). A folder inside a
+repository has none: the features that need them do not start, and say why.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from devfactory.protocol.snapshots import (
 from .. import rpc, services
 from ..app import DevFactoryServer
 from ..context import Workspace
+from ..errors import Unavailable
 
 
 async def start(
@@ -31,6 +33,8 @@ async def start(
     from ..safefs import protected_files
     from ..workspace.repository import WorkspaceRepository
 
+    if workspace.snapshots_refused is not None:
+        raise Unavailable(workspace.snapshots_refused)
     repo = WorkspaceRepository(
         workspace.paths, private=not workspace.is_git_repo, audit=workspace.record_git
     )

@@ -6,7 +6,7 @@ import asyncio
 import re
 import unicodedata
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from ..git.runner import GitRunner
 from ..paths import STATE_DIR_NAME
@@ -39,16 +39,26 @@ class Repository:
     default_branch: str | None
     """origin's HEAD, else main or master, else the current branch."""
     current_branch: str | None
+    prefix: str = ""
+    """The workspace's folder inside the repository (``pkg/``), empty at its top."""
+
+
+class NotAWorkspace(Exception):
+    """The folder must not be opened as a workspace; the message says what to open."""
 
 
 async def inspect(git: GitRunner) -> Repository:
     """Ask git once, in three calls at the same time (this is on the editor's start-up path).
 
     git's refusal of a repository owned by someone else ("dubious ownership") raises the
-    GitError that explains it."""
+    GitError that explains it. A repository's own folder (a bare repository, a ``.git``
+    folder or one inside it) raises NotAWorkspace: it holds the repository's config (remote
+    URLs with tokens) and hooks, which must not be indexed, shown to a model or written
+    into."""
     where, head, refs = await asyncio.gather(
         git.run(
-            "rev-parse", "--is-inside-work-tree", "--git-path", "info/exclude",
+            "rev-parse", "--is-inside-work-tree", "--is-inside-git-dir", "--show-prefix",
+            "--git-path", "info/exclude",
             check=False, audit=False,
         ),
         git.run("symbolic-ref", "--short", "-q", "HEAD", check=False, audit=False),
@@ -60,9 +70,14 @@ async def inspect(git: GitRunner) -> Repository:
     if "dubious ownership" in where.stderr:
         await git.run("rev-parse", "--is-inside-work-tree")  # raises the explained GitError
     lines = where.stdout.splitlines()
+    if ".git" in git.cwd.parts or (where.ok and lines[1:2] == ["true"]):
+        raise NotAWorkspace(
+            f"{git.cwd} is inside a git repository's own folder (its config, hooks and "
+            "objects), not its work tree: open the repository's working folder instead"
+        )
     if not where.ok or not lines or lines[0] != "true":
         return Repository(False, None, None, None)
-    exclude = Path(lines[1]) if len(lines) > 1 else Path(".git/info/exclude")
+    exclude = Path(lines[3]) if len(lines) > 3 else Path(".git/info/exclude")
     current = head.stdout.strip() or None
     found = dict(line.partition(" ")[::2] for line in refs.stdout.splitlines())
     return Repository(
@@ -70,6 +85,21 @@ async def inspect(git: GitRunner) -> Repository:
         exclude if exclude.is_absolute() else git.cwd / exclude,
         _default_branch(found) or current,
         current,
+        lines[2] if len(lines) > 2 else "",
+    )
+
+
+def subfolder_refusal(root: Path, prefix: str) -> str | None:
+    """Why snapshots, runs and reviews are off in ``root``, the folder ``prefix`` of a
+    repository (None at its top): a run's worktree is the whole repository, and the paths of
+    its changes would not be the workspace's, so its edits could not be applied."""
+    if not prefix:
+        return None
+    top = root.parents[len(PurePosixPath(prefix).parts) - 1]
+    return (
+        f"{root} is the folder {prefix} of the git repository {top}: runs, snapshots and "
+        f"reviews need the whole repository, so they are off here (search works); "
+        f"open {top} instead to use them"
     )
 
 
