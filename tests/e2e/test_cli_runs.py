@@ -8,21 +8,25 @@ run another daemon drives); answers come from the prompt, or from ``--yes``.
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import msgspec
 import pytest
 
 from cli_support import CALC, DEVFACTORY, calc_workspace, cli_env, devfactory
+from command_support import processes_with
 from devfactory.protocol.client import DaemonClient as ProtocolClient
 from devfactory.protocol.enums import ChangeStatus, RunStatus
 from devfactory.protocol.events import Event
 from devfactory.protocol.methods import Requests
 from devfactory.protocol.runs import Run, RunCreateParams, RunIdParams
 from runs_support import RUN_OPTIONS, call, finish, turn, write_script
-from support import SERVER_COMMAND, git
+from support import SERVER_COMMAND, git, write_files
 
 FIX = call("edit_file", path="calc.py", search="a - b", replace="a + b")
 
@@ -128,6 +132,52 @@ def test_a_run_that_does_not_complete_exits_1_with_the_reason(
     assert message in done.stderr, done.stderr
     if turns is not None:
         assert "Cancelling run 1" in done.stdout
+
+
+def daemons_of(workspace: Path) -> list[int]:
+    """The daemons serving ``workspace`` (their working directory)."""
+    return [
+        pid
+        for pid in processes_with("devfactory.server")
+        if os.readlink(f"/proc/{pid}/cwd") == str(workspace)
+    ]
+
+
+def test_ctrl_c_in_a_terminal_cancels_the_run_and_stops_the_daemon(workspace: Path, tmp_path: Path):
+    """A terminal's Ctrl+C signals the whole foreground process group: the daemon must not
+    die of it before the CLI has cancelled the run."""
+    write_files(
+        workspace, {"test_slow.py": "import time\n\ndef test_slow():\n    time.sleep(60)\n"}
+    )
+    git(workspace, "add", "test_slow.py")
+    git(workspace, "commit", "-qm", "slow test")
+    slow = call("run_command", command="python -m pytest -q test_slow.py")
+    script = write_script(tmp_path, "slow", [turn("1. Wait"), turn("", slow), finish()])
+    cli = subprocess.Popen(
+        [DEVFACTORY, "run", "Wait", "--model", str(script), "-w", str(workspace)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=cli_env(),
+        process_group=0,  # like a terminal's foreground job
+    )
+    assert cli.stdout is not None
+    for line in cli.stdout:
+        if "Tests started" in line:
+            break
+    os.killpg(cli.pid, signal.SIGINT)
+    out, err = cli.communicate(timeout=60)
+    assert cli.returncode == 1
+    assert "Cancelling run 1" in out, out + err
+
+    listed = devfactory("runs", "--json", "-w", str(workspace))
+    runs = msgspec.json.decode(listed.stdout, type=list[Run])
+    assert [(r.id, r.status) for r in runs] == [(1, RunStatus.CANCELLED)], runs
+    deadline = time.monotonic() + 10
+    while daemons_of(workspace) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert daemons_of(workspace) == []
 
 
 @pytest.mark.both_databases
