@@ -248,3 +248,16 @@ def test_demo_fixes_the_sample_project_offline(tmp_path: Path):
         check=False,
     )
     assert tests.returncode == 0, tests.stdout
+
+
+@pytest.mark.parametrize("flags", [[], ["--factory"]], ids=["demo", "factory-demo"])
+def test_demo_refuses_a_folder_that_holds_an_earlier_demo(tmp_path: Path, flags: list[str]):
+    project = tmp_path / "demo" / "calc"
+    project.mkdir(parents=True)
+    (project / "calc.py").write_text("mine\n")
+    done = devfactory("demo", *flags, "--dir", str(tmp_path / "demo"))
+    assert done.returncode == 1
+    assert done.stderr == (
+        f"Error: {project} already exists (an earlier demo?): delete it, or pass another --dir\n"
+    )
+    assert [p.name for p in project.iterdir()] == ["calc.py"], "left as it was"
