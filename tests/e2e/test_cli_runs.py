@@ -180,6 +180,14 @@ def test_ctrl_c_in_a_terminal_cancels_the_run_and_stops_the_daemon(workspace: Pa
     assert daemons_of(workspace) == []
 
 
+@pytest.mark.parametrize("cost", ["nan", "inf", "0", "-1"])
+def test_run_refuses_a_budget_that_could_never_pause_it(workspace: Path, cost: str):
+    """``nan`` and ``inf`` were accepted, and the budget then never paused the run."""
+    done = devfactory("run", "Task", "--max-cost", cost, "-w", str(workspace))
+    assert done.returncode == 2
+    assert f"Invalid value for '--max-cost': {cost}" in done.stderr, done.stderr
+
+
 @pytest.mark.both_databases
 async def test_events_follow_tracks_a_run_another_daemon_drives(workspace: Path, tmp_path: Path):
     steps = [turn("", call("read_file", path="calc.py"), delay_s=0.3) for _ in range(8)]
