@@ -8,6 +8,7 @@ run another daemon drives); answers come from the prompt, or from ``--yes``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
@@ -136,11 +137,12 @@ def test_a_run_that_does_not_complete_exits_1_with_the_reason(
 
 def daemons_of(workspace: Path) -> list[int]:
     """The daemons serving ``workspace`` (their working directory)."""
-    return [
-        pid
-        for pid in processes_with("devfactory.server")
-        if os.readlink(f"/proc/{pid}/cwd") == str(workspace)
-    ]
+    found = []
+    for pid in processes_with("devfactory.server"):
+        with contextlib.suppress(OSError):  # it ended meanwhile
+            if os.readlink(f"/proc/{pid}/cwd") == str(workspace):
+                found.append(pid)
+    return found
 
 
 def test_ctrl_c_in_a_terminal_cancels_the_run_and_stops_the_daemon(workspace: Path, tmp_path: Path):
