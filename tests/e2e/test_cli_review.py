@@ -36,6 +36,16 @@ def ok(*args: str) -> str:
     return done.stdout
 
 
+@pytest.mark.parametrize(
+    "flags", [["--approve", "--reject"], ["--comment", "--request-changes", "--comment"]]
+)
+def test_review_refuses_two_decisions_at_once(workspace: Path, flags: list[str]):
+    """Once the last flag won: ``--approve --reject`` recorded a rejection, exit status 0."""
+    done = devfactory("review", "1", *flags, "-w", str(workspace))
+    assert done.returncode == 2
+    assert "say what the review decides, once:" in done.stderr, done.stderr
+
+
 def test_comment_request_changes_review_commit_and_push(workspace: Path, tmp_path: Path):
     remote = tmp_path / "remote.git"
     git(tmp_path, "init", "-q", "--bare", str(remote))

@@ -8,15 +8,20 @@ run another daemon drives); answers come from the prompt, or from ``--yes``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import re
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import msgspec
 import pytest
 
 from cli_support import CALC, DEVFACTORY, calc_workspace, cli_env, devfactory
+from command_support import processes_with
 from devfactory.protocol.client import DaemonClient as ProtocolClient
 from devfactory.protocol.enums import ChangeStatus, RunStatus, SnapshotOrigin, SnapshotType
 from devfactory.protocol.events import Event
@@ -24,7 +29,7 @@ from devfactory.protocol.methods import Requests
 from devfactory.protocol.runs import Run, RunCreateParams, RunIdParams
 from devfactory.protocol.snapshots import Snapshot
 from runs_support import RUN_OPTIONS, call, finish, turn, write_script
-from support import SERVER_COMMAND, git
+from support import SERVER_COMMAND, git, write_files
 
 FIX = call("edit_file", path="calc.py", search="a - b", replace="a + b")
 
@@ -188,6 +193,61 @@ def test_a_run_that_does_not_complete_exits_1_with_the_reason(
         assert "Cancelling run 1" in done.stdout
 
 
+def daemons_of(workspace: Path) -> list[int]:
+    """The daemons serving ``workspace`` (their working directory)."""
+    found = []
+    for pid in processes_with("devfactory.server"):
+        with contextlib.suppress(OSError):  # it ended meanwhile
+            if os.readlink(f"/proc/{pid}/cwd") == str(workspace):
+                found.append(pid)
+    return found
+
+
+def test_ctrl_c_in_a_terminal_cancels_the_run_and_stops_the_daemon(workspace: Path, tmp_path: Path):
+    """A terminal's Ctrl+C signals the whole foreground process group: the daemon must not
+    die of it before the CLI has cancelled the run."""
+    write_files(
+        workspace, {"test_slow.py": "import time\n\ndef test_slow():\n    time.sleep(60)\n"}
+    )
+    git(workspace, "add", "test_slow.py")
+    git(workspace, "commit", "-qm", "slow test")
+    slow = call("run_command", command="python -m pytest -q test_slow.py")
+    script = write_script(tmp_path, "slow", [turn("1. Wait"), turn("", slow), finish()])
+    cli = subprocess.Popen(
+        [DEVFACTORY, "run", "Wait", "--model", str(script), "-w", str(workspace)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=cli_env(),
+        process_group=0,  # like a terminal's foreground job
+    )
+    assert cli.stdout is not None
+    for line in cli.stdout:
+        if "Tests started" in line:
+            break
+    os.killpg(cli.pid, signal.SIGINT)
+    out, err = cli.communicate(timeout=60)
+    assert cli.returncode == 1
+    assert "Cancelling run 1" in out, out + err
+
+    listed = devfactory("runs", "--json", "-w", str(workspace))
+    runs = msgspec.json.decode(listed.stdout, type=list[Run])
+    assert [(r.id, r.status) for r in runs] == [(1, RunStatus.CANCELLED)], runs
+    deadline = time.monotonic() + 10
+    while daemons_of(workspace) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert daemons_of(workspace) == []
+
+
+@pytest.mark.parametrize("cost", ["nan", "inf", "0", "-1"])
+def test_run_refuses_a_budget_that_could_never_pause_it(workspace: Path, cost: str):
+    """``nan`` and ``inf`` were accepted, and the budget then never paused the run."""
+    done = devfactory("run", "Task", "--max-cost", cost, "-w", str(workspace))
+    assert done.returncode == 2
+    assert f"Invalid value for '--max-cost': {cost}" in done.stderr, done.stderr
+
+
 @pytest.mark.both_databases
 async def test_events_follow_tracks_a_run_another_daemon_drives(workspace: Path, tmp_path: Path):
     steps = [turn("", call("read_file", path="calc.py"), delay_s=0.3) for _ in range(8)]
@@ -256,3 +316,16 @@ def test_demo_fixes_the_sample_project_offline(tmp_path: Path):
         check=False,
     )
     assert tests.returncode == 0, tests.stdout
+
+
+@pytest.mark.parametrize("flags", [[], ["--factory"]], ids=["demo", "factory-demo"])
+def test_demo_refuses_a_folder_that_holds_an_earlier_demo(tmp_path: Path, flags: list[str]):
+    project = tmp_path / "demo" / "calc"
+    project.mkdir(parents=True)
+    (project / "calc.py").write_text("mine\n")
+    done = devfactory("demo", *flags, "--dir", str(tmp_path / "demo"))
+    assert done.returncode == 1
+    assert done.stderr == (
+        f"Error: {project} already exists (an earlier demo?): delete it, or pass another --dir\n"
+    )
+    assert [p.name for p in project.iterdir()] == ["calc.py"], "left as it was"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -187,3 +188,21 @@ async def test_unknown_resources_are_protocol_errors(mcp: Client) -> None:
             await mcp.read_resource(uri)
         assert "9999" in str(raised.value) or "seven" in str(raised.value)
     assert json.loads(text_of(await mcp.call_tool("list_runs", {"limit": 1})))  # still serving
+
+
+async def test_a_daemon_that_cannot_start_is_one_line_and_an_exit(tmp_path: Path) -> None:
+    """As from every other command: no traceback for the MCP client's log to show."""
+    root = make_git_repo(tmp_path / "newer", {"app.py": "VALUE = 1\n"})
+    database = root / ".devfactory" / "devfactory.db"
+    database.parent.mkdir()
+    with sqlite3.connect(database) as conn:
+        conn.execute("PRAGMA user_version = 999")
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-P", "-m", "devfactory.server", "mcp", "-w", str(root),
+        stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    _, err = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 1
+    [line] = err.decode().splitlines()
+    assert line.startswith(f"Error: {database} has schema version 999"), line

@@ -6,7 +6,10 @@ import asyncio
 import sqlite3
 import subprocess
 import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,7 +18,7 @@ from devfactory.protocol.runs import RunMetadata
 from devfactory.storage import DatabaseError, SchemaTooNewError, open_index_writer
 from devfactory.storage.ports import FileUpdate, IndexBatch, IndexWriter, NewChunk, NewEvent
 from devfactory.storage.sqlite import Database, SqliteStore
-from devfactory.storage.sqlite.database import Migration, load_migrations
+from devfactory.storage.sqlite.database import Migration, connect, load_migrations, migrate
 
 
 async def test_opens_with_sqlite_vec_fts5_and_wal(tmp_path: Path) -> None:
@@ -401,3 +404,47 @@ async def test_the_daemon_checkpoints_what_index_workers_commit(tmp_path: Path) 
     finally:
         writer.close()
         await store.close()
+
+
+class _MeetBeforeLocking:
+    """A connection that waits for the other migrator before it first asks for the write
+    lock: both have read the schema version by then, and one has to wait for the other."""
+
+    def __init__(self, conn: sqlite3.Connection, barrier: threading.Barrier) -> None:
+        self._conn = conn
+        self._barrier = barrier
+        self._met = False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._conn, name)
+
+    def _meet(self, sql: str) -> None:
+        if "BEGIN IMMEDIATE" in sql and not self._met:
+            self._met = True
+            self._barrier.wait(10)
+
+    def execute(self, sql: str, *args: Any) -> sqlite3.Cursor:
+        self._meet(sql)
+        return self._conn.execute(sql, *args)
+
+    def executescript(self, sql: str) -> sqlite3.Cursor:
+        self._meet(sql)
+        return self._conn.executescript(sql)
+
+
+def test_two_processes_migrating_a_new_database_at_once_both_succeed(tmp_path: Path) -> None:
+    """Two commands started together on a new workspace: the one that waited for the write
+    lock found the migrations applied ("table projects already exists")."""
+    path = str(tmp_path / "d.db")
+    plan = load_migrations()
+    barrier = threading.Barrier(2)
+    conns = [connect(path) for _ in range(2)]
+    try:
+        with ThreadPoolExecutor(2) as pool:
+            versions = list(
+                pool.map(lambda c: migrate(_MeetBeforeLocking(c, barrier), plan, path), conns)
+            )
+    finally:
+        for conn in conns:
+            conn.close()
+    assert versions == [plan[-1].version] * 2

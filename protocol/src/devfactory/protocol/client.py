@@ -105,6 +105,10 @@ class DaemonClient:
             stderr=asyncio.subprocess.DEVNULL if env is None else None,
             env=dict(env) if env is not None else None,
             limit=16 * 1024 * 1024,
+            # Out of the terminal's process group, so its Ctrl+C reaches only this client,
+            # which cancels its runs and then closes the daemon; if the client dies instead,
+            # the daemon sees its stdin end and stops.
+            start_new_session=True,
         )
         client = cls(process, root=root_path, settings=settings)
         client.start()

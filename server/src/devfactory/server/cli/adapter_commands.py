@@ -35,10 +35,12 @@ def mcp_command(workspace: Path, allow_runs: bool) -> None:
     _log_to_stderr()
     from ..adapters.mcp.server import serve
     from ..config import load_settings
+    from .client import clean_exits
 
     settings, _ = load_settings(workspace.resolve(), None)
     allowed = allow_runs or settings.mcp.allow_run_creation
-    run_service(serve(workspace.resolve(), allow_runs=allowed))
+    with clean_exits():
+        run_service(serve(workspace.resolve(), allow_runs=allowed))
 
 
 @click.command("acp")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -42,8 +42,16 @@ async def connect(
 
 def run_async(main: Callable[[], Awaitable[T]]) -> T:
     """Run a CLI coroutine; daemon errors become one clear line and exit status 1."""
-    try:
+    with clean_exits():
         return asyncio.run(main())  # type: ignore[arg-type]
+
+
+@contextmanager
+def clean_exits() -> Iterator[None]:
+    """Daemon errors (one that cannot start, a request refused) as one clear line and exit
+    status 1, and Ctrl+C as click's "Aborted!", for every command that drives a daemon."""
+    try:
+        yield
     except RpcError as exc:
         raise click.ClickException(exc.message) from None
     except ConnectionError as exc:

@@ -98,9 +98,18 @@ def demo_script() -> dict[str, Any]:
 
 
 def make_sample_project(folder: Path) -> Path:
-    """A git repository with a failing test under ``folder``; returns its path."""
+    """A git repository with a failing test under ``folder``; returns its path.
+
+    An existing one is refused rather than reused: an earlier demo left it fixed, and it
+    could as well be the user's own folder.
+    """
     project = folder / "calc"
-    project.mkdir(parents=True)
+    try:
+        project.mkdir(parents=True)
+    except FileExistsError:
+        raise click.ClickException(
+            f"{project} already exists (an earlier demo?): delete it, or pass another --dir"
+        ) from None
     for name, text in SAMPLE_FILES.items():
         (project / name).write_text(text)
     identity = {

@@ -47,31 +47,46 @@ def comments_command(run_id: int, include_resolved: bool, workspace: Path) -> No
 @click.command("review")
 @RUN_ID
 @click.option(
-    "--approve", "decision", flag_value=ReviewDecision.APPROVED.value, help="Approve the run."
+    "--approve",
+    "decisions",
+    flag_value=ReviewDecision.APPROVED.value,
+    multiple=True,
+    help="Approve the run.",
 )
 @click.option(
-    "--reject", "decision", flag_value=ReviewDecision.REJECTED.value, help="Reject the run."
+    "--reject",
+    "decisions",
+    flag_value=ReviewDecision.REJECTED.value,
+    multiple=True,
+    help="Reject the run.",
 )
 @click.option(
-    "--comment", "decision", flag_value=ReviewDecision.COMMENTED.value, help="Comment only."
+    "--comment",
+    "decisions",
+    flag_value=ReviewDecision.COMMENTED.value,
+    multiple=True,
+    help="Comment only.",
 )
 @click.option(
     "--request-changes",
-    "decision",
+    "decisions",
     flag_value=REQUEST_CHANGES,
+    multiple=True,
     help="Send the open comments (and -m) back to the run and follow its next iteration.",
 )
 @click.option("--message", "-m", default="", help="Review notes.")
 @click.option("--yes", "-y", is_flag=True, help="Answer the agent's questions automatically.")
 @WORKSPACE
 def review_command(
-    run_id: int, decision: str | None, message: str, yes: bool, workspace: Path
+    run_id: int, decisions: tuple[str, ...], message: str, yes: bool, workspace: Path
 ) -> None:
     """Review run RUN: approve, reject, comment, or request changes."""
-    if decision is None:
+    # The flags share one multiple option so that a contradiction is seen, not the last won.
+    if len(set(decisions)) != 1:
         raise click.UsageError(
-            "say what the review decides: --approve, --reject, --comment or --request-changes"
+            "say what the review decides, once: --approve, --reject, --comment or --request-changes"
         )
+    [decision] = set(decisions)
     from .review_session import request_changes, submit_review
 
     if decision == REQUEST_CHANGES:

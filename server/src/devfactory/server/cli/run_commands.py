@@ -16,7 +16,7 @@ from devfactory.protocol.enums import AgentRole, ExecutionMode
 from devfactory.protocol.methods import Requests
 from devfactory.protocol.runs import RunCreateParams
 
-from .options import WORKSPACE
+from .options import WORKSPACE, FiniteFloatRange
 
 RUN_ID = click.argument("run_id", metavar="RUN", type=int)
 
@@ -49,7 +49,7 @@ def script_path(provider: str | None, model: str | None) -> str | None:
     "--plan", is_flag=True, help="Plan mode: read-only until you approve the agent's plan."
 )
 @click.option(
-    "--max-cost", type=click.FloatRange(min=0, min_open=True), help="Pause at this many USD."
+    "--max-cost", type=FiniteFloatRange(min=0, min_open=True), help="Pause at this many USD."
 )
 @click.option("--max-tokens", type=click.IntRange(min=1), help="Pause at this many tokens.")
 @click.option("--yes", "-y", is_flag=True, help="Answer the agent's questions automatically.")

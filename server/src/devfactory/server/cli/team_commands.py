@@ -47,7 +47,8 @@ def _with_store(workspace: Path, work: Callable[..., Awaitable[T]]) -> T:
 @click.command("gateway")
 @WORKSPACE
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=8443, show_default=True, help="Port (0: any free port).")
+@click.option("--port", type=click.IntRange(0, 65535), default=8443, show_default=True,
+              help="Port (0: any free port).")  # fmt: skip
 @click.option("--cert", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="TLS certificate chain (PEM).")  # fmt: skip
 @click.option("--key", type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -71,14 +72,14 @@ def gateway_command(
         tls = None if cert is None or key is None else tls_context(cert, key)
         gateway = await Gateway.open(workspace)
         server = GatewayServer(gateway)
-        bound = await server.start(host, port, tls)
-        scheme = "wss" if tls is not None else "ws"
-        click.echo(f"devfactory gateway listening on {scheme}://{host}:{bound}", err=True)
-        sys.stderr.flush()
-        stop = asyncio.Event()
-        for signum in (signal.SIGTERM, signal.SIGINT):  # finish writes, close cleanly
-            asyncio.get_running_loop().add_signal_handler(signum, stop.set)
-        try:
+        try:  # the gateway's threads would keep the process alive if listening failed
+            bound = await server.start(host, port, tls)
+            scheme = "wss" if tls is not None else "ws"
+            click.echo(f"devfactory gateway listening on {scheme}://{host}:{bound}", err=True)
+            sys.stderr.flush()
+            stop = asyncio.Event()
+            for signum in (signal.SIGTERM, signal.SIGINT):  # finish writes, close cleanly
+                asyncio.get_running_loop().add_signal_handler(signum, stop.set)
             await stop.wait()
         finally:
             await server.close()

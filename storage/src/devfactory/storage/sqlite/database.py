@@ -15,7 +15,7 @@ import importlib.util
 import logging
 import os
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -82,7 +82,7 @@ def connect(path: str, *, readonly: bool = False) -> sqlite3.Connection:
 
 def migrate(conn: sqlite3.Connection, migrations: Sequence[Migration], path: str) -> int:
     """Bring the schema up to date inside one transaction per migration; return the version."""
-    current = conn.execute("PRAGMA user_version").fetchone()[0]
+    current = _schema_version(conn)
     latest = migrations[-1].version if migrations else 0
     if current > latest:
         raise SchemaTooNewError(too_new(path, current, latest))
@@ -91,16 +91,40 @@ def migrate(conn: sqlite3.Connection, migrations: Sequence[Migration], path: str
     for migration in migrations:
         if migration.version <= current:
             continue
-        log.info("applying migration %s", migration.name)
         try:
-            version = f"PRAGMA user_version = {migration.version};"
-            conn.executescript(f"BEGIN IMMEDIATE;\n{migration.sql}\n;{version}\nCOMMIT;")
+            current = in_transaction(conn, _apply, migration)
         except sqlean.Error as exc:
-            if conn.in_transaction:
-                conn.rollback()
             raise DatabaseError(f"migration {migration.name} failed: {exc}") from exc
-        current = migration.version
-    return int(current)
+    return current
+
+
+def _schema_version(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def _apply(conn: sqlite3.Connection, migration: Migration) -> int:
+    """Apply ``migration`` unless another process (a second command started on the same new
+    workspace) did while this one waited for the write lock; the schema version after."""
+    current = _schema_version(conn)
+    if migration.version <= current:
+        return current
+    log.info("applying migration %s", migration.name)
+    for statement in _statements(migration.sql):
+        conn.execute(statement)
+    conn.execute(f"PRAGMA user_version = {migration.version}")
+    return migration.version
+
+
+def _statements(script: str) -> Iterator[str]:
+    """The statements of ``script``, one by one: ``executescript`` would commit the open
+    transaction first. SQLite itself decides where each ends (a trigger's body, a quoted or
+    commented ``;``)."""
+    statement = ""
+    for piece in script.split(";"):
+        statement += piece + ";"
+        if sqlean.complete_statement(statement):
+            yield statement
+            statement = ""
 
 
 def storage_full(exc: BaseException, path: str | None) -> StorageFull | None:

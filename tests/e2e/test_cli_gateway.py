@@ -1,0 +1,45 @@
+"""``devfactory gateway`` as a user starts it, when it cannot listen: one clear line and an
+exit, not a process that lingers until someone kills it."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from cli_support import DEVFACTORY, cli_env
+from support import make_git_repo
+
+
+def gateway(workspace: Path, port: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [DEVFACTORY, "gateway", "--insecure-no-tls", "--port", port, "-w", str(workspace)],
+        capture_output=True,
+        text=True,
+        env=cli_env(),
+        timeout=30,
+        check=False,
+    )
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    return make_git_repo(tmp_path / "ws", {"app.py": "VALUE = 1\n"})
+
+
+def test_a_taken_port_is_one_line_and_an_exit(workspace: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        done = gateway(workspace, str(taken.getsockname()[1]))
+    assert done.returncode == 1
+    [line] = done.stderr.splitlines()
+    assert line.startswith("Error:") and line.endswith("address already in use"), line
+
+
+def test_a_port_out_of_range_is_a_usage_error(workspace: Path) -> None:
+    done = gateway(workspace, "70000")
+    assert done.returncode == 2
+    assert "Invalid value for '--port'" in done.stderr, done.stderr
