@@ -240,12 +240,21 @@ def test_ctrl_c_in_a_terminal_cancels_the_run_and_stops_the_daemon(workspace: Pa
     assert daemons_of(workspace) == []
 
 
-@pytest.mark.parametrize("cost", ["nan", "inf", "0", "-1"])
-def test_run_refuses_a_budget_that_could_never_pause_it(workspace: Path, cost: str):
-    """``nan`` and ``inf`` were accepted, and the budget then never paused the run."""
-    done = devfactory("run", "Task", "--max-cost", cost, "-w", str(workspace))
+@pytest.mark.parametrize(
+    ("command", "option", "value"),
+    [
+        *((["run", "Task"], "--max-cost", cost) for cost in ("nan", "inf", "0", "-1")),
+        *((["worker"], "--lease-seconds", lease) for lease in ("nan", "inf")),
+    ],
+)
+def test_a_number_that_could_never_bite_is_refused(
+    workspace: Path, command: list[str], option: str, value: str
+):
+    """``nan`` and ``inf`` were accepted: a budget that never paused the run, a lease that
+    never expired."""
+    done = devfactory(*command, option, value, "-w", str(workspace))
     assert done.returncode == 2
-    assert f"Invalid value for '--max-cost': {cost}" in done.stderr, done.stderr
+    assert f"Invalid value for '{option}': {value}" in done.stderr, done.stderr
 
 
 @pytest.mark.both_databases

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from ..event_loop import run_service
-from .options import WORKSPACE
+from .options import WORKSPACE, FiniteFloatRange
 
 
 @click.command("worker")
@@ -18,7 +18,7 @@ from .options import WORKSPACE
     help="Runs this worker executes at once.",
 )  # fmt: skip
 @click.option(
-    "--lease-seconds", type=click.FloatRange(1, 3600), default=30.0, show_default=True,
+    "--lease-seconds", type=FiniteFloatRange(1, 3600), default=30.0, show_default=True,
     help="How long a run's lease lasts without renewal: a dead worker's runs move to another "
     "worker this long after it stopped.",
 )  # fmt: skip
