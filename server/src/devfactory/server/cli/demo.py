@@ -26,6 +26,7 @@ from devfactory.protocol.methods import Requests
 from devfactory.protocol.runs import Run, RunCreateParams
 
 from .client import connect, run_async
+from .snapshot_commands import undo_hint
 
 PROMPT = "The test of add() fails: find out why and fix it."
 TESTS = "python -m pytest -q"
@@ -180,7 +181,7 @@ def demo_command(where: Path | None, interactive: bool, factory: bool) -> None:
     if decided is not None:
         console.print(f"[green]{len(decided.applied)} changes applied[/] to {project}")
         if decided.snapshot_id is not None:
-            console.print(f"[dim]Snapshot {decided.snapshot_id} undoes the apply.[/]")
+            console.print(undo_hint(decided.snapshot_id, "the apply"))
     fixed = "return a + b" in (project / "calc.py").read_text()
     console.print(
         f"\ncalc.py {'now adds' if fixed else 'was not changed'}. Look around: "

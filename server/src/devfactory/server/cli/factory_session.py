@@ -39,6 +39,7 @@ from devfactory.protocol.tasks import Task, TaskRespondParams
 
 from .factory_render import initiative_tree, proposal_line
 from .follow import prompt
+from .snapshot_commands import undo_hint
 from .timeline import Timeline
 
 WAKE_S = 1.0
@@ -186,9 +187,7 @@ class Driver:
         )
         self.console.print(f"[green]{len(applied.applied)} changes applied[/]")
         if applied.snapshot_id is not None:
-            self.console.print(
-                f"[dim]Snapshot {applied.snapshot_id} undoes the whole initiative.[/]"
-            )
+            self.console.print(undo_hint(applied.snapshot_id, "the whole initiative"))
 
     # -- the prompt ----------------------------------------------------------------------------
 

@@ -29,6 +29,7 @@ from devfactory.protocol.runs import Run, RunCreateParams, RunIdParams, RunList,
 
 from .client import connect, request, run_async
 from .follow import LiveRun, answerer, budget_decider, poll_run, replay
+from .snapshot_commands import undo_hint
 from .timeline import Timeline, changes_table, runs_table, status_text
 
 console = Console(highlight=False)
@@ -190,7 +191,7 @@ def decide(method: str, verb: str, run_id: int, comment: str | None, workspace: 
     if result.applied:
         console.print(f"[green]{len(result.applied)} applied[/] to {workspace.resolve()}")
     if result.snapshot_id is not None:
-        console.print(f"[dim]Snapshot {result.snapshot_id} undoes this apply.[/]")
+        console.print(undo_hint(result.snapshot_id, "this apply"))
     if result.conflicts:
         conflicted = [c.path for c in result.changes if c.id in result.conflicts]
         console.print(

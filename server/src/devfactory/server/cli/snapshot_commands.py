@@ -37,6 +37,11 @@ def _console() -> Any:
     return Console(highlight=False)
 
 
+def undo_hint(snapshot_id: int, what: str) -> str:
+    """The dim line that names the snapshot undoing ``what`` and the command that restores it."""
+    return f"[dim]Snapshot {snapshot_id} undoes {what}: devfactory restore {snapshot_id}[/]"
+
+
 @click.command("snapshots")
 @click.option("--run", "run_id", type=int, help="Only the snapshots of run RUN.")
 @click.option(
@@ -107,8 +112,7 @@ def restore_command(snapshot_id: int, workspace: Path) -> None:
         console.print(f"Restored {count} file{'s' * (count != 1)} from snapshot {snapshot_id}:")
         for path in result.files:
             console.print(f"  {path}", markup=False)
-    safety = result.safety.id
-    console.print(f"[dim]Snapshot {safety} undoes this restore: devfactory restore {safety}[/]")
+    console.print(undo_hint(result.safety.id, "this restore"))
 
 
 COMMANDS = [snapshots_command, snapshot_command, restore_command]
