@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from support import git, make_git_repo
+from support import git, make_git_repo, trust_workspace
 
 DEVFACTORY = str(Path(sys.executable).with_name("devfactory"))
 CALC = "def add(a, b):\n    return a - b\n"
@@ -43,4 +43,4 @@ def calc_workspace(root: Path) -> Path:
     )
     git(root, "add", "devfactory.toml")
     git(root, "commit", "-qm", "settings")
-    return root
+    return trust_workspace(root)

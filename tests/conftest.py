@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -12,6 +13,10 @@ import pytest_asyncio
 from hypothesis import settings
 
 sys.path.insert(0, str(Path(__file__).parent))
+
+# The user's config folder (their settings, trusted workspaces, a team token) is this run's own:
+# no test reads or writes the real one, and every daemon a test starts inherits it.
+os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="devfactory-test-config-")
 
 from devfactory.server.config import STORAGE_VARIABLE
 from postgresql_support import postgres_server

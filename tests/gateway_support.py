@@ -23,7 +23,7 @@ from devfactory.protocol.events import Event, EventNotification
 from devfactory.protocol.methods import Notifications
 from devfactory.server.team.gateway_client import GatewayClient
 from postgresql_support import postgres_server
-from support import make_git_repo
+from support import make_git_repo, trust_workspace
 
 TEAM_TOML = """\
 default_provider = "scripted"
@@ -97,8 +97,8 @@ def gateway_on_both_databases() -> Any:
 @contextlib.asynccontextmanager
 async def gateway(folder: Path, engine: str) -> AsyncIterator[RunningGateway]:
     """A gateway on a new workspace under ``folder``, until the block ends."""
-    workspace = make_git_repo(
-        folder / "ws", {"app.py": "VALUE = 1\n", "devfactory.toml": TEAM_TOML}
+    workspace = trust_workspace(
+        make_git_repo(folder / "ws", {"app.py": "VALUE = 1\n", "devfactory.toml": TEAM_TOML})
     )
     env, storage = storage_env(engine, workspace)
     async with serve_gateway(workspace, folder, env, storage) as running:

@@ -49,6 +49,16 @@ def git(cwd: Path, *args: str) -> str:
     return completed.stdout
 
 
+def trust_workspace(root: Path) -> Path:
+    """Trust the workspace's devfactory.toml as its user would (``devfactory trust``), in this
+    test run's own config folder (conftest)."""
+    from devfactory.server import trust
+    from devfactory.server.config import trusted_sources
+
+    trust.record(root, trusted_sources(root))
+    return root
+
+
 def write_files(root: Path, files: Mapping[str, str | bytes]) -> None:
     for rel, content in files.items():
         path = root / rel

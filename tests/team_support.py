@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from cli_support import CALC, DEVFACTORY, cli_env
 from devfactory.protocol.enums import EventType
-from support import git, make_git_repo
+from support import git, make_git_repo, trust_workspace
 
 if TYPE_CHECKING:
     from devfactory.storage.postgresql import PostgresStore
@@ -31,14 +31,14 @@ def team_origin(folder: Path, url: str) -> Path:
     )
     git(origin, "add", "devfactory.toml")
     git(origin, "commit", "-qm", "team settings")
-    return origin
+    return trust_workspace(origin)
 
 
 def team_clone(origin: Path, folder: Path) -> Path:
     git(origin.parent, "clone", "-q", str(origin), str(folder))
     git(folder, "config", "user.name", "Test")
     git(folder, "config", "user.email", "test@example.invalid")
-    return folder
+    return trust_workspace(folder)
 
 
 @contextlib.contextmanager

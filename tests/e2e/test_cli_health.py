@@ -12,7 +12,7 @@ from pathlib import Path
 
 from command_support import require
 from devfactory.server.execution.sandbox import bundled_bwrap
-from support import make_git_repo
+from support import make_git_repo, trust_workspace
 
 DEVFACTORY = str(Path(sys.executable).with_name("devfactory"))
 
@@ -49,6 +49,7 @@ def test_health_says_whether_the_default_provider_can_run(tmp_path: Path) -> Non
     (repo / "devfactory.toml").write_text(
         '[index]\nenabled = false\n[providers.openai]\napi_key_env = ["DEVFACTORY_TEST_UNSET_KEY"]\n'
     )
+    trust_workspace(repo)
     env = {**os.environ, "COLUMNS": "300", "NO_COLOR": "1"}
     done = subprocess.run(
         [DEVFACTORY, "health", "--workspace", str(repo)],

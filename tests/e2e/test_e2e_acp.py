@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
@@ -25,7 +26,7 @@ from acp.schema import FileEditToolCallContent, Implementation, ResourceContentB
 
 from fakes.acp_editor import FakeEditor
 from runs_support import call, finish, turn, until, write_script
-from support import git, make_git_repo
+from support import git, make_git_repo, trust_workspace
 
 ACP_COMMAND = [sys.executable, "-P", "-m", "devfactory.server", "acp"]
 CALC = "def add(a, b):\n    return a - b\n"
@@ -43,12 +44,15 @@ def workspace_with(tmp_path: Path, turns: Iterable[dict[str, object]], calc: str
     )
     git(root, "add", "devfactory.toml")
     git(root, "commit", "-qm", "settings")
-    return root
+    return trust_workspace(root)
 
 
 @asynccontextmanager
 async def acp_agent(editor: FakeEditor, root: Path) -> AsyncIterator[ClientSideConnection]:
-    async with spawn_agent_process(editor, *ACP_COMMAND, cwd=root) as (conn, _process):
+    # The SDK's default environment is a few variables: the run's own config folder (conftest)
+    # must reach the agent, as an editor's environment reaches it.
+    env = dict(os.environ)
+    async with spawn_agent_process(editor, *ACP_COMMAND, cwd=root, env=env) as (conn, _process):
         await conn.initialize(
             protocol_version=1,
             client_capabilities=editor.capabilities,

@@ -19,7 +19,7 @@ from mcp import Client, MCPError, StdioServerParameters
 from mcp.types import CallToolResult, TextContent, TextResourceContents
 
 from runs_support import call, finish, turn, write_script
-from support import git, make_git_repo
+from support import git, make_git_repo, trust_workspace
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -46,7 +46,7 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     git(root, "add", "devfactory.toml")
     git(root, "commit", "-qm", "settings")
-    return root
+    return trust_workspace(root)
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")

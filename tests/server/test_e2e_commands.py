@@ -48,7 +48,14 @@ from runs_support import (
     wait_finished,
     write_script,
 )
-from support import SERVER_COMMAND, DaemonClient, initialize_params, make_client, make_git_repo
+from support import (
+    SERVER_COMMAND,
+    DaemonClient,
+    initialize_params,
+    make_client,
+    make_git_repo,
+    trust_workspace,
+)
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -237,6 +244,7 @@ async def test_an_invalid_policy_file_stops_commands_until_it_is_fixed(
 ) -> None:
     policy_file = workspace / ".devfactory" / "commands.toml"
     policy_file.write_text("[[allow]]\nprogram = 'make'\ntimeout_s = 'soon'\n")
+    trust_workspace(workspace)  # the user's own policy file
     try:
         policy: CommandPolicy = await daemon.call(Requests.COMMANDS_POLICY, NoParams())
         assert (policy.source, policy.entries) == (str(policy_file), [])

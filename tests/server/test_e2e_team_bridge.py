@@ -20,7 +20,7 @@ from devfactory.protocol.project import Project
 from devfactory.protocol.runs import Run, RunCreateParams, RunList
 from gateway_support import TEAM_TOML, RunningGateway, gateway_on_both_databases
 from runs_support import call, finish, turn, write_script
-from support import make_git_repo
+from support import make_git_repo, trust_workspace
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -30,7 +30,9 @@ team = gateway_on_both_databases()
 
 def developer_workspace(folder: Path, team: RunningGateway) -> Path:
     toml = f'{TEAM_TOML}[team]\ngateway = "{team.url}"\nca_file = "{team.ca_file}"\n'
-    return make_git_repo(folder / "dev", {"app.py": "VALUE = 1\n", "devfactory.toml": toml})
+    return trust_workspace(
+        make_git_repo(folder / "dev", {"app.py": "VALUE = 1\n", "devfactory.toml": toml})
+    )
 
 
 async def test_runs_events_and_changes_come_from_the_gateway(

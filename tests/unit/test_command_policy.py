@@ -20,6 +20,7 @@ from devfactory.server.execution.shellsyntax import (
     parse_command_line,
 )
 from devfactory.server.paths import StatePaths
+from support import trust_workspace
 
 MAKE = PolicyEntry(program="make", args=["test", "lint"], timeout_s=60.0, description="make")
 
@@ -31,10 +32,28 @@ def loader(root: Path, settings: CommandSettings | None = None) -> PolicyLoader:
 
 
 def write_policy(root: Path, text: str, name: str = ".devfactory/commands.toml") -> Path:
+    """The user's policy file, trusted as ``devfactory trust`` would."""
     path = root / name
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
+    trust_workspace(root)
     return path
+
+
+def test_the_workspaces_own_policy_file_applies_once_trusted(tmp_path: Path) -> None:
+    """A repository (or a downloaded folder) can hold .devfactory/commands.toml: turning the
+    sandbox off, allowing any program. It applies only once the user trusted its text."""
+    path = tmp_path / ".devfactory" / "commands.toml"
+    path.parent.mkdir()
+    path.write_text("sandbox = false\n[[allow]]\nprogram = 'make'\n")
+    policy = loader(tmp_path).load()
+    assert policy.settings.sandbox is True and policy.entries == DEFAULT_ENTRIES
+    assert "devfactory trust" in policy.problems[0]
+    trust_workspace(tmp_path)
+    policy = loader(tmp_path).load()
+    assert policy.settings.sandbox is False and policy.problems == ()
+    path.write_text("sandbox = false\n[[allow]]\nprogram = 'sh'\n")
+    assert loader(tmp_path).load().entries == DEFAULT_ENTRIES  # changed since: not trusted
 
 
 def test_without_configuration_the_defaults_apply(tmp_path: Path) -> None:
@@ -55,6 +74,7 @@ def test_the_commands_section_of_devfactory_toml(tmp_path: Path) -> None:
         "[commands]\nkill_grace_s = 1\n[[commands.allow]]\nprogram = 'make'\n"
         "args = ['test', 'lint']\ntimeout_s = 60\ndescription = 'make'\n"
     )
+    trust_workspace(tmp_path)
     settings, problems = load_settings(tmp_path, None)
     assert problems == []
     policy = loader(tmp_path, settings.commands).load()
@@ -149,7 +169,7 @@ def test_the_policy_file_is_reread_when_it_changes(tmp_path: Path) -> None:
     path = write_policy(tmp_path, "[[allow]]\nprogram = 'make'\n")
     assert policies.load().match(["make"]) is not None
     assert policies.load() is policies.load(), "unchanged: served from the cache"
-    path.write_text("replace_defaults = true\n[[allow]]\nprogram = 'just'\n")
+    path = write_policy(tmp_path, "replace_defaults = true\n[[allow]]\nprogram = 'just'\n")
     os.utime(path, ns=(1, 1))
     reloaded = policies.load()
     assert (reloaded.match(["make"]), reloaded.match(["just"])) == (

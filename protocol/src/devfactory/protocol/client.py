@@ -90,11 +90,14 @@ class DaemonClient:
         env: Mapping[str, str] | None = None,
         client_name: str = "devfactory-client",
         own_runs_only: bool = False,
+        on_notification: NotificationHandler | None = None,
     ) -> AsyncIterator[DaemonClient]:
         """Start a daemon for ``root``, initialize it, and shut it down on exit.
 
         ``own_runs_only``: the daemon starts only the runs queued through this connection, not
         ones another client (an editor's daemon) queued: for short-lived clients like the CLI.
+        ``on_notification`` hears the daemon from the start, the ``initialize`` answer's
+        messages (settings it ignored) included.
         """
         root_path = Path(root).resolve()
         process = await asyncio.create_subprocess_exec(
@@ -111,6 +114,8 @@ class DaemonClient:
             start_new_session=True,
         )
         client = cls(process, root=root_path, settings=settings)
+        if on_notification is not None:
+            client.on_notification(on_notification)
         client.start()
         try:
             await client.initialize(client_name=client_name, own_runs_only=own_runs_only)

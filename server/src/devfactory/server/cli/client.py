@@ -36,8 +36,21 @@ async def connect(
         settings=settings,
         client_name="devfactory-cli",
         own_runs_only=True,  # a CLI daemon lives only as long as its command
+        on_notification=show_warnings,
     ) as client:
         yield client
+
+
+WARNING = 2
+"""LSP MessageType.Warning (Error is 1)."""
+
+
+def show_warnings(method: str, params: Any) -> None:
+    """The daemon's warnings and errors for the user (``window/showMessage``: settings it
+    ignored, a feature that is off), on stderr, where an editor would pop them up."""
+    shown = method == "window/showMessage" and isinstance(params, dict)
+    if shown and params.get("type", WARNING + 1) <= WARNING:
+        click.secho(f"Warning: {params.get('message', '')}", fg="yellow", err=True)
 
 
 def run_async(main: Callable[[], Awaitable[T]]) -> T:

@@ -19,6 +19,7 @@ CLIENT_COMMANDS = {
     ".run_commands": ("COMMANDS",),
     ".review_commands": ("COMMANDS",),
     ".snapshot_commands": ("COMMANDS",),
+    ".trust_commands": ("trust_command",),
     ".talk_commands": ("COMMANDS",),
     ".factory_commands": ("COMMANDS",),
     ".demo": ("demo_command",),

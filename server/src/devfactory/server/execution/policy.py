@@ -10,12 +10,13 @@ and nothing is allowed until it is fixed: a typo in a security policy must never
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import os
 import re
 import tomllib
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,8 @@ import msgspec
 from devfactory.protocol.commands import PolicyEntry
 from devfactory.protocol.settings import CommandSettings
 
-from ..config import _to_camel
+from .. import trust
+from ..config import POLICY_SOURCE, _to_camel
 from ..paths import StatePaths
 from .blocklist import PRIVILEGE_PROGRAMS, program_name
 from .defaults import DEFAULT_ENTRIES
@@ -181,6 +183,8 @@ class PolicyLoader:
             key: object = (path, stat.st_mtime_ns, stat.st_size) if stat else (path, None)
         except OSError:
             key = (path, "missing")
+        with contextlib.suppress(OSError):  # a new trust applies without a restart
+            key = (key, trust.trust_file().stat().st_mtime_ns)
         if self._cached is None or self._cached[0] != key:
             self._cached = (key, self._build(path))
         return self._cached[1]
@@ -195,10 +199,30 @@ class PolicyLoader:
                     f"the policy file {path} (setting commands.policy_file) does not exist;"
                     " create it or unset the setting"
                 )
+            if not self.settings.policy_file and not self._trusted(path):
+                policy = self._policy(
+                    self.settings, "settings" if self.settings.allow else "default"
+                )
+                return replace(policy, problems=(self._untrusted(path),))
             return self._policy(parse_policy_file(path, self.settings), str(path))
         except PolicyError as exc:
             source = str(path) if path is not None else "settings"
             return Policy(settings=self.settings, entries=(), source=source, problems=(str(exc),))
+
+    def _trusted(self, path: Path) -> bool:
+        """The workspace's own policy file is the project's (a repository can commit it, or a
+        downloaded folder hold it): it applies once the user trusted its text."""
+        try:
+            text = path.read_text("utf-8")
+        except (OSError, UnicodeDecodeError):
+            return False
+        return trust.is_trusted(self.paths.root, POLICY_SOURCE, text)
+
+    def _untrusted(self, path: Path) -> str:
+        return (
+            f"{path} is the workspace's own command policy: it applies once you trust it"
+            f" (`devfactory trust -w {self.paths.root}`); until then the default policy does"
+        )
 
     @staticmethod
     def _policy(settings: CommandSettings, source: str) -> Policy:
