@@ -125,6 +125,28 @@ async def test_project_map_tool_and_resource(mcp: Client, workspace: Path) -> No
     assert contents[0].text == markdown
 
 
+async def test_the_map_resource_never_reads_through_a_link(
+    mcp: Client, workspace: Path, tmp_path: Path
+) -> None:
+    """A committed PROJECT_MAP.md linking to a private key went whole into the MCP client's
+    context; the written map is read as a file, a link is left alone for the generated map."""
+    secret = tmp_path / "id_rsa"
+    secret.write_text("TOP-SECRET-PRIVATE-KEY\n")
+    written = workspace / "PROJECT_MAP.md"
+    try:
+        written.symlink_to(secret)
+        linked = (await mcp.read_resource("devfactory://project/map")).contents[0]
+        assert isinstance(linked, TextResourceContents)
+        assert "TOP-SECRET" not in linked.text and "python" in linked.text.lower()
+        written.unlink()
+        written.write_text("# the map as the user keeps it\n")
+        kept = (await mcp.read_resource("devfactory://project/map")).contents[0]
+        assert isinstance(kept, TextResourceContents)
+        assert kept.text == "# the map as the user keeps it\n"
+    finally:
+        written.unlink(missing_ok=True)
+
+
 async def test_a_created_run_is_listed_with_its_events_and_timeline(
     mcp: Client, tmp_path_factory: pytest.TempPathFactory
 ) -> None:

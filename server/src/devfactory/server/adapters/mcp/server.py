@@ -11,6 +11,7 @@ for review in the editor or ``devfactory approve``.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, Literal
@@ -29,8 +30,12 @@ from devfactory.protocol.methods import Requests
 from devfactory.protocol.project import ProjectMap, ProjectMapParams
 from devfactory.protocol.runs import Run, RunCreateParams, RunIdParams, RunList, RunListParams
 
+from ...safefs import FileTooLarge, PathRefused, SafeTree
 from ...version import __version__
 from .timeline import timeline_markdown
+
+MAP_MAX_BYTES = 4 * 1024 * 1024
+"""A PROJECT_MAP.md larger than this is generated afresh instead of read."""
 
 INSTRUCTIONS = (
     "DevFactory knows this workspace: a hybrid (lexical + semantic) code index, the project map "
@@ -183,9 +188,12 @@ def build_server(client: DaemonClient, *, allow_runs: bool = False) -> MCPServer
         mime_type="text/markdown",
     )
     async def project_map_file() -> str:
-        written = client.root / "PROJECT_MAP.md"
-        if written.is_file():
-            return written.read_text(encoding="utf-8", errors="replace")
+        # Through SafeTree, as every read of the workspace: a committed PROJECT_MAP.md that
+        # links to ~/.ssh/id_rsa must not reach another agent's context.
+        with contextlib.suppress(PathRefused, FileTooLarge):
+            written = SafeTree(client.root).read("PROJECT_MAP.md", MAP_MAX_BYTES)
+            if written is not None:
+                return written.decode("utf-8", "replace")
         found: ProjectMap = await call(Requests.PROJECT_MAP, ProjectMapParams(write=False))
         return found.markdown
 
