@@ -98,3 +98,24 @@ async def test_paths_that_escape_the_worktree_are_refused_and_reported(
     assert (worktree / "calc.py").read_text() == "x = 2\n", "a link inside the worktree works"
     assert (worktree / "secret_link").is_symlink()
     assert not (workspace / ".git/hooks/post-checkout").exists()
+
+
+async def test_a_tool_call_that_fails_is_a_warning_on_the_timeline(
+    daemon: DaemonClient, tmp_path: Path
+):
+    """A failed edit was only the model's answer: the run completed and the user never saw
+    that nothing changed. Refusals stay reported once, as refusals (above)."""
+    turns = [
+        turn("1. Edit"),
+        turn("", call("read_file", path="nope.py")),
+        turn("", call("edit_file", path="calc.py", search="absent", replace="y")),
+        finish(),
+    ]
+    run = await create_run(daemon, write_script(tmp_path, "failing", turns))
+    done = await wait_finished(daemon, run.id)
+    assert done.status is RunStatus.COMPLETED, done.failed_reason
+    failed = [e for e in await replay(daemon, run.id) if e.type is EventType.ERROR]
+    assert [e.title for e in failed] == ["Tool failed", "Tool failed"]
+    assert {e.severity for e in failed} == {Severity.WARNING}
+    assert failed[0].message == "read_file: nope.py does not exist"
+    assert failed[1].message.startswith("edit_file: ")

@@ -18,11 +18,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from devfactory.protocol.enums import EventType
+from devfactory.protocol.enums import EventType, Severity
 from devfactory.protocol.events import (
     AiMessage,
     ContextCompacted,
     ContextLoaded,
+    ErrorPayload,
     Payload,
     PlanCreated,
 )
@@ -45,7 +46,7 @@ from .providers.redaction import StreamRedactor, redact, redact_json
 from .providers.sdk import MALFORMED_ARGUMENTS_KEY
 from .roles import Role
 from .rules import ScopedRules, render_rules
-from .tools import SPECS, ToolBox, ToolError
+from .tools import REFUSED, SPECS, ToolBox, ToolError
 
 NUDGE = "Continue with the tools, or call finish if the task is done."
 PLAN_NUDGE = "Continue exploring with the read-only tools, or call propose_plan with your plan."
@@ -456,8 +457,23 @@ class AgentLoop:
             method = getattr(self.tools, call.name)
             return str(await method(**args))
         except ToolError as exc:
-            return f"error: {exc}"
+            return await self._failed(call.name, str(exc))
         except OSError as exc:  # a name too long, a file used as a folder: the model can adapt
             path = args.get("path")
             where = f" on {path[:100]!r}" if isinstance(path, str) else ""
-            return f"error: {call.name} failed{where}: {exc.strerror or exc}"
+            return await self._failed(call.name, f"failed{where}: {exc.strerror or exc}")
+
+    async def _failed(self, name: str, why: str) -> str:
+        """A tool call's error: the model's answer (it can adapt), and a warning on the
+        timeline, so an edit that did not happen is not silent (a refused path is reported
+        where it is refused)."""
+        if not why.startswith(REFUSED):
+            text = f"{name}: {why}"
+            await self.handle.emit(
+                EventType.ERROR,
+                "Tool failed",
+                ErrorPayload(message=text),
+                severity=Severity.WARNING,
+                message=text,
+            )
+        return f"error: {why}"

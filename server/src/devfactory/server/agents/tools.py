@@ -158,6 +158,10 @@ class ToolError(Exception):
     """A tool call failed in a way the model should read and correct."""
 
 
+REFUSED = "refused: "
+"""How a refused path's error starts (the refusal is reported on the timeline as it happens)."""
+
+
 Emit = Callable[..., Awaitable[Any]]
 
 
@@ -203,7 +207,7 @@ class ToolBox:
                 severity=Severity.WARNING,
                 message=str(exc),
             )
-            raise ToolError(f"refused: {exc}") from None
+            raise ToolError(f"{REFUSED}{exc}") from None
 
     async def _read(self, path: str, rel: str) -> bytes:
         try:
