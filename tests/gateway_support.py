@@ -21,6 +21,7 @@ from cli_support import DEVFACTORY, cli_env
 from devfactory.protocol.enums import EventType
 from devfactory.protocol.events import Event, EventNotification
 from devfactory.protocol.methods import Notifications
+from devfactory.server.team.callers import ALLOW_REMOTE_SCRIPTED
 from devfactory.server.team.gateway_client import GatewayClient
 from postgresql_support import postgres_server
 from support import make_git_repo, trust_workspace
@@ -95,23 +96,39 @@ def gateway_on_both_databases() -> Any:
 
 
 @contextlib.asynccontextmanager
-async def gateway(folder: Path, engine: str) -> AsyncIterator[RunningGateway]:
+async def gateway(
+    folder: Path, engine: str, *, allow_scripted: bool = True
+) -> AsyncIterator[RunningGateway]:
     """A gateway on a new workspace under ``folder``, until the block ends."""
     workspace = trust_workspace(
         make_git_repo(folder / "ws", {"app.py": "VALUE = 1\n", "devfactory.toml": TEAM_TOML})
     )
     env, storage = storage_env(engine, workspace)
-    async with serve_gateway(workspace, folder, env, storage) as running:
+    async with serve_gateway(
+        workspace, folder, env, storage, allow_scripted=allow_scripted
+    ) as running:
         yield running
 
 
 @contextlib.asynccontextmanager
 async def serve_gateway(
-    workspace: Path, folder: Path, env: dict[str, str], storage: str
+    workspace: Path,
+    folder: Path,
+    env: dict[str, str],
+    storage: str,
+    *,
+    allow_scripted: bool = True,
 ) -> AsyncIterator[RunningGateway]:
     """A ``devfactory gateway`` process on ``workspace`` (its store at ``storage``, its
-    certificate under ``folder``), until the block ends."""
+    certificate under ``folder``), until the block ends.
+
+    ``allow_scripted`` lets its clients run the ``scripted`` provider, which a gateway refuses
+    them (it reads a file of the gateway's machine): the tests have no other offline model.
+    """
     ca, cert, key = certificate(folder)
+    env = {k: v for k, v in env.items() if k != ALLOW_REMOTE_SCRIPTED}
+    if allow_scripted:
+        env[ALLOW_REMOTE_SCRIPTED] = "1"
     process = await asyncio.create_subprocess_exec(
         DEVFACTORY, "gateway", "--workspace", str(workspace), "--port", "0",
         "--cert", str(cert), "--key", str(key),

@@ -21,13 +21,14 @@ from devfactory.protocol.enums import EventType
 from devfactory.protocol.errors import RpcError
 from devfactory.protocol.events import EventList
 from devfactory.protocol.methods import Requests
-from devfactory.protocol.runs import Run, RunCreateParams
+from devfactory.protocol.runs import Run, RunCreateParams, RunList
 from devfactory.storage import open_store
 from gateway_support import (
     RunningGateway,
     collect,
     completed,
     ended,
+    gateway,
     gateway_on_both_databases,
     of_run,
 )
@@ -171,3 +172,59 @@ async def test_methods_outside_the_protocol_and_deep_params_are_refused(
     assert lsp.value.code == codes.METHOD_NOT_FOUND
     assert nested.value.code == codes.INVALID_PARAMS and "nest" in nested.value.message
     assert invalid.value.code == codes.INVALID_PARAMS and "runId" in invalid.value.message
+
+
+PLANTED, LOCAL_RUN = "<planted file>", "<a run of the local user>"
+REMOTE_SCRIPTED = [
+    pytest.param(Requests.RUNS_CREATE,
+                 {"prompt": "x", "provider": "scripted", "model": "/etc/hostname"},
+                 id="a-host-file"),
+    pytest.param(Requests.RUNS_CREATE, {"prompt": "x", "provider": "scripted", "model": PLANTED},
+                 id="a-planted-file"),
+    pytest.param(Requests.RUNS_CREATE, {"prompt": "x", "model": PLANTED},
+                 id="the-default-provider"),
+    pytest.param(Requests.INITIATIVES_CREATE, {"goal": "x", "model": PLANTED},
+                 id="an-initiative"),
+    pytest.param(Requests.RUNS_RETRY, {"runId": LOCAL_RUN}, id="a-retry-of-a-local-run"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("method", "params"), REMOTE_SCRIPTED)
+async def test_a_gateway_client_cannot_run_the_scripted_provider(
+    tmp_path: Path, method: str, params: dict[str, Any]
+) -> None:
+    """The scripted provider plays a file of the gateway's machine named by its model: a
+    runs:create token would read any file (its existence, a JSON file's keys in the error),
+    block the gateway on a FIFO and choose the run's tool calls. Refused, default provider,
+    initiative and retry alike (the workspace's default provider is ``scripted``), before
+    anything is created or read; the gateway's local user still runs scripts."""
+    planted = tmp_path / "outside" / "planted.json"
+    planted.parent.mkdir()
+    planted.write_text('{"AWS_SECRET=wJalrXUtnFEMI/K7MDENG": 1}')
+    async with gateway(tmp_path, "sqlite", allow_scripted=False) as running:
+        async with DaemonClient.spawn(
+            running.workspace, env=running.env, settings=RUN_OPTIONS, own_runs_only=True
+        ) as local:
+            mine: Run = await local.call(
+                Requests.RUNS_CREATE,
+                RunCreateParams(prompt="local", provider="scripted", model=str(planted)),
+            )
+            failed = mine
+            async with asyncio.timeout(30):
+                while not failed.status.is_terminal:
+                    await asyncio.sleep(0.05)
+                    failed = await local.call(Requests.RUNS_GET, {"runId": mine.id})
+        stand_in = {PLANTED: str(planted), LOCAL_RUN: mine.id}
+        asked = {k: stand_in.get(v, v) for k, v in params.items()}
+        client = await running.client(running.token("remote", "runs:create"))
+        try:
+            with pytest.raises(RpcError) as refused:
+                await client.request(method, asked)
+            runs: RunList = await client.call(Requests.RUNS_LIST, {})
+        finally:
+            await client.close()
+    assert "is not a valid script" in (failed.failed_reason or ""), "the local user's script ran"
+    assert refused.value.code == codes.REFUSED
+    assert "'scripted' is refused through the gateway" in refused.value.message
+    assert "AWS_SECRET" not in refused.value.message
+    assert [r.id for r in runs.runs] == [mine.id], "nothing was created"

@@ -12,7 +12,7 @@ import pytest
 
 from devfactory.protocol.settings import ProviderSettings, Settings
 from devfactory.server.agents.providers.anthropic_provider import AnthropicProvider
-from devfactory.server.agents.providers.base import ProviderUnavailable
+from devfactory.server.agents.providers.base import Message, ProviderUnavailable
 from devfactory.server.agents.providers.claude_code import ClaudeCodeProvider
 from devfactory.server.agents.providers.local_shell import LocalShellProvider
 from devfactory.server.agents.providers.openai_provider import OpenAIProvider
@@ -157,10 +157,6 @@ UNAVAILABLE = [
         "scripted: no script; pass its path as the model or set providers.scripted.script",
         id="scripted-no-script",
     ),
-    pytest.param("scripted", None, "missing.json", "does not exist", id="scripted-missing"),
-    pytest.param(
-        "scripted", None, "broken.json", "broken.json is not a valid script", id="scripted-broken"
-    ),
 ]
 
 
@@ -175,6 +171,25 @@ async def test_misconfiguration_says_what_to_set(
 ) -> None:
     with pytest.raises(ProviderUnavailable) as caught:
         build(name, config, accounts_store, workspace, model)
+    assert message in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("model", "message"),
+    [
+        pytest.param("missing.json", "missing.json does not exist", id="missing"),
+        pytest.param("broken.json", "broken.json is not a valid script", id="broken"),
+    ],
+)
+async def test_a_script_is_read_on_the_first_turn_and_its_problem_fails_it(
+    model: str, message: str, accounts_store: Store, workspace: Path
+) -> None:
+    """Building reads nothing (no I/O on the event loop); the first turn reads the script in
+    a thread, and a missing or broken one is a ProviderUnavailable that fails the run."""
+    provider = build("scripted", None, accounts_store, workspace, model)
+    assert isinstance(provider, ScriptedProvider)
+    with pytest.raises(ProviderUnavailable) as caught:
+        await provider.complete([Message(role="user", content="go")], [], lambda _: None)
     assert message in str(caught.value)
 
 

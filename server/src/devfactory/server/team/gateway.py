@@ -3,7 +3,8 @@
 The gateway builds the very daemon an editor starts (``features.create_server``: the same
 features, handlers and param checks) and opens its workspace once, as ``initialize`` would;
 its requests are then dispatched to the handlers that daemon registered, after
-:class:`~.authority.Authority` has checked the caller's token for the method's ability.
+:class:`~.authority.Authority` has checked the caller's token for the method's ability, and
+marked as a remote caller's (:mod:`.callers`: what only the local user may do is refused).
 Whatever the daemon sends its client (``devfactory/event``, ``devfactory/runChanged``...) is
 sent to every attached client, each through a bounded queue of its own
 (:mod:`.gateway_serve`). Events other processes commit (workers, other gateways, local
@@ -31,6 +32,7 @@ from ..errors import Refused
 from ..lsp_protocol import DevFactoryProtocol
 from ..wiring import Feature
 from .authority import Authority
+from .callers import remote_caller
 
 log = logging.getLogger(__name__)
 
@@ -154,8 +156,9 @@ class Gateway:
                 f"the gateway serves the devfactory/* requests only, not {method}",
             )
         try:
-            await self.authority.authorize(token, method)
-            result = await handler(data.get("params"))
+            caller = await self.authority.authorize(token, method)
+            with remote_caller(caller.name):
+                result = await handler(data.get("params"))
         except JsonRpcException as exc:
             if not isinstance(exc, Refused):
                 log.info("%s answered an error: %s", method, exc.message)

@@ -13,6 +13,7 @@ from pathlib import Path
 from devfactory.protocol.settings import ProviderSettings, Settings
 from devfactory.storage import Store
 
+from ...team.callers import refusal
 from . import anthropic_provider, claude_code, local_shell, openai_provider, scripted
 from .base import ProviderUnavailable
 from .redaction import register_secret
@@ -58,5 +59,7 @@ def create_provider(
         raise ProviderUnavailable(
             f"unknown provider {name!r}; choose one of: {', '.join(BUILDERS)}"
         )
+    if (refused := refusal(name)) is not None:  # a gateway's client: not its files to read
+        raise ProviderUnavailable(refused)
     config = settings.providers.get(name) or Settings().providers.get(name) or ProviderSettings()
     return builder(ProviderRequest(name, config, model, workspace, store, team_key))

@@ -28,12 +28,18 @@ text occurs in what the run tells the model first (its task prompt)::
 from __future__ import annotations
 
 import asyncio
+import os
+import re
+import stat
 from pathlib import Path
 
 import msgspec
 
 from .base import Message, ProviderUnavailable, TextCallback, ToolCall, ToolSpec, Turn, Usage
 from .request import Provider, ProviderRequest
+
+MAX_SCRIPT_BYTES = 16 * 1024 * 1024
+"""Far beyond any script a test or the demo writes; a bigger file is not one."""
 
 
 class ScriptedCall(msgspec.Struct, kw_only=True, rename="camel"):
@@ -69,15 +75,97 @@ class Script(msgspec.Struct, kw_only=True, rename="camel", forbid_unknown_fields
 
 
 def load_script(path: Path) -> Script:
-    """Read and validate a script file; errors name the file and the bad field."""
+    """Read and validate a script file (blocking: call it in a thread); errors name the file
+    and what is wrong with it, never what it holds."""
     try:
-        return msgspec.json.decode(path.read_bytes(), type=Script)
+        data = _read_regular_file(path)
     except FileNotFoundError:
         raise ProviderUnavailable(f"scripted provider: script {path} does not exist") from None
+    except OSError as exc:
+        raise ProviderUnavailable(
+            f"scripted provider: cannot read script {path}: {exc.strerror or exc}"
+        ) from None
+    try:
+        return msgspec.json.decode(data, type=Script)
     except (msgspec.ValidationError, msgspec.DecodeError) as exc:
         raise ProviderUnavailable(
-            f"scripted provider: {path} is not a valid script: {exc}"
+            f"scripted provider: {path} is not a valid script: {_why(exc)}"
         ) from None
+
+
+def _read_regular_file(path: Path) -> bytes:
+    """The bytes of ``path`` if it is a regular file of at most MAX_SCRIPT_BYTES.
+
+    A FIFO would block the read until something writes to it, a device may never end
+    (``/dev/zero``): both are refused before they are read, checked on the descriptor itself
+    (opened without blocking) so that nothing swapped in after the first look gets read.
+    """
+    _check_kind(path, os.stat(path))  # before opening: opening some devices does something
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        _check_kind(path, os.fstat(fd))
+        chunks, size = [], 0
+        while chunk := os.read(fd, 1 << 20):
+            size += len(chunk)
+            if size > MAX_SCRIPT_BYTES:
+                raise ProviderUnavailable(_too_big(path))
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def _check_kind(path: Path, info: os.stat_result) -> None:
+    if not stat.S_ISREG(info.st_mode):
+        kind = (
+            "a directory" if stat.S_ISDIR(info.st_mode)
+            else "a FIFO" if stat.S_ISFIFO(info.st_mode)
+            else "a device" if stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode)
+            else "a socket" if stat.S_ISSOCK(info.st_mode)
+            else "not a regular file"
+        )  # fmt: skip
+        raise ProviderUnavailable(
+            f"scripted provider: script {path} is {kind}; a script is a regular JSON file"
+        )
+    if info.st_size > MAX_SCRIPT_BYTES:
+        raise ProviderUnavailable(_too_big(path))
+
+
+def _too_big(path: Path) -> str:
+    return (
+        f"scripted provider: script {path} is larger than {MAX_SCRIPT_BYTES // (1 << 20)} MiB;"
+        " a script is a short JSON file"
+    )
+
+
+_LOCATION = re.compile(r" - at `(\$(?:\.\w+|\[\d+\]|\[\.\.\.\])*)`$")
+"""msgspec's location of a validation error, when it is made of field names and indexes."""
+_SAFE_PROBLEMS = (
+    re.compile(r"Expected `[\w |,\[\]]+`, got `\w+`"),
+    re.compile(r"Object missing required field `\w+`"),
+)
+"""msgspec's problems that name only types and the script's own fields (the ones of an
+unknown field, an unknown value or malformed JSON may quote the file)."""
+
+
+def _why(exc: msgspec.MsgspecError) -> str:
+    """What is wrong with a script and where (its JSON path), without quoting the file: it
+    may be any file the daemon can read, and the message reaches the run's events."""
+    text = str(exc)
+    if not isinstance(exc, msgspec.ValidationError):  # malformed (ValidationError is one too)
+        if (byte := re.search(r"\(byte \d+\)$", text)) is not None:
+            return f"malformed JSON {byte.group(0)}"
+        return "not valid JSON"
+    found = _LOCATION.search(text)
+    location = found.group(1) if found else "$"
+    problem = text[: found.start()] if found else text
+    if "unknown field" in problem:
+        said = "an object has a field scripts do not have"
+    elif any(safe.fullmatch(problem) for safe in _SAFE_PROBLEMS):
+        said = problem
+    else:
+        said = "a value scripts do not have"
+    return f"{said} - at `{location}`"
 
 
 class ScriptedProvider:
@@ -85,19 +173,29 @@ class ScriptedProvider:
 
     name = "scripted"
 
-    def __init__(self, script: Script, model: str | None = None) -> None:
+    def __init__(self, script: Script | Path, model: str | None = None) -> None:
         self.model = model
-        self._script = script
-        self._turns: list[ScriptedTurn] | None = None if script.conversations else script.turns
+        self._source = script
+        """The script, or its file: read on the first turn, in a thread (a file on a slow
+        disk must not stop the event loop, nor must a building run wait for it)."""
+        self._turns: list[ScriptedTurn] | None = None
 
-    def _pick(self, messages: list[Message]) -> list[ScriptedTurn]:
+    async def _script(self) -> Script:
+        if isinstance(self._source, Path):
+            self._source = await asyncio.to_thread(load_script, self._source)
+        return self._source
+
+    async def _pick(self, messages: list[Message]) -> list[ScriptedTurn]:
         """The turns of the conversation this run plays (chosen on its first turn)."""
+        script = await self._script()
+        if not script.conversations:
+            return script.turns
         said = "\n".join(m.content for m in messages if m.role == "user")
-        for conversation in self._script.conversations:
+        for conversation in script.conversations:
             if conversation.match in said:
                 return conversation.turns
-        if self._script.turns:
-            return self._script.turns
+        if script.turns:
+            return script.turns
         first = said.strip().splitlines()[:1] or [""]
         raise ProviderUnavailable(
             f"scripted provider: no conversation of {self.model} matches this run "
@@ -108,7 +206,7 @@ class ScriptedProvider:
         self, messages: list[Message], tools: list[ToolSpec], on_text: TextCallback
     ) -> Turn:
         if self._turns is None:
-            self._turns = self._pick(messages)
+            self._turns = await self._pick(messages)
         position = sum(
             (m.role == "assistant") + m.summarized_turns for m in messages
         )  # the turns answered so far
@@ -148,10 +246,14 @@ def _chunks(text: str, size: int = 24) -> list[str]:
 
 
 def build(request: ProviderRequest) -> Provider:
-    """The script is the model argument (a path relative to the workspace) or the setting."""
+    """The script is the model argument (a path relative to the workspace) or the setting;
+    the file is read on the first turn (a missing or broken one fails the run then).
+
+    Only the local user may name a script (``team.callers``): it may be any file the daemon
+    can read, and it chooses the model's tool calls."""
     script = request.model or request.config.script
     if not script:
         raise ProviderUnavailable(
             "scripted: no script; pass its path as the model or set providers.scripted.script"
         )
-    return ScriptedProvider(load_script(request.workspace / script), model=script)
+    return ScriptedProvider(request.workspace / script, model=script)
