@@ -45,7 +45,7 @@ async def test_an_approve_without_the_ability_is_refused_and_audited(any_store: 
     assert (await any_store.api_tokens.list())[0].hint == secret[:8]
     assert secret not in repr(await any_store.api_tokens.list())
 
-    await authority.authorize(secret, Requests.RUNS_CREATE)
+    await authority.authorize(secret, Requests.RUNS_CREATE, {"prompt": "x"})
     await authority.authorize(secret, Requests.RUNS_LIST)  # reads: any valid token
     with pytest.raises(Refused, match="lacks the 'changes:approve' ability"):
         await authority.authorize(secret, Requests.CHANGES_APPROVE)

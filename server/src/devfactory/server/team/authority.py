@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import hmac
 import logging
+from typing import Any
 
 from devfactory.storage import Store
 from devfactory.storage.ports import ApiToken
 
 from ..errors import Refused
 from . import tokens
-from .abilities import METHOD_ABILITY, READ, missing_ability, parse_abilities
+from .abilities import METHOD_ABILITY, READ, Ability, missing_ability, parse_abilities
+from .conditions import extra_need
 
 log = logging.getLogger(__name__)
 
@@ -50,17 +52,23 @@ class Authority:
             return token, f"the token {token.name!r} was revoked at {token.revoked_at}"
         return token, None
 
-    async def authorize(self, secret: str, method: str) -> ApiToken:
-        """The token, if it may call ``method``; ``Refused`` (audited) otherwise."""
+    async def authorize(self, secret: str, method: str, params: Any = None) -> ApiToken:
+        """The token, if it may call ``method`` with ``params``; ``Refused`` (audited)
+        otherwise. Params that make a call do more (a yolo run, writing the project map)
+        need more (:mod:`.conditions`); bad params are the handler's InvalidParams."""
         ability = METHOD_ABILITY.get(method, "admin")
         token, problem = await self.identify(secret)
         if problem is not None or token is None:
             name = "" if token is None else token.name
             await self._audit(token, name, method, ability, refused=problem)
             raise Refused(f"{method} is refused: {problem}")
-        missing = missing_ability(method, token.abilities)
+        missing, why = missing_ability(method, token.abilities), ""
+        if missing is None and (need := await extra_need(method, params, self.store)):
+            ability = need.ability
+            if need.ability not in token.abilities and Ability.ADMIN not in token.abilities:
+                missing, why = need.ability, f" for this call: {need.why}"
         if missing is not None:
-            reason = f"the token {token.name!r} lacks the {missing!r} ability"
+            reason = f"the token {token.name!r} lacks the {missing!r} ability{why}"
             await self._audit(token, token.name, method, ability, refused=reason)
             raise Refused(f"{method} is refused: {reason} (devfactory token create --ability "
                           f"{missing} ...)")  # fmt: skip

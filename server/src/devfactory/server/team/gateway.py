@@ -154,7 +154,7 @@ class Gateway:
                 f"the gateway serves the devfactory/* requests only, not {method}",
             )
         try:
-            await self.authority.authorize(token, method)
+            await self.authority.authorize(token, method, data.get("params"))
             result = await handler(data.get("params"))
         except JsonRpcException as exc:
             if not isinstance(exc, Refused):
