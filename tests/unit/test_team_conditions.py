@@ -11,8 +11,8 @@ from devfactory.protocol.enums import RunStatus
 from devfactory.protocol.methods import Requests as R
 from devfactory.protocol.runs import RunMetadata
 from devfactory.server.errors import InvalidParams, Refused
-from devfactory.server.team.authority import Authority
 from devfactory.storage import Store
+from team_support import project_authority
 
 CREATE = ["runs:create"]
 CONTROL = ["runs:control"]
@@ -51,7 +51,7 @@ CASES: list[tuple[str, dict[str, Any], list[str], str | None]] = [
 async def test_params_decide_the_ability_a_call_needs(
     any_store: Store, method: str, params: dict[str, Any], abilities: list[str], refused: str | None
 ) -> None:
-    authority = Authority(any_store)
+    authority = await project_authority(any_store)
     secret, _ = await authority.create("t", abilities)
     if refused is None:
         await authority.authorize(secret, method, params)
@@ -71,7 +71,7 @@ async def test_starting_or_steering_a_yolo_run_needs_changes_approve(
     any_store: Store, method: str, abilities: list[str]
 ) -> None:
     yolo, review = await _run(any_store, "yolo"), await _run(any_store, "review")
-    authority = Authority(any_store)
+    authority = await project_authority(any_store)
     secret, _ = await authority.create("t", abilities)
     approver, _ = await authority.create("a", [*abilities, "changes:approve"])
     text = {} if method in (R.RUNS_RETRY, R.RUNS_START) else {"text": "more"}
@@ -83,7 +83,7 @@ async def test_starting_or_steering_a_yolo_run_needs_changes_approve(
 
 
 async def test_bad_params_of_a_conditional_call_are_invalid_params(any_store: Store) -> None:
-    authority = Authority(any_store)
+    authority = await project_authority(any_store)
     secret, _ = await authority.create("t", CREATE)
     with pytest.raises(InvalidParams, match="mode"):
         await authority.authorize(secret, R.RUNS_CREATE, {"prompt": "x", "mode": "reckless"})

@@ -20,14 +20,15 @@ from devfactory.server.team import tokens
 from devfactory.server.team.authority import Authority
 from devfactory.server.team.gateway_serve import TOO_SLOW, Budget, GatewayServer, Outbox
 from devfactory.storage import Store
+from team_support import project_authority
 
 
 class StandIn:
     """What ``GatewayServer`` uses of a ``Gateway``; requests wait for ``release``."""
 
-    def __init__(self, store: Store) -> None:
-        self.authority = Authority(store)
-        self.workspace = SimpleNamespace(store=store)
+    def __init__(self, authority: Authority) -> None:
+        self.authority = authority
+        self.workspace = SimpleNamespace(store=authority.store)
         self.clients: list[Callable[[bytes], None]] = []
         self.release = asyncio.Event()
         self.in_flight = 0
@@ -50,7 +51,7 @@ class StandIn:
 @contextlib.asynccontextmanager
 async def serving(store: Store, **limits: Any) -> AsyncIterator[tuple[StandIn, str, str]]:
     """(the stand-in, ws:// url, a live admin token) of a gateway transport with ``limits``."""
-    gateway = StandIn(store)
+    gateway = StandIn(await project_authority(store))
     secret, _ = await gateway.authority.create("tester", ["admin"])
     server = GatewayServer(gateway, **limits)  # type: ignore[arg-type]
     port = await server.start("127.0.0.1", 0, None)

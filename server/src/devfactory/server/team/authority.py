@@ -22,10 +22,11 @@ log = logging.getLogger(__name__)
 
 
 class Authority:
-    """Creates, checks and revokes API tokens over one store."""
+    """Creates and checks the API tokens of one project (``project_id``) over one store."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, project_id: int) -> None:
         self.store = store
+        self.project_id = project_id
 
     async def create(self, name: str, abilities: list[str]) -> tuple[str, ApiToken]:
         """A new token (the secret, shown once) and its record."""
@@ -34,13 +35,13 @@ class Authority:
         checked = parse_abilities(abilities)
         secret = tokens.new_token()
         record = await self.store.api_tokens.create(
-            name.strip(), tokens.hint(secret), tokens.digest(secret), checked
+            self.project_id, name.strip(), tokens.hint(secret), tokens.digest(secret), checked
         )
         return secret, record
 
     async def identify(self, secret: str) -> tuple[ApiToken | None, str | None]:
         """The token ``secret`` is (None if unknown), and why it may not be used (None if
-        it is live)."""
+        it is live). A token of another project is unknown here, as if it did not exist."""
         if (problem := tokens.format_problem(secret)) is not None:
             return None, problem
         digest = tokens.digest(secret)
@@ -48,6 +49,14 @@ class Authority:
         if found is None or not hmac.compare_digest(found[1], digest):
             return None, "the token is not known to this gateway"
         token = found[0]
+        if token.project_id is None:
+            return token, (
+                f"the token {token.name!r} was made before tokens belonged to a project, so no "
+                "gateway accepts it: re-create it (devfactory token revoke "
+                f"{token.name}, then devfactory token create --name {token.name} ...)"
+            )
+        if token.project_id != self.project_id:
+            return None, "the token is not known to this gateway"
         if token.revoked_at is not None:
             return token, f"the token {token.name!r} was revoked at {token.revoked_at}"
         return token, None

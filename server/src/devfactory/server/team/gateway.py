@@ -82,7 +82,7 @@ class Gateway:
     def __init__(self, server: DevFactoryServer, workspace: Workspace) -> None:
         self.server = server
         self.workspace = workspace
-        self.authority = Authority(workspace.store)
+        self.authority = Authority(workspace.store, workspace.project.id)
         self._broadcast = _Broadcast()
 
     @classmethod
