@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import signal
 import sys
 from collections.abc import Awaitable, Callable
@@ -59,6 +60,33 @@ def _with_project(
         raise click.ClickException(str(exc)) from None
 
 
+def _transport_problem(
+    host: str, cert: Path | None, key: Path | None, insecure_no_tls: bool
+) -> str | None:
+    """Why these options cannot make a gateway that is what they say, or None: TLS needs both
+    --cert and --key; --insecure-no-tls takes neither, and listens on this host only (for a
+    TLS-terminating proxy here), never where tokens would cross a network in clear."""
+    if insecure_no_tls:
+        if cert is not None or key is not None:
+            return "--insecure-no-tls serves plain ws://: drop --cert/--key, or drop it for TLS"
+        if not _loopback(host):
+            return (f"--insecure-no-tls listens on this host only (a TLS-terminating proxy here), "
+                    f"not on {host}: use --host 127.0.0.1, or --cert and --key")  # fmt: skip
+        return None
+    if cert is None or key is None:
+        return "give --cert and --key (TLS), or --insecure-no-tls"
+    return None
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a name other than localhost may resolve anywhere
+        return False
+
+
 @click.command("gateway")
 @WORKSPACE
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
@@ -75,8 +103,8 @@ def gateway_command(
     insecure_no_tls: bool,
 ) -> None:  # fmt: skip
     """Serve WORKSPACE's devfactory/* methods over WebSocket with TLS, to token holders."""
-    if (cert is None or key is None) and not insecure_no_tls:
-        raise click.UsageError("give --cert and --key (TLS), or --insecure-no-tls")
+    if problem := _transport_problem(host, cert, key, insecure_no_tls):
+        raise click.UsageError(problem)
     from ..logs import configure_startup_logging
     from ..team.gateway import Gateway
     from ..team.gateway_serve import GatewayServer, tls_context
