@@ -30,6 +30,7 @@ from devfactory.protocol.events import Event
 from devfactory.protocol.methods import Notifications, Requests
 from devfactory.protocol.runs import RunCreateParams
 from devfactory.server.cli.client import daemon_command
+from devfactory.server.project.registration import project_id
 from devfactory.server.team.authority import Authority
 from devfactory.server.team.gateway_client import GatewayClient
 from devfactory.storage import open_store
@@ -66,10 +67,13 @@ def workspace(folder: Path) -> Path:
     return folder
 
 
-async def token(url: str) -> str:
+async def token(url: str, folder: Path) -> str:
+    """An admin token of ``folder``'s project (no ``[team] project``: known by its path)."""
     store = await open_store(url)
     try:
-        secret, _ = await Authority(store).create(f"bench-{time.time_ns()}", ["admin"])
+        project = await project_id(store, folder.resolve(), None, register=True)
+        assert project is not None
+        secret, _ = await Authority(store, project).create(f"bench-{time.time_ns()}", ["admin"])
     finally:
         await store.close()
     return secret
@@ -122,7 +126,7 @@ async def storm_gateway(folder: Path, url: str, tls: tuple[Path, Path, Path]) ->
 
     async with (
         process(command, env, "wss://") as address,
-        await GatewayClient.connect(address, await token(url), ca_file=tls[0]) as c,
+        await GatewayClient.connect(address, await token(url, folder), ca_file=tls[0]) as c,
     ):
         c.on_notification(on)
         await asyncio.wait_for(done.wait(), 300)
@@ -180,7 +184,7 @@ async def starts_gateway(
                str(folder), "--port", "0", "--cert", str(tls[1]), "--key", str(tls[2])]  # fmt: skip
     async with (
         process(command, env, "wss://") as address,
-        await GatewayClient.connect(address, await token(url), ca_file=tls[0]) as c,
+        await GatewayClient.connect(address, await token(url, folder), ca_file=tls[0]) as c,
     ):
         return await run_starts(c, script)
 

@@ -17,7 +17,20 @@ from devfactory.protocol.enums import EventType
 from support import git, make_git_repo, trust_workspace
 
 if TYPE_CHECKING:
+    from devfactory.server.team.authority import Authority
+    from devfactory.storage import Store
     from devfactory.storage.postgresql import PostgresStore
+
+
+async def project_authority(store: Store, root: str = "/w") -> Authority:
+    """An ``Authority`` of a project registered at ``root``."""
+    from devfactory.server.team.authority import Authority
+
+    project = await store.projects.register(
+        root_path=root, name=root, slug="w", default_branch=None, current_branch=None
+    )
+    return Authority(store, project.id)
+
 
 LEASE_S = 3
 """The workers' run lease: short, so a killed worker's run is taken over within seconds."""

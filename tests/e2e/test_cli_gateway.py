@@ -13,9 +13,10 @@ from cli_support import DEVFACTORY, cli_env
 from support import make_git_repo
 
 
-def gateway(workspace: Path, port: str) -> subprocess.CompletedProcess[str]:
+def gateway(workspace: Path, port: str, *flags: str) -> subprocess.CompletedProcess[str]:
+    flags = flags or ("--insecure-no-tls",)
     return subprocess.run(
-        [DEVFACTORY, "gateway", "--insecure-no-tls", "--port", port, "-w", str(workspace)],
+        [DEVFACTORY, "gateway", *flags, "--port", port, "-w", str(workspace)],
         capture_output=True,
         text=True,
         env=cli_env(),
@@ -43,3 +44,24 @@ def test_a_port_out_of_range_is_a_usage_error(workspace: Path) -> None:
     done = gateway(workspace, "70000")
     assert done.returncode == 2
     assert "Invalid value for '--port'" in done.stderr, done.stderr
+
+
+@pytest.mark.parametrize(
+    ("flags", "problem"),
+    [
+        (("--insecure-no-tls", "--host", "0.0.0.0"), "listens on this host only"),
+        (("--insecure-no-tls", "--host", "gateway.example"), "listens on this host only"),
+        (("--insecure-no-tls", "--cert", "{pem}"), "drop --cert/--key"),
+        (("--insecure-no-tls", "--key", "{pem}"), "drop --cert/--key"),
+        (("--cert", "{pem}"), "give --cert and --key"),
+        (("--key", "{pem}"), "give --cert and --key"),
+    ],
+)
+def test_tls_options_that_do_not_add_up_are_usage_errors(
+    workspace: Path, flags: tuple[str, ...], problem: str
+) -> None:
+    pem = workspace.parent / "any.pem"
+    pem.write_text("not read: the options are refused first\n")
+    done = gateway(workspace, "0", *(f.format(pem=pem) for f in flags))
+    assert done.returncode == 2, done.stderr
+    assert problem in done.stderr, done.stderr

@@ -118,6 +118,29 @@ async def test_an_approve_without_the_ability_is_refused_by_name_and_audited(
     )  # fmt: skip
 
 
+async def test_yolo_runs_and_writing_the_project_map_need_more_than_their_method(
+    team: RunningGateway,
+) -> None:
+    creator = await team.client(team.token("creator-yolo", "runs:create"))
+    reader = await team.client(team.token("reader-map"))
+    try:
+        with pytest.raises(RpcError) as yolo:
+            await creator.request(
+                Requests.RUNS_CREATE, {"prompt": "x", "mode": "yolo", "start": False}
+            )
+        with pytest.raises(RpcError) as written:
+            await reader.request(Requests.PROJECT_MAP, {})  # write: true by default
+        drafts = await creator.request(Requests.RUNS_LIST, {"status": ["draft"]})
+    finally:
+        await creator.close()
+        await reader.close()
+    assert yolo.value.code == written.value.code == codes.REFUSED
+    assert "lacks the 'changes:approve' ability for this call" in yolo.value.message
+    assert "lacks the 'admin' ability for this call" in written.value.message
+    assert drafts["runs"] == []
+    assert not (team.workspace / "PROJECT_MAP.md").exists()
+
+
 async def test_a_revoked_token_is_refused_on_its_connection_and_at_the_next(
     team: RunningGateway,
 ) -> None:

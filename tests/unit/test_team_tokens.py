@@ -3,14 +3,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from devfactory.protocol.methods import REQUESTS, Requests
 from devfactory.server.errors import Refused
 from devfactory.server.team import tokens
 from devfactory.server.team.abilities import METHOD_ABILITY, missing_ability, parse_abilities
-from devfactory.server.team.authority import Authority
 from devfactory.storage import Store
+from devfactory.storage.sqlite import SqliteStore
+from team_support import project_authority
 
 
 def test_a_new_token_has_the_prefix_and_a_checksum_that_catches_typos() -> None:
@@ -40,12 +43,12 @@ def test_abilities_are_checked_by_name() -> None:
 
 
 async def test_an_approve_without_the_ability_is_refused_and_audited(any_store: Store) -> None:
-    authority = Authority(any_store)
+    authority = await project_authority(any_store)
     secret, record = await authority.create("ci", ["runs:create"])
-    assert (await any_store.api_tokens.list())[0].hint == secret[:8]
-    assert secret not in repr(await any_store.api_tokens.list())
+    assert (await any_store.api_tokens.list(authority.project_id))[0].hint == secret[:8]
+    assert secret not in repr(await any_store.api_tokens.list(authority.project_id))
 
-    await authority.authorize(secret, Requests.RUNS_CREATE)
+    await authority.authorize(secret, Requests.RUNS_CREATE, {"prompt": "x"})
     await authority.authorize(secret, Requests.RUNS_LIST)  # reads: any valid token
     with pytest.raises(Refused, match="lacks the 'changes:approve' ability"):
         await authority.authorize(secret, Requests.CHANGES_APPROVE)
@@ -59,10 +62,10 @@ async def test_an_approve_without_the_ability_is_refused_and_audited(any_store: 
 
 
 async def test_revoked_unknown_and_mistyped_tokens_are_refused(any_store: Store) -> None:
-    authority = Authority(any_store)
+    authority = await project_authority(any_store)
     secret, _ = await authority.create("alice", ["admin"])
     await authority.authorize(secret, Requests.GIT_PUSH)
-    assert await any_store.api_tokens.revoke("alice")
+    assert await any_store.api_tokens.revoke(authority.project_id, "alice")
     with pytest.raises(Refused, match="'alice' was revoked"):
         await authority.authorize(secret, Requests.RUNS_LIST)
     with pytest.raises(Refused, match="not known"):
@@ -71,3 +74,30 @@ async def test_revoked_unknown_and_mistyped_tokens_are_refused(any_store: Store)
         await authority.authorize(secret[:-1] + ("0" if secret[-1] != "0" else "1"), "x")
     refused = [e for e in await any_store.audit.list() if not e.allowed]
     assert len(refused) == 3 and refused[-1].token_name == "alice"
+
+
+async def test_a_token_of_another_project_is_unknown_here(any_store: Store) -> None:
+    alpha = await project_authority(any_store, "/alpha")
+    beta = await project_authority(any_store, "/beta")
+    secret, _ = await beta.create("ci", ["admin"])
+    await beta.authorize(secret, Requests.RUNS_LIST)
+    assert await alpha.identify(secret) == (None, "the token is not known to this gateway")
+    with pytest.raises(Refused, match="not known to this gateway"):
+        await alpha.authorize(secret, Requests.RUNS_LIST)
+
+
+async def test_a_token_made_before_tokens_had_a_project_is_refused_by_every_gateway(
+    tmp_path: Path,
+) -> None:
+    store = await SqliteStore.open(tmp_path / "devfactory.db")
+    try:
+        authority = await project_authority(store)
+        secret, _ = await authority.create("old-ci", ["admin"])
+        await store.db.execute("UPDATE api_tokens SET project_id = NULL", ())  # as migrated
+        with pytest.raises(Refused, match="made before tokens belonged to a project.*re-create"):
+            await authority.authorize(secret, Requests.RUNS_LIST)
+        (listed,) = await store.api_tokens.list(authority.project_id)
+        assert listed.project_id is None, "listed, so that it can be revoked"
+        assert await store.api_tokens.revoke(authority.project_id, "old-ci")
+    finally:
+        await store.close()

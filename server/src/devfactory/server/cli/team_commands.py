@@ -7,34 +7,50 @@
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import signal
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import click
 
 from ..event_loop import run_service
 from .options import WORKSPACE
 
+if TYPE_CHECKING:
+    from devfactory.storage import Store
+    from devfactory.storage.ports import ApiToken
+
 T = TypeVar("T")
 
 
 def _with_store(workspace: Path, work: Callable[..., Awaitable[T]]) -> T:
     """``work(store)`` on the workspace's store; storage errors as one clear line."""
+    return _with_project(workspace, lambda store, _: work(store), register=False)
+
+
+def _with_project(
+    workspace: Path, work: Callable[[Store, int | None], Awaitable[T]], *, register: bool
+) -> T:
+    """``work(store, project_id)`` with the workspace's project (None when it is not in the
+    store; registered first when ``register``); storage errors as one clear line."""
     from devfactory.storage import DatabaseError, open_store
 
     from ..config import load_settings, storage_location
     from ..paths import StatePaths
+    from ..project.registration import project_id
 
     async def go() -> T:
-        settings, _ = load_settings(workspace.resolve(), None)
-        paths = StatePaths(workspace.resolve())
+        root = workspace.resolve()
+        settings, _ = load_settings(root, None)
+        paths = StatePaths(root)
         paths.ensure()
         store = await open_store(storage_location(settings, paths.database))
         try:
-            return await work(store)
+            found = await project_id(store, root, settings.team.project, register=register)
+            return await work(store, found)
         finally:
             await store.close()
 
@@ -42,6 +58,33 @@ def _with_store(workspace: Path, work: Callable[..., Awaitable[T]]) -> T:
         return asyncio.run(go())
     except (DatabaseError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
+
+
+def _transport_problem(
+    host: str, cert: Path | None, key: Path | None, insecure_no_tls: bool
+) -> str | None:
+    """Why these options cannot make a gateway that is what they say, or None: TLS needs both
+    --cert and --key; --insecure-no-tls takes neither, and listens on this host only (for a
+    TLS-terminating proxy here), never where tokens would cross a network in clear."""
+    if insecure_no_tls:
+        if cert is not None or key is not None:
+            return "--insecure-no-tls serves plain ws://: drop --cert/--key, or drop it for TLS"
+        if not _loopback(host):
+            return (f"--insecure-no-tls listens on this host only (a TLS-terminating proxy here), "
+                    f"not on {host}: use --host 127.0.0.1, or --cert and --key")  # fmt: skip
+        return None
+    if cert is None or key is None:
+        return "give --cert and --key (TLS), or --insecure-no-tls"
+    return None
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a name other than localhost may resolve anywhere
+        return False
 
 
 @click.command("gateway")
@@ -60,8 +103,8 @@ def gateway_command(
     insecure_no_tls: bool,
 ) -> None:  # fmt: skip
     """Serve WORKSPACE's devfactory/* methods over WebSocket with TLS, to token holders."""
-    if (cert is None or key is None) and not insecure_no_tls:
-        raise click.UsageError("give --cert and --key (TLS), or --insecure-no-tls")
+    if problem := _transport_problem(host, cert, key, insecure_no_tls):
+        raise click.UsageError(problem)
     from ..logs import configure_startup_logging
     from ..team.gateway import Gateway
     from ..team.gateway_serve import GatewayServer, tls_context
@@ -105,7 +148,11 @@ def token_create(workspace: Path, name: str, abilities: tuple[str, ...]) -> None
     """Create a token and print it, once: only its hash is stored."""
     from ..team.authority import Authority
 
-    secret, record = _with_store(workspace, lambda s: Authority(s).create(name, list(abilities)))
+    async def create(store: Store, project: int | None) -> tuple[str, ApiToken]:
+        assert project is not None  # registered
+        return await Authority(store, project).create(name, list(abilities))
+
+    secret, record = _with_project(workspace, create, register=True)
     click.echo(secret)
     shown = ", ".join(record.abilities) or "read-only"
     click.echo(f"token {record.name!r} ({shown}); it is not shown again", err=True)
@@ -114,9 +161,15 @@ def token_create(workspace: Path, name: str, abilities: tuple[str, ...]) -> None
 @token_group.command("list")
 @WORKSPACE
 def token_list(workspace: Path) -> None:
-    """List tokens: name, hint, abilities, last use, revocation."""
-    for token in _with_store(workspace, lambda s: s.api_tokens.list()):
+    """List the workspace's project's tokens: name, hint, abilities, last use, revocation."""
+
+    async def listed(store: Store, project: int | None) -> list[ApiToken]:
+        return [] if project is None else await store.api_tokens.list(project)
+
+    for token in _with_project(workspace, listed, register=False):
         state = f"revoked {token.revoked_at}" if token.revoked_at else "live"
+        if token.project_id is None and not token.revoked_at:
+            state = "refused: made before tokens belonged to a project; re-create it"
         used = token.last_used_at or "never used"
         abilities = ",".join(token.abilities) or "read-only"
         click.echo(f"{token.name}\t{token.hint}…\t{abilities}\t{used}\t{state}")
@@ -126,8 +179,12 @@ def token_list(workspace: Path) -> None:
 @WORKSPACE
 @click.argument("name")
 def token_revoke(workspace: Path, name: str) -> None:
-    """Revoke the live token called NAME (refused from its next request on)."""
-    if not _with_store(workspace, lambda s: s.api_tokens.revoke(name)):
+    """Revoke the project's live token called NAME (refused from its next request on)."""
+
+    async def revoke(store: Store, project: int | None) -> bool:
+        return project is not None and await store.api_tokens.revoke(project, name)
+
+    if not _with_project(workspace, revoke, register=False):
         raise click.ClickException(f"no live token is called {name!r} (devfactory token list)")
     click.echo(f"revoked {name!r}")
 

@@ -8,6 +8,8 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from devfactory.storage import Store
+
 from ..git.runner import GitRunner
 from ..paths import STATE_DIR_NAME
 
@@ -26,6 +28,22 @@ def project_key(root: Path, team_project: str | None) -> str:
     """What the database knows the project by: the team's name for it when one is set (the
     same on every machine of the team), else the workspace's folder."""
     return f"{TEAM_PREFIX}{team_project}" if team_project else str(root)
+
+
+async def project_id(
+    store: Store, root: Path, team_project: str | None, *, register: bool
+) -> int | None:
+    """The id of ``root``'s project in ``store`` (known by ``project_key``, as ``initialize``
+    knows it), for commands that run without a daemon (``devfactory token``); registered now
+    (its branches left for ``initialize`` to fill) when ``register`` and it is not there yet."""
+    key = project_key(root, team_project)
+    project = await store.projects.by_root(key)
+    if project is None and register:
+        name = team_project or root.name
+        project = await store.projects.register(
+            root_path=key, name=name, slug=slugify(name), default_branch=None, current_branch=None
+        )
+    return None if project is None else project.id
 
 
 @dataclass(frozen=True)

@@ -84,7 +84,7 @@ class Gateway:
     def __init__(self, server: DevFactoryServer, workspace: Workspace) -> None:
         self.server = server
         self.workspace = workspace
-        self.authority = Authority(workspace.store)
+        self.authority = Authority(workspace.store, workspace.project.id)
         self._broadcast = _Broadcast()
 
     @classmethod
@@ -156,7 +156,7 @@ class Gateway:
                 f"the gateway serves the devfactory/* requests only, not {method}",
             )
         try:
-            caller = await self.authority.authorize(token, method)
+            caller = await self.authority.authorize(token, method, data.get("params"))
             with remote_caller(caller.name):
                 result = await handler(data.get("params"))
         except JsonRpcException as exc:

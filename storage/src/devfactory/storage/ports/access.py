@@ -13,8 +13,12 @@ class ApiToken(Struct, frozen=True):
     """An API token as stored: its hash and a short public prefix, never the token itself."""
 
     id: int
+    project_id: int | None
+    """The project whose gateway accepts it; None for a token made before tokens were bound
+    to a project (no gateway accepts it: re-create it)."""
     name: str
-    """Who or what holds it (``ci``, ``alice's laptop``), unique among live tokens."""
+    """Who or what holds it (``ci``, ``alice's laptop``), unique among the project's live
+    tokens."""
     hint: str
     """The token's first characters (``dft_AbCd``), to recognise it in a list."""
     abilities: builtins.list[str]
@@ -48,11 +52,13 @@ class TeamKey(Struct, frozen=True):
 
 
 class ApiTokenRepository(Protocol):
-    """API tokens, looked up by the SHA-256 of the whole token."""
+    """API tokens of projects, looked up by the SHA-256 of the whole token."""
 
-    async def create(self, name: str, hint: str, digest: str, abilities: list[str]) -> ApiToken:
-        """Store a new token (``digest``: hex SHA-256). A live token of that name already
-        there is ``AlreadyExists``."""
+    async def create(
+        self, project_id: int, name: str, hint: str, digest: str, abilities: list[str]
+    ) -> ApiToken:
+        """Store a new token of the project (``digest``: hex SHA-256). A live token of that
+        name already in the project is ``AlreadyExists``."""
         ...
 
     async def by_digest(self, digest: str) -> tuple[ApiToken, str] | None:
@@ -60,12 +66,14 @@ class ApiTokenRepository(Protocol):
         comparison), revoked or not; None when there is none."""
         ...
 
-    async def list(self) -> builtins.list[ApiToken]:
-        """Every token, revoked ones too, oldest first."""
+    async def list(self, project_id: int) -> builtins.list[ApiToken]:
+        """The project's tokens, revoked ones too, and those bound to no project (made before
+        tokens were), oldest first."""
         ...
 
-    async def revoke(self, name: str) -> bool:
-        """Revoke the live token called ``name``; whether there was one."""
+    async def revoke(self, project_id: int, name: str) -> bool:
+        """Revoke the live token called ``name`` of the project (or of no project); whether
+        there was one."""
         ...
 
     async def mark_used(self, token_id: int) -> None: ...

@@ -13,7 +13,10 @@ from ..errors import AlreadyExists
 from ..ports.access import ApiToken, AuditEntry, TeamKey
 from .database import Database
 
-_TOKEN = "SELECT id, name, hint, abilities, created_at, last_used_at, revoked_at FROM api_tokens"
+_TOKEN = (
+    "SELECT id, project_id, name, hint, abilities, created_at, last_used_at, revoked_at"
+    " FROM api_tokens"
+)
 
 
 def _token(row: Any) -> ApiToken:
@@ -24,15 +27,19 @@ class SqliteApiTokenRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def create(self, name: str, hint: str, digest: str, abilities: list[str]) -> ApiToken:
+    async def create(
+        self, project_id: int, name: str, hint: str, digest: str, abilities: list[str]
+    ) -> ApiToken:
         try:
             token_id = await self.db.execute(
-                "INSERT INTO api_tokens (name, hint, digest, abilities, created_at)"
-                " VALUES (?,?,?,?,?)",
-                (name, hint, digest, dump(abilities), now_iso()),
+                "INSERT INTO api_tokens (project_id, name, hint, digest, abilities, created_at)"
+                " VALUES (?,?,?,?,?,?)",
+                (project_id, name, hint, digest, dump(abilities), now_iso()),
             )
         except sqlean.IntegrityError:
-            raise AlreadyExists(f"a live token is already called {name!r}") from None
+            raise AlreadyExists(
+                f"a live token of this project is already called {name!r}"
+            ) from None
         row = await self.db.fetchone(f"{_TOKEN} WHERE id = ?", (token_id,))
         return _token(row)
 
@@ -42,13 +49,17 @@ class SqliteApiTokenRepository:
         )
         return None if row is None else (_token(row), row["digest"])
 
-    async def list(self) -> builtins.list[ApiToken]:
-        return [_token(row) for row in await self.db.fetchall(f"{_TOKEN} ORDER BY id")]
+    async def list(self, project_id: int) -> builtins.list[ApiToken]:
+        rows = await self.db.fetchall(
+            f"{_TOKEN} WHERE project_id = ? OR project_id IS NULL ORDER BY id", (project_id,)
+        )
+        return [_token(row) for row in rows]
 
-    async def revoke(self, name: str) -> bool:
+    async def revoke(self, project_id: int, name: str) -> bool:
         changed = await self.db.update(
-            "UPDATE api_tokens SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL",
-            (now_iso(), name),
+            "UPDATE api_tokens SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL"
+            " AND (project_id = ? OR project_id IS NULL)",
+            (now_iso(), name, project_id),
         )
         return changed > 0
 

@@ -1,0 +1,115 @@
+"""Abilities a call needs beyond its method's row in :mod:`.abilities`: what its params, or
+the run or initiative it acts on, make it do.
+
+- Work whose changes apply without review (a ``yolo`` run or initiative) needs
+  ``changes:approve`` as well as the ability that starts or steers it: otherwise a
+  ``runs:create`` token would approve through the back door. That covers ``runs/create`` and
+  ``initiatives/create`` asking for yolo (their defaults, ``review`` and
+  ``review_per_phase``, are the params' own: the ``defaultMode`` setting is the editors' to
+  send, the daemon never falls back to it); ``runs/start``, ``runs/retry``, ``runs/message``,
+  ``runs/directive`` and ``hitl/respond`` on a yolo run (each puts new instructions into
+  work that applies unreviewed); ``phases/create``, ``tasks/create``, ``tasks/retry`` and
+  ``chat/start`` in a yolo initiative.
+- ``project/map`` writes PROJECT_MAP.md into the workspace unless ``write`` is false, which
+  needs ``admin`` (the workspace itself); reading the map stays a read.
+
+Params are decoded as the handler decodes them (``rpc.decode_params``), so the gateway
+checks the very call the handler will run; bad params are the handler's InvalidParams.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any, Final, NamedTuple
+
+from devfactory.protocol.enums import ExecutionMode, InitiativeMode
+from devfactory.protocol.methods import REQUESTS
+from devfactory.protocol.methods import Requests as R
+from devfactory.storage import Store
+
+from ..rpc import decode_params
+from .abilities import Ability
+
+
+class Need(NamedTuple):
+    ability: str
+    why: str
+    """What the call would do that needs ``ability`` ("a yolo run applies ...")."""
+
+
+_UNREVIEWED = "its changes would apply without review (yolo mode)"
+
+
+async def _yolo_run(store: Store, run_id: int | None) -> bool:
+    run = None if run_id is None else await store.runs.get(run_id)
+    return run is not None and run.mode is ExecutionMode.YOLO
+
+
+async def _yolo_initiative(store: Store, initiative_id: int | None) -> bool:
+    initiative = None if initiative_id is None else await store.initiatives.get(initiative_id)
+    return initiative is not None and initiative.mode is InitiativeMode.YOLO
+
+
+async def _hitl_run(store: Store, params: Any) -> bool:
+    request = await store.hitl.get(params.request_id)
+    return await _yolo_run(store, None if request is None else request.run_id)
+
+
+async def _phase_initiative(store: Store, params: Any) -> bool:
+    phase = await store.initiatives.get_phase(params.phase_id)
+    return await _yolo_initiative(store, None if phase is None else phase.initiative_id)
+
+
+async def _task_initiative(store: Store, params: Any) -> bool:
+    task = await store.tasks.get(params.task_id)
+    return await _yolo_initiative(store, None if task is None else task.initiative_id)
+
+
+async def _run_of_params(store: Store, params: Any) -> bool:
+    return await _yolo_run(store, params.run_id)
+
+
+async def _initiative_of_params(store: Store, params: Any) -> bool:
+    return await _yolo_initiative(store, params.initiative_id)
+
+
+async def _asks_yolo_run(store: Store, params: Any) -> bool:
+    return bool(params.mode is ExecutionMode.YOLO)
+
+
+async def _asks_yolo_initiative(store: Store, params: Any) -> bool:
+    return bool(params.mode is InitiativeMode.YOLO)
+
+
+_APPLIES_UNREVIEWED: Final[dict[str, Callable[[Store, Any], Awaitable[bool]]]] = {
+    R.RUNS_CREATE: _asks_yolo_run,
+    R.RUNS_START: _run_of_params,
+    R.RUNS_RETRY: _run_of_params,
+    R.RUNS_MESSAGE: _run_of_params,
+    R.RUNS_DIRECTIVE: _run_of_params,
+    R.HITL_RESPOND: _hitl_run,
+    R.INITIATIVES_CREATE: _asks_yolo_initiative,
+    R.PHASES_CREATE: _initiative_of_params,
+    R.TASKS_CREATE: _phase_initiative,
+    R.TASKS_RETRY: _task_initiative,
+    R.CHAT_START: _initiative_of_params,
+}
+"""Method -> whether the call starts or steers work whose changes apply unreviewed."""
+
+CONDITIONAL: Final = frozenset({*_APPLIES_UNREVIEWED, R.PROJECT_MAP})
+"""The methods whose params or target can raise the ability they need."""
+
+
+async def extra_need(method: str, raw_params: Any, store: Store) -> Need | None:
+    """The ability the call needs beyond its method's, or None."""
+    if method not in CONDITIONAL:
+        return None
+    params = decode_params(method, REQUESTS[method].params, raw_params)
+    if method == R.PROJECT_MAP:
+        if params.write:
+            return Need(Ability.ADMIN.value, "it writes PROJECT_MAP.md into the workspace "
+                        "(send write: false to only read the map)")  # fmt: skip
+        return None
+    if await _APPLIES_UNREVIEWED[method](store, params):
+        return Need(Ability.CHANGES_APPROVE.value, _UNREVIEWED)
+    return None
