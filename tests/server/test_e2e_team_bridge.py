@@ -86,6 +86,9 @@ async def test_without_a_token_bridged_methods_say_how_to_get_one(
     env.pop("DEVFACTORY_STORAGE", None)
     env.pop("DEVFACTORY_TOKEN", None)
     workspace = developer_workspace(tmp_path, team)
+    with pytest.MonkeyPatch.context() as patch:  # trusted in the config folder it runs with
+        patch.setenv("XDG_CONFIG_HOME", env["XDG_CONFIG_HOME"])
+        trust_workspace(workspace)
     async with DaemonClient.spawn(workspace, env=env) as editor:
         with pytest.raises(RpcError) as missing:
             await editor.request(Requests.RUNS_LIST, {})
