@@ -49,6 +49,30 @@ def git(cwd: Path, *args: str) -> str:
     return completed.stdout
 
 
+class LoopWatch:
+    """How long the event loop stood still while the ``async with`` block ran (it ticks every
+    20 ms): a blocking call on the loop stops every run and request with it."""
+
+    async def __aenter__(self) -> LoopWatch:
+        loop = asyncio.get_running_loop()
+        self._ticks = [loop.time()]
+        self._ticking = asyncio.ensure_future(self._tick(loop))
+        return self
+
+    async def _tick(self, loop: asyncio.AbstractEventLoop) -> None:
+        while True:
+            await asyncio.sleep(0.02)
+            self._ticks.append(loop.time())
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._ticking.cancel()
+        self._ticks.append(asyncio.get_running_loop().time())
+
+    @property
+    def longest_stall(self) -> float:
+        return max(b - a for a, b in zip(self._ticks, self._ticks[1:], strict=False))
+
+
 def trust_workspace(root: Path) -> Path:
     """Trust the workspace's devfactory.toml as its user would (``devfactory trust``), in this
     test run's own config folder (conftest)."""

@@ -3,8 +3,6 @@ JUnit XML report."""
 
 from __future__ import annotations
 
-import asyncio
-import itertools
 import os
 import threading
 import time
@@ -25,6 +23,7 @@ from devfactory.server.execution.testresults import (
     read_junit,
     recognise,
 )
+from support import LoopWatch
 
 
 def counts(passed: int = 0, failed: int = 0, errors: int = 0, skipped: int = 0) -> Counts:
@@ -298,25 +297,16 @@ async def test_a_hostile_report_neither_blocks_the_daemon_nor_is_read(
         target=free_the_fifo, args=(harness.worktree / "report.xml", stop), daemon=True
     )
     freer.start()
-    loop = asyncio.get_running_loop()
-    ticks = [loop.time()]
-
-    async def tick() -> None:
-        while True:
-            await asyncio.sleep(0.02)
-            ticks.append(loop.time())
-
-    ticking = asyncio.ensure_future(tick())
     try:
-        outcome = await service.execute(
-            harness.run, "python3 -m pytest -q -p no:cacheprovider --junitxml=report.xml"
-        )
+        async with LoopWatch() as watch:
+            outcome = await service.execute(
+                harness.run, "python3 -m pytest -q -p no:cacheprovider --junitxml=report.xml"
+            )
     finally:
-        ticking.cancel()
         stop.set()
         freer.join()
     assert outcome.execution.exit_code == 0, outcome.tool_result
-    longest = max(b - a for a, b in itertools.pairwise(ticks))
+    longest = watch.longest_stall
     assert longest < 1.0, f"the event loop stood still for {longest:.1f}s"
     # Counted from pytest's own summary, not from the report outside (2 passed there).
     assert outcome.execution.test_counts == counts(passed=1)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 import os
 import threading
 from pathlib import Path
@@ -25,6 +24,7 @@ from devfactory.server.agents.providers.scripted import (
     build,
 )
 from devfactory.storage import Store
+from support import LoopWatch
 
 SCRIPT = msgspec.convert(
     {
@@ -115,26 +115,18 @@ async def test_a_fifo_script_fails_at_once_and_the_event_loop_never_stands_still
     os.mkfifo(fifo)
     freer = threading.Timer(2.0, open_for_writing_then_close, args=(fifo,))
     loop = asyncio.get_running_loop()
-    ticks = [loop.time()]
-
-    async def tick() -> None:
-        while True:
-            await asyncio.sleep(0.02)
-            ticks.append(loop.time())
-
-    ticking = asyncio.ensure_future(tick())
     freer.start()
     started = loop.time()
     try:
-        await asyncio.sleep(0.1)
-        error = await asyncio.wait_for(first_turn_of(tmp_path, str(fifo)), 10)
-        took = loop.time() - started
-        await asyncio.sleep(0.1)
+        async with LoopWatch() as watch:
+            await asyncio.sleep(0.1)
+            error = await asyncio.wait_for(first_turn_of(tmp_path, str(fifo)), 10)
+            took = loop.time() - started
+            await asyncio.sleep(0.1)
     finally:
-        ticking.cancel()
         freer.cancel()
         freer.join()
-    longest = max(b - a for a, b in itertools.pairwise(ticks))
+    longest = watch.longest_stall
     assert longest < 0.5, f"the event loop stood still for {longest:.1f}s"
     assert took < 1.0, f"the run waited {took:.1f}s for the FIFO"
     assert str(error) == (
