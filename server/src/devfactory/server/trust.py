@@ -12,9 +12,11 @@ folder, outside every workspace; a change to the held-back values needs a new tr
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -97,8 +99,6 @@ def is_trusted(root: Path, source: str, content: Any) -> bool:
 def record(root: Path, trusted: Mapping[str, Any]) -> None:
     """Trust, for the workspace at ``root``, exactly these contents of its sources, and
     nothing else of it (an empty mapping takes its trust back)."""
-    from .safefs import SafeTree  # safefs knows config's file names: imported when used
-
     records = _records()
     key = os.path.realpath(root)
     records.pop(key, None)
@@ -107,4 +107,12 @@ def record(root: Path, trusted: Mapping[str, Any]) -> None:
     folder = trust_file().parent
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     text = json.dumps({"workspaces": records}, indent=2, sort_keys=True) + "\n"
-    SafeTree(folder).write(TRUST_FILE, text.encode())
+    handle, temporary = tempfile.mkstemp(prefix=f".{TRUST_FILE}.", dir=folder)
+    try:  # whole or not at all: a trust file cut short would trust nothing, or the wrong thing
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.replace(temporary, trust_file())
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
