@@ -461,14 +461,16 @@ class AgentLoop:
         except OSError as exc:  # a name too long, a file used as a folder: the model can adapt
             path = args.get("path")
             where = f" on {path[:100]!r}" if isinstance(path, str) else ""
-            return await self._failed(call.name, f"failed{where}: {exc.strerror or exc}")
+            return await self._failed(
+                call.name, f"{call.name} failed{where}: {exc.strerror or exc}"
+            )
 
     async def _failed(self, name: str, why: str) -> str:
         """A tool call's error: the model's answer (it can adapt), and a warning on the
         timeline, so an edit that did not happen is not silent (a refused path is reported
         where it is refused)."""
         if not why.startswith(REFUSED):
-            text = f"{name}: {why}"
+            text = why if why.startswith(f"{name} ") else f"{name}: {why}"
             await self.handle.emit(
                 EventType.ERROR,
                 "Tool failed",
