@@ -139,19 +139,21 @@ def test_restore_undoes_an_apply_and_refuses_a_runs_worktree(workspace: Path, tm
         devfactory("run", "Fix add", "--model", str(script), "-w", str(workspace)).returncode == 0
     )
     approved = devfactory("approve", "1", "-w", str(workspace))
-    undo = re.search(r"Snapshot (\d+) undoes this apply", approved.stdout)
+    undo = re.search(
+        r"Snapshot \d+ undoes this apply: devfactory (restore \d+ -w \S+)", approved.stdout
+    )
     assert undo, approved.stdout
     fixed = CALC.replace("a - b", "a + b")
     assert (workspace / "calc.py").read_text() == fixed
 
-    restored = devfactory("restore", undo[1], "-w", str(workspace))
+    restored = devfactory(*undo[1].split(), cwd=tmp_path)  # as printed, from another folder
     assert restored.returncode == 0, restored.stderr
     assert "Restored 2 files from snapshot" in restored.stdout  # the fix and its changelog
     assert "  calc.py\n" in restored.stdout and "  CHANGELOG_AI.md\n" in restored.stdout
     assert (workspace / "calc.py").read_text() == CALC
-    again = re.search(r"Snapshot (\d+) undoes this restore: devfactory restore \1", restored.stdout)
+    again = re.search(r"undoes this restore: devfactory (restore \d+ -w \S+)", restored.stdout)
     assert again, restored.stdout
-    assert devfactory("restore", again[1], "-w", str(workspace)).returncode == 0
+    assert devfactory(*again[1].split(), cwd=tmp_path).returncode == 0
     assert (workspace / "calc.py").read_text() == fixed
 
     listed = devfactory("snapshots", "--json", "-w", str(workspace))

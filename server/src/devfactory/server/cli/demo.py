@@ -181,7 +181,7 @@ def demo_command(where: Path | None, interactive: bool, factory: bool) -> None:
     if decided is not None:
         console.print(f"[green]{len(decided.applied)} changes applied[/] to {project}")
         if decided.snapshot_id is not None:
-            console.print(undo_hint(decided.snapshot_id, "the apply"))
+            console.print(undo_hint(decided.snapshot_id, "the apply", project))
     fixed = "return a + b" in (project / "calc.py").read_text()
     console.print(
         f"\ncalc.py {'now adds' if fixed else 'was not changed'}. Look around: "

@@ -187,7 +187,9 @@ class Driver:
         )
         self.console.print(f"[green]{len(applied.applied)} changes applied[/]")
         if applied.snapshot_id is not None:
-            self.console.print(undo_hint(applied.snapshot_id, "the whole initiative"))
+            self.console.print(
+                undo_hint(applied.snapshot_id, "the whole initiative", self.client.root)
+            )
 
     # -- the prompt ----------------------------------------------------------------------------
 

@@ -191,7 +191,7 @@ def decide(method: str, verb: str, run_id: int, comment: str | None, workspace: 
     if result.applied:
         console.print(f"[green]{len(result.applied)} applied[/] to {workspace.resolve()}")
     if result.snapshot_id is not None:
-        console.print(undo_hint(result.snapshot_id, "this apply"))
+        console.print(undo_hint(result.snapshot_id, "this apply", workspace))
     if result.conflicts:
         conflicted = [c.path for c in result.changes if c.id in result.conflicts]
         console.print(

@@ -37,9 +37,13 @@ def _console() -> Any:
     return Console(highlight=False)
 
 
-def undo_hint(snapshot_id: int, what: str) -> str:
-    """The dim line that names the snapshot undoing ``what`` and the command that restores it."""
-    return f"[dim]Snapshot {snapshot_id} undoes {what}: devfactory restore {snapshot_id}[/]"
+def undo_hint(snapshot_id: int, what: str, workspace: Path) -> str:
+    """The dim line that names the snapshot undoing ``what`` and the command that restores it
+    (with its workspace: run from another folder, ``restore N`` would be another's snapshot)."""
+    from rich.markup import escape
+
+    command = f"devfactory restore {snapshot_id} -w {workspace.resolve()}"
+    return f"[dim]Snapshot {snapshot_id} undoes {what}: {escape(command)}[/]"
 
 
 @click.command("snapshots")
@@ -112,7 +116,7 @@ def restore_command(snapshot_id: int, workspace: Path) -> None:
         console.print(f"Restored {count} file{'s' * (count != 1)} from snapshot {snapshot_id}:")
         for path in result.files:
             console.print(f"  {path}", markup=False)
-    console.print(undo_hint(result.safety.id, "this restore"))
+    console.print(undo_hint(result.safety.id, "this restore", workspace))
 
 
 COMMANDS = [snapshots_command, snapshot_command, restore_command]
