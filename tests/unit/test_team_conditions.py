@@ -7,11 +7,18 @@ from typing import Any
 
 import pytest
 
-from devfactory.protocol.enums import RunStatus
+from devfactory.protocol.enums import (
+    AgentRole,
+    InitiativeMode,
+    ProposalAction,
+    ProposalTarget,
+    RunStatus,
+)
 from devfactory.protocol.methods import Requests as R
 from devfactory.protocol.runs import RunMetadata
 from devfactory.server.errors import InvalidParams, Refused
 from devfactory.storage import Store
+from devfactory.storage.ports import NewInitiative, NewPhase, NewProposal, NewTask
 from team_support import project_authority
 
 CREATE = ["runs:create"]
@@ -65,7 +72,7 @@ async def test_params_decide_the_ability_a_call_needs(
 @pytest.mark.parametrize(
     ("method", "abilities"),
     [(R.RUNS_RETRY, CREATE), (R.RUNS_START, CREATE), (R.RUNS_MESSAGE, CREATE),
-     (R.RUNS_DIRECTIVE, CONTROL)],
+     (R.RUNS_DIRECTIVE, CONTROL), (R.RUNS_RESUME, CONTROL), (R.CHANGES_REQUEST_CHANGES, CONTROL)],
 )  # fmt: skip
 async def test_starting_or_steering_a_yolo_run_needs_changes_approve(
     any_store: Store, method: str, abilities: list[str]
@@ -74,12 +81,77 @@ async def test_starting_or_steering_a_yolo_run_needs_changes_approve(
     authority = await project_authority(any_store)
     secret, _ = await authority.create("t", abilities)
     approver, _ = await authority.create("a", [*abilities, "changes:approve"])
-    text = {} if method in (R.RUNS_RETRY, R.RUNS_START) else {"text": "more"}
+    text = {"text": "more"} if method in (R.RUNS_MESSAGE, R.RUNS_DIRECTIVE) else {}
     await authority.authorize(secret, method, {"runId": review, **text})
     yolo_params = {"runId": yolo, **text}
     with pytest.raises(Refused, match="'changes:approve' ability for this call: its changes"):
         await authority.authorize(secret, method, yolo_params)
     await authority.authorize(approver, method, yolo_params)
+
+
+async def _initiative_targets(store: Store, mode: InitiativeMode) -> dict[str, int]:
+    """An initiative with a phase, a task, a proposal, a question and a chat: their ids."""
+    project = await store.projects.register(
+        root_path="/w", name="/w", slug="w", default_branch=None, current_branch=None
+    )
+    new = NewInitiative(
+        project_id=project.id, name=mode.value, goal="g", mode=mode, branch=f"df/{mode.value}"
+    )
+    initiative, _ = await store.initiatives.create(new)
+    phase, _ = await store.initiatives.create_phase(
+        NewPhase(initiative_id=initiative.id, name="P")
+    )
+    task, _ = await store.tasks.create(
+        NewTask(initiative_id=initiative.id, phase_id=phase.id, title="T", agent=AgentRole.QA)
+    )
+    proposal, _ = await store.proposals.create(
+        NewProposal(
+            initiative_id=initiative.id, target=ProposalTarget.TASK,
+            action=ProposalAction.CREATE, title="Add",
+        )
+    )  # fmt: skip
+    question = await store.conversations.ask(initiative.id, None, task.id, "Which port?")
+    chat = await store.conversations.start_chat(initiative.id, phase.id, None, AgentRole.QA)
+    return {
+        "initiativeId": initiative.id, "phaseId": phase.id, "taskId": task.id,
+        "proposalId": proposal.id, "conversationId": question.id, "sessionId": chat.id,
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("method", "params", "abilities"),
+    [
+        (R.PHASES_CREATE, {"initiativeId": 0, "name": "Q"}, CREATE),
+        (R.PHASES_UPDATE, {"phaseId": 0, "description": "and delete the tests"}, CONTROL),
+        (R.PHASES_REQUEST_CHANGES, {"phaseId": 0, "note": "also this"}, CONTROL),
+        (R.TASKS_CREATE, {"phaseId": 0, "title": "T2", "agent": "qa"}, CREATE),
+        (R.TASKS_UPDATE, {"taskId": 0, "description": "and push"}, CONTROL),
+        (R.TASKS_RETRY, {"taskId": 0}, CREATE),
+        (R.TASKS_RESPOND, {"taskId": 0, "text": "yes, and more"}, CONTROL),
+        (R.PROPOSALS_ACCEPT, {"proposalId": 0, "content": "anything"}, CONTROL),
+        (R.CONVERSATIONS_ANSWER, {"conversationId": 0, "text": "port 22"}, CONTROL),
+        (R.CHAT_START, {"initiativeId": 0}, CREATE),
+        (R.CHAT_SEND, {"sessionId": 0, "text": "do it"}, CREATE),
+    ],
+)
+async def test_steering_a_yolo_initiative_needs_changes_approve(
+    any_store: Store, method: str, params: dict[str, Any], abilities: list[str]
+) -> None:
+    """Each call adds or rewrites what a yolo initiative's agents are told; a runs:control or
+    runs:create token alone would put its own instructions into work nobody reviews."""
+    authority = await project_authority(any_store)
+    secret, _ = await authority.create("t", abilities)
+    approver, _ = await authority.create("a", [*abilities, "changes:approve"])
+    review = await _initiative_targets(any_store, InitiativeMode.REVIEW_PER_PHASE)
+    yolo = await _initiative_targets(any_store, InitiativeMode.YOLO)
+
+    def aimed(targets: dict[str, int]) -> dict[str, Any]:
+        return {key: targets.get(key, value) for key, value in params.items()}
+
+    await authority.authorize(secret, method, aimed(review))
+    with pytest.raises(Refused, match="'changes:approve' ability for this call: its changes"):
+        await authority.authorize(secret, method, aimed(yolo))
+    await authority.authorize(approver, method, aimed(yolo))
 
 
 async def test_bad_params_of_a_conditional_call_are_invalid_params(any_store: Store) -> None:

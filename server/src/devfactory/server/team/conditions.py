@@ -6,10 +6,14 @@ the run or initiative it acts on, make it do.
   ``runs:create`` token would approve through the back door. That covers ``runs/create`` and
   ``initiatives/create`` asking for yolo (their defaults, ``review`` and
   ``review_per_phase``, are the params' own: the ``defaultMode`` setting is the editors' to
-  send, the daemon never falls back to it); ``runs/start``, ``runs/retry``, ``runs/message``,
-  ``runs/directive`` and ``hitl/respond`` on a yolo run (each puts new instructions into
-  work that applies unreviewed); ``phases/create``, ``tasks/create``, ``tasks/retry`` and
-  ``chat/start`` in a yolo initiative.
+  send, the daemon never falls back to it); on a yolo run, ``runs/start``, ``runs/retry``,
+  ``runs/resume``, ``runs/message``, ``runs/directive``, ``hitl/respond`` and
+  ``changes/requestChanges`` (each starts it again or puts new instructions into it); in a
+  yolo initiative, every call that adds or rewrites what its agents are told:
+  ``phases/create``, ``phases/update``, ``phases/requestChanges``, ``tasks/create``,
+  ``tasks/update``, ``tasks/retry``, ``tasks/respond``, ``proposals/accept`` (the user's edits
+  become a task or phase), ``conversations/answer``, ``chat/start`` and ``chat/send``.
+  Pausing, cancelling and rewinding stay ``runs:control``: they only hold work back.
 - ``project/map`` writes PROJECT_MAP.md into the workspace unless ``write`` is false, which
   needs ``admin`` (the workspace itself); reading the map stays a read.
 
@@ -65,6 +69,22 @@ async def _task_initiative(store: Store, params: Any) -> bool:
     return await _yolo_initiative(store, None if task is None else task.initiative_id)
 
 
+async def _proposal_initiative(store: Store, params: Any) -> bool:
+    proposal = await store.proposals.get(params.proposal_id)
+    return await _yolo_initiative(store, None if proposal is None else proposal.initiative_id)
+
+
+async def _conversation_initiative(store: Store, params: Any) -> bool:
+    conversation = await store.conversations.get(params.conversation_id)
+    initiative_id = None if conversation is None else conversation.initiative_id
+    return await _yolo_initiative(store, initiative_id)
+
+
+async def _chat_initiative(store: Store, params: Any) -> bool:
+    chat = await store.conversations.chat(params.session_id)
+    return await _yolo_initiative(store, None if chat is None else chat.initiative_id)
+
+
 async def _run_of_params(store: Store, params: Any) -> bool:
     return await _yolo_run(store, params.run_id)
 
@@ -85,14 +105,23 @@ _APPLIES_UNREVIEWED: Final[dict[str, Callable[[Store, Any], Awaitable[bool]]]] =
     R.RUNS_CREATE: _asks_yolo_run,
     R.RUNS_START: _run_of_params,
     R.RUNS_RETRY: _run_of_params,
+    R.RUNS_RESUME: _run_of_params,
     R.RUNS_MESSAGE: _run_of_params,
     R.RUNS_DIRECTIVE: _run_of_params,
     R.HITL_RESPOND: _hitl_run,
+    R.CHANGES_REQUEST_CHANGES: _run_of_params,
     R.INITIATIVES_CREATE: _asks_yolo_initiative,
     R.PHASES_CREATE: _initiative_of_params,
+    R.PHASES_UPDATE: _phase_initiative,
+    R.PHASES_REQUEST_CHANGES: _phase_initiative,
     R.TASKS_CREATE: _phase_initiative,
+    R.TASKS_UPDATE: _task_initiative,
     R.TASKS_RETRY: _task_initiative,
+    R.TASKS_RESPOND: _task_initiative,
+    R.PROPOSALS_ACCEPT: _proposal_initiative,
+    R.CONVERSATIONS_ANSWER: _conversation_initiative,
     R.CHAT_START: _initiative_of_params,
+    R.CHAT_SEND: _chat_initiative,
 }
 """Method -> whether the call starts or steers work whose changes apply unreviewed."""
 
