@@ -240,10 +240,45 @@ def _deletes_core(argv: list[str], worktree: str) -> str | None:
     for target in targets:
         if what := names_worktree_core(target, worktree):
             return f"`{_shown(argv)}` would delete or overwrite {what}"
-    for word in argv[1:]:
+    patterns = _pattern_values(argv)
+    for index, word in enumerate(argv[1:], 1):
+        if index in patterns:
+            continue
         if any(names_worktree_core(c, worktree) == GIT for c in candidates(word)):
             return f"`{_shown(argv)}` names {GIT} (`{word}`), which a command could overwrite"
     return None
+
+
+PATTERN_OPTIONS: dict[str, frozenset[str]] = {
+    "grep": frozenset({"--exclude-dir", "--exclude", "--include"}),
+    "rg": frozenset({"-g", "--glob", "--iglob"}),
+    "find": frozenset(
+        {"-name", "-iname", "-path", "-ipath", "-wholename", "-iwholename", "-regex", "-iregex"}
+    ),
+    "tree": frozenset({"-I", "-P"}),
+    "ls": frozenset({"-I", "--ignore", "--hide"}),
+    "du": frozenset({"--exclude"}),
+}
+"""Options of read tools whose value is a name pattern, never a file they open or write: the
+everyday ``grep -r --exclude-dir=.git`` and ``find . -name .git -prune`` name .git harmlessly.
+None of these tools writes (their output options are denied), so a word misread as a pattern
+(``grep -e --exclude .git``) can at worst be read, never overwritten."""
+
+
+def _pattern_values(argv: list[str]) -> set[int]:
+    """Indexes of the words of ``argv`` that are a pattern option's value (``--opt=.git`` or
+    the word after ``--opt``). Only the tools themselves, by their bare name (``./grep`` is the
+    project's program), and only before ``--``, after which every word is an operand."""
+    options = PATTERN_OPTIONS.get(argv[0], frozenset())
+    found: set[int] = set()
+    for index, word in enumerate(argv[1:], 1):
+        if word == "--":
+            break
+        if word in options and index + 1 < len(argv):
+            found.add(index + 1)
+        elif word.partition("=")[0] in options and word.startswith("--"):
+            found.add(index)
+    return found
 
 
 def check_blocklist(line: CommandLine, worktree: str) -> Block | None:
