@@ -150,8 +150,10 @@ class WorkspaceRepository:
         nested repositories are left out of the add, and so are the gitlinks already in the
         index (a project's submodules), which git would ask the same way.
         """
-        untracked = await self._untracked_repositories(env, cwd)
-        left_out = sorted(untracked | await self._gitlinks(env, cwd))
+        untracked, gitlinks = await asyncio.gather(
+            self._untracked_repositories(env, cwd), self._gitlinks(env, cwd)
+        )
+        left_out = sorted(untracked | gitlinks)
         pathspec = "\0".join([".", *(f":(exclude,literal){path}" for path in left_out)])
         await self.run(
             "add",
