@@ -98,9 +98,7 @@ async def _initiative_targets(store: Store, mode: InitiativeMode) -> dict[str, i
         project_id=project.id, name=mode.value, goal="g", mode=mode, branch=f"df/{mode.value}"
     )
     initiative, _ = await store.initiatives.create(new)
-    phase, _ = await store.initiatives.create_phase(
-        NewPhase(initiative_id=initiative.id, name="P")
-    )
+    phase, _ = await store.initiatives.create_phase(NewPhase(initiative_id=initiative.id, name="P"))
     task, _ = await store.tasks.create(
         NewTask(initiative_id=initiative.id, phase_id=phase.id, title="T", agent=AgentRole.QA)
     )
