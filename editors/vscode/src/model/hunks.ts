@@ -67,3 +67,21 @@ export function inlineRows(place: HunkPlace, proposed: readonly string[], lineCo
     return { line: line + i, removed: true, text };
   });
 }
+
+/** The commands a hunk's hover links to: the only ones its trusted Markdown may run. */
+export const HOVER_COMMANDS = ['devfactory.approveChange', 'devfactory.rejectChange', 'devfactory.openDiff'];
+
+/**
+ * The Markdown of a hunk's hover: the lines the run proposes (`added`, in a code block of the
+ * document's language), then Approve, Reject and Diff links.
+ */
+export function hunkHover(change: Change, hunk: Hunk, added: readonly string[], languageId: string): string {
+  const args = (value: unknown[]) => encodeURIComponent(JSON.stringify(value));
+  return [
+    `**Run #${change.runId} proposes** (hunk ${hunk.index + 1} of ${change.hunks.length}):`,
+    added.length ? `\n\`\`\`${languageId}\n${added.join('\n')}\n\`\`\`` : `\n*deletes ${hunk.oldLines} line${hunk.oldLines === 1 ? '' : 's'}*`,
+    `\n[$(check) Approve](command:devfactory.approveChange?${args([change.id, hunk.index])}) · ` +
+      `[$(close) Reject](command:devfactory.rejectChange?${args([change.id, hunk.index])}) · ` +
+      `[$(diff) Diff](command:devfactory.openDiff?${args([change.id])})`,
+  ].join('\n');
+}
