@@ -14,4 +14,19 @@ export default tseslint.config(
       'no-console': 'off',
     },
   },
+  {
+    // Model text in a notification or an input-box prompt becomes a link that runs any command:
+    // the extension shows them through src/messages.ts, which takes the links out.
+    files: ['src/**/*.ts'],
+    ignores: ['src/messages.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "MemberExpression[object.property.name='window'][property.name=/^(showInformationMessage|showWarningMessage|showErrorMessage|showInputBox)$/]",
+          message: 'use src/messages.ts: VS Code makes [label](command:...) in these messages a link that runs the command',
+        },
+      ],
+    },
+  },
 );

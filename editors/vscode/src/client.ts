@@ -15,6 +15,7 @@ import {
   type Middleware,
   State,
 } from 'vscode-languageclient/node';
+import { showErrorMessage } from './messages';
 import { DaemonProgress } from './progress';
 import {
   type Health,
@@ -180,7 +181,7 @@ export class DaemonClient implements DaemonApi, vscode.Disposable {
     this.problem = problem;
     this.output.error(problem.userMessage);
     this.setState('failed');
-    void vscode.window.showErrorMessage(problem.userMessage, 'Open Settings', 'Show Log').then((choice) => {
+    void showErrorMessage(problem.userMessage, 'Open Settings', 'Show Log').then((choice) => {
       if (choice === 'Open Settings') void vscode.commands.executeCommand('workbench.action.openSettings', 'devfactory.server');
       if (choice === 'Show Log') this.output.show();
     });

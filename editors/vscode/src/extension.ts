@@ -7,6 +7,7 @@ import { DaemonClient } from './client';
 import { registerCommands } from './commands';
 import type { Services } from './commands/services';
 import { Commands, Notifications, Requests } from './generated/protocol';
+import { showInformationMessage } from './messages';
 import { InitiativeStore } from './model/initiativeStore';
 import { RunStore } from './model/runStore';
 import { ReviewCodeLensProvider } from './review/codeLens';
@@ -86,7 +87,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<DevFac
     }),
     vscode.workspace.onDidChangeConfiguration(async (event) => {
       if (!affectsDaemon(event)) return;
-      const choice = await vscode.window.showInformationMessage('DevFactory settings changed: restart the daemon to apply them?', 'Restart');
+      const choice = await showInformationMessage('DevFactory settings changed: restart the daemon to apply them?', 'Restart');
       if (choice === 'Restart') await s.client.restart();
     }),
   );

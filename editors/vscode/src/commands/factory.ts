@@ -14,6 +14,7 @@ import {
   type TaskRespondParams,
   TaskType,
 } from '../generated/protocol';
+import { showInformationMessage, showInputBox } from '../messages';
 import { type PhaseDiffText, phaseDiffText } from '../model/phaseDiff';
 import { registerCommand, type Services } from './services';
 
@@ -69,10 +70,10 @@ export function registerFactoryCommands(s: Services): vscode.Disposable[] {
       if (!editor || !shown) throw new Error('open a phase diff first (Show Phase Diff in the Initiatives view)');
       const place = shown.places.get(editor.selection.active.line);
       if (!place) throw new Error('put the cursor on a changed or context line of a file to comment on it');
-      const body = given ?? (await vscode.window.showInputBox({ prompt: `Comment on ${place.path}:${place.line}`, ignoreFocusOut: true }));
+      const body = given ?? (await showInputBox({ prompt: `Comment on ${place.path}:${place.line}`, ignoreFocusOut: true }));
       if (!body?.trim()) return undefined;
       const comment = await s.client.request(Requests.PHASES_COMMENT, { phaseId: shown.phaseId, ...place, body });
-      void vscode.window.showInformationMessage(`DevFactory: comment on ${place.path}:${place.line} saved; Request Changes on the phase sends it to the agents.`);
+      void showInformationMessage(`DevFactory: comment on ${place.path}:${place.line} saved; Request Changes on the phase sends it to the agents.`);
       return comment;
     }),
     registerCommand('approvePhase', async (target: Target) => {
@@ -81,7 +82,7 @@ export function registerFactoryCommands(s: Services): vscode.Disposable[] {
       return phase;
     }),
     registerCommand('requestPhaseChanges', async (target: Target, given?: string) => {
-      const note = given ?? (await vscode.window.showInputBox({ prompt: 'What should change? (it becomes a revision task)', ignoreFocusOut: true }));
+      const note = given ?? (await showInputBox({ prompt: 'What should change? (it becomes a revision task)', ignoreFocusOut: true }));
       if (note === undefined) return undefined;
       const phaseId = idOf(target, 'phaseId');
       const revision = await s.client.request(Requests.PHASES_REQUEST_CHANGES, { phaseId, note });
@@ -101,14 +102,14 @@ export function registerFactoryCommands(s: Services): vscode.Disposable[] {
       const applied = await s.client.request(Requests.INITIATIVES_APPLY, { initiativeId: idOf(target, 'initiativeId') });
       await reload(applied.initiative.id);
       const undo = applied.snapshotId === null ? '' : `; restoring snapshot #${applied.snapshotId} undoes it`;
-      void vscode.window.showInformationMessage(`DevFactory: ${applied.initiative.name} applied (${applied.applied.length} changes)${undo}.`);
+      void showInformationMessage(`DevFactory: ${applied.initiative.name} applied (${applied.applied.length} changes)${undo}.`);
       return applied;
     }),
   ];
 }
 
 async function newInitiative(s: Services, given: NewInitiative): Promise<Initiative | undefined> {
-  const goal = given.goal ?? (await vscode.window.showInputBox({ prompt: 'The goal: what should the initiative achieve?', ignoreFocusOut: true }));
+  const goal = given.goal ?? (await showInputBox({ prompt: 'The goal: what should the initiative achieve?', ignoreFocusOut: true }));
   if (!goal?.trim()) return undefined;
   const mode =
     given.mode ??
@@ -124,7 +125,7 @@ async function newInitiative(s: Services, given: NewInitiative): Promise<Initiat
   if (!mode) return undefined;
   const initiative = await s.client.request(Requests.INITIATIVES_CREATE, { goal, mode, provider: given.provider, model: given.model });
   await s.initiatives.reload(initiative.id);
-  void vscode.window.showInformationMessage(`DevFactory: initiative "${initiative.name}" started on ${initiative.branch}; its plan arrives as proposals.`);
+  void showInformationMessage(`DevFactory: initiative "${initiative.name}" started on ${initiative.branch}; its plan arrives as proposals.`);
   return initiative;
 }
 
@@ -136,11 +137,11 @@ async function askCheckpoint(task: Task): Promise<Omit<TaskRespondParams, 'taskI
     return choice === undefined ? undefined : { action: HitlAction.ANSWER, text: choice };
   }
   if (task.type === TaskType.CHECKPOINT_HUMAN_ACTION) {
-    const done = await vscode.window.showInformationMessage(question, 'Done');
+    const done = await showInformationMessage(question, 'Done');
     return done ? { action: HitlAction.APPROVE } : undefined;
   }
   const verdict = await vscode.window.showQuickPick(['Approve', 'Reject'], { placeHolder: question });
   if (verdict !== 'Reject') return verdict ? { action: HitlAction.APPROVE } : undefined;
-  const reason = await vscode.window.showInputBox({ prompt: 'Why? (the agents get it)', ignoreFocusOut: true });
+  const reason = await showInputBox({ prompt: 'Why? (the agents get it)', ignoreFocusOut: true });
   return reason === undefined ? undefined : { action: HitlAction.REJECT, text: reason };
 }

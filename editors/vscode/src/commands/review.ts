@@ -16,6 +16,7 @@ import {
   ReviewDecision,
   type RunReview,
 } from '../generated/protocol';
+import { showInformationMessage, showInputBox, showWarningMessage } from '../messages';
 import { diffTarget } from '../review/diff';
 import type { RunsNode } from '../views/runsTree';
 import { pickRun, registerCommand, type RunArg, type Services } from './services';
@@ -41,7 +42,7 @@ export function registerReviewCommands(s: Services): vscode.Disposable[] {
       const change = await s.client.request(Requests.CHANGES_RESOLVE, { changeId: changeIdOf(arg) });
       s.store.applyChange(change);
       const kept = change.hunks.filter((h) => h.status === ChangeStatus.REJECTED).length;
-      void vscode.window.showInformationMessage(
+      void showInformationMessage(
         `DevFactory: ${change.path} resolved${kept ? ` (${kept} hunk${kept === 1 ? '' : 's'} kept as yours)` : ''}.`,
       );
       return change;
@@ -55,10 +56,10 @@ export function registerReviewCommands(s: Services): vscode.Disposable[] {
       const text =
         runId === undefined || message !== undefined
           ? message
-          : await vscode.window.showInputBox({ title: `Commit run #${runId}`, prompt: "Commit message (empty: the run's title and summary)", ignoreFocusOut: true });
+          : await showInputBox({ title: `Commit run #${runId}`, prompt: "Commit message (empty: the run's title and summary)", ignoreFocusOut: true });
       if (runId === undefined || text === undefined) return undefined;
       const result = await s.client.request(Requests.GIT_COMMIT, { runId, message: text.trim() || null });
-      void vscode.window.showInformationMessage(`DevFactory: committed ${result.commitSha.slice(0, 12)} on ${result.branch}.`);
+      void showInformationMessage(`DevFactory: committed ${result.commitSha.slice(0, 12)} on ${result.branch}.`);
       return result;
     }),
     registerCommand('pushRun', (arg: RunArg, remote?: string) => pushRun(s, arg, remote)),
@@ -92,7 +93,7 @@ async function decide(
   if (result.conflicts.length) {
     const paths = result.changes.filter((c) => result.conflicts.includes(c.id)).map((c) => c.path);
     const message = `DevFactory: ${paths.join(', ')} changed since the run proposed it; nothing was written. Resolve it in the merge editor, then Mark Resolved.`;
-    void vscode.window.showWarningMessage(message, 'Resolve').then((choice) => {
+    void showWarningMessage(message, 'Resolve').then((choice) => {
       if (choice === 'Resolve') void vscode.commands.executeCommand('devfactory.resolveConflict', result.conflicts[0]);
     });
   }
@@ -106,7 +107,7 @@ async function requestChanges(s: Services, arg: RunArg, given?: string): Promise
   const count = `${comments.length} open comment${comments.length === 1 ? '' : 's'}`;
   const note =
     given ??
-    (await vscode.window.showInputBox({
+    (await showInputBox({
       title: `Request changes of run #${runId} (${count})`,
       prompt: comments.length ? 'A note for the run besides the comments (optional)' : 'What should the run change? (no comments yet)',
       ignoreFocusOut: true,
@@ -115,7 +116,7 @@ async function requestChanges(s: Services, arg: RunArg, given?: string): Promise
   const run = await s.client.request(Requests.CHANGES_REQUEST_CHANGES, { runId, note: note.trim() || null });
   s.store.applyRun(run);
   s.comments.markResolved(comments.map((c) => c.id));
-  void vscode.window.showInformationMessage(`DevFactory: run #${runId} got ${count}${note.trim() ? ' and your note' : ''}; it works on them now.`);
+  void showInformationMessage(`DevFactory: run #${runId} got ${count}${note.trim() ? ' and your note' : ''}; it works on them now.`);
   await s.consoles.open(runId);
   return runId;
 }
@@ -131,11 +132,11 @@ async function submitReview(s: Services, arg: RunArg, given?: ReviewDecision, gi
   if (runId === undefined) return undefined;
   const decision = given ?? (await vscode.window.showQuickPick(DECISIONS, { title: `Review run #${runId}`, ignoreFocusOut: true }))?.decision;
   if (!decision) return undefined;
-  const notes = givenNotes ?? (await vscode.window.showInputBox({ title: `Review run #${runId}: ${decision}`, prompt: 'Notes (optional)', ignoreFocusOut: true }));
+  const notes = givenNotes ?? (await showInputBox({ title: `Review run #${runId}: ${decision}`, prompt: 'Notes (optional)', ignoreFocusOut: true }));
   if (notes === undefined) return undefined;
   const review = await s.client.request(Requests.REVIEWS_SUBMIT, { runId, decision, notes });
   const next = decision === ReviewDecision.APPROVED ? ' Push publishes its branch.' : '';
-  void vscode.window.showInformationMessage(`DevFactory: run #${runId} reviewed: ${decision}.${next}`);
+  void showInformationMessage(`DevFactory: run #${runId} reviewed: ${decision}.${next}`);
   return review;
 }
 
@@ -144,11 +145,11 @@ async function pushRun(s: Services, arg: RunArg, remote?: string): Promise<GitPu
   if (runId === undefined) return undefined;
   try {
     const result = await s.client.request(Requests.GIT_PUSH, { runId, remote: remote ?? 'origin' });
-    void vscode.window.showInformationMessage(`DevFactory: pushed ${result.branch} to ${result.remote}.`);
+    void showInformationMessage(`DevFactory: pushed ${result.branch} to ${result.remote}.`);
     return result;
   } catch (error) {
     if ((error as { code?: number }).code !== ErrorCodes.REFUSED) throw error;
-    void vscode.window.showWarningMessage(`DevFactory: ${(error as Error).message}`, 'Submit Review').then((choice) => {
+    void showWarningMessage(`DevFactory: ${(error as Error).message}`, 'Submit Review').then((choice) => {
       if (choice === 'Submit Review') void vscode.commands.executeCommand('devfactory.submitReview', runId);
     });
     return undefined;

@@ -10,6 +10,7 @@ import {
   RunControl,
   type RunCreateParams,
 } from '../generated/protocol';
+import { showInputBox } from '../messages';
 import type { RunsNode } from '../views/runsTree';
 import { pickRun, registerCommand, type RunArg, type Services } from './services';
 import { registerTalkCommands } from './talk';
@@ -39,7 +40,7 @@ export function registerRunCommands(s: Services): vscode.Disposable[] {
     registerCommand('newRun', (arg?: RunCreateParams | RunsNode) => newRun(s, isRunCreateParams(arg) ? arg : undefined)),
     registerCommand('sendDirective', async (arg: RunArg, text?: string) => {
       const runId = await pickRun(s, arg, RunControl.DIRECTIVE, 'Send a directive to which run?');
-      const directive = runId === undefined ? undefined : (text ?? (await vscode.window.showInputBox({ prompt: `Directive for run #${runId}'s next turn`, ignoreFocusOut: true })));
+      const directive = runId === undefined ? undefined : (text ?? (await showInputBox({ prompt: `Directive for run #${runId}'s next turn`, ignoreFocusOut: true })));
       if (runId === undefined || !directive) return undefined;
       s.store.applyRun(await s.client.request(Requests.RUNS_DIRECTIVE, { runId, text: directive }));
     }),

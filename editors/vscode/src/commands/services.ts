@@ -2,6 +2,7 @@
 import * as vscode from 'vscode';
 import type { DaemonClient } from '../client';
 import { type RunControl, RUN_CONTROLS } from '../generated/protocol';
+import { showErrorMessage, showInformationMessage } from '../messages';
 import type { InitiativeStore } from '../model/initiativeStore';
 import type { RunStore } from '../model/runStore';
 import type { ReviewComments } from '../review/comments';
@@ -36,7 +37,7 @@ export function registerCommand(name: string, fn: (...args: never[]) => unknown)
       return await fn(...args);
     } catch (error) {
       const message = (error as Error)?.message ?? String(error);
-      void vscode.window.showErrorMessage(message.startsWith('DevFactory') ? message : `DevFactory: ${message}`);
+      void showErrorMessage(message.startsWith('DevFactory') ? message : `DevFactory: ${message}`);
       return undefined;
     }
   });
@@ -48,7 +49,7 @@ export async function pickRun(s: Services, arg: RunArg, control: RunControl | un
   if (arg && 'runId' in arg) return arg.runId;
   const runs = s.store.allRuns().filter((r) => !control || RUN_CONTROLS[r.status].includes(control));
   if (runs.length === 0) {
-    void vscode.window.showInformationMessage('DevFactory: no run to pick from.');
+    void showInformationMessage('DevFactory: no run to pick from.');
     return undefined;
   }
   const picked = await vscode.window.showQuickPick(

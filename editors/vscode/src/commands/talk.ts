@@ -13,6 +13,7 @@ import {
   RunControl,
   type RunRewindResult,
 } from '../generated/protocol';
+import { showInformationMessage, showInputBox } from '../messages';
 import { pickRun, registerCommand, type RunArg, type Services } from './services';
 
 const SEVERITIES: Record<vscode.DiagnosticSeverity, string> = {
@@ -29,7 +30,7 @@ export function registerTalkCommands(s: Services): vscode.Disposable[] {
       if (runId === undefined) return undefined;
       const message =
         text ??
-        (await vscode.window.showInputBox({
+        (await showInputBox({
           title: `Message run #${runId}`,
           prompt: 'A directive while it works, your answer while it waits, a follow-up once it stopped. @file and @symbol attach them.',
           ignoreFocusOut: true,
@@ -43,10 +44,10 @@ export function registerTalkCommands(s: Services): vscode.Disposable[] {
     registerCommand('askAboutSelection', async (question?: string) => {
       const editor = vscode.window.activeTextEditor;
       if (!editor || editor.document.uri.scheme !== 'file') {
-        void vscode.window.showInformationMessage('DevFactory: select code in a file of the workspace first.');
+        void showInformationMessage('DevFactory: select code in a file of the workspace first.');
         return undefined;
       }
-      const prompt = question ?? (await vscode.window.showInputBox({ title: 'Ask DevFactory about the selection', prompt: 'Your question or task', ignoreFocusOut: true }));
+      const prompt = question ?? (await showInputBox({ title: 'Ask DevFactory about the selection', prompt: 'Your question or task', ignoreFocusOut: true }));
       if (!prompt) return undefined;
       const run: Run = await s.client.request(Requests.RUNS_CREATE, { prompt, context: selectionContext(editor), start: true });
       s.store.applyRun(run);
@@ -92,7 +93,7 @@ export function selectionContext(editor: vscode.TextEditor): ContextItem[] {
 }
 
 async function askStep(): Promise<number | undefined> {
-  const answer = await vscode.window.showInputBox({
+  const answer = await showInputBox({
     title: 'Rewind to which step?',
     prompt: "0 is the run's start; the console shows a step's checkpoint",
     validateInput: (value) => (/^\d+$/.test(value.trim()) ? undefined : 'a step number'),

@@ -4,6 +4,7 @@
  */
 import * as vscode from 'vscode';
 import { Requests, SnapshotOrigin, type SearchHit } from '../generated/protocol';
+import { showInformationMessage, showInputBox, showWarningMessage } from '../messages';
 import { healthDetail } from '../model/healthText';
 import { registerCommand, type Services } from './services';
 
@@ -11,10 +12,10 @@ export function registerWorkspaceCommands(s: Services): vscode.Disposable[] {
   return [
     registerCommand('searchCodebase', (query?: string) => searchCodebase(s, query)),
     registerCommand('createSnapshot', async (description?: string) => {
-      const text = description ?? (await vscode.window.showInputBox({ prompt: 'Describe the snapshot (optional)', ignoreFocusOut: true }));
+      const text = description ?? (await showInputBox({ prompt: 'Describe the snapshot (optional)', ignoreFocusOut: true }));
       if (text === undefined) return undefined;
       const snapshot = await s.client.request(Requests.SNAPSHOTS_CREATE, { description: text });
-      void vscode.window.showInformationMessage(`DevFactory: snapshot #${snapshot.id} taken (${snapshot.filesChanged} changed files).`);
+      void showInformationMessage(`DevFactory: snapshot #${snapshot.id} taken (${snapshot.filesChanged} changed files).`);
       return snapshot;
     }),
     registerCommand('restoreSnapshot', async () => {
@@ -26,14 +27,14 @@ export function registerWorkspaceCommands(s: Services): vscode.Disposable[] {
         { placeHolder: snapshots.length ? 'Restore which snapshot?' : 'No snapshots yet' },
       );
       if (!picked) return undefined;
-      const confirm = await vscode.window.showWarningMessage(
+      const confirm = await showWarningMessage(
         `Restore snapshot #${picked.id}? Your current state is snapshotted first, so this can be undone.`,
         { modal: true },
         'Restore',
       );
       if (confirm !== 'Restore') return undefined;
       const result = await s.client.request(Requests.SNAPSHOTS_RESTORE, { snapshotId: picked.id });
-      void vscode.window.showInformationMessage(`DevFactory: restored #${result.restored.id} (${result.files.length} files); undo with snapshot #${result.safety.id}.`);
+      void showInformationMessage(`DevFactory: restored #${result.restored.id} (${result.files.length} files); undo with snapshot #${result.safety.id}.`);
       return result;
     }),
     registerCommand('rebuildIndex', async () => {
@@ -41,7 +42,7 @@ export function registerWorkspaceCommands(s: Services): vscode.Disposable[] {
         { location: vscode.ProgressLocation.Window, title: 'DevFactory: indexing' },
         () => s.client.request(Requests.INDEX_REBUILD, { full: false }),
       );
-      void vscode.window.showInformationMessage(
+      void showInformationMessage(
         `DevFactory: indexed ${result.filesIndexed} files (${result.filesUnchanged} unchanged, ${result.chunks} chunks) in ${Math.round(result.durationMs)} ms.`,
       );
       return result;
@@ -49,7 +50,7 @@ export function registerWorkspaceCommands(s: Services): vscode.Disposable[] {
     registerCommand('showHealth', async () => {
       const health = await s.client.request(Requests.HEALTH, {});
       const detail = healthDetail(health);
-      void vscode.window.showInformationMessage('DevFactory daemon health', { modal: true, detail });
+      void showInformationMessage('DevFactory daemon health', { modal: true, detail });
       return health;
     }),
     registerCommand('restartDaemon', () => s.client.restart()),
@@ -58,7 +59,7 @@ export function registerWorkspaceCommands(s: Services): vscode.Disposable[] {
 }
 
 async function searchCodebase(s: Services, given?: string): Promise<SearchHit | undefined> {
-  const query = given ?? (await vscode.window.showInputBox({ prompt: 'Search the codebase (words, symbols or a question)', ignoreFocusOut: true }));
+  const query = given ?? (await showInputBox({ prompt: 'Search the codebase (words, symbols or a question)', ignoreFocusOut: true }));
   if (!query?.trim()) return undefined;
   const result = await s.client.request(Requests.SEARCH, { query, limit: 30 });
   const picked = await vscode.window.showQuickPick(

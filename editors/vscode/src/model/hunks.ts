@@ -5,6 +5,7 @@
  */
 import type { Change, Hunk } from '../generated/protocol';
 import { ChangeStatus } from '../generated/protocol';
+import { codeBlock } from './untrusted';
 
 export function hunkAnchorLine(hunk: Hunk, lineCount: number): number {
   const line = hunk.oldLines === 0 ? hunk.oldStart : hunk.oldStart - 1;
@@ -66,4 +67,24 @@ export function inlineRows(place: HunkPlace, proposed: readonly string[], lineCo
     const text = [added[i]?.trim() ?? '', last ? rest(hunk.oldLines) : ''].filter(Boolean).join('  ·  ');
     return { line: line + i, removed: true, text };
   });
+}
+
+/** The commands a hunk's hover links to: the only ones its trusted Markdown may run. */
+export const HOVER_COMMANDS = ['devfactory.approveChange', 'devfactory.rejectChange', 'devfactory.openDiff'];
+
+/**
+ * The Markdown of a hunk's hover: the lines the run proposes (`added`, in a code block of the
+ * document's language that they cannot close), then Approve, Reject and Diff links. The hover
+ * is trusted with HOVER_COMMANDS: a fence in the proposed text that closed the block would add
+ * links of its own ("Reject" approving another change).
+ */
+export function hunkHover(change: Change, hunk: Hunk, added: readonly string[], languageId: string): string {
+  const args = (value: unknown[]) => encodeURIComponent(JSON.stringify(value));
+  return [
+    `**Run #${change.runId} proposes** (hunk ${hunk.index + 1} of ${change.hunks.length}):`,
+    added.length ? `\n${codeBlock(added.join('\n'), languageId)}` : `\n*deletes ${hunk.oldLines} line${hunk.oldLines === 1 ? '' : 's'}*`,
+    `\n[$(check) Approve](command:devfactory.approveChange?${args([change.id, hunk.index])}) · ` +
+      `[$(close) Reject](command:devfactory.rejectChange?${args([change.id, hunk.index])}) · ` +
+      `[$(diff) Diff](command:devfactory.openDiff?${args([change.id])})`,
+  ].join('\n');
 }

@@ -9,12 +9,11 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { type Change, Requests } from '../generated/protocol';
 import type { DaemonApi } from '../model/daemonApi';
-import { hunkPlaces, inlineRows, parseHunkCode } from '../model/hunks';
+import { HOVER_COMMANDS, hunkHover, hunkPlaces, inlineRows, parseHunkCode } from '../model/hunks';
 import type { RunStore } from '../model/runStore';
 import { inlineReviewEnabled } from '../settings';
 
 const REFRESH_MS = 50;
-const COMMANDS = ['devfactory.approveChange', 'devfactory.rejectChange', 'devfactory.openDiff'];
 
 /** What one editor shows for one hunk (tests read it). */
 export interface InlineHunk {
@@ -90,7 +89,7 @@ export class InlineProposals implements vscode.Disposable {
     const proposed: vscode.DecorationOptions[] = [];
     for (const item of hunks) {
       const hoverMessage = new vscode.MarkdownString(item.hover, true);
-      hoverMessage.isTrusted = { enabledCommands: COMMANDS };
+      hoverMessage.isTrusted = { enabledCommands: HOVER_COMMANDS };
       for (const row of item.rows) {
         const range = document.lineAt(row.line).range;
         // One hover per row: on the removed line, else on the proposed text.
@@ -111,14 +110,7 @@ export class InlineProposals implements vscode.Disposable {
     return hunkPlaces(change, document.lineCount, mappedLines(document.uri, change.id)).map((place) => {
       const { hunk } = place;
       const added = lines.slice(Math.max(hunk.newStart - 1, 0), Math.max(hunk.newStart - 1, 0) + hunk.newLines);
-      const args = (value: unknown[]) => encodeURIComponent(JSON.stringify(value));
-      const hover = [
-        `**Run #${change.runId} proposes** (hunk ${hunk.index + 1} of ${change.hunks.length}):`,
-        added.length ? `\n\`\`\`${document.languageId}\n${added.join('\n')}\n\`\`\`` : `\n*deletes ${hunk.oldLines} line${hunk.oldLines === 1 ? '' : 's'}*`,
-        `\n[$(check) Approve](command:devfactory.approveChange?${args([change.id, hunk.index])}) · ` +
-          `[$(close) Reject](command:devfactory.rejectChange?${args([change.id, hunk.index])}) · ` +
-          `[$(diff) Diff](command:devfactory.openDiff?${args([change.id])})`,
-      ].join('\n');
+      const hover = hunkHover(change, hunk, added, document.languageId);
       return { changeId: change.id, hunk: hunk.index, rows: inlineRows(place, lines, document.lineCount), hover };
     });
   }

@@ -16,6 +16,7 @@ import {
   TaskType,
 } from '../generated/protocol';
 import { InitiativeStore } from '../model/initiativeStore';
+import { initiativeTooltip, proposalTooltip, taskTooltip } from '../model/tooltips';
 
 export type InitiativesNode =
   | { kind: 'initiative'; initiativeId: number }
@@ -122,7 +123,7 @@ function initiativeItem(initiative: Initiative | undefined, id: number): vscode.
   item.id = `initiative:${id}`;
   if (!initiative) return item;
   item.description = `${words(initiative.status)} · ${initiative.mode === 'yolo' ? 'yolo' : 'review per phase'} · ${initiative.branch}`;
-  item.tooltip = new vscode.MarkdownString(`**${initiative.name}** (${initiative.branch})\n\n${initiative.goal}`);
+  item.tooltip = new vscode.MarkdownString(initiativeTooltip(initiative));
   item.iconPath = INITIATIVE_ICONS[initiative.status];
   item.contextValue = `initiative.${initiative.status}`;
   if (initiative.status === InitiativeStatus.COMPLETED || initiative.status === InitiativeStatus.ARCHIVED) {
@@ -152,9 +153,7 @@ function taskItem(task: Task | undefined, id: number): vscode.TreeItem {
   if (task.runIds.length) item.collapsibleState = vscode.TreeItemCollapsibleState.Collapsed;
   const kind = task.type === TaskType.AUTO ? task.agent : task.type.replace('checkpoint:', '');
   item.description = `${words(task.status)} · ${kind}${task.runIds.length ? ` · run #${task.runIds[task.runIds.length - 1]}` : ''}`;
-  const lines = [`**${task.title}** (${task.status})`, task.description, task.summary && `Summary: ${task.summary}`, task.failedReason];
-  if (task.checkpoint) lines.push(`Question: ${task.checkpoint.question}`);
-  item.tooltip = new vscode.MarkdownString(lines.filter(Boolean).join('\n\n'));
+  item.tooltip = new vscode.MarkdownString(taskTooltip(task));
   item.iconPath = TASK_ICONS[task.status];
   const waits = InitiativeStore.waitsForUser(task);
   item.contextValue = `task.${task.status}${waits ? '.checkpoint' : ''}`;
@@ -167,7 +166,7 @@ function proposalItem(proposal: Proposal | undefined, id: number): vscode.TreeIt
   item.id = `proposal:${id}`;
   if (!proposal) return item;
   item.description = `${proposal.action} ${proposal.target}${proposal.summary ? ` · ${proposal.summary}` : ''}`;
-  item.tooltip = new vscode.MarkdownString(`**${proposal.title}**\n\n${proposal.content || proposal.summary}`);
+  item.tooltip = new vscode.MarkdownString(proposalTooltip(proposal));
   item.iconPath = icon('lightbulb');
   item.contextValue = 'proposal';
   item.command = { command: 'devfactory.showProposal', title: 'Show Proposal', arguments: [{ kind: 'proposal', proposalId: id }] };

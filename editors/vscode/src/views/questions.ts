@@ -7,6 +7,7 @@
  */
 import * as vscode from 'vscode';
 import { HitlAction, type HitlRequest, Requests } from '../generated/protocol';
+import { showErrorMessage, showInputBox } from '../messages';
 import type { DaemonApi } from '../model/daemonApi';
 import type { RunStore } from '../model/runStore';
 
@@ -46,7 +47,7 @@ export class QuestionPrompter {
       this.store.applyQuestion(answered);
       return answered;
     } catch (error) {
-      void vscode.window.showErrorMessage(`DevFactory: could not send the answer: ${(error as Error).message}`);
+      void showErrorMessage(`DevFactory: could not send the answer: ${(error as Error).message}`);
       return undefined;
     } finally {
       this.asking.delete(requestId);
@@ -57,7 +58,7 @@ export class QuestionPrompter {
 async function promptFor(request: HitlRequest, runTitle: string | undefined): Promise<string | undefined> {
   const title = `DevFactory run #${request.runId}${runTitle ? ` (${runTitle})` : ''} asks: ${request.question}`;
   if (request.choices.length === 0) {
-    return vscode.window.showInputBox({ title, prompt: request.question, ignoreFocusOut: true });
+    return showInputBox({ title, prompt: request.question, ignoreFocusOut: true });
   }
   return new Promise((resolve) => {
     const pick = vscode.window.createQuickPick();
@@ -99,6 +100,6 @@ async function planDecision(request: HitlRequest, runTitle: string | undefined):
     return edited === request.question.trim() ? { action: HitlAction.APPROVE, text: null } : { action: HitlAction.AMEND, text: edited };
   }
   if (picked !== reject) return undefined;
-  const feedback = await vscode.window.showInputBox({ title: 'Reject the plan', prompt: 'What should change? (empty: stop the run)', ignoreFocusOut: true });
+  const feedback = await showInputBox({ title: 'Reject the plan', prompt: 'What should change? (empty: stop the run)', ignoreFocusOut: true });
   return feedback === undefined ? undefined : { action: HitlAction.REJECT, text: feedback.trim() || null };
 }

@@ -6,6 +6,7 @@
  */
 import * as vscode from 'vscode';
 import { ChangeStatus, type Run, RunStatus } from '../generated/protocol';
+import { showErrorMessage, showInformationMessage } from '../messages';
 import type { RunStore } from '../model/runStore';
 
 export interface RunEndActions {
@@ -31,7 +32,7 @@ export class RunEndNotifier implements vscode.Disposable {
   private async announce(run: Run): Promise<void> {
     if (run.status === RunStatus.FAILED) {
       const reason = run.failedReason ? `: ${run.failedReason}` : '';
-      if ((await vscode.window.showErrorMessage(`Run ${run.id} failed${reason}`, 'Open Console')) === 'Open Console') {
+      if ((await showErrorMessage(`Run ${run.id} failed${reason}`, 'Open Console')) === 'Open Console') {
         await this.actions.openConsole(run.id);
       }
       return;
@@ -40,11 +41,11 @@ export class RunEndNotifier implements vscode.Disposable {
     await this.store.reloadChanges(run.id);
     const proposed = this.store.changesOf(run.id).filter((c) => c.status === ChangeStatus.PROPOSED);
     if (proposed.length === 0) {
-      const choice = await vscode.window.showInformationMessage(`Run ${run.id} completed`, 'Open Console');
+      const choice = await showInformationMessage(`Run ${run.id} completed`, 'Open Console');
       if (choice) await this.actions.openConsole(run.id);
       return;
     }
-    const choice = await vscode.window.showInformationMessage(`Run ${run.id} completed: review ${count(proposed.length, 'change')}`, 'Review Changes');
+    const choice = await showInformationMessage(`Run ${run.id} completed: review ${count(proposed.length, 'change')}`, 'Review Changes');
     if (choice !== 'Review Changes') return;
     await vscode.commands.executeCommand('devfactory.runs.focus');
     await this.actions.openDiff(proposed[0].id);

@@ -7,6 +7,7 @@
  */
 import * as vscode from 'vscode';
 import { AgentRole, ExecutionMode, type Health, ProviderName, type RunCreateParams } from '../generated/protocol';
+import { showInputBox } from '../messages';
 
 const MEMENTO_KEY = 'devfactory.newRun';
 
@@ -109,7 +110,7 @@ export class RunPrompt {
       return;
     }
     if (change === 'model') {
-      const model = await vscode.window.showInputBox({
+      const model = await showInputBox({
         title: `Model for ${choices.provider}`,
         prompt: choices.provider === ProviderName.SCRIPTED ? 'Script file relative to the workspace (empty: providers.scripted.script)' : 'Model (empty: the provider default)',
         value: choices.models[choices.provider] ?? '',

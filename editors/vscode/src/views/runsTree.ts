@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { type Change, ChangeStatus, type HitlRequest, type Run, RUN_CONTROLS, RunStatus } from '../generated/protocol';
 import type { RunStore } from '../model/runStore';
+import { runTooltip } from '../model/tooltips';
 
 /**
  * `run.<status>.can-<control>...[.proposed]`: the menus offer a run control where the item says
@@ -114,10 +115,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     if (!run) return item;
     const step = run.currentStep ? ` · step ${run.currentStep}` : '';
     item.description = `${run.agent} · ${run.provider}${step}`;
-    item.tooltip = new vscode.MarkdownString(
-      `**#${run.id} ${run.title}**\n\n${run.status} · ${run.mode} mode · ${run.provider}${run.model ? `/${run.model}` : ''}` +
-        (run.failedReason ? `\n\n${run.failedReason}` : ''),
-    );
+    item.tooltip = new vscode.MarkdownString(runTooltip(run));
     item.iconPath = STATUS_ICONS[run.status];
     item.contextValue = runContextValue(run.status, this.store.hasProposed(run.id));
     if (run.status === RunStatus.WAITING_FOR_USER || this.store.hasProposed(run.id)) {
