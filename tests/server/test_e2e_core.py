@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import re
 import socket
 import sys
 from collections.abc import AsyncIterator
@@ -13,14 +12,12 @@ from pathlib import Path
 import msgspec
 import pytest
 from lsprotocol import types
-from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams, JsonRpcMethodNotFound
+from pygls.exceptions import JsonRpcInvalidParams, JsonRpcMethodNotFound
 
 from devfactory.protocol.client import DaemonClient as ProtocolClient
 from devfactory.protocol.errors import RpcError
 from devfactory.protocol.methods import Requests
 from devfactory.protocol.project import Health, Project
-from devfactory.protocol.runs import RunCreateParams
-from devfactory.protocol.snapshots import SnapshotCreateParams
 from support import (
     SERVER_COMMAND,
     DaemonClient,
@@ -197,31 +194,6 @@ async def test_a_git_folder_is_refused_as_a_workspace(tmp_path: Path, kind: str)
         async with ProtocolClient.spawn(root, command=SERVER_COMMAND):
             pass
     assert not (root / ".devfactory").exists()
-
-
-async def test_a_repository_subfolder_refuses_runs_and_names_the_repository(tmp_path: Path):
-    """Runs, snapshots and reviews work on the whole repository: in a subfolder they are
-    refused with the folder to open instead (the agent's edits would otherwise be lost)."""
-    top = make_git_repo(tmp_path / "repo", {"pkg/a.py": "def foo():\n    return 1\n"})
-    client = make_client()
-    await client.start_io(*SERVER_COMMAND)
-    await client.initialize_session(
-        initialize_params(top / "pkg", options={"index": {"enabled": False}})
-    )
-    try:
-        refusal = re.escape(f"open {top} instead")
-        run = RunCreateParams(prompt="Fix", provider="scripted", model="none.json")
-        with pytest.raises(JsonRpcException, match=refusal):
-            await client.call(Requests.RUNS_CREATE, run)
-        with pytest.raises(JsonRpcException, match=refusal):
-            await client.call(Requests.SNAPSHOTS_CREATE, SnapshotCreateParams())
-        assert (await client.call(Requests.HEALTH)).database_ok
-    finally:  # a daemon told nothing would keep the test waiting for it to exit
-        await client.shutdown_session()
-        await client.stop()
-    warnings = [m.message for m in client.messages if m.type == types.MessageType.Warning]
-    assert any(f"open {top} instead" in w for w in warnings)
-    assert git(top, "branch", "--list", "agent/*") == ""
 
 
 def test_rpc_error_string_is_the_message():

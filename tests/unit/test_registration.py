@@ -9,7 +9,6 @@ from devfactory.server.project.registration import (
     Repository,
     exclude_state_dir,
     inspect,
-    subfolder_refusal,
 )
 from support import git, make_git_repo
 
@@ -54,12 +53,22 @@ async def test_a_plain_folder_is_no_repository(tmp_path: Path):
     assert await inspect(GitRunner(tmp_path)) == Repository(False, None, None, None)
 
 
-async def test_a_subfolder_knows_its_prefix_and_names_the_folder_to_open(tmp_path: Path):
+async def test_a_subfolder_knows_its_prefix(tmp_path: Path):
     top = make_git_repo(tmp_path / "ws", {"a/b/c.py": "x = 1\n"})
     found = await inspect(GitRunner(top / "a" / "b"))
     assert (found.is_worktree, found.prefix) == (True, "a/b/")
-    assert f"open {top} instead" in (subfolder_refusal(top / "a" / "b", found.prefix) or "")
-    assert subfolder_refusal(top, (await inspect(GitRunner(top))).prefix) is None
+    assert (await inspect(GitRunner(top))).prefix == ""
+
+
+def test_a_subfolders_state_folder_is_excluded_at_the_folder(tmp_path: Path):
+    """The repository's own ``info/exclude`` is read from its top: ``/.devfactory/`` there
+    would leave ``pkg/.devfactory/`` untracked in the user's ``git status``."""
+    exclude = tmp_path / "info" / "exclude"
+    exclude_state_dir(exclude, "my pkg/[x]/")
+    exclude_state_dir(exclude, "my pkg/[x]/")
+    assert exclude.read_text() == (
+        "# DevFactory state (added by the devfactory daemon)\n/my\\ pkg/\\[x]/.devfactory/\n"
+    )
 
 
 def test_the_state_folder_is_excluded_once(tmp_path: Path):

@@ -29,7 +29,7 @@ class Workspace:
         store: Store,
         project: Project,
         is_git_repo: bool,
-        snapshots_refused: str | None,
+        inside_repository: bool,
         daemon: DaemonLock,
     ) -> None:
         self.paths = paths
@@ -37,10 +37,11 @@ class Workspace:
         self.store = store
         self.project = project
         self.is_git_repo = is_git_repo
-        """False when the workspace is not a git repository (snapshots use a private one)."""
-        self.snapshots_refused = snapshots_refused
-        """Why the workspace has no snapshots, and so no runs or reviews (a folder inside a
-        repository); None when it has them."""
+        """False when the workspace is not the top of a git repository's work tree: snapshots
+        and worktrees use a private repository."""
+        self.inside_repository = inside_repository
+        """The workspace is a folder inside a repository's work tree (not its top): the private
+        repository ignores what that repository ignores."""
         self.daemon = daemon
         """This daemon's identity in the workspace: who runs a run or a command, so the next
         daemon can tell what one that died left behind."""

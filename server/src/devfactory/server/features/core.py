@@ -104,17 +104,14 @@ async def open_workspace(root: Path, init_options: object) -> tuple[Workspace, l
 
             await store.run_queue.enable(for_workers)
     if repository.exclude is not None:
-        registration.exclude_state_dir(repository.exclude)
-    refused = registration.subfolder_refusal(root, repository.prefix)
-    if refused is not None:
-        problems.append(refused)
+        registration.exclude_state_dir(repository.exclude, repository.prefix)
     workspace = Workspace(
         paths=paths,
         settings=settings,
         store=store,
         project=project,
-        is_git_repo=repository.is_worktree,
-        snapshots_refused=refused,
+        is_git_repo=repository.is_worktree and not repository.prefix,
+        inside_repository=repository.is_worktree and bool(repository.prefix),
         daemon=DaemonLock(paths.state / "daemons"),
     )
     return workspace, problems

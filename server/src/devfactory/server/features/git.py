@@ -65,6 +65,12 @@ def setup(server: DevFactoryServer) -> None:
     async def push(params: GitPushParams) -> GitPushResult:
         remote = await checked_remote((await server.need(Workspace)).git, params.remote)
         workspace, repo, run = await worktree_of(params.run_id)
+        if repo.private:
+            raise Unavailable(
+                f"run {run.id}'s branch is in DevFactory's private repository: the workspace "
+                f"{workspace.root} is not the top of a git repository. Apply its changes "
+                "(devfactory/changes/approve) and commit them in your repository"
+            )
         review = await workspace.store.reviews.latest(params.run_id)
         if review is None or review.decision is not ReviewDecision.APPROVED:
             state = (

@@ -1,9 +1,9 @@
 """Snapshots of the workspace: ``devfactory/snapshots/create|list|restore``.
 
 Provides the ``SnapshotService`` that runs (pre_run, final), commands (pre_command) and review
-(pre_apply) take their snapshots with, over the workspace's repository (its own git
-repository, or a private one when the folder is not a repository). A folder inside a
-repository has none: the features that need them do not start, and say why.
+(pre_apply) take their snapshots with, over the workspace's repository: its own git
+repository, or a private one when the folder is not the top of one (a plain folder, or a
+folder inside a repository).
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ from devfactory.protocol.snapshots import (
 from .. import rpc, services
 from ..app import DevFactoryServer
 from ..context import Workspace
-from ..errors import Unavailable
 
 
 async def start(
@@ -33,10 +32,11 @@ async def start(
     from ..safefs import protected_files
     from ..workspace.repository import WorkspaceRepository
 
-    if workspace.snapshots_refused is not None:
-        raise Unavailable(workspace.snapshots_refused)
     repo = WorkspaceRepository(
-        workspace.paths, private=not workspace.is_git_repo, audit=workspace.record_git
+        workspace.paths,
+        private=not workspace.is_git_repo,
+        audit=workspace.record_git,
+        outer=workspace.git if workspace.inside_repository else None,
     )
     yield services.SnapshotService(
         repo,

@@ -6,10 +6,11 @@ import asyncio
 import re
 import unicodedata
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from devfactory.storage import Store
 
+from ..git.ignore import literal_pattern
 from ..git.runner import GitRunner
 from ..paths import STATE_DIR_NAME
 
@@ -58,7 +59,10 @@ class Repository:
     """origin's HEAD, else main or master, else the current branch."""
     current_branch: str | None
     prefix: str = ""
-    """The workspace's folder inside the repository (``pkg/``), empty at its top."""
+    """The workspace's folder inside the repository (``pkg/``), empty at its top: such a
+    workspace keeps its snapshots and runs' worktrees in a private repository of its own, as a
+    folder without git does (the enclosing repository's history is the user's whole project;
+    a run's changes and restores are the workspace's)."""
 
 
 class NotAWorkspace(Exception):
@@ -107,20 +111,6 @@ async def inspect(git: GitRunner) -> Repository:
     )
 
 
-def subfolder_refusal(root: Path, prefix: str) -> str | None:
-    """Why snapshots, runs and reviews are off in ``root``, the folder ``prefix`` of a
-    repository (None at its top): a run's worktree is the whole repository, and the paths of
-    its changes would not be the workspace's, so its edits could not be applied."""
-    if not prefix:
-        return None
-    top = root.parents[len(PurePosixPath(prefix).parts) - 1]
-    return (
-        f"{root} is the folder {prefix} of the git repository {top}: runs, snapshots and "
-        f"reviews need the whole repository, so they are off here (search works); "
-        f"open {top} instead to use them"
-    )
-
-
 _DEFAULT_BRANCH_REFS = ("refs/remotes/origin/HEAD", "refs/heads/main", "refs/heads/master")
 
 
@@ -131,10 +121,12 @@ def _default_branch(refs: dict[str, str]) -> str | None:
     return next((ref.rpartition("/")[2] for ref in _DEFAULT_BRANCH_REFS[1:] if ref in refs), None)
 
 
-def exclude_state_dir(exclude: Path) -> None:
-    """Add ``.devfactory/`` to the repository's ``info/exclude`` (never to the user's
-    .gitignore)."""
-    entry = f"/{STATE_DIR_NAME}/"
+def exclude_state_dir(exclude: Path, prefix: str = "") -> None:
+    """Add the workspace's ``.devfactory/`` to the repository's ``info/exclude`` (never to the
+    user's .gitignore); ``prefix``: the workspace's folder in the repository (``pkg/``)."""
+    entry = literal_pattern(f"{prefix}{STATE_DIR_NAME}/")
+    if entry is None:  # a folder whose name holds a line break: no line can name it
+        return
     try:
         existing = exclude.read_text("utf-8").splitlines()
     except FileNotFoundError:

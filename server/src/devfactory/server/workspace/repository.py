@@ -1,9 +1,9 @@
 """The git repository behind a workspace.
 
 A workspace that is a git repository uses its own (we only ever write private refs and
-worktrees into it). One that is not gets a repository of its own under
-``.devfactory/repo.git`` with the workspace as its work tree, so snapshots and worktrees work
-the same way everywhere.
+worktrees into it). One that is not, or is only a folder inside one, gets a repository of its
+own under ``.devfactory/repo.git`` with the workspace as its work tree, so snapshots and
+worktrees work the same way everywhere, and a run's changes are the workspace's paths.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import tempfile
 from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 
+from ..git.ignore import literal_pattern
 from ..git.runner import AuditHook, GitError, GitResult, GitRunner
 from ..paths import STATE_DIR_NAME, StatePaths
 
@@ -42,9 +43,19 @@ IDENTITY = {
 class WorkspaceRepository:
     """Runs git against the workspace's repository (its own, or our private one)."""
 
-    def __init__(self, paths: StatePaths, *, private: bool, audit: AuditHook | None) -> None:
+    def __init__(
+        self,
+        paths: StatePaths,
+        *,
+        private: bool,
+        audit: AuditHook | None,
+        outer: GitRunner | None = None,
+    ) -> None:
         self.paths = paths
         self.private = private
+        self._outer = outer
+        """git in the repository the workspace is a folder of, whose ignore rules ours
+        follows (None: the workspace is no repository's folder)."""
         self._env: dict[str, str] = dict(IDENTITY)
         if private:
             self._env |= {"GIT_DIR": str(paths.private_git_dir), "GIT_WORK_TREE": str(paths.root)}
@@ -65,9 +76,33 @@ class WorkspaceRepository:
             if (self.paths.private_git_dir / "HEAD").exists():
                 return
             await self.run("init", "-q", "-b", "main", operation="init")
-            exclude = self.paths.private_git_dir / "info" / "exclude"
-            exclude.parent.mkdir(parents=True, exist_ok=True)
-            exclude.write_text(f"/{STATE_DIR_NAME}/\n.git/\n")
+            self._write_exclude([])
+
+    def _write_exclude(self, more: list[str]) -> None:
+        """Our private repository's ignore list: the state folder, any ``.git``, and ``more``
+        (written whole and renamed into place: a worktree's git may be reading it)."""
+        exclude = self.paths.private_git_dir / "info" / "exclude"
+        exclude.parent.mkdir(parents=True, exist_ok=True)
+        text = "\n".join([f"/{STATE_DIR_NAME}/", ".git/", *more, ""])
+        handle, scratch = tempfile.mkstemp(prefix=".exclude-", dir=exclude.parent)
+        with os.fdopen(handle, "w", encoding="utf-8", errors="surrogateescape") as out:
+            out.write(text)
+        os.replace(scratch, exclude)
+
+    async def _follow_outer_ignores(self) -> None:
+        """Ignore in our private repository what the enclosing repository ignores in the
+        workspace folder: its ``.gitignore`` files above the folder, its ``info/exclude`` and
+        the user's global excludes (a monorepo's top-level ``node_modules/`` or ``*.pyc``),
+        which our repository, rooted at the folder, cannot read. Asked before each snapshot of
+        the workspace, so a file ignored since is left out of the next one."""
+        if self._outer is None:
+            return
+        found = await self._outer.run(
+            "ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--directory",
+            audit=False,
+        )  # fmt: skip
+        listed = found.stdout_bytes.decode("utf-8", "surrogateescape").split("\0")
+        self._write_exclude(sorted({p for path in listed if path and (p := literal_pattern(path))}))
 
     async def run(
         self,
@@ -150,6 +185,8 @@ class WorkspaceRepository:
         nested repositories are left out of the add, and so are the gitlinks already in the
         index (a project's submodules), which git would ask the same way.
         """
+        if cwd is None and self.private:
+            await self._follow_outer_ignores()
         untracked, gitlinks = await asyncio.gather(
             self._untracked_repositories(env, cwd), self._gitlinks(env, cwd)
         )
