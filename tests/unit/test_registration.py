@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from devfactory.server.git.ignore import literal_pattern
 from devfactory.server.git.runner import GitRunner
 from devfactory.server.project.registration import (
     Repository,
@@ -80,3 +81,17 @@ def test_the_state_folder_is_excluded_once(tmp_path: Path):
     assert exclude.read_text() == (
         "*.log\n# DevFactory state (added by the devfactory daemon)\n/.devfactory/\n"
     )
+
+
+def test_a_literal_pattern_ignores_its_path_and_nothing_else(tmp_path: Path):
+    """Names git would read as pattern syntax (``!``, ``#``, ``*``, ``?``, ``[``, spaces) are
+    escaped, and anchored: ``/a*`` must not ignore ``ab`` nor ``sub/a*``."""
+    names = ["!bang", "#hash", "a*", "q?", "[x]", "trail ", "back\\slash"]
+    decoys = ["ab", "qq", "x", "sub/a*", "trail"]
+    top = make_git_repo(tmp_path / "ws", dict.fromkeys([*names, *decoys], "x\n"))
+    (top / ".git" / "info" / "exclude").write_text(
+        "".join(f"{literal_pattern(name)}\n" for name in names)
+    )
+    ignored = git(top, "ls-files", "-z", "--ignored", "--cached", "--exclude-standard")
+    assert sorted(ignored.split("\0")[:-1]) == sorted(names)
+    assert literal_pattern("line\nbreak") is None
