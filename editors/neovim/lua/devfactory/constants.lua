@@ -77,6 +77,9 @@ M.Requests = {
   TASKS_RESPOND = 'devfactory/tasks/respond',
   TASKS_RETRY = 'devfactory/tasks/retry',
   TASKS_UPDATE = 'devfactory/tasks/update',
+  WORKSPACE_REVOKE_TRUST = 'devfactory/workspace/revokeTrust',
+  WORKSPACE_TRUST = 'devfactory/workspace/trust',
+  WORKSPACE_TRUST_STATUS = 'devfactory/workspace/trustStatus',
 }
 
 --- Daemon -> client notifications.
