@@ -10,17 +10,19 @@ from pathlib import Path
 import pytest
 
 from devfactory.protocol import errors as codes
-from devfactory.protocol.methods import Requests
+from devfactory.protocol.commands import CommandPolicy
+from devfactory.protocol.methods import Capabilities, Requests
 from devfactory.protocol.project import Health
 from devfactory.protocol.trust import TrustSource, WorkspaceTrust, WorkspaceTrustParams
 from devfactory.server import trust
 from runs_support import start_daemon, stop_daemon
-from support import DaemonClient, make_git_repo
+from support import SERVER_COMMAND, DaemonClient, initialize_params, make_client, make_git_repo
 
 SETTINGS = "[index]\nenabled = false\n[commands]\nsandbox = false\n"
 HELD = {"commands": {"sandbox": False}}
 POLICY = '[[allow]]\nprogram = "make"\n'
 SANDBOX_OFF = "disabled by the commands.sandbox setting"
+WAITING = ("sets commands.sandbox", "is the workspace's own command policy")
 
 
 @pytest.fixture
@@ -112,3 +114,25 @@ async def test_a_restarted_daemon_applies_what_was_trusted(workspace: Path) -> N
         assert not any("commands.sandbox" in m.message for m in daemon.messages)
     finally:
         await stop_daemon(daemon)
+
+
+@pytest.mark.parametrize("reviews", [False, True], ids=["plain-client", "trust-reviewing-editor"])
+async def test_an_editor_that_reviews_trust_gets_no_second_warning(
+    workspace: Path, reviews: bool
+) -> None:
+    """The editors warn of settings awaiting trust themselves, with a Review and trust action
+    (``Capabilities.TRUST_REVIEW``); other clients get the daemon's warnings, which name
+    ``devfactory trust``."""
+    client = make_client()
+    await client.start_io(*SERVER_COMMAND)
+    params = initialize_params(workspace)
+    params.capabilities.experimental = {Capabilities.TRUST_REVIEW: reviews}
+    await client.initialize_session(params)
+    try:
+        await client.call(Requests.HEALTH)  # once the commands feature started (its warning)
+        shown = [w for m in client.messages for w in WAITING if w in m.message]
+        policy: CommandPolicy = await client.call(Requests.COMMANDS_POLICY)
+    finally:
+        await stop_daemon(client)
+    assert shown == ([] if reviews else list(WAITING))
+    assert [WAITING[1] in problem for problem in policy.problems] == [True]  # still on the wire

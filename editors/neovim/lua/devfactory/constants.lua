@@ -101,6 +101,11 @@ M.Commands = {
   SHOW_DIFF = 'devfactory.showDiff',
 }
 
+--- Keys an editor may set to true in `initialize`'s `capabilities.experimental`.
+M.Capabilities = {
+  TRUST_REVIEW = 'devfactoryTrustReview',
+}
+
 --- JSON-RPC error codes worded specially.
 M.ErrorCodes = {
   INTERNAL_ERROR = -32603,

@@ -100,6 +100,11 @@ export const Commands = {
   SHOW_DIFF: "devfactory.showDiff",
 } as const;
 
+/** Keys an editor may set to true in initialize's capabilities.experimental. */
+export const Capabilities = {
+  TRUST_REVIEW: "devfactoryTrustReview",
+} as const;
+
 /** JSON-RPC error codes of the daemon that clients word specially. */
 export const ErrorCodes = {
   INTERNAL_ERROR: -32603,

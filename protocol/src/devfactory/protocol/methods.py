@@ -140,6 +140,15 @@ class Commands:
     SHOW_DIFF: Final = "devfactory.showDiff"
 
 
+class Capabilities:
+    """Keys an editor may set to true in ``initialize``'s ``capabilities.experimental``."""
+
+    TRUST_REVIEW: Final = "devfactoryTrustReview"
+    """The editor asks ``devfactory/workspace/trustStatus`` once the daemon runs and warns of
+    settings that wait for trust itself, with a way to review and trust them; the daemon then
+    leaves those warnings out of its ``window/showMessage``."""
+
+
 R = Requests
 Ini, T, P = initiatives, tasks, proposals
 FACTORY_REQUESTS: Final[dict[str, RequestSpec]] = {
