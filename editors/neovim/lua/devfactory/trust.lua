@@ -54,8 +54,9 @@ function M.on_init(client)
     end, review.sources)
     if #waiting > 0 then
       ui.warn(
-        ("this workspace's %s set what runs as you or where your keys go; they are ignored until you trust them. Review and trust them: :DevFactory trust"):format(
-          files(waiting)
+        ("this workspace's %s %s what runs as you or where your keys go; they are ignored until you trust them. Review and trust them: :DevFactory trust"):format(
+          files(waiting),
+          #waiting == 1 and 'sets' or 'set'
         )
       )
     end

@@ -9,7 +9,7 @@ export function trustWarning(review: WorkspaceTrust): string | undefined {
   const waiting = review.sources.filter((source) => !source.trusted).map((source) => source.source);
   if (waiting.length === 0) return undefined;
   return (
-    `DevFactory: this workspace's ${waiting.join(' and ')} set what runs as you or where your keys go; ` +
+    `DevFactory: this workspace's ${waiting.join(' and ')} ${waiting.length === 1 ? 'sets' : 'set'} what runs as you or where your keys go; ` +
     'they apply only once you trust them. Until then they are ignored.'
   );
 }

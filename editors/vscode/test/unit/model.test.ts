@@ -216,7 +216,7 @@ test('the trust review shows each file with what would apply; the warning names 
       { source: '.devfactory/commands.toml', path: '/w/.devfactory/commands.toml', text: '[[allow]]', trusted: true },
     ],
   };
-  assert.match(trustWarning(review) ?? '', /this workspace's devfactory.toml set what runs as you/);
+  assert.match(trustWarning(review) ?? '', /this workspace's devfactory.toml sets what runs as you/);
   assert.equal(trustWarning({ ...review, sources: review.sources.map((s) => ({ ...s, trusted: true })) }), undefined);
   const text = trustReviewText(review).split('\n');
   assert.deepEqual(text.slice(3), ['', '# /w/devfactory.toml', '{', '  "commands": {}', '}', '', '# /w/.devfactory/commands.toml (trusted)', '[[allow]]', '']);
