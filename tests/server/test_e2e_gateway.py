@@ -22,6 +22,7 @@ from devfactory.protocol.errors import RpcError
 from devfactory.protocol.events import EventList
 from devfactory.protocol.methods import Requests
 from devfactory.protocol.runs import Run, RunCreateParams, RunList
+from devfactory.server import trust_review
 from devfactory.storage import open_store
 from gateway_support import (
     RunningGateway,
@@ -116,6 +117,31 @@ async def test_an_approve_without_the_ability_is_refused_by_name_and_audited(
     assert (entry.method, entry.ability, entry.allowed) == (
         Requests.CHANGES_APPROVE, "changes:approve", False,
     )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("method", "params"),
+    [
+        (Requests.WORKSPACE_TRUST_STATUS, {}),
+        (Requests.WORKSPACE_TRUST, {"digest": "0" * 64}),
+        (Requests.WORKSPACE_REVOKE_TRUST, {}),
+    ],
+    ids=["status", "trust", "revoke"],
+)
+async def test_no_token_trusts_or_revokes_the_hosts_workspace_not_even_admin(
+    team: RunningGateway, method: str, params: dict[str, Any]
+) -> None:
+    """Trust decides what the gateway's machine runs as its user and where its keys go: the
+    host user's alone, refused for every token; the trust on record stays as it was."""
+    client = await team.client(team.token(f"admin-{method.rsplit('/', 1)[1]}", "admin"))
+    try:
+        with pytest.raises(RpcError) as refused:
+            await client.request(method, params)
+    finally:
+        await client.close()
+    assert refused.value.code == codes.REFUSED
+    assert "only the user of the gateway's machine may call it" in refused.value.message
+    assert trust_review.status(team.workspace).trusted
 
 
 async def test_yolo_runs_and_writing_the_project_map_need_more_than_their_method(

@@ -246,6 +246,7 @@ def test_the_daemon_wires_every_feature_in_dependency_order():
         "git",
         "factory",
         "team",
+        "trust",
     ]
     assert set(FEATURES) == {f.name for f in wiring.chosen}
     server = create_server(["index", "runs"])

@@ -33,6 +33,18 @@ return {
   --- `{ defaultProvider = 'openai', providers = { openai = { model = 'gpt-4.1' } } }`.
   init_options = vim.empty_dict(),
 
+  --- This plugin warns of the workspace's settings that wait for your trust itself, naming
+  --- `:DevFactory trust`, so the daemon leaves its own warning of them out.
+  capabilities = {
+    experimental = { [require('devfactory.constants').Capabilities.TRUST_REVIEW] = true },
+  },
+
+  --- Once the daemon runs: warn if the workspace's own settings wait for your trust. If you set
+  --- your own on_init, call this from it.
+  on_init = function(client)
+    require('devfactory.trust').on_init(client)
+  end,
+
   --- Proposed hunks drawn in the buffer, and the review keymaps (`review` option of
   --- `require('devfactory').setup()`). If you set your own on_attach, call this from it.
   on_attach = function(client, bufnr)

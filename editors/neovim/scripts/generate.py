@@ -86,6 +86,11 @@ def render(schema: dict[str, Any]) -> str:
             constants["Commands"],
             "`workspace/executeCommand` commands offered by the daemon's code actions.",
         ),
+        table(
+            "Capabilities",
+            constants["Capabilities"],
+            "Keys an editor may set to true in `initialize`'s `capabilities.experimental`.",
+        ),
         table("ErrorCodes", constants["ErrorCodes"], "JSON-RPC error codes worded specially."),
     ]
     for name, definition in sorted(schema["$defs"].items()):

@@ -150,6 +150,8 @@ export function renderProtocol(schema) {
     docComment('Daemon -> client notifications.') + renderConstants('Notifications', constants.Notifications),
     docComment('workspace/executeCommand commands the daemon registers (code actions use them).') +
       renderConstants('Commands', constants.Commands),
+    docComment("Keys an editor may set to true in initialize's capabilities.experimental.") +
+      renderConstants('Capabilities', constants.Capabilities),
     docComment('JSON-RPC error codes of the daemon that clients word specially.') +
       renderConstants('ErrorCodes', constants.ErrorCodes),
   ];

@@ -12,12 +12,15 @@ import {
   ErrorAction,
   LanguageClient,
   type LanguageClientOptions,
+  type FeatureState,
   type Middleware,
   State,
+  type StaticFeature,
 } from 'vscode-languageclient/node';
 import { showErrorMessage } from './messages';
 import { DaemonProgress } from './progress';
 import {
+  Capabilities,
   type Health,
   type NotificationMethod,
   type NotificationTypes,
@@ -31,6 +34,16 @@ import type { DaemonApi } from './model/daemonApi';
 import { checkProtocol, daemonCommand, type DaemonCommand, daemonExited, DaemonStartError, missingDaemon } from './model/daemonCommand';
 import { daemonInitOptions } from './model/settings';
 import { explicitSetting, serverSettings } from './settings';
+
+/** This editor warns of settings awaiting trust itself, with Review and trust (commands/trust.ts). */
+const trustReviewFeature: StaticFeature = {
+  getState: (): FeatureState => ({ kind: 'static' }),
+  fillClientCapabilities: (capabilities) => {
+    capabilities.experimental = { ...(capabilities.experimental as object | undefined), [Capabilities.TRUST_REVIEW]: true };
+  },
+  initialize: () => undefined,
+  clear: () => undefined,
+};
 
 export type DaemonState = 'stopped' | 'starting' | 'running' | 'restarting' | 'failed';
 
@@ -82,6 +95,7 @@ export class DaemonClient implements DaemonApi, vscode.Disposable {
       client.onNotification(method, handler as (params: unknown) => void);
     }
     client.registerFeature(this.progress.feature(client));
+    client.registerFeature(trustReviewFeature);
     client.onDidChangeState(({ newState }) => {
       if (newState === State.Running) this.checked = this.checkCompatible(client, command);
     });

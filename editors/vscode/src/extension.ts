@@ -5,6 +5,7 @@
 import * as vscode from 'vscode';
 import { DaemonClient } from './client';
 import { registerCommands } from './commands';
+import { offerTrustReview } from './commands/trust';
 import type { Services } from './commands/services';
 import { Commands, Notifications, Requests } from './generated/protocol';
 import { showInformationMessage } from './messages';
@@ -84,6 +85,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<DevFac
       await Promise.all([s.store.refresh(), s.initiatives.refresh()]);
       await s.consoles.catchUp();
       s.store.pendingQuestions().forEach((q) => s.questions.enqueue(q.id));
+      void offerTrustReview(s).catch((error) => s.client.output.warn(`could not check workspace trust: ${String(error)}`));
     }),
     vscode.workspace.onDidChangeConfiguration(async (event) => {
       if (!affectsDaemon(event)) return;

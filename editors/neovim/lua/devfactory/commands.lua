@@ -276,6 +276,15 @@ M.subcommands = {
       require('devfactory.initiatives').show()
     end,
   },
+  trust = {
+    usage = 'trust [revoke]',
+    run = function(fargs)
+      require('devfactory.trust').run(fargs)
+    end,
+    complete = function()
+      return { 'revoke' }
+    end,
+  },
   health = {
     usage = 'health',
     run = function()

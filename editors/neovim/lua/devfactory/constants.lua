@@ -77,6 +77,9 @@ M.Requests = {
   TASKS_RESPOND = 'devfactory/tasks/respond',
   TASKS_RETRY = 'devfactory/tasks/retry',
   TASKS_UPDATE = 'devfactory/tasks/update',
+  WORKSPACE_REVOKE_TRUST = 'devfactory/workspace/revokeTrust',
+  WORKSPACE_TRUST = 'devfactory/workspace/trust',
+  WORKSPACE_TRUST_STATUS = 'devfactory/workspace/trustStatus',
 }
 
 --- Daemon -> client notifications.
@@ -96,6 +99,11 @@ M.Commands = {
   REJECT = 'devfactory.reject',
   REJECT_RUN = 'devfactory.rejectRun',
   SHOW_DIFF = 'devfactory.showDiff',
+}
+
+--- Keys an editor may set to true in `initialize`'s `capabilities.experimental`.
+M.Capabilities = {
+  TRUST_REVIEW = 'devfactoryTrustReview',
 }
 
 --- JSON-RPC error codes worded specially.

@@ -127,6 +127,38 @@ function M.client(bufnr)
   return client
 end
 
+--- Restart `client`'s daemon on the buffers it served: stop it, wait until it exited, start
+--- its config again. Only inside a command coroutine.
+---@param client vim.lsp.Client
+---@return vim.lsp.Client
+function M.restart(client)
+  local buffers = vim.tbl_keys(client.attached_buffers)
+  local config = client.config
+  if HAS_0_11 then
+    client:stop()
+  else
+    client.stop()
+  end
+  local waited = 0
+  while not M.is_stopped(client) do
+    if waited >= START_TIMEOUT_MS then
+      async.fail('the daemon did not stop in 20 s: see :LspLog')
+    end
+    async.sleep(20)
+    waited = waited + 20
+  end
+  local id = vim.lsp.start(config, { attach = false, silent = true })
+  local started = id and vim.lsp.get_client_by_id(id)
+  if not started then
+    async.fail('the daemon did not start again: see :checkhealth devfactory and :LspLog')
+  end
+  for _, bufnr in ipairs(buffers) do
+    vim.lsp.buf_attach_client(bufnr, id)
+  end
+  wait_initialized(started)
+  return started
+end
+
 --- A daemon error response in words: the daemon's own message, plus what to do for the codes
 --- that need it.
 ---@param method string

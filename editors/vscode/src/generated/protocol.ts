@@ -76,6 +76,9 @@ export const Requests = {
   TASKS_RESPOND: "devfactory/tasks/respond",
   TASKS_RETRY: "devfactory/tasks/retry",
   TASKS_UPDATE: "devfactory/tasks/update",
+  WORKSPACE_REVOKE_TRUST: "devfactory/workspace/revokeTrust",
+  WORKSPACE_TRUST: "devfactory/workspace/trust",
+  WORKSPACE_TRUST_STATUS: "devfactory/workspace/trustStatus",
 } as const;
 
 /** Daemon -> client notifications. */
@@ -95,6 +98,11 @@ export const Commands = {
   REJECT: "devfactory.reject",
   REJECT_RUN: "devfactory.rejectRun",
   SHOW_DIFF: "devfactory.showDiff",
+} as const;
+
+/** Keys an editor may set to true in initialize's capabilities.experimental. */
+export const Capabilities = {
+  TRUST_REVIEW: "devfactoryTrustReview",
 } as const;
 
 /** JSON-RPC error codes of the daemon that clients word specially. */
@@ -2143,10 +2151,31 @@ export interface TokenUsage {
   outputTokens: number;
 }
 
+/** One file of the workspace whose settings wait for the user's trust. */
+export interface TrustSource {
+  path: string;
+  source: string;
+  text: string;
+  trusted: boolean;
+}
+
 export interface UserPrompt {
   followUp: boolean;
   iteration: number;
   prompt: string;
+}
+
+/** Result of ``devfactory/workspace/trustStatus``, ``trust`` and ``revokeTrust``. */
+export interface WorkspaceTrust {
+  digest: string;
+  root: string;
+  sources: TrustSource[];
+  trusted: boolean;
+}
+
+/** Parameters of ``devfactory/workspace/trust``. */
+export interface WorkspaceTrustParams {
+  digest: string;
 }
 
 export interface RequestTypes {
@@ -2290,6 +2319,12 @@ export interface RequestTypes {
   "devfactory/tasks/retry": { params: TaskIdParams; result: Task };
   /** Edit or move a task. */
   "devfactory/tasks/update": { params: TaskUpdateParams; result: Task };
+  /** Take the workspace's trust back. */
+  "devfactory/workspace/revokeTrust": { params: NoParams; result: WorkspaceTrust };
+  /** Trust the values you reviewed. */
+  "devfactory/workspace/trust": { params: WorkspaceTrustParams; result: WorkspaceTrust };
+  /** The workspace's settings that wait for your trust. */
+  "devfactory/workspace/trustStatus": { params: NoParams; result: WorkspaceTrust };
 }
 
 export interface NotificationTypes {

@@ -5,14 +5,16 @@
  * the run completed and open its changes from it, open app.py, see the proposed-change
  * decoration and CodeLens, hover it for Approve · Reject · Diff, approve with Ctrl+., save,
  * and find the file changed on disk; then New Run from the Runs view's title with a run
- * selected (its Mode button), and the console. With DEVFACTORY_SCREENSHOTS set, each view is
+ * selected (its Mode button), and the console. Before all that, the workspace's devfactory.toml
+ * holds a setting that waits for trust: its warning's Review and trust… shows it, the modal's
+ * Trust records it and the daemon restarts. With DEVFACTORY_SCREENSHOTS set, each view is
  * also saved as a PNG there (`make screenshots`). Usage: node out/driver/ui.cjs <vsix>
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
-import { APP_PY, reviewWorkspace } from '../support/workspace';
+import { APP_PY, git, reviewWorkspace, writeFiles } from '../support/workspace';
 import { Checks, CODE_SERVER_DIR, freePort, launchBrowser, NODE24_BIN, scratchDir, startServer, watchHosts, writeWorkspaceSettings } from './common';
 
 const CODE_SERVER = join(CODE_SERVER_DIR, 'out', 'node', 'entry.js');
@@ -53,6 +55,10 @@ async function main(): Promise<number> {
   const vsix = resolve(process.argv[2] ?? '');
   const scratch = scratchDir('ui');
   const workspace = reviewWorkspace(join(scratch, 'workspace'));
+  // A cloned repository's own setting that waits for the user's trust (harmless here).
+  writeFiles(workspace, { 'devfactory.toml': '[commands]\ndefault_timeout_s = 301\n' });
+  git(workspace, 'add', 'devfactory.toml');
+  git(workspace, 'commit', '-q', '-m', 'settings');
   writeWorkspaceSettings(workspace, {
     'devfactory.defaultProvider': 'scripted',
     'devfactory.providers': { scripted: { script: 'review.json' } },
@@ -86,6 +92,25 @@ async function main(): Promise<number> {
       await page.locator('.statusbar-item [class*="codicon-rocket"]').first().waitFor({ timeout: 30_000 });
       // Room for the editor: no secondary side bar (chat) in the way.
       if (await page.locator('.part.auxiliarybar').isVisible()) await page.keyboard.press('Control+Alt+B');
+    });
+    await checks.check("the workspace's setting awaiting trust is announced once, with Review and trust…", async () => {
+      const toast = page.locator('.notification-toast', { hasText: /this workspace's devfactory\.toml sets what runs as you/ });
+      await toast.waitFor({ timeout: 30_000 });
+      if (await page.locator('.notification-toast', { hasText: 'devfactory trust -w' }).count()) throw new Error("the daemon's own warning showed too");
+      await toast.locator('.monaco-button', { hasText: 'Review and trust…' }).click();
+    });
+    await checks.check('the review shows the value; Trust in the modal records it and restarts the daemon', async () => {
+      await page.locator('.tabs-container .tab', { hasText: 'workspace settings awaiting trust' }).first().waitFor({ timeout: 20_000 });
+      await page.locator('.editor-instance .view-lines', { hasText: '"defaultTimeoutS": 301' }).first().waitFor({ timeout: 10_000 });
+      const dialog = page.locator('.monaco-dialog-box', { hasText: "Trust the settings of this workspace's devfactory.toml?" });
+      await dialog.waitFor({ timeout: 10_000 });
+      await shot(page, 'trust');
+      await dialog.locator('.monaco-button', { hasText: /^Trust$/ }).click();
+      await page.locator('.notification-toast', { hasText: 'the daemon restarted with them' }).waitFor({ timeout: 30_000 });
+      const record = readFileSync(join(scratch, 'xdg-config', 'devfactory', 'trusted-workspaces.json'), 'utf8');
+      if (!record.includes(JSON.stringify(workspace))) throw new Error(`trusted-workspaces.json: ${record}`);
+      await page.locator('.statusbar-item [class*="codicon-rocket"]').first().waitFor({ timeout: 30_000 });
+      await palette(page, 'Notifications: Clear All Notifications');
     });
     await checks.check('DevFactory: New Run from the palette starts a run that asks a question', async () => {
       await palette(page, 'DevFactory: New Run');

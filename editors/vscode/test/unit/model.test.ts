@@ -1,11 +1,11 @@
 // The vscode-free logic of the extension: restart backoff, hunk anchors, daemon command and
 // start-up errors, settings forwarding, console rendering, the event log's dedupe, where a
-// phase diff's lines are and the health report's database engine.
+// phase diff's lines are, the health report's database engine and the workspace trust review.
 import assert from 'node:assert/strict';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { type Event, type Health, type Hunk, PROTOCOL_VERSION } from '../../src/generated/protocol';
+import { type Event, type Health, type Hunk, PROTOCOL_VERSION, type WorkspaceTrust } from '../../src/generated/protocol';
 import { RestartBackoff } from '../../src/model/backoff';
 import { clock, renderConsole } from '../../src/model/consoleText';
 import { checkProtocol, daemonCommand, missingDaemon } from '../../src/model/daemonCommand';
@@ -14,6 +14,7 @@ import { healthDetail } from '../../src/model/healthText';
 import { hunkAnchorLine, hunkPlaces, inlineRows, parseHunkCode } from '../../src/model/hunks';
 import { phaseDiffText } from '../../src/model/phaseDiff';
 import { daemonInitOptions } from '../../src/model/settings';
+import { trustReviewText, trustWarning } from '../../src/model/trustText';
 
 test('restart backoff doubles up to the cap and resets after a healthy run', () => {
   let now = 0;
@@ -203,4 +204,20 @@ test('the health report names the engine the daemon reports, and its vector exte
     'database ok: postgresql://team@db/devfactory',
   ]);
   assert.equal(lines(health('postgresql', '16.4', '0.7.4', 'postgresql://db/x'))[0], 'PostgreSQL 16.4, pgvector 0.7.4');
+});
+
+test('the trust review shows each file with what would apply; the warning names what waits', () => {
+  const review: WorkspaceTrust = {
+    root: '/w',
+    digest: 'd',
+    trusted: false,
+    sources: [
+      { source: 'devfactory.toml', path: '/w/devfactory.toml', text: '{\n  "commands": {}\n}', trusted: false },
+      { source: '.devfactory/commands.toml', path: '/w/.devfactory/commands.toml', text: '[[allow]]', trusted: true },
+    ],
+  };
+  assert.match(trustWarning(review) ?? '', /this workspace's devfactory.toml sets what runs as you/);
+  assert.equal(trustWarning({ ...review, sources: review.sources.map((s) => ({ ...s, trusted: true })) }), undefined);
+  const text = trustReviewText(review).split('\n');
+  assert.deepEqual(text.slice(3), ['', '# /w/devfactory.toml', '{', '  "commands": {}', '}', '', '# /w/.devfactory/commands.toml (trusted)', '[[allow]]', '']);
 });

@@ -23,6 +23,7 @@ from . import (
     runs,
     snapshots,
     tasks,
+    trust,
 )
 from ._base import NoParams
 
@@ -108,6 +109,9 @@ class Requests:
     CHAT_SEND: Final = "devfactory/chat/send"
     CHAT_GET: Final = "devfactory/chat/get"
     CHAT_LIST: Final = "devfactory/chat/list"
+    WORKSPACE_TRUST_STATUS: Final = "devfactory/workspace/trustStatus"
+    WORKSPACE_TRUST: Final = "devfactory/workspace/trust"
+    WORKSPACE_REVOKE_TRUST: Final = "devfactory/workspace/revokeTrust"
 
 
 class Notifications:
@@ -134,6 +138,15 @@ class Commands:
     APPROVE_RUN: Final = "devfactory.approveRun"
     REJECT_RUN: Final = "devfactory.rejectRun"
     SHOW_DIFF: Final = "devfactory.showDiff"
+
+
+class Capabilities:
+    """Keys an editor may set to true in ``initialize``'s ``capabilities.experimental``."""
+
+    TRUST_REVIEW: Final = "devfactoryTrustReview"
+    """The editor asks ``devfactory/workspace/trustStatus`` once the daemon runs and warns of
+    settings that wait for trust itself, with a way to review and trust them; the daemon then
+    leaves those warnings out of its ``window/showMessage``."""
 
 
 R = Requests
@@ -292,6 +305,15 @@ REQUESTS: Final[dict[str, RequestSpec]] = {
         commands.CommandListParams, commands.CommandList, "A run's command executions."
     ),
     R.COMMANDS_POLICY: RequestSpec(NoParams, commands.CommandPolicy, "The effective policy."),
+    R.WORKSPACE_TRUST_STATUS: RequestSpec(
+        NoParams, trust.WorkspaceTrust, "The workspace's settings that wait for your trust."
+    ),
+    R.WORKSPACE_TRUST: RequestSpec(
+        trust.WorkspaceTrustParams, trust.WorkspaceTrust, "Trust the values you reviewed."
+    ),
+    R.WORKSPACE_REVOKE_TRUST: RequestSpec(
+        NoParams, trust.WorkspaceTrust, "Take the workspace's trust back."
+    ),
     **FACTORY_REQUESTS,
 }
 

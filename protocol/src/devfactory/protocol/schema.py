@@ -16,7 +16,15 @@ import msgspec
 
 from . import enums, errors
 from .events import PAYLOAD_TYPES
-from .methods import NOTIFICATIONS, PROTOCOL_VERSION, REQUESTS, Commands, Notifications, Requests
+from .methods import (
+    NOTIFICATIONS,
+    PROTOCOL_VERSION,
+    REQUESTS,
+    Capabilities,
+    Commands,
+    Notifications,
+    Requests,
+)
 from .settings import Settings
 
 ENUMS = [
@@ -103,6 +111,7 @@ def build_schema() -> dict[str, Any]:
             "Requests": _constants(Requests),
             "Notifications": _constants(Notifications),
             "Commands": _constants(Commands),
+            "Capabilities": _constants(Capabilities),
             "ErrorCodes": {name: getattr(errors, name) for name in ERROR_CODES},
         },
         "x-devfactory-run-controls": {

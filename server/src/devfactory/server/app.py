@@ -20,6 +20,8 @@ from pygls.exceptions import FeatureRequestError, JsonRpcException
 from pygls.io_ import StdoutWriter
 from pygls.lsp.server import LanguageServer
 
+from devfactory.protocol.methods import Capabilities
+
 from .context import Workspace
 from .documents import DocumentListener
 from .event_loop import run_service
@@ -95,6 +97,16 @@ class DevFactoryServer(LanguageServer):
     def workspace_or_none(self) -> Workspace | None:
         """The open workspace, without waiting (None before initialize and after shutdown)."""
         return self.wiring.base(Workspace)
+
+    @property
+    def reviews_trust(self) -> bool:
+        """Whether the editor warns of settings awaiting trust itself, with its way to review
+        them (``Capabilities.TRUST_REVIEW``): the daemon then leaves its own warning of them
+        out, so the user sees one warning, the one that can act."""
+        experimental = self.client_capabilities.experimental
+        return (
+            isinstance(experimental, dict) and experimental.get(Capabilities.TRUST_REVIEW) is True
+        )
 
     def run_task(self, coro: Coroutine[Any, Any, T], *, name: str) -> asyncio.Task[T]:
         """Start a background task that is kept alive and whose failure is logged."""

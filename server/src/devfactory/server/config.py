@@ -84,11 +84,14 @@ def read_config(path: Path, problems: list[str]) -> Any:
     return _to_camel(data.get("devfactory", data))
 
 
-def load_settings(root: Path, init_options: Any) -> tuple[Settings, list[str]]:
+def load_settings(
+    root: Path, init_options: Any, *, report_held_back: bool = True
+) -> tuple[Settings, list[str]]:
     """The effective settings and the problems found (each a message for the user).
 
     The workspace's devfactory.toml is the project's: what it sets beyond
     :data:`.trust.PROJECT_SETTINGS` applies only once the user trusted it (:mod:`.trust`).
+    Without ``report_held_back`` that is not a problem to report: the editor warns of it.
     """
     problems: list[str] = []
     sources: list[tuple[str, Any]] = []
@@ -99,7 +102,8 @@ def load_settings(root: Path, init_options: Any) -> tuple[Settings, list[str]]:
     if isinstance(data := read_config(config_path, problems), Mapping):
         allowed, held = trust.split(data)
         if held and not trust.is_trusted(root, CONFIG_FILE, held):
-            problems.append(untrusted(config_path, held, user_file))
+            if report_held_back:
+                problems.append(untrusted(config_path, held, user_file))
             data = allowed
         sources.append((str(config_path), data))
     elif data is not None:

@@ -8,13 +8,11 @@ for the workspace reads the command policy again at once, its settings when it n
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
 
-from .. import trust
-from ..config import CONFIG_FILE, trusted_sources
+from .. import trust_review
 from .options import WORKSPACE
 
 
@@ -27,25 +25,25 @@ def trust_command(workspace: Path, yes: bool, revoke: bool) -> None:
     keys go (its devfactory.toml beyond the project's own settings, its command policy)."""
     root = workspace.resolve()
     if revoke:
-        trust.record(root, {})
+        trust_review.revoke(root)
         click.echo(f"{root}: its own settings and command policy are no longer trusted.")
         return
-    sources = trusted_sources(root)
-    if not sources:
+    review = trust_review.status(root)
+    if not review.sources:
         click.echo(f"{root} sets nothing that needs your trust.")
         return
-    for source, content in sources.items():
-        click.echo(click.style(f"{root / source}", bold=True))
-        if source == CONFIG_FILE:
-            click.echo(json.dumps(content, indent=2, sort_keys=True))
-        else:
-            click.echo(content.rstrip("\n"))
+    for source in review.sources:
+        click.echo(click.style(source.path, bold=True))
+        click.echo(source.text)
         click.echo("")
     if not yes and not click.confirm(
         "These run programs as you or choose where your keys go. Trust them for this workspace?"
     ):
         raise SystemExit(1)
-    trust.record(root, sources)
+    try:
+        trust_review.grant(root, review.digest)
+    except trust_review.TrustChanged as exc:
+        raise click.ClickException(str(exc)) from None
     click.echo(
         "Trusted: these exact settings apply (a change to them needs a new trust). A daemon"
         " already running here applies the command policy at once, the settings when it restarts."

@@ -49,6 +49,9 @@ class Policy:
     source: str
     """``default``, ``settings`` or the policy file's path."""
     problems: tuple[str, ...] = field(default=())
+    awaiting_trust: bool = False
+    """The workspace's own policy file waits for the user's trust (its only problem); the
+    default policy applies meanwhile."""
 
     def match(self, argv: Sequence[str]) -> PolicyEntry | None:
         """The first entry that allows ``argv``."""
@@ -203,7 +206,7 @@ class PolicyLoader:
                 policy = self._policy(
                     self.settings, "settings" if self.settings.allow else "default"
                 )
-                return replace(policy, problems=(self._untrusted(path),))
+                return replace(policy, problems=(self._untrusted(path),), awaiting_trust=True)
             return self._policy(parse_policy_file(path, self.settings), str(path))
         except PolicyError as exc:
             source = str(path) if path is not None else "settings"

@@ -27,6 +27,7 @@ FEATURES: tuple[str, ...] = (
     "git",
     "factory",
     "team",
+    "trust",
 )
 
 

@@ -68,7 +68,8 @@ async def start(
         ),
     )
     await commands.recover(workspace.daemon)
-    for problem in commands.policy().problems:
+    policy = commands.policy()
+    for problem in () if policy.awaiting_trust and server.reviews_trust else policy.problems:
         server.window_show_message(
             types.ShowMessageParams(type=types.MessageType.Error, message=problem)
         )

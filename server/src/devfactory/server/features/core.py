@@ -54,11 +54,14 @@ def workspace_root(params: types.InitializeParams) -> Path:
     return Path.cwd().resolve()
 
 
-async def open_workspace(root: Path, init_options: object) -> tuple[Workspace, list[str]]:
-    """Open the workspace: state folder, database, project record."""
+async def open_workspace(
+    root: Path, init_options: object, *, report_held_back: bool = True
+) -> tuple[Workspace, list[str]]:
+    """Open the workspace: state folder, database, project record (``report_held_back``:
+    :func:`..config.load_settings`)."""
     if not root.is_dir():
         raise Unavailable(f"the workspace folder {root} does not exist")
-    settings, problems = load_settings(root, init_options)
+    settings, problems = load_settings(root, init_options, report_held_back=report_held_back)
     try:  # before anything is written there: the folder may be a repository's own
         repository = await registration.inspect(GitRunner(root))
     except (GitError, registration.NotAWorkspace) as exc:
@@ -146,7 +149,9 @@ def setup(server: DevFactoryServer) -> None:
     async def on_initialize(params: types.InitializeParams) -> None:
         started = time.perf_counter()
         root = workspace_root(params)
-        workspace, problems = await open_workspace(root, params.initialization_options)
+        workspace, problems = await open_workspace(
+            root, params.initialization_options, report_held_back=not server.reviews_trust
+        )
         attach_workspace_logging(
             workspace.paths.log_file, server.window_log_message, workspace.settings.log_level
         )

@@ -28,6 +28,10 @@ class Ability(StrEnum):
 
 READ: Final = "read"
 """The pseudo-ability of read-only methods: any valid token."""
+LOCAL: Final = "local"
+"""The pseudo-ability of what only the user of the gateway's machine may do: no token holds
+it, ``admin`` included. Trusting the workspace's own settings is theirs: a token holder who
+could trust them would choose the programs the host runs as its user and where its keys go."""
 
 GRANTABLE = tuple(a.value for a in Ability)
 
@@ -51,6 +55,7 @@ _NEEDS: dict[str, tuple[str, ...]] = {
     ),
     Ability.GIT_PUSH: (R.GIT_COMMIT, R.GIT_PUSH),
     Ability.ADMIN: (R.PROJECT_CLONE, R.PROJECT_PULL),
+    LOCAL: (R.WORKSPACE_TRUST_STATUS, R.WORKSPACE_TRUST, R.WORKSPACE_REVOKE_TRUST),
     READ: (
         R.HEALTH, R.PROJECT_INFO, R.PROJECT_MAP, R.PROJECT_RULES, R.SEARCH, R.INDEX_STATUS,
         R.RUNS_GET, R.RUNS_LIST, R.EVENTS, R.HITL_LIST, R.SNAPSHOTS_LIST, R.CHANGES_LIST,
@@ -70,9 +75,12 @@ METHOD_ABILITY: Final[dict[str, str]] = {
 def missing_ability(method: str, held: list[str]) -> str | None:
     """The ability ``method`` needs that ``held`` lacks, or None when it is allowed.
 
-    A method with no row is refused as needing ``admin``: nothing passes unchecked.
+    A method with no row is refused as needing ``admin``: nothing passes unchecked. A
+    ``LOCAL`` method is refused whatever ``held`` holds.
     """
     needed = METHOD_ABILITY.get(method, Ability.ADMIN.value)
+    if needed == LOCAL:
+        return LOCAL
     if needed == READ or needed in held or Ability.ADMIN.value in held:
         return None
     return needed

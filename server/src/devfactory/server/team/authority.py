@@ -15,7 +15,7 @@ from devfactory.storage.ports import ApiToken
 
 from ..errors import Refused
 from . import tokens
-from .abilities import METHOD_ABILITY, READ, Ability, missing_ability, parse_abilities
+from .abilities import LOCAL, METHOD_ABILITY, READ, Ability, missing_ability, parse_abilities
 from .conditions import extra_need
 
 log = logging.getLogger(__name__)
@@ -76,6 +76,10 @@ class Authority:
             ability = need.ability
             if need.ability not in token.abilities and Ability.ADMIN not in token.abilities:
                 missing, why = need.ability, f" for this call: {need.why}"
+        if missing == LOCAL:
+            reason = "only the user of the gateway's machine may call it, no token may"
+            await self._audit(token, token.name, method, ability, refused=reason)
+            raise Refused(f"{method} is refused: {reason}")
         if missing is not None:
             reason = f"the token {token.name!r} lacks the {missing!r} ability{why}"
             await self._audit(token, token.name, method, ability, refused=reason)

@@ -42,6 +42,11 @@ def remote_caller(name: str) -> Iterator[None]:
         _remote_caller.reset(mark)
 
 
+def current() -> str | None:
+    """The token name of the gateway client that asked, or None when the local user did."""
+    return _remote_caller.get()
+
+
 def refusal(provider: str) -> str | None:
     """Why the caller may not use ``provider`` (None: it may)."""
     caller = _remote_caller.get()
