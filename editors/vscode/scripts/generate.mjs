@@ -183,6 +183,13 @@ export function renderProtocol(schema) {
     docComment('Keys (under `devfactory.`) of the daemon settings contributed to VS Code.') +
       `export const DAEMON_SETTING_KEYS = [\n${keys.map((k) => `  ${quote(k)},`).join('\n')}\n] as const;\n`,
   );
+  const project = keys.filter((key) => isProjectSetting(schema, key));
+  parts.push(
+    docComment(
+      "The daemon settings a workspace's own settings may set (x-devfactory-project-settings); " +
+        'the others only the user sets (their VS Code scope is `machine`).',
+    ) + `export const PROJECT_SETTING_KEYS = [\n${project.map((k) => `  ${quote(k)},`).join('\n')}\n] as const;\n`,
+  );
   return parts.join('\n');
 }
 
@@ -210,6 +217,17 @@ function inline(schema, node) {
   return out;
 }
 
+/**
+ * Whether a workspace may set the daemon setting `key` (`index.exclude`) on its own: the rest
+ * choose what runs as the user and where keys go, so a repository's `.vscode/settings.json`
+ * must not set them (the daemon holds them back in its own `devfactory.toml` alike).
+ */
+function isProjectSetting(schema, key) {
+  const [section, name] = key.split('.');
+  const keys = schema['x-devfactory-project-settings'][section];
+  return keys === null || (keys !== undefined && name !== undefined && keys.includes(name));
+}
+
 const humanize = (key) => {
   const words = key.replace(/([A-Z])/g, ' $1').toLowerCase().trim();
   return words.charAt(0).toUpperCase() + words.slice(1) + '.';
@@ -233,6 +251,7 @@ function settingsEntries(schema) {
       const daemonKey = fullKey.slice(SETTINGS_PREFIX.length + 1);
       if (!('default' in resolved) && resolved.type === 'object') resolved.default = {};
       resolved.markdownDescription = `${description} (daemon setting \`${daemonKey}\`)`;
+      if (!isProjectSetting(schema, daemonKey)) resolved.scope = 'machine';
       entries.push([fullKey, resolved]);
     }
   };

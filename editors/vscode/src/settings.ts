@@ -6,6 +6,7 @@
  */
 import * as vscode from 'vscode';
 import type { ServerSettings } from './model/daemonCommand';
+import { settingValue } from './model/settings';
 
 const SECTION = 'devfactory';
 
@@ -25,10 +26,9 @@ export function inlineReviewEnabled(): boolean {
   return vscode.workspace.getConfiguration(SECTION).get<boolean>('review.inline', true);
 }
 
-/** The value the user set for `devfactory.<key>` in any scope, or undefined (not the default). */
+/** The value set for the daemon setting `devfactory.<key>`, or undefined (not the default). */
 export function explicitSetting(key: string): unknown {
-  const inspected = vscode.workspace.getConfiguration(SECTION).inspect(key);
-  return inspected?.workspaceFolderValue ?? inspected?.workspaceValue ?? inspected?.globalValue;
+  return settingValue(key, vscode.workspace.getConfiguration(SECTION).inspect(key));
 }
 
 /** Settings the extension applies live (everything else needs a daemon restart). */

@@ -2466,3 +2466,22 @@ export const DAEMON_SETTING_KEYS = [
   "team.tokenFile",
   "team.workers",
 ] as const;
+
+/** The daemon settings a workspace's own settings may set (x-devfactory-project-settings); the others only the user sets (their VS Code scope is `machine`). */
+export const PROJECT_SETTING_KEYS = [
+  "agent.attachmentMaxChars",
+  "agent.compactAt",
+  "agent.defaultContextWindow",
+  "agent.instructions",
+  "agent.rulesMaxChars",
+  "defaultAgent",
+  "index.enabled",
+  "index.exclude",
+  "index.maxFileBytes",
+  "index.passOnStart",
+  "index.watch",
+  "logLevel",
+  "maxConcurrentRuns",
+  "maxSteps",
+  "review.diagnostics",
+] as const;

@@ -13,7 +13,7 @@ import { EventLog } from '../../src/model/eventLog';
 import { healthDetail } from '../../src/model/healthText';
 import { hunkAnchorLine, hunkPlaces, inlineRows, parseHunkCode } from '../../src/model/hunks';
 import { phaseDiffText } from '../../src/model/phaseDiff';
-import { daemonInitOptions } from '../../src/model/settings';
+import { daemonInitOptions, settingValue } from '../../src/model/settings';
 import { trustReviewText, trustWarning } from '../../src/model/trustText';
 
 test('restart backoff doubles up to the cap and resets after a healthy run', () => {
@@ -100,6 +100,17 @@ test('only explicitly set daemon settings are forwarded, nested like the Setting
     providers: { scripted: { script: 's.json' } },
   });
   assert.deepEqual(daemonInitOptions(() => undefined), {});
+});
+
+test("a workspace's own VS Code settings set only what its devfactory.toml may set alone", () => {
+  const everywhere = { globalValue: 'user', workspaceValue: 'workspace', workspaceFolderValue: 'folder' };
+  assert.equal(settingValue('index.exclude', everywhere), 'folder');
+  assert.equal(settingValue('maxSteps', { globalValue: 3, workspaceValue: 9 }), 9);
+  // What chooses the programs run as the user or where keys go is the user's alone.
+  for (const key of ['providers', 'defaultProvider', 'defaultMode', 'commands.sandbox', 'mcp.servers', 'storage.url']) {
+    assert.equal(settingValue(key, everywhere), 'user', key);
+    assert.equal(settingValue(key, { workspaceValue: 'evil' }), undefined, key);
+  }
 });
 
 const event = (id: number, fields: Partial<Event> = {}): Event => ({

@@ -25,7 +25,7 @@ from .methods import (
     Notifications,
     Requests,
 )
-from .settings import Settings
+from .settings import PROJECT_SETTINGS, Settings
 
 ENUMS = [
     enums.RunStatus,
@@ -122,6 +122,10 @@ def build_schema() -> dict[str, Any]:
             status.value for status in enums.TERMINAL_RUN_STATUSES
         ),
         "x-devfactory-settings": ref(Settings),
+        "x-devfactory-project-settings": {
+            section: None if keys is None else sorted(keys)
+            for section, keys in PROJECT_SETTINGS.items()
+        },
         "$defs": components,
     }
 

@@ -332,3 +332,21 @@ class Settings(Section, kw_only=True):
         TeamSettings,
         doc("Team mode: the shared project, its workers and the gateway to bridge to."),
     ] = msgspec.field(default_factory=TeamSettings)
+
+
+PROJECT_SETTINGS: dict[str, frozenset[str] | None] = {
+    "defaultAgent": None,
+    "maxSteps": None,
+    "maxConcurrentRuns": None,
+    "logLevel": None,
+    "review": None,
+    "index": frozenset({"enabled", "watch", "passOnStart", "maxFileBytes", "exclude"}),
+    "agent": frozenset(
+        {"instructions", "rulesMaxChars", "attachmentMaxChars", "compactAt", "defaultContextWindow"}
+    ),
+}
+"""Settings (camelCase, as on the wire) a workspace's own files set without the user's trust
+(the daemon's ``devfactory.toml``, an editor's workspace settings): a section's name with the
+keys allowed in it, or None for all of it. The rest decide what runs as the user or where
+secrets go (providers and their endpoints, commands and the sandbox, MCP servers, the gateway,
+storage), so only the user's own settings, or a workspace file they trusted, set them."""

@@ -21,21 +21,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from devfactory.protocol.settings import PROJECT_SETTINGS
+
 from .paths import user_config_dir
 
-PROJECT_SETTINGS: dict[str, frozenset[str] | None] = {
-    "defaultAgent": None,
-    "maxSteps": None,
-    "maxConcurrentRuns": None,
-    "logLevel": None,
-    "review": None,
-    "index": frozenset({"enabled", "watch", "passOnStart", "maxFileBytes", "exclude"}),
-    "agent": frozenset(
-        {"instructions", "rulesMaxChars", "attachmentMaxChars", "compactAt", "defaultContextWindow"}
-    ),
-}
-"""Settings (camelCase, as on the wire) a workspace file sets without trust: a section's name
-with the keys allowed in it, or None for all of it."""
 TRUST_FILE = "trusted-workspaces.json"
 
 
