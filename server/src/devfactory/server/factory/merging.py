@@ -54,10 +54,9 @@ class IntegrationBranch:
             "rev-parse", "-q", "--verify", f"refs/heads/{self.branch}", check=False, audit=False
         )
         if exists.ok:  # the worktree folder was deleted: check the branch out again
-            args = ["worktree", "add", "-q", "--force", str(self.path), self.branch]
+            await self.repo.add_worktree("-q", "--force", str(self.path), self.branch)
         else:
-            args = ["worktree", "add", "-q", "-b", self.branch, str(self.path), base_commit]
-        await self.repo.run(*args, operation="worktree")
+            await self.repo.add_worktree("-q", "-b", self.branch, str(self.path), base_commit)
 
     async def head(self) -> str:
         return await self.repo.out("rev-parse", "HEAD", cwd=self.path, audit=False)
