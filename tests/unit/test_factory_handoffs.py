@@ -69,6 +69,17 @@ def test_a_valid_specification_and_plan_are_typed() -> None:
         ),
         (
             "implementation_plan",
+            plan(task("t1", title="x" * 201)),
+            "implementation_plan: Expected `str` of length <= 200 - at `$.task_breakdown[0].title`",
+        ),
+        (
+            "implementation_plan",
+            plan(task("t1", phase="  ")),
+            "implementation_plan: phase is blank - at `$.task_breakdown[0].phase`; give the "
+            "task a phase name",
+        ),
+        (
+            "implementation_plan",
             plan(task("t1"), task("t1")),
             "implementation_plan: task key 't1' is used twice - at `$.task_breakdown[1].key`",
         ),

@@ -35,6 +35,29 @@ def test_a_plan_becomes_phase_then_task_proposals() -> None:
     assert fields.agent is AgentRole.BACKEND and fields.priority is TaskPriority.MEDIUM
 
 
+def test_a_task_is_proposed_after_the_tasks_it_depends_on() -> None:
+    """Each proposal's dependencies exist before it (a yolo initiative accepts it at once)."""
+    plan = validate(
+        "implementation_plan",
+        {
+            "architecture": "flat",
+            "task_breakdown": [
+                {"key": "ui", "title": "UI", "phase": "Build", "depends_on": ["api"]},
+                {"key": "api", "title": "API", "phase": "Build", "depends_on": ["model"]},
+                {"key": "docs", "title": "Docs", "phase": "Build"},
+                {"key": "model", "title": "Model", "phase": "Build"},
+            ],
+        },
+    )
+    drafts = proposals_for("implementation_plan", plan)
+    assert [d.title for d in drafts if d.target is ProposalTarget.TASK] == [
+        "Docs",
+        "Model",
+        "API",
+        "UI",
+    ]
+
+
 @pytest.mark.parametrize(
     ("metadata", "error"),
     [

@@ -31,13 +31,15 @@ from devfactory.protocol.proposals import (
 )
 from devfactory.protocol.tasks import Task
 
+from ..agents.arguments import check_arguments
 from ..agents.providers.base import Message, ProviderError, ToolCall
 from ..agents.roles import ROLES
+from ..agents.tools import ToolError
 from ..errors import InvalidParams, InvalidState, NotFound
 from .context import FactoryContext
 from .handoffs import render
 from .planning import ProposalDraft
-from .proposals import ProposalService
+from .proposals import NotAccepted, ProposalService
 from .records import FactoryRecords
 from .tools import PROPOSE
 
@@ -266,7 +268,15 @@ async def proposal_from_tool(
     run_id: int | None = None,
     chat_session_id: int | None = None,
 ) -> str:
-    """The ``propose`` tool: a proposal from an agent's arguments; what the agent reads."""
+    """The ``propose`` tool: a proposal from an agent's arguments; what the agent reads.
+
+    The arguments are the model's (a chat's are not checked on the way, as a run's are):
+    whatever does not fit the tool's schema, or names another initiative's phase or task,
+    is an error the model reads, and nothing is stored."""
+    try:
+        check_arguments(PROPOSE, args)
+    except ToolError as exc:
+        return f"error: {exc}"
     try:
         target = ProposalTarget(str(args.get("target")))
         action = ProposalAction(str(args.get("action")))
@@ -284,12 +294,20 @@ async def proposal_from_tool(
         action=action,
     )
     phase_id, task_id = args.get("phase_id"), args.get("task_id")
-    proposal = await proposals.create(
-        initiative,
-        draft,
-        source_run_id=run_id,
-        chat_session_id=chat_session_id,
-        phase_id=phase_id if isinstance(phase_id, int) else None,
-        task_id=task_id if isinstance(task_id, int) else None,
-    )
+    try:
+        proposal = await proposals.create(
+            initiative,
+            draft,
+            source_run_id=run_id,
+            chat_session_id=chat_session_id,
+            phase_id=phase_id if isinstance(phase_id, int) else None,
+            task_id=task_id if isinstance(task_id, int) else None,
+        )
+    except InvalidParams as exc:
+        return f"error: {exc}"
+    except NotAccepted as exc:
+        waiting = exc.proposal
+        return (
+            f"proposal {waiting.id} ({waiting.status.value}): {waiting.title} - not accepted: {exc}"
+        )
     return f"proposal {proposal.id} ({proposal.status.value}): {proposal.title}"

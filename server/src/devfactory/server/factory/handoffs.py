@@ -22,9 +22,13 @@ from devfactory.protocol.enums import (
     TaskType,
 )
 
+from .editing import MAX_TITLE
 from .model.graph import find_cycle
 
 NonEmpty = Annotated[str, msgspec.Meta(min_length=1)]
+Title = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_TITLE)]
+"""A task's title or a phase's name: what the plan editor takes (not longer than its limit,
+and not blank: ``_check_plan``), so an accepted plan never fails half-way on one of them."""
 
 
 class Handoff(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -45,8 +49,8 @@ class PlannedTask(Handoff, kw_only=True):
 
     key: NonEmpty
     """Unique within the plan (``t1``, ``api-endpoint``)."""
-    title: NonEmpty
-    phase: NonEmpty
+    title: Title
+    phase: Title
     """The phase's name; phases come in the order they first appear."""
     description: str = ""
     agent: AgentRole = AgentRole.BACKEND
@@ -118,6 +122,13 @@ def validate(name: str, content: Any) -> Handoff:
 
 def _check_plan(plan: ImplementationPlan) -> None:
     keys: dict[str, int] = {}
+    for i, task in enumerate(plan.task_breakdown):
+        for field in ("title", "phase"):
+            if not getattr(task, field).strip():
+                raise HandoffInvalid(
+                    f"implementation_plan: {field} is blank - at `$.task_breakdown[{i}].{field}`"
+                    f"; give the task a {'title' if field == 'title' else 'phase name'}"
+                )
     for i, task in enumerate(plan.task_breakdown):
         if task.key in keys:
             raise HandoffInvalid(

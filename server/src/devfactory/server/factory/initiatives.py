@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 
+from devfactory.protocol.changes import ChangeDecisionResult
 from devfactory.protocol.enums import (
     AgentRole,
     InitiativeMode,
@@ -193,11 +194,18 @@ class InitiativeService:
         review = self.context.review
         if review is None:
             raise Unavailable("applying needs the review feature, which this daemon does not run")
-        decided = await review.approve(initiative.result_run_id)
+        reason = None
+        try:
+            decided = await review.approve(initiative.result_run_id)
+        except InvalidState:
+            # Every change of the result is decided already: the user decided them in review,
+            # or an apply applied them and the daemon stopped before this records it.
+            decided = ChangeDecisionResult(changes=[])
+            reason = "its changes were decided in review"
         completed = await self.records.initiative_status(
             initiative,
             InitiativeStatus.COMPLETED,
-            f"{len(decided.applied)} changes applied",
+            reason or f"{len(decided.applied)} changes applied",
             completed_at=now_iso(),
         )
         return InitiativeApplied(

@@ -13,6 +13,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..safefs import FileTooLarge
 from ..workspace.repository import IDENTITY, WorkspaceRepository
 from ..workspace.worktrees import move_aside
 
@@ -54,10 +55,9 @@ class IntegrationBranch:
             "rev-parse", "-q", "--verify", f"refs/heads/{self.branch}", check=False, audit=False
         )
         if exists.ok:  # the worktree folder was deleted: check the branch out again
-            args = ["worktree", "add", "-q", "--force", str(self.path), self.branch]
+            await self.repo.add_worktree("-q", "--force", str(self.path), self.branch)
         else:
-            args = ["worktree", "add", "-q", "-b", self.branch, str(self.path), base_commit]
-        await self.repo.run(*args, operation="worktree")
+            await self.repo.add_worktree("-q", "-b", self.branch, str(self.path), base_commit)
 
     async def head(self) -> str:
         return await self.repo.out("rev-parse", "HEAD", cwd=self.path, audit=False)
@@ -101,10 +101,18 @@ class IntegrationBranch:
         fields = [f for f in listing.split("\0") if f]
         return list(zip(fields[0::2], fields[1::2], strict=False))
 
-    async def file_at(self, commit: str, path: str) -> bytes | None:
-        """A file's bytes at ``commit`` (None when it does not exist there)."""
+    async def file_at(self, commit: str, path: str, limit: int) -> bytes | None:
+        """A file's bytes at ``commit`` (None when it is not a file there); FileTooLarge past
+        ``limit``, asked of git before anything is read: an agent's command can commit a file
+        of gigabytes, which the daemon must not hold in memory to show a diff."""
+        spec = f"{commit}:{path}"
+        size = await self.repo.run("cat-file", "-s", spec, cwd=self.path, check=False, audit=False)
+        if not size.ok:
+            return None
+        if (found := int(size.stdout.strip() or 0)) > limit:
+            raise FileTooLarge(path, found, limit)
         result = await self.repo.run(
-            "cat-file", "blob", f"{commit}:{path}", cwd=self.path, check=False, audit=False
+            "cat-file", "blob", spec, cwd=self.path, check=False, audit=False
         )
         return result.stdout_bytes if result.ok else None
 

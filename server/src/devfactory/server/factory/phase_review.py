@@ -15,6 +15,7 @@ from devfactory.protocol.initiatives import Phase, PhaseComment, PhaseDiff, Phas
 from ..review import hunks as hunkmath
 from ..review.files import as_text, is_binary
 from ..review.texts import MAX_REVIEW_BYTES
+from ..safefs import FileTooLarge
 from .merging import IntegrationBranch
 
 ACTIONS = {"A": ChangeAction.CREATE, "D": ChangeAction.DELETE}
@@ -23,12 +24,32 @@ ACTIONS = {"A": ChangeAction.CREATE, "D": ChangeAction.DELETE}
 async def phase_diff(integration: IntegrationBranch, phase: Phase, head: str) -> PhaseDiff:
     base = phase.base_commit or head
     files: list[PhaseFileDiff] = []
+    limit = MAX_REVIEW_BYTES
     for status, path in await integration.changed_files(base, head):
         action = ACTIONS.get(status, ChangeAction.UPDATE)
-        before = None if action is ChangeAction.CREATE else await integration.file_at(base, path)
-        after = None if action is ChangeAction.DELETE else await integration.file_at(head, path)
+        try:
+            before = (
+                None
+                if action is ChangeAction.CREATE
+                else await integration.file_at(base, path, limit)
+            )
+            after = (
+                None
+                if action is ChangeAction.DELETE
+                else await integration.file_at(head, path, limit)
+            )
+        except FileTooLarge:
+            files.append(not_shown(path, action))
+            continue
         files.append(file_diff(path, action, before, after))
     return PhaseDiff(phase=phase, base_commit=base, head_commit=head, files=files)
+
+
+def not_shown(path: str, action: ChangeAction) -> PhaseFileDiff:
+    """A file too large to show, or binary."""
+    return PhaseFileDiff(
+        path=path, action=action, diff=f"Binary file {path} differs\n", binary=True
+    )
 
 
 def file_diff(
@@ -36,9 +57,7 @@ def file_diff(
 ) -> PhaseFileDiff:
     too_large = max(len(before or b""), len(after or b"")) > MAX_REVIEW_BYTES
     if too_large or is_binary(before) or is_binary(after):
-        return PhaseFileDiff(
-            path=path, action=action, diff=f"Binary file {path} differs\n", binary=True
-        )
+        return not_shown(path, action)
     old, new = as_text(before), as_text(after)
     diff = hunkmath.unified_diff(
         old,

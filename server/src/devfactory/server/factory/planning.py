@@ -18,7 +18,14 @@ from devfactory.protocol.enums import (
     TaskType,
 )
 
-from .handoffs import Handoff, ImplementationPlan, SoftwareSpecification, render, to_builtins
+from .handoffs import (
+    Handoff,
+    ImplementationPlan,
+    PlannedTask,
+    SoftwareSpecification,
+    render,
+    to_builtins,
+)
 
 PHASE_KEY = "phase:"
 
@@ -68,7 +75,7 @@ def plan_proposals(plan: ImplementationPlan) -> list[ProposalDraft]:
                 },
             )
         )
-    for task in plan.task_breakdown:
+    for task in dependency_order(plan.task_breakdown):
         drafts.append(
             ProposalDraft(
                 ProposalTarget.TASK,
@@ -87,6 +94,21 @@ def plan_proposals(plan: ImplementationPlan) -> list[ProposalDraft]:
             )
         )
     return drafts
+
+
+def dependency_order(tasks: list[PlannedTask]) -> list[PlannedTask]:
+    """The plan's tasks, each after the tasks it depends on (otherwise in the plan's order):
+    a task's proposal names its dependencies' proposals, which must exist (and, in yolo, be
+    accepted) first. The plan was validated: every key is known and there is no cycle."""
+    ordered: list[PlannedTask] = []
+    placed: set[str] = set()
+    waiting = list(tasks)
+    while waiting:
+        task = next((t for t in waiting if placed.issuperset(t.depends_on)), waiting[0])
+        waiting.remove(task)
+        placed.add(task.key)
+        ordered.append(task)
+    return ordered
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,11 @@ A handoff that does not validate is refused with the error, which goes back to t
 (``handoff_rejected`` records it); a valid one is stored as a context artifact
 (``handoff_created``) and becomes proposals. Nothing proposed is real until the user accepts
 it, with their edits, or the initiative runs in yolo mode, which accepts as it goes.
+
+Every id a proposal names (``phaseId``, ``taskId``, ``metadata.phaseId``, the ids its keys
+stand for) must be of the proposal's own initiative: the model chooses them, and accepting
+one of its proposals (at once, in yolo) must never edit or add work to another initiative,
+which its user reviews on their own terms.
 """
 
 from __future__ import annotations
@@ -34,6 +39,15 @@ from . import handoffs
 from .editing import PlanEditor
 from .planning import MetadataInvalid, ProposalDraft, proposals_for, task_fields
 from .records import FactoryRecords
+
+
+class NotAccepted(Exception):
+    """A yolo initiative's proposal was stored but could not be accepted (it waits for the
+    user, who edits or dismisses it); the message says why."""
+
+    def __init__(self, proposal: Proposal, reason: str) -> None:
+        super().__init__(reason)
+        self.proposal = proposal
 
 
 class ProposalService:
@@ -100,12 +114,17 @@ class ProposalService:
             lambda: self.store.proposals.add_artifact(new, event)
         )
         drafts = proposals_for(name, handoff)
+        waiting: list[str] = []
         for draft in drafts:
-            await self.create(initiative, draft, source_run_id=run_id)
-        return (
+            try:
+                await self.create(initiative, draft, source_run_id=run_id)
+            except NotAccepted as exc:
+                waiting.append(f"proposal {exc.proposal.id} ({draft.title}): {exc}")
+        told = (
             f"handed off as artifact {artifact.id} ({name}); "
             f"{len(drafts)} proposal{'s' if len(drafts) != 1 else ''} for the user to accept"
         )
+        return "\n".join([told, *(f"not accepted: {line}" for line in waiting)])
 
     async def create(
         self,
@@ -117,6 +136,9 @@ class ProposalService:
         phase_id: int | None = None,
         task_id: int | None = None,
     ) -> Proposal:
+        """Store a proposal (InvalidParams when it names another initiative's phase or task);
+        in yolo, accept it at once (NotAccepted when that is refused: it waits)."""
+        await self._check_ids(initiative.id, phase_id, task_id, draft.metadata)
         new = NewProposal(
             initiative_id=initiative.id,
             target=draft.target,
@@ -134,8 +156,40 @@ class ProposalService:
             lambda: self.store.proposals.create(new, self._event(EventType.PROPOSAL_CREATED))
         )
         if initiative.mode is InitiativeMode.YOLO:
-            return await self.accept(ProposalAcceptParams(proposal_id=proposal.id))
+            try:
+                return await self.accept(ProposalAcceptParams(proposal_id=proposal.id))
+            except (InvalidParams, InvalidState) as exc:
+                raise NotAccepted(proposal, str(exc)) from None
         return proposal
+
+    async def _check_ids(
+        self, initiative_id: int, phase_id: int | None, task_id: int | None, meta: dict[str, Any]
+    ) -> None:
+        """Refuse a proposal that names a phase or task of another initiative."""
+        if phase_id is not None:
+            await self._own_phase(initiative_id, phase_id, "phaseId")
+        if task_id is not None:
+            await self._own_task(initiative_id, task_id, "taskId")
+        named = meta.get("phaseId")
+        if isinstance(named, int) and not isinstance(named, bool):
+            await self._own_phase(initiative_id, named, "metadata.phaseId")
+
+    async def _own_phase(self, initiative_id: int, phase_id: int, field: str) -> int:
+        phase = await self.store.initiatives.get_phase(phase_id)
+        if phase is None or phase.initiative_id != initiative_id:
+            raise InvalidParams(
+                f"{field}: no phase {phase_id} in initiative {initiative_id}; name one of its "
+                "phases"
+            )
+        return phase.id
+
+    async def _own_task(self, initiative_id: int, task_id: int, field: str) -> int:
+        task = await self.store.tasks.get(task_id)
+        if task is None or task.initiative_id != initiative_id:
+            raise InvalidParams(
+                f"{field}: no task {task_id} in initiative {initiative_id}; name one of its tasks"
+            )
+        return task.id
 
     # -- from the user -------------------------------------------------------------------------
 
@@ -207,10 +261,16 @@ class ProposalService:
     async def _make_real(self, proposal: Proposal) -> int | None:
         """Create or update what the proposal describes; its id (None for a page)."""
         target, action, meta = proposal.target, proposal.action, proposal.metadata
+        own = proposal.initiative_id
         if target is ProposalTarget.PAGE:
             return None
         if target is ProposalTarget.PHASE and action is ProposalAction.CREATE:
-            depends = await self._resolve(proposal, meta.get("dependsOn", []), "dependsOn")
+            keys = meta.get("dependsOn", [])
+            if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
+                raise InvalidParams(
+                    f"metadata.dependsOn: expected a list of phase keys, got {keys!r}"
+                )
+            depends = await self._resolve(proposal, keys, "dependsOn", ProposalTarget.PHASE)
             phase = await self.editor.create_phase(
                 PhaseCreateParams(
                     initiative_id=proposal.initiative_id,
@@ -221,7 +281,9 @@ class ProposalService:
             )
             return phase.id
         if target is ProposalTarget.PHASE:
-            phase_id = _required(proposal.phase_id, "phaseId", "the phase it updates")
+            phase_id = await self._own_phase(
+                own, _required(proposal.phase_id, "phaseId", "the phase it updates"), "phaseId"
+            )
             await self.editor.update_phase(
                 PhaseUpdateParams(
                     phase_id=phase_id, name=proposal.title, description=proposal.content
@@ -233,7 +295,9 @@ class ProposalService:
         except MetadataInvalid as exc:
             raise InvalidParams(str(exc)) from None
         if action is ProposalAction.UPDATE:
-            task_id = _required(proposal.task_id, "taskId", "the task it updates")
+            task_id = await self._own_task(
+                own, _required(proposal.task_id, "taskId", "the task it updates"), "taskId"
+            )
             await self.editor.update_task(
                 TaskUpdateParams(
                     task_id=task_id,
@@ -248,14 +312,19 @@ class ProposalService:
         if known_phase is not None:
             phase_id = known_phase
         else:
-            found = await self._resolve(proposal, [fields.phase_key or ""], "phase")
+            found = await self._resolve(
+                proposal, [fields.phase_key or ""], "phase", ProposalTarget.PHASE
+            )
             if not found:
                 raise InvalidParams(
                     f"metadata.phase: the proposal of its phase {fields.phase_key!r} was "
                     "dismissed; set metadata.phaseId to a phase of the initiative"
                 )
             phase_id = found[0]
-        depends = await self._resolve(proposal, fields.depends_on_keys, "dependsOn")
+        phase_id = await self._own_phase(own, phase_id, "metadata.phaseId")
+        depends = await self._resolve(
+            proposal, fields.depends_on_keys, "dependsOn", ProposalTarget.TASK
+        )
         task = await self.editor.create_task(
             TaskCreateParams(
                 phase_id=phase_id,
@@ -270,11 +339,18 @@ class ProposalService:
         )
         return task.id
 
-    async def _resolve(self, proposal: Proposal, keys: list[str], field: str) -> list[int]:
+    async def _resolve(
+        self, proposal: Proposal, keys: list[str], field: str, target: ProposalTarget
+    ) -> list[int]:
         """The ids the accepted proposals named ``keys`` created. A key of a proposal that
-        waits is an error (accept that one first); one of a dismissed proposal is dropped."""
+        waits is an error (accept that one first); one of a dismissed proposal is dropped.
+        Only proposals of ``target`` count: a task's id is never taken for a phase's."""
         others = await self.store.proposals.list(proposal.initiative_id, status=None)
-        by_key = {str(p.metadata.get("key")): p for p in others if p.metadata.get("key")}
+        by_key = {
+            str(p.metadata.get("key")): p
+            for p in others
+            if p.metadata.get("key") and p.target is target
+        }
         ids: list[int] = []
         for key in keys:
             named = by_key.get(key)

@@ -29,9 +29,9 @@ IN_WORKTREE = {
     "GIT_CONFIG_KEY_1": "core.fsmonitor",
     "GIT_CONFIG_VALUE_1": "false",
 }
-"""Git's settings in a worktree the agent wrote: none of the user's hooks runs on its files
-(the pre-commit framework would run the commands of the worktree's own config, outside the
-sandbox), and no fsmonitor, in git or in any git it starts."""
+"""Git's settings in a worktree the agent wrote, and while adding one: none of the user's
+hooks runs on its files (the pre-commit framework would run the commands of the worktree's
+own config, outside the sandbox), and no fsmonitor, in git or in any git it starts."""
 IDENTITY = {
     "GIT_AUTHOR_NAME": "DevFactory",
     "GIT_AUTHOR_EMAIL": "devfactory@localhost",
@@ -162,6 +162,15 @@ class WorkspaceRepository:
                 found = Path(await self.out("rev-parse", "--git-common-dir", audit=False))
                 self._common = found if found.is_absolute() else self.paths.root / found
         return self._common
+
+    async def add_worktree(self, *args: str, run_id: int | None = None) -> GitResult:
+        """``git worktree add args...`` with none of the user's hooks. The checkout runs the
+        ``post-checkout`` hook inside the new worktree, whose files may be an agent's (a
+        factory task's worktree starts from the merged work of the tasks before it), and hook
+        managers (pre-commit, lefthook, husky) run what that tree configures, unsandboxed."""
+        return await self.run(
+            "worktree", "add", *args, env=IN_WORKTREE, operation="worktree", run_id=run_id
+        )
 
     async def out(self, *args: str, **kwargs: object) -> str:
         result = await self.run(*args, **kwargs)  # type: ignore[arg-type]

@@ -98,17 +98,8 @@ class WorktreeManager:
                     return path
                 await self._move_aside(run_id, recorded)
             path.parent.mkdir(parents=True, exist_ok=True)
-            await self.repo.run(
-                "worktree",
-                "add",
-                "-q",
-                "--force",
-                "-B",
-                branch,
-                str(path),
-                base_commit,
-                operation="worktree",
-                run_id=run_id,
+            await self.repo.add_worktree(
+                "-q", "--force", "-B", branch, str(path), base_commit, run_id=run_id
             )
             if owner is not None:
                 self._owner_file(run_id).write_text(owner)

@@ -1,0 +1,79 @@
+"""An initiative's result decided change by change, over the real daemon: the user approved
+every change of the result run in the editor (or an apply was cut short after applying, before
+recording it), and ``initiatives/apply`` then completes the initiative instead of refusing it
+for ever."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from devfactory.protocol.changes import ChangeDecisionParams, ChangeDecisionResult
+from devfactory.protocol.enums import InitiativeMode, InitiativeStatus, PhaseStatus
+from devfactory.protocol.initiatives import (
+    Initiative,
+    InitiativeApplied,
+    InitiativeCreateParams,
+    InitiativeIdParams,
+    Phase,
+    PhaseCreateParams,
+    PhaseIdParams,
+)
+from devfactory.protocol.methods import Requests
+from devfactory.protocol.tasks import TaskCreateParams
+from factory_support import coder, wait_tree, write_factory_script
+from runs_support import RUN_OPTIONS, call, start_daemon, stop_daemon
+from support import make_git_repo
+
+
+async def test_apply_completes_an_initiative_whose_changes_were_decided(tmp_path: Path) -> None:
+    workspace = make_git_repo(tmp_path / "project", {"README.md": "# notes\n"})
+    model = write_factory_script(
+        tmp_path / "scripts",
+        "notes",
+        [
+            coder(
+                "Write the note",
+                call("write_file", path="note.md", content="a note\n"),
+                summary="note.md",
+            )
+        ],
+    )
+    client = await start_daemon(workspace, RUN_OPTIONS)
+    try:
+        initiative: Initiative = await client.call(
+            Requests.INITIATIVES_CREATE,
+            InitiativeCreateParams(
+                goal="Notes",
+                mode=InitiativeMode.REVIEW_PER_PHASE,
+                provider="scripted",
+                model=str(model),
+                plan=False,
+            ),
+        )
+        phase: Phase = await client.call(
+            Requests.PHASES_CREATE, PhaseCreateParams(initiative_id=initiative.id, name="Work")
+        )
+        await client.call(
+            Requests.TASKS_CREATE, TaskCreateParams(phase_id=phase.id, title="Write the note")
+        )
+        await wait_tree(
+            client, initiative.id, lambda t: t.phases[0].status is PhaseStatus.PENDING_REVIEW
+        )
+        await client.call(Requests.PHASES_APPROVE, PhaseIdParams(phase_id=phase.id))
+        found = await wait_tree(
+            client, initiative.id, lambda t: t.initiative.status is InitiativeStatus.PENDING_REVIEW
+        )
+        decided: ChangeDecisionResult = await client.call(
+            Requests.CHANGES_APPROVE,
+            ChangeDecisionParams(run_id=found.initiative.result_run_id),
+        )
+        assert len(decided.applied) == 1
+        assert (workspace / "note.md").read_text() == "a note\n"
+
+        applied: InitiativeApplied = await client.call(
+            Requests.INITIATIVES_APPLY, InitiativeIdParams(initiative_id=initiative.id)
+        )
+        assert applied.initiative.status is InitiativeStatus.COMPLETED
+        assert (applied.applied, applied.conflicts) == ([], [])
+    finally:
+        await stop_daemon(client)
