@@ -33,6 +33,16 @@ export function writeWorkspaceSettings(workspace: string, extra: Record<string, 
   writeFileSync(join(workspace, '.vscode', 'settings.json'), JSON.stringify({ 'devfactory.server.path': DAEMON, ...extra }, null, 2));
 }
 
+/**
+ * The user's settings on the server (`<user-data-dir>/Machine/settings.json`): the daemon
+ * settings that choose providers, commands and the like are `machine`-scoped, so a workspace's
+ * `.vscode/settings.json` cannot set them.
+ */
+export function writeUserSettings(userDataDir: string, settings: Record<string, unknown>): void {
+  mkdirSync(join(userDataDir, 'Machine'), { recursive: true });
+  writeFileSync(join(userDataDir, 'Machine', 'settings.json'), JSON.stringify(settings, null, 2));
+}
+
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();

@@ -15,7 +15,7 @@ import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import { APP_PY, git, reviewWorkspace, writeFiles } from '../support/workspace';
-import { Checks, CODE_SERVER_DIR, freePort, launchBrowser, NODE24_BIN, scratchDir, startServer, watchHosts, writeWorkspaceSettings } from './common';
+import { Checks, CODE_SERVER_DIR, freePort, launchBrowser, NODE24_BIN, scratchDir, startServer, watchHosts, writeUserSettings, writeWorkspaceSettings } from './common';
 
 const CODE_SERVER = join(CODE_SERVER_DIR, 'out', 'node', 'entry.js');
 
@@ -60,11 +60,13 @@ async function main(): Promise<number> {
   git(workspace, 'add', 'devfactory.toml');
   git(workspace, 'commit', '-q', '-m', 'settings');
   writeWorkspaceSettings(workspace, {
-    'devfactory.defaultProvider': 'scripted',
-    'devfactory.providers': { scripted: { script: 'review.json' } },
     'workbench.startupEditor': 'none',
     'chat.disableAIFeatures': true,
     'workbench.view.alwaysShowHeaderActions': true,
+  });
+  writeUserSettings(join(scratch, 'user-data'), {
+    'devfactory.defaultProvider': 'scripted',
+    'devfactory.providers': { scripted: { script: 'review.json' } },
   });
   const dirs = ['--extensions-dir', join(scratch, 'extensions'), '--user-data-dir', join(scratch, 'user-data')];
   const env = { XDG_CONFIG_HOME: join(scratch, 'xdg-config'), XDG_DATA_HOME: join(scratch, 'xdg-data') };
