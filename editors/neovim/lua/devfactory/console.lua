@@ -277,8 +277,6 @@ end
 ---@return devfactory.Console
 local function create(client, run_id)
   local buf = vim.api.nvim_create_buf(false, true)
-  local root = vim.fs.basename(rpc.root(client) or '')
-  vim.api.nvim_buf_set_name(buf, ('devfactory://%s/run/%d'):format(root, run_id))
   vim.bo[buf].buftype = 'nofile'
   vim.bo[buf].bufhidden = 'hide'
   vim.bo[buf].swapfile = false
@@ -328,7 +326,8 @@ local function create(client, run_id)
       end
     end,
   })
-  vim.api.nvim_create_autocmd('BufWipeout', {
+  -- `:bdelete` unloads the buffer and its lines with it: the next open replays into a new one.
+  vim.api.nvim_create_autocmd('BufUnload', {
     group = group,
     buffer = buf,
     callback = function()
@@ -344,6 +343,8 @@ local function create(client, run_id)
   vim.keymap.set('n', 'r', function()
     async.run(rewind_under_cursor, state)
   end, { buffer = buf, desc = 'Rewind the run to this checkpoint (the header: to its start)' })
+  local root = vim.fs.basename(rpc.root(client) or '')
+  require('devfactory.ui').take_name(buf, ('devfactory://%s/run/%d'):format(root, run_id))
   set_header(state, (events.runs[client.id] or {})[run_id])
   return state
 end
@@ -396,6 +397,12 @@ function M.open(client, run_id)
     show_buffer(existing)
     return existing
   end
+  -- The run's record for the header (a run of an earlier session is not known yet); a run
+  -- that does not exist stops here with the daemon's word, before an empty console opens.
+  events.remember(
+    client.id,
+    rpc.call(constants.Requests.RUNS_GET, { runId = run_id }, { client = client })
+  )
   local state = create(client, run_id)
   show_buffer(state.buf)
   replay(state, client)

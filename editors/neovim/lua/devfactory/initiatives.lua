@@ -305,7 +305,7 @@ end
 local function create(client)
   local buf = vim.api.nvim_create_buf(false, true)
   local root = vim.fs.basename(rpc.root(client) or '')
-  vim.api.nvim_buf_set_name(buf, ('devfactory://%s/initiatives'):format(root))
+  ui.take_name(buf, ('devfactory://%s/initiatives'):format(root))
   vim.bo[buf].buftype = 'nofile'
   vim.bo[buf].bufhidden = 'hide'
   vim.bo[buf].swapfile = false

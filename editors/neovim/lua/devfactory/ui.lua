@@ -45,6 +45,23 @@ function M.input(opts)
   return text
 end
 
+--- Name the new scratch buffer `buf` `name`, taking the name over from the buffer that still
+--- holds it: one `:bdelete` unloaded, or one of a daemon that stopped. The windows showing that
+--- buffer show `buf` instead, and it is wiped.
+---@param buf integer
+---@param name string
+function M.take_name(buf, name)
+  for _, other in ipairs(vim.api.nvim_list_bufs()) do
+    if other ~= buf and vim.api.nvim_buf_get_name(other) == name then
+      for _, win in ipairs(vim.fn.win_findbuf(other)) do
+        vim.api.nvim_win_set_buf(win, buf)
+      end
+      vim.api.nvim_buf_delete(other, { force = true })
+    end
+  end
+  vim.api.nvim_buf_set_name(buf, name)
+end
+
 --- Show `text` in the scratch buffer named `name` (read-only, reused by name), in the window
 --- before the current one, or a new split when there is none; returns the buffer.
 ---@param name string
