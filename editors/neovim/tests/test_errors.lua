@@ -51,7 +51,7 @@ h.test('no project in the current directory', function()
   shown_once(
     'says what to do',
     'DevFactory runs',
-    'DevFactory: no project here: open a file inside a git repository (or :cd into one), then try again'
+    'DevFactory: no project here: open a file inside a folder that has one of devfactory.toml, .devfactory, .git (or :cd into one), then try again; an empty devfactory.toml makes any folder a project, with or without git'
   )
   vim.fn.delete(elsewhere, 'rf')
 end)

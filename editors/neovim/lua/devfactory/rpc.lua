@@ -69,15 +69,24 @@ function M.find(bufnr)
   return #clients == 1 and clients[1] or nil
 end
 
+--- What to do where no folder above the current directory is a project: any folder becomes
+--- one with a marker (the daemon runs a folder without git through a private repository).
+---@param markers string[]
+---@return string
+function M.no_project(markers)
+  return (
+    'no project here: open a file inside a folder that has one of %s (or :cd into one), '
+    .. 'then try again; an empty devfactory.toml makes any folder a project, with or without git'
+  ):format(table.concat(markers, ', '))
+end
+
 --- Start a daemon for the current directory's project (commands used before any file is open).
 ---@return vim.lsp.Client
 local function start_for_cwd()
   local config = require('devfactory').lsp_config()
   local root = vim.fs.root(vim.fn.getcwd(), config.root_markers)
   if not root then
-    async.fail(
-      'no project here: open a file inside a git repository (or :cd into one), then try again'
-    )
+    async.fail(M.no_project(config.root_markers))
   end
   local cmd = config.cmd
   if type(cmd) == 'table' and vim.fn.executable(cmd[1]) == 0 then
