@@ -22,7 +22,7 @@ h.test('snapshot, change, restore from the picker, then undo the restore', funct
     'the snapshot is confirmed',
     taken
       and taken.message:find(
-        '^DevFactory: snapshot #%d+ manual before edits %(%d+ files, .+%) taken$'
+        '^DevFactory: snapshot #%d+ manual before edits %(%d+ files?, .+%) taken$'
       ),
     notes
   )
@@ -49,6 +49,11 @@ h.test('snapshot, change, restore from the picker, then undo the restore', funct
   local safety = restored
     and tonumber(restored.message:match('undo with :DevFactory restore (%d+)$'))
   h.check('the message names the safety snapshot', safety, restored)
+  h.check(
+    'one file is "1 file"',
+    restored and restored.message:find(' (1 file); ', 1, true),
+    restored
+  )
 
   h.cmd('DevFactory restore ' .. tostring(safety))
   h.wait(10000, function()

@@ -11,6 +11,7 @@
 ---   r     refresh        q  close
 local async = require('devfactory.async')
 local constants = require('devfactory.constants')
+local format = require('devfactory.format')
 local rpc = require('devfactory.rpc')
 local ui = require('devfactory.ui')
 
@@ -208,7 +209,9 @@ local function accept(client, item)
     local undo = applied.snapshotId
         and ('; undo with :DevFactory restore %d'):format(applied.snapshotId)
       or ''
-    ui.info(('%s applied (%d changes)%s'):format(record.name, #applied.applied, undo))
+    ui.info(
+      ('%s applied (%s)%s'):format(record.name, format.count(#applied.applied, 'change'), undo)
+    )
   else
     async.fail(
       'nothing to accept here: put the cursor on a proposal, a phase under review, a '

@@ -4,6 +4,7 @@
 --- first, and the message says how to go back.
 local async = require('devfactory.async')
 local constants = require('devfactory.constants')
+local format = require('devfactory.format')
 local rpc = require('devfactory.rpc')
 local ui = require('devfactory.ui')
 
@@ -16,12 +17,12 @@ local M = {}
 function M.describe(snapshot)
   local run = snapshot.runId and (' run #' .. snapshot.runId) or ''
   local description = snapshot.description ~= '' and (' ' .. snapshot.description) or ''
-  return ('#%d %s%s%s (%d files, %s)'):format(
+  return ('#%d %s%s%s (%s, %s)'):format(
     snapshot.id,
     snapshot.type,
     run,
     description,
-    snapshot.filesChanged or 0,
+    format.count(snapshot.filesChanged or 0, 'file'),
     snapshot.createdAt or '?'
   )
 end
@@ -40,9 +41,9 @@ local function restore(client, snapshot_id)
   -- Reload buffers whose files the restore rewrote (unmodified ones reload silently).
   vim.cmd('silent! checktime')
   ui.info(
-    ('restored snapshot #%d (%d files); undo with :DevFactory restore %d'):format(
+    ('restored snapshot #%d (%s); undo with :DevFactory restore %d'):format(
       result.restored.id,
-      #result.files,
+      format.count(#result.files, 'file'),
       result.safety.id
     )
   )

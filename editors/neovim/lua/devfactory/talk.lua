@@ -7,6 +7,7 @@
 local async = require('devfactory.async')
 local constants = require('devfactory.constants')
 local events = require('devfactory.events')
+local format = require('devfactory.format')
 local rpc = require('devfactory.rpc')
 local ui = require('devfactory.ui')
 
@@ -141,7 +142,13 @@ function M.rewind_to(client, run_id, step)
   end
   local result = rpc.call(R.RUNS_REWIND, { runId = run_id, step = step }, { client = client })
   events.remember(client.id, result.run)
-  ui.info(('run #%d rewound to %s (%d files put back)'):format(run_id, where, #result.files))
+  ui.info(
+    ('run #%d rewound to %s (%s put back)'):format(
+      run_id,
+      where,
+      format.count(#result.files, 'file')
+    )
+  )
   return result
 end
 
