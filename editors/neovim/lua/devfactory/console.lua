@@ -397,12 +397,14 @@ function M.open(client, run_id)
     show_buffer(existing)
     return existing
   end
-  -- The run's record for the header (a run of an earlier session is not known yet); a run
-  -- that does not exist stops here with the daemon's word, before an empty console opens.
-  events.remember(
-    client.id,
-    rpc.call(constants.Requests.RUNS_GET, { runId = run_id }, { client = client })
-  )
+  -- The run's record for the header, when this session has not seen it yet (a run of an
+  -- earlier session); a run that does not exist stops here with the daemon's word.
+  if not (events.runs[client.id] or {})[run_id] then
+    events.remember(
+      client.id,
+      rpc.call(constants.Requests.RUNS_GET, { runId = run_id }, { client = client })
+    )
+  end
   local state = create(client, run_id)
   show_buffer(state.buf)
   replay(state, client)
