@@ -169,14 +169,33 @@ end
 ---@param request table HitlRequest of kind plan
 ---@return boolean answered
 function M.review_plan(client, request)
-  local buf = vim.api.nvim_create_buf(false, true)
-  vim.bo[buf].filetype = 'markdown'
-  vim.bo[buf].bufhidden = 'wipe'
-  vim.api.nvim_buf_set_name(buf, ('devfactory://plan/run-%d/%d'):format(request.runId, request.id))
-  vim.api.nvim_buf_set_lines(buf, 0, -1, false, vim.split(request.question, '\n', { plain = true }))
-  vim.cmd('botright split')
-  vim.api.nvim_win_set_buf(0, buf)
-  vim.cmd('wincmd p')
+  local name = ('devfactory://plan/run-%d/%d'):format(request.runId, request.id)
+  -- Asked again (:DevFactory answer) while its buffer is open: keep the edits made meanwhile.
+  local buf = vim.iter(vim.api.nvim_list_bufs()):find(function(b)
+    return vim.api.nvim_buf_get_name(b) == name
+  end)
+  if not buf then
+    buf = vim.api.nvim_create_buf(false, true)
+    vim.bo[buf].filetype = 'markdown'
+    vim.bo[buf].bufhidden = 'wipe'
+    vim.api.nvim_buf_set_name(buf, name)
+    local plan = vim.split(request.question, '\n', { plain = true })
+    vim.api.nvim_buf_set_lines(buf, 0, -1, false, plan)
+  end
+  if #vim.fn.win_findbuf(buf) == 0 then
+    vim.cmd('botright split')
+    vim.api.nvim_win_set_buf(0, buf)
+    vim.cmd('wincmd p')
+  end
+  local function waiting()
+    ui.warn(
+      ('run #%d is waiting for its plan: edit it in its buffer, then :DevFactory answer %d'):format(
+        request.runId,
+        request.runId
+      )
+    )
+    return false
+  end
   local choice = ui.select({ 'Approve', 'Reject' }, {
     prompt = ('Run #%d proposes a plan (edit it in its buffer, then):'):format(request.runId),
     kind = 'devfactory.plan',
@@ -193,11 +212,11 @@ function M.review_plan(client, request)
   elseif choice == 'Reject' then
     local feedback = ui.input({ prompt = 'What should change? (empty: stop the run) ' })
     if feedback == nil then
-      return false
+      return waiting()
     end
     params = { action = constants.HitlAction.REJECT, text = vim.trim(feedback) ~= '' and feedback or nil }
   else
-    return false
+    return waiting()
   end
   params.requestId = request.id
   rpc.call(R.HITL_RESPOND, params, { client = client })
