@@ -189,6 +189,22 @@ h.test('consoles and the initiatives tree open again after the daemon restarts',
   h.eq('no error', {}, h.notes_with(notes, 'error'))
 end)
 
+h.test('q in the last window leaves the console without an error', function()
+  h.cmd('DevFactory console ' .. tostring(first))
+  shown_console(first, (require('devfactory').client() or client).id)
+  vim.cmd.only()
+  local ok, err = pcall(vim.cmd.normal, 'q')
+  h.check('no E444', ok, err)
+  h.check('the console is gone from the screen', #console_windows() == 0, vim.bo.filetype)
+  h.cmd('DevFactory initiatives')
+  h.wait(10000, function()
+    return vim.bo.filetype == 'devfactory-initiatives'
+  end, notes)
+  vim.cmd.only()
+  ok, err = pcall(vim.cmd.normal, 'q')
+  h.check('nor in the initiatives tree', ok and vim.bo.filetype ~= 'devfactory-initiatives', err)
+end)
+
 h.test('the console of a run that does not exist is an error, not an empty buffer', function()
   local consoles = #console_windows()
   local note = h.first_note(notes, 'DevFactory console 999')

@@ -336,7 +336,10 @@ local function create(client, run_id)
       pcall(vim.api.nvim_del_augroup_by_id, group)
     end,
   })
-  vim.keymap.set('n', 'q', '<Cmd>close<CR>', { buffer = buf, desc = 'Close the console' })
+  vim.keymap.set('n', 'q', require('devfactory.ui').close_window, {
+    buffer = buf,
+    desc = 'Close the console',
+  })
   vim.keymap.set('n', '<CR>', function()
     async.run(open_under_cursor, state)
   end, { buffer = buf, desc = 'Open the diff or file of this event' })

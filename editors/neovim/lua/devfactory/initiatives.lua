@@ -334,7 +334,7 @@ local function create(client)
       end,
       'Refresh',
     },
-    { 'q', '<Cmd>close<CR>', 'Close' },
+    { 'q', ui.close_window, 'Close' },
   }
   for _, key in ipairs(keys) do
     vim.keymap.set('n', key[1], key[2], { buffer = buf, desc = key[3] })

@@ -45,6 +45,24 @@ function M.input(opts)
   return text
 end
 
+--- `q` in the plugin's buffers: close the window; in the last window, where `:close` fails
+--- (E444), show the buffer before instead (an empty one when there is none).
+function M.close_window()
+  if pcall(vim.cmd.close) then
+    return
+  end
+  local alternate = vim.fn.bufnr('#')
+  if
+    alternate > 0
+    and alternate ~= vim.api.nvim_get_current_buf()
+    and vim.bo[alternate].buflisted
+  then
+    vim.cmd.buffer(alternate)
+  else
+    vim.cmd.enew()
+  end
+end
+
 --- Name the new scratch buffer `buf` `name`, taking the name over from the buffer that still
 --- holds it: one `:bdelete` unloaded, or one of a daemon that stopped. The windows showing that
 --- buffer show `buf` instead, and it is wiped.
