@@ -171,9 +171,7 @@ end
 function M.review_plan(client, request)
   local name = ('devfactory://plan/run-%d/%d'):format(request.runId, request.id)
   -- Asked again (:DevFactory answer) while its buffer is open: keep the edits made meanwhile.
-  local buf = vim.iter(vim.api.nvim_list_bufs()):find(function(b)
-    return vim.api.nvim_buf_get_name(b) == name
-  end)
+  local buf = ui.named(name)
   if not buf then
     buf = vim.api.nvim_create_buf(false, true)
     vim.bo[buf].filetype = 'markdown'

@@ -45,6 +45,15 @@ function M.input(opts)
   return text
 end
 
+--- The buffer named exactly `name`, if any (`bufnr()` would take `phase/12` for `phase/1`).
+---@param name string
+---@return integer?
+function M.named(name)
+  return vim.iter(vim.api.nvim_list_bufs()):find(function(buf)
+    return vim.api.nvim_buf_get_name(buf) == name
+  end)
+end
+
 --- `q` in the plugin's buffers: close the window; in the last window, where `:close` fails
 --- (E444), show the buffer before instead (an empty one when there is none).
 function M.close_window()
@@ -87,8 +96,8 @@ end
 ---@param filetype string
 ---@return integer buf
 function M.show(name, text, filetype)
-  local buf = vim.fn.bufnr(name)
-  if buf == -1 then
+  local buf = M.named(name)
+  if not buf then
     buf = vim.api.nvim_create_buf(false, true)
     vim.api.nvim_buf_set_name(buf, name)
     vim.bo[buf].buftype = 'nofile'
