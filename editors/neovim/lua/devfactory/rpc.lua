@@ -107,6 +107,20 @@ local function start_for_cwd()
   if not client then
     async.fail('the daemon did not start: see :checkhealth devfactory and :LspLog')
   end
+  -- The project's open files (a daemon that stopped left them): served by this one, as
+  -- opening them would have, so hunks approved there reach the buffers, not only the disk.
+  if require('devfactory.config').options.enable then
+    for _, buf in ipairs(vim.api.nvim_list_bufs()) do
+      local name = vim.api.nvim_buf_get_name(buf)
+      if
+        vim.api.nvim_buf_is_loaded(buf)
+        and vim.bo[buf].buftype == ''
+        and vim.startswith(vim.fs.normalize(name), root .. '/')
+      then
+        vim.lsp.buf_attach_client(buf, client.id)
+      end
+    end
+  end
   return client
 end
 
