@@ -91,7 +91,7 @@ h.test(':DevFactory changes opens a new file as what the run proposes; approve c
   end
   vim.cmd('cc ' .. at)
   h.eq('its entry shows the proposed text, not an empty buffer', { 'NEW = True' }, h.lines(0))
-  h.cmd('DevFactory approve')
+  vim.api.nvim_feedkeys(vim.keycode('<leader>da'), 'mx', false) -- the review key, as in files
   h.check(
     'approving there creates the file',
     h.wait(10000, function()

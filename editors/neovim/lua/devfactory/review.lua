@@ -268,6 +268,7 @@ function M.proposal_buffer(client, change, text)
   vim.b[buf].devfactory_client_id = client.id
   vim.b[buf].devfactory_run_id = change.runId
   vim.b[buf].devfactory_change = change
+  require('devfactory.inline').map_decisions(buf)
   return buf
 end
 
