@@ -158,6 +158,17 @@ h.test('a console comes back whole after :bdelete', function()
   h.eq('no error', {}, h.notes_with(notes, 'error'))
 end)
 
+h.test('a console wiped while its replay runs is no error', function()
+  local console = require('devfactory.console')
+  vim.cmd.bwipeout(console.find(client.id, first or -1)) -- so the next open replays
+  h.cmd('DevFactory console ' .. tostring(first))
+  local buf = console.find(client.id, first or -1)
+  h.eq('the replay has not finished', 1, buf and #h.lines(buf))
+  vim.cmd.bwipeout(buf)
+  vim.wait(1000)
+  h.eq('no error', {}, h.notes_with(notes, 'error'))
+end)
+
 h.test('consoles and the initiatives tree open again after the daemon restarts', function()
   h.cmd('DevFactory console ' .. tostring(first))
   local before = shown_console(first) or {}

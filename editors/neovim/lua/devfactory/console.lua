@@ -94,8 +94,8 @@ end
 ---@param state devfactory.Console
 ---@param event table
 local function show(state, event)
-  if state.seen[event.id] then
-    return
+  if state.seen[event.id] or consoles[state.buf] ~= state then
+    return -- shown already, or the console was deleted (while its replay ran)
   end
   state.seen[event.id] = true
   if format.HIDDEN[event.type] then
@@ -124,6 +124,9 @@ end
 ---@param state devfactory.Console
 ---@param delta string
 local function stream(state, delta)
+  if consoles[state.buf] ~= state then
+    return
+  end
   state.stream = state.stream .. delta
   local lines = format.stream_lines(state.stream)
   write(state, state.count, state.count + state.stream_count, lines)
@@ -162,7 +165,7 @@ local function replay(state, client)
         show(state, event)
       end
       since = page.lastId
-    until not page.hasMore
+    until not page.hasMore or consoles[state.buf] ~= state
   end)
   local held = state.held or {}
   state.held = nil
