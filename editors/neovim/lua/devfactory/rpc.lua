@@ -34,6 +34,16 @@ function M.root(client)
   return client.root_dir or client.config.root_dir
 end
 
+--- The DevFactory clients matching `filter` that are not stopping (one that is shutting down
+--- still answers, but without its services: the request would fail inside it).
+---@param filter vim.lsp.get_clients.Filter
+---@return vim.lsp.Client[]
+local function running(filter)
+  return vim.tbl_filter(function(client)
+    return not M.is_stopped(client)
+  end, vim.lsp.get_clients(vim.tbl_extend('force', filter, { name = M.NAME })))
+end
+
 --- The running DevFactory client for `bufnr` (attached to it, owning its scratch buffer, or
 --- serving the folder it lives in), or nil.
 ---@param bufnr? integer
@@ -41,7 +51,7 @@ end
 function M.find(bufnr)
   bufnr = bufnr == nil and vim.api.nvim_get_current_buf() or bufnr
   bufnr = bufnr == 0 and vim.api.nvim_get_current_buf() or bufnr
-  local attached = vim.lsp.get_clients({ name = M.NAME, bufnr = bufnr })
+  local attached = running({ bufnr = bufnr })
   if attached[1] then
     return attached[1]
   end
@@ -55,7 +65,7 @@ function M.find(bufnr)
     path = vim.fn.getcwd()
   end
   path = vim.fs.normalize(vim.fn.fnamemodify(path, ':p'))
-  local clients = vim.lsp.get_clients({ name = M.NAME })
+  local clients = running({})
   local best, best_len = nil, -1
   for _, client in ipairs(clients) do
     local root = M.root(client)
