@@ -33,6 +33,30 @@ h.test('vim.lsp.enable attaches the daemon to project files', function()
   end) and #vim.lsp.get_clients({ name = 'devfactory' }) == 1)
 end)
 
+h.test('after the daemon stopped, a command starts one that serves the open files', function()
+  local stopping = vim.lsp.get_clients({ name = 'devfactory' })
+  for _, client in ipairs(stopping) do
+    client:stop()
+  end
+  local notes = h.capture_notify()
+  h.cmd('DevFactory runs') -- at once: the old daemon is still shutting down
+  h.check('it is answered', h.wait_note(notes, 'no runs yet'), notes)
+  h.wait(10000, function()
+    return vim.iter(stopping):all(function(client)
+      return vim.lsp.get_client_by_id(client.id) == nil
+    end)
+  end)
+  h.eq('one daemon again', 1, #vim.lsp.get_clients({ name = 'devfactory' }))
+  for _, rel in ipairs({ 'app.py', 'README.md' }) do
+    local buf = vim.fn.bufadd(vim.fs.joinpath(root, rel))
+    h.check(
+      rel .. ' is served by it',
+      vim.lsp.get_clients({ name = 'devfactory', bufnr = buf })[1] ~= nil,
+      notes
+    )
+  end
+end)
+
 h.test('no daemon starts for a file outside any project', function()
   local stray = vim.fn.tempname() .. '.txt'
   h.write(vim.fs.dirname(stray), { [vim.fs.basename(stray)] = 'hello\n' })

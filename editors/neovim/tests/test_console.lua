@@ -137,4 +137,95 @@ h.test('completion offers each control only the runs whose status allows it', fu
   end
 end)
 
+--- The lines of the console of run `id` of `client_id` once it shows (after `:DevFactory console
+--- {id}`) and its replay is over.
+local function shown_console(id, client_id)
+  return h.wait(10000, function()
+    local buf = require('devfactory.console').find(client_id or client.id, id)
+    local lines = buf and h.lines(buf) or {}
+    return vim.api.nvim_get_current_buf() == buf
+      and lines[#lines]:find('Run completed', 1, true)
+      and lines
+  end, notes)
+end
+
+h.test('a console comes back whole after :bdelete', function()
+  h.cmd('DevFactory console ' .. tostring(first))
+  local before = shown_console(first) or {}
+  vim.cmd.bdelete(require('devfactory.console').find(client.id, first or -1))
+  h.cmd('DevFactory console ' .. tostring(first))
+  h.eq('it replays the run again', before, shown_console(first) or {})
+  h.eq('no error', {}, h.notes_with(notes, 'error'))
+end)
+
+h.test('a console wiped while its replay runs is no error', function()
+  local console = require('devfactory.console')
+  vim.cmd.bwipeout(console.find(client.id, first or -1)) -- so the next open replays
+  h.cmd('DevFactory console ' .. tostring(first))
+  local buf = console.find(client.id, first or -1)
+  h.eq('the replay has not finished', 1, buf and #h.lines(buf))
+  vim.cmd.bwipeout(buf)
+  vim.wait(1000)
+  h.eq('no error', {}, h.notes_with(notes, 'error'))
+end)
+
+h.test('consoles and the initiatives tree open again after the daemon restarts', function()
+  h.cmd('DevFactory console ' .. tostring(first))
+  local before = shown_console(first) or {}
+  h.cmd('DevFactory initiatives')
+  h.wait(10000, function()
+    return vim.bo.filetype == 'devfactory-initiatives'
+  end, notes)
+  vim.api.nvim_set_current_win(code_win)
+  client:stop()
+  h.wait(10000, function()
+    return client:is_stopped()
+  end)
+  vim.cmd.edit() -- attaches a new daemon
+  local restarted = h.wait(20000, function()
+    local now = vim.lsp.get_clients({ name = 'devfactory', bufnr = 0 })[1]
+    return now and now.initialized and now
+  end)
+  h.check('a new daemon is attached', restarted and restarted.id ~= client.id)
+  h.cmd('DevFactory console ' .. tostring(first))
+  h.eq('the console replays the run', before, shown_console(first, restarted.id) or {})
+  h.eq('one console window', 1, #console_windows())
+  h.cmd('DevFactory initiatives')
+  h.check(
+    'the tree opens',
+    h.wait(10000, function()
+      return vim.bo.filetype == 'devfactory-initiatives' and h.lines(0)[1] ~= ''
+    end, notes)
+  )
+  h.eq('no error', {}, h.notes_with(notes, 'error'))
+end)
+
+h.test('q in the last window leaves the console without an error', function()
+  h.cmd('DevFactory console ' .. tostring(first))
+  shown_console(first, (require('devfactory').client() or client).id)
+  vim.cmd.only()
+  local ok, err = pcall(vim.cmd.normal, 'q')
+  h.check('no E444', ok, err)
+  h.check('the console is gone from the screen', #console_windows() == 0, vim.bo.filetype)
+  h.cmd('DevFactory initiatives')
+  h.wait(10000, function()
+    return vim.bo.filetype == 'devfactory-initiatives'
+  end, notes)
+  vim.cmd.only()
+  ok, err = pcall(vim.cmd.normal, 'q')
+  h.check('nor in the initiatives tree', ok and vim.bo.filetype ~= 'devfactory-initiatives', err)
+end)
+
+h.test('the console of a run that does not exist is an error, not an empty buffer', function()
+  local consoles = #console_windows()
+  local note = h.first_note(notes, 'DevFactory console 999')
+  h.check(
+    'the daemon says so',
+    note and note.level == vim.log.levels.ERROR and note.message:find('999', 1, true),
+    note
+  )
+  h.eq('no console opens', consoles, #console_windows())
+  h.check('no buffer for it', vim.fn.bufnr('devfactory://*/run/999') == -1)
+end)
+
 h.finish()

@@ -51,7 +51,7 @@ h.test('no project in the current directory', function()
   shown_once(
     'says what to do',
     'DevFactory runs',
-    'DevFactory: no project here: open a file inside a git repository (or :cd into one), then try again'
+    'DevFactory: no project here: open a file inside a folder that has one of devfactory.toml, .devfactory, .git (or :cd into one), then try again; an empty devfactory.toml makes any folder a project, with or without git'
   )
   vim.fn.delete(elsewhere, 'rf')
 end)
@@ -68,7 +68,7 @@ end)
 
 h.test('daemon error responses', function()
   vim.cmd.cd(root)
-  vim.env.DEVFACTORY_INJECT_FAULT = 'devfactory/events'
+  vim.env.DEVFACTORY_INJECT_FAULT = 'devfactory/runs/get'
   require('devfactory').setup(h.options())
   local client = h.open(root, 'app.py')
   vim.env.DEVFACTORY_INJECT_FAULT = nil
@@ -97,7 +97,7 @@ h.test('daemon error responses', function()
     shown[1]
       and shown[1].level == vim.log.levels.ERROR
       and shown[1].message:find(
-          '^DevFactory: devfactory/events failed inside the daemon: .*fault injected into devfactory/events.*%(details in the daemon log, see :checkhealth devfactory%)$'
+          '^DevFactory: devfactory/runs/get failed inside the daemon: .*fault injected into devfactory/runs/get.*%(details in the daemon log, see :checkhealth devfactory%)$'
         )
         ~= nil,
     shown

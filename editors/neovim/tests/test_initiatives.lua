@@ -196,6 +196,16 @@ h.test('keys on a line with nothing to do say so', function()
   )
 end)
 
+h.test('phase 1 and phase 12 open in buffers of their own', function()
+  local ui = require('devfactory.ui')
+  local twelve = ui.show('devfactory://ws/phase/12', 'twelve', 'diff')
+  local one = ui.show('devfactory://ws/phase/1', 'one', 'diff')
+  h.check('two buffers', one ~= twelve)
+  h.eq('named after phase 1', 'devfactory://ws/phase/1', vim.api.nvim_buf_get_name(one))
+  h.eq('phase 12 keeps its diff', { 'twelve' }, h.lines(twelve))
+  h.eq('phase 1 shows its own', { 'one' }, h.lines(one))
+end)
+
 h.test("a phase diff's lines map to the file lines they show", function()
   local diff = table.concat({
     'diff --git a/a.py b/a.py',

@@ -91,7 +91,7 @@ h.test(':DevFactory changes opens a new file as what the run proposes; approve c
   end
   vim.cmd('cc ' .. at)
   h.eq('its entry shows the proposed text, not an empty buffer', { 'NEW = True' }, h.lines(0))
-  h.cmd('DevFactory approve')
+  vim.api.nvim_feedkeys(vim.keycode('<leader>da'), 'mx', false) -- the review key, as in files
   h.check(
     'approving there creates the file',
     h.wait(10000, function()
@@ -191,6 +191,19 @@ end)
 h.test('the quickfix list follows decisions; a code-action reject says what it did', function()
   local rows = list_changes()
   h.check('app.py is listed', row_with(rows, 'app.py'), rows)
+  -- The user is on the last entry (after app.py's) when change events come.
+  local qf_id = vim.fn.getqflist({ id = 0 }).id
+  vim.fn.setqflist({}, 'a', { id = qf_id, idx = #rows })
+  local current = rows[#rows]
+  local function current_row()
+    return (quickfix_rows() or {})[vim.fn.getqflist({ id = qf_id, idx = 0 }).idx]
+  end
+  local tick = vim.fn.getqflist({ id = qf_id, changedtick = 0 }).changedtick
+  require('devfactory.changes').on_event(client.id, { type = 'change_proposed' })
+  h.wait(10000, function()
+    return vim.fn.getqflist({ id = qf_id, changedtick = 0 }).changedtick ~= tick
+  end)
+  h.eq('the list read again keeps the entry the user is on', current, current_row())
   local buf = open('app.py')
   vim.api.nvim_win_set_cursor(0, { 2, 0 })
   local before = #notes
@@ -211,6 +224,7 @@ h.test('the quickfix list follows decisions; a code-action reject says what it d
     quickfix_rows()
   )
   h.eq('the buffer is unchanged', { 'def greet():', "    return 'hi'" }, h.lines(buf))
+  h.eq('and so does a decision on another entry', current, current_row())
 end)
 
 h.finish()

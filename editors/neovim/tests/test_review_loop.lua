@@ -117,7 +117,7 @@ h.test(':DevFactory commit, and push only after an approved review', function()
   h.eq('nothing reached the remote', '', vim.trim(h.git(remote, 'branch', '--list')))
   h.cmd('DevFactory review approve Looks good')
   h.check('the review is recorded', h.wait_note(notes, 'reviewed: approved'), notes)
-  h.cmd('DevFactory push')
+  h.cmd('DevFactory push origin') -- the run left out, the remote named
   h.check(
     'the push is confirmed',
     h.wait_note(notes, ('pushed %s to origin'):format(branch)),

@@ -42,7 +42,7 @@ h.test(':DevFactory index rebuilds with LSP progress and reports the result', fu
     'a result message names the files and chunks',
     done
       and done.message:match(
-        '^DevFactory: indexed %d+ files %(%d+ unchanged, %d+ removed, %d+ skipped%): %d+ chunks in %d+ ms$'
+        '^DevFactory: indexed %d+ files? %(%d+ unchanged, %d+ removed, %d+ skipped%): %d+ chunks? in %d+ ms$'
       ),
     notes
   )

@@ -22,7 +22,7 @@ h.test('snapshot, change, restore from the picker, then undo the restore', funct
     'the snapshot is confirmed',
     taken
       and taken.message:find(
-        '^DevFactory: snapshot #%d+ manual before edits %(%d+ files, .+%) taken$'
+        '^DevFactory: snapshot #%d+ manual before edits %(%d+ files?, .+%) taken$'
       ),
     notes
   )
@@ -49,6 +49,11 @@ h.test('snapshot, change, restore from the picker, then undo the restore', funct
   local safety = restored
     and tonumber(restored.message:match('undo with :DevFactory restore (%d+)$'))
   h.check('the message names the safety snapshot', safety, restored)
+  h.check(
+    'one file is "1 file"',
+    restored and restored.message:find(' (1 file); ', 1, true),
+    restored
+  )
 
   h.cmd('DevFactory restore ' .. tostring(safety))
   h.wait(10000, function()
@@ -56,6 +61,25 @@ h.test('snapshot, change, restore from the picker, then undo the restore', funct
   end, notes)
   h.eq('restoring the safety snapshot undoes the restore', 'second\n', h.read(path))
   h.eq('and the buffer follows', { 'second' }, h.lines(buf))
+end)
+
+h.test('a buffer with unsaved changes is named, not silently left behind', function()
+  h.cmd('DevFactory snapshot unsaved')
+  local taken = h.wait_note(notes, 'manual unsaved')
+  local id = taken and tonumber(taken.message:match('snapshot #(%d+)'))
+  vim.api.nvim_buf_set_lines(buf, 0, -1, false, { 'saved' })
+  vim.cmd('silent write')
+  vim.api.nvim_buf_set_lines(buf, 0, -1, false, { 'not saved' })
+  h.cmd('DevFactory restore ' .. tostring(id))
+  local warned = h.wait_note(notes, 'unsaved changes')
+  h.eq('the file is restored on disk', 'second\n', h.read(path))
+  h.eq('the buffer keeps the unsaved text', { 'not saved' }, h.lines(buf))
+  h.eq(
+    'the warning names the file',
+    'DevFactory: notes.txt has unsaved changes, kept in the buffer: :edit! there takes the restored file',
+    warned and warned.message
+  )
+  vim.cmd('silent edit!')
 end)
 
 h.test("the picker leaves out a run's worktree snapshots", function()

@@ -116,6 +116,33 @@ h.test('a plan is approved as edited in its Markdown buffer, then the run acts',
   )
 end)
 
+h.test('a plan dismissed, edited in its buffer, then approved with :DevFactory answer', function()
+  local asked = 0
+  vim.ui.select = function(_, opts, on_choice)
+    if opts.kind == 'devfactory.plan' then
+      asked = asked + 1
+      vim.schedule(function()
+        on_choice(asked > 1 and 'Approve' or nil, asked > 1 and 1 or nil)
+      end)
+    end
+  end
+  local id = start('DevFactory run --plan --model=scripts/plan.json Greet again')
+  local waiting = h.wait_note(notes, ('run #%d is waiting for its plan'):format(id or -1))
+  h.check('dismissing says how to come back', waiting, notes)
+  local buf = vim.fn.bufnr('devfactory://plan/run-' .. tostring(id))
+  h.check('the plan stays open to edit', buf ~= -1 and #vim.fn.win_findbuf(buf) == 1)
+  if buf ~= -1 then
+    vim.api.nvim_buf_set_lines(buf, -1, -1, false, { '2. Then wave' })
+  end
+  h.cmd('DevFactory answer ' .. tostring(id))
+  local run = h.wait_run(client, id or -1, h.terminal)
+  h.eq('asked twice', 2, asked)
+  h.eq('the run completed', 'completed', run and run.status)
+  h.eq('on the plan as edited', '1. Say hello\n2. Then wave', run and run.metadata.plan)
+  h.eq('no error', {}, h.notes_with(notes, 'error'))
+  h.eq('the plan buffer is gone', -1, vim.fn.bufnr('devfactory://plan/run-' .. tostring(id)))
+end)
+
 h.test('`r` on a console checkpoint and :DevFactory rewind put the worktree back', function()
   vim.ui.select = function(items, opts, on_choice)
     vim.schedule(function()

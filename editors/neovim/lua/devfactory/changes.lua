@@ -86,6 +86,22 @@ local function items_of(client, run_id)
   return items
 end
 
+--- Where the user is in the list once `items` replace it: the same entry, else the one that
+--- took its place (a list that jumped back to its first entry at every decision loses them).
+---@param qf_id integer
+---@param items table[]
+---@return integer
+local function position(qf_id, items)
+  local list = vim.fn.getqflist({ id = qf_id, idx = 0, items = 0 })
+  local current = list.items[list.idx]
+  for i, item in ipairs(items) do
+    if current and item.text == current.text then
+      return i
+    end
+  end
+  return math.max(1, math.min(list.idx, #items))
+end
+
 --- Read the list again and replace it in place (its window stays as it is), until no change
 --- event arrived while the items were read. Inside a command coroutine.
 ---@param client vim.lsp.Client
@@ -103,7 +119,9 @@ local function refresh(client, state)
         end
         return
       end
-      vim.fn.setqflist({}, 'r', { id = state.qf_id, title = M.TITLE, items = items })
+      local what = { id = state.qf_id, title = M.TITLE, items = items }
+      what.idx = #items > 0 and position(state.qf_id, items) or nil
+      vim.fn.setqflist({}, 'r', what)
     end
   end)
   state.building = false

@@ -94,8 +94,8 @@ end
 ---@param state devfactory.Console
 ---@param event table
 local function show(state, event)
-  if state.seen[event.id] then
-    return
+  if state.seen[event.id] or consoles[state.buf] ~= state then
+    return -- shown already, or the console was deleted (while its replay ran)
   end
   state.seen[event.id] = true
   if format.HIDDEN[event.type] then
@@ -124,6 +124,9 @@ end
 ---@param state devfactory.Console
 ---@param delta string
 local function stream(state, delta)
+  if consoles[state.buf] ~= state then
+    return
+  end
   state.stream = state.stream .. delta
   local lines = format.stream_lines(state.stream)
   write(state, state.count, state.count + state.stream_count, lines)
@@ -162,7 +165,7 @@ local function replay(state, client)
         show(state, event)
       end
       since = page.lastId
-    until not page.hasMore
+    until not page.hasMore or consoles[state.buf] ~= state
   end)
   local held = state.held or {}
   state.held = nil
@@ -277,8 +280,6 @@ end
 ---@return devfactory.Console
 local function create(client, run_id)
   local buf = vim.api.nvim_create_buf(false, true)
-  local root = vim.fs.basename(rpc.root(client) or '')
-  vim.api.nvim_buf_set_name(buf, ('devfactory://%s/run/%d'):format(root, run_id))
   vim.bo[buf].buftype = 'nofile'
   vim.bo[buf].bufhidden = 'hide'
   vim.bo[buf].swapfile = false
@@ -328,7 +329,8 @@ local function create(client, run_id)
       end
     end,
   })
-  vim.api.nvim_create_autocmd('BufWipeout', {
+  -- `:bdelete` unloads the buffer and its lines with it: the next open replays into a new one.
+  vim.api.nvim_create_autocmd('BufUnload', {
     group = group,
     buffer = buf,
     callback = function()
@@ -337,13 +339,18 @@ local function create(client, run_id)
       pcall(vim.api.nvim_del_augroup_by_id, group)
     end,
   })
-  vim.keymap.set('n', 'q', '<Cmd>close<CR>', { buffer = buf, desc = 'Close the console' })
+  vim.keymap.set('n', 'q', require('devfactory.ui').close_window, {
+    buffer = buf,
+    desc = 'Close the console',
+  })
   vim.keymap.set('n', '<CR>', function()
     async.run(open_under_cursor, state)
   end, { buffer = buf, desc = 'Open the diff or file of this event' })
   vim.keymap.set('n', 'r', function()
     async.run(rewind_under_cursor, state)
   end, { buffer = buf, desc = 'Rewind the run to this checkpoint (the header: to its start)' })
+  local root = vim.fs.basename(rpc.root(client) or '')
+  require('devfactory.ui').take_name(buf, ('devfactory://%s/run/%d'):format(root, run_id))
   set_header(state, (events.runs[client.id] or {})[run_id])
   return state
 end
@@ -395,6 +402,14 @@ function M.open(client, run_id)
   if existing then
     show_buffer(existing)
     return existing
+  end
+  -- The run's record for the header, when this session has not seen it yet (a run of an
+  -- earlier session); a run that does not exist stops here with the daemon's word.
+  if not (events.runs[client.id] or {})[run_id] then
+    events.remember(
+      client.id,
+      rpc.call(constants.Requests.RUNS_GET, { runId = run_id }, { client = client })
+    )
   end
   local state = create(client, run_id)
   show_buffer(state.buf)

@@ -233,12 +233,14 @@ end
 --- `:DevFactory push [run] [remote]`
 ---@param fargs string[]
 function M.push(fargs)
+  local rest = vim.deepcopy(fargs)
+  local run_arg = rest[1] and rest[1]:match('^#?%d+$') and table.remove(rest, 1) or nil
   local client = rpc.client()
-  local run_id = require('devfactory.runs').resolve(client, fargs[1])
+  local run_id = require('devfactory.runs').resolve(client, run_arg)
   local ok, result = pcall(
     rpc.call,
     R.GIT_PUSH,
-    { runId = run_id, remote = fargs[2] or 'origin' },
+    { runId = run_id, remote = rest[1] or 'origin' },
     { client = client }
   )
   if not ok then

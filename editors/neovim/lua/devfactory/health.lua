@@ -186,7 +186,7 @@ function M.check()
   else
     local root = vim.fs.root(vim.fn.getcwd(), lsp_config.root_markers)
     if not root then
-      vim.health.warn('no project here: open a file inside a git repository to start the daemon')
+      vim.health.warn(require('devfactory.rpc').no_project(lsp_config.root_markers))
       return
     end
     if not executable then

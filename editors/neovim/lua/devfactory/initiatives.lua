@@ -11,6 +11,7 @@
 ---   r     refresh        q  close
 local async = require('devfactory.async')
 local constants = require('devfactory.constants')
+local format = require('devfactory.format')
 local rpc = require('devfactory.rpc')
 local ui = require('devfactory.ui')
 
@@ -208,7 +209,9 @@ local function accept(client, item)
     local undo = applied.snapshotId
         and ('; undo with :DevFactory restore %d'):format(applied.snapshotId)
       or ''
-    ui.info(('%s applied (%d changes)%s'):format(record.name, #applied.applied, undo))
+    ui.info(
+      ('%s applied (%s)%s'):format(record.name, format.count(#applied.applied, 'change'), undo)
+    )
   else
     async.fail(
       'nothing to accept here: put the cursor on a proposal, a phase under review, a '
@@ -305,7 +308,7 @@ end
 local function create(client)
   local buf = vim.api.nvim_create_buf(false, true)
   local root = vim.fs.basename(rpc.root(client) or '')
-  vim.api.nvim_buf_set_name(buf, ('devfactory://%s/initiatives'):format(root))
+  ui.take_name(buf, ('devfactory://%s/initiatives'):format(root))
   vim.bo[buf].buftype = 'nofile'
   vim.bo[buf].bufhidden = 'hide'
   vim.bo[buf].swapfile = false
@@ -331,7 +334,7 @@ local function create(client)
       end,
       'Refresh',
     },
-    { 'q', '<Cmd>close<CR>', 'Close' },
+    { 'q', ui.close_window, 'Close' },
   }
   for _, key in ipairs(keys) do
     vim.keymap.set('n', key[1], key[2], { buffer = buf, desc = key[3] })

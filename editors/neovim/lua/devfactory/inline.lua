@@ -271,6 +271,18 @@ vim.api.nvim_create_autocmd('WinClosed', {
   end,
 })
 
+--- The approve and reject keys in a buffer of what a run proposes (the proposed side of a diff
+--- tab, a new file's proposal), where :DevFactory approve|reject take the hunk under the cursor.
+---@param bufnr integer
+function M.map_decisions(bufnr)
+  for _, name in ipairs({ 'approve', 'reject' }) do
+    local key = (config.options.review.keymaps or {})[name]
+    if type(key) == 'string' and key ~= '' then
+      vim.keymap.set('n', key, ACTIONS[name][2], { buffer = bufnr, desc = ACTIONS[name][1] })
+    end
+  end
+end
+
 --- The daemon attached to a buffer (lsp/devfactory.lua's on_attach): keymaps and drawing.
 ---@param client vim.lsp.Client
 ---@param bufnr integer

@@ -251,9 +251,7 @@ end
 ---@return integer buf
 function M.proposal_buffer(client, change, text)
   local name = ('devfactory://change/%d/%s'):format(change.id, change.path)
-  local buf = vim.iter(vim.api.nvim_list_bufs()):find(function(b)
-    return vim.api.nvim_buf_get_name(b) == name
-  end)
+  local buf = ui.named(name)
   if not buf then
     buf = vim.api.nvim_create_buf(false, true)
     vim.api.nvim_buf_set_name(buf, name)
@@ -270,6 +268,7 @@ function M.proposal_buffer(client, change, text)
   vim.b[buf].devfactory_client_id = client.id
   vim.b[buf].devfactory_run_id = change.runId
   vim.b[buf].devfactory_change = change
+  require('devfactory.inline').map_decisions(buf)
   return buf
 end
 

@@ -34,6 +34,16 @@ function M.root(client)
   return client.root_dir or client.config.root_dir
 end
 
+--- The DevFactory clients matching `filter` that are not stopping (one that is shutting down
+--- still answers, but without its services: the request would fail inside it).
+---@param filter vim.lsp.get_clients.Filter
+---@return vim.lsp.Client[]
+local function running(filter)
+  return vim.tbl_filter(function(client)
+    return not M.is_stopped(client)
+  end, vim.lsp.get_clients(vim.tbl_extend('force', filter, { name = M.NAME })))
+end
+
 --- The running DevFactory client for `bufnr` (attached to it, owning its scratch buffer, or
 --- serving the folder it lives in), or nil.
 ---@param bufnr? integer
@@ -41,7 +51,7 @@ end
 function M.find(bufnr)
   bufnr = bufnr == nil and vim.api.nvim_get_current_buf() or bufnr
   bufnr = bufnr == 0 and vim.api.nvim_get_current_buf() or bufnr
-  local attached = vim.lsp.get_clients({ name = M.NAME, bufnr = bufnr })
+  local attached = running({ bufnr = bufnr })
   if attached[1] then
     return attached[1]
   end
@@ -55,7 +65,7 @@ function M.find(bufnr)
     path = vim.fn.getcwd()
   end
   path = vim.fs.normalize(vim.fn.fnamemodify(path, ':p'))
-  local clients = vim.lsp.get_clients({ name = M.NAME })
+  local clients = running({})
   local best, best_len = nil, -1
   for _, client in ipairs(clients) do
     local root = M.root(client)
@@ -69,15 +79,24 @@ function M.find(bufnr)
   return #clients == 1 and clients[1] or nil
 end
 
+--- What to do where no folder above the current directory is a project: any folder becomes
+--- one with a marker (the daemon runs a folder without git through a private repository).
+---@param markers string[]
+---@return string
+function M.no_project(markers)
+  return (
+    'no project here: open a file inside a folder that has one of %s (or :cd into one), '
+    .. 'then try again; an empty devfactory.toml makes any folder a project, with or without git'
+  ):format(table.concat(markers, ', '))
+end
+
 --- Start a daemon for the current directory's project (commands used before any file is open).
 ---@return vim.lsp.Client
 local function start_for_cwd()
   local config = require('devfactory').lsp_config()
   local root = vim.fs.root(vim.fn.getcwd(), config.root_markers)
   if not root then
-    async.fail(
-      'no project here: open a file inside a git repository (or :cd into one), then try again'
-    )
+    async.fail(M.no_project(config.root_markers))
   end
   local cmd = config.cmd
   if type(cmd) == 'table' and vim.fn.executable(cmd[1]) == 0 then
@@ -97,6 +116,20 @@ local function start_for_cwd()
   local client = id and vim.lsp.get_client_by_id(id)
   if not client then
     async.fail('the daemon did not start: see :checkhealth devfactory and :LspLog')
+  end
+  -- The project's open files (a daemon that stopped left them): served by this one, as
+  -- opening them would have, so hunks approved there reach the buffers, not only the disk.
+  if require('devfactory.config').options.enable then
+    for _, buf in ipairs(vim.api.nvim_list_bufs()) do
+      local name = vim.api.nvim_buf_get_name(buf)
+      if
+        vim.api.nvim_buf_is_loaded(buf)
+        and vim.bo[buf].buftype == ''
+        and vim.startswith(vim.fs.normalize(name), root .. '/')
+      then
+        vim.lsp.buf_attach_client(buf, client.id)
+      end
+    end
   end
   return client
 end

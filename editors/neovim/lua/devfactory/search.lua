@@ -64,12 +64,12 @@ function M.rebuild(fargs)
   ui.info(full and 'rebuilding the whole index...' or 'updating the index...')
   local result = rpc.call(constants.Requests.INDEX_REBUILD, { full = full })
   ui.info(
-    ('indexed %d files (%d unchanged, %d removed, %d skipped): %d chunks in %.0f ms'):format(
-      result.filesIndexed,
+    ('indexed %s (%d unchanged, %d removed, %d skipped): %s in %.0f ms'):format(
+      format.count(result.filesIndexed, 'file'),
       result.filesUnchanged,
       result.filesRemoved,
       result.filesSkipped,
-      result.chunks,
+      format.count(result.chunks, 'chunk'),
       result.durationMs
     )
   )

@@ -4,6 +4,7 @@
 --- first, and the message says how to go back.
 local async = require('devfactory.async')
 local constants = require('devfactory.constants')
+local format = require('devfactory.format')
 local rpc = require('devfactory.rpc')
 local ui = require('devfactory.ui')
 
@@ -16,12 +17,12 @@ local M = {}
 function M.describe(snapshot)
   local run = snapshot.runId and (' run #' .. snapshot.runId) or ''
   local description = snapshot.description ~= '' and (' ' .. snapshot.description) or ''
-  return ('#%d %s%s%s (%d files, %s)'):format(
+  return ('#%d %s%s%s (%s, %s)'):format(
     snapshot.id,
     snapshot.type,
     run,
     description,
-    snapshot.filesChanged or 0,
+    format.count(snapshot.filesChanged or 0, 'file'),
     snapshot.createdAt or '?'
   )
 end
@@ -40,12 +41,27 @@ local function restore(client, snapshot_id)
   -- Reload buffers whose files the restore rewrote (unmodified ones reload silently).
   vim.cmd('silent! checktime')
   ui.info(
-    ('restored snapshot #%d (%d files); undo with :DevFactory restore %d'):format(
+    ('restored snapshot #%d (%s); undo with :DevFactory restore %d'):format(
       result.restored.id,
-      #result.files,
+      format.count(#result.files, 'file'),
       result.safety.id
     )
   )
+  -- A buffer with unsaved changes keeps them, so it no longer shows its file: say which.
+  local kept = vim.tbl_filter(function(file)
+    local path = rpc.absolute(client, file)
+    return vim.iter(vim.api.nvim_list_bufs()):any(function(buf)
+      return vim.bo[buf].modified and vim.api.nvim_buf_get_name(buf) == path
+    end)
+  end, result.files)
+  if #kept > 0 then
+    ui.warn(
+      ('%s %s unsaved changes, kept in the buffer: :edit! there takes the restored file'):format(
+        table.concat(kept, ', '),
+        #kept == 1 and 'has' or 'have'
+      )
+    )
+  end
 end
 
 --- `:DevFactory restore {id}`

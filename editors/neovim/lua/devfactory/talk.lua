@@ -7,6 +7,7 @@
 local async = require('devfactory.async')
 local constants = require('devfactory.constants')
 local events = require('devfactory.events')
+local format = require('devfactory.format')
 local rpc = require('devfactory.rpc')
 local ui = require('devfactory.ui')
 
@@ -141,7 +142,13 @@ function M.rewind_to(client, run_id, step)
   end
   local result = rpc.call(R.RUNS_REWIND, { runId = run_id, step = step }, { client = client })
   events.remember(client.id, result.run)
-  ui.info(('run #%d rewound to %s (%d files put back)'):format(run_id, where, #result.files))
+  ui.info(
+    ('run #%d rewound to %s (%s put back)'):format(
+      run_id,
+      where,
+      format.count(#result.files, 'file')
+    )
+  )
   return result
 end
 
@@ -162,14 +169,31 @@ end
 ---@param request table HitlRequest of kind plan
 ---@return boolean answered
 function M.review_plan(client, request)
-  local buf = vim.api.nvim_create_buf(false, true)
-  vim.bo[buf].filetype = 'markdown'
-  vim.bo[buf].bufhidden = 'wipe'
-  vim.api.nvim_buf_set_name(buf, ('devfactory://plan/run-%d/%d'):format(request.runId, request.id))
-  vim.api.nvim_buf_set_lines(buf, 0, -1, false, vim.split(request.question, '\n', { plain = true }))
-  vim.cmd('botright split')
-  vim.api.nvim_win_set_buf(0, buf)
-  vim.cmd('wincmd p')
+  local name = ('devfactory://plan/run-%d/%d'):format(request.runId, request.id)
+  -- Asked again (:DevFactory answer) while its buffer is open: keep the edits made meanwhile.
+  local buf = ui.named(name)
+  if not buf then
+    buf = vim.api.nvim_create_buf(false, true)
+    vim.bo[buf].filetype = 'markdown'
+    vim.bo[buf].bufhidden = 'wipe'
+    vim.api.nvim_buf_set_name(buf, name)
+    local plan = vim.split(request.question, '\n', { plain = true })
+    vim.api.nvim_buf_set_lines(buf, 0, -1, false, plan)
+  end
+  if #vim.fn.win_findbuf(buf) == 0 then
+    vim.cmd('botright split')
+    vim.api.nvim_win_set_buf(0, buf)
+    vim.cmd('wincmd p')
+  end
+  local function waiting()
+    ui.warn(
+      ('run #%d is waiting for its plan: edit it in its buffer, then :DevFactory answer %d'):format(
+        request.runId,
+        request.runId
+      )
+    )
+    return false
+  end
   local choice = ui.select({ 'Approve', 'Reject' }, {
     prompt = ('Run #%d proposes a plan (edit it in its buffer, then):'):format(request.runId),
     kind = 'devfactory.plan',
@@ -186,11 +210,11 @@ function M.review_plan(client, request)
   elseif choice == 'Reject' then
     local feedback = ui.input({ prompt = 'What should change? (empty: stop the run) ' })
     if feedback == nil then
-      return false
+      return waiting()
     end
     params = { action = constants.HitlAction.REJECT, text = vim.trim(feedback) ~= '' and feedback or nil }
   else
-    return false
+    return waiting()
   end
   params.requestId = request.id
   rpc.call(R.HITL_RESPOND, params, { client = client })
