@@ -134,20 +134,33 @@ local function start_for_cwd()
   return client
 end
 
---- Wait until `client` answered initialize (it may have just been started).
----@param client vim.lsp.Client
-local function wait_initialized(client)
+--- Poll `done` every 20 ms until it holds; fail with `late` after START_TIMEOUT_MS. Only
+--- inside a command coroutine.
+---@param done fun(): boolean
+---@param late string
+local function wait_until(done, late)
   local waited = 0
-  while not client.initialized do
-    if M.is_stopped(client) then
-      async.fail('the daemon exited while starting: see :checkhealth devfactory and :LspLog')
-    end
+  while not done() do
     if waited >= START_TIMEOUT_MS then
-      async.fail('the daemon did not finish starting in 20 s: see :LspLog')
+      async.fail(late)
     end
     async.sleep(20)
     waited = waited + 20
   end
+end
+
+--- Wait until `client` answered initialize (it may have just been started).
+---@param client vim.lsp.Client
+local function wait_initialized(client)
+  wait_until(function()
+    if client.initialized then
+      return true
+    end
+    if M.is_stopped(client) then
+      async.fail('the daemon exited while starting: see :checkhealth devfactory and :LspLog')
+    end
+    return false
+  end, 'the daemon did not finish starting in 20 s: see :LspLog')
 end
 
 --- The client to use for `bufnr`, started for the current directory when none runs yet.
@@ -172,14 +185,9 @@ function M.restart(client)
   else
     client.stop()
   end
-  local waited = 0
-  while not M.is_stopped(client) do
-    if waited >= START_TIMEOUT_MS then
-      async.fail('the daemon did not stop in 20 s: see :LspLog')
-    end
-    async.sleep(20)
-    waited = waited + 20
-  end
+  wait_until(function()
+    return M.is_stopped(client)
+  end, 'the daemon did not stop in 20 s: see :LspLog')
   local id = vim.lsp.start(config, { attach = false, silent = true })
   local started = id and vim.lsp.get_client_by_id(id)
   if not started then
