@@ -24,7 +24,7 @@ checks the very call the handler will run; bad params are the handler's InvalidP
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any, Final, NamedTuple
+from typing import Any, Final, NamedTuple, Protocol
 
 from devfactory.protocol.enums import ExecutionMode, InitiativeMode
 from devfactory.protocol.methods import REQUESTS
@@ -54,35 +54,39 @@ async def _yolo_initiative(store: Store, initiative_id: int | None) -> bool:
     return initiative is not None and initiative.mode is InitiativeMode.YOLO
 
 
+class _Owned(Protocol):
+    initiative_id: int
+
+
+async def _yolo_owner(store: Store, record: _Owned | None) -> bool:
+    """Whether ``record`` (a phase, task, proposal, question or chat; None when there is no
+    such record) belongs to a yolo initiative."""
+    return await _yolo_initiative(store, None if record is None else record.initiative_id)
+
+
 async def _hitl_run(store: Store, params: Any) -> bool:
     request = await store.hitl.get(params.request_id)
     return await _yolo_run(store, None if request is None else request.run_id)
 
 
 async def _phase_initiative(store: Store, params: Any) -> bool:
-    phase = await store.initiatives.get_phase(params.phase_id)
-    return await _yolo_initiative(store, None if phase is None else phase.initiative_id)
+    return await _yolo_owner(store, await store.initiatives.get_phase(params.phase_id))
 
 
 async def _task_initiative(store: Store, params: Any) -> bool:
-    task = await store.tasks.get(params.task_id)
-    return await _yolo_initiative(store, None if task is None else task.initiative_id)
+    return await _yolo_owner(store, await store.tasks.get(params.task_id))
 
 
 async def _proposal_initiative(store: Store, params: Any) -> bool:
-    proposal = await store.proposals.get(params.proposal_id)
-    return await _yolo_initiative(store, None if proposal is None else proposal.initiative_id)
+    return await _yolo_owner(store, await store.proposals.get(params.proposal_id))
 
 
 async def _conversation_initiative(store: Store, params: Any) -> bool:
-    conversation = await store.conversations.get(params.conversation_id)
-    initiative_id = None if conversation is None else conversation.initiative_id
-    return await _yolo_initiative(store, initiative_id)
+    return await _yolo_owner(store, await store.conversations.get(params.conversation_id))
 
 
 async def _chat_initiative(store: Store, params: Any) -> bool:
-    chat = await store.conversations.chat(params.session_id)
-    return await _yolo_initiative(store, None if chat is None else chat.initiative_id)
+    return await _yolo_owner(store, await store.conversations.chat(params.session_id))
 
 
 async def _run_of_params(store: Store, params: Any) -> bool:

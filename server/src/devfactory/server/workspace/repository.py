@@ -194,7 +194,7 @@ class WorkspaceRepository:
         nested repositories are left out of the add, and so are the gitlinks already in the
         index (a project's submodules), which git would ask the same way.
         """
-        if cwd is None and self.private:
+        if cwd is None:
             await self._follow_outer_ignores()
         untracked, gitlinks = await asyncio.gather(
             self._untracked_repositories(env, cwd), self._gitlinks(env, cwd)
