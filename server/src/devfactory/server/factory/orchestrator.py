@@ -49,6 +49,9 @@ class Orchestrator:
         self.store = context.store
         self.ready: dict[int, ReadySet] = {}
         """initiative id -> its ready set (live initiatives only)."""
+        self._changes: dict[int, int] = {}
+        """initiative id -> how many changes were mirrored (or skipped): a load that saw one
+        happen while it read the store reads again."""
         self._lock = WorkspaceLock(context.worktrees.parent / "factory.lock")
         """One decision at a time, in this daemon and across the daemons of the workspace
         (an editor's and a CLI's): a run's end is acted on once, a task started once."""
@@ -63,18 +66,22 @@ class Orchestrator:
     # -- mirroring -----------------------------------------------------------------------------
 
     async def load(self, initiative_id: int) -> ReadySet:
-        ready = self.ready.get(initiative_id)
-        if ready is not None:
-            return ready
-        ready = ReadySet()
-        for phase in await self.store.initiatives.phases(initiative_id):
-            ready.add_phase(phase.id, phase.position, phase.status, phase.depends_on)
-        for task in await self.store.tasks.list(initiative_id):
-            _add(ready, task)
-        self.ready[initiative_id] = ready
+        """The initiative's ready set, read from the store on first use. A change made while
+        it is read (a phase created between reading the phases and the tasks) is mirrored
+        nowhere, so such a read is thrown away and done again."""
+        while (ready := self.ready.get(initiative_id)) is None:
+            seen = self._changes.get(initiative_id, 0)
+            read = ReadySet()
+            for phase in await self.store.initiatives.phases(initiative_id):
+                read.add_phase(phase.id, phase.position, phase.status, phase.depends_on)
+            for task in await self.store.tasks.list(initiative_id):
+                _add(read, task)
+            if self._changes.get(initiative_id, 0) == seen and initiative_id not in self.ready:
+                self.ready[initiative_id] = read
         return ready
 
     def _mirror(self, initiative: Initiative, phases: list[Phase], tasks: list[Task]) -> None:
+        self._changes[initiative.id] = self._changes.get(initiative.id, 0) + 1
         if initiative.status not in LIVE:
             self.ready.pop(initiative.id, None)
             return
