@@ -66,15 +66,17 @@ class Orchestrator:
     # -- mirroring -----------------------------------------------------------------------------
 
     async def load(self, initiative_id: int) -> ReadySet:
-        """The initiative's ready set, read from the store on first use. A change made while
-        it is read (a phase created between reading the phases and the tasks) is mirrored
-        nowhere, so such a read is thrown away and done again."""
+        """The initiative's ready set, read from the store on first use. The tasks are read
+        before the phases, so every task's phase is there; a change made while they are read
+        (a phase and its task created in between) is mirrored nowhere, so such a read is
+        thrown away and done again."""
         while (ready := self.ready.get(initiative_id)) is None:
             seen = self._changes.get(initiative_id, 0)
+            tasks = await self.store.tasks.list(initiative_id)
             read = ReadySet()
             for phase in await self.store.initiatives.phases(initiative_id):
                 read.add_phase(phase.id, phase.position, phase.status, phase.depends_on)
-            for task in await self.store.tasks.list(initiative_id):
+            for task in tasks:
                 _add(read, task)
             if self._changes.get(initiative_id, 0) == seen and initiative_id not in self.ready:
                 self.ready[initiative_id] = read
