@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import sys
 import tempfile
 from collections.abc import AsyncIterator, Iterator
@@ -17,6 +19,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 # The user's config folder (their settings, trusted workspaces, a team token) is this run's own:
 # no test reads or writes the real one, and every daemon a test starts inherits it.
 os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="devfactory-test-config-")
+atexit.register(shutil.rmtree, os.environ["XDG_CONFIG_HOME"], ignore_errors=True)
 
 from devfactory.server.config import STORAGE_VARIABLE
 from postgresql_support import postgres_server

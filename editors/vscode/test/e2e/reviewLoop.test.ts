@@ -10,9 +10,9 @@
  */
 import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import * as vscode from 'vscode';
 import type { DevFactoryApi } from '../../src/extension';
 import { type Change, ChangeStatus, Requests, type ReviewComment, ReviewDecision, type Run, RunStatus } from '../../src/generated/protocol';
@@ -34,6 +34,8 @@ suite('DevFactory review loop', () => {
     git(tmpdir(), 'init', '-q', '--bare', remote);
     git(api.root.fsPath, 'remote', 'add', 'origin', remote);
   });
+
+  suiteTeardown(() => rmSync(dirname(remote), { recursive: true, force: true }));
 
   test('a run proposes a README change and its diff takes comments on proposed lines', async () => {
     run = (await vscode.commands.executeCommand<Run>('devfactory.newRun', { prompt: 'Name the project', provider: 'scripted', model: 'loop.json' }))!;
