@@ -27,8 +27,9 @@ def test_the_factory_demo_runs_offline(tmp_path: Path) -> None:
         "Initiative 1 on branch df/calculator-2-0",
         "Handoff: software_specification",
         "Handoff: implementation_plan",
+        "1 proposal 1. create page Software specification",
         "6. create task Document the calculator",
-        "Phase Fix waits for your review: update calc.py 1 hunks",
+        "Phase Fix waits for your review: update calc.py 1 hunk",
         "Merged task 4",
         "Merged task 5",
         "Phase Extend waits for your review",
@@ -86,7 +87,7 @@ def test_plan_asks_at_the_prompt_and_lists(tmp_path: Path) -> None:
         "Proposal dismissed: Software specification",
         "Approve phase Fix? [Y/n]",
         "Apply them to your workspace? [Y/n]",
-        "1 changes applied",
+        "1 change applied",
     ):
         assert expected in out, f"{expected!r} missing from:\n{done.stdout}"
     assert "a + b" in (workspace / "calc.py").read_text()

@@ -63,7 +63,7 @@ def test_search_modes_limits_and_errors(repo: Path):
     lexical = devfactory("search", "compute_invoice_total", "-m", "lexical", "-n", "1", cwd=repo)
     assert lexical.returncode == 0, lexical.stderr
     assert lexical.stdout.splitlines()[0].startswith(" 1. ")
-    assert "1 hits, lexical" in lexical.stdout
+    assert "1 hit, lexical" in lexical.stdout
 
     empty = devfactory("search", "  ", cwd=repo)
     assert empty.returncode == 1

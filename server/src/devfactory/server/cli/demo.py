@@ -25,6 +25,7 @@ from devfactory.protocol.index import IndexRebuildParams
 from devfactory.protocol.methods import Requests
 from devfactory.protocol.runs import Run, RunCreateParams
 
+from ..wording import plural
 from .client import connect, run_async
 from .snapshot_commands import undo_hint
 
@@ -179,7 +180,7 @@ def demo_command(where: Path | None, interactive: bool, factory: bool) -> None:
     run, decided = run_async(go)
     end_of(run)
     if decided is not None:
-        console.print(f"[green]{len(decided.applied)} changes applied[/] to {project}")
+        console.print(f"[green]{plural(len(decided.applied), 'change')} applied[/] to {project}")
         if decided.snapshot_id is not None:
             console.print(undo_hint(decided.snapshot_id, "the apply", project))
     fixed = "return a + b" in (project / "calc.py").read_text()

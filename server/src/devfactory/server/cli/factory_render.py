@@ -11,6 +11,8 @@ from devfactory.protocol.enums import InitiativeStatus, PhaseStatus, TaskStatus
 from devfactory.protocol.initiatives import Initiative, InitiativeTree
 from devfactory.protocol.proposals import Proposal
 
+from ..wording import plural
+
 STYLE = {
     "completed": "green",
     "failed": "red",
@@ -70,7 +72,7 @@ def initiative_tree(found: InitiativeTree) -> Tree:
                 line += f"  [red]{escape(task.failed_reason)}[/]"
             node.add(line + extra)
     if found.proposals:
-        waiting = root.add(f"[bold]{len(found.proposals)} proposals waiting[/]")
+        waiting = root.add(f"[bold]{plural(len(found.proposals), 'proposal')} waiting[/]")
         for proposal in found.proposals:
             waiting.add(proposal_line(proposal))
     return root

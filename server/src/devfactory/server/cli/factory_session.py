@@ -37,6 +37,7 @@ from devfactory.protocol.methods import Notifications, Requests
 from devfactory.protocol.proposals import ProposalAcceptParams, ProposalDismissParams
 from devfactory.protocol.tasks import Task, TaskRespondParams
 
+from ..wording import plural
 from .factory_render import initiative_tree, proposal_line
 from .follow import prompt
 from .snapshot_commands import undo_hint
@@ -125,7 +126,7 @@ class Driver:
         return False
 
     async def _proposals(self, found: InitiativeTree) -> None:
-        self.console.print(f"\n[bold]{len(found.proposals)} proposals[/]")
+        self.console.print(f"\n[bold]{plural(len(found.proposals), 'proposal')}[/]")
         for proposal in found.proposals:
             self.console.print(f"  {proposal_line(proposal)}")
             if proposal.content:
@@ -164,7 +165,7 @@ class Driver:
         self.console.print(f"\n[bold]Phase {escape(phase.name)}[/] waits for your review:")
         for file in diff.files:
             self.console.print(
-                f"  {file.action.value:6} {escape(file.path)}  {len(file.hunks)} hunks"
+                f"  {file.action.value:6} {escape(file.path)}  {plural(len(file.hunks), 'hunk')}"
             )
         if await self._yes(f"Approve phase {phase.name}?"):
             await self.client.call(Requests.PHASES_APPROVE, PhaseIdParams(phase_id=phase.id))
@@ -185,7 +186,7 @@ class Driver:
         applied: InitiativeApplied = await self.client.call(
             Requests.INITIATIVES_APPLY, InitiativeIdParams(initiative_id=found.initiative.id)
         )
-        self.console.print(f"[green]{len(applied.applied)} changes applied[/]")
+        self.console.print(f"[green]{plural(len(applied.applied), 'change')} applied[/]")
         if applied.snapshot_id is not None:
             self.console.print(
                 undo_hint(applied.snapshot_id, "the whole initiative", self.client.root)

@@ -28,6 +28,7 @@ from devfactory.protocol.index import (
 from devfactory.protocol.methods import Requests
 from devfactory.protocol.project import ProjectMap, ProjectMapParams
 
+from ..wording import plural
 from .client import connect, run_async
 from .options import WORKSPACE
 
@@ -212,7 +213,9 @@ def search_command(
         return
     for rank, hit in enumerate(result.hits, start=1):
         stdout.print(f"[bold]{rank:>2}.[/] {_hit_line(hit)}", highlight=False, soft_wrap=True)
-    stdout.print(f"[dim]{len(result.hits)} hits, {result.mode}, {result.took_ms:.1f} ms[/]")
+    stdout.print(
+        f"[dim]{plural(len(result.hits), 'hit')}, {result.mode}, {result.took_ms:.1f} ms[/]"
+    )
 
 
 def _print_files(stdout: Any, result: SearchResult) -> None:
@@ -229,7 +232,7 @@ def _print_files(stdout: Any, result: SearchResult) -> None:
         )
         for hit in file.hits:
             stdout.print(f"      {_hit_line(hit)}", highlight=False, soft_wrap=True)
-    stdout.print(f"[dim]{len(files)} files, {result.mode}, {result.took_ms:.1f} ms[/]")
+    stdout.print(f"[dim]{plural(len(files), 'file')}, {result.mode}, {result.took_ms:.1f} ms[/]")
 
 
 def _hit_line(hit: SearchHit) -> str:

@@ -27,6 +27,7 @@ from devfactory.protocol.snapshots import (
     SnapshotRestoreResult,
 )
 
+from ..wording import plural
 from .client import request
 from .options import WORKSPACE
 
@@ -95,8 +96,8 @@ def snapshot_command(description: str, workspace: Path) -> None:
         workspace, Requests.SNAPSHOTS_CREATE, SnapshotCreateParams(description=description)
     )
     _console().print(
-        f"Snapshot [bold]{taken.id}[/] taken ({taken.files_changed} files differ from HEAD);"
-        f" [bold]devfactory restore {taken.id}[/] puts them back"
+        f"Snapshot [bold]{taken.id}[/] taken: {plural(taken.files_changed, 'file')} changed since"
+        f" HEAD; [bold]devfactory restore {taken.id}[/] puts the workspace back as it is now"
     )
 
 

@@ -19,6 +19,7 @@ from devfactory.protocol.runs import (
     RunRewindResult,
 )
 
+from ..wording import plural
 from .client import connect, request, run_async
 from .run_session import console, end_of, follow_iteration
 
@@ -49,7 +50,7 @@ def rewind(run_id: int, step: int, workspace: Path) -> None:
         workspace, Requests.RUNS_REWIND, RunRewindParams(run_id=run_id, step=step)
     )
     where = "its start" if step == 0 else f"step {step}"
-    console.print(f"Run {run_id} rewound to {where}: {len(result.files)} files put back")
+    console.print(f"Run {run_id} rewound to {where}: {plural(len(result.files), 'file')} put back")
     for path in result.files:
         console.print(f"  {escape(path)}")
     if result.run.status is not RunStatus.RUNNING:

@@ -34,6 +34,7 @@ from devfactory.storage.ports import NewInitiative, NewPhase, NewTask
 from ..errors import InvalidParams, InvalidState, Unavailable
 from ..project.registration import slugify
 from ..runs.lookup import configured_provider
+from ..wording import plural
 from .context import FactoryContext
 from .execution import TaskExecution
 from .records import FactoryRecords
@@ -205,7 +206,7 @@ class InitiativeService:
         completed = await self.records.initiative_status(
             initiative,
             InitiativeStatus.COMPLETED,
-            reason or f"{len(decided.applied)} changes applied",
+            reason or f"{plural(len(decided.applied), 'change')} applied",
             completed_at=now_iso(),
         )
         return InitiativeApplied(

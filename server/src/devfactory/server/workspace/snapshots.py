@@ -21,6 +21,7 @@ from devfactory.storage import Store
 
 from ..errors import InvalidState, NotFound, Refused
 from ..events.bus import EventBus
+from ..wording import plural
 from .lock import WorkspaceLock
 from .repository import SNAPSHOT_REF_PREFIX, WorkspaceRepository
 from .restore import HalfRestored, RestoreRefused, put_tree
@@ -182,7 +183,7 @@ class SnapshotService:
                 safety_snapshot_id=safety.id,
                 files=files,
             ),
-            message=f"{len(files)} files restored; snapshot {safety.id} undoes this",
+            message=f"{plural(len(files), 'file')} restored; snapshot {safety.id} undoes this",
         )
         return target, safety, files
 
