@@ -19,12 +19,13 @@ sys.path.insert(0, str(Path(__file__).parent))
 # The user's config folder (their settings, trusted workspaces, a team token) is this run's own:
 # no test reads or writes the real one, and every daemon a test starts inherits it.
 os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="devfactory-test-config-")
-atexit.register(shutil.rmtree, os.environ["XDG_CONFIG_HOME"], ignore_errors=True)
 
 from devfactory.server.config import STORAGE_VARIABLE
 from postgresql_support import postgres_server
 from runs_support import start_daemon, stop_daemon
 from support import CLIENT_PROFILES, DaemonClient, make_git_repo
+
+atexit.register(shutil.rmtree, os.environ["XDG_CONFIG_HOME"], ignore_errors=True)
 
 # Property tests: new examples on every local run, the same ones on every CI run (CI=true).
 # No deadline: an example's time is mostly a real daemon's, which a busy machine stretches.
