@@ -93,21 +93,53 @@ local function diff_buffer_target()
   return change, nil
 end
 
---- Proposed changes of the current buffer's file.
+--- Proposed changes (of every run) of the file at `path` (workspace-relative).
 ---@param client vim.lsp.Client
----@return table[] changes, string path
-local function changes_of_buffer(client)
-  local bufnr = vim.api.nvim_get_current_buf()
-  local path = rpc.relative(client, bufnr)
-  if not path then
-    async.fail('this buffer is not a file of the workspace: open one, or name a change or a run')
-  end
+---@param path string
+---@return table[] changes
+local function proposed_changes(client, path)
   local list = rpc.call(
     R.CHANGES_LIST,
     { path = path, status = constants.ChangeStatus.PROPOSED },
     { client = client }
   )
-  return list.changes, path
+  return list.changes
+end
+
+--- The workspace-relative path of the current buffer's file.
+---@param client vim.lsp.Client
+---@return string
+local function path_of_buffer(client)
+  return rpc.relative(client, vim.api.nvim_get_current_buf())
+    or async.fail(
+      'this buffer is not a file of the workspace: open one, or name a file, a change or a run'
+    )
+end
+
+local COMPLETION_TIMEOUT_MS = 500
+
+--- The files with proposed changes (of every run), sorted, for completing `:DevFactory
+--- approve|reject file`: one short request to a daemon that already runs (none is started for
+--- a completion); nothing when it does not answer in COMPLETION_TIMEOUT_MS.
+---@return string[]
+function M.proposed_paths()
+  local client = rpc.find()
+  if not client or not client.initialized then
+    return {}
+  end
+  local list = rpc.request_sync(
+    client,
+    R.CHANGES_LIST,
+    { status = constants.ChangeStatus.PROPOSED },
+    COMPLETION_TIMEOUT_MS
+  )
+  local paths = {}
+  for _, change in ipairs(list and list.changes or {}) do
+    paths[change.path] = true
+  end
+  local sorted = vim.tbl_keys(paths)
+  table.sort(sorted)
+  return sorted
 end
 
 --- The path of a change, from a decision result's changes when it has the change.
@@ -179,7 +211,7 @@ function M.on_decision_result(command, result)
   end
 end
 
---- `:DevFactory approve|reject [hunk|file|run] [id]`
+--- `:DevFactory approve|reject [hunk | file [path|change] | run [run]]`
 ---@param decision 'approve'|'reject'
 ---@param fargs string[]
 function M.decide(decision, fargs)
@@ -198,12 +230,13 @@ function M.decide(decision, fargs)
   local diff_change, diff_hunk = diff_buffer_target()
   if scope == 'file' then
     local ids = {}
-    if fargs[2] then
-      ids = { tonumber(fargs[2]) or async.fail(('a change is a number, got %q'):format(fargs[2])) }
-    elseif diff_change then
+    if fargs[2] and tonumber(fargs[2]) then
+      ids = { tonumber(fargs[2]) }
+    elseif diff_change and not fargs[2] then
       ids = { diff_change.id }
     else
-      local changes, path = changes_of_buffer(client)
+      local path = fargs[2] or path_of_buffer(client)
+      local changes = proposed_changes(client, path)
       if #changes == 0 then
         async.fail(('no proposed changes for %s'):format(path))
       end
@@ -336,8 +369,9 @@ function M.diff(fargs)
   if not change_id and vim.b.devfactory_change then
     change_id = vim.b.devfactory_change.id
   end
-  if not change_id and rpc.relative(client, 0) then
-    local changes = changes_of_buffer(client)
+  local path = not change_id and rpc.relative(client, 0)
+  if path then
+    local changes = proposed_changes(client, path)
     local change = #changes > 0 and pick_change(changes, 'Show the diff of', true)
     change_id = change and change.id
   end
