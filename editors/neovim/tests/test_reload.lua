@@ -1,6 +1,7 @@
--- Applying an initiative from the tree when the daemon writes its files on disk (here the
--- plugin attaches to no buffer: `enable = false`): the unmodified buffer of a written file is
--- reloaded, the one with unsaved changes keeps them and one warning names it with `:edit!`.
+-- Files the daemon writes on disk while Neovim has them loaded (here the plugin attaches to no
+-- buffer: `enable = false`), by applying an initiative from the tree or approving a run: the
+-- unmodified buffer of a written file is reloaded, one with unsaved changes keeps them and one
+-- warning names it with `:edit!`.
 package.path = vim.fs.dirname(debug.getinfo(1, 'S').source:sub(2)) .. '/?.lua;' .. package.path
 local h = require('helpers')
 local constants = require('devfactory.constants')
@@ -22,12 +23,20 @@ local SCRIPT = vim.json.encode({
 local root = h.workspace({
   ['README.md'] = '# notes\n',
   ['todo.md'] = '- one\n',
+  ['done.md'] = 'no\n',
   ['scripts/factory.json'] = SCRIPT,
+  ['scripts/fix.json'] = h.script({
+    { text = 'Plan: say yes.' },
+    h.edit_turn('done.md', 'no', 'yes'),
+    h.finish_turn('said yes'),
+  }),
 })
 vim.cmd.cd(root)
 local notes = h.capture_notify()
-require('devfactory').setup(h.options({ enable = false }))
+require('devfactory').setup(h.options({ enable = false, console = { open_on_run = false } }))
 
+vim.cmd.edit('done.md')
+local done = vim.api.nvim_get_current_buf()
 vim.cmd.edit('README.md')
 local readme = vim.api.nvim_get_current_buf()
 vim.cmd.edit('todo.md')
@@ -87,6 +96,24 @@ h.test('applying an initiative reloads the buffers of the files it wrote', funct
     warned and warned.message
   )
   h.eq('only one', 1, #h.notes_with(notes, 'unsaved changes'))
+end)
+
+h.test(':DevFactory approve run reloads the buffers of the files it wrote', function()
+  local client = vim.lsp.get_clients({ name = 'devfactory' })[1]
+  h.cmd('DevFactory run --model=scripts/fix.json Say yes')
+  local id = h.wait(10000, function()
+    return client and require('devfactory.runs').current[client.id]
+  end, notes)
+  local run = id and h.wait_run(client, id, h.terminal)
+  h.eq('the run completed', 'completed', run and run.status)
+  h.cmd('DevFactory approve run')
+  h.check(
+    'the approval is confirmed',
+    h.wait_note(notes, ('approved the changes of run #%d'):format(id or -1)),
+    notes
+  )
+  h.eq('done.md is written on disk', 'yes\n', h.read(vim.fs.joinpath(root, 'done.md')))
+  h.eq('its unmodified buffer is reloaded', { 'yes' }, h.lines(done))
 end)
 
 h.finish()
