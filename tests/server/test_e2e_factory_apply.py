@@ -77,3 +77,62 @@ async def test_apply_completes_an_initiative_whose_changes_were_decided(tmp_path
         assert (applied.applied, applied.conflicts) == ([], [])
     finally:
         await stop_daemon(client)
+
+
+async def test_apply_names_the_files_it_wrote(tmp_path: Path) -> None:
+    """The result names the files written on disk, so an editor reloads exactly those: not
+    the one it created itself (``workspace/applyEdit``: the client can create files), nor the
+    one whose change conflicted with the user's edit and wrote nothing."""
+    workspace = make_git_repo(
+        tmp_path / "project", {"README.md": "# notes\n", "todo.md": "- one\n"}
+    )
+    model = write_factory_script(
+        tmp_path / "scripts",
+        "notes",
+        [
+            coder(
+                "Write the notes",
+                call("write_file", path="note.md", content="a note\n"),
+                call("edit_file", path="README.md", search="# notes", replace="# Notes"),
+                call("edit_file", path="todo.md", search="- one", replace="- two"),
+                summary="notes",
+            )
+        ],
+    )
+    client = await start_daemon(workspace, RUN_OPTIONS)
+    try:
+        initiative: Initiative = await client.call(
+            Requests.INITIATIVES_CREATE,
+            InitiativeCreateParams(
+                goal="Notes",
+                mode=InitiativeMode.REVIEW_PER_PHASE,
+                provider="scripted",
+                model=str(model),
+                plan=False,
+            ),
+        )
+        phase: Phase = await client.call(
+            Requests.PHASES_CREATE, PhaseCreateParams(initiative_id=initiative.id, name="Work")
+        )
+        await client.call(
+            Requests.TASKS_CREATE, TaskCreateParams(phase_id=phase.id, title="Write the notes")
+        )
+        await wait_tree(
+            client, initiative.id, lambda t: t.phases[0].status is PhaseStatus.PENDING_REVIEW
+        )
+        await client.call(Requests.PHASES_APPROVE, PhaseIdParams(phase_id=phase.id))
+        await wait_tree(
+            client, initiative.id, lambda t: t.initiative.status is InitiativeStatus.PENDING_REVIEW
+        )
+        (workspace / "todo.md").write_text("- mine\n")
+
+        applied: InitiativeApplied = await client.call(
+            Requests.INITIATIVES_APPLY, InitiativeIdParams(initiative_id=initiative.id)
+        )
+        assert (len(applied.applied), len(applied.conflicts)) == (2, 1)
+        assert applied.written == ["README.md"]
+        assert (workspace / "README.md").read_text() == "# Notes\n"
+        assert (workspace / "note.md").exists()
+        assert (workspace / "todo.md").read_text() == "- mine\n"
+    finally:
+        await stop_daemon(client)

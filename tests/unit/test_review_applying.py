@@ -111,3 +111,48 @@ async def test_a_non_utf8_file_is_applied_whole_over_its_base_or_is_a_conflict(
     result = await applier.apply(proposed(action, base, PROPOSAL), chosen)
     assert (result.status.value, (tmp_path / "m.py").read_bytes()) == (outcome, written)
     assert editor.edits == []
+
+
+TEXT = b"a = 1\nb = 2\n"
+EDITED = b"a = 1\nb = 3\n"
+WRITTEN_CASES = [
+    # (id, on disk, open in the editor, editor applies edits, action, after, written on disk)
+    ("closed file", TEXT, False, True, ChangeAction.UPDATE, EDITED, True),
+    ("open file", TEXT, True, True, ChangeAction.UPDATE, EDITED, False),
+    ("open, no applyEdit", TEXT, True, False, ChangeAction.UPDATE, EDITED, True),
+    ("created", None, False, True, ChangeAction.CREATE, EDITED, True),
+    ("deleted", TEXT, False, True, ChangeAction.DELETE, b"", True),
+]
+
+
+@pytest.mark.parametrize(
+    ("disk", "is_open", "edits", "action", "after", "written"),
+    [c[1:] for c in WRITTEN_CASES],
+    ids=[c[0] for c in WRITTEN_CASES],
+)
+async def test_the_outcome_says_whether_the_file_was_written_on_disk_or_through_the_editor(
+    tmp_path: Path,
+    disk: bytes | None,
+    is_open: bool,
+    edits: bool,
+    action: ChangeAction,
+    after: bytes,
+    written: bool,
+) -> None:
+    """An editor reloads its buffers of the files written on disk (``written``) and of those
+    only: a file open in it took the change into its buffer through ``workspace/applyEdit``."""
+    if disk is not None:
+        (tmp_path / "m.py").write_bytes(disk)
+    editor = FakeEditor(disk.decode() if is_open and disk is not None else None, edits)
+    before = None if action is ChangeAction.CREATE else TEXT
+
+    async def contents(change: Change) -> tuple[bytes | None, bytes | None]:
+        return before, after
+
+    change = proposed(action, before, after)
+    applier = Applier(SafeTree(tmp_path), tmp_path, editor, contents)
+    result = await applier.apply(change, {h.index for h in change.hunks})
+    file = tmp_path / "m.py"
+    on_disk = file.read_bytes() if file.exists() else None
+    expected = (None if action is ChangeAction.DELETE else after) if written else disk
+    assert (result.status, result.written, on_disk) == (ChangeStatus.APPLIED, written, expected)

@@ -299,4 +299,34 @@ function H.lines(buf)
   return vim.api.nvim_buf_get_lines(buf, 0, -1, false)
 end
 
+--- The number of `buf`'s first line matching `pattern` (a Lua pattern), once one does (giving
+--- up early on an error in `captured`).
+function H.wait_line(buf, pattern, captured, ms)
+  local found
+  H.wait(ms or 60000, function()
+    for number, line in ipairs(H.lines(buf)) do
+      if line:find(pattern) then
+        found = number
+        return true
+      end
+    end
+  end, captured)
+  return found
+end
+
+--- Press `key` on the line of `buf` matching `pattern`, in `buf`'s window (a plugin view).
+function H.press(buf, pattern, key, captured)
+  local line = H.wait_line(buf, pattern, captured)
+  H.check('a line matches ' .. pattern, line, H.lines(buf))
+  if not line then
+    return false
+  end
+  vim.api.nvim_set_current_win(vim.fn.bufwinid(buf))
+  vim.api.nvim_win_set_cursor(0, { line, 0 })
+  local keys = vim.api.nvim_replace_termcodes(key, true, false, true)
+  local ok, err = pcall(vim.api.nvim_feedkeys, keys, 'mx', false)
+  H.check(('%s on that line raises no error'):format(key), ok, err)
+  return true
+end
+
 return H

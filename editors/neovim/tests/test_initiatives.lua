@@ -54,33 +54,12 @@ local SCRIPT = vim.json.encode({
 local root = h.workspace({ ['README.md'] = '# notes\n', ['scripts/factory.json'] = SCRIPT })
 local client, notes = h.start(root, 'README.md', { settings = { maxConcurrentRuns = 2 } })
 
---- The number of the tree's first line matching `pattern` (a Lua pattern), once one does.
 local function wait_line(buf, pattern, ms)
-  local found
-  h.wait(ms or 60000, function()
-    for number, line in ipairs(h.lines(buf)) do
-      if line:find(pattern) then
-        found = number
-        return true
-      end
-    end
-  end, notes)
-  return found
+  return h.wait_line(buf, pattern, notes, ms)
 end
 
---- Press `key` on the line matching `pattern` in the tree window.
 local function press(buf, pattern, key)
-  local line = wait_line(buf, pattern)
-  h.check('a line matches ' .. pattern, line, h.lines(buf))
-  if not line then
-    return false
-  end
-  vim.api.nvim_set_current_win(vim.fn.bufwinid(buf))
-  vim.api.nvim_win_set_cursor(0, { line, 0 })
-  local keys = vim.api.nvim_replace_termcodes(key, true, false, true)
-  local ok, err = pcall(vim.api.nvim_feedkeys, keys, 'mx', false)
-  h.check(('%s on that line raises no error'):format(key), ok, err)
-  return true
+  return h.press(buf, pattern, key, notes)
 end
 
 h.test('an initiative from :DevFactory plan to its applied result, from the tree', function()

@@ -1,6 +1,6 @@
 -- Review from Neovim: proposed hunks as diagnostics, a code action approving a hunk (the
 -- buffer changes, `u` restores it and the hunk is proposed again), :DevFactory reject /
--- approve file / approve run,
+-- approve file (of the current buffer, or a file named and completed) / approve run,
 -- :DevFactory diff (side by side, approve from the proposed side), :DevFactory changes.
 package.path = vim.fs.dirname(debug.getinfo(1, 'S').source:sub(2)) .. '/?.lua;' .. package.path
 local h = require('helpers')
@@ -13,15 +13,17 @@ local root = h.workspace({
   ['third.py'] = 'NAME = "old"\n',
   ['fourth.py'] = 'def f():\n    return 0\n\n\n\n\n\n\ndef g():\n    return 0\n',
   ['fifth.py'] = 'COLOR = "red"\n',
+  ['sixth.py'] = 'SIX = 0\n',
   ['README.md'] = '# demo\n',
   ['scripts/review.json'] = h.script({
-    { text = 'Plan: edit four files.' },
+    { text = 'Plan: edit five files.' },
     edit('app.py', "return 'hi'", "return 'hello'"),
     edit('other.py', 'VALUE = 1', 'VALUE = 2'),
     edit('third.py', 'NAME = "old"', 'NAME = "new"'),
     edit('fourth.py', 'def f():\n    return 0', 'def f():\n    return 1'),
     edit('fourth.py', 'def g():\n    return 0', 'def g():\n    return 2'),
-    { toolCalls = { { name = 'finish', arguments = { summary = 'Edited four files.' } } } },
+    edit('sixth.py', 'SIX = 0', 'SIX = 6'),
+    { toolCalls = { { name = 'finish', arguments = { summary = 'Edited five files.' } } } },
   }),
   ['scripts/second.json'] = h.script({
     { text = 'Plan: recolor.' },
@@ -52,7 +54,7 @@ end
 
 local run_id
 h.test('a run proposes hunks that show as diagnostics', function()
-  h.cmd('DevFactory run --model=scripts/review.json Edit four files')
+  h.cmd('DevFactory run --model=scripts/review.json Edit five files')
   run_id = h.wait(10000, function()
     return require('devfactory.runs').current[client.id]
   end)
@@ -75,6 +77,30 @@ h.test('a run proposes hunks that show as diagnostics', function()
     "def greet():\n    return 'hi'\n",
     h.read(vim.fs.joinpath(root, 'app.py'))
   )
+end)
+
+h.test(':DevFactory approve|reject file completes the files with proposed changes', function()
+  local proposed = h.request(client, 'devfactory/changes/list', { status = 'proposed' }).changes
+  local paths = {}
+  for _, change in ipairs(proposed) do
+    paths[change.path] = true
+  end
+  local expected = vim.tbl_keys(paths)
+  table.sort(expected)
+  local function complete(line)
+    return vim.fn.getcompletion(line, 'cmdline')
+  end
+  local offered = complete('DevFactory approve file ')
+  h.eq('every file with a proposed change, by workspace-relative path', expected, offered)
+  h.check(
+    'the run’s five files among them',
+    vim.tbl_contains(offered, 'app.py') and vim.tbl_contains(offered, 'sixth.py') and #offered >= 5,
+    offered
+  )
+  h.eq('reject file completes the same', offered, complete('DevFactory reject file '))
+  h.eq('a prefix narrows it', { 'third.py' }, complete('DevFactory approve file th'))
+  h.eq('approve run completes runs', { tostring(run_id) }, complete('DevFactory approve run '))
+  h.eq('approve hunk takes no argument', {}, complete('DevFactory approve hunk '))
 end)
 
 h.test('a code action approves the hunk into the buffer, and u restores it', function()
@@ -182,6 +208,16 @@ h.test(':DevFactory approve file takes every hunk of the current file', function
     return line(buf, 1) == 'NAME = "new"'
   end)
   h.eq('the buffer has the change', { 'NAME = "new"' }, h.lines(buf))
+end)
+
+h.test(':DevFactory approve file {path} takes every hunk of that file', function()
+  h.cmd('DevFactory approve file sixth.py')
+  h.check('a message confirms it', h.wait_note(notes, 'DevFactory: approved sixth.py'), notes)
+  h.eq('the file is written on disk', 'SIX = 6\n', h.read(vim.fs.joinpath(root, 'sixth.py')))
+  h.check(
+    'and no longer offered',
+    not vim.tbl_contains(vim.fn.getcompletion('DevFactory approve file ', 'cmdline'), 'sixth.py')
+  )
 end)
 
 h.test(':DevFactory diff shows the change side by side; approve from the proposed side', function()

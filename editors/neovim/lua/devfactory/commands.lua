@@ -70,16 +70,30 @@ end
 ---@class devfactory.Subcommand
 ---@field run fun(fargs: string[], opts: table)
 ---@field usage string
----@field complete? fun(arglead: string, position: integer): string[]
+---@field complete? fun(arglead: string, position: integer, words: string[]): string[]
+--- `position` is the argument's (1 the first after the subcommand); `words` are the words
+--- typed so far, the subcommand's name first.
+
+--- The second argument by scope: `file` a file with proposed changes, `run` a run.
+local DECISION_TARGETS = {
+  file = function()
+    return review().proposed_paths()
+  end,
+  run = known_runs,
+}
 
 local function decision(name)
   return {
-    usage = name .. ' [hunk|file|run] [id]',
+    usage = name .. ' [hunk | file [path|change] | run [run]]',
     run = function(fargs)
       review().decide(name, fargs)
     end,
-    complete = function(_, position)
-      return position == 1 and review().SCOPES or known_runs()
+    complete = function(_, position, words)
+      if position == 1 then
+        return review().SCOPES
+      end
+      local target = position == 2 and DECISION_TARGETS[words[2]]
+      return target and target() or {}
     end,
   }
 end
@@ -338,7 +352,7 @@ function M.complete(arglead, cmdline)
   local position = arglead == '' and #words or #words - 1
   return vim.tbl_filter(function(candidate)
     return vim.startswith(candidate, arglead)
-  end, subcommand.complete(arglead, position))
+  end, subcommand.complete(arglead, position, words))
 end
 
 return M

@@ -20,19 +20,7 @@ local ENGINES = {
 
 ---@return table? health, string? problem
 local function health_from_client(client)
-  local response, err
-  if vim.fn.has('nvim-0.11') == 1 then
-    response, err = client:request_sync(constants.Requests.HEALTH, vim.empty_dict(), TIMEOUT_MS)
-  else
-    response, err = client.request_sync(constants.Requests.HEALTH, vim.empty_dict(), TIMEOUT_MS)
-  end
-  if not response then
-    return nil, tostring(err)
-  end
-  if response.err then
-    return nil, require('devfactory.rpc').error_message(constants.Requests.HEALTH, response.err)
-  end
-  return response.result
+  return require('devfactory.rpc').request_sync(client, constants.Requests.HEALTH, nil, TIMEOUT_MS)
 end
 
 --- No daemon attached: ask the CLI (`devfactory health --json`) about the current project.

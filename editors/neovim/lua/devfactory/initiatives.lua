@@ -205,13 +205,15 @@ local function accept(client, item)
     item.kind == 'initiative' and record.status == constants.InitiativeStatus.PENDING_REVIEW
   then
     local applied = rpc.call(R.INITIATIVES_APPLY, { initiativeId = record.id }, opts)
-    vim.cmd('silent! checktime')
     local undo = applied.snapshotId
         and ('; undo with :DevFactory restore %d'):format(applied.snapshotId)
       or ''
     ui.info(
       ('%s applied (%s)%s'):format(record.name, format.count(#applied.applied, 'change'), undo)
     )
+    -- Files open in a buffer the daemon serves took their change into the buffer; the files
+    -- it wrote on disk are reloaded, or named when their buffer has unsaved changes.
+    require('devfactory.reload').written(client, applied.written or {}, 'the applied file')
   else
     async.fail(
       'nothing to accept here: put the cursor on a proposal, a phase under review, a '

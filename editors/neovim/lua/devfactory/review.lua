@@ -93,21 +93,53 @@ local function diff_buffer_target()
   return change, nil
 end
 
---- Proposed changes of the current buffer's file.
+--- Proposed changes (of every run) of the file at `path` (workspace-relative).
 ---@param client vim.lsp.Client
----@return table[] changes, string path
-local function changes_of_buffer(client)
-  local bufnr = vim.api.nvim_get_current_buf()
-  local path = rpc.relative(client, bufnr)
-  if not path then
-    async.fail('this buffer is not a file of the workspace: open one, or name a change or a run')
-  end
+---@param path string
+---@return table[] changes
+local function proposed_changes(client, path)
   local list = rpc.call(
     R.CHANGES_LIST,
     { path = path, status = constants.ChangeStatus.PROPOSED },
     { client = client }
   )
-  return list.changes, path
+  return list.changes
+end
+
+--- The workspace-relative path of the current buffer's file.
+---@param client vim.lsp.Client
+---@return string
+local function path_of_buffer(client)
+  return rpc.relative(client, vim.api.nvim_get_current_buf())
+    or async.fail(
+      'this buffer is not a file of the workspace: open one, or name a file, a change or a run'
+    )
+end
+
+local COMPLETION_TIMEOUT_MS = 500
+
+--- The files with proposed changes (of every run), sorted, for completing `:DevFactory
+--- approve|reject file`: one short request to a daemon that already runs (none is started for
+--- a completion); nothing when it does not answer in COMPLETION_TIMEOUT_MS.
+---@return string[]
+function M.proposed_paths()
+  local client = rpc.find()
+  if not client or not client.initialized then
+    return {}
+  end
+  local list = rpc.request_sync(
+    client,
+    R.CHANGES_LIST,
+    { status = constants.ChangeStatus.PROPOSED },
+    COMPLETION_TIMEOUT_MS
+  )
+  local paths = {}
+  for _, change in ipairs(list and list.changes or {}) do
+    paths[change.path] = true
+  end
+  local sorted = vim.tbl_keys(paths)
+  table.sort(sorted)
+  return sorted
 end
 
 --- The path of a change, from a decision result's changes when it has the change.
@@ -142,44 +174,52 @@ local function subject(command, args, result)
 end
 
 --- Say what a decision did, and name each change that conflicted with the user's edits (it
---- stays listed in :DevFactory changes; its diff compares the two).
+--- stays listed in :DevFactory changes; its diff compares the two). Buffers of the files the
+--- daemon wrote on disk (not through a buffer it serves) are reloaded, or named when they
+--- have unsaved changes.
 ---@param verb string 'approved'|'rejected'
 ---@param what string
 ---@param result table? ChangeDecisionResult
-function M.report(verb, what, result)
+---@param client? vim.lsp.Client the daemon that decided
+function M.report(verb, what, result, client)
   local conflicts = type(result) == 'table' and result.conflicts or {}
   if #conflicts == 0 then
     ui.info(('%s %s'):format(verb, what))
-    return
-  end
-  local names = vim.tbl_map(function(id)
-    return change_name(result, id)
-  end, conflicts)
-  ui.warn(
-    ('%s %s, but %s %s with your edits and %s not applied: resolve with :DevFactory resolve %d'):format(
-      verb,
-      what,
-      table.concat(names, ', '),
-      #conflicts == 1 and 'conflicts' or 'conflict',
-      #conflicts == 1 and 'was' or 'were',
-      conflicts[1]
+  else
+    local names = vim.tbl_map(function(id)
+      return change_name(result, id)
+    end, conflicts)
+    ui.warn(
+      ('%s %s, but %s %s with your edits and %s not applied: resolve with :DevFactory resolve %d'):format(
+        verb,
+        what,
+        table.concat(names, ', '),
+        #conflicts == 1 and 'conflicts' or 'conflict',
+        #conflicts == 1 and 'was' or 'were',
+        conflicts[1]
+      )
     )
-  )
+  end
+  local written = type(result) == 'table' and result.written or {}
+  if client and #written > 0 then
+    require('devfactory.reload').written(client, written, 'the approved file')
+  end
 end
 
 --- Decision commands run from code actions (`vim.lsp.buf.code_action()`): say what they did,
 --- as `:DevFactory approve|reject` does.
 ---@param command lsp.Command
 ---@param result any
-function M.on_decision_result(command, result)
+---@param client? vim.lsp.Client
+function M.on_decision_result(command, result, client)
   local verb = (command.command == C.APPROVE or command.command == C.APPROVE_RUN) and 'approved'
     or (command.command == C.REJECT or command.command == C.REJECT_RUN) and 'rejected'
   if verb and type(result) == 'table' then
-    M.report(verb, subject(command.command, command.arguments or {}, result), result)
+    M.report(verb, subject(command.command, command.arguments or {}, result), result, client)
   end
 end
 
---- `:DevFactory approve|reject [hunk|file|run] [id]`
+--- `:DevFactory approve|reject [hunk | file [path|change] | run [run]]`
 ---@param decision 'approve'|'reject'
 ---@param fargs string[]
 function M.decide(decision, fargs)
@@ -193,17 +233,18 @@ function M.decide(decision, fargs)
   if scope == 'run' then
     local run_id = require('devfactory.runs').resolve(client, fargs[2])
     local result = rpc.execute(client, spec.run, { run_id }, bufnr)
-    return M.report(spec.done, subject(spec.run, { run_id }, result), result)
+    return M.report(spec.done, subject(spec.run, { run_id }, result), result, client)
   end
   local diff_change, diff_hunk = diff_buffer_target()
   if scope == 'file' then
     local ids = {}
-    if fargs[2] then
-      ids = { tonumber(fargs[2]) or async.fail(('a change is a number, got %q'):format(fargs[2])) }
-    elseif diff_change then
+    if fargs[2] and tonumber(fargs[2]) then
+      ids = { tonumber(fargs[2]) }
+    elseif diff_change and not fargs[2] then
       ids = { diff_change.id }
     else
-      local changes, path = changes_of_buffer(client)
+      local path = fargs[2] or path_of_buffer(client)
+      local changes = proposed_changes(client, path)
       if #changes == 0 then
         async.fail(('no proposed changes for %s'):format(path))
       end
@@ -211,14 +252,15 @@ function M.decide(decision, fargs)
         return change.id
       end, changes)
     end
-    local all = { changes = {}, conflicts = {} }
+    local all = { changes = {}, conflicts = {}, written = {} }
     for _, id in ipairs(ids) do
       local result = rpc.execute(client, spec.hunk, { id }, bufnr) or {}
       vim.list_extend(all.changes, result.changes or {})
       vim.list_extend(all.conflicts, result.conflicts or {})
+      vim.list_extend(all.written, result.written or {})
     end
     local what = #ids == 1 and subject(spec.hunk, ids, all) or format.count(#ids, 'change')
-    return M.report(spec.done, what, all)
+    return M.report(spec.done, what, all, client)
   end
   if diff_change then
     if not diff_hunk then
@@ -226,7 +268,7 @@ function M.decide(decision, fargs)
     end
     local args = { diff_change.id, diff_hunk }
     local result = rpc.execute(client, spec.hunk, args, bufnr)
-    return M.report(spec.done, subject(spec.hunk, args, result), result)
+    return M.report(spec.done, subject(spec.hunk, args, result), result, client)
   end
   local commands = commands_at_cursor(client, bufnr)
   -- A hunk, else a change without hunks (a deleted or binary file) covering the cursor.
@@ -239,7 +281,7 @@ function M.decide(decision, fargs)
     )
   end
   local result = rpc.execute(client, command.command, command.arguments, bufnr)
-  M.report(spec.done, subject(command.command, command.arguments, result), result)
+  M.report(spec.done, subject(command.command, command.arguments, result), result, client)
 end
 
 --- The read-only buffer showing what a run proposes for a change (`devfactory://change/...`),
@@ -336,8 +378,9 @@ function M.diff(fargs)
   if not change_id and vim.b.devfactory_change then
     change_id = vim.b.devfactory_change.id
   end
-  if not change_id and rpc.relative(client, 0) then
-    local changes = changes_of_buffer(client)
+  local path = not change_id and rpc.relative(client, 0)
+  if path then
+    local changes = proposed_changes(client, path)
     local change = #changes > 0 and pick_change(changes, 'Show the diff of', true)
     change_id = change and change.id
   end

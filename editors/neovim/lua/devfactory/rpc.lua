@@ -233,6 +233,29 @@ local function as_params(params)
   return params
 end
 
+--- Send a request and wait for its answer, blocking the editor at most `timeout_ms`: for
+--- what cannot wait in a command coroutine (completion, checkhealth).
+---@param client vim.lsp.Client
+---@param method string
+---@param params? table
+---@param timeout_ms integer
+---@return any result, string? problem why there is no result
+function M.request_sync(client, method, params, timeout_ms)
+  local response, err
+  if HAS_0_11 then
+    response, err = client:request_sync(method, as_params(params), timeout_ms)
+  else
+    response, err = client.request_sync(method, as_params(params), timeout_ms)
+  end
+  if not response then
+    return nil, tostring(err)
+  end
+  if response.err then
+    return nil, M.error_message(method, response.err)
+  end
+  return response.result
+end
+
 ---@class devfactory.CallOpts
 ---@field client? vim.lsp.Client
 ---@field bufnr? integer
@@ -285,7 +308,8 @@ function M.on_execute_command_result(err, result, ctx)
       M.error_message(command.command or 'workspace/executeCommand', err)
     )
   elseif command.command then
-    require('devfactory.review').on_decision_result(command, result)
+    local client = vim.lsp.get_client_by_id(ctx.client_id)
+    require('devfactory.review').on_decision_result(command, result, client)
   end
 end
 

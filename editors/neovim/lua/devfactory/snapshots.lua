@@ -38,8 +38,6 @@ end
 ---@param snapshot_id integer
 local function restore(client, snapshot_id)
   local result = rpc.call(R.SNAPSHOTS_RESTORE, { snapshotId = snapshot_id }, { client = client })
-  -- Reload buffers whose files the restore rewrote (unmodified ones reload silently).
-  vim.cmd('silent! checktime')
   ui.info(
     ('restored snapshot #%d (%s); undo with :DevFactory restore %d'):format(
       result.restored.id,
@@ -47,21 +45,7 @@ local function restore(client, snapshot_id)
       result.safety.id
     )
   )
-  -- A buffer with unsaved changes keeps them, so it no longer shows its file: say which.
-  local kept = vim.tbl_filter(function(file)
-    local path = rpc.absolute(client, file)
-    return vim.iter(vim.api.nvim_list_bufs()):any(function(buf)
-      return vim.bo[buf].modified and vim.api.nvim_buf_get_name(buf) == path
-    end)
-  end, result.files)
-  if #kept > 0 then
-    ui.warn(
-      ('%s %s unsaved changes, kept in the buffer: :edit! there takes the restored file'):format(
-        table.concat(kept, ', '),
-        #kept == 1 and 'has' or 'have'
-      )
-    )
-  end
+  require('devfactory.reload').written(client, result.files, 'the restored file')
 end
 
 --- `:DevFactory restore {id}`

@@ -245,6 +245,7 @@ export interface ChangeDecisionResult {
   changes: Change[];
   conflicts: number[];
   snapshotId: number | null;
+  written: string[];
 }
 
 /** Result of ``devfactory/changes/diff``: the diff and both versions of the file. */
@@ -1046,6 +1047,7 @@ export interface InitiativeApplied {
   initiative: Initiative;
   runId: number;
   snapshotId: number | null;
+  written: string[];
 }
 
 /**

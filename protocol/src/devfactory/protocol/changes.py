@@ -93,6 +93,10 @@ class ChangeDecisionResult(Model, kw_only=True):
     changes: list[Change]
     applied: list[int] = []
     conflicts: list[int] = []
+    written: list[str] = []
+    """Workspace-relative paths (sorted) of the files the daemon wrote or deleted on disk
+    itself. A file open in the editor is changed through ``workspace/applyEdit`` instead and
+    is not listed: the editor reloads its buffers of these files only."""
     snapshot_id: int | None = None
     """The pre_apply snapshot that undoes this apply."""
 

@@ -115,7 +115,13 @@ class InitiativeApplied(Model, kw_only=True):
     run_id: int
     """The result run; ``devfactory/changes/list`` shows what was applied."""
     applied: list[int]
+    """The changes applied (ids)."""
     conflicts: list[int]
+    """The changes that conflicted with the user's edits: nothing of them was written."""
+    written: list[str] = []
+    """Workspace-relative paths (sorted) of the files the apply wrote or deleted on disk; as
+    ``ChangeDecisionResult.written``, files open in the editor took their change through
+    ``workspace/applyEdit`` and are not listed. The editor reloads its buffers of these."""
     snapshot_id: int | None = None
     """The pre_apply snapshot: restoring it undoes the whole initiative in one step."""
 

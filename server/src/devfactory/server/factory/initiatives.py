@@ -214,5 +214,6 @@ class InitiativeService:
             run_id=initiative.result_run_id,
             applied=decided.applied,
             conflicts=decided.conflicts,
+            written=decided.written,
             snapshot_id=decided.snapshot_id,
         )

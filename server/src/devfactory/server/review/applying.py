@@ -36,9 +36,14 @@ Merger = Callable[[str, str, int], str]
 class ApplyOutcome:
     """What happened to one change in an approve request."""
 
-    def __init__(self, status: ChangeStatus, reason: str | None = None) -> None:
+    def __init__(
+        self, status: ChangeStatus, reason: str | None = None, written: bool = False
+    ) -> None:
         self.status = status
         self.reason = reason
+        self.written = written
+        """The file was written (or deleted) on disk here, not through the editor: the editor
+        learns of it only by reloading its buffer of the file."""
 
 
 class Applier:
@@ -185,7 +190,7 @@ class Applier:
             if ok and created is not None and stat.S_ISREG(created.st_mode):
                 return ApplyOutcome(ChangeStatus.APPLIED)
         self.tree.write(rel, target)
-        return ApplyOutcome(ChangeStatus.APPLIED)
+        return ApplyOutcome(ChangeStatus.APPLIED, written=True)
 
     async def _delete(self, rel: str, is_open: bool) -> ApplyOutcome:
         path = self.root / rel
@@ -201,7 +206,7 @@ class Applier:
             if ok and self.tree.lstat(rel) is None:
                 return ApplyOutcome(ChangeStatus.APPLIED)
         self.tree.delete(rel)
-        return ApplyOutcome(ChangeStatus.APPLIED)
+        return ApplyOutcome(ChangeStatus.APPLIED, written=True)
 
 
 def text_edits(current: str, target: str) -> list[types.TextEdit]:

@@ -378,6 +378,7 @@ class ReviewService:
         result: list[Change] = []
         applied: list[int] = []
         conflicts: list[int] = []
+        written: set[str] = set()
         for change in changes:
             chosen = self._chosen(change, params.hunks)
             await self.event(EventType.CHANGE_APPROVED, change, sorted(chosen), params.comment)
@@ -389,6 +390,8 @@ class ReviewService:
                 log.exception("applying change %d failed", change.id)
                 outcome = ApplyOutcome(ChangeStatus.CONFLICT, f"could not apply: {exc}")
             updated = await self._record_outcome(change, chosen, outcome)
+            if outcome.written:
+                written.add(updated.path)
             (
                 applied
                 if outcome.status is ChangeStatus.APPLIED
@@ -405,7 +408,11 @@ class ReviewService:
             )
         await self._refresh_paths(c.path for c in changes)
         return ChangeDecisionResult(
-            changes=result, applied=applied, conflicts=conflicts, snapshot_id=pre_apply.id
+            changes=result,
+            applied=applied,
+            conflicts=conflicts,
+            written=sorted(written),
+            snapshot_id=pre_apply.id,
         )
 
     @staticmethod
