@@ -5,12 +5,12 @@
  * hunk shows its proposed lines whole, with Approve, Reject and Diff links; the CodeLens above
  * it offers the same. The proposed text comes from ChangeTexts.
  */
-import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Change } from '../generated/protocol';
 import type { ChangeTexts } from '../model/changeTexts';
 import { HOVER_COMMANDS, hunkHover, hunkPlaces, inlineRows, parseHunkCode } from '../model/hunks';
 import type { RunStore } from '../model/runStore';
+import { workspaceRelative } from '../model/workspacePath';
 import { inlineReviewEnabled } from '../settings';
 
 const REFRESH_MS = 50;
@@ -80,8 +80,8 @@ export class InlineProposals implements vscode.Disposable {
 
   private async render(editor: vscode.TextEditor): Promise<void> {
     const { document } = editor;
-    const relative = path.relative(this.root.fsPath, document.uri.fsPath).split(path.sep).join('/');
-    const changes = document.uri.scheme === 'file' && !relative.startsWith('..') && inlineReviewEnabled() ? this.store.proposedAt(relative) : [];
+    const relative = document.uri.scheme === 'file' ? workspaceRelative(this.root.fsPath, document.uri.fsPath) : undefined;
+    const changes = relative !== undefined && inlineReviewEnabled() ? this.store.proposedAt(relative) : [];
     const hunks = (await Promise.all(changes.map((change) => this.hunksOf(document, change)))).flat();
     const removed: vscode.DecorationOptions[] = [];
     const proposed: vscode.DecorationOptions[] = [];
