@@ -70,6 +70,8 @@ export class DaemonClient implements DaemonApi, vscode.Disposable {
   health: Health | undefined;
   /** Why the daemon is not running, when it is `failed`. */
   problem: DaemonStartError | undefined;
+  /** Why the last spawn failed (the client's own restarts report it nowhere else). */
+  private spawnProblem: DaemonStartError | undefined;
 
   constructor(
     private readonly root: vscode.Uri,
@@ -102,6 +104,13 @@ export class DaemonClient implements DaemonApi, vscode.Disposable {
     client.registerFeature(trustReviewFeature);
     client.onDidChangeState(({ newState }) => {
       if (newState === State.Running) this.checked = this.checkCompatible(client, command);
+      // After a crash the client starts the daemon again by itself. When the executable is
+      // gone by then nobody awaits that start, and the status bar said "restarting" for good.
+      // (A daemon that dies while starting closes the connection: the backoff restarts it.)
+      if (newState === State.StartFailed && this.client === client && this.currentState === 'restarting' && this.spawnProblem) {
+        this.client = undefined;
+        this.fail(this.spawnProblem);
+      }
     });
     try {
       await client.start();
@@ -169,11 +178,12 @@ export class DaemonClient implements DaemonApi, vscode.Disposable {
     this.output.info(`starting ${command.command} ${command.args.join(' ')} in ${this.root.fsPath}`);
     return new Promise((resolve, reject) => {
       const child = spawn(command.command, command.args, { cwd: this.root.fsPath, stdio: 'pipe' });
+      this.spawnProblem = undefined;
       child.once('spawn', () => {
         this.child = child;
         resolve({ reader: new LinkFreeReader(new StreamMessageReader(child.stdout)), writer: new StreamMessageWriter(child.stdin) });
       });
-      child.once('error', (error: NodeJS.ErrnoException) => reject(missingDaemon(command, error)));
+      child.once('error', (error: NodeJS.ErrnoException) => reject((this.spawnProblem = missingDaemon(command, error))));
       child.stderr?.on('data', (data: Buffer) => this.output.appendLine(data.toString().trimEnd()));
     });
   }
