@@ -40,6 +40,6 @@ export function showErrorMessage(message: string, ...rest: unknown[]): Thenable<
 }
 
 /** `vscode.window.showInputBox`, its prompt without links (the title is plain text already). */
-export function showInputBox(options: vscode.InputBoxOptions): Thenable<string | undefined> {
-  return vscode.window.showInputBox({ ...options, prompt: options.prompt === undefined ? undefined : noLinks(options.prompt) });
+export function showInputBox(options: vscode.InputBoxOptions, token?: vscode.CancellationToken): Thenable<string | undefined> {
+  return vscode.window.showInputBox({ ...options, prompt: options.prompt === undefined ? undefined : noLinks(options.prompt) }, token);
 }

@@ -1,9 +1,10 @@
 /**
  * Layer 2: talking to runs in the real extension host: Message Run follows up a completed run
  * in the same conversation, Ask DevFactory about the Selection attaches the selected lines, a
- * plan is approved from its quick pick and the run acts on it, and Rewind Run (the console's
- * "Rewind to here") puts the worktree back, and a diff open meanwhile shows the proposal as it
- * is then. Needs devfactory/runs/message and runs/rewind.
+ * plan is approved from its quick pick and the run acts on it, a question cancelled with its run
+ * closes its prompt, and Rewind Run (the console's "Rewind to here") puts the worktree back
+ * while a diff open meanwhile shows the proposal as it is then. Needs devfactory/runs/message
+ * and runs/rewind.
  */
 import * as assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
@@ -72,6 +73,15 @@ suite('DevFactory talk', () => {
     assert.equal(done.metadata.plan, '1. Say hello');
     assert.equal(done.metadata.planApproved, true);
     assert.equal(readFileSync(join(done.worktreePath!, 'hello.txt'), 'utf8'), 'hello\n');
+  });
+
+  test('a question cancelled with its run closes its prompt', async () => {
+    const run = (await vscode.commands.executeCommand<Run>('devfactory.newRun', { prompt: 'Greet', provider: 'scripted', model: 'plan.json', plan: true }))!;
+    const question = await waitFor('the plan', () => api.store.questionsOf(run.id)[0]);
+    await waitFor('its prompt', () => api.questions.onScreen.includes(question.id));
+    await vscode.commands.executeCommand('devfactory.cancelRun', run.id);
+    await waitFor('the prompt to close', () => api.questions.onScreen.length === 0, 10_000, () => JSON.stringify(api.questions.onScreen));
+    assert.deepEqual(api.store.questionsOf(run.id), []);
   });
 
   test('Rewind Run puts the worktree back to a checkpoint, then to the start', async () => {
