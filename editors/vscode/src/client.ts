@@ -13,9 +13,12 @@ import {
   LanguageClient,
   type LanguageClientOptions,
   type FeatureState,
+  type MessageTransports,
   type Middleware,
   State,
   type StaticFeature,
+  StreamMessageReader,
+  StreamMessageWriter,
 } from 'vscode-languageclient/node';
 import { showErrorMessage } from './messages';
 import { DaemonProgress } from './progress';
@@ -32,6 +35,7 @@ import {
 import { RestartBackoff } from './model/backoff';
 import type { DaemonApi } from './model/daemonApi';
 import { checkProtocol, daemonCommand, type DaemonCommand, daemonExited, DaemonStartError, missingDaemon } from './model/daemonCommand';
+import { LinkFreeReader } from './model/linkFreeReader';
 import { daemonInitOptions } from './model/settings';
 import { explicitSetting, serverSettings } from './settings';
 
@@ -66,6 +70,8 @@ export class DaemonClient implements DaemonApi, vscode.Disposable {
   health: Health | undefined;
   /** Why the daemon is not running, when it is `failed`. */
   problem: DaemonStartError | undefined;
+  /** Why the last spawn failed (the client's own restarts report it nowhere else). */
+  private spawnProblem: DaemonStartError | undefined;
 
   constructor(
     private readonly root: vscode.Uri,
@@ -98,6 +104,13 @@ export class DaemonClient implements DaemonApi, vscode.Disposable {
     client.registerFeature(trustReviewFeature);
     client.onDidChangeState(({ newState }) => {
       if (newState === State.Running) this.checked = this.checkCompatible(client, command);
+      // After a crash the client starts the daemon again by itself. When the executable is
+      // gone by then nobody awaits that start, and the status bar said "restarting" for good.
+      // (A daemon that dies while starting closes the connection: the backoff restarts it.)
+      if (newState === State.StartFailed && this.client === client && this.currentState === 'restarting' && this.spawnProblem) {
+        this.client = undefined;
+        this.fail(this.spawnProblem);
+      }
     });
     try {
       await client.start();
@@ -157,16 +170,20 @@ export class DaemonClient implements DaemonApi, vscode.Disposable {
     };
   }
 
-  /** Spawn the daemon; a missing executable becomes a DaemonStartError naming the fix. */
-  private spawn(command: DaemonCommand): Promise<ChildProcess> {
+  /**
+   * Spawn the daemon; a missing executable becomes a DaemonStartError naming the fix. Its
+   * messages are read through LinkFreeReader: the client shows window/showMessage itself.
+   */
+  private spawn(command: DaemonCommand): Promise<MessageTransports> {
     this.output.info(`starting ${command.command} ${command.args.join(' ')} in ${this.root.fsPath}`);
     return new Promise((resolve, reject) => {
       const child = spawn(command.command, command.args, { cwd: this.root.fsPath, stdio: 'pipe' });
+      this.spawnProblem = undefined;
       child.once('spawn', () => {
         this.child = child;
-        resolve(child);
+        resolve({ reader: new LinkFreeReader(new StreamMessageReader(child.stdout)), writer: new StreamMessageWriter(child.stdin) });
       });
-      child.once('error', (error: NodeJS.ErrnoException) => reject(missingDaemon(command, error)));
+      child.once('error', (error: NodeJS.ErrnoException) => reject((this.spawnProblem = missingDaemon(command, error))));
       child.stderr?.on('data', (data: Buffer) => this.output.appendLine(data.toString().trimEnd()));
     });
   }

@@ -9,6 +9,7 @@ import { offerTrustReview } from './commands/trust';
 import type { Services } from './commands/services';
 import { Commands, Notifications, Requests } from './generated/protocol';
 import { showInformationMessage } from './messages';
+import { ChangeTexts } from './model/changeTexts';
 import { InitiativeStore } from './model/initiativeStore';
 import { RunStore } from './model/runStore';
 import { ReviewCodeLensProvider } from './review/codeLens';
@@ -36,8 +37,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<DevFac
   const root = vscode.workspace.workspaceFolders?.[0]?.uri;
   if (!root || root.scheme !== 'file') return undefined;
 
-  const s = {} as DevFactoryApi;
-  s.root = root;
+  const s = { root } as DevFactoryApi;
   s.client = new DaemonClient(
     root,
     {
@@ -62,17 +62,18 @@ export async function activate(context: vscode.ExtensionContext): Promise<DevFac
   s.initiatives = new InitiativeStore(s.client, warn);
   s.consoles = new ConsoleManager(s.client, s.store);
   s.questions = new QuestionPrompter(s.client, s.store);
-  s.diffs = new DiffProvider(s.client, root);
+  const texts = new ChangeTexts(s.client, s.store); // one cache of proposed texts: diffs and inline hunks
+  s.diffs = new DiffProvider(texts, root);
   s.comments = new ReviewComments(s.client);
   s.runPrompt = new RunPrompt(context.workspaceState, () => s.client.request(Requests.HEALTH, {}).catch(() => s.client.health));
   s.tree = new RunsTreeProvider(s.store, root);
   s.initiativesTree = new InitiativesTreeProvider(s.initiatives);
   s.statusBar = new DaemonStatusBar(s.client, s.store);
-  s.inline = new InlineProposals(s.client, s.store, root);
+  s.inline = new InlineProposals(texts, s.store, root);
   const lenses = new ReviewCodeLensProvider(s.store, root);
 
   context.subscriptions.push(
-    ...[s.client, s.store, s.initiatives, s.consoles, s.diffs, s.comments],
+    ...[s.client, s.store, s.initiatives, s.consoles, texts, s.diffs, s.comments],
     s.diffs.onDidOpen((uri) => s.comments.load(uri).catch((error) => s.client.output.warn(`could not load comments: ${String(error)}`))),
     ...[s.tree, s.initiativesTree, s.statusBar, s.inline, lenses],
     new RunEndNotifier(s.store, { openConsole: (runId) => s.consoles.open(runId), openDiff: (changeId) => s.diffs.open(changeId) }),
@@ -88,9 +89,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<DevFac
       void offerTrustReview(s).catch((error) => s.client.output.warn(`could not check workspace trust: ${String(error)}`));
     }),
     vscode.workspace.onDidChangeConfiguration(async (event) => {
-      if (!affectsDaemon(event)) return;
-      const choice = await showInformationMessage('DevFactory settings changed: restart the daemon to apply them?', 'Restart');
-      if (choice === 'Restart') await s.client.restart();
+      const ask = () => showInformationMessage('DevFactory settings changed: restart the daemon to apply them?', 'Restart');
+      if (affectsDaemon(event) && (await ask()) === 'Restart') await s.client.restart();
     }),
   );
   await s.client.start();

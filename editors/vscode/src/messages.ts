@@ -4,6 +4,8 @@
  * commands allowed: one click runs any command with any arguments. These messages carry model
  * text (run titles, failure reasons, questions, paths, the daemon's errors about them), so each
  * goes through noLinks here; eslint.config.mjs keeps the `vscode.window` calls in this file.
+ * The daemon's window/showMessage, which vscode-languageclient shows itself, is read through
+ * model/linkFreeReader.ts instead.
  */
 import * as vscode from 'vscode';
 import { noLinks } from './model/untrusted';
@@ -38,6 +40,6 @@ export function showErrorMessage(message: string, ...rest: unknown[]): Thenable<
 }
 
 /** `vscode.window.showInputBox`, its prompt without links (the title is plain text already). */
-export function showInputBox(options: vscode.InputBoxOptions): Thenable<string | undefined> {
-  return vscode.window.showInputBox({ ...options, prompt: options.prompt === undefined ? undefined : noLinks(options.prompt) });
+export function showInputBox(options: vscode.InputBoxOptions, token?: vscode.CancellationToken): Thenable<string | undefined> {
+  return vscode.window.showInputBox({ ...options, prompt: options.prompt === undefined ? undefined : noLinks(options.prompt) }, token);
 }

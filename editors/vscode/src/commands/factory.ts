@@ -15,7 +15,9 @@ import {
   TaskType,
 } from '../generated/protocol';
 import { showInformationMessage, showInputBox } from '../messages';
+import { initiativeAppliedText } from '../model/applyText';
 import { type PhaseDiffText, phaseDiffText } from '../model/phaseDiff';
+import { warnConflicts } from './review';
 import { registerCommand, type Services } from './services';
 
 type Target = number | { phaseId?: number; proposalId?: number; taskId?: number; initiativeId?: number } | undefined;
@@ -100,9 +102,10 @@ export function registerFactoryCommands(s: Services): vscode.Disposable[] {
     }),
     registerCommand('applyInitiative', async (target: Target) => {
       const applied = await s.client.request(Requests.INITIATIVES_APPLY, { initiativeId: idOf(target, 'initiativeId') });
-      await reload(applied.initiative.id);
-      const undo = applied.snapshotId === null ? '' : `; restoring snapshot #${applied.snapshotId} undoes it`;
-      void showInformationMessage(`DevFactory: ${applied.initiative.name} applied (${applied.applied.length} changes)${undo}.`);
+      // The result run's changes: the Runs view shows the conflicts to resolve.
+      await Promise.all([reload(applied.initiative.id), s.store.reloadChanges(applied.runId)]);
+      void showInformationMessage(initiativeAppliedText(applied));
+      warnConflicts(s, applied.conflicts);
       return applied;
     }),
   ];

@@ -17,6 +17,7 @@ import {
   type RunReview,
 } from '../generated/protocol';
 import { showInformationMessage, showInputBox, showWarningMessage } from '../messages';
+import { conflictText } from '../model/applyText';
 import { diffTarget } from '../review/diff';
 import type { RunsNode } from '../views/runsTree';
 import { pickRun, registerCommand, type RunArg, type Services } from './services';
@@ -90,14 +91,17 @@ async function decide(
 ): Promise<ChangeDecisionResult> {
   const result = await s.client.request(method, params);
   s.store.applyChanges(result.changes);
-  if (result.conflicts.length) {
-    const paths = result.changes.filter((c) => result.conflicts.includes(c.id)).map((c) => c.path);
-    const message = `DevFactory: ${paths.join(', ')} changed since the run proposed it; nothing was written. Resolve it in the merge editor, then Mark Resolved.`;
-    void showWarningMessage(message, 'Resolve').then((choice) => {
-      if (choice === 'Resolve') void vscode.commands.executeCommand('devfactory.resolveConflict', result.conflicts[0]);
-    });
-  }
+  warnConflicts(s, result.conflicts);
   return result;
+}
+
+/** Name the changes that were not written (their files moved on) and offer the merge editor. */
+export function warnConflicts(s: Services, conflicts: readonly number[]): void {
+  if (conflicts.length === 0) return;
+  const paths = conflicts.map((id) => s.store.change(id)?.path ?? `change ${id}`);
+  void showWarningMessage(conflictText(paths), 'Resolve').then((choice) => {
+    if (choice === 'Resolve') void vscode.commands.executeCommand('devfactory.resolveConflict', conflicts[0]);
+  });
 }
 
 async function requestChanges(s: Services, arg: RunArg, given?: string): Promise<number | undefined> {

@@ -6,6 +6,8 @@ import * as vscode from 'vscode';
 import { Requests, SnapshotOrigin, type SearchHit } from '../generated/protocol';
 import { showInformationMessage, showInputBox, showWarningMessage } from '../messages';
 import { healthDetail } from '../model/healthText';
+import { restoreQuestion } from '../model/restoreText';
+import { workspaceRelative } from '../model/workspacePath';
 import { registerCommand, type Services } from './services';
 
 export function registerWorkspaceCommands(s: Services): vscode.Disposable[] {
@@ -27,12 +29,13 @@ export function registerWorkspaceCommands(s: Services): vscode.Disposable[] {
         { placeHolder: snapshots.length ? 'Restore which snapshot?' : 'No snapshots yet' },
       );
       if (!picked) return undefined;
-      const confirm = await showWarningMessage(
-        `Restore snapshot #${picked.id}? Your current state is snapshotted first, so this can be undone.`,
-        { modal: true },
-        'Restore',
-      );
-      if (confirm !== 'Restore') return undefined;
+      const unsaved = unsavedDocuments(s.root);
+      const question = restoreQuestion(picked.id, unsaved.map(({ path }) => path));
+      const confirm = await showWarningMessage(question.message, { modal: true, detail: question.detail }, question.action);
+      if (confirm !== question.action) return undefined;
+      for (const { path, document } of unsaved) {
+        if (!(await document.save())) throw new Error(`${path} could not be saved; nothing was restored`);
+      }
       const result = await s.client.request(Requests.SNAPSHOTS_RESTORE, { snapshotId: picked.id });
       void showInformationMessage(`DevFactory: restored #${result.restored.id} (${result.files.length} files); undo with snapshot #${result.safety.id}.`);
       return result;
@@ -56,6 +59,14 @@ export function registerWorkspaceCommands(s: Services): vscode.Disposable[] {
     registerCommand('restartDaemon', () => s.client.restart()),
     registerCommand('showLog', () => s.client.output.show()),
   ];
+}
+
+/** The workspace's files with edits not saved yet: no snapshot holds those edits. */
+function unsavedDocuments(root: vscode.Uri): { path: string; document: vscode.TextDocument }[] {
+  return vscode.workspace.textDocuments.flatMap((document) => {
+    const path = document.isDirty && document.uri.scheme === 'file' ? workspaceRelative(root.fsPath, document.uri.fsPath) : undefined;
+    return path === undefined ? [] : [{ path, document }];
+  });
 }
 
 async function searchCodebase(s: Services, given?: string): Promise<SearchHit | undefined> {

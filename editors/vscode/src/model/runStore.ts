@@ -82,6 +82,9 @@ export class RunStore {
   applyRun(run: Run): void {
     const before = this.runs.get(run.id)?.status;
     this.runs.set(run.id, run);
+    // A run that ends (cancelled, failed) has its questions cancelled by the daemon, which
+    // sends nothing about them: they would wait in the view and the status bar for good.
+    if (TERMINAL_RUN_STATUSES.includes(run.status)) this.questionsOf(run.id).forEach((q) => this.questions.delete(q.id));
     this.changed.fire();
     if (before && !TERMINAL_RUN_STATUSES.includes(before) && TERMINAL_RUN_STATUSES.includes(run.status)) this.ended.fire(run);
   }

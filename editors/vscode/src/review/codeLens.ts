@@ -3,10 +3,10 @@
  * and code actions mark the same hunks; these lenses are one click instead of Ctrl+. and go
  * through the same devfactory/changes/approve|reject requests as the Runs view.
  */
-import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { hunkPlaces } from '../model/hunks';
 import type { RunStore } from '../model/runStore';
+import { workspaceRelative } from '../model/workspacePath';
 import { codeLensEnabled } from '../settings';
 import { mappedLines } from './inline';
 
@@ -30,8 +30,8 @@ export class ReviewCodeLensProvider implements vscode.CodeLensProvider, vscode.D
 
   provideCodeLenses(document: vscode.TextDocument): vscode.CodeLens[] {
     if (!codeLensEnabled()) return [];
-    const relative = path.relative(this.root.fsPath, document.uri.fsPath).split(path.sep).join('/');
-    if (relative.startsWith('..')) return [];
+    const relative = workspaceRelative(this.root.fsPath, document.uri.fsPath);
+    if (relative === undefined) return [];
     const lenses: vscode.CodeLens[] = [];
     for (const change of this.store.proposedAt(relative)) {
       const run = `run #${change.runId}`;

@@ -3,12 +3,13 @@
  * proposes, the latter served from devfactory/changes/diff by a TextDocumentContentProvider
  * (`devfactory-diff:/<path>?change=<id>&side=before|after`). The diff editor's title offers
  * Approve and Reject (package.json's `editor/title` menu, on this scheme). A conflict opens in
- * the merge editor (base, yours, the run's) with your file as the result.
+ * the merge editor (base, yours, the run's) with your file as the result. The texts come from
+ * ChangeTexts: an open diff follows a change the run proposes again.
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { ChangeAction, type ChangeDiff, Requests } from '../generated/protocol';
-import type { DaemonApi } from '../model/daemonApi';
+import { ChangeAction } from '../generated/protocol';
+import type { ChangeTexts } from '../model/changeTexts';
 
 export const DIFF_SCHEME = 'devfactory-diff';
 
@@ -24,28 +25,28 @@ export function diffTarget(uri: vscode.Uri): { changeId: number; side: Side } | 
 }
 
 export class DiffProvider implements vscode.TextDocumentContentProvider, vscode.Disposable {
-  private readonly diffs = new Map<number, ChangeDiff>();
   /** The user's text of a conflicted file when its merge editor opened (its left input). */
   private readonly yours = new Map<number, string>();
   private readonly changed = new vscode.EventEmitter<vscode.Uri>();
   readonly onDidChange = this.changed.event;
-  private readonly registration: vscode.Disposable;
+  private readonly subscriptions: vscode.Disposable[];
   private readonly opened = new vscode.EventEmitter<vscode.Uri>();
   /** Fires with the proposed side's URI each time a diff opens (comments load on it). */
   readonly onDidOpen = this.opened.event;
 
   constructor(
-    private readonly api: DaemonApi,
+    private readonly texts: ChangeTexts,
     private readonly root: vscode.Uri,
   ) {
-    this.registration = vscode.workspace.registerTextDocumentContentProvider(DIFF_SCHEME, this);
+    this.subscriptions = [
+      vscode.workspace.registerTextDocumentContentProvider(DIFF_SCHEME, this),
+      texts.onDidOutdate((changeId) => this.reread(changeId)),
+    ];
   }
 
   /** Open the diff of a change: current file (left) against the run's proposal (right). */
   async open(changeId: number): Promise<void> {
-    const diff = await this.api.request(Requests.CHANGES_DIFF, { changeId });
-    this.diffs.set(changeId, diff);
-    const { change } = diff;
+    const { change } = await this.texts.get(changeId);
     const current = vscode.Uri.joinPath(this.root, change.path);
     const left = change.action === ChangeAction.CREATE ? this.uri(change.path, changeId, 'before') : current;
     const right = this.uri(change.path, changeId, 'after');
@@ -60,9 +61,7 @@ export class DiffProvider implements vscode.TextDocumentContentProvider, vscode.
    * the run's proposal, merged into your file; Mark Resolved tells the daemon when it is done.
    */
   async openMerge(changeId: number): Promise<void> {
-    const diff = await this.api.request(Requests.CHANGES_DIFF, { changeId });
-    this.diffs.set(changeId, diff);
-    const { change } = diff;
+    const { change } = await this.texts.get(changeId);
     const output = vscode.Uri.joinPath(this.root, change.path);
     const document = await vscode.workspace.openTextDocument(output);
     this.yours.set(changeId, document.getText());
@@ -76,12 +75,20 @@ export class DiffProvider implements vscode.TextDocumentContentProvider, vscode.
     });
   }
 
-  provideTextDocumentContent(uri: vscode.Uri): string {
+  async provideTextDocumentContent(uri: vscode.Uri): Promise<string> {
     const target = diffTarget(uri);
-    const diff = target && this.diffs.get(target.changeId);
-    if (!diff) return '';
+    if (!target) return '';
     if (target.side === 'yours') return this.yours.get(target.changeId) ?? '';
+    const diff = await this.texts.get(target.changeId);
     return (target.side === 'before' ? diff.before : diff.after) ?? '';
+  }
+
+  /** Show the run's new proposal in the open documents of a change (not "yours": a snapshot). */
+  private reread(changeId: number): void {
+    for (const { uri } of vscode.workspace.textDocuments) {
+      const target = diffTarget(uri);
+      if (target?.changeId === changeId && target.side !== 'yours') this.changed.fire(uri);
+    }
   }
 
   private uri(relativePath: string, changeId: number, side: Side): vscode.Uri {
@@ -89,7 +96,7 @@ export class DiffProvider implements vscode.TextDocumentContentProvider, vscode.
   }
 
   dispose(): void {
-    this.registration.dispose();
+    this.subscriptions.forEach((s) => s.dispose());
     this.changed.dispose();
     this.opened.dispose();
   }

@@ -3,14 +3,14 @@
  * lines it replaces get the diff editor's removed-line background, and what the run proposes
  * for each of them follows the line in ghost text (model/hunks.ts: inlineRows). Hovering a
  * hunk shows its proposed lines whole, with Approve, Reject and Diff links; the CodeLens above
- * it offers the same. The proposed text comes from devfactory/changes/diff, cached per change.
+ * it offers the same. The proposed text comes from ChangeTexts.
  */
-import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { type Change, Requests } from '../generated/protocol';
-import type { DaemonApi } from '../model/daemonApi';
+import type { Change } from '../generated/protocol';
+import type { ChangeTexts } from '../model/changeTexts';
 import { HOVER_COMMANDS, hunkHover, hunkPlaces, inlineRows, parseHunkCode } from '../model/hunks';
 import type { RunStore } from '../model/runStore';
+import { workspaceRelative } from '../model/workspacePath';
 import { inlineReviewEnabled } from '../settings';
 
 const REFRESH_MS = 50;
@@ -46,14 +46,12 @@ export class InlineProposals implements vscode.Disposable {
     overviewRulerColor: new vscode.ThemeColor('editorOverviewRuler.addedForeground'),
     overviewRulerLane: vscode.OverviewRulerLane.Left,
   });
-  /** Proposed file lines by change, keyed with the change's updatedAt (a re-proposal differs). */
-  private readonly texts = new Map<number, { updatedAt: string; lines: Promise<string[]> }>();
   private readonly shown = new Map<string, InlineHunk[]>();
   private readonly subscriptions: vscode.Disposable[];
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly api: DaemonApi,
+    private readonly texts: ChangeTexts,
     private readonly store: RunStore,
     private readonly root: vscode.Uri,
   ) {
@@ -82,8 +80,8 @@ export class InlineProposals implements vscode.Disposable {
 
   private async render(editor: vscode.TextEditor): Promise<void> {
     const { document } = editor;
-    const relative = path.relative(this.root.fsPath, document.uri.fsPath).split(path.sep).join('/');
-    const changes = document.uri.scheme === 'file' && !relative.startsWith('..') && inlineReviewEnabled() ? this.store.proposedAt(relative) : [];
+    const relative = document.uri.scheme === 'file' ? workspaceRelative(this.root.fsPath, document.uri.fsPath) : undefined;
+    const changes = relative !== undefined && inlineReviewEnabled() ? this.store.proposedAt(relative) : [];
     const hunks = (await Promise.all(changes.map((change) => this.hunksOf(document, change)))).flat();
     const removed: vscode.DecorationOptions[] = [];
     const proposed: vscode.DecorationOptions[] = [];
@@ -106,22 +104,13 @@ export class InlineProposals implements vscode.Disposable {
   }
 
   private async hunksOf(document: vscode.TextDocument, change: Change): Promise<InlineHunk[]> {
-    const lines = await this.proposal(change);
+    const lines = ((await this.texts.get(change.id)).after ?? '').split(/\r?\n/);
     return hunkPlaces(change, document.lineCount, mappedLines(document.uri, change.id)).map((place) => {
       const { hunk } = place;
       const added = lines.slice(Math.max(hunk.newStart - 1, 0), Math.max(hunk.newStart - 1, 0) + hunk.newLines);
       const hover = hunkHover(change, hunk, added, document.languageId);
       return { changeId: change.id, hunk: hunk.index, rows: inlineRows(place, lines, document.lineCount), hover };
     });
-  }
-
-  private proposal(change: Change): Promise<string[]> {
-    const cached = this.texts.get(change.id);
-    if (cached?.updatedAt === change.updatedAt) return cached.lines;
-    const lines = this.api.request(Requests.CHANGES_DIFF, { changeId: change.id }).then(({ after }) => (after ?? '').split(/\r?\n/));
-    this.texts.set(change.id, { updatedAt: change.updatedAt, lines });
-    lines.catch(() => this.texts.delete(change.id));
-    return lines;
   }
 
   dispose(): void {

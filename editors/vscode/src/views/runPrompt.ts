@@ -1,25 +1,26 @@
 /**
  * New Run as one prompt: an input box for the task, with the agent, provider, model, mode and
  * plan-first as buttons in its title bar. It starts from the choices of the last run made here (the
- * workspace's memento), else the settings' defaults, and says in its prompt when the daemon's
+ * workspace's memento) where the settings did not change since, else the settings' defaults
+ * (model/runChoices.ts), and says in its prompt when the daemon's
  * health finds that the chosen provider cannot run (a key variable not set, a local server
  * down), before the run would fail on it.
  */
 import * as vscode from 'vscode';
 import { AgentRole, ExecutionMode, type Health, ProviderName, type RunCreateParams } from '../generated/protocol';
 import { showInputBox } from '../messages';
+import { type Defaults, type Remembered, remember, type RunChoices, startingChoices } from '../model/runChoices';
 
 const MEMENTO_KEY = 'devfactory.newRun';
 
-/** What a new run is made with besides its task. */
-export interface RunChoices {
-  agent: AgentRole;
-  provider: string;
-  mode: ExecutionMode;
-  /** Model (for `scripted`: the script) by provider; missing or empty: the provider's default. */
-  models: Record<string, string>;
-  /** Plan mode: the agent explores read-only and acts once you approve its plan. */
-  plan: boolean;
+/** The settings' defaults for a new run. */
+function defaults(): Defaults {
+  const config = vscode.workspace.getConfiguration('devfactory');
+  return {
+    agent: (config.get<string>('defaultAgent') as AgentRole) ?? AgentRole.BACKEND,
+    provider: config.get<string>('defaultProvider') ?? ProviderName.OPENAI,
+    mode: (config.get<string>('defaultMode') as ExecutionMode) ?? ExecutionMode.REVIEW,
+  };
 }
 
 type Choice = 'agent' | 'provider' | 'model' | 'mode' | 'plan';
@@ -35,15 +36,7 @@ export class RunPrompt {
 
   /** The choices a new run starts from. */
   choices(): RunChoices {
-    const config = vscode.workspace.getConfiguration('devfactory');
-    const remembered = this.memento.get<Partial<RunChoices>>(MEMENTO_KEY) ?? {};
-    return {
-      agent: remembered.agent ?? (config.get<string>('defaultAgent') as AgentRole) ?? AgentRole.BACKEND,
-      provider: remembered.provider ?? config.get<string>('defaultProvider') ?? ProviderName.OPENAI,
-      mode: remembered.mode ?? (config.get<string>('defaultMode') as ExecutionMode) ?? ExecutionMode.REVIEW,
-      models: remembered.models ?? {},
-      plan: remembered.plan ?? false,
-    };
+    return startingChoices(this.memento.get<Remembered>(MEMENTO_KEY), defaults());
   }
 
   /** Ask for a run: its params, or undefined when dismissed. */
@@ -56,7 +49,7 @@ export class RunPrompt {
       value = answer.value;
       if (answer.change === undefined) {
         if (!value.trim()) continue;
-        await this.memento.update(MEMENTO_KEY, choices);
+        await this.memento.update(MEMENTO_KEY, remember(choices, defaults()));
         const model = choices.models[choices.provider]?.trim();
         return { prompt: value.trim(), agent: choices.agent, provider: choices.provider, mode: choices.mode, model: model || null, plan: choices.plan, start: true };
       }

@@ -8,6 +8,9 @@
  * actions, workspace/applyEdit) features.
  */
 import * as assert from 'node:assert/strict';
+import { chmodSync, copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { DevFactoryApi } from '../../src/extension';
 import { type Change, ChangeStatus, type Run, RunStatus } from '../../src/generated/protocol';
@@ -206,6 +209,32 @@ suite('DevFactory extension without its daemon', () => {
       await config.update('server.path', previous, vscode.ConfigurationTarget.Workspace);
     }
     await api.client.restart();
+    assert.equal(api.client.state, 'running');
+  });
+
+  test('a crashed daemon that cannot be started again is reported, not "restarting" for good', async () => {
+    const api = (await vscode.extensions.getExtension<DevFactoryApi>('devfactory.devfactory')!.activate())!;
+    const config = vscode.workspace.getConfiguration('devfactory');
+    const previous = config.inspect<string>('server.path')?.workspaceValue;
+    // A copy of the daemon's executable that goes away while it runs (an uninstall, a venv rebuilt).
+    const dir = mkdtempSync(join(tmpdir(), 'devfactory-gone-'));
+    const gone = join(dir, 'devfactory');
+    copyFileSync(previous!, gone);
+    chmodSync(gone, 0o755);
+    await config.update('server.path', gone, vscode.ConfigurationTarget.Workspace);
+    try {
+      await api.client.restart();
+      assert.equal(api.client.state, 'running');
+      rmSync(dir, { recursive: true, force: true });
+      process.kill(api.client.pid!, 'SIGKILL');
+      await waitFor('the failed restart to be reported', () => api.client.state === 'failed', 15_000, () => api.client.state);
+      assert.equal(api.client.problem?.problem, 'missing');
+      assert.match(api.statusBar.text, /\$\(error\) DevFactory/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      await config.update('server.path', previous, vscode.ConfigurationTarget.Workspace);
+      await api.client.restart(); // the suites after this one need the daemon, pass or fail
+    }
     assert.equal(api.client.state, 'running');
   });
 });

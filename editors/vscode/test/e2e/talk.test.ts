@@ -1,8 +1,10 @@
 /**
  * Layer 2: talking to runs in the real extension host: Message Run follows up a completed run
  * in the same conversation, Ask DevFactory about the Selection attaches the selected lines, a
- * plan is approved from its quick pick and the run acts on it, and Rewind Run (the console's
- * "Rewind to here") puts the worktree back. Needs devfactory/runs/message and runs/rewind.
+ * plan is approved from its quick pick and the run acts on it, a question cancelled with its run
+ * closes its prompt, and Rewind Run (the console's "Rewind to here") puts the worktree back
+ * while a diff open meanwhile shows the proposal as it is then. Needs devfactory/runs/message
+ * and runs/rewind.
  */
 import * as assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
@@ -20,6 +22,11 @@ suite('DevFactory talk', () => {
     const finished: RunStatus[] = [RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CANCELLED];
     return run && finished.includes(run.status) && run.metadata.iteration === iteration ? run : undefined;
   };
+  const diffUri = (changeId: number) =>
+    vscode.window.tabGroups.all
+      .flatMap((g) => g.tabs)
+      .map((t) => t.input)
+      .find((i): i is vscode.TabInputTextDiff => i instanceof vscode.TabInputTextDiff && i.modified.query.includes(`change=${changeId}&`))!.modified;
   const events = async (runId: number): Promise<Event[]> => (await api.client.request(Requests.EVENTS, { runId, since: 0, limit: 1000 })).events;
 
   suiteSetup(async () => {
@@ -68,15 +75,31 @@ suite('DevFactory talk', () => {
     assert.equal(readFileSync(join(done.worktreePath!, 'hello.txt'), 'utf8'), 'hello\n');
   });
 
+  test('a question cancelled with its run closes its prompt', async () => {
+    const run = (await vscode.commands.executeCommand<Run>('devfactory.newRun', { prompt: 'Greet', provider: 'scripted', model: 'plan.json', plan: true }))!;
+    const question = await waitFor('the plan', () => api.store.questionsOf(run.id)[0]);
+    await waitFor('its prompt', () => api.questions.onScreen.includes(question.id));
+    await vscode.commands.executeCommand('devfactory.cancelRun', run.id);
+    await waitFor('the prompt to close', () => api.questions.onScreen.length === 0, 10_000, () => JSON.stringify(api.questions.onScreen));
+    assert.deepEqual(api.store.questionsOf(run.id), []);
+  });
+
   test('Rewind Run puts the worktree back to a checkpoint, then to the start', async () => {
     const run = (await vscode.commands.executeCommand<Run>('devfactory.newRun', { prompt: 'Two notes', provider: 'scripted', model: 'steps.json' }))!;
     const done = await waitFor('the run', () => ended(run.id));
     assert.equal(done.status, RunStatus.COMPLETED, done.failedReason ?? '');
     const notes = join(done.worktreePath!, 'notes.txt');
     assert.equal(readFileSync(notes, 'utf8'), 'two\n');
+    // The diff open before the rewind follows the proposal: its title's Approve takes what it shows.
+    const change = await waitFor('the notes change', () => api.store.changesOf(run.id).find((c) => c.path === 'notes.txt'));
+    await vscode.commands.executeCommand('devfactory.openDiff', change.id);
+    const proposed = await vscode.workspace.openTextDocument(diffUri(change.id));
+    assert.equal(proposed.getText(), 'two\n');
     const rewound = vscode.commands.executeCommand('devfactory.rewindRun', run.id, 1);
     await acceptQuickPickUntil('the rewind to step 1', () => readFileSync(notes, 'utf8') === 'one\n');
     await rewound;
+    await waitFor('the open diff to show the new proposal', () => proposed.getText() === 'one\n', 10_000, () => proposed.getText());
+    await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
     const back = vscode.commands.executeCommand('devfactory.rewindRun', run.id, 0);
     await acceptQuickPickUntil('the rewind to the start', () => !existsSync(notes));
     await back;

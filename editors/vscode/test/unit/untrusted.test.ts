@@ -1,13 +1,20 @@
 // Model text (proposed files, run titles, questions, failure reasons, paths) reaches VS Code
 // surfaces that read markup. Each test renders what the extension builds from hostile text with
-// the parser that surface uses and checks that the text added no link, image or command.
+// the parser that surface uses and checks that the text added no link, image or command; the
+// daemon's own messages, which vscode-languageclient shows itself, are read without links.
 import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
+import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
 import { type Token, type Tokens, marked } from 'marked';
+import { type Message, ShowMessageNotification, StreamMessageReader } from 'vscode-languageserver-protocol/node';
 import type { Change, Hunk, Initiative, Proposal, Run, Task } from '../../src/generated/protocol';
 import { HOVER_COMMANDS, hunkHover } from '../../src/model/hunks';
+import { LinkFreeReader } from '../../src/model/linkFreeReader';
 import { initiativeTooltip, proposalTooltip, runTooltip, taskTooltip } from '../../src/model/tooltips';
 import { noLinks } from '../../src/model/untrusted';
+import { TestDaemon } from '../support/daemon';
+import { makeGitRepo } from '../support/workspace';
 
 /** Every link and image of `markdown` as VS Code's renderer (marked) reads it. */
 function targets(markdown: string): string[] {
@@ -82,6 +89,26 @@ for (const [name, text] of [
     assert.deepEqual(vscodeLinks(`${noLinks(text)} (Press 'Enter' to confirm or 'Escape' to cancel)`), []);
   });
 }
+
+test("the daemon's window/showMessage quoting the workspace's devfactory.toml reaches the client without links", async () => {
+  const workspace = makeGitRepo({ 'devfactory.toml': `[devfactory]\nlogLevel = "[Fix](${sendSequence})"\n` });
+  const daemon = await TestDaemon.start(workspace);
+  try {
+    const sent = await daemon.waitFor('the settings warning', () => daemon.messages.find((m) => m.message.includes('logLevel')));
+    assert.deepEqual(vscodeLinks(sent.message), [sendSequence], 'the daemon quotes the value as it is');
+    // vscode-languageclient shows it with vscode.window's own call: what it reads must be text.
+    const wire = new PassThrough();
+    const read = new Promise<Message>((resolve) => new LinkFreeReader(new StreamMessageReader(wire)).listen(resolve));
+    const body = JSON.stringify({ jsonrpc: '2.0', method: ShowMessageNotification.method, params: sent });
+    wire.write(`Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    const shown = (await read) as Message & { params: typeof sent };
+    assert.deepEqual(vscodeLinks(shown.params.message), []);
+    assert.equal(shown.params.message, noLinks(sent.message));
+  } finally {
+    await daemon.stop();
+    rmSync(workspace, { recursive: true, force: true });
+  }
+});
 
 test('notification text: plain words and brackets read as before', () => {
   assert.equal(noLinks('Run 3 failed: step [2] (the tests) broke'), 'Run 3 failed: step [2] (the tests) broke');
