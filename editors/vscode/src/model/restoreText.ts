@@ -4,14 +4,15 @@
  * its editor keeps the text over the restored file (saving it undoes the restore for that file).
  * So the workspace's unsaved files are named, and saved before the restore.
  */
-export interface RestoreQuestion {
+/** A modal's question: its message, its detail and the one button that goes ahead. */
+export interface ModalQuestion {
   message: string;
   detail: string;
-  /** The button that restores. */
+  /** The button that goes ahead (anything else cancels). */
   action: string;
 }
 
-export function restoreQuestion(snapshotId: number, unsaved: readonly string[]): RestoreQuestion {
+export function restoreQuestion(snapshotId: number, unsaved: readonly string[]): ModalQuestion {
   const message = `Restore snapshot #${snapshotId}?`;
   if (unsaved.length === 0) {
     return { message, detail: 'Your files are snapshotted first, so this can be undone.', action: 'Restore' };
