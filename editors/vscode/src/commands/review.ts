@@ -19,6 +19,7 @@ import {
 import { showInformationMessage, showInputBox, showWarningMessage } from '../messages';
 import { conflictText } from '../model/applyText';
 import { NOTHING_PROPOSED, nothingProposedOf, rejectAllQuestion } from '../model/decisionText';
+import { plural } from '../model/plural';
 import { diffTarget } from '../review/diff';
 import type { RunsNode } from '../views/runsTree';
 import { pickRun, pickRunAmong, registerCommand, type RunArg, type Services } from './services';
@@ -39,7 +40,7 @@ export function registerReviewCommands(s: Services): vscode.Disposable[] {
       s.store.applyChange(change);
       const kept = change.hunks.filter((h) => h.status === ChangeStatus.REJECTED).length;
       void showInformationMessage(
-        `DevFactory: ${change.path} resolved${kept ? ` (${kept} hunk${kept === 1 ? '' : 's'} kept as yours)` : ''}.`,
+        `DevFactory: ${change.path} resolved${kept ? ` (${plural(kept, 'hunk')} kept as yours)` : ''}.`,
       );
       return change;
     }),
@@ -125,7 +126,7 @@ async function requestChanges(s: Services, arg: RunArg, given?: string): Promise
   const runId = await pickRun(s, arg, undefined, 'Request changes of which run?');
   if (runId === undefined) return undefined;
   const { comments } = await s.client.request(Requests.CHANGES_COMMENTS, { runId });
-  const count = `${comments.length} open comment${comments.length === 1 ? '' : 's'}`;
+  const count = plural(comments.length, 'open comment');
   const note =
     given ??
     (await showInputBox({

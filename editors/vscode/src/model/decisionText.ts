@@ -2,7 +2,7 @@
  * What Approve All and Reject All say. The daemon decides a run's proposed changes only, and a
  * rejected change is decided for good: Reject All names what it drops and asks first.
  */
-import type { ModalQuestion } from './restoreText';
+import type { ModalQuestion } from './modalQuestion';
 import { plural } from './plural';
 
 /** The pickers offer only runs with proposed changes; this is what they say when there is none. */
