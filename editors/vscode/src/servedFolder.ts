@@ -11,6 +11,9 @@ export function servedFolder(state: vscode.Memento): vscode.Uri | undefined {
   const root = folders[0]?.uri;
   if (!root || root.scheme !== 'file') return undefined;
   const notice = otherFoldersNotice(folders.map((f) => ({ name: f.name, path: f.uri.fsPath })), state.get<string>(TOLD_FOR));
-  if (notice) void showInformationMessage(notice).then(() => state.update(TOLD_FOR, root.fsPath));
+  if (notice) {
+    void state.update(TOLD_FOR, root.fsPath);
+    void showInformationMessage(notice);
+  }
   return root;
 }
