@@ -93,7 +93,7 @@ async function searchCodebase(s: Services, given?: string): Promise<SearchHit | 
       detail: hit.snippet.split('\n').find((l) => l.trim())?.trim(),
       hit,
     })),
-    { placeHolder: `${result.hits.length} hits for "${query}" (${Math.round(result.tookMs)} ms)`, matchOnDescription: true, matchOnDetail: true },
+    { placeHolder: `${plural(result.hits.length, 'hit')} for "${query}" (${Math.round(result.tookMs)} ms)`, matchOnDescription: true, matchOnDetail: true },
   );
   if (!picked) return undefined;
   const line = Math.max(0, picked.hit.startLine - 1);
