@@ -16,6 +16,7 @@ import { ReviewCodeLensProvider } from './review/codeLens';
 import { ReviewComments } from './review/comments';
 import { DiffProvider } from './review/diff';
 import { InlineProposals } from './review/inline';
+import { servedFolder } from './servedFolder';
 import { affectsDaemon } from './settings';
 import { DaemonStatusBar } from './statusBar';
 import { ConsoleManager } from './views/console';
@@ -34,9 +35,8 @@ export interface DevFactoryApi extends Services {
 }
 
 export async function activate(context: vscode.ExtensionContext): Promise<DevFactoryApi | undefined> {
-  const root = vscode.workspace.workspaceFolders?.[0]?.uri;
-  if (!root || root.scheme !== 'file') return undefined;
-
+  const root = servedFolder(context.workspaceState);
+  if (!root) return undefined;
   const s = { root } as DevFactoryApi;
   s.client = new DaemonClient(
     root,

@@ -18,8 +18,11 @@ export function serverSettings(): ServerSettings {
   };
 }
 
+/** Read on every request for lenses; the provider refreshes them when it changes. */
+export const CODELENS_SETTING = `${SECTION}.codeLens.enabled`;
+
 export function codeLensEnabled(): boolean {
-  return vscode.workspace.getConfiguration(SECTION).get<boolean>('codeLens.enabled', true);
+  return vscode.workspace.getConfiguration().get<boolean>(CODELENS_SETTING, true);
 }
 
 export function inlineReviewEnabled(): boolean {

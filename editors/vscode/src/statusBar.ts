@@ -5,6 +5,7 @@
  */
 import * as vscode from 'vscode';
 import type { DaemonClient, DaemonState } from './client';
+import { plural } from './model/plural';
 import type { RunStore } from './model/runStore';
 
 const STATE_TEXT: Record<DaemonState, string> = {
@@ -47,7 +48,7 @@ export class DaemonStatusBar implements vscode.Disposable {
     const provider = this.client.health?.provider;
     if (state === 'running') {
       if (provider && !provider.ready) parts.push(`$(warning) ${provider.name}`);
-      if (active) parts.push(`$(play) ${active} run${active === 1 ? '' : 's'}`);
+      if (active) parts.push(`$(play) ${plural(active, 'run')}`);
       if (questions) parts.push(`$(question) ${questions}`);
       if (progress) parts.push(`$(sync~spin) ${progress.title}${progress.percentage === undefined ? '' : ` ${Math.round(progress.percentage)}%`}`);
     }
@@ -63,7 +64,7 @@ export class DaemonStatusBar implements vscode.Disposable {
     const daemon = health ? `daemon ${health.version} (protocol ${health.protocolVersion})` : 'daemon';
     const provider = health?.provider;
     const ready = !provider ? '' : provider.ready ? `\nprovider ${provider.name}: ready` : `\nprovider ${provider.name} cannot run: ${provider.problem}`;
-    return `DevFactory ${daemon}: ${state}\n${active} active run(s), ${questions} question(s) waiting${ready}`;
+    return `DevFactory ${daemon}: ${state}\n${plural(active, 'active run')}, ${plural(questions, 'question')} waiting${ready}`;
   }
 
   dispose(): void {

@@ -18,9 +18,11 @@ import {
 } from '../generated/protocol';
 import { showInformationMessage, showInputBox, showWarningMessage } from '../messages';
 import { conflictText } from '../model/applyText';
+import { NOTHING_PROPOSED, nothingProposedOf, rejectAllQuestion } from '../model/decisionText';
+import { plural } from '../model/plural';
 import { diffTarget } from '../review/diff';
 import type { RunsNode } from '../views/runsTree';
-import { pickRun, registerCommand, type RunArg, type Services } from './services';
+import { pickRun, pickRunAmong, registerCommand, type RunArg, type Services } from './services';
 
 /** A change as commands receive it: an id, a Runs view node, or a diff editor's resource. */
 type ChangeArg = RunsNode | number | vscode.Uri;
@@ -29,14 +31,8 @@ export function registerReviewCommands(s: Services): vscode.Disposable[] {
   return [
     registerCommand('approveChange', (arg: ChangeArg, hunk?: unknown) => decide(s, Requests.CHANGES_APPROVE, changeParams(arg, hunk))),
     registerCommand('rejectChange', (arg: ChangeArg, hunk?: unknown) => decide(s, Requests.CHANGES_REJECT, changeParams(arg, hunk))),
-    registerCommand('approveAll', async (arg: RunArg) => {
-      const runId = await pickRun(s, arg, undefined, 'Approve every proposed change of which run?');
-      return runId === undefined ? undefined : decide(s, Requests.CHANGES_APPROVE, { runId });
-    }),
-    registerCommand('rejectAll', async (arg: RunArg) => {
-      const runId = await pickRun(s, arg, undefined, 'Reject every proposed change of which run?');
-      return runId === undefined ? undefined : decide(s, Requests.CHANGES_REJECT, { runId });
-    }),
+    registerCommand('approveAll', (arg: RunArg) => decideAll(s, Requests.CHANGES_APPROVE, arg)),
+    registerCommand('rejectAll', (arg: RunArg) => decideAll(s, Requests.CHANGES_REJECT, arg)),
     registerCommand('openDiff', (arg: ChangeArg) => s.diffs.open(changeIdOf(arg))),
     registerCommand('resolveConflict', (arg: ChangeArg) => s.diffs.openMerge(changeIdOf(arg))),
     registerCommand('markResolved', async (arg: ChangeArg) => {
@@ -44,7 +40,7 @@ export function registerReviewCommands(s: Services): vscode.Disposable[] {
       s.store.applyChange(change);
       const kept = change.hunks.filter((h) => h.status === ChangeStatus.REJECTED).length;
       void showInformationMessage(
-        `DevFactory: ${change.path} resolved${kept ? ` (${kept} hunk${kept === 1 ? '' : 's'} kept as yours)` : ''}.`,
+        `DevFactory: ${change.path} resolved${kept ? ` (${plural(kept, 'hunk')} kept as yours)` : ''}.`,
       );
       return change;
     }),
@@ -84,6 +80,28 @@ function changeParams(arg: ChangeArg, hunk?: unknown): ChangeDecisionParams {
   return typeof hunk === 'number' ? { changeIds: [changeId], hunks: [hunk] } : { changeIds: [changeId] };
 }
 
+/** Approve or reject every proposed change of a run; rejecting asks first (it cannot be undone). */
+async function decideAll(
+  s: Services,
+  method: typeof Requests.CHANGES_APPROVE | typeof Requests.CHANGES_REJECT,
+  arg: RunArg,
+): Promise<ChangeDecisionResult | undefined> {
+  const verb = method === Requests.CHANGES_APPROVE ? 'Approve' : 'Reject';
+  const runId = await pickRunAmong(arg, s.store.runsWithProposed(), `${verb} every proposed change of which run?`, NOTHING_PROPOSED);
+  if (runId === undefined) return undefined;
+  const proposed = s.store.proposedOf(runId).length;
+  if (proposed === 0) {
+    void showInformationMessage(nothingProposedOf(runId));
+    return undefined;
+  }
+  if (method === Requests.CHANGES_REJECT) {
+    const question = rejectAllQuestion(runId, s.store.run(runId)?.title, proposed);
+    const confirm = await showWarningMessage(question.message, { modal: true, detail: question.detail }, question.action);
+    if (confirm !== question.action) return undefined;
+  }
+  return decide(s, method, { runId });
+}
+
 async function decide(
   s: Services,
   method: typeof Requests.CHANGES_APPROVE | typeof Requests.CHANGES_REJECT,
@@ -108,7 +126,7 @@ async function requestChanges(s: Services, arg: RunArg, given?: string): Promise
   const runId = await pickRun(s, arg, undefined, 'Request changes of which run?');
   if (runId === undefined) return undefined;
   const { comments } = await s.client.request(Requests.CHANGES_COMMENTS, { runId });
-  const count = `${comments.length} open comment${comments.length === 1 ? '' : 's'}`;
+  const count = plural(comments.length, 'open comment');
   const note =
     given ??
     (await showInputBox({

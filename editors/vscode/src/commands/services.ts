@@ -1,7 +1,7 @@
 /** The objects commands work with (wired once in extension.ts) and how commands are registered. */
 import * as vscode from 'vscode';
 import type { DaemonClient } from '../client';
-import { type RunControl, RUN_CONTROLS } from '../generated/protocol';
+import { type Run, type RunControl, RUN_CONTROLS } from '../generated/protocol';
 import { showErrorMessage, showInformationMessage } from '../messages';
 import type { InitiativeStore } from '../model/initiativeStore';
 import type { RunStore } from '../model/runStore';
@@ -45,11 +45,16 @@ export function registerCommand(name: string, fn: (...args: never[]) => unknown)
 
 /** The run a command is about: the one given, else one picked among those `control` applies to. */
 export async function pickRun(s: Services, arg: RunArg, control: RunControl | undefined, placeHolder: string): Promise<number | undefined> {
+  const runs = s.store.allRuns().filter((r) => !control || RUN_CONTROLS[r.status].includes(control));
+  return pickRunAmong(arg, runs, placeHolder, 'DevFactory: no run to pick from.');
+}
+
+/** The run a command is about: the one given, else one picked among `runs` (`none` when empty). */
+export async function pickRunAmong(arg: RunArg, runs: readonly Run[], placeHolder: string, none: string): Promise<number | undefined> {
   if (typeof arg === 'number') return arg;
   if (arg && 'runId' in arg) return arg.runId;
-  const runs = s.store.allRuns().filter((r) => !control || RUN_CONTROLS[r.status].includes(control));
   if (runs.length === 0) {
-    void showInformationMessage('DevFactory: no run to pick from.');
+    void showInformationMessage(none);
     return undefined;
   }
   const picked = await vscode.window.showQuickPick(

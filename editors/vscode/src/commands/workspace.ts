@@ -6,7 +6,8 @@ import * as vscode from 'vscode';
 import { Requests, SnapshotOrigin, type SearchHit } from '../generated/protocol';
 import { showInformationMessage, showInputBox, showWarningMessage } from '../messages';
 import { healthDetail } from '../model/healthText';
-import { restoreQuestion } from '../model/restoreText';
+import { plural } from '../model/plural';
+import { restoredText, restoreQuestion, snapshotQuestion, snapshotTakenText } from '../model/snapshotText';
 import { workspaceRelative } from '../model/workspacePath';
 import { registerCommand, type Services } from './services';
 
@@ -16,8 +17,15 @@ export function registerWorkspaceCommands(s: Services): vscode.Disposable[] {
     registerCommand('createSnapshot', async (description?: string) => {
       const text = description ?? (await showInputBox({ prompt: 'Describe the snapshot (optional)', ignoreFocusOut: true }));
       if (text === undefined) return undefined;
+      const unsaved = unsavedDocuments(s.root);
+      const question = snapshotQuestion(unsaved.map(({ path }) => path));
+      if (question) {
+        const confirm = await showWarningMessage(question.message, { modal: true, detail: question.detail }, question.action);
+        if (confirm !== question.action) return undefined;
+        await saveAll(unsaved, 'no snapshot was taken');
+      }
       const snapshot = await s.client.request(Requests.SNAPSHOTS_CREATE, { description: text });
-      void showInformationMessage(`DevFactory: snapshot #${snapshot.id} taken (${snapshot.filesChanged} changed files).`);
+      void showInformationMessage(snapshotTakenText(snapshot));
       return snapshot;
     }),
     registerCommand('restoreSnapshot', async () => {
@@ -33,11 +41,9 @@ export function registerWorkspaceCommands(s: Services): vscode.Disposable[] {
       const question = restoreQuestion(picked.id, unsaved.map(({ path }) => path));
       const confirm = await showWarningMessage(question.message, { modal: true, detail: question.detail }, question.action);
       if (confirm !== question.action) return undefined;
-      for (const { path, document } of unsaved) {
-        if (!(await document.save())) throw new Error(`${path} could not be saved; nothing was restored`);
-      }
+      await saveAll(unsaved, 'nothing was restored');
       const result = await s.client.request(Requests.SNAPSHOTS_RESTORE, { snapshotId: picked.id });
-      void showInformationMessage(`DevFactory: restored #${result.restored.id} (${result.files.length} files); undo with snapshot #${result.safety.id}.`);
+      void showInformationMessage(restoredText(result));
       return result;
     }),
     registerCommand('rebuildIndex', async () => {
@@ -46,7 +52,7 @@ export function registerWorkspaceCommands(s: Services): vscode.Disposable[] {
         () => s.client.request(Requests.INDEX_REBUILD, { full: false }),
       );
       void showInformationMessage(
-        `DevFactory: indexed ${result.filesIndexed} files (${result.filesUnchanged} unchanged, ${result.chunks} chunks) in ${Math.round(result.durationMs)} ms.`,
+        `DevFactory: indexed ${plural(result.filesIndexed, 'file')} (${result.filesUnchanged} unchanged, ${plural(result.chunks, 'chunk')}) in ${Math.round(result.durationMs)} ms.`,
       );
       return result;
     }),
@@ -69,6 +75,13 @@ function unsavedDocuments(root: vscode.Uri): { path: string; document: vscode.Te
   });
 }
 
+/** Save what unsavedDocuments found; a file that does not save stops the command (`stopped` says what it did not do). */
+async function saveAll(unsaved: readonly { path: string; document: vscode.TextDocument }[], stopped: string): Promise<void> {
+  for (const { path, document } of unsaved) {
+    if (!(await document.save())) throw new Error(`${path} could not be saved; ${stopped}`);
+  }
+}
+
 async function searchCodebase(s: Services, given?: string): Promise<SearchHit | undefined> {
   const query = given ?? (await showInputBox({ prompt: 'Search the codebase (words, symbols or a question)', ignoreFocusOut: true }));
   if (!query?.trim()) return undefined;
@@ -80,7 +93,7 @@ async function searchCodebase(s: Services, given?: string): Promise<SearchHit | 
       detail: hit.snippet.split('\n').find((l) => l.trim())?.trim(),
       hit,
     })),
-    { placeHolder: `${result.hits.length} hits for "${query}" (${Math.round(result.tookMs)} ms)`, matchOnDescription: true, matchOnDetail: true },
+    { placeHolder: `${plural(result.hits.length, 'hit')} for "${query}" (${Math.round(result.tookMs)} ms)`, matchOnDescription: true, matchOnDetail: true },
   );
   if (!picked) return undefined;
   const line = Math.max(0, picked.hit.startLine - 1);

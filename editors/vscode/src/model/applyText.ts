@@ -4,8 +4,8 @@
  * (one change or a run's) and Apply Initiative Result both say so, the same way.
  */
 import type { InitiativeApplied } from '../generated/protocol';
+import { plural } from './plural';
 
-const plural = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
 
 export function conflictText(paths: readonly string[]): string {
   const them = paths.length === 1 ? 'it' : 'them';

@@ -5,6 +5,7 @@
  */
 import type { Change, Hunk } from '../generated/protocol';
 import { ChangeStatus } from '../generated/protocol';
+import { plural } from './plural';
 import { codeBlock } from './untrusted';
 
 export function hunkAnchorLine(hunk: Hunk, lineCount: number): number {
@@ -82,7 +83,7 @@ export function hunkHover(change: Change, hunk: Hunk, added: readonly string[], 
   const args = (value: unknown[]) => encodeURIComponent(JSON.stringify(value));
   return [
     `**Run #${change.runId} proposes** (hunk ${hunk.index + 1} of ${change.hunks.length}):`,
-    added.length ? `\n${codeBlock(added.join('\n'), languageId)}` : `\n*deletes ${hunk.oldLines} line${hunk.oldLines === 1 ? '' : 's'}*`,
+    added.length ? `\n${codeBlock(added.join('\n'), languageId)}` : `\n*deletes ${plural(hunk.oldLines, 'line')}*`,
     `\n[$(check) Approve](command:devfactory.approveChange?${args([change.id, hunk.index])}) · ` +
       `[$(close) Reject](command:devfactory.rejectChange?${args([change.id, hunk.index])}) · ` +
       `[$(diff) Diff](command:devfactory.openDiff?${args([change.id])})`,

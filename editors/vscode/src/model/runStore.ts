@@ -175,8 +175,18 @@ export class RunStore {
     return [...this.changes.values()].filter((c) => c.path === path && c.status === ChangeStatus.PROPOSED);
   }
 
+  /** A run's changes still to decide (what Approve All and Reject All decide). */
+  proposedOf(runId: number): Change[] {
+    return this.changesOf(runId).filter((c) => c.status === ChangeStatus.PROPOSED);
+  }
+
   hasProposed(runId: number): boolean {
-    return this.changesOf(runId).some((c) => c.status === ChangeStatus.PROPOSED);
+    return this.proposedOf(runId).length > 0;
+  }
+
+  /** Runs with changes still to decide, newest first: the only ones Approve / Reject All can pick. */
+  runsWithProposed(): Run[] {
+    return this.allRuns().filter((r) => this.hasProposed(r.id));
   }
 
   questionsOf(runId: number): HitlRequest[] {

@@ -7,7 +7,7 @@ import * as vscode from 'vscode';
 import { hunkPlaces } from '../model/hunks';
 import type { RunStore } from '../model/runStore';
 import { workspaceRelative } from '../model/workspacePath';
-import { codeLensEnabled } from '../settings';
+import { CODELENS_SETTING, codeLensEnabled } from '../settings';
 import { mappedLines } from './inline';
 
 export class ReviewCodeLensProvider implements vscode.CodeLensProvider, vscode.Disposable {
@@ -19,8 +19,13 @@ export class ReviewCodeLensProvider implements vscode.CodeLensProvider, vscode.D
     private readonly store: RunStore,
     private readonly root: vscode.Uri,
   ) {
-    // The daemon's diagnostics place the hunks (mapped through the user's edits).
-    this.subscriptions = [store.onDidChange(() => this.changed.fire()), vscode.languages.onDidChangeDiagnostics(() => this.changed.fire())];
+    // The daemon's diagnostics place the hunks (mapped through the user's edits). VS Code asks
+    // for lenses again only when this fires, so toggling the setting must fire it too.
+    this.subscriptions = [
+      store.onDidChange(() => this.changed.fire()),
+      vscode.languages.onDidChangeDiagnostics(() => this.changed.fire()),
+      vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration(CODELENS_SETTING) && this.changed.fire()),
+    ];
   }
 
   dispose(): void {

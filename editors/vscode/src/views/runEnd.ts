@@ -7,16 +7,12 @@
 import * as vscode from 'vscode';
 import { ChangeStatus, type Run, RunStatus } from '../generated/protocol';
 import { showErrorMessage, showInformationMessage } from '../messages';
+import { plural } from '../model/plural';
 import type { RunStore } from '../model/runStore';
 
 export interface RunEndActions {
   openConsole(runId: number): Promise<unknown>;
   openDiff(changeId: number): Promise<unknown>;
-}
-
-/** `2 changes`, `1 change`. */
-function count(n: number, noun: string): string {
-  return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }
 
 export class RunEndNotifier implements vscode.Disposable {
@@ -45,7 +41,7 @@ export class RunEndNotifier implements vscode.Disposable {
       if (choice) await this.actions.openConsole(run.id);
       return;
     }
-    const choice = await showInformationMessage(`Run ${run.id} completed: review ${count(proposed.length, 'change')}`, 'Review Changes');
+    const choice = await showInformationMessage(`Run ${run.id} completed: review ${plural(proposed.length, 'change')}`, 'Review Changes');
     if (choice !== 'Review Changes') return;
     await vscode.commands.executeCommand('devfactory.runs.focus');
     await this.actions.openDiff(proposed[0].id);

@@ -5,6 +5,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { type Change, ChangeStatus, type HitlRequest, type Run, RUN_CONTROLS, RunStatus } from '../generated/protocol';
+import { plural } from '../model/plural';
 import type { RunStore } from '../model/runStore';
 import { runTooltip } from '../model/tooltips';
 
@@ -130,7 +131,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     if (!change) return item;
     const dir = path.dirname(change.path);
     const pending = change.hunks.filter((h) => h.status === ChangeStatus.PROPOSED).length;
-    item.description = `${dir === '.' ? '' : `${dir} · `}${change.action} · ${change.status}${pending ? ` · ${pending} hunk${pending === 1 ? '' : 's'}` : ''}`;
+    item.description = `${dir === '.' ? '' : `${dir} · `}${change.action} · ${change.status}${pending ? ` · ${plural(pending, 'hunk')}` : ''}`;
     item.tooltip = `${change.path}: ${change.action}, ${change.status}${change.reason ? ` (${change.reason})` : ''}`;
     item.resourceUri = vscode.Uri.joinPath(this.root, change.path);
     item.iconPath = CHANGE_ICONS[change.status];
