@@ -14,6 +14,7 @@ from devfactory.protocol.initiatives import (
     InitiativeApplied,
     InitiativeCreateParams,
     InitiativeIdParams,
+    InitiativeTree,
     Phase,
     PhaseCreateParams,
     PhaseIdParams,
@@ -22,7 +23,7 @@ from devfactory.protocol.methods import Requests
 from devfactory.protocol.tasks import TaskCreateParams
 from factory_support import coder, wait_tree, write_factory_script
 from runs_support import RUN_OPTIONS, call, start_daemon, stop_daemon
-from support import make_git_repo
+from support import DaemonClient, make_git_repo
 
 
 async def test_apply_completes_an_initiative_whose_changes_were_decided(tmp_path: Path) -> None:
@@ -40,32 +41,10 @@ async def test_apply_completes_an_initiative_whose_changes_were_decided(tmp_path
     )
     client = await start_daemon(workspace, RUN_OPTIONS)
     try:
-        initiative: Initiative = await client.call(
-            Requests.INITIATIVES_CREATE,
-            InitiativeCreateParams(
-                goal="Notes",
-                mode=InitiativeMode.REVIEW_PER_PHASE,
-                provider="scripted",
-                model=str(model),
-                plan=False,
-            ),
-        )
-        phase: Phase = await client.call(
-            Requests.PHASES_CREATE, PhaseCreateParams(initiative_id=initiative.id, name="Work")
-        )
-        await client.call(
-            Requests.TASKS_CREATE, TaskCreateParams(phase_id=phase.id, title="Write the note")
-        )
-        await wait_tree(
-            client, initiative.id, lambda t: t.phases[0].status is PhaseStatus.PENDING_REVIEW
-        )
-        await client.call(Requests.PHASES_APPROVE, PhaseIdParams(phase_id=phase.id))
-        found = await wait_tree(
-            client, initiative.id, lambda t: t.initiative.status is InitiativeStatus.PENDING_REVIEW
-        )
+        initiative = (await reviewed_to_the_end(client, model, "Write the note")).initiative
         decided: ChangeDecisionResult = await client.call(
             Requests.CHANGES_APPROVE,
-            ChangeDecisionParams(run_id=found.initiative.result_run_id),
+            ChangeDecisionParams(run_id=initiative.result_run_id),
         )
         assert len(decided.applied) == 1
         assert (workspace / "note.md").read_text() == "a note\n"
@@ -101,29 +80,7 @@ async def test_apply_names_the_files_it_wrote(tmp_path: Path) -> None:
     )
     client = await start_daemon(workspace, RUN_OPTIONS)
     try:
-        initiative: Initiative = await client.call(
-            Requests.INITIATIVES_CREATE,
-            InitiativeCreateParams(
-                goal="Notes",
-                mode=InitiativeMode.REVIEW_PER_PHASE,
-                provider="scripted",
-                model=str(model),
-                plan=False,
-            ),
-        )
-        phase: Phase = await client.call(
-            Requests.PHASES_CREATE, PhaseCreateParams(initiative_id=initiative.id, name="Work")
-        )
-        await client.call(
-            Requests.TASKS_CREATE, TaskCreateParams(phase_id=phase.id, title="Write the notes")
-        )
-        await wait_tree(
-            client, initiative.id, lambda t: t.phases[0].status is PhaseStatus.PENDING_REVIEW
-        )
-        await client.call(Requests.PHASES_APPROVE, PhaseIdParams(phase_id=phase.id))
-        await wait_tree(
-            client, initiative.id, lambda t: t.initiative.status is InitiativeStatus.PENDING_REVIEW
-        )
+        initiative = (await reviewed_to_the_end(client, model, "Write the notes")).initiative
         (workspace / "todo.md").write_text("- mine\n")
 
         applied: InitiativeApplied = await client.call(
@@ -136,3 +93,30 @@ async def test_apply_names_the_files_it_wrote(tmp_path: Path) -> None:
         assert (workspace / "todo.md").read_text() == "- mine\n"
     finally:
         await stop_daemon(client)
+
+
+async def reviewed_to_the_end(client: DaemonClient, model: Path, task: str) -> InitiativeTree:
+    """A reviewed initiative of one phase with one task (``task``, played by ``model``), its
+    phase approved: the tree once the initiative waits for its result to be applied."""
+    initiative: Initiative = await client.call(
+        Requests.INITIATIVES_CREATE,
+        InitiativeCreateParams(
+            goal="Notes",
+            mode=InitiativeMode.REVIEW_PER_PHASE,
+            provider="scripted",
+            model=str(model),
+            plan=False,
+        ),
+    )
+    phase: Phase = await client.call(
+        Requests.PHASES_CREATE, PhaseCreateParams(initiative_id=initiative.id, name="Work")
+    )
+    await client.call(Requests.TASKS_CREATE, TaskCreateParams(phase_id=phase.id, title=task))
+    await wait_tree(
+        client, initiative.id, lambda t: t.phases[0].status is PhaseStatus.PENDING_REVIEW
+    )
+    await client.call(Requests.PHASES_APPROVE, PhaseIdParams(phase_id=phase.id))
+    tree: InitiativeTree = await wait_tree(
+        client, initiative.id, lambda t: t.initiative.status is InitiativeStatus.PENDING_REVIEW
+    )
+    return tree
