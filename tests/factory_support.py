@@ -9,8 +9,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from devfactory.protocol.enums import TaskStatus
-from devfactory.protocol.initiatives import InitiativeIdParams, InitiativeTree
+from devfactory.protocol.enums import InitiativeMode, TaskStatus
+from devfactory.protocol.initiatives import (
+    Initiative,
+    InitiativeCreateParams,
+    InitiativeIdParams,
+    InitiativeTree,
+)
 from devfactory.protocol.methods import Requests
 from devfactory.protocol.proposals import Proposal, ProposalAcceptParams
 from devfactory.protocol.tasks import Task
@@ -94,6 +99,20 @@ def write_factory_script(folder: Path, name: str, conversations: list[dict[str, 
     path = folder / f"{name}.json"
     path.write_text(json.dumps({"conversations": conversations}, indent=1))
     return path
+
+
+async def hand_planned(
+    client: DaemonClient, goal: str, mode: InitiativeMode, model: Path
+) -> Initiative:
+    """An initiative with no planning phase (the test adds its phases and tasks), its agents
+    played by the scripted ``model``."""
+    created: Initiative = await client.call(
+        Requests.INITIATIVES_CREATE,
+        InitiativeCreateParams(
+            goal=goal, mode=mode, provider="scripted", model=str(model), plan=False
+        ),
+    )
+    return created
 
 
 async def tree(client: DaemonClient, initiative_id: int) -> InitiativeTree:

@@ -10,9 +10,7 @@ from pathlib import Path
 from devfactory.protocol.changes import ChangeDecisionParams, ChangeDecisionResult
 from devfactory.protocol.enums import InitiativeMode, InitiativeStatus, PhaseStatus
 from devfactory.protocol.initiatives import (
-    Initiative,
     InitiativeApplied,
-    InitiativeCreateParams,
     InitiativeIdParams,
     InitiativeTree,
     Phase,
@@ -21,7 +19,7 @@ from devfactory.protocol.initiatives import (
 )
 from devfactory.protocol.methods import Requests
 from devfactory.protocol.tasks import TaskCreateParams
-from factory_support import coder, wait_tree, write_factory_script
+from factory_support import coder, hand_planned, wait_tree, write_factory_script
 from runs_support import RUN_OPTIONS, call, start_daemon, stop_daemon
 from support import DaemonClient, make_git_repo
 
@@ -98,16 +96,7 @@ async def test_apply_names_the_files_it_wrote(tmp_path: Path) -> None:
 async def reviewed_to_the_end(client: DaemonClient, model: Path, task: str) -> InitiativeTree:
     """A reviewed initiative of one phase with one task (``task``, played by ``model``), its
     phase approved: the tree once the initiative waits for its result to be applied."""
-    initiative: Initiative = await client.call(
-        Requests.INITIATIVES_CREATE,
-        InitiativeCreateParams(
-            goal="Notes",
-            mode=InitiativeMode.REVIEW_PER_PHASE,
-            provider="scripted",
-            model=str(model),
-            plan=False,
-        ),
-    )
+    initiative = await hand_planned(client, "Notes", InitiativeMode.REVIEW_PER_PHASE, model)
     phase: Phase = await client.call(
         Requests.PHASES_CREATE, PhaseCreateParams(initiative_id=initiative.id, name="Work")
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from devfactory.protocol.enums import InitiativeMode, ProposalStatus, TaskType
-from devfactory.protocol.initiatives import Initiative, InitiativeCreateParams, Phase
+from devfactory.protocol.initiatives import Phase
 from devfactory.protocol.initiatives import PhaseCreateParams as NewPhase
 from devfactory.protocol.methods import Requests
 from devfactory.protocol.proposals import (
@@ -22,23 +22,11 @@ from devfactory.protocol.proposals import (
     ProposalListParams,
 )
 from devfactory.protocol.tasks import Task, TaskCreateParams
-from factory_support import tree, write_factory_script
+from factory_support import hand_planned, tree, write_factory_script
 from runs_support import RUN_OPTIONS, call, start_daemon, stop_daemon, turn
 from support import DaemonClient, make_git_repo
 
 VERIFY = TaskType.CHECKPOINT_HUMAN_VERIFY.value
-
-
-async def initiative(
-    client: DaemonClient, goal: str, mode: InitiativeMode, model: Path
-) -> Initiative:
-    created: Initiative = await client.call(
-        Requests.INITIATIVES_CREATE,
-        InitiativeCreateParams(
-            goal=goal, mode=mode, provider="scripted", model=str(model), plan=False
-        ),
-    )
-    return created
 
 
 async def chat(client: DaemonClient, initiative_id: int, text: str) -> ChatSession:
@@ -56,7 +44,7 @@ async def test_a_yolo_models_proposals_stay_in_its_initiative(tmp_path: Path) ->
     model = tmp_path / "scripts" / "chat.json"
     client = await start_daemon(workspace, RUN_OPTIONS)
     try:
-        careful = await initiative(client, "Careful", InitiativeMode.REVIEW_PER_PHASE, model)
+        careful = await hand_planned(client, "Careful", InitiativeMode.REVIEW_PER_PHASE, model)
         first: Phase = await client.call(
             Requests.PHASES_CREATE, NewPhase(initiative_id=careful.id, name="Careful")
         )
@@ -72,7 +60,7 @@ async def test_a_yolo_models_proposals_stay_in_its_initiative(tmp_path: Path) ->
                 type=TaskType.CHECKPOINT_HUMAN_VERIFY,
             ),
         )
-        yolo = await initiative(client, "Quick", InitiativeMode.YOLO, model)
+        yolo = await hand_planned(client, "Quick", InitiativeMode.YOLO, model)
         own: Phase = await client.call(
             Requests.PHASES_CREATE, NewPhase(initiative_id=yolo.id, name="Own")
         )

@@ -13,11 +13,11 @@ import stat
 from pathlib import Path
 
 from devfactory.protocol.enums import InitiativeMode, TaskStatus
-from devfactory.protocol.initiatives import Initiative, InitiativeCreateParams, Phase
+from devfactory.protocol.initiatives import Phase
 from devfactory.protocol.initiatives import PhaseCreateParams as NewPhase
 from devfactory.protocol.methods import Requests
 from devfactory.protocol.tasks import Task, TaskCreateParams
-from factory_support import coder, statuses, wait_tree, write_factory_script
+from factory_support import coder, hand_planned, statuses, wait_tree, write_factory_script
 from runs_support import RUN_OPTIONS, call, start_daemon, stop_daemon
 from support import make_git_repo
 
@@ -48,16 +48,7 @@ async def test_a_later_tasks_worktree_runs_no_hook_on_an_agents_files(tmp_path: 
     )
     client = await start_daemon(workspace, RUN_OPTIONS)
     try:
-        initiative: Initiative = await client.call(
-            Requests.INITIATIVES_CREATE,
-            InitiativeCreateParams(
-                goal="App",
-                mode=InitiativeMode.REVIEW_PER_PHASE,
-                provider="scripted",
-                model=str(model),
-                plan=False,
-            ),
-        )
+        initiative = await hand_planned(client, "App", InitiativeMode.REVIEW_PER_PHASE, model)
         phase: Phase = await client.call(
             Requests.PHASES_CREATE, NewPhase(initiative_id=initiative.id, name="Work")
         )
