@@ -84,11 +84,12 @@ _CHANGE_WORDS = frozenset(
 )
 
 
-COMMON_SHARE = 0.01
-"""A query word held by more than this share of the chunks is common: it adds to the score of
-the chunks the query's rarer words find, and finds none itself."""
 COMMON_FLOOR = 1_000
-"""... and by more than this many: below it, scoring every chunk that holds the word is cheap."""
+"""A query word more than this many chunks hold is common: it adds to the score of the chunks
+the query's rarer words find, and finds none itself. A count, not a share of the index: what a
+word costs FTS5 (scoring each chunk it finds) grows with its chunks, whatever the index's size.
+Below 100k chunks this is what a share of 1% was; at 4x Django (245,840 chunks) it cut lexical
+p95 by a fifth to two fifths with the same quality (docs/benchmarks.md)."""
 
 
 class QueryTerm(NamedTuple):
@@ -136,10 +137,10 @@ def fts_expression(query: str) -> str | None:
 
 
 def common_words_split(
-    terms: Sequence[QueryTerm], counts: Mapping[str, int], total: int
+    terms: Sequence[QueryTerm], counts: Mapping[str, int]
 ) -> LexicalQuery | None:
     """Split the terms into the rarer ones, which find the candidates, and the common ones,
-    which only score them (``counts``: how many of ``total`` chunks hold each word).
+    which only score them (``counts``: how many chunks hold each word).
 
     A sentence's common words ("return", "value", "model") each match a large share of a big
     index, and FTS5 scores every chunk an OR-query matches before it keeps the best: at 250k
@@ -149,13 +150,12 @@ def common_words_split(
     """
     if not terms:
         return None
-    cutoff = max(COMMON_SHARE * total, COMMON_FLOOR)
 
     def count(term: QueryTerm) -> int:
         return -1 if term.word is None else counts.get(term.word, 0)
 
-    common = [term for term in terms if count(term) > cutoff]
-    rare = [term for term in terms if count(term) <= cutoff]
+    common = [term for term in terms if count(term) > COMMON_FLOOR]
+    rare = [term for term in terms if count(term) <= COMMON_FLOOR]
     if not rare:
         rarest = min(common, key=count)
         rare = [term for term in common if term.word == rarest.word]

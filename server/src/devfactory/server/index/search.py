@@ -108,8 +108,8 @@ class SearchEngine:
         self._vectors_loading = asyncio.Lock()
         self._file_ids: dict[str, int] | None = None
         self._query_vectors: dict[str, bytes] = {}
-        self._common_words: asyncio.Future[tuple[int, dict[str, int]]] | None = None
-        """(chunks indexed, the words more than COMMON_FLOOR of them hold): read on the first
+        self._common_words: asyncio.Future[dict[str, int]] | None = None
+        """The words more than COMMON_FLOOR chunks hold, with how many: read on the first
         search after each pass. Looking up each query word instead read its whole posting
         list, a few ms a query at 250k chunks; a word's share moves little between passes."""
 
@@ -197,8 +197,7 @@ class SearchEngine:
         """The best chunks and the best whole files, both found by the query's rarer terms
         and scored by all of them (its common words find nothing by themselves)."""
         terms = query_terms(query)
-        total, counts = await self._word_counts(terms)
-        split = common_words_split(terms, counts, total)
+        split = common_words_split(terms, await self._word_counts(terms))
         return await asyncio.gather(
             self._lexical(terms, split, depth, file_ids, languages, allowed_overlay),
             self._whole_files(split, file_ids, languages),
@@ -233,21 +232,21 @@ class SearchEngine:
         rows.sort(key=lambda row: row.score)
         return rows[:depth]
 
-    async def _word_counts(self, terms: Sequence[QueryTerm]) -> tuple[int, dict[str, int]]:
-        """(chunks indexed, chunks holding each of the terms' words; 0 for those held by
-        COMMON_FLOOR or fewer, never common)."""
+    async def _word_counts(self, terms: Sequence[QueryTerm]) -> dict[str, int]:
+        """How many chunks hold each of the terms' words (0 for those held by COMMON_FLOOR or
+        fewer, never common)."""
         loading = self._common_words
         if loading is None:
             loading = self._common_words = asyncio.ensure_future(
                 self.store.index.common_words(self.project_id, COMMON_FLOOR)
             )
         try:
-            total, common = await asyncio.shield(loading)
+            common = await asyncio.shield(loading)
         except Exception:
             if self._common_words is loading:
                 self._common_words = None  # the next search tries again
             raise
-        return total, {term.word: common.get(term.word, 0) for term in terms if term.word}
+        return {term.word: common.get(term.word, 0) for term in terms if term.word}
 
     async def _whole_files(
         self, split: LexicalQuery | None, file_ids: list[int] | None, languages: list[str] | None

@@ -82,9 +82,9 @@ class IndexRepository(Protocol):
         """
         ...
 
-    async def common_words(self, project_id: int, floor: int) -> tuple[int, dict[str, int]]:
-        """(chunks indexed, every lower-case word more than ``floor`` of them hold, with how
-        many): what tells a query's common words from its rare ones. Over the project's
+    async def common_words(self, project_id: int, floor: int) -> dict[str, int]:
+        """Every lower-case word more than ``floor`` chunks hold, with how many: what tells a
+        query's common words from its rare ones. Over the project's
         chunks, or the whole store's where that is what the engine counts cheaply (SQLite's
         FTS5 vocabulary). One scan of the vocabulary, for a search engine to keep per pass."""
         ...

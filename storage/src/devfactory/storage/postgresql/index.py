@@ -157,18 +157,14 @@ class PostgresIndexRepository:
             return []
         return chunk_rows(await self.db.fetchall(*statement))
 
-    async def common_words(self, project_id: int, floor: int) -> tuple[int, dict[str, int]]:
+    async def common_words(self, project_id: int, floor: int) -> dict[str, int]:
         rows = await self.db.fetchall(
             "SELECT word, ndoc FROM ts_stat(format("
             "'SELECT search FROM rag_chunks WHERE project_id = %%s', %(project)s::bigint))"
             " WHERE ndoc > %(floor)s",
             {"project": project_id, "floor": floor},
         )
-        total = await self.db.fetchone(
-            "SELECT count(*) AS total FROM rag_chunks WHERE project_id = %s", (project_id,)
-        )
-        assert total is not None
-        return int(total["total"]), {row["word"]: int(row["ndoc"]) for row in rows}
+        return {row["word"]: int(row["ndoc"]) for row in rows}
 
     async def file_lexical(
         self,

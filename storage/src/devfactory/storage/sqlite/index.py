@@ -121,7 +121,7 @@ class SqliteIndexRepository:
         found = await self._rankings(rank, project_id, match, also, limit, file_ids, languages)
         return index_sql.best_of(found, limit, key=attrgetter("id"))
 
-    async def common_words(self, project_id: int, floor: int) -> tuple[int, dict[str, int]]:
+    async def common_words(self, project_id: int, floor: int) -> dict[str, int]:
         return await self.db.read(index_sql.common_words, floor)
 
     async def file_lexical(
