@@ -172,6 +172,9 @@ def test_identifiers_split_into_parts(word, parts):
 
 def test_camel_subtokens_and_symbol_tokens():
     assert camel_subtokens("x = getUserName(); getUserName; plain_snake") == "get user name"
+    # A word's later marks are its own; a non-ASCII letter ends the parts, not the word.
+    assert camel_subtokens("my_getHTTPById aBcDe") == "get http by id a bc de"
+    assert camel_subtokens("fooBarébazQux") == "foo bar foo bar baz qux"
     assert (
         symbol_tokens("app.models.UserProfile") == "app models UserProfile app models user profile"
     )

@@ -76,12 +76,15 @@ def split_identifier(word: str) -> tuple[str, ...]:
 def camel_subtokens(text: str) -> str:
     """The parts of every camelCase identifier in ``text``, space-separated, each word once."""
     seen: dict[str, None] = {}
-    for mark in _CAMEL_MARK.finditer(text):
+    mark = _CAMEL_MARK.search(text)
+    while mark is not None:
         start = mark.start()
         while start > 0 and text[start - 1].isalnum():
             start -= 1
         end = _IDENT_TAIL.match(text, mark.end()).end()  # type: ignore[union-attr]
         seen[text[start:end]] = None
+        # The marks up to ``end`` are this word's own (``getElementById``): the same word.
+        mark = _CAMEL_MARK.search(text, end)
     return " ".join(" ".join(split_identifier(word)) for word in seen)
 
 
