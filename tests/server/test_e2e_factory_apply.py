@@ -8,7 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from devfactory.protocol.changes import ChangeDecisionParams, ChangeDecisionResult
-from devfactory.protocol.enums import InitiativeMode, InitiativeStatus, PhaseStatus
+from devfactory.protocol.enums import EventType, InitiativeMode, InitiativeStatus, PhaseStatus
+from devfactory.protocol.events import EventList
 from devfactory.protocol.initiatives import (
     InitiativeApplied,
     InitiativeIdParams,
@@ -59,7 +60,8 @@ async def test_apply_completes_an_initiative_whose_changes_were_decided(tmp_path
 async def test_apply_names_the_files_it_wrote(tmp_path: Path) -> None:
     """The result names the files written on disk, so an editor reloads exactly those: not
     the one it created itself (``workspace/applyEdit``: the client can create files), nor the
-    one whose change conflicted with the user's edit and wrote nothing."""
+    one whose change conflicted with the user's edit and wrote nothing. So do the
+    change_applied events, which reach every editor, asked or not (a yolo initiative)."""
     workspace = make_git_repo(
         tmp_path / "project", {"README.md": "# notes\n", "todo.md": "- one\n"}
     )
@@ -86,6 +88,13 @@ async def test_apply_names_the_files_it_wrote(tmp_path: Path) -> None:
         )
         assert (len(applied.applied), len(applied.conflicts)) == (2, 1)
         assert applied.written == ["README.md"]
+        events: EventList = await client.call(Requests.EVENTS, {"runId": applied.run_id})
+        written = {
+            e.payload["path"]: e.payload.get("written", False)
+            for e in events.events
+            if e.type is EventType.CHANGE_APPLIED
+        }
+        assert written == {"README.md": True, "note.md": False}
         assert (workspace / "README.md").read_text() == "# Notes\n"
         assert (workspace / "note.md").exists()
         assert (workspace / "todo.md").read_text() == "- mine\n"

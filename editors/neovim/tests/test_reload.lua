@@ -1,7 +1,7 @@
 -- Files the daemon writes on disk while Neovim has them loaded (here the plugin attaches to no
--- buffer: `enable = false`), by applying an initiative from the tree or approving a run: the
--- unmodified buffer of a written file is reloaded, one with unsaved changes keeps them and one
--- warning names it with `:edit!`.
+-- buffer: `enable = false`), by applying an initiative from the tree, approving a run or an
+-- initiative in yolo mode applying itself: the unmodified buffer of a written file is
+-- reloaded, one with unsaved changes keeps them and one warning names it with `:edit!`.
 package.path = vim.fs.dirname(debug.getinfo(1, 'S').source:sub(2)) .. '/?.lua;' .. package.path
 local h = require('helpers')
 local constants = require('devfactory.constants')
@@ -17,6 +17,14 @@ local SCRIPT = vim.json.encode({
         h.finish_turn('notes written'),
       },
     },
+    {
+      match = ': Write the plan\n\n# Initiative',
+      turns = {
+        { text = '1. Write the plan' },
+        h.edit_turn('plan.md', 'draft', 'final'),
+        h.finish_turn('plan written'),
+      },
+    },
   },
 })
 
@@ -24,6 +32,7 @@ local root = h.workspace({
   ['README.md'] = '# notes\n',
   ['todo.md'] = '- one\n',
   ['done.md'] = 'no\n',
+  ['plan.md'] = 'draft\n',
   ['scripts/factory.json'] = SCRIPT,
   ['scripts/fix.json'] = h.script({
     { text = 'Plan: say yes.' },
@@ -35,6 +44,8 @@ vim.cmd.cd(root)
 local notes = h.capture_notify()
 require('devfactory').setup(h.options({ enable = false, console = { open_on_run = false } }))
 
+vim.cmd.edit('plan.md')
+local plan = vim.api.nvim_get_current_buf()
 vim.cmd.edit('done.md')
 local done = vim.api.nvim_get_current_buf()
 vim.cmd.edit('README.md')
@@ -113,7 +124,42 @@ h.test(':DevFactory approve run reloads the buffers of the files it wrote', func
     notes
   )
   h.eq('done.md is written on disk', 'yes\n', h.read(vim.fs.joinpath(root, 'done.md')))
-  h.eq('its unmodified buffer is reloaded', { 'yes' }, h.lines(done))
+  h.check(
+    'its unmodified buffer is reloaded',
+    h.wait(5000, function()
+      return h.lines(done)[1] == 'yes'
+    end),
+    h.lines(done)
+  )
+end)
+
+h.test('an initiative in yolo mode reloads the buffers of the files it applied itself', function()
+  local client = vim.lsp.get_clients({ name = 'devfactory' })[1]
+  local initiative = h.request(client, constants.Requests.INITIATIVES_CREATE, {
+    goal = 'Plan',
+    mode = constants.InitiativeMode.YOLO,
+    provider = 'scripted',
+    model = 'scripts/factory.json',
+    plan = false,
+  })
+  local phase = h.request(
+    client,
+    constants.Requests.PHASES_CREATE,
+    { initiativeId = initiative.id, name = 'Work' }
+  )
+  h.request(client, constants.Requests.TASKS_CREATE, { phaseId = phase.id, title = 'Write the plan' })
+  local written = h.wait(30000, function()
+    return h.read(vim.fs.joinpath(root, 'plan.md')) == 'final\n'
+  end, notes)
+  h.check('plan.md is written on disk, with no request of the editor', written, notes)
+  h.check(
+    'its unmodified buffer is reloaded',
+    h.wait(5000, function()
+      return h.lines(plan)[1] == 'final'
+    end),
+    h.lines(plan)
+  )
+  h.eq('and stays unmodified', false, vim.bo[plan].modified)
 end)
 
 h.finish()

@@ -116,6 +116,10 @@ function M.on_event(err, params, ctx)
   if inline and tostring(params.event.type):find('^change_') then
     inline.refresh_all()
   end
+  local payload = params.event.payload
+  if params.event.type == T.CHANGE_APPLIED and type(payload) == 'table' and payload.written then
+    require('devfactory.reload').on_applied(ctx.client_id, payload.path)
+  end
   fire('DevFactoryEvent', { client_id = ctx.client_id, event = params.event })
 end
 

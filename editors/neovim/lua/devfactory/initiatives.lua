@@ -211,9 +211,8 @@ local function accept(client, item)
     ui.info(
       ('%s applied (%s)%s'):format(record.name, format.count(#applied.applied, 'change'), undo)
     )
-    -- Files open in a buffer the daemon serves took their change into the buffer; the files
-    -- it wrote on disk are reloaded, or named when their buffer has unsaved changes.
-    require('devfactory.reload').written(client, applied.written or {}, 'the applied file')
+    -- Files open in a buffer the daemon serves took their change into the buffer; those it
+    -- wrote on disk are reloaded on its change_applied events (reload.lua).
   else
     async.fail(
       'nothing to accept here: put the cursor on a proposal, a phase under review, a '

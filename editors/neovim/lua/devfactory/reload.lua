@@ -1,11 +1,18 @@
 --- Buffers of files the daemon rewrote on disk behind the editor's back (a snapshot restore,
---- an applied initiative): each unmodified one is reloaded; one with unsaved changes keeps
---- them (never silently overwritten) and one message names it with the `:edit!` that takes
---- the file from disk.
+--- an applied change or initiative): each unmodified one is reloaded; one with unsaved changes
+--- keeps them (never silently overwritten) and one message names it with the `:edit!` that
+--- takes the file from disk.
 local rpc = require('devfactory.rpc')
 local ui = require('devfactory.ui')
 
 local M = {}
+
+--- How long a burst of `change_applied` events (one per file of an approve) may last: the
+--- files are reloaded together once it is over, so one warning names every kept buffer.
+local BURST_MS = 50
+
+---@type table<integer, {paths: string[], timer: uv.uv_timer_t}> client id -> files written
+local pending = {}
 
 --- Reload the loaded buffers of `paths` (workspace-relative, as the daemon names them) that
 --- have no unsaved changes (`:checktime`), and name those that do in one warning.
@@ -35,6 +42,33 @@ function M.written(client, paths, what)
     )
   end
   return kept
+end
+
+--- A `change_applied` event of a file the daemon wrote on disk: whoever asked for it (an
+--- approve, an initiative applied from the tree or by itself in yolo mode, another editor),
+--- the buffer is reloaded with the rest of the burst.
+---@param client_id integer
+---@param path string
+function M.on_applied(client_id, path)
+  local burst = pending[client_id]
+  if not burst then
+    burst = { paths = {}, timer = assert(vim.uv.new_timer()) }
+    pending[client_id] = burst
+  end
+  table.insert(burst.paths, path)
+  burst.timer:stop()
+  burst.timer:start(
+    BURST_MS,
+    0,
+    vim.schedule_wrap(function()
+      pending[client_id] = nil
+      burst.timer:close()
+      local client = vim.lsp.get_client_by_id(client_id)
+      if client then
+        M.written(client, burst.paths, 'the applied file')
+      end
+    end)
+  )
 end
 
 return M

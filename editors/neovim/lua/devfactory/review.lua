@@ -174,14 +174,12 @@ local function subject(command, args, result)
 end
 
 --- Say what a decision did, and name each change that conflicted with the user's edits (it
---- stays listed in :DevFactory changes; its diff compares the two). Buffers of the files the
---- daemon wrote on disk (not through a buffer it serves) are reloaded, or named when they
---- have unsaved changes.
+--- stays listed in :DevFactory changes; its diff compares the two). The buffers of the files
+--- the daemon wrote on disk are reloaded on its `change_applied` events (reload.lua).
 ---@param verb string 'approved'|'rejected'
 ---@param what string
 ---@param result table? ChangeDecisionResult
----@param client? vim.lsp.Client the daemon that decided
-function M.report(verb, what, result, client)
+function M.report(verb, what, result)
   local conflicts = type(result) == 'table' and result.conflicts or {}
   if #conflicts == 0 then
     ui.info(('%s %s'):format(verb, what))
@@ -200,22 +198,17 @@ function M.report(verb, what, result, client)
       )
     )
   end
-  local written = type(result) == 'table' and result.written or {}
-  if client and #written > 0 then
-    require('devfactory.reload').written(client, written, 'the approved file')
-  end
 end
 
 --- Decision commands run from code actions (`vim.lsp.buf.code_action()`): say what they did,
 --- as `:DevFactory approve|reject` does.
 ---@param command lsp.Command
 ---@param result any
----@param client? vim.lsp.Client
-function M.on_decision_result(command, result, client)
+function M.on_decision_result(command, result)
   local verb = (command.command == C.APPROVE or command.command == C.APPROVE_RUN) and 'approved'
     or (command.command == C.REJECT or command.command == C.REJECT_RUN) and 'rejected'
   if verb and type(result) == 'table' then
-    M.report(verb, subject(command.command, command.arguments or {}, result), result, client)
+    M.report(verb, subject(command.command, command.arguments or {}, result), result)
   end
 end
 
@@ -233,7 +226,7 @@ function M.decide(decision, fargs)
   if scope == 'run' then
     local run_id = require('devfactory.runs').resolve(client, fargs[2])
     local result = rpc.execute(client, spec.run, { run_id }, bufnr)
-    return M.report(spec.done, subject(spec.run, { run_id }, result), result, client)
+    return M.report(spec.done, subject(spec.run, { run_id }, result), result)
   end
   local diff_change, diff_hunk = diff_buffer_target()
   if scope == 'file' then
@@ -252,15 +245,14 @@ function M.decide(decision, fargs)
         return change.id
       end, changes)
     end
-    local all = { changes = {}, conflicts = {}, written = {} }
+    local all = { changes = {}, conflicts = {} }
     for _, id in ipairs(ids) do
       local result = rpc.execute(client, spec.hunk, { id }, bufnr) or {}
       vim.list_extend(all.changes, result.changes or {})
       vim.list_extend(all.conflicts, result.conflicts or {})
-      vim.list_extend(all.written, result.written or {})
     end
     local what = #ids == 1 and subject(spec.hunk, ids, all) or format.count(#ids, 'change')
-    return M.report(spec.done, what, all, client)
+    return M.report(spec.done, what, all)
   end
   if diff_change then
     if not diff_hunk then
@@ -268,7 +260,7 @@ function M.decide(decision, fargs)
     end
     local args = { diff_change.id, diff_hunk }
     local result = rpc.execute(client, spec.hunk, args, bufnr)
-    return M.report(spec.done, subject(spec.hunk, args, result), result, client)
+    return M.report(spec.done, subject(spec.hunk, args, result), result)
   end
   local commands = commands_at_cursor(client, bufnr)
   -- A hunk, else a change without hunks (a deleted or binary file) covering the cursor.
@@ -281,7 +273,7 @@ function M.decide(decision, fargs)
     )
   end
   local result = rpc.execute(client, command.command, command.arguments, bufnr)
-  M.report(spec.done, subject(command.command, command.arguments, result), result, client)
+  M.report(spec.done, subject(command.command, command.arguments, result), result)
 end
 
 --- The read-only buffer showing what a run proposes for a change (`devfactory://change/...`),

@@ -308,8 +308,7 @@ function M.on_execute_command_result(err, result, ctx)
       M.error_message(command.command or 'workspace/executeCommand', err)
     )
   elseif command.command then
-    local client = vim.lsp.get_client_by_id(ctx.client_id)
-    require('devfactory.review').on_decision_result(command, result, client)
+    require('devfactory.review').on_decision_result(command, result)
   end
 end
 

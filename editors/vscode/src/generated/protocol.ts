@@ -271,6 +271,7 @@ export interface ChangeEvent {
   hunks: number[] | null;
   path: string;
   reason: string | null;
+  written: boolean;
 }
 
 /** Result of ``devfactory/changes/list``. */

@@ -307,6 +307,10 @@ class ChangeEvent(Payload, kw_only=True):
     action: ChangeAction
     hunks: list[int] | None = None
     reason: str | None = None
+    written: bool = False
+    """change_applied: the daemon wrote the file on disk itself, as no editor buffer it serves
+    held it; an editor with the file loaded reloads it (an initiative in yolo mode applies its
+    result with no request of the editor's to answer)."""
 
 
 class McpToolCalled(Payload, kw_only=True):

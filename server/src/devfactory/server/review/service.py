@@ -432,7 +432,9 @@ class ReviewService:
             updated = await self.store.changes.set_status(
                 change.id, status or OPEN, hunks=hunk_list
             )
-            await self.event(EventType.CHANGE_APPLIED, updated, sorted(chosen), None)
+            await self.event(
+                EventType.CHANGE_APPLIED, updated, sorted(chosen), None, written=outcome.written
+            )
         else:
             updated = await self.store.changes.set_status(
                 change.id, outcome.status, reason=outcome.reason
@@ -447,7 +449,13 @@ class ReviewService:
         return updated
 
     async def event(
-        self, type: EventType, change: Change, hunk_ids: list[int], reason: str | None
+        self,
+        type: EventType,
+        change: Change,
+        hunk_ids: list[int],
+        reason: str | None,
+        *,
+        written: bool = False,
     ) -> None:
         verb = type.value.removeprefix("change_")
         await self.events.emit(
@@ -460,6 +468,7 @@ class ReviewService:
                 action=change.action,
                 hunks=hunk_ids or None,
                 reason=reason,
+                written=written,
             ),
             message=reason or "",
         )
