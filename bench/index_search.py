@@ -13,7 +13,9 @@ Method (all in this session, on this machine, warm page cache):
 - quality: for each public function in ``django/`` with a docstring, the first sentence of the
   docstring with the function's name removed is the query and the defining file the answer;
   a fixed-seed sample of them. File-level recall@1/5/10 and MRR for lexical, semantic and hybrid
-  against a plain whole-file BM25 baseline (SQLite FTS5, one row per file, same query words).
+  against a plain whole-file BM25 baseline (SQLite FTS5, one row per file, same query words);
+  on an embedded 4x index, ``--child quality ROOT STATE`` scores the same set (an answer found
+  in any copy counts).
 
 Run: ``uv run python -m bench index_search`` (about 10 minutes). Figures are printed as
 Markdown and saved to ``bench/.results/index_search.json``.
@@ -154,9 +156,35 @@ async def _search(root: Path, state: Path) -> dict[str, Any]:
     return out
 
 
+async def _quality(root: Path, state: Path) -> dict[str, Any]:
+    """Retrieval quality on an index already built and embedded under ``state`` (the 4x copy:
+    its queries come from ``copy0``, and an answer found in any copy counts, as the copies are
+    the same files), QUALITY_QUERIES queries per mode, limit 50."""
+    from devfactory.protocol.enums import SearchMode
+    from devfactory.protocol.index import SearchParams
+
+    store, service = await open_index_service(root, state, "wordllama")
+    embedding = service.ensure_embedding()
+    if embedding is not None:
+        await embedding
+    copies = (root / "copy0").is_dir()
+    pairs = quality_set(root / "copy0" if copies else root, QUALITY_QUERIES)
+    out: dict[str, Any] = {"queries": len(pairs)}
+    for mode in SearchMode:
+        rankings = []
+        for query, _ in pairs:
+            result = await service.search(SearchParams(query=query, mode=mode, limit=50))
+            paths = [hit.path.split("/", 1)[1] if copies else hit.path for hit in result.hits]
+            rankings.append(file_ranking(paths))
+        out[mode.value] = score(rankings, [answer for _, answer in pairs])
+    await service.stop()
+    await store.close()
+    return out
+
+
 def child_main(kind: str, root: str, state: str) -> None:
     """``python -m bench.index_search --child KIND ROOT STATE``: one run, JSON on stdout."""
-    action = {"cold": _cold, "embed": _embed, "search": _search}[kind]
+    action = {"cold": _cold, "embed": _embed, "search": _search, "quality": _quality}[kind]
     result = asyncio.run(action(Path(root), Path(state)))
     result["rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     result["worker_rss_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
