@@ -68,7 +68,7 @@ async def test_chunks_holding_only_common_words_are_not_candidates(store: Store,
     )
     await store.index.apply(project.id, batch)
     overlay = BufferOverlay(store.index.open_buffers())
-    engine = SearchEngine(store, project.id, tmp_path, overlay, lambda: None, VectorCache())
+    engine = SearchEngine(store, project.id, tmp_path, overlay, lambda: "none", VectorCache())
     result = await engine.search(
         SearchParams(query="return refund", mode=SearchMode.LEXICAL, limit=5)
     )

@@ -135,6 +135,32 @@ async def test_switching_embedders_re_embeds_in_the_new_dimension(
     await second.stop()
 
 
+async def test_a_restarted_index_searches_its_stored_vectors_before_its_first_pass(
+    store: Store, tmp_path: Path
+):
+    """A daemon's start-up pass can take minutes on a big workspace: meanwhile semantic search
+    answers from the vectors the last daemon stored, and before any are stored it says it
+    waits for them (it said index.embedder was none, and hybrid search went lexical)."""
+    root = make_git_repo(tmp_path / "repo", FILES)
+    query = SearchParams(query="send the parcel by truck", mode=SearchMode.SEMANTIC, limit=1)
+    first = await make_index_service(
+        store, root, tmp_path / "cache", embedder="wordllama", pass_on_start=False
+    )
+    await first.start()
+    with pytest.raises(Unavailable, match="waits for the chunks to be embedded with wordllama"):
+        await first.search(query)
+    await first.rebuild(embed=True)
+    await first.stop()
+
+    restarted = await make_index_service(
+        store, root, tmp_path / "cache", embedder="wordllama", pass_on_start=False
+    )
+    await restarted.start()  # no pass, no embedding: the vectors are the first daemon's
+    result = await restarted.search(query)
+    assert [hit.path for hit in result.hits] == ["shipping.py"]
+    await restarted.stop()
+
+
 async def test_semantic_search_without_an_embedder_says_how_to_fix_it(store: Store, tmp_path: Path):
     root = make_git_repo(tmp_path / "repo", FILES)
     service = await make_index_service(store, root, tmp_path / "cache", embedder="none")

@@ -96,7 +96,7 @@ class SearchEngine:
         project_id: int,
         root: Path,
         overlay: BufferOverlay,
-        embedder: Callable[[], Embedder | None],
+        embedder: Callable[[], Embedder | str],
         vectors: VectorCache,
     ) -> None:
         self.store = store
@@ -104,6 +104,7 @@ class SearchEngine:
         self.root = root
         self.overlay = overlay
         self._embedder = embedder
+        """The embedder searches use, or why there is none (a semantic search answers that)."""
         self.vectors = vectors
         self._vectors_loading = asyncio.Lock()
         self._file_ids: dict[str, int] | None = None
@@ -275,12 +276,9 @@ class SearchEngine:
         allowed_overlay: frozenset[str] | None,
     ) -> list[ChunkRow]:
         embedder = self._embedder()
-        if embedder is None:
+        if isinstance(embedder, str):
             if params.mode is SearchMode.SEMANTIC:
-                raise Unavailable(
-                    "semantic search needs an embedder, and index.embedder is none: set it to "
-                    "wordllama (offline) or openai, or search with mode lexical"
-                )
+                raise Unavailable(embedder)
             return []
         vector = await self._query_vector(embedder, params.query)
         overlaid = self.overlay.paths

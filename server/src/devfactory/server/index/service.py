@@ -130,6 +130,9 @@ class IndexService:
         """The first pass, then watching and embedding (run in the background)."""
         if not self.settings.enabled:
             return
+        if self.embedder is not None:  # the stored vectors serve the searches during the pass
+            stored = await self.store.index.get_meta(self.project_id, META_EMBEDDER)
+            self._vectors_match = stored == self.embedder.name
         if self.settings.pass_on_start:
             await self.rebuild()
         if self.settings.watch and self.watcher is None:
@@ -262,8 +265,22 @@ class IndexService:
         await self.store.index.set_meta(self.project_id, META_EMBEDDER, embedder.name)
         self._vectors_match = True
 
-    def _search_embedder(self) -> Embedder | None:
-        return self.embedder if self._vectors_match else None
+    def _search_embedder(self) -> Embedder | str:
+        """The embedder searches use, or why there is none."""
+        if self.embedder is None:
+            if self.embedder_error:
+                return f"semantic search is off: {self.embedder_error}"
+            return (
+                "semantic search needs an embedder, and index.embedder is none: set it to "
+                "wordllama (offline) or openai, or search with mode lexical"
+            )
+        if not self._vectors_match:
+            return (
+                f"semantic search waits for the chunks to be embedded with {self.embedder.name} "
+                "(devfactory/index/status shows how far it is): search with mode lexical or "
+                "hybrid meanwhile"
+            )
+        return self.embedder
 
     # -- queries -------------------------------------------------------------------------------
 
