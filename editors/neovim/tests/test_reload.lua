@@ -44,6 +44,42 @@ vim.cmd.cd(root)
 local notes = h.capture_notify()
 require('devfactory').setup(h.options({ enable = false, console = { open_on_run = false } }))
 
+--- An initiative of `mode` without a planning phase: one phase, `Work`, with one task, which
+--- starts at once (the factory script plays it).
+---@param client vim.lsp.Client
+---@param goal string
+---@param mode string
+---@param title string the task's
+local function hand_planned(client, goal, mode, title)
+  local initiative = h.request(client, constants.Requests.INITIATIVES_CREATE, {
+    goal = goal,
+    mode = mode,
+    provider = 'scripted',
+    model = 'scripts/factory.json',
+    plan = false,
+  })
+  local phase = h.request(
+    client,
+    constants.Requests.PHASES_CREATE,
+    { initiativeId = initiative.id, name = 'Work' }
+  )
+  h.request(client, constants.Requests.TASKS_CREATE, { phaseId = phase.id, title = title })
+end
+
+--- Check that `buf`, unmodified, is reloaded (on the daemon's change_applied events) to
+--- hold `line`.
+---@param buf integer
+---@param line string
+local function reloaded(buf, line)
+  h.check(
+    'its unmodified buffer is reloaded',
+    h.wait(5000, function()
+      return h.lines(buf)[1] == line
+    end),
+    h.lines(buf)
+  )
+end
+
 vim.cmd.edit('plan.md')
 local plan = vim.api.nvim_get_current_buf()
 vim.cmd.edit('done.md')
@@ -72,20 +108,7 @@ h.test('applying an initiative reloads the buffers of the files it wrote', funct
   if not tree then
     return
   end
-  local initiative = h.request(client, constants.Requests.INITIATIVES_CREATE, {
-    goal = 'Notes',
-    mode = constants.InitiativeMode.REVIEW_PER_PHASE,
-    provider = 'scripted',
-    model = 'scripts/factory.json',
-    plan = false,
-  })
-  local phase = h.request(
-    client,
-    constants.Requests.PHASES_CREATE,
-    { initiativeId = initiative.id, name = 'Work' }
-  )
-  local task = { phaseId = phase.id, title = 'Write the notes' }
-  h.request(client, constants.Requests.TASKS_CREATE, task)
+  hand_planned(client, 'Notes', constants.InitiativeMode.REVIEW_PER_PHASE, 'Write the notes')
   h.press(tree, '^  Work %[pending review%]$', 'a', notes)
   h.check('the phase is approved', h.wait_note(notes, 'DevFactory: phase Work approved'), notes)
   h.press(tree, '^#%d+ Notes %[pending review%]', 'a', notes)
@@ -124,41 +147,17 @@ h.test(':DevFactory approve run reloads the buffers of the files it wrote', func
     notes
   )
   h.eq('done.md is written on disk', 'yes\n', h.read(vim.fs.joinpath(root, 'done.md')))
-  h.check(
-    'its unmodified buffer is reloaded',
-    h.wait(5000, function()
-      return h.lines(done)[1] == 'yes'
-    end),
-    h.lines(done)
-  )
+  reloaded(done, 'yes')
 end)
 
 h.test('an initiative in yolo mode reloads the buffers of the files it applied itself', function()
   local client = vim.lsp.get_clients({ name = 'devfactory' })[1]
-  local initiative = h.request(client, constants.Requests.INITIATIVES_CREATE, {
-    goal = 'Plan',
-    mode = constants.InitiativeMode.YOLO,
-    provider = 'scripted',
-    model = 'scripts/factory.json',
-    plan = false,
-  })
-  local phase = h.request(
-    client,
-    constants.Requests.PHASES_CREATE,
-    { initiativeId = initiative.id, name = 'Work' }
-  )
-  h.request(client, constants.Requests.TASKS_CREATE, { phaseId = phase.id, title = 'Write the plan' })
+  hand_planned(client, 'Plan', constants.InitiativeMode.YOLO, 'Write the plan')
   local written = h.wait(30000, function()
     return h.read(vim.fs.joinpath(root, 'plan.md')) == 'final\n'
   end, notes)
   h.check('plan.md is written on disk, with no request of the editor', written, notes)
-  h.check(
-    'its unmodified buffer is reloaded',
-    h.wait(5000, function()
-      return h.lines(plan)[1] == 'final'
-    end),
-    h.lines(plan)
-  )
+  reloaded(plan, 'final')
   h.eq('and stays unmodified', false, vim.bo[plan].modified)
 end)
 
